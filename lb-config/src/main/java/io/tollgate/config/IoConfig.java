@@ -1,0 +1,22 @@
+package io.tollgate.config;
+
+/**
+ * Event-loop settings ({@code tollgate.io}).
+ *
+ * @param transport which socket implementation to use
+ * @param workerThreads event-loop threads for connections; 0 means one per available core
+ */
+public record IoConfig(Transport transport, int workerThreads) {
+  public IoConfig {
+    if (workerThreads < 0) {
+      throw new IllegalArgumentException("workerThreads must be >= 0");
+    }
+  }
+
+  /** Socket implementation; {@code auto} picks epoll on Linux when it loads, NIO otherwise. */
+  public enum Transport {
+    AUTO,
+    EPOLL,
+    NIO
+  }
+}

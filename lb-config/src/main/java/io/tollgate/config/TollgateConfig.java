@@ -1,0 +1,46 @@
+package io.tollgate.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One validated, immutable configuration: what a config file says after defaults from
+ * {@code reference.conf} have been applied and every check in {@link ConfigLoader} has passed.
+ *
+ * <p>Instances are only built by {@link ConfigLoader}; code that holds one may rely on every
+ * cross-reference being valid (each route's pool exists, every pool has servers, no hostname is
+ * claimed twice).
+ *
+ * @param source where it was read from, for logs ("conf/tollgate.conf", or "&lt;string&gt;")
+ */
+public record TollgateConfig(
+    List<ListenerConfig> listeners,
+    IoConfig io,
+    Timeouts timeouts,
+    Limits limits,
+    List<RouteConfig> routes,
+    DefaultRoute defaultRoute,
+    Map<String, PoolConfig> pools,
+    String source) {
+
+  public TollgateConfig {
+    listeners = List.copyOf(listeners);
+    Objects.requireNonNull(io, "io");
+    Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(limits, "limits");
+    routes = List.copyOf(routes);
+    Objects.requireNonNull(defaultRoute, "defaultRoute");
+    pools = Map.copyOf(pools);
+    Objects.requireNonNull(source, "source");
+  }
+
+  /** The pool of that name; it exists for every name a validated route refers to. */
+  public PoolConfig pool(String name) {
+    PoolConfig pool = pools.get(name);
+    if (pool == null) {
+      throw new IllegalArgumentException("no pool named " + name);
+    }
+    return pool;
+  }
+}
