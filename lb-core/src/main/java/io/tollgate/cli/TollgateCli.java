@@ -1,10 +1,28 @@
 package io.tollgate.cli;
 
-/** Entry point of the runnable jar (placeholder until the CLI lands). */
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the runnable jar: {@code tollgate run|check|demo}. */
+@Command(
+    name = "tollgate",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Edge load balancer for TLS: routes by SNI without terminating TLS.",
+    subcommands = {
+      RunCommand.class,
+      CheckCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TollgateCli {
-  private TollgateCli() {}
 
   public static void main(String[] args) {
-    System.out.println("tollgate");
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The parser with Tollgate's conventions; tests run commands through it. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new TollgateCli()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 }

@@ -1,0 +1,95 @@
+package io.tollgate;
+
+import io.tollgate.config.ConfigError;
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.PoolConfig;
+import io.tollgate.config.RouteConfig;
+import io.tollgate.config.ServerConfig;
+import io.tollgate.config.TollgateConfig;
+import io.tollgate.pool.Backend;
+import io.tollgate.pool.Pool;
+import io.tollgate.route.Route;
+import io.tollgate.route.Router;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the data path reads for a new connection, built from one config and never changed:
+ * the router and the pools it points at. A reload builds a new snapshot off the event loops and
+ * swaps one reference; connections keep the route and backend they were given.
+ */
+public final class Snapshot {
+  private final TollgateConfig config;
+  private final Router router;
+  private final Map<String, Pool> pools;
+
+  private Snapshot(TollgateConfig config, Router router, Map<String, Pool> pools) {
+    this.config = config;
+    this.router = router;
+    this.pools = Map.copyOf(pools);
+  }
+
+  /**
+   * Builds the runtime objects, resolving backend host names now (this blocks on DNS, so call it
+   * off the event loops).
+   *
+   * @throws ConfigException naming every server whose host does not resolve
+   */
+  public static Snapshot build(TollgateConfig config) throws ConfigException {
+    List<ConfigError> errors = new ArrayList<>();
+    Map<String, Pool> pools = new HashMap<>();
+    for (PoolConfig pc : config.pools().values()) {
+      List<Backend> backends = new ArrayList<>();
+      for (int i = 0; i < pc.servers().size(); i++) {
+        ServerConfig sc = pc.servers().get(i);
+        try {
+          InetAddress ip = InetAddress.getByName(sc.address().host());
+          backends.add(
+              new Backend(sc.address(), new InetSocketAddress(ip, sc.address().port()), sc.weight()));
+        } catch (UnknownHostException e) {
+          errors.add(
+              new ConfigError(
+                  config.source(),
+                  "tollgate.pools." + pc.name() + ".servers[" + i + "]",
+                  "cannot resolve host \"" + sc.address().host() + "\""));
+        }
+      }
+      if (!backends.isEmpty()) {
+        pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts()));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    Router.Builder router = Router.builder();
+    for (RouteConfig rc : config.routes()) {
+      Route route = new Route(rc.name(), rc.mode(), pools.get(rc.pool()));
+      for (String host : rc.hosts()) {
+        router.host(host, route);
+      }
+    }
+    DefaultRoute dr = config.defaultRoute();
+    if (!dr.reject()) {
+      router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
+    }
+    return new Snapshot(config, router.build(), pools);
+  }
+
+  public TollgateConfig config() {
+    return config;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public Map<String, Pool> pools() {
+    return pools;
+  }
+}

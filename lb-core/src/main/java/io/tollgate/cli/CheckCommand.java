@@ -1,0 +1,48 @@
+package io.tollgate.cli;
+
+import io.tollgate.Snapshot;
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.TollgateConfig;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code tollgate check --config FILE}: validate, like {@code haproxy -c}. */
+@Command(
+    name = "check",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Validate a config file: print every error with file:line and key, and exit 1;",
+      "or print a summary and exit 0. Backend host names are resolved too."
+    })
+final class CheckCommand implements Callable<Integer> {
+  @Mixin ConfigOption config;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    TollgateConfig cfg = config.loadOrReport(err);
+    if (cfg == null) {
+      return 1;
+    }
+    try {
+      Snapshot.build(cfg);
+    } catch (ConfigException e) {
+      err.println(config.file + ": " + e.errors().size() + " error(s):");
+      e.errors().forEach(error -> err.println("  " + error));
+      err.flush();
+      return 1;
+    }
+    out.printf(
+        "%s: OK (%d listener(s), %d route(s), %d pool(s), default route: %s)%n",
+        config.file, cfg.listeners().size(), cfg.routes().size(), cfg.pools().size(),
+        cfg.defaultRoute().reject() ? "reject" : "pool " + cfg.defaultRoute().pool());
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,30 @@
+package io.tollgate.cli;
+
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.TollgateConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --config FILE}, shared by the commands that read a config. */
+final class ConfigOption {
+  @Option(
+      names = {"-c", "--config"},
+      required = true,
+      paramLabel = "FILE",
+      description = "HOCON config file (see conf/tollgate.conf).")
+  Path file;
+
+  /** Loads the file; prints every error to {@code err} and returns null when it is invalid. */
+  TollgateConfig loadOrReport(PrintWriter err) {
+    try {
+      return ConfigLoader.load(file);
+    } catch (ConfigException e) {
+      err.println(file + ": " + e.errors().size() + " error(s):");
+      e.errors().forEach(error -> err.println("  " + error));
+      err.flush();
+      return null;
+    }
+  }
+}

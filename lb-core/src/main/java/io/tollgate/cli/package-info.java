@@ -1,0 +1,2 @@
+/** The command line: {@code run}, {@code check}, {@code demo} (picocli). */
+package io.tollgate.cli;

@@ -1,0 +1,43 @@
+package io.tollgate.connection;
+
+import java.util.Locale;
+
+/**
+ * Why a client connection ended. Every connection ends with exactly one reason: the first one
+ * recorded wins, so the cause is kept rather than the consequences that follow it.
+ */
+public enum CloseReason {
+  /** No whole ClientHello within {@code timeouts.client-hello}. */
+  HELLO_TIMEOUT,
+  /** The first bytes were not a TLS handshake record (plaintext, SSLv2 hello, ...). */
+  NOT_TLS,
+  /** TLS records that do not form a valid ClientHello. */
+  BAD_HELLO,
+  /** The ClientHello is larger than {@code limits.max-client-hello}. */
+  HELLO_TOO_LARGE,
+  /** The SNI matched no route and the default route rejects. */
+  NO_ROUTE,
+  /** The pool has no server that can take the connection. */
+  NO_HEALTHY_BACKEND,
+  /** Every connect attempt failed (refused, unreachable, timed out). */
+  CONNECT_FAILED,
+  /** No byte moved either way for {@code timeouts.idle}. */
+  IDLE_TIMEOUT,
+  /** The client closed (FIN) first; after a half-close, the exchange finished normally. */
+  CLIENT_CLOSED,
+  /** The backend closed first. */
+  BACKEND_CLOSED,
+  /** The client reset the connection or its socket failed; the backend side is reset too. */
+  CLIENT_RESET,
+  /** The backend reset the connection or its socket failed; the client side is reset too. */
+  BACKEND_RESET,
+  /** Tollgate is shutting down. */
+  SHUTDOWN,
+  /** A bug: an unexpected exception in Tollgate's own code. Logged with a stack trace. */
+  INTERNAL_ERROR;
+
+  /** The lower_snake name used in logs and metrics ({@code hello_timeout}). */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,158 @@
+package io.tollgate.connection;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.net.SocketAddress;
+import java.util.List;
+
+/**
+ * What Tollgate knows about one client connection, from accept to close: who, which name, which
+ * route and backend, how many bytes, and why it ended.
+ *
+ * <p>Owned by the client channel's event loop (the backend channel shares it), so fields are
+ * plain: no locks, no volatiles.
+ */
+public final class Connection {
+  public static final AttributeKey<Connection> KEY = AttributeKey.valueOf("tollgate.connection");
+
+  private final String id;
+  private final String listener;
+  private final SocketAddress client;
+  private final long acceptedNanos;
+
+  private String sni;
+  private List<String> alpn = List.of();
+  private String route;
+  private String backend;
+  private long helloNanos = -1;
+  private long connectNanos = -1;
+  private long bytesFromClient;
+  private long bytesFromBackend;
+  private CloseReason reason;
+  private String reasonDetail;
+
+  public Connection(String id, String listener, SocketAddress client, long acceptedNanos) {
+    this.id = id;
+    this.listener = listener;
+    this.client = client;
+    this.acceptedNanos = acceptedNanos;
+  }
+
+  /** The connection attached to a client channel, or null for channels Tollgate did not accept. */
+  public static Connection of(Channel channel) {
+    return channel.attr(KEY).get();
+  }
+
+  /**
+   * Records why the connection is ending. Only the first call counts: later ones describe
+   * consequences (the peer closing because we closed it), not the cause.
+   */
+  public void closeReason(CloseReason reason, String detail) {
+    if (this.reason == null) {
+      this.reason = reason;
+      this.reasonDetail = detail;
+    }
+  }
+
+  public void helloParsed(String sni, List<String> alpn, long nowNanos) {
+    this.sni = sni;
+    this.alpn = List.copyOf(alpn);
+    this.helloNanos = nowNanos - acceptedNanos;
+  }
+
+  public void routed(String route) {
+    this.route = route;
+  }
+
+  public void connected(String backend, long connectNanos) {
+    this.backend = backend;
+    this.connectNanos = connectNanos;
+  }
+
+  public void addFromClient(long bytes) {
+    bytesFromClient += bytes;
+  }
+
+  public void addFromBackend(long bytes) {
+    bytesFromBackend += bytes;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String listener() {
+    return listener;
+  }
+
+  public SocketAddress client() {
+    return client;
+  }
+
+  public long acceptedNanos() {
+    return acceptedNanos;
+  }
+
+  public String sni() {
+    return sni;
+  }
+
+  public List<String> alpn() {
+    return alpn;
+  }
+
+  public String route() {
+    return route;
+  }
+
+  public String backend() {
+    return backend;
+  }
+
+  public long helloNanos() {
+    return helloNanos;
+  }
+
+  public long connectNanos() {
+    return connectNanos;
+  }
+
+  public long bytesFromClient() {
+    return bytesFromClient;
+  }
+
+  public long bytesFromBackend() {
+    return bytesFromBackend;
+  }
+
+  /** The recorded reason; {@link CloseReason#CLIENT_CLOSED} if none was recorded. */
+  public CloseReason reason() {
+    return reason == null ? CloseReason.CLIENT_CLOSED : reason;
+  }
+
+  public String reasonDetail() {
+    return reasonDetail;
+  }
+
+  /** One line for the debug log when the connection closes. */
+  public String summary(long nowNanos) {
+    StringBuilder sb = new StringBuilder(160);
+    sb.append("conn=").append(id)
+        .append(" listener=").append(listener)
+        .append(" client=").append(client)
+        .append(" reason=").append(reason().label());
+    if (reasonDetail != null) {
+      sb.append(" (").append(reasonDetail).append(')');
+    }
+    sb.append(" sni=").append(sni == null ? "-" : sni);
+    if (!alpn.isEmpty()) {
+      sb.append(" alpn=").append(String.join(",", alpn));
+    }
+    sb.append(" route=").append(route == null ? "-" : route)
+        .append(" backend=").append(backend == null ? "-" : backend)
+        .append(" from_client=").append(bytesFromClient)
+        .append(" from_backend=").append(bytesFromBackend)
+        .append(" ms=").append((nowNanos - acceptedNanos) / 1_000_000);
+    return sb.toString();
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * One client connection's record ({@link io.tollgate.connection.Connection}) and the reasons a
+ * connection can end ({@link io.tollgate.connection.CloseReason}). Every stage of the data path
+ * writes into the record; the listener logs and counts it when the client channel closes.
+ */
+package io.tollgate.connection;

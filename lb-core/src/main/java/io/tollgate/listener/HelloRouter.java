@@ -1,0 +1,59 @@
+package io.tollgate.listener;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.tollgate.NettyPipeline;
+import io.tollgate.Snapshot;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import io.tollgate.connection.TlsAlert;
+import io.tollgate.inspect.ClientHello;
+import io.tollgate.inspect.ClientHelloInspector;
+import io.tollgate.inspect.HelloFailure;
+import io.tollgate.relay.PassthroughRelay;
+import io.tollgate.relay.RelaySettings;
+import io.tollgate.route.Route;
+import io.tollgate.route.Router;
+import java.util.function.Supplier;
+
+/**
+ * Decides what happens once a ClientHello is known: looks the name up in the current snapshot's
+ * router and installs the handler for the route's mode right after the inspector, or rejects the
+ * connection. Stateless; one instance serves every connection of a Tollgate.
+ */
+final class HelloRouter implements ClientHelloInspector.HelloCallback {
+  private final Supplier<Snapshot> snapshot;
+  private final RelaySettings relaySettings;
+
+  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings) {
+    this.snapshot = snapshot;
+    this.relaySettings = relaySettings;
+  }
+
+  @Override
+  public void onHello(ChannelHandlerContext ctx, ClientHello hello) {
+    Connection conn = Connection.of(ctx.channel());
+    conn.helloParsed(hello.sni(), hello.alpn(), System.nanoTime());
+    Router.Match match = snapshot.get().router().route(hello.sni());
+    Route route = match.route();
+    if (route == null) {
+      conn.closeReason(
+          CloseReason.NO_ROUTE, hello.sni() == null ? "no SNI" : "no route for " + hello.sni());
+      TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());
+      return;
+    }
+    conn.routed(route.name());
+    switch (route.mode()) {
+      case PASSTHROUGH ->
+          ctx.pipeline()
+              .addAfter(
+                  ctx.name(),
+                  NettyPipeline.PASSTHROUGH,
+                  new PassthroughRelay(conn, route.pool(), relaySettings));
+    }
+  }
+
+  @Override
+  public void onFailure(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
+    Connection.of(ctx.channel()).closeReason(CloseReason.valueOf(failure.name()), detail);
+  }
+}

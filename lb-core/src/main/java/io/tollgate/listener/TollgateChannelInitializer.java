@@ -1,0 +1,79 @@
+package io.tollgate.listener;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.tollgate.NettyPipeline;
+import io.tollgate.connection.Connection;
+import io.tollgate.inspect.ClientHelloInspector;
+import io.tollgate.inspect.ClientHelloParser;
+import io.tollgate.metrics.Metrics;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sets up each accepted connection of one listener: its {@link Connection} record, the close
+ * bookkeeping, and the ClientHello inspector. Everything after the hello is installed by
+ * {@link HelloRouter}.
+ */
+@ChannelHandler.Sharable
+final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel> {
+  private static final Logger log = LoggerFactory.getLogger("io.tollgate.connection");
+  /** Ids start at a random point so two runs' logs do not reuse them. */
+  private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong());
+
+  private final String listenerName;
+  private final int maxClientHello;
+  private final long helloTimeoutMillis;
+  private final HelloRouter router;
+  private final Metrics metrics;
+
+  TollgateChannelInitializer(
+      String listenerName,
+      int maxClientHello,
+      long helloTimeoutMillis,
+      HelloRouter router,
+      Metrics metrics) {
+    this.listenerName = listenerName;
+    this.maxClientHello = maxClientHello;
+    this.helloTimeoutMillis = helloTimeoutMillis;
+    this.router = router;
+    this.metrics = metrics;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    Connection conn = trackConnection(ch);
+    addInspector(ch);
+  }
+
+  private Connection trackConnection(SocketChannel ch) {
+    Connection conn =
+        new Connection(
+            String.format("%016x", IDS.incrementAndGet()),
+            listenerName,
+            ch.remoteAddress(),
+            System.nanoTime());
+    ch.attr(Connection.KEY).set(conn);
+    metrics.accepted();
+    ch.closeFuture()
+        .addListener(
+            f -> {
+              metrics.closed(conn.reason(), conn.bytesFromClient(), conn.bytesFromBackend());
+              if (log.isDebugEnabled()) {
+                log.debug(conn.summary(System.nanoTime()));
+              }
+            });
+    return conn;
+  }
+
+  private void addInspector(SocketChannel ch) {
+    ch.pipeline()
+        .addLast(
+            NettyPipeline.INSPECTOR,
+            new ClientHelloInspector(
+                new ClientHelloParser(maxClientHello), helloTimeoutMillis, router));
+  }
+}

@@ -1,0 +1,2 @@
+/** Counters for connections, bytes and close reasons. */
+package io.tollgate.metrics;

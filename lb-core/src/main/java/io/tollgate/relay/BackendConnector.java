@@ -1,0 +1,99 @@
+package io.tollgate.relay;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.tollgate.NettyPipeline;
+import io.tollgate.pool.Backend;
+import java.util.List;
+
+/**
+ * Opens the backend connection for a client channel: on the client's own event loop (so the pair
+ * needs no locks), with reading off until the relay is wired, trying the pool's servers in order
+ * when a connect fails. Only connect failures are retried: nothing has been sent yet, so trying
+ * another server cannot duplicate anything.
+ */
+final class BackendConnector {
+
+  /** What the caller learns. Both run on the client's event loop. */
+  interface Outcome {
+    void connected(Channel backend, Backend server, long connectNanos);
+
+    /** Every attempt failed; {@code cause} is the last attempt's. */
+    void failed(Backend lastTried, Throwable cause, int attempts);
+  }
+
+  /** Sits in the backend pipeline until the relay replaces it; swallows nothing. */
+  @ChannelHandler.Sharable
+  private static final class Placeholder extends ChannelInboundHandlerAdapter {
+    static final Placeholder INSTANCE = new Placeholder();
+  }
+
+  private final Channel client;
+  private final List<Backend> order;
+  private final RelaySettings settings;
+  private final Outcome outcome;
+  private Channel connecting;
+
+  BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Outcome outcome) {
+    this.client = client;
+    this.order = order;
+    this.settings = settings;
+    this.outcome = outcome;
+  }
+
+  void start() {
+    attempt(0);
+  }
+
+  /** Abandons a connect in progress (the client went away). */
+  void cancel() {
+    if (connecting != null) {
+      connecting.close();
+      connecting = null;
+    }
+  }
+
+  private void attempt(int index) {
+    Backend server = order.get(index);
+    long started = System.nanoTime();
+    ChannelFuture f =
+        new Bootstrap()
+            .group(client.eventLoop())
+            .channel(settings.channelClass())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, settings.waterMark())
+            .handler(Placeholder.INSTANCE)
+            .connect(server.address());
+    connecting = f.channel();
+    f.addListener(
+        (ChannelFuture done) -> {
+          if (connecting != done.channel()) {
+            return; // cancelled
+          }
+          connecting = null;
+          if (done.isSuccess()) {
+            if (!client.isActive()) {
+              done.channel().close();
+              return;
+            }
+            outcome.connected(done.channel(), server, System.nanoTime() - started);
+          } else if (index + 1 < order.size() && client.isActive()) {
+            attempt(index + 1);
+          } else {
+            outcome.failed(server, done.cause(), index + 1);
+          }
+        });
+  }
+
+  /** Puts the relay where the placeholder stood on a connected backend channel. */
+  static void installRelay(Channel backend, ChannelHandler relay) {
+    backend.pipeline().replace(Placeholder.class, NettyPipeline.RELAY, relay);
+  }
+}

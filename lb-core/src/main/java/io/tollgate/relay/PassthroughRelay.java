@@ -1,0 +1,120 @@
+package io.tollgate.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.NettyPipeline;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import io.tollgate.connection.TlsAlert;
+import io.tollgate.pool.Backend;
+import io.tollgate.pool.Pool;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Passthrough for one client connection: holds the bytes the inspector peeked (the ClientHello,
+ * still encrypted-session bytes Tollgate never decrypts) while it connects to a server of the
+ * route's pool, replays them unchanged, then wires a {@link RelayHandler} on both channels and
+ * leaves the pipeline.
+ *
+ * <p>It is added right after the inspector by the router; client reads stay off (the inspector
+ * turned them off) until the backend is connected, so nothing but the peeked bytes is ever held.
+ */
+public final class PassthroughRelay extends ChannelInboundHandlerAdapter
+    implements BackendConnector.Outcome {
+  private final Connection connection;
+  private final Pool pool;
+  private final RelaySettings settings;
+  private ChannelHandlerContext ctx;
+  private BackendConnector connector;
+  private ByteBuf pending;
+
+  public PassthroughRelay(Connection connection, Pool pool, RelaySettings settings) {
+    this.connection = connection;
+    this.pool = pool;
+    this.settings = settings;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    connector = new BackendConnector(ctx.channel(), pool.attemptOrder(), settings, this);
+    connector.start();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    // Normally exactly one read: the inspector's cumulation. Keep any later ones in order.
+    pending = pending == null ? buf : Unpooled.wrappedBuffer(pending, buf);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    // Reads stay off while connecting; do not let the default behaviour ask for more.
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    connection.closeReason(CloseReason.CLIENT_CLOSED, "closed while connecting to the backend");
+    connector.cancel();
+    releasePending();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releasePending();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
+    connector.cancel();
+    ctx.close();
+  }
+
+  @Override
+  public void connected(Channel backend, Backend server, long connectNanos) {
+    Channel client = ctx.channel();
+    connection.connected(server.toString(), connectNanos);
+    RelaySession session = new RelaySession(client, backend, connection);
+    BackendConnector.installRelay(backend, new RelayHandler(session, Side.BACKEND));
+    client.pipeline()
+        .addBefore(
+            ctx.name(),
+            NettyPipeline.IDLE,
+            new IdleStateHandler(
+                true, 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    ByteBuf hello = pending;
+    pending = null;
+    client.pipeline().replace(this, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
+    if (hello != null) {
+      connection.addFromClient(hello.readableBytes());
+      backend.writeAndFlush(hello, backend.voidPromise());
+    }
+    backend.config().setAutoRead(true);
+    client.config().setAutoRead(true);
+  }
+
+  @Override
+  public void failed(Backend lastTried, Throwable cause, int attempts) {
+    connection.closeReason(
+        CloseReason.CONNECT_FAILED,
+        attempts + " attempt(s), last " + lastTried + ": " + cause.getMessage());
+    TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+  }
+
+  private void releasePending() {
+    if (pending != null) {
+      pending.release();
+      pending = null;
+    }
+  }
+}

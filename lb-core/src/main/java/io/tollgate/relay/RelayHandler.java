@@ -1,0 +1,87 @@
+package io.tollgate.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.connection.CloseReason;
+
+/**
+ * Copies what one channel reads to its peer, the same buffers, no copy. Backpressure: when the
+ * peer's outbound buffer passes its high water mark this side stops reading; when this side's own
+ * outbound buffer drains below its low water mark, the peer starts reading again. So the bytes a
+ * connection holds stay bounded whatever either peer does.
+ *
+ * <p>One instance per channel; it stays until the channel closes.
+ */
+final class RelayHandler extends ChannelInboundHandlerAdapter {
+  private final RelaySession session;
+  private final Side side;
+  private final Channel peer;
+
+  RelayHandler(RelaySession session, Side side) {
+    this.session = session;
+    this.side = side;
+    this.peer = session.peerOf(side);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    int n = buf.readableBytes();
+    if (side == Side.CLIENT) {
+      session.connection().addFromClient(n);
+    } else {
+      session.connection().addFromBackend(n);
+    }
+    if (!peer.isActive()) {
+      buf.release();
+      return;
+    }
+    peer.write(buf, peer.voidPromise());
+    if (!peer.isWritable()) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    peer.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    // Our outbound buffer holds the peer's bytes; once it drains, let the peer send more.
+    if (ctx.channel().isWritable() && peer.isActive()) {
+      peer.config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      session.inputShutdown(side);
+    } else if (evt instanceof IdleStateEvent) {
+      session.close(CloseReason.IDLE_TIMEOUT);
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    session.inactive(side);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    session.failed(side, cause);
+  }
+}

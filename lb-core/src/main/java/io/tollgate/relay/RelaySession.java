@@ -1,0 +1,123 @@
+package io.tollgate.relay;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The two channels of one relayed connection and how their ends propagate: a FIN on one side
+ * becomes a FIN (half-close) on the other, a reset becomes a reset, a close becomes a close once
+ * pending bytes are written. Both channels run on one event loop, so no state here is shared
+ * between threads.
+ */
+final class RelaySession {
+  private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+
+  private final Channel client;
+  private final Channel backend;
+  private final Connection connection;
+  private boolean clientInputDone;
+  private boolean backendInputDone;
+
+  RelaySession(Channel client, Channel backend, Connection connection) {
+    this.client = client;
+    this.backend = backend;
+    this.connection = connection;
+  }
+
+  Channel peerOf(Side side) {
+    return side == Side.CLIENT ? backend : client;
+  }
+
+  Connection connection() {
+    return connection;
+  }
+
+  /**
+   * {@code side} sent FIN. Forward it as a FIN once everything read before it is written, and close
+   * both channels when neither direction has anything left to send.
+   */
+  void inputShutdown(Side side) {
+    connection.closeReason(closedReason(side), null);
+    if (side == Side.CLIENT) {
+      clientInputDone = true;
+    } else {
+      backendInputDone = true;
+    }
+    if (clientInputDone && backendInputDone) {
+      flushAndClose(client);
+      flushAndClose(backend);
+      return;
+    }
+    Channel peer = peerOf(side);
+    if (peer.isActive()) {
+      peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (f.isSuccess() && peer instanceof DuplexChannel duplex) {
+                      duplex.shutdownOutput();
+                    } else {
+                      peer.close();
+                    }
+                  });
+    }
+  }
+
+  /** {@code side}'s channel closed: close the other once what it still has to send is written. */
+  void inactive(Side side) {
+    connection.closeReason(closedReason(side), null);
+    flushAndClose(peerOf(side));
+  }
+
+  /** An exception on {@code side}: reset the peer (socket errors) and close both. */
+  void failed(Side side, Throwable cause) {
+    if (cause instanceof IOException) {
+      connection.closeReason(
+          side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
+          cause.getMessage());
+    } else {
+      connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
+      log.warn("conn={} unexpected error on the {} side", connection.id(), side, cause);
+    }
+    reset(peerOf(side));
+    (side == Side.CLIENT ? client : backend).close();
+  }
+
+  /** Ends both sides now, with a reason recorded first (idle timeout, shutdown). */
+  void close(CloseReason reason) {
+    connection.closeReason(reason, null);
+    client.close();
+    backend.close();
+  }
+
+  private static CloseReason closedReason(Side side) {
+    return side == Side.CLIENT ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
+  }
+
+  private static void flushAndClose(Channel ch) {
+    if (ch.isActive()) {
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /** Closes with SO_LINGER 0 so the peer sees a TCP RST rather than a clean FIN. */
+  static void reset(Channel ch) {
+    if (ch.isActive()) {
+      try {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException e) {
+        // Not fatal: the peer then sees a FIN instead of a reset.
+        log.debug("could not set SO_LINGER=0 on {}", ch, e);
+      }
+    }
+    ch.close();
+  }
+}

@@ -1,0 +1,24 @@
+package io.tollgate.relay;
+
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import java.time.Duration;
+
+/**
+ * What a relay needs to know beyond the route: timeouts, the channel class backends use, and the
+ * write-buffer water marks that bound memory per connection.
+ *
+ * <p>Per direction a relay holds at most the high water mark plus one read (64 KiB) before it
+ * stops reading from the sender, so a connection costs a few hundred KiB at worst, whatever the
+ * peers do.
+ */
+public record RelaySettings(
+    Duration connectTimeout,
+    Duration idleTimeout,
+    Class<? extends SocketChannel> channelClass,
+    WriteBufferWaterMark waterMark) {
+
+  /** 64 KiB / 128 KiB: enough to keep loopback and LAN links busy, small enough for 100k conns. */
+  public static final WriteBufferWaterMark DEFAULT_WATER_MARK =
+      new WriteBufferWaterMark(64 * 1024, 128 * 1024);
+}

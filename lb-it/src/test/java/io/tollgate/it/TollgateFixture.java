@@ -1,0 +1,68 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.Tollgate;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.TollgateConfig;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.metrics.Metrics;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real Tollgate in this JVM, configured from HOCON text whose listener binds
+ * {@code 127.0.0.1:0}; tests read the chosen port back with {@link #port()}.
+ */
+final class TollgateFixture implements AutoCloseable {
+  private final Tollgate tollgate;
+
+  private TollgateFixture(Tollgate tollgate) {
+    this.tollgate = tollgate;
+  }
+
+  /**
+   * Starts Tollgate with one listener {@code main} on an ephemeral loopback port plus the given
+   * HOCON (routes, pools, timeouts...), which is placed inside {@code tollgate { }}.
+   */
+  static TollgateFixture start(String body) throws Exception {
+    String hocon =
+        "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
+            + body + "\n}\n";
+    TollgateConfig config = ConfigLoader.parse(hocon, "it.conf");
+    return new TollgateFixture(Tollgate.start(config));
+  }
+
+  int port() {
+    return tollgate.address("main").getPort();
+  }
+
+  Tollgate tollgate() {
+    return tollgate;
+  }
+
+  Metrics metrics() {
+    return tollgate.metrics();
+  }
+
+  /**
+   * Waits until Tollgate has counted {@code n} closes for {@code reason}: the count is updated when
+   * the client channel's close completes, which can be just after the client sees the close.
+   */
+  void awaitClosed(CloseReason reason, long n) throws InterruptedException {
+    await(() -> metrics().closedCount(reason) >= n, Duration.ofSeconds(10));
+    assertThat(metrics().closedCount(reason)).as("closes with reason %s", reason.label()).isEqualTo(n);
+  }
+
+  static void await(BooleanSupplier condition, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+  }
+
+  @Override
+  public void close() {
+    tollgate.close();
+  }
+}
