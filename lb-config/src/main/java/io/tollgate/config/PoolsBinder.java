@@ -1,0 +1,119 @@
+package io.tollgate.config;
+
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/** Binds {@code tollgate.pools}: named groups of backend servers. */
+final class PoolsBinder {
+  private PoolsBinder() {}
+
+  /**
+   * What the pools section yielded.
+   *
+   * @param names every pool name written, valid or not, so routes naming a broken pool are not
+   *     also reported as naming a missing one
+   * @param pools the pools, present only if all of them are valid
+   */
+  record Result(Set<String> names, Optional<Map<String, PoolConfig>> pools) {}
+
+  static Result bind(Node node) {
+    if (!node.exists()) {
+      return new Result(Set.of(), Optional.of(Map.of()));
+    }
+    if (node.type() != ConfigValueType.OBJECT) {
+      node.error(Readers.wrongType(node, Schema.POOLS.expected()));
+      return new Result(Set.of(), Optional.empty());
+    }
+    Set<String> names = new LinkedHashSet<>(node.keys());
+    Map<String, PoolConfig> pools = new HashMap<>();
+    boolean ok = true;
+    for (String name : names) {
+      Optional<PoolConfig> pool = bindPool(name, node.child(name));
+      ok &= pool.isPresent();
+      pool.ifPresent(p -> pools.put(name, p));
+    }
+    return new Result(Set.copyOf(names), ok ? Optional.of(pools) : Optional.empty());
+  }
+
+  private static Optional<PoolConfig> bindPool(String name, Node pool) {
+    if (Readers.object(pool, Schema.POOL_SHAPE,
+        "a pool such as { servers = [\"10.0.0.1:443\"] }").isEmpty()) {
+      return Optional.empty();
+    }
+    Node serversNode = pool.child(Schema.SERVERS.name());
+    Optional<List<ServerConfig>> servers = Optional.empty();
+    if (Readers.required(serversNode, Schema.SERVERS)) {
+      servers = bindServers(serversNode);
+    }
+    Node attemptsNode = pool.child(Schema.CONNECT_ATTEMPTS.name());
+    OptionalInt attempts = attemptsNode.exists()
+        ? Readers.intInRange(attemptsNode, Schema.CONNECT_ATTEMPTS, 1,
+            Schema.MAX_CONNECT_ATTEMPTS)
+        : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
+    if (servers.isEmpty() || attempts.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt()));
+  }
+
+  private static Optional<List<ServerConfig>> bindServers(Node node) {
+    Optional<List<Node>> elements = Readers.list(node, Schema.SERVERS);
+    if (elements.isEmpty()) {
+      return Optional.empty();
+    }
+    if (elements.get().isEmpty()) {
+      node.error("pool has no servers (expected " + Schema.SERVERS.expected() + ")");
+      return Optional.empty();
+    }
+    List<ServerConfig> out = new ArrayList<>();
+    Map<String, Node> seen = new HashMap<>();
+    boolean ok = true;
+    for (Node element : elements.get()) {
+      Optional<ServerConfig> server = bindServer(element);
+      if (server.isPresent()) {
+        Node first = seen.putIfAbsent(Addresses.identity(server.get().address()), element);
+        if (first != null) {
+          element.error("\"" + server.get().address() + "\" is already listed at " + first.path()
+              + " (expected each server once; use weight to send it more traffic)");
+          server = Optional.empty();
+        }
+      }
+      ok &= server.isPresent();
+      server.ifPresent(out::add);
+    }
+    return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  private static Optional<ServerConfig> bindServer(Node node) {
+    switch (node.type()) {
+      case STRING:
+        return Addresses.read(node, Schema.SERVER_ADDRESS)
+            .map(a -> new ServerConfig(a, Schema.DEFAULT_WEIGHT));
+      case OBJECT:
+        Readers.object(node, Schema.SERVER, "");
+        Node addressNode = node.child(Schema.SERVER_ADDRESS.name());
+        Optional<HostPort> address = Readers.required(addressNode, Schema.SERVER_ADDRESS)
+            ? Addresses.read(addressNode, Schema.SERVER_ADDRESS)
+            : Optional.empty();
+        Node weightNode = node.child(Schema.WEIGHT.name());
+        OptionalInt weight = weightNode.exists()
+            ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
+            : OptionalInt.of(Schema.DEFAULT_WEIGHT);
+        if (address.isEmpty() || weight.isEmpty()) {
+          return Optional.empty();
+        }
+        return Optional.of(new ServerConfig(address.get(), weight.getAsInt()));
+      default:
+        node.error(Readers.wrongType(node,
+            "a server: \"host:port\", or { address = \"host:port\", weight = N }"));
+        return Optional.empty();
+    }
+  }
+}

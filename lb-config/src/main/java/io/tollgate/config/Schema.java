@@ -1,0 +1,105 @@
+package io.tollgate.config;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Every object a Tollgate config may contain and the keys each one accepts, in one place.
+ *
+ * <p>Adding a setting starts here: declare its {@link Key} (with the words an error uses to say
+ * what was expected), add it to its {@link Shape}, document it in {@code reference.conf}, then
+ * read it in the section binder. Any key not declared here is reported as unknown, with a
+ * did-you-mean hint.
+ */
+final class Schema {
+  private Schema() {}
+
+  /** A key and what its value should look like, phrased to follow "expected". */
+  record Key(String name, String expected) {}
+
+  /** An object and the keys it accepts. */
+  record Shape(String what, List<Key> keys) {
+    Shape {
+      keys = List.copyOf(keys);
+    }
+
+    List<String> names() {
+      return keys.stream().map(Key::name).collect(Collectors.toUnmodifiableList());
+    }
+  }
+
+  static final String ROOT = "tollgate";
+
+  // tollgate { ... }
+  static final Key LISTENERS =
+      new Key("listeners", "a non-empty list of listeners, e.g. [ { name = main, address ="
+          + " \"0.0.0.0:443\" } ]");
+  static final Key IO = new Key("io", "an object such as { transport = auto }");
+  static final Key TIMEOUTS = new Key("timeouts", "an object such as { connect = 3s }");
+  static final Key LIMITS = new Key("limits", "an object such as { max-client-hello = 16k }");
+  static final Key ROUTES =
+      new Key("routes", "a list of routes, e.g. [ { hosts = [\"example.com\"], pool = web } ]");
+  static final Key DEFAULT_ROUTE =
+      new Key("default-route", "reject, or an object such as { pool = NAME }");
+  static final Key POOLS = new Key("pools", "an object of named pools, e.g. { web { servers ="
+      + " [\"10.0.0.1:443\"] } }");
+  static final Shape TOLLGATE = new Shape("tollgate",
+      List.of(LISTENERS, IO, TIMEOUTS, LIMITS, ROUTES, DEFAULT_ROUTE, POOLS));
+
+  // tollgate.listeners[i]
+  static final Key LISTENER_NAME = new Key("name", "a name such as main (letters, digits, '-',"
+      + " '_' or '.')");
+  static final Key LISTENER_ADDRESS = new Key("address", "an address such as \"0.0.0.0:443\" or"
+      + " \"[::]:443\"");
+  static final Shape LISTENER = new Shape("listener", List.of(LISTENER_NAME, LISTENER_ADDRESS));
+
+  // tollgate.io
+  static final Key TRANSPORT = new Key("transport", "one of auto, epoll, nio");
+  static final Key WORKER_THREADS = new Key("worker-threads", "a whole number of threads, 0 for"
+      + " one per core");
+  static final Shape IO_SHAPE = new Shape("io", List.of(TRANSPORT, WORKER_THREADS));
+
+  // tollgate.timeouts
+  static final Key CLIENT_HELLO = new Key("client-hello", "a positive duration such as 5s");
+  static final Key CONNECT = new Key("connect", "a positive duration such as 3s");
+  static final Key IDLE = new Key("idle", "a positive duration such as 5m");
+  static final Shape TIMEOUTS_SHAPE = new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE));
+
+  // tollgate.limits
+  static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");
+  static final Shape LIMITS_SHAPE = new Shape("limits", List.of(MAX_CLIENT_HELLO));
+
+  // tollgate.routes[i]
+  static final Key HOSTS = new Key("hosts", "a non-empty list of host names, e.g. [\"example.com\","
+      + " \"*.example.com\"]");
+  static final Key MODE = new Key("mode", "a route mode");
+  static final Key POOL = new Key("pool", "the name of a pool defined under tollgate.pools");
+  static final Shape ROUTE = new Shape("route", List.of(HOSTS, MODE, POOL));
+
+  // tollgate.default-route { ... }
+  static final Shape DEFAULT_ROUTE_SHAPE = new Shape("default-route", List.of(MODE, POOL));
+
+  // tollgate.pools.NAME
+  static final Key SERVERS = new Key("servers", "a non-empty list of servers, e.g."
+      + " [\"10.0.0.1:443\", { address = \"10.0.0.2:443\", weight = 2 }]");
+  static final Key CONNECT_ATTEMPTS = new Key("connect-attempts", "a whole number of attempts");
+  static final Shape POOL_SHAPE = new Shape("pool", List.of(SERVERS, CONNECT_ATTEMPTS));
+
+  // tollgate.pools.NAME.servers[i] as an object
+  static final Key SERVER_ADDRESS = new Key("address", "an address such as \"10.0.0.1:443\" or"
+      + " \"[2001:db8::1]:443\"");
+  static final Key WEIGHT = new Key("weight", "a whole number");
+  static final Shape SERVER = new Shape("server", List.of(SERVER_ADDRESS, WEIGHT));
+
+  /*
+   * Defaults for keys inside list elements and named pools. reference.conf cannot hold these
+   * (HOCON has no defaults for list elements or for objects whose names the user picks), so they
+   * live here and reference.conf documents them in comments.
+   */
+  static final RouteMode DEFAULT_MODE = RouteMode.PASSTHROUGH;
+  static final int DEFAULT_CONNECT_ATTEMPTS = 3;
+  static final int MAX_CONNECT_ATTEMPTS = 100;
+  static final int DEFAULT_WEIGHT = ServerConfig.DEFAULT_WEIGHT;
+  /** Guards against typos such as 8000; no box has that many cores to pin. */
+  static final int MAX_WORKER_THREADS = 1024;
+}

@@ -1,0 +1,112 @@
+package io.tollgate.config;
+
+import com.typesafe.config.ConfigObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Turns the merged, resolved config tree into a {@link TollgateConfig}, reporting every problem
+ * to {@link Problems}. Each section is bound even when an earlier one failed, so one run finds
+ * every error; the result is present only when nothing was wrong.
+ */
+final class TollgateBinder {
+  private TollgateBinder() {}
+
+  static Optional<TollgateConfig> bind(Problems problems, ConfigObject root, String source) {
+    checkTopLevelTypos(problems, root);
+    Node tollgate = Node.root(problems, root, Schema.ROOT);
+    if (!tollgate.exists()) {
+      // reference.conf always defines it; only a broken class path gets here.
+      tollgate.error("missing (expected a tollgate { ... } object)");
+      return Optional.empty();
+    }
+    if (Readers.object(tollgate, Schema.TOLLGATE, "an object holding Tollgate's settings")
+        .isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<List<ListenerConfig>> listeners =
+        ListenersBinder.bind(tollgate.child(Schema.LISTENERS.name()));
+    Optional<IoConfig> io = io(tollgate.child(Schema.IO.name()));
+    Optional<Timeouts> timeouts = timeouts(tollgate.child(Schema.TIMEOUTS.name()));
+    Optional<Limits> limits = limits(tollgate.child(Schema.LIMITS.name()));
+    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()));
+    Optional<List<RouteConfig>> routes =
+        RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools.names());
+    Optional<DefaultRoute> defaultRoute =
+        RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
+    if (!problems.isEmpty() || listeners.isEmpty() || io.isEmpty() || timeouts.isEmpty()
+        || limits.isEmpty() || routes.isEmpty() || defaultRoute.isEmpty()
+        || pools.pools().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
+        limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), source));
+  }
+
+  /**
+   * Keys outside {@code tollgate} are allowed (files may keep values there to substitute), but
+   * one spelled almost like it is surely a typo that would silently drop every setting.
+   */
+  private static void checkTopLevelTypos(Problems problems, ConfigObject root) {
+    for (String key : root.keySet()) {
+      if (!key.equals(Schema.ROOT) && DidYouMean.distance(key, Schema.ROOT)
+          <= DidYouMean.MAX_DISTANCE) {
+        Node.root(problems, root, key).error("unknown top-level key \"" + key
+            + "\" (did you mean \"" + Schema.ROOT + "\"?)");
+      }
+    }
+  }
+
+  private static Optional<IoConfig> io(Node node) {
+    if (Readers.object(node, Schema.IO_SHAPE, Schema.IO.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node transportNode = node.child(Schema.TRANSPORT.name());
+    Node threadsNode = node.child(Schema.WORKER_THREADS.name());
+    Optional<IoConfig.Transport> transport = Readers.required(transportNode, Schema.TRANSPORT)
+        ? Readers.choice(transportNode, Schema.TRANSPORT, IoConfig.Transport.class, "transport")
+        : Optional.empty();
+    OptionalInt threads = Readers.required(threadsNode, Schema.WORKER_THREADS)
+        ? Readers.intInRange(threadsNode, Schema.WORKER_THREADS, 0, Schema.MAX_WORKER_THREADS)
+        : OptionalInt.empty();
+    if (transport.isEmpty() || threads.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new IoConfig(transport.get(), threads.getAsInt()));
+  }
+
+  private static Optional<Timeouts> timeouts(Node node) {
+    if (Readers.object(node, Schema.TIMEOUTS_SHAPE, Schema.TIMEOUTS.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Duration> clientHello = duration(node, Schema.CLIENT_HELLO);
+    Optional<Duration> connect = duration(node, Schema.CONNECT);
+    Optional<Duration> idle = duration(node, Schema.IDLE);
+    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Timeouts(clientHello.get(), connect.get(), idle.get()));
+  }
+
+  private static Optional<Duration> duration(Node parent, Schema.Key key) {
+    Node node = parent.child(key.name());
+    return Readers.required(node, key) ? Readers.positiveDuration(node, key) : Optional.empty();
+  }
+
+  private static Optional<Limits> limits(Node node) {
+    if (Readers.object(node, Schema.LIMITS_SHAPE, Schema.LIMITS.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node hello = node.child(Schema.MAX_CLIENT_HELLO.name());
+    if (!Readers.required(hello, Schema.MAX_CLIENT_HELLO)) {
+      return Optional.empty();
+    }
+    OptionalLong bytes = Readers.bytesInRange(hello, Schema.MAX_CLIENT_HELLO,
+        Limits.MIN_CLIENT_HELLO, Limits.MAX_CLIENT_HELLO,
+        "1k..64k, i.e. " + Limits.MIN_CLIENT_HELLO + ".." + Limits.MAX_CLIENT_HELLO + " bytes");
+    return bytes.isEmpty() ? Optional.empty() : Optional.of(new Limits((int) bytes.getAsLong()));
+  }
+}

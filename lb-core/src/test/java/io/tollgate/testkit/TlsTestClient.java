@@ -1,0 +1,202 @@
+package io.tollgate.testkit;
+
+import io.tollgate.demo.CertificateAuthority;
+import io.tollgate.demo.TlsProtocols;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * Client side of the TLS tests: opens an {@link SSLSocket} that sends a chosen SNI and verifies
+ * the server certificate for a chosen name against a test CA, then offers small conversations
+ * (a raw HTTP/1.1 GET, a bidirectional SHA-256 checked transfer).
+ */
+public final class TlsTestClient {
+  /** Connect, handshake and read timeout used by the short forms. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+  private TlsTestClient() {}
+
+  /** An established connection and what the handshake revealed about the server. */
+  public record Connection(
+      SSLSocket socket, X509Certificate peerCertificate, List<String> peerDnsNames, String protocol)
+      implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  /**
+   * Connects to {@code 127.0.0.1:port} sending SNI {@code name} and requiring a certificate valid
+   * for {@code name} that chains to {@code ca}'s root.
+   */
+  public static Connection connect(int port, String name, CertificateAuthority ca) {
+    return connect(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+        name,
+        name,
+        ca.clientContext(),
+        DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * Connects and completes the handshake.
+   *
+   * @param sniName SNI to send, or {@code null} to send none
+   * @param verifyName name the server certificate must match ({@code HTTPS} endpoint
+   *     identification), or {@code null} to check only the chain; the JDK also accepts a
+   *     certificate that matches {@code sniName}, so pass equal names for a strict check
+   * @param context supplies the trust managers (e.g. {@link CertificateAuthority#clientContext()})
+   * @param timeout bounds connect and handshake, and stays as the read timeout
+   * @throws UncheckedIOException when connecting or the handshake fails (the cause says why,
+   *     e.g. an {@code SSLHandshakeException} for an untrusted or mismatched certificate)
+   */
+  public static Connection connect(
+      InetSocketAddress address,
+      String sniName,
+      String verifyName,
+      SSLContext context,
+      Duration timeout) {
+    int millis = Math.toIntExact(timeout.toMillis());
+    Socket plain = new Socket();
+    try {
+      plain.connect(address, millis);
+      plain.setSoTimeout(millis);
+      plain.setTcpNoDelay(true);
+      // The JDK checks the certificate against the SNI name and, failing that, the host the
+      // socket was created for; creating it for verifyName makes that name count.
+      String peerHost =
+          verifyName != null ? verifyName : sniName != null ? sniName : address.getHostString();
+      SSLSocket socket =
+          (SSLSocket)
+              context.getSocketFactory().createSocket(plain, peerHost, address.getPort(), true);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setProtocols(TlsProtocols.modern());
+      parameters.setServerNames(sniName == null ? List.of() : List.of(new SNIHostName(sniName)));
+      parameters.setEndpointIdentificationAlgorithm(verifyName == null ? null : "HTTPS");
+      socket.setSSLParameters(parameters);
+      socket.startHandshake();
+      X509Certificate peer = (X509Certificate) socket.getSession().getPeerCertificates()[0];
+      return new Connection(socket, peer, dnsNames(peer), socket.getSession().getProtocol());
+    } catch (IOException e) {
+      closeQuietly(plain);
+      throw new UncheckedIOException("TLS connection to " + address + " failed: " + e, e);
+    } catch (RuntimeException e) {
+      closeQuietly(plain);
+      throw e;
+    }
+  }
+
+  /** The {@code dNSName} entries of the certificate's subject alternative names. */
+  public static List<String> dnsNames(X509Certificate certificate) {
+    try {
+      Collection<List<?>> entries = certificate.getSubjectAlternativeNames();
+      List<String> names = new ArrayList<>();
+      if (entries != null) {
+        for (List<?> entry : entries) {
+          if (Integer.valueOf(2).equals(entry.get(0))) {
+            names.add((String) entry.get(1));
+          }
+        }
+      }
+      return List.copyOf(names);
+    } catch (CertificateParsingException e) {
+      throw new IllegalArgumentException("unreadable subject alternative names", e);
+    }
+  }
+
+  /**
+   * Sends {@code GET path HTTP/1.1} with {@code Host: host} and {@code Connection: close}, and
+   * returns the whole raw response (status line, headers, body) read until EOF.
+   */
+  public static String httpGet(SSLSocket socket, String host, String path) throws IOException {
+    String request =
+        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+    OutputStream out = socket.getOutputStream();
+    out.write(request.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  /** What {@link #sha256Exchange} received from the server. */
+  public record ExchangeResult(long bytesReceived, String receivedSha256) {}
+
+  /**
+   * Sends {@code bytesToSend} bytes of {@link DataPattern} ({@link DataPattern#CLIENT_SEED}) and
+   * half-closes, while concurrently reading and hashing everything the server sends until EOF.
+   * Pairs with {@link TlsTestServer#sha256Exchange(long)}.
+   */
+  public static ExchangeResult sha256Exchange(SSLSocket socket, long bytesToSend)
+      throws IOException {
+    CompletableFuture<Void> sent =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                DataPattern.writeTo(socket.getOutputStream(), DataPattern.CLIENT_SEED, bytesToSend);
+                socket.shutdownOutput();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            runnable -> {
+              Thread thread = new Thread(runnable, "tls-test-client-sender");
+              thread.setDaemon(true);
+              thread.start();
+            });
+    MessageDigest digest = DataPattern.newSha256();
+    InputStream in = socket.getInputStream();
+    byte[] buffer = new byte[DataPattern.CHUNK];
+    long total = 0;
+    for (int n; (n = in.read(buffer)) != -1; ) {
+      digest.update(buffer, 0, n);
+      total += n;
+    }
+    try {
+      sent.get(DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while sending", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("sending failed", e.getCause() != null ? e.getCause() : e);
+    }
+    return new ExchangeResult(total, HexFormat.of().formatHex(digest.digest()));
+  }
+
+  /** Reads until EOF and returns what arrived (small responses only). */
+  public static byte[] readToEof(SSLSocket socket) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    socket.getInputStream().transferTo(out);
+    return out.toByteArray();
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Already failing; the original exception is what matters.
+    }
+  }
+}

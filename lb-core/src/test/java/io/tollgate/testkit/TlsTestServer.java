@@ -1,0 +1,308 @@
+package io.tollgate.testkit;
+
+import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.demo.TlsProtocols;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * A raw TLS server over {@link SSLServerSocket} for relay tests: thread per connection, a
+ * pluggable {@link ConnectionHandler}, counts of accepted connections, and the SNI each handshake
+ * carried. Binds {@code 127.0.0.1:0} unless told otherwise; read the port back with {@link
+ * #port()}.
+ *
+ * <p>After the handler returns the server closes the connection. {@link #close()} closes the
+ * listening socket and every live connection, so blocked handlers end promptly.
+ */
+public final class TlsTestServer implements AutoCloseable {
+  /** Serves one accepted connection; the handshake has already completed. */
+  @FunctionalInterface
+  public interface ConnectionHandler {
+    void handle(SSLSocket socket) throws Exception;
+  }
+
+  private final SSLServerSocket serverSocket;
+  private final IssuedCertificate certificate;
+  private final ConnectionHandler handler;
+  private final ExecutorService pool;
+  private final Set<SSLSocket> live = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final List<String> serverNames = new CopyOnWriteArrayList<>();
+  private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+  private volatile boolean closed;
+
+  private TlsTestServer(
+      InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler)
+      throws IOException {
+    this.certificate = Objects.requireNonNull(certificate, "certificate");
+    this.handler = Objects.requireNonNull(handler, "handler");
+    serverSocket =
+        (SSLServerSocket) certificate.serverContext().getServerSocketFactory().createServerSocket();
+    serverSocket.setEnabledProtocols(TlsProtocols.modern());
+    serverSocket.setReuseAddress(true);
+    serverSocket.bind(bind, 128);
+    AtomicInteger ids = new AtomicInteger();
+    pool =
+        Executors.newCachedThreadPool(
+            runnable -> {
+              Thread thread = new Thread(runnable, "tls-test-server-" + ids.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
+    pool.execute(this::acceptLoop);
+  }
+
+  /** Starts a server on {@code 127.0.0.1:0}. */
+  public static TlsTestServer start(IssuedCertificate certificate, ConnectionHandler handler) {
+    return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), certificate, handler);
+  }
+
+  /** Starts a server on {@code bind} (for instance {@code [::1]:0}). */
+  public static TlsTestServer start(
+      InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler) {
+    try {
+      return new TlsTestServer(bind, certificate, handler);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot bind TLS test server to " + bind, e);
+    }
+  }
+
+  /** The bound port. */
+  public int port() {
+    return serverSocket.getLocalPort();
+  }
+
+  /** The bound address and port. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+  }
+
+  /** The certificate the server presents. */
+  public IssuedCertificate certificate() {
+    return certificate;
+  }
+
+  /** Connections accepted so far (including ones whose handshake failed). */
+  public int acceptedConnections() {
+    return accepted.get();
+  }
+
+  /** Connections currently open. */
+  public int liveConnections() {
+    return live.size();
+  }
+
+  /** SNI host name of each completed handshake, in order; {@code ""} when none was sent. */
+  public List<String> serverNames() {
+    return List.copyOf(serverNames);
+  }
+
+  /** Handshake and handler failures, excluding those caused by {@link #close()}. */
+  public List<Throwable> failures() {
+    return List.copyOf(failures);
+  }
+
+  /** Closes the listening socket and all live connections; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly(serverSocket);
+    for (SSLSocket socket : live) {
+      closeQuietly(socket);
+    }
+    pool.shutdownNow();
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      SSLSocket socket;
+      try {
+        socket = (SSLSocket) serverSocket.accept();
+      } catch (IOException e) {
+        if (!closed) {
+          failures.add(e);
+        }
+        return;
+      }
+      accepted.incrementAndGet();
+      live.add(socket);
+      if (closed) {
+        // close() may have run between accept() and add(); do not leave this one behind.
+        closeQuietly(socket);
+        return;
+      }
+      pool.execute(() -> serve(socket));
+    }
+  }
+
+  private void serve(SSLSocket socket) {
+    try (socket) {
+      socket.startHandshake();
+      serverNames.add(requestedHostName(socket.getSession()));
+      handler.handle(socket);
+    } catch (Exception e) {
+      if (!closed) {
+        failures.add(e);
+      }
+    } finally {
+      live.remove(socket);
+    }
+  }
+
+  private static String requestedHostName(SSLSession session) {
+    if (session instanceof ExtendedSSLSession) {
+      for (SNIServerName name : ((ExtendedSSLSession) session).getRequestedServerNames()) {
+        if (name instanceof SNIHostName) {
+          return ((SNIHostName) name).getAsciiName();
+        }
+      }
+    }
+    return "";
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception ignored) {
+      // Shutting down: there is nobody left to tell.
+    }
+  }
+
+  // --------------------------------------------------------------------------------- handlers
+
+  /**
+   * Echoes every byte until the client half-closes, then half-closes too ({@code
+   * shutdownOutput()}, a TLS {@code close_notify}); data still in flight is written first.
+   */
+  public static ConnectionHandler echo() {
+    return socket -> echoUntilEof(socket);
+  }
+
+  /** Writes {@code name + "\n"}, then behaves like {@link #echo()}. */
+  public static ConnectionHandler greet(String name) {
+    byte[] greeting = (name + "\n").getBytes(StandardCharsets.UTF_8);
+    return socket -> {
+      OutputStream out = socket.getOutputStream();
+      out.write(greeting);
+      out.flush();
+      echoUntilEof(socket);
+    };
+  }
+
+  /**
+   * A handler that reads everything the client sends until EOF while hashing it, and at the same
+   * time sends {@code bytesToSend} bytes of {@link DataPattern} with {@link
+   * DataPattern#SERVER_SEED}; it then half-closes. The hash of what each connection received is
+   * recorded (see {@link Sha256Exchange#lastReceivedSha256()}).
+   */
+  public static Sha256Exchange sha256Exchange(long bytesToSend) {
+    return new Sha256Exchange(bytesToSend);
+  }
+
+  private static void echoUntilEof(SSLSocket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    OutputStream out = socket.getOutputStream();
+    byte[] buffer = new byte[16 * 1024];
+    for (int n; (n = in.read(buffer)) != -1; ) {
+      out.write(buffer, 0, n);
+      out.flush();
+    }
+    socket.shutdownOutput();
+  }
+
+  /** See {@link TlsTestServer#sha256Exchange(long)}. */
+  public static final class Sha256Exchange implements ConnectionHandler {
+    private final long bytesToSend;
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+
+    /** What one connection delivered to the server. */
+    public record Received(long bytes, String sha256) {}
+
+    private Sha256Exchange(long bytesToSend) {
+      this.bytesToSend = bytesToSend;
+    }
+
+    /** How many bytes each connection is sent. */
+    public long bytesToSend() {
+      return bytesToSend;
+    }
+
+    /** SHA-256 (hex) the server expects the client to receive. */
+    public String expectedSentSha256() {
+      return DataPattern.sha256Hex(DataPattern.SERVER_SEED, bytesToSend);
+    }
+
+    /** Hex SHA-256 of what the most recently finished connection received, if any. */
+    public Optional<String> lastReceivedSha256() {
+      return received.isEmpty()
+          ? Optional.empty()
+          : Optional.of(received.get(received.size() - 1).sha256());
+    }
+
+    /** Per-connection results in completion order. */
+    public List<Received> received() {
+      return new ArrayList<>(received);
+    }
+
+    @Override
+    public void handle(SSLSocket socket) throws Exception {
+      // Send on a second thread: both directions may carry megabytes, and a single thread
+      // alternating between them would deadlock once both peers' buffers fill.
+      ExecutorService sender =
+          Executors.newSingleThreadExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "tls-test-server-sender");
+                thread.setDaemon(true);
+                return thread;
+              });
+      try {
+        Future<?> sent =
+            sender.submit(
+                () -> {
+                  DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, bytesToSend);
+                  return null;
+                });
+        MessageDigest digest = DataPattern.newSha256();
+        InputStream in = socket.getInputStream();
+        byte[] buffer = new byte[DataPattern.CHUNK];
+        long total = 0;
+        for (int n; (n = in.read(buffer)) != -1; ) {
+          digest.update(buffer, 0, n);
+          total += n;
+        }
+        received.add(new Received(total, HexFormat.of().formatHex(digest.digest())));
+        sent.get();
+        socket.shutdownOutput();
+      } finally {
+        sender.shutdownNow();
+      }
+    }
+  }
+}
