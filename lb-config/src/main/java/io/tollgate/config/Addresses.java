@@ -8,12 +8,22 @@ final class Addresses {
 
   /** The parsed address of a string node, or empty after reporting why it is not one. */
   static Optional<HostPort> read(Node node, Schema.Key key) {
+    return read(node, key, HostPort::parse);
+  }
+
+  /** As {@link #read(Node, Schema.Key)} for a listen address, where port 0 is allowed. */
+  static Optional<HostPort> readListen(Node node, Schema.Key key) {
+    return read(node, key, HostPort::parseListen);
+  }
+
+  private static Optional<HostPort> read(
+      Node node, Schema.Key key, java.util.function.Function<String, HostPort> parser) {
     Optional<String> text = Readers.string(node, key);
     if (text.isEmpty()) {
       return Optional.empty();
     }
     try {
-      return Optional.of(HostPort.parse(text.get()));
+      return Optional.of(parser.apply(text.get()));
     } catch (IllegalArgumentException e) {
       node.error(withInput(text.get(), e.getMessage()));
       return Optional.empty();

@@ -26,6 +26,18 @@ public record HostPort(String host, int port) {
    *     {@code "99999" is not a port (expected 1..65535)}
    */
   public static HostPort parse(String text) {
+    return parse(text, 1);
+  }
+
+  /**
+   * Parses a listen address, where port 0 is also allowed: the OS picks a free port, which
+   * tests and {@code tollgate demo --port 0} read back once bound.
+   */
+  public static HostPort parseListen(String text) {
+    return parse(text, 0);
+  }
+
+  private static HostPort parse(String text, int minPort) {
     Objects.requireNonNull(text, "text");
     String s = text.trim();
     String host;
@@ -57,8 +69,9 @@ public record HostPort(String host, int port) {
       throw new IllegalArgumentException(
           "\"" + portText + "\" is not a port (expected 1..65535)");
     }
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("\"" + portText + "\" is not a port (expected 1..65535)");
+    if (port < minPort || port > 65535) {
+      throw new IllegalArgumentException(
+          "\"" + portText + "\" is not a port (expected " + minPort + "..65535)");
     }
     return new HostPort(host, port);
   }

@@ -51,7 +51,7 @@ final class ListenersBinder {
         ? Readers.string(nameNode, Schema.LISTENER_NAME).filter(n -> validName(nameNode, n))
         : Optional.empty();
     Optional<HostPort> address = Readers.required(addressNode, Schema.LISTENER_ADDRESS)
-        ? Addresses.read(addressNode, Schema.LISTENER_ADDRESS)
+        ? Addresses.readListen(addressNode, Schema.LISTENER_ADDRESS)
         : Optional.empty();
     if (name.isPresent()) {
       Node first = byName.putIfAbsent(name.get(), element);

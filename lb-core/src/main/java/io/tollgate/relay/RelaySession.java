@@ -45,6 +45,7 @@ final class RelaySession {
    * both channels when neither direction has anything left to send.
    */
   void inputShutdown(Side side) {
+    log.debug("conn={} {} input shut down", connection.id(), side);
     connection.closeReason(closedReason(side), null);
     if (side == Side.CLIENT) {
       clientInputDone = true;
@@ -73,12 +74,14 @@ final class RelaySession {
 
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
+    log.debug("conn={} {} channel closed", connection.id(), side);
     connection.closeReason(closedReason(side), null);
     flushAndClose(peerOf(side));
   }
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
+    log.debug("conn={} {} failed: {}", connection.id(), side, cause.toString());
     if (cause instanceof IOException) {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
@@ -104,7 +107,12 @@ final class RelaySession {
 
   private static void flushAndClose(Channel ch) {
     if (ch.isActive()) {
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      var ob = ch.unsafe().outboundBuffer();
+      log.debug("flushAndClose {} pending={} writable={}", ch, ob == null ? -1 : ob.totalPendingWriteBytes(), ch.isWritable());
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+        log.debug("flushAndClose {} done success={} cause={}", ch, f.isSuccess(), String.valueOf(f.cause()));
+        ch.close();
+      });
     }
   }
 

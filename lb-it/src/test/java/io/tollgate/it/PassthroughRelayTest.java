@@ -52,14 +52,26 @@ class PassthroughRelayTest {
   @Test
   @Timeout(300)
   void transfers256MiBEachWayWithMatchingSha256() throws Exception {
+    transfer("");
+  }
+
+  @Test
+  @Timeout(300)
+  void transfers256MiBEachWayOverNio() throws Exception {
+    transfer("io { transport = nio }");
+  }
+
+  private void transfer(String extra) throws Exception {
     long size = 256 * MIB;
     TlsTestServer.Sha256Exchange exchange = TlsTestServer.sha256Exchange(size);
     try (TlsTestServer backend = TlsTestServer.start(cert, exchange);
-        TollgateFixture tollgate = tollgateFor(at(backend), "");
+        TollgateFixture tollgate = tollgateFor(at(backend), extra);
         TlsTestClient.Connection c = TlsTestClient.connect(
             new java.net.InetSocketAddress("127.0.0.1", tollgate.port()), "relay.test",
             "relay.test", ca.clientContext(), Duration.ofSeconds(120))) {
       TlsTestClient.ExchangeResult got = TlsTestClient.sha256Exchange(c.socket(), size);
+      TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
+      assertThat(backend.failures()).as("backend failures").isEmpty();
       assertThat(got.bytesReceived()).isEqualTo(size);
       assertThat(got.receivedSha256()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
       TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
@@ -156,6 +168,39 @@ class PassthroughRelayTest {
       String answer = new String(TlsTestClient.readToEof(s), StandardCharsets.US_ASCII);
       assertThat(answer).isEqualTo("got 12345 bytes\n");
       tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void everyQueuedByteReachesALateReaderAfterBothSidesHaveFinished() throws Exception {
+    // The client half-closes at once and reads only later; the backend answers with more than
+    // the kernel's socket buffers hold, then closes. When Tollgate ends the pair, bytes still
+    // queued toward the client must be delivered, not discarded by a reset.
+    long size = 24 * MIB;
+    TlsTestServer.ConnectionHandler answerAfterEof = socket -> {
+      socket.getInputStream().readAllBytes();
+      DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, size);
+      socket.shutdownOutput();
+    };
+    try (TlsTestServer backend = TlsTestServer.start(cert, answerAfterEof);
+        TollgateFixture tollgate = tollgateFor(at(backend), "");
+        TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+      c.socket().getOutputStream().write("request".getBytes(StandardCharsets.US_ASCII));
+      c.socket().getOutputStream().flush();
+      c.socket().shutdownOutput();
+      TollgateFixture.await(() -> tollgate.metrics().activeCount() == 0, Duration.ofSeconds(20));
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[64 * 1024];
+      long total = 0;
+      InputStream in = c.socket().getInputStream();
+      for (int n; (n = in.read(buf)) != -1; ) {
+        digest.update(buf, 0, n);
+        total += n;
+      }
+      assertThat(total).isEqualTo(size);
+      assertThat(HexFormat.of().formatHex(digest.digest()))
+          .isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
     }
   }
 

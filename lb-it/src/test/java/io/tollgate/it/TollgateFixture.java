@@ -51,7 +51,9 @@ final class TollgateFixture implements AutoCloseable {
    */
   void awaitClosed(CloseReason reason, long n) throws InterruptedException {
     await(() -> metrics().closedCount(reason) >= n, Duration.ofSeconds(10));
-    assertThat(metrics().closedCount(reason)).as("closes with reason %s", reason.label()).isEqualTo(n);
+    assertThat(metrics().closedCount(reason))
+        .as("closes with reason %s (all closes: %s)", reason.label(), metrics().closedByReason())
+        .isEqualTo(n);
   }
 
   static void await(BooleanSupplier condition, Duration limit) throws InterruptedException {
