@@ -3,7 +3,6 @@ package io.tollgate.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -259,6 +258,5 @@ class ConfigLoaderTest {
                 + "|[{,]\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=");
       }
     }
-    assertThat(Files.exists(Path.of("src", "main", "resources", "reference.conf"))).isTrue();
   }
 }

@@ -327,7 +327,7 @@ class ConfigValidationTest {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"*.wild.test\", \"WWW.pass.test.\"]"));
 
     assertThat(loaded.onlyErrorAt("*.wild.test", "tollgate.routes[1].hosts[1]").message())
-        .isEqualTo("\"www.pass.test\" is already claimed by tollgate.routes[0] (\"pass.test\")"
+        .isEqualTo("\"WWW.pass.test.\" (www.pass.test) is already claimed by tollgate.routes[0] (\"pass.test\")"
             + " (expected each host in one route only)");
   }
 
@@ -336,7 +336,7 @@ class ConfigValidationTest {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"*.wild.test\", \"*.Wild.test\"]"));
 
     assertThat(loaded.onlyErrorAt("*.Wild.test", "tollgate.routes[1].hosts[1]").message())
-        .isEqualTo("\"*.wild.test\" is listed twice in this route (expected each host once)");
+        .isEqualTo("\"*.Wild.test\" (*.wild.test) is listed twice in this route (expected each host once)");
   }
 
   @Test
