@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ClientHelloParserTest {
   private static final int LIMIT = 64 * 1024;
+  private static final byte[] TRAILER_BYTES = {23, 3, 3, 0, 1, 42};
   private final ClientHelloParser parser = new ClientHelloParser(LIMIT);
 
   // ---- real hellos -------------------------------------------------------------------------
@@ -147,6 +148,26 @@ class ClientHelloParserTest {
     assertThat(parsed.versions()).isEqualTo(expected.versions());
     assertThat(parsed.records()).isEqualTo((message.length + payload - 1) / payload);
     assertThat(parsed.recordBytes()).isEqualTo(records.length);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 100})
+  void resumedWalkAgreesWithAFreshParseOnEveryPrefix(int payload) {
+    byte[] message = TestHellos.handshakeMessage(
+        TestHellos.real(SslProvider.JDK, "resume.example", List.of("h2"), "TLSv1.3"));
+    byte[] records = TestHellos.concat(TestHellos.reframe(message, payload), TRAILER_BYTES);
+    ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
+    for (int n = 0; n <= records.length; n++) {
+      ByteBuf buf = TestHellos.buffer(Arrays.copyOf(records, n));
+      try {
+        ParseResult resumed = parser.parse(buf, progress);
+        if (n % 17 == 0 || n > records.length - 10) { // a fresh parse of every prefix is slow
+          assertThat(resumed).as("prefix of %d bytes", n).isEqualTo(parser.parse(buf));
+        }
+      } finally {
+        buf.release();
+      }
+    }
   }
 
   // ---- not TLS -----------------------------------------------------------------------------
