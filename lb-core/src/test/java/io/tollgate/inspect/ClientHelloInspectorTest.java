@@ -110,6 +110,23 @@ class ClientHelloInspectorTest {
   }
 
   @Test
+  void boringSslHelloInSevenByteRecordsDeliveredOneBytePerReadIsForwardedUntouched() {
+    assumeTrue(OpenSsl.isAvailable());
+    byte[] real = TestHellos.real(SslProvider.OPENSSL, "pq.example.org", List.of("h2"),
+        "TLSv1.3", "TLSv1.2");
+    byte[] input = TestHellos.concat(TestHellos.reframe(TestHellos.handshakeMessage(real), 7),
+        TRAILER);
+    ch = inspected();
+
+    for (byte b : input) {
+      ch.writeInbound(TestHellos.buffer(new byte[] {b}));
+    }
+
+    assertThat(callback.onlyHello().sni()).isEqualTo("pq.example.org");
+    assertStepsAside(input);
+  }
+
+  @Test
   void relayAddedByTheCallbackReceivesEveryByte() {
     ByteCollector relay = new ByteCollector();
     callback.onHelloAction = ctx -> ctx.pipeline().addAfter(ctx.name(), "relay", relay);

@@ -58,6 +58,13 @@ class ClientHelloParserTest {
         OpenSsl.unavailabilityCause()).isTrue();
   }
 
+  @Test
+  void jdkClientForMixedCaseHostWithTrailingDotGivesNormalisedSni() {
+    // The JDK drops the trailing dot itself (BoringSSL sends no SNI at all for such a host).
+    byte[] hello = TestHellos.real(SslProvider.JDK, "Host.Example.", List.of(), "TLSv1.3");
+    assertThat(done(hello).sni()).isEqualTo("host.example");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"JDK", "OPENSSL"})
   void tls12OnlyHelloDoesNotOfferTls13(SslProvider provider) {
