@@ -70,7 +70,8 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   /**
    * @param timeoutMillis how long the client has to send the complete hello; must be positive
    */
-  public ClientHelloInspector(ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
+  public ClientHelloInspector(
+      ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
     this.parser = Objects.requireNonNull(parser, "parser");
     this.callback = Objects.requireNonNull(callback, "callback");
     if (timeoutMillis <= 0) {

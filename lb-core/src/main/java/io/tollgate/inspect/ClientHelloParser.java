@@ -316,7 +316,7 @@ public final class ClientHelloParser {
     return names;
   }
 
-  /** RFC 8446 §4.2.1 ClientHello form: {@code ProtocolVersion versions<2..254>}; GREASE dropped. */
+  /** RFC 8446 §4.2.1, ClientHello form {@code ProtocolVersion versions<2..254>}; drops GREASE. */
   private static List<Integer> parseSupportedVersions(HandshakeReader r) {
     int length = r.u8("supported_versions length");
     if (length < 2 || length % 2 != 0) {

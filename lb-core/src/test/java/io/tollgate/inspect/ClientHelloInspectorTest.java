@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ClientHelloInspectorTest {
   private static final int LIMIT = 64 * 1024;
   private static final long TIMEOUT_MS = 1000;
-  private static final byte[] TRAILER = "early application bytes".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TRAILER =
+      "early application bytes".getBytes(StandardCharsets.US_ASCII);
 
   private static byte[] jdkHello;
   private static byte[] jdkMessage;

@@ -114,7 +114,8 @@ class ClientHelloParserTest {
       assertThat(parse(Arrays.copyOf(hello, n))).as("prefix of %d bytes", n)
           .isSameAs(ParseResult.NeedMore.INSTANCE);
     }
-    byte[] pipelined = TestHellos.concat(hello, "GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+    byte[] pipelined =
+        TestHellos.concat(hello, "GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
     ClientHello parsed = done(pipelined);
     assertThat(parsed.recordBytes()).isEqualTo(hello.length);
     assertThat(parsed.sni()).isEqualTo("a.example");
@@ -218,7 +219,8 @@ class ClientHelloParserTest {
     byte[] rest = TestHellos.reframe(Arrays.copyOfRange(message, 20, message.length), 1000);
     byte[] ccs = {20, 3, 3, 0, 1, 1};
 
-    Failed failed = assertFailed(parse(TestHellos.concat(first, ccs, rest)), HelloFailure.BAD_HELLO);
+    Failed failed =
+        assertFailed(parse(TestHellos.concat(first, ccs, rest)), HelloFailure.BAD_HELLO);
 
     assertThat(failed.detail()).contains("content type 20");
   }
