@@ -11,6 +11,7 @@ import io.tollgate.testkit.TlsTestClient;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +19,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,10 +73,36 @@ class DemoBackendTest {
         connection.socket().getOutputStream().write(
             "POST / HTTP/1.1\r\nHost: beta\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII));
-        String response = new String(TlsTestClient.readToEof(connection.socket()), StandardCharsets.UTF_8);
+        String response =
+            new String(TlsTestClient.readToEof(connection.socket()), StandardCharsets.UTF_8);
         assertThat(response).startsWith("HTTP/1.1 405");
       }
       assertThat(backend.requests()).isEqualTo(2);
+    }
+  }
+
+  /** The documented plain-JDK client recipe: clientContext() plus clientParameters(name). */
+  @Test
+  void clientParametersSendSniAndVerifyHostName() throws Exception {
+    IssuedCertificate cert = ca.issue(KeyType.EC_P256, "epsilon.demo.test");
+    try (DemoBackend backend = new DemoBackend("epsilon", anyLoopbackPort(), cert).start()) {
+      for (String name : new String[] {"epsilon.demo.test", "wrong.demo.test"}) {
+        Socket plain = new Socket();
+        plain.connect(backend.address(), 10_000);
+        try (SSLSocket socket =
+            (SSLSocket)
+                ca.clientContext()
+                    .getSocketFactory()
+                    .createSocket(plain, name, backend.port(), true)) {
+          socket.setSoTimeout(10_000);
+          socket.setSSLParameters(CertificateAuthority.clientParameters(name));
+          if (name.startsWith("wrong")) {
+            assertThatThrownBy(socket::startHandshake).isInstanceOf(SSLHandshakeException.class);
+          } else {
+            assertThat(TlsTestClient.httpGet(socket, name, "/")).endsWith("sni: " + name + "\n");
+          }
+        }
+      }
     }
   }
 

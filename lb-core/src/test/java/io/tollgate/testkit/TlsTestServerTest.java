@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,8 +49,8 @@ class TlsTestServerTest {
       out.flush();
       connection.socket().shutdownOutput();
       // After our close_notify the server still delivers what it owes, then its own EOF.
-      assertThat(new String(TlsTestClient.readToEof(connection.socket()), StandardCharsets.US_ASCII))
-          .isEqualTo("last words");
+      byte[] rest = TlsTestClient.readToEof(connection.socket());
+      assertThat(new String(rest, StandardCharsets.US_ASCII)).isEqualTo("last words");
       assertThat(server.acceptedConnections()).isEqualTo(1);
       assertThat(server.serverNames()).containsExactly(NAME);
       assertThat(connection.protocol()).isEqualTo("TLSv1.3");
@@ -78,6 +79,28 @@ class TlsTestServerTest {
       new DataPattern(7).nextBytes(expected, 0, size);
       assertThat(echoed).isEqualTo(expected);
       assertThat(server.failures()).isEmpty();
+    }
+  }
+
+  /**
+   * TLS 1.2 has no half-close in the protocol (a close_notify is answered by one), yet the JDK
+   * keeps the server's write side open after it reads EOF, so echo still delivers its data.
+   */
+  @Test
+  void echoHalfCloseOverTls12() throws Exception {
+    try (TlsTestServer server = TlsTestServer.start(certificate, TlsTestServer.echo());
+        TlsTestClient.Connection connection =
+            TlsTestClient.connect(
+                server.address(), NAME, NAME, ca.clientContext(), Duration.ofSeconds(10),
+                List.of("TLSv1.2"))) {
+      assertThat(connection.protocol()).isEqualTo("TLSv1.2");
+      OutputStream out = connection.socket().getOutputStream();
+      out.write("twelve".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(connection.socket().getInputStream().readNBytes(6))
+          .isEqualTo("twelve".getBytes(StandardCharsets.US_ASCII));
+      connection.socket().shutdownOutput();
+      assertThat(TlsTestClient.readToEof(connection.socket())).isEmpty();
     }
   }
 
