@@ -57,13 +57,13 @@ final class Node {
     return new Node(problems, v, append(key));
   }
 
-  /** The keys of this object, in the order typesafe-config keeps them; empty if not an object. */
+  /** The keys of this object, sorted; empty if not an object. */
   List<String> keys() {
     if (!(value instanceof ConfigObject o)) {
       return List.of();
     }
     List<String> keys = new ArrayList<>(o.keySet());
-    // Sorted so output is stable and does not depend on hash order.
+    // typesafe-config keeps keys in a hash map; sorting keeps results and messages stable.
     Collections.sort(keys);
     return keys;
   }

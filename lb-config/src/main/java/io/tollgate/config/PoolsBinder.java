@@ -97,7 +97,8 @@ final class PoolsBinder {
         return Addresses.read(node, Schema.SERVER_ADDRESS)
             .map(a -> new ServerConfig(a, Schema.DEFAULT_WEIGHT));
       case OBJECT:
-        Readers.object(node, Schema.SERVER, "");
+        // Already known to be an object: this call only reports unknown keys.
+        Readers.object(node, Schema.SERVER, "a server object");
         Node addressNode = node.child(Schema.SERVER_ADDRESS.name());
         Optional<HostPort> address = Readers.required(addressNode, Schema.SERVER_ADDRESS)
             ? Addresses.read(addressNode, Schema.SERVER_ADDRESS)

@@ -86,21 +86,14 @@ final class Readers {
     };
   }
 
-  /** A whole number in {@code min..max}. */
+  /** A whole number in {@code min..max}; a quoted number counts, as in typesafe-config. */
   static OptionalInt intInRange(Node node, Schema.Key key, int min, int max) {
     if (!node.exists()) {
       return OptionalInt.empty();
     }
     String range = min + ".." + max;
-    long n;
-    try {
-      n = ConfigFactory.empty().withValue("v", node.value()).getLong("v");
-    } catch (com.typesafe.config.ConfigException e) {
-      node.error(node.show() + " is not a whole number (expected " + range + ")");
-      return OptionalInt.empty();
-    }
-    if (node.type() == ConfigValueType.NUMBER
-        && ((Number) node.value().unwrapped()).doubleValue() != n) {
+    Long n = wholeNumber(node);
+    if (n == null) {
       node.error(node.show() + " is not a whole number (expected " + range + ")");
       return OptionalInt.empty();
     }
@@ -108,7 +101,27 @@ final class Readers {
       node.error(node.show() + " is out of range (expected " + range + ")");
       return OptionalInt.empty();
     }
-    return OptionalInt.of((int) n);
+    return OptionalInt.of(n.intValue());
+  }
+
+  /** The value as a long if it is an integral number (or a string holding one), else null. */
+  private static Long wholeNumber(Node node) {
+    Object raw = node.value().unwrapped();
+    if (raw instanceof Integer || raw instanceof Long) {
+      return ((Number) raw).longValue();
+    }
+    if (raw instanceof Double d) {
+      // 3.0 is fine; 2.5 is not, and neither is anything beyond long.
+      return d == Math.rint(d) && Math.abs(d) < 1e15 ? (long) d.doubleValue() : null;
+    }
+    if (raw instanceof String s) {
+      try {
+        return Long.parseLong(s.trim());
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+    return null;
   }
 
   /** A duration greater than zero; HOCON units (ms, s, m, h, d), a bare number means ms. */

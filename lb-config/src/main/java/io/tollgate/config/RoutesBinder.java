@@ -77,9 +77,10 @@ final class RoutesBinder {
         }
         Claim earlier = claims.putIfAbsent(host.get(), new Claim(routeIndex, firstHost));
         if (earlier != null) {
+          String shown = shown(element, host.get());
           element.error(earlier.route() == routeIndex
-              ? "\"" + host.get() + "\" is listed twice in this route (expected each host once)"
-              : "\"" + host.get() + "\" is already claimed by tollgate.routes["
+              ? shown + " is listed twice in this route (expected each host once)"
+              : shown + " is already claimed by tollgate.routes["
                   + earlier.route() + "] (\"" + earlier.firstHost() + "\") (expected each host"
                   + " in one route only)");
           host = Optional.empty();
@@ -89,6 +90,14 @@ final class RoutesBinder {
       host.ifPresent(out::add);
     }
     return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  /** The host as written, plus its normalised form when that differs: "A.test." (a.test). */
+  private static String shown(Node node, String normalised) {
+    String raw = (String) node.value().unwrapped();
+    return raw.equals(normalised)
+        ? "\"" + raw + "\""
+        : "\"" + raw + "\" (" + normalised + ")";
   }
 
   private static Optional<String> bindHost(Node node) {

@@ -58,7 +58,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * CertificateAuthority ca = CertificateAuthority.create("Tollgate demo CA", KeyType.EC_P256);
  * IssuedCertificate a = ca.issue(KeyType.EC_P256, "a.demo.test");
  * SSLContext server = a.serverContext();
- * SSLContext client = ca.clientContext(); // then CertificateAuthority.clientParameters("a.demo.test")
+ * SSLContext client = ca.clientContext();
+ * SSLParameters params = CertificateAuthority.clientParameters("a.demo.test");
  * }</pre>
  */
 public final class CertificateAuthority {

@@ -82,8 +82,8 @@ public final class DemoBackend implements AutoCloseable {
           Executors.newFixedThreadPool(
               THREADS,
               runnable -> {
-                Thread thread =
-                    new Thread(runnable, "demo-backend-" + name + "-" + threadIds.incrementAndGet());
+                String threadName = "demo-backend-" + name + "-" + threadIds.incrementAndGet();
+                Thread thread = new Thread(runnable, threadName);
                 thread.setDaemon(true);
                 return thread;
               });

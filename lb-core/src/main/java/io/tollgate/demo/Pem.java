@@ -28,7 +28,8 @@ final class Pem {
       try {
         out.append(block("CERTIFICATE", certificate.getEncoded()));
       } catch (CertificateEncodingException e) {
-        throw new IllegalStateException("cannot encode " + certificate.getSubjectX500Principal(), e);
+        throw new IllegalStateException(
+            "cannot encode " + certificate.getSubjectX500Principal(), e);
       }
     }
     return out.toString();

@@ -64,11 +64,14 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   /** Set once the outcome is known (or the handler was removed); guards the single callback. */
   private boolean finished;
   private Future<?> timeout;
+  /** Record walk state over the (append-only) cumulation, so each read costs only its bytes. */
+  private final ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
 
   /**
    * @param timeoutMillis how long the client has to send the complete hello; must be positive
    */
-  public ClientHelloInspector(ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
+  public ClientHelloInspector(
+      ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
     this.parser = Objects.requireNonNull(parser, "parser");
     this.callback = Objects.requireNonNull(callback, "callback");
     if (timeoutMillis <= 0) {
@@ -98,7 +101,7 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
     if (finished) {
       return; // outcome already reported; we are being closed or removed
     }
-    ParseResult result = parser.parse(in);
+    ParseResult result = parser.parse(in, progress);
     if (result instanceof Done done) {
       completed(ctx, done.hello());
     } else if (result instanceof Failed failed) {

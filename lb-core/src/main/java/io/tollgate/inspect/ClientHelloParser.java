@@ -15,7 +15,8 @@ import java.util.List;
  * it never moves the indices, never copies, retains or releases the buffer. It is stateless (each
  * call re-parses from the reader index; hellos are small), so one instance may be shared by all
  * channels and threads, and calling it again as bytes accumulate is always correct. A result
- * other than {@link ParseResult.NeedMore} is final for that byte prefix.
+ * other than {@link ParseResult.NeedMore} is final for that byte prefix. (The inspector uses a
+ * package-private variant that resumes the record walk, see {@code Progress}.)
  *
  * <p>What is accepted:
  * <ul>
@@ -39,8 +40,9 @@ import java.util.List;
  * record bytes that carry it; both are checked from the declared lengths, before the bytes
  * arrive, so a client cannot make the inspector buffer more than that.
  *
- * <p>Cost: a call walks every record header of the hello before parsing, so a client fragmenting
- * its hello into 1-byte records and 1-byte reads costs O(n²/6) byte reads for an n-byte limit.
+ * <p>Cost: {@link #parse(ByteBuf)} walks every record header of the hello, so re-parsing a hello
+ * sent as 1-byte records in 1-byte reads is quadratic; {@link ClientHelloInspector} avoids that
+ * by resuming the walk.
  */
 public final class ClientHelloParser {
   static final int RECORD_HEADER = 5;
@@ -74,8 +76,18 @@ public final class ClientHelloParser {
 
   /** Parses the bytes from {@code in.readerIndex()} to {@code in.writerIndex()}; never throws. */
   public ParseResult parse(ByteBuf in) {
+    return parse(in, new Progress());
+  }
+
+  /**
+   * Like {@link #parse(ByteBuf)}, but resumes the record walk where an earlier call with the same
+   * {@code progress} stopped instead of re-walking every record header: for a caller (the
+   * inspector) that calls again on the same, only-growing byte stream. This keeps a hello sent as
+   * many tiny records in many tiny reads linear instead of quadratic.
+   */
+  ParseResult parse(ByteBuf in, Progress progress) {
     try {
-      return parseRecords(in, in.readerIndex(), in.writerIndex());
+      return parseRecords(in, in.readerIndex(), in.writerIndex(), progress);
     } catch (MalformedHelloException e) {
       return new Failed(HelloFailure.BAD_HELLO, e.getMessage());
     } catch (RuntimeException e) {
@@ -84,7 +96,19 @@ public final class ClientHelloParser {
     }
   }
 
-  private ParseResult parseRecords(ByteBuf in, int start, int end) {
+  /**
+   * How far the record walk got over complete, already validated records. Offsets are relative to
+   * the reader index, so it stays valid while the caller only appends to the buffer.
+   */
+  static final class Progress {
+    private int offset; // start of the first record not yet walked completely
+    private int records;
+    private long messageBytes;
+    private int headerBytes;
+    private int declaredLength;
+  }
+
+  private ParseResult parseRecords(ByteBuf in, int start, int end, Progress progress) {
     if (end - start < 1) {
       return ParseResult.needMore();
     }
@@ -92,11 +116,11 @@ public final class ClientHelloParser {
     if (first != CONTENT_HANDSHAKE) {
       return new Failed(HelloFailure.NOT_TLS, describeNotTls(in, start, end, first));
     }
-    int pos = start;
-    int records = 0;
-    long messageBytes = 0; // handshake bytes available so far
-    int headerBytes = 0; // how many of the 4 handshake header bytes have been seen
-    int declaredLength = 0;
+    int pos = start + progress.offset;
+    int records = progress.records;
+    long messageBytes = progress.messageBytes; // handshake bytes in the walked records
+    int headerBytes = progress.headerBytes; // how many of the 4 handshake header bytes were seen
+    int declaredLength = progress.declaredLength;
     while (true) {
       int available = end - pos;
       if (available < 1) {
@@ -158,6 +182,12 @@ public final class ClientHelloParser {
         return parseMessage(in, start, records, declaredLength, (int) (recordEnd - start));
       }
       pos = (int) recordEnd;
+      // This record is complete and valid: the next call may start after it.
+      progress.offset = pos - start;
+      progress.records = records;
+      progress.messageBytes = messageBytes;
+      progress.headerBytes = headerBytes;
+      progress.declaredLength = declaredLength;
     }
   }
 
@@ -286,7 +316,7 @@ public final class ClientHelloParser {
     return names;
   }
 
-  /** RFC 8446 §4.2.1 ClientHello form: {@code ProtocolVersion versions<2..254>}; GREASE dropped. */
+  /** RFC 8446 §4.2.1, ClientHello form {@code ProtocolVersion versions<2..254>}; drops GREASE. */
   private static List<Integer> parseSupportedVersions(HandshakeReader r) {
     int length = r.u8("supported_versions length");
     if (length < 2 || length % 2 != 0) {

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyFactory;
+import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
@@ -100,7 +101,8 @@ class CertificateAuthorityTest {
     Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     X509Certificate leaf = ecCa.issue(KeyType.EC_P256, "v.test").certificate();
     Instant notBefore = leaf.getNotBefore().toInstant();
-    assertThat(Duration.between(notBefore, before)).isBetween(Duration.ofMinutes(59), Duration.ofMinutes(61));
+    assertThat(Duration.between(notBefore, before))
+        .isBetween(Duration.ofMinutes(59), Duration.ofMinutes(61));
     assertThat(Duration.between(notBefore, leaf.getNotAfter().toInstant()))
         .isEqualTo(Duration.ofDays(90).plusHours(1));
   }
@@ -200,8 +202,8 @@ class CertificateAuthorityTest {
     PKIXParameters parameters =
         new PKIXParameters(Set.of(new TrustAnchor(ecCa.certificate(), null)));
     parameters.setRevocationEnabled(false);
-    CertPathValidator.getInstance("PKIX")
-        .validate(CertificateFactory.getInstance("X.509").generateCertPath(leaf.chain()), parameters);
+    CertPath path = CertificateFactory.getInstance("X.509").generateCertPath(leaf.chain());
+    CertPathValidator.getInstance("PKIX").validate(path, parameters);
 
     // The intermediate's trust managers trust the root, so a full TLS handshake works too.
     try (TlsTestServer server = TlsTestServer.start(leaf, TlsTestServer.echo());
@@ -241,7 +243,10 @@ class CertificateAuthorityTest {
 
     Path traditional = issued.writeTraditionalKey(dir.resolve("trad.key"));
     assertThat(Files.readString(traditional))
-        .startsWith(type == KeyType.EC_P256 ? "-----BEGIN EC PRIVATE KEY-----" : "-----BEGIN RSA PRIVATE KEY-----");
+        .startsWith(
+            type == KeyType.EC_P256
+                ? "-----BEGIN EC PRIVATE KEY-----"
+                : "-----BEGIN RSA PRIVATE KEY-----");
 
     Path caFile = ecCa.writeCertificatePem(dir.resolve("ca/ca.pem"));
     try (InputStream in = Files.newInputStream(caFile)) {
@@ -271,7 +276,9 @@ class CertificateAuthorityTest {
     IssuedCertificate issued = ecCa.issue(type, "netty.test");
     IssuedCertificate.PemFiles files = issued.writePem(dir, "netty");
     Path keyFile =
-        traditional ? issued.writeTraditionalKey(dir.resolve("netty-trad.key")) : files.privateKey();
+        traditional
+            ? issued.writeTraditionalKey(dir.resolve("netty-trad.key"))
+            : files.privateKey();
 
     SslContext context =
         SslContextBuilder.forServer(files.certificateChain().toFile(), keyFile.toFile())
@@ -296,10 +303,12 @@ class CertificateAuthorityTest {
     ProcessResult fromKey =
         CommandLineTools.run(timeout, "openssl", "pkey", "-in", traditional.toString(), "-pubout");
     ProcessResult fromPkcs8 =
-        CommandLineTools.run(timeout, "openssl", "pkey", "-in", files.privateKey().toString(), "-pubout");
+        CommandLineTools.run(
+            timeout, "openssl", "pkey", "-in", files.privateKey().toString(), "-pubout");
     ProcessResult fromCert =
         CommandLineTools.run(
-            timeout, "openssl", "x509", "-in", files.certificateChain().toString(), "-noout", "-pubkey");
+            timeout,
+            "openssl", "x509", "-in", files.certificateChain().toString(), "-noout", "-pubkey");
     assertThat(fromKey.ok()).as("%s", fromKey).isTrue();
     assertThat(fromPkcs8.ok()).as("%s", fromPkcs8).isTrue();
     assertThat(fromCert.ok()).as("%s", fromCert).isTrue();

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ClientHelloParserTest {
   private static final int LIMIT = 64 * 1024;
+  private static final byte[] TRAILER_BYTES = {23, 3, 3, 0, 1, 42};
   private final ClientHelloParser parser = new ClientHelloParser(LIMIT);
 
   // ---- real hellos -------------------------------------------------------------------------
@@ -55,6 +56,13 @@ class ClientHelloParserTest {
     // The passthrough tests lean on BoringSSL hellos; make a missing native library visible.
     assertThat(OpenSsl.isAvailable()).as("OpenSsl.unavailabilityCause: %s",
         OpenSsl.unavailabilityCause()).isTrue();
+  }
+
+  @Test
+  void jdkClientForMixedCaseHostWithTrailingDotGivesNormalisedSni() {
+    // The JDK drops the trailing dot itself (BoringSSL sends no SNI at all for such a host).
+    byte[] hello = TestHellos.real(SslProvider.JDK, "Host.Example.", List.of(), "TLSv1.3");
+    assertThat(done(hello).sni()).isEqualTo("host.example");
   }
 
   @ParameterizedTest
@@ -106,7 +114,8 @@ class ClientHelloParserTest {
       assertThat(parse(Arrays.copyOf(hello, n))).as("prefix of %d bytes", n)
           .isSameAs(ParseResult.NeedMore.INSTANCE);
     }
-    byte[] pipelined = TestHellos.concat(hello, "GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+    byte[] pipelined =
+        TestHellos.concat(hello, "GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
     ClientHello parsed = done(pipelined);
     assertThat(parsed.recordBytes()).isEqualTo(hello.length);
     assertThat(parsed.sni()).isEqualTo("a.example");
@@ -147,6 +156,26 @@ class ClientHelloParserTest {
     assertThat(parsed.versions()).isEqualTo(expected.versions());
     assertThat(parsed.records()).isEqualTo((message.length + payload - 1) / payload);
     assertThat(parsed.recordBytes()).isEqualTo(records.length);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 100})
+  void resumedWalkAgreesWithAFreshParseOnEveryPrefix(int payload) {
+    byte[] message = TestHellos.handshakeMessage(
+        TestHellos.real(SslProvider.JDK, "resume.example", List.of("h2"), "TLSv1.3"));
+    byte[] records = TestHellos.concat(TestHellos.reframe(message, payload), TRAILER_BYTES);
+    ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
+    for (int n = 0; n <= records.length; n++) {
+      ByteBuf buf = TestHellos.buffer(Arrays.copyOf(records, n));
+      try {
+        ParseResult resumed = parser.parse(buf, progress);
+        if (n % 17 == 0 || n > records.length - 10) { // a fresh parse of every prefix is slow
+          assertThat(resumed).as("prefix of %d bytes", n).isEqualTo(parser.parse(buf));
+        }
+      } finally {
+        buf.release();
+      }
+    }
   }
 
   // ---- not TLS -----------------------------------------------------------------------------
@@ -190,7 +219,8 @@ class ClientHelloParserTest {
     byte[] rest = TestHellos.reframe(Arrays.copyOfRange(message, 20, message.length), 1000);
     byte[] ccs = {20, 3, 3, 0, 1, 1};
 
-    Failed failed = assertFailed(parse(TestHellos.concat(first, ccs, rest)), HelloFailure.BAD_HELLO);
+    Failed failed =
+        assertFailed(parse(TestHellos.concat(first, ccs, rest)), HelloFailure.BAD_HELLO);
 
     assertThat(failed.detail()).contains("content type 20");
   }

@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Synthesises ClientHello handshake messages with exactly the (possibly broken) fields a test wants. */
+/** Synthesises ClientHello messages with exactly the (possibly broken) fields a test wants. */
 final class HelloBuilder {
   int legacyVersion = 0x0303;
   byte[] sessionId = new byte[32];

@@ -23,7 +23,7 @@ public final class DataPattern {
   private long word;
   private int bytesLeftInWord;
 
-  /** A stream of bytes determined only by {@code seed} (0 is replaced, xorshift needs a non-zero state). */
+  /** Bytes determined only by {@code seed} (0 is replaced: xorshift needs a non-zero state). */
   public DataPattern(long seed) {
     this.state = seed == 0 ? 0x9E3779B97F4A7C15L : seed;
   }

@@ -80,6 +80,20 @@ public final class TlsTestClient {
       String verifyName,
       SSLContext context,
       Duration timeout) {
+    return connect(address, sniName, verifyName, context, timeout, List.of(TlsProtocols.modern()));
+  }
+
+  /**
+   * Like {@link #connect(InetSocketAddress, String, String, SSLContext, Duration)} but offering
+   * only {@code protocols}, e.g. {@code List.of("TLSv1.2")} to exercise TLS 1.2 paths.
+   */
+  public static Connection connect(
+      InetSocketAddress address,
+      String sniName,
+      String verifyName,
+      SSLContext context,
+      Duration timeout,
+      List<String> protocols) {
     int millis = Math.toIntExact(timeout.toMillis());
     Socket plain = new Socket();
     try {
@@ -94,7 +108,7 @@ public final class TlsTestClient {
           (SSLSocket)
               context.getSocketFactory().createSocket(plain, peerHost, address.getPort(), true);
       SSLParameters parameters = socket.getSSLParameters();
-      parameters.setProtocols(TlsProtocols.modern());
+      parameters.setProtocols(protocols.toArray(new String[0]));
       parameters.setServerNames(sniName == null ? List.of() : List.of(new SNIHostName(sniName)));
       parameters.setEndpointIdentificationAlgorithm(verifyName == null ? null : "HTTPS");
       socket.setSSLParameters(parameters);

@@ -286,7 +286,8 @@ public final class TlsTestServer implements AutoCloseable {
         Future<?> sent =
             sender.submit(
                 () -> {
-                  DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, bytesToSend);
+                  DataPattern.writeTo(
+                      socket.getOutputStream(), DataPattern.SERVER_SEED, bytesToSend);
                   return null;
                 });
         MessageDigest digest = DataPattern.newSha256();

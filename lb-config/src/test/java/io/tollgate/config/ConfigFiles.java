@@ -1,0 +1,95 @@
+package io.tollgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Writes config files for tests and checks the errors loading them produces. */
+final class ConfigFiles {
+  /** A complete, valid config in the documented shape; tests derive broken ones from it. */
+  static final String VALID = """
+      tollgate {
+        listeners = [ { name = main, address = "127.0.0.1:8443" } ]
+        io { transport = auto, worker-threads = 0 }
+        timeouts { client-hello = 5s, connect = 3s, idle = 5m }
+        limits { max-client-hello = 16k }
+        routes = [
+          { hosts = ["pass.test", "www.pass.test"], mode = passthrough, pool = pass }
+          { hosts = ["*.wild.test"], mode = passthrough, pool = wild }
+        ]
+        default-route { pool = fallback }
+        pools {
+          pass { servers = ["127.0.0.1:9443", "127.0.0.1:9444"] }
+          wild { servers = [{ address = "127.0.0.1:9445", weight = 2 }], connect-attempts = 3 }
+          fallback { servers = ["[::1]:9446"] }
+        }
+      }
+      """;
+
+  private final Path dir;
+
+  ConfigFiles(Path dir) {
+    this.dir = dir;
+  }
+
+  Path write(String name, String text) {
+    try {
+      return Files.writeString(dir.resolve(name), text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** VALID with the first occurrence of {@code from} replaced (which must be present). */
+  static String validWith(String from, String to) {
+    assertThat(VALID).contains(from);
+    return VALID.replaceFirst(java.util.regex.Pattern.quote(from),
+        java.util.regex.Matcher.quoteReplacement(to));
+  }
+
+  /** Loads {@code text} from a file {@code thefile.conf} and returns the errors it must cause. */
+  Loaded loadBroken(String text) {
+    Path file = write("thefile.conf", text);
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(file));
+    assertThat(e).as("loading should fail:%n%s", text).isNotNull();
+    return new Loaded(file, text, e.errors());
+  }
+
+  /** 1-based line of the first line of {@code text} containing {@code marker}. */
+  static int lineOf(String text, String marker) {
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (lines[i].contains(marker)) {
+        return i + 1;
+      }
+    }
+    throw new AssertionError("no line contains " + marker);
+  }
+
+  /** The outcome of a failed load, with assertions phrased like the errors they check. */
+  record Loaded(Path file, String text, List<ConfigError> errors) {
+    /** Asserts one error at the line containing {@code marker}, at {@code path}. */
+    ConfigError errorAt(String marker, String path) {
+      String origin = file + ":" + lineOf(text, marker);
+      return errors.stream()
+          .filter(e -> e.origin().equals(origin) && e.path().equals(path))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError(
+              "expected an error at " + origin + " for " + path + " but got:\n"
+                  + String.join("\n", errors.stream().map(ConfigError::toString).toList())));
+    }
+
+    /** The only error, which must be at the marker's line and {@code path}. */
+    ConfigError onlyErrorAt(String marker, String path) {
+      ConfigError e = errorAt(marker, path);
+      assertThat(errors).as("errors").hasSize(1);
+      return e;
+    }
+  }
+}

@@ -1,0 +1,262 @@
+package io.tollgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading valid configs: values, defaults, normalisation, and whole-file failures. */
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  private ConfigFiles files() {
+    return new ConfigFiles(dir);
+  }
+
+  private TollgateConfig load(String text) throws ConfigException {
+    return ConfigLoader.load(files().write("tollgate.conf", text));
+  }
+
+  /** The smallest runnable config: one listener, everything else default. */
+  private static final String MINIMAL = """
+      tollgate.listeners = [ { name = main, address = "127.0.0.1:8443" } ]
+      """;
+
+  @Test
+  void loadsTheDocumentedExampleAndEveryValueRoundTrips() throws Exception {
+    Path file = files().write("tollgate.conf",
+        ConfigFiles.validWith("\"www.pass.test\"", "\"WWW.Pass.Test.\""));
+
+    TollgateConfig config = ConfigLoader.load(file);
+
+    assertThat(config.source()).isEqualTo(file.toString());
+    assertThat(config.listeners())
+        .containsExactly(new ListenerConfig("main", new HostPort("127.0.0.1", 8443)));
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
+    assertThat(config.timeouts()).isEqualTo(new Timeouts(
+        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
+    assertThat(config.limits().maxClientHello()).isEqualTo(16384);
+    assertThat(config.routes()).containsExactly(
+        new RouteConfig(List.of("pass.test", "www.pass.test"), RouteMode.PASSTHROUGH, "pass"),
+        new RouteConfig(List.of("*.wild.test"), RouteMode.PASSTHROUGH, "wild"));
+    assertThat(config.defaultRoute())
+        .isEqualTo(DefaultRoute.toPool(RouteMode.PASSTHROUGH, "fallback"));
+    assertThat(config.pools()).containsOnlyKeys("pass", "wild", "fallback");
+    assertThat(config.pool("pass")).isEqualTo(new PoolConfig("pass", List.of(
+        new ServerConfig(new HostPort("127.0.0.1", 9443), 1),
+        new ServerConfig(new HostPort("127.0.0.1", 9444), 1)), 3));
+    assertThat(config.pool("wild").servers())
+        .containsExactly(new ServerConfig(new HostPort("127.0.0.1", 9445), 2));
+    assertThat(config.pool("fallback").servers())
+        .containsExactly(new ServerConfig(new HostPort("::1", 9446), 1));
+  }
+
+  @Test
+  void loadsTheShippedExampleConfig() throws Exception {
+    Path shipped = Path.of("..", "conf", "tollgate.conf");
+
+    TollgateConfig config = ConfigLoader.load(shipped);
+
+    assertThat(config.listeners()).extracting(ListenerConfig::address)
+        .containsExactly(new HostPort("127.0.0.1", 8443));
+    assertThat(config.pools()).containsOnlyKeys("pass", "wild", "fallback");
+    assertThat(config.defaultRoute().pool()).isEqualTo("fallback");
+    assertThat(config.routes()).hasSize(2);
+  }
+
+  @Test
+  void shippedBrokenExampleReportsSeveralErrorsWithTheRelativePathAsGiven() {
+    Path shipped = Path.of("..", "conf", "broken-example.conf");
+
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(shipped));
+
+    assertThat(e.errors()).hasSizeGreaterThanOrEqualTo(5);
+    assertThat(e.errors()).allSatisfy(err ->
+        assertThat(err.origin()).matches("\\.\\./conf/broken-example\\.conf:\\d+"));
+  }
+
+  @Test
+  void appliesReferenceDefaultsToEverythingNotWritten() throws Exception {
+    TollgateConfig config = load(MINIMAL);
+
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
+    assertThat(config.timeouts()).isEqualTo(new Timeouts(
+        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
+    assertThat(config.limits().maxClientHello()).isEqualTo(16 * 1024);
+    assertThat(config.routes()).isEmpty();
+    assertThat(config.defaultRoute()).isEqualTo(DefaultRoute.REJECT);
+    assertThat(config.pools()).isEmpty();
+  }
+
+  @Test
+  void appliesPerElementDefaultsForModeWeightAndConnectAttempts() throws Exception {
+    TollgateConfig config = load(MINIMAL + """
+        tollgate.routes = [ { hosts = [a.test], pool = p } ]
+        tollgate.pools.p.servers = [ { address = "10.0.0.1:443" } ]
+        """);
+
+    assertThat(config.routes().get(0).mode()).isEqualTo(RouteMode.PASSTHROUGH);
+    assertThat(config.pool("p").connectAttempts()).isEqualTo(3);
+    assertThat(config.pool("p").servers().get(0).weight()).isEqualTo(1);
+  }
+
+  @Test
+  void acceptsDefaultRouteRejectInAnyCase() throws Exception {
+    assertThat(load(MINIMAL + "tollgate.default-route = REJECT\n").defaultRoute())
+        .isEqualTo(DefaultRoute.REJECT);
+  }
+
+  @Test
+  void acceptsDefaultRouteObjectWithExplicitMode() throws Exception {
+    TollgateConfig config = load(MINIMAL + """
+        tollgate.default-route { pool = fb, mode = PassThrough }
+        tollgate.pools.fb.servers = ["10.0.0.1:443"]
+        """);
+
+    assertThat(config.defaultRoute()).isEqualTo(DefaultRoute.toPool(RouteMode.PASSTHROUGH, "fb"));
+  }
+
+  @Test
+  void readsTransportCaseInsensitivelyAndByteUnits() throws Exception {
+    TollgateConfig config = load(MINIMAL + """
+        tollgate.io { transport = EPOLL, worker-threads = 4 }
+        tollgate.limits.max-client-hello = 64k
+        """);
+
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.EPOLL, 4));
+    assertThat(config.limits().maxClientHello()).isEqualTo(Limits.MAX_CLIENT_HELLO);
+  }
+
+  @Test
+  void keepsValueWhenOptionalEnvSubstitutionIsUnset() throws Exception {
+    TollgateConfig config = load(MINIMAL + """
+        tollgate.io.worker-threads = 2
+        tollgate.io.worker-threads = ${?TOLLGATE_TEST_SURELY_UNSET_VARIABLE}
+        """);
+
+    assertThat(config.io().workerThreads()).isEqualTo(2);
+  }
+
+  @Test
+  void ignoresJavaSystemProperties() throws Exception {
+    System.setProperty("tollgate.io.worker-threads", "7");
+    try {
+      assertThat(load(MINIMAL).io().workerThreads()).isZero();
+    } finally {
+      System.clearProperty("tollgate.io.worker-threads");
+    }
+  }
+
+  @Test
+  void resolvesIncludesRelativeToTheFile() throws Exception {
+    files().write("pools.conf", "tollgate.pools.p.servers = [\"10.0.0.1:443\"]\n");
+    TollgateConfig config = load(MINIMAL + """
+        include "pools.conf"
+        tollgate.routes = [ { hosts = [a.test], pool = p } ]
+        """);
+
+    assertThat(config.pools()).containsOnlyKeys("p");
+  }
+
+  @Test
+  void parsesTextAndNamesTheOriginInErrors() {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () ->
+        ConfigLoader.parse(MINIMAL + "tollgate.io.transport = fast\n", "inline"));
+
+    assertThat(e.errors()).containsExactly(new ConfigError("inline:2", "tollgate.io.transport",
+        "\"fast\" is not a valid transport (expected one of: auto, epoll, nio)"));
+  }
+
+  @Test
+  void parsesValidText() throws Exception {
+    TollgateConfig config = ConfigLoader.parse(ConfigFiles.VALID, "<string>");
+
+    assertThat(config.source()).isEqualTo("<string>");
+    assertThat(config.routes()).hasSize(2);
+  }
+
+  @Test
+  void reportsMissingFileByName() {
+    Path missing = dir.resolve("absent.conf");
+
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(missing));
+
+    assertThat(e.errors()).hasSize(1);
+    ConfigError error = e.errors().get(0);
+    assertThat(error.origin()).startsWith(missing.toString());
+    assertThat(error.message()).isEqualTo("file not found (expected a readable HOCON config file)");
+    assertThat(e.getMessage()).contains(missing.toString()).doesNotContain("java.io");
+  }
+
+  @Test
+  void reportsSyntaxErrorWithFileAndLine() throws Exception {
+    String text = """
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:8443" } ]
+          io { transport = auto
+        }
+        """;
+    Path file = files().write("thefile.conf", text);
+
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(file));
+
+    assertThat(e.errors()).hasSize(1);
+    ConfigError error = e.errors().get(0);
+    assertThat(error.origin()).matches(java.util.regex.Pattern.quote(file.toString()) + ":\\d+");
+    assertThat(error.message()).isNotBlank().doesNotStartWith(file.toString());
+  }
+
+  @Test
+  void reportsUnclosedStringOnItsLine() throws Exception {
+    String text = """
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:8443 } ]
+        }
+        """;
+    Path file = files().write("thefile.conf", text);
+
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(file));
+
+    assertThat(e.errors()).singleElement()
+        .satisfies(err -> assertThat(err.origin()).isEqualTo(file + ":2"));
+  }
+
+  @Test
+  void reportsRequiredEnvSubstitutionThatIsUnset() throws Exception {
+    String text = MINIMAL + "tollgate.io.worker-threads = ${TOLLGATE_TEST_SURELY_UNSET_VARIABLE}\n";
+    Path file = files().write("thefile.conf", text);
+
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(file));
+
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.origin()).isEqualTo(file + ":2");
+      assertThat(err.message()).contains("TOLLGATE_TEST_SURELY_UNSET_VARIABLE");
+    });
+  }
+
+  @Test
+  void referenceConfDocumentsEveryKnownKey() throws Exception {
+    String reference;
+    try (var in = ConfigLoader.class.getResourceAsStream("/reference.conf")) {
+      reference = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    for (Schema.Shape shape : List.of(Schema.TOLLGATE, Schema.LISTENER, Schema.IO_SHAPE,
+        Schema.TIMEOUTS_SHAPE, Schema.LIMITS_SHAPE, Schema.ROUTE, Schema.DEFAULT_ROUTE_SHAPE,
+        Schema.POOL_SHAPE, Schema.SERVER)) {
+      for (String key : shape.names()) {
+        assertThat(reference).as("reference.conf mentions %s.%s", shape.what(), key)
+            .containsPattern("(?m)^\\s*#?\\s*" + java.util.regex.Pattern.quote(key) + "\\s*[={]"
+                + "|[{,]\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=");
+      }
+    }
+  }
+}
