@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.NettyPipeline;
@@ -32,6 +33,8 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   private ChannelHandlerContext ctx;
   private BackendConnector connector;
   private ByteBuf pending;
+  /** The client sent FIN before the backend was connected (hello, request and FIN at once). */
+  private boolean clientInputShutdown;
 
   public PassthroughRelay(Connection connection, Pool pool, RelaySettings settings) {
     this.connection = connection;
@@ -59,6 +62,15 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Reads stay off while connecting; do not let the default behaviour ask for more.
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      clientInputShutdown = true;
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
   }
 
   @Override
@@ -99,8 +111,12 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
       connection.addFromClient(hello.readableBytes());
       backend.writeAndFlush(hello, backend.voidPromise());
     }
-    backend.config().setAutoRead(true);
-    client.config().setAutoRead(true);
+    session.resumeReading(Side.BACKEND);
+    if (clientInputShutdown) {
+      session.inputShutdown(Side.CLIENT); // forward the FIN that came before the backend was up
+    } else {
+      session.resumeReading(Side.CLIENT);
+    }
   }
 
   @Override

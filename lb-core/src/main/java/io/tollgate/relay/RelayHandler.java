@@ -58,8 +58,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     // Our outbound buffer holds the peer's bytes; once it drains, let the peer send more.
-    if (ctx.channel().isWritable() && peer.isActive()) {
-      peer.config().setAutoRead(true);
+    if (ctx.channel().isWritable()) {
+      session.resumeReading(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
     }
     ctx.fireChannelWritabilityChanged();
   }

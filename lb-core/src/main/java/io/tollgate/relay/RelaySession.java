@@ -72,6 +72,18 @@ final class RelaySession {
     }
   }
 
+  /**
+   * Lets {@code side} read again after its peer drained. Never for a side whose input has ended:
+   * there is nothing left to read, and epoll fails to re-arm a half-closed socket.
+   */
+  void resumeReading(Side side) {
+    Channel ch = side == Side.CLIENT ? client : backend;
+    boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
+    if (!inputDone && ch.isActive()) {
+      ch.config().setAutoRead(true);
+    }
+  }
+
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
     log.debug("conn={} {} channel closed", connection.id(), side);

@@ -160,7 +160,7 @@ public final class TlsTestClient {
 
   /**
    * Sends {@code bytesToSend} bytes of {@link DataPattern} ({@link DataPattern#CLIENT_SEED}) and
-   * half-closes, while concurrently reading and hashing everything the server sends until EOF.
+   * does not half-close (the server reads exactly as many bytes), while concurrently reading and hashing everything the server sends until EOF.
    * Pairs with {@link TlsTestServer#sha256Exchange(long)}.
    */
   public static ExchangeResult sha256Exchange(SSLSocket socket, long bytesToSend)
@@ -170,7 +170,7 @@ public final class TlsTestClient {
             () -> {
               try {
                 DataPattern.writeTo(socket.getOutputStream(), DataPattern.CLIENT_SEED, bytesToSend);
-                socket.shutdownOutput();
+                socket.getOutputStream().flush();
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }

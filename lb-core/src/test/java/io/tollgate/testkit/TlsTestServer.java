@@ -217,7 +217,10 @@ public final class TlsTestServer implements AutoCloseable {
   }
 
   /**
-   * A handler that reads everything the client sends until EOF while hashing it, and at the same
+   * A handler that reads exactly {@code bytesToSend} bytes from the client while hashing them (the
+   * exchange is symmetric and length-delimited, so it does not depend on how a JDK client
+   * half-closes: a layered {@code SSLSocket.shutdownOutput()} sends close_notify but no TCP FIN;
+   * TCP half-close is tested separately with plain sockets), and at the same
    * time sends {@code bytesToSend} bytes of {@link DataPattern} with {@link
    * DataPattern#SERVER_SEED}; it then half-closes. The hash of what each connection received is
    * recorded (see {@link Sha256Exchange#lastReceivedSha256()}).
@@ -294,7 +297,11 @@ public final class TlsTestServer implements AutoCloseable {
         InputStream in = socket.getInputStream();
         byte[] buffer = new byte[DataPattern.CHUNK];
         long total = 0;
-        for (int n; (n = in.read(buffer)) != -1; ) {
+        while (total < bytesToSend) {
+          int n = in.read(buffer, 0, (int) Math.min(buffer.length, bytesToSend - total));
+          if (n == -1) {
+            break;
+          }
           digest.update(buffer, 0, n);
           total += n;
         }

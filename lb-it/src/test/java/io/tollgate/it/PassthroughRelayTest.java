@@ -17,6 +17,15 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import java.net.Socket;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -77,7 +86,9 @@ class PassthroughRelayTest {
       TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
       assertThat(exchange.lastReceivedSha256())
           .contains(DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size));
-      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      // The backend finished first (its FIN reached the client after the last byte).
+      c.close();
+      tollgate.awaitClosed(CloseReason.BACKEND_CLOSED, 1);
       // The TLS records add a little on top of the payload; both directions were relayed whole.
       assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(size);
       assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(size);
@@ -148,52 +159,87 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
-  void halfCloseFromTheClientLetsTheBackendStillAnswer() throws Exception {
-    // The backend answers only after it has read EOF: if Tollgate closed the whole connection
-    // on the client's FIN, the answer would be lost.
-    TlsTestServer.ConnectionHandler countThenAnswer = socket -> {
-      long n = socket.getInputStream().readAllBytes().length;
-      OutputStream out = socket.getOutputStream();
-      out.write(("got " + n + " bytes\n").getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      socket.shutdownOutput();
-    };
-    try (TlsTestServer backend = TlsTestServer.start(cert, countThenAnswer);
-        TollgateFixture tollgate = tollgateFor(at(backend), "");
-        TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
-      SSLSocket s = c.socket();
-      s.getOutputStream().write(new byte[12345]);
-      s.getOutputStream().flush();
-      s.shutdownOutput();
-      String answer = new String(TlsTestClient.readToEof(s), StandardCharsets.US_ASCII);
-      assertThat(answer).isEqualTo("got 12345 bytes\n");
+  void aTcpHalfCloseFromTheClientLetsTheBackendStillAnswer() throws Exception {
+    // Plain sockets on both ends so the FIN is a real TCP half-close (the JDK's layered
+    // SSLSocket only sends close_notify). The client opens with a real ClientHello, as
+    // passthrough requires, then raw bytes; the backend answers only after it has read EOF: if
+    // Tollgate closed the whole connection on the client's FIN, the answer would be lost.
+    byte[] hello = clientHello("relay.test");
+    try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate =
+            tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
+      Thread server = new Thread(() -> {
+        try (Socket s = backend.accept()) {
+          long n = s.getInputStream().readAllBytes().length;
+          s.getOutputStream().write(("got " + n + " bytes\n").getBytes(StandardCharsets.US_ASCII));
+          s.shutdownOutput();
+          s.getInputStream().read();
+        } catch (java.io.IOException ignored) {
+          // the client's assertions fail if this goes wrong
+        }
+      });
+      server.start();
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write(hello);
+        client.getOutputStream().write(new byte[12345]);
+        client.shutdownOutput();
+        String answer =
+            new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(answer).isEqualTo("got " + (hello.length + 12345) + " bytes\n");
+      }
       tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      server.join(10_000);
     }
+  }
+
+  /** The bytes of a real ClientHello for {@code sni}, from the JDK's TLS engine. */
+  private static byte[] clientHello(String sni) throws Exception {
+    SSLEngine engine = SSLContext.getDefault().createSSLEngine(sni, 443);
+    engine.setUseClientMode(true);
+    SSLParameters params = engine.getSSLParameters();
+    params.setServerNames(List.of(new SNIHostName(sni)));
+    engine.setSSLParameters(params);
+    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    engine.wrap(ByteBuffer.allocate(0), out);
+    out.flip();
+    byte[] bytes = new byte[out.remaining()];
+    out.get(bytes);
+    return bytes;
   }
 
   @Test
   @Timeout(60)
-  void everyQueuedByteReachesALateReaderAfterBothSidesHaveFinished() throws Exception {
-    // The client half-closes at once and reads only later; the backend answers with more than
-    // the kernel's socket buffers hold, then closes. When Tollgate ends the pair, bytes still
-    // queued toward the client must be delivered, not discarded by a reset.
-    long size = 24 * MIB;
-    TlsTestServer.ConnectionHandler answerAfterEof = socket -> {
-      socket.getInputStream().readAllBytes();
+  void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
+    // The backend answers and closes while the client has not read most of the answer yet: Tollgate must pass the FIN on after the queued bytes, not drop them.
+    long size = 8 * MIB;
+    CountDownLatch backendDone = new CountDownLatch(1);
+    TlsTestServer.ConnectionHandler answerAndClose = socket -> {
+      socket.getInputStream().readNBytes(7);
       DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, size);
       socket.shutdownOutput();
+      backendDone.countDown();
     };
-    try (TlsTestServer backend = TlsTestServer.start(cert, answerAfterEof);
+    try (TlsTestServer backend = TlsTestServer.start(cert, answerAndClose);
         TollgateFixture tollgate = tollgateFor(at(backend), "");
         TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
       c.socket().getOutputStream().write("request".getBytes(StandardCharsets.US_ASCII));
       c.socket().getOutputStream().flush();
-      c.socket().shutdownOutput();
-      TollgateFixture.await(() -> tollgate.metrics().activeCount() == 0, Duration.ofSeconds(20));
+      // The backend cannot finish before some of its bytes are read, so read a little first,
+      // then stall until it has written everything and closed.
+      InputStream in = c.socket().getInputStream();
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       byte[] buf = new byte[64 * 1024];
       long total = 0;
-      InputStream in = c.socket().getInputStream();
+      while (total < MIB) {
+        int n = in.read(buf);
+        digest.update(buf, 0, n);
+        total += n;
+      }
+      // Usually the rest fits in the socket buffers and the backend finishes while nobody reads;
+      // either way every byte must arrive.
+      backendDone.await(5, TimeUnit.SECONDS);
+      Thread.sleep(200); // let its FIN travel through Tollgate while nobody reads
       for (int n; (n = in.read(buf)) != -1; ) {
         digest.update(buf, 0, n);
         total += n;
@@ -207,27 +253,23 @@ class PassthroughRelayTest {
   @Test
   @Timeout(60)
   void aBackendResetResetsTheClient() throws Exception {
-    TlsTestServer.ConnectionHandler resetAfterGreeting = socket -> {
-      socket.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      Thread.sleep(100);
-      socket.setSoLinger(true, 0);
-      socket.getInputStream(); // keep the handshake's session; then drop the TCP connection hard
-      socket.close();
-    };
-    try (TlsTestServer backend = TlsTestServer.start(cert, resetAfterGreeting);
-        TollgateFixture tollgate = tollgateFor(at(backend), "");
-        TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
-      InputStream in = c.socket().getInputStream();
-      byte[] buf = new byte[64];
-      assertThat(in.read(buf)).isPositive();
-      tollgate.awaitClosed(CloseReason.BACKEND_RESET, 1);
-      // The client must not hang: its next read fails (reset) or ends.
-      assertThatThrownBy(() -> {
-        if (in.read(buf) == -1) {
-          throw new java.io.EOFException("closed");
+    // Passthrough does not care what the backend speaks: a plain TCP server that reads the
+    // ClientHello and aborts the connection (SO_LINGER 0 sends RST).
+    try (ServerSocket rude = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate = tollgateFor("\"127.0.0.1:" + rude.getLocalPort() + "\"", "")) {
+      Thread server = new Thread(() -> {
+        try (Socket s = rude.accept()) {
+          s.getInputStream().read(new byte[1024]);
+          s.setSoLinger(true, 0);
+        } catch (java.io.IOException ignored) {
+          // the test fails on its own assertions if this goes wrong
         }
-      }).isInstanceOf(java.io.IOException.class);
+      });
+      server.start();
+      assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "relay.test", ca))
+          .isInstanceOf(UncheckedIOException.class);
+      tollgate.awaitClosed(CloseReason.BACKEND_RESET, 1);
+      server.join(10_000);
     }
   }
 
