@@ -71,7 +71,8 @@ public record HostPort(String host, int port) {
     }
     if (port < minPort || port > 65535) {
       throw new IllegalArgumentException(
-          "\"" + portText + "\" is not a port (expected " + minPort + "..65535)");
+          "\"" + portText + "\" is not a port (expected 1..65535"
+              + (minPort == 0 ? ", or 0 for any free port)" : ")"));
     }
     return new HostPort(host, port);
   }

@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
@@ -53,6 +54,18 @@ class ConfigLoaderTest {
         .containsExactly(new ServerConfig(new HostPort("127.0.0.1", 9445), 2));
     assertThat(config.pool("fallback").servers())
         .containsExactly(new ServerConfig(new HostPort("::1", 9446), 1));
+  }
+
+  @Test
+  void listenersMayAskForAnyFreePortButServersMayNot() throws Exception {
+    TollgateConfig config = ConfigLoader.parse(
+        ConfigFiles.validWith("127.0.0.1:8443", "127.0.0.1:0"), "port0.conf");
+    assertThat(config.listeners().get(0).address()).isEqualTo(new HostPort("127.0.0.1", 0));
+
+    assertThatThrownBy(() -> ConfigLoader.parse(
+            ConfigFiles.validWith("127.0.0.1:9443", "127.0.0.1:0"), "server0.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("\"0\" is not a port (expected 1..65535)");
   }
 
   @Test

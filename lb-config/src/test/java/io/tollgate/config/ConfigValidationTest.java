@@ -221,7 +221,7 @@ class ConfigValidationTest {
     var loaded = broken(validWith("127.0.0.1:8443", "10.0.0.1:99999"));
 
     assertThat(loaded.onlyErrorAt("99999", "tollgate.listeners[0].address").message())
-        .isEqualTo("\"10.0.0.1:99999\": \"99999\" is not a port (expected 1..65535)");
+        .isEqualTo("\"10.0.0.1:99999\": \"99999\" is not a port (expected 1..65535, or 0 for any free port)");
   }
 
   @Test
