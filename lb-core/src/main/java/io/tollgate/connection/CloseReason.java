@@ -31,8 +31,6 @@ public enum CloseReason {
   CLIENT_RESET,
   /** The backend reset the connection or its socket failed; the client side is reset too. */
   BACKEND_RESET,
-  /** Tollgate is shutting down. */
-  SHUTDOWN,
   /** A bug: an unexpected exception in Tollgate's own code. Logged with a stack trace. */
   INTERNAL_ERROR;
 

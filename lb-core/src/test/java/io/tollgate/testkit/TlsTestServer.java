@@ -136,6 +136,7 @@ public final class TlsTestServer implements AutoCloseable {
     closeQuietly(serverSocket);
     for (SSLSocket socket : live) {
       closeQuietly(socket);
+      live.remove(socket); // closed now, whenever its serving thread notices
     }
     pool.shutdownNow();
   }
