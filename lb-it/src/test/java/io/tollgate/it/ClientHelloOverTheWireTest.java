@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,22 +90,11 @@ class ClientHelloOverTheWireTest {
 
   /** A JDK ClientHello for {@code sni} offering many ALPN protocols, so it exceeds 2 KB. */
   private static byte[] largeClientHello(String sni) throws Exception {
-    SSLEngine engine = SSLContext.getDefault().createSSLEngine(sni, 443);
-    engine.setUseClientMode(true);
-    SSLParameters params = engine.getSSLParameters();
-    params.setServerNames(List.of(new SNIHostName(sni)));
     List<String> protocols = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       protocols.add("proto-" + i);
     }
-    params.setApplicationProtocols(protocols.toArray(String[]::new));
-    engine.setSSLParameters(params);
-    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-    engine.wrap(ByteBuffer.allocate(0), out);
-    out.flip();
-    byte[] bytes = new byte[out.remaining()];
-    out.get(bytes);
-    return bytes;
+    return JdkClientHello.forName(sni, protocols);
   }
 
   /** Splits the handshake payload of single-record {@code hello} into records of {@code size}. */

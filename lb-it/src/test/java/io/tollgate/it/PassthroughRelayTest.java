@@ -17,19 +17,12 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.ByteBuffer;
 import java.util.List;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import java.net.Socket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,17 +129,9 @@ class PassthroughRelayTest {
       assertThat(stalledAt).as("bytes the backend got rid of while nobody read").isLessThan(48 * MIB);
       assertThat(maxNettyMemory).as("Netty buffer memory in use").isLessThan(32 * MIB);
 
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[64 * 1024];
-      long total = 0;
-      InputStream in = c.socket().getInputStream();
-      for (int n; (n = in.read(buf)) != -1; ) {
-        digest.update(buf, 0, n);
-        total += n;
-      }
-      assertThat(total).isEqualTo(size);
-      assertThat(HexFormat.of().formatHex(digest.digest()))
-          .isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
+      StreamHash got = new StreamHash().readToEof(c.socket().getInputStream());
+      assertThat(got.bytes()).isEqualTo(size);
+      assertThat(got.sha256Hex()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
     }
   }
 
@@ -164,7 +149,7 @@ class PassthroughRelayTest {
     // SSLSocket only sends close_notify). The client opens with a real ClientHello, as
     // passthrough requires, then raw bytes; the backend answers only after it has read EOF: if
     // Tollgate closed the whole connection on the client's FIN, the answer would be lost.
-    byte[] hello = clientHello("relay.test");
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
     try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         TollgateFixture tollgate =
             tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
@@ -193,21 +178,6 @@ class PassthroughRelayTest {
     }
   }
 
-  /** The bytes of a real ClientHello for {@code sni}, from the JDK's TLS engine. */
-  private static byte[] clientHello(String sni) throws Exception {
-    SSLEngine engine = SSLContext.getDefault().createSSLEngine(sni, 443);
-    engine.setUseClientMode(true);
-    SSLParameters params = engine.getSSLParameters();
-    params.setServerNames(List.of(new SNIHostName(sni)));
-    engine.setSSLParameters(params);
-    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-    engine.wrap(ByteBuffer.allocate(0), out);
-    out.flip();
-    byte[] bytes = new byte[out.remaining()];
-    out.get(bytes);
-    return bytes;
-  }
-
   @Test
   @Timeout(60)
   void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
@@ -228,25 +198,14 @@ class PassthroughRelayTest {
       // The backend cannot finish before some of its bytes are read, so read a little first,
       // then stall until it has written everything and closed.
       InputStream in = c.socket().getInputStream();
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[64 * 1024];
-      long total = 0;
-      while (total < MIB) {
-        int n = in.read(buf);
-        digest.update(buf, 0, n);
-        total += n;
-      }
+      StreamHash got = new StreamHash().readUntil(in, MIB);
       // Usually the rest fits in the socket buffers and the backend finishes while nobody reads;
       // either way every byte must arrive.
       backendDone.await(5, TimeUnit.SECONDS);
       Thread.sleep(200); // let its FIN travel through Tollgate while nobody reads
-      for (int n; (n = in.read(buf)) != -1; ) {
-        digest.update(buf, 0, n);
-        total += n;
-      }
-      assertThat(total).isEqualTo(size);
-      assertThat(HexFormat.of().formatHex(digest.digest()))
-          .isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
+      got.readToEof(in);
+      assertThat(got.bytes()).isEqualTo(size);
+      assertThat(got.sha256Hex()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
     }
   }
 
