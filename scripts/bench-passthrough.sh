@@ -217,7 +217,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; el
 
 # --- main ---------------------------------------------------------------------------------------
 ensure_tools
-# Load before we start anything: other work on these 2 cores skews the numbers (see the report).
+# How busy the CPUs are before we start anything (1 s sample of /proc/stat): other work on these
+# few cores skews the numbers. The load average alone would also count a previous run of this.
+cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
+busy_start=$(( (busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1) ))
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 mkdir -p "$tmp/nginx/www"
@@ -348,13 +352,12 @@ if [ ${#wrk_errors[@]} -gt 0 ]; then
   echo "wrk errors:"
   printf '  %s\n' "${wrk_errors[@]}"
 fi
-echo "machine: nproc $(nproc), kernel $(uname -r), load avg at start ${load_start} / at end ${load_after}"
+echo "machine: nproc $(nproc), kernel $(uname -r), CPU busy before start ${busy_start}%, load avg at start ${load_start} / at end ${load_after}"
 echo "java: ${java_version}; TOLLGATE_JAVA_OPTS: ${TOLLGATE_JAVA_OPTS}; transport: ${transport:-unknown}"
 echo "origin: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2), TLS: ${tls:-unknown}"
 echo "note: nginx, Tollgate and the load generators share these $(nproc) cores on one machine:"
 echo "      the ratios matter more than the absolute numbers."
-# A 1-minute load above half the cores before we started means something else was running.
-if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-  echo "warning: the machine was busy before the run (load ${load_start%% *} on $(nproc) cores):"
-  echo "         expect noise of tens of percent; rerun when it is idle."
+if [ "$busy_start" -ge 20 ]; then
+  echo "warning: the CPUs were ${busy_start}% busy with other work before the run:"
+  echo "         expect noise of tens of percent; rerun when the machine is idle."
 fi
