@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): what does Tollgate's passthrough relay cost, on loopback?
+#
+# Starts a throwaway TLS origin (nginx, self-signed cert) and Tollgate in passthrough mode in
+# front of it, then measures with the same tool and parameters, once direct to nginx and once
+# through Tollgate:
+#   1. bulk throughput      N parallel curl downloads of a large sparse file   (MB/s, 1 MB = 10^6 B)
+#   2. new TLS connections  wrk with 'Connection: close': each request is a new TCP + TLS handshake
+#   3. keep-alive requests  wrk on kept-alive connections: per-request relay cost, no handshakes
+# and prints a table with the ratios (through Tollgate / direct).
+#
+# Everything runs on 127.0.0.1, every load loop is bounded in count and time, and everything the
+# script starts (nginx, Tollgate, load generators) and its temp dir are removed on exit.
+# Missing tools are installed with apt-get (as root). The system nginx service and /etc/nginx
+# are not touched: nginx runs in the foreground on a config in the temp dir.
+#
+# Usage: scripts/bench-passthrough.sh [--duration N] [--quick] [--bulk-size SIZE]
+#                                     [--streams N] [--nio] [-h]
+# Env:   TOLLGATE_JAVA_OPTS   JVM options for Tollgate (default: -Xms512m -Xmx512m)
+set -euo pipefail
+
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/bench-passthrough.sh [options]
+Measure bulk throughput, new-TLS-connection rate and keep-alive request rate on loopback,
+direct to an nginx TLS origin and through Tollgate (passthrough), and print the ratios.
+
+  --duration N      seconds per wrk measurement (default 10)
+  --quick           short run: 3 s per wrk measurement, 256M bulk file, 2 s warm-up
+  --bulk-size SIZE  size of the bulk file, as for truncate(1) (default 1G)
+  --streams N       parallel curl downloads in the bulk test (default 2)
+  --nio             run Tollgate with the JDK NIO transport instead of epoll
+  -h, --help        show this help
+
+Env: TOLLGATE_JAVA_OPTS (default "-Xms512m -Xmx512m").
+The machine's cores are shared by nginx, Tollgate and the load generator: compare the
+ratios, not the absolute numbers.
+EOF
+}
+
+duration=10
+warmup=5
+bulk_size=1G
+streams=2
+nio=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration)
+      [ $# -ge 2 ] || { echo "bench: --duration needs a value" >&2; exit 2; }
+      duration="$2"; shift 2 ;;
+    --duration=*) duration="${1#*=}"; shift ;;
+    --quick) duration=3; warmup=2; bulk_size=256M; shift ;;
+    --bulk-size)
+      [ $# -ge 2 ] || { echo "bench: --bulk-size needs a value" >&2; exit 2; }
+      bulk_size="$2"; shift 2 ;;
+    --bulk-size=*) bulk_size="${1#*=}"; shift ;;
+    --streams)
+      [ $# -ge 2 ] || { echo "bench: --streams needs a value" >&2; exit 2; }
+      streams="$2"; shift 2 ;;
+    --streams=*) streams="${1#*=}"; shift ;;
+    --nio) nio=(--nio); shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+# Bounded loops need sane numbers: reject anything that is not a small positive integer.
+for v in "$duration" "$streams"; do
+  if ! [[ "$v" =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 600 ]; then
+    echo "bench: --duration and --streams must be integers from 1 to 600 (got '$v')" >&2
+    exit 2
+  fi
+done
+if ! [[ "$bulk_size" =~ ^[0-9]+[KMG]?$ ]]; then
+  echo "bench: --bulk-size must look like 512M or 1G (got '$bulk_size')" >&2
+  exit 2
+fi
+
+log() { echo "bench: $*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+# command -> Debian package. apt-get update runs at most once, and only if something is missing.
+ensure_tools() {
+  local -A pkg=([nginx]=nginx [wrk]=wrk [openssl]=openssl [curl]=curl [ss]=iproute2
+                [timeout]=coreutils [java]=default-jdk-headless)
+  local missing=() cmd
+  for cmd in "${!pkg[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "missing packages: ${missing[*]}; install them (apt-get install ${missing[*]}) and rerun"
+    exit 1
+  fi
+  log "installing: ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# --- processes and cleanup ---------------------------------------------------------------------
+tmp=""
+pids=()          # every background process we start, so that cleanup ends exactly those
+nginx_pid=""
+tollgate_pid=""
+
+stop_pid() {     # TERM, wait up to 5 s, then KILL; only ever for a pid this script started
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  # Newest first: load generators before Tollgate before nginx, so no client sees its server die.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[$i]}"; done
+  if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
+    # Show why a start-up failed before the logs are removed with the temp dir.
+    for f in "$tmp/tollgate.log" "$tmp/nginx/error.log" "$tmp/nginx/stderr.log"; do
+      [ -s "$f" ] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }
+    done
+  fi
+  [ -n "$tmp" ] && rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Free TCP port outside the ephemeral range (so the load's own client sockets cannot take it).
+# nginx cannot listen on port 0 and report the port, so pick one and check it with ss.
+pick_port() {   # [port to avoid] -> prints a port
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + RANDOM % 12000))
+    [ "$p" = "${1:-}" ] && continue
+    if [ -z "$(ss -ltnH "( sport = :$p )")" ]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  log "no free port found"
+  return 1
+}
+
+listening() { [ -n "$(ss -ltnH "( sport = :$1 )")" ]; }
+
+wait_listening() {   # port pid what seconds
+  local port="$1" pid="$2" what="$3" secs="$4" i
+  for ((i = 0; i < secs * 10; i++)); do
+    listening "$port" && return 0
+    kill -0 "$pid" 2>/dev/null || { log "$what exited during start-up"; return 1; }
+    sleep 0.1
+  done
+  log "$what did not listen on 127.0.0.1:$port within ${secs}s"
+  return 1
+}
+
+# --- measurements -------------------------------------------------------------------------------
+# The measuring functions set the global 'result' rather than print it: a $(...) subshell would
+# lose what they add to 'pids' (cleanup) and 'wrk_errors' (report).
+big_bytes=0
+result=""
+
+# Bulk: $streams parallel downloads of /big; aggregate MB/s = all bytes / wall time of the batch.
+# Each download must be complete (size check), so a relay that drops bytes cannot look fast.
+bulk() {   # port -> result = MB/s
+  local port="$1" i start end total=0 n bpids=()
+  start=$(date +%s.%N)
+  for ((i = 0; i < streams; i++)); do
+    curl -k -sS -o /dev/null --connect-timeout 5 --max-time 300 \
+      --resolve "bench.test:$port:127.0.0.1" -w '%{size_download}\n' \
+      "https://bench.test:$port/big" >"$tmp/bulk.$i" &
+    bpids+=($!); pids+=($!)
+  done
+  for ((i = 0; i < streams; i++)); do
+    wait "${bpids[$i]}" || { log "curl #$i to port $port failed"; return 1; }
+  done
+  end=$(date +%s.%N)
+  for ((i = 0; i < streams; i++)); do
+    n=$(cat "$tmp/bulk.$i")
+    if [ "$n" != "$big_bytes" ]; then
+      log "curl #$i to port $port got $n bytes, expected $big_bytes"
+      return 1
+    fi
+    total=$((total + n))
+  done
+  result=$(awk -v b="$total" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", b / 1e6 / (e - s) }')
+}
+
+wrk_errors=()   # "label: errors" lines for the report
+
+# wrk run; result = Requests/sec. Socket errors and non-2xx answers are collected for the report.
+wrk_rate() {   # label port seconds [extra wrk args...]
+  local label="$1" port="$2" secs="$3" out rate errs
+  shift 3
+  out="$tmp/wrk.out"
+  # timeout(1) on top of -d: wrk must end even if a connection hangs.
+  timeout --kill-after=5 $((secs + 30)) \
+    wrk -t2 -c32 -d"${secs}s" --timeout 5s "$@" "https://127.0.0.1:$port/small" >"$out" 2>&1 || {
+    log "wrk ($label) failed:"; cat "$out" >&2; return 1; }
+  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  [ -n "$rate" ] || { log "wrk ($label) printed no rate:"; cat "$out" >&2; return 1; }
+  errs=$(grep -E 'Socket errors|Non-2xx' "$out" | sed 's/^ *//' | paste -sd ';' - || true)
+  [ -n "$errs" ] && wrk_errors+=("$label: $errs")
+  result="$rate"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'; }
+
+# --- main ---------------------------------------------------------------------------------------
+ensure_tools
+# How busy the CPUs are before we start anything (1 s sample of /proc/stat): other work on these
+# few cores skews the numbers. The load average alone would also count a previous run of this.
+cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
+busy_start=$(( (busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1) ))
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
+mkdir -p "$tmp/nginx/www"
+
+nginx_port=$(pick_port)
+tollgate_port=$(pick_port "$nginx_port")
+
+# Throwaway self-signed cert; nginx does all the TLS, Tollgate only relays the bytes.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test \
+  -addext subjectAltName=DNS:bench.test \
+  -keyout "$tmp/nginx/key.pem" -out "$tmp/nginx/cert.pem" 2>/dev/null
+
+# Small page for the request-rate tests; a sparse file for bulk (no disk I/O: the kernel hands
+# out zero pages, so the cost measured is TLS + the network path).
+head -c 512 /dev/zero | tr '\0' 'x' >"$tmp/nginx/www/small"
+truncate -s "$bulk_size" "$tmp/nginx/www/big"
+big_bytes=$(stat -c %s "$tmp/nginx/www/big")
+
+# 'user root' only when root: otherwise workers drop to another user that cannot read the
+# 0700 temp dir. All temp paths point into the temp dir so nothing outside it is written.
+nginx_user=""
+[ "$(id -u)" = 0 ] && nginx_user="user root;"
+cat >"$tmp/nginx/nginx.conf" <<EOF
+$nginx_user
+daemon off;
+master_process on;
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  # Keep-alive test: do not let nginx close a connection after its default 1000 requests,
+  # which would mix handshakes into it.
+  keepalive_requests 10000000;
+  keepalive_timeout 60s;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    server_name bench.test;
+    ssl_certificate $tmp/nginx/cert.pem;
+    ssl_certificate_key $tmp/nginx/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    # Every new connection is a full handshake (wrk does not resume sessions anyway).
+    ssl_session_tickets off;
+    ssl_session_cache off;
+    root $tmp/nginx/www;
+    location / { }
+  }
+}
+EOF
+nginx -t -q -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf"
+nginx -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
+  2>"$tmp/nginx/stderr.log" &
+nginx_pid=$!; pids+=("$nginx_pid")
+wait_listening "$nginx_port" "$nginx_pid" nginx 10
+
+cat >"$tmp/tollgate.conf" <<EOF
+tollgate {
+  listeners = [ { name = bench, address = "127.0.0.1:$tollgate_port" } ]
+  routes = [ { hosts = ["bench.test"], mode = passthrough, pool = origin } ]
+  # Clients connecting by IP (wrk) send no usable SNI: they take the default route.
+  default-route { pool = origin }
+  pools { origin { servers = ["127.0.0.1:$nginx_port"] } }
+}
+EOF
+# 'check' first: it builds tollgate.jar if needed (that takes a while the first time) and
+# fails fast on a bad config, before anything is timed.
+log "checking Tollgate config (builds tollgate.jar on first use)..."
+"$top/scripts/tollgate" check --config "$tmp/tollgate.conf" >&2
+export TOLLGATE_JAVA_OPTS="${TOLLGATE_JAVA_OPTS:--Xms512m -Xmx512m}"
+"$top/scripts/tollgate" run "${nio[@]}" --config "$tmp/tollgate.conf" 2>"$tmp/tollgate.log" &
+tollgate_pid=$!; pids+=("$tollgate_pid")   # the launcher execs java, so this is the JVM
+wait_listening "$tollgate_port" "$tollgate_pid" Tollgate 60
+
+# Both paths must serve the page before anything is timed.
+for port in "$nginx_port" "$tollgate_port"; do
+  body=$(curl -k -sS --connect-timeout 5 --max-time 10 --resolve "bench.test:$port:127.0.0.1" \
+    "https://bench.test:$port/small")
+  [ "${#body}" -eq 512 ] || { log "sanity fetch on port $port returned ${#body} bytes"; exit 1; }
+done
+
+# JIT warm-up through Tollgate: handshake path, keep-alive path and a bulk transfer.
+log "warming up Tollgate (${warmup}s x2 + one bulk transfer)..."
+wrk_rate warmup-close "$tollgate_port" "$warmup" -H 'Connection: close'
+wrk_rate warmup-keepalive "$tollgate_port" "$warmup"
+saved_streams=$streams; streams=1
+bulk "$tollgate_port"
+streams=$saved_streams
+wrk_errors=()   # errors during warm-up are not part of the results
+
+log "bulk: $streams x $bulk_size, direct..."
+bulk "$nginx_port"; bulk_direct=$result
+log "bulk: through Tollgate..."
+bulk "$tollgate_port"; bulk_tg=$result
+log "new connections: ${duration}s, direct..."
+wrk_rate "conn direct" "$nginx_port" "$duration" -H 'Connection: close'; conn_direct=$result
+log "new connections: ${duration}s, through Tollgate..."
+wrk_rate "conn tollgate" "$tollgate_port" "$duration" -H 'Connection: close'; conn_tg=$result
+log "keep-alive: ${duration}s, direct..."
+wrk_rate "keepalive direct" "$nginx_port" "$duration"; ka_direct=$result
+log "keep-alive: ${duration}s, through Tollgate..."
+wrk_rate "keepalive tollgate" "$tollgate_port" "$duration"; ka_tg=$result
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- report -------------------------------------------------------------------------------------
+transport=$(grep -o 'transport [A-Za-z_]*' "$tmp/tollgate.log" | head -n 1 | cut -d' ' -f2 || true)
+java_version=$(java -version 2>&1 | head -n 1)
+tls=$(openssl s_client -brief -connect "127.0.0.1:$tollgate_port" -servername bench.test \
+        </dev/null 2>&1 | awk -F': ' '/^Protocol version|^Ciphersuite/ { print $2 }' | paste -sd ' ' - || true)
+
+echo
+echo "Tollgate passthrough benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), loopback 127.0.0.1)"
+printf '%-34s %14s %16s %8s\n' metric direct "via Tollgate" ratio
+printf '%-34s %14s %16s %8s\n' "bulk MB/s ($streams x $bulk_size)" "$bulk_direct" "$bulk_tg" \
+  "$(ratio "$bulk_tg" "$bulk_direct")"
+printf '%-34s %14s %16s %8s\n' "new TLS conns/s (wrk close, ${duration}s)" "$conn_direct" \
+  "$conn_tg" "$(ratio "$conn_tg" "$conn_direct")"
+printf '%-34s %14s %16s %8s\n' "keep-alive req/s (wrk, ${duration}s)" "$ka_direct" "$ka_tg" \
+  "$(ratio "$ka_tg" "$ka_direct")"
+echo "ratio = via Tollgate / direct (1.00 = no cost). wrk: 2 threads, 32 connections, 512 B page."
+if [ ${#wrk_errors[@]} -gt 0 ]; then
+  echo "wrk errors:"
+  printf '  %s\n' "${wrk_errors[@]}"
+fi
+echo "machine: nproc $(nproc), kernel $(uname -r), CPU busy before start ${busy_start}%, load avg at start ${load_start} / at end ${load_after}"
+echo "java: ${java_version}; TOLLGATE_JAVA_OPTS: ${TOLLGATE_JAVA_OPTS}; transport: ${transport:-unknown}"
+echo "origin: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2), TLS: ${tls:-unknown}"
+echo "note: nginx, Tollgate and the load generators share these $(nproc) cores on one machine:"
+echo "      the ratios matter more than the absolute numbers."
+if [ "$busy_start" -ge 20 ]; then
+  echo "warning: the CPUs were ${busy_start}% busy with other work before the run:"
+  echo "         expect noise of tens of percent; rerun when the machine is idle."
+fi
