@@ -17,7 +17,7 @@ package io.tollgate;
  *
  * <pre>
  * connecting:   (placeholder)                     autoRead off, no bytes are read yet
- * relaying:     RELAY                             replaced the placeholder
+ * relaying:     IDLE -> RELAY                     RELAY replaced the placeholder
  * </pre>
  */
 public final class NettyPipeline {

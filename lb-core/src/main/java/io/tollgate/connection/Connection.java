@@ -44,14 +44,20 @@ public final class Connection {
   }
 
   /**
-   * Records why the connection is ending. Only the first call counts: later ones describe
-   * consequences (the peer closing because we closed it), not the cause.
+   * Records why the connection is ending. The first call counts, because later ones describe
+   * consequences (the peer closing because we closed it), not the cause, with one exception: a
+   * FIN ({@code client_closed}/{@code backend_closed}) only says who finished first, so a
+   * timeout, reset or error that then ends the half-closed connection replaces it.
    */
   public void closeReason(CloseReason reason, String detail) {
-    if (this.reason == null) {
+    if (this.reason == null || (isOrderlyEnd(this.reason) && !isOrderlyEnd(reason))) {
       this.reason = reason;
       this.reasonDetail = detail;
     }
+  }
+
+  private static boolean isOrderlyEnd(CloseReason r) {
+    return r == CloseReason.CLIENT_CLOSED || r == CloseReason.BACKEND_CLOSED;
   }
 
   public void helloParsed(String sni, List<String> alpn, long nowNanos) {

@@ -9,6 +9,7 @@ import io.tollgate.connection.TlsAlert;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
+import io.tollgate.metrics.Metrics;
 import io.tollgate.relay.PassthroughRelay;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
@@ -23,10 +24,12 @@ import java.util.function.Supplier;
 final class HelloRouter implements ClientHelloInspector.HelloCallback {
   private final Supplier<Snapshot> snapshot;
   private final RelaySettings relaySettings;
+  private final Metrics metrics;
 
-  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings) {
+  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings, Metrics metrics) {
     this.snapshot = snapshot;
     this.relaySettings = relaySettings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -48,7 +51,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
               .addAfter(
                   ctx.name(),
                   NettyPipeline.PASSTHROUGH,
-                  new PassthroughRelay(conn, route.pool(), relaySettings));
+                  new PassthroughRelay(conn, route.pool(), relaySettings, metrics));
     }
   }
 

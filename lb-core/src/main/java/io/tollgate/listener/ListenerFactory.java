@@ -19,7 +19,7 @@ public final class ListenerFactory {
       int maxClientHello,
       long helloTimeoutMillis,
       Metrics metrics) {
-    this.router = new HelloRouter(snapshot, relay);
+    this.router = new HelloRouter(snapshot, relay, metrics);
     this.maxClientHello = maxClientHello;
     this.helloTimeoutMillis = helloTimeoutMillis;
     this.metrics = metrics;

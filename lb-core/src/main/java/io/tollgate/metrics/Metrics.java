@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Metrics {
   private final LongAdder accepted = new LongAdder();
   private final LongAdder active = new LongAdder();
+  private final LongAdder backendsOpen = new LongAdder();
   private final LongAdder bytesFromClients = new LongAdder();
   private final LongAdder bytesFromBackends = new LongAdder();
   private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
@@ -34,6 +35,21 @@ public final class Metrics {
     closed.get(reason).increment();
     bytesFromClients.add(fromClient);
     bytesFromBackends.add(fromBackend);
+  }
+
+  /** A backend connection was established. */
+  public void backendOpened() {
+    backendsOpen.increment();
+  }
+
+  /** A backend connection closed, whatever the reason. */
+  public void backendClosed() {
+    backendsOpen.decrement();
+  }
+
+  /** Backend connections open now; can outlive their client connection only briefly. */
+  public long openBackendConnections() {
+    return backendsOpen.sum();
   }
 
   public long acceptedCount() {

@@ -51,9 +51,12 @@ final class BackendConnector {
 
   /** Abandons a connect in progress (the client went away). */
   void cancel() {
-    if (connecting != null) {
-      connecting.close();
-      connecting = null;
+    // Forget the attempt before closing it: closing fails its connect future at once, and the
+    // listener must see it as cancelled, not as a failure that starts the next attempt.
+    Channel c = connecting;
+    connecting = null;
+    if (c != null) {
+      c.close();
     }
   }
 
@@ -75,7 +78,8 @@ final class BackendConnector {
     f.addListener(
         (ChannelFuture done) -> {
           if (connecting != done.channel()) {
-            return; // cancelled
+            done.channel().close(); // cancelled: never leave a connected socket behind
+            return;
           }
           connecting = null;
           if (done.isSuccess()) {

@@ -12,9 +12,13 @@ import io.tollgate.NettyPipeline;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.TlsAlert;
+import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Passthrough for one client connection: holds the bytes the inspector peeked (the ClientHello,
@@ -27,19 +31,23 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PassthroughRelay extends ChannelInboundHandlerAdapter
     implements BackendConnector.Outcome {
+  private static final Logger log = LoggerFactory.getLogger(PassthroughRelay.class);
   private final Connection connection;
   private final Pool pool;
   private final RelaySettings settings;
+  private final Metrics metrics;
   private ChannelHandlerContext ctx;
   private BackendConnector connector;
   private ByteBuf pending;
   /** The client sent FIN before the backend was connected (hello, request and FIN at once). */
   private boolean clientInputShutdown;
 
-  public PassthroughRelay(Connection connection, Pool pool, RelaySettings settings) {
+  public PassthroughRelay(
+      Connection connection, Pool pool, RelaySettings settings, Metrics metrics) {
     this.connection = connection;
     this.pool = pool;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -87,7 +95,12 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
+    if (cause instanceof IOException) {
+      connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
+    } else {
+      connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
+      log.warn("conn={} unexpected error while connecting", connection.id(), cause);
+    }
     connector.cancel();
     ctx.close();
   }
@@ -96,14 +109,14 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   public void connected(Channel backend, Backend server, long connectNanos) {
     Channel client = ctx.channel();
     connection.connected(server.toString(), connectNanos);
+    metrics.backendOpened();
+    backend.closeFuture().addListener(f -> metrics.backendClosed());
     RelaySession session = new RelaySession(client, backend, connection);
     BackendConnector.installRelay(backend, new RelayHandler(session, Side.BACKEND));
-    client.pipeline()
-        .addBefore(
-            ctx.name(),
-            NettyPipeline.IDLE,
-            new IdleStateHandler(
-                true, 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    // Both sides get an idle timer: after the client has gone, a backend that stops reading
+    // must not hold its channel (and the bytes queued for it) forever.
+    backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
+    client.pipeline().addBefore(ctx.name(), NettyPipeline.IDLE, idleHandler());
     ByteBuf hello = pending;
     pending = null;
     client.pipeline().replace(this, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
@@ -125,6 +138,11 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
         CloseReason.CONNECT_FAILED,
         attempts + " attempt(s), last " + lastTried + ": " + cause.getMessage());
     TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+  }
+
+  private IdleStateHandler idleHandler() {
+    return new IdleStateHandler(
+        true, 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void releasePending() {

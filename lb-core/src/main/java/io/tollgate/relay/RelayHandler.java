@@ -34,15 +34,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (!peer.isActive()) {
+      buf.release(); // nowhere to go; not counted as relayed
+      return;
+    }
     int n = buf.readableBytes();
     if (side == Side.CLIENT) {
       session.connection().addFromClient(n);
     } else {
       session.connection().addFromBackend(n);
-    }
-    if (!peer.isActive()) {
-      buf.release();
-      return;
     }
     peer.write(buf, peer.voidPromise());
     if (!peer.isWritable()) {

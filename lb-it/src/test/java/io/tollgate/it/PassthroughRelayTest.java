@@ -253,6 +253,55 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aBackendThatStopsReadingIsClosedByItsOwnIdleTimerAfterTheClientLeft() throws Exception {
+    // The client uploads more than the backend's buffers take and leaves; the backend answers,
+    // sends FIN and never reads again. Tollgate must not keep that backend channel (and the bytes
+    // queued for it) forever: the backend side's idle timer closes it.
+    CountDownLatch testOver = new CountDownLatch(1);
+    try (ServerSocket backend = new ServerSocket()) {
+      backend.setReceiveBufferSize(4096);
+      backend.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      try (TollgateFixture tollgate = tollgateFor(
+          "\"127.0.0.1:" + backend.getLocalPort() + "\"", "timeouts { idle = 300ms }")) {
+        Thread server = new Thread(() -> {
+          try (Socket s = backend.accept()) {
+            Thread.sleep(200);
+            s.getOutputStream().write("RESP".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            testOver.await(30, TimeUnit.SECONDS); // never reads again
+          } catch (Exception e) {
+            // the assertions below decide
+          }
+        });
+        server.setDaemon(true);
+        server.start();
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+          client.getOutputStream().write(JdkClientHello.forName("relay.test", List.of()));
+          Thread writer = new Thread(() -> {
+            try {
+              client.getOutputStream().write(new byte[4 * 1024 * 1024]);
+              client.shutdownOutput();
+            } catch (java.io.IOException ignored) {
+              // Tollgate may close first; the assertion below is what matters
+            }
+          });
+          writer.setDaemon(true);
+          writer.start();
+          assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+              .isEqualTo("RESP");
+        }
+        TollgateFixture.await(() -> tollgate.metrics().openBackendConnections() == 0,
+            Duration.ofSeconds(10));
+        assertThat(tollgate.metrics().openBackendConnections())
+            .as("backend connections left open after the client left").isZero();
+      } finally {
+        testOver.countDown();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aRefusedConnectFailsOverToTheNextServer() throws Exception {
     int dead = deadPort();
     try (TlsTestServer live = TlsTestServer.start(cert, TlsTestServer.greet("live"));
