@@ -157,9 +157,16 @@ public final class TlsTestServer implements AutoCloseable {
       if (closed) {
         // close() may have run between accept() and add(); do not leave this one behind.
         closeQuietly(socket);
+        live.remove(socket);
         return;
       }
-      pool.execute(() -> serve(socket));
+      try {
+        pool.execute(() -> serve(socket));
+      } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+        closeQuietly(socket); // close() shut the pool down meanwhile
+        live.remove(socket);
+        return;
+      }
     }
   }
 
