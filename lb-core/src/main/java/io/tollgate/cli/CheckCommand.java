@@ -33,9 +33,7 @@ final class CheckCommand implements Callable<Integer> {
     try {
       Snapshot.build(cfg);
     } catch (ConfigException e) {
-      err.println(config.file + ": " + e.errors().size() + " error(s):");
-      e.errors().forEach(error -> err.println("  " + error));
-      err.flush();
+      config.report(err, e);
       return 1;
     }
     out.printf(

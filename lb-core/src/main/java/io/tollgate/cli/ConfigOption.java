@@ -21,10 +21,15 @@ final class ConfigOption {
     try {
       return ConfigLoader.load(file);
     } catch (ConfigException e) {
-      err.println(file + ": " + e.errors().size() + " error(s):");
-      e.errors().forEach(error -> err.println("  " + error));
-      err.flush();
+      report(err, e);
       return null;
     }
+  }
+
+  /** Prints every error of {@code e}, one per line under a header naming the file. */
+  void report(PrintWriter err, ConfigException e) {
+    err.println(file + ": " + e.errors().size() + " error(s):");
+    e.errors().forEach(error -> err.println("  " + error));
+    err.flush();
   }
 }

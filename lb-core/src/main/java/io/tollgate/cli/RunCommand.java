@@ -41,8 +41,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       tollgate = Tollgate.start(cfg, nio ? IoConfig.Transport.NIO : cfg.io().transport());
     } catch (ConfigException e) {
-      err.println(config.file + ": " + e.getMessage());
-      err.flush();
+      config.report(err, e);
       return 1;
     } catch (IllegalStateException e) {
       err.println("not starting: " + e.getMessage());

@@ -36,6 +36,10 @@ final class RelaySession {
     return side == Side.CLIENT ? backend : client;
   }
 
+  private Channel channelOf(Side side) {
+    return side == Side.CLIENT ? client : backend;
+  }
+
   Connection connection() {
     return connection;
   }
@@ -45,7 +49,6 @@ final class RelaySession {
    * both channels when neither direction has anything left to send.
    */
   void inputShutdown(Side side) {
-    log.debug("conn={} {} input shut down", connection.id(), side);
     connection.closeReason(closedReason(side), null);
     if (side == Side.CLIENT) {
       clientInputDone = true;
@@ -77,7 +80,7 @@ final class RelaySession {
    * there is nothing left to read, and epoll fails to re-arm a half-closed socket.
    */
   void resumeReading(Side side) {
-    Channel ch = side == Side.CLIENT ? client : backend;
+    Channel ch = channelOf(side);
     boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
     if (!inputDone && ch.isActive()) {
       ch.config().setAutoRead(true);
@@ -86,14 +89,12 @@ final class RelaySession {
 
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
-    log.debug("conn={} {} channel closed", connection.id(), side);
     connection.closeReason(closedReason(side), null);
     flushAndClose(peerOf(side));
   }
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
-    log.debug("conn={} {} failed: {}", connection.id(), side, cause.toString());
     if (cause instanceof IOException) {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
@@ -103,10 +104,10 @@ final class RelaySession {
       log.warn("conn={} unexpected error on the {} side", connection.id(), side, cause);
     }
     reset(peerOf(side));
-    (side == Side.CLIENT ? client : backend).close();
+    channelOf(side).close();
   }
 
-  /** Ends both sides now, with a reason recorded first (idle timeout, shutdown). */
+  /** Ends both sides now, with a reason recorded first (idle timeout). */
   void close(CloseReason reason) {
     connection.closeReason(reason, null);
     client.close();
@@ -119,12 +120,7 @@ final class RelaySession {
 
   private static void flushAndClose(Channel ch) {
     if (ch.isActive()) {
-      var ob = ch.unsafe().outboundBuffer();
-      log.debug("flushAndClose {} pending={} writable={}", ch, ob == null ? -1 : ob.totalPendingWriteBytes(), ch.isWritable());
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-        log.debug("flushAndClose {} done success={} cause={}", ch, f.isSuccess(), String.valueOf(f.cause()));
-        ch.close();
-      });
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
   }
 

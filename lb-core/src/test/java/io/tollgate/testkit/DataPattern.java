@@ -2,6 +2,8 @@ package io.tollgate.testkit;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -57,13 +59,10 @@ public final class DataPattern {
   /** SHA-256 of the first {@code length} bytes of the pattern for {@code seed}. */
   public static byte[] sha256(long seed, long length) {
     MessageDigest digest = newSha256();
-    DataPattern pattern = new DataPattern(seed);
-    byte[] chunk = new byte[CHUNK];
-    for (long left = length; left > 0; ) {
-      int n = (int) Math.min(chunk.length, left);
-      pattern.nextBytes(chunk, 0, n);
-      digest.update(chunk, 0, n);
-      left -= n;
+    try {
+      writeTo(new DigestOutputStream(OutputStream.nullOutputStream(), digest), seed, length);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot happen: the null stream does not fail", e);
     }
     return digest.digest();
   }

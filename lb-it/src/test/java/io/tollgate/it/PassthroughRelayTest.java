@@ -80,7 +80,7 @@ class PassthroughRelayTest {
       assertThat(exchange.lastReceivedSha256())
           .contains(DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size));
       // The backend finished first (its FIN reached the client after the last byte).
-      c.close();
+      c.socket().close();
       tollgate.awaitClosed(CloseReason.BACKEND_CLOSED, 1);
       // The TLS records add a little on top of the payload; both directions were relayed whole.
       assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(size);
