@@ -2,6 +2,7 @@ package io.tollgate.config;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One entry of {@code tollgate.pools}.
@@ -10,8 +11,17 @@ import java.util.Objects;
  * @param servers at least one
  * @param connectAttempts how many servers to try, in balancing order, when connecting fails
  *     before any byte was sent (at least 1)
+ * @param tls how reencrypt routes talk TLS to these servers; absent means
+ *     {@link BackendTlsConfig#DEFAULTS} for reencrypt routes (passthrough and offload routes
+ *     ignore it)
  */
-public record PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
+public record PoolConfig(
+    String name, List<ServerConfig> servers, int connectAttempts, Optional<BackendTlsConfig> tls) {
+
+  public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
+    this(name, servers, connectAttempts, Optional.empty());
+  }
+
   public PoolConfig {
     Objects.requireNonNull(name, "name");
     servers = List.copyOf(servers);
@@ -21,5 +31,6 @@ public record PoolConfig(String name, List<ServerConfig> servers, int connectAtt
     if (connectAttempts < 1) {
       throw new IllegalArgumentException("connectAttempts must be >= 1");
     }
+    Objects.requireNonNull(tls, "tls");
   }
 }

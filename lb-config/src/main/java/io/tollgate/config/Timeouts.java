@@ -8,12 +8,20 @@ import java.time.Duration;
  * @param clientHello from accept until a whole ClientHello has been read
  * @param connect for one TCP connect attempt to a backend server
  * @param idle with no byte moving in either direction
+ * @param handshake for a TLS handshake Tollgate takes part in (offload and reencrypt, each side)
  */
-public record Timeouts(Duration clientHello, Duration connect, Duration idle) {
+public record Timeouts(Duration clientHello, Duration connect, Duration idle, Duration handshake) {
+  public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
+
+  public Timeouts(Duration clientHello, Duration connect, Duration idle) {
+    this(clientHello, connect, idle, DEFAULT_HANDSHAKE);
+  }
+
   public Timeouts {
     requirePositive(clientHello, "clientHello");
     requirePositive(connect, "connect");
     requirePositive(idle, "idle");
+    requirePositive(handshake, "handshake");
   }
 
   private static void requirePositive(Duration d, String name) {

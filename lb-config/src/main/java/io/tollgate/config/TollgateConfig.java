@@ -12,7 +12,11 @@ import java.util.Objects;
  * cross-reference being valid (each route's pool exists, every pool has servers, no hostname is
  * claimed twice).
  *
+ * @param certificates the certificate store and extra trusted roots
+ * @param tls TLS settings shared by offload and reencrypt routes
  * @param source where it was read from, for logs ("conf/tollgate.conf", or "&lt;string&gt;")
+ * @param warnings things that are allowed but probably not meant (certificate verification turned
+ *     off, ...): {@code check} prints them, {@code run} logs them
  */
 public record TollgateConfig(
     List<ListenerConfig> listeners,
@@ -22,7 +26,24 @@ public record TollgateConfig(
     List<RouteConfig> routes,
     DefaultRoute defaultRoute,
     Map<String, PoolConfig> pools,
-    String source) {
+    CertificatesConfig certificates,
+    TlsConfig tls,
+    String source,
+    List<ConfigError> warnings) {
+
+  /** A config without TLS termination settings or warnings. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      String source) {
+    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, CertificatesConfig.NONE,
+        TlsConfig.DEFAULTS, source, List.of());
+  }
 
   public TollgateConfig {
     listeners = List.copyOf(listeners);
@@ -32,7 +53,10 @@ public record TollgateConfig(
     routes = List.copyOf(routes);
     Objects.requireNonNull(defaultRoute, "defaultRoute");
     pools = Map.copyOf(pools);
+    Objects.requireNonNull(certificates, "certificates");
+    Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(source, "source");
+    warnings = List.copyOf(warnings);
   }
 
   /** The pool of that name; it exists for every name a validated route refers to. */

@@ -1,0 +1,16 @@
+package io.tollgate.tls;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+
+/** How a reencrypt route opens TLS toward one pool's servers. */
+public interface BackendTls {
+  /**
+   * A client-side handler toward {@code server}: SNI and verified name are the pool's
+   * {@code server-name} or else {@code clientSni}; ALPN offers exactly {@code alpn} (what the
+   * client negotiated) or nothing when it is {@code null}.
+   */
+  SslHandler newHandler(
+      ByteBufAllocator alloc, InetSocketAddress server, String clientSni, String alpn);
+}

@@ -1,0 +1,14 @@
+package io.tollgate.tls;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslHandler;
+
+/** The client-facing TLS of one offload or reencrypt route. */
+public interface ServerTls {
+  /**
+   * A server-side handler for one connection, with the certificate for {@code sni} (the ECDSA one
+   * when the client can use it and the route has one, else RSA) and OCSP response stapled when
+   * configured; {@code null} when no certificate covers {@code sni} ({@code certificate = auto}).
+   */
+  SslHandler newHandler(ByteBufAllocator alloc, String sni, boolean clientSupportsEcdsa);
+}
