@@ -15,9 +15,17 @@ import java.util.stream.Collectors;
  *     wire values, e.g. {@code 0x0304} for TLS 1.3
  * @param recordBytes bytes of the TLS records (headers included) that carried the hello
  * @param records number of TLS records that carried the hello
+ * @param supportsEcdsa whether an ECDSA server certificate would work for this client (it lists
+ *     an ECDSA signature scheme, and for TLS 1.2 only, an ECDHE_ECDSA cipher suite); used to
+ *     pick between a route's ECDSA and RSA certificates
  */
 public record ClientHello(
-    String sni, List<String> alpn, List<Integer> versions, int recordBytes, int records) {
+    String sni,
+    List<String> alpn,
+    List<Integer> versions,
+    int recordBytes,
+    int records,
+    boolean supportsEcdsa) {
 
   /** Wire value of TLS 1.3 (RFC 8446 §4.2.1). */
   public static final int TLS_1_3 = 0x0304;
@@ -75,6 +83,7 @@ public record ClientHello(
         + ", alpn=" + alpn
         + ", versions=" + versions.stream().map(ClientHello::versionName)
             .collect(Collectors.joining(", ", "[", "]"))
+        + (supportsEcdsa ? ", ecdsa" : "")
         + ", " + recordBytes + " bytes in " + records + (records == 1 ? " record]" : " records]");
   }
 }

@@ -55,6 +55,9 @@ public final class ClientHelloParser {
   private static final int EXT_SERVER_NAME = 0;
   private static final int EXT_ALPN = 16;
   private static final int EXT_SUPPORTED_VERSIONS = 43;
+  private static final int EXT_SIGNATURE_ALGORITHMS = 13;
+  /** RFC 5246 §7.4.1.4.1 SignatureAlgorithm ecdsa(3): the low byte of a (hash, sig) pair. */
+  private static final int SIG_ECDSA = 3;
   private static final int NAME_TYPE_HOST_NAME = 0;
 
   private final int maxHelloBytes;
@@ -223,7 +226,10 @@ public final class ClientHelloParser {
     if (suites < 2 || suites % 2 != 0) {
       throw new MalformedHelloException("cipher_suites length " + suites + " not even and >= 2");
     }
-    r.skip(suites, "cipher_suites");
+    boolean ecdsaSuite = false;
+    for (int i = 0; i < suites; i += 2) {
+      ecdsaSuite |= isEcdsaSuite(r.u16("cipher suite"));
+    }
     int compression = r.u8("legacy_compression_methods length");
     if (compression < 1) {
       throw new MalformedHelloException("no legacy_compression_methods");
@@ -233,6 +239,7 @@ public final class ClientHelloParser {
     String sni = null;
     List<String> alpn = List.of();
     List<Integer> versions = null;
+    Boolean ecdsaSignatures = null;
     if (r.remaining() > 0) {
       int extensionsLength = r.u16("extensions length");
       if (extensionsLength != r.remaining()) {
@@ -253,6 +260,7 @@ public final class ClientHelloParser {
           case EXT_SERVER_NAME -> sni = parseServerName(r);
           case EXT_ALPN -> alpn = parseAlpn(r);
           case EXT_SUPPORTED_VERSIONS -> versions = parseSupportedVersions(r);
+          case EXT_SIGNATURE_ALGORITHMS -> ecdsaSignatures = parseOffersEcdsa(r);
           default -> r.skip(length, "extension " + type);
         }
         r.exit(saved, "extension " + type);
@@ -261,7 +269,40 @@ public final class ClientHelloParser {
     if (versions == null) {
       versions = List.of(legacyVersion);
     }
-    return new ClientHello(sni, alpn, versions, recordBytes, records);
+    // ECDSA certificate usable: the client signs-verifies with ECDSA (signature_algorithms; when
+    // absent, TLS 1.2 clients accept the suite's own algorithm, RFC 5246 §7.4.1.4.1), and for
+    // TLS 1.2 it offers an ECDHE_ECDSA suite (in 1.3 suites no longer name the certificate type).
+    boolean tls13 = versions.contains(ClientHello.TLS_1_3);
+    boolean ecdsa = !Boolean.FALSE.equals(ecdsaSignatures) && (tls13 || ecdsaSuite);
+    return new ClientHello(sni, alpn, versions, recordBytes, records, ecdsa);
+  }
+
+  /** RFC 8446 §4.2.3 {@code SignatureScheme supported_signature_algorithms<2..2^16-2>}. */
+  private static boolean parseOffersEcdsa(HandshakeReader r) {
+    int length = r.u16("signature_algorithms length");
+    if (length < 2 || length % 2 != 0) {
+      throw new MalformedHelloException("signature_algorithms length " + length);
+    }
+    int saved = r.enter(length, "signature_algorithms");
+    boolean ecdsa = false;
+    while (r.remaining() > 0) {
+      int scheme = r.u16("signature scheme");
+      // 0x0403/0x0503/0x0603 (TLS 1.3 ecdsa_secp*_sha*) and the TLS 1.2 (hash, ecdsa) pairs all
+      // carry ecdsa(3) in the low byte; hash bytes 1..6 exclude GREASE and private values.
+      int hash = scheme >> 8;
+      ecdsa |= (scheme & 0xff) == SIG_ECDSA && hash >= 1 && hash <= 6;
+    }
+    r.exit(saved, "signature_algorithms");
+    return ecdsa;
+  }
+
+  /** TLS 1.2 suites authenticated by an ECDSA certificate (RFC 8422, RFC 5289, RFC 7905). */
+  private static boolean isEcdsaSuite(int suite) {
+    return switch (suite) {
+      case 0xC02B, 0xC02C, 0xCCA9, 0xC009, 0xC00A, 0xC023, 0xC024, 0xC0AC, 0xC0AD, 0xC0AE, 0xC0AF
+          -> true;
+      default -> false;
+    };
   }
 
   /**

@@ -461,7 +461,7 @@ class ClientHelloParserTest {
     assertThat(parsed.versions()).containsExactly(0x0304, 0x0303);
     assertThat(parsed.maxVersion()).isEqualTo(0x0304);
     assertThat(parsed.toString()).isEqualTo(
-        "ClientHello[sni=-, alpn=[], versions=[TLSv1.3, TLSv1.2], " + parsed.recordBytes()
+        "ClientHello[sni=-, alpn=[], versions=[TLSv1.3, TLSv1.2], ecdsa, " + parsed.recordBytes()
             + " bytes in 1 record]");
   }
 

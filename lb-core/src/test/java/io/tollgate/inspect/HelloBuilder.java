@@ -59,6 +59,23 @@ final class HelloBuilder {
     return extension(43, list.toByteArray());
   }
 
+  HelloBuilder signatureAlgorithms(int... schemes) {
+    ByteArrayOutputStream list = new ByteArrayOutputStream();
+    for (int scheme : schemes) {
+      list.writeBytes(u16(scheme));
+    }
+    return extension(13, vector16(list.toByteArray()));
+  }
+
+  HelloBuilder cipherSuites(int... suites) {
+    ByteArrayOutputStream list = new ByteArrayOutputStream();
+    for (int suite : suites) {
+      list.writeBytes(u16(suite));
+    }
+    cipherSuites = list.toByteArray();
+    return this;
+  }
+
   /** The handshake message: type 1, 24-bit length, body. */
   byte[] message() {
     return message(1);
