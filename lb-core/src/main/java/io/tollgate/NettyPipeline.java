@@ -8,23 +8,29 @@ package io.tollgate;
  *
  * <pre>
  * accepted:     INSPECTOR
- * passthrough:  INSPECTOR -> PASSTHROUGH          while the backend connects; the inspector
+ * passthrough:  INSPECTOR -> PENDING              while the backend connects; the inspector
  *                                                 leaves and hands its buffered hello on
- * relaying:     IDLE -> RELAY                     PASSTHROUGH replaced itself with RELAY
+ * offload,      INSPECTOR -> TLS -> PENDING       the inspector hands the hello to the server
+ * reencrypt:                                      SslHandler; PENDING connects once the
+ *                                                 handshake succeeded
+ * relaying:     [TLS ->] IDLE -> RELAY            PENDING replaced itself with RELAY
  * </pre>
  *
  * <h2>Backend channel</h2>
  *
  * <pre>
- * connecting:   (placeholder)                     autoRead off, no bytes are read yet
- * relaying:     IDLE -> RELAY                     RELAY replaced the placeholder
+ * connecting:   [TLS ->] (placeholder)            autoRead off; reencrypt: a client SslHandler
+ *                                                 handshakes with the server first
+ * relaying:     [TLS ->] IDLE -> RELAY            RELAY replaced the placeholder
  * </pre>
  */
 public final class NettyPipeline {
   /** {@code io.tollgate.inspect.ClientHelloInspector}: buffers until the hello is parsed. */
   public static final String INSPECTOR = "tollgate.inspector";
-  /** {@code io.tollgate.relay.PassthroughRelay}: connects to a backend and replays the hello. */
-  public static final String PASSTHROUGH = "tollgate.passthrough";
+  /** {@code io.tollgate.relay.PendingRelay}: holds the client while the backend connects. */
+  public static final String PENDING = "tollgate.pending";
+  /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
+  public static final String TLS = "tollgate.tls";
   /** Netty's IdleStateHandler bounding a relayed connection's idle time. */
   public static final String IDLE = "tollgate.idle";
   /** {@code io.tollgate.relay.RelayHandler}: copies bytes to the peer channel. */

@@ -4,6 +4,7 @@ import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.PoolConfig;
+import io.tollgate.config.RouteMode;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerConfig;
 import io.tollgate.config.TollgateConfig;
@@ -11,6 +12,7 @@ import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.tls.TlsMaterial;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -21,25 +23,30 @@ import java.util.Map;
 
 /**
  * Everything the data path reads for a new connection, built from one config and never changed:
- * the router and the pools it points at. A reload builds a new snapshot off the event loops and
+ * the router, the pools it points at and the TLS material (certificates, contexts) of offload and
+ * reencrypt routes. A reload builds a new snapshot off the event loops and
  * swaps one reference; connections keep the route and backend they were given.
  */
 public final class Snapshot {
   private final TollgateConfig config;
   private final Router router;
   private final Map<String, Pool> pools;
+  private final List<ConfigError> warnings;
 
-  private Snapshot(TollgateConfig config, Router router, Map<String, Pool> pools) {
+  private Snapshot(
+      TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings) {
     this.config = config;
     this.router = router;
     this.pools = Map.copyOf(pools);
+    this.warnings = List.copyOf(warnings);
   }
 
   /**
-   * Builds the runtime objects, resolving backend host names now (this blocks on DNS, so call it
-   * off the event loops).
+   * Builds the runtime objects, resolving backend host names and reading certificates now (this
+   * blocks on DNS and files, so call it off the event loops).
    *
-   * @throws ConfigException naming every server whose host does not resolve
+   * @throws ConfigException naming every server whose host does not resolve and every
+   *     certificate, key or CA file that cannot be used
    */
   public static Snapshot build(TollgateConfig config) throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
@@ -64,12 +71,20 @@ public final class Snapshot {
         pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts()));
       }
     }
+    List<ConfigError> warnings = new ArrayList<>(config.warnings());
+    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {
-      Route route = new Route(rc.name(), rc.mode(), pools.get(rc.pool()));
+      Route route =
+          new Route(
+              rc.name(),
+              rc.mode(),
+              pools.get(rc.pool()),
+              rc.mode().terminatesTls() ? tls.serverTls(rc.name()) : null,
+              rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null);
       for (String host : rc.hosts()) {
         router.host(host, route);
       }
@@ -78,7 +93,7 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools);
+    return new Snapshot(config, router.build(), pools, warnings);
   }
 
   public TollgateConfig config() {
@@ -91,5 +106,10 @@ public final class Snapshot {
 
   public Map<String, Pool> pools() {
     return pools;
+  }
+
+  /** What the config and its certificates allow but an operator should look at. */
+  public List<ConfigError> warnings() {
+    return warnings;
   }
 }

@@ -58,6 +58,7 @@ public final class Tollgate implements AutoCloseable {
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)
       throws ConfigException, InterruptedException {
     Snapshot snapshot = Snapshot.build(config);
+    logWarnings(snapshot);
     int threads = config.io().workerThreads() > 0
         ? config.io().workerThreads()
         : Runtime.getRuntime().availableProcessors();
@@ -78,7 +79,8 @@ public final class Tollgate implements AutoCloseable {
   private void bindAll(TollgateConfig c) throws InterruptedException {
     RelaySettings relay =
         new RelaySettings(
-            c.timeouts().connect(), c.timeouts().idle(), transport.socketChannel(),
+            c.timeouts().connect(), c.timeouts().idle(), c.timeouts().handshake(),
+            transport.socketChannel(),
             RelaySettings.DEFAULT_WATER_MARK);
     ListenerFactory factory =
         new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
@@ -115,9 +117,14 @@ public final class Tollgate implements AutoCloseable {
    */
   public void reload(TollgateConfig config) throws ConfigException {
     Snapshot next = Snapshot.build(config);
+    logWarnings(next);
     snapshot = next;
     log.info("Reloaded {}: {} route(s), {} pool(s)", config.source(), config.routes().size(),
         config.pools().size());
+  }
+
+  private static void logWarnings(Snapshot snapshot) {
+    snapshot.warnings().forEach(w -> log.warn("config warning: {}", w));
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */

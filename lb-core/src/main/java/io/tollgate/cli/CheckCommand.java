@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Validate a config file: print every error with file:line and key, and exit 1;",
-      "or print a summary and exit 0. Backend host names are resolved too."
+      "or print a summary (and any warnings) and exit 0. Backend host names are resolved",
+      "and certificate, key and CA files are read and checked too."
     })
 final class CheckCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
@@ -30,12 +31,15 @@ final class CheckCommand implements Callable<Integer> {
     if (cfg == null) {
       return 1;
     }
+    Snapshot snapshot;
     try {
-      Snapshot.build(cfg);
+      snapshot = Snapshot.build(cfg);
     } catch (ConfigException e) {
       config.report(err, e);
       return 1;
     }
+    snapshot.warnings().forEach(w -> err.println("warning: " + w));
+    err.flush();
     out.printf(
         "%s: OK (%d listener(s), %d route(s), %d pool(s), default route: %s)%n",
         config.file, cfg.listeners().size(), cfg.routes().size(), cfg.pools().size(),

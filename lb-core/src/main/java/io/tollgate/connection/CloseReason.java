@@ -21,6 +21,22 @@ public enum CloseReason {
   NO_HEALTHY_BACKEND,
   /** Every connect attempt failed (refused, unreachable, timed out). */
   CONNECT_FAILED,
+  /**
+   * Offload/reencrypt: the client's TLS handshake failed (no common protocol or cipher, a client
+   * certificate missing or not trusted, the client rejecting ours, ...). The detail says which.
+   */
+  HANDSHAKE_FAILED,
+  /** Offload/reencrypt: the client's TLS handshake did not finish within timeouts.handshake. */
+  HANDSHAKE_TIMEOUT,
+  /**
+   * Reencrypt: the backend's certificate did not verify (unknown issuer, wrong name, expired),
+   * on every server tried. Check the pool's tls.ca and tls.server-name.
+   */
+  BACKEND_VERIFY_FAILED,
+  /** Reencrypt: the TLS handshake with the backend failed for another reason, or timed out. */
+  BACKEND_HANDSHAKE_FAILED,
+  /** A TLS protocol error after the handshake (bad record, unexpected message) on either side. */
+  TLS_ERROR,
   /** No byte moved either way for {@code timeouts.idle}. */
   IDLE_TIMEOUT,
   /** The client closed (FIN) first; after a half-close, the exchange finished normally. */

@@ -24,6 +24,7 @@ public final class Connection {
   private List<String> alpn = List.of();
   private String route;
   private String backend;
+  private TlsSummary tls;
   private long helloNanos = -1;
   private long connectNanos = -1;
   private long bytesFromClient;
@@ -75,6 +76,11 @@ public final class Connection {
     this.connectNanos = connectNanos;
   }
 
+  /** The client-facing TLS handshake of an offload or reencrypt route completed. */
+  public void tlsEstablished(TlsSummary tls) {
+    this.tls = tls;
+  }
+
   public void addFromClient(long bytes) {
     bytesFromClient += bytes;
   }
@@ -115,6 +121,11 @@ public final class Connection {
     return backend;
   }
 
+  /** The terminated TLS session's details, or null (passthrough, or no handshake yet). */
+  public TlsSummary tls() {
+    return tls;
+  }
+
   public long helloNanos() {
     return helloNanos;
   }
@@ -153,6 +164,15 @@ public final class Connection {
     sb.append(" sni=").append(sni == null ? "-" : sni);
     if (!alpn.isEmpty()) {
       sb.append(" alpn=").append(String.join(",", alpn));
+    }
+    if (tls != null) {
+      sb.append(" tls=").append(tls.protocol()).append('/').append(tls.cipher());
+      if (tls.alpn() != null) {
+        sb.append(" alpn_negotiated=").append(tls.alpn());
+      }
+      if (tls.clientSubject() != null) {
+        sb.append(" client_cert=\"").append(tls.clientSubject()).append('"');
+      }
     }
     sb.append(" route=").append(route == null ? "-" : route)
         .append(" backend=").append(backend == null ? "-" : backend)

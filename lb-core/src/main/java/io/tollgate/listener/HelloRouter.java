@@ -10,7 +10,8 @@ import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
 import io.tollgate.metrics.Metrics;
-import io.tollgate.relay.PassthroughRelay;
+import io.netty.handler.ssl.SslHandler;
+import io.tollgate.relay.PendingRelay;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
@@ -50,9 +51,32 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
           ctx.pipeline()
               .addAfter(
                   ctx.name(),
-                  NettyPipeline.PASSTHROUGH,
-                  new PassthroughRelay(conn, route.pool(), relaySettings, metrics));
+                  NettyPipeline.PENDING,
+                  PendingRelay.passthrough(conn, route.pool(), relaySettings, metrics));
+      case OFFLOAD, REENCRYPT -> terminate(ctx, conn, route, hello);
     }
+  }
+
+  /**
+   * Puts the route's server SslHandler right after the inspector, which then hands it the
+   * buffered ClientHello as its first read (no second read, no copy), and the pending relay
+   * behind it.
+   */
+  private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello) {
+    SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.supportsEcdsa());
+    if (tls == null) {
+      conn.closeReason(CloseReason.NO_ROUTE, "no certificate for " + hello.sni());
+      TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());
+      return;
+    }
+    tls.setHandshakeTimeoutMillis(relaySettings.handshakeTimeout().toMillis());
+    ctx.pipeline()
+        .addAfter(ctx.name(), NettyPipeline.TLS, tls)
+        .addAfter(
+            NettyPipeline.TLS,
+            NettyPipeline.PENDING,
+            PendingRelay.terminated(
+                conn, route.pool(), relaySettings, metrics, route.backendTls()));
   }
 
   @Override

@@ -6,15 +6,23 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslHandler;
 import io.tollgate.NettyPipeline;
 import io.tollgate.pool.Backend;
+import io.tollgate.tls.BackendTls;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Opens the backend connection for a client channel: on the client's own event loop (so the pair
  * needs no locks), with reading off until the relay is wired, trying the pool's servers in order
  * when a connect fails. Only connect failures are retried: nothing has been sent yet, so trying
  * another server cannot duplicate anything.
+ *
+ * <p>For reencrypt, an attempt is the TCP connect plus the TLS handshake with the server; a
+ * server whose handshake fails (certificate not verified, timeout) counts as failed like one
+ * that refuses the connection, and the next one is tried.
  */
 final class BackendConnector {
 
@@ -26,6 +34,19 @@ final class BackendConnector {
     void failed(Backend lastTried, Throwable cause, int attempts);
   }
 
+  /**
+   * TLS toward the servers (reencrypt).
+   *
+   * @param clientSni the client's SNI, the default server name
+   * @param alpn the protocol the client negotiated, offered alone; or null
+   */
+  record Tls(BackendTls tls, String clientSni, String alpn, Duration handshakeTimeout) {
+    Tls {
+      Objects.requireNonNull(tls, "tls");
+      Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+    }
+  }
+
   /** Sits in the backend pipeline until the relay replaces it; swallows nothing. */
   @ChannelHandler.Sharable
   private static final class Placeholder extends ChannelInboundHandlerAdapter {
@@ -35,13 +56,17 @@ final class BackendConnector {
   private final Channel client;
   private final List<Backend> order;
   private final RelaySettings settings;
+  private final Tls tls;
   private final Outcome outcome;
   private Channel connecting;
 
-  BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Outcome outcome) {
+  /** @param tls null for a plain TCP backend connection */
+  BackendConnector(
+      Channel client, List<Backend> order, RelaySettings settings, Tls tls, Outcome outcome) {
     this.client = client;
     this.order = order;
     this.settings = settings;
+    this.tls = tls;
     this.outcome = outcome;
   }
 
@@ -81,19 +106,55 @@ final class BackendConnector {
             done.channel().close(); // cancelled: never leave a connected socket behind
             return;
           }
-          connecting = null;
-          if (done.isSuccess()) {
-            if (!client.isActive()) {
-              done.channel().close();
-              return;
-            }
-            outcome.connected(done.channel(), server, System.nanoTime() - started);
-          } else if (index + 1 < order.size() && client.isActive()) {
-            attempt(index + 1);
+          if (!done.isSuccess()) {
+            connecting = null;
+            next(index, server, done.cause());
+          } else if (tls == null) {
+            connecting = null;
+            established(done.channel(), server, started);
           } else {
-            outcome.failed(server, done.cause(), index + 1);
+            handshake(done.channel(), index, server, started);
           }
         });
+  }
+
+  private void handshake(Channel backend, int index, Backend server, long started) {
+    SslHandler ssl =
+        tls.tls().newHandler(backend.alloc(), server.address(), tls.clientSni(), tls.alpn());
+    ssl.setHandshakeTimeoutMillis(tls.handshakeTimeout().toMillis());
+    // Before the placeholder, so the relay that replaces it reads plaintext.
+    backend.pipeline().addFirst(NettyPipeline.TLS, ssl);
+    ssl.handshakeFuture()
+        .addListener(
+            hs -> {
+              if (connecting != backend) {
+                backend.close(); // cancelled while the handshake ran
+                return;
+              }
+              connecting = null;
+              if (hs.isSuccess()) {
+                established(backend, server, started);
+              } else {
+                backend.close();
+                next(index, server, hs.cause());
+              }
+            });
+  }
+
+  private void established(Channel backend, Backend server, long started) {
+    if (!client.isActive()) {
+      backend.close();
+      return;
+    }
+    outcome.connected(backend, server, System.nanoTime() - started);
+  }
+
+  private void next(int index, Backend server, Throwable cause) {
+    if (index + 1 < order.size() && client.isActive()) {
+      attempt(index + 1);
+    } else {
+      outcome.failed(server, cause, index + 1);
+    }
   }
 
   /** Puts the relay where the placeholder stood on a connected backend channel. */

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import java.io.IOException;
@@ -16,6 +17,9 @@ import org.slf4j.LoggerFactory;
  * becomes a FIN (half-close) on the other, a reset becomes a reset, a close becomes a close once
  * pending bytes are written. Both channels run on one event loop, so no state here is shared
  * between threads.
+ *
+ * <p>On a side where Tollgate speaks TLS (offload, reencrypt) the end of input is the peer's
+ * close_notify (or a bare FIN), and ending output means sending close_notify, then FIN.
  */
 final class RelaySession {
   private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
@@ -49,6 +53,9 @@ final class RelaySession {
    * both channels when neither direction has anything left to send.
    */
   void inputShutdown(Side side) {
+    if (side == Side.CLIENT ? clientInputDone : backendInputDone) {
+      return; // TLS sides report both close_notify and the FIN after it
+    }
     connection.closeReason(closedReason(side), null);
     if (side == Side.CLIENT) {
       clientInputDone = true;
@@ -62,16 +69,21 @@ final class RelaySession {
     }
     Channel peer = peerOf(side);
     if (peer.isActive()) {
-      peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
-          .addListener(
-              (ChannelFutureListener)
-                  f -> {
-                    if (f.isSuccess() && peer instanceof DuplexChannel duplex) {
-                      duplex.shutdownOutput();
-                    } else {
-                      peer.close();
-                    }
-                  });
+      SslHandler tls = peer.pipeline().get(SslHandler.class);
+      ChannelFutureListener thenFin =
+          f -> {
+            if (f.isSuccess() && peer instanceof DuplexChannel duplex) {
+              duplex.shutdownOutput();
+            } else {
+              peer.close();
+            }
+          };
+      if (tls != null) {
+        // Writes the queued records, then close_notify (TLS 1.3 and BoringSSL keep reading).
+        tls.closeOutbound().addListener(thenFin);
+      } else {
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(thenFin);
+      }
     }
   }
 
@@ -95,7 +107,10 @@ final class RelaySession {
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
-    if (cause instanceof IOException) {
+    if (TlsFailures.classify(cause) != TlsFailures.Kind.OTHER) {
+      connection.closeReason(
+          CloseReason.TLS_ERROR, side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailures.describe(cause));
+    } else if (cause instanceof IOException) {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
           cause.getMessage());

@@ -17,6 +17,7 @@ import java.time.Duration;
 public record RelaySettings(
     Duration connectTimeout,
     Duration idleTimeout,
+    Duration handshakeTimeout,
     Class<? extends SocketChannel> channelClass,
     WriteBufferWaterMark waterMark) {
 

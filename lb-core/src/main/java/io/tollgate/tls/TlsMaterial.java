@@ -19,7 +19,7 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    throw new UnsupportedOperationException("stub");
+    return new TlsMaterial(); // stub until the tls package lands: passthrough-only configs
   }
 
   /** For a route whose mode terminates TLS; keyed by {@code RouteConfig.name()}. */

@@ -67,11 +67,11 @@ class BackendConnectorTest {
       int before = accepted.size();
 
       AtomicReference<String> outcome = new AtomicReference<>("none");
-      RelaySettings settings = new RelaySettings(Duration.ofSeconds(5), Duration.ofSeconds(5),
+      RelaySettings settings = new RelaySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
           NioSocketChannel.class, RelaySettings.DEFAULT_WATER_MARK);
       client.eventLoop().submit(() -> {
         BackendConnector connector = new BackendConnector(client,
-            List.of(backendAt(full), backendAt(open)), settings, new BackendConnector.Outcome() {
+            List.of(backendAt(full), backendAt(open)), settings, null, new BackendConnector.Outcome() {
               @Override
               public void connected(Channel backend, Backend server, long nanos) {
                 outcome.set("connected");

@@ -1,0 +1,45 @@
+package io.tollgate.connection;
+
+import io.netty.handler.ssl.SslHandler;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * What a terminated TLS session negotiated, for the connection log, the access log and the PROXY
+ * header.
+ *
+ * @param protocol e.g. {@code TLSv1.3}
+ * @param cipher the cipher suite's IANA name
+ * @param alpn the negotiated ALPN protocol, or null
+ * @param clientSubject the verified client certificate's subject DN, or null
+ * @param clientCertificate that certificate, or null
+ */
+public record TlsSummary(
+    String protocol,
+    String cipher,
+    String alpn,
+    String clientSubject,
+    X509Certificate clientCertificate) {
+
+  /** Reads a completed handshake's session. */
+  public static TlsSummary of(SslHandler handler) {
+    SSLSession session = handler.engine().getSession();
+    X509Certificate peer = null;
+    try {
+      Certificate[] certs = session.getPeerCertificates();
+      if (certs.length > 0 && certs[0] instanceof X509Certificate x509) {
+        peer = x509;
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      // No client certificate: the normal case.
+    }
+    return new TlsSummary(
+        session.getProtocol(),
+        session.getCipherSuite(),
+        handler.applicationProtocol(),
+        peer == null ? null : peer.getSubjectX500Principal().getName(),
+        peer);
+  }
+}

@@ -1,0 +1,253 @@
+package io.tollgate.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.NettyPipeline;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import io.tollgate.connection.TlsAlert;
+import io.tollgate.connection.TlsSummary;
+import io.tollgate.metrics.Metrics;
+import io.tollgate.pool.Backend;
+import io.tollgate.pool.Pool;
+import io.tollgate.tls.BackendTls;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds one client connection while its backend connection is opened, then wires a
+ * {@link RelayHandler} on both channels and leaves the pipeline. Every mode goes through it:
+ *
+ * <ul>
+ *   <li><b>passthrough</b>: starts connecting at once; the bytes it holds are the peeked
+ *       ClientHello (the inspector's buffer, handed on as is), replayed unchanged.
+ *   <li><b>offload</b>: stands behind the route's server {@link SslHandler} and starts connecting
+ *       once the client's handshake succeeded; it holds whatever plaintext the client sent with
+ *       its Finished message.
+ *   <li><b>reencrypt</b>: as offload, and the backend connection gets a client SslHandler (see
+ *       {@link BackendConnector}) offering the ALPN protocol the client negotiated.
+ * </ul>
+ *
+ * <p>Client reads stay off (the inspector turned them off) until the backend is connected, so
+ * nothing but the bytes already read is ever held; the server SslHandler reads by itself until
+ * its handshake is done.
+ */
+public final class PendingRelay extends ChannelInboundHandlerAdapter
+    implements BackendConnector.Outcome {
+  private static final Logger log = LoggerFactory.getLogger(PendingRelay.class);
+  private final Connection connection;
+  private final Pool pool;
+  private final RelaySettings settings;
+  private final Metrics metrics;
+  private final boolean afterHandshake;
+  private final BackendTls backendTls;
+  private ChannelHandlerContext ctx;
+  private BackendConnector connector;
+  private ByteBuf pending;
+  /** The client ended its input (FIN, or close_notify) before the backend was connected. */
+  private boolean clientInputShutdown;
+
+  private PendingRelay(
+      Connection connection,
+      Pool pool,
+      RelaySettings settings,
+      Metrics metrics,
+      boolean afterHandshake,
+      BackendTls backendTls) {
+    this.connection = connection;
+    this.pool = pool;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.afterHandshake = afterHandshake;
+    this.backendTls = backendTls;
+  }
+
+  /** Passthrough: connect now and replay the peeked bytes. */
+  public static PendingRelay passthrough(
+      Connection connection, Pool pool, RelaySettings settings, Metrics metrics) {
+    return new PendingRelay(connection, pool, settings, metrics, false, null);
+  }
+
+  /**
+   * Offload ({@code backendTls} null) or reencrypt: goes after the server SslHandler, connects
+   * when the client's handshake succeeded.
+   */
+  public static PendingRelay terminated(
+      Connection connection,
+      Pool pool,
+      RelaySettings settings,
+      Metrics metrics,
+      BackendTls backendTls) {
+    return new PendingRelay(connection, pool, settings, metrics, true, backendTls);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (!afterHandshake) {
+      connect(null);
+    }
+  }
+
+  private void connect(String alpn) {
+    BackendConnector.Tls tls =
+        backendTls == null
+            ? null
+            : new BackendConnector.Tls(
+                backendTls, connection.sni(), alpn, settings.handshakeTimeout());
+    connector = new BackendConnector(ctx.channel(), pool.attemptOrder(), settings, tls, this);
+    connector.start();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    // Passthrough: normally exactly one read, the inspector's cumulation. Offload: plaintext
+    // that came with the client's Finished. Keep any later ones in order.
+    pending = pending == null ? buf : Unpooled.wrappedBuffer(pending, buf);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    // Reads stay off while connecting; do not let the default behaviour ask for more.
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof SslHandshakeCompletionEvent done) {
+      handshakeDone(ctx, done);
+    } else if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
+      clientInputShutdown = true;
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
+    if (!done.isSuccess()) {
+      TlsFailures.Kind kind = TlsFailures.classify(done.cause());
+      connection.closeReason(
+          switch (kind) {
+            case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
+            case CLOSED -> CloseReason.CLIENT_CLOSED;
+            default -> CloseReason.HANDSHAKE_FAILED;
+          },
+          kind == TlsFailures.Kind.CLOSED
+              ? "closed during the TLS handshake"
+              : TlsFailures.describe(done.cause()));
+      ctx.close();
+      return;
+    }
+    TlsSummary tls = TlsSummary.of(ctx.pipeline().get(SslHandler.class));
+    connection.tlsEstablished(tls);
+    connect(tls.alpn());
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    connection.closeReason(CloseReason.CLIENT_CLOSED, "closed while connecting to the backend");
+    if (connector != null) {
+      connector.cancel();
+    }
+    releasePending();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releasePending();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    TlsFailures.Kind kind = TlsFailures.classify(cause);
+    if (kind != TlsFailures.Kind.OTHER) {
+      // The server SslHandler failed (its completion event, sent first, usually has the reason).
+      connection.closeReason(
+          connection.tls() == null ? CloseReason.HANDSHAKE_FAILED : CloseReason.TLS_ERROR,
+          TlsFailures.describe(cause));
+    } else if (cause instanceof IOException) {
+      connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
+    } else {
+      connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
+      log.warn("conn={} unexpected error while connecting", connection.id(), cause);
+    }
+    if (connector != null) {
+      connector.cancel();
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void connected(Channel backend, Backend server, long connectNanos) {
+    Channel client = ctx.channel();
+    connection.connected(server.toString(), connectNanos);
+    metrics.backendOpened();
+    backend.closeFuture().addListener(f -> metrics.backendClosed());
+    RelaySession session = new RelaySession(client, backend, connection);
+    BackendConnector.installRelay(backend, new RelayHandler(session, Side.BACKEND));
+    // Both sides get an idle timer: after the client has gone, a backend that stops reading
+    // must not hold its channel (and the bytes queued for it) forever.
+    backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
+    client.pipeline().addBefore(ctx.name(), NettyPipeline.IDLE, idleHandler());
+    ByteBuf early = pending;
+    pending = null;
+    client.pipeline().replace(this, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
+    if (early != null) {
+      connection.addFromClient(early.readableBytes());
+      backend.writeAndFlush(early, backend.voidPromise());
+    }
+    session.resumeReading(Side.BACKEND);
+    if (clientInputShutdown) {
+      session.inputShutdown(Side.CLIENT); // forward the end that came before the backend was up
+    } else {
+      session.resumeReading(Side.CLIENT);
+    }
+  }
+
+  @Override
+  public void failed(Backend lastTried, Throwable cause, int attempts) {
+    String detail = attempts + " attempt(s), last " + lastTried + ": ";
+    TlsFailures.Kind kind = TlsFailures.classify(cause);
+    switch (kind) {
+      case VERIFY ->
+          connection.closeReason(
+              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailures.describe(cause));
+      case HANDSHAKE, TIMEOUT, CLOSED ->
+          connection.closeReason(
+              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailures.describe(cause));
+      default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
+    }
+    if (afterHandshake) {
+      // The client speaks TLS with us now: a close_notify, not a raw alert record, ends it.
+      ctx.close();
+    } else {
+      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+    }
+  }
+
+  private IdleStateHandler idleHandler() {
+    return new IdleStateHandler(
+        true, 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void releasePending() {
+    if (pending != null) {
+      pending.release();
+      pending = null;
+    }
+  }
+}
