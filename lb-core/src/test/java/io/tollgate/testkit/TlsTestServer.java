@@ -8,6 +8,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -30,7 +32,8 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 
 /**
- * A raw TLS server over {@link SSLServerSocket} for relay tests: thread per connection, a
+ * A raw TLS server over {@link SSLServerSocket} (or, from {@link #startPlain}, a plain TCP one:
+ * the backend of an offload route) for relay tests: thread per connection, a
  * pluggable {@link ConnectionHandler}, counts of accepted connections, and the SNI each handshake
  * carried. Binds {@code 127.0.0.1:0} unless told otherwise; read the port back with {@link
  * #port()}.
@@ -42,14 +45,14 @@ public final class TlsTestServer implements AutoCloseable {
   /** Serves one accepted connection; the handshake has already completed. */
   @FunctionalInterface
   public interface ConnectionHandler {
-    void handle(SSLSocket socket) throws Exception;
+    void handle(Socket socket) throws Exception;
   }
 
-  private final SSLServerSocket serverSocket;
+  private final ServerSocket serverSocket;
   private final IssuedCertificate certificate;
   private final ConnectionHandler handler;
   private final ExecutorService pool;
-  private final Set<SSLSocket> live = ConcurrentHashMap.newKeySet();
+  private final Set<Socket> live = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private final List<String> serverNames = new CopyOnWriteArrayList<>();
   private final List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -58,11 +61,17 @@ public final class TlsTestServer implements AutoCloseable {
   private TlsTestServer(
       InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler)
       throws IOException {
-    this.certificate = Objects.requireNonNull(certificate, "certificate");
+    this.certificate = certificate;
     this.handler = Objects.requireNonNull(handler, "handler");
-    serverSocket =
-        (SSLServerSocket) certificate.serverContext().getServerSocketFactory().createServerSocket();
-    serverSocket.setEnabledProtocols(TlsProtocols.modern());
+    if (certificate == null) {
+      serverSocket = new ServerSocket();
+    } else {
+      SSLServerSocket tls =
+          (SSLServerSocket)
+              certificate.serverContext().getServerSocketFactory().createServerSocket();
+      tls.setEnabledProtocols(TlsProtocols.modern());
+      serverSocket = tls;
+    }
     serverSocket.setReuseAddress(true);
     serverSocket.bind(bind, 128);
     AtomicInteger ids = new AtomicInteger();
@@ -81,7 +90,15 @@ public final class TlsTestServer implements AutoCloseable {
     return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), certificate, handler);
   }
 
-  /** Starts a server on {@code bind} (for instance {@code [::1]:0}). */
+  /** Starts a plain TCP server (no TLS) on {@code 127.0.0.1:0}. */
+  public static TlsTestServer startPlain(ConnectionHandler handler) {
+    return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null, handler);
+  }
+
+  /**
+   * Starts a server on {@code bind} (for instance {@code [::1]:0}); plain TCP when
+   * {@code certificate} is null.
+   */
   public static TlsTestServer start(
       InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler) {
     try {
@@ -101,7 +118,7 @@ public final class TlsTestServer implements AutoCloseable {
     return (InetSocketAddress) serverSocket.getLocalSocketAddress();
   }
 
-  /** The certificate the server presents. */
+  /** The certificate the server presents; null for a plain server. */
   public IssuedCertificate certificate() {
     return certificate;
   }
@@ -134,7 +151,7 @@ public final class TlsTestServer implements AutoCloseable {
     }
     closed = true;
     closeQuietly(serverSocket);
-    for (SSLSocket socket : live) {
+    for (Socket socket : live) {
       closeQuietly(socket);
       live.remove(socket); // closed now, whenever its serving thread notices
     }
@@ -143,9 +160,9 @@ public final class TlsTestServer implements AutoCloseable {
 
   private void acceptLoop() {
     while (!closed) {
-      SSLSocket socket;
+      Socket socket;
       try {
-        socket = (SSLSocket) serverSocket.accept();
+        socket = serverSocket.accept();
       } catch (IOException e) {
         if (!closed) {
           failures.add(e);
@@ -170,10 +187,12 @@ public final class TlsTestServer implements AutoCloseable {
     }
   }
 
-  private void serve(SSLSocket socket) {
+  private void serve(Socket socket) {
     try (socket) {
-      socket.startHandshake();
-      serverNames.add(requestedHostName(socket.getSession()));
+      if (socket instanceof SSLSocket tls) {
+        tls.startHandshake();
+        serverNames.add(requestedHostName(tls.getSession()));
+      }
       handler.handle(socket);
     } catch (Exception e) {
       if (!closed) {
@@ -237,7 +256,7 @@ public final class TlsTestServer implements AutoCloseable {
     return new Sha256Exchange(bytesToSend);
   }
 
-  private static void echoUntilEof(SSLSocket socket) throws IOException {
+  private static void echoUntilEof(Socket socket) throws IOException {
     InputStream in = socket.getInputStream();
     OutputStream out = socket.getOutputStream();
     byte[] buffer = new byte[16 * 1024];
@@ -283,7 +302,7 @@ public final class TlsTestServer implements AutoCloseable {
     }
 
     @Override
-    public void handle(SSLSocket socket) throws Exception {
+    public void handle(Socket socket) throws Exception {
       // Send on a second thread: both directions may carry megabytes, and a single thread
       // alternating between them would deadlock once both peers' buffers fill.
       ExecutorService sender =
