@@ -7,7 +7,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import io.tollgate.demo.CertificateAuthority;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +64,11 @@ public final class TlsTestServer implements AutoCloseable {
   private volatile boolean closed;
 
   private TlsTestServer(
-      InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler)
+      InetSocketAddress bind,
+      IssuedCertificate certificate,
+      SSLContext context,
+      Consumer<SSLServerSocket> tune,
+      ConnectionHandler handler)
       throws IOException {
     this.certificate = certificate;
     this.handler = Objects.requireNonNull(handler, "handler");
@@ -67,9 +76,9 @@ public final class TlsTestServer implements AutoCloseable {
       serverSocket = new ServerSocket();
     } else {
       SSLServerSocket tls =
-          (SSLServerSocket)
-              certificate.serverContext().getServerSocketFactory().createServerSocket();
+          (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
       tls.setEnabledProtocols(TlsProtocols.modern());
+      tune.accept(tls);
       serverSocket = tls;
     }
     serverSocket.setReuseAddress(true);
@@ -101,8 +110,50 @@ public final class TlsTestServer implements AutoCloseable {
    */
   public static TlsTestServer start(
       InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler) {
+    return start(bind, certificate, s -> {}, handler);
+  }
+
+  /**
+   * Starts a TLS server on {@code 127.0.0.1:0} whose socket {@code tune} adjusts before it binds
+   * (ALPN protocols, client authentication). With {@code clientCa}, client certificates issued by
+   * it are trusted (use with {@code s.setNeedClientAuth(true)}).
+   */
+  public static TlsTestServer start(
+      IssuedCertificate certificate,
+      CertificateAuthority clientCa,
+      Consumer<SSLServerSocket> tune,
+      ConnectionHandler handler) {
     try {
-      return new TlsTestServer(bind, certificate, handler);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(
+          certificate.keyManagers().getKeyManagers(),
+          clientCa == null ? null : clientCa.trustManagers().getTrustManagers(),
+          new SecureRandom());
+      return start(
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), certificate, context, tune,
+          handler);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static TlsTestServer start(
+      InetSocketAddress bind,
+      IssuedCertificate certificate,
+      Consumer<SSLServerSocket> tune,
+      ConnectionHandler handler) {
+    return start(
+        bind, certificate, certificate == null ? null : certificate.serverContext(), tune, handler);
+  }
+
+  private static TlsTestServer start(
+      InetSocketAddress bind,
+      IssuedCertificate certificate,
+      SSLContext context,
+      Consumer<SSLServerSocket> tune,
+      ConnectionHandler handler) {
+    try {
+      return new TlsTestServer(bind, certificate, context, tune, handler);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind TLS test server to " + bind, e);
     }

@@ -33,6 +33,19 @@ final class TollgateFixture implements AutoCloseable {
     return new TollgateFixture(Tollgate.start(config));
   }
 
+  /**
+   * Writes {@code tollgate.conf} into {@code dir} (one listener {@code main} on an ephemeral
+   * loopback port plus {@code body}) and starts Tollgate from that file, so relative paths in the
+   * body resolve against {@code dir} as they would for an operator's file.
+   */
+  static TollgateFixture startIn(java.nio.file.Path dir, String body) throws Exception {
+    java.nio.file.Path file = dir.resolve("tollgate.conf");
+    java.nio.file.Files.writeString(file,
+        "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
+            + body + "\n}\n");
+    return new TollgateFixture(Tollgate.start(ConfigLoader.load(file)));
+  }
+
   int port() {
     return tollgate.address("main").getPort();
   }

@@ -1,0 +1,255 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tollgate.connection.CloseReason;
+import io.tollgate.demo.CertificateAuthority;
+import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SNIHostName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One listener serving a passthrough tenant and several offloaded host names: each client sees
+ * the right certificate for its name, plaintext reaches the offload backends, TLS reaches the
+ * passthrough backend unchanged, and the TLS policy (versions, suites, ALPN, ECDSA/RSA choice,
+ * client certificates, certificate = auto) holds.
+ */
+class OffloadTest {
+  @TempDir static Path dir;
+  private static CertificateAuthority ca;
+  private static CertificateAuthority clientCa;
+  private static IssuedCertificate passCert;
+  private static final List<TlsTestServer> servers = new ArrayList<>();
+  private static TollgateFixture tollgate;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = CertificateAuthority.create("Tollgate Offload IT CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    clientCa = CertificateAuthority.create("Tollgate Client CA", KeyType.EC_P256);
+    clientCa.writeCertificatePem(dir.resolve("clients-ca.pem"));
+    ca.issue(KeyType.EC_P256, "shop.test").writePem(dir, "shop-ec");
+    ca.issue(KeyType.RSA_2048, "shop.test").writePem(dir, "shop-rsa");
+    ca.issue(KeyType.RSA_2048, "blog.test").writePem(dir, "blog");
+    ca.issue(KeyType.EC_P256, "mtls.test").writePem(dir, "mtls");
+    Path store = dir.resolve("certs");
+    ca.issue(KeyType.EC_P256, "*.auto.test").writePem(store, "wildcard-auto");
+    ca.issue(KeyType.EC_P256, "exact.auto.test").writePem(store, "exact-auto");
+    passCert = ca.issue(KeyType.EC_P256, "pass.test");
+
+    TlsTestServer shop = server(TlsTestServer.startPlain(TlsTestServer.greet("shop-plain")));
+    TlsTestServer blog = server(TlsTestServer.startPlain(TlsTestServer.greet("blog-plain")));
+    TlsTestServer mtls = server(TlsTestServer.startPlain(TlsTestServer.greet("mtls-plain")));
+    TlsTestServer auto = server(TlsTestServer.startPlain(TlsTestServer.greet("auto-plain")));
+    TlsTestServer pass = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
+    tollgate = TollgateFixture.startIn(dir, String.format("""
+        certificates { directory = "certs", trusted-roots = "ca.pem" }
+        routes = [
+          { hosts = ["pass.test"], mode = passthrough, pool = pass }
+          { hosts = ["shop.test"], mode = offload, pool = shop,
+            certificate = [ { chain = "shop-ec.pem", key = "shop-ec.key" },
+                            { chain = "shop-rsa.pem", key = "shop-rsa.key" } ] }
+          { hosts = ["blog.test"], mode = offload, pool = blog, alpn = ["h2", "http/1.1"],
+            certificate { chain = "blog.pem", key = "blog.key" } }
+          { hosts = ["mtls.test"], mode = offload, pool = mtls,
+            certificate { chain = "mtls.pem", key = "mtls.key" },
+            client-auth { mode = require, ca = "clients-ca.pem" } }
+          { hosts = ["exact.auto.test", "*.auto.test"], mode = offload, pool = auto,
+            certificate = auto }
+        ]
+        pools {
+          pass { servers = ["127.0.0.1:%d"] }
+          shop { servers = ["127.0.0.1:%d"] }
+          blog { servers = ["127.0.0.1:%d"] }
+          mtls { servers = ["127.0.0.1:%d"] }
+          auto { servers = ["127.0.0.1:%d"] }
+        }
+        """, pass.port(), shop.port(), blog.port(), mtls.port(), auto.port()));
+  }
+
+  private static TlsTestServer server(TlsTestServer s) {
+    servers.add(s);
+    return s;
+  }
+
+  @AfterAll
+  static void stop() {
+    if (tollgate != null) {
+      tollgate.close();
+    }
+    servers.forEach(TlsTestServer::close);
+  }
+
+  @Test
+  void eachNameGetsItsOwnCertificateAndPlaintextReachesItsBackend() throws Exception {
+    assertThat(exchange("shop.test")).isEqualTo("shop-plain");
+    assertThat(exchange("blog.test")).isEqualTo("blog-plain");
+    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "blog.test", ca)) {
+      assertThat(c.peerDnsNames()).containsExactly("blog.test");
+      assertThat(c.peerCertificate().getIssuerX500Principal())
+          .isEqualTo(ca.certificate().getSubjectX500Principal());
+    }
+  }
+
+  @Test
+  void passthroughTenantOnTheSameListenerStillSeesTheBackendsOwnTls() throws Exception {
+    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "pass.test", ca)) {
+      // The very certificate object the backend holds: Tollgate did not terminate.
+      assertThat(c.peerCertificate()).isEqualTo(passCert.certificate());
+      assertThat(firstLine(c.socket())).isEqualTo("pass-tls");
+    }
+  }
+
+  @Test
+  void echoRoundTripThroughOffloadIsPlaintextAtTheBackend() throws Exception {
+    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
+      BufferedReader in = reader(c.socket());
+      assertThat(in.readLine()).isEqualTo("shop-plain");
+      OutputStream out = c.socket().getOutputStream();
+      out.write("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // The plain backend echoes what it read: it could only do so if it received plaintext.
+      assertThat(in.readLine()).isEqualTo("GET / HTTP/1.1");
+    }
+  }
+
+  @Test
+  void ecdsaCapableClientsGetTheEcdsaCertificateOthersRsa() throws Exception {
+    TlsProbe probe = new TlsProbe(ca.trustManagers());
+    assertThat(probe.handshake(tollgate.port(), "shop.test").peerKeyAlgorithm()).isEqualTo("EC");
+    TlsProbe rsaOnly = new TlsProbe(ca.trustManagers()).protocols("TLSv1.2")
+        .ciphers("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    TlsProbe.Result rsa = rsaOnly.handshake(tollgate.port(), "shop.test");
+    assertThat(rsa.success()).as("%s", rsa.failure()).isTrue();
+    assertThat(rsa.peerKeyAlgorithm()).isEqualTo("RSA");
+  }
+
+  @Test
+  void alpnIsNegotiatedFromTheRoutesList() throws Exception {
+    TlsProbe both = new TlsProbe(ca.trustManagers()).alpn("h2", "http/1.1");
+    assertThat(both.handshake(tollgate.port(), "shop.test").alpn()).isEqualTo("http/1.1");
+    assertThat(both.handshake(tollgate.port(), "blog.test").alpn()).isEqualTo("h2");
+    // No common protocol: the handshake continues without ALPN, as nginx does.
+    TlsProbe other = new TlsProbe(ca.trustManagers()).alpn("spdy/3");
+    TlsProbe.Result none = other.handshake(tollgate.port(), "shop.test");
+    assertThat(none.success()).as("%s", none.failure()).isTrue();
+    assertThat(none.alpn()).isNull();
+  }
+
+  @Test
+  void oldProtocolsAndWeakSuitesAreRefused() throws Exception {
+    long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
+    for (String version : List.of("TLSv1", "TLSv1.1")) {
+      TlsProbe.Result old = new TlsProbe(ca.trustManagers()).protocols(version)
+          .ciphers("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+          .handshake(tollgate.port(), "shop.test");
+      assertThat(old.success()).as(version).isFalse();
+    }
+    for (String weak : List.of("TLS_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
+      TlsProbe.Result result = new TlsProbe(ca.trustManagers()).protocols("TLSv1.2").ciphers(weak)
+          .handshake(tollgate.port(), "shop.test");
+      assertThat(result.success()).as(weak).isFalse();
+    }
+    TollgateFixture.await(
+        () -> tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) >= before + 5,
+        Duration.ofSeconds(10));
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) - before)
+        .isEqualTo(5);
+  }
+
+  @Test
+  void certificateAutoPicksExactThenWildcardFromTheStore() throws Exception {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(tollgate.port(), "exact.auto.test", ca)) {
+      assertThat(c.peerDnsNames()).containsExactly("exact.auto.test");
+      assertThat(firstLine(c.socket())).isEqualTo("auto-plain");
+    }
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(tollgate.port(), "other.auto.test", ca)) {
+      assertThat(c.peerDnsNames()).containsExactly("*.auto.test");
+      assertThat(firstLine(c.socket())).isEqualTo("auto-plain");
+    }
+  }
+
+  @Test
+  void requiredClientCertificate() throws Exception {
+    long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
+    // Without one: TLS 1.3 clients learn it at their first read, as an alert or a close.
+    assertThatThrownBy(() -> {
+      try (SSLSocket s = mtlsSocket(null)) {
+        s.startHandshake();
+        assertThat(s.getInputStream().read()).isEqualTo(-1);
+        throw new AssertionError("closed without an alert");
+      }
+    }).isInstanceOf(java.io.IOException.class);
+    TollgateFixture.await(
+        () -> tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) > before,
+        Duration.ofSeconds(10));
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED)).isEqualTo(before + 1);
+
+    // A certificate from another CA is refused the same way.
+    IssuedCertificate stranger = ca.issue(KeyType.EC_P256, "client.stranger");
+    assertThatThrownBy(() -> {
+      try (SSLSocket s = mtlsSocket(stranger)) {
+        s.startHandshake();
+        s.getInputStream().read();
+      }
+    }).isInstanceOf(java.io.IOException.class);
+
+    IssuedCertificate client = clientCa.issue(KeyType.EC_P256, "client.test");
+    try (SSLSocket s = mtlsSocket(client)) {
+      assertThat(firstLine(s)).isEqualTo("mtls-plain");
+    }
+  }
+
+  private static SSLSocket mtlsSocket(IssuedCertificate clientCert) throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(clientCert == null ? null : clientCert.keyManagers().getKeyManagers(),
+        ca.trustManagers().getTrustManagers(), new SecureRandom());
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+    socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()), 5000);
+    socket.setSoTimeout(10_000);
+    SSLParameters parameters = CertificateAuthority.clientParameters("mtls.test");
+    parameters.setServerNames(List.of(new SNIHostName("mtls.test")));
+    socket.setSSLParameters(parameters);
+    return socket;
+  }
+
+  private static String exchange(String name) throws Exception {
+    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), name, ca)) {
+      assertThat(c.peerDnsNames()).contains(name);
+      return firstLine(c.socket());
+    }
+  }
+
+  private static BufferedReader reader(java.net.Socket socket) throws Exception {
+    return new BufferedReader(
+        new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+  }
+
+  private static String firstLine(java.net.Socket socket) throws Exception {
+    return reader(socket).readLine();
+  }
+}
