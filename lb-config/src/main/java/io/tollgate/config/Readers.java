@@ -86,6 +86,22 @@ final class Readers {
     };
   }
 
+  /**
+   * {@code true} or {@code false}; as typesafe-config's getBoolean, quoted values and the
+   * spellings yes/no and on/off count too.
+   */
+  static Optional<Boolean> bool(Node node, Schema.Key key) {
+    if (!node.exists()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ConfigFactory.empty().withValue("v", node.value()).getBoolean("v"));
+    } catch (com.typesafe.config.ConfigException e) {
+      node.error(wrongType(node, key.expected()));
+      return Optional.empty();
+    }
+  }
+
   /** A whole number in {@code min..max}; a quoted number counts, as in typesafe-config. */
   static OptionalInt intInRange(Node node, Schema.Key key, int min, int max) {
     if (!node.exists()) {
