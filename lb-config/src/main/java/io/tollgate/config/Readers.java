@@ -41,9 +41,8 @@ final class Readers {
       node.error(wrongType(node, expected));
       return Optional.empty();
     }
-    List<String> known = shape.names();
     for (String key : node.keys()) {
-      if (!known.contains(key)) {
+      if (!shape.recognises(key)) {
         node.child(key).error(unknownKey(key, shape));
       }
     }
