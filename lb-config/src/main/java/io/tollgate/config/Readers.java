@@ -41,9 +41,8 @@ final class Readers {
       node.error(wrongType(node, expected));
       return Optional.empty();
     }
-    List<String> known = shape.names();
     for (String key : node.keys()) {
-      if (!known.contains(key)) {
+      if (!shape.recognises(key)) {
         node.child(key).error(unknownKey(key, shape));
       }
     }
@@ -84,6 +83,22 @@ final class Readers {
         yield Optional.empty();
       }
     };
+  }
+
+  /**
+   * {@code true} or {@code false}; as typesafe-config's getBoolean, quoted values and the
+   * spellings yes/no and on/off count too.
+   */
+  static Optional<Boolean> bool(Node node, Schema.Key key) {
+    if (!node.exists()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ConfigFactory.empty().withValue("v", node.value()).getBoolean("v"));
+    } catch (com.typesafe.config.ConfigException e) {
+      node.error(wrongType(node, key.expected()));
+      return Optional.empty();
+    }
   }
 
   /** A whole number in {@code min..max}; a quoted number counts, as in typesafe-config. */
