@@ -57,10 +57,13 @@ final class PoolsBinder {
         ? Readers.intInRange(attemptsNode, Schema.CONNECT_ATTEMPTS, 1,
             Schema.MAX_CONNECT_ATTEMPTS)
         : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
-    if (servers.isEmpty() || attempts.isEmpty()) {
+    // Health checks, balancing and passive ejection: their own binder.
+    Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
+    if (servers.isEmpty() || attempts.isEmpty() || health.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt()));
+    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt())
+        .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
@@ -107,13 +110,16 @@ final class PoolsBinder {
         OptionalInt weight = weightNode.exists()
             ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
             : OptionalInt.of(Schema.DEFAULT_WEIGHT);
-        if (address.isEmpty() || weight.isEmpty()) {
+        OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
+        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
           return Optional.empty();
         }
-        return Optional.of(new ServerConfig(address.get(), weight.getAsInt()));
+        return Optional.of(
+            new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
       default:
         node.error(Readers.wrongType(node,
-            "a server: \"host:port\", or { address = \"host:port\", weight = N }"));
+            "a server: \"host:port\", or { address = \"host:port\", weight = N,"
+                + " max-connections = N }"));
         return Optional.empty();
     }
   }

@@ -264,7 +264,8 @@ class ConfigLoaderTest {
     }
     for (Schema.Shape shape : List.of(Schema.TOLLGATE, Schema.LISTENER, Schema.IO_SHAPE,
         Schema.TIMEOUTS_SHAPE, Schema.LIMITS_SHAPE, Schema.ROUTE, Schema.DEFAULT_ROUTE_SHAPE,
-        Schema.POOL_SHAPE, Schema.SERVER)) {
+        Schema.POOL_SHAPE, Schema.SERVER, Schema.HEALTH_CHECK_SHAPE,
+        Schema.PASSIVE_EJECTION_SHAPE)) {
       for (String key : shape.names()) {
         assertThat(reference).as("reference.conf mentions %s.%s", shape.what(), key)
             .containsPattern("(?m)^\\s*#?\\s*" + java.util.regex.Pattern.quote(key) + "\\s*[={]"
