@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * lives as long as the process, not a config snapshot: {@link #apply} reconciles it with each
  * new config, so unchanged servers keep their state across a reload.
  */
-public final class HealthChecker implements AutoCloseable {
+public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
   public static final int DEFAULT_MAX_CONCURRENT_PROBES = 64;
 
@@ -180,6 +180,7 @@ public final class HealthChecker implements AutoCloseable {
    * row ({@code passive-ejection.failures}) mark it down at once; without an active check it
    * is marked up again after {@code backoff}.
    */
+  @Override
   public void connectFailed(ServerState state, String why) {
     Entry e = entries.get(state.key());
     if (e == null || e.state != state) {
@@ -207,6 +208,7 @@ public final class HealthChecker implements AutoCloseable {
   }
 
   /** Passive signal: a connect succeeded, so the run of failures is over. */
+  @Override
   public void connectSucceeded(ServerState state) {
     state.connectSucceeded();
   }
