@@ -8,6 +8,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.tollgate.NettyPipeline;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.ConnectListener;
+import io.tollgate.pool.PoolFullException;
 import java.util.List;
 
 /**
@@ -36,13 +38,26 @@ final class BackendConnector {
   private final List<Backend> order;
   private final RelaySettings settings;
   private final Outcome outcome;
+  private final ConnectListener listener;
   private Channel connecting;
+  /** The last real connect failure; null while every skipped server was merely full. */
+  private Throwable lastFailure;
 
   BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Outcome outcome) {
+    this(client, order, settings, outcome, ConnectListener.NONE);
+  }
+
+  /**
+   * @param listener takes a slot on each server before connecting (a full one is skipped) and
+   *     hears how each attempt ended (the pool: max-connections, least-conn, passive ejection)
+   */
+  BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Outcome outcome,
+      ConnectListener listener) {
     this.client = client;
     this.order = order;
     this.settings = settings;
     this.outcome = outcome;
+    this.listener = listener;
   }
 
   void start() {
@@ -62,6 +77,16 @@ final class BackendConnector {
 
   private void attempt(int index) {
     Backend server = order.get(index);
+    if (!listener.reserve(server)) {
+      // Full since the pool chose it: skip, nothing was sent.
+      if (index + 1 < order.size()) {
+        attempt(index + 1);
+      } else {
+        outcome.failed(server, lastFailure != null ? lastFailure
+            : new PoolFullException(server + " is at its max-connections"), index + 1);
+      }
+      return;
+    }
     long started = System.nanoTime();
     ChannelFuture f =
         new Bootstrap()
@@ -78,20 +103,26 @@ final class BackendConnector {
     f.addListener(
         (ChannelFuture done) -> {
           if (connecting != done.channel()) {
+            listener.cancelled(server);
             done.channel().close(); // cancelled: never leave a connected socket behind
             return;
           }
           connecting = null;
           if (done.isSuccess()) {
+            listener.connected(server, done.channel());
             if (!client.isActive()) {
               done.channel().close();
               return;
             }
             outcome.connected(done.channel(), server, System.nanoTime() - started);
-          } else if (index + 1 < order.size() && client.isActive()) {
-            attempt(index + 1);
           } else {
-            outcome.failed(server, done.cause(), index + 1);
+            listener.failed(server, done.cause());
+            lastFailure = done.cause();
+            if (index + 1 < order.size() && client.isActive()) {
+              attempt(index + 1);
+            } else {
+              outcome.failed(server, done.cause(), index + 1);
+            }
           }
         });
   }

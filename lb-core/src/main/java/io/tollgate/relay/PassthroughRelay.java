@@ -15,6 +15,7 @@ import io.tollgate.connection.TlsAlert;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.pool.PoolFullException;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,7 +54,13 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    connector = new BackendConnector(ctx.channel(), pool.attemptOrder(), settings, this);
+    Pool.Selection selection = pool.select(connection.client(), connection.sni());
+    if (selection.refused()) {
+      connection.closeReason(selection.refusal(), selection.detail());
+      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+      return;
+    }
+    connector = new BackendConnector(ctx.channel(), selection.order(), settings, this, pool);
     connector.start();
   }
 
@@ -84,7 +91,7 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     connection.closeReason(CloseReason.CLIENT_CLOSED, "closed while connecting to the backend");
-    connector.cancel();
+    cancelConnect();
     releasePending();
   }
 
@@ -101,7 +108,7 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
       log.warn("conn={} unexpected error while connecting", connection.id(), cause);
     }
-    connector.cancel();
+    cancelConnect();
     ctx.close();
   }
 
@@ -135,9 +142,15 @@ public final class PassthroughRelay extends ChannelInboundHandlerAdapter
   @Override
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     connection.closeReason(
-        CloseReason.CONNECT_FAILED,
+        cause instanceof PoolFullException ? CloseReason.POOL_FULL : CloseReason.CONNECT_FAILED,
         attempts + " attempt(s), last " + lastTried + ": " + cause.getMessage());
     TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+  }
+
+  private void cancelConnect() {
+    if (connector != null) { // null when the pool refused the connection
+      connector.cancel();
+    }
   }
 
   private IdleStateHandler idleHandler() {
