@@ -68,11 +68,14 @@ final class PoolsBinder {
         : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
     Optional<Optional<BackendTlsConfig>> backendTls =
         tls.backendTls(name, pool.child(Schema.POOL_TLS.name()));
-    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty()) {
+    // Health checks, balancing and passive ejection: their own binder.
+    Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
+    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
-        new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get()));
+        new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get())
+            .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
@@ -119,13 +122,16 @@ final class PoolsBinder {
         OptionalInt weight = weightNode.exists()
             ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
             : OptionalInt.of(Schema.DEFAULT_WEIGHT);
-        if (address.isEmpty() || weight.isEmpty()) {
+        OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
+        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
           return Optional.empty();
         }
-        return Optional.of(new ServerConfig(address.get(), weight.getAsInt()));
+        return Optional.of(
+            new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
       default:
         node.error(Readers.wrongType(node,
-            "a server: \"host:port\", or { address = \"host:port\", weight = N }"));
+            "a server: \"host:port\", or { address = \"host:port\", weight = N,"
+                + " max-connections = N }"));
         return Optional.empty();
     }
   }

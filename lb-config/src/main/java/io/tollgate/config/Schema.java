@@ -45,6 +45,12 @@ final class Schema {
 
   static final String ROOT = "tollgate";
 
+  private static List<Key> concat(List<Key> a, List<Key> b) {
+    List<Key> out = new java.util.ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
   // tollgate { ... }
   static final Key LISTENERS =
       new Key("listeners", "a non-empty list of listeners, e.g. [ { name = main, address ="
@@ -146,13 +152,64 @@ final class Schema {
   static final Shape DEFAULT_ROUTE_SHAPE =
       new Shape("default-route", List.of(MODE, POOL), SERVER_TLS_KEYS);
 
+  // ---- Health checks, balancing and passive ejection (issue 5) -------------------------------
+  // Declared before POOL_SHAPE and SERVER, which include them. Read by PoolHealthBinder.
+
+  // tollgate.pools.NAME: the pool-level keys of this block
+  static final Key HEALTH_CHECK = new Key("health-check", "an object such as { type = tcp,"
+      + " interval = 2s }");
+  static final Key BALANCE = new Key("balance", "a balancing algorithm");
+  static final Key SLOW_START = new Key("slow-start", "a duration such as 30s, or 0 for none");
+  static final Key ON_ALL_DOWN = new Key("on-all-down", "one of reject, try-all");
+  static final Key PASSIVE_EJECTION = new Key("passive-ejection", "an object such as"
+      + " { failures = 3, backoff = 10s }");
+  static final List<Key> POOL_HEALTH_KEYS =
+      List.of(HEALTH_CHECK, BALANCE, SLOW_START, ON_ALL_DOWN, PASSIVE_EJECTION);
+
+  // tollgate.pools.NAME.health-check
+  static final Key CHECK_TYPE = new Key("type", "one of tcp, tls, http, https");
+  static final Key CHECK_INTERVAL = new Key("interval", "a positive duration such as 2s");
+  static final Key CHECK_FAST_INTERVAL = new Key("fast-interval", "a positive duration such as"
+      + " 1s");
+  static final Key CHECK_DOWN_INTERVAL = new Key("down-interval", "a positive duration such as"
+      + " 4s");
+  static final Key CHECK_TIMEOUT = new Key("timeout", "a positive duration such as 1s");
+  static final Key CHECK_RISE = new Key("rise", "a whole number of successes");
+  static final Key CHECK_FALL = new Key("fall", "a whole number of failures");
+  static final Key CHECK_JITTER = new Key("jitter", "a percentage such as 10%");
+  static final Key CHECK_PATH = new Key("path", "a request path such as \"/healthz\"");
+  static final Key CHECK_HOST = new Key("host", "a Host header value such as \"example.com\"");
+  static final Key CHECK_EXPECT_STATUS = new Key("expect-status", "an HTTP status or range such"
+      + " as \"200-399\"");
+  static final Key CHECK_EXPECT_BODY = new Key("expect-body", "a substring of the response body");
+  static final Key CHECK_SERVER_NAME = new Key("server-name", "a host name to send as SNI");
+  static final Key CHECK_INITIAL = new Key("initial", "one of up, down");
+  static final Shape HEALTH_CHECK_SHAPE = new Shape("health-check", List.of(CHECK_TYPE,
+      CHECK_INTERVAL, CHECK_FAST_INTERVAL, CHECK_DOWN_INTERVAL, CHECK_TIMEOUT, CHECK_RISE,
+      CHECK_FALL, CHECK_JITTER, CHECK_PATH, CHECK_HOST, CHECK_EXPECT_STATUS, CHECK_EXPECT_BODY,
+      CHECK_SERVER_NAME, CHECK_INITIAL));
+  static final int MAX_RISE_FALL = 100;
+
+  // tollgate.pools.NAME.passive-ejection
+  static final Key PASSIVE_FAILURES = new Key("failures", "a whole number of consecutive connect"
+      + " failures, 0 for off");
+  static final Key PASSIVE_BACKOFF = new Key("backoff", "a positive duration such as 10s");
+  static final Shape PASSIVE_EJECTION_SHAPE =
+      new Shape("passive-ejection", List.of(PASSIVE_FAILURES, PASSIVE_BACKOFF));
+
+  // tollgate.pools.NAME.servers[i] as an object
+  static final Key MAX_CONNECTIONS = new Key("max-connections", "a whole number of connections,"
+      + " 0 for no limit");
+  // ---- end of issue 5 block ---------------------------------------------------------------------
+
   // tollgate.pools.NAME
   static final Key SERVERS = new Key("servers", "a non-empty list of servers, e.g."
       + " [\"10.0.0.1:443\", { address = \"10.0.0.2:443\", weight = 2 }]");
   static final Key CONNECT_ATTEMPTS = new Key("connect-attempts", "a whole number of attempts");
   static final Key POOL_TLS = new Key("tls", "an object such as { ca = \"backend-ca.pem\","
       + " server-name = \"api.internal\" }");
-  static final Shape POOL_SHAPE = new Shape("pool", List.of(SERVERS, CONNECT_ATTEMPTS, POOL_TLS));
+  static final Shape POOL_SHAPE = new Shape("pool", concat(List.of(SERVERS, CONNECT_ATTEMPTS,
+      POOL_TLS), POOL_HEALTH_KEYS));
 
   // tollgate.pools.NAME.tls
   static final Key BACKEND_CA = new Key("ca", "a PEM file of the CA certificates that issue the"
@@ -172,7 +229,7 @@ final class Schema {
   static final Key SERVER_ADDRESS = new Key("address", "an address such as \"10.0.0.1:443\" or"
       + " \"[2001:db8::1]:443\"");
   static final Key WEIGHT = new Key("weight", "a whole number");
-  static final Shape SERVER = new Shape("server", List.of(SERVER_ADDRESS, WEIGHT));
+  static final Shape SERVER = new Shape("server", List.of(SERVER_ADDRESS, WEIGHT, MAX_CONNECTIONS));
 
   /*
    * Defaults for keys inside list elements and named pools. reference.conf cannot hold these
@@ -191,8 +248,4 @@ final class Schema {
   static final int MAX_CERTIFICATES = 2;
   static final boolean DEFAULT_VERIFY = true;
   static final int MAX_SESSION_CACHE_SIZE = 10_000_000;
-
-  private static List<Key> concat(List<Key> a, List<Key> b) {
-    return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
-  }
 }

@@ -19,6 +19,7 @@ import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.pool.PoolFullException;
 import io.tollgate.tls.BackendTls;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -101,12 +102,19 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   private void connect(String alpn) {
+    Pool.Selection selection = pool.select(connection.client(), connection.sni());
+    if (selection.refused()) {
+      connection.closeReason(selection.refusal(), selection.detail());
+      endClient();
+      return;
+    }
     BackendConnector.Tls tls =
         backendTls == null
             ? null
             : new BackendConnector.Tls(
                 backendTls, connection.sni(), alpn, settings.handshakeTimeout());
-    connector = new BackendConnector(ctx.channel(), pool.attemptOrder(), settings, tls, this);
+    connector =
+        new BackendConnector(ctx.channel(), selection.order(), settings, tls, this, pool);
     connector.start();
   }
 
@@ -222,6 +230,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
     TlsFailures.Kind kind = TlsFailures.classify(cause);
+    if (cause instanceof PoolFullException) {
+      connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
+      endClient();
+      return;
+    }
     switch (kind) {
       case VERIFY ->
           connection.closeReason(
@@ -231,6 +244,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
               CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailures.describe(cause));
       default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
+    endClient();
+  }
+
+  /** Ends a client that no backend will serve. */
+  private void endClient() {
     if (afterHandshake) {
       // The client speaks TLS with us now: a close_notify, not a raw alert record, ends it.
       ctx.close();
