@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,9 +82,18 @@ final class TlsFixtures {
     return new CertificateFiles(files.certificateChain(), files.privateKey());
   }
 
-  /** Writes chain and key into one file {@code dir/name.pem}. */
+  /** Writes chain and key into one file {@code dir/name.pem}, readable by its owner only. */
   static Path writeBundle(IssuedCertificate issued, Path dir, String name) {
-    return writeString(dir.resolve(name + ".pem"), issued.chainPem() + issued.keyPem());
+    return ownerOnly(writeString(dir.resolve(name + ".pem"), issued.chainPem() + issued.keyPem()));
+  }
+
+  static Path ownerOnly(Path file) {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static Path writeString(Path file, String text) {
