@@ -1,6 +1,7 @@
 package io.tollgate.tls;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -35,6 +36,12 @@ final class RouteServerTls implements ServerTls {
   public CertifiedKey certificateFor(String sni, boolean clientSupportsEcdsa) {
     ServerCertificate certificate = select(sni, clientSupportsEcdsa);
     return certificate == null ? null : certificate.certified();
+  }
+
+  /** The context {@link #newHandler} would use, or {@code null} (tests read its session stats). */
+  SslContext sslContext(String sni, boolean clientSupportsEcdsa) {
+    ServerCertificate certificate = select(sni, clientSupportsEcdsa);
+    return certificate == null ? null : certificate.context();
   }
 
   private ServerCertificate select(String sni, boolean clientSupportsEcdsa) {
