@@ -9,7 +9,6 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import org.bouncycastle.cert.ocsp.OCSPResp;
 
 /**
@@ -42,10 +41,14 @@ final class CertificateLoader {
     if (keyContent == null) {
       return null;
     }
-    byte[] ocsp = readOcsp(files, configPath);
+    Path ocspFile = ocspFile(files);
+    byte[] ocsp = ocspFile == null ? null : readOcspFile(ocspFile, configPath, problems);
+    if (ocspFile != null && ocsp == null) {
+      return null;
+    }
     return fromContent(
         files.chain(), chainContent.certificates(), files.key(), keyContent.keys(), ocsp,
-        configPath);
+        ocspFile, configPath);
   }
 
   /**
@@ -58,6 +61,7 @@ final class CertificateLoader {
       Path keyFile,
       List<PrivateKey> keys,
       byte[] ocsp,
+      Path ocspFile,
       String configPath) {
     boolean ok = true;
     if (chain.isEmpty()) {
@@ -95,7 +99,7 @@ final class CertificateLoader {
               + leaf.getPublicKey().getAlgorithm() + " key; Tollgate supports RSA and ECDSA");
       return null;
     }
-    CertifiedKey certified = new CertifiedKey(chainFile, keyFile, chain, keys.get(0), kind, ocsp);
+    CertifiedKey certified = new CertifiedKey(chainFile, keyFile, chain, keys.get(0), kind, ocsp, ocspFile);
     return CertificateChecks.check(certified, anchors, now, configPath, problems)
         ? certified
         : null;
@@ -120,20 +124,15 @@ final class CertificateLoader {
     }
   }
 
-  /**
-   * The DER OCSP response named by {@code ocsp}, or else {@code <chain>.ocsp} if that file exists;
-   * {@code null} when there is none or it is unreadable (reported).
-   */
-  private byte[] readOcsp(CertificateFiles files, String configPath) {
-    Optional<Path> file = files.ocsp();
-    if (file.isEmpty()) {
-      Path beside = files.chain().resolveSibling(files.chain().getFileName() + ".ocsp");
-      if (!Files.isRegularFile(beside)) {
-        return null;
-      }
-      file = Optional.of(beside);
-    }
-    return readOcspFile(file.get(), configPath, problems);
+  /** The OCSP file named by {@code ocsp}, or else {@code <chain>.ocsp} if it exists, or null. */
+  static Path ocspFile(CertificateFiles files) {
+    return files.ocsp().orElseGet(() -> besideChain(files.chain()));
+  }
+
+  /** {@code <chain>.ocsp} when that file exists, else {@code null}. */
+  static Path besideChain(Path chainFile) {
+    Path beside = chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
+    return Files.isRegularFile(beside) ? beside : null;
   }
 
   /** Reads and parses a DER OCSP response; {@code null} (reported) when unusable. */

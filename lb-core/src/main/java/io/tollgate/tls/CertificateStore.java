@@ -141,7 +141,8 @@ public final class CertificateStore {
       boolean hasKeys = !content.keys().isEmpty();
       if (hasCertificates && hasKeys) {
         add(loader.fromContent(file, content.certificates(), file, content.keys(),
-            ocspBeside(file, problems, configPath), configPath), bundles);
+            ocspBeside(file, problems, configPath), CertificateLoader.besideChain(file),
+            configPath), bundles);
       } else if (hasCertificates) {
         certificateOnly.add(file);
       } else if (hasKeys) {
@@ -154,7 +155,8 @@ public final class CertificateStore {
       Path chainFile = certificateOnly.get(0);
       Path keyFile = keyOnly.get(0);
       add(loader.fromContent(chainFile, contents.get(chainFile).certificates(), keyFile,
-          contents.get(keyFile).keys(), ocspBeside(chainFile, problems, configPath), configPath),
+          contents.get(keyFile).keys(), ocspBeside(chainFile, problems, configPath),
+          CertificateLoader.besideChain(chainFile), configPath),
           bundles);
       return;
     }
@@ -184,10 +186,8 @@ public final class CertificateStore {
   }
 
   private static byte[] ocspBeside(Path chainFile, TlsProblems problems, String configPath) {
-    Path ocsp = chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
-    return Files.isRegularFile(ocsp)
-        ? CertificateLoader.readOcspFile(ocsp, configPath, problems)
-        : null;
+    Path ocsp = CertificateLoader.besideChain(chainFile);
+    return ocsp == null ? null : CertificateLoader.readOcspFile(ocsp, configPath, problems);
   }
 
   private static String extension(String fileName) {

@@ -23,6 +23,7 @@ import javax.naming.ldap.Rdn;
  * @param key the leaf's private key
  * @param kind ECDSA or RSA
  * @param ocspResponse DER OCSP response to staple, or {@code null}
+ * @param ocspFile where {@code ocspResponse} was read from, or {@code null}
  */
 public record CertifiedKey(
     Path chainFile,
@@ -30,7 +31,8 @@ public record CertifiedKey(
     List<X509Certificate> chain,
     PrivateKey key,
     KeyKind kind,
-    byte[] ocspResponse) {
+    byte[] ocspResponse,
+    Path ocspFile) {
 
   public CertifiedKey {
     Objects.requireNonNull(chainFile, "chainFile");

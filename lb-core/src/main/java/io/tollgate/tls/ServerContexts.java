@@ -11,10 +11,12 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.tollgate.config.TlsConfig;
 import java.security.cert.X509Certificate;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.net.ssl.SSLSessionContext;
 
 /**
@@ -31,6 +33,7 @@ final class ServerContexts {
   private final TicketKeys ticketKeys;
   private final TlsProblems problems;
   private final Map<ServerPolicy, Map<CertifiedKey, ServerCertificate>> built = new HashMap<>();
+  private final Set<CertifiedKey> ocspWarned = Collections.newSetFromMap(new IdentityHashMap<>());
 
   ServerContexts(TlsProvider provider, TlsConfig tls, TicketKeys ticketKeys, TlsProblems problems) {
     this.provider = provider;
@@ -69,6 +72,13 @@ final class ServerContexts {
       CertifiedKey certified,
       String configPath) {
     boolean staple = certified.ocspResponse() != null && provider.isOpenSsl();
+    if (certified.ocspResponse() != null && !staple && ocspWarned.add(certified)) {
+      problems.warning(
+          certified.ocspFile(),
+          configPath,
+          "OCSP response not stapled: stapling needs the BoringSSL provider, and the JDK provider"
+              + " is in use (" + provider.describe() + ")");
+    }
     try {
       SslContextBuilder builder =
           SslContextBuilder.forServer(certified.key(), certified.chain())

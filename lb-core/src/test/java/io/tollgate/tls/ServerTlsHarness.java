@@ -37,6 +37,12 @@ final class ServerTlsHarness implements AutoCloseable {
   volatile boolean clientSupportsEcdsa = true;
 
   ServerTlsHarness(ServerTls tls) throws InterruptedException {
+    this(tls, 0);
+  }
+
+  /** On a chosen port (to follow another harness on its port: the JDK's client session cache is
+   * keyed by host and port). */
+  ServerTlsHarness(ServerTls tls, int port) throws InterruptedException {
     serverChannel =
         new ServerBootstrap()
             .group(group)
@@ -63,7 +69,7 @@ final class ServerTlsHarness implements AutoCloseable {
                     ch.pipeline().addLast(handler, new Discard());
                   }
                 })
-            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
             .sync()
             .channel();
   }

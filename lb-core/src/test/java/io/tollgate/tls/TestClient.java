@@ -22,8 +22,6 @@ final class TestClient {
   private List<String> ciphers;
   private List<String> alpn;
   private SSLContext context;
-  private String sessionHost;
-  private int sessionPort;
 
   private TestClient(int port) {
     this.port = port;
@@ -61,16 +59,6 @@ final class TestClient {
     return this;
   }
 
-  /**
-   * The host and port the JDK's client session cache files the session under (default: the SNI
-   * and the real port); equal values let a client resume with another server.
-   */
-  TestClient sessionKey(String host, int port) {
-    this.sessionHost = host;
-    this.sessionPort = port;
-    return this;
-  }
-
   static SSLContext context(KeyManagerFactory keys, TrustManagerFactory trust) {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
@@ -87,10 +75,9 @@ final class TestClient {
     try {
       plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
       plain.setSoTimeout(5_000);
-      String host = sessionHost != null ? sessionHost : sni != null ? sni : "127.0.0.1";
-      int cachePort = sessionHost != null ? sessionPort : port;
+      String host = sni != null ? sni : "127.0.0.1";
       SSLSocket socket =
-          (SSLSocket) context.getSocketFactory().createSocket(plain, host, cachePort, true);
+          (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
       SSLParameters parameters = socket.getSSLParameters();
       parameters.setProtocols(protocols.toArray(new String[0]));
       if (ciphers != null) {
