@@ -85,6 +85,8 @@ final class ServerContexts {
               .sslProvider(provider.sslProvider())
               .protocols(policy.protocols())
               .ciphers(CipherSuites.enabled(policy.ciphers()), SupportedCipherSuiteFilter.INSTANCE)
+              // 0 means "no cache" in our config but "unlimited" to OpenSSL and the JDK: BoringSSL's
+              // cache is turned off below; the JDK keeps one entry (it cannot be turned off).
               .sessionCacheSize(Math.max(tls.sessionCacheSize(), 1))
               .sessionTimeout(Math.max(tls.sessionTimeout().toSeconds(), 1))
               .enableOcsp(staple);

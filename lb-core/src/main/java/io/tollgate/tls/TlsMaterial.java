@@ -54,7 +54,15 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    return new Builder(config, new TlsProblems(errors, warnings), TlsProvider.select()).build();
+    TlsProvider provider = TlsProvider.select();
+    try {
+      return new Builder(config, new TlsProblems(errors, warnings), provider).build();
+    } catch (RuntimeException e) {
+      // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
+      errors.add(new ConfigError(config.source(), "",
+          "cannot load the TLS material: " + e + " (please report this)"));
+      return new TlsMaterial(provider, Map.of(), Map.of(), null);
+    }
   }
 
   /** For a route whose mode terminates TLS; keyed by {@code RouteConfig.name()}. */
