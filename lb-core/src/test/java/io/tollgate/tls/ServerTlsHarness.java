@@ -88,9 +88,9 @@ final class ServerTlsHarness implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    serverChannel.close().sync();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).sync();
+  public void close() {
+    serverChannel.close().syncUninterruptibly();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   private static final class Discard extends ChannelInboundHandlerAdapter {
