@@ -147,16 +147,16 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
     if (!done.isSuccess()) {
-      TlsFailures.Kind kind = TlsFailures.classify(done.cause());
+      TlsFailureKind kind = TlsFailureKind.of(done.cause());
       connection.closeReason(
           switch (kind) {
             case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
             case CLOSED -> CloseReason.CLIENT_CLOSED;
             default -> CloseReason.HANDSHAKE_FAILED;
           },
-          kind == TlsFailures.Kind.CLOSED
+          kind == TlsFailureKind.CLOSED
               ? "closed during the TLS handshake"
-              : TlsFailures.describe(done.cause()));
+              : TlsFailureKind.describe(done.cause()));
       ctx.close();
       return;
     }
@@ -181,12 +181,12 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    TlsFailures.Kind kind = TlsFailures.classify(cause);
-    if (kind != TlsFailures.Kind.OTHER) {
+    TlsFailureKind kind = TlsFailureKind.of(cause);
+    if (kind != TlsFailureKind.OTHER) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
       connection.closeReason(
           connection.tls() == null ? CloseReason.HANDSHAKE_FAILED : CloseReason.TLS_ERROR,
-          TlsFailures.describe(cause));
+          TlsFailureKind.describe(cause));
     } else if (cause instanceof IOException) {
       connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
     } else {
@@ -229,7 +229,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   @Override
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
-    TlsFailures.Kind kind = TlsFailures.classify(cause);
+    TlsFailureKind kind = TlsFailureKind.of(cause);
     if (cause instanceof PoolFullException) {
       connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
       endClient();
@@ -238,10 +238,10 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     switch (kind) {
       case VERIFY ->
           connection.closeReason(
-              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailures.describe(cause));
+              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailureKind.describe(cause));
       case HANDSHAKE, TIMEOUT, CLOSED ->
           connection.closeReason(
-              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailures.describe(cause));
+              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailureKind.describe(cause));
       default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
     endClient();
