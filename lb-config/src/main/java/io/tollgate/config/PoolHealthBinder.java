@@ -43,7 +43,7 @@ final class PoolHealthBinder {
         : Optional.of(d.algorithm());
     Node slowNode = pool.child(Schema.SLOW_START.name());
     Optional<Duration> slowStart = slowNode.exists()
-        ? nonNegativeDuration(slowNode, Schema.SLOW_START)
+        ? Readers.nonNegativeDuration(slowNode, Schema.SLOW_START)
         : Optional.of(d.slowStart());
     Node allDownNode = pool.child(Schema.ON_ALL_DOWN.name());
     Optional<BalanceConfig.OnAllDown> onAllDown = allDownNode.exists()
@@ -217,22 +217,5 @@ final class PoolHealthBinder {
     node.error(node.show() + " is not an HTTP status or range (expected "
         + Schema.CHECK_EXPECT_STATUS.expected() + ", statuses 100..599, low-high)");
     return null;
-  }
-
-  /** A duration of zero or more; HOCON units, a bare number means milliseconds. */
-  private static Optional<Duration> nonNegativeDuration(Node node, Schema.Key key) {
-    Duration d;
-    try {
-      d = ConfigFactory.empty().withValue("v", node.value()).getDuration("v");
-    } catch (com.typesafe.config.ConfigException e) {
-      node.error(node.show() + " is not a duration (expected " + key.expected()
-          + "; units: ms, s, m, h, d)");
-      return Optional.empty();
-    }
-    if (d.isNegative()) {
-      node.error(node.show() + " is negative (expected " + key.expected() + ")");
-      return Optional.empty();
-    }
-    return Optional.of(d);
   }
 }
