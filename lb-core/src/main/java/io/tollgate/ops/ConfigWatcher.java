@@ -41,6 +41,7 @@ public final class ConfigWatcher implements AutoCloseable {
   private final Duration interval;
   private final Thread thread;
   private volatile boolean stopped;
+  private volatile Map<Path, String> initial;
 
   /**
    * @param current the config in force, whose named files are watched
@@ -56,14 +57,16 @@ public final class ConfigWatcher implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
+  /** Takes the files' state now (changes from here on count), then polls on its own thread. */
   public ConfigWatcher start() {
+    initial = fingerprint();
     thread.start();
     log.info("Watching {} and the files it names for changes (every {})", configFile, interval);
     return this;
   }
 
   private void run() {
-    Map<Path, String> applied = fingerprint();
+    Map<Path, String> applied = initial;
     Map<Path, String> previous = applied;
     while (!stopped) {
       try {
