@@ -132,6 +132,22 @@ public final class Snapshot {
     return new Snapshot(config, router.build(), pools, warnings);
   }
 
+  /**
+   * This snapshot's servers as health-check targets, with the addresses they resolved to when it
+   * was built: a reload that fails after building its snapshot gives them back to the checker.
+   */
+  public List<HealthChecker.Target> healthTargets() {
+    List<HealthChecker.Target> targets = new ArrayList<>();
+    for (PoolConfig pc : config.pools().values()) {
+      List<Backend> backends = pools.get(pc.name()).servers();
+      for (int i = 0; i < pc.servers().size() && i < backends.size(); i++) {
+        targets.add(new HealthChecker.Target(new ServerKey(pc.name(), backends.get(i).address()),
+            pc.servers().get(i).address(), pc.healthCheck(), pc.passive(), pc.tls()));
+      }
+    }
+    return targets;
+  }
+
   public TollgateConfig config() {
     return config;
   }

@@ -2,19 +2,31 @@ package io.tollgate;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.listener.ListenerFactory;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.relay.RelaySettings;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * A running Tollgate: event loops, bound listeners and the current {@link Snapshot}.
  *
  * <p>{@link #start} binds every listener or fails without leaving anything running;
- * {@link #reload} swaps the routing snapshot for new connections; {@link #close} stops accepting
- * and closes everything.
+ * {@link #reload} swaps the routing snapshot for new connections and binds/unbinds listeners that
+ * were added, removed or moved; {@link #shutdown} stops accepting and lets connections finish
+ * for a while; {@link #close} stops accepting and closes everything.
  */
 public final class Tollgate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Tollgate.class);
@@ -34,10 +47,18 @@ public final class Tollgate implements AutoCloseable {
   private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
-  private final Map<String, Channel> listeners = new LinkedHashMap<>();
+  /** Bound listeners by name; changed only under this object's lock (start, reload, close). */
+  private final Map<String, BoundListener> listeners = new LinkedHashMap<>();
+  /** Every client connection open now (removed when it closes), for the shutdown drain. */
+  private final ChannelGroup connections =
+      new DefaultChannelGroup("tollgate-connections", GlobalEventExecutor.INSTANCE);
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
   private volatile Snapshot snapshot;
+  private volatile long configVersion = 1;
+  private volatile Instant configLoadedAt = Instant.now();
+  private volatile boolean shuttingDown;
+  private volatile boolean endDrain;
 
   private Tollgate(Transport transport, int workerThreads, Snapshot snapshot,
       HealthChecker health) {
@@ -76,63 +97,186 @@ public final class Tollgate implements AutoCloseable {
         : Runtime.getRuntime().availableProcessors();
     Tollgate tollgate = new Tollgate(Transport.select(transport), threads, snapshot, health);
     try {
-      tollgate.bindAll(config);
-    } catch (RuntimeException | InterruptedException e) {
+      synchronized (tollgate) {
+        ListenerFactory factory = tollgate.listenerFactory(config);
+        for (ListenerConfig lc : config.listeners()) {
+          tollgate.listeners.put(lc.name(), tollgate.bind(lc, factory));
+        }
+      }
+    } catch (RuntimeException e) {
       tollgate.close();
       throw e;
     }
     log.info(
         "Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
-        tollgate.listeners.size(), tollgate.describeListeners(), config.routes().size(),
+        tollgate.listeners.size(), tollgate.describeListenersLocked(), config.routes().size(),
         config.pools().size(), tollgate.transport.name(), threads);
     return tollgate;
   }
 
-  private void bindAll(TollgateConfig c) throws InterruptedException {
+  /**
+   * One bound listener. The channel's child handler delegates to {@code initializer}, which a
+   * reload replaces, so a listener that stays bound picks up new timeouts and limits for the
+   * connections it accepts next.
+   */
+  private static final class BoundListener {
+    final ListenerConfig config;
+    final Channel channel;
+    volatile ChannelHandler initializer;
+
+    BoundListener(ListenerConfig config, Channel channel, ChannelHandler initializer) {
+      this.config = config;
+      this.channel = channel;
+      this.initializer = initializer;
+    }
+  }
+
+  /** Adds each accepted channel to {@link #connections}, then the listener's current pipeline. */
+  @ChannelHandler.Sharable
+  private final class AcceptedChannels extends ChannelInitializer<Channel> {
+    private BoundListener listener;
+
+    @Override
+    protected void initChannel(Channel ch) {
+      connections.add(ch);
+      // A ChannelInitializer added to a registered channel runs at once, in this call.
+      ch.pipeline().addLast(listener.initializer);
+    }
+  }
+
+  private ListenerFactory listenerFactory(TollgateConfig c) {
     RelaySettings relay =
         new RelaySettings(
             c.timeouts().connect(), c.timeouts().idle(), c.timeouts().handshake(),
             transport.socketChannel(),
             RelaySettings.DEFAULT_WATER_MARK);
-    ListenerFactory factory =
-        new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
-            c.timeouts().clientHello().toMillis(), metrics);
-    for (ListenerConfig lc : c.listeners()) {
-      InetSocketAddress address =
-          new InetSocketAddress(lc.address().host(), lc.address().port());
-      ServerBootstrap b =
-          new ServerBootstrap()
-              .group(acceptors, workers)
-              .channel(transport.serverChannel())
-              .option(ChannelOption.SO_BACKLOG, 1024)
-              .option(ChannelOption.SO_REUSEADDR, true)
-              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-              .childOption(ChannelOption.TCP_NODELAY, true)
-              .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, relay.waterMark())
-              .childHandler(factory.initializer(lc.name()));
-      try {
-        Channel ch = b.bind(address).sync().channel();
-        listeners.put(lc.name(), ch);
-      } catch (Exception e) {
-        throw new IllegalStateException(
-            "listener " + lc.name() + ": cannot bind " + lc.address() + ": " + e.getMessage(), e);
-      }
+    return new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
+        c.timeouts().clientHello().toMillis(), metrics);
+  }
+
+  /** @throws IllegalStateException when the address cannot be bound */
+  private BoundListener bind(ListenerConfig lc, ListenerFactory factory) {
+    InetSocketAddress address = new InetSocketAddress(lc.address().host(), lc.address().port());
+    AcceptedChannels accepted = new AcceptedChannels();
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(acceptors, workers)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
+            .childHandler(accepted);
+    try {
+      Channel ch = b.bind(address).syncUninterruptibly().channel();
+      BoundListener bound = new BoundListener(lc, ch, factory.initializer(lc.name()));
+      accepted.listener = bound;
+      return bound;
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "listener " + lc.name() + ": cannot bind " + lc.address() + ": " + e.getMessage(), e);
     }
   }
 
   /**
    * Routes new connections with a new config; connections already routed keep their route and
-   * backend. Listener addresses are not changed by a reload yet.
+   * backend, and are never cut by a reload. Listeners are matched by name: one whose address is
+   * unchanged stays bound (its new connections get the new timeouts and limits), a new or moved
+   * one is bound, and one no longer in the config stops accepting (its open connections
+   * continue). All of it happens, or none: the old config stays in force when anything fails.
    *
-   * @throws ConfigException when the new config cannot be turned into a snapshot; the old one
-   *     stays in force
+   * @throws ConfigException when the new config cannot be turned into a snapshot or a listener
+   *     cannot be bound; the old config stays in force
    */
   public synchronized void reload(TollgateConfig config) throws ConfigException {
+    if (shuttingDown) {
+      throw new ConfigException(List.of(new ConfigError(config.source(), "tollgate",
+          "Tollgate is shutting down; not reloading")));
+    }
     Snapshot next = Snapshot.build(config, health);
     logWarnings(next);
+    ListenerFactory factory = listenerFactory(config);
+    List<ListenerConfig> toBind = new ArrayList<>();
+    List<BoundListener> toClose = new ArrayList<>();
+    Map<String, ListenerConfig> wanted = new LinkedHashMap<>();
+    config.listeners().forEach(lc -> wanted.put(lc.name(), lc));
+    for (ListenerConfig lc : config.listeners()) {
+      BoundListener old = listeners.get(lc.name());
+      if (old == null || !old.config.address().equals(lc.address())) {
+        toBind.add(lc);
+      }
+    }
+    for (BoundListener old : listeners.values()) {
+      ListenerConfig lc = wanted.get(old.config.name());
+      if (lc == null || !lc.address().equals(old.config.address())) {
+        toClose.add(old);
+      }
+    }
+    // An address a listener gives up and another one takes (a rename, a swap) must be free
+    // before it is bound again: those few close first, the others after the new ones are bound.
+    List<BoundListener> closedFirst = new ArrayList<>();
+    for (BoundListener old : toClose) {
+      if (toBind.stream().anyMatch(lc -> lc.address().equals(old.config.address()))) {
+        old.channel.close().syncUninterruptibly();
+        closedFirst.add(old);
+      }
+    }
+    Map<String, BoundListener> bound = new LinkedHashMap<>();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig lc = config.listeners().get(i);
+      if (!toBind.contains(lc)) {
+        continue;
+      }
+      try {
+        bound.put(lc.name(), bind(lc, factory));
+      } catch (IllegalStateException e) {
+        bound.values().forEach(b -> b.channel.close().syncUninterruptibly());
+        List<String> lost = new ArrayList<>();
+        for (BoundListener old : closedFirst) {
+          try {
+            listeners.put(old.config.name(), bind(old.config, factory));
+          } catch (IllegalStateException again) {
+            listeners.remove(old.config.name());
+            lost.add(old.config.name());
+          }
+        }
+        if (!lost.isEmpty()) {
+          log.error("listener(s) {} could not be bound again after a failed reload", lost);
+        }
+        // The new snapshot told the checker about its servers: give it the old set back.
+        health.apply(snapshot.healthTargets());
+        throw new ConfigException(List.of(new ConfigError(config.source(),
+            "tollgate.listeners[" + i + "].address", e.getMessage())));
+      }
+    }
+    for (BoundListener old : toClose) {
+      if (!closedFirst.contains(old)) {
+        old.channel.close().syncUninterruptibly();
+      }
+      listeners.remove(old.config.name());
+      log.info("listener {} at {} closed: no longer in the config (its open connections"
+          + " continue)", old.config.name(), old.config.address());
+    }
+    // Keep the config's order, so status lists listeners as the file does.
+    Map<String, BoundListener> ordered = new LinkedHashMap<>();
+    for (ListenerConfig lc : config.listeners()) {
+      BoundListener b = bound.containsKey(lc.name()) ? bound.get(lc.name()) : listeners.get(lc.name());
+      if (!bound.containsKey(lc.name())) {
+        b.initializer = factory.initializer(lc.name());
+      } else {
+        log.info("listener {} bound at {}", lc.name(), b.channel.localAddress());
+      }
+      ordered.put(lc.name(), b);
+    }
+    listeners.clear();
+    listeners.putAll(ordered);
     snapshot = next;
-    log.info("Reloaded {}: {} route(s), {} pool(s)", config.source(), config.routes().size(),
-        config.pools().size());
+    configVersion++;
+    configLoadedAt = Instant.now();
+    log.info("Reloaded {} (config version {}): {} listener(s) {}, {} route(s), {} pool(s)",
+        config.source(), configVersion, listeners.size(), describeListeners(),
+        config.routes().size(), config.pools().size());
   }
 
   private static void logWarnings(Snapshot snapshot) {
@@ -140,12 +284,39 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */
-  public InetSocketAddress address(String listenerName) {
-    Channel ch = listeners.get(listenerName);
-    if (ch == null) {
+  public synchronized InetSocketAddress address(String listenerName) {
+    BoundListener b = listeners.get(listenerName);
+    if (b == null) {
       throw new IllegalArgumentException("no listener named " + listenerName);
     }
-    return (InetSocketAddress) ch.localAddress();
+    return (InetSocketAddress) b.channel.localAddress();
+  }
+
+  /** Every bound listener's name and address, in config order. */
+  public synchronized Map<String, InetSocketAddress> addresses() {
+    Map<String, InetSocketAddress> out = new LinkedHashMap<>();
+    listeners.forEach((name, b) -> out.put(name, (InetSocketAddress) b.channel.localAddress()));
+    return out;
+  }
+
+  /** 1 at start, one more after each successful reload. */
+  public long configVersion() {
+    return configVersion;
+  }
+
+  /** When the config in force was loaded (start or last successful reload). */
+  public Instant configLoadedAt() {
+    return configLoadedAt;
+  }
+
+  /** Whether {@link #shutdown} has begun: listeners are closed, connections are draining. */
+  public boolean isShuttingDown() {
+    return shuttingDown;
+  }
+
+  /** Client connections open now. */
+  public int openConnections() {
+    return connections.size();
   }
 
   /**
@@ -171,18 +342,80 @@ public final class Tollgate implements AutoCloseable {
     return transport.name();
   }
 
+  private synchronized String describeListenersLocked() {
+    return describeListeners();
+  }
+
   private String describeListeners() {
     StringBuilder sb = new StringBuilder();
-    listeners.forEach((name, ch) -> sb.append(sb.length() == 0 ? "" : ", ")
-        .append(name).append('=').append(ch.localAddress()));
+    listeners.forEach((name, b) -> sb.append(sb.length() == 0 ? "" : ", ")
+        .append(name).append('=').append(b.channel.localAddress()));
     return sb.toString();
   }
 
-  /** Stops accepting, closes every connection and stops the event loops. */
+  /**
+   * Graceful stop (SIGTERM): closes every listener so nothing new is accepted, waits up to
+   * {@code drain} for open connections to finish, closes those still open with reason
+   * {@link CloseReason#SHUTDOWN}, then {@link #close}s.
+   *
+   * @return how many connections were cut when the drain ran out
+   */
+  public int shutdown(Duration drain) {
+    synchronized (this) {
+      shuttingDown = true;
+      for (BoundListener b : listeners.values()) {
+        b.channel.close().syncUninterruptibly();
+      }
+    }
+    long deadline = System.nanoTime() + drain.toNanos();
+    int open = connections.size();
+    if (open > 0) {
+      log.info("Shutting down: stopped accepting; waiting up to {} for {} connection(s) to finish",
+          drain, open);
+    }
+    while (!connections.isEmpty() && System.nanoTime() < deadline && !endDrain) {
+      try {
+        Thread.sleep(Math.min(50, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    List<Channel> left = new ArrayList<>(connections);
+    for (Channel ch : left) {
+      ch.eventLoop().execute(() -> {
+        Connection conn = Connection.of(ch);
+        if (conn != null) {
+          conn.closeReason(CloseReason.SHUTDOWN, "still open after the drain (" + drain + ")");
+        }
+        ch.close();
+      });
+    }
+    if (!left.isEmpty()) {
+      log.info("Shutting down: closed {} connection(s) still open after {}", left.size(), drain);
+      for (Channel ch : left) {
+        ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      }
+    } else if (open > 0) {
+      log.info("Shutting down: every connection finished");
+    }
+    close();
+    return left.size();
+  }
+
+  /** Ends a {@link #shutdown} drain now (a second SIGTERM or Ctrl-C): the rest are closed. */
+  public void endDrainNow() {
+    endDrain = true;
+  }
+
+  /** Stops accepting, closes every connection and stops the event loops. Idempotent. */
   @Override
   public void close() {
-    for (Channel ch : listeners.values()) {
-      ch.close().awaitUninterruptibly();
+    synchronized (this) {
+      shuttingDown = true;
+      for (BoundListener b : listeners.values()) {
+        b.channel.close().awaitUninterruptibly();
+      }
     }
     acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);

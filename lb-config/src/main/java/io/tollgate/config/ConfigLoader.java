@@ -61,6 +61,35 @@ public final class ConfigLoader {
     return bind(user, originName, FileRefs.workingDirectory());
   }
 
+  /**
+   * The files a config file is made of: itself and every file it includes, as far as they
+   * parse (for watching them; errors are left to {@link #load}).
+   */
+  public static java.util.Set<Path> sourceFiles(Path file) {
+    java.util.Set<Path> out = new java.util.LinkedHashSet<>();
+    out.add(file.toAbsolutePath().normalize());
+    try {
+      Config user = ConfigFactory.parseFile(file.toFile(),
+          ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+      collectOrigins(user.root(), out);
+    } catch (com.typesafe.config.ConfigException e) {
+      // Only the file itself, then: load reports the error.
+    }
+    return out;
+  }
+
+  private static void collectOrigins(com.typesafe.config.ConfigValue v, java.util.Set<Path> out) {
+    String name = v.origin().filename();
+    if (name != null) {
+      out.add(Path.of(name).toAbsolutePath().normalize());
+    }
+    if (v instanceof com.typesafe.config.ConfigObject o) {
+      o.values().forEach(c -> collectOrigins(c, out));
+    } else if (v instanceof com.typesafe.config.ConfigList l) {
+      l.forEach(c -> collectOrigins(c, out));
+    }
+  }
+
   private static ConfigParseOptions parseOptions(String source) {
     return ConfigParseOptions.defaults()
         .setSyntax(ConfigSyntax.CONF)

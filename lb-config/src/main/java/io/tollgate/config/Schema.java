@@ -67,8 +67,17 @@ final class Schema {
   static final Key CERTIFICATES =
       new Key("certificates", "an object such as { directory = \"certs/\" }");
   static final Key TLS = new Key("tls", "an object such as { session-tickets = true }");
+  static final Key ADMIN = new Key("admin", "an object such as { address = \"127.0.0.1:9900\","
+      + " token-file = \"admin.token\" }");
+  static final Key WATCH = new Key("watch", "true or false");
   static final Shape TOLLGATE = new Shape("tollgate", List.of(LISTENERS, IO, TIMEOUTS, LIMITS,
-      CERTIFICATES, TLS, ROUTES, DEFAULT_ROUTE, POOLS));
+      CERTIFICATES, TLS, ROUTES, DEFAULT_ROUTE, POOLS, ADMIN, WATCH));
+
+  // tollgate.admin (issue 6)
+  static final Key ADMIN_ADDRESS = new Key("address", "an address such as \"127.0.0.1:9900\"");
+  static final Key TOKEN_FILE = new Key("token-file", "a file holding the bearer token, e.g."
+      + " \"admin.token\"");
+  static final Shape ADMIN_SHAPE = new Shape("admin", List.of(ADMIN_ADDRESS, TOKEN_FILE));
 
   // tollgate.listeners[i]
   static final Key LISTENER_NAME = new Key("name", "a name such as main (letters, digits, '-',"
@@ -88,8 +97,9 @@ final class Schema {
   static final Key CONNECT = new Key("connect", "a positive duration such as 3s");
   static final Key IDLE = new Key("idle", "a positive duration such as 5m");
   static final Key HANDSHAKE = new Key("handshake", "a positive duration such as 10s");
+  static final Key DRAIN = new Key("drain", "a positive duration such as 30s");
   static final Shape TIMEOUTS_SHAPE =
-      new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE));
+      new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN));
 
   // tollgate.limits
   static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");

@@ -9,12 +9,20 @@ import java.time.Duration;
  * @param connect for one TCP connect attempt to a backend server
  * @param idle with no byte moving in either direction
  * @param handshake for a TLS handshake Tollgate takes part in (offload and reencrypt, each side)
+ * @param drain on shutdown (SIGTERM), how long open connections may take to finish before the
+ *     rest are closed
  */
-public record Timeouts(Duration clientHello, Duration connect, Duration idle, Duration handshake) {
+public record Timeouts(
+    Duration clientHello, Duration connect, Duration idle, Duration handshake, Duration drain) {
   public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
 
   public Timeouts(Duration clientHello, Duration connect, Duration idle) {
     this(clientHello, connect, idle, DEFAULT_HANDSHAKE);
+  }
+
+  public Timeouts(Duration clientHello, Duration connect, Duration idle, Duration handshake) {
+    this(clientHello, connect, idle, handshake, DEFAULT_DRAIN);
   }
 
   public Timeouts {
@@ -22,6 +30,7 @@ public record Timeouts(Duration clientHello, Duration connect, Duration idle, Du
     requirePositive(connect, "connect");
     requirePositive(idle, "idle");
     requirePositive(handshake, "handshake");
+    requirePositive(drain, "drain");
   }
 
   private static void requirePositive(Duration d, String name) {

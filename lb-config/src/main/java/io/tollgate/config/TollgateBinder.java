@@ -49,14 +49,15 @@ final class TollgateBinder {
         RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
-    if (!problems.isEmpty() || listeners.isEmpty() || io.isEmpty() || timeouts.isEmpty()
+    Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
+    if (!problems.isEmpty() || ops.isEmpty() || listeners.isEmpty() || io.isEmpty() || timeouts.isEmpty()
         || limits.isEmpty() || certificates.isEmpty() || tls.isEmpty() || routes.isEmpty()
         || defaultRoute.isEmpty() || pools.pools().isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
         limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), certificates.get(),
-        tls.get(), source, problems.warnings()));
+        tls.get(), source, problems.warnings(), ops.get()));
   }
 
   /**
@@ -99,11 +100,13 @@ final class TollgateBinder {
     Optional<Duration> connect = duration(node, Schema.CONNECT);
     Optional<Duration> idle = duration(node, Schema.IDLE);
     Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
-    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty() || handshake.isEmpty()) {
+    Optional<Duration> drain = duration(node, Schema.DRAIN);
+    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty() || handshake.isEmpty()
+        || drain.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(
-        new Timeouts(clientHello.get(), connect.get(), idle.get(), handshake.get()));
+    return Optional.of(new Timeouts(clientHello.get(), connect.get(), idle.get(),
+        handshake.get(), drain.get()));
   }
 
   private static Optional<Duration> duration(Node parent, Schema.Key key) {

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param source where it was read from, for logs ("conf/tollgate.conf", or "&lt;string&gt;")
  * @param warnings things that are allowed but probably not meant (certificate verification turned
  *     off, ...): {@code check} prints them, {@code run} logs them
+ * @param ops the admin endpoint and {@code watch}
  */
 public record TollgateConfig(
     List<ListenerConfig> listeners,
@@ -29,7 +30,25 @@ public record TollgateConfig(
     CertificatesConfig certificates,
     TlsConfig tls,
     String source,
-    List<ConfigError> warnings) {
+    List<ConfigError> warnings,
+    OpsConfig ops) {
+
+  /** A config without the admin endpoint or watching. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      String source,
+      List<ConfigError> warnings) {
+    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, certificates, tls, source,
+        warnings, OpsConfig.NONE);
+  }
 
   /** A config without TLS termination settings or warnings. */
   public TollgateConfig(
@@ -57,6 +76,7 @@ public record TollgateConfig(
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(source, "source");
     warnings = List.copyOf(warnings);
+    Objects.requireNonNull(ops, "ops");
   }
 
   /** The pool of that name; it exists for every name a validated route refers to. */

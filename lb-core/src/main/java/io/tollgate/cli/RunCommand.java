@@ -4,20 +4,28 @@ import io.tollgate.Tollgate;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.ops.Operations;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code tollgate run --config FILE}: run until interrupted. */
+/**
+ * {@code tollgate run --config FILE}: run until SIGTERM or Ctrl-C, then drain. SIGHUP reloads;
+ * the admin endpoint and {@code watch} start when the config asks for them.
+ */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
-    description = "Run Tollgate with a config file until Ctrl-C or SIGTERM.")
+    description = {
+      "Run Tollgate with a config file. SIGHUP (or `tollgate reload`) reloads it; SIGTERM or",
+      "Ctrl-C stops accepting, lets connections finish for timeouts.drain, and exits 0."
+    })
 final class RunCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
   @Spec CommandSpec spec;
@@ -26,6 +34,13 @@ final class RunCommand implements Callable<Integer> {
       names = "--nio",
       description = "Use the JDK's NIO transport even where epoll is available.")
   boolean nio;
+
+  @Option(
+      names = "--pid-file",
+      paramLabel = "FILE",
+      description = "Write the process id here (removed on exit), for `tollgate reload"
+          + " --pid-file FILE` and scripts that send signals.")
+  Path pidFile;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -48,27 +63,24 @@ final class RunCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
-    awaitShutdown(tollgate);
+    Operations ops;
+    try {
+      ops = Operations.start(config.file, cfg, tollgate, pidFile);
+    } catch (IllegalStateException e) {
+      tollgate.close();
+      err.println("not starting: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    awaitShutdown(tollgate, ops);
     return 0;
   }
 
-  /** Blocks until the JVM is asked to stop, then closes Tollgate before it exits. */
+  /**
+   * Blocks until SIGTERM or Ctrl-C, then stops: a {@link Tollgate} among {@code resources} is
+   * drained for its {@code timeouts.drain}, the others are closed, in order.
+   */
   static void awaitShutdown(AutoCloseable... resources) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  for (AutoCloseable r : resources) {
-                    try {
-                      r.close();
-                    } catch (Exception e) {
-                      // Shutting down anyway; nothing useful to do with it.
-                    }
-                  }
-                  stopped.countDown();
-                },
-                "tollgate-shutdown"));
-    stopped.await();
+    new io.tollgate.ops.Lifecycle(List.of(resources)).awaitStop();
   }
 }

@@ -3,7 +3,7 @@ package io.tollgate.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of the runnable jar: {@code tollgate run|check|demo}. */
+/** Entry point of the runnable jar: {@code tollgate run|check|reload|explain|demo}. */
 @Command(
     name = "tollgate",
     mixinStandardHelpOptions = true,
@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       RunCommand.class,
       CheckCommand.class,
+      ReloadCommand.class,
+      ExplainCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     })

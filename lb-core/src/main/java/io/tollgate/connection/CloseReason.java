@@ -49,6 +49,8 @@ public enum CloseReason {
   CLIENT_RESET,
   /** The backend reset the connection or its socket failed; the client side is reset too. */
   BACKEND_RESET,
+  /** Still open when the shutdown drain ({@code timeouts.drain}) ran out; closed by Tollgate. */
+  SHUTDOWN,
   /** A bug: an unexpected exception in Tollgate's own code. Logged with a stack trace. */
   INTERNAL_ERROR;
 

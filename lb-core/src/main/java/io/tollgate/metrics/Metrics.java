@@ -83,4 +83,37 @@ public final class Metrics {
     });
     return out;
   }
+
+  /**
+   * The counters in Prometheus text exposition format 0.0.4, served by the admin endpoint's
+   * {@code GET /metrics}.
+   *
+   * <p>PLACEHOLDER (issue 6a): a minimal hand-written body so the endpoint works on this branch.
+   * The metrics work of issue 6 (branch i6-obs) replaces this class with a metrics library and
+   * its own {@code scrape()}; on merge, take theirs.
+   */
+  public String scrape() {
+    StringBuilder sb = new StringBuilder(1024);
+    counter(sb, "tollgate_connections_accepted_total", "Client connections accepted.",
+        acceptedCount());
+    sb.append("# HELP tollgate_connections_active Client connections open now.\n")
+        .append("# TYPE tollgate_connections_active gauge\n")
+        .append("tollgate_connections_active ").append(activeCount()).append('\n');
+    sb.append("# HELP tollgate_connections_closed_total Client connections closed, by reason.\n")
+        .append("# TYPE tollgate_connections_closed_total counter\n");
+    for (CloseReason r : CloseReason.values()) {
+      sb.append("tollgate_connections_closed_total{reason=\"").append(r.label()).append("\"} ")
+          .append(closedCount(r)).append('\n');
+    }
+    counter(sb, "tollgate_client_bytes_total", "Bytes received from clients.", bytesFromClients());
+    counter(sb, "tollgate_backend_bytes_total", "Bytes received from backends.",
+        bytesFromBackends());
+    return sb.toString();
+  }
+
+  private static void counter(StringBuilder sb, String name, String help, long value) {
+    sb.append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(" counter\n")
+        .append(name).append(' ').append(value).append('\n');
+  }
 }

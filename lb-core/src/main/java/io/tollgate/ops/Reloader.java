@@ -1,0 +1,100 @@
+package io.tollgate.ops;
+
+import io.tollgate.Tollgate;
+import io.tollgate.config.ConfigError;
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.TollgateConfig;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-reads the config file, and with it every certificate, key and CA file it names, and hands
+ * the result to {@link Tollgate#reload}. An invalid file is rejected with its errors, logged and
+ * returned, and the config in force keeps running. One reload at a time, whoever asks (SIGHUP,
+ * the admin endpoint, the file watcher).
+ */
+public final class Reloader {
+  private static final Logger log = LoggerFactory.getLogger(Reloader.class);
+
+  /**
+   * What a reload did.
+   *
+   * @param ok whether the new config is in force
+   * @param version the config version in force afterwards
+   * @param errors why it was rejected, one line each ({@code file:line: key: message})
+   */
+  public record Result(boolean ok, long version, List<String> errors) {
+    public Result {
+      errors = List.copyOf(errors);
+    }
+  }
+
+  private final Path configFile;
+  private final Tollgate tollgate;
+  private final AtomicLong succeeded = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private volatile Instant lastAttempt;
+  private volatile List<String> lastErrors = List.of();
+
+  public Reloader(Path configFile, Tollgate tollgate) {
+    this.configFile = Objects.requireNonNull(configFile, "configFile");
+    this.tollgate = Objects.requireNonNull(tollgate, "tollgate");
+  }
+
+  /**
+   * Loads the config file and applies it.
+   *
+   * @param trigger who asked, for the log ("SIGHUP", "POST /reload", "watch")
+   */
+  public synchronized Result reload(String trigger) {
+    lastAttempt = Instant.now();
+    log.info("Reloading {} ({})", configFile, trigger);
+    List<String> errors;
+    try {
+      TollgateConfig config = ConfigLoader.load(configFile);
+      tollgate.reload(config);
+      succeeded.incrementAndGet();
+      lastErrors = List.of();
+      return new Result(true, tollgate.configVersion(), List.of());
+    } catch (ConfigException e) {
+      errors = e.errors().stream().map(ConfigError::toString).toList();
+    } catch (RuntimeException e) {
+      // Not a config mistake: a bug or the environment (out of file descriptors, ...).
+      log.error("Reload of {} failed unexpectedly", configFile, e);
+      errors = List.of(configFile + ": " + e);
+    }
+    failed.incrementAndGet();
+    lastErrors = errors;
+    log.error("Reload rejected, config version {} stays in force; {} error(s):\n  {}",
+        tollgate.configVersion(), errors.size(), String.join("\n  ", errors));
+    return new Result(false, tollgate.configVersion(), errors);
+  }
+
+  public Path configFile() {
+    return configFile;
+  }
+
+  public long succeeded() {
+    return succeeded.get();
+  }
+
+  public long failed() {
+    return failed.get();
+  }
+
+  /** When a reload was last attempted, or null if never. */
+  public Instant lastAttempt() {
+    return lastAttempt;
+  }
+
+  /** The errors of the last reload if it was rejected, else empty. */
+  public List<String> lastErrors() {
+    return lastErrors;
+  }
+}

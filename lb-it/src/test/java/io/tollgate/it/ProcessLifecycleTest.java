@@ -1,0 +1,223 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tollgate.cli.TollgateCli;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A real {@code tollgate run} process (the packaged jar): SIGHUP and {@code tollgate reload
+ * --pid-file} reload it, and SIGTERM stops accepting, drains for {@code timeouts.drain}, closes
+ * what is left and exits 0.
+ */
+@Timeout(120)
+class ProcessLifecycleTest {
+  private static final Path JAR = Path.of("..", "lb-core", "target", "tollgate.jar");
+  private static final Pattern STARTED = Pattern.compile("main=/127\\.0\\.0\\.1:(\\d+)");
+
+  @TempDir Path dir;
+  private final List<TlsTestServer> servers = new ArrayList<>();
+  private final List<String> log = new CopyOnWriteArrayList<>();
+  private TlsTestServer a;
+  private TlsTestServer b;
+  private Process process;
+
+  @BeforeEach
+  void setUp() {
+    assumeTrue(Files.exists(JAR), "run through mvn verify: needs lb-core's packaged jar");
+    a = TlsTestServer.startPlain(TlsTestServer.greet("a"));
+    b = TlsTestServer.startPlain(TlsTestServer.greet("b"));
+    servers.add(a);
+    servers.add(b);
+  }
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    servers.forEach(TlsTestServer::close);
+  }
+
+  private Path writeConfig(String pool, String extra) throws IOException {
+    return Files.writeString(dir.resolve("tollgate.conf"), String.format("""
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:0" } ]
+          routes = [ { hosts = ["web.test"], pool = %s } ]
+          pools { a { servers = ["127.0.0.1:%d"] }, b { servers = ["127.0.0.1:%d"] } }
+          %s
+        }
+        """, pool, a.port(), b.port(), extra));
+  }
+
+  /** Starts {@code tollgate run} and returns the port it listens on. */
+  private int run(Path config) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    process = new ProcessBuilder(java, "-jar", JAR.toString(), "run", "--config",
+        config.toString(), "--pid-file", dir.resolve("tollgate.pid").toString())
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          log.add(line);
+        }
+      } catch (IOException e) {
+        // process gone
+      }
+    }, "tollgate-stderr");
+    reader.setDaemon(true);
+    reader.start();
+    String started = awaitLog("Tollgate started", Duration.ofSeconds(30));
+    Matcher m = STARTED.matcher(started);
+    assertThat(m.find()).as(started).isTrue();
+    // Written just after that line.
+    TollgateFixture.await(() -> Files.exists(dir.resolve("tollgate.pid")), Duration.ofSeconds(10));
+    TollgateFixture.await(() -> contentOf(dir.resolve("tollgate.pid")).endsWith("\n"),
+        Duration.ofSeconds(5));
+    assertThat(dir.resolve("tollgate.pid")).hasContent(Long.toString(process.pid()));
+    return Integer.parseInt(m.group(1));
+  }
+
+  private static String contentOf(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private String awaitLog(String text, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String line : log) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no log line with \"" + text + "\" in:\n" + String.join("\n", log));
+  }
+
+  private static Socket connect(int port) throws Exception {
+    Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write(JdkClientHello.forName("web.test", List.of()));
+    return s;
+  }
+
+  private static String greeting(int port) throws Exception {
+    try (Socket s = connect(port)) {
+      return new BufferedReader(new InputStreamReader(s.getInputStream(),
+          StandardCharsets.US_ASCII)).readLine();
+    }
+  }
+
+  private void kill(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).isZero();
+  }
+
+  @Test
+  void sighupAndTheReloadCommandReloadAndABrokenFileKeepsTheOldConfig() throws Exception {
+    int port = run(writeConfig("a", ""));
+    assertThat(greeting(port)).isEqualTo("a");
+
+    writeConfig("b", "");
+    kill("HUP");
+    awaitLog("config version 2", Duration.ofSeconds(20));
+    assertThat(greeting(port)).isEqualTo("b");
+
+    writeConfig("a", "");
+    StringWriter out = new StringWriter();
+    CommandLine cmd = TollgateCli.commandLine();
+    cmd.setOut(new PrintWriter(out));
+    cmd.setErr(new PrintWriter(new StringWriter()));
+    assertThat(cmd.execute("reload", "--pid-file", dir.resolve("tollgate.pid").toString()))
+        .isZero();
+    assertThat(out.toString()).contains("sent SIGHUP to " + process.pid());
+    awaitLog("config version 3", Duration.ofSeconds(20));
+    assertThat(greeting(port)).isEqualTo("a");
+
+    writeConfig("nope", "");
+    kill("HUP");
+    awaitLog("Reload rejected, config version 3 stays in force", Duration.ofSeconds(20));
+    awaitLog("no pool named \"nope\"", Duration.ofSeconds(5));
+    assertThat(greeting(port)).isEqualTo("a");
+    assertThat(process.isAlive()).isTrue();
+  }
+
+  @Test
+  void sigtermStopsAcceptingDrainsThenClosesTheRestAndExitsZero() throws Exception {
+    int port = run(writeConfig("a", "timeouts { drain = 3s }"));
+    Socket open = connect(port);
+    BufferedReader in = new BufferedReader(
+        new InputStreamReader(open.getInputStream(), StandardCharsets.US_ASCII));
+    assertThat(in.readLine()).isEqualTo("a");
+
+    long t0 = System.nanoTime();
+    kill("TERM"); // not Process.destroy(): it also closes our end of the child's stderr
+    awaitLog("stopped accepting", Duration.ofSeconds(10));
+    assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())
+        .isInstanceOf(ConnectException.class);
+    // The open connection still works during the drain. (The backend echoes everything,
+    // the ClientHello first.)
+    open.getOutputStream().write("\nduring drain\n".getBytes(StandardCharsets.US_ASCII));
+    String line;
+    do {
+      line = in.readLine();
+    } while (line != null && !line.equals("during drain"));
+    assertThat(line).isEqualTo("during drain");
+
+    assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(process.exitValue()).as("exit code").isZero();
+    assertThat(elapsedMs).as("waited for the drain").isGreaterThanOrEqualTo(2_500);
+    assertThat(in.read()).as("cut at the end of the drain").isEqualTo(-1);
+    awaitLog("closed 1 connection(s) still open after PT3S", Duration.ofSeconds(1));
+    assertThat(dir.resolve("tollgate.pid")).doesNotExist();
+    open.close();
+  }
+
+  @Test
+  void sigtermWithNothingOpenExitsAtOnce() throws Exception {
+    int port = run(writeConfig("a", ""));
+    assertThat(greeting(port)).isEqualTo("a");
+    TollgateFixture.await(() -> false, Duration.ofMillis(200));
+    long t0 = System.nanoTime();
+    kill("TERM");
+    assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+  }
+}
