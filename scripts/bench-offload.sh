@@ -279,7 +279,7 @@ tollgate_port=$(pick_port)
 
 # --- certificates: a throwaway CA and one leaf per key type, all for 'localhost' ---------------
 log "making certificates (CA, ECDSA P-256 and RSA-2048 leaves for localhost)..."
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
   -subj "/CN=Tollgate bench CA" -addext basicConstraints=critical,CA:TRUE \
   -addext keyUsage=critical,keyCertSign,cRLSign \
   -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
@@ -294,7 +294,7 @@ for kind in ec rsa; do
   printf 'subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=serverAuth\n' \
     "$usage" >"$tmp/$kind.ext"
   openssl x509 -req -in "$tmp/$kind.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
-    -CAcreateserial -days 2 -extfile "$tmp/$kind.ext" -out "$tmp/$kind.pem" 2>/dev/null
+    -CAcreateserial -days 90 -extfile "$tmp/$kind.ext" -out "$tmp/$kind.pem" 2>/dev/null
   chmod 600 "$tmp/$kind.key"
 done
 
