@@ -133,6 +133,10 @@ class SessionResumptionInteropTest {
     assertThat(out).as("session from A on C (different key)")
         .contains("New, " + protocol(version))
         .doesNotContain("Reused, ");
+    // C itself resumes its own sessions: it refused A's for the key, not for lack of resumption.
+    Path own = newSession(c, version, "c");
+    assertThat(handshake(c, version, "-sess_in", own.toString()))
+        .contains("Reused, " + protocol(version));
   }
 
   @ParameterizedTest
