@@ -8,6 +8,10 @@ import io.tollgate.config.RouteMode;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.health.HealthChecker;
+import io.tollgate.health.PassiveSignals;
+import io.tollgate.health.ServerKey;
+import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.route.Route;
@@ -20,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Everything the data path reads for a new connection, built from one config and never changed:
@@ -49,16 +54,31 @@ public final class Snapshot {
    *     certificate, key or CA file that cannot be used
    */
   public static Snapshot build(TollgateConfig config) throws ConfigException {
+    return build(config, null);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig)}, with server health from {@code health}: once every name
+   * resolves, the checker is told the new set of servers (new ones start being probed, removed
+   * ones stop, unchanged ones keep their state) and the pools read that state.
+   *
+   * @param health null for pools whose servers are always up (the {@code check} command)
+   */
+  public static Snapshot build(TollgateConfig config, HealthChecker health)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
-    Map<String, Pool> pools = new HashMap<>();
+    Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
+    List<HealthChecker.Target> targets = new ArrayList<>();
     for (PoolConfig pc : config.pools().values()) {
-      List<Backend> backends = new ArrayList<>();
+      List<InetSocketAddress> addresses = new ArrayList<>();
       for (int i = 0; i < pc.servers().size(); i++) {
         ServerConfig sc = pc.servers().get(i);
         try {
           InetAddress ip = InetAddress.getByName(sc.address().host());
-          backends.add(
-              new Backend(sc.address(), new InetSocketAddress(ip, sc.address().port()), sc.weight()));
+          InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
+          addresses.add(a);
+          targets.add(new HealthChecker.Target(new ServerKey(pc.name(), a), sc.address(),
+              pc.healthCheck(), pc.passive(), pc.tls()));
         } catch (UnknownHostException e) {
           errors.add(
               new ConfigError(
@@ -67,14 +87,30 @@ public final class Snapshot {
                   "cannot resolve host \"" + sc.address().host() + "\""));
         }
       }
-      if (!backends.isEmpty()) {
-        pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts()));
-      }
+      resolved.put(pc.name(), addresses);
     }
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
+    }
+    Map<ServerKey, ServerState> states = health != null ? health.apply(targets) : Map.of();
+    PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
+    Map<String, Pool> pools = new HashMap<>();
+    for (PoolConfig pc : config.pools().values()) {
+      List<Backend> backends = new ArrayList<>();
+      for (int i = 0; i < pc.servers().size(); i++) {
+        ServerConfig sc = pc.servers().get(i);
+        InetSocketAddress a = resolved.get(pc.name()).get(i);
+        ServerState state = states.get(new ServerKey(pc.name(), a));
+        if (state == null) {
+          state = new ServerState(new ServerKey(pc.name(), a), sc.address().toString(), true,
+              System::nanoTime);
+        }
+        backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
+      }
+      pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts(), pc.balance(),
+          signals, System::nanoTime, ThreadLocalRandom::current));
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {

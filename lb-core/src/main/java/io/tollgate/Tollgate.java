@@ -8,6 +8,7 @@ import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.health.HealthChecker;
 import io.tollgate.listener.ListenerFactory;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
@@ -34,11 +35,15 @@ public final class Tollgate implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
   private final Map<String, Channel> listeners = new LinkedHashMap<>();
+  /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
+  private final HealthChecker health;
   private volatile Snapshot snapshot;
 
-  private Tollgate(Transport transport, int workerThreads, Snapshot snapshot) {
+  private Tollgate(Transport transport, int workerThreads, Snapshot snapshot,
+      HealthChecker health) {
     this.transport = transport;
     this.snapshot = snapshot;
+    this.health = health;
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
   }
@@ -57,12 +62,19 @@ public final class Tollgate implements AutoCloseable {
    */
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)
       throws ConfigException, InterruptedException {
-    Snapshot snapshot = Snapshot.build(config);
+    HealthChecker health = new HealthChecker();
+    Snapshot snapshot;
+    try {
+      snapshot = Snapshot.build(config, health);
+    } catch (ConfigException | RuntimeException e) {
+      health.close();
+      throw e;
+    }
     logWarnings(snapshot);
     int threads = config.io().workerThreads() > 0
         ? config.io().workerThreads()
         : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(Transport.select(transport), threads, snapshot);
+    Tollgate tollgate = new Tollgate(Transport.select(transport), threads, snapshot, health);
     try {
       tollgate.bindAll(config);
     } catch (RuntimeException | InterruptedException e) {
@@ -115,8 +127,8 @@ public final class Tollgate implements AutoCloseable {
    * @throws ConfigException when the new config cannot be turned into a snapshot; the old one
    *     stays in force
    */
-  public void reload(TollgateConfig config) throws ConfigException {
-    Snapshot next = Snapshot.build(config);
+  public synchronized void reload(TollgateConfig config) throws ConfigException {
+    Snapshot next = Snapshot.build(config, health);
     logWarnings(next);
     snapshot = next;
     log.info("Reloaded {}: {} route(s), {} pool(s)", config.source(), config.routes().size(),
@@ -134,6 +146,17 @@ public final class Tollgate implements AutoCloseable {
       throw new IllegalArgumentException("no listener named " + listenerName);
     }
     return (InetSocketAddress) ch.localAddress();
+  }
+
+  /**
+   * Puts a server into drain (no new connections; open ones continue) or takes it out. Lasts
+   * across reloads while the server stays in the pool.
+   *
+   * @return false if the pool or the server is not in the current config
+   */
+  public boolean drain(String pool, InetSocketAddress server, boolean on) {
+    var p = snapshot.pools().get(pool);
+    return p != null && p.drain(server, on);
   }
 
   public Metrics metrics() {
@@ -165,5 +188,6 @@ public final class Tollgate implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    health.close();
   }
 }

@@ -22,8 +22,9 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   /**
-   * Loads and validates a file; includes are resolved relative to it. Errors name the file as
-   * given (a relative path stays relative). The file is read as HOCON whatever its extension.
+   * Loads and validates a file; includes, and the relative paths of certificates, keys and
+   * other files it names, are resolved relative to its directory. Errors name the file as given
+   * (a relative path stays relative). The file is read as HOCON whatever its extension.
    *
    * @throws ConfigException listing every problem, each with {@code file:line}
    */
@@ -39,11 +40,12 @@ public final class ConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw TypesafeErrors.toException(e, source);
     }
-    return bind(user, source);
+    return bind(user, source, FileRefs.besideFile(file));
   }
 
   /**
    * Loads and validates HOCON text; {@code originName} names it in errors ({@code name:line}).
+   * Relative paths of the files it names are resolved against the working directory.
    *
    * @throws ConfigException listing every problem
    */
@@ -56,7 +58,7 @@ public final class ConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw TypesafeErrors.toException(e, originName);
     }
-    return bind(user, originName);
+    return bind(user, originName, FileRefs.workingDirectory());
   }
 
   private static ConfigParseOptions parseOptions(String source) {
@@ -65,7 +67,8 @@ public final class ConfigLoader {
         .setOriginDescription(source);
   }
 
-  private static TollgateConfig bind(Config user, String source) throws ConfigException {
+  private static TollgateConfig bind(Config user, String source, FileRefs files)
+      throws ConfigException {
     Config merged;
     try {
       merged = user.withFallback(Reference.CONFIG).resolve();
@@ -73,7 +76,7 @@ public final class ConfigLoader {
       throw TypesafeErrors.toException(e, source);
     }
     Problems problems = new Problems(new Origins(user.root(), source));
-    var config = TollgateBinder.bind(problems, merged.root(), source);
+    var config = TollgateBinder.bind(problems, merged.root(), source, files);
     if (!problems.isEmpty()) {
       throw problems.toException();
     }

@@ -83,7 +83,7 @@ final class HostPatterns {
   }
 
   /** Dotted-quad IPv4, or anything with a colon (IPv6, possibly bracketed). */
-  private static boolean looksLikeIpAddress(String s) {
+  static boolean looksLikeIpAddress(String s) {
     if (s.indexOf(':') >= 0 || s.startsWith("[")) {
       return true;
     }

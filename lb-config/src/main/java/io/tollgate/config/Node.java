@@ -107,6 +107,11 @@ final class Node {
     problems.add(location(), path(), message);
   }
 
+  /** Records a warning at this node: allowed, but probably not what the operator meant. */
+  void warn(String message) {
+    problems.warn(location(), path(), message);
+  }
+
   /** How this value looks in a message: strings quoted, numbers as written, else its kind. */
   String show() {
     if (value == null) {

@@ -14,12 +14,27 @@ import java.util.Optional;
  * @param tls how reencrypt routes talk TLS to these servers; absent means
  *     {@link BackendTlsConfig#DEFAULTS} for reencrypt routes (passthrough and offload routes
  *     ignore it)
+ * @param healthCheck active probing of the servers; absent: no probes, servers count as up
+ * @param balance balancing algorithm, slow start and what to do when every server is down
+ * @param passive passive ejection on connect failures
  */
 public record PoolConfig(
-    String name, List<ServerConfig> servers, int connectAttempts, Optional<BackendTlsConfig> tls) {
+    String name,
+    List<ServerConfig> servers,
+    int connectAttempts,
+    Optional<BackendTlsConfig> tls,
+    Optional<HealthCheckConfig> healthCheck,
+    BalanceConfig balance,
+    PassiveEjectionConfig passive) {
 
   public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
     this(name, servers, connectAttempts, Optional.empty());
+  }
+
+  public PoolConfig(
+      String name, List<ServerConfig> servers, int connectAttempts, Optional<BackendTlsConfig> tls) {
+    this(name, servers, connectAttempts, tls, Optional.empty(), BalanceConfig.DEFAULTS,
+        PassiveEjectionConfig.DEFAULTS);
   }
 
   public PoolConfig {
@@ -32,5 +47,14 @@ public record PoolConfig(
       throw new IllegalArgumentException("connectAttempts must be >= 1");
     }
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(healthCheck, "healthCheck");
+    Objects.requireNonNull(balance, "balance");
+    Objects.requireNonNull(passive, "passive");
+  }
+
+  /** This pool with other health-check, balancing and passive-ejection settings. */
+  public PoolConfig withHealth(
+      Optional<HealthCheckConfig> healthCheck, BalanceConfig balance, PassiveEjectionConfig passive) {
+    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive);
   }
 }

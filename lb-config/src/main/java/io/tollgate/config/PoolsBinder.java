@@ -3,6 +3,7 @@ package io.tollgate.config;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,30 +20,38 @@ final class PoolsBinder {
    *
    * @param names every pool name written, valid or not, so routes naming a broken pool are not
    *     also reported as naming a missing one
+   * @param withTls the names of the pools that have a {@code tls} block, valid or not
    * @param pools the pools, present only if all of them are valid
    */
-  record Result(Set<String> names, Optional<Map<String, PoolConfig>> pools) {}
+  record Result(Set<String> names, Set<String> withTls,
+      Optional<Map<String, PoolConfig>> pools) {}
 
-  static Result bind(Node node) {
+  static Result bind(Node node, TlsBinder tls) {
     if (!node.exists()) {
-      return new Result(Set.of(), Optional.of(Map.of()));
+      return new Result(Set.of(), Set.of(), Optional.of(Map.of()));
     }
     if (node.type() != ConfigValueType.OBJECT) {
       node.error(Readers.wrongType(node, Schema.POOLS.expected()));
-      return new Result(Set.of(), Optional.empty());
+      return new Result(Set.of(), Set.of(), Optional.empty());
     }
     Set<String> names = new LinkedHashSet<>(node.keys());
+    Set<String> withTls = new HashSet<>();
     Map<String, PoolConfig> pools = new HashMap<>();
     boolean ok = true;
     for (String name : names) {
-      Optional<PoolConfig> pool = bindPool(name, node.child(name));
-      ok &= pool.isPresent();
-      pool.ifPresent(p -> pools.put(name, p));
+      Node pool = node.child(name);
+      if (pool.child(Schema.POOL_TLS.name()).exists()) {
+        withTls.add(name);
+      }
+      Optional<PoolConfig> config = bindPool(name, pool, tls);
+      ok &= config.isPresent();
+      config.ifPresent(p -> pools.put(name, p));
     }
-    return new Result(Set.copyOf(names), ok ? Optional.of(pools) : Optional.empty());
+    return new Result(Set.copyOf(names), Set.copyOf(withTls),
+        ok ? Optional.of(pools) : Optional.empty());
   }
 
-  private static Optional<PoolConfig> bindPool(String name, Node pool) {
+  private static Optional<PoolConfig> bindPool(String name, Node pool, TlsBinder tls) {
     if (Readers.object(pool, Schema.POOL_SHAPE,
         "a pool such as { servers = [\"10.0.0.1:443\"] }").isEmpty()) {
       return Optional.empty();
@@ -57,10 +66,16 @@ final class PoolsBinder {
         ? Readers.intInRange(attemptsNode, Schema.CONNECT_ATTEMPTS, 1,
             Schema.MAX_CONNECT_ATTEMPTS)
         : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
-    if (servers.isEmpty() || attempts.isEmpty()) {
+    Optional<Optional<BackendTlsConfig>> backendTls =
+        tls.backendTls(name, pool.child(Schema.POOL_TLS.name()));
+    // Health checks, balancing and passive ejection: their own binder.
+    Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
+    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt()));
+    return Optional.of(
+        new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get())
+            .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
@@ -107,13 +122,16 @@ final class PoolsBinder {
         OptionalInt weight = weightNode.exists()
             ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
             : OptionalInt.of(Schema.DEFAULT_WEIGHT);
-        if (address.isEmpty() || weight.isEmpty()) {
+        OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
+        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
           return Optional.empty();
         }
-        return Optional.of(new ServerConfig(address.get(), weight.getAsInt()));
+        return Optional.of(
+            new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
       default:
         node.error(Readers.wrongType(node,
-            "a server: \"host:port\", or { address = \"host:port\", weight = N }"));
+            "a server: \"host:port\", or { address = \"host:port\", weight = N,"
+                + " max-connections = N }"));
         return Optional.empty();
     }
   }

@@ -41,9 +41,8 @@ final class Readers {
       node.error(wrongType(node, expected));
       return Optional.empty();
     }
-    List<String> known = shape.names();
     for (String key : node.keys()) {
-      if (!known.contains(key)) {
+      if (!shape.recognises(key)) {
         node.child(key).error(unknownKey(key, shape));
       }
     }
@@ -86,6 +85,22 @@ final class Readers {
     };
   }
 
+  /**
+   * {@code true} or {@code false}; as typesafe-config's getBoolean, quoted values and the
+   * spellings yes/no and on/off count too.
+   */
+  static Optional<Boolean> bool(Node node, Schema.Key key) {
+    if (!node.exists()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ConfigFactory.empty().withValue("v", node.value()).getBoolean("v"));
+    } catch (com.typesafe.config.ConfigException e) {
+      node.error(wrongType(node, key.expected()));
+      return Optional.empty();
+    }
+  }
+
   /** A whole number in {@code min..max}; a quoted number counts, as in typesafe-config. */
   static OptionalInt intInRange(Node node, Schema.Key key, int min, int max) {
     if (!node.exists()) {
@@ -126,22 +141,35 @@ final class Readers {
 
   /** A duration greater than zero; HOCON units (ms, s, m, h, d), a bare number means ms. */
   static Optional<Duration> positiveDuration(Node node, Schema.Key key) {
+    Optional<Duration> d = duration(node, key);
+    if (d.isPresent() && (d.get().isZero() || d.get().isNegative())) {
+      node.error(node.show() + " is not positive (expected " + key.expected() + ")");
+      return Optional.empty();
+    }
+    return d;
+  }
+
+  /** A duration of zero or more (zero turns the feature off, e.g. slow-start). */
+  static Optional<Duration> nonNegativeDuration(Node node, Schema.Key key) {
+    Optional<Duration> d = duration(node, key);
+    if (d.isPresent() && d.get().isNegative()) {
+      node.error(node.show() + " is negative (expected " + key.expected() + ")");
+      return Optional.empty();
+    }
+    return d;
+  }
+
+  private static Optional<Duration> duration(Node node, Schema.Key key) {
     if (!node.exists()) {
       return Optional.empty();
     }
-    Duration d;
     try {
-      d = ConfigFactory.empty().withValue("v", node.value()).getDuration("v");
+      return Optional.of(ConfigFactory.empty().withValue("v", node.value()).getDuration("v"));
     } catch (com.typesafe.config.ConfigException e) {
       node.error(node.show() + " is not a duration (expected " + key.expected()
           + "; units: ms, s, m, h, d)");
       return Optional.empty();
     }
-    if (d.isZero() || d.isNegative()) {
-      node.error(node.show() + " is not positive (expected " + key.expected() + ")");
-      return Optional.empty();
-    }
-    return Optional.of(d);
   }
 
   /**

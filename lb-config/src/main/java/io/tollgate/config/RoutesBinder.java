@@ -11,7 +11,8 @@ import java.util.TreeSet;
 
 /**
  * Binds {@code tollgate.routes} and {@code tollgate.default-route}: host patterns must be valid
- * and claimed by one route only, and every pool named must exist.
+ * and claimed by one route only, every pool named must exist, and TLS settings appear exactly
+ * on the routes that terminate TLS.
  */
 final class RoutesBinder {
   private static final String REJECT = "reject";
@@ -21,7 +22,7 @@ final class RoutesBinder {
   /** The route that first claimed a host pattern, for "already claimed by" messages. */
   private record Claim(int route, String firstHost) {}
 
-  static Optional<List<RouteConfig>> bind(Node node, Set<String> poolNames) {
+  static Optional<List<RouteConfig>> bind(Node node, PoolsBinder.Result pools, TlsBinder tls) {
     Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -31,15 +32,15 @@ final class RoutesBinder {
     boolean ok = true;
     List<Node> routes = elements.get();
     for (int i = 0; i < routes.size(); i++) {
-      Optional<RouteConfig> route = bindRoute(i, routes.get(i), poolNames, claims);
+      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims);
       ok &= route.isPresent();
       route.ifPresent(out::add);
     }
     return ok ? Optional.of(out) : Optional.empty();
   }
 
-  private static Optional<RouteConfig> bindRoute(int index, Node route, Set<String> poolNames,
-      Map<String, Claim> claims) {
+  private static Optional<RouteConfig> bindRoute(int index, Node route, PoolsBinder.Result pools,
+      TlsBinder tls, Map<String, Claim> claims) {
     if (Readers.object(route, Schema.ROUTE,
         "a route such as { hosts = [\"example.com\"], pool = web }").isEmpty()) {
       return Optional.empty();
@@ -48,12 +49,42 @@ final class RoutesBinder {
     Optional<List<String>> hosts = Readers.required(hostsNode, Schema.HOSTS)
         ? bindHosts(index, hostsNode, claims)
         : Optional.empty();
-    Optional<RouteMode> mode = mode(route.child(Schema.MODE.name()));
-    Optional<String> pool = pool(route, poolNames);
-    if (hosts.isEmpty() || mode.isEmpty() || pool.isEmpty()) {
+    Node modeNode = route.child(Schema.MODE.name());
+    Optional<RouteMode> mode = mode(modeNode);
+    Optional<Optional<ServerTlsConfig>> serverTls = serverTls(route, modeNode, mode, tls);
+    Optional<String> pool = pool(route, pools.names());
+    if (mode.isPresent() && mode.get() == RouteMode.OFFLOAD && pool.isPresent()
+        && pools.withTls().contains(pool.get())) {
+      modeNode.warn("the route is offload, so Tollgate sends plaintext to pool \""
+          + pool.get() + "\" and ignores its tls block (set mode = reencrypt to use TLS toward"
+          + " its servers)");
+    }
+    if (hosts.isEmpty() || mode.isEmpty() || serverTls.isEmpty() || pool.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new RouteConfig(hosts.get(), mode.get(), pool.get()));
+    return Optional.of(new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get()));
+  }
+
+  /**
+   * The route's client-facing TLS: required when the mode terminates TLS, refused when it is
+   * passthrough. Empty outside on error, empty inside for passthrough.
+   */
+  private static Optional<Optional<ServerTlsConfig>> serverTls(Node route, Node modeNode,
+      Optional<RouteMode> mode, TlsBinder tls) {
+    if (mode.isEmpty()) {
+      // The mode is already reported; still check the TLS keys so their mistakes show too.
+      tls.serverTls(route, false);
+      return Optional.empty();
+    }
+    if (mode.get().terminatesTls()) {
+      return tls.serverTls(route, true).map(Optional::of);
+    }
+    String why = modeNode.exists()
+        ? "this route is passthrough"
+        : "this route is passthrough (the default mode)";
+    boolean none = TlsBinder.refuseServerTls(route, why,
+        key -> "set mode = offload or mode = reencrypt, or remove " + key);
+    return none ? Optional.of(Optional.empty()) : Optional.empty();
   }
 
   private static Optional<List<String>> bindHosts(int routeIndex, Node node,
@@ -172,9 +203,20 @@ final class RoutesBinder {
         .isEmpty()) {
       return Optional.empty();
     }
-    Optional<RouteMode> mode = mode(node.child(Schema.MODE.name()));
+    Node modeNode = node.child(Schema.MODE.name());
+    Optional<RouteMode> mode = mode(modeNode);
+    if (mode.isPresent() && mode.get().terminatesTls()) {
+      modeNode.error("mode = " + mode.get().configName() + " is not supported on the default"
+          + " route (expected passthrough): terminating TLS needs a certificate for the name,"
+          + " and the default route takes any name and clients that send none; list the hosts"
+          + " to " + mode.get().configName() + " in a route");
+      mode = Optional.empty();
+    }
+    boolean noTls = TlsBinder.refuseServerTls(node, "the default route is always passthrough",
+        key -> "to terminate TLS for a name, list it in a route with mode = offload or"
+            + " reencrypt; or remove " + key);
     Optional<String> pool = pool(node, poolNames);
-    if (mode.isEmpty() || pool.isEmpty()) {
+    if (mode.isEmpty() || !noTls || pool.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(DefaultRoute.toPool(mode.get(), pool.get()));

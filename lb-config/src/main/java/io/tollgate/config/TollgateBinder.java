@@ -15,7 +15,11 @@ import java.util.OptionalLong;
 final class TollgateBinder {
   private TollgateBinder() {}
 
-  static Optional<TollgateConfig> bind(Problems problems, ConfigObject root, String source) {
+  /**
+   * @param files resolves the relative paths the config names (certificates, keys, CAs)
+   */
+  static Optional<TollgateConfig> bind(Problems problems, ConfigObject root, String source,
+      FileRefs files) {
     checkTopLevelTypos(problems, root);
     Node tollgate = Node.root(problems, root, Schema.ROOT);
     if (!tollgate.exists()) {
@@ -32,18 +36,27 @@ final class TollgateBinder {
     Optional<IoConfig> io = io(tollgate.child(Schema.IO.name()));
     Optional<Timeouts> timeouts = timeouts(tollgate.child(Schema.TIMEOUTS.name()));
     Optional<Limits> limits = limits(tollgate.child(Schema.LIMITS.name()));
-    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()));
+    Node certificatesNode = tollgate.child(Schema.CERTIFICATES.name());
+    Optional<CertificatesConfig> certificates =
+        TlsSectionsBinder.certificates(certificatesNode, files);
+    Optional<TlsConfig> tls = TlsSectionsBinder.tls(tollgate.child(Schema.TLS.name()), files);
+    // Written, even if broken: a broken directory is reported once, not again by every
+    // certificate = auto.
+    TlsBinder tlsBinder = new TlsBinder(files,
+        certificatesNode.child(Schema.DIRECTORY.name()).exists());
+    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
     Optional<List<RouteConfig>> routes =
-        RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools.names());
+        RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
     if (!problems.isEmpty() || listeners.isEmpty() || io.isEmpty() || timeouts.isEmpty()
-        || limits.isEmpty() || routes.isEmpty() || defaultRoute.isEmpty()
-        || pools.pools().isEmpty()) {
+        || limits.isEmpty() || certificates.isEmpty() || tls.isEmpty() || routes.isEmpty()
+        || defaultRoute.isEmpty() || pools.pools().isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
-        limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), source));
+        limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), certificates.get(),
+        tls.get(), source, problems.warnings()));
   }
 
   /**
@@ -85,10 +98,12 @@ final class TollgateBinder {
     Optional<Duration> clientHello = duration(node, Schema.CLIENT_HELLO);
     Optional<Duration> connect = duration(node, Schema.CONNECT);
     Optional<Duration> idle = duration(node, Schema.IDLE);
-    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty()) {
+    Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
+    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty() || handshake.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Timeouts(clientHello.get(), connect.get(), idle.get()));
+    return Optional.of(
+        new Timeouts(clientHello.get(), connect.get(), idle.get(), handshake.get()));
   }
 
   private static Optional<Duration> duration(Node parent, Schema.Key key) {

@@ -37,18 +37,47 @@ final class ConfigFiles {
     this.dir = dir;
   }
 
+  Path dir() {
+    return dir;
+  }
+
   Path write(String name, String text) {
     try {
-      return Files.writeString(dir.resolve(name), text);
+      Path file = dir.resolve(name);
+      Files.createDirectories(file.getParent());
+      return Files.writeString(file, text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
+  /**
+   * Creates each file (a name ending in '/' is a directory), parents included, with a line of
+   * placeholder text: lb-config checks only that the files are there to be read.
+   */
+  void touch(String... names) {
+    for (String name : names) {
+      try {
+        if (name.endsWith("/")) {
+          Files.createDirectories(dir.resolve(name));
+        } else {
+          write(name, "placeholder for " + name + "\n");
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
   /** VALID with the first occurrence of {@code from} replaced (which must be present). */
   static String validWith(String from, String to) {
-    assertThat(VALID).contains(from);
-    return VALID.replaceFirst(java.util.regex.Pattern.quote(from),
+    return with(VALID, from, to);
+  }
+
+  /** {@code text} with the first occurrence of {@code from} replaced (which must be present). */
+  static String with(String text, String from, String to) {
+    assertThat(text).contains(from);
+    return text.replaceFirst(java.util.regex.Pattern.quote(from),
         java.util.regex.Matcher.quoteReplacement(to));
   }
 
@@ -90,6 +119,11 @@ final class ConfigFiles {
       ConfigError e = errorAt(marker, path);
       assertThat(errors).as("errors").hasSize(1);
       return e;
+    }
+
+    /** The message of the only error, which must be at the marker's line and {@code path}. */
+    String only(String marker, String path) {
+      return onlyErrorAt(marker, path).message();
     }
   }
 }

@@ -99,11 +99,15 @@ class ConfigLoaderTest {
 
     assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
     assertThat(config.timeouts()).isEqualTo(new Timeouts(
-        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
+        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5),
+        Duration.ofSeconds(10)));
     assertThat(config.limits().maxClientHello()).isEqualTo(16 * 1024);
     assertThat(config.routes()).isEmpty();
     assertThat(config.defaultRoute()).isEqualTo(DefaultRoute.REJECT);
     assertThat(config.pools()).isEmpty();
+    assertThat(config.certificates()).isEqualTo(CertificatesConfig.NONE);
+    assertThat(config.tls()).isEqualTo(TlsConfig.DEFAULTS);
+    assertThat(config.warnings()).isEmpty();
   }
 
   @Test
@@ -263,8 +267,11 @@ class ConfigLoaderTest {
       reference = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
     for (Schema.Shape shape : List.of(Schema.TOLLGATE, Schema.LISTENER, Schema.IO_SHAPE,
-        Schema.TIMEOUTS_SHAPE, Schema.LIMITS_SHAPE, Schema.ROUTE, Schema.DEFAULT_ROUTE_SHAPE,
-        Schema.POOL_SHAPE, Schema.SERVER)) {
+        Schema.TIMEOUTS_SHAPE, Schema.LIMITS_SHAPE, Schema.CERTIFICATES_SHAPE, Schema.TLS_SHAPE,
+        Schema.ROUTE, Schema.CERTIFICATE_FILES, Schema.CLIENT_AUTH_SHAPE,
+        Schema.DEFAULT_ROUTE_SHAPE, Schema.POOL_SHAPE, Schema.SERVER, Schema.BACKEND_TLS_SHAPE,
+        Schema.CLIENT_CERTIFICATE_FILES, Schema.HEALTH_CHECK_SHAPE,
+        Schema.PASSIVE_EJECTION_SHAPE)) {
       for (String key : shape.names()) {
         assertThat(reference).as("reference.conf mentions %s.%s", shape.what(), key)
             .containsPattern("(?m)^\\s*#?\\s*" + java.util.regex.Pattern.quote(key) + "\\s*[={]"

@@ -200,10 +200,11 @@ class ConfigValidationTest {
   @Test
   void reportsUnknownModeListingValidOnes() {
     var loaded = broken(validWith("mode = passthrough, pool = wild",
-        "mode = offload, pool = wild"));
+        "mode = tunnel, pool = wild"));
 
-    assertThat(loaded.onlyErrorAt("offload", "tollgate.routes[1].mode").message())
-        .isEqualTo("\"offload\" is not a valid route mode (expected one of: passthrough)");
+    assertThat(loaded.onlyErrorAt("tunnel", "tollgate.routes[1].mode").message())
+        .isEqualTo("\"tunnel\" is not a valid route mode (expected one of: passthrough,"
+            + " offload, reencrypt)");
   }
 
   @Test
@@ -511,7 +512,7 @@ class ConfigValidationTest {
           limits { max-client-hello = 1m }
           routes = [
             { hosts = ["a.test"], pool = web }
-            { hosts = ["A.test", "1.2.3.4"], mode = offload, pool = nope }
+            { hosts = ["A.test", "1.2.3.4"], mode = tunnel, pool = nope }
           ]
           default-route = drop
           pools {

@@ -63,22 +63,30 @@ final class DemoCommand implements Callable<Integer> {
     DemoBackend beta =
         new DemoBackend("beta", loopback, ca.issue(KeyType.RSA_2048, "beta.test", "*.beta.test"))
             .start();
+    // gamma: Tollgate terminates TLS with its own certificate; the backend speaks plain HTTP.
+    ca.issue(KeyType.EC_P256, "gamma.test").writePem(work, "gamma");
+    DemoBackend gamma = DemoBackend.plain("gamma", loopback).start();
 
     String hocon = String.format("""
         # Written by `tollgate demo`: the config the demo runs with.
         tollgate {
           listeners = [ { name = demo, address = "127.0.0.1:%d" } ]
+          # The demo CA is a private root: chains issued by it end there.
+          certificates { trusted-roots = "ca.pem" }
           routes = [
             { hosts = ["alpha.test"], mode = passthrough, pool = alpha }
             { hosts = ["beta.test", "*.beta.test"], mode = passthrough, pool = beta }
+            { hosts = ["gamma.test"], mode = offload, pool = gamma,
+              certificate { chain = "gamma.pem", key = "gamma.key" } }
           ]
           default-route = reject
           pools {
             alpha { servers = ["127.0.0.1:%d"] }
             beta { servers = ["127.0.0.1:%d"] }
+            gamma { servers = ["127.0.0.1:%d"] }
           }
         }
-        """, port, alpha.port(), beta.port());
+        """, port, alpha.port(), beta.port(), gamma.port());
     Path configFile = work.resolve("tollgate.conf");
     Files.writeString(configFile, hocon, StandardCharsets.UTF_8);
     TollgateConfig config = ConfigLoader.load(configFile);
@@ -89,6 +97,7 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IllegalStateException e) {
       alpha.close();
       beta.close();
+      gamma.close();
       spec.commandLine().getErr().println("demo: " + e.getMessage()
           + " (is another Tollgate running? try --port 0)");
       spec.commandLine().getErr().flush();
@@ -101,18 +110,22 @@ final class DemoCommand implements Callable<Integer> {
         alpha.port());
     out.printf("  backend beta:  https://127.0.0.1:%d with its own certificate for beta.test, *.beta.test%n",
         beta.port());
-    out.printf("Tollgate holds no key: the client verifies each backend's certificate "
-        + "against the demo CA, through Tollgate.%n%nTry:%n");
+    out.printf("  backend gamma: http://127.0.0.1:%d, plain HTTP; Tollgate offloads TLS for gamma.test%n",
+        gamma.port());
+    out.printf("For alpha and beta Tollgate holds no key: the client verifies each backend's "
+        + "certificate%nagainst the demo CA, through Tollgate (passthrough).%n%nTry:%n");
     for (String name : new String[] {"alpha.test", "beta.test", "www.beta.test"}) {
       out.println("  " + curl(name, bound, caFile));
     }
+    out.printf("and offload: Tollgate answers with its own certificate for gamma.test and sends "
+        + "plaintext on%n  %s%n", curl("gamma.test", bound, caFile));
     out.printf("and a name with no route, which Tollgate refuses (unrecognized_name):%n  %s%n",
         curl("nobody.test", bound, caFile));
     out.printf("%nDemo files (CA, config): %s%s%nPress Ctrl-C to stop.%n", work,
         temporary ? " (deleted on exit)" : "");
     out.flush();
 
-    RunCommand.awaitShutdown(tollgate, alpha, beta, () -> {
+    RunCommand.awaitShutdown(tollgate, alpha, beta, gamma, () -> {
       if (temporary) {
         deleteTree(work);
       }

@@ -17,8 +17,10 @@ public enum CloseReason {
   HELLO_TOO_LARGE,
   /** The SNI matched no route and the default route rejects. */
   NO_ROUTE,
-  /** The pool has no server that can take the connection. */
+  /** The pool has no server that is up (and not draining), and its on-all-down is reject. */
   NO_HEALTHY_BACKEND,
+  /** Every server of the pool that is up is at its max-connections. */
+  POOL_FULL,
   /** Every connect attempt failed (refused, unreachable, timed out). */
   CONNECT_FAILED,
   /**

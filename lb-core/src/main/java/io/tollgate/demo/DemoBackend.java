@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +37,8 @@ import javax.net.ssl.SSLSession;
  *
  * so a client going through Tollgate's passthrough can see which backend it reached, that the
  * backend (not Tollgate) terminated TLS, and which SNI arrived. The {@code sni} line is {@code
- * (none)} when the client sent no SNI. Built on the JDK's {@link HttpsServer}; no Netty involved.
+ * (none)} when the client sent no SNI. A {@link #plain} backend (behind an offload route) says
+ * {@code tls: none (plaintext)}. Built on the JDK's {@link HttpsServer}; no Netty involved.
  */
 public final class DemoBackend implements AutoCloseable {
   private static final int THREADS = 4;
@@ -47,7 +49,7 @@ public final class DemoBackend implements AutoCloseable {
   private final AtomicLong requests = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private volatile HttpsServer server;
+  private volatile HttpServer server;
   private volatile ExecutorService executor;
 
   /** A backend presenting {@code certificate}; call {@link #start()} to bind. */
@@ -59,7 +61,12 @@ public final class DemoBackend implements AutoCloseable {
   public DemoBackend(String name, InetSocketAddress bindAddress, SSLContext sslContext) {
     this.name = Objects.requireNonNull(name, "name");
     this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
-    this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+    this.sslContext = sslContext;
+  }
+
+  /** A plain HTTP backend, for an offload route: Tollgate terminates TLS in front of it. */
+  public static DemoBackend plain(String name, InetSocketAddress bindAddress) {
+    return new DemoBackend(name, bindAddress, (SSLContext) null);
   }
 
   /**
@@ -74,8 +81,14 @@ public final class DemoBackend implements AutoCloseable {
       throw new IllegalStateException("backend " + name + " already started or closed");
     }
     try {
-      HttpsServer https = HttpsServer.create(bindAddress, 64);
-      https.setHttpsConfigurator(new ModernTls(sslContext));
+      HttpServer https;
+      if (sslContext == null) {
+        https = HttpServer.create(bindAddress, 64);
+      } else {
+        HttpsServer tls = HttpsServer.create(bindAddress, 64);
+        tls.setHttpsConfigurator(new ModernTls(sslContext));
+        https = tls;
+      }
       https.createContext("/", this::handle);
       AtomicInteger threadIds = new AtomicInteger();
       executor =
@@ -103,7 +116,7 @@ public final class DemoBackend implements AutoCloseable {
 
   /** The bound address (with the real port once started). */
   public InetSocketAddress address() {
-    HttpsServer https = server;
+    HttpServer https = server;
     if (https == null) {
       throw new IllegalStateException("backend " + name + " not started");
     }
@@ -126,7 +139,7 @@ public final class DemoBackend implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    HttpsServer https = server;
+    HttpServer https = server;
     if (https != null) {
       https.stop(0);
     }
@@ -159,7 +172,7 @@ public final class DemoBackend implements AutoCloseable {
   }
 
   private String greeting(HttpExchange exchange) {
-    String protocol = "unknown";
+    String protocol = "none (plaintext)";
     String sni = "(none)";
     if (exchange instanceof HttpsExchange) {
       SSLSession session = ((HttpsExchange) exchange).getSSLSession();

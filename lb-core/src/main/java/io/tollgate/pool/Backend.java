@@ -1,25 +1,44 @@
 package io.tollgate.pool;
 
 import io.tollgate.config.HostPort;
+import io.tollgate.health.ServerKey;
+import io.tollgate.health.ServerState;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
  * One server of a pool, with its address resolved once when the config snapshot is built (off
- * the event loops: connecting never does a DNS lookup on the data path).
+ * the event loops: connecting never does a DNS lookup on the data path), and the
+ * {@link ServerState} (health, drain, open connections) that outlives the snapshot.
  */
 public final class Backend {
   private final HostPort configured;
   private final InetSocketAddress address;
   private final int weight;
+  private final int maxConnections;
+  private final ServerState state;
 
+  /** A backend that is always up, with no connection limit (tests, tools). */
   public Backend(HostPort configured, InetSocketAddress address, int weight) {
+    this(configured, address, weight, 0,
+        new ServerState(new ServerKey("-", address), configured.toString(), true,
+            System::nanoTime));
+  }
+
+  /**
+   * @param maxConnections most open connections, 0 for no limit
+   * @param state this server's health and counters, shared across snapshots
+   */
+  public Backend(HostPort configured, InetSocketAddress address, int weight, int maxConnections,
+      ServerState state) {
     this.configured = Objects.requireNonNull(configured, "configured");
     this.address = Objects.requireNonNull(address, "address");
     if (address.isUnresolved()) {
       throw new IllegalArgumentException("backend address must be resolved: " + address);
     }
     this.weight = weight;
+    this.maxConnections = maxConnections;
+    this.state = Objects.requireNonNull(state, "state");
   }
 
   /** The address as written in config, for logs. */
@@ -34,6 +53,20 @@ public final class Backend {
 
   public int weight() {
     return weight;
+  }
+
+  /** Most connections open at once; 0 means no limit. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  public ServerState state() {
+    return state;
+  }
+
+  /** Whether it may take one more connection now (advisory; {@link Pool#reserve} decides). */
+  boolean hasRoom() {
+    return maxConnections <= 0 || state.activeConnections() < maxConnections;
   }
 
   @Override

@@ -1,29 +1,87 @@
 package io.tollgate.pool;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ConnectTimeoutException;
+import io.tollgate.config.BalanceConfig;
+import io.tollgate.config.BalanceConfig.Algorithm;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.health.PassiveSignals;
+import io.tollgate.health.ServerState;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * A named group of backend servers and the order in which a new connection tries them.
  *
- * <p>Every server is treated as up until health checking lands (lb-health); balancing is smooth
- * weighted round-robin.
+ * <p>{@link #select} considers only servers that are up, not draining and below their
+ * {@code max-connections}; the pool's {@code balance} algorithm picks the first, the next ones
+ * (distinct, at most {@code connect-attempts} in all) are where a failed connect goes next.
+ * When no server is up the pool refuses ({@code no_healthy_backend}) or, with
+ * {@code on-all-down = try-all}, tries them anyway; when every server that is up is full it
+ * refuses with {@code pool_full}.
+ *
+ * <p>The pool is also the {@link ConnectListener} for its connections: it counts open
+ * connections per server and passes connect failures and successes to passive ejection.
  */
-public final class Pool {
+public final class Pool implements ConnectListener {
+  /** Slow-start weights are scaled by this so a ramp has fine steps. */
+  private static final long WEIGHT_SCALE = 1000;
+
+  /** What {@link #select} decided: servers to try in order, or why there are none. */
+  public record Selection(List<Backend> order, CloseReason refusal, String detail) {
+    public boolean refused() {
+      return refusal != null;
+    }
+  }
+
   private final String name;
   private final List<Backend> servers;
   private final int connectAttempts;
-  private final SmoothWeightedRoundRobin balancer;
+  private final BalanceConfig balance;
+  private final PassiveSignals signals;
+  private final LongSupplier ticker;
+  private final Supplier<Random> random;
+  private final SmoothWeightedRoundRobin roundRobin;
+  private final HashRing ring;
+  private final AtomicInteger rotation = new AtomicInteger();
 
+  /** Smooth weighted round-robin, every server up unless its state says otherwise. */
   public Pool(String name, List<Backend> servers, int connectAttempts) {
+    this(name, servers, connectAttempts, BalanceConfig.DEFAULTS, PassiveSignals.NONE,
+        System::nanoTime, ThreadLocalRandom::current);
+  }
+
+  /**
+   * @param signals where connect failures and successes go (passive ejection)
+   * @param ticker nanosecond clock for slow start (tests inject one)
+   * @param random randomness for random-two and least-conn ties (tests inject a seeded one)
+   */
+  public Pool(String name, List<Backend> servers, int connectAttempts, BalanceConfig balance,
+      PassiveSignals signals, LongSupplier ticker, Supplier<Random> random) {
     this.name = Objects.requireNonNull(name, "name");
     this.servers = List.copyOf(servers);
     if (this.servers.isEmpty()) {
       throw new IllegalArgumentException("pool " + name + " has no servers");
     }
     this.connectAttempts = connectAttempts;
-    this.balancer = new SmoothWeightedRoundRobin(this.servers);
+    this.balance = Objects.requireNonNull(balance, "balance");
+    this.signals = Objects.requireNonNull(signals, "signals");
+    this.ticker = ticker;
+    this.random = random;
+    this.roundRobin = new SmoothWeightedRoundRobin(this.servers.size());
+    this.ring = balance.algorithm().hashes() ? new HashRing(this.servers) : null;
   }
 
   public String name() {
@@ -34,20 +92,237 @@ public final class Pool {
     return servers;
   }
 
+  public BalanceConfig balance() {
+    return balance;
+  }
+
   /**
-   * The servers a new connection should try, in order: the balancer's pick first, then the
-   * following servers in config order, each at most once and no more than
-   * {@code connect-attempts} in all. Later entries are only used when connecting to the earlier
-   * ones failed before any byte was sent.
+   * The servers a new connection should try, without client information (source-hash and
+   * sni-hash then hash nothing and always start at the same server); empty when the pool
+   * refuses.
    */
   public List<Backend> attemptOrder() {
-    int first = balancer.next();
-    int n = Math.min(connectAttempts, servers.size());
-    List<Backend> order = new ArrayList<>(n);
+    return select(null, null).order();
+  }
+
+  /**
+   * The servers a new connection from {@code client} asking for {@code sni} should try, in
+   * order, or why it cannot go anywhere.
+   *
+   * @param client the client's address (source-hash), may be null
+   * @param sni the ClientHello's server name (sni-hash), may be null
+   */
+  public Selection select(SocketAddress client, String sni) {
+    int n = servers.size();
+    boolean[] eligible = new boolean[n];
+    int alive = 0;
     for (int i = 0; i < n; i++) {
-      order.add(servers.get((first + i) % servers.size()));
+      ServerState s = servers.get(i).state();
+      eligible[i] = s.isUp() && !s.isDraining();
+      alive += eligible[i] ? 1 : 0;
     }
-    return order;
+    if (alive == 0) {
+      if (balance.onAllDown() == BalanceConfig.OnAllDown.REJECT) {
+        return refuse(CloseReason.NO_HEALTHY_BACKEND, "all " + n + " server(s) of pool " + name
+            + " are down or draining");
+      }
+      for (int i = 0; i < n; i++) {
+        eligible[i] = !servers.get(i).state().isDraining();
+        alive += eligible[i] ? 1 : 0;
+      }
+      if (alive == 0) {
+        return refuse(CloseReason.NO_HEALTHY_BACKEND, "all " + n + " server(s) of pool " + name
+            + " are draining");
+      }
+    }
+    int usable = 0;
+    for (int i = 0; i < n; i++) {
+      eligible[i] &= servers.get(i).hasRoom();
+      usable += eligible[i] ? 1 : 0;
+    }
+    if (usable == 0) {
+      return refuse(CloseReason.POOL_FULL, "every available server of pool " + name
+          + " is at its max-connections");
+    }
+    int limit = Math.min(connectAttempts, usable);
+    List<Backend> order = new ArrayList<>(limit);
+    if (ring != null) {
+      for (int i : ring.walk(hashKey(client, sni), eligible, limit)) {
+        order.add(servers.get(i));
+      }
+      return new Selection(order, null, null);
+    }
+    int first = pick(eligible);
+    order.add(servers.get(first));
+    for (int i = 1; i < n && order.size() < limit; i++) {
+      int next = (first + i) % n;
+      if (eligible[next]) {
+        order.add(servers.get(next));
+      }
+    }
+    return new Selection(order, null, null);
+  }
+
+  private static Selection refuse(CloseReason reason, String detail) {
+    return new Selection(List.of(), reason, detail);
+  }
+
+  private int pick(boolean[] eligible) {
+    long[] weights = effectiveWeights();
+    return switch (balance.algorithm()) {
+      case ROUND_ROBIN -> roundRobin.next(eligible, weights);
+      case LEAST_CONN -> leastConn(eligible, weights);
+      case RANDOM_TWO -> randomTwo(eligible, weights);
+      case SOURCE_HASH, SNI_HASH -> throw new IllegalStateException("hashing uses the ring");
+    };
+  }
+
+  /** Fewest active connections per unit of weight; ties take turns so they are shared. */
+  private int leastConn(boolean[] eligible, long[] weights) {
+    int best = -1;
+    int ties = 0;
+    for (int i = 0; i < eligible.length; i++) {
+      if (!eligible[i]) {
+        continue;
+      }
+      if (best < 0 || fewer(i, best, weights)) {
+        best = i;
+        ties = 1;
+      } else if (!fewer(best, i, weights)) {
+        ties++;
+      }
+    }
+    if (ties == 1) {
+      return best;
+    }
+    int turn = Math.floorMod(rotation.getAndIncrement(), ties);
+    for (int i = 0; i < eligible.length; i++) {
+      if (eligible[i] && !fewer(i, best, weights) && !fewer(best, i, weights) && turn-- == 0) {
+        return i;
+      }
+    }
+    return best;
+  }
+
+  /** Two servers drawn by weight; the one with fewer active connections per weight. */
+  private int randomTwo(boolean[] eligible, long[] weights) {
+    Random r = random.get();
+    int a = drawByWeight(eligible, weights, -1, r);
+    int b = drawByWeight(eligible, weights, a, r);
+    if (b < 0) {
+      return a;
+    }
+    return fewer(b, a, weights) ? b : a;
+  }
+
+  private static int drawByWeight(boolean[] eligible, long[] weights, int exclude, Random r) {
+    long total = 0;
+    for (int i = 0; i < eligible.length; i++) {
+      if (eligible[i] && i != exclude) {
+        total += weights[i];
+      }
+    }
+    if (total == 0) {
+      return -1;
+    }
+    long x = (long) (r.nextDouble() * total);
+    for (int i = 0; i < eligible.length; i++) {
+      if (eligible[i] && i != exclude) {
+        x -= weights[i];
+        if (x < 0) {
+          return i;
+        }
+      }
+    }
+    return -1; // not reached
+  }
+
+  /** Whether server i has fewer active connections per weight than server j. */
+  private boolean fewer(int i, int j, long[] weights) {
+    long ai = servers.get(i).state().activeConnections();
+    long aj = servers.get(j).state().activeConnections();
+    return ai * weights[j] < aj * weights[i];
+  }
+
+  /**
+   * Weights scaled by {@link #WEIGHT_SCALE}; a server within {@code slow-start} of coming back
+   * up gets a share growing linearly from almost nothing to its full weight.
+   */
+  long[] effectiveWeights() {
+    long[] w = new long[servers.size()];
+    long slow = balance.slowStart().toNanos();
+    long now = slow > 0 ? ticker.getAsLong() : 0;
+    for (int i = 0; i < w.length; i++) {
+      Backend b = servers.get(i);
+      long full = b.weight() * WEIGHT_SCALE;
+      long since = b.state().rampStartNanos();
+      if (slow > 0 && since != ServerState.NO_RAMP && now - since < slow) {
+        w[i] = Math.max(1, full * Math.max(0, now - since) / slow);
+      } else {
+        w[i] = full;
+      }
+    }
+    return w;
+  }
+
+  private long hashKey(SocketAddress client, String sni) {
+    if (balance.algorithm() == Algorithm.SNI_HASH && sni != null) {
+      return HashRing.hash(sni.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+    }
+    if (client instanceof InetSocketAddress isa && isa.getAddress() != null) {
+      return HashRing.hash(isa.getAddress().getAddress());
+    }
+    return 0;
+  }
+
+  /** The server at {@code address}, if this pool has it. */
+  public Optional<Backend> server(InetSocketAddress address) {
+    return servers.stream().filter(b -> b.address().equals(address)).findFirst();
+  }
+
+  /**
+   * Puts the server into drain (it takes no new connections, open ones continue) or takes it
+   * out. The setting lives in the server's state, so it survives a reload.
+   *
+   * @return false if this pool has no server at that address
+   */
+  public boolean drain(InetSocketAddress address, boolean on) {
+    Optional<Backend> b = server(address);
+    b.ifPresent(s -> s.state().drain(on));
+    return b.isPresent();
+  }
+
+  @Override
+  public boolean reserve(Backend server) {
+    return server.state().tryAcquire(server.maxConnections());
+  }
+
+  @Override
+  public void connected(Backend server, Channel backend) {
+    signals.connectSucceeded(server.state());
+    backend.closeFuture().addListener(f -> server.state().release());
+  }
+
+  @Override
+  public void failed(Backend server, Throwable cause) {
+    server.state().release();
+    signals.connectFailed(server.state(), describe(cause));
+  }
+
+  @Override
+  public void cancelled(Backend server) {
+    server.state().release();
+  }
+
+  private static String describe(Throwable cause) {
+    if (cause instanceof ConnectTimeoutException) {
+      return "connect timeout";
+    }
+    if (cause instanceof ConnectException
+        && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("refused")) {
+      return "connect refused";
+    }
+    return "connect failed: " + cause.getMessage();
   }
 
   @Override

@@ -11,6 +11,8 @@ import io.tollgate.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.tls.BackendTls;
 import java.time.Duration;
+import io.tollgate.pool.ConnectListener;
+import io.tollgate.pool.PoolFullException;
 import java.util.List;
 import java.util.Objects;
 
@@ -58,16 +60,30 @@ final class BackendConnector {
   private final RelaySettings settings;
   private final Tls tls;
   private final Outcome outcome;
+  private final ConnectListener listener;
   private Channel connecting;
+  /** The last real connect failure; null while every skipped server was merely full. */
+  private Throwable lastFailure;
 
   /** @param tls null for a plain TCP backend connection */
   BackendConnector(
       Channel client, List<Backend> order, RelaySettings settings, Tls tls, Outcome outcome) {
+    this(client, order, settings, tls, outcome, ConnectListener.NONE);
+  }
+
+  /**
+   * @param tls null for a plain TCP backend connection
+   * @param listener takes a slot on each server before connecting (a full one is skipped) and
+   *     hears how each attempt ended (the pool: max-connections, least-conn, passive ejection)
+   */
+  BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Tls tls,
+      Outcome outcome, ConnectListener listener) {
     this.client = client;
     this.order = order;
     this.settings = settings;
     this.tls = tls;
     this.outcome = outcome;
+    this.listener = listener;
   }
 
   void start() {
@@ -87,6 +103,16 @@ final class BackendConnector {
 
   private void attempt(int index) {
     Backend server = order.get(index);
+    if (!listener.reserve(server)) {
+      // Full since the pool chose it: skip, nothing was sent.
+      if (index + 1 < order.size()) {
+        attempt(index + 1);
+      } else {
+        outcome.failed(server, lastFailure != null ? lastFailure
+            : new PoolFullException(server + " is at its max-connections"), index + 1);
+      }
+      return;
+    }
     long started = System.nanoTime();
     ChannelFuture f =
         new Bootstrap()
@@ -103,14 +129,17 @@ final class BackendConnector {
     f.addListener(
         (ChannelFuture done) -> {
           if (connecting != done.channel()) {
+            listener.cancelled(server);
             done.channel().close(); // cancelled: never leave a connected socket behind
             return;
           }
           if (!done.isSuccess()) {
             connecting = null;
+            listener.failed(server, done.cause());
             next(index, server, done.cause());
           } else if (tls == null) {
             connecting = null;
+            listener.connected(server, done.channel());
             established(done.channel(), server, started);
           } else {
             handshake(done.channel(), index, server, started);
@@ -128,13 +157,16 @@ final class BackendConnector {
         .addListener(
             hs -> {
               if (connecting != backend) {
+                listener.cancelled(server);
                 backend.close(); // cancelled while the handshake ran
                 return;
               }
               connecting = null;
               if (hs.isSuccess()) {
+                listener.connected(server, backend);
                 established(backend, server, started);
               } else {
+                listener.failed(server, hs.cause());
                 backend.close();
                 next(index, server, hs.cause());
               }
@@ -150,6 +182,7 @@ final class BackendConnector {
   }
 
   private void next(int index, Backend server, Throwable cause) {
+    lastFailure = cause;
     if (index + 1 < order.size() && client.isActive()) {
       attempt(index + 1);
     } else {

@@ -19,6 +19,7 @@ import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.pool.PoolFullException;
 import io.tollgate.tls.BackendTls;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -101,12 +102,19 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   private void connect(String alpn) {
+    Pool.Selection selection = pool.select(connection.client(), connection.sni());
+    if (selection.refused()) {
+      connection.closeReason(selection.refusal(), selection.detail());
+      endClient();
+      return;
+    }
     BackendConnector.Tls tls =
         backendTls == null
             ? null
             : new BackendConnector.Tls(
                 backendTls, connection.sni(), alpn, settings.handshakeTimeout());
-    connector = new BackendConnector(ctx.channel(), pool.attemptOrder(), settings, tls, this);
+    connector =
+        new BackendConnector(ctx.channel(), selection.order(), settings, tls, this, pool);
     connector.start();
   }
 
@@ -139,16 +147,16 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
     if (!done.isSuccess()) {
-      TlsFailures.Kind kind = TlsFailures.classify(done.cause());
+      TlsFailureKind kind = TlsFailureKind.of(done.cause());
       connection.closeReason(
           switch (kind) {
             case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
             case CLOSED -> CloseReason.CLIENT_CLOSED;
             default -> CloseReason.HANDSHAKE_FAILED;
           },
-          kind == TlsFailures.Kind.CLOSED
+          kind == TlsFailureKind.CLOSED
               ? "closed during the TLS handshake"
-              : TlsFailures.describe(done.cause()));
+              : TlsFailureKind.describe(done.cause()));
       ctx.close();
       return;
     }
@@ -173,12 +181,12 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    TlsFailures.Kind kind = TlsFailures.classify(cause);
-    if (kind != TlsFailures.Kind.OTHER) {
+    TlsFailureKind kind = TlsFailureKind.of(cause);
+    if (kind != TlsFailureKind.OTHER) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
       connection.closeReason(
           connection.tls() == null ? CloseReason.HANDSHAKE_FAILED : CloseReason.TLS_ERROR,
-          TlsFailures.describe(cause));
+          TlsFailureKind.describe(cause));
     } else if (cause instanceof IOException) {
       connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
     } else {
@@ -221,16 +229,26 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   @Override
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
-    TlsFailures.Kind kind = TlsFailures.classify(cause);
+    TlsFailureKind kind = TlsFailureKind.of(cause);
+    if (cause instanceof PoolFullException) {
+      connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
+      endClient();
+      return;
+    }
     switch (kind) {
       case VERIFY ->
           connection.closeReason(
-              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailures.describe(cause));
+              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailureKind.describe(cause));
       case HANDSHAKE, TIMEOUT, CLOSED ->
           connection.closeReason(
-              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailures.describe(cause));
+              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailureKind.describe(cause));
       default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
+    endClient();
+  }
+
+  /** Ends a client that no backend will serve. */
+  private void endClient() {
     if (afterHandshake) {
       // The client speaks TLS with us now: a close_notify, not a raw alert record, ends it.
       ctx.close();

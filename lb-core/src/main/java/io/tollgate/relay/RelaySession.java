@@ -107,9 +107,10 @@ final class RelaySession {
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
-    if (TlsFailures.classify(cause) != TlsFailures.Kind.OTHER) {
+    if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
       connection.closeReason(
-          CloseReason.TLS_ERROR, side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailures.describe(cause));
+          CloseReason.TLS_ERROR,
+          side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailureKind.describe(cause));
     } else if (cause instanceof IOException) {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,

@@ -1,34 +1,306 @@
 package io.tollgate.tls;
 
+import io.tollgate.config.BackendTlsConfig;
+import io.tollgate.config.CertificateFiles;
+import io.tollgate.config.CertificateSource;
 import io.tollgate.config.ConfigError;
+import io.tollgate.config.PoolConfig;
+import io.tollgate.config.RouteConfig;
+import io.tollgate.config.RouteMode;
+import io.tollgate.config.ServerTlsConfig;
+import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Every TLS object one config needs, built once at load or reload (off the event loops: it reads
  * files) and immutable after: a {@link ServerTls} per offload/reencrypt route, a
  * {@link BackendTls} per pool that a reencrypt route uses.
+ *
+ * <p>A reload builds a new instance; connections that already hold a handler keep it, new ones
+ * use the new material.
  */
 public final class TlsMaterial {
-  private TlsMaterial() {}
+  private final TlsProvider provider;
+  private final Map<String, ServerTls> serverTls;
+  private final Map<String, BackendTls> backendTls;
+  private final CertificateStore store;
+
+  private TlsMaterial(
+      TlsProvider provider,
+      Map<String, ServerTls> serverTls,
+      Map<String, BackendTls> backendTls,
+      CertificateStore store) {
+    this.provider = provider;
+    this.serverTls = Map.copyOf(serverTls);
+    this.backendTls = Map.copyOf(backendTls);
+    this.store = store;
+  }
 
   /**
    * Reads and checks every certificate, key, CA bundle and ticket-key file the config names.
    * Problems go to {@code errors} (the build is unusable if any) or {@code warnings}; each names
-   * the file and the config key it came from.
+   * the file and the config key it came from. Never throws for bad input.
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    return new TlsMaterial(); // stub until the tls package lands: passthrough-only configs
+    TlsProvider provider = TlsProvider.select();
+    try {
+      return new Builder(config, new TlsProblems(errors, warnings), provider).build();
+    } catch (RuntimeException e) {
+      // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
+      errors.add(new ConfigError(config.source(), "",
+          "cannot load the TLS material: " + e + " (please report this)"));
+      return new TlsMaterial(provider, Map.of(), Map.of(), null);
+    }
   }
 
   /** For a route whose mode terminates TLS; keyed by {@code RouteConfig.name()}. */
   public ServerTls serverTls(String routeName) {
-    throw new UnsupportedOperationException("stub");
+    ServerTls tls = serverTls.get(routeName);
+    if (tls == null) {
+      throw new IllegalArgumentException(
+          "no server TLS for route " + routeName + " (not an offload/reencrypt route, or its"
+              + " certificates had errors)");
+    }
+    return tls;
   }
 
   /** For a pool used by a reencrypt route (its {@code tls} block or the defaults). */
   public BackendTls backendTls(String poolName) {
-    throw new UnsupportedOperationException("stub");
+    BackendTls tls = backendTls.get(poolName);
+    if (tls == null) {
+      throw new IllegalArgumentException(
+          "no backend TLS for pool " + poolName + " (no reencrypt route uses it, or its TLS"
+              + " settings had errors)");
+    }
+    return tls;
+  }
+
+  /** The TLS implementation every context of this material uses. */
+  public TlsProvider provider() {
+    return provider;
+  }
+
+  /** The certificate store ({@code certificates.directory}), if configured. */
+  public Optional<CertificateStore> certificateStore() {
+    return Optional.ofNullable(store);
+  }
+
+  /** One build: the state shared while reading a config. */
+  private static final class Builder {
+    private final TollgateConfig config;
+    private final TlsProblems problems;
+    private final TlsProvider provider;
+    private final Map<Path, List<X509Certificate>> caBundles = new HashMap<>();
+    private CertificateLoader loader;
+    private CertificateStore store;
+    private ServerContexts serverContexts;
+
+    Builder(TollgateConfig config, TlsProblems problems, TlsProvider provider) {
+      this.config = config;
+      this.problems = problems;
+      this.provider = provider;
+    }
+
+    TlsMaterial build() {
+      boolean terminates = config.routes().stream().anyMatch(r -> r.mode().terminatesTls());
+      List<X509Certificate> extraRoots = List.of();
+      if (config.certificates().trustedRoots().isPresent()) {
+        List<X509Certificate> roots =
+            caBundle(config.certificates().trustedRoots().get(),
+                "tollgate.certificates.trusted-roots");
+        extraRoots = roots == null ? List.of() : roots;
+      }
+      loader =
+          new CertificateLoader(TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems);
+      if (config.certificates().directory().isPresent()) {
+        store =
+            CertificateStore.load(
+                config.certificates().directory().get(), loader, problems,
+                "tollgate.certificates.directory");
+      }
+      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys(terminates), problems);
+
+      Map<String, ServerTls> servers = new LinkedHashMap<>();
+      for (int i = 0; i < config.routes().size(); i++) {
+        RouteConfig route = config.routes().get(i);
+        if (route.tls().isPresent()) {
+          ServerTls tls = serverTls(route, route.tls().get(), "tollgate.routes[" + i + "]");
+          if (tls != null) {
+            servers.put(route.name(), tls);
+          }
+        }
+      }
+
+      Map<String, BackendTls> backends = new LinkedHashMap<>();
+      BackendContexts backendContexts = new BackendContexts(provider, loader, problems);
+      for (Map.Entry<String, Set<String>> entry : reencryptPools().entrySet()) {
+        PoolConfig pool = config.pool(entry.getKey());
+        BackendTlsConfig tls = pool.tls().orElse(BackendTlsConfig.DEFAULTS);
+        PoolBackendTls built =
+            backendContexts.build(pool.name(), tls, entry.getValue(), config.source());
+        if (built != null) {
+          backends.put(pool.name(), built);
+        }
+      }
+      return new TlsMaterial(provider, servers, backends, store);
+    }
+
+    /** Keys to install in server contexts, or {@code null}; reports file problems. */
+    private TicketKeys ticketKeys(boolean terminates) {
+      TlsConfig tls = config.tls();
+      String path = "tollgate.tls.session-ticket-keys";
+      if (!tls.sessionTickets()) {
+        tls.sessionTicketKeys().ifPresent(file -> problems.warning(file, path,
+            "not used: tls.session-tickets = false"));
+        if (!provider.isOpenSsl() && terminates) {
+          problems.warning(config.source(), "tollgate.tls.session-tickets",
+              "the JDK TLS provider issues TLS 1.3 session tickets anyway; to turn them off"
+                  + " start Java with -Djdk.tls.server.enableSessionTicketExtension=false");
+        }
+        return null;
+      }
+      if (tls.sessionTicketKeys().isEmpty()) {
+        return TicketKeys.processKeys();
+      }
+      Path file = tls.sessionTicketKeys().get();
+      TicketKeys keys = TicketKeys.read(file, path, problems);
+      if (keys != null && !provider.isOpenSsl()) {
+        problems.warning(file, path,
+            "not used: shared session-ticket keys need the BoringSSL provider, and the JDK"
+                + " provider is in use (" + provider.describe() + "); each node issues tickets"
+                + " with its own keys, so sessions resume only on the node that created them");
+      }
+      return keys;
+    }
+
+    /** Pools used by reencrypt routes, each with the union of those routes' ALPN lists. */
+    private Map<String, Set<String>> reencryptPools() {
+      Map<String, Set<String>> pools = new LinkedHashMap<>();
+      for (RouteConfig route : config.routes()) {
+        if (route.mode() == RouteMode.REENCRYPT) {
+          Set<String> alpn = pools.computeIfAbsent(route.pool(), p -> new LinkedHashSet<>());
+          route.tls().ifPresent(tls -> alpn.addAll(tls.alpn()));
+        }
+      }
+      return pools;
+    }
+
+    private ServerTls serverTls(RouteConfig route, ServerTlsConfig tls, String routePath) {
+      int errorsBefore = problems.errorCount();
+      List<String> unsupported = provider.unsupportedCipherSuites(tls.ciphers());
+      if (!unsupported.isEmpty()) {
+        problems.error(config.source(), routePath + ".ciphers",
+            "cipher suite(s) not supported by " + provider.describe() + ": "
+                + String.join(", ", unsupported) + " (use IANA names such as"
+                + " TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)");
+      }
+      List<X509Certificate> clientCas = null;
+      if (tls.clientAuth().isPresent()) {
+        clientCas = caBundle(tls.clientAuth().get().ca(), routePath + ".client-auth.ca");
+      }
+      if (problems.errorCount() != errorsBefore) {
+        return null;
+      }
+      ServerPolicy policy = ServerPolicy.of(tls);
+      String certificatePath = routePath + ".certificate";
+      if (tls.certificate() instanceof CertificateSource.Files files) {
+        CertificateChoice choice = routeCertificates(files.files(), certificatePath);
+        if (choice == null) {
+          return null;
+        }
+        Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
+        for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
+          if (certified != null) {
+            ServerCertificate built =
+                serverContexts.context(policy, clientCas, certified, certificatePath);
+            if (built == null) {
+              return null;
+            }
+            contexts.put(certified, built);
+          }
+        }
+        return new RouteServerTls(route.name(), sni -> choice, contexts);
+      }
+      return autoServerTls(route, policy, clientCas, certificatePath);
+    }
+
+    /** Loads a route's certificate list: at most one ECDSA and one RSA. */
+    private CertificateChoice routeCertificates(List<CertificateFiles> files, String path) {
+      CertificateChoice choice = null;
+      boolean ok = true;
+      for (int j = 0; j < files.size(); j++) {
+        String itemPath = files.size() == 1 ? path : path + "[" + j + "]";
+        CertifiedKey certified = loader.load(files.get(j), itemPath);
+        if (certified == null) {
+          ok = false;
+          continue;
+        }
+        CertifiedKey same = choice == null ? null : choice.get(certified.kind());
+        if (same != null) {
+          problems.error(certified.chainFile(), path,
+              "two " + certified.kind() + " certificates (" + same.chainFile() + " and "
+                  + certified.chainFile() + "); a route may list at most one ECDSA and one RSA"
+                  + " certificate (clients that support ECDSA get the ECDSA one, others RSA)");
+          ok = false;
+          continue;
+        }
+        choice = choice == null ? CertificateChoice.of(certified) : choice.with(certified);
+      }
+      return ok ? choice : null;
+    }
+
+    private ServerTls autoServerTls(
+        RouteConfig route, ServerPolicy policy, List<X509Certificate> clientCas, String path) {
+      if (store == null) {
+        problems.error(config.source(), path,
+            "certificate = auto needs a certificate store: set certificates.directory");
+        return null;
+      }
+      boolean ok = true;
+      for (String host : route.hosts()) {
+        if (!store.covers(host)) {
+          ok = false;
+          problems.error(config.source(), path,
+              "no certificate in " + store.directory() + " covers " + host
+                  + (host.startsWith("*.")
+                      ? " (a wildcard host needs a certificate for " + host + " itself)"
+                      : ""));
+        }
+      }
+      if (!ok) {
+        return null;
+      }
+      Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
+      for (CertifiedKey bundle : store.relevantTo(route.hosts())) {
+        ServerCertificate built = serverContexts.context(policy, clientCas, bundle, path);
+        if (built == null) {
+          return null;
+        }
+        contexts.put(bundle, built);
+      }
+      return new RouteServerTls(route.name(), store::lookup, contexts);
+    }
+
+    /** A CA bundle, read once per file per build; {@code null} when reported unreadable. */
+    private List<X509Certificate> caBundle(Path file, String path) {
+      if (caBundles.containsKey(file)) {
+        return caBundles.get(file);
+      }
+      List<X509Certificate> certificates = CertificateLoader.readCaBundle(file, path, problems);
+      caBundles.put(file, certificates);
+      return certificates;
+    }
   }
 }

@@ -94,7 +94,7 @@ class CommandLineTest {
           demoDir = Path.of(m.group(1));
         }
       }
-      assertThat(curls).hasSize(4);
+      assertThat(curls).hasSize(5);
       assertThat(demoDir).isNotNull().exists();
 
       assertThat(curl(curls.get(0))).satisfies(r -> {
@@ -102,7 +102,12 @@ class CommandLineTest {
         assertThat(r.stdout()).contains("hello from alpha").contains("sni: alpha.test");
       });
       assertThat(curl(curls.get(2)).stdout()).contains("hello from beta").contains("www.beta.test");
-      CommandLineTools.ProcessResult refused = curl(curls.get(3));
+      // Offload: curl verifies Tollgate's certificate for gamma.test; the backend saw plaintext.
+      assertThat(curl(curls.get(3))).satisfies(r -> {
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).contains("hello from gamma").contains("tls: none (plaintext)");
+      });
+      CommandLineTools.ProcessResult refused = curl(curls.get(4));
       assertThat(refused.exitCode()).as("curl for a name without route fails").isNotZero();
       assertThat(refused.stderr()).containsIgnoringCase("unrecognized name");
 

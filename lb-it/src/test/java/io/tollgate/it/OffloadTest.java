@@ -65,6 +65,7 @@ class OffloadTest {
     TlsTestServer pass = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
     tollgate = TollgateFixture.startIn(dir, String.format("""
         certificates { directory = "certs", trusted-roots = "ca.pem" }
+        timeouts { handshake = 1s }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass }
           { hosts = ["shop.test"], mode = offload, pool = shop,
@@ -222,6 +223,29 @@ class OffloadTest {
     try (SSLSocket s = mtlsSocket(client)) {
       assertThat(firstLine(s)).isEqualTo("mtls-plain");
     }
+  }
+
+  @Test
+  void aClientThatStallsMidHandshakeIsClosedAfterTheHandshakeTimeout() throws Exception {
+    long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT);
+    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
+        tollgate.port())) {
+      raw.setSoTimeout(10_000);
+      raw.getOutputStream().write(JdkClientHello.forName("shop.test", List.of()));
+      raw.getOutputStream().flush();
+      // Tollgate answers with its flight, then waits for ours, which never comes.
+      long started = System.nanoTime();
+      java.io.InputStream in = raw.getInputStream();
+      byte[] buffer = new byte[8192];
+      while (in.read(buffer) != -1) {
+        // drain until Tollgate closes
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
+    }
+    TollgateFixture.await(
+        () -> tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT) > before,
+        Duration.ofSeconds(10));
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT)).isEqualTo(before + 1);
   }
 
   private static SSLSocket mtlsSocket(IssuedCertificate clientCert) throws Exception {

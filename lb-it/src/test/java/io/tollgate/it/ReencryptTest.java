@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,10 @@ class ReencryptTest {
     otherCa.writeCertificatePem(dir.resolve("other-ca.pem"));
     CertificateAuthority lbClientCa = CertificateAuthority.create("LB client CA", KeyType.EC_P256);
     lbClientCa.issue(KeyType.EC_P256, "tollgate.internal").writePem(dir, "lb-client");
+    // Both private roots end chains Tollgate presents, so both are trusted roots of its own.
+    Files.writeString(dir.resolve("roots.pem"),
+        Files.readString(edgeCa.writeCertificatePem(dir.resolve("edge-root.pem")))
+            + Files.readString(lbClientCa.writeCertificatePem(dir.resolve("lb-root.pem"))));
     edgeCa.issue(KeyType.EC_P256, "api.test", "same.test", "wrong-ca.test", "wrong-name.test",
         "insecure.test", "mutual.test").writePem(dir, "edge");
 
@@ -69,7 +74,7 @@ class ReencryptTest {
         lbClientCa, s -> s.setNeedClientAuth(true), TlsTestServer.greet("mutual")));
 
     tollgate = TollgateFixture.startIn(dir, String.format("""
-        certificates { trusted-roots = "edge-ca.pem" }
+        certificates { trusted-roots = "roots.pem" }
         routes = [
           { hosts = ["api.test"], mode = reencrypt, pool = api, alpn = ["h2", "http/1.1"],
             certificate { chain = "edge.pem", key = "edge.key" } }
@@ -123,8 +128,9 @@ class ReencryptTest {
       // The JDK client offers no ALPN, so Tollgate offers none to the backend either.
       assertThat(firstLine(c.socket())).isEqualTo("internal alpn=");
     }
+    // Every handshake the backend saw carried the pool's server-name, never the client's SNI.
     assertThat(internal.serverNames().subList(before, internal.serverNames().size()))
-        .containsExactly("api.internal");
+        .isNotEmpty().containsOnly("api.internal");
   }
 
   @Test

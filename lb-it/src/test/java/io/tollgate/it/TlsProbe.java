@@ -2,6 +2,8 @@ package io.tollgate.it;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -109,6 +111,13 @@ final class TlsProbe {
                       handler[0] = context.newHandler(ch.alloc(), sni, port);
                       handler[0].setHandshakeTimeoutMillis(10_000);
                       ch.pipeline().addLast(handler[0]);
+                      // The handshake future carries failures; keep them out of the log.
+                      ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                          ctx.close();
+                        }
+                      });
                     }
                   })
               .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))

@@ -1,0 +1,198 @@
+package io.tollgate.tls;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The checks every certificate and key pass at load, each reported as an error (the config is
+ * unusable) or a warning, naming the file:
+ *
+ * <ul>
+ *   <li>the key matches the leaf certificate (a signature made with the key verifies with the
+ *       certificate's public key): error;
+ *   <li>every certificate of the chain is valid now: error with its dates; one that expires within
+ *       {@link #EXPIRY_WARNING}: warning;
+ *   <li>each certificate is issued by the next one in the file: error (wrong order, or an
+ *       unrelated certificate in the file);
+ *   <li>the last certificate is self-signed or issued by a trust anchor ({@link TrustAnchors}):
+ *       otherwise error, since clients would be missing the intermediate;
+ *   <li>the key file is not readable by every user (POSIX): warning.
+ * </ul>
+ */
+final class CertificateChecks {
+  /** Certificates expiring sooner than this produce a warning. */
+  static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private CertificateChecks() {}
+
+  /**
+   * Runs every check on {@code certified}; returns whether none of them was an error.
+   *
+   * @param configPath the key that named the files, e.g. {@code tollgate.routes[0].certificate}
+   */
+  static boolean check(
+      CertifiedKey certified,
+      TrustAnchors anchors,
+      Instant now,
+      String configPath,
+      TlsProblems problems) {
+    int errorsBefore = problems.errorCount();
+    Path chainFile = certified.chainFile();
+    List<X509Certificate> chain = certified.chain();
+
+    if (!keyMatches(certified.key(), certified.leaf().getPublicKey(), certified.kind())) {
+      problems.error(
+          certified.keyFile(),
+          configPath,
+          "the private key does not match the certificate in " + chainFile + " ("
+              + certified.subject() + "): their public keys differ; use the key the certificate"
+              + " was issued for");
+    }
+
+    for (int i = 0; i < chain.size(); i++) {
+      checkValidity(chain.get(i), i, chainFile, now, configPath, problems);
+    }
+
+    boolean ordered = true;
+    for (int i = 0; i + 1 < chain.size(); i++) {
+      X509Certificate child = chain.get(i);
+      X509Certificate parent = chain.get(i + 1);
+      if (!issuedBy(child, parent)) {
+        ordered = false;
+        problems.error(
+            chainFile,
+            configPath,
+            "certificates out of order: certificate " + (i + 2) + " ("
+                + parent.getSubjectX500Principal().getName() + ") did not issue certificate "
+                + (i + 1) + " (" + child.getSubjectX500Principal().getName() + ", issued by "
+                + child.getIssuerX500Principal().getName() + "); the file must list the leaf"
+                + " certificate first, then the certificate that issued it, and so on");
+        break;
+      }
+    }
+
+    X509Certificate last = chain.get(chain.size() - 1);
+    if (ordered && !selfSigned(last) && !anchors.issued(last) && !anchors.contains(last)) {
+      String issuer = last.getIssuerX500Principal().getName();
+      problems.error(
+          chainFile,
+          configPath,
+          "chain incomplete: the last certificate in the file ("
+              + last.getSubjectX500Principal().getName() + ") is issued by " + issuer
+              + ", which is neither in the file nor a trusted root; the intermediate certificate"
+              + " is probably missing and clients will not be able to verify the chain: append"
+              + " the intermediate(s) to the file after the certificate they issued, or, if "
+              + issuer + " is a private root your clients trust, add it to"
+              + " certificates.trusted-roots");
+    }
+
+    checkKeyFilePermissions(certified.keyFile(), configPath, problems);
+    return problems.errorCount() == errorsBefore;
+  }
+
+  private static void checkValidity(
+      X509Certificate certificate,
+      int index,
+      Path chainFile,
+      Instant now,
+      String configPath,
+      TlsProblems problems) {
+    Instant notBefore = certificate.getNotBefore().toInstant();
+    Instant notAfter = certificate.getNotAfter().toInstant();
+    String which =
+        (index == 0 ? "certificate " : "certificate " + (index + 1) + " of the chain ")
+            + "(" + certificate.getSubjectX500Principal().getName() + ")";
+    String dates = "valid from " + notBefore + " to " + notAfter;
+    if (now.isAfter(notAfter)) {
+      problems.error(
+          chainFile, configPath, which + " expired on " + notAfter + " (" + dates + "); renew it");
+    } else if (now.isBefore(notBefore)) {
+      problems.error(
+          chainFile,
+          configPath,
+          which + " is not valid yet: " + dates + ", now is " + now + " (check the clock)");
+    } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
+      long days = Duration.between(now, notAfter).toDays();
+      problems.warning(
+          chainFile,
+          configPath,
+          which + " expires on " + notAfter + " (in " + days + " day" + (days == 1 ? "" : "s")
+              + "); renew it soon");
+    }
+  }
+
+  /** Warns when {@code keyFile} is readable by every user (POSIX file systems only). */
+  static void checkKeyFilePermissions(Path keyFile, String configPath, TlsProblems problems) {
+    try {
+      if (!keyFile.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        return;
+      }
+      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
+      if (permissions.contains(PosixFilePermission.OTHERS_READ)) {
+        problems.warning(
+            keyFile,
+            configPath,
+            "the private key file is readable by every user ("
+                + PosixFilePermissions.toString(permissions) + "); restrict it, e.g. chmod 600 "
+                + keyFile);
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // Permissions unknown: nothing to warn about; reading the key already worked.
+    }
+  }
+
+  /** Whether a signature made with {@code key} verifies with {@code publicKey}. */
+  static boolean keyMatches(PrivateKey key, PublicKey publicKey, KeyKind kind) {
+    if (KeyKind.of(key.getAlgorithm()) != kind || KeyKind.of(publicKey) != kind) {
+      return false;
+    }
+    try {
+      byte[] challenge = new byte[32];
+      RANDOM.nextBytes(challenge);
+      Signature signer = Signature.getInstance(kind.signatureAlgorithm());
+      signer.initSign(key);
+      signer.update(challenge);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(kind.signatureAlgorithm());
+      verifier.initVerify(publicKey);
+      verifier.update(challenge);
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /** Whether {@code child} names {@code parent} as issuer and carries its valid signature. */
+  static boolean issuedBy(X509Certificate child, X509Certificate parent) {
+    return child.getIssuerX500Principal().equals(parent.getSubjectX500Principal())
+        && signedBy(child, parent);
+  }
+
+  static boolean selfSigned(X509Certificate certificate) {
+    return issuedBy(certificate, certificate);
+  }
+
+  static boolean signedBy(X509Certificate certificate, X509Certificate issuer) {
+    try {
+      certificate.verify(issuer.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+}

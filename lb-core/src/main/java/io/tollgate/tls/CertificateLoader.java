@@ -1,0 +1,161 @@
+package io.tollgate.tls;
+
+import io.tollgate.config.CertificateFiles;
+import io.tollgate.tls.PemFiles.PemException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+
+/**
+ * Turns {@code certificate { chain, key, ocsp }} files into a checked {@link CertifiedKey}, or
+ * reports why it cannot (every problem found, each naming its file).
+ */
+final class CertificateLoader {
+  private final TrustAnchors anchors;
+  private final Instant now;
+  private final TlsProblems problems;
+
+  CertificateLoader(TrustAnchors anchors, Instant now, TlsProblems problems) {
+    this.anchors = anchors;
+    this.now = now;
+    this.problems = problems;
+  }
+
+  /**
+   * Reads and checks one certificate; {@code null} when an error was reported.
+   *
+   * @param configPath key that named the files, e.g. {@code tollgate.routes[0].certificate}
+   */
+  CertifiedKey load(CertificateFiles files, String configPath) {
+    PemFiles.Content chainContent = read(files.chain(), configPath);
+    if (chainContent == null) {
+      return null;
+    }
+    PemFiles.Content keyContent =
+        files.key().equals(files.chain()) ? chainContent : read(files.key(), configPath);
+    if (keyContent == null) {
+      return null;
+    }
+    Path ocspFile = ocspFile(files);
+    byte[] ocsp = ocspFile == null ? null : readOcspFile(ocspFile, configPath, problems);
+    if (ocspFile != null && ocsp == null) {
+      return null;
+    }
+    return fromContent(
+        files.chain(), chainContent.certificates(), files.key(), keyContent.keys(), ocsp,
+        ocspFile, configPath);
+  }
+
+  /**
+   * Checks a chain and key already read (the certificate store reads files itself); {@code null}
+   * when an error was reported.
+   */
+  CertifiedKey fromContent(
+      Path chainFile,
+      List<X509Certificate> chain,
+      Path keyFile,
+      List<PrivateKey> keys,
+      byte[] ocsp,
+      Path ocspFile,
+      String configPath) {
+    boolean ok = true;
+    if (chain.isEmpty()) {
+      problems.error(
+          chainFile,
+          configPath,
+          "no certificate in the file (expected PEM blocks -----BEGIN CERTIFICATE-----, the leaf"
+              + " certificate first, then its intermediates)");
+      ok = false;
+    }
+    if (keys.isEmpty()) {
+      problems.error(
+          keyFile,
+          configPath,
+          "no private key in the file (expected -----BEGIN PRIVATE KEY-----, -----BEGIN RSA"
+              + " PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)");
+      ok = false;
+    } else if (keys.size() > 1) {
+      problems.error(
+          keyFile,
+          configPath,
+          keys.size() + " private keys in the file; expected exactly one (the leaf's)");
+      ok = false;
+    }
+    if (!ok) {
+      return null;
+    }
+    X509Certificate leaf = chain.get(0);
+    KeyKind kind = KeyKind.of(leaf.getPublicKey());
+    if (kind == null) {
+      problems.error(
+          chainFile,
+          configPath,
+          "the certificate (" + leaf.getSubjectX500Principal().getName() + ") has a "
+              + leaf.getPublicKey().getAlgorithm() + " key; Tollgate supports RSA and ECDSA");
+      return null;
+    }
+    CertifiedKey certified = new CertifiedKey(chainFile, keyFile, chain, keys.get(0), kind, ocsp, ocspFile);
+    return CertificateChecks.check(certified, anchors, now, configPath, problems)
+        ? certified
+        : null;
+  }
+
+  /** The CA certificates of a trust bundle ({@code client-auth.ca}, {@code tls.ca}); null on error. */
+  static List<X509Certificate> readCaBundle(Path file, String configPath, TlsProblems problems) {
+    try {
+      return PemFiles.readCertificates(file);
+    } catch (PemException e) {
+      problems.error(file, configPath, e.getMessage());
+      return null;
+    }
+  }
+
+  private PemFiles.Content read(Path file, String configPath) {
+    try {
+      return PemFiles.read(file);
+    } catch (PemException e) {
+      problems.error(file, configPath, e.getMessage());
+      return null;
+    }
+  }
+
+  /** The OCSP file named by {@code ocsp}, or else {@code <chain>.ocsp} if it exists, or null. */
+  static Path ocspFile(CertificateFiles files) {
+    return files.ocsp().orElseGet(() -> besideChain(files.chain()));
+  }
+
+  /** {@code <chain>.ocsp} when that file exists, else {@code null}. */
+  static Path besideChain(Path chainFile) {
+    Path beside = chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
+    return Files.isRegularFile(beside) ? beside : null;
+  }
+
+  /** Reads and parses a DER OCSP response; {@code null} (reported) when unusable. */
+  static byte[] readOcspFile(Path file, String configPath, TlsProblems problems) {
+    try {
+      byte[] der = Files.readAllBytes(file);
+      OCSPResp response = new OCSPResp(der);
+      if (response.getStatus() != OCSPResp.SUCCESSFUL) {
+        problems.error(
+            file,
+            configPath,
+            "the OCSP response has status " + response.getStatus()
+                + " (not successful); fetch a new one or remove the file");
+        return null;
+      }
+      return der;
+    } catch (IOException | RuntimeException e) {
+      problems.error(
+          file,
+          configPath,
+          "not a DER OCSP response (" + e.getMessage() + "); write it with `openssl ocsp ..."
+              + " -respout FILE`");
+      return null;
+    }
+  }
+}

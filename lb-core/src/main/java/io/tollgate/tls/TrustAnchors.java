@@ -1,0 +1,77 @@
+package io.tollgate.tls;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * The roots a certificate chain may end at without including the root itself: the JDK's default
+ * trust store plus {@code certificates.trusted-roots}. Used only to tell a complete chain from
+ * one missing its intermediate; what clients trust is up to them.
+ */
+final class TrustAnchors {
+  private static volatile List<X509Certificate> jdkDefaults;
+
+  private final List<X509Certificate> anchors;
+
+  private TrustAnchors(List<X509Certificate> anchors) {
+    this.anchors = List.copyOf(anchors);
+  }
+
+  /** The JDK's default roots plus {@code extra}. */
+  static TrustAnchors jdkDefaultsPlus(List<X509Certificate> extra) {
+    List<X509Certificate> all = new ArrayList<>(jdkDefaults());
+    all.addAll(extra);
+    return new TrustAnchors(all);
+  }
+
+  /** Whether {@code certificate} was signed by one of the anchors. */
+  boolean issued(X509Certificate certificate) {
+    X500Principal issuer = certificate.getIssuerX500Principal();
+    for (X509Certificate anchor : anchors) {
+      if (anchor.getSubjectX500Principal().equals(issuer)
+          && CertificateChecks.signedBy(certificate, anchor)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code certificate} is itself one of the anchors. */
+  boolean contains(X509Certificate certificate) {
+    return anchors.contains(certificate);
+  }
+
+  /** The accepted issuers of the JDK's default trust manager (cacerts), read once. */
+  static List<X509Certificate> jdkDefaults() {
+    List<X509Certificate> roots = jdkDefaults;
+    if (roots == null) {
+      roots = List.copyOf(List.of(defaultTrustManager().getAcceptedIssuers()));
+      jdkDefaults = roots;
+    }
+    return roots;
+  }
+
+  /** The JDK's default X.509 trust manager ({@code cacerts} or {@code javax.net.ssl.trustStore}). */
+  static X509TrustManager defaultTrustManager() {
+    try {
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init((KeyStore) null);
+      for (TrustManager manager : factory.getTrustManagers()) {
+        if (manager instanceof X509TrustManager x509) {
+          return x509;
+        }
+      }
+      throw new IllegalStateException("the JDK has no default X.509 trust manager");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read the JDK's default trust store", e);
+    }
+  }
+}

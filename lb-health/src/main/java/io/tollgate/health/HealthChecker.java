@@ -1,0 +1,295 @@
+package io.tollgate.health;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tollgate.config.BackendTlsConfig;
+import io.tollgate.config.HealthCheckConfig;
+import io.tollgate.config.HostPort;
+import io.tollgate.config.PassiveEjectionConfig;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the health of every server of every pool: one {@link ServerState} per
+ * {@link ServerKey} (pool, address), a {@link Monitor} for each server whose pool has a
+ * {@code health-check}, and passive ejection.
+ *
+ * <p>Probes run on one event loop of their own (NIO, thread {@code tollgate-health-1}), never on
+ * the data path's loops, at most {@link #DEFAULT_MAX_CONCURRENT_PROBES} at a time. The checker
+ * lives as long as the process, not a config snapshot: {@link #apply} reconciles it with each
+ * new config, so unchanged servers keep their state across a reload.
+ */
+public final class HealthChecker implements PassiveSignals, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
+  public static final int DEFAULT_MAX_CONCURRENT_PROBES = 64;
+
+  /**
+   * One server of one pool as the config describes it.
+   *
+   * @param configured the address as written (logs, default Host header and SNI)
+   * @param check the pool's health check, if any
+   * @param tls the pool's backend TLS settings ({@code ca} verifies tls/https checks)
+   */
+  public record Target(
+      ServerKey key,
+      HostPort configured,
+      Optional<HealthCheckConfig> check,
+      PassiveEjectionConfig passive,
+      Optional<BackendTlsConfig> tls) {
+    public Target {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(configured, "configured");
+      Objects.requireNonNull(check, "check");
+      Objects.requireNonNull(passive, "passive");
+      Objects.requireNonNull(tls, "tls");
+    }
+
+    /** The parts that decide how the server is probed; a change restarts its monitor. */
+    private boolean probesLike(Target other) {
+      return check.equals(other.check) && tls.equals(other.tls)
+          && configured.equals(other.configured);
+    }
+  }
+
+  private static final class Entry {
+    final ServerState state;
+    volatile Target target;
+    Monitor monitor;
+
+    Entry(ServerState state, Target target) {
+      this.state = state;
+      this.target = target;
+    }
+  }
+
+  private final EventLoopGroup group;
+  private final boolean ownsGroup;
+  private final EventLoop loop;
+  private final LongSupplier ticker;
+  private final Random random;
+  private final ProbeLimiter limiter;
+  private final Map<ServerKey, Entry> entries = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** A checker with its own single-threaded NIO event loop and the system clock. */
+  public HealthChecker() {
+    this(new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("tollgate-health", true), NioIoHandler.newFactory()),
+        true, System::nanoTime, new Random(), DEFAULT_MAX_CONCURRENT_PROBES);
+  }
+
+  /**
+   * @param group where probes run (one of its loops); NIO channels are used
+   * @param ownsGroup whether {@link #close} shuts the group down
+   * @param ticker nanosecond clock for slow start (tests inject one)
+   * @param maxConcurrentProbes probes running at once, at least 1
+   */
+  public HealthChecker(EventLoopGroup group, boolean ownsGroup, LongSupplier ticker,
+      Random random, int maxConcurrentProbes) {
+    this.group = group;
+    this.ownsGroup = ownsGroup;
+    this.loop = group.next();
+    this.ticker = ticker;
+    this.random = random;
+    this.limiter = new ProbeLimiter(maxConcurrentProbes);
+  }
+
+  /**
+   * Makes the checker follow a new config: new servers get a state (up, or the check's
+   * {@code initial}) and start being probed; servers gone from the config stop; unchanged
+   * servers keep their state, and their monitor restarts only if their check changed.
+   *
+   * @return the state of every target, by key
+   */
+  public synchronized Map<ServerKey, ServerState> apply(Collection<Target> targets) {
+    if (closed) {
+      throw new IllegalStateException("health checker is closed");
+    }
+    Map<ServerKey, ServerState> out = new LinkedHashMap<>();
+    Set<ServerKey> wanted = new HashSet<>();
+    for (Target t : targets) {
+      if (!wanted.add(t.key())) {
+        out.put(t.key(), entries.get(t.key()).state); // same address twice: one state
+        continue;
+      }
+      Entry e = entries.get(t.key());
+      if (e == null) {
+        boolean up = t.check().map(c -> c.initial() == HealthCheckConfig.Initial.UP).orElse(true);
+        e = new Entry(new ServerState(t.key(), t.configured().toString(), up, ticker), t);
+        entries.put(t.key(), e);
+        if (t.check().isPresent()) {
+          e.monitor = startMonitor(t, e.state, !up);
+        }
+      } else if (!e.target.probesLike(t)) {
+        if (e.monitor != null) {
+          e.monitor.stop();
+          e.monitor = null;
+        }
+        if (t.check().isPresent()) {
+          e.monitor = startMonitor(t, e.state, false);
+        } else {
+          e.state.markUp("health check removed from the config", false);
+        }
+        e.target = t;
+      } else {
+        e.target = t;
+      }
+      out.put(t.key(), e.state);
+    }
+    for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
+      var en = it.next();
+      if (!wanted.contains(en.getKey())) {
+        if (en.getValue().monitor != null) {
+          en.getValue().monitor.stop();
+        }
+        it.remove();
+        log.debug("pool {} server {}: no longer in the config, not checked any more",
+            en.getKey().pool(), en.getValue().state.label());
+      }
+    }
+    return out;
+  }
+
+  /** The current state of a server, if the config has it. */
+  public Optional<ServerState> state(ServerKey key) {
+    Entry e = entries.get(key);
+    return e == null ? Optional.empty() : Optional.of(e.state);
+  }
+
+  /**
+   * Passive signal from the data path: connecting to the server failed. Enough failures in a
+   * row ({@code passive-ejection.failures}) mark it down at once; without an active check it
+   * is marked up again after {@code backoff}.
+   */
+  @Override
+  public void connectFailed(ServerState state, String why) {
+    Entry e = entries.get(state.key());
+    if (e == null || e.state != state) {
+      return; // a server no longer in the config
+    }
+    PassiveEjectionConfig passive = e.target.passive();
+    if (!passive.enabled()) {
+      return;
+    }
+    int n = state.connectFailed();
+    if (n >= passive.failures() && state.isUp()
+        && state.markDown("passive ejection: " + n + " connect failure(s) in a row, last: "
+            + why)) {
+      synchronized (this) {
+        if (e.monitor == null && !closed) {
+          loop.schedule(() -> {
+            if (entries.get(state.key()) == e && e.monitor == null) {
+              state.markUp("passive-ejection backoff of "
+                  + Probe.human(passive.backoff()) + " elapsed, trying it again", true);
+            }
+          }, passive.backoff().toNanos(), TimeUnit.NANOSECONDS);
+        }
+      }
+    }
+  }
+
+  /** Passive signal: a connect succeeded, so the run of failures is over. */
+  @Override
+  public void connectSucceeded(ServerState state) {
+    state.connectSucceeded();
+  }
+
+  private Monitor startMonitor(Target t, ServerState state, boolean initialPending) {
+    HealthCheckConfig check = t.check().orElseThrow();
+    BackendTlsConfig tls = t.tls().orElse(BackendTlsConfig.DEFAULTS);
+    String sni = check.serverName()
+        .or(tls::serverName)
+        .orElse(isIpLiteral(t.configured().host()) ? null : t.configured().host());
+    SslContext ssl = null;
+    String sslError = null;
+    if (check.type().usesTls()) {
+      try {
+        ssl = clientContext(tls, sni != null);
+      } catch (Exception ex) {
+        sslError = "cannot build the TLS client context: " + ex.getMessage();
+        log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
+      }
+    }
+    Probe probe = new Probe(check, t.key().address(), ssl, sslError, sni, hostHeader(t, check,
+        sni));
+    Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
+    log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
+        check.type().configName(), Probe.human(check.interval()));
+    m.start();
+    return m;
+  }
+
+  /**
+   * The client context for tls/https checks: verifies against the pool's CA when one is
+   * configured (and the name, when one is known); without a CA, or with {@code verify = false},
+   * only the handshake itself is checked.
+   */
+  static SslContext clientContext(BackendTlsConfig tls, boolean nameKnown) throws Exception {
+    SslContextBuilder b = SslContextBuilder.forClient().protocols(tls.protocols());
+    if (tls.ca().isPresent() && tls.verify()) {
+      b.trustManager(tls.ca().get().toFile())
+          .endpointIdentificationAlgorithm(nameKnown ? "HTTPS" : null);
+    } else {
+      b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+    }
+    if (tls.certificate().isPresent()) {
+      b.keyManager(tls.certificate().get().chain().toFile(), tls.certificate().get().key().toFile());
+    }
+    return b.build();
+  }
+
+  private static String hostHeader(Target t, HealthCheckConfig check, String sni) {
+    if (check.host().isPresent()) {
+      return check.host().get();
+    }
+    String host = sni != null ? sni : t.configured().host();
+    if (host.indexOf(':') >= 0) {
+      host = "[" + host + "]";
+    }
+    int port = t.configured().port();
+    int standard = check.type().usesTls() ? 443 : 80;
+    return port == standard ? host : host + ":" + port;
+  }
+
+  private static boolean isIpLiteral(String host) {
+    return NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host);
+  }
+
+  /** Stops every monitor; shuts the event loop down if this checker made it. */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    for (Entry e : entries.values()) {
+      if (e.monitor != null) {
+        e.monitor.stop();
+      }
+    }
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Address a target for tests and lb-core: pool name plus resolved address. */
+  public static ServerKey key(String pool, InetSocketAddress address) {
+    return new ServerKey(pool, address);
+  }
+}

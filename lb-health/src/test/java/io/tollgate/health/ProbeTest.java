@@ -1,0 +1,59 @@
+package io.tollgate.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ConnectException;
+import java.security.cert.CertificateExpiredException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.Test;
+
+class ProbeTest {
+  @Test
+  void parsesStatusLines() {
+    assertThat(Probe.parseStatus("HTTP/1.1 200 OK")).isEqualTo(200);
+    assertThat(Probe.parseStatus("HTTP/1.0 503 Service Unavailable")).isEqualTo(503);
+    assertThat(Probe.parseStatus("HTTP/1.1 204")).isEqualTo(204);
+    assertThat(Probe.parseStatus("SSH-2.0-OpenSSH")).isEqualTo(-1);
+    assertThat(Probe.parseStatus("HTTP/1.1 2000 OK")).isEqualTo(-1);
+  }
+
+  @Test
+  void describesFailuresTheWayAnOperatorReadsThem() {
+    assertThat(Probe.describeConnectFailure(
+        new ConnectException("Connection refused: /127.0.0.1:9"), Duration.ofSeconds(1)))
+        .isEqualTo("connect refused");
+    assertThat(Probe.describeConnectFailure(
+        new io.netty.channel.ConnectTimeoutException("x"), Duration.ofSeconds(1)))
+        .isEqualTo("timeout after 1s (connect)");
+    SSLHandshakeException expired = new SSLHandshakeException("bad cert");
+    expired.initCause(new CertificateExpiredException("NotAfter: ..."));
+    assertThat(Probe.describeTlsFailure(expired)).isEqualTo("tls: certificate expired");
+    assertThat(Probe.describeTlsFailure(new SSLHandshakeException(
+        "PKIX path building failed: unable to find valid certification path")))
+        .startsWith("tls: certificate not trusted by the pool's CA");
+    assertThat(Probe.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
+  }
+
+  @Test
+  void limiterRunsAtMostMaxAndHandsSlotsOnInOrder() {
+    ProbeLimiter limiter = new ProbeLimiter(2);
+    List<Integer> started = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      int n = i;
+      limiter.submit(() -> started.add(n));
+    }
+    assertThat(started).containsExactly(0, 1);
+    limiter.done();
+    assertThat(started).containsExactly(0, 1, 2);
+    limiter.done();
+    limiter.done();
+    assertThat(started).containsExactly(0, 1, 2, 3, 4);
+    assertThat(limiter.running()).isEqualTo(2);
+    limiter.done();
+    limiter.done();
+    assertThat(limiter.running()).isZero();
+  }
+}

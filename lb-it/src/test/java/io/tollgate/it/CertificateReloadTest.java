@@ -1,0 +1,85 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.demo.CertificateAuthority;
+import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Certificates change on reload for new connections only: a connection that completed its
+ * handshake before keeps its session, and a reload whose new certificate is unusable is refused
+ * while the old certificate stays in service.
+ */
+class CertificateReloadTest {
+  @TempDir Path dir;
+
+  @Test
+  void newConnectionsGetTheNewCertificateLiveOnesAreUntouched() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.create("Reload CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    IssuedCertificate first = ca.issue(KeyType.EC_P256, "shop.test");
+    IssuedCertificate second = ca.issue(KeyType.RSA_2048, "shop.test", "www.shop.test");
+    first.writePem(dir, "shop");
+    try (TlsTestServer backend = TlsTestServer.startPlain(TlsTestServer.greet("shop"));
+        TollgateFixture tollgate = TollgateFixture.startIn(dir, String.format("""
+            certificates { trusted-roots = "ca.pem" }
+            routes = [ { hosts = ["shop.test"], mode = offload, pool = shop,
+                         certificate { chain = "shop.pem", key = "shop.key" } } ]
+            pools { shop { servers = ["127.0.0.1:%d"] } }
+            """, backend.port()))) {
+      TlsTestClient.Connection live = TlsTestClient.connect(tollgate.port(), "shop.test", ca);
+      try (live) {
+        BufferedReader liveIn = reader(live);
+        assertThat(liveIn.readLine()).isEqualTo("shop");
+        assertThat(live.peerCertificate()).isEqualTo(first.certificate());
+
+        second.writePem(dir, "shop");
+        tollgate.tollgate().reload(ConfigLoader.load(dir.resolve("tollgate.conf")));
+
+        try (TlsTestClient.Connection fresh =
+            TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
+          assertThat(fresh.peerCertificate()).isEqualTo(second.certificate());
+          assertThat(reader(fresh).readLine()).isEqualTo("shop");
+        }
+        // The connection from before the reload still works, on its old session.
+        OutputStream out = live.socket().getOutputStream();
+        out.write("still here\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        assertThat(liveIn.readLine()).isEqualTo("still here");
+        assertThat(live.socket().getSession().getPeerCertificates()[0])
+            .isEqualTo(first.certificate());
+
+        // A key that does not match its certificate: refused, the old material stays.
+        Files.writeString(dir.resolve("shop.key"), ca.issue(KeyType.RSA_2048, "x.test").keyPem());
+        assertThatThrownBy(() ->
+            tollgate.tollgate().reload(ConfigLoader.load(dir.resolve("tollgate.conf"))))
+            .isInstanceOf(ConfigException.class)
+            .hasMessageContaining("shop.key")
+            .hasMessageContaining("does not match");
+        try (TlsTestClient.Connection after =
+            TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
+          assertThat(after.peerCertificate()).isEqualTo(second.certificate());
+        }
+      }
+    }
+  }
+
+  private static BufferedReader reader(TlsTestClient.Connection c) throws Exception {
+    return new BufferedReader(
+        new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8));
+  }
+}
