@@ -109,7 +109,7 @@ public final class Tollgate implements AutoCloseable {
               .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, relay.waterMark())
-              .childHandler(factory.initializer(lc.name()));
+              .childHandler(factory.initializer(lc.name(), lc.proxyProtocol()));
       try {
         Channel ch = b.bind(address).sync().channel();
         listeners.put(lc.name(), ch);
