@@ -7,7 +7,9 @@ package io.tollgate;
  * <h2>Client channel</h2>
  *
  * <pre>
- * accepted:     INSPECTOR
+ * accepted:     [PROXY_HEADER ->] INSPECTOR       PROXY_HEADER only on listeners with
+ *                                                 proxy-protocol; it consumes the upstream's
+ *                                                 header and leaves before the hello is read
  * passthrough:  INSPECTOR -> PENDING              while the backend connects; the inspector
  *                                                 leaves and hands its buffered hello on
  * offload,      INSPECTOR -> TLS -> PENDING       the inspector hands the hello to the server
@@ -25,6 +27,8 @@ package io.tollgate;
  * </pre>
  */
 public final class NettyPipeline {
+  /** {@code io.tollgate.proxyprotocol.ProxyHeaderReader}: reads an upstream's PROXY header. */
+  public static final String PROXY_HEADER = "tollgate.proxy-header";
   /** {@code io.tollgate.inspect.ClientHelloInspector}: buffers until the hello is parsed. */
   public static final String INSPECTOR = "tollgate.inspector";
   /** {@code io.tollgate.relay.PendingRelay}: holds the client while the backend connects. */

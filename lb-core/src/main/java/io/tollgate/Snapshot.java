@@ -78,7 +78,7 @@ public final class Snapshot {
           InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
           addresses.add(a);
           targets.add(new HealthChecker.Target(new ServerKey(pc.name(), a), sc.address(),
-              pc.healthCheck(), pc.passive(), pc.tls()));
+              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version()));
         } catch (UnknownHostException e) {
           errors.add(
               new ConfigError(
@@ -110,7 +110,8 @@ public final class Snapshot {
         backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
       }
       pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts(), pc.balance(),
-          signals, System::nanoTime, ThreadLocalRandom::current));
+          signals, System::nanoTime, ThreadLocalRandom::current)
+          .withProxyProtocol(pc.proxyProtocol()));
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {

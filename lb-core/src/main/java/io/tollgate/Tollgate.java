@@ -170,7 +170,8 @@ public final class Tollgate implements AutoCloseable {
             .childHandler(accepted);
     try {
       Channel ch = b.bind(address).syncUninterruptibly().channel();
-      BoundListener bound = new BoundListener(lc, ch, factory.initializer(lc.name()));
+      BoundListener bound =
+          new BoundListener(lc, ch, factory.initializer(lc.name(), lc.proxyProtocol()));
       accepted.listener = bound;
       return bound;
     } catch (Exception e) {
@@ -263,7 +264,8 @@ public final class Tollgate implements AutoCloseable {
     for (ListenerConfig lc : config.listeners()) {
       BoundListener b = bound.containsKey(lc.name()) ? bound.get(lc.name()) : listeners.get(lc.name());
       if (!bound.containsKey(lc.name())) {
-        b.initializer = factory.initializer(lc.name());
+        // The listener's new settings (PROXY protocol too) apply to connections it accepts next.
+        b.initializer = factory.initializer(lc.name(), lc.proxyProtocol());
       } else {
         log.info("listener {} bound at {}", lc.name(), b.channel.localAddress());
       }

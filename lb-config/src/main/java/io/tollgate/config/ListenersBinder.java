@@ -71,10 +71,11 @@ final class ListenersBinder {
         address = Optional.empty();
       }
     }
-    if (name.isEmpty() || address.isEmpty()) {
+    Optional<UpstreamProxyProtocol> proxy = ProxyProtocolBinder.listener(element);
+    if (name.isEmpty() || address.isEmpty() || proxy.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new ListenerConfig(name.get(), address.get()));
+    return Optional.of(new ListenerConfig(name.get(), address.get(), proxy.get()));
   }
 
   private static boolean validName(Node node, String name) {

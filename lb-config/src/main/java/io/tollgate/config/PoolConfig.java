@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param healthCheck active probing of the servers; absent: no probes, servers count as up
  * @param balance balancing algorithm, slow start and what to do when every server is down
  * @param passive passive ejection on connect failures
+ * @param proxyProtocol the PROXY protocol header written first on every connection to the
+ *     servers (and on health checks), or {@link BackendProxyProtocol#OFF}
  */
 public record PoolConfig(
     String name,
@@ -25,7 +27,8 @@ public record PoolConfig(
     Optional<BackendTlsConfig> tls,
     Optional<HealthCheckConfig> healthCheck,
     BalanceConfig balance,
-    PassiveEjectionConfig passive) {
+    PassiveEjectionConfig passive,
+    BackendProxyProtocol proxyProtocol) {
 
   public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
     this(name, servers, connectAttempts, Optional.empty());
@@ -34,7 +37,7 @@ public record PoolConfig(
   public PoolConfig(
       String name, List<ServerConfig> servers, int connectAttempts, Optional<BackendTlsConfig> tls) {
     this(name, servers, connectAttempts, tls, Optional.empty(), BalanceConfig.DEFAULTS,
-        PassiveEjectionConfig.DEFAULTS);
+        PassiveEjectionConfig.DEFAULTS, BackendProxyProtocol.OFF);
   }
 
   public PoolConfig {
@@ -50,11 +53,19 @@ public record PoolConfig(
     Objects.requireNonNull(healthCheck, "healthCheck");
     Objects.requireNonNull(balance, "balance");
     Objects.requireNonNull(passive, "passive");
+    Objects.requireNonNull(proxyProtocol, "proxyProtocol");
   }
 
   /** This pool with other health-check, balancing and passive-ejection settings. */
   public PoolConfig withHealth(
       Optional<HealthCheckConfig> healthCheck, BalanceConfig balance, PassiveEjectionConfig passive) {
-    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive);
+    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive,
+        proxyProtocol);
+  }
+
+  /** This pool with another PROXY protocol setting. */
+  public PoolConfig withProxyProtocol(BackendProxyProtocol proxyProtocol) {
+    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive,
+        proxyProtocol);
   }
 }

@@ -70,12 +70,15 @@ final class PoolsBinder {
         tls.backendTls(name, pool.child(Schema.POOL_TLS.name()));
     // Health checks, balancing and passive ejection: their own binder.
     Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
-    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()) {
+    Optional<BackendProxyProtocol> proxy = ProxyProtocolBinder.pool(pool);
+    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()
+        || proxy.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
         new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get())
-            .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive()));
+            .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive())
+            .withProxyProtocol(proxy.get()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {

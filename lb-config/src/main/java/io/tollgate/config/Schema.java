@@ -84,7 +84,17 @@ final class Schema {
       + " '_' or '.')");
   static final Key LISTENER_ADDRESS = new Key("address", "an address such as \"0.0.0.0:443\" or"
       + " \"[::]:443\"");
-  static final Shape LISTENER = new Shape("listener", List.of(LISTENER_NAME, LISTENER_ADDRESS));
+  static final Key LISTENER_PROXY_PROTOCOL = new Key("proxy-protocol", "an object such as"
+      + " { mode = required, trusted = [\"10.0.0.0/8\"] }");
+  static final Shape LISTENER = new Shape("listener",
+      List.of(LISTENER_NAME, LISTENER_ADDRESS, LISTENER_PROXY_PROTOCOL));
+
+  // tollgate.listeners[i].proxy-protocol (issue 4)
+  static final Key UPSTREAM_PROXY_MODE = new Key("mode", "one of off, optional, required");
+  static final Key UPSTREAM_PROXY_TRUSTED = new Key("trusted", "a non-empty list of networks"
+      + " allowed to send a PROXY header, e.g. [\"10.0.0.0/8\", \"::1/128\"]");
+  static final Shape UPSTREAM_PROXY_SHAPE = new Shape("listener proxy-protocol",
+      List.of(UPSTREAM_PROXY_MODE, UPSTREAM_PROXY_TRUSTED));
 
   // tollgate.io
   static final Key TRANSPORT = new Key("transport", "one of auto, epoll, nio");
@@ -218,8 +228,20 @@ final class Schema {
   static final Key CONNECT_ATTEMPTS = new Key("connect-attempts", "a whole number of attempts");
   static final Key POOL_TLS = new Key("tls", "an object such as { ca = \"backend-ca.pem\","
       + " server-name = \"api.internal\" }");
+  static final Key POOL_PROXY_PROTOCOL = new Key("proxy-protocol", "one of off, v1, v2");
+  static final Key POOL_PROXY_TLVS = new Key("proxy-protocol-tlvs", "an object such as"
+      + " { authority = true, crc32c = false }");
   static final Shape POOL_SHAPE = new Shape("pool", concat(List.of(SERVERS, CONNECT_ATTEMPTS,
-      POOL_TLS), POOL_HEALTH_KEYS));
+      POOL_TLS, POOL_PROXY_PROTOCOL, POOL_PROXY_TLVS), POOL_HEALTH_KEYS));
+
+  // tollgate.pools.NAME.proxy-protocol-tlvs (issue 4); defaults in BackendProxyProtocol.OFF
+  static final Key TLV_AUTHORITY = new Key("authority", "true or false");
+  static final Key TLV_ALPN = new Key("alpn", "true or false");
+  static final Key TLV_UNIQUE_ID = new Key("unique-id", "true or false");
+  static final Key TLV_SSL = new Key("ssl", "true or false");
+  static final Key TLV_CRC32C = new Key("crc32c", "true or false");
+  static final Shape PROXY_TLVS_SHAPE = new Shape("proxy-protocol-tlvs",
+      List.of(TLV_AUTHORITY, TLV_ALPN, TLV_UNIQUE_ID, TLV_SSL, TLV_CRC32C));
 
   // tollgate.pools.NAME.tls
   static final Key BACKEND_CA = new Key("ca", "a PEM file of the CA certificates that issue the"

@@ -7,7 +7,19 @@ import java.util.Locale;
  * recorded wins, so the cause is kept rather than the consequences that follow it.
  */
 public enum CloseReason {
-  /** No whole ClientHello within {@code timeouts.client-hello}. */
+  /**
+   * The listener requires a PROXY protocol header (proxy-protocol.mode = required) and the
+   * connection did not start with one.
+   */
+  PROXY_HEADER_MISSING,
+  /** A PROXY protocol header came from a source not in the listener's proxy-protocol.trusted. */
+  PROXY_UNTRUSTED,
+  /** A PROXY protocol header that breaks the spec (bad field, too long, CRC32C mismatch...). */
+  BAD_PROXY_HEADER,
+  /**
+   * No whole ClientHello (or PROXY header before it, on listeners that read one) within
+   * {@code timeouts.client-hello}.
+   */
   HELLO_TIMEOUT,
   /** The first bytes were not a TLS handshake record (plaintext, SSLv2 hello, ...). */
   NOT_TLS,

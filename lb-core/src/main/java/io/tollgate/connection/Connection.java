@@ -17,8 +17,12 @@ public final class Connection {
 
   private final String id;
   private final String listener;
-  private final SocketAddress client;
+  private final SocketAddress peer;
   private final long acceptedNanos;
+  /** The socket's peer, or the source of a trusted upstream PROXY header. */
+  private SocketAddress client;
+  /** The destination of a trusted upstream PROXY header; null: the socket's local address. */
+  private SocketAddress destination;
 
   private String sni;
   private List<String> alpn = List.of();
@@ -35,6 +39,7 @@ public final class Connection {
   public Connection(String id, String listener, SocketAddress client, long acceptedNanos) {
     this.id = id;
     this.listener = listener;
+    this.peer = client;
     this.client = client;
     this.acceptedNanos = acceptedNanos;
   }
@@ -67,6 +72,18 @@ public final class Connection {
     this.helloNanos = nowNanos - acceptedNanos;
   }
 
+  /**
+   * A trusted upstream balancer's PROXY header named the real client: from now on {@link
+   * #client()} is {@code source} (balancing, logs, the header sent to backends); {@link #peer()}
+   * stays the balancer's socket address.
+   *
+   * @param destination the address the client connected to, as the header says
+   */
+  public void proxied(SocketAddress source, SocketAddress destination) {
+    this.client = source;
+    this.destination = destination;
+  }
+
   public void routed(String route) {
     this.route = route;
   }
@@ -97,8 +114,19 @@ public final class Connection {
     return listener;
   }
 
+  /** The client: the socket's peer, or the source a trusted upstream PROXY header gave. */
   public SocketAddress client() {
     return client;
+  }
+
+  /** The socket's own peer address (an upstream balancer when a PROXY header was read). */
+  public SocketAddress peer() {
+    return peer;
+  }
+
+  /** The destination from an upstream PROXY header, or null (use the socket's local address). */
+  public SocketAddress destination() {
+    return destination;
   }
 
   public long acceptedNanos() {
@@ -156,8 +184,11 @@ public final class Connection {
     StringBuilder sb = new StringBuilder(160);
     sb.append("conn=").append(id)
         .append(" listener=").append(listener)
-        .append(" client=").append(client)
-        .append(" reason=").append(reason().label());
+        .append(" client=").append(client);
+    if (client != peer) {
+      sb.append(" via=").append(peer);
+    }
+    sb.append(" reason=").append(reason().label());
     if (reasonDetail != null) {
       sb.append(" (").append(reasonDetail).append(')');
     }

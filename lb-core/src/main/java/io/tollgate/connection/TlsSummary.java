@@ -15,13 +15,25 @@ import javax.net.ssl.SSLSession;
  * @param alpn the negotiated ALPN protocol, or null
  * @param clientSubject the verified client certificate's subject DN, or null
  * @param clientCertificate that certificate, or null
+ * @param localCertificate the certificate Tollgate presented, or null (PROXY v2 SSL_SIG_ALG and
+ *     SSL_KEY_ALG)
  */
 public record TlsSummary(
     String protocol,
     String cipher,
     String alpn,
     String clientSubject,
-    X509Certificate clientCertificate) {
+    X509Certificate clientCertificate,
+    X509Certificate localCertificate) {
+
+  public TlsSummary(
+      String protocol,
+      String cipher,
+      String alpn,
+      String clientSubject,
+      X509Certificate clientCertificate) {
+    this(protocol, cipher, alpn, clientSubject, clientCertificate, null);
+  }
 
   /** Reads a completed handshake's session. */
   public static TlsSummary of(SslHandler handler) {
@@ -35,11 +47,14 @@ public record TlsSummary(
     } catch (SSLPeerUnverifiedException e) {
       // No client certificate: the normal case.
     }
+    Certificate[] local = session.getLocalCertificates();
     return new TlsSummary(
         session.getProtocol(),
         session.getCipherSuite(),
         handler.applicationProtocol(),
         peer == null ? null : peer.getSubjectX500Principal().getName(),
-        peer);
+        peer,
+        local != null && local.length > 0 && local[0] instanceof X509Certificate x
+            ? x : null);
   }
 }

@@ -2,6 +2,7 @@ package io.tollgate.listener;
 
 import io.netty.channel.ChannelHandler;
 import io.tollgate.Snapshot;
+import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.relay.RelaySettings;
 import java.util.function.Supplier;
@@ -27,7 +28,12 @@ public final class ListenerFactory {
 
   /** The child handler for the listener of that name. */
   public ChannelHandler initializer(String listenerName) {
+    return initializer(listenerName, UpstreamProxyProtocol.OFF);
+  }
+
+  /** The child handler for a listener that may read PROXY headers from upstream balancers. */
+  public ChannelHandler initializer(String listenerName, UpstreamProxyProtocol proxyProtocol) {
     return new TollgateChannelInitializer(
-        listenerName, maxClientHello, helloTimeoutMillis, router, metrics);
+        listenerName, maxClientHello, helloTimeoutMillis, router, metrics, proxyProtocol);
   }
 }

@@ -4,10 +4,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.tollgate.NettyPipeline;
+import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.connection.Connection;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.metrics.Metrics;
+import io.tollgate.proxyprotocol.ProxyHeaderReader;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sets up each accepted connection of one listener: its {@link Connection} record, the close
- * bookkeeping, and the ClientHello inspector. Everything after the hello is installed by
+ * bookkeeping, the PROXY header reader (listeners with proxy-protocol), and the ClientHello
+ * inspector. Everything after the hello is installed by
  * {@link HelloRouter}.
  */
 @ChannelHandler.Sharable
@@ -29,23 +32,27 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private final long helloTimeoutMillis;
   private final HelloRouter router;
   private final Metrics metrics;
+  private final UpstreamProxyProtocol proxyProtocol;
 
   TollgateChannelInitializer(
       String listenerName,
       int maxClientHello,
       long helloTimeoutMillis,
       HelloRouter router,
-      Metrics metrics) {
+      Metrics metrics,
+      UpstreamProxyProtocol proxyProtocol) {
     this.listenerName = listenerName;
     this.maxClientHello = maxClientHello;
     this.helloTimeoutMillis = helloTimeoutMillis;
     this.router = router;
     this.metrics = metrics;
+    this.proxyProtocol = proxyProtocol;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     Connection conn = trackConnection(ch);
+    addProxyProtocol(ch);
     addInspector(ch);
   }
 
@@ -67,6 +74,15 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
               }
             });
     return conn;
+  }
+
+  /** On listeners behind another balancer: reads its PROXY header before the ClientHello. */
+  private void addProxyProtocol(SocketChannel ch) {
+    if (proxyProtocol.enabled()) {
+      ch.pipeline()
+          .addLast(NettyPipeline.PROXY_HEADER,
+              new ProxyHeaderReader(proxyProtocol, helloTimeoutMillis));
+    }
   }
 
   private void addInspector(SocketChannel ch) {

@@ -2,6 +2,7 @@ package io.tollgate.pool;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.BalanceConfig.Algorithm;
 import io.tollgate.connection.CloseReason;
@@ -56,6 +57,7 @@ public final class Pool implements ConnectListener {
   private final SmoothWeightedRoundRobin roundRobin;
   private final HashRing ring;
   private final AtomicInteger rotation = new AtomicInteger();
+  private BackendProxyProtocol proxyProtocol = BackendProxyProtocol.OFF;
 
   /** Smooth weighted round-robin, every server up unless its state says otherwise. */
   public Pool(String name, List<Backend> servers, int connectAttempts) {
@@ -94,6 +96,17 @@ public final class Pool implements ConnectListener {
 
   public BalanceConfig balance() {
     return balance;
+  }
+
+  /** The PROXY protocol header written first on each connection to this pool's servers. */
+  public BackendProxyProtocol proxyProtocol() {
+    return proxyProtocol;
+  }
+
+  /** Sets {@link #proxyProtocol()}; only while the pool is built, before it is published. */
+  public Pool withProxyProtocol(BackendProxyProtocol proxyProtocol) {
+    this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    return this;
   }
 
   /**

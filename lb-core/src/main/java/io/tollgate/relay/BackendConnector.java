@@ -1,6 +1,7 @@
 package io.tollgate.relay;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -62,6 +63,8 @@ final class BackendConnector {
   private final Outcome outcome;
   private final ConnectListener listener;
   private Channel connecting;
+  /** A PROXY protocol header written first on each connected attempt, or null. */
+  private byte[] proxyHeader;
   /** The last real connect failure; null while every skipped server was merely full. */
   private Throwable lastFailure;
 
@@ -84,6 +87,16 @@ final class BackendConnector {
     this.tls = tls;
     this.outcome = outcome;
     this.listener = listener;
+  }
+
+  /**
+   * Writes {@code header} (a PROXY protocol header, or null for none) as the first bytes of
+   * every backend connection this connector opens: right after the TCP connect, before the
+   * backend TLS handshake (reencrypt) or any relayed byte. Call before {@link #start()}.
+   */
+  BackendConnector proxyHeader(byte[] header) {
+    this.proxyHeader = header;
+    return this;
   }
 
   void start() {
@@ -137,7 +150,15 @@ final class BackendConnector {
             connecting = null;
             listener.failed(server, done.cause());
             next(index, server, done.cause());
-          } else if (tls == null) {
+            return;
+          }
+          if (proxyHeader != null) {
+            // First bytes on the wire: the client SslHandler (reencrypt) is added after this,
+            // and the relay's first write comes later still.
+            done.channel().writeAndFlush(
+                Unpooled.wrappedBuffer(proxyHeader), done.channel().voidPromise());
+          }
+          if (tls == null) {
             connecting = null;
             listener.connected(server, done.channel());
             established(done.channel(), server, started);

@@ -20,8 +20,10 @@ import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
+import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,8 +116,16 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
             : new BackendConnector.Tls(
                 backendTls, connection.sni(), alpn, settings.handshakeTimeout());
     connector =
-        new BackendConnector(ctx.channel(), selection.order(), settings, tls, this, pool);
+        new BackendConnector(ctx.channel(), selection.order(), settings, tls, this, pool)
+            .proxyHeader(proxyHeader());
     connector.start();
+  }
+
+  /** The pool's PROXY header for this connection (after the TLS handshake, if any), or null. */
+  private byte[] proxyHeader() {
+    SocketAddress destination = connection.destination() != null
+        ? connection.destination() : ctx.channel().localAddress();
+    return BackendProxyHeader.of(pool.proxyProtocol(), connection, destination);
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.HostPort;
@@ -54,19 +55,27 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       HostPort configured,
       Optional<HealthCheckConfig> check,
       PassiveEjectionConfig passive,
-      Optional<BackendTlsConfig> tls) {
+      Optional<BackendTlsConfig> tls,
+      BackendProxyProtocol.Version proxyProtocol) {
+    /** A target whose probes send no PROXY header. */
+    public Target(ServerKey key, HostPort configured, Optional<HealthCheckConfig> check,
+        PassiveEjectionConfig passive, Optional<BackendTlsConfig> tls) {
+      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF);
+    }
+
     public Target {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(configured, "configured");
       Objects.requireNonNull(check, "check");
       Objects.requireNonNull(passive, "passive");
       Objects.requireNonNull(tls, "tls");
+      Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
     /** The parts that decide how the server is probed; a change restarts its monitor. */
     private boolean probesLike(Target other) {
       return check.equals(other.check) && tls.equals(other.tls)
-          && configured.equals(other.configured);
+          && configured.equals(other.configured) && proxyProtocol == other.proxyProtocol;
     }
   }
 
@@ -230,7 +239,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       }
     }
     Probe probe = new Probe(check, t.key().address(), ssl, sslError, sni, hostHeader(t, check,
-        sni));
+        sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
     log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
         check.type().configName(), Probe.human(check.interval()));

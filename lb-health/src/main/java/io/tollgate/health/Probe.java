@@ -18,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.HealthCheckConfig;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -56,6 +57,28 @@ final class Probe {
   private final String sslError;
   private final String sni;
   private final byte[] request;
+  /** Written before anything else on the probe's connection, or null. */
+  private byte[] proxyHeader;
+
+  /** "PROXY UNKNOWN\r\n": a v1 header for a connection with no client (proxy-protocol.txt 2.1). */
+  static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * A v2 LOCAL header (proxy-protocol.txt 2.2): the signature, 0x20 (version 2, LOCAL),
+   * 0x00 (AF_UNSPEC), length 0. The receiver keeps the connection's own addresses.
+   */
+  static final byte[] V2_LOCAL = {
+    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00
+  };
+
+  /** The header a check of a pool with {@code proxy-protocol = version} sends first, or null. */
+  static byte[] proxyHeader(BackendProxyProtocol.Version version) {
+    return switch (version) {
+      case OFF -> null;
+      case V1 -> V1_UNKNOWN;
+      case V2 -> V2_LOCAL;
+    };
+  }
 
   /**
    * @param ssl the client context for tls/https, or null with {@code sslError} saying why it
@@ -77,6 +100,16 @@ final class Probe {
         : null;
   }
 
+  /**
+   * Makes the probe send {@code header} first on its connection, before the TLS handshake or
+   * request, as HAProxy's {@code check-send-proxy} does, so servers that require a PROXY header
+   * do not log the checks as errors.
+   */
+  Probe withProxyHeader(byte[] header) {
+    this.proxyHeader = header;
+    return this;
+  }
+
   /** Starts a probe on {@code loop}; the future always succeeds, with an ok or failed result. */
   Future<Result> run(EventLoop loop) {
     Promise<Result> promise = loop.newPromise();
@@ -93,6 +126,9 @@ final class Probe {
             .handler(new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
+                if (proxyHeader != null) {
+                  ch.pipeline().addLast("proxy-header", new ProxyHeaderWriter(proxyHeader));
+                }
                 if (ssl != null && check.type().usesTls()) {
                   ch.pipeline().addLast("tls", sni != null
                       ? ssl.newHandler(ch.alloc(), sni, address.getPort())
@@ -115,6 +151,25 @@ final class Probe {
       connect.channel().close();
     });
     return promise;
+  }
+
+  /**
+   * Writes the PROXY header when the connection is up, ahead of the SslHandler's ClientHello
+   * (it stands before it, so its channelActive runs first), then leaves.
+   */
+  private static final class ProxyHeaderWriter extends ChannelInboundHandlerAdapter {
+    private final byte[] header;
+
+    ProxyHeaderWriter(byte[] header) {
+      this.header = header;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(header), ctx.voidPromise());
+      ctx.fireChannelActive();
+      ctx.pipeline().remove(this);
+    }
   }
 
   /** Follows one probe's connection; every byte it reads is released at once. */

@@ -46,8 +46,25 @@ final class TollgateFixture implements AutoCloseable {
     return new TollgateFixture(Tollgate.start(ConfigLoader.load(file)));
   }
 
+  /**
+   * As {@link #startIn(java.nio.file.Path, String)} with the listeners written out: {@code
+   * listeners} is the text of the list, e.g. {@code [ { name = six, address = "[::1]:0" } ]}.
+   */
+  static TollgateFixture startIn(java.nio.file.Path dir, String listeners, String body)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve("tollgate.conf");
+    java.nio.file.Files.writeString(file,
+        "tollgate {\n  listeners = " + listeners + "\n" + body + "\n}\n");
+    return new TollgateFixture(Tollgate.start(ConfigLoader.load(file)));
+  }
+
   int port() {
     return tollgate.address("main").getPort();
+  }
+
+  /** The bound address of the listener of that name. */
+  java.net.InetSocketAddress address(String listener) {
+    return tollgate.address(listener);
   }
 
   Tollgate tollgate() {
