@@ -162,8 +162,20 @@ class HealthCheckerTest {
     FakeBackend b = backend();
     HealthCheckConfig down = check(Type.TCP, 3, 3)
         .withTimings(Duration.ofSeconds(30), TIMEOUT, 3, 3);
+    // Nothing listens here: the first check fails, so a server that starts down never serves.
+    // (Asserting "down" right after apply against a live server would race its first probe.)
+    InetSocketAddress refusing;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      refusing = (InetSocketAddress) probe.getLocalSocketAddress();
+    }
+    ServerState never = applyOne(target("z", refusing, Optional.of(down),
+        PassiveEjectionConfig.OFF));
+    assertThat(never.isUp()).isFalse();
+    Thread.sleep(300);
+    assertThat(never.isUp()).isFalse();
+
     ServerState s = applyOne(target("a", b.address(), Optional.of(down), PassiveEjectionConfig.OFF));
-    assertThat(s.isUp()).isFalse();
     await(s, true, 2000); // one success is enough at start, not rise = 3
     assertThat(s.rampStartNanos()).isEqualTo(ServerState.NO_RAMP);
 
