@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /** Binds {@code tollgate.listeners}: at least one, unique names, unique addresses. */
@@ -71,10 +72,14 @@ final class ListenersBinder {
         address = Optional.empty();
       }
     }
-    if (name.isEmpty() || address.isEmpty()) {
+    Node maxNode = element.child(Schema.CONNECTION_LIMIT.name());
+    OptionalInt max = maxNode.exists()
+        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+        : OptionalInt.of(0);
+    if (name.isEmpty() || address.isEmpty() || max.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new ListenerConfig(name.get(), address.get()));
+    return Optional.of(new ListenerConfig(name.get(), address.get(), max.getAsInt()));
   }
 
   private static boolean validName(Node node, String name) {

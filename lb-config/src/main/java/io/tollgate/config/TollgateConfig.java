@@ -14,6 +14,7 @@ import java.util.Objects;
  *
  * @param certificates the certificate store and extra trusted roots
  * @param tls TLS settings shared by offload and reencrypt routes
+ * @param accessLog where the access log goes ({@code tollgate.access-log})
  * @param source where it was read from, for logs ("conf/tollgate.conf", or "&lt;string&gt;")
  * @param warnings things that are allowed but probably not meant (certificate verification turned
  *     off, ...): {@code check} prints them, {@code run} logs them
@@ -28,8 +29,26 @@ public record TollgateConfig(
     Map<String, PoolConfig> pools,
     CertificatesConfig certificates,
     TlsConfig tls,
+    AccessLogConfig accessLog,
     String source,
     List<ConfigError> warnings) {
+
+  /** A config without an access log. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      String source,
+      List<ConfigError> warnings) {
+    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, certificates, tls,
+        AccessLogConfig.OFF, source, warnings);
+  }
 
   /** A config without TLS termination settings or warnings. */
   public TollgateConfig(
@@ -55,6 +74,7 @@ public record TollgateConfig(
     pools = Map.copyOf(pools);
     Objects.requireNonNull(certificates, "certificates");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(source, "source");
     warnings = List.copyOf(warnings);
   }
