@@ -7,6 +7,16 @@ import java.util.Locale;
  * recorded wins, so the cause is kept rather than the consequences that follow it.
  */
 public enum CloseReason {
+  /** At accept: limits.max-connections client connections are open already. */
+  LIMIT_GLOBAL,
+  /** At accept: the listener's max-connections client connections are open already. */
+  LIMIT_LISTENER,
+  /** At accept: limits.per-source.max-connections are open from this client address. */
+  LIMIT_SOURCE,
+  /** At accept: this client address opened more than limits.per-source.new-per-second. */
+  LIMIT_SOURCE_RATE,
+  /** Once routed: the route's max-connections client connections are open already. */
+  LIMIT_ROUTE,
   /** No whole ClientHello within {@code timeouts.client-hello}. */
   HELLO_TIMEOUT,
   /** The first bytes were not a TLS handshake record (plaintext, SSLv2 hello, ...). */
