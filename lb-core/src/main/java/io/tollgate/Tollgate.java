@@ -4,11 +4,14 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.tollgate.accesslog.AccessLog;
+import io.tollgate.accesslog.AccessLogOutput;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.health.HealthChecker;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.ListenerFactory;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
@@ -37,6 +40,10 @@ public final class Tollgate implements AutoCloseable {
   private final Map<String, Channel> listeners = new LinkedHashMap<>();
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
+  /** Outlives snapshots: connections open under an old config keep counting. */
+  private final ConnectionLimits limits;
+  private final AccessLog accessLog = new AccessLog();
+  private AccessLogOutput accessLogOutput;
   private volatile Snapshot snapshot;
 
   private Tollgate(Transport transport, int workerThreads, Snapshot snapshot,
@@ -44,6 +51,9 @@ public final class Tollgate implements AutoCloseable {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
+    this.limits = new ConnectionLimits(snapshot.config());
+    this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
+    this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
   }
@@ -96,7 +106,7 @@ public final class Tollgate implements AutoCloseable {
             RelaySettings.DEFAULT_WATER_MARK);
     ListenerFactory factory =
         new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
-            c.timeouts().clientHello().toMillis(), metrics);
+            c.timeouts().clientHello().toMillis(), metrics, limits, accessLog);
     for (ListenerConfig lc : c.listeners()) {
       InetSocketAddress address =
           new InetSocketAddress(lc.address().host(), lc.address().port());
@@ -106,6 +116,7 @@ public final class Tollgate implements AutoCloseable {
               .channel(transport.serverChannel())
               .option(ChannelOption.SO_BACKLOG, 1024)
               .option(ChannelOption.SO_REUSEADDR, true)
+              .handler(factory.acceptHandler(lc.name()))
               .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, relay.waterMark())
@@ -128,9 +139,18 @@ public final class Tollgate implements AutoCloseable {
    *     stays in force
    */
   public synchronized void reload(TollgateConfig config) throws ConfigException {
-    Snapshot next = Snapshot.build(config, health);
+    Snapshot next;
+    try {
+      next = Snapshot.build(config, health);
+    } catch (ConfigException | RuntimeException e) {
+      metrics.reloaded(false);
+      throw e;
+    }
     logWarnings(next);
+    limits.apply(config);
+    accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
     snapshot = next;
+    metrics.reloaded(true);
     log.info("Reloaded {}: {} route(s), {} pool(s)", config.source(), config.routes().size(),
         config.pools().size());
   }
@@ -189,5 +209,8 @@ public final class Tollgate implements AutoCloseable {
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     health.close();
+    synchronized (this) {
+      accessLogOutput.close();
+    }
   }
 }

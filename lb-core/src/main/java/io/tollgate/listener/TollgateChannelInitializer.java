@@ -4,9 +4,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.tollgate.NettyPipeline;
+import io.tollgate.accesslog.AccessLog;
+import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.ClientHelloParser;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
@@ -15,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sets up each accepted connection of one listener: its {@link Connection} record, the close
- * bookkeeping, and the ClientHello inspector. Everything after the hello is installed by
- * {@link HelloRouter}.
+ * bookkeeping (metrics, access log), the connection limits, and the ClientHello inspector.
+ * Everything after the hello is installed by {@link HelloRouter}.
  */
 @ChannelHandler.Sharable
 final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -29,23 +32,34 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private final long helloTimeoutMillis;
   private final HelloRouter router;
   private final Metrics metrics;
+  private final Metrics.ListenerMetrics listenerMetrics;
+  private final ConnectionLimits limits;
+  private final AccessLog accessLog;
 
   TollgateChannelInitializer(
       String listenerName,
       int maxClientHello,
       long helloTimeoutMillis,
       HelloRouter router,
-      Metrics metrics) {
+      Metrics metrics,
+      ConnectionLimits limits,
+      AccessLog accessLog) {
     this.listenerName = listenerName;
     this.maxClientHello = maxClientHello;
     this.helloTimeoutMillis = helloTimeoutMillis;
     this.router = router;
     this.metrics = metrics;
+    this.listenerMetrics = metrics.listener(listenerName);
+    this.limits = limits;
+    this.accessLog = accessLog;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     Connection conn = trackConnection(ch);
+    if (refusedOverLimit(ch, conn)) {
+      return;
+    }
     addInspector(ch);
   }
 
@@ -57,16 +71,29 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
             ch.remoteAddress(),
             System.nanoTime());
     ch.attr(Connection.KEY).set(conn);
-    metrics.accepted();
+    metrics.accepted(listenerMetrics);
     ch.closeFuture()
         .addListener(
             f -> {
-              metrics.closed(conn.reason(), conn.bytesFromClient(), conn.bytesFromBackend());
+              long now = System.nanoTime();
+              metrics.closed(conn, listenerMetrics);
+              accessLog.closed(conn, now);
               if (log.isDebugEnabled()) {
-                log.debug(conn.summary(System.nanoTime()));
+                log.debug(conn.summary(now));
               }
             });
     return conn;
+  }
+
+  /** Closes the connection at once when it is over a limit; it still gets its close reason. */
+  private boolean refusedOverLimit(SocketChannel ch, Connection conn) {
+    CloseReason over = limits.admit(ch, conn);
+    if (over == null) {
+      return false;
+    }
+    conn.closeReason(over, ConnectionLimits.describe(over));
+    ch.close();
+    return true;
   }
 
   private void addInspector(SocketChannel ch) {
