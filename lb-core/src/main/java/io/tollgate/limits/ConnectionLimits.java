@@ -62,6 +62,7 @@ public final class ConnectionLimits {
     this.rates = Caffeine.newBuilder()
         .maximumSize(MAX_RATE_SOURCES)
         .expireAfterAccess(RATE_IDLE)
+        .ticker(nanoTime::getAsLong)
         .executor(Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
         .build();
     apply(config);

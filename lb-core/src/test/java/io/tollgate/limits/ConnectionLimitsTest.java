@@ -118,6 +118,8 @@ class ConnectionLimitsTest {
       assertThat(limits.admit(channel(), from("10.1." + (i / 250) + "." + (i % 250)))).isNull();
     }
     assertThat(limits.rateSources()).isEqualTo(1000);
+    clock.addAndGet(ConnectionLimits.RATE_IDLE.toNanos() + 1);
+    assertThat(limits.rateSources()).isZero();
     assertThat(ConnectionLimits.MAX_RATE_SOURCES).isEqualTo(200_000);
   }
 }
