@@ -5,6 +5,8 @@ import io.tollgate.connection.TlsSummary;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,6 +15,10 @@ import java.util.Locale;
  * unknown) so the lines load as one table; the field list is in README ("Access log").
  */
 public final class AccessLogLine {
+  /** Fixed width, milliseconds, UTC: sorts as text and parses as ISO 8601 / RFC 3339. */
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
   private AccessLogLine() {}
 
   /**
@@ -22,7 +28,7 @@ public final class AccessLogLine {
   public static String format(Connection c, long nowNanos, Instant closedAt) {
     StringBuilder sb = new StringBuilder(512);
     sb.append('{');
-    field(sb, "time", closedAt.toString());
+    field(sb, "time", TIME.format(closedAt));
     field(sb, "id", c.id());
     field(sb, "listener", c.listener());
     SocketAddress client = c.client();

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** The JSON line: field order, nulls, durations in ms, and escaping of untrusted text. */
 class AccessLogLineTest {
-  private static final Instant AT = Instant.parse("2025-06-01T12:00:03.120Z");
+  private static final Instant AT = Instant.parse("2025-06-01T12:00:03.120999Z");
 
   @Test
   void freshConnectionHasEveryFieldWithNullsForWhatIsUnknown() {
@@ -45,6 +45,14 @@ class AccessLogLineTest {
         .contains("\"route\":\"shop.test\",\"mode\":\"offload\",\"backend\":\"10.0.0.5:8080\"")
         .contains("\"hello_ms\":0.412,\"handshake_ms\":2.975,\"connect_ms\":0.803,"
             + "\"duration_ms\":1520.334,\"reason\":\"backend_closed\"");
+  }
+
+  @Test
+  void timeHasMillisecondsEvenWhenThoseAreZero() {
+    Connection c = new Connection("1", "main", new InetSocketAddress("127.0.0.1", 1), 0);
+
+    assertThat(AccessLogLine.format(c, 0, Instant.parse("2025-06-01T12:00:03Z")))
+        .startsWith("{\"time\":\"2025-06-01T12:00:03.000Z\",");
   }
 
   @Test
