@@ -291,6 +291,8 @@ tollgate {
   # Clients connecting by IP (wrk) send no usable SNI: they take the default route.
   default-route { pool = origin }
   pools { origin { servers = ["127.0.0.1:$nginx_port"] } }
+  # Every load generator connects from 127.0.0.1: per-source limits would measure themselves.
+  limits.per-source { max-connections = 0, new-per-second = 0 }
 }
 EOF
 # 'check' first: it builds tollgate.jar if needed (that takes a while the first time) and

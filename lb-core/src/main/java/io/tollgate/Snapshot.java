@@ -37,13 +37,16 @@ public final class Snapshot {
   private final Router router;
   private final Map<String, Pool> pools;
   private final List<ConfigError> warnings;
+  private final TlsMaterial tls;
 
   private Snapshot(
-      TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings) {
+      TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings,
+      TlsMaterial tls) {
     this.config = config;
     this.router = router;
     this.pools = Map.copyOf(pools);
     this.warnings = List.copyOf(warnings);
+    this.tls = tls;
   }
 
   /**
@@ -130,7 +133,7 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools, warnings);
+    return new Snapshot(config, router.build(), pools, warnings, tls);
   }
 
   /**
@@ -159,6 +162,11 @@ public final class Snapshot {
 
   public Map<String, Pool> pools() {
     return pools;
+  }
+
+  /** The certificates and TLS contexts of this config. */
+  public TlsMaterial tls() {
+    return tls;
   }
 
   /** What the config and its certificates allow but an operator should look at. */

@@ -10,6 +10,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tollgate.config.ConfigError;
+import io.tollgate.accesslog.AccessLog;
+import io.tollgate.accesslog.AccessLogOutput;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.ListenerConfig;
@@ -17,6 +19,7 @@ import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.health.HealthChecker;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.ListenerFactory;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
@@ -54,6 +57,10 @@ public final class Tollgate implements AutoCloseable {
       new DefaultChannelGroup("tollgate-connections", GlobalEventExecutor.INSTANCE);
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
+  /** Outlives snapshots: connections open under an old config keep counting. */
+  private final ConnectionLimits limits;
+  private final AccessLog accessLog = new AccessLog();
+  private AccessLogOutput accessLogOutput;
   private volatile Snapshot snapshot;
   private volatile long configVersion = 1;
   private volatile Instant configLoadedAt = Instant.now();
@@ -65,6 +72,9 @@ public final class Tollgate implements AutoCloseable {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
+    this.limits = new ConnectionLimits(snapshot.config());
+    this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
+    this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
   }
@@ -151,7 +161,7 @@ public final class Tollgate implements AutoCloseable {
             transport.socketChannel(),
             RelaySettings.DEFAULT_WATER_MARK);
     return new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
-        c.timeouts().clientHello().toMillis(), metrics);
+        c.timeouts().clientHello().toMillis(), metrics, limits, accessLog);
   }
 
   /** @throws IllegalStateException when the address cannot be bound */
@@ -164,6 +174,7 @@ public final class Tollgate implements AutoCloseable {
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
+            .handler(factory.acceptHandler(lc.name()))
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
@@ -195,7 +206,13 @@ public final class Tollgate implements AutoCloseable {
       throw new ConfigException(List.of(new ConfigError(config.source(), "tollgate",
           "Tollgate is shutting down; not reloading")));
     }
-    Snapshot next = Snapshot.build(config, health);
+    Snapshot next;
+    try {
+      next = Snapshot.build(config, health);
+    } catch (ConfigException | RuntimeException e) {
+      metrics.reloaded(false);
+      throw e;
+    }
     logWarnings(next);
     ListenerFactory factory = listenerFactory(config);
     List<ListenerConfig> toBind = new ArrayList<>();
@@ -247,6 +264,7 @@ public final class Tollgate implements AutoCloseable {
         }
         // The new snapshot told the checker about its servers: give it the old set back.
         health.apply(snapshot.healthTargets());
+        metrics.reloaded(false);
         throw new ConfigException(List.of(new ConfigError(config.source(),
             "tollgate.listeners[" + i + "].address", e.getMessage())));
       }
@@ -273,7 +291,10 @@ public final class Tollgate implements AutoCloseable {
     }
     listeners.clear();
     listeners.putAll(ordered);
+    limits.apply(config);
+    accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
     snapshot = next;
+    metrics.reloaded(true);
     configVersion++;
     configLoadedAt = Instant.now();
     log.info("Reloaded {} (config version {}): {} listener(s) {}, {} route(s), {} pool(s)",
@@ -424,5 +445,8 @@ public final class Tollgate implements AutoCloseable {
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     health.close();
+    synchronized (this) {
+      accessLogOutput.close();
+    }
   }
 }

@@ -86,6 +86,30 @@ final class FileRefs {
     return Optional.empty();
   }
 
+  /**
+   * A file Tollgate will append to (a log), if the node is present: its directory must exist and
+   * be writable, and the file, if it exists, must be a writable regular file.
+   */
+  Optional<Path> writableFile(Node node, Schema.Key key) {
+    Optional<Ref> ref = resolve(node, key);
+    if (ref.isEmpty()) {
+      return Optional.empty();
+    }
+    Path p = ref.get().path();
+    Path dir = p.getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      node.error("directory " + dir + " does not exist" + howResolved(ref.get()));
+      return Optional.empty();
+    }
+    if (Files.exists(p) ? !Files.isRegularFile(p) || !Files.isWritable(p)
+        : !Files.isWritable(dir)) {
+      node.error((Files.exists(p) ? p + " is not a writable file" : "cannot create files in "
+          + dir) + unreadableHint());
+      return Optional.empty();
+    }
+    return Optional.of(p);
+  }
+
   /** A path as written and as resolved. */
   private record Ref(String written, Path path) {}
 

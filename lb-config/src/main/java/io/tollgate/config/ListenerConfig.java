@@ -7,15 +7,30 @@ import java.util.Objects;
  *
  * @param proxyProtocol whether connections start with a PROXY protocol header from an upstream
  *     balancer ({@link UpstreamProxyProtocol#OFF} by default)
+ * @param maxConnections client connections open at once on this listener; 0 = only the global
+ *     limit applies
  */
-public record ListenerConfig(String name, HostPort address, UpstreamProxyProtocol proxyProtocol) {
+public record ListenerConfig(
+    String name, HostPort address, UpstreamProxyProtocol proxyProtocol, int maxConnections) {
   public ListenerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    if (maxConnections < 0) {
+      throw new IllegalArgumentException("negative maxConnections");
+    }
   }
 
+  /** Without a PROXY header or a listener limit. */
   public ListenerConfig(String name, HostPort address) {
-    this(name, address, UpstreamProxyProtocol.OFF);
+    this(name, address, UpstreamProxyProtocol.OFF, 0);
+  }
+
+  public ListenerConfig(String name, HostPort address, UpstreamProxyProtocol proxyProtocol) {
+    this(name, address, proxyProtocol, 0);
+  }
+
+  public ListenerConfig(String name, HostPort address, int maxConnections) {
+    this(name, address, UpstreamProxyProtocol.OFF, maxConnections);
   }
 }

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /** Binds {@code tollgate.listeners}: at least one, unique names, unique addresses. */
@@ -72,10 +73,15 @@ final class ListenersBinder {
       }
     }
     Optional<UpstreamProxyProtocol> proxy = ProxyProtocolBinder.listener(element);
-    if (name.isEmpty() || address.isEmpty() || proxy.isEmpty()) {
+    Node maxNode = element.child(Schema.CONNECTION_LIMIT.name());
+    OptionalInt max = maxNode.exists()
+        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+        : OptionalInt.of(0);
+    if (name.isEmpty() || address.isEmpty() || proxy.isEmpty() || max.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new ListenerConfig(name.get(), address.get(), proxy.get()));
+    return Optional.of(
+        new ListenerConfig(name.get(), address.get(), proxy.get(), max.getAsInt()));
   }
 
   private static boolean validName(Node node, String name) {

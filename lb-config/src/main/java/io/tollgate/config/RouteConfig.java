@@ -13,13 +13,22 @@ import java.util.Optional;
  * @param pool name of the pool in {@link TollgateConfig#pools()}
  * @param tls the client-facing TLS: present exactly when the mode terminates TLS (offload,
  *     reencrypt)
+ * @param maxConnections client connections open at once on this route, so one tenant cannot
+ *     take every connection; 0 = no limit of its own
  */
 public record RouteConfig(
-    List<String> hosts, RouteMode mode, String pool, Optional<ServerTlsConfig> tls) {
+    List<String> hosts, RouteMode mode, String pool, Optional<ServerTlsConfig> tls,
+    int maxConnections) {
 
   /** A passthrough route. */
   public RouteConfig(List<String> hosts, RouteMode mode, String pool) {
     this(hosts, mode, pool, Optional.empty());
+  }
+
+  /** A route without a connection limit. */
+  public RouteConfig(
+      List<String> hosts, RouteMode mode, String pool, Optional<ServerTlsConfig> tls) {
+    this(hosts, mode, pool, tls, 0);
   }
 
   public RouteConfig {
@@ -33,6 +42,9 @@ public record RouteConfig(
     if (tls.isPresent() != mode.terminatesTls()) {
       throw new IllegalArgumentException(
           "tls settings belong to offload and reencrypt routes only, and those need them");
+    }
+    if (maxConnections < 0) {
+      throw new IllegalArgumentException("negative maxConnections");
     }
   }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -59,10 +60,16 @@ final class RoutesBinder {
           + pool.get() + "\" and ignores its tls block (set mode = reencrypt to use TLS toward"
           + " its servers)");
     }
-    if (hosts.isEmpty() || mode.isEmpty() || serverTls.isEmpty() || pool.isEmpty()) {
+    Node maxNode = route.child(Schema.CONNECTION_LIMIT.name());
+    OptionalInt max = maxNode.exists()
+        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+        : OptionalInt.of(0);
+    if (hosts.isEmpty() || mode.isEmpty() || serverTls.isEmpty() || pool.isEmpty()
+        || max.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get()));
+    return Optional.of(new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get(),
+        max.getAsInt()));
   }
 
   /**

@@ -70,8 +70,9 @@ final class Schema {
   static final Key ADMIN = new Key("admin", "an object such as { address = \"127.0.0.1:9900\","
       + " token-file = \"admin.token\" }");
   static final Key WATCH = new Key("watch", "true or false");
+  static final Key ACCESS_LOG = new Key("access-log", "an object such as { path = stdout }");
   static final Shape TOLLGATE = new Shape("tollgate", List.of(LISTENERS, IO, TIMEOUTS, LIMITS,
-      CERTIFICATES, TLS, ROUTES, DEFAULT_ROUTE, POOLS, ADMIN, WATCH));
+      CERTIFICATES, TLS, ROUTES, DEFAULT_ROUTE, POOLS, ADMIN, WATCH, ACCESS_LOG));
 
   // tollgate.admin (issue 6)
   static final Key ADMIN_ADDRESS = new Key("address", "an address such as \"127.0.0.1:9900\"");
@@ -86,8 +87,11 @@ final class Schema {
       + " \"[::]:443\"");
   static final Key LISTENER_PROXY_PROTOCOL = new Key("proxy-protocol", "an object such as"
       + " { mode = required, trusted = [\"10.0.0.0/8\"] }");
+  /** max-connections of the global limits, a listener and a route (issue 6). */
+  static final Key CONNECTION_LIMIT = new Key("max-connections", "a whole number of"
+      + " connections, 0 for no limit");
   static final Shape LISTENER = new Shape("listener",
-      List.of(LISTENER_NAME, LISTENER_ADDRESS, LISTENER_PROXY_PROTOCOL));
+      List.of(LISTENER_NAME, LISTENER_ADDRESS, LISTENER_PROXY_PROTOCOL, CONNECTION_LIMIT));
 
   // tollgate.listeners[i].proxy-protocol (issue 4)
   static final Key UPSTREAM_PROXY_MODE = new Key("mode", "one of off, optional, required");
@@ -113,7 +117,21 @@ final class Schema {
 
   // tollgate.limits
   static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");
-  static final Shape LIMITS_SHAPE = new Shape("limits", List.of(MAX_CLIENT_HELLO));
+  static final Key PER_SOURCE = new Key("per-source", "an object such as { max-connections ="
+      + " 256, new-per-second = 100 }");
+  static final Shape LIMITS_SHAPE =
+      new Shape("limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE));
+
+  // tollgate.limits.per-source
+  static final Key NEW_PER_SECOND = new Key("new-per-second", "a whole number of new"
+      + " connections per second, 0 for no limit");
+  static final Shape PER_SOURCE_SHAPE =
+      new Shape("per-source", List.of(CONNECTION_LIMIT, NEW_PER_SECOND));
+
+  // tollgate.access-log
+  static final Key ACCESS_LOG_PATH = new Key("path", "off, stdout, stderr or a file path such as"
+      + " \"/var/log/tollgate/access.log\"");
+  static final Shape ACCESS_LOG_SHAPE = new Shape("access-log", List.of(ACCESS_LOG_PATH));
 
   // tollgate.certificates
   static final Key DIRECTORY = new Key("directory", "a directory of PEM bundles (certificate"
@@ -151,8 +169,8 @@ final class Schema {
   /** The keys of a route that configure TLS termination: passthrough routes may not have them. */
   static final List<Key> SERVER_TLS_KEYS =
       List.of(CERTIFICATE, ALPN, PROTOCOLS, CIPHERS, CLIENT_AUTH);
-  static final Shape ROUTE = new Shape("route", concat(List.of(HOSTS, MODE, POOL),
-      SERVER_TLS_KEYS));
+  static final Shape ROUTE = new Shape("route", concat(List.of(HOSTS, MODE, POOL,
+      CONNECTION_LIMIT), SERVER_TLS_KEYS));
 
   // tollgate.routes[i].certificate as an object, or an element of the list
   static final Key CHAIN = new Key("chain", "a PEM file: the certificate first, then its"

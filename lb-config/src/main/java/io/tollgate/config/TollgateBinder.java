@@ -50,14 +50,17 @@ final class TollgateBinder {
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
-    if (!problems.isEmpty() || ops.isEmpty() || listeners.isEmpty() || io.isEmpty() || timeouts.isEmpty()
+    Optional<AccessLogConfig> accessLog =
+        accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
+    if (!problems.isEmpty() || ops.isEmpty() || listeners.isEmpty() || io.isEmpty()
+        || timeouts.isEmpty()
         || limits.isEmpty() || certificates.isEmpty() || tls.isEmpty() || routes.isEmpty()
-        || defaultRoute.isEmpty() || pools.pools().isEmpty()) {
+        || defaultRoute.isEmpty() || pools.pools().isEmpty() || accessLog.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
         limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), certificates.get(),
-        tls.get(), source, problems.warnings(), ops.get()));
+        tls.get(), accessLog.get(), source, problems.warnings(), ops.get()));
   }
 
   /**
@@ -119,12 +122,57 @@ final class TollgateBinder {
       return Optional.empty();
     }
     Node hello = node.child(Schema.MAX_CLIENT_HELLO.name());
-    if (!Readers.required(hello, Schema.MAX_CLIENT_HELLO)) {
+    OptionalLong bytes = Readers.required(hello, Schema.MAX_CLIENT_HELLO)
+        ? Readers.bytesInRange(hello, Schema.MAX_CLIENT_HELLO,
+            Limits.MIN_CLIENT_HELLO, Limits.MAX_CLIENT_HELLO,
+            "1k..64k, i.e. " + Limits.MIN_CLIENT_HELLO + ".." + Limits.MAX_CLIENT_HELLO
+                + " bytes")
+        : OptionalLong.empty();
+    OptionalInt max = requiredInt(node, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
+    Node perSource = node.child(Schema.PER_SOURCE.name());
+    OptionalInt sourceMax = OptionalInt.empty();
+    OptionalInt sourceRate = OptionalInt.empty();
+    if (Readers.required(perSource, Schema.PER_SOURCE) && Readers.object(perSource,
+        Schema.PER_SOURCE_SHAPE, Schema.PER_SOURCE.expected()).isPresent()) {
+      sourceMax = requiredInt(perSource, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
+      sourceRate = requiredInt(perSource, Schema.NEW_PER_SECOND, Limits.MAX_NEW_PER_SECOND);
+    }
+    if (bytes.isEmpty() || max.isEmpty() || sourceMax.isEmpty() || sourceRate.isEmpty()) {
       return Optional.empty();
     }
-    OptionalLong bytes = Readers.bytesInRange(hello, Schema.MAX_CLIENT_HELLO,
-        Limits.MIN_CLIENT_HELLO, Limits.MAX_CLIENT_HELLO,
-        "1k..64k, i.e. " + Limits.MIN_CLIENT_HELLO + ".." + Limits.MAX_CLIENT_HELLO + " bytes");
-    return bytes.isEmpty() ? Optional.empty() : Optional.of(new Limits((int) bytes.getAsLong()));
+    return Optional.of(new Limits((int) bytes.getAsLong(), max.getAsInt(),
+        sourceMax.getAsInt(), sourceRate.getAsInt()));
+  }
+
+  private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {
+    Node node = parent.child(key.name());
+    return Readers.required(node, key) ? Readers.intInRange(node, key, 0, max)
+        : OptionalInt.empty();
+  }
+
+  /** {@code access-log { path = off | stdout | stderr | FILE }}. */
+  private static Optional<AccessLogConfig> accessLog(Node node, FileRefs files) {
+    if (Readers.object(node, Schema.ACCESS_LOG_SHAPE, Schema.ACCESS_LOG.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node path = node.child(Schema.ACCESS_LOG_PATH.name());
+    if (!Readers.required(path, Schema.ACCESS_LOG_PATH)) {
+      return Optional.empty();
+    }
+    Optional<String> text = Readers.string(path, Schema.ACCESS_LOG_PATH);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    switch (text.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "off":
+      case "false":
+        return Optional.of(AccessLogConfig.OFF);
+      case "stdout":
+        return Optional.of(new AccessLogConfig(AccessLogConfig.Target.STDOUT, Optional.empty()));
+      case "stderr":
+        return Optional.of(new AccessLogConfig(AccessLogConfig.Target.STDERR, Optional.empty()));
+      default:
+        return files.writableFile(path, Schema.ACCESS_LOG_PATH).map(AccessLogConfig::toFile);
+    }
   }
 }

@@ -14,6 +14,7 @@ import java.util.Objects;
  *
  * @param certificates the certificate store and extra trusted roots
  * @param tls TLS settings shared by offload and reencrypt routes
+ * @param accessLog where the access log goes ({@code tollgate.access-log})
  * @param source where it was read from, for logs ("conf/tollgate.conf", or "&lt;string&gt;")
  * @param warnings things that are allowed but probably not meant (certificate verification turned
  *     off, ...): {@code check} prints them, {@code run} logs them
@@ -29,11 +30,12 @@ public record TollgateConfig(
     Map<String, PoolConfig> pools,
     CertificatesConfig certificates,
     TlsConfig tls,
+    AccessLogConfig accessLog,
     String source,
     List<ConfigError> warnings,
     OpsConfig ops) {
 
-  /** A config without the admin endpoint or watching. */
+  /** A config without an access log, admin endpoint or watching. */
   public TollgateConfig(
       List<ListenerConfig> listeners,
       IoConfig io,
@@ -46,8 +48,8 @@ public record TollgateConfig(
       TlsConfig tls,
       String source,
       List<ConfigError> warnings) {
-    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, certificates, tls, source,
-        warnings, OpsConfig.NONE);
+    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, certificates, tls,
+        AccessLogConfig.OFF, source, warnings, OpsConfig.NONE);
   }
 
   /** A config without TLS termination settings or warnings. */
@@ -74,6 +76,7 @@ public record TollgateConfig(
     pools = Map.copyOf(pools);
     Objects.requireNonNull(certificates, "certificates");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(source, "source");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(ops, "ops");

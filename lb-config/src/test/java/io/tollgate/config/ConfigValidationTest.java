@@ -41,7 +41,7 @@ class ConfigValidationTest {
     var loaded = broken(validWith("limits {", "limits { banana = 1,"));
 
     assertThat(loaded.onlyErrorAt("banana", "tollgate.limits.banana").message())
-        .isEqualTo("unknown key \"banana\" in limits (expected one of: max-client-hello)");
+        .isEqualTo("unknown key \"banana\" in limits (expected one of: max-client-hello, max-connections, per-source)");
   }
 
   @Test

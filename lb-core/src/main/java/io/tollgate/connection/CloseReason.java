@@ -16,6 +16,16 @@ public enum CloseReason {
   PROXY_UNTRUSTED,
   /** A PROXY protocol header that breaks the spec (bad field, too long, CRC32C mismatch...). */
   BAD_PROXY_HEADER,
+  /** At accept: limits.max-connections client connections are open already. */
+  LIMIT_GLOBAL,
+  /** At accept: the listener's max-connections client connections are open already. */
+  LIMIT_LISTENER,
+  /** At accept: limits.per-source.max-connections are open from this client address. */
+  LIMIT_SOURCE,
+  /** At accept: this client address opened more than limits.per-source.new-per-second. */
+  LIMIT_SOURCE_RATE,
+  /** Once routed: the route's max-connections client connections are open already. */
+  LIMIT_ROUTE,
   /**
    * No whole ClientHello (or PROXY header before it, on listeners that read one) within
    * {@code timeouts.client-hello}.

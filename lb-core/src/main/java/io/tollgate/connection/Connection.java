@@ -2,6 +2,7 @@ package io.tollgate.connection;
 
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
+import io.tollgate.config.RouteMode;
 import java.net.SocketAddress;
 import java.util.List;
 
@@ -27,10 +28,12 @@ public final class Connection {
   private String sni;
   private List<String> alpn = List.of();
   private String route;
+  private RouteMode mode;
   private String backend;
   private TlsSummary tls;
   private long helloNanos = -1;
   private long connectNanos = -1;
+  private long handshakeNanos = -1;
   private long bytesFromClient;
   private long bytesFromBackend;
   private CloseReason reason;
@@ -88,6 +91,12 @@ public final class Connection {
     this.route = route;
   }
 
+  /** The route and its mode, once the SNI picked them. */
+  public void routed(String route, RouteMode mode) {
+    this.route = route;
+    this.mode = mode;
+  }
+
   public void connected(String backend, long connectNanos) {
     this.backend = backend;
     this.connectNanos = connectNanos;
@@ -96,6 +105,16 @@ public final class Connection {
   /** The client-facing TLS handshake of an offload or reencrypt route completed. */
   public void tlsEstablished(TlsSummary tls) {
     this.tls = tls;
+  }
+
+  /**
+   * The client-facing TLS handshake ended (successfully or not) at {@code nowNanos}; its duration
+   * counts from the end of the ClientHello, when the server SslHandler took over.
+   */
+  public void handshakeEnded(long nowNanos) {
+    if (helloNanos >= 0) {
+      this.handshakeNanos = nowNanos - acceptedNanos - helloNanos;
+    }
   }
 
   public void addFromClient(long bytes) {
@@ -147,6 +166,16 @@ public final class Connection {
 
   public String backend() {
     return backend;
+  }
+
+  /** The route's mode, or null before routing (or when no route took the connection). */
+  public RouteMode mode() {
+    return mode;
+  }
+
+  /** Nanoseconds the client-facing TLS handshake took (offload, reencrypt), or -1. */
+  public long handshakeNanos() {
+    return handshakeNanos;
   }
 
   /** The terminated TLS session's details, or null (passthrough, or no handshake yet). */

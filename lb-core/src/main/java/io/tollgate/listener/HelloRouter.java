@@ -9,6 +9,7 @@ import io.tollgate.connection.TlsAlert;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.relay.PendingRelay;
@@ -26,17 +27,21 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
   private final Supplier<Snapshot> snapshot;
   private final RelaySettings relaySettings;
   private final Metrics metrics;
+  private final ConnectionLimits limits;
 
-  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings, Metrics metrics) {
+  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings, Metrics metrics,
+      ConnectionLimits limits) {
     this.snapshot = snapshot;
     this.relaySettings = relaySettings;
     this.metrics = metrics;
+    this.limits = limits;
   }
 
   @Override
   public void onHello(ChannelHandlerContext ctx, ClientHello hello) {
     Connection conn = Connection.of(ctx.channel());
     conn.helloParsed(hello.sni(), hello.alpn(), System.nanoTime());
+    metrics.helloParsed(hello.recordBytes());
     Router.Match match = snapshot.get().router().route(hello.sni());
     Route route = match.route();
     if (route == null) {
@@ -45,7 +50,15 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());
       return;
     }
-    conn.routed(route.name());
+    conn.routed(route.name(), route.mode());
+    metrics.routed(conn);
+    CloseReason limited = limits.admitRoute(ctx.channel(), route.name());
+    if (limited != null) {
+      conn.closeReason(limited, ConnectionLimits.describe(limited) + " (route " + route.name()
+          + ")");
+      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+      return;
+    }
     switch (route.mode()) {
       case PASSTHROUGH ->
           ctx.pipeline()
@@ -82,5 +95,6 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
   @Override
   public void onFailure(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
     Connection.of(ctx.channel()).closeReason(CloseReason.valueOf(failure.name()), detail);
+    metrics.helloFailed(failure.reason());
   }
 }

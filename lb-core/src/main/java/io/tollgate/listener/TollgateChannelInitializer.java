@@ -5,9 +5,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.tollgate.NettyPipeline;
 import io.tollgate.config.UpstreamProxyProtocol;
+import io.tollgate.accesslog.AccessLog;
+import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.ClientHelloParser;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sets up each accepted connection of one listener: its {@link Connection} record, the close
- * bookkeeping, the PROXY header reader (listeners with proxy-protocol), and the ClientHello
- * inspector. Everything after the hello is installed by
+ * bookkeeping (metrics, access log), the connection limits, the PROXY header reader (listeners
+ * with proxy-protocol), and the ClientHello inspector. Everything after the hello is installed by
  * {@link HelloRouter}.
  */
 @ChannelHandler.Sharable
@@ -33,6 +36,9 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private final HelloRouter router;
   private final Metrics metrics;
   private final UpstreamProxyProtocol proxyProtocol;
+  private final Metrics.ListenerMetrics listenerMetrics;
+  private final ConnectionLimits limits;
+  private final AccessLog accessLog;
 
   TollgateChannelInitializer(
       String listenerName,
@@ -40,6 +46,8 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
       long helloTimeoutMillis,
       HelloRouter router,
       Metrics metrics,
+      ConnectionLimits limits,
+      AccessLog accessLog,
       UpstreamProxyProtocol proxyProtocol) {
     this.listenerName = listenerName;
     this.maxClientHello = maxClientHello;
@@ -47,11 +55,19 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     this.router = router;
     this.metrics = metrics;
     this.proxyProtocol = proxyProtocol;
+    this.listenerMetrics = metrics.listener(listenerName);
+    this.limits = limits;
+    this.accessLog = accessLog;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     Connection conn = trackConnection(ch);
+    // Behind another balancer the source is only known from its PROXY header: per-source
+    // limits wait for it (the reader applies them), the others apply now.
+    if (refused(ch, conn, limits.admit(ch, conn, !proxyProtocol.enabled()))) {
+      return;
+    }
     addProxyProtocol(ch);
     addInspector(ch);
   }
@@ -64,13 +80,15 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
             ch.remoteAddress(),
             System.nanoTime());
     ch.attr(Connection.KEY).set(conn);
-    metrics.accepted();
+    metrics.accepted(listenerMetrics);
     ch.closeFuture()
         .addListener(
             f -> {
-              metrics.closed(conn.reason(), conn.bytesFromClient(), conn.bytesFromBackend());
+              long now = System.nanoTime();
+              metrics.closed(conn, listenerMetrics);
+              accessLog.closed(conn, now);
               if (log.isDebugEnabled()) {
-                log.debug(conn.summary(System.nanoTime()));
+                log.debug(conn.summary(now));
               }
             });
     return conn;
@@ -81,8 +99,18 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     if (proxyProtocol.enabled()) {
       ch.pipeline()
           .addLast(NettyPipeline.PROXY_HEADER,
-              new ProxyHeaderReader(proxyProtocol, helloTimeoutMillis));
+              new ProxyHeaderReader(proxyProtocol, helloTimeoutMillis, limits::admitSource));
     }
+  }
+
+  /** Closes the connection at once when it is over a limit; it still gets its close reason. */
+  private static boolean refused(SocketChannel ch, Connection conn, CloseReason over) {
+    if (over == null) {
+      return false;
+    }
+    conn.closeReason(over, ConnectionLimits.describe(over));
+    ch.close();
+    return true;
   }
 
   private void addInspector(SocketChannel ch) {

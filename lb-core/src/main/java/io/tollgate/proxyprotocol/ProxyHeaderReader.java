@@ -1,6 +1,7 @@
 package io.tollgate.proxyprotocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tollgate.config.UpstreamProxyProtocol;
@@ -46,11 +47,32 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
 
   private final UpstreamProxyProtocol config;
   private final long timeoutMillis;
+  private final SourceAdmission admission;
   private boolean finished;
   private Future<?> timeout;
 
+  /**
+   * Decides, once the real client address is known (from the header, or the socket's when there
+   * is none), whether the connection may go on: the per-source limits.
+   */
+  @FunctionalInterface
+  public interface SourceAdmission {
+    /** @return null to go on, or why the connection is refused */
+    CloseReason admit(Channel channel, Connection conn);
+  }
+
   /** @param timeoutMillis how long the whole header may take; positive */
   public ProxyHeaderReader(UpstreamProxyProtocol config, long timeoutMillis) {
+    this(config, timeoutMillis, (ch, conn) -> null);
+  }
+
+  /**
+   * @param timeoutMillis how long the whole header may take; positive
+   * @param admission asked once the client address is known
+   */
+  public ProxyHeaderReader(
+      UpstreamProxyProtocol config, long timeoutMillis, SourceAdmission admission) {
+    this.admission = Objects.requireNonNull(admission, "admission");
     this.config = Objects.requireNonNull(config, "config");
     if (timeoutMillis <= 0) {
       throw new IllegalArgumentException("timeoutMillis must be positive: " + timeoutMillis);
@@ -135,6 +157,12 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
   }
 
   private void done(ChannelHandlerContext ctx) {
+    Connection conn = Connection.of(ctx.channel());
+    CloseReason over = conn == null ? null : admission.admit(ctx.channel(), conn);
+    if (over != null) {
+      fail(ctx, over, "refused by limits for " + conn.client());
+      return;
+    }
     finished = true;
     cancelTimeout();
     // Removal from inside decode is deferred until decode returns; then the rest of the

@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.NettyPipeline;
+import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.TlsAlert;
@@ -156,8 +157,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
+    connection.handshakeEnded(System.nanoTime());
+    RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
     if (!done.isSuccess()) {
       TlsFailureKind kind = TlsFailureKind.of(done.cause());
+      metrics.handshakeFailed(mode, kind.name().toLowerCase(java.util.Locale.ROOT));
       connection.closeReason(
           switch (kind) {
             case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
@@ -170,6 +174,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       ctx.close();
       return;
     }
+    metrics.handshakeCompleted(mode, connection.handshakeNanos());
     TlsSummary tls = TlsSummary.of(ctx.pipeline().get(SslHandler.class));
     connection.tlsEstablished(tls);
     connect(tls.alpn());
@@ -213,6 +218,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   public void connected(Channel backend, Backend server, long connectNanos) {
     Channel client = ctx.channel();
     connection.connected(server.toString(), connectNanos);
+    metrics.backendConnected(pool.name(), connectNanos);
     metrics.backendOpened();
     backend.closeFuture().addListener(f -> metrics.backendClosed());
     RelaySession session = new RelaySession(client, backend, connection);

@@ -38,6 +38,11 @@ final class RouteServerTls implements ServerTls {
     return certificate == null ? null : certificate.certified();
   }
 
+  @Override
+  public java.util.Collection<CertifiedKey> certificates() {
+    return java.util.Collections.unmodifiableSet(contexts.keySet());
+  }
+
   /** The context {@link #newHandler} would use, or {@code null} (tests read its session stats). */
   SslContext sslContext(String sni, boolean clientSupportsEcdsa) {
     ServerCertificate certificate = select(sni, clientSupportsEcdsa);

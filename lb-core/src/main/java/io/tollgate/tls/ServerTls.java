@@ -20,4 +20,9 @@ public interface ServerTls {
   default CertifiedKey certificateFor(String sni, boolean clientSupportsEcdsa) {
     throw new UnsupportedOperationException("certificateFor");
   }
+
+  /** Every certificate this route may present (for expiry metrics). */
+  default java.util.Collection<CertifiedKey> certificates() {
+    return java.util.List.of();
+  }
 }

@@ -92,6 +92,19 @@ public final class TlsMaterial {
     return provider;
   }
 
+  /**
+   * Every server certificate of this material, once each: those of offload/reencrypt routes and
+   * those in the certificate store (for the expiry metrics).
+   */
+  public List<CertifiedKey> certificates() {
+    Set<CertifiedKey> all = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    serverTls.values().forEach(t -> all.addAll(t.certificates()));
+    if (store != null) {
+      all.addAll(store.bundles());
+    }
+    return List.copyOf(all);
+  }
+
   /** The certificate store ({@code certificates.directory}), if configured. */
   public Optional<CertificateStore> certificateStore() {
     return Optional.ofNullable(store);

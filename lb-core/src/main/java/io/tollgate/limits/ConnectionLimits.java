@@ -1,0 +1,239 @@
+package io.tollgate.limits;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.netty.channel.Channel;
+import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.RouteConfig;
+import io.tollgate.config.TollgateConfig;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * Counts open client connections globally, per listener, per route and per client address, and
+ * new connections per second per client address; refuses a connection that would exceed a limit.
+ * One instance per Tollgate, outliving reloads: a reload changes the limits ({@link #apply}), and
+ * the connections open under the old config keep counting.
+ *
+ * <p>Memory stays bounded whatever the clients do: an address has a concurrent count only while
+ * it has open connections (so at most {@code limits.max-connections} entries), and rate buckets
+ * live in a Caffeine cache capped at {@link #MAX_RATE_SOURCES} entries that forgets an address
+ * after {@link #RATE_IDLE} without connections (by then its bucket would be full again anyway).
+ * Past the cap the least recently seen addresses are forgotten, which can only let them in.
+ *
+ * <p>Counters are taken when a connection is admitted and given back when its channel closes;
+ * every check is one atomic increment that is undone on refusal, so limits hold under races.
+ */
+public final class ConnectionLimits {
+  static final int MAX_RATE_SOURCES = 200_000;
+  static final Duration RATE_IDLE = Duration.ofSeconds(2);
+
+  private final LongSupplier nanoTime;
+  private final AtomicInteger open = new AtomicInteger();
+  private final Map<String, AtomicInteger> perListener = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> perRoute = new ConcurrentHashMap<>();
+  private final Map<InetAddress, AtomicInteger> perSource = new ConcurrentHashMap<>();
+  private final Cache<InetAddress, TokenBucket> rates;
+  private volatile Settings settings;
+
+  /** Limits as one config sets them; 0 means no limit throughout. */
+  private record Settings(
+      int global,
+      int perSource,
+      int perSourceRate,
+      Map<String, Integer> listeners,
+      Map<String, Integer> routes) {}
+
+  public ConnectionLimits(TollgateConfig config) {
+    this(config, System::nanoTime);
+  }
+
+  ConnectionLimits(TollgateConfig config, LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+    this.rates = Caffeine.newBuilder()
+        .maximumSize(MAX_RATE_SOURCES)
+        .expireAfterAccess(RATE_IDLE)
+        .ticker(nanoTime::getAsLong)
+        .executor(Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
+        .build();
+    apply(config);
+  }
+
+  /** Takes the limits of a new config; open connections stay counted. */
+  public void apply(TollgateConfig config) {
+    Map<String, Integer> listeners = new HashMap<>();
+    for (ListenerConfig l : config.listeners()) {
+      if (l.maxConnections() > 0) {
+        listeners.put(l.name(), l.maxConnections());
+      }
+    }
+    Map<String, Integer> routes = new HashMap<>();
+    for (RouteConfig r : config.routes()) {
+      if (r.maxConnections() > 0) {
+        routes.put(r.name(), r.maxConnections());
+      }
+    }
+    settings = new Settings(config.limits().maxConnections(),
+        config.limits().perSourceMaxConnections(), config.limits().perSourceNewPerSecond(),
+        Map.copyOf(listeners), Map.copyOf(routes));
+  }
+
+  /**
+   * Admits a just-accepted connection, or says which limit it is over. The most specific limit
+   * is checked first, so a flood from one address is reported as that address's. When admitted,
+   * the counts are given back when {@code channel} closes.
+   *
+   * @return null when admitted, else the close reason
+   */
+  public CloseReason admit(Channel channel, Connection conn) {
+    return admit(channel, conn, true);
+  }
+
+  /**
+   * As {@link #admit(Channel, Connection)}.
+   *
+   * @param checkSource false on listeners behind another balancer, whose real source arrives
+   *     in a PROXY header: {@link #admitSource} is called once it is known
+   */
+  public CloseReason admit(Channel channel, Connection conn, boolean checkSource) {
+    Settings s = settings;
+    if (checkSource) {
+      CloseReason over = admitSource(channel, conn);
+      if (over != null) {
+        return over;
+      }
+    }
+    AtomicInteger listener = perListener.computeIfAbsent(conn.listener(),
+        n -> new AtomicInteger());
+    int listenerMax = s.listeners().getOrDefault(conn.listener(), 0);
+    if (!take(listener, listenerMax)) {
+      return CloseReason.LIMIT_LISTENER; // a source slot taken above goes back at close
+    }
+    if (!take(open, s.global())) {
+      listener.decrementAndGet();
+      return CloseReason.LIMIT_GLOBAL;
+    }
+    channel.closeFuture().addListener(f -> {
+      open.decrementAndGet();
+      listener.decrementAndGet();
+    });
+    return null;
+  }
+
+  /**
+   * The per-source limits for the connection's client address ({@link Connection#client()}: the
+   * socket's peer, or the address a trusted PROXY header named). A slot taken is given back when
+   * {@code channel} closes.
+   *
+   * @return null when admitted, else {@link CloseReason#LIMIT_SOURCE_RATE} or
+   *     {@link CloseReason#LIMIT_SOURCE}
+   */
+  public CloseReason admitSource(Channel channel, Connection conn) {
+    Settings s = settings;
+    InetAddress source = address(conn.client());
+    if (source == null) {
+      return null;
+    }
+    if (s.perSourceRate() > 0) {
+      long now = nanoTime.getAsLong();
+      TokenBucket bucket = rates.get(source, a -> new TokenBucket(s.perSourceRate(), now));
+      if (!bucket.tryTake(s.perSourceRate(), now)) {
+        return CloseReason.LIMIT_SOURCE_RATE;
+      }
+    }
+    if (s.perSource() > 0) {
+      if (!takeSource(source, s.perSource())) {
+        return CloseReason.LIMIT_SOURCE;
+      }
+      channel.closeFuture().addListener(f -> releaseSource(source, true));
+    }
+    return null;
+  }
+
+  /**
+   * Admits a connection to {@code route} once the SNI picked it; the count is given back when
+   * {@code channel} closes.
+   *
+   * @return null when admitted, else {@link CloseReason#LIMIT_ROUTE}
+   */
+  public CloseReason admitRoute(Channel channel, String route) {
+    AtomicInteger count = perRoute.computeIfAbsent(route, n -> new AtomicInteger());
+    if (!take(count, settings.routes().getOrDefault(route, 0))) {
+      return CloseReason.LIMIT_ROUTE;
+    }
+    channel.closeFuture().addListener(f -> count.decrementAndGet());
+    return null;
+  }
+
+  /** The close detail for a limit's reason: which setting was reached. */
+  public static String describe(CloseReason reason) {
+    return switch (reason) {
+      case LIMIT_GLOBAL -> "limits.max-connections reached";
+      case LIMIT_LISTENER -> "the listener's max-connections reached";
+      case LIMIT_SOURCE -> "limits.per-source.max-connections reached for this address";
+      case LIMIT_SOURCE_RATE -> "limits.per-source.new-per-second exceeded by this address";
+      case LIMIT_ROUTE -> "the route's max-connections reached";
+      default -> reason.label();
+    };
+  }
+
+  /** Client connections admitted and still open. */
+  public int openConnections() {
+    return open.get();
+  }
+
+  /** Addresses with open connections: the size of the per-source table. */
+  int trackedSources() {
+    return perSource.size();
+  }
+
+  /** Addresses with a rate bucket (after pending evictions). */
+  long rateSources() {
+    rates.cleanUp();
+    return rates.estimatedSize();
+  }
+
+  private static boolean take(AtomicInteger count, int max) {
+    if (max <= 0) {
+      count.incrementAndGet(); // still counted, so a reload that adds a limit sees the truth
+      return true;
+    }
+    if (count.incrementAndGet() > max) {
+      count.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  private boolean takeSource(InetAddress source, int max) {
+    boolean[] taken = new boolean[1];
+    perSource.compute(source, (a, count) -> {
+      AtomicInteger c = count == null ? new AtomicInteger() : count;
+      if (c.get() < max) {
+        c.incrementAndGet();
+        taken[0] = true;
+      }
+      return c.get() == 0 ? null : c;
+    });
+    return taken[0];
+  }
+
+  private void releaseSource(InetAddress source, boolean taken) {
+    if (taken) {
+      perSource.computeIfPresent(source, (a, c) -> c.decrementAndGet() <= 0 ? null : c);
+    }
+  }
+
+  private static InetAddress address(SocketAddress client) {
+    return client instanceof InetSocketAddress isa ? isa.getAddress() : null;
+  }
+}

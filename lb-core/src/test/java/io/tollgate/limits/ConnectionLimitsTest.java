@@ -1,0 +1,125 @@
+package io.tollgate.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.TollgateConfig;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The limit bookkeeping without sockets: counts taken and given back, token buckets, tables. */
+class ConnectionLimitsTest {
+  private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+  private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+  }
+
+  private ConnectionLimits limits(String hocon) throws Exception {
+    TollgateConfig config = ConfigLoader.parse("""
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:0" } ]
+          routes = [ { hosts = ["a.test"], pool = p, max-connections = 2 } ]
+          pools.p.servers = ["127.0.0.1:9"]
+        """ + hocon + "\n}\n", "limits.conf");
+    return new ConnectionLimits(config, clock::get);
+  }
+
+  private EmbeddedChannel channel() {
+    EmbeddedChannel ch = new EmbeddedChannel();
+    channels.add(ch);
+    return ch;
+  }
+
+  private static Connection from(String ip) {
+    return new Connection("1", "main", new InetSocketAddress(ip, 40000), 0);
+  }
+
+  @Test
+  void rateAllowsABurstOfOneSecondsWorthThenRefillsContinuously() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { new-per-second = 3 }");
+    for (int i = 0; i < 3; i++) {
+      assertThat(limits.admit(channel(), from("10.0.0.1"))).isNull();
+    }
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isEqualTo(CloseReason.LIMIT_SOURCE_RATE);
+    assertThat(limits.admit(channel(), from("10.0.0.2"))).isNull();
+
+    clock.addAndGet(340_000_000L); // a third of a second: one token back
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isNull();
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isEqualTo(CloseReason.LIMIT_SOURCE_RATE);
+
+    clock.addAndGet(60_000_000_000L); // a minute: full again, never more than the burst
+    for (int i = 0; i < 3; i++) {
+      assertThat(limits.admit(channel(), from("10.0.0.1"))).isNull();
+    }
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isEqualTo(CloseReason.LIMIT_SOURCE_RATE);
+  }
+
+  @Test
+  void perSourceCountsExistOnlyWhileTheSourceHasOpenConnections() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { max-connections = 2, "
+        + "new-per-second = 0 }");
+    EmbeddedChannel a = channel();
+    EmbeddedChannel b = channel();
+    assertThat(limits.admit(a, from("10.0.0.1"))).isNull();
+    assertThat(limits.admit(b, from("10.0.0.1"))).isNull();
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isEqualTo(CloseReason.LIMIT_SOURCE);
+    assertThat(limits.trackedSources()).isEqualTo(1);
+
+    a.close();
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isNull();
+    b.close();
+    channels.forEach(EmbeddedChannel::close);
+    assertThat(limits.trackedSources()).isZero();
+    assertThat(limits.openConnections()).isZero();
+  }
+
+  @Test
+  void aRefusedConnectionTakesNoSlotAtAnyLevel() throws Exception {
+    ConnectionLimits limits = limits("""
+        limits { max-connections = 1, per-source { max-connections = 5, new-per-second = 0 } }
+        """);
+    EmbeddedChannel first = channel();
+    assertThat(limits.admit(first, from("10.0.0.1"))).isNull();
+    for (int i = 0; i < 10; i++) {
+      assertThat(limits.admit(channel(), from("10.0.0.1"))).isEqualTo(CloseReason.LIMIT_GLOBAL);
+    }
+    first.close();
+    assertThat(limits.openConnections()).isZero();
+    assertThat(limits.trackedSources()).isZero();
+    assertThat(limits.admit(channel(), from("10.0.0.1"))).isNull();
+  }
+
+  @Test
+  void routeLimitCountsUntilClose() throws Exception {
+    ConnectionLimits limits = limits("");
+    EmbeddedChannel one = channel();
+    assertThat(limits.admitRoute(one, "a.test")).isNull();
+    assertThat(limits.admitRoute(channel(), "a.test")).isNull();
+    assertThat(limits.admitRoute(channel(), "a.test")).isEqualTo(CloseReason.LIMIT_ROUTE);
+    assertThat(limits.admitRoute(channel(), "other.test")).isNull(); // no limit of its own
+    one.close();
+    assertThat(limits.admitRoute(channel(), "a.test")).isNull();
+  }
+
+  @Test
+  void rateTableForgetsIdleSourcesAndStaysBounded() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { max-connections = 0 }");
+    for (int i = 0; i < 1000; i++) {
+      assertThat(limits.admit(channel(), from("10.1." + (i / 250) + "." + (i % 250)))).isNull();
+    }
+    assertThat(limits.rateSources()).isEqualTo(1000);
+    clock.addAndGet(ConnectionLimits.RATE_IDLE.toNanos() + 1);
+    assertThat(limits.rateSources()).isZero();
+    assertThat(ConnectionLimits.MAX_RATE_SOURCES).isEqualTo(200_000);
+  }
+}
