@@ -142,6 +142,34 @@ class LimitsTest {
   }
 
   @Test
+  void behindAnUpstreamBalancerPerSourceLimitsCountTheClientsItNames() throws Exception {
+    // Every connection comes from 127.0.0.1 (the "upstream balancer"); the PROXY header names
+    // the real client, and that is the source the limit counts.
+    tollgate = TollgateFixture.start(String.format("""
+        timeouts { client-hello = 30s }
+        limits.per-source { max-connections = 1, new-per-second = 0 }
+        listeners = [ { name = main, address = "127.0.0.1:0",
+                        proxy-protocol { mode = required, trusted = ["127.0.0.1/32"] } } ]
+        routes = [ { hosts = ["a.test"], pool = p } ]
+        pools { p { servers = ["127.0.0.1:%d"] } }
+        """, backend.port()));
+    proxied("192.0.2.1");
+    proxied("192.0.2.2");
+    awaitActive(2);
+    assertClosedAtOnce(proxied("192.0.2.1"), CloseReason.LIMIT_SOURCE, 1);
+    awaitActive(2);
+  }
+
+  /** From 127.0.0.1, a PROXY v1 header naming {@code client}, then nothing: the slot is held. */
+  private Socket proxied(String client) throws IOException {
+    Socket s = hold("127.0.0.1");
+    s.getOutputStream().write(("PROXY TCP4 " + client + " 127.0.0.1 40000 443\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  @Test
   void perSourceRateClosesNewConnectionsBeyondItFromThatAddressOnly() throws Exception {
     // One per second: the first passes, a second within the same second does not. (Bursts and
     // refill are covered with a fake clock in ConnectionLimitsTest.)
