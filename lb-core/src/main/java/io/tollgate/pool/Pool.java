@@ -312,8 +312,19 @@ public final class Pool implements ConnectListener {
 
   @Override
   public void connected(Backend server, Channel backend) {
-    signals.connectSucceeded(server.state());
+    // Success for passive ejection waits for the server's first byte (answered): a server that
+    // accepts and then resets every connection must still add up to an ejection.
     backend.closeFuture().addListener(f -> server.state().release());
+  }
+
+  /** The server sent its first byte on a connection (for reencrypt: finished its handshake). */
+  public void answered(Backend server) {
+    signals.connectSucceeded(server.state());
+  }
+
+  /** The server reset a connection before it sent any byte: counts like a connect failure. */
+  public void resetBeforeFirstByte(Backend server, String why) {
+    signals.connectFailed(server.state(), "reset before the first byte (" + why + ")");
   }
 
   @Override

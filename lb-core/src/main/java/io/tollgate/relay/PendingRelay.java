@@ -221,7 +221,20 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     metrics.backendConnected(pool.name(), connectNanos);
     metrics.backendOpened();
     backend.closeFuture().addListener(f -> metrics.backendClosed());
-    RelaySession session = new RelaySession(client, backend, connection);
+    RelaySession.BackendFeedback feedback = new RelaySession.BackendFeedback() {
+      @Override
+      public void answered() {
+        pool.answered(server);
+      }
+
+      @Override
+      public void resetBeforeFirstByte(String why) {
+        pool.resetBeforeFirstByte(server, why);
+      }
+    };
+    // Reencrypt: the server has spoken already, in its TLS handshake.
+    RelaySession session =
+        new RelaySession(client, backend, connection, feedback, backendTls != null);
     BackendConnector.installRelay(backend, new RelayHandler(session, Side.BACKEND));
     // Both sides get an idle timer: after the client has gone, a backend that stops reading
     // must not hold its channel (and the bytes queued for it) forever.

@@ -43,7 +43,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     if (side == Side.CLIENT) {
       session.connection().addFromClient(n);
     } else {
-      session.connection().addFromBackend(n);
+      session.fromBackend(n);
     }
     peer.write(buf, peer.voidPromise());
     if (!peer.isWritable()) {

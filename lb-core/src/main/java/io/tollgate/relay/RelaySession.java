@@ -27,13 +27,52 @@ final class RelaySession {
   private final Channel client;
   private final Channel backend;
   private final Connection connection;
+  private final BackendFeedback feedback;
   private boolean clientInputDone;
   private boolean backendInputDone;
+  private boolean backendAnswered;
+
+  /** What the relay tells the pool about the server's behaviour (passive ejection). */
+  interface BackendFeedback {
+    BackendFeedback NONE = new BackendFeedback() {
+      @Override
+      public void answered() {}
+
+      @Override
+      public void resetBeforeFirstByte(String why) {}
+    };
+
+    /** The server's first byte arrived. */
+    void answered();
+
+    /** The server reset the connection before sending anything. */
+    void resetBeforeFirstByte(String why);
+  }
 
   RelaySession(Channel client, Channel backend, Connection connection) {
+    this(client, backend, connection, BackendFeedback.NONE, false);
+  }
+
+  /** @param answered the server has already spoken (reencrypt: its TLS handshake) */
+  RelaySession(Channel client, Channel backend, Connection connection, BackendFeedback feedback,
+      boolean answered) {
     this.client = client;
     this.backend = backend;
     this.connection = connection;
+    this.feedback = feedback;
+    this.backendAnswered = answered;
+    if (answered) {
+      feedback.answered();
+    }
+  }
+
+  /** {@code n} bytes came from the backend. */
+  void fromBackend(int n) {
+    connection.addFromBackend(n);
+    if (!backendAnswered && n > 0) {
+      backendAnswered = true;
+      feedback.answered();
+    }
   }
 
   Channel peerOf(Side side) {
@@ -115,6 +154,9 @@ final class RelaySession {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
           cause.getMessage());
+      if (side == Side.BACKEND && !backendAnswered) {
+        feedback.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
+      }
     } else {
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
       log.warn("conn={} unexpected error on the {} side", connection.id(), side, cause);

@@ -156,6 +156,39 @@ class HealthAndBalancingTest {
   }
 
   @Test
+  void aServerThatResetsBeforeAnsweringIsEjectedPassively() throws Exception {
+    // Accepts, reads what Tollgate relays (the ClientHello), then resets without a byte back.
+    TlsTestServer resetting = TlsTestServer.startPlain(socket -> {
+      socket.getInputStream().read();
+      socket.setSoLinger(true, 0);
+      socket.close();
+    });
+    servers.add(resetting);
+    TlsTestServer live = backend("live");
+    tollgate = TollgateFixture.start(routes() + String.format("""
+        pools.app {
+          servers = ["127.0.0.1:%d", "127.0.0.1:%d"]
+          passive-ejection { failures = 2, backoff = 1m }
+        }
+        """, resetting.port(), live.port()));
+
+    ServerState bad = state(resetting.port());
+    int failed = 0;
+    for (int i = 0; i < 8 && bad.isUp(); i++) {
+      try {
+        assertThat(greeting()).isEqualTo("live");
+      } catch (java.io.UncheckedIOException | java.io.IOException e) {
+        failed++; // this one went to the resetting server
+      }
+    }
+    assertThat(bad.isUp()).as("%s", bad.reason()).isFalse();
+    assertThat(failed).isEqualTo(2);
+    assertThat(bad.reason()).startsWith("passive ejection: 2 connect failure(s) in a row")
+        .contains("reset before the first byte");
+    assertThat(greetings(4)).containsOnlyKeys("live");
+  }
+
+  @Test
   void allServersDownRejectsWithNoHealthyBackend() throws Exception {
     int dead = deadPort();
     tollgate = TollgateFixture.start(routes() + String.format(
