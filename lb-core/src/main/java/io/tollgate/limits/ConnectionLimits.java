@@ -106,25 +106,28 @@ public final class ConnectionLimits {
    */
   public CloseReason admit(Channel channel, Connection conn, boolean checkSource) {
     Settings s = settings;
-    if (checkSource) {
-      CloseReason over = admitSource(channel, conn);
-      if (over != null) {
-        return over;
-      }
+    InetAddress source = checkSource ? address(conn.client()) : null;
+    CloseReason over = takeSource(source, s);
+    if (over != null) {
+      return over;
     }
+    boolean sourceTaken = source != null && s.perSource() > 0;
     AtomicInteger listener = perListener.computeIfAbsent(conn.listener(),
         n -> new AtomicInteger());
     int listenerMax = s.listeners().getOrDefault(conn.listener(), 0);
     if (!take(listener, listenerMax)) {
-      return CloseReason.LIMIT_LISTENER; // a source slot taken above goes back at close
+      releaseSource(source, sourceTaken);
+      return CloseReason.LIMIT_LISTENER;
     }
     if (!take(open, s.global())) {
       listener.decrementAndGet();
+      releaseSource(source, sourceTaken);
       return CloseReason.LIMIT_GLOBAL;
     }
     channel.closeFuture().addListener(f -> {
       open.decrementAndGet();
       listener.decrementAndGet();
+      releaseSource(source, sourceTaken);
     });
     return null;
   }
@@ -140,6 +143,15 @@ public final class ConnectionLimits {
   public CloseReason admitSource(Channel channel, Connection conn) {
     Settings s = settings;
     InetAddress source = address(conn.client());
+    CloseReason over = takeSource(source, s);
+    if (over == null && source != null && s.perSource() > 0) {
+      channel.closeFuture().addListener(f -> releaseSource(source, true));
+    }
+    return over;
+  }
+
+  /** Rate token and concurrent slot for {@code source} (null: nothing to check). */
+  private CloseReason takeSource(InetAddress source, Settings s) {
     if (source == null) {
       return null;
     }
@@ -150,11 +162,8 @@ public final class ConnectionLimits {
         return CloseReason.LIMIT_SOURCE_RATE;
       }
     }
-    if (s.perSource() > 0) {
-      if (!takeSource(source, s.perSource())) {
-        return CloseReason.LIMIT_SOURCE;
-      }
-      channel.closeFuture().addListener(f -> releaseSource(source, true));
+    if (s.perSource() > 0 && !takeSource(source, s.perSource())) {
+      return CloseReason.LIMIT_SOURCE;
     }
     return null;
   }

@@ -113,7 +113,8 @@ class ConnectionLimitsTest {
 
   @Test
   void rateTableForgetsIdleSourcesAndStaysBounded() throws Exception {
-    ConnectionLimits limits = limits("limits.per-source { max-connections = 0 }");
+    ConnectionLimits limits =
+        limits("limits.per-source { max-connections = 0, new-per-second = 100 }");
     for (int i = 0; i < 1000; i++) {
       assertThat(limits.admit(channel(), from("10.1." + (i / 250) + "." + (i % 250)))).isNull();
     }
