@@ -57,7 +57,13 @@ public final class Reloader {
     log.info("Reloading {} ({})", configFile, trigger);
     List<String> errors;
     try {
-      TollgateConfig config = ConfigLoader.load(configFile);
+      TollgateConfig config;
+      try {
+        config = ConfigLoader.load(configFile);
+      } catch (ConfigException | RuntimeException e) {
+        tollgate.metrics().reloaded(false); // Tollgate.reload counts its own outcomes
+        throw e;
+      }
       tollgate.reload(config);
       succeeded.incrementAndGet();
       lastErrors = List.of();
