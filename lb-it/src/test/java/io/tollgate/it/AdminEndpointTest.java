@@ -125,8 +125,8 @@ class AdminEndpointTest {
     assertThat(r.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
     assertThat(r.body()).contains("# TYPE tollgate_connections_accepted_total counter")
-        .contains("tollgate_connections_accepted_total 1")
-        .contains("tollgate_connections_closed_total{reason=\"not_tls\"} 1");
+        .contains("tollgate_connections_accepted_total{listener=\"main\"} 1.0")
+        .contains("tollgate_connections_closed_total{reason=\"not_tls\"} 1.0");
   }
 
   @Test
