@@ -1,6 +1,7 @@
 package io.tollgate.accesslog;
 
 import io.tollgate.connection.Connection;
+import io.tollgate.json.Json;
 import io.tollgate.connection.TlsSummary;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -111,26 +112,8 @@ public final class AccessLogLine {
     sb.append(']');
   }
 
-  /** A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped. */
+  /** A JSON string (RFC 8259 §7). */
   static void string(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (ch < 0x20 || ch == 0x2028 || ch == 0x2029) {
-            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-          } else {
-            sb.append(ch);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    Json.string(sb, s);
   }
 }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.tollgate.Tollgate;
 import io.tollgate.config.AdminConfig;
+import io.tollgate.json.Json;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;

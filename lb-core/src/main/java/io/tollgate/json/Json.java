@@ -1,4 +1,4 @@
-package io.tollgate.admin;
+package io.tollgate.json;
 
 import java.util.Collection;
 import java.util.Map;
@@ -54,7 +54,8 @@ public final class Json {
     }
   }
 
-  private static void string(StringBuilder sb, String s) {
+  /** Appends {@code s} as a JSON string (RFC 8259 §7): quotes, backslashes, controls escaped. */
+  public static void string(StringBuilder sb, String s) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -67,7 +68,7 @@ public final class Json {
         default -> {
           // Control characters, and U+2028/2029 which break JavaScript string literals.
           if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-            sb.append(String.format("\\u%04x", (int) c));
+            sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
           } else {
             sb.append(c);
           }

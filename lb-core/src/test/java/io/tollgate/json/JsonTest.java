@@ -1,4 +1,4 @@
-package io.tollgate.admin;
+package io.tollgate.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
