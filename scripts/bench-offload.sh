@@ -81,43 +81,14 @@ if ! [[ "$bulk_size" =~ ^[0-9]+[KMG]?$ ]]; then
   exit 2
 fi
 
-log() { echo "bench: $*" >&2; }
-
-# --- tools -------------------------------------------------------------------------------------
-# command -> Debian package. apt-get update runs at most once, and only if something is missing.
-ensure_tools() {
-  local -A pkg=([nginx]=nginx [wrk]=wrk [openssl]=openssl [curl]=curl [ss]=iproute2
-                [timeout]=coreutils [java]=default-jdk-headless)
-  local missing=() cmd
-  for cmd in "${!pkg[@]}"; do
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]}")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    log "missing packages: ${missing[*]}; install them (apt-get install ${missing[*]}) and rerun"
-    exit 1
-  fi
-  log "installing: ${missing[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-}
+# log, ensure_tools, stop_pid, pick_port, wait_listening, cpu_sample
+# shellcheck source=lib/bench-common.sh
+source "$(dirname "$0")/lib/bench-common.sh"
 
 # --- processes and cleanup ---------------------------------------------------------------------
 tmp=""
 pids=()          # every background process we start, so that cleanup ends exactly those
 tollgate_pid=""
-
-stop_pid() {     # TERM, wait up to 5 s, then KILL; only ever for a pid this script started
-  local pid="$1" i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? i
@@ -139,34 +110,6 @@ trap 'exit 143' TERM
 
 # Free TCP port outside the ephemeral range (so the load's own client sockets cannot take it).
 # nginx cannot listen on port 0 and report the port, so pick one and check it with ss.
-taken_ports=" "
-pick_port() {   # -> prints a port not picked before
-  local p i
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 12000))
-    [[ "$taken_ports" == *" $p "* ]] && continue
-    if [ -z "$(ss -ltnH "( sport = :$p )")" ]; then
-      taken_ports+="$p "
-      echo "$p"
-      return 0
-    fi
-  done
-  log "no free port found"
-  return 1
-}
-
-listening() { [ -n "$(ss -ltnH "( sport = :$1 )")" ]; }
-
-wait_listening() {   # port pid what seconds
-  local port="$1" pid="$2" what="$3" secs="$4" i
-  for ((i = 0; i < secs * 10; i++)); do
-    listening "$port" && return 0
-    kill -0 "$pid" 2>/dev/null || { log "$what exited during start-up"; return 1; }
-    sleep 0.1
-  done
-  log "$what did not listen on 127.0.0.1:$port within ${secs}s"
-  return 1
-}
 
 # --- measurements -------------------------------------------------------------------------------
 # The measuring functions set the global 'result' rather than print it: a $(...) subshell would
@@ -270,7 +213,6 @@ resumed_count() {   # port
 ensure_tools
 # How busy the CPUs are before we start anything (1 s sample of /proc/stat): other work on these
 # few cores skews the numbers.
-cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
 read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
 busy_start=$(( (busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1) ))
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -278,9 +220,9 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench-offload.XXXXXX")"
 mkdir -p "$tmp/nginx/www"
 
 origin_port=$(pick_port)
-nginx_ec_port=$(pick_port)
-nginx_rsa_port=$(pick_port)
-tollgate_port=$(pick_port)
+nginx_ec_port=$(pick_port "$origin_port")
+nginx_rsa_port=$(pick_port "$origin_port" "$nginx_ec_port")
+tollgate_port=$(pick_port "$origin_port" "$nginx_ec_port" "$nginx_rsa_port")
 
 # --- certificates: a throwaway CA and one leaf per key type, all for 'localhost' ---------------
 log "making certificates (CA, ECDSA P-256 and RSA-2048 leaves for localhost)..."
