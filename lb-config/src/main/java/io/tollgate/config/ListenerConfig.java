@@ -25,12 +25,4 @@ public record ListenerConfig(
   public ListenerConfig(String name, HostPort address) {
     this(name, address, UpstreamProxyProtocol.OFF, 0);
   }
-
-  public ListenerConfig(String name, HostPort address, UpstreamProxyProtocol proxyProtocol) {
-    this(name, address, proxyProtocol, 0);
-  }
-
-  public ListenerConfig(String name, HostPort address, int maxConnections) {
-    this(name, address, UpstreamProxyProtocol.OFF, maxConnections);
-  }
 }

@@ -35,37 +35,6 @@ public record TollgateConfig(
     List<ConfigError> warnings,
     OpsConfig ops) {
 
-  /** A config without an access log, admin endpoint or watching. */
-  public TollgateConfig(
-      List<ListenerConfig> listeners,
-      IoConfig io,
-      Timeouts timeouts,
-      Limits limits,
-      List<RouteConfig> routes,
-      DefaultRoute defaultRoute,
-      Map<String, PoolConfig> pools,
-      CertificatesConfig certificates,
-      TlsConfig tls,
-      String source,
-      List<ConfigError> warnings) {
-    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, certificates, tls,
-        AccessLogConfig.OFF, source, warnings, OpsConfig.NONE);
-  }
-
-  /** A config without TLS termination settings or warnings. */
-  public TollgateConfig(
-      List<ListenerConfig> listeners,
-      IoConfig io,
-      Timeouts timeouts,
-      Limits limits,
-      List<RouteConfig> routes,
-      DefaultRoute defaultRoute,
-      Map<String, PoolConfig> pools,
-      String source) {
-    this(listeners, io, timeouts, limits, routes, defaultRoute, pools, CertificatesConfig.NONE,
-        TlsConfig.DEFAULTS, source, List.of());
-  }
-
   public TollgateConfig {
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(io, "io");

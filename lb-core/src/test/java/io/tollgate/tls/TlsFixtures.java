@@ -1,5 +1,6 @@
 package io.tollgate.tls;
 
+import io.tollgate.config.AccessLogConfig;
 import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.CertificateSource;
@@ -11,6 +12,7 @@ import io.tollgate.config.HostPort;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.OpsConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
@@ -176,8 +178,10 @@ final class TlsFixtures {
         pools,
         certificates,
         tls,
+        AccessLogConfig.OFF,
         "test.conf",
-        List.of());
+        List.of(),
+        OpsConfig.NONE);
   }
 
   static TollgateConfig config(CertificatesConfig certificates, RouteConfig... routes) {
