@@ -55,17 +55,4 @@ public record PoolConfig(
     Objects.requireNonNull(passive, "passive");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
   }
-
-  /** This pool with other health-check, balancing and passive-ejection settings. */
-  public PoolConfig withHealth(
-      Optional<HealthCheckConfig> healthCheck, BalanceConfig balance, PassiveEjectionConfig passive) {
-    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive,
-        proxyProtocol);
-  }
-
-  /** This pool with another PROXY protocol setting. */
-  public PoolConfig withProxyProtocol(BackendProxyProtocol proxyProtocol) {
-    return new PoolConfig(name, servers, connectAttempts, tls, healthCheck, balance, passive,
-        proxyProtocol);
-  }
 }

@@ -75,10 +75,8 @@ final class PoolsBinder {
         || proxy.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(
-        new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get())
-            .withHealth(health.get().healthCheck(), health.get().balance(), health.get().passive())
-            .withProxyProtocol(proxy.get()));
+    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get(),
+        health.get().healthCheck(), health.get().balance(), health.get().passive(), proxy.get()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
