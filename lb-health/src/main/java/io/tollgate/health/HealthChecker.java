@@ -16,6 +16,7 @@ import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -135,6 +136,9 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     }
     Map<ServerKey, ServerState> out = new LinkedHashMap<>();
     Set<ServerKey> wanted = new HashSet<>();
+    // The servers of a pool share their TLS settings: read the files and build each client
+    // context once per apply, not once per server.
+    Map<TlsClientKey, TlsClient> tlsClients = new HashMap<>();
     for (Target t : targets) {
       if (!wanted.add(t.key())) {
         out.put(t.key(), entries.get(t.key()).state); // same address twice: one state
@@ -146,7 +150,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
         e = new Entry(new ServerState(t.key(), t.configured().toString(), up, ticker), t);
         entries.put(t.key(), e);
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, !up);
+          e.monitor = startMonitor(t, e.state, !up, tlsClients);
         }
       } else if (!e.target.probesLike(t)) {
         if (e.monitor != null) {
@@ -154,7 +158,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
           e.monitor = null;
         }
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, false);
+          e.monitor = startMonitor(t, e.state, false, tlsClients);
         } else {
           e.state.markUp("health check removed from the config", false);
         }
@@ -222,7 +226,22 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     state.connectSucceeded();
   }
 
-  private Monitor startMonitor(Target t, ServerState state, boolean initialPending) {
+  /** What a tls/https check's client context depends on. */
+  private record TlsClientKey(BackendTlsConfig tls, boolean nameKnown) {}
+
+  /** A built client context, or why it could not be built. */
+  private record TlsClient(SslContext context, String error) {
+    static TlsClient build(TlsClientKey key) {
+      try {
+        return new TlsClient(clientContext(key.tls(), key.nameKnown()), null);
+      } catch (Exception ex) {
+        return new TlsClient(null, "cannot build the TLS client context: " + ex.getMessage());
+      }
+    }
+  }
+
+  private Monitor startMonitor(Target t, ServerState state, boolean initialPending,
+      Map<TlsClientKey, TlsClient> tlsClients) {
     HealthCheckConfig check = t.check().orElseThrow();
     BackendTlsConfig tls = t.tls().orElse(BackendTlsConfig.DEFAULTS);
     String sni = check.serverName()
@@ -231,10 +250,11 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     SslContext ssl = null;
     String sslError = null;
     if (check.type().usesTls()) {
-      try {
-        ssl = clientContext(tls, sni != null);
-      } catch (Exception ex) {
-        sslError = "cannot build the TLS client context: " + ex.getMessage();
+      TlsClient client =
+          tlsClients.computeIfAbsent(new TlsClientKey(tls, sni != null), TlsClient::build);
+      ssl = client.context();
+      sslError = client.error();
+      if (sslError != null) {
         log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
       }
     }
