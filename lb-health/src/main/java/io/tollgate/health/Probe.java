@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
@@ -50,6 +51,13 @@ final class Probe {
 
   /** Most response bytes an HTTP probe reads looking for the status and expected body. */
   static final int MAX_RESPONSE_BYTES = 64 * 1024 + 8 * 1024;
+  /**
+   * Where an HTTP probe's response buffer starts; it grows (up to {@link #MAX_RESPONSE_BYTES})
+   * only for the rare large response, so a probe does not allocate 72 KiB for a status line.
+   */
+  static final int INITIAL_RESPONSE_BYTES = 2 * 1024;
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
 
   private final HealthCheckConfig check;
   private final InetSocketAddress address;
@@ -57,6 +65,8 @@ final class Probe {
   private final String sslError;
   private final String sni;
   private final byte[] request;
+  /** {@code expect-body} as UTF-8, or null. */
+  private final byte[] expectBody;
   /** Written before anything else on the probe's connection, or null. */
   private byte[] proxyHeader;
 
@@ -98,6 +108,7 @@ final class Probe {
             + "\r\nUser-Agent: tollgate-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n")
             .getBytes(StandardCharsets.ISO_8859_1)
         : null;
+    this.expectBody = check.expectBody().map(b -> b.getBytes(StandardCharsets.UTF_8)).orElse(null);
   }
 
   /**
@@ -175,13 +186,13 @@ final class Probe {
   /** Follows one probe's connection; every byte it reads is released at once. */
   private final class ProbeHandler extends ChannelInboundHandlerAdapter {
     private final Promise<Result> promise;
-    private final byte[] response;
+    private byte[] response;
     private int length;
     private int status = -1;
 
     ProbeHandler(Promise<Result> promise) {
       this.promise = promise;
-      this.response = check.type().usesHttp() ? new byte[MAX_RESPONSE_BYTES] : null;
+      this.response = check.type().usesHttp() ? new byte[INITIAL_RESPONSE_BYTES] : null;
     }
 
     @Override
@@ -217,7 +228,11 @@ final class Probe {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       try {
         if (msg instanceof ByteBuf buf && response != null && !promise.isDone()) {
-          int n = Math.min(buf.readableBytes(), response.length - length);
+          int n = Math.min(buf.readableBytes(), MAX_RESPONSE_BYTES - length);
+          if (length + n > response.length) {
+            response = Arrays.copyOf(response,
+                Math.min(MAX_RESPONSE_BYTES, Math.max(length + n, 2 * response.length)));
+          }
           buf.readBytes(response, length, n);
           length += n;
           evaluate(false);
@@ -250,9 +265,9 @@ final class Probe {
         return;
       }
       if (status < 0) {
-        int eol = indexOf(response, length, "\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+        int eol = indexOf(response, length, CRLF, 0);
         if (eol < 0) {
-          if (ended || length == response.length) {
+          if (ended || length == MAX_RESPONSE_BYTES) {
             promise.trySuccess(Result.fail(length == 0
                 ? "connection closed before a response" : "not an HTTP response"));
           }
@@ -268,17 +283,16 @@ final class Probe {
           promise.trySuccess(Result.fail("status " + status));
           return;
         }
-        if (check.expectBody().isEmpty()) {
+        if (expectBody == null) {
           promise.trySuccess(Result.ok("status " + status));
           return;
         }
       }
-      byte[] wanted = check.expectBody().get().getBytes(StandardCharsets.UTF_8);
-      int headerEnd = indexOf(response, length, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
-      if (headerEnd >= 0 && indexOf(response, length, wanted, headerEnd + 4) >= 0) {
+      int headerEnd = indexOf(response, length, CRLF_CRLF, 0);
+      if (headerEnd >= 0 && indexOf(response, length, expectBody, headerEnd + 4) >= 0) {
         promise.trySuccess(Result.ok("status " + status + ", body has \""
             + check.expectBody().get() + "\""));
-      } else if (ended || length == response.length) {
+      } else if (ended || length == MAX_RESPONSE_BYTES) {
         promise.trySuccess(Result.fail("status " + status + " but the body does not contain \""
             + check.expectBody().get() + "\""));
       }

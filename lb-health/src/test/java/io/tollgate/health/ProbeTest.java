@@ -2,15 +2,43 @@ package io.tollgate.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.tollgate.config.HealthCheckConfig;
+import io.tollgate.config.HealthCheckConfig.Type;
 import java.net.ConnectException;
 import java.security.cert.CertificateExpiredException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 class ProbeTest {
+  @Test
+  void findsTheExpectedBodyBeyondTheFirstBufferButNotBeyondTheLimit() throws Exception {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try (FakeBackend backend = FakeBackend.start()) {
+      HealthCheckConfig check = HealthCheckConfig.defaults(Type.HTTP)
+          .withHttp("/", 200, 299, Optional.of("MARKER"));
+      Probe probe = new Probe(check, backend.address(), null, null, null, "localhost");
+
+      backend.body = "x".repeat(3 * Probe.INITIAL_RESPONSE_BYTES) + "MARKER";
+      Probe.Result found = probe.run(group.next()).get(10, TimeUnit.SECONDS);
+      assertThat(found.ok()).as(found.detail()).isTrue();
+
+      backend.body = "x".repeat(Probe.MAX_RESPONSE_BYTES) + "MARKER";
+      Probe.Result tooFar = probe.run(group.next()).get(10, TimeUnit.SECONDS);
+      assertThat(tooFar.ok()).isFalse();
+      assertThat(tooFar.detail()).contains("does not contain \"MARKER\"");
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
   @Test
   void parsesStatusLines() {
     assertThat(Probe.parseStatus("HTTP/1.1 200 OK")).isEqualTo(200);
