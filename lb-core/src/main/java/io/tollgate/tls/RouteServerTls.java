@@ -3,6 +3,8 @@ package io.tollgate.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -39,8 +41,8 @@ final class RouteServerTls implements ServerTls {
   }
 
   @Override
-  public java.util.Collection<CertifiedKey> certificates() {
-    return java.util.Collections.unmodifiableSet(contexts.keySet());
+  public Collection<CertifiedKey> certificates() {
+    return Collections.unmodifiableSet(contexts.keySet());
   }
 
   /** The context {@link #newHandler} would use, or {@code null} (tests read its session stats). */

@@ -2,6 +2,7 @@ package io.tollgate.tls;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslHandler;
+import java.util.Collection;
 
 /** The client-facing TLS of one offload or reencrypt route. */
 public interface ServerTls {
@@ -17,12 +18,8 @@ public interface ServerTls {
    * The certificate {@link #newHandler} would present, or {@code null} when none covers {@code
    * sni} (for logs and tests).
    */
-  default CertifiedKey certificateFor(String sni, boolean clientSupportsEcdsa) {
-    throw new UnsupportedOperationException("certificateFor");
-  }
+  CertifiedKey certificateFor(String sni, boolean clientSupportsEcdsa);
 
   /** Every certificate this route may present (for expiry metrics). */
-  default java.util.Collection<CertifiedKey> certificates() {
-    return java.util.List.of();
-  }
+  Collection<CertifiedKey> certificates();
 }
