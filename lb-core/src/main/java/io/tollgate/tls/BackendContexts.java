@@ -27,11 +27,14 @@ final class BackendContexts {
 
   private final TlsProvider provider;
   private final CertificateLoader loader;
+  private final CaBundles caBundles;
   private final TlsProblems problems;
 
-  BackendContexts(TlsProvider provider, CertificateLoader loader, TlsProblems problems) {
+  BackendContexts(
+      TlsProvider provider, CertificateLoader loader, CaBundles caBundles, TlsProblems problems) {
     this.provider = provider;
     this.loader = loader;
+    this.caBundles = caBundles;
     this.problems = problems;
   }
 
@@ -46,13 +49,15 @@ final class BackendContexts {
     int errorsBefore = problems.errorCount();
     List<X509Certificate> cas = null;
     if (config.ca().isPresent()) {
-      cas = CertificateLoader.readCaBundle(config.ca().get(), configPath + ".ca", problems);
+      cas = caBundles.get(config.ca().get(), configPath + ".ca");
     }
     CertifiedKey clientCertificate = null;
     if (config.certificate().isPresent()) {
       clientCertificate = loader.load(config.certificate().get(), configPath + ".certificate");
     }
-    if (problems.errorCount() != errorsBefore) {
+    // A CA file shared with another pool or route reports its problem once: cas is then null
+    // without a new error, and must not fall back to the JDK's trust store.
+    if (problems.errorCount() != errorsBefore || (config.ca().isPresent() && cas == null)) {
       return null;
     }
     if (!config.verify()) {

@@ -105,16 +105,6 @@ final class CertificateLoader {
         : null;
   }
 
-  /** The CA certificates of a trust bundle ({@code client-auth.ca}, {@code tls.ca}); null on error. */
-  static List<X509Certificate> readCaBundle(Path file, String configPath, TlsProblems problems) {
-    try {
-      return PemFiles.readCertificates(file);
-    } catch (PemException e) {
-      problems.error(file, configPath, e.getMessage());
-      return null;
-    }
-  }
-
   private PemFiles.Content read(Path file, String configPath) {
     try {
       return PemFiles.read(file);

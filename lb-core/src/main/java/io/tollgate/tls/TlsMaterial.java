@@ -13,7 +13,6 @@ import io.tollgate.config.TollgateConfig;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -115,7 +114,7 @@ public final class TlsMaterial {
     private final TollgateConfig config;
     private final TlsProblems problems;
     private final TlsProvider provider;
-    private final Map<Path, List<X509Certificate>> caBundles = new HashMap<>();
+    private final CaBundles caBundles;
     private CertificateLoader loader;
     private CertificateStore store;
     private ServerContexts serverContexts;
@@ -124,6 +123,7 @@ public final class TlsMaterial {
       this.config = config;
       this.problems = problems;
       this.provider = provider;
+      this.caBundles = new CaBundles(problems);
     }
 
     TlsMaterial build() {
@@ -131,7 +131,7 @@ public final class TlsMaterial {
       List<X509Certificate> extraRoots = List.of();
       if (config.certificates().trustedRoots().isPresent()) {
         List<X509Certificate> roots =
-            caBundle(config.certificates().trustedRoots().get(),
+            caBundles.get(config.certificates().trustedRoots().get(),
                 "tollgate.certificates.trusted-roots");
         extraRoots = roots == null ? List.of() : roots;
       }
@@ -157,7 +157,8 @@ public final class TlsMaterial {
       }
 
       Map<String, BackendTls> backends = new LinkedHashMap<>();
-      BackendContexts backendContexts = new BackendContexts(provider, loader, problems);
+      BackendContexts backendContexts =
+          new BackendContexts(provider, loader, caBundles, problems);
       for (Map.Entry<String, Set<String>> entry : reencryptPools().entrySet()) {
         PoolConfig pool = config.pool(entry.getKey());
         BackendTlsConfig tls = pool.tls().orElse(BackendTlsConfig.DEFAULTS);
@@ -221,9 +222,11 @@ public final class TlsMaterial {
       }
       List<X509Certificate> clientCas = null;
       if (tls.clientAuth().isPresent()) {
-        clientCas = caBundle(tls.clientAuth().get().ca(), routePath + ".client-auth.ca");
+        clientCas = caBundles.get(tls.clientAuth().get().ca(), routePath + ".client-auth.ca");
       }
-      if (problems.errorCount() != errorsBefore) {
+      // As in BackendContexts: a shared CA file that failed for an earlier route gives null.
+      if (problems.errorCount() != errorsBefore
+          || (tls.clientAuth().isPresent() && clientCas == null)) {
         return null;
       }
       ServerPolicy policy = ServerPolicy.of(tls);
@@ -304,16 +307,6 @@ public final class TlsMaterial {
         contexts.put(bundle, built);
       }
       return new RouteServerTls(route.name(), store::lookup, contexts);
-    }
-
-    /** A CA bundle, read once per file per build; {@code null} when reported unreadable. */
-    private List<X509Certificate> caBundle(Path file, String path) {
-      if (caBundles.containsKey(file)) {
-        return caBundles.get(file);
-      }
-      List<X509Certificate> certificates = CertificateLoader.readCaBundle(file, path, problems);
-      caBundles.put(file, certificates);
-      return certificates;
     }
   }
 }

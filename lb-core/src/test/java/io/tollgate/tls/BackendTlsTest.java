@@ -246,4 +246,17 @@ class BackendTlsTest {
     });
   }
 
+  @Test
+  void aCaFileSharedByTwoPoolsIsReadOnceAndNeitherPoolFallsBackToTheJdkTrustStore() {
+    Path missing = dir.resolve("missing-ca.pem");
+    ServerTlsConfig front = files(frontCertificate);
+    Built built = TlsFixtures.build(config(trusting(dir), TlsConfig.DEFAULTS,
+        List.of(reencrypt("api", front, "shop.test"), reencrypt("api2", front, "api2.test")),
+        pool("api", tls(missing, null, true)), pool("api2", tls(missing, null, true))));
+    assertThat(built.errors()).singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("tollgate.pools.api.tls.ca"));
+    assertThatThrownBy(() -> built.material().backendTls("api2"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
 }
