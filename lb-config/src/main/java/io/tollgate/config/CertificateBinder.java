@@ -99,13 +99,13 @@ final class CertificateBinder {
   private Optional<CertificateFiles> files(Node node, Schema.Shape shape) {
     Optional<Path> chain = files.requiredFile(node, Schema.CHAIN);
     Optional<Path> key = files.requiredFile(node, Schema.KEY);
-    Node ocspNode = node.child(Schema.OCSP.name());
-    Optional<Path> ocsp = shape.keys().contains(Schema.OCSP)
-        ? files.file(ocspNode, Schema.OCSP)
-        : Optional.empty();
-    if (chain.isEmpty() || key.isEmpty() || (ocspNode.exists() && ocsp.isEmpty())) {
+    // Where the shape has no ocsp, Readers.object has already reported the key as unknown.
+    Optional<Optional<Path>> ocsp = shape.keys().contains(Schema.OCSP)
+        ? files.optionalFile(node.child(Schema.OCSP.name()), Schema.OCSP)
+        : Optional.of(Optional.empty());
+    if (chain.isEmpty() || key.isEmpty() || ocsp.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new CertificateFiles(chain.get(), key.get(), ocsp));
+    return Optional.of(new CertificateFiles(chain.get(), key.get(), ocsp.get()));
   }
 }

@@ -46,6 +46,19 @@ final class FileRefs {
     return Readers.required(node, key) ? file(node, key) : Optional.empty();
   }
 
+  /**
+   * A key that may be left out: empty outside when it is written but unusable (reported), else
+   * the readable file, or empty inside when the key is absent.
+   */
+  Optional<Optional<Path>> optionalFile(Node node, Schema.Key key) {
+    return node.exists() ? file(node, key).map(Optional::of) : Optional.of(Optional.empty());
+  }
+
+  /** As {@link #optionalFile}, for a directory. */
+  Optional<Optional<Path>> optionalDirectory(Node node, Schema.Key key) {
+    return node.exists() ? directory(node, key).map(Optional::of) : Optional.of(Optional.empty());
+  }
+
   /** A readable regular file, if the node is present. */
   Optional<Path> file(Node node, Schema.Key key) {
     Optional<Ref> ref = resolve(node, key);

@@ -43,18 +43,16 @@ final class OpsBinder {
       return Optional.of(Optional.empty());
     }
     Optional<HostPort> address = Addresses.readListen(addressNode, Schema.ADMIN_ADDRESS);
-    Optional<Path> token = tokenNode.exists()
-        ? files.file(tokenNode, Schema.TOKEN_FILE)
-        : Optional.empty();
-    if (address.isEmpty() || (tokenNode.exists() && token.isEmpty())) {
+    Optional<Optional<Path>> token = files.optionalFile(tokenNode, Schema.TOKEN_FILE);
+    if (address.isEmpty() || token.isEmpty()) {
       return Optional.empty();
     }
-    if (token.isEmpty() && !AdminConfig.isLoopback(address.get().host())) {
+    if (token.get().isEmpty() && !AdminConfig.isLoopback(address.get().host())) {
       addressNode.error("\"" + address.get() + "\" is not a loopback address and admin has no"
           + " token-file: anyone who can reach it could drain servers and reload (expected a"
           + " loopback address such as \"127.0.0.1:9900\", or a token-file)");
       return Optional.empty();
     }
-    return Optional.of(Optional.of(new AdminConfig(address.get(), token)));
+    return Optional.of(Optional.of(new AdminConfig(address.get(), token.get())));
   }
 }

@@ -103,8 +103,8 @@ final class TlsBinder {
     if (Readers.object(node, Schema.BACKEND_TLS_SHAPE, Schema.POOL_TLS.expected()).isEmpty()) {
       return Optional.empty();
     }
-    Node caNode = node.child(Schema.BACKEND_CA.name());
-    Optional<Path> ca = files.file(caNode, Schema.BACKEND_CA);
+    Optional<Optional<Path>> ca =
+        files.optionalFile(node.child(Schema.BACKEND_CA.name()), Schema.BACKEND_CA);
     Node nameNode = node.child(Schema.SERVER_NAME.name());
     Optional<String> serverName = serverName(nameNode);
     Node verifyNode = node.child(Schema.VERIFY.name());
@@ -122,12 +122,12 @@ final class TlsBinder {
         ? certificates.clientCertificate(certificateNode)
         : Optional.empty();
     Optional<List<String>> protocols = TlsLists.protocols(node.child(Schema.PROTOCOLS.name()));
-    if ((caNode.exists() && ca.isEmpty()) || (nameNode.exists() && serverName.isEmpty())
+    if (ca.isEmpty() || (nameNode.exists() && serverName.isEmpty())
         || verify.isEmpty() || (certificateNode.exists() && certificate.isEmpty())
         || protocols.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(Optional.of(new BackendTlsConfig(ca, serverName, verify.get(),
+    return Optional.of(Optional.of(new BackendTlsConfig(ca.get(), serverName, verify.get(),
         certificate, protocols.get())));
   }
 

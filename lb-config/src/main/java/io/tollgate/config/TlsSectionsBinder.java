@@ -20,15 +20,14 @@ final class TlsSectionsBinder {
         .isEmpty()) {
       return Optional.empty();
     }
-    Node directoryNode = node.child(Schema.DIRECTORY.name());
-    Optional<Path> directory = files.directory(directoryNode, Schema.DIRECTORY);
-    Node rootsNode = node.child(Schema.TRUSTED_ROOTS.name());
-    Optional<Path> roots = files.file(rootsNode, Schema.TRUSTED_ROOTS);
-    if ((directoryNode.exists() && directory.isEmpty())
-        || (rootsNode.exists() && roots.isEmpty())) {
+    Optional<Optional<Path>> directory =
+        files.optionalDirectory(node.child(Schema.DIRECTORY.name()), Schema.DIRECTORY);
+    Optional<Optional<Path>> roots =
+        files.optionalFile(node.child(Schema.TRUSTED_ROOTS.name()), Schema.TRUSTED_ROOTS);
+    if (directory.isEmpty() || roots.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new CertificatesConfig(directory, roots));
+    return Optional.of(new CertificatesConfig(directory.get(), roots.get()));
   }
 
   static Optional<TlsConfig> tls(Node node, FileRefs files) {
@@ -39,8 +38,8 @@ final class TlsSectionsBinder {
     Optional<Boolean> tickets = Readers.required(ticketsNode, Schema.SESSION_TICKETS)
         ? Readers.bool(ticketsNode, Schema.SESSION_TICKETS)
         : Optional.empty();
-    Node keysNode = node.child(Schema.SESSION_TICKET_KEYS.name());
-    Optional<Path> keys = files.file(keysNode, Schema.SESSION_TICKET_KEYS);
+    Optional<Optional<Path>> keys = files.optionalFile(
+        node.child(Schema.SESSION_TICKET_KEYS.name()), Schema.SESSION_TICKET_KEYS);
     Node cacheNode = node.child(Schema.SESSION_CACHE_SIZE.name());
     OptionalInt cacheSize = Readers.required(cacheNode, Schema.SESSION_CACHE_SIZE)
         ? Readers.intInRange(cacheNode, Schema.SESSION_CACHE_SIZE, 0,
@@ -50,10 +49,10 @@ final class TlsSectionsBinder {
     Optional<Duration> timeout = Readers.required(timeoutNode, Schema.SESSION_TIMEOUT)
         ? Readers.positiveDuration(timeoutNode, Schema.SESSION_TIMEOUT)
         : Optional.empty();
-    if (tickets.isEmpty() || (keysNode.exists() && keys.isEmpty()) || cacheSize.isEmpty()
-        || timeout.isEmpty()) {
+    if (tickets.isEmpty() || keys.isEmpty() || cacheSize.isEmpty() || timeout.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new TlsConfig(tickets.get(), keys, cacheSize.getAsInt(), timeout.get()));
+    return Optional.of(
+        new TlsConfig(tickets.get(), keys.get(), cacheSize.getAsInt(), timeout.get()));
   }
 }
