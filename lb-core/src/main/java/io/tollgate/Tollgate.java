@@ -250,10 +250,12 @@ public final class Tollgate implements AutoCloseable {
         bound.put(lc.name(), bind(lc, factory));
       } catch (IllegalStateException e) {
         bound.values().forEach(b -> b.channel.close().syncUninterruptibly());
+        // Back with the settings of the config that stays in force, not the rejected one's.
+        ListenerFactory previous = listenerFactory(snapshot.config());
         List<String> lost = new ArrayList<>();
         for (BoundListener old : closedFirst) {
           try {
-            listeners.put(old.config.name(), bind(old.config, factory));
+            listeners.put(old.config.name(), bind(old.config, previous));
           } catch (IllegalStateException again) {
             listeners.remove(old.config.name());
             lost.add(old.config.name());
