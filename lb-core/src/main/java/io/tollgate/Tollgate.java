@@ -113,15 +113,14 @@ public final class Tollgate implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
           tollgate.listeners.put(lc.name(), tollgate.bind(lc, factory));
         }
+        log.info("Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {},"
+            + " {} worker thread(s)", tollgate.listeners.size(), tollgate.describeListeners(),
+            config.routes().size(), config.pools().size(), tollgate.transport.name(), threads);
       }
     } catch (RuntimeException e) {
       tollgate.close();
       throw e;
     }
-    log.info(
-        "Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
-        tollgate.listeners.size(), tollgate.describeListenersLocked(), config.routes().size(),
-        config.pools().size(), tollgate.transport.name(), threads);
     return tollgate;
   }
 
@@ -353,10 +352,7 @@ public final class Tollgate implements AutoCloseable {
     return transport.name();
   }
 
-  private synchronized String describeListenersLocked() {
-    return describeListeners();
-  }
-
+  /** Callers hold this object's lock. */
   private String describeListeners() {
     StringBuilder sb = new StringBuilder();
     listeners.forEach((name, b) -> sb.append(sb.length() == 0 ? "" : ", ")
