@@ -81,41 +81,12 @@ if ! [[ "$bulk_size" =~ ^[0-9]+[KMG]?$ ]]; then
   exit 2
 fi
 
-# log, ensure_tools, stop_pid, pick_port, wait_listening, cpu_sample
 # shellcheck source=lib/bench-common.sh
 source "$(dirname "$0")/lib/bench-common.sh"
-
-# --- processes and cleanup ---------------------------------------------------------------------
-tmp=""
-pids=()          # every background process we start, so that cleanup ends exactly those
-tollgate_pid=""
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  # Newest first: load generators before Tollgate before nginx, so no client sees its server die.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[$i]}"; done
-  if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
-    # Show why a start-up failed before the logs are removed with the temp dir.
-    for f in "$tmp"/tollgate-*.log "$tmp/nginx/error.log" "$tmp/nginx/stderr.log"; do
-      [ -s "$f" ] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }
-    done
-  fi
-  [ -n "$tmp" ] && rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Free TCP port outside the ephemeral range (so the load's own client sockets cannot take it).
-# nginx cannot listen on port 0 and report the port, so pick one and check it with ss.
+install_cleanup
 
 # --- measurements -------------------------------------------------------------------------------
-# The measuring functions set the global 'result' rather than print it: a $(...) subshell would
-# lose what they add to 'pids' (cleanup) and 'wrk_errors' (report).
 big_bytes=0
-result=""
 
 # Bulk: one download of /big; MB/s = bytes / wall time. The download must be complete (size
 # check), so a relay that drops bytes cannot look fast.
@@ -135,24 +106,11 @@ bulk() {   # url -> result = MB/s
   result=$(awk -v b="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", b / 1e6 / (e - s) }')
 }
 
-wrk_errors=()   # "label: errors" lines for the report
-
-# wrk run with 'Connection: close'; result = Requests/sec = new TLS connections/s. Socket errors
-# and non-2xx answers are collected for the report.
+# wrk with 'Connection: close' on the small page; result = Requests/sec = new TLS
+# connections/s. 'localhost' in the URL is the SNI wrk sends (it has no option for another), so
+# the route is for localhost.
 wrk_close_rate() {   # label port seconds
-  local label="$1" port="$2" secs="$3" out rate errs
-  out="$tmp/wrk.out"
-  # timeout(1) on top of -d: wrk must end even if a connection hangs. 'localhost' in the URL is
-  # the SNI wrk sends (it has no option for another), so the route is for localhost.
-  timeout --kill-after=5 $((secs + 30)) \
-    wrk -t2 -c32 -d"${secs}s" --timeout 5s -H 'Connection: close' \
-    "https://localhost:$port/small" >"$out" 2>&1 || {
-    log "wrk ($label) failed:"; cat "$out" >&2; return 1; }
-  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  [ -n "$rate" ] || { log "wrk ($label) printed no rate:"; cat "$out" >&2; return 1; }
-  errs=$(grep -E 'Socket errors|Non-2xx' "$out" | sed 's/^ *//' | paste -sd ';' - || true)
-  [ -n "$errs" ] && wrk_errors+=("$label: $errs")
-  result="$rate"
+  wrk_rate "$1" "https://localhost:$2/small" "$3" -H 'Connection: close'
 }
 
 # 'openssl speed' on one core: sets speed_sign and speed_verify (operations/s).
@@ -183,26 +141,6 @@ speed_aead() {   # evp cipher name, e.g. aes-128-gcm -> result = MB/s
   result=$(awk 'END { v = $NF; sub(/k$/, "", v); printf "%.1f", v / 1000 }' <<<"$out")
 }
 
-ratio() {   # a b [decimals]
-  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f\n", d, a / b; else print "n/a" }'
-}
-
-# --- Tollgate ----------------------------------------------------------------------------------
-# Starts Tollgate on $tmp/tollgate-$1.conf (written by the caller) and waits until it listens.
-start_tollgate() {   # kind
-  local kind="$1"
-  "$top/scripts/tollgate" check --config "$tmp/tollgate-$kind.conf" >&2
-  "$top/scripts/tollgate" run "${nio[@]}" --config "$tmp/tollgate-$kind.conf" \
-    2>"$tmp/tollgate-$kind.log" &
-  tollgate_pid=$!; pids+=("$tollgate_pid")   # the launcher execs java, so this is the JVM
-  wait_listening "$tollgate_port" "$tollgate_pid" Tollgate 60
-}
-
-stop_tollgate() {
-  stop_pid "$tollgate_pid"
-  tollgate_pid=""
-}
-
 # How many of 6 connections s_client -reconnect resumed (0 when resumption is off).
 resumed_count() {   # port
   timeout 30 openssl s_client -connect "127.0.0.1:$1" -servername localhost -reconnect \
@@ -211,11 +149,7 @@ resumed_count() {   # port
 
 # --- main ---------------------------------------------------------------------------------------
 ensure_tools
-# How busy the CPUs are before we start anything (1 s sample of /proc/stat): other work on these
-# few cores skews the numbers.
-read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
-busy_start=$(( (busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1) ))
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+measure_busy_start
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench-offload.XXXXXX")"
 mkdir -p "$tmp/nginx/www"
 
@@ -252,10 +186,6 @@ head -c 512 /dev/zero | tr '\0' 'x' >"$tmp/nginx/www/small"
 truncate -s "$bulk_size" "$tmp/nginx/www/big"
 big_bytes=$(stat -c %s "$tmp/nginx/www/big")
 
-# 'user root' only when root: otherwise workers drop to another user that cannot read the
-# 0700 temp dir. All temp paths point into the temp dir so nothing outside it is written.
-nginx_user=""
-[ "$(id -u)" = 0 ] && nginx_user="user root;"
 tls_server() {   # port kind
   cat <<EOF
   server {
@@ -271,25 +201,10 @@ tls_server() {   # port kind
   }
 EOF
 }
-cat >"$tmp/nginx/nginx.conf" <<EOF
-$nginx_user
-daemon off;
-master_process on;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/octet-stream;
+{
+  nginx_conf_head
+  cat <<EOF
   sendfile on;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 60s;
   server {
     listen 127.0.0.1:$origin_port;
     root $tmp/nginx/www;
@@ -299,13 +214,8 @@ $(tls_server "$nginx_ec_port" ec)
 $(tls_server "$nginx_rsa_port" rsa)
 }
 EOF
-nginx -t -q -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf"
-nginx -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
-  2>"$tmp/nginx/stderr.log" &
-nginx_pid=$!; pids+=("$nginx_pid")
-for port in "$origin_port" "$nginx_ec_port" "$nginx_rsa_port"; do
-  wait_listening "$port" "$nginx_pid" nginx 10
-done
+} >"$tmp/nginx/nginx.conf"
+start_nginx "$origin_port" "$nginx_ec_port" "$nginx_rsa_port"
 
 for kind in ec rsa; do
   cat >"$tmp/tollgate-$kind.conf" <<EOF
@@ -323,16 +233,14 @@ tollgate {
 }
 EOF
 done
-# Build the jar (if needed) before anything is timed: 'check' builds it on first use.
-log "checking Tollgate config (builds tollgate.jar on first use)..."
-"$top/scripts/tollgate" check --config "$tmp/tollgate-ec.conf" >&2
+check_tollgate "$tmp/tollgate-ec.conf" "$tmp/tollgate-rsa.conf"
 export TOLLGATE_JAVA_OPTS="${TOLLGATE_JAVA_OPTS:--Xms512m -Xmx512m}"
 
 declare -A hs_tg hs_nginx sign verify resumed tls_seen warm_rate
 bulk_tg=""; bulk_direct=""; bulk_cipher=""
 for kind in ec rsa; do
   log "--- $kind: starting Tollgate with the $kind certificate"
-  start_tollgate "$kind"
+  start_tollgate "$tmp/tollgate-$kind.conf" "$tmp/tollgate-$kind.log"
   # Every path must serve the page before anything is timed.
   body=$(curl -sS --connect-timeout 5 --max-time 10 --cacert "$tmp/ca.pem" \
     "https://localhost:$tollgate_port/small")
@@ -366,7 +274,7 @@ for kind in ec rsa; do
     bulk_cipher=$(openssl s_client -brief -connect "127.0.0.1:$tollgate_port" \
       -servername localhost </dev/null 2>&1 | awk -F': ' '/^Ciphersuite/ { print $2 }' || true)
   fi
-  stop_tollgate
+  stop_pid "$tollgate_pid"
 done
 
 log "openssl speed (one core, ${speed_secs}s per operation)..."
@@ -429,7 +337,7 @@ for kind in ec rsa; do
   fi
 done
 echo
-echo "machine: nproc $(nproc), kernel $(uname -r), CPU busy before start ${busy_start}%, load avg at start ${load_start} / at end ${load_after}"
+machine_line
 echo "java: ${java_version}; TOLLGATE_JAVA_OPTS: ${TOLLGATE_JAVA_OPTS}; transport: ${transport:-unknown}; TLS: ${provider}"
 echo "origin: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2) (openssl speed and the clients)"
 echo "notes: Tollgate does its TLS with BoringSSL (netty-tcnative), 'openssl speed' measures OpenSSL: same"
@@ -437,7 +345,4 @@ echo "       algorithms, different implementations. 'openssl speed' uses one cor
 echo "       shares the machine's $(nproc) cores between wrk (which verifies every handshake's signature,"
 echo "       an ECDSA verify costing ~3 signs), Tollgate and nginx, so a ratio of 1.0 to sign/s is not"
 echo "       reachable; compare the ratios between runs and machines, not the absolute numbers."
-if [ "$busy_start" -ge 20 ]; then
-  echo "warning: the CPUs were ${busy_start}% busy with other work before the run:"
-  echo "         expect noise of tens of percent; rerun when the machine is idle."
-fi
+warn_if_busy

@@ -77,42 +77,12 @@ if ! [[ "$bulk_size" =~ ^[0-9]+[KMG]?$ ]]; then
   exit 2
 fi
 
-# log, ensure_tools, stop_pid, pick_port, wait_listening, cpu_sample
 # shellcheck source=lib/bench-common.sh
 source "$(dirname "$0")/lib/bench-common.sh"
-
-# --- processes and cleanup ---------------------------------------------------------------------
-tmp=""
-pids=()          # every background process we start, so that cleanup ends exactly those
-nginx_pid=""
-tollgate_pid=""
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  # Newest first: load generators before Tollgate before nginx, so no client sees its server die.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[$i]}"; done
-  if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
-    # Show why a start-up failed before the logs are removed with the temp dir.
-    for f in "$tmp/tollgate.log" "$tmp/nginx/error.log" "$tmp/nginx/stderr.log"; do
-      [ -s "$f" ] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }
-    done
-  fi
-  [ -n "$tmp" ] && rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Free TCP port outside the ephemeral range (so the load's own client sockets cannot take it).
-# nginx cannot listen on port 0 and report the port, so pick one and check it with ss.
+install_cleanup
 
 # --- measurements -------------------------------------------------------------------------------
-# The measuring functions set the global 'result' rather than print it: a $(...) subshell would
-# lose what they add to 'pids' (cleanup) and 'wrk_errors' (report).
 big_bytes=0
-result=""
 
 # Bulk: $streams parallel downloads of /big; aggregate MB/s = all bytes / wall time of the batch.
 # Each download must be complete (size check), so a relay that drops bytes cannot look fast.
@@ -140,33 +110,16 @@ bulk() {   # port -> result = MB/s
   result=$(awk -v b="$total" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", b / 1e6 / (e - s) }')
 }
 
-wrk_errors=()   # "label: errors" lines for the report
-
-# wrk run; result = Requests/sec. Socket errors and non-2xx answers are collected for the report.
-wrk_rate() {   # label port seconds [extra wrk args...]
-  local label="$1" port="$2" secs="$3" out rate errs
-  shift 3
-  out="$tmp/wrk.out"
-  # timeout(1) on top of -d: wrk must end even if a connection hangs.
-  timeout --kill-after=5 $((secs + 30)) \
-    wrk -t2 -c32 -d"${secs}s" --timeout 5s "$@" "https://127.0.0.1:$port/small" >"$out" 2>&1 || {
-    log "wrk ($label) failed:"; cat "$out" >&2; return 1; }
-  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  [ -n "$rate" ] || { log "wrk ($label) printed no rate:"; cat "$out" >&2; return 1; }
-  errs=$(grep -E 'Socket errors|Non-2xx' "$out" | sed 's/^ *//' | paste -sd ';' - || true)
-  [ -n "$errs" ] && wrk_errors+=("$label: $errs")
-  result="$rate"
+# wrk on the small page at a port; result = Requests/sec.
+wrk_port() {   # label port seconds [extra wrk args...]
+  local label="$1" port="$2"
+  shift 2
+  wrk_rate "$label" "https://127.0.0.1:$port/small" "$@"
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'; }
 
 # --- main ---------------------------------------------------------------------------------------
 ensure_tools
-# How busy the CPUs are before we start anything (1 s sample of /proc/stat): other work on these
-# few cores skews the numbers. The load average alone would also count a previous run of this.
-read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
-busy_start=$(( (busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1) ))
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+measure_busy_start
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 mkdir -p "$tmp/nginx/www"
 
@@ -184,30 +137,9 @@ head -c 512 /dev/zero | tr '\0' 'x' >"$tmp/nginx/www/small"
 truncate -s "$bulk_size" "$tmp/nginx/www/big"
 big_bytes=$(stat -c %s "$tmp/nginx/www/big")
 
-# 'user root' only when root: otherwise workers drop to another user that cannot read the
-# 0700 temp dir. All temp paths point into the temp dir so nothing outside it is written.
-nginx_user=""
-[ "$(id -u)" = 0 ] && nginx_user="user root;"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-$nginx_user
-daemon off;
-master_process on;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/octet-stream;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  # Keep-alive test: do not let nginx close a connection after its default 1000 requests,
-  # which would mix handshakes into it.
-  keepalive_requests 10000000;
-  keepalive_timeout 60s;
+{
+  nginx_conf_head
+  cat <<EOF
   server {
     listen 127.0.0.1:$nginx_port ssl;
     server_name bench.test;
@@ -222,11 +154,8 @@ http {
   }
 }
 EOF
-nginx -t -q -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf"
-nginx -e "$tmp/nginx/error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
-  2>"$tmp/nginx/stderr.log" &
-nginx_pid=$!; pids+=("$nginx_pid")
-wait_listening "$nginx_port" "$nginx_pid" nginx 10
+} >"$tmp/nginx/nginx.conf"
+start_nginx "$nginx_port"
 
 cat >"$tmp/tollgate.conf" <<EOF
 tollgate {
@@ -239,14 +168,9 @@ tollgate {
   limits.per-source { max-connections = 0, new-per-second = 0 }
 }
 EOF
-# 'check' first: it builds tollgate.jar if needed (that takes a while the first time) and
-# fails fast on a bad config, before anything is timed.
-log "checking Tollgate config (builds tollgate.jar on first use)..."
-"$top/scripts/tollgate" check --config "$tmp/tollgate.conf" >&2
+check_tollgate "$tmp/tollgate.conf"
 export TOLLGATE_JAVA_OPTS="${TOLLGATE_JAVA_OPTS:--Xms512m -Xmx512m}"
-"$top/scripts/tollgate" run "${nio[@]}" --config "$tmp/tollgate.conf" 2>"$tmp/tollgate.log" &
-tollgate_pid=$!; pids+=("$tollgate_pid")   # the launcher execs java, so this is the JVM
-wait_listening "$tollgate_port" "$tollgate_pid" Tollgate 60
+start_tollgate "$tmp/tollgate.conf" "$tmp/tollgate.log"
 
 # Both paths must serve the page before anything is timed.
 for port in "$nginx_port" "$tollgate_port"; do
@@ -257,8 +181,8 @@ done
 
 # JIT warm-up through Tollgate: handshake path, keep-alive path and a bulk transfer.
 log "warming up Tollgate (${warmup}s x2 + one bulk transfer)..."
-wrk_rate warmup-close "$tollgate_port" "$warmup" -H 'Connection: close'
-wrk_rate warmup-keepalive "$tollgate_port" "$warmup"
+wrk_port warmup-close "$tollgate_port" "$warmup" -H 'Connection: close'
+wrk_port warmup-keepalive "$tollgate_port" "$warmup"
 saved_streams=$streams; streams=1
 bulk "$tollgate_port"
 streams=$saved_streams
@@ -269,13 +193,13 @@ bulk "$nginx_port"; bulk_direct=$result
 log "bulk: through Tollgate..."
 bulk "$tollgate_port"; bulk_tg=$result
 log "new connections: ${duration}s, direct..."
-wrk_rate "conn direct" "$nginx_port" "$duration" -H 'Connection: close'; conn_direct=$result
+wrk_port "conn direct" "$nginx_port" "$duration" -H 'Connection: close'; conn_direct=$result
 log "new connections: ${duration}s, through Tollgate..."
-wrk_rate "conn tollgate" "$tollgate_port" "$duration" -H 'Connection: close'; conn_tg=$result
+wrk_port "conn tollgate" "$tollgate_port" "$duration" -H 'Connection: close'; conn_tg=$result
 log "keep-alive: ${duration}s, direct..."
-wrk_rate "keepalive direct" "$nginx_port" "$duration"; ka_direct=$result
+wrk_port "keepalive direct" "$nginx_port" "$duration"; ka_direct=$result
 log "keep-alive: ${duration}s, through Tollgate..."
-wrk_rate "keepalive tollgate" "$tollgate_port" "$duration"; ka_tg=$result
+wrk_port "keepalive tollgate" "$tollgate_port" "$duration"; ka_tg=$result
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report -------------------------------------------------------------------------------------
@@ -298,12 +222,9 @@ if [ ${#wrk_errors[@]} -gt 0 ]; then
   echo "wrk errors:"
   printf '  %s\n' "${wrk_errors[@]}"
 fi
-echo "machine: nproc $(nproc), kernel $(uname -r), CPU busy before start ${busy_start}%, load avg at start ${load_start} / at end ${load_after}"
+machine_line
 echo "java: ${java_version}; TOLLGATE_JAVA_OPTS: ${TOLLGATE_JAVA_OPTS}; transport: ${transport:-unknown}"
 echo "origin: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2), TLS: ${tls:-unknown}"
 echo "note: nginx, Tollgate and the load generators share these $(nproc) cores on one machine:"
 echo "      the ratios matter more than the absolute numbers."
-if [ "$busy_start" -ge 20 ]; then
-  echo "warning: the CPUs were ${busy_start}% busy with other work before the run:"
-  echo "         expect noise of tens of percent; rerun when the machine is idle."
-fi
+warn_if_busy

@@ -38,15 +38,17 @@ public final class Snapshot {
   private final Map<String, Pool> pools;
   private final List<ConfigError> warnings;
   private final TlsMaterial tls;
+  private final List<HealthChecker.Target> healthTargets;
 
   private Snapshot(
       TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings,
-      TlsMaterial tls) {
+      TlsMaterial tls, List<HealthChecker.Target> healthTargets) {
     this.config = config;
     this.router = router;
     this.pools = Map.copyOf(pools);
     this.warnings = List.copyOf(warnings);
     this.tls = tls;
+    this.healthTargets = List.copyOf(healthTargets);
   }
 
   /**
@@ -133,23 +135,16 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools, warnings, tls);
+    return new Snapshot(config, router.build(), pools, warnings, tls, targets);
   }
 
   /**
-   * This snapshot's servers as health-check targets, with the addresses they resolved to when it
-   * was built: a reload that fails after building its snapshot gives them back to the checker.
+   * This snapshot's servers as health-check targets, exactly as {@link #build} gave them to the
+   * checker (addresses resolved then): a reload that fails after building its snapshot gives
+   * them back to the checker.
    */
   public List<HealthChecker.Target> healthTargets() {
-    List<HealthChecker.Target> targets = new ArrayList<>();
-    for (PoolConfig pc : config.pools().values()) {
-      List<Backend> backends = pools.get(pc.name()).servers();
-      for (int i = 0; i < pc.servers().size() && i < backends.size(); i++) {
-        targets.add(new HealthChecker.Target(new ServerKey(pc.name(), backends.get(i).address()),
-            pc.servers().get(i).address(), pc.healthCheck(), pc.passive(), pc.tls()));
-      }
-    }
-    return targets;
+    return healthTargets;
   }
 
   public TollgateConfig config() {

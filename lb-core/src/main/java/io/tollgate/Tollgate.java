@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,15 +113,14 @@ public final class Tollgate implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
           tollgate.listeners.put(lc.name(), tollgate.bind(lc, factory));
         }
+        log.info("Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {},"
+            + " {} worker thread(s)", tollgate.listeners.size(), tollgate.describeListeners(),
+            config.routes().size(), config.pools().size(), tollgate.transport.name(), threads);
       }
     } catch (RuntimeException e) {
       tollgate.close();
       throw e;
     }
-    log.info(
-        "Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
-        tollgate.listeners.size(), tollgate.describeListenersLocked(), config.routes().size(),
-        config.pools().size(), tollgate.transport.name(), threads);
     return tollgate;
   }
 
@@ -215,77 +215,43 @@ public final class Tollgate implements AutoCloseable {
     }
     logWarnings(next);
     ListenerFactory factory = listenerFactory(config);
-    List<ListenerConfig> toBind = new ArrayList<>();
-    List<BoundListener> toClose = new ArrayList<>();
-    Map<String, ListenerConfig> wanted = new LinkedHashMap<>();
-    config.listeners().forEach(lc -> wanted.put(lc.name(), lc));
-    for (ListenerConfig lc : config.listeners()) {
-      BoundListener old = listeners.get(lc.name());
-      if (old == null || !old.config.address().equals(lc.address())) {
-        toBind.add(lc);
-      }
-    }
-    for (BoundListener old : listeners.values()) {
-      ListenerConfig lc = wanted.get(old.config.name());
-      if (lc == null || !lc.address().equals(old.config.address())) {
-        toClose.add(old);
-      }
-    }
-    // An address a listener gives up and another one takes (a rename, a swap) must be free
-    // before it is bound again: those few close first, the others after the new ones are bound.
-    List<BoundListener> closedFirst = new ArrayList<>();
-    for (BoundListener old : toClose) {
-      if (toBind.stream().anyMatch(lc -> lc.address().equals(old.config.address()))) {
-        old.channel.close().syncUninterruptibly();
-        closedFirst.add(old);
-      }
+    ListenerChanges changes = ListenerChanges.of(
+        listeners.values().stream().map(b -> b.config).toList(), config.listeners());
+    for (String name : changes.closeFirst()) {
+      listeners.get(name).channel.close().syncUninterruptibly();
     }
     Map<String, BoundListener> bound = new LinkedHashMap<>();
-    for (int i = 0; i < config.listeners().size(); i++) {
-      ListenerConfig lc = config.listeners().get(i);
-      if (!toBind.contains(lc)) {
-        continue;
-      }
+    for (ListenerConfig lc : changes.bind()) {
       try {
         bound.put(lc.name(), bind(lc, factory));
       } catch (IllegalStateException e) {
-        bound.values().forEach(b -> b.channel.close().syncUninterruptibly());
-        List<String> lost = new ArrayList<>();
-        for (BoundListener old : closedFirst) {
-          try {
-            listeners.put(old.config.name(), bind(old.config, factory));
-          } catch (IllegalStateException again) {
-            listeners.remove(old.config.name());
-            lost.add(old.config.name());
-          }
-        }
-        if (!lost.isEmpty()) {
-          log.error("listener(s) {} could not be bound again after a failed reload", lost);
-        }
+        undoBinds(bound.values(), changes.closeFirst());
         // The new snapshot told the checker about its servers: give it the old set back.
         health.apply(snapshot.healthTargets());
         metrics.reloaded(false);
         throw new ConfigException(List.of(new ConfigError(config.source(),
-            "tollgate.listeners[" + i + "].address", e.getMessage())));
+            "tollgate.listeners[" + config.listeners().indexOf(lc) + "].address",
+            e.getMessage())));
       }
     }
-    for (BoundListener old : toClose) {
-      if (!closedFirst.contains(old)) {
+    for (String name : changes.close()) {
+      BoundListener old = listeners.remove(name);
+      if (!changes.closeFirst().contains(name)) {
         old.channel.close().syncUninterruptibly();
       }
-      listeners.remove(old.config.name());
       log.info("listener {} at {} closed: no longer in the config (its open connections"
-          + " continue)", old.config.name(), old.config.address());
+          + " continue)", name, old.config.address());
     }
     // Keep the config's order, so status lists listeners as the file does.
     Map<String, BoundListener> ordered = new LinkedHashMap<>();
     for (ListenerConfig lc : config.listeners()) {
-      BoundListener b = bound.containsKey(lc.name()) ? bound.get(lc.name()) : listeners.get(lc.name());
-      if (!bound.containsKey(lc.name())) {
+      BoundListener b = bound.get(lc.name());
+      if (b != null) {
+        log.info("listener {} bound at {}", lc.name(), b.channel.localAddress());
+      } else {
+        b = listeners.get(lc.name());
         // The listener's new settings (PROXY protocol too) apply to connections it accepts next.
         b.initializer = factory.initializer(lc.name(), lc.proxyProtocol());
-      } else {
-        log.info("listener {} bound at {}", lc.name(), b.channel.localAddress());
       }
       ordered.put(lc.name(), b);
     }
@@ -300,6 +266,27 @@ public final class Tollgate implements AutoCloseable {
     log.info("Reloaded {} (config version {}): {} listener(s) {}, {} route(s), {} pool(s)",
         config.source(), configVersion, listeners.size(), describeListeners(),
         config.routes().size(), config.pools().size());
+  }
+
+  /**
+   * A reload failed to bind: closes what it had bound and binds again, with the settings of the
+   * config that stays in force, the listeners it had closed first.
+   */
+  private void undoBinds(Collection<BoundListener> bound, List<String> closedFirst) {
+    bound.forEach(b -> b.channel.close().syncUninterruptibly());
+    ListenerFactory previous = listenerFactory(snapshot.config());
+    List<String> lost = new ArrayList<>();
+    for (String name : closedFirst) {
+      try {
+        listeners.put(name, bind(listeners.get(name).config, previous));
+      } catch (IllegalStateException again) {
+        listeners.remove(name);
+        lost.add(name);
+      }
+    }
+    if (!lost.isEmpty()) {
+      log.error("listener(s) {} could not be bound again after a failed reload", lost);
+    }
   }
 
   private static void logWarnings(Snapshot snapshot) {
@@ -365,10 +352,7 @@ public final class Tollgate implements AutoCloseable {
     return transport.name();
   }
 
-  private synchronized String describeListenersLocked() {
-    return describeListeners();
-  }
-
+  /** Callers hold this object's lock. */
   private String describeListeners() {
     StringBuilder sb = new StringBuilder();
     listeners.forEach((name, b) -> sb.append(sb.length() == 0 ? "" : ", ")

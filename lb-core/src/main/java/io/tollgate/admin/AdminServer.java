@@ -106,8 +106,13 @@ public final class AdminServer implements AutoCloseable {
     return server.getAddress();
   }
 
-  /** The token in {@code file}, surrounding whitespace removed. */
-  static String readToken(Path file) {
+  /**
+   * The token in {@code file}, surrounding whitespace removed: what this endpoint expects and what
+   * {@code tollgate reload} sends.
+   *
+   * @throws IllegalStateException when the file cannot be read or is empty
+   */
+  public static String readToken(Path file) {
     String token;
     try {
       token = Files.readString(file, StandardCharsets.UTF_8).strip();

@@ -1,7 +1,6 @@
 package io.tollgate.cli;
 
 import io.tollgate.Snapshot;
-import io.tollgate.config.ConfigException;
 import io.tollgate.config.TollgateConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -27,17 +26,11 @@ final class CheckCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    TollgateConfig cfg = config.loadOrReport(err);
-    if (cfg == null) {
+    Snapshot snapshot = config.buildOrReport(err);
+    if (snapshot == null) {
       return 1;
     }
-    Snapshot snapshot;
-    try {
-      snapshot = Snapshot.build(cfg);
-    } catch (ConfigException e) {
-      config.report(err, e);
-      return 1;
-    }
+    TollgateConfig cfg = snapshot.config();
     snapshot.warnings().forEach(w -> err.println("warning: " + w));
     err.flush();
     out.printf(

@@ -1,5 +1,6 @@
 package io.tollgate.cli;
 
+import io.tollgate.Snapshot;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
@@ -20,6 +21,24 @@ final class ConfigOption {
   TollgateConfig loadOrReport(PrintWriter err) {
     try {
       return ConfigLoader.load(file);
+    } catch (ConfigException e) {
+      report(err, e);
+      return null;
+    }
+  }
+
+  /**
+   * Loads the file and builds the runtime objects from it as {@code run} would (backend names
+   * resolved, certificates read, no health checks); prints every error to {@code err} and returns
+   * null when either fails.
+   */
+  Snapshot buildOrReport(PrintWriter err) {
+    TollgateConfig config = loadOrReport(err);
+    if (config == null) {
+      return null;
+    }
+    try {
+      return Snapshot.build(config);
     } catch (ConfigException e) {
       report(err, e);
       return null;

@@ -1,7 +1,6 @@
 package io.tollgate.cli;
 
 import io.tollgate.Snapshot;
-import io.tollgate.config.ConfigException;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
 import io.tollgate.config.TollgateConfig;
@@ -51,17 +50,11 @@ final class ExplainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    TollgateConfig cfg = config.loadOrReport(err);
-    if (cfg == null) {
+    Snapshot snapshot = config.buildOrReport(err);
+    if (snapshot == null) {
       return 1;
     }
-    Snapshot snapshot;
-    try {
-      snapshot = Snapshot.build(cfg);
-    } catch (ConfigException e) {
-      config.report(err, e);
-      return 1;
-    }
+    TollgateConfig cfg = snapshot.config();
     String name = normalise(sni);
     out.printf("connection: SNI %s, ALPN %s%n",
         name == null ? "none" + (sni != null && !sni.isBlank() ? " (\"" + sni

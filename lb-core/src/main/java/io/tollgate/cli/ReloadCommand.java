@@ -1,5 +1,6 @@
 package io.tollgate.cli;
 
+import io.tollgate.admin.AdminServer;
 import io.tollgate.config.AdminConfig;
 import io.tollgate.config.TollgateConfig;
 import java.io.IOException;
@@ -108,10 +109,9 @@ final class ReloadCommand implements Callable<Integer> {
         .POST(HttpRequest.BodyPublishers.noBody());
     if (admin.tokenFile().isPresent()) {
       try {
-        request.header("Authorization", "Bearer "
-            + Files.readString(admin.tokenFile().get(), StandardCharsets.UTF_8).strip());
-      } catch (IOException e) {
-        err.println("reload: cannot read the admin token-file: " + e.getMessage());
+        request.header("Authorization", "Bearer " + AdminServer.readToken(admin.tokenFile().get()));
+      } catch (IllegalStateException e) {
+        err.println("reload: " + e.getMessage());
         err.flush();
         return 1;
       }

@@ -24,9 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +43,7 @@ class AccessLogTest {
 
   @TempDir static Path dir;
   private static CertificateAuthority ca;
-  private static final List<TlsTestServer> servers = new ArrayList<>();
+  @RegisterExtension static final ClassResources resources = new ClassResources();
   private static int closedPort;
   private static TollgateFixture tollgate;
 
@@ -52,15 +52,15 @@ class AccessLogTest {
     ca = CertificateAuthority.create("Tollgate Access Log IT CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test", "quit.test").writePem(dir, "shop");
-    TlsTestServer pass = server(TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
+    TlsTestServer pass = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
         TlsTestServer.greet("pass")));
-    TlsTestServer shop = server(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
+    TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
     // Closes each connection at once: Tollgate sees the backend end first.
-    TlsTestServer quitter = server(TlsTestServer.startPlain(socket -> { }));
+    TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> { }));
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    tollgate = TollgateFixture.startIn(dir, String.format("""
+    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
         access-log { path = "access.log" }
         timeouts { client-hello = 300ms, connect = 1s }
         certificates { trusted-roots = "ca.pem" }
@@ -78,20 +78,7 @@ class AccessLogTest {
           quitter { servers = ["127.0.0.1:%d"] }
           down { servers = ["127.0.0.1:%d"], connect-attempts = 1 }
         }
-        """, pass.port(), shop.port(), quitter.port(), closedPort));
-  }
-
-  private static TlsTestServer server(TlsTestServer s) {
-    servers.add(s);
-    return s;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (tollgate != null) {
-      tollgate.close();
-    }
-    servers.forEach(TlsTestServer::close);
+        """, pass.port(), shop.port(), quitter.port(), closedPort)));
   }
 
   @Test

@@ -18,9 +18,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,7 +48,7 @@ class OffloadInteropTest {
   private static PlainHttpResponder blogOrigin;
   private static TlsTestServer shopBackend;
   private static TlsTestServer blogBackend;
-  private static final List<TlsTestServer> servers = new ArrayList<>();
+  @RegisterExtension static final ClassResources resources = new ClassResources();
   private static TollgateFixture tollgate;
   private static Path caPem;
 
@@ -66,10 +66,11 @@ class OffloadInteropTest {
 
     shopOrigin = new PlainHttpResponder("shop");
     blogOrigin = new PlainHttpResponder("blog");
-    shopBackend = server(TlsTestServer.startPlain(shopOrigin));
-    blogBackend = server(TlsTestServer.startPlain(blogOrigin));
-    TlsTestServer pass = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
-    tollgate = TollgateFixture.startIn(dir, String.format("""
+    shopBackend = resources.add(TlsTestServer.startPlain(shopOrigin));
+    blogBackend = resources.add(TlsTestServer.startPlain(blogOrigin));
+    TlsTestServer pass =
+        resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
+    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass }
@@ -86,20 +87,7 @@ class OffloadInteropTest {
           shop { servers = ["127.0.0.1:%d"] }
           blog { servers = ["127.0.0.1:%d"] }
         }
-        """, pass.port(), shopBackend.port(), blogBackend.port()));
-  }
-
-  private static TlsTestServer server(TlsTestServer s) {
-    servers.add(s);
-    return s;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (tollgate != null) {
-      tollgate.close();
-    }
-    servers.forEach(TlsTestServer::close);
+        """, pass.port(), shopBackend.port(), blogBackend.port())));
   }
 
   // ------------------------------------------------------------------------------------- curl

@@ -18,15 +18,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SNIHostName;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,7 +39,7 @@ class OffloadTest {
   private static CertificateAuthority ca;
   private static CertificateAuthority clientCa;
   private static IssuedCertificate passCert;
-  private static final List<TlsTestServer> servers = new ArrayList<>();
+  @RegisterExtension static final ClassResources resources = new ClassResources();
   private static TollgateFixture tollgate;
 
   @BeforeAll
@@ -58,12 +57,13 @@ class OffloadTest {
     ca.issue(KeyType.EC_P256, "exact.auto.test").writePem(store, "exact-auto");
     passCert = ca.issue(KeyType.EC_P256, "pass.test");
 
-    TlsTestServer shop = server(TlsTestServer.startPlain(TlsTestServer.greet("shop-plain")));
-    TlsTestServer blog = server(TlsTestServer.startPlain(TlsTestServer.greet("blog-plain")));
-    TlsTestServer mtls = server(TlsTestServer.startPlain(TlsTestServer.greet("mtls-plain")));
-    TlsTestServer auto = server(TlsTestServer.startPlain(TlsTestServer.greet("auto-plain")));
-    TlsTestServer pass = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
-    tollgate = TollgateFixture.startIn(dir, String.format("""
+    TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop-plain")));
+    TlsTestServer blog = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("blog-plain")));
+    TlsTestServer mtls = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("mtls-plain")));
+    TlsTestServer auto = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("auto-plain")));
+    TlsTestServer pass =
+        resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
+    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
         certificates { directory = "certs", trusted-roots = "ca.pem" }
         timeouts { handshake = 1s }
         routes = [
@@ -86,20 +86,7 @@ class OffloadTest {
           mtls { servers = ["127.0.0.1:%d"] }
           auto { servers = ["127.0.0.1:%d"] }
         }
-        """, pass.port(), shop.port(), blog.port(), mtls.port(), auto.port()));
-  }
-
-  private static TlsTestServer server(TlsTestServer s) {
-    servers.add(s);
-    return s;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (tollgate != null) {
-      tollgate.close();
-    }
-    servers.forEach(TlsTestServer::close);
+        """, pass.port(), shop.port(), blog.port(), mtls.port(), auto.port())));
   }
 
   @Test

@@ -15,13 +15,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReencryptTest {
   @TempDir static Path dir;
   private static CertificateAuthority edgeCa;
-  private static final List<TlsTestServer> servers = new ArrayList<>();
+  @RegisterExtension static final ClassResources resources = new ClassResources();
   private static TlsTestServer internal;
   private static TlsTestServer sameName;
   private static TlsTestServer mutual;
@@ -55,7 +54,8 @@ class ReencryptTest {
     edgeCa.issue(KeyType.EC_P256, "api.test", "same.test", "wrong-ca.test", "wrong-name.test",
         "insecure.test", "mutual.test").writePem(dir, "edge");
 
-    internal = server(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "api.internal"), null,
+    internal = resources.add(TlsTestServer.start(
+        backendCa.issue(KeyType.EC_P256, "api.internal"), null,
         s -> {
           SSLParameters p = s.getSSLParameters();
           p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
@@ -68,12 +68,12 @@ class ReencryptTest {
           out.flush();
           tls.getInputStream().read();
         }));
-    sameName = server(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "same.test"),
+    sameName = resources.add(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "same.test"),
         TlsTestServer.greet("same")));
-    mutual = server(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "mutual.internal"),
+    mutual = resources.add(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "mutual.internal"),
         lbClientCa, s -> s.setNeedClientAuth(true), TlsTestServer.greet("mutual")));
 
-    tollgate = TollgateFixture.startIn(dir, String.format("""
+    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
         certificates { trusted-roots = "roots.pem" }
         routes = [
           { hosts = ["api.test"], mode = reencrypt, pool = api, alpn = ["h2", "http/1.1"],
@@ -103,20 +103,7 @@ class ReencryptTest {
                    tls { ca = "backend-ca.pem", server-name = "mutual.internal",
                          certificate { chain = "lb-client.pem", key = "lb-client.key" } } }
         }
-        """, internal.port(), sameName.port(), mutual.port()));
-  }
-
-  private static TlsTestServer server(TlsTestServer s) {
-    servers.add(s);
-    return s;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (tollgate != null) {
-      tollgate.close();
-    }
-    servers.forEach(TlsTestServer::close);
+        """, internal.port(), sameName.port(), mutual.port())));
   }
 
   @Test

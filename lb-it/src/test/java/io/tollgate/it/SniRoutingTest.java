@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Several tenants behind one listener, each backend holding its own certificate: Tollgate routes
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class SniRoutingTest {
   private static CertificateAuthority ca;
-  private static final List<TlsTestServer> servers = new ArrayList<>();
+  @RegisterExtension static final ClassResources resources = new ClassResources();
   private static TlsTestServer pass1;
   private static TlsTestServer pass2;
   private static TlsTestServer wild;
@@ -38,13 +38,13 @@ class SniRoutingTest {
   static void start() throws Exception {
     ca = CertificateAuthority.create("Tollgate IT CA", KeyType.EC_P256);
     var passCert = ca.issue(KeyType.EC_P256, "pass.test", "www.pass.test");
-    pass1 = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-1")));
-    pass2 = server(TlsTestServer.start(passCert, TlsTestServer.greet("pass-2")));
-    wild = server(TlsTestServer.start(ca.issue(KeyType.RSA_2048, "*.wild.test", "*.b.wild.test"),
-        TlsTestServer.greet("wild")));
-    fallback = server(TlsTestServer.start(ca.issue(KeyType.EC_P256, "fallback.test"),
+    pass1 = resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-1")));
+    pass2 = resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-2")));
+    wild = resources.add(TlsTestServer.start(
+        ca.issue(KeyType.RSA_2048, "*.wild.test", "*.b.wild.test"), TlsTestServer.greet("wild")));
+    fallback = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "fallback.test"),
         TlsTestServer.greet("fallback")));
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate = resources.add(TollgateFixture.start(String.format("""
         routes = [
           { hosts = ["pass.test", "WWW.Pass.Test."], mode = passthrough, pool = pass }
           { hosts = ["*.wild.test"], mode = passthrough, pool = wild }
@@ -55,20 +55,7 @@ class SniRoutingTest {
           wild { servers = [{ address = "127.0.0.1:%d", weight = 2 }] }
           fallback { servers = ["127.0.0.1:%d"] }
         }
-        """, pass1.port(), pass2.port(), wild.port(), fallback.port()));
-  }
-
-  private static TlsTestServer server(TlsTestServer s) {
-    servers.add(s);
-    return s;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (tollgate != null) {
-      tollgate.close();
-    }
-    servers.forEach(TlsTestServer::close);
+        """, pass1.port(), pass2.port(), wild.port(), fallback.port())));
   }
 
   /** Connects through Tollgate with SNI {@code name}, verifying the certificate for that name. */
