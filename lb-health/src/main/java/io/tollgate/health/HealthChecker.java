@@ -83,7 +83,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private static final class Entry {
     final ServerState state;
     volatile Target target;
-    Monitor monitor;
+    /** Written under the checker's lock; read without it by the backoff task. */
+    volatile Monitor monitor;
 
     Entry(ServerState state, Target target) {
       this.state = state;
@@ -207,14 +208,19 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     if (n >= passive.failures() && state.isUp()
         && state.markDown("passive ejection: " + n + " connect failure(s) in a row, last: "
             + why)) {
-      synchronized (this) {
-        if (e.monitor == null && !closed) {
+      // Called on a data-path event loop: no lock here (apply() holds it while it builds TLS
+      // contexts). The task decides on the checker's loop whether the backoff still applies:
+      // with an active check (a monitor), only probes bring the server back.
+      if (e.monitor == null && !closed) {
+        try {
           loop.schedule(() -> {
             if (entries.get(state.key()) == e && e.monitor == null) {
               state.markUp("passive-ejection backoff of "
                   + Probe.human(passive.backoff()) + " elapsed, trying it again", true);
             }
           }, passive.backoff().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          // The checker is closing: nothing will be checked or brought back any more.
         }
       }
     }
