@@ -98,7 +98,7 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
           + ctx.channel().remoteAddress() + ", which is not in proxy-protocol.trusted");
       return;
     }
-    ProxyHeaderParser.Result result = ProxyHeaderParser.parse(in);
+    ProxyHeaderParser.Result result = ProxyHeaderParser.parse(in, version);
     if (result instanceof NotProxy) {
       if (config.mode() == UpstreamProxyProtocol.Mode.REQUIRED) {
         fail(ctx, CloseReason.PROXY_HEADER_MISSING, "first byte 0x"
