@@ -34,7 +34,8 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private static final HexFormat HEX = HexFormat.of();
 
   private final String listenerName;
-  private final int maxClientHello;
+  /** Stateless, so one serves every connection of the listener. */
+  private final ClientHelloParser helloParser;
   private final long helloTimeoutMillis;
   private final HelloRouter router;
   private final Metrics metrics;
@@ -53,7 +54,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
       AccessLog accessLog,
       UpstreamProxyProtocol proxyProtocol) {
     this.listenerName = listenerName;
-    this.maxClientHello = maxClientHello;
+    this.helloParser = new ClientHelloParser(maxClientHello);
     this.helloTimeoutMillis = helloTimeoutMillis;
     this.router = router;
     this.metrics = metrics;
@@ -120,7 +121,6 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     ch.pipeline()
         .addLast(
             NettyPipeline.INSPECTOR,
-            new ClientHelloInspector(
-                new ClientHelloParser(maxClientHello), helloTimeoutMillis, router));
+            new ClientHelloInspector(helloParser, helloTimeoutMillis, router));
   }
 }
