@@ -207,28 +207,20 @@ public final class Metrics {
     return listeners.computeIfAbsent(name, ListenerMetrics::new);
   }
 
-  public void accepted() {
-    accepted.increment();
-    active.increment();
-  }
-
   /** A client connection accepted on {@code listener}. */
   public void accepted(ListenerMetrics listener) {
-    accepted();
+    accepted.increment();
+    active.increment();
     listener.accepted.increment();
     listener.active.increment();
   }
 
-  public void closed(CloseReason reason, long fromClient, long fromBackend) {
-    active.decrement();
-    closed.get(reason).increment();
-    bytesFromClients.add(fromClient);
-    bytesFromBackends.add(fromBackend);
-  }
-
   /** A client connection of {@code listener} closed: counts its reason, bytes and route. */
   public void closed(Connection conn, ListenerMetrics listener) {
-    closed(conn.reason(), conn.bytesFromClient(), conn.bytesFromBackend());
+    active.decrement();
+    closed.get(conn.reason()).increment();
+    bytesFromClients.add(conn.bytesFromClient());
+    bytesFromBackends.add(conn.bytesFromBackend());
     listener.active.decrement();
     if (conn.route() != null && conn.mode() != null) {
       RouteMetrics r = route(conn.route(), conn.mode());
