@@ -76,8 +76,10 @@ public enum CloseReason {
   /** A bug: an unexpected exception in Tollgate's own code. Logged with a stack trace. */
   INTERNAL_ERROR;
 
+  private final String label = name().toLowerCase(Locale.ROOT);
+
   /** The lower_snake name used in logs and metrics ({@code hello_timeout}). */
   public String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return label;
   }
 }

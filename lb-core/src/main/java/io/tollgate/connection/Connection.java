@@ -87,10 +87,6 @@ public final class Connection {
     this.destination = destination;
   }
 
-  public void routed(String route) {
-    this.route = route;
-  }
-
   /** The route and its mode, once the SNI picked them. */
   public void routed(String route, RouteMode mode) {
     this.route = route;

@@ -9,8 +9,6 @@ import io.tollgate.inspect.ParseResult.Failed;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,11 +57,10 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   }
 
   private final ClientHelloParser parser;
-  private final long timeoutMillis;
+  private final HandlerDeadline deadline;
   private final HelloCallback callback;
   /** Set once the outcome is known (or the handler was removed); guards the single callback. */
   private boolean finished;
-  private Future<?> timeout;
   /** Record walk state over the (append-only) cumulation, so each read costs only its bytes. */
   private final ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
 
@@ -74,25 +71,20 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
       ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
     this.parser = Objects.requireNonNull(parser, "parser");
     this.callback = Objects.requireNonNull(callback, "callback");
-    if (timeoutMillis <= 0) {
-      throw new IllegalArgumentException("timeoutMillis must be positive: " + timeoutMillis);
-    }
-    this.timeoutMillis = timeoutMillis;
+    this.deadline = new HandlerDeadline(timeoutMillis, this::timedOut);
   }
 
   /** Starts the timer when added to a channel that is already active (e.g. an accepted child). */
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
-    if (ctx.channel().isActive()) {
-      scheduleTimeout(ctx);
-    }
+    deadline.arm(ctx);
   }
 
   /** Starts the timer when added before the channel became active. */
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    scheduleTimeout(ctx);
+    deadline.arm(ctx);
     super.channelActive(ctx);
   }
 
@@ -120,7 +112,7 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    cancelTimeout();
+    deadline.cancel();
     super.channelInactive(ctx); // runs decodeLast, releases the cumulation
   }
 
@@ -142,12 +134,12 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) {
     finished = true; // removed by someone else: no callback, no timer
-    cancelTimeout();
+    deadline.cancel();
   }
 
   private void completed(ChannelHandlerContext ctx, ClientHello hello) {
     finished = true;
-    cancelTimeout();
+    deadline.cancel();
     ctx.channel().config().setAutoRead(false);
     try {
       callback.onHello(ctx, hello);
@@ -165,7 +157,7 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
 
   private void fail(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
     finished = true;
-    cancelTimeout();
+    deadline.cancel();
     try {
       callback.onFailure(ctx, failure, detail);
     } catch (RuntimeException e) {
@@ -174,22 +166,9 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
     ctx.close();
   }
 
-  private void scheduleTimeout(ChannelHandlerContext ctx) {
-    if (timeout == null && !finished) {
-      timeout = ctx.executor().schedule(() -> timedOut(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
-    }
-  }
-
+  /** The deadline ran out; it is cancelled whenever {@code finished} is set, so it was not. */
   private void timedOut(ChannelHandlerContext ctx) {
-    if (!finished && !ctx.isRemoved()) {
-      fail(ctx, HelloFailure.HELLO_TIMEOUT, "no complete ClientHello after " + timeoutMillis
-          + " ms (" + actualReadableBytes() + " bytes received)");
-    }
-  }
-
-  private void cancelTimeout() {
-    if (timeout != null) {
-      timeout.cancel(false);
-    }
+    fail(ctx, HelloFailure.HELLO_TIMEOUT, "no complete ClientHello after " + deadline.millis()
+        + " ms (" + actualReadableBytes() + " bytes received)");
   }
 }

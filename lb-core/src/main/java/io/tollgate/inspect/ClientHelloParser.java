@@ -73,10 +73,6 @@ public final class ClientHelloParser {
     this.maxHelloBytes = maxHelloBytes;
   }
 
-  public int maxHelloBytes() {
-    return maxHelloBytes;
-  }
-
   /** Parses the bytes from {@code in.readerIndex()} to {@code in.writerIndex()}; never throws. */
   public ParseResult parse(ByteBuf in) {
     return parse(in, new Progress());

@@ -94,7 +94,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
 
   @Override
   public void onFailure(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
-    Connection.of(ctx.channel()).closeReason(CloseReason.valueOf(failure.name()), detail);
-    metrics.helloFailed(failure.reason());
+    CloseReason reason = CloseReason.valueOf(failure.name());
+    Connection.of(ctx.channel()).closeReason(reason, detail);
+    metrics.helloFailed(reason);
   }
 }

@@ -38,11 +38,6 @@ public final class ListenerFactory {
     this.accessLog = accessLog;
   }
 
-  /** The child handler for the listener of that name. */
-  public ChannelHandler initializer(String listenerName) {
-    return initializer(listenerName, UpstreamProxyProtocol.OFF);
-  }
-
   /** The child handler for a listener that may read PROXY headers from upstream balancers. */
   public ChannelHandler initializer(String listenerName, UpstreamProxyProtocol proxyProtocol) {
     return new TollgateChannelInitializer(

@@ -13,6 +13,7 @@ import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
+import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -29,9 +30,12 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.connection");
   /** Ids start at a random point so two runs' logs do not reuse them. */
   private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong());
+  /** Ids as 16 lower-case hex digits; what {@code String.format("%016x")} gave, ~40x cheaper. */
+  private static final HexFormat HEX = HexFormat.of();
 
   private final String listenerName;
-  private final int maxClientHello;
+  /** Stateless, so one serves every connection of the listener. */
+  private final ClientHelloParser helloParser;
   private final long helloTimeoutMillis;
   private final HelloRouter router;
   private final Metrics metrics;
@@ -50,7 +54,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
       AccessLog accessLog,
       UpstreamProxyProtocol proxyProtocol) {
     this.listenerName = listenerName;
-    this.maxClientHello = maxClientHello;
+    this.helloParser = new ClientHelloParser(maxClientHello);
     this.helloTimeoutMillis = helloTimeoutMillis;
     this.router = router;
     this.metrics = metrics;
@@ -75,7 +79,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private Connection trackConnection(SocketChannel ch) {
     Connection conn =
         new Connection(
-            String.format("%016x", IDS.incrementAndGet()),
+            HEX.toHexDigits(IDS.incrementAndGet()),
             listenerName,
             ch.remoteAddress(),
             System.nanoTime());
@@ -117,7 +121,6 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     ch.pipeline()
         .addLast(
             NettyPipeline.INSPECTOR,
-            new ClientHelloInspector(
-                new ClientHelloParser(maxClientHello), helloTimeoutMillis, router));
+            new ClientHelloInspector(helloParser, helloTimeoutMillis, router));
   }
 }

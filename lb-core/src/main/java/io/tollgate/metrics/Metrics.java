@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -67,6 +68,14 @@ public final class Metrics {
   private final Histogram connectSeconds;
   private final Counter reloads;
   private final Counter acceptErrors;
+  // Data points of the per-connection labelled metrics, resolved on first use: an event costs no
+  // label lookup (varargs, a List key, a map probe), and a label set appears in the scrape only
+  // once it has counted something, as with labelValues per event.
+  private final AtomicReferenceArray<CounterDataPoint> helloFailures =
+      new AtomicReferenceArray<>(CloseReason.values().length);
+  private final AtomicReferenceArray<DistributionDataPoint> handshakeByMode =
+      new AtomicReferenceArray<>(RouteMode.values().length);
+  private final Map<String, DistributionDataPoint> connectByPool = new ConcurrentHashMap<>();
   private volatile long lastReloadSuccessMillis = System.currentTimeMillis();
 
   public Metrics() {
@@ -198,28 +207,20 @@ public final class Metrics {
     return listeners.computeIfAbsent(name, ListenerMetrics::new);
   }
 
-  public void accepted() {
-    accepted.increment();
-    active.increment();
-  }
-
   /** A client connection accepted on {@code listener}. */
   public void accepted(ListenerMetrics listener) {
-    accepted();
+    accepted.increment();
+    active.increment();
     listener.accepted.increment();
     listener.active.increment();
   }
 
-  public void closed(CloseReason reason, long fromClient, long fromBackend) {
-    active.decrement();
-    closed.get(reason).increment();
-    bytesFromClients.add(fromClient);
-    bytesFromBackends.add(fromBackend);
-  }
-
   /** A client connection of {@code listener} closed: counts its reason, bytes and route. */
   public void closed(Connection conn, ListenerMetrics listener) {
-    closed(conn.reason(), conn.bytesFromClient(), conn.bytesFromBackend());
+    active.decrement();
+    closed.get(conn.reason()).increment();
+    bytesFromClients.add(conn.bytesFromClient());
+    bytesFromBackends.add(conn.bytesFromBackend());
     listener.active.decrement();
     if (conn.route() != null && conn.mode() != null) {
       RouteMetrics r = route(conn.route(), conn.mode());
@@ -270,15 +271,24 @@ public final class Metrics {
     helloSize.observe(recordBytes);
   }
 
-  /** Inspection ended without a hello; {@code reason} is the close reason label. */
-  public void helloFailed(String reason) {
-    helloOutcomes.labelValues(reason).inc();
+  /** Inspection ended without a hello, for {@code reason}. */
+  public void helloFailed(CloseReason reason) {
+    CounterDataPoint p = helloFailures.get(reason.ordinal());
+    if (p == null) {
+      p = helloOutcomes.labelValues(reason.label()); // the same data point on every thread
+      helloFailures.set(reason.ordinal(), p);
+    }
+    p.inc();
   }
 
   /** A client-facing handshake completed after {@code nanos}. */
   public void handshakeCompleted(RouteMode mode, long nanos) {
     if (nanos >= 0) {
-      DistributionDataPoint h = handshakeSeconds.labelValues(mode.configName());
+      DistributionDataPoint h = handshakeByMode.get(mode.ordinal());
+      if (h == null) {
+        h = handshakeSeconds.labelValues(mode.configName());
+        handshakeByMode.set(mode.ordinal(), h);
+      }
       h.observe(nanos / 1e9);
     }
   }
@@ -290,7 +300,11 @@ public final class Metrics {
 
   /** A backend of {@code pool} was connected after {@code nanos}. */
   public void backendConnected(String pool, long nanos) {
-    connectSeconds.labelValues(pool).observe(nanos / 1e9);
+    DistributionDataPoint h = connectByPool.get(pool);
+    if (h == null) {
+      h = connectByPool.computeIfAbsent(pool, connectSeconds::labelValues);
+    }
+    h.observe(nanos / 1e9);
   }
 
   /** A config reload was attempted; {@code ok} when the new config is now in force. */

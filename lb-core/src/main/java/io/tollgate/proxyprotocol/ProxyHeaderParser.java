@@ -79,7 +79,12 @@ public final class ProxyHeaderParser {
   }
 
   public static Result parse(ByteBuf in) {
-    return switch (detect(in)) {
+    return parse(in, detect(in));
+  }
+
+  /** {@link #parse(ByteBuf)} for a caller that has already called {@link #detect} on {@code in}. */
+  static Result parse(ByteBuf in, int detected) {
+    return switch (detected) {
       case -1 -> NEED_MORE;
       case 0 -> NOT_PROXY;
       case 1 -> v1(in);

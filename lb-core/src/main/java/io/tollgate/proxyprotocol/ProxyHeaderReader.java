@@ -7,6 +7,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.inspect.HandlerDeadline;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Bad;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Header;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.NotProxy;
@@ -15,8 +16,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,10 +45,9 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
   private static final Logger log = LoggerFactory.getLogger(ProxyHeaderReader.class);
 
   private final UpstreamProxyProtocol config;
-  private final long timeoutMillis;
+  private final HandlerDeadline deadline;
   private final SourceAdmission admission;
   private boolean finished;
-  private Future<?> timeout;
 
   /**
    * Decides, once the real client address is known (from the header, or the socket's when there
@@ -74,23 +72,18 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
       UpstreamProxyProtocol config, long timeoutMillis, SourceAdmission admission) {
     this.admission = Objects.requireNonNull(admission, "admission");
     this.config = Objects.requireNonNull(config, "config");
-    if (timeoutMillis <= 0) {
-      throw new IllegalArgumentException("timeoutMillis must be positive: " + timeoutMillis);
-    }
-    this.timeoutMillis = timeoutMillis;
+    this.deadline = new HandlerDeadline(timeoutMillis, this::timedOut);
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
-    if (ctx.channel().isActive()) {
-      scheduleTimeout(ctx);
-    }
+    deadline.arm(ctx);
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    scheduleTimeout(ctx);
+    deadline.arm(ctx);
     super.channelActive(ctx);
   }
 
@@ -105,7 +98,7 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
           + ctx.channel().remoteAddress() + ", which is not in proxy-protocol.trusted");
       return;
     }
-    ProxyHeaderParser.Result result = ProxyHeaderParser.parse(in);
+    ProxyHeaderParser.Result result = ProxyHeaderParser.parse(in, version);
     if (result instanceof NotProxy) {
       if (config.mode() == UpstreamProxyProtocol.Mode.REQUIRED) {
         fail(ctx, CloseReason.PROXY_HEADER_MISSING, "first byte 0x"
@@ -142,18 +135,19 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
           "closed after " + in.readableBytes() + " bytes of a PROXY header");
     }
     finished = true;
+    deadline.cancel();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    cancelTimeout();
+    deadline.cancel();
     super.channelInactive(ctx);
   }
 
   @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) {
     finished = true;
-    cancelTimeout();
+    deadline.cancel();
   }
 
   private void done(ChannelHandlerContext ctx) {
@@ -164,7 +158,7 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
       return;
     }
     finished = true;
-    cancelTimeout();
+    deadline.cancel();
     // Removal from inside decode is deferred until decode returns; then the rest of the
     // cumulation (the TLS bytes after the header) goes to the inspector.
     ctx.pipeline().remove(this);
@@ -172,7 +166,7 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
 
   private void fail(ChannelHandlerContext ctx, CloseReason reason, String detail) {
     finished = true;
-    cancelTimeout();
+    deadline.cancel();
     record(ctx, reason, detail);
     ctx.close();
   }
@@ -185,22 +179,9 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
     log.debug("{} {}: {}", ctx.channel(), reason.label(), detail);
   }
 
-  private void scheduleTimeout(ChannelHandlerContext ctx) {
-    if (timeout == null && !finished) {
-      timeout = ctx.executor().schedule(() -> timedOut(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
-    }
-  }
-
+  /** The deadline ran out; it is cancelled whenever {@code finished} is set, so it was not. */
   private void timedOut(ChannelHandlerContext ctx) {
-    if (!finished && !ctx.isRemoved()) {
-      fail(ctx, CloseReason.HELLO_TIMEOUT, "no complete PROXY header after " + timeoutMillis
-          + " ms (" + actualReadableBytes() + " bytes received)");
-    }
-  }
-
-  private void cancelTimeout() {
-    if (timeout != null) {
-      timeout.cancel(false);
-    }
+    fail(ctx, CloseReason.HELLO_TIMEOUT, "no complete PROXY header after " + deadline.millis()
+        + " ms (" + actualReadableBytes() + " bytes received)");
   }
 }

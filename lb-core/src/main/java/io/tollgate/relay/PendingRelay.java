@@ -161,7 +161,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
     if (!done.isSuccess()) {
       TlsFailureKind kind = TlsFailureKind.of(done.cause());
-      metrics.handshakeFailed(mode, kind.name().toLowerCase(java.util.Locale.ROOT));
+      metrics.handshakeFailed(mode, kind.label());
       connection.closeReason(
           switch (kind) {
             case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;

@@ -34,23 +34,11 @@ final class RelaySession {
 
   /** What the relay tells the pool about the server's behaviour (passive ejection). */
   interface BackendFeedback {
-    BackendFeedback NONE = new BackendFeedback() {
-      @Override
-      public void answered() {}
-
-      @Override
-      public void resetBeforeFirstByte(String why) {}
-    };
-
     /** The server's first byte arrived. */
     void answered();
 
     /** The server reset the connection before sending anything. */
     void resetBeforeFirstByte(String why);
-  }
-
-  RelaySession(Channel client, Channel backend, Connection connection) {
-    this(client, backend, connection, BackendFeedback.NONE, false);
   }
 
   /** @param answered the server has already spoken (reencrypt: its TLS handshake) */

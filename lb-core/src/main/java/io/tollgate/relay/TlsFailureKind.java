@@ -23,6 +23,13 @@ enum TlsFailureKind {
   /** Not a TLS failure. */
   OTHER;
 
+  private final String label = name().toLowerCase(Locale.ROOT);
+
+  /** The lower-case name, as the {@code reason} label of the handshake failure metric. */
+  String label() {
+    return label;
+  }
+
   static TlsFailureKind of(Throwable failure) {
     if (TlsFailures.peerCertificateRejected(failure)) {
       return VERIFY;

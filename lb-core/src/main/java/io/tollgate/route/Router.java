@@ -14,14 +14,18 @@ import java.util.Map;
  * which may be "reject".
  */
 public final class Router {
-  private final Map<String, Route> exact;
-  private final Map<String, Route> wildcardBySuffix;
-  private final Route defaultRoute;
+  // Matches are built once here, so a lookup allocates no Match and no "*." pattern string.
+  private final Map<String, Match> exact = new HashMap<>();
+  private final Map<String, Match> wildcardBySuffix = new HashMap<>();
+  private final Match fallback;
 
   private Router(Map<String, Route> exact, Map<String, Route> wildcard, Route defaultRoute) {
-    this.exact = Map.copyOf(exact);
-    this.wildcardBySuffix = Map.copyOf(wildcard);
-    this.defaultRoute = defaultRoute;
+    exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
+    wildcard.forEach((suffix, r) ->
+        this.wildcardBySuffix.put(suffix, new Match(r, MatchKind.WILDCARD, "*." + suffix)));
+    this.fallback = defaultRoute == null
+        ? new Match(null, MatchKind.REJECT, null)
+        : new Match(defaultRoute, MatchKind.DEFAULT, null);
   }
 
   /** How a name was matched, for logs and {@code explain}. */
@@ -46,22 +50,18 @@ public final class Router {
    */
   public Match route(String sni) {
     if (sni != null) {
-      Route r = exact.get(sni);
-      if (r != null) {
-        return new Match(r, MatchKind.EXACT, sni);
+      Match m = exact.get(sni);
+      if (m != null) {
+        return m;
       }
       for (int dot = sni.indexOf('.'); dot >= 0; dot = sni.indexOf('.', dot + 1)) {
-        String suffix = sni.substring(dot + 1);
-        r = wildcardBySuffix.get(suffix);
-        if (r != null) {
-          return new Match(r, MatchKind.WILDCARD, "*." + suffix);
+        m = wildcardBySuffix.get(sni.substring(dot + 1));
+        if (m != null) {
+          return m;
         }
       }
     }
-    if (defaultRoute == null) {
-      return new Match(null, MatchKind.REJECT, null);
-    }
-    return new Match(defaultRoute, MatchKind.DEFAULT, null);
+    return fallback;
   }
 
   public static Builder builder() {
