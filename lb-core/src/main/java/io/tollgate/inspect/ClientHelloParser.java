@@ -251,15 +251,15 @@ public final class ClientHelloParser {
           throw new MalformedHelloException("duplicate extension " + type);
         }
         seen.set(type);
-        int saved = r.enter(length, "extension " + type);
+        int saved = r.enter(length, "extension", type);
         switch (type) {
           case EXT_SERVER_NAME -> sni = parseServerName(r);
           case EXT_ALPN -> alpn = parseAlpn(r);
           case EXT_SUPPORTED_VERSIONS -> versions = parseSupportedVersions(r);
           case EXT_SIGNATURE_ALGORITHMS -> ecdsaSignatures = parseOffersEcdsa(r);
-          default -> r.skip(length, "extension " + type);
+          default -> r.skip(length, "extension body"); // fits: enter checked it
         }
-        r.exit(saved, "extension " + type);
+        r.exit(saved, "extension", type);
       }
     }
     if (versions == null) {

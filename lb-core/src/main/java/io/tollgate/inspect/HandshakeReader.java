@@ -82,10 +82,33 @@ final class HandshakeReader {
     return saved;
   }
 
+  /**
+   * As {@link #enter(int, String)} for a numbered item ("extension 43"), whose name is only put
+   * together when there is an error: the parser enters every extension of every hello.
+   */
+  int enter(int length, String what, int number) {
+    if (length > remaining()) {
+      throw new MalformedHelloException(what + " " + number + " length " + length
+          + " exceeds the " + remaining() + " bytes left");
+    }
+    int saved = limit;
+    limit = pos + length;
+    return saved;
+  }
+
   /** Leaves a vector entered with {@link #enter}; its content must have been read exactly. */
   void exit(int savedLimit, String what) {
     if (pos != limit) {
       throw new MalformedHelloException(what + " has " + remaining() + " unparsed bytes");
+    }
+    limit = savedLimit;
+  }
+
+  /** As {@link #exit(int, String)} for a numbered item, see {@link #enter(int, String, int)}. */
+  void exit(int savedLimit, String what, int number) {
+    if (pos != limit) {
+      throw new MalformedHelloException(
+          what + " " + number + " has " + remaining() + " unparsed bytes");
     }
     limit = savedLimit;
   }
