@@ -52,8 +52,18 @@ class AccessLogTest {
     ca = CertificateAuthority.create("Tollgate Access Log IT CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test", "quit.test").writePem(dir, "shop");
+    // Greets, then waits for the client to finish and closes a moment later: the client's
+    // close_notify and FIN reach Tollgate together, and the backend must not answer them with
+    // its own FIN before Tollgate has seen the client's (that race made the reason flaky).
     TlsTestServer pass = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
-        TlsTestServer.greet("pass")));
+        socket -> {
+          socket.getOutputStream().write("pass\n".getBytes(StandardCharsets.UTF_8));
+          socket.getOutputStream().flush();
+          while (socket.getInputStream().read() != -1) {
+            // until the client's close_notify
+          }
+          Thread.sleep(200);
+        }));
     TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
     // Closes each connection at once: Tollgate sees the backend end first.
     TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> { }));
