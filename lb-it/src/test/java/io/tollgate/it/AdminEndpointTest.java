@@ -335,6 +335,9 @@ class AdminEndpointTest {
     assertThat(raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\n\r\n"))
         .startsWith("HTTP/1.1 400 ");
     assertThat(raw("GET /status HTTP/1.0\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+    String head = raw("HEAD /status HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assertThat(head).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: ")
+        .doesNotContainIgnoringCase("content-length: 0\r\n").endsWith("\r\n\r\n");
   }
 
   @Test
@@ -449,6 +452,41 @@ class AdminEndpointTest {
       assertThat(tollgate.configVersion()).isEqualTo(1);
     } finally {
       for (Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheCapAreClosedAtAcceptAndTheEndpointRecovers() throws Exception {
+    start(false);
+    List<Socket> idle = new ArrayList<>();
+    try {
+      for (int i = 0; i < 64; i++) {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), adminPort());
+        s.setSoTimeout(30_000);
+        idle.add(s);
+      }
+      try (Socket over = new Socket(InetAddress.getLoopbackAddress(), adminPort())) {
+        over.setSoTimeout(30_000);
+        over.getOutputStream().write(rawGet("/status", "127.0.0.1")
+            .getBytes(StandardCharsets.US_ASCII));
+        byte[] answer;
+        try {
+          answer = over.getInputStream().readAllBytes();
+        } catch (java.net.SocketException reset) {
+          answer = new byte[0];
+        }
+        // Closed unanswered: not a 408 after the timeout, not a 200.
+        assertThat(new String(answer, StandardCharsets.ISO_8859_1)).isEmpty();
+      }
+      for (Socket s : idle) {
+        assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+            .startsWith("HTTP/1.1 408 ");
+      }
+      assertThat(get("/status").statusCode()).isEqualTo(200);
+    } finally {
+      for (Socket s : idle) {
         s.close();
       }
     }
