@@ -22,15 +22,15 @@ import org.slf4j.LoggerFactory;
  *       each request, so rewriting it rotates the token.
  *   <li>Without one (the endpoint is on loopback then): the {@code Host} header must be a loopback
  *       name or address (421 otherwise), so a web page whose name a DNS rebinding points at
- *       127.0.0.1 cannot read it; and anything but GET/HEAD must carry {@value #CSRF_HEADER},
- *       which a browser only sends cross-origin after a CORS preflight this endpoint never
- *       approves (403 otherwise), so a page in a browser on the node cannot drain or reload.
+ *       127.0.0.1 cannot read it; and anything but GET/HEAD must carry
+ *       {@value AdminServer#CSRF_HEADER}, which a browser only sends cross-origin after a CORS
+ *       preflight this endpoint never approves (403 otherwise), so a page in a browser on the
+ *       node cannot drain or reload.
  * </ul>
  */
 final class AdminAccess {
   private static final Logger log = LoggerFactory.getLogger(AdminAccess.class);
-  /** The header that marks a mutating request as not sent by a web page (any value). */
-  static final String CSRF_HEADER = "X-Tollgate-Admin";
+  private static final String CSRF_HEADER = AdminServer.CSRF_HEADER;
 
   private final Optional<Path> tokenFile;
 

@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Who may ask is {@link AdminAccess}'s call (the token, or loopback {@code Host} and the
- * {@value AdminAccess#CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
+ * {@value #CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
  *
  * <p>A small Netty server on an event loop of its own (one thread, apart from the data path's),
  * because the JDK's {@code HttpServer} reads request headers on its worker threads with no
@@ -66,7 +66,7 @@ public final class AdminServer implements AutoCloseable {
    * The header every POST must carry when there is no token-file (any value; {@code tollgate
    * reload} sends {@code 1}): a web page cannot send it cross-origin.
    */
-  public static final String CSRF_HEADER = AdminAccess.CSRF_HEADER;
+  public static final String CSRF_HEADER = "X-Tollgate-Admin";
   static final int MAX_LINE = 8192;
   static final int MAX_HEADERS = 8192;
   static final int MAX_BODY = 64 * 1024;
@@ -147,7 +147,7 @@ public final class AdminServer implements AutoCloseable {
     log.info("Admin endpoint on http://{}/ ({})", Status.hostPort(admin.address()),
         config.tokenFile().isPresent() ? "every request needs the bearer token from "
             + config.tokenFile().get() : "no token: loopback Host names only, POST requests"
-            + " need the header " + AdminAccess.CSRF_HEADER);
+            + " need the header " + CSRF_HEADER);
     return admin;
   }
 

@@ -179,7 +179,8 @@ class AdminEndpointTest {
     for (String path : List.of("/status", "/metrics", "/nothing")) {
       HttpResponse<String> none = get(path, null);
       assertThat(none.statusCode()).as(path).isEqualTo(401);
-      assertThat(none.headers().firstValue("WWW-Authenticate")).contains("Bearer realm=\"tollgate\"");
+      assertThat(none.headers().firstValue("WWW-Authenticate"))
+          .contains("Bearer realm=\"tollgate\"");
       assertThat(none.body()).as(path).contains("Authorization: Bearer <token>")
           .doesNotContain("127.0.0.1:" + servers.get(0).port());
       assertThat(get(path, "nope").statusCode()).as(path).isEqualTo(401);
