@@ -54,7 +54,10 @@ final class AdminAccess {
     String header = r.headers().get(HttpHeaderNames.AUTHORIZATION);
     String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
         ? header.substring(7).strip() : "";
-    if (sameSecret(given, expected)) {
+    // The codec hands over header bytes as ISO-8859-1 chars: back to the bytes sent, to compare
+    // with the file's UTF-8 (so a non-ASCII token works from curl).
+    if (sameSecret(given.getBytes(StandardCharsets.ISO_8859_1),
+        expected.getBytes(StandardCharsets.UTF_8))) {
       return Optional.empty();
     }
     log.warn("admin: {} {} from {} refused: {}", r.method(), r.targetForLog(), r.remote(),
@@ -70,13 +73,13 @@ final class AdminAccess {
    * for any two inputs of one length, and digests have one length, so neither how many leading
    * characters were right nor the token's length shows in the timing.
    */
-  static boolean sameSecret(String given, String expected) {
+  static boolean sameSecret(byte[] given, byte[] expected) {
     return MessageDigest.isEqual(sha256(given), sha256(expected));
   }
 
-  private static byte[] sha256(String s) {
+  private static byte[] sha256(byte[] b) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256").digest(b);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }

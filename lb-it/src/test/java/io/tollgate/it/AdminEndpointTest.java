@@ -199,6 +199,13 @@ class AdminEndpointTest {
         .startsWith("HTTP/1.1 401 ");
     assertThat(raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n" + auth
         + "\r\n")).startsWith("HTTP/1.1 200 ");
+    // The token is the file's UTF-8 bytes, as curl sends them.
+    Files.writeString(dir.resolve("admin.token"), "gr\u00fc\u00dfe-\u20ac\n");
+    byte[] request = ("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+        + "gr\u00fc\u00dfe-\u20ac\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+    assertThat(raw(new String(request, StandardCharsets.ISO_8859_1))).startsWith("HTTP/1.1 200 ");
+    assertThat(raw(rawGet("/status", "127.0.0.1").replace("\r\n\r\n",
+        "\r\nAuthorization: Bearer gr\u00fc\u00dfe-\u20ac\r\n\r\n"))).startsWith("HTTP/1.1 401 ");
   }
 
   @Test
