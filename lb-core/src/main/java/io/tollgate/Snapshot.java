@@ -39,16 +39,19 @@ public final class Snapshot {
   private final List<ConfigError> warnings;
   private final TlsMaterial tls;
   private final List<HealthChecker.Target> healthTargets;
+  /** The servers' health as prepared for this snapshot; null without a checker. */
+  private final HealthChecker.Plan health;
 
   private Snapshot(
       TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings,
-      TlsMaterial tls, List<HealthChecker.Target> healthTargets) {
+      TlsMaterial tls, List<HealthChecker.Target> healthTargets, HealthChecker.Plan health) {
     this.config = config;
     this.router = router;
     this.pools = Map.copyOf(pools);
     this.warnings = List.copyOf(warnings);
     this.tls = tls;
     this.healthTargets = List.copyOf(healthTargets);
+    this.health = health;
   }
 
   /**
@@ -64,8 +67,9 @@ public final class Snapshot {
 
   /**
    * As {@link #build(TollgateConfig)}, with server health from {@code health}: once every name
-   * resolves, the checker is told the new set of servers (new ones start being probed, removed
-   * ones stop, unchanged ones keep their state) and the pools read that state.
+   * resolves, the checker prepares the new set of servers (unchanged ones keep their state, new
+   * ones get a fresh one) and the pools read that state. Nothing changes in the checker until
+   * {@link #commitHealth}: call it once this snapshot is certain to go into force.
    *
    * @param health null for pools whose servers are always up (the {@code check} command)
    */
@@ -99,7 +103,8 @@ public final class Snapshot {
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    Map<ServerKey, ServerState> states = health != null ? health.apply(targets) : Map.of();
+    HealthChecker.Plan plan = health != null ? health.prepare(targets) : null;
+    Map<ServerKey, ServerState> states = plan != null ? plan.states() : Map.of();
     PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
     Map<String, Pool> pools = new HashMap<>();
     for (PoolConfig pc : config.pools().values()) {
@@ -135,16 +140,23 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools, warnings, tls, targets);
+    return new Snapshot(config, router.build(), pools, warnings, tls, targets, plan);
+  }
+
+  /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
+  public List<HealthChecker.Target> healthTargets() {
+    return healthTargets;
   }
 
   /**
-   * This snapshot's servers as health-check targets, exactly as {@link #build} gave them to the
-   * checker (addresses resolved then): a reload that fails after building its snapshot gives
-   * them back to the checker.
+   * Puts this snapshot's servers in force in the health checker (new ones start being probed,
+   * removed ones stop). A reload that is rejected after building the snapshot never calls it, so
+   * the servers of the config in force go on being probed exactly as before.
    */
-  public List<HealthChecker.Target> healthTargets() {
-    return healthTargets;
+  public void commitHealth() {
+    if (health != null) {
+      health.commit();
+    }
   }
 
   public TollgateConfig config() {

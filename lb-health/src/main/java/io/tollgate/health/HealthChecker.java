@@ -17,13 +17,11 @@ import io.tollgate.config.PassiveEjectionConfig;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -37,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Probes run on one event loop of their own (NIO, thread {@code tollgate-health-1}), never on
  * the data path's loops, at most {@link #DEFAULT_MAX_CONCURRENT_PROBES} at a time. The checker
- * lives as long as the process, not a config snapshot: {@link #apply} reconciles it with each
- * new config, so unchanged servers keep their state across a reload.
+ * lives as long as the process, not a config snapshot: {@link #prepare} and {@link Plan#commit}
+ * reconcile it with each new config, so unchanged servers keep their state across a reload, and
+ * a reload rejected before its commit changes nothing.
  */
 public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
@@ -99,6 +98,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private final Random random;
   private final ProbeLimiter limiter;
   private final Map<ServerKey, Entry> entries = new ConcurrentHashMap<>();
+  /** Commits so far; a plan may be committed only if none came after it was prepared. */
+  private long generation;
   private volatile boolean closed;
 
   /** A checker with its own single-threaded NIO event loop and the system clock. */
@@ -125,33 +126,89 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   }
 
   /**
-   * Makes the checker follow a new config: new servers get a state (up, or the check's
-   * {@code initial}) and start being probed; servers gone from the config stop; unchanged
-   * servers keep their state, and their monitor restarts only if their check changed.
+   * Makes the checker follow a new config at once: {@link #prepare} then {@link Plan#commit}.
    *
    * @return the state of every target, by key
    */
-  public synchronized Map<ServerKey, ServerState> apply(Collection<Target> targets) {
+  public Map<ServerKey, ServerState> apply(Collection<Target> targets) {
+    Plan plan = prepare(targets);
+    plan.commit();
+    return plan.states();
+  }
+
+  /**
+   * The states a new config's servers will have, without changing anything yet: a server the
+   * checker already follows keeps its state; a new one gets a fresh state (up, or the check's
+   * {@code initial}). A reload builds its pools on these states and commits the plan only once
+   * nothing can fail any more, so a rejected reload leaves every server probed exactly as before.
+   */
+  public synchronized Plan prepare(Collection<Target> targets) {
     if (closed) {
       throw new IllegalStateException("health checker is closed");
     }
-    Map<ServerKey, ServerState> out = new LinkedHashMap<>();
-    Set<ServerKey> wanted = new HashSet<>();
-    // The servers of a pool share their TLS settings: read the files and build each client
-    // context once per apply, not once per server.
-    Map<TlsClientKey, TlsClient> tlsClients = new HashMap<>();
+    Map<ServerKey, ServerState> states = new LinkedHashMap<>();
+    Map<ServerKey, Target> byKey = new LinkedHashMap<>();
     for (Target t : targets) {
-      if (!wanted.add(t.key())) {
-        out.put(t.key(), entries.get(t.key()).state); // same address twice: one state
-        continue;
+      if (byKey.putIfAbsent(t.key(), t) != null) {
+        continue; // same address twice: one state
       }
       Entry e = entries.get(t.key());
+      ServerState state = e != null ? e.state : new ServerState(t.key(),
+          t.configured().toString(), initiallyUp(t), ticker);
+      states.put(t.key(), state);
+    }
+    return new Plan(byKey, states, generation);
+  }
+
+  /** A prepared set of servers; see {@link #prepare}. */
+  public final class Plan {
+    private final Map<ServerKey, Target> targets;
+    private final Map<ServerKey, ServerState> states;
+    private final long preparedAt;
+
+    private Plan(Map<ServerKey, Target> targets, Map<ServerKey, ServerState> states,
+        long preparedAt) {
+      this.targets = targets;
+      this.states = Map.copyOf(states);
+      this.preparedAt = preparedAt;
+    }
+
+    /** The state of every target, by key. */
+    public Map<ServerKey, ServerState> states() {
+      return states;
+    }
+
+    /**
+     * Puts the plan in force: new servers start being probed; servers no longer in it stop;
+     * unchanged servers keep their state, and their monitor restarts only if their check
+     * changed.
+     *
+     * @throws IllegalStateException when another plan was committed since this one was prepared
+     */
+    public void commit() {
+      commitPlan(this);
+    }
+  }
+
+  private synchronized void commitPlan(Plan plan) {
+    if (closed) {
+      throw new IllegalStateException("health checker is closed");
+    }
+    if (plan.preparedAt != generation) {
+      throw new IllegalStateException("a health plan was committed after this one was prepared");
+    }
+    generation++;
+    // The servers of a pool share their TLS settings: read the files and build each client
+    // context once per commit, not once per server.
+    Map<TlsClientKey, TlsClient> tlsClients = new HashMap<>();
+    for (Target t : plan.targets.values()) {
+      Entry e = entries.get(t.key());
       if (e == null) {
-        boolean up = t.check().map(c -> c.initial() == HealthCheckConfig.Initial.UP).orElse(true);
-        e = new Entry(new ServerState(t.key(), t.configured().toString(), up, ticker), t);
+        ServerState state = plan.states.get(t.key());
+        e = new Entry(state, t);
         entries.put(t.key(), e);
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, !up, tlsClients);
+          e.monitor = startMonitor(t, e.state, !state.isUp(), tlsClients);
         }
       } else if (!e.target.probesLike(t)) {
         if (e.monitor != null) {
@@ -167,11 +224,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       } else {
         e.target = t;
       }
-      out.put(t.key(), e.state);
     }
     for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
       var en = it.next();
-      if (!wanted.contains(en.getKey())) {
+      if (!plan.targets.containsKey(en.getKey())) {
         if (en.getValue().monitor != null) {
           en.getValue().monitor.stop();
         }
@@ -180,7 +236,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
             en.getKey().pool(), en.getValue().state.label());
       }
     }
-    return out;
+  }
+
+  private static boolean initiallyUp(Target t) {
+    return t.check().map(c -> c.initial() == HealthCheckConfig.Initial.UP).orElse(true);
   }
 
   /** The current state of a server, if the config has it. */
