@@ -140,7 +140,9 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools, warnings, tls, targets, plan);
+    Router built = router.build();
+    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
+    return new Snapshot(config, built, pools, warnings, tls, targets, plan);
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
