@@ -76,6 +76,9 @@ public final class Snapshot {
   public static Snapshot build(TollgateConfig config, HealthChecker health)
       throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
+    List<ConfigError> warnings = new ArrayList<>(config.warnings());
+    // First: health checks of TLS pools probe with these contexts.
+    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
     List<HealthChecker.Target> targets = new ArrayList<>();
     for (PoolConfig pc : config.pools().values()) {
@@ -87,7 +90,8 @@ public final class Snapshot {
           InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
           addresses.add(a);
           targets.add(new HealthChecker.Target(new ServerKey(pc.name(), a), sc.address(),
-              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version()));
+              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version(),
+              tls.probeTls(pc.name())));
         } catch (UnknownHostException e) {
           errors.add(
               new ConfigError(
@@ -98,8 +102,6 @@ public final class Snapshot {
       }
       resolved.put(pc.name(), addresses);
     }
-    List<ConfigError> warnings = new ArrayList<>(config.warnings());
-    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

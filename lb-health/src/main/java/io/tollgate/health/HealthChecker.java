@@ -4,9 +4,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tollgate.config.BackendProxyProtocol;
@@ -16,7 +13,6 @@ import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
 import java.net.InetSocketAddress;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -48,7 +44,9 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
    *
    * @param configured the address as written (logs, default Host header and SNI)
    * @param check the pool's health check, if any
-   * @param tls the pool's backend TLS settings ({@code ca} verifies tls/https checks)
+   * @param tls the pool's backend TLS settings (its {@code server-name} is the probes' default)
+   * @param probeTls opens tls/https probes with the pool's trust; null for tcp/http checks (or
+   *     none: a tls/https check without it fails, saying so)
    */
   public record Target(
       ServerKey key,
@@ -56,11 +54,12 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       Optional<HealthCheckConfig> check,
       PassiveEjectionConfig passive,
       Optional<BackendTlsConfig> tls,
-      BackendProxyProtocol.Version proxyProtocol) {
-    /** A target whose probes send no PROXY header. */
+      BackendProxyProtocol.Version proxyProtocol,
+      ProbeTls probeTls) {
+    /** A target whose probes send no PROXY header and open no TLS. */
     public Target(ServerKey key, HostPort configured, Optional<HealthCheckConfig> check,
         PassiveEjectionConfig passive, Optional<BackendTlsConfig> tls) {
-      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF);
+      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF, null);
     }
 
     public Target {
@@ -72,7 +71,11 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
-    /** The parts that decide how the server is probed; a change restarts its monitor. */
+    /**
+     * The parts that decide how the server is probed; a change restarts its monitor. The
+     * {@code probeTls} of an unchanged target is swapped into the running monitor instead (a
+     * reload re-reads the CA files).
+     */
     private boolean probesLike(Target other) {
       return check.equals(other.check) && tls.equals(other.tls)
           && configured.equals(other.configured) && proxyProtocol == other.proxyProtocol;
@@ -198,9 +201,6 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       throw new IllegalStateException("a health plan was committed after this one was prepared");
     }
     generation++;
-    // The servers of a pool share their TLS settings: read the files and build each client
-    // context once per commit, not once per server.
-    Map<TlsClientKey, TlsClient> tlsClients = new HashMap<>();
     for (Target t : plan.targets.values()) {
       Entry e = entries.get(t.key());
       if (e == null) {
@@ -208,7 +208,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
         e = new Entry(state, t);
         entries.put(t.key(), e);
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, !state.isUp(), tlsClients);
+          e.monitor = startMonitor(t, e.state, !state.isUp());
         }
       } else if (!e.target.probesLike(t)) {
         if (e.monitor != null) {
@@ -216,12 +216,15 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
           e.monitor = null;
         }
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, false, tlsClients);
+          e.monitor = startMonitor(t, e.state, false);
         } else {
           e.state.markUp("health check removed from the config", false);
         }
         e.target = t;
       } else {
+        if (e.monitor != null) {
+          e.monitor.useTls(t.probeTls());
+        }
         e.target = t;
       }
     }
@@ -291,64 +294,26 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     state.connectSucceeded();
   }
 
-  /** What a tls/https check's client context depends on. */
-  private record TlsClientKey(BackendTlsConfig tls, boolean nameKnown) {}
-
-  /** A built client context, or why it could not be built. */
-  private record TlsClient(SslContext context, String error) {
-    static TlsClient build(TlsClientKey key) {
-      try {
-        return new TlsClient(clientContext(key.tls(), key.nameKnown()), null);
-      } catch (Exception ex) {
-        return new TlsClient(null, "cannot build the TLS client context: " + ex.getMessage());
-      }
-    }
-  }
-
-  private Monitor startMonitor(Target t, ServerState state, boolean initialPending,
-      Map<TlsClientKey, TlsClient> tlsClients) {
+  private Monitor startMonitor(Target t, ServerState state, boolean initialPending) {
     HealthCheckConfig check = t.check().orElseThrow();
     BackendTlsConfig tls = t.tls().orElse(BackendTlsConfig.DEFAULTS);
+    // As the data path: the pool's server-name, else (no client SNI here) the server's host
+    // name; none for an IP, so a verified certificate must name that IP.
     String sni = check.serverName()
         .or(tls::serverName)
         .orElse(isIpLiteral(t.configured().host()) ? null : t.configured().host());
-    SslContext ssl = null;
     String sslError = null;
-    if (check.type().usesTls()) {
-      TlsClient client =
-          tlsClients.computeIfAbsent(new TlsClientKey(tls, sni != null), TlsClient::build);
-      ssl = client.context();
-      sslError = client.error();
-      if (sslError != null) {
-        log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
-      }
+    if (check.type().usesTls() && t.probeTls() == null) {
+      sslError = "no TLS set up for the pool's " + check.type().configName() + " check";
+      log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
     }
-    Probe probe = new Probe(check, t.key().address(), ssl, sslError, sni, hostHeader(t, check,
-        sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
+    Probe probe = new Probe(check, t.key().address(), t.probeTls(), sslError, sni,
+        hostHeader(t, check, sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
     log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
         check.type().configName(), Probe.human(check.interval()));
     m.start();
     return m;
-  }
-
-  /**
-   * The client context for tls/https checks: verifies against the pool's CA when one is
-   * configured (and the name, when one is known); without a CA, or with {@code verify = false},
-   * only the handshake itself is checked.
-   */
-  static SslContext clientContext(BackendTlsConfig tls, boolean nameKnown) throws Exception {
-    SslContextBuilder b = SslContextBuilder.forClient().protocols(tls.protocols());
-    if (tls.ca().isPresent() && tls.verify()) {
-      b.trustManager(tls.ca().get().toFile())
-          .endpointIdentificationAlgorithm(nameKnown ? "HTTPS" : null);
-    } else {
-      b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
-    }
-    if (tls.certificate().isPresent()) {
-      b.keyManager(tls.certificate().get().chain().toFile(), tls.certificate().get().key().toFile());
-    }
-    return b.build();
   }
 
   private static String hostHeader(Target t, HealthCheckConfig check, String sni) {
