@@ -124,6 +124,20 @@ class CertificateTroubleIsolationTest {
     assertThat(strict[2]).contains("expired on").contains("failing because of --strict");
   }
 
+  @Test
+  void explainSaysTheCertificateIsExpired() throws Exception {
+    lapsed.writePem(dir, "lapsed");
+    java.nio.file.Files.writeString(dir.resolve("tollgate.conf"),
+        "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
+            + config(9001, 9002) + "\n}\n");
+    String[] r = cli("explain", "--config", dir.resolve("tollgate.conf").toString(),
+        "--sni", "lapsed.test");
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1]).containsPattern("lapsed\\.pem \\[ECDSA, .*EXPIRED on .*clients refuse it");
+    assertThat(cli("explain", "--config", dir.resolve("tollgate.conf").toString(),
+        "--sni", "good.test")[1]).contains("valid until").doesNotContain("EXPIRED");
+  }
+
   private void assertGoodIsServed(TollgateFixture tollgate) throws Exception {
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "good.test", ca)) {
       assertThat(readLine(c)).isEqualTo("good");
