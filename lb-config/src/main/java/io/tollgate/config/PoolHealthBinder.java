@@ -123,7 +123,9 @@ final class PoolHealthBinder {
     if (verifyNode.exists()) {
       verify = Readers.bool(verifyNode, Schema.CHECK_VERIFY);
       ok &= verify.isPresent();
-      if (verify.isPresent() && !verify.get()) {
+      if (type.isPresent() && !type.get().usesTls()) {
+        verifyNode.warn("not used: verify applies to tls and https checks only");
+      } else if (verify.isPresent() && !verify.get()) {
         verifyNode.warn("the health check does not verify the servers' certificates: it passes"
             + " for any server that completes a handshake, including one impersonating them"
             + " (remove verify = false, and set the pool's tls.ca to the CA that issued their"
