@@ -57,7 +57,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SessionIsolationTest {
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(20);
   private static final List<String> NAMES =
-      List.of("off.test", "other.test", "mtls.test", "cay.test", "rl.test", "rl2.test");
+      List.of("off.test", "other.test", "mtls.test", "cay.test", "rl.test", "rl2.test",
+          "silent.test");
 
   @TempDir static Path dir;
   @RegisterExtension static final ClassResources resources = new ClassResources();
@@ -101,6 +102,8 @@ class SessionIsolationTest {
         resources.add(TlsTestServer.startPlain(greetAndClose("private-pool-answered")));
     TlsTestServer cayBackend =
         resources.add(TlsTestServer.startPlain(greetAndClose("cay-pool-answered")));
+    // A backend that never says a word (it echoes, and s_client sends nothing).
+    TlsTestServer silent = resources.add(TlsTestServer.startPlain(TlsTestServer.echo()));
     pool = "pools { p { servers = [\"127.0.0.1:" + backend.port() + "\"] } }";
     tollgate = resources.add(TollgateFixture.startIn(dir, """
         certificates { directory = "certs" }
@@ -116,9 +119,12 @@ class SessionIsolationTest {
             certificate { chain = "shared.pem", key = "shared.key" },
             client-auth { mode = require, ca = "ca-y.pem" } }
           { hosts = ["auto.test"], mode = offload, pool = p, certificate = auto }
+          { hosts = ["silent.test"], mode = offload, pool = s,
+            certificate { chain = "shared.pem", key = "shared.key" } }
         ]
-        pools { q { servers = ["127.0.0.1:%d"] }, r { servers = ["127.0.0.1:%d"] } }
-        """.formatted(privateBackend.port(), cayBackend.port()) + pool));
+        pools { q { servers = ["127.0.0.1:%d"] }, r { servers = ["127.0.0.1:%d"] }
+                s { servers = ["127.0.0.1:%d"] } }
+        """.formatted(privateBackend.port(), cayBackend.port(), silent.port()) + pool));
     reloadingDir = Files.createDirectories(dir.resolve("reloading"));
     for (String file : List.of("shared.pem", "shared.key", "ca-x.pem", "ca-y.pem")) {
       Files.copy(dir.resolve(file), reloadingDir.resolve(file));
@@ -222,6 +228,42 @@ class SessionIsolationTest {
     assertRefused(sClient(reloading, "rl2.test", version, "-sess_in", rl2.toString(),
             "-cert", clientX.toString(), "-key", clientXKey.toString()),
         "rl2.test's CA X session after the route changed to CA Y");
+  }
+
+  @Test
+  void tls13TicketsArriveWithTheHandshakeNotWithTheBackendsFirstBytes() throws Exception {
+    var openssl = CommandLineTools.which("openssl");
+    assumeThat(openssl).as("openssl is not installed").isPresent();
+    Path session = dir.resolve("silent.session");
+    // s_client writes -sess_out when a NewSessionTicket arrives; the backend never answers, so
+    // the connection stays open with nothing but the handshake's own messages sent.
+    Process process = new ProcessBuilder(openssl.get().toString(), "s_client",
+        "-connect", "127.0.0.1:" + tollgate.port(), "-servername", "silent.test",
+        "-CAfile", caPem.toString(), "-verify_return_error", "-tls1_3", "-ign_eof",
+        "-sess_out", session.toString())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectErrorStream(true)
+        .start();
+    try {
+      TollgateFixture.await(
+          () -> Files.exists(session) && session.toFile().length() > 0, Duration.ofSeconds(10));
+      assertThat(session).as("session (with ticket) saved while the backend is silent").exists();
+    } finally {
+      process.destroyForcibly();
+      process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    ProcessResult text = CommandLineTools.run(TOOL_TIMEOUT,
+        openssl.get().toString(), "sess_id", "-in", session.toString(), "-noout", "-text");
+    assertThat(text.stdout()).as("%s", text).contains("TLSv1.3")
+        .contains("TLS session ticket lifetime hint");
+    // And it resumes (s_client quits at once here: stdin is empty and there is no -ign_eof).
+    List<String> resume = List.of(openssl.get().toString(), "s_client",
+        "-connect", "127.0.0.1:" + tollgate.port(), "-servername", "silent.test",
+        "-CAfile", caPem.toString(), "-verify_return_error", "-tls1_3",
+        "-sess_in", session.toString());
+    ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, resume);
+    assertThat(r.stdout()).as("%s", r).contains("Reused, TLSv1.3");
   }
 
   // ---- the JDK client
