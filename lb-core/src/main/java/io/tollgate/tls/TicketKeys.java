@@ -147,7 +147,10 @@ public final class TicketKeys {
   /** Reads a key file; problems are reported against {@code file:line} and {@code configPath}. */
   static TicketKeys read(Path file, String configPath, TlsProblems problems) {
     try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8));
+      TicketKeys keys = parse(Files.readString(file, StandardCharsets.UTF_8));
+      SecretFiles.exposure(file, "the session-ticket key file (it decrypts every ticket)")
+          .ifPresent(warning -> problems.warning(file, configPath, warning));
+      return keys;
     } catch (MalformedKeysException e) {
       problems.error(
           e.line() > 0 ? file + ":" + e.line() : file.toString(), configPath, e.detail());
