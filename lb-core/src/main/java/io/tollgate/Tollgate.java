@@ -78,6 +78,13 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
+    // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
+    // loop, not a worker: installing keys takes each context's write lock, briefly.
+    acceptors.scheduleAtFixedRate(() -> {
+      if (this.snapshot.tls().refreshTicketKeys()) {
+        log.info("rotated the session-ticket keys of this process");
+      }
+    }, 1, 1, TimeUnit.MINUTES);
   }
 
   /** Starts with the transport the config asks for. */

@@ -23,6 +23,7 @@ import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
+import io.tollgate.tls.SessionTickets;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -175,7 +176,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       return;
     }
     metrics.handshakeCompleted(mode, connection.handshakeNanos());
-    TlsSummary tls = TlsSummary.of(ctx.pipeline().get(SslHandler.class));
+    SslHandler sslHandler = ctx.pipeline().get(SslHandler.class);
+    // TLS 1.3 tickets now, not with the backend's first bytes (which may never come).
+    SessionTickets.queuePending(sslHandler);
+    ctx.flush();
+    TlsSummary tls = TlsSummary.of(sslHandler);
     connection.tlsEstablished(tls);
     connect(tls.alpn());
   }
