@@ -247,7 +247,8 @@ public final class TlsMaterial {
             contexts.put(certified, built);
           }
         }
-        return new RouteServerTls(route.name(), sni -> choice, contexts);
+        return new RouteServerTls(
+            route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
       }
       return autoServerTls(route, policy, clientCas, certificatePath);
     }
@@ -306,7 +307,8 @@ public final class TlsMaterial {
         }
         contexts.put(bundle, built);
       }
-      return new RouteServerTls(route.name(), store::lookup, contexts);
+      return new RouteServerTls(
+          route.name(), store::lookup, contexts, policy.protocols().contains("TLSv1.3"));
     }
   }
 }
