@@ -13,7 +13,8 @@
 # Everything runs on 127.0.0.1; every loop is bounded by N; everything the script starts and its
 # temp dir are removed on exit. Needs java, jcmd, python3, ss.
 #
-# Usage: scripts/bench-hostile-hello.sh [--connections N] [--jar PATH] [--kinds "normal alpn2 ..."] [-h]
+# Usage: scripts/bench-hostile-hello.sh [--connections N] [--pace MS] [--jar PATH] [--kinds "..."]
+#                                       [--nmt] [-h]
 # Env:   TOLLGATE_JAVA_OPTS   JVM options for Tollgate (default: -Xmx1g)
 set -euo pipefail
 
@@ -28,6 +29,10 @@ Resident memory and heap per held connection, normal ClientHello vs maximal ones
   --jar PATH        run this tollgate.jar instead of building lb-core/target/tollgate.jar
                     (e.g. one built from an older commit, to compare)
   --kinds "K ..."   which hellos (default: normal alpn2 alpn1 kitchen)
+  --pace MS         pause MS milliseconds between new connections (default 0: as fast as the
+                    client can; then the hellos of many connections wait for their backend
+                    connect at once, and the buffer pool's high-water mark shows in RSS)
+  --nmt             also print the JVM's native memory tracking diff per kind (where RSS went)
   -h, --help        show this help
 
 Env: TOLLGATE_JAVA_OPTS (default "-Xmx1g").
@@ -38,11 +43,14 @@ connections=2000
 jar=""
 kinds="normal alpn2 alpn1 kitchen"
 nio=()
+nmt=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) [ $# -ge 2 ] || { usage >&2; exit 2; }; connections="$2"; shift 2 ;;
     --jar) [ $# -ge 2 ] || { usage >&2; exit 2; }; jar="$2"; shift 2 ;;
     --kinds) [ $# -ge 2 ] || { usage >&2; exit 2; }; kinds="$2"; shift 2 ;;
+    --nmt) nmt=1; shift ;;
+    --pace) [ $# -ge 2 ] || { usage >&2; exit 2; }; export HELLO_PACE_MS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -67,6 +75,7 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench.XXXXXX")"
 backend_port=$(pick_port)
 tollgate_port=$(pick_port "$backend_port")
 java_opts="${TOLLGATE_JAVA_OPTS:--Xmx1g}"
+[ "$nmt" = 1 ] && java_opts="$java_opts -XX:NativeMemoryTracking=summary"
 
 cat >"$tmp/tollgate.conf" <<EOF
 tollgate {
@@ -106,12 +115,13 @@ for kind in $kinds; do
   wait_listening "$tollgate_port" "$tollgate_pid" Tollgate 60
   base_backend=$(backend_established)
   # Warm-up: the JIT, Netty's buffer pools and the heap settle on this kind of connection.
-  timeout 120 python3 "$helper" client "$tollgate_port" "$kind" 200 0 >/dev/null
+  HELLO_PACE_MS=0 timeout 120 python3 "$helper" client "$tollgate_port" "$kind" 200 0 >/dev/null
   for ((i = 0; i < 100; i++)); do
     [ "$(backend_established)" -le "$base_backend" ] && break
     sleep 0.1
   done
   heap0=$(heap_kib "$tollgate_pid"); rss0=$(rss_kib "$tollgate_pid")   # both after a full GC
+  [ "$nmt" = 1 ] && jcmd "$tollgate_pid" VM.native_memory baseline >/dev/null
   # N held connections; the client's stdin is a fifo we keep open until we are done measuring.
   mkfifo "$tmp/hold-$kind"
   timeout 600 python3 "$helper" client "$tollgate_port" "$kind" "$connections" 1 \
@@ -127,6 +137,10 @@ for kind in $kinds; do
   [ "$held" -ge "$connections" ] || log "only $held of $connections connections reached the backend"
   sleep 1
   heap1=$(heap_kib "$tollgate_pid"); rss1=$(rss_kib "$tollgate_pid")
+  if [ "$nmt" = 1 ]; then
+    echo "== $kind: native memory, with the connections open vs before (KB) ==" >&2
+    jcmd "$tollgate_pid" VM.native_memory summary.diff | grep -E '^(Total|-) ' >&2 || true
+  fi
   exec 9>&-                 # the client closes its connections and exits
   wait "$client_pid" 2>/dev/null || true
   stop_pid "$tollgate_pid"
@@ -134,7 +148,8 @@ for kind in $kinds; do
 done
 
 echo
-echo "Tollgate $(basename "$jar") ($jar), JVM options: $java_opts, $connections connections per kind"
+echo "Tollgate $(basename "$jar") ($jar), JVM options: $java_opts, $connections connections per kind," \
+  "${HELLO_PACE_MS:-0} ms between connections"
 printf '%-8s %7s %6s %11s %11s %13s %11s %14s %11s\n' hello bytes held "RSS before" "RSS after" \
   "RSS KiB/conn" "vs normal" "heap KiB/conn" "vs normal"
 normal_rss=""; normal_heap=""

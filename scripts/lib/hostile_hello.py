@@ -21,6 +21,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 
 def vec16(data: bytes) -> bytes:
@@ -104,11 +105,14 @@ async def backend(port: int) -> None:
 
 def client(port: int, kind: str, count: int, hold: bool) -> None:
     data = hello(kind)
+    pace = float(os.environ.get("HELLO_PACE_MS", "0")) / 1000
     sockets = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         s.sendall(data)
         sockets.append(s)
+        if pace > 0:
+            time.sleep(pace)
     print("opened", len(sockets), flush=True)
     if hold:
         sys.stdin.read()  # until the script closes our stdin
