@@ -32,8 +32,9 @@ import java.util.List;
  *       (RFC 7301 §3.1), {@code supported_versions} (RFC 8446 §4.2.1), {@code
  *       signature_algorithms} and {@code supported_groups} (RFC 8446 §4.2.3, §4.2.7) are decoded
  *       and checked, keeping only what {@link ClientHello} holds (capped ALPN names, bits for
- *       the ECDSA decision); other extensions are skipped. See {@link ClientHello} for the SNI rules (an IP literal
- *       counts as no SNI; an invalid host name is {@link HelloFailure#BAD_HELLO}).
+ *       the ECDSA decision); other extensions are skipped. See {@link ClientHello} for the SNI
+ *       rules (an IP literal counts as no SNI; an invalid host name is {@link
+ *       HelloFailure#BAD_HELLO}).
  *   <li>Bytes after the record that completes the hello (pipelined data, or handshake bytes after
  *       the ClientHello inside its last record) are ignored.
  * </ul>

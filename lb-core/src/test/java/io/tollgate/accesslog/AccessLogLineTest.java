@@ -22,7 +22,8 @@ class AccessLogLineTest {
     assertThat(AccessLogLine.format(c, 3_500_000, AT)).isEqualTo("{\"time\":"
         + "\"2025-06-01T12:00:03.120Z\",\"id\":\"00000000000000ff\",\"listener\":\"main\","
         + "\"client\":\"203.0.113.7\",\"client_port\":51334,\"sni\":null,\"alpn_offered\":[],"
-        + "\"alpn_offered_omitted\":0,\"route\":null,\"mode\":null,\"backend\":null,\"tls_version\":null,\"tls_cipher\":null,"
+        + "\"alpn_offered_omitted\":0,\"route\":null,\"mode\":null,\"backend\":null,"
+        + "\"tls_version\":null,\"tls_cipher\":null,"
         + "\"alpn\":null,\"client_cert\":null,\"bytes_from_client\":0,\"bytes_from_backend\":0,"
         + "\"hello_ms\":null,\"handshake_ms\":null,\"connect_ms\":null,\"duration_ms\":2.500,"
         + "\"reason\":\"client_closed\",\"detail\":null}");

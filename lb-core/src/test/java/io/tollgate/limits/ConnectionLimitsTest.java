@@ -67,12 +67,14 @@ class ConnectionLimitsTest {
 
   @Test
   void ipv6PrefixIsConfigurableAnd128CountsEachAddress() throws Exception {
-    ConnectionLimits per128 = limits("limits.per-source { max-connections = 1, ipv6-prefix = 128 }");
+    ConnectionLimits per128 =
+        limits("limits.per-source { max-connections = 1, ipv6-prefix = 128 }");
     assertThat(per128.admit(channel(), from("2001:db8::1"))).isNull();
     assertThat(per128.admit(channel(), from("2001:db8::2"))).isNull();
     assertThat(per128.admit(channel(), from("2001:db8::1"))).isEqualTo(CloseReason.LIMIT_SOURCE);
 
-    ConnectionLimits per48 = limits("limits.per-source { max-connections = 1, ipv6-prefix = 48 }");
+    ConnectionLimits per48 =
+        limits("limits.per-source { max-connections = 1, ipv6-prefix = 48 }");
     assertThat(per48.admit(channel(), from("2001:db8:1:2::1"))).isNull();
     assertThat(per48.admit(channel(), from("2001:db8:1:ffff::1")))
         .isEqualTo(CloseReason.LIMIT_SOURCE);
