@@ -51,7 +51,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     implements BackendConnector.Outcome {
   private static final Logger log = LoggerFactory.getLogger(PendingRelay.class);
   /** Held reads of at least this many bytes are copied to the heap, see {@link #compact}. */
-  private static final int COMPACT_ABOVE = 4096;
+  private static final int COMPACT_ABOVE = 2048;
   private final Connection connection;
   private final Pool pool;
   private final RelaySettings settings;
