@@ -60,7 +60,7 @@ public final class Tollgate implements AutoCloseable {
   private final HealthChecker health;
   /** Outlives snapshots: connections open under an old config keep counting. */
   private final ConnectionLimits limits;
-  private final AccessLog accessLog = new AccessLog();
+  private final AccessLog accessLog = new AccessLog(metrics::accessLogDropped);
   private AccessLogOutput accessLogOutput;
   private volatile Snapshot snapshot;
   private volatile long configVersion = 1;
@@ -438,6 +438,7 @@ public final class Tollgate implements AutoCloseable {
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     health.close();
+    accessLog.close(); // lines still queued reach the output before it is detached
     synchronized (this) {
       accessLogOutput.close();
     }

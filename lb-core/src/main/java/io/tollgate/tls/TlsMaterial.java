@@ -339,7 +339,8 @@ public final class TlsMaterial {
             contexts.put(certified, built);
           }
         }
-        return new RouteServerTls(route.name(), sni -> choice, contexts);
+        return new RouteServerTls(
+            route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
       }
       return autoServerTls(route, policy, scope, clientCas, certificatePath);
     }
@@ -403,7 +404,8 @@ public final class TlsMaterial {
         }
         contexts.put(bundle, built);
       }
-      return new RouteServerTls(route.name(), store::lookup, contexts);
+      return new RouteServerTls(
+          route.name(), store::lookup, contexts, policy.protocols().contains("TLSv1.3"));
     }
   }
 }

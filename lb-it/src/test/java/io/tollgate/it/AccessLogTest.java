@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class AccessLogTest {
   static final List<String> FIELDS = List.of("time", "id", "listener", "client", "client_port",
-      "sni", "alpn_offered", "route", "mode", "backend", "tls_version", "tls_cipher", "alpn",
+      "sni", "alpn_offered", "alpn_offered_omitted", "route", "mode", "backend", "tls_version",
+      "tls_cipher", "alpn",
       "client_cert", "bytes_from_client", "bytes_from_backend", "hello_ms", "handshake_ms",
       "connect_ms", "duration_ms", "reason", "detail");
 
