@@ -57,7 +57,7 @@ for target in "${targets[@]}"; do
   if (( rc != 0 )); then
     status=1
     echo "  FAILED (exit $rc); finding:"
-    grep -aE "FuzzTestFinding|AssertionError|Exception" "$log" | head -5 | sed 's/^/    /'
+    grep -aE "FuzzTestFinding|AssertionError|Exception" "$log" | grep -av "^INFO" | head -3 | sed 's/^/    /'
     echo "  crash input: ${crashes:-see $log}"
   fi
 done

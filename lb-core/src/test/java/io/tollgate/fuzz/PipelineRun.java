@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.inspect.ClientHello;
@@ -18,8 +19,7 @@ import java.util.List;
 /**
  * Feeds one input, read by read, to a channel whose pipeline ends in the real
  * {@link ClientHelloInspector} (after a PROXY header reader where the listener has one), the way
- * the listener's event loop would deliver a client's TCP segments, then closes it as a client
- * FIN would. Records the verdict before the FIN and after it, and every byte the inspector handed
+ * the listener's event loop would deliver a client's TCP segments, then sends the client's FIN. Records the verdict before the FIN and after it, and every byte the inspector handed
  * on, and checks that no exception escaped the handlers and every buffer was released.
  */
 final class PipelineRun implements ClientHelloInspector.HelloCallback {
@@ -36,7 +36,7 @@ final class PipelineRun implements ClientHelloInspector.HelloCallback {
     return beforeEof;
   }
 
-  /** The verdict after the client's FIN: never pending. */
+  /** The verdict after the client's FIN: never pending, and the channel is closed unless routed. */
   Verdict verdictAfterEof() {
     return afterEof;
   }
@@ -64,8 +64,18 @@ final class PipelineRun implements ClientHelloInspector.HelloCallback {
       drain(ch);
     }
     beforeEof = verdict(ch, conn);
-    ch.finishAndReleaseAll(); // FIN, then close; rethrows what reached the tail
+    if (ch.isOpen()) {
+      // The client's FIN: listeners allow half-closure, so it arrives as an input shutdown.
+      ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+      ch.runPendingTasks();
+      ch.checkException();
+      drain(ch);
+    }
     afterEof = verdict(ch, conn);
+    if (!afterEof.outcome().equals(Verdict.HELLO)) {
+      assertThat(ch.isOpen()).as("open after %s", afterEof).isFalse();
+    }
+    ch.finishAndReleaseAll(); // rethrows what reached the tail
     assertThat(calls).as("inspector callbacks").hasSize(1);
     assertThat(alloc.outstanding()).as("bytes in unreleased buffers").isZero();
     return this;
