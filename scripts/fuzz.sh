@@ -31,10 +31,12 @@ per_target=$(( seconds / ${#targets[@]} ))
 
 offline=-o
 if [[ "${FUZZ_ONLINE:-}" == 1 ]]; then offline=; fi
-echo "Building lb-core and its test classes..."
-mvn -B $offline -q test-compile -pl lb-core -am
-
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-fuzz.XXXXXX")
+echo "Building lb-core and its test classes..."
+if ! mvn -B $offline -q test-compile -pl lb-core -am >"$logdir/build.log" 2>&1; then
+  cat "$logdir/build.log" >&2
+  exit 1
+fi
 status=0
 for target in "${targets[@]}"; do
   log="$logdir/${target%%#*}.log"
