@@ -170,7 +170,11 @@ final class RelaySession {
     }
   }
 
-  /** Closes with SO_LINGER 0 so the peer sees a TCP RST rather than a clean FIN. */
+  /**
+   * Closes with SO_LINGER 0 so the peer sees a TCP RST rather than a clean FIN. On a TLS side the
+   * SslHandler goes first: closing through it would send close_notify, and a peer that reads
+   * close_notify takes a stream cut short by the other side's reset for a complete one.
+   */
   static void reset(Channel ch) {
     if (ch.isActive()) {
       try {
@@ -178,6 +182,10 @@ final class RelaySession {
       } catch (RuntimeException e) {
         // Not fatal: the peer then sees a FIN instead of a reset.
         log.debug("could not set SO_LINGER=0 on {}", ch, e);
+      }
+      SslHandler tls = ch.pipeline().get(SslHandler.class);
+      if (tls != null) {
+        ch.pipeline().remove(tls);
       }
     }
     ch.close();
