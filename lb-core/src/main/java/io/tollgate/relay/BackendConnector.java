@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslHandler;
@@ -16,6 +17,8 @@ import io.tollgate.pool.ConnectListener;
 import io.tollgate.pool.PoolFullException;
 import java.util.List;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens the backend connection for a client channel: on the client's own event loop (so the pair
@@ -28,6 +31,7 @@ import java.util.Objects;
  * that refuses the connection, and the next one is tried.
  */
 final class BackendConnector {
+  private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
 
   /** What the caller learns. Both run on the client's event loop. */
   interface Outcome {
@@ -50,10 +54,23 @@ final class BackendConnector {
     }
   }
 
-  /** Sits in the backend pipeline until the relay replaces it; swallows nothing. */
+  /**
+   * Sits in the backend pipeline until the relay replaces it. Passes reads on (there are none:
+   * reading is off) but ends exceptions here: whatever fails on a backend channel before the
+   * relay is wired (a socket error while connecting, the reencrypt handshake's cause, which
+   * SslHandler also fires down the pipeline) is already seen by the attempt through its connect
+   * or handshake future. Closing the channel makes sure that future completes; letting the
+   * exception reach the pipeline's tail would only log it as unhandled.
+   */
   @ChannelHandler.Sharable
   private static final class Placeholder extends ChannelInboundHandlerAdapter {
     static final Placeholder INSTANCE = new Placeholder();
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("backend {} failed before the relay was wired", ctx.channel(), cause);
+      ctx.close();
+    }
   }
 
   private final Channel client;

@@ -94,23 +94,39 @@ final class RelaySession {
       flushAndClose(backend);
       return;
     }
-    Channel peer = peerOf(side);
-    if (peer.isActive()) {
-      SslHandler tls = peer.pipeline().get(SslHandler.class);
-      ChannelFutureListener thenFin =
-          f -> {
-            if (f.isSuccess() && peer instanceof DuplexChannel duplex) {
-              duplex.shutdownOutput();
-            } else {
-              peer.close();
-            }
-          };
-      if (tls != null) {
-        // Writes the queued records, then close_notify (TLS 1.3 and BoringSSL keep reading).
-        tls.closeOutbound().addListener(thenFin);
-      } else {
-        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(thenFin);
-      }
+    endOutput(peerOf(side));
+  }
+
+  /**
+   * Ends {@code ch}'s output after every byte relayed to it so far: FIN on plain TCP,
+   * close_notify then FIN where Tollgate speaks TLS.
+   *
+   * <p>Bytes first, then the end. The relay writes on read and flushes on read complete, but a
+   * TLS peer's close_notify is decoded in the middle of a read, right after the last bytes it
+   * protected: those bytes are still queued, unencrypted, in {@code ch}'s SslHandler. Closing
+   * the engine first would fail them ("SSLEngine closed already") and lose the end of the
+   * stream, so they are flushed (encrypted and queued on the socket, in order) before
+   * close_notify. A plain peer needs the same order; its flush is the empty write below.
+   */
+  private static void endOutput(Channel ch) {
+    if (!ch.isActive()) {
+      return;
+    }
+    ChannelFutureListener thenFin =
+        f -> {
+          if (f.isSuccess() && ch instanceof DuplexChannel duplex) {
+            duplex.shutdownOutput();
+          } else {
+            ch.close();
+          }
+        };
+    SslHandler tls = ch.pipeline().get(SslHandler.class);
+    if (tls != null) {
+      ch.flush();
+      // close_notify goes after the records just flushed (TLS 1.3 and BoringSSL keep reading).
+      tls.closeOutbound().addListener(thenFin);
+    } else {
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(thenFin);
     }
   }
 
