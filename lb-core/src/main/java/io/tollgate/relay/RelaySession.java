@@ -150,7 +150,12 @@ final class RelaySession {
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
-    if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
+    if (tlsClosedByPeer(side) && cause instanceof javax.net.ssl.SSLException) {
+      // Not a TLS error: OpenSSL answers a close_notify with its own and refuses every later
+      // write (TLS 1.2 style, no TLS 1.3 half-close), so what the other side still sends fails
+      // here. The peer ended the connection; the other side is reset, its bytes did not arrive.
+      connection.closeReason(closedReason(side), null);
+    } else if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
       connection.closeReason(
           CloseReason.TLS_ERROR,
           side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailureKind.describe(cause));
@@ -167,6 +172,15 @@ final class RelaySession {
     }
     reset(peerOf(side));
     channelOf(side).close();
+  }
+
+  /** {@code side} sent close_notify and its TLS engine is closed both ways since. */
+  private boolean tlsClosedByPeer(Side side) {
+    if (!(side == Side.CLIENT ? clientInputDone : backendInputDone)) {
+      return false;
+    }
+    SslHandler tls = channelOf(side).pipeline().get(SslHandler.class);
+    return tls != null && tls.engine().isInboundDone() && tls.engine().isOutboundDone();
   }
 
   /** Ends both sides now, with a reason recorded first (idle timeout). */

@@ -120,19 +120,33 @@ class CloseMatrixTest {
   record Case(Pattern pattern, Mode mode, Side closer, long size) {
     @Override
     public String toString() {
-      return pattern + " " + mode + " by " + closer.label() + " " + size + "B";
+      return pattern + " " + mode + " by " + closer.label() + " " + size + "B"
+          + (noTlsHalfClose() ? " (no answer: OpenSSL has no TLS half-close)" : "");
     }
 
-    /** What an honest access log says. */
-    String expectedReason() {
+    /**
+     * A TLS peer that half-closes where Tollgate terminates its TLS gets no answer: Netty's
+     * OpenSSL engine answers a received close_notify with its own and refuses every later write
+     * (ReferenceCountedOpenSslEngine.closeAll, TLS 1.2 semantics; TLS 1.3 would allow the
+     * half-close). Tollgate then ends the connection as closed by that peer and resets the other.
+     */
+    boolean noTlsHalfClose() {
+      return pattern == Pattern.HALF_CLOSE_KEEP_READING
+          && (closer == Side.CLIENT ? mode.tlsTowardClient() : mode.tlsTowardBackend());
+    }
+
+    /** What an honest access log says (either, where two ends close at the same moment). */
+    List<String> expectedReasons() {
       if (pattern == Pattern.RESET_AFTER_DATA) {
-        return closer.label() + "_reset";
+        return List.of(closer.label() + "_reset");
       }
-      // Passthrough does not see TLS: the first FIN is the receiver's, after it read close_notify.
+      // Passthrough does not see TLS: the first FIN is the receiver's, sent after it read
+      // close_notify, and the sender's answers the receiver's close_notify at once: both FINs
+      // arrive together and either may be read first.
       if (pattern == Pattern.CLOSE_NOTIFY_TCP_OPEN && mode == Mode.PASSTHROUGH) {
-        return closer.other().label() + "_closed";
+        return List.of("client_closed", "backend_closed");
       }
-      return closer.label() + "_closed";
+      return List.of(closer.label() + "_closed");
     }
   }
 
@@ -263,7 +277,12 @@ class CloseMatrixTest {
         DataPattern.sha256Hex(SEED, c.size()));
     assertThat(received.end()).as("how the %s's input ended; %s", c.closer().other().label(), line)
         .isEqualTo(c.pattern() == Pattern.RESET_AFTER_DATA ? End.RESET : End.CLEAN);
-    if (c.pattern() == Pattern.HALF_CLOSE_KEEP_READING) {
+    if (c.noTlsHalfClose()) {
+      assertThat(senderSaw.bytes()).as("no answer after a TLS half-close (if this fails, the "
+          + "TLS engine supports TLS 1.3 half-close now: expect the whole answer); %s", line)
+          .isZero();
+      assertThat(senderSaw.end()).isEqualTo(End.CLEAN);
+    } else if (c.pattern() == Pattern.HALF_CLOSE_KEEP_READING) {
       assertThat(senderSaw.bytes()).as("the answer after the half-close; %s", line)
           .isEqualTo(MIB);
       assertThat(senderSaw.sha256()).isEqualTo(DataPattern.sha256Hex(REPLY_SEED, MIB));
@@ -273,7 +292,7 @@ class CloseMatrixTest {
       assertThat(senderSaw.end()).as("the end the sender saw once the other side closed")
           .isEqualTo(End.CLEAN);
     }
-    assertThat(line.get("reason")).as("%s", line).isEqualTo(c.expectedReason());
+    assertThat(line.get("reason")).as("%s", line).isIn(c.expectedReasons());
     assertThat(unhandled.all()).isEmpty();
   }
 
@@ -281,13 +300,18 @@ class CloseMatrixTest {
   private static Received send(Case c, ClosePeer peer, CountDownLatch delivered)
       throws Exception {
     switch (c.pattern()) {
+      // Each sender drains its input before it closes: a socket closed with bytes unread (a TLS
+      // 1.3 session ticket is enough) answers with a reset, which would race the data.
       case DATA_THEN_FIN -> {
         peer.writePattern(SEED, c.size());
+        peer.halfClose();
+        peer.readToEnd();
         peer.close();
         return null;
       }
       case DATA_CLOSE_NOTIFY_FIN_ONE_WRITE -> {
         peer.writeAndEnd(pattern(SEED, c.size()), true);
+        peer.readToEnd();
         peer.close();
         return null;
       }
@@ -327,7 +351,12 @@ class CloseMatrixTest {
     }
     Received r = peer.readToEnd();
     if (c.pattern() == Pattern.HALF_CLOSE_KEEP_READING && r.end() == End.CLEAN) {
-      peer.writePattern(REPLY_SEED, MIB);
+      try {
+        peer.writePattern(REPLY_SEED, MIB);
+      } catch (IOException e) {
+        // reset by Tollgate when the answer cannot go on (see Case.noTlsHalfClose); the
+        // sender's side of the check says what arrived
+      }
     }
     peer.close();
     return r;
