@@ -16,8 +16,9 @@ Runs a mixed load through Tollgate on loopback for the given time (default 60, a
     SHA-256 are checked;
   - SIGHUP (config reload) every 3 s;
   - Netty's leak detector at 'advanced'.
-Exits 1 if the log shows an exception that reached the tail of a pipeline, an ERROR line or a
-leak report ('LEAK:'), if any client connection failed, if a reload failed, or if Tollgate's
+Exits 1 if the log shows an exception that reached the tail of a pipeline, an ERROR line, a
+leak report ('LEAK:') or an unexpected error (close reason internal_error), if any client
+connection failed, if a reload failed, or if Tollgate's
 open file descriptors do not return to their baseline once the load has stopped. Prints a
 summary: connections per kind, close reasons, failures, reloads, descriptors.
 
@@ -208,9 +209,14 @@ done
 tail_count=$(grep -c 'reached at the tail of the pipeline' "$tmp/tollgate.log" || true)
 error_count=$(grep -c '^[0-9:.]* ERROR ' "$tmp/tollgate.log" || true)
 leak_count=$(grep -c 'LEAK:' "$tmp/tollgate.log" || true)
+# Tollgate logs an exception it has no close reason for as "unexpected" (reason internal_error).
+unexpected_count=$(grep -c ' WARN .*unexpected' "$tmp/tollgate.log" || true)
+internal_count=$(grep -c '"reason":"internal_error"' "$tmp/access.log" || true)
 [ "$tail_count" -eq 0 ] || failures+=("$tail_count exception(s) reached the tail of a pipeline")
 [ "$error_count" -eq 0 ] || failures+=("$error_count ERROR line(s) in the log")
 [ "$leak_count" -eq 0 ] || failures+=("$leak_count leak report(s)")
+[ "$unexpected_count" -eq 0 ] || failures+=("$unexpected_count unexpected error(s) logged")
+[ "$internal_count" -eq 0 ] || failures+=("$internal_count connection(s) closed as internal_error")
 reloaded=$(grep -c 'Reloaded ' "$tmp/tollgate.log" || true)
 [ "$reloaded" -eq "$reloads" ] || failures+=("$reloads SIGHUP(s) sent, $reloaded reload(s) logged")
 [ "$fd_end" -le "$fd_baseline" ] ||
@@ -228,13 +234,14 @@ for host in off.test re.test; do
   echo "  curl $host: $(grep -c '^ok' "$tmp/out/$host" || true) ok, $(grep -c '^fail' "$tmp/out/$host" || true) failed ($(awk '{ print $2 }' "$tmp/out/$host" | sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $2; sep=", " }'))"
 done
 echo "reloads: $reloads SIGHUP sent, $reloaded logged as done"
-echo "log: $tail_count unhandled (tail of pipeline), $error_count ERROR, $leak_count LEAK"
+echo "log: $tail_count unhandled (tail of pipeline), $error_count ERROR, $leak_count LEAK, $unexpected_count unexpected"
 echo "file descriptors: baseline $fd_baseline, after the load $fd_end"
 if [ ${#failures[@]} -gt 0 ]; then
   echo "FAILED:"
   printf '  %s\n' "${failures[@]}"
   log "first unhandled/ERROR/LEAK lines of the log:"
-  grep -m 5 -A 8 -E 'reached at the tail|^[0-9:.]* ERROR |LEAK:' "$tmp/tollgate.log" >&2 || true
+  grep -m 5 -A 8 -E 'reached at the tail|^[0-9:.]* ERROR |LEAK:| WARN .*unexpected' \
+    "$tmp/tollgate.log" >&2 || true
   exit 1
 fi
 echo "PASSED"
