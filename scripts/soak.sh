@@ -226,9 +226,9 @@ kill -0 "$tollgate_pid" 2>/dev/null || failures+=("Tollgate exited")
 echo "soak: ${seconds}s, Tollgate with 2 event loops, leak detection advanced, reload every 3 s"
 echo "connections per kind (access log, mode):"
 grep -o '"mode":"[a-z]*"' "$tmp/access.log" | sort | uniq -c | sed 's/"mode"://; s/"//g; s/^/  /'
-echo "close reasons (access log):"
-grep -o '"reason":"[a-z_]*"' "$tmp/access.log" | sort | uniq -c | sort -rn |
-  sed 's/"reason"://; s/"//g; s/^/  /'
+echo "close reasons per mode (access log):"
+sed -n 's/.*"mode":"\([a-z]*\)".*"reason":"\([a-z_]*\)".*/\1 \2/p' "$tmp/access.log" |
+  sort | uniq -c | sort -k2,2 -k1,1rn | sed 's/^/  /'
 echo "clients: wrk passthrough churn ${wrk_requests:-?} requests (errors: ${wrk_errors:-none})"
 for host in off.test re.test; do
   echo "  curl $host: $(grep -c '^ok' "$tmp/out/$host" || true) ok, $(grep -c '^fail' "$tmp/out/$host" || true) failed ($(awk '{ print $2 }' "$tmp/out/$host" | sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $2; sep=", " }'))"
