@@ -9,8 +9,8 @@ import java.util.Optional;
  * unless an address is configured.
  *
  * @param address where the endpoint listens, e.g. {@code 127.0.0.1:9900}
- * @param tokenFile a file holding the bearer token that mutating requests (drain, enable,
- *     reload) must carry; required when the address is not a loopback address
+ * @param tokenFile a file holding the bearer token that every request must carry (status and
+ *     metrics name every tenant); required when the address is not a loopback address
  */
 public record AdminConfig(HostPort address, Optional<Path> tokenFile) {
   public AdminConfig {

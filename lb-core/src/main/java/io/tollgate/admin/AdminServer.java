@@ -1,30 +1,37 @@
 package io.tollgate.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tollgate.Tollgate;
 import io.tollgate.config.AdminConfig;
-import io.tollgate.json.Json;
 import io.tollgate.ops.Reloader;
-import io.tollgate.pool.Backend;
-import io.tollgate.pool.Pool;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,33 +47,45 @@ import org.slf4j.LoggerFactory;
  * POST /pools/{pool}/servers/{address}/enable    take it out of drain
  * </pre>
  *
- * <p>With a {@code token-file}, every POST needs {@code Authorization: Bearer <token>} (401
- * otherwise); the file is read at each such request, so the token can be rotated by rewriting
- * it. GETs are open to whoever can reach the address.
+ * <p>Who may ask is {@link AdminAccess}'s call (the token, or loopback {@code Host} and the
+ * {@value #CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
  *
- * <p>Built on the JDK's {@code com.sun.net.httpserver} rather than a Netty pipeline: a handful of
- * requests a minute need no event loop, it keeps admin traffic off the data path's loops and
- * threads, needs no dependency and holds no pooled buffers that could leak.
+ * <p>A small Netty server on an event loop of its own (one thread, apart from the data path's),
+ * because the JDK's {@code HttpServer} reads request headers on its worker threads with no
+ * per-request time limit (its limits are JVM-wide system properties), so two clients sending
+ * half a request would hold both admin threads. Here the codec bounds the request line and
+ * headers ({@value #MAX_LINE} and {@value #MAX_HEADERS} bytes) and the aggregator the body
+ * ({@value #MAX_BODY}); a request must be complete within {@link #REQUEST_TIMEOUT} (else 408);
+ * only complete requests reach the two admin threads, where reload and status run without
+ * blocking the loop. One request per connection; at most {@value #MAX_CONNECTIONS} connections
+ * at once (more are closed at accept), so slow clients cost bounded sockets and memory.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-  static final String JSON = "application/json; charset=utf-8";
-  static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
-  private static final int MAX_BODY = 64 * 1024;
+  /**
+   * The header every POST must carry when there is no token-file (any value; {@code tollgate
+   * reload} sends {@code 1}): a web page cannot send it cross-origin.
+   */
+  public static final String CSRF_HEADER = "X-Tollgate-Admin";
+  static final int MAX_LINE = 8192;
+  static final int MAX_HEADERS = 8192;
+  static final int MAX_BODY = 64 * 1024;
+  static final int MAX_CONNECTIONS = 64;
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+  /** Backstop for an answer the client does not read; a reload can take a while. */
+  private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(2);
 
-  private final Tollgate tollgate;
-  private final Reloader reloader;
-  private final Optional<Path> tokenFile;
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final EventLoopGroup loop;
+  private final ExecutorService workers;
+  private final ChannelGroup channels;
+  private final Channel server;
 
-  private AdminServer(Tollgate tollgate, Reloader reloader, Optional<Path> tokenFile,
-      HttpServer server, ExecutorService executor) {
-    this.tollgate = tollgate;
-    this.reloader = reloader;
-    this.tokenFile = tokenFile;
+  private AdminServer(EventLoopGroup loop, ExecutorService workers, ChannelGroup channels,
+      Channel server) {
+    this.loop = loop;
+    this.workers = workers;
+    this.channels = channels;
     this.server = server;
-    this.executor = executor;
   }
 
   /**
@@ -77,33 +96,76 @@ public final class AdminServer implements AutoCloseable {
    */
   public static AdminServer start(AdminConfig config, Tollgate tollgate, Reloader reloader) {
     config.tokenFile().ifPresent(AdminServer::readToken);
-    InetSocketAddress address =
-        new InetSocketAddress(config.address().host(), config.address().port());
-    HttpServer http;
+    AdminAccess access = new AdminAccess(config.tokenFile());
+    AdminEndpoints endpoints = new AdminEndpoints(tollgate, reloader);
+    Function<AdminRequest, AdminResponse> endpoint =
+        r -> access.check(r).orElseGet(() -> endpoints.route(r));
+
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1,
+        new DefaultThreadFactory("tollgate-admin-io", true), NioIoHandler.newFactory());
+    ThreadPoolExecutor workers = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), new DefaultThreadFactory("tollgate-admin", true));
+    ChannelGroup channels = new DefaultChannelGroup("admin", loop.next());
+    AtomicInteger open = new AtomicInteger();
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(loop)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 16)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (open.incrementAndGet() > MAX_CONNECTIONS) {
+              open.decrementAndGet();
+              log.debug("admin: {} connections open already; closing one from {}",
+                  MAX_CONNECTIONS, ch.remoteAddress());
+              ch.close();
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            channels.add(ch);
+            ch.pipeline()
+                .addLast(new HttpServerCodec(new HttpDecoderConfig()
+                    .setMaxInitialLineLength(MAX_LINE)
+                    .setMaxHeaderSize(MAX_HEADERS)
+                    .setStrictLineParsing(true)))
+                .addLast(new BodyCap())
+                .addLast(new AdminHttpHandler(endpoint, workers, REQUEST_TIMEOUT,
+                    ANSWER_TIMEOUT));
+          }
+        });
+    Channel server;
     try {
-      http = HttpServer.create(address, 16);
-    } catch (IOException e) {
+      server = bootstrap.bind(config.address().host(), config.address().port())
+          .syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      workers.shutdownNow();
+      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
       throw new IllegalStateException("admin: cannot bind " + config.address() + ": "
           + e.getMessage(), e);
     }
-    AtomicInteger n = new AtomicInteger();
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "tollgate-admin-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    AdminServer admin = new AdminServer(tollgate, reloader, config.tokenFile(), http, executor);
-    http.createContext("/", admin::handle);
-    http.setExecutor(executor);
-    http.start();
+    AdminServer admin = new AdminServer(loop, workers, channels, server);
     log.info("Admin endpoint on http://{}/ ({})", Status.hostPort(admin.address()),
-        config.tokenFile().isPresent() ? "POST requests need the bearer token from "
-            + config.tokenFile().get() : "no token: POST requests are open to local users");
+        config.tokenFile().isPresent() ? "every request needs the bearer token from "
+            + config.tokenFile().get() : "no token: loopback Host names only, POST requests"
+            + " need the header " + CSRF_HEADER);
     return admin;
   }
 
+  /** The body cap: a larger request gets a 413 from us (JSON, like every answer) and a close. */
+  private static final class BodyCap extends HttpObjectAggregator {
+    BodyCap() {
+      super(MAX_BODY);
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      AdminHttpHandler.write(ctx, AdminResponse.error(413, "request body larger than "
+          + MAX_BODY + " bytes"), false);
+    }
+  }
+
   public InetSocketAddress address() {
-    return server.getAddress();
+    return (InetSocketAddress) server.localAddress();
   }
 
   /**
@@ -126,177 +188,17 @@ public final class AdminServer implements AutoCloseable {
     return token;
   }
 
-  private record Response(int status, String contentType, String body) {
-    static Response json(int status, Object doc) {
-      return new Response(status, JSON, Json.write(doc) + "\n");
-    }
-
-    static Response error(int status, String message) {
-      return json(status, Map.of("error", message));
-    }
-  }
-
-  private void handle(HttpExchange ex) throws IOException {
-    Response r;
-    try {
-      if (!drainBody(ex.getRequestBody())) {
-        r = Response.error(413, "request body too large");
-      } else {
-        r = route(ex);
-      }
-    } catch (RuntimeException e) {
-      log.error("admin: {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-      r = Response.error(500, "internal error: " + e);
-    }
-    byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", r.contentType());
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    if (r.status() == 401) {
-      ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"tollgate\"");
-    }
-    boolean head = ex.getRequestMethod().equals("HEAD");
-    ex.sendResponseHeaders(r.status(), head ? -1 : body.length);
-    if (!head) {
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(body);
-      }
-    }
-    ex.close();
-  }
-
-  /** Reads and drops the request body (none is used); false if it is larger than allowed. */
-  private static boolean drainBody(InputStream in) throws IOException {
-    byte[] buf = new byte[8192];
-    long total = 0;
-    for (int n; (n = in.read(buf)) >= 0; ) {
-      total += n;
-      if (total > MAX_BODY) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private Response route(HttpExchange ex) {
-    String method = ex.getRequestMethod();
-    String path = ex.getRequestURI().getRawPath();
-    String[] seg = path.replaceAll("/+$", "").split("/");
-    boolean get = method.equals("GET") || method.equals("HEAD");
-    boolean post = method.equals("POST");
-    switch (path.replaceAll("/+$", "")) {
-      case "/status":
-        return get ? Response.json(200, Status.of(tollgate, reloader)) : notAllowed(ex, "GET");
-      case "/metrics":
-        return get ? new Response(200, PROMETHEUS, tollgate.metrics().scrape())
-            : notAllowed(ex, "GET");
-      case "/reload":
-        if (!post) {
-          return notAllowed(ex, "POST");
-        }
-        return authorized(ex).orElseGet(this::reload);
-      default:
-        break;
-    }
-    // /pools/{pool}/servers/{address}/{drain|enable}
-    if (seg.length == 6 && seg[0].isEmpty() && seg[1].equals("pools")
-        && seg[3].equals("servers") && (seg[5].equals("drain") || seg[5].equals("enable"))) {
-      if (!post) {
-        return notAllowed(ex, "POST");
-      }
-      return authorized(ex).orElseGet(
-          () -> drain(decode(seg[2]), decode(seg[4]), seg[5].equals("drain")));
-    }
-    return Response.error(404, "no such endpoint: " + path + " (GET /status, GET /metrics,"
-        + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
-  }
-
-  private static Response notAllowed(HttpExchange ex, String allowed) {
-    ex.getResponseHeaders().set("Allow", allowed);
-    return Response.error(405, ex.getRequestMethod() + " is not allowed here (use " + allowed
-        + ")");
-  }
-
-  /** Empty when the request may mutate; else the refusal. */
-  private Optional<Response> authorized(HttpExchange ex) {
-    if (tokenFile.isEmpty()) {
-      return Optional.empty();
-    }
-    String expected;
-    try {
-      expected = readToken(tokenFile.get());
-    } catch (IllegalStateException e) {
-      log.error("{}", e.getMessage());
-      return Optional.of(Response.error(503, "the token file cannot be read; refusing"));
-    }
-    String header = ex.getRequestHeaders().getFirst("Authorization");
-    String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-        ? header.substring(7).strip() : "";
-    // Constant time: the comparison must not tell how many leading characters were right.
-    boolean ok = MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-        expected.getBytes(StandardCharsets.UTF_8));
-    if (!ok) {
-      log.warn("admin: {} {} from {} refused: {}", ex.getRequestMethod(),
-          ex.getRequestURI().getRawPath(), ex.getRemoteAddress(),
-          header == null ? "no Authorization header" : "wrong token");
-      return Optional.of(Response.error(401, header == null
-          ? "this request needs \"Authorization: Bearer <token>\" (the token is in the admin"
-              + " token-file)"
-          : "wrong token"));
-    }
-    return Optional.empty();
-  }
-
-  private Response reload() {
-    if (reloader == null) {
-      return Response.error(501, "this Tollgate was not started from a config file");
-    }
-    Reloader.Result result = reloader.reload("POST /reload");
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("ok", result.ok());
-    doc.put("version", result.version());
-    doc.put("errors", result.errors());
-    return Response.json(result.ok() ? 200 : 422, doc);
-  }
-
-  private Response drain(String poolName, String server, boolean on) {
-    Pool pool = tollgate.snapshot().pools().get(poolName);
-    if (pool == null) {
-      return Response.error(404, "no pool named \"" + poolName + "\"");
-    }
-    Optional<Backend> backend = pool.servers().stream()
-        .filter(b -> b.configured().toString().equalsIgnoreCase(server)
-            || Status.hostPort(b.address()).equalsIgnoreCase(server))
-        .findFirst();
-    if (backend.isEmpty()) {
-      return Response.error(404, "pool \"" + poolName + "\" has no server \"" + server
-          + "\" (servers: " + pool.servers().stream().map(b -> b.configured().toString())
-          .toList() + ")");
-    }
-    tollgate.drain(poolName, backend.get().address(), on);
-    log.info("admin: pool {} server {} {}", poolName, backend.get().configured(),
-        on ? "draining (no new connections)" : "enabled");
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("pool", poolName);
-    doc.put("server", backend.get().configured().toString());
-    doc.put("draining", backend.get().state().isDraining());
-    doc.put("active_connections", backend.get().state().activeConnections());
-    return Response.json(200, doc);
-  }
-
-  private static String decode(String segment) {
-    return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8)
-        .toLowerCase(Locale.ROOT);
-  }
-
   /** Stops at once; a request being served gets at most a second to finish. */
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close().syncUninterruptibly();
+    channels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    workers.shutdownNow();
     try {
-      executor.awaitTermination(1, TimeUnit.SECONDS);
+      workers.awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
   }
 }

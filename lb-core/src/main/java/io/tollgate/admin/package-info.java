@@ -1,7 +1,8 @@
 /**
  * The admin endpoint ({@code tollgate.admin}): a small HTTP/1.1 server for operators, with
  * {@code GET /status}, {@code GET /metrics}, {@code POST /reload} and drain/enable per server.
- * Runs on the JDK's {@code com.sun.net.httpserver} with its own two threads, apart from the
- * data path's event loops.
+ * A small Netty server on an event loop of its own, with two threads for the work, apart from the
+ * data path's event loops: {@link io.tollgate.admin.AdminAccess} decides who may ask,
+ * {@link io.tollgate.admin.AdminEndpoints} what each path does.
  */
 package io.tollgate.admin;

@@ -106,6 +106,8 @@ final class ReloadCommand implements Callable<Integer> {
     URI uri = URI.create("http://" + authority + ":" + admin.address().port() + "/reload");
     HttpRequest.Builder request = HttpRequest.newBuilder(uri)
         .timeout(Duration.ofSeconds(timeoutSeconds))
+        // Without a token the endpoint wants this header on every POST (no web page can send it).
+        .header(AdminServer.CSRF_HEADER, "1")
         .POST(HttpRequest.BodyPublishers.noBody());
     if (admin.tokenFile().isPresent()) {
       try {

@@ -1,0 +1,185 @@
+package io.tollgate.admin;
+
+import io.tollgate.Tollgate;
+import io.tollgate.ops.Reloader;
+import io.tollgate.pool.Backend;
+import io.tollgate.pool.Pool;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What each admin path does, for a request {@link AdminAccess} has let through.
+ *
+ * <p>Paths are compared as plain strings: a query is ignored, trailing slashes are dropped, and
+ * the drain/enable path is split at each {@code /} before its segments are percent-decoded
+ * (strict UTF-8; {@code +} stays a plus; {@code %2F} is a slash inside a segment). The pool name
+ * must then equal a configured name exactly: no case folding, no prefix. Server addresses
+ * compare without case, as host names and IPv6 digits do.
+ */
+final class AdminEndpoints {
+  private static final Logger log = LoggerFactory.getLogger(AdminEndpoints.class);
+
+  private final Tollgate tollgate;
+  private final Reloader reloader;
+
+  /** @param reloader what {@code POST /reload} runs; null answers it with 501 */
+  AdminEndpoints(Tollgate tollgate, Reloader reloader) {
+    this.tollgate = tollgate;
+    this.reloader = reloader;
+  }
+
+  AdminResponse route(AdminRequest r) {
+    String target = r.target();
+    if (!target.startsWith("/")) {
+      return AdminResponse.error(400, "the request target must be a path such as /status");
+    }
+    int query = target.indexOf('?');
+    String path = query < 0 ? target : target.substring(0, query);
+    int end = path.length();
+    while (end > 1 && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    path = path.substring(0, end);
+    boolean get = r.isRead();
+    boolean post = r.method().equals("POST");
+    switch (path) {
+      case "/status":
+        return get ? AdminResponse.json(200, Status.of(tollgate, reloader)) : notAllowed(r, "GET");
+      case "/metrics":
+        return get ? AdminResponse.text(200, AdminResponse.PROMETHEUS, tollgate.metrics().scrape())
+            : notAllowed(r, "GET");
+      case "/reload":
+        return post ? reload() : notAllowed(r, "POST");
+      default:
+        break;
+    }
+    // /pools/{pool}/servers/{address}/{drain|enable}
+    List<String> seg = segments(path);
+    if (seg.size() == 6 && seg.get(0).isEmpty() && seg.get(1).equals("pools")
+        && seg.get(3).equals("servers")
+        && (seg.get(5).equals("drain") || seg.get(5).equals("enable"))) {
+      if (!post) {
+        return notAllowed(r, "POST");
+      }
+      Optional<String> pool = decode(seg.get(2));
+      Optional<String> server = decode(seg.get(4));
+      if (pool.isEmpty() || server.isEmpty()) {
+        return AdminResponse.error(400, "bad percent-encoding in " + path + " (each %XX is one"
+            + " byte; together they must be UTF-8)");
+      }
+      return drain(pool.get(), server.get(), seg.get(5).equals("drain"));
+    }
+    return AdminResponse.error(404, "no such endpoint: " + path + " (GET /status, GET /metrics,"
+        + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
+  }
+
+  private static AdminResponse notAllowed(AdminRequest r, String allowed) {
+    return AdminResponse.error(405, r.method() + " is not allowed here (use " + allowed + ")")
+        .withHeader("Allow", allowed);
+  }
+
+  private AdminResponse reload() {
+    if (reloader == null) {
+      return AdminResponse.error(501, "this Tollgate was not started from a config file");
+    }
+    Reloader.Result result = reloader.reload("POST /reload");
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("ok", result.ok());
+    doc.put("version", result.version());
+    doc.put("errors", result.errors());
+    return AdminResponse.json(result.ok() ? 200 : 422, doc);
+  }
+
+  private AdminResponse drain(String poolName, String server, boolean on) {
+    Pool pool = tollgate.snapshot().pools().get(poolName);
+    if (pool == null) {
+      return AdminResponse.error(404, "no pool named \"" + poolName + "\" (names match exactly;"
+          + " pools: " + tollgate.snapshot().pools().keySet().stream().sorted().toList() + ")");
+    }
+    Optional<Backend> backend = pool.servers().stream()
+        .filter(b -> b.configured().toString().equalsIgnoreCase(server)
+            || Status.hostPort(b.address()).equalsIgnoreCase(server))
+        .findFirst();
+    if (backend.isEmpty()) {
+      return AdminResponse.error(404, "pool \"" + poolName + "\" has no server \"" + server
+          + "\" (servers: " + pool.servers().stream().map(b -> b.configured().toString())
+          .toList() + ")");
+    }
+    tollgate.drain(poolName, backend.get().address(), on);
+    log.info("admin: pool {} server {} {}", poolName, backend.get().configured(),
+        on ? "draining (no new connections)" : "enabled");
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("pool", poolName);
+    doc.put("server", backend.get().configured().toString());
+    doc.put("draining", backend.get().state().isDraining());
+    doc.put("active_connections", backend.get().state().activeConnections());
+    return AdminResponse.json(200, doc);
+  }
+
+  /** The path split at every {@code /}, empty segments kept. */
+  static List<String> segments(String path) {
+    List<String> out = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i <= path.length(); i++) {
+      if (i == path.length() || path.charAt(i) == '/') {
+        out.add(path.substring(start, i));
+        start = i + 1;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One path segment percent-decoded: {@code %XX} is the byte XX, any other character is itself
+   * (the codec hands over raw bytes as chars 0-255), and the bytes must be UTF-8. Empty when a
+   * {@code %} is not followed by two hex digits or the bytes are not UTF-8.
+   */
+  static Optional<String> decode(String segment) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(segment.length());
+    for (int i = 0; i < segment.length(); i++) {
+      char c = segment.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= segment.length()) {
+          return Optional.empty();
+        }
+        int hi = hex(segment.charAt(i + 1));
+        int lo = hex(segment.charAt(i + 2));
+        if (hi < 0 || lo < 0) {
+          return Optional.empty();
+        }
+        bytes.write(hi << 4 | lo);
+        i += 2;
+      } else {
+        bytes.write(c & 0xff);
+      }
+    }
+    try {
+      return Optional.of(StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes.toByteArray())).toString());
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  }
+}
