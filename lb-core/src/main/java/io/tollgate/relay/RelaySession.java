@@ -159,10 +159,13 @@ final class RelaySession {
       connection.closeReason(
           CloseReason.TLS_ERROR,
           side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailureKind.describe(cause));
-    } else if (cause instanceof IOException) {
+    } else if (cause instanceof IOException
+        || cause instanceof java.nio.channels.NotYetConnectedException) {
+      // The epoll transport reports ENOTCONN from a read as NotYetConnectedException, an
+      // IllegalStateException: still a socket that failed, not a bug of ours.
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
-          cause.getMessage());
+          cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
       if (side == Side.BACKEND && !backendAnswered) {
         feedback.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
       }
