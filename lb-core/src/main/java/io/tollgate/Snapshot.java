@@ -39,16 +39,19 @@ public final class Snapshot {
   private final List<ConfigError> warnings;
   private final TlsMaterial tls;
   private final List<HealthChecker.Target> healthTargets;
+  /** The servers' health as prepared for this snapshot; null without a checker. */
+  private final HealthChecker.Plan health;
 
   private Snapshot(
       TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings,
-      TlsMaterial tls, List<HealthChecker.Target> healthTargets) {
+      TlsMaterial tls, List<HealthChecker.Target> healthTargets, HealthChecker.Plan health) {
     this.config = config;
     this.router = router;
     this.pools = Map.copyOf(pools);
     this.warnings = List.copyOf(warnings);
     this.tls = tls;
     this.healthTargets = List.copyOf(healthTargets);
+    this.health = health;
   }
 
   /**
@@ -64,14 +67,18 @@ public final class Snapshot {
 
   /**
    * As {@link #build(TollgateConfig)}, with server health from {@code health}: once every name
-   * resolves, the checker is told the new set of servers (new ones start being probed, removed
-   * ones stop, unchanged ones keep their state) and the pools read that state.
+   * resolves, the checker prepares the new set of servers (unchanged ones keep their state, new
+   * ones get a fresh one) and the pools read that state. Nothing changes in the checker until
+   * {@link #commitHealth}: call it once this snapshot is certain to go into force.
    *
    * @param health null for pools whose servers are always up (the {@code check} command)
    */
   public static Snapshot build(TollgateConfig config, HealthChecker health)
       throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
+    List<ConfigError> warnings = new ArrayList<>(config.warnings());
+    // First: health checks of TLS pools probe with these contexts.
+    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
     List<HealthChecker.Target> targets = new ArrayList<>();
     for (PoolConfig pc : config.pools().values()) {
@@ -83,7 +90,8 @@ public final class Snapshot {
           InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
           addresses.add(a);
           targets.add(new HealthChecker.Target(new ServerKey(pc.name(), a), sc.address(),
-              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version()));
+              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version(),
+              tls.probeTls(pc.name())));
         } catch (UnknownHostException e) {
           errors.add(
               new ConfigError(
@@ -94,12 +102,11 @@ public final class Snapshot {
       }
       resolved.put(pc.name(), addresses);
     }
-    List<ConfigError> warnings = new ArrayList<>(config.warnings());
-    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    Map<ServerKey, ServerState> states = health != null ? health.apply(targets) : Map.of();
+    HealthChecker.Plan plan = health != null ? health.prepare(targets) : null;
+    Map<ServerKey, ServerState> states = plan != null ? plan.states() : Map.of();
     PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
     Map<String, Pool> pools = new HashMap<>();
     for (PoolConfig pc : config.pools().values()) {
@@ -135,16 +142,25 @@ public final class Snapshot {
     if (!dr.reject()) {
       router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
     }
-    return new Snapshot(config, router.build(), pools, warnings, tls, targets);
+    Router built = router.build();
+    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
+    return new Snapshot(config, built, pools, warnings, tls, targets, plan);
+  }
+
+  /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
+  public List<HealthChecker.Target> healthTargets() {
+    return healthTargets;
   }
 
   /**
-   * This snapshot's servers as health-check targets, exactly as {@link #build} gave them to the
-   * checker (addresses resolved then): a reload that fails after building its snapshot gives
-   * them back to the checker.
+   * Puts this snapshot's servers in force in the health checker (new ones start being probed,
+   * removed ones stop). A reload that is rejected after building the snapshot never calls it, so
+   * the servers of the config in force go on being probed exactly as before.
    */
-  public List<HealthChecker.Target> healthTargets() {
-    return healthTargets;
+  public void commitHealth() {
+    if (health != null) {
+      health.commit();
+    }
   }
 
   public TollgateConfig config() {

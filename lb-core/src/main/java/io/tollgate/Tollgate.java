@@ -98,6 +98,7 @@ public final class Tollgate implements AutoCloseable {
     Snapshot snapshot;
     try {
       snapshot = Snapshot.build(config, health);
+      snapshot.commitHealth();
     } catch (ConfigException | RuntimeException e) {
       health.close();
       throw e;
@@ -225,9 +226,9 @@ public final class Tollgate implements AutoCloseable {
       try {
         bound.put(lc.name(), bind(lc, factory));
       } catch (IllegalStateException e) {
+        // The new snapshot's health plan is never committed: the checker still follows the
+        // servers of the config in force, exactly as before.
         undoBinds(bound.values(), changes.closeFirst());
-        // The new snapshot told the checker about its servers: give it the old set back.
-        health.apply(snapshot.healthTargets());
         metrics.reloaded(false);
         throw new ConfigException(List.of(new ConfigError(config.source(),
             "tollgate.listeners[" + config.listeners().indexOf(lc) + "].address",
@@ -259,6 +260,7 @@ public final class Tollgate implements AutoCloseable {
     listeners.putAll(ordered);
     limits.apply(config);
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
+    next.commitHealth();
     snapshot = next;
     metrics.reloaded(true);
     configVersion++;

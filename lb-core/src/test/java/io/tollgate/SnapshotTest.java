@@ -23,8 +23,8 @@ class SnapshotTest {
         }
         """, "snapshot.conf"));
 
-    // A failed reload gives these back to the checker: a probe that lost its PROXY header would
-    // be refused by a server that requires one.
+    // The checker probes with these: a probe that lost its PROXY header would be refused by a
+    // server that requires one.
     assertThat(snapshot.healthTargets())
         .extracting(t -> t.key().address().getPort(), HealthChecker.Target::proxyProtocol)
         .containsExactlyInAnyOrder(

@@ -33,6 +33,9 @@ import java.util.Optional;
  * @param serverName SNI (and name to verify) for tls/https; absent: the pool's
  *     {@code tls.server-name}, else the server's host when it is a name
  * @param initial state of a server before its first probe
+ * @param verify for tls/https: whether to verify the server's certificate (chain and name)
+ *     against the pool's {@code tls.ca}, else the JDK's trust store, as the data path does;
+ *     absent: the pool's {@code tls.verify} (default true). False checks only the handshake.
  */
 public record HealthCheckConfig(
     Type type,
@@ -49,7 +52,8 @@ public record HealthCheckConfig(
     int expectStatusMax,
     Optional<String> expectBody,
     Optional<String> serverName,
-    Initial initial) {
+    Initial initial,
+    Optional<Boolean> verify) {
 
   /** Probe kinds. */
   public enum Type {
@@ -112,6 +116,22 @@ public record HealthCheckConfig(
     Objects.requireNonNull(expectBody, "expectBody");
     Objects.requireNonNull(serverName, "serverName");
     Objects.requireNonNull(initial, "initial");
+    Objects.requireNonNull(verify, "verify");
+  }
+
+  /** A check that verifies as its pool's {@code tls.verify} says. */
+  public HealthCheckConfig(Type type, Duration interval, Duration fastInterval,
+      Duration downInterval, Duration timeout, int rise, int fall, int jitterPercent, String path,
+      Optional<String> host, int expectStatusMin, int expectStatusMax, Optional<String> expectBody,
+      Optional<String> serverName, Initial initial) {
+    this(type, interval, fastInterval, downInterval, timeout, rise, fall, jitterPercent, path,
+        host, expectStatusMin, expectStatusMax, expectBody, serverName, initial,
+        Optional.empty());
+  }
+
+  /** Whether a tls/https probe verifies the certificate, given its pool's {@code tls.verify}. */
+  public boolean verifies(boolean poolVerify) {
+    return verify.orElse(poolVerify);
   }
 
   /** Default for {@code fast-interval}: half of {@code interval}. */
@@ -151,14 +171,14 @@ public record HealthCheckConfig(
   public HealthCheckConfig withTimings(Duration interval, Duration timeout, int rise, int fall) {
     return new HealthCheckConfig(type, interval, defaultFastInterval(interval),
         defaultDownInterval(interval), timeout, rise, fall, jitterPercent, path, host,
-        expectStatusMin, expectStatusMax, expectBody, serverName, initial);
+        expectStatusMin, expectStatusMax, expectBody, serverName, initial, verify);
   }
 
   /** The HTTP part of this check changed: path, expected status range and body. */
   public HealthCheckConfig withHttp(String path, int statusMin, int statusMax,
       Optional<String> body) {
     return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
-        jitterPercent, path, host, statusMin, statusMax, body, serverName, initial);
+        jitterPercent, path, host, statusMin, statusMax, body, serverName, initial, verify);
   }
 
   /** This check with another initial state, jitter and SNI. */
@@ -166,7 +186,14 @@ public record HealthCheckConfig(
       Optional<String> serverName) {
     return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
         jitterPercent, path, host, expectStatusMin, expectStatusMax, expectBody, serverName,
-        initial);
+        initial, verify);
+  }
+
+  /** This check with its own {@code verify} setting (absent: the pool's). */
+  public HealthCheckConfig withVerify(Optional<Boolean> verify) {
+    return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
+        jitterPercent, path, host, expectStatusMin, expectStatusMax, expectBody, serverName,
+        initial, verify);
   }
 
   private static void requirePositive(Duration d, String name) {

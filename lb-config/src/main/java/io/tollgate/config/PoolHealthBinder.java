@@ -118,6 +118,20 @@ final class PoolHealthBinder {
         ? Readers.choice(initialNode, Schema.CHECK_INITIAL, HealthCheckConfig.Initial.class,
             "initial state")
         : Optional.of(d.initial());
+    Node verifyNode = node.child(Schema.CHECK_VERIFY.name());
+    Optional<Boolean> verify = Optional.empty();
+    if (verifyNode.exists()) {
+      verify = Readers.bool(verifyNode, Schema.CHECK_VERIFY);
+      ok &= verify.isPresent();
+      if (type.isPresent() && !type.get().usesTls()) {
+        verifyNode.warn("not used: verify applies to tls and https checks only");
+      } else if (verify.isPresent() && !verify.get()) {
+        verifyNode.warn("the health check does not verify the servers' certificates: it passes"
+            + " for any server that completes a handshake, including one impersonating them"
+            + " (remove verify = false, and set the pool's tls.ca to the CA that issued their"
+            + " certificates)");
+      }
+    }
 
     if (!ok || type.isEmpty() || interval.isEmpty() || fast.isEmpty() || down.isEmpty()
         || timeout.isEmpty() || rise.isEmpty() || fall.isEmpty() || jitter.isEmpty()
@@ -126,7 +140,7 @@ final class PoolHealthBinder {
     }
     return Optional.of(new HealthCheckConfig(type.get(), interval.get(), fast.get(), down.get(),
         timeout.get(), rise.getAsInt(), fall.getAsInt(), jitter.getAsInt(), path.get(), host,
-        status[0], status[1], body, serverName, initial.get()));
+        status[0], status[1], body, serverName, initial.get(), verify));
   }
 
   private static Optional<PassiveEjectionConfig> bindPassive(Node node) {

@@ -222,10 +222,11 @@ final class Schema {
   static final Key CHECK_EXPECT_BODY = new Key("expect-body", "a substring of the response body");
   static final Key CHECK_SERVER_NAME = new Key("server-name", "a host name to send as SNI");
   static final Key CHECK_INITIAL = new Key("initial", "one of up, down");
+  static final Key CHECK_VERIFY = new Key("verify", "true or false");
   static final Shape HEALTH_CHECK_SHAPE = new Shape("health-check", List.of(CHECK_TYPE,
       CHECK_INTERVAL, CHECK_FAST_INTERVAL, CHECK_DOWN_INTERVAL, CHECK_TIMEOUT, CHECK_RISE,
       CHECK_FALL, CHECK_JITTER, CHECK_PATH, CHECK_HOST, CHECK_EXPECT_STATUS, CHECK_EXPECT_BODY,
-      CHECK_SERVER_NAME, CHECK_INITIAL));
+      CHECK_SERVER_NAME, CHECK_INITIAL, CHECK_VERIFY));
   static final int MAX_RISE_FALL = 100;
 
   // tollgate.pools.NAME.passive-ejection

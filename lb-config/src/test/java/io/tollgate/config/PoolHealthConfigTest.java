@@ -86,6 +86,29 @@ class PoolHealthConfigTest {
   }
 
   @Test
+  void verifyOnTheCheckOverridesThePoolsAndFalseIsWarnedAbout() throws Exception {
+    TollgateConfig config = load("""
+        tollgate.pools.p { servers = ["10.0.0.1:443"], health-check { type = tls, verify = false } }
+        tollgate.pools.q { servers = ["10.0.0.2:443"], tls { verify = false }, health-check { type = tls } }
+        """);
+    HealthCheckConfig p = config.pool("p").healthCheck().orElseThrow();
+    assertThat(p.verify()).contains(false);
+    assertThat(p.verifies(true)).isFalse();
+    HealthCheckConfig q = config.pool("q").healthCheck().orElseThrow();
+    assertThat(q.verify()).isEmpty();
+    assertThat(q.verifies(false)).as("the pool's verify = false").isFalse();
+    assertThat(q.verifies(true)).isTrue();
+    assertThat(config.warnings()).anySatisfy(w -> {
+      assertThat(w.path()).isEqualTo("tollgate.pools.p.health-check.verify");
+      assertThat(w.message()).contains("does not verify the servers' certificates");
+    });
+    var loaded = broken(
+        "tollgate.pools.p { servers = [\"10.0.0.1:443\"], health-check { verify = maybe } }\n");
+    assertThat(loaded.errorAt("verify", "tollgate.pools.p.health-check.verify").message())
+        .contains("true or false");
+  }
+
+  @Test
   void fastAndDownIntervalsFollowAnExplicitInterval() throws Exception {
     HealthCheckConfig c = load("""
         tollgate.pools.p { servers = ["10.0.0.1:443"], health-check { interval = 10s, jitter = 0 } }

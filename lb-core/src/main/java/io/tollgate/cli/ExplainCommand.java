@@ -124,8 +124,14 @@ final class ExplainCommand implements Callable<Integer> {
   }
 
   private static String certificate(CertifiedKey k) {
+    java.time.Instant now = java.time.Instant.now();
+    String validity = k.validAt(now)
+        ? "valid until " + k.notAfter()
+        : k.notAfter().isBefore(now)
+            ? "EXPIRED on " + k.notAfter() + ": clients refuse it, renew it"
+            : "NOT VALID YET (a certificate of the chain starts later): clients refuse it";
     return k.chainFile() + " [" + k.kind() + ", subject " + k.subject() + ", names "
-        + k.dnsNames() + ", valid until " + k.leaf().getNotAfter().toInstant() + "]";
+        + k.dnsNames() + ", " + validity + "]";
   }
 
   private static String server(Backend b) {

@@ -44,8 +44,9 @@ final class SnapshotMetrics {
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_certificate_expiry_seconds")
-        .help("Seconds until the certificate's notAfter (negative once expired), per server"
-            + " certificate of the config in force: chain file and first DNS name")
+        .help("Seconds until the certificate's chain stops being valid (the earliest notAfter"
+            + " of leaf and intermediates; negative once expired), per server certificate of"
+            + " the config in force: chain file and first DNS name")
         .labelNames("file", "name")
         .callback(cb -> certificates(snapshot).forEach((labels, notAfterMillis) ->
             cb.call((notAfterMillis - System.currentTimeMillis()) / 1000.0, labels.get(0),
@@ -84,7 +85,7 @@ final class SnapshotMetrics {
       List<String> names = c.dnsNames();
       List<String> labels = List.of(c.chainFile().toString(),
           names.isEmpty() ? c.subject() : names.get(0));
-      out.merge(labels, c.leaf().getNotAfter().getTime(), Math::min);
+      out.merge(labels, c.notAfter().toEpochMilli(), Math::min);
     }
     return out;
   }

@@ -45,6 +45,31 @@ final class BackendContexts {
    */
   PoolBackendTls build(
       String poolName, BackendTlsConfig config, Collection<String> alpnValues, String origin) {
+    if (!config.verify()) {
+      LOG.warn(
+          "pool {}: backend certificate verification is OFF (tollgate.pools.{}.tls.verify ="
+              + " false): Tollgate accepts any certificate from these servers, so anyone on the"
+              + " path to them can read and change the traffic",
+          poolName, poolName);
+    }
+    return contexts(poolName, config, alpnValues, origin);
+  }
+
+  /**
+   * The TLS of the pool's tls/https health checks: the trust, protocols and client certificate
+   * of {@link #build}, no ALPN, and the name each probe gives (its {@code server-name}, which
+   * defaults to the pool's); {@code verify} is the check's. {@code null} when something was
+   * reported.
+   */
+  PoolBackendTls forHealthChecks(
+      String poolName, BackendTlsConfig config, boolean verify, String origin) {
+    BackendTlsConfig probes = new BackendTlsConfig(config.ca(), java.util.Optional.empty(),
+        verify, config.certificate(), config.protocols());
+    return contexts(poolName, probes, List.of(), origin);
+  }
+
+  private PoolBackendTls contexts(
+      String poolName, BackendTlsConfig config, Collection<String> alpnValues, String origin) {
     String configPath = "tollgate.pools." + poolName + ".tls";
     int errorsBefore = problems.errorCount();
     List<X509Certificate> cas = null;
@@ -59,13 +84,6 @@ final class BackendContexts {
     // without a new error, and must not fall back to the JDK's trust store.
     if (problems.errorCount() != errorsBefore || (config.ca().isPresent() && cas == null)) {
       return null;
-    }
-    if (!config.verify()) {
-      LOG.warn(
-          "pool {}: backend certificate verification is OFF ({}.verify = false): Tollgate"
-              + " accepts any certificate from these servers, so anyone on the path to them can"
-              + " read and change the traffic",
-          poolName, configPath);
     }
     try {
       SslContext withoutAlpn = build(config, cas, clientCertificate, null);

@@ -23,14 +23,19 @@ import java.util.Set;
  * <ul>
  *   <li>the key matches the leaf certificate (a signature made with the key verifies with the
  *       certificate's public key): error;
- *   <li>every certificate of the chain is valid now: error with its dates; one that expires within
- *       {@link #EXPIRY_WARNING}: warning;
+ *   <li>every certificate of the chain is valid now: warning with its dates when it has expired
+ *       or is not valid yet, and when it expires within {@link #EXPIRY_WARNING};
  *   <li>each certificate is issued by the next one in the file: error (wrong order, or an
  *       unrelated certificate in the file);
  *   <li>the last certificate is self-signed or issued by a trust anchor ({@link TrustAnchors}):
- *       otherwise error, since clients would be missing the intermediate;
+ *       otherwise warning, since clients would be missing the intermediate;
  *   <li>the key file is not readable by every user (POSIX): warning.
  * </ul>
+ *
+ * <p>Errors are what cannot be served at all. A certificate that is out of date or sent without
+ * its intermediate can still be served, and only that certificate's clients suffer: it loads
+ * with a warning, so one tenant's lapse never stops Tollgate from starting or reloading for
+ * every other tenant (the expiry metric and {@code check --strict} make it visible).
  */
 final class CertificateChecks {
   /** Certificates expiring sooner than this produce a warning. */
@@ -89,7 +94,7 @@ final class CertificateChecks {
     X509Certificate last = chain.get(chain.size() - 1);
     if (ordered && !selfSigned(last) && !anchors.issued(last) && !anchors.contains(last)) {
       String issuer = last.getIssuerX500Principal().getName();
-      problems.error(
+      problems.warning(
           chainFile,
           configPath,
           "chain incomplete: the last certificate in the file ("
@@ -98,7 +103,7 @@ final class CertificateChecks {
               + " is probably missing and clients will not be able to verify the chain: append"
               + " the intermediate(s) to the file after the certificate they issued, or, if "
               + issuer + " is a private root your clients trust, add it to"
-              + " certificates.trusted-roots");
+              + " certificates.trusted-roots (served anyway, as it is)");
     }
 
     checkKeyFilePermissions(certified.keyFile(), configPath, problems);
@@ -119,13 +124,18 @@ final class CertificateChecks {
             + "(" + certificate.getSubjectX500Principal().getName() + ")";
     String dates = "valid from " + notBefore + " to " + notAfter;
     if (now.isAfter(notAfter)) {
-      problems.error(
-          chainFile, configPath, which + " expired on " + notAfter + " (" + dates + "); renew it");
-    } else if (now.isBefore(notBefore)) {
-      problems.error(
+      problems.warning(
           chainFile,
           configPath,
-          which + " is not valid yet: " + dates + ", now is " + now + " (check the clock)");
+          which + " expired on " + notAfter + " (" + dates + "); clients will refuse it: renew"
+              + " it (served anyway, so the rest of the config is not held back)");
+    } else if (now.isBefore(notBefore)) {
+      problems.warning(
+          chainFile,
+          configPath,
+          which + " is not valid yet: " + dates + ", now is " + now + "; clients will refuse it"
+              + " until then (check the clock; served anyway, so the rest of the config is not"
+              + " held back)");
     } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
       long days = Duration.between(now, notAfter).toDays();
       problems.warning(

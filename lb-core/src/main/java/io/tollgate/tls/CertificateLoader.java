@@ -26,6 +26,11 @@ final class CertificateLoader {
     this.problems = problems;
   }
 
+  /** The time certificates are checked against. */
+  Instant now() {
+    return now;
+  }
+
   /**
    * Reads and checks one certificate; {@code null} when an error was reported.
    *

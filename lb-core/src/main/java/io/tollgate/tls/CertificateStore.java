@@ -38,7 +38,9 @@ import java.util.TreeMap;
  *
  * <p>Index: each bundle under its SAN DNS names, wildcards ({@code *.example.com}) included, or its
  * subject CN when it has no DNS SAN. A name may have one ECDSA and one RSA certificate; two
- * bundles with the same name and key type are an error naming both files. Lookup by SNI: the exact
+ * bundles with the same name and key type are an error naming both files, unless exactly one of
+ * them is valid now (a renewed certificate beside the lapsed one): that one is served for the
+ * name, with a warning naming the other. Lookup by SNI: the exact
  * name first; otherwise {@code *.rest} for SNI {@code label.rest} (a wildcard covers exactly one
  * label, as in RFC 6125).
  */
@@ -103,12 +105,25 @@ public final class CertificateStore {
         if (existing == null) {
           byName.put(name, CertificateChoice.of(bundle));
         } else if (existing.get(bundle.kind()) != null) {
-          problems.error(
-              bundle.chainFile(),
-              configPath,
-              name + " is claimed by two " + bundle.kind() + " certificates: "
-                  + existing.get(bundle.kind()).chainFile() + " and " + bundle.chainFile()
-                  + "; keep one of them (one ECDSA and one RSA certificate per name are allowed)");
+          CertifiedKey held = existing.get(bundle.kind());
+          if (held.validAt(loader.now()) != bundle.validAt(loader.now())) {
+            // A renewed certificate dropped beside the lapsed one: serve the valid one.
+            CertifiedKey kept = held.validAt(loader.now()) ? held : bundle;
+            CertifiedKey unused = kept == held ? bundle : held;
+            byName.put(name, existing.with(kept));
+            problems.warning(unused.chainFile(), configPath,
+                name + " is also claimed by " + kept.chainFile() + ", which is valid now while"
+                    + " this one is not: " + kept.chainFile() + " is served for " + name
+                    + "; remove this file");
+          } else {
+            problems.error(
+                bundle.chainFile(),
+                configPath,
+                name + " is claimed by two " + bundle.kind() + " certificates: "
+                    + held.chainFile() + " and " + bundle.chainFile()
+                    + "; keep one of them (one ECDSA and one RSA certificate per name are"
+                    + " allowed)");
+          }
         } else {
           byName.put(name, existing.with(bundle));
         }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -57,6 +58,21 @@ public record CertifiedKey(
    */
   public List<String> dnsNames() {
     return dnsNames(leaf());
+  }
+
+  /**
+   * When the chain as served stops being valid: the earliest notAfter of its certificates (an
+   * intermediate can lapse before the leaf).
+   */
+  public Instant notAfter() {
+    return chain.stream().map(c -> c.getNotAfter().toInstant()).min(Instant::compareTo)
+        .orElseThrow();
+  }
+
+  /** Whether every certificate of the chain is within its validity period at {@code now}. */
+  public boolean validAt(Instant now) {
+    return chain.stream().allMatch(c -> !now.isBefore(c.getNotBefore().toInstant())
+        && !now.isAfter(c.getNotAfter().toInstant()));
   }
 
   /** The leaf's subject, for messages. */

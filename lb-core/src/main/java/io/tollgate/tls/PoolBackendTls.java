@@ -69,6 +69,14 @@ final class PoolBackendTls implements BackendTls {
     return handler;
   }
 
+  /**
+   * The same contexts with no {@code server-name} of their own: the name given to
+   * {@link #newHandler} is sent and verified (health checks pass their own).
+   */
+  PoolBackendTls withNamePerConnection() {
+    return new PoolBackendTls(poolName, Optional.empty(), verify, withoutAlpn, Map.of());
+  }
+
   /** The ALPN values a context was built for (tests). */
   java.util.Set<String> alpnValues() {
     return byAlpn.keySet();

@@ -1,5 +1,6 @@
 package io.tollgate.tls;
 
+import io.netty.util.NetUtil;
 import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.CertificateSource;
@@ -10,6 +11,7 @@ import io.tollgate.config.RouteMode;
 import io.tollgate.config.ServerTlsConfig;
 import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.health.ProbeTls;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -34,16 +36,19 @@ public final class TlsMaterial {
   private final Map<String, ServerTls> serverTls;
   private final Map<String, BackendTls> backendTls;
   private final CertificateStore store;
+  private final Map<String, ProbeTls> probeTls;
 
   private TlsMaterial(
       TlsProvider provider,
       Map<String, ServerTls> serverTls,
       Map<String, BackendTls> backendTls,
-      CertificateStore store) {
+      CertificateStore store,
+      Map<String, ProbeTls> probeTls) {
     this.provider = provider;
     this.serverTls = Map.copyOf(serverTls);
     this.backendTls = Map.copyOf(backendTls);
     this.store = store;
+    this.probeTls = Map.copyOf(probeTls);
   }
 
   /**
@@ -60,7 +65,7 @@ public final class TlsMaterial {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
       errors.add(new ConfigError(config.source(), "",
           "cannot load the TLS material: " + e + " (please report this)"));
-      return new TlsMaterial(provider, Map.of(), Map.of(), null);
+      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of());
     }
   }
 
@@ -84,6 +89,16 @@ public final class TlsMaterial {
               + " settings had errors)");
     }
     return tls;
+  }
+
+  /**
+   * For the tls/https health checks of a pool: the same trust as its reencrypt connections
+   * ({@code tls.ca}, else the JDK's trust store), verifying unless the check's or the pool's
+   * {@code verify} is false; {@code null} when the pool has no such check (or its TLS settings
+   * had errors).
+   */
+  public ProbeTls probeTls(String poolName) {
+    return probeTls.get(poolName);
   }
 
   /** The TLS implementation every context of this material uses. */
@@ -168,7 +183,49 @@ public final class TlsMaterial {
           backends.put(pool.name(), built);
         }
       }
-      return new TlsMaterial(provider, servers, backends, store);
+      return new TlsMaterial(provider, servers, backends, store,
+          probeTls(backends, backendContexts));
+    }
+
+    /**
+     * The TLS of each pool's tls/https health checks. A pool whose reencrypt contexts verify as
+     * its check does shares them; a pool whose reencrypt contexts had errors (reported) gets none.
+     */
+    private Map<String, ProbeTls> probeTls(
+        Map<String, BackendTls> reencrypt, BackendContexts backendContexts) {
+      Map<String, ProbeTls> probes = new LinkedHashMap<>();
+      Set<String> reencryptPools = reencryptPools().keySet();
+      for (PoolConfig pool : config.pools().values()) {
+        if (pool.healthCheck().filter(c -> c.type().usesTls()).isEmpty()) {
+          continue;
+        }
+        BackendTlsConfig tls = pool.tls().orElse(BackendTlsConfig.DEFAULTS);
+        boolean verify = pool.healthCheck().get().verifies(tls.verify());
+        if (verify && pool.healthCheck().get().serverName().isEmpty()
+            && tls.serverName().isEmpty() && pool.servers().stream()
+                .anyMatch(s -> NetUtil.isValidIpV4Address(s.address().host())
+                    || NetUtil.isValidIpV6Address(s.address().host()))) {
+          problems.warning(config.source(), "tollgate.pools." + pool.name() + ".health-check",
+              "the " + pool.healthCheck().get().type().configName() + " check verifies servers"
+                  + " given by IP address against that address (there is no server-name), so"
+                  + " their certificates must name it; set health-check.server-name (or"
+                  + " tls.server-name) to the name their certificates carry");
+        }
+        BackendTls shared = reencrypt.get(pool.name());
+        PoolBackendTls built;
+        if (shared instanceof PoolBackendTls same && verify == tls.verify()) {
+          built = same.withNamePerConnection();
+        } else if (reencryptPools.contains(pool.name()) && shared == null) {
+          continue;
+        } else {
+          built = backendContexts.forHealthChecks(pool.name(), tls, verify, config.source());
+        }
+        if (built != null) {
+          probes.put(pool.name(), (alloc, server, name) -> built.newHandler(alloc, server, name,
+              null));
+        }
+      }
+      return probes;
     }
 
     /** Keys to install in server contexts, or {@code null}; reports file problems. */

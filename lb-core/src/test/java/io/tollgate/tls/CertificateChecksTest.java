@@ -72,26 +72,49 @@ class CertificateChecksTest {
   }
 
   @Test
-  void expiredCertificateIsAnErrorWithItsDates() {
+  // Until issue 9 these were errors that failed the whole config (every tenant) for one tenant's
+  // lapsed certificate; now the certificate loads, is served as it is, and is warned about.
+  void expiredCertificateLoadsWithAWarningGivingItsDates() {
     Instant notAfter = Instant.now().minus(Duration.ofDays(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     IssuedCertificate expired =
         INTERMEDIATE.leaf("shop.test").notBefore(notAfter.minus(Duration.ofDays(90)))
             .notAfter(notAfter).issue();
     CertificateFiles files = write(expired, dir, "expired");
-    Built built = load(files);
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(files.chain().toString());
-      assertThat(e.message()).contains("expired on " + notAfter).contains("valid from");
+    Built built = load(files).assertNoErrors();
+    assertThat(built.warnings()).singleElement().satisfies(w -> {
+      assertThat(w.origin()).isEqualTo(files.chain().toString());
+      assertThat(w.path()).isEqualTo("tollgate.routes[0].certificate");
+      assertThat(w.message()).contains("expired on " + notAfter).contains("valid from")
+          .contains("renew");
     });
+    assertThat(built.material().serverTls("shop.test").certificateFor("shop.test", true).leaf())
+        .isEqualTo(expired.certificate());
   }
 
   @Test
-  void notYetValidCertificateIsAnError() {
+  void notYetValidCertificateLoadsWithAWarning() {
     Instant notBefore = Instant.now().plus(Duration.ofDays(3));
     IssuedCertificate future =
         INTERMEDIATE.leaf("shop.test").notBefore(notBefore)
             .notAfter(notBefore.plus(Duration.ofDays(90))).issue();
-    assertThat(load(write(future, dir, "future")).errorText()).contains("is not valid yet");
+    Built built = load(write(future, dir, "future")).assertNoErrors();
+    assertThat(built.warningText()).contains("is not valid yet").contains("check the clock");
+  }
+
+  @Test
+  void expiredIntermediateIsAWarningAndTheChainExpiryIsTheEarliest() {
+    Instant lapsed = Instant.now().minus(Duration.ofDays(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    CertificateAuthority oldIntermediate =
+        ROOT.intermediate("Lapsed intermediate", KeyType.EC_P256,
+            lapsed.minus(Duration.ofDays(365)), lapsed);
+    IssuedCertificate issued = oldIntermediate.leaf("shop.test")
+        .notBefore(lapsed.minus(Duration.ofDays(30))).notAfter(Instant.now().plus(Duration.ofDays(60)))
+        .issue();
+    Built built = load(write(issued, dir, "shop")).assertNoErrors();
+    assertThat(built.warningText()).contains("certificate 2 of the chain").contains("expired on");
+    CertifiedKey loaded =
+        built.material().serverTls("shop.test").certificateFor("shop.test", true);
+    assertThat(loaded.notAfter()).isEqualTo(lapsed);
   }
 
   @Test
@@ -108,13 +131,13 @@ class CertificateChecksTest {
   }
 
   @Test
-  void missingIntermediateIsAnErrorThatSaysHowToFixIt() {
+  void missingIntermediateIsAWarningThatSaysHowToFixIt() {
     IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
     Path chain = TlsFixtures.writeString(
         dir.resolve("leaf-only.pem"), pem(List.of(issued.certificate())));
     CertificateFiles files = new CertificateFiles(chain, write(issued, dir, "shop").key());
-    Built built = load(files);
-    assertThat(built.errors()).singleElement().satisfies(e -> {
+    Built built = load(files).assertNoErrors();
+    assertThat(built.warnings()).singleElement().satisfies(e -> {
       assertThat(e.origin()).isEqualTo(chain.toString());
       assertThat(e.message())
           .contains("chain incomplete")
@@ -129,8 +152,9 @@ class CertificateChecksTest {
   void leafIssuedByAnUntrustedRootNeedsTheRootInTrustedRoots() {
     IssuedCertificate direct = ROOT.issue(KeyType.EC_P256, "shop.test");
     CertificateFiles files = write(direct, dir, "direct");
-    assertThat(load(CertificatesConfig.NONE, files).errorText()).contains("chain incomplete");
-    load(trusting(dir), files).assertNoErrors();
+    assertThat(load(CertificatesConfig.NONE, files).assertNoErrors().warningText())
+        .contains("chain incomplete");
+    assertThat(load(trusting(dir), files).assertNoErrors().warnings()).isEmpty();
   }
 
   @Test
@@ -152,7 +176,8 @@ class CertificateChecksTest {
         dir.resolve("self.pem"), pem(List.of(selfSigned.certificate())));
     Built built = load(CertificatesConfig.NONE, new CertificateFiles(chain, write(leaf, dir, "x").key()));
     // The key is the leaf's, not the root's: a mismatch, but no chain complaint.
-    assertThat(built.errorText()).doesNotContain("chain incomplete").contains("does not match");
+    assertThat(built.errorText()).contains("does not match");
+    assertThat(built.warningText()).doesNotContain("chain incomplete");
   }
 
   @Test

@@ -17,6 +17,8 @@ import io.tollgate.demo.IssuedCertificate;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,41 @@ class CertificateStoreTest {
     assertThat(built.errors()).singleElement().satisfies(e -> {
       assertThat(e.path()).isEqualTo("tollgate.certificates.directory");
       assertThat(e.message()).contains("same.test").contains(a.toString()).contains(b.toString());
+    });
+  }
+
+  @Test
+  void anExpiredBundleLoadsWithAWarningAndIsServedForItsName() {
+    IssuedCertificate lapsed = INTERMEDIATE.leaf("old.test")
+        .notBefore(Instant.now().minus(Duration.ofDays(90)))
+        .notAfter(Instant.now().minus(Duration.ofDays(1))).issue();
+    Path bundle = writeBundle(lapsed, certs, "old");
+    writeBundle(INTERMEDIATE.issue(KeyType.EC_P256, "fine.test"), certs, "fine");
+    Built built = load(offload(auto(), "old.test"), offload(auto(), "fine.test")).assertNoErrors();
+    assertThat(built.warnings()).singleElement().satisfies(w -> {
+      assertThat(w.origin()).isEqualTo(bundle.toString());
+      assertThat(w.path()).isEqualTo("tollgate.certificates.directory");
+      assertThat(w.message()).contains("expired on");
+    });
+    assertThat(built.material().serverTls("old.test").certificateFor("old.test", true).leaf())
+        .isEqualTo(lapsed.certificate());
+  }
+
+  @Test
+  void aRenewedBundleBesideTheLapsedOneIsServedWithAWarningNamingTheOld() {
+    IssuedCertificate lapsed = INTERMEDIATE.leaf("renew.test")
+        .notBefore(Instant.now().minus(Duration.ofDays(90)))
+        .notAfter(Instant.now().minus(Duration.ofDays(1))).issue();
+    IssuedCertificate renewed = INTERMEDIATE.issue(KeyType.EC_P256, "renew.test");
+    // "a" sorts first, so the lapsed bundle is indexed first and must give way.
+    Path old = writeBundle(lapsed, certs, "a-old");
+    Path fresh = writeBundle(renewed, certs, "b-new");
+    Built built = load(offload(auto(), "renew.test")).assertNoErrors();
+    assertThat(storeOf(built).lookup("renew.test").ecdsa().leaf())
+        .isEqualTo(renewed.certificate());
+    assertThat(built.warnings()).anySatisfy(w -> {
+      assertThat(w.origin()).isEqualTo(old.toString());
+      assertThat(w.message()).contains("also claimed by " + fresh).contains("remove this file");
     });
   }
 

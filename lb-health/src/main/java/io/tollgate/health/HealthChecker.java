@@ -4,9 +4,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tollgate.config.BackendProxyProtocol;
@@ -16,14 +13,11 @@ import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
 import java.net.InetSocketAddress;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -37,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Probes run on one event loop of their own (NIO, thread {@code tollgate-health-1}), never on
  * the data path's loops, at most {@link #DEFAULT_MAX_CONCURRENT_PROBES} at a time. The checker
- * lives as long as the process, not a config snapshot: {@link #apply} reconciles it with each
- * new config, so unchanged servers keep their state across a reload.
+ * lives as long as the process, not a config snapshot: {@link #prepare} and {@link Plan#commit}
+ * reconcile it with each new config, so unchanged servers keep their state across a reload, and
+ * a reload rejected before its commit changes nothing.
  */
 public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
@@ -49,7 +44,9 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
    *
    * @param configured the address as written (logs, default Host header and SNI)
    * @param check the pool's health check, if any
-   * @param tls the pool's backend TLS settings ({@code ca} verifies tls/https checks)
+   * @param tls the pool's backend TLS settings (its {@code server-name} is the probes' default)
+   * @param probeTls opens tls/https probes with the pool's trust; null for tcp/http checks (or
+   *     none: a tls/https check without it fails, saying so)
    */
   public record Target(
       ServerKey key,
@@ -57,11 +54,12 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       Optional<HealthCheckConfig> check,
       PassiveEjectionConfig passive,
       Optional<BackendTlsConfig> tls,
-      BackendProxyProtocol.Version proxyProtocol) {
-    /** A target whose probes send no PROXY header. */
+      BackendProxyProtocol.Version proxyProtocol,
+      ProbeTls probeTls) {
+    /** A target whose probes send no PROXY header and open no TLS. */
     public Target(ServerKey key, HostPort configured, Optional<HealthCheckConfig> check,
         PassiveEjectionConfig passive, Optional<BackendTlsConfig> tls) {
-      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF);
+      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF, null);
     }
 
     public Target {
@@ -73,7 +71,11 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
-    /** The parts that decide how the server is probed; a change restarts its monitor. */
+    /**
+     * The parts that decide how the server is probed; a change restarts its monitor. The
+     * {@code probeTls} of an unchanged target is swapped into the running monitor instead (a
+     * reload re-reads the CA files).
+     */
     private boolean probesLike(Target other) {
       return check.equals(other.check) && tls.equals(other.tls)
           && configured.equals(other.configured) && proxyProtocol == other.proxyProtocol;
@@ -99,6 +101,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private final Random random;
   private final ProbeLimiter limiter;
   private final Map<ServerKey, Entry> entries = new ConcurrentHashMap<>();
+  /** Commits so far; a plan may be committed only if none came after it was prepared. */
+  private long generation;
   private volatile boolean closed;
 
   /** A checker with its own single-threaded NIO event loop and the system clock. */
@@ -125,33 +129,86 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   }
 
   /**
-   * Makes the checker follow a new config: new servers get a state (up, or the check's
-   * {@code initial}) and start being probed; servers gone from the config stop; unchanged
-   * servers keep their state, and their monitor restarts only if their check changed.
+   * Makes the checker follow a new config at once: {@link #prepare} then {@link Plan#commit}.
    *
    * @return the state of every target, by key
    */
-  public synchronized Map<ServerKey, ServerState> apply(Collection<Target> targets) {
+  public Map<ServerKey, ServerState> apply(Collection<Target> targets) {
+    Plan plan = prepare(targets);
+    plan.commit();
+    return plan.states();
+  }
+
+  /**
+   * The states a new config's servers will have, without changing anything yet: a server the
+   * checker already follows keeps its state; a new one gets a fresh state (up, or the check's
+   * {@code initial}). A reload builds its pools on these states and commits the plan only once
+   * nothing can fail any more, so a rejected reload leaves every server probed exactly as before.
+   */
+  public synchronized Plan prepare(Collection<Target> targets) {
     if (closed) {
       throw new IllegalStateException("health checker is closed");
     }
-    Map<ServerKey, ServerState> out = new LinkedHashMap<>();
-    Set<ServerKey> wanted = new HashSet<>();
-    // The servers of a pool share their TLS settings: read the files and build each client
-    // context once per apply, not once per server.
-    Map<TlsClientKey, TlsClient> tlsClients = new HashMap<>();
+    Map<ServerKey, ServerState> states = new LinkedHashMap<>();
+    Map<ServerKey, Target> byKey = new LinkedHashMap<>();
     for (Target t : targets) {
-      if (!wanted.add(t.key())) {
-        out.put(t.key(), entries.get(t.key()).state); // same address twice: one state
-        continue;
+      if (byKey.putIfAbsent(t.key(), t) != null) {
+        continue; // same address twice: one state
       }
       Entry e = entries.get(t.key());
+      ServerState state = e != null ? e.state : new ServerState(t.key(),
+          t.configured().toString(), initiallyUp(t), ticker);
+      states.put(t.key(), state);
+    }
+    return new Plan(byKey, states, generation);
+  }
+
+  /** A prepared set of servers; see {@link #prepare}. */
+  public final class Plan {
+    private final Map<ServerKey, Target> targets;
+    private final Map<ServerKey, ServerState> states;
+    private final long preparedAt;
+
+    private Plan(Map<ServerKey, Target> targets, Map<ServerKey, ServerState> states,
+        long preparedAt) {
+      this.targets = targets;
+      this.states = Map.copyOf(states);
+      this.preparedAt = preparedAt;
+    }
+
+    /** The state of every target, by key. */
+    public Map<ServerKey, ServerState> states() {
+      return states;
+    }
+
+    /**
+     * Puts the plan in force: new servers start being probed; servers no longer in it stop;
+     * unchanged servers keep their state, and their monitor restarts only if their check
+     * changed.
+     *
+     * @throws IllegalStateException when another plan was committed since this one was prepared
+     */
+    public void commit() {
+      commitPlan(this);
+    }
+  }
+
+  private synchronized void commitPlan(Plan plan) {
+    if (closed) {
+      throw new IllegalStateException("health checker is closed");
+    }
+    if (plan.preparedAt != generation) {
+      throw new IllegalStateException("a health plan was committed after this one was prepared");
+    }
+    generation++;
+    for (Target t : plan.targets.values()) {
+      Entry e = entries.get(t.key());
       if (e == null) {
-        boolean up = t.check().map(c -> c.initial() == HealthCheckConfig.Initial.UP).orElse(true);
-        e = new Entry(new ServerState(t.key(), t.configured().toString(), up, ticker), t);
+        ServerState state = plan.states.get(t.key());
+        e = new Entry(state, t);
         entries.put(t.key(), e);
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, !up, tlsClients);
+          e.monitor = startMonitor(t, e.state, !state.isUp());
         }
       } else if (!e.target.probesLike(t)) {
         if (e.monitor != null) {
@@ -159,19 +216,21 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
           e.monitor = null;
         }
         if (t.check().isPresent()) {
-          e.monitor = startMonitor(t, e.state, false, tlsClients);
+          e.monitor = startMonitor(t, e.state, false);
         } else {
           e.state.markUp("health check removed from the config", false);
         }
         e.target = t;
       } else {
+        if (e.monitor != null) {
+          e.monitor.useTls(t.probeTls());
+        }
         e.target = t;
       }
-      out.put(t.key(), e.state);
     }
     for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
       var en = it.next();
-      if (!wanted.contains(en.getKey())) {
+      if (!plan.targets.containsKey(en.getKey())) {
         if (en.getValue().monitor != null) {
           en.getValue().monitor.stop();
         }
@@ -180,7 +239,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
             en.getKey().pool(), en.getValue().state.label());
       }
     }
-    return out;
+  }
+
+  private static boolean initiallyUp(Target t) {
+    return t.check().map(c -> c.initial() == HealthCheckConfig.Initial.UP).orElse(true);
   }
 
   /** The current state of a server, if the config has it. */
@@ -232,64 +294,26 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     state.connectSucceeded();
   }
 
-  /** What a tls/https check's client context depends on. */
-  private record TlsClientKey(BackendTlsConfig tls, boolean nameKnown) {}
-
-  /** A built client context, or why it could not be built. */
-  private record TlsClient(SslContext context, String error) {
-    static TlsClient build(TlsClientKey key) {
-      try {
-        return new TlsClient(clientContext(key.tls(), key.nameKnown()), null);
-      } catch (Exception ex) {
-        return new TlsClient(null, "cannot build the TLS client context: " + ex.getMessage());
-      }
-    }
-  }
-
-  private Monitor startMonitor(Target t, ServerState state, boolean initialPending,
-      Map<TlsClientKey, TlsClient> tlsClients) {
+  private Monitor startMonitor(Target t, ServerState state, boolean initialPending) {
     HealthCheckConfig check = t.check().orElseThrow();
     BackendTlsConfig tls = t.tls().orElse(BackendTlsConfig.DEFAULTS);
+    // As the data path: the pool's server-name, else (no client SNI here) the server's host
+    // name; none for an IP, so a verified certificate must name that IP.
     String sni = check.serverName()
         .or(tls::serverName)
         .orElse(isIpLiteral(t.configured().host()) ? null : t.configured().host());
-    SslContext ssl = null;
     String sslError = null;
-    if (check.type().usesTls()) {
-      TlsClient client =
-          tlsClients.computeIfAbsent(new TlsClientKey(tls, sni != null), TlsClient::build);
-      ssl = client.context();
-      sslError = client.error();
-      if (sslError != null) {
-        log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
-      }
+    if (check.type().usesTls() && t.probeTls() == null) {
+      sslError = "no TLS set up for the pool's " + check.type().configName() + " check";
+      log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
     }
-    Probe probe = new Probe(check, t.key().address(), ssl, sslError, sni, hostHeader(t, check,
-        sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
+    Probe probe = new Probe(check, t.key().address(), t.probeTls(), sslError, sni,
+        hostHeader(t, check, sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
     log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
         check.type().configName(), Probe.human(check.interval()));
     m.start();
     return m;
-  }
-
-  /**
-   * The client context for tls/https checks: verifies against the pool's CA when one is
-   * configured (and the name, when one is known); without a CA, or with {@code verify = false},
-   * only the handshake itself is checked.
-   */
-  static SslContext clientContext(BackendTlsConfig tls, boolean nameKnown) throws Exception {
-    SslContextBuilder b = SslContextBuilder.forClient().protocols(tls.protocols());
-    if (tls.ca().isPresent() && tls.verify()) {
-      b.trustManager(tls.ca().get().toFile())
-          .endpointIdentificationAlgorithm(nameKnown ? "HTTPS" : null);
-    } else {
-      b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
-    }
-    if (tls.certificate().isPresent()) {
-      b.keyManager(tls.certificate().get().chain().toFile(), tls.certificate().get().key().toFile());
-    }
-    return b.build();
   }
 
   private static String hostHeader(Target t, HealthCheckConfig check, String sni) {

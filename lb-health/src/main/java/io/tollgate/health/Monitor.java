@@ -55,6 +55,11 @@ final class Monitor {
     });
   }
 
+  /** Later probes open TLS with {@code tls} (rebuilt by a reload); null keeps the current. */
+  void useTls(ProbeTls tls) {
+    probe.useTls(tls);
+  }
+
   /** No more probes; a probe in flight finishes but its result is ignored. */
   void stop() {
     stopped = true;

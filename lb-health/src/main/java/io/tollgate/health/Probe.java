@@ -12,7 +12,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -61,7 +60,8 @@ final class Probe {
 
   private final HealthCheckConfig check;
   private final InetSocketAddress address;
-  private final SslContext ssl;
+  /** Replaced by a reload (new CA files); read by each probe. */
+  private volatile ProbeTls ssl;
   private final String sslError;
   private final String sni;
   private final byte[] request;
@@ -91,12 +91,11 @@ final class Probe {
   }
 
   /**
-   * @param ssl the client context for tls/https, or null with {@code sslError} saying why it
-   *     could not be built
+   * @param ssl the TLS side for tls/https, or null with {@code sslError} saying why there is none
    * @param sni SNI to send (and name to verify when verification is on), or null
    * @param hostHeader Host header for http/https
    */
-  Probe(HealthCheckConfig check, InetSocketAddress address, SslContext ssl, String sslError,
+  Probe(HealthCheckConfig check, InetSocketAddress address, ProbeTls ssl, String sslError,
       String sni, String hostHeader) {
     this.check = check;
     this.address = address;
@@ -121,9 +120,17 @@ final class Probe {
     return this;
   }
 
+  /** Probes from now on open TLS with {@code tls} (a reload built it from fresh files). */
+  void useTls(ProbeTls tls) {
+    if (tls != null) {
+      this.ssl = tls;
+    }
+  }
+
   /** Starts a probe on {@code loop}; the future always succeeds, with an ok or failed result. */
   Future<Result> run(EventLoop loop) {
     Promise<Result> promise = loop.newPromise();
+    ProbeTls ssl = this.ssl;
     if (check.type().usesTls() && ssl == null) {
       promise.setSuccess(Result.fail("tls: " + sslError));
       return promise;
@@ -141,9 +148,7 @@ final class Probe {
                   ch.pipeline().addLast("proxy-header", new ProxyHeaderWriter(proxyHeader));
                 }
                 if (ssl != null && check.type().usesTls()) {
-                  ch.pipeline().addLast("tls", sni != null
-                      ? ssl.newHandler(ch.alloc(), sni, address.getPort())
-                      : ssl.newHandler(ch.alloc()));
+                  ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), address, sni));
                 }
                 ch.pipeline().addLast("probe", new ProbeHandler(promise));
               }
@@ -356,7 +361,8 @@ final class Probe {
     }
     if (lower.contains("pkix") || lower.contains("certification path")
         || lower.contains("unknown ca") || lower.contains("certificate_unknown")) {
-      return "tls: certificate not trusted by the pool's CA (" + msg + ")";
+      return "tls: certificate not trusted: verification against the pool's tls.ca (else the"
+          + " JDK's trust store) failed (" + msg + ")";
     }
     if (lower.contains("subject alternative") || lower.contains("hostname")) {
       return "tls: certificate does not match the server name (" + msg + ")";

@@ -1,6 +1,7 @@
 package io.tollgate.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -254,6 +255,35 @@ class HealthCheckerTest {
     b.status = 500;
     await(s, false, 2000);
     assertThat(s.reason()).startsWith("status 500");
+  }
+
+  @Test
+  void aPreparedPlanChangesNothingUntilCommittedAndAStalePlanIsRefused() throws Exception {
+    FakeBackend kept = backend();
+    FakeBackend dropped = backend();
+    FakeBackend added = backend();
+    var tKept = target("p", kept.address(), Optional.of(check(Type.TCP, 1, 1)),
+        PassiveEjectionConfig.OFF);
+    var tDropped = target("p", dropped.address(), Optional.of(check(Type.TCP, 1, 1)),
+        PassiveEjectionConfig.OFF);
+    var tAdded = target("p", added.address(), Optional.empty(), PassiveEjectionConfig.OFF);
+    Map<ServerKey, ServerState> inForce = checker.apply(List.of(tKept, tDropped));
+    await(inForce.get(tDropped.key()), true, 2000);
+
+    HealthChecker.Plan abandoned = checker.prepare(List.of(tKept, tAdded));
+    assertThat(abandoned.states().get(tKept.key())).isSameAs(inForce.get(tKept.key()));
+    assertThat(checker.state(tAdded.key())).as("not followed before commit").isEmpty();
+    assertThat(checker.state(tDropped.key())).containsSame(inForce.get(tDropped.key()));
+
+    // The dropped server is still probed: a failure is seen.
+    dropped.close();
+    await(inForce.get(tDropped.key()), false, 2000);
+
+    HealthChecker.Plan next = checker.prepare(List.of(tKept, tAdded));
+    next.commit();
+    assertThat(checker.state(tAdded.key())).containsSame(next.states().get(tAdded.key()));
+    assertThat(checker.state(tDropped.key())).isEmpty();
+    assertThatThrownBy(abandoned::commit).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

@@ -61,7 +61,7 @@ class ProbeTest {
     assertThat(Probe.describeTlsFailure(expired)).isEqualTo("tls: certificate expired");
     assertThat(Probe.describeTlsFailure(new SSLHandshakeException(
         "PKIX path building failed: unable to find valid certification path")))
-        .startsWith("tls: certificate not trusted by the pool's CA");
+        .startsWith("tls: certificate not trusted: verification against the pool's tls.ca");
     assertThat(Probe.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
   }
 

@@ -3,6 +3,7 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.demo.CertificateAuthority;
@@ -252,5 +253,39 @@ class HealthAndBalancingTest {
 
     tollgate.tollgate().drain("app", a.address(), false);
     assertThat(greetings(6)).containsKey("a");
+  }
+
+  @Test
+  void aReloadRejectedAtBindingKeepsProbingTheServersItWouldHaveDropped() throws Exception {
+    TlsTestServer a = backend("a");
+    TlsTestServer b = backend("b");
+    String pool = "pools.app { servers = [%s], " + CHECK + " }";
+    tollgate = TollgateFixture.start(routes() + String.format(pool,
+        "\"127.0.0.1:" + a.port() + "\", \"127.0.0.1:" + b.port() + "\""));
+    awaitState(state(a.port()), true, 3000);
+    awaitState(state(b.port()), true, 3000);
+    ServerState stateB = state(b.port());
+
+    // Drops b and adds a listener on a port that is taken: rejected when binding.
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String rejected = "tollgate {\nlisteners = [ { name = main, address = \"127.0.0.1:0\" },"
+          + " { name = extra, address = \"127.0.0.1:" + taken.getLocalPort() + "\" } ]\n"
+          + routes() + String.format(pool, "\"127.0.0.1:" + a.port() + "\"") + "\n}";
+      assertThatThrownBy(() -> tollgate.tollgate().reload(
+          ConfigLoader.parse(rejected, "rejected.conf")))
+          .isInstanceOf(ConfigException.class).hasMessageContaining("cannot bind");
+    }
+    assertThat(state(b.port())).isSameAs(stateB);
+
+    // b is still probed in the config in force: its going down and coming back are seen.
+    InetSocketAddress bAddress = b.address();
+    b.close();
+    awaitState(stateB, false, 400 + SLACK_MS);
+    assertThat(stateB.reason()).startsWith("connect refused");
+    assertThat(greetings(4)).containsOnlyKeys("a");
+    TlsTestServer again = backend(bAddress, "b-again");
+    awaitState(stateB, true, 200 + 50 + 400 + SLACK_MS);
+    assertThat(greetings(4)).containsOnlyKeys("a", "b-again");
+    assertThat(again.acceptedConnections()).isPositive();
   }
 }

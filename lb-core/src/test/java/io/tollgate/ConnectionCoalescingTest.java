@@ -1,0 +1,152 @@
+package io.tollgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.cli.TollgateCli;
+import io.tollgate.config.ConfigError;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.demo.CertificateAuthority;
+import io.tollgate.demo.CertificateAuthority.KeyType;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Routes whose h2 connections browsers may reuse for another route's names (RFC 9113 9.1.1):
+ * one certificate covering two routes that go to different pools is a warning naming both.
+ */
+class ConnectionCoalescingTest {
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void certificates() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.create("Coalescing CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    ca.issue(KeyType.EC_P256, "a.test", "b.test").writePem(dir, "both");
+    ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");
+    ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
+    ca.issue(KeyType.EC_P256, "*.w.test").writePem(dir, "wild");
+    Path store = Files.createDirectories(dir.resolve("store"));
+    ca.issue(KeyType.EC_P256, "a.test", "b.test").writePem(store, "both");
+  }
+
+  private static List<ConfigError> warnings(String routes, String pools) throws Exception {
+    return Snapshot.build(ConfigLoader.load(write(routes, pools))).warnings().stream()
+        .filter(w -> w.message().contains("RFC 9113")).toList();
+  }
+
+  private static Path write(String routes, String pools) throws Exception {
+    return Files.writeString(dir.resolve("tollgate.conf"), """
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:0" } ]
+          certificates { trusted-roots = "ca.pem", directory = "store" }
+          routes = [ %s ]
+          pools { %s }
+        }
+        """.formatted(routes, pools));
+  }
+
+  private static final String TWO_POOLS =
+      "pa { servers = [\"127.0.0.1:9001\"] }\n pb { servers = [\"127.0.0.1:9002\"] }";
+
+  private static String offload(String host, String pool, String cert, String alpn) {
+    return "{ hosts = [\"" + host + "\"], mode = offload, pool = " + pool + ", alpn = " + alpn
+        + ", certificate = " + cert + " }\n";
+  }
+
+  private static String files(String base) {
+    return "{ chain = \"" + base + ".pem\", key = \"" + base + ".key\" }";
+  }
+
+  @Test
+  void aMultiSanCertificateOfferingH2ToTwoPoolsIsAWarningNamingBothRoutes() throws Exception {
+    List<ConfigError> w = warnings(
+        offload("a.test", "pa", files("both"), "[h2, \"http/1.1\"]")
+            + offload("b.test", "pb", files("b"), "[\"http/1.1\"]"),
+        TWO_POOLS);
+    assertThat(w).singleElement().satisfies(e -> {
+      assertThat(e.path()).isEqualTo("tollgate.routes[0]");
+      assertThat(e.message())
+          .contains("route \"a.test\" offers h2")
+          .contains("both.pem")
+          .contains("route \"b.test\"")
+          .contains("can reach pool pa")
+          .contains("separate certificates");
+    });
+  }
+
+  @Test
+  void withoutH2OrWithSeparateCertificatesThereIsNoWarning() throws Exception {
+    assertThat(warnings(
+        offload("a.test", "pa", files("both"), "[\"http/1.1\"]")
+            + offload("b.test", "pb", files("both"), "[\"http/1.1\"]"),
+        TWO_POOLS)).isEmpty();
+    assertThat(warnings(
+        offload("a.test", "pa", files("a"), "[h2]") + offload("b.test", "pb", files("b"), "[h2]"),
+        TWO_POOLS)).isEmpty();
+  }
+
+  @Test
+  void bothRoutesOfferingH2WithOneCertificateWarnForEach() throws Exception {
+    List<ConfigError> w = warnings(
+        offload("a.test", "pa", files("both"), "[h2]") + offload("b.test", "pb", files("both"),
+            "[h2]"),
+        TWO_POOLS);
+    assertThat(w).extracting(ConfigError::path)
+        .containsExactly("tollgate.routes[0]", "tollgate.routes[1]");
+  }
+
+  @Test
+  void aWildcardCertificateCoversAPassthroughRouteUnderIt() throws Exception {
+    List<ConfigError> w = warnings(
+        offload("www.w.test", "pa", files("wild"), "[h2]")
+            + "{ hosts = [\"api.w.test\"], mode = passthrough, pool = pb }",
+        TWO_POOLS);
+    assertThat(w).singleElement().satisfies(e -> assertThat(e.message())
+        .contains("wild.pem").contains("api.w.test").contains("route \"api.w.test\""));
+  }
+
+  @Test
+  void theCertificateStoreServingTwoAutoRoutesIsCoveredToo() throws Exception {
+    List<ConfigError> w = warnings(
+        offload("a.test", "pa", "auto", "[h2]") + offload("b.test", "pb", "auto", "[h2]"),
+        TWO_POOLS);
+    assertThat(w).hasSize(2);
+    assertThat(w.get(0).message()).contains("store").contains("both.pem");
+  }
+
+  @Test
+  void onePoolIsFineUnlessTheClientAuthPolicyDiffers() throws Exception {
+    String pool = "pa { servers = [\"127.0.0.1:9001\"] }";
+    assertThat(warnings(
+        offload("a.test", "pa", files("both"), "[h2]") + offload("b.test", "pa", files("b"), "[h2]"),
+        pool)).isEmpty();
+    List<ConfigError> w = warnings(
+        offload("a.test", "pa", files("both"), "[h2]")
+            + "{ hosts = [\"b.test\"], mode = offload, pool = pa, certificate = " + files("b")
+            + ", client-auth { mode = require, ca = \"ca.pem\" } }",
+        pool);
+    assertThat(w).singleElement().satisfies(e -> assertThat(e.message())
+        .contains("without route \"b.test\"'s client-auth policy"));
+  }
+
+  @Test
+  void checkPrintsTheWarning() throws Exception {
+    Path file = write(offload("a.test", "pa", files("both"), "[h2]")
+        + offload("b.test", "pb", files("b"), "[h2]"), TWO_POOLS);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cmd = TollgateCli.commandLine();
+    cmd.setOut(new PrintWriter(out));
+    cmd.setErr(new PrintWriter(err));
+    assertThat(cmd.execute("check", "--config", file.toString())).isZero();
+    assertThat(err.toString()).contains("warning: ").contains("route \"a.test\" offers h2")
+        .contains("route \"b.test\"");
+  }
+}
