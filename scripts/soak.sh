@@ -236,12 +236,19 @@ done
 echo "reloads: $reloads SIGHUP sent, $reloaded logged as done"
 echo "log: $tail_count unhandled (tail of pipeline), $error_count ERROR, $leak_count LEAK, $unexpected_count unexpected"
 echo "file descriptors: baseline $fd_baseline, after the load $fd_end"
+unusual=$(grep -v -E '"reason":"(client|backend)_(closed|reset)"' "$tmp/access.log" | head -n 5 || true)
+if [ -n "$unusual" ]; then
+  echo "connections with other reasons (first 5):"
+  sed 's/^/  /' <<<"$unusual"
+fi
 if [ ${#failures[@]} -gt 0 ]; then
   echo "FAILED:"
   printf '  %s\n' "${failures[@]}"
   log "first unhandled/ERROR/LEAK lines of the log:"
   grep -m 5 -A 8 -E 'reached at the tail|^[0-9:.]* ERROR |LEAK:| WARN .*unexpected' \
     "$tmp/tollgate.log" >&2 || true
+  # At -Dtollgate.log.level=debug: exceptions on a backend channel while connecting.
+  grep -m 5 -A 6 'failed before the relay was wired' "$tmp/tollgate.log" >&2 || true
   exit 1
 fi
 echo "PASSED"
