@@ -1,5 +1,6 @@
 package io.tollgate;
 
+import io.tollgate.config.AdminConfig;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.DefaultRoute;
@@ -16,6 +17,7 @@ import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.tls.SecretFiles;
 import io.tollgate.tls.TlsMaterial;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -102,6 +104,9 @@ public final class Snapshot {
       }
       resolved.put(pc.name(), addresses);
     }
+    config.ops().admin().flatMap(AdminConfig::tokenFile).ifPresent(token ->
+        SecretFiles.exposure(token, "the admin token file").ifPresent(warning ->
+            warnings.add(new ConfigError(token.toString(), "tollgate.admin.token-file", warning))));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

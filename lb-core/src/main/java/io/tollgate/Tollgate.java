@@ -60,7 +60,7 @@ public final class Tollgate implements AutoCloseable {
   private final HealthChecker health;
   /** Outlives snapshots: connections open under an old config keep counting. */
   private final ConnectionLimits limits;
-  private final AccessLog accessLog = new AccessLog();
+  private final AccessLog accessLog = new AccessLog(metrics::accessLogDropped);
   private AccessLogOutput accessLogOutput;
   private volatile Snapshot snapshot;
   private volatile long configVersion = 1;
@@ -78,6 +78,13 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
+    // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
+    // loop, not a worker: installing keys takes each context's write lock, briefly.
+    acceptors.scheduleAtFixedRate(() -> {
+      if (this.snapshot.tls().refreshTicketKeys()) {
+        log.info("rotated the session-ticket keys of this process");
+      }
+    }, 1, 1, TimeUnit.MINUTES);
   }
 
   /** Starts with the transport the config asks for. */
@@ -431,6 +438,7 @@ public final class Tollgate implements AutoCloseable {
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     health.close();
+    accessLog.close(); // lines still queued reach the output before it is detached
     synchronized (this) {
       accessLogOutput.close();
     }

@@ -11,12 +11,15 @@ package io.tollgate.config;
  *     limit
  * @param perSourceNewPerSecond new connections per second one IP address may open (a token
  *     bucket holding one second's worth, so short bursts up to that many pass); 0 = no limit
+ * @param perSourceIpv6Prefix IPv6 clients count as one source per prefix of this many bits (one
+ *     host usually holds a whole /64), 1..128; IPv4 clients per address
  */
 public record Limits(
     int maxClientHello,
     int maxConnections,
     int perSourceMaxConnections,
-    int perSourceNewPerSecond) {
+    int perSourceNewPerSecond,
+    int perSourceIpv6Prefix) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
   /** Hard ceiling: as Envoy, never buffer more than 64 KiB of hello per connection. */
@@ -27,11 +30,20 @@ public record Limits(
   /** Ceiling of every connection count: beyond what one process can hold open. */
   public static final int MAX_MAX_CONNECTIONS = 10_000_000;
   public static final int MAX_NEW_PER_SECOND = 1_000_000;
+  /** A /64 is what one subscriber or host is usually given (RFC 6177, RFC 7421). */
+  public static final int DEFAULT_PER_SOURCE_IPV6_PREFIX = 64;
+
+  /** The given limits with IPv6 sources aggregated by the default prefix. */
+  public Limits(int maxClientHello, int maxConnections, int perSourceMaxConnections,
+      int perSourceNewPerSecond) {
+    this(maxClientHello, maxConnections, perSourceMaxConnections, perSourceNewPerSecond,
+        DEFAULT_PER_SOURCE_IPV6_PREFIX);
+  }
 
   /** The default connection limits. */
   public Limits(int maxClientHello) {
     this(maxClientHello, DEFAULT_MAX_CONNECTIONS, DEFAULT_PER_SOURCE_MAX_CONNECTIONS,
-        DEFAULT_PER_SOURCE_NEW_PER_SECOND);
+        DEFAULT_PER_SOURCE_NEW_PER_SECOND, DEFAULT_PER_SOURCE_IPV6_PREFIX);
   }
 
   public Limits {
@@ -42,6 +54,9 @@ public record Limits(
         || perSourceMaxConnections < 0 || perSourceMaxConnections > MAX_MAX_CONNECTIONS
         || perSourceNewPerSecond < 0 || perSourceNewPerSecond > MAX_NEW_PER_SECOND) {
       throw new IllegalArgumentException("connection limit out of range");
+    }
+    if (perSourceIpv6Prefix < 1 || perSourceIpv6Prefix > 128) {
+      throw new IllegalArgumentException("IPv6 prefix out of range: " + perSourceIpv6Prefix);
     }
   }
 }

@@ -125,8 +125,10 @@ final class Schema {
   // tollgate.limits.per-source
   static final Key NEW_PER_SECOND = new Key("new-per-second", "a whole number of new"
       + " connections per second, 0 for no limit");
+  static final Key IPV6_PREFIX = new Key("ipv6-prefix", "a prefix length in bits, 1..128: IPv6"
+      + " clients in one such prefix count as one source");
   static final Shape PER_SOURCE_SHAPE =
-      new Shape("per-source", List.of(CONNECTION_LIMIT, NEW_PER_SECOND));
+      new Shape("per-source", List.of(CONNECTION_LIMIT, NEW_PER_SECOND, IPV6_PREFIX));
 
   // tollgate.access-log
   static final Key ACCESS_LOG_PATH = new Key("path", "off, stdout, stderr or a file path such as"

@@ -132,16 +132,21 @@ final class TollgateBinder {
     Node perSource = node.child(Schema.PER_SOURCE.name());
     OptionalInt sourceMax = OptionalInt.empty();
     OptionalInt sourceRate = OptionalInt.empty();
+    OptionalInt ipv6Prefix = OptionalInt.empty();
     if (Readers.required(perSource, Schema.PER_SOURCE) && Readers.object(perSource,
         Schema.PER_SOURCE_SHAPE, Schema.PER_SOURCE.expected()).isPresent()) {
       sourceMax = requiredInt(perSource, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
       sourceRate = requiredInt(perSource, Schema.NEW_PER_SECOND, Limits.MAX_NEW_PER_SECOND);
+      Node prefix = perSource.child(Schema.IPV6_PREFIX.name());
+      ipv6Prefix = Readers.required(prefix, Schema.IPV6_PREFIX)
+          ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128) : OptionalInt.empty();
     }
-    if (bytes.isEmpty() || max.isEmpty() || sourceMax.isEmpty() || sourceRate.isEmpty()) {
+    if (bytes.isEmpty() || max.isEmpty() || sourceMax.isEmpty() || sourceRate.isEmpty()
+        || ipv6Prefix.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new Limits((int) bytes.getAsLong(), max.getAsInt(),
-        sourceMax.getAsInt(), sourceRate.getAsInt()));
+        sourceMax.getAsInt(), sourceRate.getAsInt(), ipv6Prefix.getAsInt()));
   }
 
   private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {

@@ -71,6 +71,28 @@ class OperationsConfigTest {
   }
 
   @Test
+  void ipv6PrefixDefaultsTo64AndIsReadAsWritten() throws Exception {
+    assertThat(load("").limits().perSourceIpv6Prefix()).isEqualTo(64);
+    assertThat(load("tollgate.limits.per-source.ipv6-prefix = 56").limits().perSourceIpv6Prefix())
+        .isEqualTo(56);
+    assertThat(load("tollgate.limits.per-source.ipv6-prefix = 128").limits()
+        .perSourceIpv6Prefix()).isEqualTo(128);
+  }
+
+  @Test
+  void ipv6PrefixOutsideOneTo128IsAnErrorAtItsLine() {
+    var zero = broken("tollgate.limits.per-source.ipv6-prefix = 0\n");
+    assertThat(zero.errorAt("ipv6-prefix = 0", "tollgate.limits.per-source.ipv6-prefix")
+        .message()).contains("out of range (expected 1..128)");
+    var big = broken("tollgate.limits.per-source { ipv6-prefix = 129 }\n");
+    assertThat(big.errorAt("ipv6-prefix = 129", "tollgate.limits.per-source.ipv6-prefix")
+        .message()).contains("out of range (expected 1..128)");
+    var text = broken("tollgate.limits.per-source.ipv6-prefix = wide\n");
+    assertThat(text.errorAt("ipv6-prefix = wide", "tollgate.limits.per-source.ipv6-prefix")
+        .message()).contains("not a whole number");
+  }
+
+  @Test
   void negativeOrHugeLimitsAndUnknownKeysAreErrors() {
     var loaded = broken("""
         tollgate.limits.max-connections = -1

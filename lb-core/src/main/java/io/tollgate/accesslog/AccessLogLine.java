@@ -14,8 +14,15 @@ import java.util.Locale;
 /**
  * Formats one connection as a JSON object on one line. Every field is always present (null when
  * unknown) so the lines load as one table; the field list is in README ("Access log").
+ *
+ * <p>Bounded whatever the client sent: every string is cut at {@link #MAX_FIELD} characters
+ * (ending in "..."), the offered ALPN names are the hello's capped few, and {@link Json} escapes
+ * every control character, so a line is always one line of at most a few KiB.
  */
 public final class AccessLogLine {
+  /** Longest string value written, in characters before escaping. */
+  static final int MAX_FIELD = 512;
+
   /** Fixed width, milliseconds, UTC: sorts as text and parses as ISO 8601 / RFC 3339. */
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -43,6 +50,7 @@ public final class AccessLogLine {
     }
     field(sb, "sni", c.sni());
     list(sb, "alpn_offered", c.alpn());
+    number(sb, "alpn_offered_omitted", c.alpnOmitted());
     field(sb, "route", c.route());
     field(sb, "mode", c.mode() == null ? null : c.mode().configName());
     field(sb, "backend", c.backend());
@@ -75,7 +83,7 @@ public final class AccessLogLine {
     if (value == null) {
       sb.append("null");
     } else {
-      string(sb, value);
+      string(sb, value.length() <= MAX_FIELD ? value : value.substring(0, MAX_FIELD) + "...");
     }
   }
 

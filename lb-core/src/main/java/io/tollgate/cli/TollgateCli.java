@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
 public final class TollgateCli {
 
   public static void main(String[] args) {
+    // Before anything can start a JDK TLS server (the demo's backends too): the JDK reads it once.
+    io.tollgate.tls.TlsProvider.rejectClientRenegotiation();
     System.exit(commandLine().execute(args));
   }
 

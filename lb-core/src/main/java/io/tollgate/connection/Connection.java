@@ -26,7 +26,9 @@ public final class Connection {
   private SocketAddress destination;
 
   private String sni;
+  /** At most {@link io.tollgate.inspect.ClientHello#MAX_ALPN_NAMES} names, as the hello kept. */
   private List<String> alpn = List.of();
+  private int alpnOmitted;
   private String route;
   private RouteMode mode;
   private String backend;
@@ -69,9 +71,20 @@ public final class Connection {
     return r == CloseReason.CLIENT_CLOSED || r == CloseReason.BACKEND_CLOSED;
   }
 
+  /** As below, for a hello whose every offered ALPN name was kept. */
   public void helloParsed(String sni, List<String> alpn, long nowNanos) {
+    helloParsed(sni, alpn, 0, nowNanos);
+  }
+
+  /**
+   * @param alpn the offered ALPN names kept from the hello (already capped, see {@link
+   *     io.tollgate.inspect.ClientHello#alpn})
+   * @param alpnOmitted how many more names the client offered
+   */
+  public void helloParsed(String sni, List<String> alpn, int alpnOmitted, long nowNanos) {
     this.sni = sni;
     this.alpn = List.copyOf(alpn);
+    this.alpnOmitted = alpnOmitted;
     this.helloNanos = nowNanos - acceptedNanos;
   }
 
@@ -156,6 +169,11 @@ public final class Connection {
     return alpn;
   }
 
+  /** How many offered ALPN names beyond {@link #alpn()} the client sent. */
+  public int alpnOmitted() {
+    return alpnOmitted;
+  }
+
   public String route() {
     return route;
   }
@@ -204,7 +222,11 @@ public final class Connection {
     return reasonDetail;
   }
 
-  /** One line for the debug log when the connection closes. */
+  /**
+   * One line for the debug log when the connection closes. What the client controls (SNI, ALPN,
+   * certificate subject, failure details) goes through {@link LogText}: no CR, LF or ESC of the
+   * client's reaches the log.
+   */
   public String summary(long nowNanos) {
     StringBuilder sb = new StringBuilder(160);
     sb.append("conn=").append(id)
@@ -215,19 +237,23 @@ public final class Connection {
     }
     sb.append(" reason=").append(reason().label());
     if (reasonDetail != null) {
-      sb.append(" (").append(reasonDetail).append(')');
+      LogText.append(sb.append(" ("), reasonDetail).append(')');
     }
-    sb.append(" sni=").append(sni == null ? "-" : sni);
+    sb.append(" sni=");
+    LogText.append(sb, sni == null ? "-" : sni);
     if (!alpn.isEmpty()) {
-      sb.append(" alpn=").append(String.join(",", alpn));
+      LogText.append(sb.append(" alpn="), String.join(",", alpn));
+      if (alpnOmitted > 0) {
+        sb.append(",+").append(alpnOmitted).append(" more");
+      }
     }
     if (tls != null) {
       sb.append(" tls=").append(tls.protocol()).append('/').append(tls.cipher());
       if (tls.alpn() != null) {
-        sb.append(" alpn_negotiated=").append(tls.alpn());
+        LogText.append(sb.append(" alpn_negotiated="), tls.alpn());
       }
       if (tls.clientSubject() != null) {
-        sb.append(" client_cert=\"").append(tls.clientSubject()).append('"');
+        LogText.append(sb.append(" client_cert=\""), tls.clientSubject()).append('"');
       }
     }
     sb.append(" route=").append(route == null ? "-" : route)

@@ -29,9 +29,12 @@ import java.util.List;
  *   <li>Handshake type 1, ClientHello body per RFC 8446 §4.1.2, optional extensions block that
  *       exactly fills the message, no duplicate extension types (RFC 8446 §4.2).
  *   <li>{@code server_name} (RFC 6066 §3), {@code application_layer_protocol_negotiation}
- *       (RFC 7301 §3.1) and {@code supported_versions} (RFC 8446 §4.2.1) are decoded and checked;
- *       other extensions are skipped. See {@link ClientHello} for the SNI rules (an IP literal
- *       counts as no SNI; an invalid host name is {@link HelloFailure#BAD_HELLO}).
+ *       (RFC 7301 §3.1), {@code supported_versions} (RFC 8446 §4.2.1), {@code
+ *       signature_algorithms} and {@code supported_groups} (RFC 8446 §4.2.3, §4.2.7) are decoded
+ *       and checked, keeping only what {@link ClientHello} holds (capped ALPN names, bits for
+ *       the ECDSA decision); other extensions are skipped. See {@link ClientHello} for the SNI
+ *       rules (an IP literal counts as no SNI; an invalid host name is {@link
+ *       HelloFailure#BAD_HELLO}).
  *   <li>Bytes after the record that completes the hello (pipelined data, or handshake bytes after
  *       the ClientHello inside its last record) are ignored.
  * </ul>
@@ -56,6 +59,7 @@ public final class ClientHelloParser {
   private static final int EXT_ALPN = 16;
   private static final int EXT_SUPPORTED_VERSIONS = 43;
   private static final int EXT_SIGNATURE_ALGORITHMS = 13;
+  private static final int EXT_SUPPORTED_GROUPS = 10;
   /** RFC 5246 §7.4.1.4.1 SignatureAlgorithm ecdsa(3): the low byte of a (hash, sig) pair. */
   private static final int SIG_ECDSA = 3;
   private static final int NAME_TYPE_HOST_NAME = 0;
@@ -233,9 +237,10 @@ public final class ClientHelloParser {
     r.skip(compression, "legacy_compression_methods");
 
     String sni = null;
-    List<String> alpn = List.of();
+    Alpn alpn = Alpn.NONE;
     List<Integer> versions = null;
-    Boolean ecdsaSignatures = null;
+    Signatures signatures = null;
+    int groups = -1; // -1: no supported_groups extension
     if (r.remaining() > 0) {
       int extensionsLength = r.u16("extensions length");
       if (extensionsLength != r.remaining()) {
@@ -256,7 +261,8 @@ public final class ClientHelloParser {
           case EXT_SERVER_NAME -> sni = parseServerName(r);
           case EXT_ALPN -> alpn = parseAlpn(r);
           case EXT_SUPPORTED_VERSIONS -> versions = parseSupportedVersions(r);
-          case EXT_SIGNATURE_ALGORITHMS -> ecdsaSignatures = parseOffersEcdsa(r);
+          case EXT_SIGNATURE_ALGORITHMS -> signatures = parseSignatureAlgorithms(r);
+          case EXT_SUPPORTED_GROUPS -> groups = parseSupportedGroups(r);
           default -> r.skip(length, "extension body"); // fits: enter checked it
         }
         r.exit(saved, "extension", type);
@@ -265,31 +271,68 @@ public final class ClientHelloParser {
     if (versions == null) {
       versions = List.of(legacyVersion);
     }
-    // ECDSA certificate usable: the client signs-verifies with ECDSA (signature_algorithms; when
-    // absent, TLS 1.2 clients accept the suite's own algorithm, RFC 5246 §7.4.1.4.1), and for
-    // TLS 1.2 it offers an ECDHE_ECDSA suite (in 1.3 suites no longer name the certificate type).
-    boolean tls13 = versions.contains(ClientHello.TLS_1_3);
-    boolean ecdsa = !Boolean.FALSE.equals(ecdsaSignatures) && (tls13 || ecdsaSuite);
-    return new ClientHello(sni, alpn, versions, recordBytes, records, ecdsa);
+    return new ClientHello(sni, alpn.names(), alpn.omitted(), versions, recordBytes, records,
+        ecdsaSupport(versions.contains(ClientHello.TLS_1_3), ecdsaSuite, signatures, groups));
   }
 
+  /**
+   * See {@link EcdsaSupport}. Without {@code signature_algorithms}, TLS 1.2 clients accept the
+   * suite's own algorithm (RFC 5246 §7.4.1.4.1); a TLS 1.3 client without it cannot complete a
+   * certificate handshake anyway, so any curve is as good. Without {@code supported_groups},
+   * RFC 8422 §4 leaves the curve to the server.
+   */
+  private static EcdsaSupport ecdsaSupport(
+      boolean tls13, boolean ecdsaSuite, Signatures signatures, int groups) {
+    int tls13Curves = signatures == null ? EcdsaSupport.ALL_CURVES : signatures.tls13Curves();
+    boolean tls12Ecdsa = ecdsaSuite && (signatures == null || signatures.tls12Ecdsa());
+    int tls12Curves = tls12Ecdsa ? (groups < 0 ? EcdsaSupport.ALL_CURVES : groups) : 0;
+    return new EcdsaSupport(tls13, tls13 ? tls13Curves : 0, tls12Curves);
+  }
+
+  /**
+   * What {@code signature_algorithms} says about ECDSA certificates.
+   *
+   * @param tls13Curves {@link EcdsaSupport.Curve} bits of the TLS 1.3 ECDSA schemes offered
+   * @param tls12Ecdsa whether a TLS 1.2 (hash, ecdsa) pair with a hash engines implement (SHA-1,
+   *     SHA-224, SHA-256, SHA-384, SHA-512) is offered
+   */
+  private record Signatures(int tls13Curves, boolean tls12Ecdsa) {}
+
   /** RFC 8446 §4.2.3 {@code SignatureScheme supported_signature_algorithms<2..2^16-2>}. */
-  private static boolean parseOffersEcdsa(HandshakeReader r) {
+  private static Signatures parseSignatureAlgorithms(HandshakeReader r) {
     int length = r.u16("signature_algorithms length");
     if (length < 2 || length % 2 != 0) {
       throw new MalformedHelloException("signature_algorithms length " + length);
     }
     int saved = r.enter(length, "signature_algorithms");
-    boolean ecdsa = false;
+    int tls13Curves = 0;
+    boolean tls12 = false;
     while (r.remaining() > 0) {
       int scheme = r.u16("signature scheme");
-      // 0x0403/0x0503/0x0603 (TLS 1.3 ecdsa_secp*_sha*) and the TLS 1.2 (hash, ecdsa) pairs all
-      // carry ecdsa(3) in the low byte; hash bytes 1..6 exclude GREASE and private values.
+      // 0x0403/0x0503/0x0603 are both TLS 1.3's ecdsa_secp*_sha* and TLS 1.2's (hash, ecdsa)
+      // pairs; 0x0203 (SHA-1) and 0x0303 (SHA-224) exist in 1.2 only. GREASE and private values
+      // have other hash bytes.
       int hash = scheme >> 8;
-      ecdsa |= (scheme & 0xff) == SIG_ECDSA && hash >= 1 && hash <= 6;
+      tls12 |= (scheme & 0xff) == SIG_ECDSA && hash >= 2 && hash <= 6;
+      tls13Curves |= EcdsaSupport.Curve.bitOfTls13Scheme(scheme);
     }
     r.exit(saved, "signature_algorithms");
-    return ecdsa;
+    return new Signatures(tls13Curves, tls12);
+  }
+
+  /** RFC 8446 §4.2.7 {@code NamedGroup named_group_list<2..2^16-1>}: the ECDSA curves in it. */
+  private static int parseSupportedGroups(HandshakeReader r) {
+    int length = r.u16("supported_groups length");
+    if (length < 2 || length % 2 != 0) {
+      throw new MalformedHelloException("supported_groups length " + length);
+    }
+    int saved = r.enter(length, "supported_groups");
+    int curves = 0;
+    while (r.remaining() > 0) {
+      curves |= EcdsaSupport.Curve.bitOfGroup(r.u16("named group"));
+    }
+    r.exit(saved, "supported_groups");
+    return curves;
   }
 
   /** TLS 1.2 suites authenticated by an ECDSA certificate (RFC 8422, RFC 5289, RFC 7905). */
@@ -334,23 +377,65 @@ public final class ClientHelloParser {
     return host;
   }
 
-  /** RFC 7301 §3.1 ProtocolNameList: non-empty list of non-empty names. */
-  private static List<String> parseAlpn(HandshakeReader r) {
+  /** The ALPN names kept from a hello (see {@link ClientHello#alpn}) and how many were not. */
+  private record Alpn(List<String> names, int omitted) {
+    static final Alpn NONE = new Alpn(List.of(), 0);
+  }
+
+  /**
+   * RFC 7301 §3.1 ProtocolNameList: non-empty list of non-empty names. Every name is checked,
+   * but only the first {@link ClientHello#MAX_ALPN_NAMES} (within {@link
+   * ClientHello#MAX_ALPN_BYTES}) become strings: a 16 KiB list of 1-byte names must not cost
+   * thousands of objects.
+   */
+  private static Alpn parseAlpn(HandshakeReader r) {
     int listLength = r.u16("ALPN protocol_name_list length");
     if (listLength == 0) {
       throw new MalformedHelloException("empty ALPN protocol_name_list");
     }
     int saved = r.enter(listLength, "ALPN protocol_name_list");
     List<String> names = new ArrayList<>();
+    int keptBytes = 0;
+    int omitted = 0;
     while (r.remaining() > 0) {
       int length = r.u8("ALPN protocol name length");
       if (length == 0) {
         throw new MalformedHelloException("empty ALPN protocol name");
       }
-      names.add(new String(r.bytes(length, "ALPN protocol name"), StandardCharsets.UTF_8));
+      // Keep a prefix of the client's order: once one name does not fit, none after it is kept.
+      if (omitted == 0 && names.size() < ClientHello.MAX_ALPN_NAMES
+          && keptBytes + length <= ClientHello.MAX_ALPN_BYTES) {
+        names.add(printable(r.bytes(length, "ALPN protocol name")));
+        keptBytes += length;
+      } else {
+        r.skip(length, "ALPN protocol name");
+        omitted++;
+      }
     }
     r.exit(saved, "ALPN protocol_name_list");
-    return names;
+    return new Alpn(List.copyOf(names), omitted);
+  }
+
+  /**
+   * An ALPN name (opaque bytes, RFC 7301 §3.1) as text safe for any log: printable ASCII as is,
+   * other bytes and the backslash as {@code \xNN}. Registered names are printable ASCII.
+   */
+  static String printable(byte[] name) {
+    StringBuilder sb = null;
+    for (int i = 0; i < name.length; i++) {
+      int b = name[i] & 0xff;
+      if (b < 0x20 || b >= 0x7f || b == '\\') {
+        if (sb == null) {
+          sb = new StringBuilder(name.length + 8);
+          sb.append(new String(name, 0, i, StandardCharsets.US_ASCII));
+        }
+        sb.append("\\x").append(Character.forDigit(b >> 4, 16))
+            .append(Character.forDigit(b & 0xf, 16));
+      } else if (sb != null) {
+        sb.append((char) b);
+      }
+    }
+    return sb == null ? new String(name, StandardCharsets.US_ASCII) : sb.toString();
   }
 
   /** RFC 8446 §4.2.1, ClientHello form {@code ProtocolVersion versions<2..254>}; drops GREASE. */

@@ -54,7 +54,10 @@ public final class Json {
     }
   }
 
-  /** Appends {@code s} as a JSON string (RFC 8259 §7): quotes, backslashes, controls escaped. */
+  /**
+   * Appends {@code s} as a JSON string (RFC 8259 §7): quotes, backslashes, control characters
+   * (below 0x20, DEL and 0x80-0x9f) and U+2028/2029 escaped, so the text stays on one line.
+   */
   public static void string(StringBuilder sb, String s) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
@@ -66,8 +69,9 @@ public final class Json {
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
         default -> {
-          // Control characters, and U+2028/2029 which break JavaScript string literals.
-          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+          // Control characters (C0, DEL, C1: none may reach a terminal raw), and U+2028/2029
+          // which break JavaScript string literals.
+          if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == '\u2028' || c == '\u2029') {
             sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
           } else {
             sb.append(c);

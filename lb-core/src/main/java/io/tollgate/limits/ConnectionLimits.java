@@ -8,9 +8,11 @@ import io.tollgate.config.RouteConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,6 +34,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Counters are taken when a connection is admitted and given back when its channel closes;
  * every check is one atomic increment that is undone on refusal, so limits hold under races.
+ *
+ * <p>A "source" is an IPv4 address, or an IPv6 prefix of {@code limits.per-source.ipv6-prefix}
+ * bits (default /64): one IPv6 host usually holds a whole /64 and could otherwise open its limit
+ * from each of 2^64 addresses. A reload that changes the prefix applies to new connections;
+ * open ones give back the slot they took.
  */
 public final class ConnectionLimits {
   static final int MAX_RATE_SOURCES = 200_000;
@@ -50,6 +57,7 @@ public final class ConnectionLimits {
       int global,
       int perSource,
       int perSourceRate,
+      int ipv6Prefix,
       Map<String, Integer> listeners,
       Map<String, Integer> routes) {}
 
@@ -84,7 +92,7 @@ public final class ConnectionLimits {
     }
     settings = new Settings(config.limits().maxConnections(),
         config.limits().perSourceMaxConnections(), config.limits().perSourceNewPerSecond(),
-        Map.copyOf(listeners), Map.copyOf(routes));
+        config.limits().perSourceIpv6Prefix(), Map.copyOf(listeners), Map.copyOf(routes));
   }
 
   /**
@@ -106,7 +114,7 @@ public final class ConnectionLimits {
    */
   public CloseReason admit(Channel channel, Connection conn, boolean checkSource) {
     Settings s = settings;
-    InetAddress source = checkSource ? address(conn.client()) : null;
+    InetAddress source = checkSource ? source(conn.client(), s.ipv6Prefix()) : null;
     CloseReason over = takeSource(source, s);
     if (over != null) {
       return over;
@@ -142,7 +150,7 @@ public final class ConnectionLimits {
    */
   public CloseReason admitSource(Channel channel, Connection conn) {
     Settings s = settings;
-    InetAddress source = address(conn.client());
+    InetAddress source = source(conn.client(), s.ipv6Prefix());
     CloseReason over = takeSource(source, s);
     if (over == null && source != null && s.perSource() > 0) {
       channel.closeFuture().addListener(f -> releaseSource(source, true));
@@ -242,7 +250,27 @@ public final class ConnectionLimits {
     }
   }
 
-  private static InetAddress address(SocketAddress client) {
-    return client instanceof InetSocketAddress isa ? isa.getAddress() : null;
+  /**
+   * The key the per-source limits count {@code client} under: its IPv4 address, or its IPv6
+   * address with every bit after the first {@code ipv6Prefix} cleared; null when it is not an
+   * IP socket address.
+   */
+  static InetAddress source(SocketAddress client, int ipv6Prefix) {
+    if (!(client instanceof InetSocketAddress isa) || isa.getAddress() == null) {
+      return null;
+    }
+    InetAddress address = isa.getAddress();
+    if (!(address instanceof Inet6Address) || ipv6Prefix >= 128) {
+      return address;
+    }
+    byte[] bytes = address.getAddress(); // 16 bytes; the scope id is dropped with the host bits
+    for (int bit = ipv6Prefix; bit < 128; bit++) {
+      bytes[bit >> 3] &= (byte) ~(0x80 >>> (bit & 7));
+    }
+    try {
+      return InetAddress.getByAddress(bytes); // no name look-up for a byte array
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e); // cannot happen: 16 bytes
+    }
   }
 }

@@ -40,7 +40,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
   @Override
   public void onHello(ChannelHandlerContext ctx, ClientHello hello) {
     Connection conn = Connection.of(ctx.channel());
-    conn.helloParsed(hello.sni(), hello.alpn(), System.nanoTime());
+    conn.helloParsed(hello.sni(), hello.alpn(), hello.alpnOmitted(), System.nanoTime());
     metrics.helloParsed(hello.recordBytes());
     Router.Match match = snapshot.get().router().route(hello.sni());
     Route route = match.route();
@@ -76,7 +76,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
    * behind it.
    */
   private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello) {
-    SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.supportsEcdsa());
+    SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
       conn.closeReason(CloseReason.NO_ROUTE, "no certificate for " + hello.sni());
       TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());

@@ -55,6 +55,7 @@ public final class Metrics {
   private final LongAdder bytesFromClients = new LongAdder();
   private final LongAdder bytesFromBackends = new LongAdder();
   private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
+  private final LongAdder accessLogDropped = new LongAdder();
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
   /** Route name to its counters per mode (a reload may change a route's mode). */
   private final Map<String, RouteMetrics[]> routes = new ConcurrentHashMap<>();
@@ -185,6 +186,11 @@ public final class Metrics {
         .name("tollgate_config_last_reload_success_timestamp_seconds")
         .help("When the config in force was loaded (start or last successful reload)")
         .callback(cb -> cb.call(lastReloadSuccessMillis / 1000.0))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_access_log_dropped")
+        .help("Access log lines dropped because the writer fell behind (slow or full disk)")
+        .callback(cb -> cb.call(accessLogDropped.sum()))
         .register(registry);
     acceptErrors = Counter.builder()
         .name("tollgate_accept_errors")
@@ -331,6 +337,15 @@ public final class Metrics {
   }
 
   /** Backend connections open now; can outlive their client connection only briefly. */
+  /** An access log line was dropped: the writer's queue was full. */
+  public void accessLogDropped() {
+    accessLogDropped.increment();
+  }
+
+  public long accessLogDroppedCount() {
+    return accessLogDropped.sum();
+  }
+
   public long openBackendConnections() {
     return backendsOpen.sum();
   }

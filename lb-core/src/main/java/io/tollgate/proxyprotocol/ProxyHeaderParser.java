@@ -105,7 +105,12 @@ public final class ProxyHeaderParser {
         end = i - 1;
         break;
       }
-      if (b != '\r' && (b < 0x20 || b > 0x7E)) {
+      if (b == '\r') {
+        // Only as the CRLF that ends the line: a lone CR would reach log lines through the detail.
+        if (i + 1 < n && in.getByte(r + i + 1) != '\n') {
+          return new Bad("v1 header has a CR not followed by LF");
+        }
+      } else if (b < 0x20 || b > 0x7E) {
         return new Bad("v1 header has a non-printable byte 0x" + Integer.toHexString(b & 0xFF));
       }
     }

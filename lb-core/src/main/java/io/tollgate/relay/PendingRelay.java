@@ -23,6 +23,7 @@ import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
+import io.tollgate.tls.SessionTickets;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
 public final class PendingRelay extends ChannelInboundHandlerAdapter
     implements BackendConnector.Outcome {
   private static final Logger log = LoggerFactory.getLogger(PendingRelay.class);
+  /** Held reads of at least this many bytes are copied to the heap, see {@link #compact}. */
+  private static final int COMPACT_ABOVE = 2048;
   private final Connection connection;
   private final Pool pool;
   private final RelaySettings settings;
@@ -137,7 +140,28 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     }
     // Passthrough: normally exactly one read, the inspector's cumulation. Offload: plaintext
     // that came with the client's Finished. Keep any later ones in order.
+    buf = compact(buf);
     pending = pending == null ? buf : Unpooled.wrappedBuffer(pending, buf);
+  }
+
+  /**
+   * A large ClientHello waits here for the whole backend connect (seconds, with retries), in the
+   * inspector's cumulation: a pooled direct buffer that grew by doubling as the hello came in.
+   * A burst of large hellos would raise the pool's high-water mark (which it keeps) by twice
+   * their size; held in an exactly sized heap copy instead, it is garbage once written (Netty
+   * copies a heap buffer into a short-lived direct one for the write). Small reads stay as
+   * they are.
+   */
+  private static ByteBuf compact(ByteBuf buf) {
+    int readable = buf.readableBytes();
+    if (readable < COMPACT_ABOVE) {
+      return buf;
+    }
+    try {
+      return Unpooled.copiedBuffer(buf);
+    } finally {
+      buf.release();
+    }
   }
 
   @Override
@@ -175,7 +199,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       return;
     }
     metrics.handshakeCompleted(mode, connection.handshakeNanos());
-    TlsSummary tls = TlsSummary.of(ctx.pipeline().get(SslHandler.class));
+    SslHandler sslHandler = ctx.pipeline().get(SslHandler.class);
+    // TLS 1.3 tickets now, not with the backend's first bytes (which may never come).
+    SessionTickets.queuePending(sslHandler);
+    ctx.flush();
+    TlsSummary tls = TlsSummary.of(sslHandler);
     connection.tlsEstablished(tls);
     connect(tls.alpn());
   }

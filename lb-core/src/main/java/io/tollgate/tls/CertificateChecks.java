@@ -1,10 +1,7 @@
 package io.tollgate.tls;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
@@ -14,7 +11,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The checks every certificate and key pass at load, each reported as an error (the config is
@@ -29,7 +25,7 @@ import java.util.Set;
  *       unrelated certificate in the file);
  *   <li>the last certificate is self-signed or issued by a trust anchor ({@link TrustAnchors}):
  *       otherwise warning, since clients would be missing the intermediate;
- *   <li>the key file is not readable by every user (POSIX): warning.
+ *   <li>the key file is not readable by its group or every user (POSIX): warning.
  * </ul>
  *
  * <p>Errors are what cannot be served at all. A certificate that is out of date or sent without
@@ -146,24 +142,10 @@ final class CertificateChecks {
     }
   }
 
-  /** Warns when {@code keyFile} is readable by every user (POSIX file systems only). */
+  /** Warns when {@code keyFile} is readable by its group or every user (POSIX only). */
   static void checkKeyFilePermissions(Path keyFile, String configPath, TlsProblems problems) {
-    try {
-      if (!keyFile.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        return;
-      }
-      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
-      if (permissions.contains(PosixFilePermission.OTHERS_READ)) {
-        problems.warning(
-            keyFile,
-            configPath,
-            "the private key file is readable by every user ("
-                + PosixFilePermissions.toString(permissions) + "); restrict it, e.g. chmod 600 "
-                + keyFile);
-      }
-    } catch (IOException | UnsupportedOperationException e) {
-      // Permissions unknown: nothing to warn about; reading the key already worked.
-    }
+    SecretFiles.exposure(keyFile, "the private key file")
+        .ifPresent(warning -> problems.warning(keyFile, configPath, warning));
   }
 
   /** Whether a signature made with {@code key} verifies with {@code publicKey}. */

@@ -5,7 +5,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig.Protocol;
 import io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior;
 import io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior;
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
@@ -20,8 +20,9 @@ import java.util.Set;
 import javax.net.ssl.SSLSessionContext;
 
 /**
- * Builds server {@link SslContext}s: one per certificate and route policy, shared by routes with
- * the same policy. Policy: the route's protocols, its TLS 1.2 ciphers (or {@link
+ * Builds server {@link SslContext}s: one per certificate and route, never shared between routes,
+ * because the context is what a TLS session is bound to (its session cache, session-id context
+ * and ticket keys, all per {@link SessionScope}). Policy: the route's protocols, its TLS 1.2 ciphers (or {@link
  * CipherSuites#TLS12_DEFAULT}) plus the TLS 1.3 suites, ALPN (no advertisement when the client
  * offers none of the route's protocols: the handshake goes on without ALPN, as nginx does),
  * client authentication, the shared session cache and session tickets, OCSP stapling.
@@ -30,12 +31,16 @@ final class ServerContexts {
   private final TlsProvider provider;
   private final TlsConfig tls;
   /** Keys to install (BoringSSL with tickets on), or {@code null}. */
-  private final TicketKeys ticketKeys;
+  private final InstalledTicketKeys ticketKeys;
   private final TlsProblems problems;
-  private final Map<ServerPolicy, Map<CertifiedKey, ServerCertificate>> built = new HashMap<>();
+  private final Map<Scoped, Map<CertifiedKey, ServerCertificate>> built = new HashMap<>();
   private final Set<CertifiedKey> ocspWarned = Collections.newSetFromMap(new IdentityHashMap<>());
 
-  ServerContexts(TlsProvider provider, TlsConfig tls, TicketKeys ticketKeys, TlsProblems problems) {
+  /** Contexts are per route: the policy and the scope both come from the route. */
+  private record Scoped(ServerPolicy policy, SessionScope scope) {}
+
+  ServerContexts(
+      TlsProvider provider, TlsConfig tls, InstalledTicketKeys ticketKeys, TlsProblems problems) {
     this.provider = provider;
     this.tls = tls;
     this.ticketKeys = ticketKeys;
@@ -43,23 +48,25 @@ final class ServerContexts {
   }
 
   /**
-   * The context for {@code certified} under {@code policy}, built now or shared with an earlier
-   * route; {@code null} when building failed (reported against {@code configPath}).
+   * The context for {@code certified} under {@code policy} for the route with {@code scope},
+   * built now or earlier for the same route; {@code null} when building failed (reported against
+   * {@code configPath}).
    *
    * @param clientCas the certificates of {@code policy.clientAuth().ca()}, when client auth is on
    */
   ServerCertificate context(
       ServerPolicy policy,
+      SessionScope scope,
       List<X509Certificate> clientCas,
       CertifiedKey certified,
       String configPath) {
     Map<CertifiedKey, ServerCertificate> forPolicy =
-        built.computeIfAbsent(policy, p -> new IdentityHashMap<>());
+        built.computeIfAbsent(new Scoped(policy, scope), p -> new IdentityHashMap<>());
     ServerCertificate existing = forPolicy.get(certified);
     if (existing != null) {
       return existing;
     }
-    ServerCertificate created = build(policy, clientCas, certified, configPath);
+    ServerCertificate created = build(policy, scope, clientCas, certified, configPath);
     if (created != null) {
       forPolicy.put(certified, created);
     }
@@ -68,6 +75,7 @@ final class ServerContexts {
 
   private ServerCertificate build(
       ServerPolicy policy,
+      SessionScope scope,
       List<X509Certificate> clientCas,
       CertifiedKey certified,
       String configPath) {
@@ -107,7 +115,7 @@ final class ServerContexts {
             .trustManager(clientCas);
       }
       SslContext context = builder.build();
-      configureSessions(context);
+      configureSessions(context, scope);
       return new ServerCertificate(certified, context, staple ? certified.ocspResponse() : null);
     } catch (Exception e) {
       // SSLException for what the provider refuses, IllegalArgumentException for bad settings.
@@ -119,16 +127,25 @@ final class ServerContexts {
     }
   }
 
-  private void configureSessions(SslContext context) {
+  /**
+   * Binds the context's sessions to the route's scope. BoringSSL: the session-id context, checked
+   * on every resumption, and ticket keys derived for the scope. JDK: nothing to do, since each
+   * {@code SSLContext} has its own session cache and its own random ticket keys (JDK 17 keeps the
+   * stateless-ticket keys in the server {@code SSLSessionContext}), and contexts are per route.
+   */
+  private void configureSessions(SslContext context, SessionScope scope) {
     SSLSessionContext sessions = context.sessionContext();
-    if (sessions instanceof OpenSslSessionContext openSsl) {
+    if (sessions instanceof OpenSslServerSessionContext openSsl) {
+      if (!openSsl.setSessionIdContext(scope.sessionIdContext())) {
+        throw new IllegalStateException("BoringSSL refused the session-id context");
+      }
       if (tls.sessionCacheSize() == 0) {
         openSsl.setSessionCacheEnabled(false);
       }
       // Netty turns tickets off in every OpenSSL context (SSL_OP_NO_TICKET); installing keys turns
       // them on. Without keys they stay off, which also ends TLS 1.3 resumption with BoringSSL.
       if (ticketKeys != null) {
-        openSsl.setTicketKeys(ticketKeys.toOpenSsl());
+        ticketKeys.install(openSsl, scope);
       }
     }
   }

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything of a route's client-facing TLS except the certificate: routes with equal policies
- * share their {@code SslContext}s for the same certificate (the certificate store's bundles in
- * particular).
+ * Everything of a route's client-facing TLS except the certificate. Contexts are not shared
+ * between routes even with equal policies: sessions are bound to the route ({@link
+ * SessionScope}).
  */
 record ServerPolicy(
     List<String> alpn, List<String> protocols, List<String> ciphers, Optional<ClientAuth> clientAuth) {

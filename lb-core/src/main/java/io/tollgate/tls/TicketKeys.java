@@ -31,6 +31,11 @@ import java.util.List;
  * 9Jk2...
  * </pre>
  *
+ * <p>These are master keys: no context uses them as they are. Each route gets its own keys,
+ * derived from them with its {@link SessionScope} ({@link #forScope}), so a ticket issued for one
+ * route cannot be decrypted by another, while every node holding the same file derives the same
+ * keys for the same route.
+ *
  * <p>Only the BoringSSL provider can install keys; with the JDK provider the file is read and
  * checked, and a warning says it is not used.
  */
@@ -40,8 +45,9 @@ public final class TicketKeys {
   public static final int AES_SIZE = 16;
   public static final int KEY_SIZE = NAME_SIZE + HMAC_SIZE + AES_SIZE;
 
-  /** Keys of this process when no file is configured: made once, kept across reloads. */
-  private static final TicketKeys PROCESS_KEYS = random(1);
+  /** HKDF salt: fixed, so that every node derives the same route keys from the same file. */
+  private static final byte[] DERIVATION_SALT =
+      "tollgate session ticket key v1".getBytes(StandardCharsets.US_ASCII);
 
   private final List<byte[]> keys;
 
@@ -76,6 +82,23 @@ public final class TicketKeys {
     return result;
   }
 
+  /**
+   * The keys of the route with {@code scope}: each master key through HKDF-SHA256 (RFC 5869) with
+   * the scope's digest as info, current key first as in this set.
+   */
+  TicketKeys forScope(SessionScope scope) {
+    List<byte[]> derived = new ArrayList<>(keys.size());
+    for (byte[] key : keys) {
+      derived.add(Hkdf.sha256(key, DERIVATION_SALT, scope.sessionIdContext(), KEY_SIZE));
+    }
+    return new TicketKeys(derived);
+  }
+
+  /** This set with a new current key in front and only the old current key behind it. */
+  TicketKeys rotated(byte[] newKey) {
+    return new TicketKeys(List.of(newKey, keys.get(0)));
+  }
+
   /** Fresh random keys. */
   public static TicketKeys random(int count) {
     SecureRandom random = new SecureRandom();
@@ -86,11 +109,6 @@ public final class TicketKeys {
       keys.add(key);
     }
     return new TicketKeys(keys);
-  }
-
-  /** The random keys this process uses when no file is configured (same across reloads). */
-  static TicketKeys processKeys() {
-    return PROCESS_KEYS;
   }
 
   /** Parses the text of a key file; see the class comment. */
@@ -129,7 +147,10 @@ public final class TicketKeys {
   /** Reads a key file; problems are reported against {@code file:line} and {@code configPath}. */
   static TicketKeys read(Path file, String configPath, TlsProblems problems) {
     try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8));
+      TicketKeys keys = parse(Files.readString(file, StandardCharsets.UTF_8));
+      SecretFiles.exposure(file, "the session-ticket key file (it decrypts every ticket)")
+          .ifPresent(warning -> problems.warning(file, configPath, warning));
+      return keys;
     } catch (MalformedKeysException e) {
       problems.error(
           e.line() > 0 ? file + ":" + e.line() : file.toString(), configPath, e.detail());

@@ -37,18 +37,22 @@ public final class TlsMaterial {
   private final Map<String, BackendTls> backendTls;
   private final CertificateStore store;
   private final Map<String, ProbeTls> probeTls;
+  /** The ticket keys installed in this material's BoringSSL contexts, or {@code null}. */
+  private final InstalledTicketKeys ticketKeys;
 
   private TlsMaterial(
       TlsProvider provider,
       Map<String, ServerTls> serverTls,
       Map<String, BackendTls> backendTls,
       CertificateStore store,
-      Map<String, ProbeTls> probeTls) {
+      Map<String, ProbeTls> probeTls,
+      InstalledTicketKeys ticketKeys) {
     this.provider = provider;
     this.serverTls = Map.copyOf(serverTls);
     this.backendTls = Map.copyOf(backendTls);
     this.store = store;
     this.probeTls = Map.copyOf(probeTls);
+    this.ticketKeys = ticketKeys;
   }
 
   /**
@@ -58,15 +62,35 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
+    return build(config, errors, warnings, ProcessTicketKeys.process());
+  }
+
+  /** As {@link #build(TollgateConfig, List, List)} with the given process keys (tests). */
+  static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      ProcessTicketKeys processKeys) {
     TlsProvider provider = TlsProvider.select();
     try {
-      return new Builder(config, new TlsProblems(errors, warnings), provider).build();
+      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys).build();
     } catch (RuntimeException e) {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
       errors.add(new ConfigError(config.source(), "",
           "cannot load the TLS material: " + e + " (please report this)"));
-      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of());
+      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null);
     }
+  }
+
+  /**
+   * Without a ticket-key file: installs the process's keys in this material's BoringSSL contexts
+   * if they rotated since (see {@link ProcessTicketKeys}); nothing otherwise. Call it
+   * periodically, off the data path's event loops.
+   *
+   * @return whether new keys were installed
+   */
+  public boolean refreshTicketKeys() {
+    return ticketKeys != null && ticketKeys.refresh();
   }
 
   /** For a route whose mode terminates TLS; keyed by {@code RouteConfig.name()}. */
@@ -130,14 +154,21 @@ public final class TlsMaterial {
     private final TlsProblems problems;
     private final TlsProvider provider;
     private final CaBundles caBundles;
+    private final ProcessTicketKeys processKeys;
+    private InstalledTicketKeys ticketKeys;
     private CertificateLoader loader;
     private CertificateStore store;
     private ServerContexts serverContexts;
 
-    Builder(TollgateConfig config, TlsProblems problems, TlsProvider provider) {
+    Builder(
+        TollgateConfig config,
+        TlsProblems problems,
+        TlsProvider provider,
+        ProcessTicketKeys processKeys) {
       this.config = config;
       this.problems = problems;
       this.provider = provider;
+      this.processKeys = processKeys;
       this.caBundles = new CaBundles(problems);
     }
 
@@ -158,7 +189,8 @@ public final class TlsMaterial {
                 config.certificates().directory().get(), loader, problems,
                 "tollgate.certificates.directory");
       }
-      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys(terminates), problems);
+      ticketKeys = ticketKeys(terminates);
+      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys, problems);
 
       Map<String, ServerTls> servers = new LinkedHashMap<>();
       for (int i = 0; i < config.routes().size(); i++) {
@@ -184,7 +216,7 @@ public final class TlsMaterial {
         }
       }
       return new TlsMaterial(provider, servers, backends, store,
-          probeTls(backends, backendContexts));
+          probeTls(backends, backendContexts), ticketKeys);
     }
 
     /**
@@ -229,7 +261,7 @@ public final class TlsMaterial {
     }
 
     /** Keys to install in server contexts, or {@code null}; reports file problems. */
-    private TicketKeys ticketKeys(boolean terminates) {
+    private InstalledTicketKeys ticketKeys(boolean terminates) {
       TlsConfig tls = config.tls();
       String path = "tollgate.tls.session-ticket-keys";
       if (!tls.sessionTickets()) {
@@ -243,7 +275,9 @@ public final class TlsMaterial {
         return null;
       }
       if (tls.sessionTicketKeys().isEmpty()) {
-        return TicketKeys.processKeys();
+        return provider.isOpenSsl()
+            ? new InstalledTicketKeys(processKeys.current(), processKeys)
+            : null;
       }
       Path file = tls.sessionTicketKeys().get();
       TicketKeys keys = TicketKeys.read(file, path, problems);
@@ -253,7 +287,7 @@ public final class TlsMaterial {
                 + " provider is in use (" + provider.describe() + "); each node issues tickets"
                 + " with its own keys, so sessions resume only on the node that created them");
       }
-      return keys;
+      return keys == null || !provider.isOpenSsl() ? null : new InstalledTicketKeys(keys, null);
     }
 
     /** Pools used by reencrypt routes, each with the union of those routes' ALPN lists. */
@@ -287,6 +321,7 @@ public final class TlsMaterial {
         return null;
       }
       ServerPolicy policy = ServerPolicy.of(tls);
+      SessionScope scope = SessionScope.of(route.hosts(), tls.clientAuth(), clientCas);
       String certificatePath = routePath + ".certificate";
       if (tls.certificate() instanceof CertificateSource.Files files) {
         CertificateChoice choice = routeCertificates(files.files(), certificatePath);
@@ -297,16 +332,17 @@ public final class TlsMaterial {
         for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
           if (certified != null) {
             ServerCertificate built =
-                serverContexts.context(policy, clientCas, certified, certificatePath);
+                serverContexts.context(policy, scope, clientCas, certified, certificatePath);
             if (built == null) {
               return null;
             }
             contexts.put(certified, built);
           }
         }
-        return new RouteServerTls(route.name(), sni -> choice, contexts);
+        return new RouteServerTls(
+            route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
       }
-      return autoServerTls(route, policy, clientCas, certificatePath);
+      return autoServerTls(route, policy, scope, clientCas, certificatePath);
     }
 
     /** Loads a route's certificate list: at most one ECDSA and one RSA. */
@@ -335,7 +371,11 @@ public final class TlsMaterial {
     }
 
     private ServerTls autoServerTls(
-        RouteConfig route, ServerPolicy policy, List<X509Certificate> clientCas, String path) {
+        RouteConfig route,
+        ServerPolicy policy,
+        SessionScope scope,
+        List<X509Certificate> clientCas,
+        String path) {
       if (store == null) {
         problems.error(config.source(), path,
             "certificate = auto needs a certificate store: set certificates.directory");
@@ -357,13 +397,15 @@ public final class TlsMaterial {
       }
       Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
       for (CertifiedKey bundle : store.relevantTo(route.hosts())) {
-        ServerCertificate built = serverContexts.context(policy, clientCas, bundle, path);
+        ServerCertificate built =
+            serverContexts.context(policy, scope, clientCas, bundle, path);
         if (built == null) {
           return null;
         }
         contexts.put(bundle, built);
       }
-      return new RouteServerTls(route.name(), store::lookup, contexts);
+      return new RouteServerTls(
+          route.name(), store::lookup, contexts, policy.protocols().contains("TLSv1.3"));
     }
   }
 }

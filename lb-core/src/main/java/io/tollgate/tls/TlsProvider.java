@@ -23,6 +23,13 @@ public final class TlsProvider {
   /** System property: {@code jdk} forces the JDK provider; anything else means the default. */
   public static final String PROPERTY = "tollgate.tls.provider";
 
+  /** The JDK's switch for refusing renegotiation that a TLS 1.2 client starts. */
+  static final String REJECT_RENEGOTIATION = "jdk.tls.rejectClientInitiatedRenegotiation";
+
+  static {
+    rejectClientRenegotiation();
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(TlsProvider.class);
   private static final AtomicBoolean WARNED_UNAVAILABLE = new AtomicBoolean();
   private static final AtomicBoolean WARNED_PROPERTY = new AtomicBoolean();
@@ -32,6 +39,19 @@ public final class TlsProvider {
 
   private TlsProvider(SslProvider provider) {
     this.provider = provider;
+  }
+
+  /**
+   * Makes the JDK provider refuse client-initiated TLS 1.2 renegotiation (BoringSSL never allows
+   * it on a server), unless {@value #REJECT_RENEGOTIATION} was set explicitly. The JDK reads the
+   * property once, when its first server handshake starts; so this must run before that: the
+   * command line's {@code main} calls it first, and loading this class calls it too. A client
+   * that tries gets a {@code handshake_failure} alert and the connection ends.
+   */
+  public static void rejectClientRenegotiation() {
+    if (System.getProperty(REJECT_RENEGOTIATION) == null) {
+      System.setProperty(REJECT_RENEGOTIATION, "true");
+    }
   }
 
   /** The provider to use now (reads {@value #PROPERTY} on every call; cheap). */

@@ -89,7 +89,8 @@ class ClientHelloParserTest {
 
     ClientHello parsed = done(hello);
 
-    assertThat(parsed.alpn()).isEqualTo(protocols);
+    assertThat(parsed.alpn()).isEqualTo(protocols.subList(0, ClientHello.MAX_ALPN_NAMES));
+    assertThat(parsed.alpnOmitted()).isEqualTo(protocols.size() - ClientHello.MAX_ALPN_NAMES);
     assertThat(parsed.sni()).isEqualTo("big.example.net");
   }
 
@@ -104,7 +105,8 @@ class ClientHelloParserTest {
 
     assertThat(parsed.records()).isEqualTo(TestHellos.countRecords(hello)).isGreaterThan(1);
     assertThat(parsed.recordBytes()).isEqualTo(hello.length);
-    assertThat(parsed.alpn()).isEqualTo(protocols);
+    assertThat(parsed.alpn()).isEqualTo(protocols.subList(0, ClientHello.MAX_ALPN_NAMES));
+    assertThat(parsed.alpnOmitted()).isEqualTo(protocols.size() - ClientHello.MAX_ALPN_NAMES);
   }
 
   @Test
@@ -443,6 +445,101 @@ class ClientHelloParserTest {
     ClientHello parsed = done(new HelloBuilder().alpn("http/1.1", "h2", "acme-tls/1").record());
     assertThat(parsed.alpn()).containsExactly("http/1.1", "h2", "acme-tls/1");
     assertThat(parsed.offersAlpn("h2")).isTrue();
+  }
+
+  @Test
+  void alpnKeepsAtMostSixteenNamesOfAPrefixAndCountsTheRest() {
+    String[] names = new String[20];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = "p" + i;
+    }
+    ClientHello parsed = done(new HelloBuilder().alpn(names).record());
+    assertThat(parsed.alpn()).containsExactly(Arrays.copyOf(names, 16));
+    assertThat(parsed.alpnOmitted()).isEqualTo(4);
+    assertThat(parsed.toString()).contains("p15] +4 more");
+  }
+
+  @Test
+  void alpnKeepsAtMost256BytesAndStopsAtTheFirstNameThatDoesNotFit() {
+    String n100 = "a".repeat(100);
+    String n200 = "b".repeat(200);
+    ClientHello parsed = done(new HelloBuilder().alpn(n100, "c".repeat(150), n200, "h2")
+        .record());
+    assertThat(parsed.alpn()).containsExactly(n100, "c".repeat(150));
+    assertThat(parsed.alpnOmitted()).isEqualTo(2);
+    // one name of 255 bytes fits alone
+    ClientHello longest = done(new HelloBuilder().alpn("x".repeat(255), "h2").record());
+    assertThat(longest.alpn()).containsExactly("x".repeat(255));
+    assertThat(longest.alpnOmitted()).isEqualTo(1);
+  }
+
+  @Test
+  void alpnBytesOutsidePrintableAsciiAreEscaped() {
+    byte[] list = {0, 9, 4, 'h', '\r', '\n', 2, 3, 0x1b, '\\', (byte) 0xff};
+    ClientHello parsed = done(new HelloBuilder().extension(16, list).record());
+    assertThat(parsed.alpn()).containsExactly("h\\x0d\\x0a\\x02", "\\x1b\\x5c\\xff");
+  }
+
+  @Test
+  void maximalHelloRetainsOnlyCappedData() {
+    // 10 KB of 1-byte ALPN names, 2000 cipher suites, 500 groups, the longest SNI, hundreds
+    // of extensions: what the parse keeps stays the same few hundred bytes.
+    HelloBuilder builder = new HelloBuilder().sni(maximalHostName());
+    int[] suites = new int[2000];
+    for (int i = 0; i < suites.length; i++) {
+      suites[i] = 0x0a00 + i;
+    }
+    builder.cipherSuites(suites);
+    int[] groups = new int[500];
+    for (int i = 0; i < groups.length; i++) {
+      groups[i] = 0x0100 + i;
+    }
+    builder.extension(10, groupList(groups));
+    for (int type = 1000; type < 1300; type++) {
+      builder.extension(type, new byte[3]);
+    }
+    byte[] alpn = new byte[2 + 2 * 5000];
+    alpn[0] = (byte) ((alpn.length - 2) >> 8);
+    alpn[1] = (byte) (alpn.length - 2);
+    for (int i = 2; i < alpn.length; i += 2) {
+      alpn[i] = 1;
+      alpn[i + 1] = (byte) ('a' + i % 26);
+    }
+    builder.extension(16, alpn);
+    byte[] message = builder.message();
+    assertThat(message.length).isGreaterThan(16 * 1024);
+
+    ClientHello parsed = done(TestHellos.reframe(message, 16384));
+
+    assertThat(parsed.sni()).hasSize(HostNames.MAX_NAME);
+    assertThat(parsed.alpn()).hasSize(ClientHello.MAX_ALPN_NAMES);
+    assertThat(parsed.alpnOmitted()).isEqualTo(5000 - ClientHello.MAX_ALPN_NAMES);
+    assertThat(String.join("", parsed.alpn()).length()).isLessThanOrEqualTo(
+        ClientHello.MAX_ALPN_BYTES);
+    assertThat(parsed.versions()).hasSize(1);
+    assertThat(parsed.ecdsa()).isEqualTo(new EcdsaSupport(false, 0, 0));
+  }
+
+  private static String maximalHostName() {
+    StringBuilder sb = new StringBuilder();
+    while (sb.length() < HostNames.MAX_NAME) {
+      if (sb.length() > 0) {
+        sb.append('.');
+      }
+      sb.append("a".repeat(Math.min(HostNames.MAX_LABEL, HostNames.MAX_NAME - sb.length())));
+    }
+    return sb.toString();
+  }
+
+  private static byte[] groupList(int[] groups) {
+    byte[] list = new byte[2 + 2 * groups.length];
+    list[0] = (byte) ((list.length - 2) >> 8);
+    list[1] = (byte) (list.length - 2);
+    for (int i = 0; i < groups.length; i++) {
+      list[2 + 2 * i] = (byte) (groups[i] >> 8);
+      list[3 + 2 * i] = (byte) groups[i];
+    }
+    return list;
   }
 
   @Test

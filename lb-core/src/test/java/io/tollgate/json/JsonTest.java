@@ -16,6 +16,12 @@ class JsonTest {
   }
 
   @Test
+  void escapesDelC1ControlsEscapeAndBothUnicodeSeparators() {
+    assertThat(Json.write("a\u007fb\u001b[2Jc\u009bd\r\u2029e\u00e9"))
+        .isEqualTo("\"a\\u007fb\\u001b[2Jc\\u009bd\\r\\u2029e\u00e9\"");
+  }
+
+  @Test
   void writesNestedMapsListsNumbersBooleansAndNull() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("n", 3L);

@@ -45,6 +45,55 @@ class ConnectionLimitsTest {
   }
 
   @Test
+  void ipv6AddressesInOneSlash64ShareOneSourceByDefault() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { max-connections = 2 }");
+    assertThat(limits.admit(channel(), from("2001:db8:1:2::1"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8:1:2:ffff:ffff:ffff:fffe"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8:1:2:abcd::7")))
+        .isEqualTo(CloseReason.LIMIT_SOURCE);
+    assertThat(limits.admit(channel(), from("2001:db8:1:3::1"))).as("next /64").isNull();
+    assertThat(limits.trackedSources()).isEqualTo(2);
+  }
+
+  @Test
+  void ipv6RateIsPerPrefixToo() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { new-per-second = 2 }");
+    assertThat(limits.admit(channel(), from("2001:db8::1"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8::2"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8::3")))
+        .isEqualTo(CloseReason.LIMIT_SOURCE_RATE);
+    assertThat(limits.rateSources()).isEqualTo(1);
+  }
+
+  @Test
+  void ipv6PrefixIsConfigurableAnd128CountsEachAddress() throws Exception {
+    ConnectionLimits per128 =
+        limits("limits.per-source { max-connections = 1, ipv6-prefix = 128 }");
+    assertThat(per128.admit(channel(), from("2001:db8::1"))).isNull();
+    assertThat(per128.admit(channel(), from("2001:db8::2"))).isNull();
+    assertThat(per128.admit(channel(), from("2001:db8::1"))).isEqualTo(CloseReason.LIMIT_SOURCE);
+
+    ConnectionLimits per48 =
+        limits("limits.per-source { max-connections = 1, ipv6-prefix = 48 }");
+    assertThat(per48.admit(channel(), from("2001:db8:1:2::1"))).isNull();
+    assertThat(per48.admit(channel(), from("2001:db8:1:ffff::1")))
+        .isEqualTo(CloseReason.LIMIT_SOURCE);
+    assertThat(per48.admit(channel(), from("2001:db8:2::1"))).isNull();
+  }
+
+  @Test
+  void sourceKeyClearsTheHostBitsOfIpv6OnlyAndOddPrefixesCutInsideAByte() throws Exception {
+    assertThat(ConnectionLimits.source(new InetSocketAddress("2001:db8:abcd:12ff::9", 1), 57)
+        .getHostAddress()).isEqualTo("2001:db8:abcd:1280:0:0:0:0");
+    assertThat(ConnectionLimits.source(new InetSocketAddress("2001:db8::9", 1), 1)
+        .getHostAddress()).isEqualTo("0:0:0:0:0:0:0:0");
+    assertThat(ConnectionLimits.source(new InetSocketAddress("10.1.2.3", 1), 1)
+        .getHostAddress()).isEqualTo("10.1.2.3");
+    assertThat(ConnectionLimits.source(new InetSocketAddress("::ffff:10.1.2.3", 1), 64)
+        .getHostAddress()).as("IPv4-mapped is IPv4").isEqualTo("10.1.2.3");
+  }
+
+  @Test
   void rateAllowsABurstOfOneSecondsWorthThenRefillsContinuously() throws Exception {
     ConnectionLimits limits = limits("limits.per-source { new-per-second = 3 }");
     for (int i = 0; i < 3; i++) {

@@ -207,6 +207,18 @@ class CertificateChecksTest {
   }
 
   @Test
+  void groupReadableKeyIsAWarningToo() throws Exception {
+    IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
+    CertificateFiles files = write(issued, dir, "grouped");
+    Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
+    Built built = load(files).assertNoErrors();
+    assertThat(built.warnings()).singleElement().satisfies(w -> {
+      assertThat(w.origin()).isEqualTo(files.key().toString());
+      assertThat(w.message()).contains("readable by its group").contains("chmod 600");
+    });
+  }
+
+  @Test
   void routeWithOneEcdsaAndOneRsaCertificateLoadsBoth() {
     CertificateFiles ec = write(INTERMEDIATE.issue(KeyType.EC_P256, "shop.test"), dir, "ec");
     CertificateFiles rsa = write(INTERMEDIATE.issue(KeyType.RSA_2048, "shop.test"), dir, "rsa");

@@ -78,4 +78,19 @@ class TicketKeysTest {
       assertThat(e.message()).startsWith("decodes to 4 bytes");
     });
   }
+
+  @Test
+  void aTicketKeyFileOthersCanReadIsAWarningNamingTheFile(@TempDir Path dir) throws Exception {
+    Path file = TlsFixtures.writeString(dir.resolve("ticket.keys"), key(1) + "\n");
+    java.nio.file.Files.setPosixFilePermissions(file,
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    TlsConfig tls = new TlsConfig(true, Optional.of(file), 100, Duration.ofMinutes(5));
+    Built built = TlsFixtures.build(
+        TlsFixtures.config(CertificatesConfig.NONE, tls, List.of())).assertNoErrors();
+    assertThat(built.warnings()).anySatisfy(w -> {
+      assertThat(w.origin()).isEqualTo(file.toString());
+      assertThat(w.path()).isEqualTo("tollgate.tls.session-ticket-keys");
+      assertThat(w.message()).contains("readable by every user").contains("chmod 600");
+    });
+  }
 }

@@ -161,6 +161,62 @@ class LimitsTest {
     awaitActive(2);
   }
 
+  @Test
+  void ipv6ClientsOfOneSlash64ShareTheirSourceLimit() throws Exception {
+    // Loopback offers one IPv6 address, so the clients are named by a PROXY header: one host
+    // rotating through its /64 is still one source; the next /64 is another.
+    tollgate = TollgateFixture.start(String.format("""
+        timeouts { client-hello = 30s }
+        limits.per-source { max-connections = 1, new-per-second = 0 }
+        listeners = [ { name = main, address = "127.0.0.1:0",
+                        proxy-protocol { mode = required, trusted = ["127.0.0.1/32"] } } ]
+        routes = [ { hosts = ["a.test"], pool = p } ]
+        pools { p { servers = ["127.0.0.1:%d"] } }
+        """, backend.port()));
+    proxied6("2001:db8:1:2::1");
+    awaitActive(1);
+    assertClosedAtOnce(proxied6("2001:db8:1:2:ffff:0:0:2"), CloseReason.LIMIT_SOURCE, 1);
+    proxied6("2001:db8:1:3::1");
+    awaitActive(2);
+  }
+
+  @Test
+  void perSourceLimitHoldsOverIpv6Loopback() throws Exception {
+    InetAddress v6 = InetAddress.getByName("::1");
+    org.junit.jupiter.api.Assumptions.assumeTrue(canBind(v6), "no ::1 here");
+    start("""
+        listeners = [ { name = main, address = "[::1]:0" } ]
+        limits.per-source { max-connections = 1, new-per-second = 0 }
+        """);
+    Socket first = new Socket();
+    held.add(first);
+    first.connect(new InetSocketAddress(v6, tollgate.port()), 5000);
+    awaitActive(1);
+    Socket second = new Socket();
+    held.add(second);
+    second.setSoTimeout(10_000);
+    second.connect(new InetSocketAddress(v6, tollgate.port()), 5000);
+    assertClosedAtOnce(second, CloseReason.LIMIT_SOURCE, 1);
+    awaitActive(1);
+  }
+
+  private static boolean canBind(InetAddress address) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, address)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** As {@link #proxied} with a {@code TCP6} header naming the IPv6 {@code client}. */
+  private Socket proxied6(String client) throws IOException {
+    Socket s = hold("127.0.0.1");
+    s.getOutputStream().write(("PROXY TCP6 " + client + " ::1 40000 443\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return s;
+  }
+
   /** From 127.0.0.1, a PROXY v1 header naming {@code client}, then nothing: the slot is held. */
   private Socket proxied(String client) throws IOException {
     Socket s = hold("127.0.0.1");

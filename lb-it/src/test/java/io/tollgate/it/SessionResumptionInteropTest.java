@@ -58,7 +58,8 @@ class SessionResumptionInteropTest {
         KeyType.EC_P256);
     caPem = root.writeCertificatePem(dir.resolve("ca.pem"));
     // A complete chain by appending the root to the chain file (no trusted-roots needed).
-    Path chain = root.issue(KeyType.EC_P256, "shop.test").writePem(dir, "shop").certificateChain();
+    Path chain = root.issue(KeyType.EC_P256, "shop.test", "blog.test").writePem(dir, "shop")
+        .certificateChain();
     Files.writeString(chain, Files.readString(caPem), StandardOpenOption.APPEND);
 
     String k1 = newTicketKey();
@@ -98,6 +99,8 @@ class SessionResumptionInteropTest {
         routes = [
           { hosts = ["shop.test"], mode = offload, pool = web,
             certificate { chain = "../shop.pem", key = "../shop.key" } }
+          { hosts = ["blog.test"], mode = offload, pool = web,
+            certificate { chain = "../shop.pem", key = "../shop.key" } }
         ]
         pools { web { servers = ["127.0.0.1:%d"] } }
         """, keyFile, backend.port()));
@@ -122,6 +125,22 @@ class SessionResumptionInteropTest {
         .contains("Reused, " + protocol(version));
     // And on A itself, of course.
     assertThat(handshake(a, version, "-sess_in", session.toString()))
+        .contains("Reused, " + protocol(version));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-tls1_2", "-tls1_3"})
+  void theSharedKeyFileResumesSessionsOnTheirOwnRouteOnly(String version) throws Exception {
+    // Every route derives its own keys from the file: same route on another node resumes,
+    // another route on the same or another node makes a full handshake.
+    Path session = newSession(a, version, "a-shop");
+    for (TollgateFixture node : List.of(a, b)) {
+      assertThat(handshakeWith(node, "blog.test", version, "-sess_in", session.toString()))
+          .as("shop.test's session on blog.test")
+          .contains("New, " + protocol(version))
+          .doesNotContain("Reused, ");
+    }
+    assertThat(handshake(b, version, "-sess_in", session.toString()))
         .contains("Reused, " + protocol(version));
   }
 
@@ -171,10 +190,15 @@ class SessionResumptionInteropTest {
   }
 
   private static String handshake(TollgateFixture instance, String version, String... extra) {
+    return handshakeWith(instance, "shop.test", version, extra);
+  }
+
+  private static String handshakeWith(
+      TollgateFixture instance, String name, String version, String... extra) {
     String openssl = tool("openssl");
     List<String> command = new ArrayList<>(List.of(openssl, "s_client",
-        "-connect", "127.0.0.1:" + instance.port(), "-servername", "shop.test",
-        "-CAfile", caPem.toString(), "-verify_hostname", "shop.test", "-verify_return_error",
+        "-connect", "127.0.0.1:" + instance.port(), "-servername", name,
+        "-CAfile", caPem.toString(), "-verify_hostname", name, "-verify_return_error",
         // Read until the server closes (after the backend's greeting), stdin being /dev/null:
         // TLS 1.3 tickets arrive after the handshake, so quitting at once could miss them.
         "-ign_eof", version));
