@@ -140,10 +140,12 @@ class CloseMatrixTest {
       if (pattern == Pattern.RESET_AFTER_DATA) {
         return List.of(closer.label() + "_reset");
       }
-      // Passthrough does not see TLS: the first FIN is the receiver's, sent after it read
-      // close_notify, and the sender's answers the receiver's close_notify at once: both FINs
-      // arrive together and either may be read first.
-      if (pattern == Pattern.CLOSE_NOTIFY_TCP_OPEN && mode == Mode.PASSTHROUGH) {
+      // Passthrough does not see TLS: the sender's close_notify is data to Tollgate, and the
+      // receiver here closes as soon as it reads it. Its FIN can reach Tollgate before Tollgate
+      // has read the sender's (after 64 MiB, reading the sender is paused while the receiver
+      // drains; with close_notify alone, the sender's FIN only follows the receiver's close):
+      // the two ends are simultaneous as far as Tollgate can see, and either may be first.
+      if (mode == Mode.PASSTHROUGH && pattern != Pattern.HALF_CLOSE_KEEP_READING) {
         return List.of("client_closed", "backend_closed");
       }
       return List.of(closer.label() + "_closed");
