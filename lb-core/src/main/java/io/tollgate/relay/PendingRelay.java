@@ -296,9 +296,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       case VERIFY ->
           connection.closeReason(
               CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailureKind.describe(cause));
+      // Without backend TLS there is no handshake: a channel closed while connecting (or a
+      // timeout) is a failed connect.
       case HANDSHAKE, TIMEOUT, CLOSED ->
           connection.closeReason(
-              CloseReason.BACKEND_HANDSHAKE_FAILED, detail + TlsFailureKind.describe(cause));
+              backendTls != null
+                  ? CloseReason.BACKEND_HANDSHAKE_FAILED : CloseReason.CONNECT_FAILED,
+              detail + TlsFailureKind.describe(cause));
       default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
     endClient();

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.connection.CloseReason;
@@ -22,6 +23,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final RelaySession session;
   private final Side side;
   private final Channel peer;
+  /** TLS side: SslHandler reported a close that was ours; the peer's is still to come. */
+  private boolean awaitingCloseNotify;
 
   RelayHandler(RelaySession session, Side side) {
     this.session = session;
@@ -54,6 +57,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     peer.flush();
+    if (awaitingCloseNotify && peerEndedTls(ctx)) {
+      awaitingCloseNotify = false;
+      session.inputShutdown(side);
+    }
   }
 
   @Override
@@ -67,13 +74,27 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
+    if (evt instanceof SslCloseCompletionEvent close && close.isSuccess()
+        && !peerEndedTls(ctx)) {
+      // Not the peer's close_notify but our own: once OpenSSL has sent close_notify it reports
+      // every later unwrap as CLOSED, and SslHandler passes that on as this event, while the
+      // peer may still be sending (the other direction of a half-close). Its own close_notify
+      // shows in the engine after a read; a FIN ends the input as well.
+      awaitingCloseNotify = true;
+    } else if (evt instanceof ChannelInputShutdownEvent
+        || evt instanceof SslCloseCompletionEvent) {
       session.inputShutdown(side);
     } else if (evt instanceof IdleStateEvent) {
       session.close(CloseReason.IDLE_TIMEOUT);
     } else {
       ctx.fireUserEventTriggered(evt);
     }
+  }
+
+  /** The TLS peer of this channel sent close_notify (true for a plain channel). */
+  private static boolean peerEndedTls(ChannelHandlerContext ctx) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    return tls == null || tls.engine().isInboundDone();
   }
 
   @Override

@@ -150,14 +150,22 @@ final class RelaySession {
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
-    if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
+    if (tlsClosedByPeer(side) && cause instanceof javax.net.ssl.SSLException) {
+      // Not a TLS error: OpenSSL answers a close_notify with its own and refuses every later
+      // write (TLS 1.2 style, no TLS 1.3 half-close), so what the other side still sends fails
+      // here. The peer ended the connection; the other side is reset, its bytes did not arrive.
+      connection.closeReason(closedReason(side), null);
+    } else if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
       connection.closeReason(
           CloseReason.TLS_ERROR,
           side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailureKind.describe(cause));
-    } else if (cause instanceof IOException) {
+    } else if (cause instanceof IOException
+        || cause instanceof java.nio.channels.NotYetConnectedException) {
+      // The epoll transport reports ENOTCONN from a read as NotYetConnectedException, an
+      // IllegalStateException: still a socket that failed, not a bug of ours.
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
-          cause.getMessage());
+          cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
       if (side == Side.BACKEND && !backendAnswered) {
         feedback.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
       }
@@ -167,6 +175,15 @@ final class RelaySession {
     }
     reset(peerOf(side));
     channelOf(side).close();
+  }
+
+  /** {@code side} sent close_notify and its TLS engine is closed both ways since. */
+  private boolean tlsClosedByPeer(Side side) {
+    if (!(side == Side.CLIENT ? clientInputDone : backendInputDone)) {
+      return false;
+    }
+    SslHandler tls = channelOf(side).pipeline().get(SslHandler.class);
+    return tls != null && tls.engine().isInboundDone() && tls.engine().isOutboundDone();
   }
 
   /** Ends both sides now, with a reason recorded first (idle timeout). */
@@ -186,7 +203,11 @@ final class RelaySession {
     }
   }
 
-  /** Closes with SO_LINGER 0 so the peer sees a TCP RST rather than a clean FIN. */
+  /**
+   * Closes with SO_LINGER 0 so the peer sees a TCP RST rather than a clean FIN. On a TLS side the
+   * SslHandler goes first: closing through it would send close_notify, and a peer that reads
+   * close_notify takes a stream cut short by the other side's reset for a complete one.
+   */
   static void reset(Channel ch) {
     if (ch.isActive()) {
       try {
@@ -194,6 +215,10 @@ final class RelaySession {
       } catch (RuntimeException e) {
         // Not fatal: the peer then sees a FIN instead of a reset.
         log.debug("could not set SO_LINGER=0 on {}", ch, e);
+      }
+      SslHandler tls = ch.pipeline().get(SslHandler.class);
+      if (tls != null) {
+        ch.pipeline().remove(tls);
       }
     }
     ch.close();
