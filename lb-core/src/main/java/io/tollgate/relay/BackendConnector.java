@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.tollgate.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.tls.BackendTls;
+import java.nio.channels.NotYetConnectedException;
 import java.time.Duration;
 import io.tollgate.pool.ConnectListener;
 import io.tollgate.pool.PoolFullException;
@@ -68,6 +69,14 @@ final class BackendConnector {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof NotYetConnectedException && !ctx.channel().isActive()) {
+        // Netty's epoll loop sometimes reads a socket whose connect is still in flight and
+        // gets ENOTCONN (netty/netty#10411). Nothing is wrong with the attempt yet: its connect
+        // future and the connect timeout decide it. Closing here failed about one connection in
+        // 50,000 in the soak.
+        log.debug("backend {}: read before the connect completed, ignored", ctx.channel());
+        return;
+      }
       log.debug("backend {} failed before the relay was wired", ctx.channel(), cause);
       ctx.close();
     }
