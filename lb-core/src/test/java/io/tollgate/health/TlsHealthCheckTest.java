@@ -120,12 +120,7 @@ class TlsHealthCheckTest {
     ServerState state = check(s, "tls", "ca = \"ca.pem\"", "server-name = backend.test", "down");
     await(state, true);
     assertThat(state.reason()).contains("tls handshake ok");
-    // The server notes the SNI on its own thread, once its side of the handshake is done.
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (s.serverNames().isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(s.serverNames()).contains("backend.test");
+    assertThat(s.awaitServerName("backend.test")).contains("backend.test");
   }
 
   @Test

@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -187,6 +188,19 @@ public final class TlsTestServer implements AutoCloseable {
   /** SNI host name of each completed handshake, in order; {@code ""} when none was sent. */
   public List<String> serverNames() {
     return List.copyOf(serverNames);
+  }
+
+  /**
+   * The SNI host names seen so far, once {@code name} is among them (waiting at most 5 s). The
+   * server notes a name on its own thread when its side of the handshake is done, which in TLS
+   * 1.3 is after the client's side: a client that reads nothing may check too early.
+   */
+  public List<String> awaitServerName(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!serverNames.contains(name) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return serverNames();
   }
 
   /** Handshake and handler failures, excluding those caused by {@link #close()}. */
