@@ -336,7 +336,6 @@ public final class Metrics {
     backendsOpen.decrement();
   }
 
-  /** Backend connections open now; can outlive their client connection only briefly. */
   /** An access log line was dropped: the writer's queue was full. */
   public void accessLogDropped() {
     accessLogDropped.increment();
@@ -346,6 +345,7 @@ public final class Metrics {
     return accessLogDropped.sum();
   }
 
+  /** Backend connections open now; can outlive their client connection only briefly. */
   public long openBackendConnections() {
     return backendsOpen.sum();
   }
