@@ -1,6 +1,7 @@
 package io.tollgate.accesslog;
 
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.LogText;
 import io.tollgate.json.Json;
 import io.tollgate.connection.TlsSummary;
 import java.net.InetSocketAddress;
@@ -20,8 +21,8 @@ import java.util.Locale;
  * every control character, so a line is always one line of at most a few KiB.
  */
 public final class AccessLogLine {
-  /** Longest string value written, in characters before escaping. */
-  static final int MAX_FIELD = 512;
+  /** Longest string value written, in characters before escaping: as in the debug line. */
+  static final int MAX_FIELD = LogText.MAX_FIELD;
 
   /** Fixed width, milliseconds, UTC: sorts as text and parses as ISO 8601 / RFC 3339. */
   private static final DateTimeFormatter TIME =

@@ -1,7 +1,7 @@
 package io.tollgate.tls;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.internal.tcnative.SSL;
@@ -15,6 +15,12 @@ import io.netty.internal.tcnative.SSL;
  * flush then makes the {@link SslHandler} wrap and send them.
  */
 public final class SessionTickets {
+  /**
+   * The source of every zero-length write: nothing is read from it, so one buffer, never
+   * released, serves every connection instead of an allocation per handshake.
+   */
+  private static final ByteBuf NOTHING = Unpooled.directBuffer(1);
+
   private SessionTickets() {}
 
   /**
@@ -25,16 +31,11 @@ public final class SessionTickets {
    */
   public static void queuePending(SslHandler handler) {
     if (handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
-      ByteBuf nothing = PooledByteBufAllocator.DEFAULT.directBuffer(1);
-      try {
-        // The engine's own lock: the same one its wrap and unwrap hold around SSL calls.
-        synchronized (engine) {
-          if (!engine.isOutboundDone()) {
-            SSL.writeToSSL(engine.sslPointer(), nothing.memoryAddress(), 0);
-          }
+      // The engine's own lock: the same one its wrap and unwrap hold around SSL calls.
+      synchronized (engine) {
+        if (!engine.isOutboundDone()) {
+          SSL.writeToSSL(engine.sslPointer(), NOTHING.memoryAddress(), 0);
         }
-      } finally {
-        nothing.release();
       }
     }
   }
