@@ -76,6 +76,8 @@ class ShutdownAndWatchTest {
           .writePem(dir, "shop");
       TollgateFixture.await(() -> tollgate.configVersion() == 3, Duration.ofSeconds(10));
       assertThat(tollgate.configVersion()).isEqualTo(3);
+      // The reloader counts a reload after Tollgate has put the new config in force.
+      TollgateFixture.await(() -> ops.reloader().succeeded() == 2, Duration.ofSeconds(10));
       assertThat(ops.reloader().succeeded()).isEqualTo(2);
     } finally {
       tollgate.close();
