@@ -1,5 +1,6 @@
 package io.tollgate;
 
+import io.tollgate.snapshot.Snapshot;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;

@@ -1,6 +1,6 @@
 package io.tollgate.admin;
 
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.Tollgate;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.PoolConfig;

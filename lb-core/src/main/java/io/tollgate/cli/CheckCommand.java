@@ -1,6 +1,6 @@
 package io.tollgate.cli;
 
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.TollgateConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

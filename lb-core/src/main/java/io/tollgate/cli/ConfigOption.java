@@ -1,6 +1,6 @@
 package io.tollgate.cli;
 
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;

@@ -1,6 +1,6 @@
 package io.tollgate.cli;
 
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
 import io.tollgate.config.TollgateConfig;

@@ -1,8 +1,8 @@
 package io.tollgate.listener;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.tollgate.NettyPipeline;
-import io.tollgate.Snapshot;
+import io.tollgate.connection.NettyPipeline;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.TlsAlert;

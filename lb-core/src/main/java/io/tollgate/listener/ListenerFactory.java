@@ -1,7 +1,7 @@
 package io.tollgate.listener;
 
 import io.netty.channel.ChannelHandler;
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.limits.AcceptBackoff;

@@ -3,7 +3,7 @@ package io.tollgate.listener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
-import io.tollgate.NettyPipeline;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.connection.CloseReason;

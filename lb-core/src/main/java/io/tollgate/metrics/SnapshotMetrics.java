@@ -2,7 +2,7 @@ package io.tollgate.metrics;
 
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.tls.CertifiedKey;

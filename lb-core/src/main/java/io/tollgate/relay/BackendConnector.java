@@ -10,7 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
-import io.tollgate.NettyPipeline;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.tls.BackendTls;
 import java.nio.channels.NotYetConnectedException;

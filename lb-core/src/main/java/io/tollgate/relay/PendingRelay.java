@@ -11,7 +11,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.tollgate.NettyPipeline;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;

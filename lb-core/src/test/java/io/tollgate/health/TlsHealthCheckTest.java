@@ -2,7 +2,7 @@ package io.tollgate.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tollgate.Snapshot;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.demo.CertificateAuthority;
 import io.tollgate.demo.CertificateAuthority.KeyType;

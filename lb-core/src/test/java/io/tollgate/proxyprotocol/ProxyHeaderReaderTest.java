@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.tollgate.NettyPipeline;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.Cidr;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.config.UpstreamProxyProtocol.Mode;

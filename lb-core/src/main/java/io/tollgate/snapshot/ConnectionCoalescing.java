@@ -1,4 +1,4 @@
-package io.tollgate;
+package io.tollgate.snapshot;
 
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.RouteConfig;

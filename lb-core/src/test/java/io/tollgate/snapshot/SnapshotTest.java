@@ -1,4 +1,4 @@
-package io.tollgate;
+package io.tollgate.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;

@@ -1,4 +1,4 @@
-package io.tollgate;
+package io.tollgate.connection;
 
 /**
  * Names of every handler Tollgate puts in a pipeline, and the order they stand in. Code adds
