@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Writes config files for tests and checks the errors loading them produces. */
-final class ConfigFiles {
+public final class ConfigFiles {
   /** A complete, valid config in the documented shape; tests derive broken ones from it. */
-  static final String VALID = """
+  public static final String VALID = """
       tollgate {
         listeners = [ { name = main, address = "127.0.0.1:8443" } ]
         io { transport = auto, worker-threads = 0 }
@@ -33,15 +33,15 @@ final class ConfigFiles {
 
   private final Path dir;
 
-  ConfigFiles(Path dir) {
+  public ConfigFiles(Path dir) {
     this.dir = dir;
   }
 
-  Path dir() {
+  public Path dir() {
     return dir;
   }
 
-  Path write(String name, String text) {
+  public Path write(String name, String text) {
     try {
       Path file = dir.resolve(name);
       Files.createDirectories(file.getParent());
@@ -55,7 +55,7 @@ final class ConfigFiles {
    * Creates each file (a name ending in '/' is a directory), parents included, with a line of
    * placeholder text: lb-config checks only that the files are there to be read.
    */
-  void touch(String... names) {
+  public void touch(String... names) {
     for (String name : names) {
       try {
         if (name.endsWith("/")) {
@@ -70,19 +70,19 @@ final class ConfigFiles {
   }
 
   /** VALID with the first occurrence of {@code from} replaced (which must be present). */
-  static String validWith(String from, String to) {
+  public static String validWith(String from, String to) {
     return with(VALID, from, to);
   }
 
   /** {@code text} with the first occurrence of {@code from} replaced (which must be present). */
-  static String with(String text, String from, String to) {
+  public static String with(String text, String from, String to) {
     assertThat(text).contains(from);
     return text.replaceFirst(java.util.regex.Pattern.quote(from),
         java.util.regex.Matcher.quoteReplacement(to));
   }
 
   /** Loads {@code text} from a file {@code thefile.conf} and returns the errors it must cause. */
-  Loaded loadBroken(String text) {
+  public Loaded loadBroken(String text) {
     Path file = write("thefile.conf", text);
     ConfigException e = catchThrowableOfType(ConfigException.class,
         () -> ConfigLoader.load(file));
@@ -91,7 +91,7 @@ final class ConfigFiles {
   }
 
   /** 1-based line of the first line of {@code text} containing {@code marker}. */
-  static int lineOf(String text, String marker) {
+  public static int lineOf(String text, String marker) {
     String[] lines = text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
       if (lines[i].contains(marker)) {
@@ -102,9 +102,9 @@ final class ConfigFiles {
   }
 
   /** The outcome of a failed load, with assertions phrased like the errors they check. */
-  record Loaded(Path file, String text, List<ConfigError> errors) {
+  public record Loaded(Path file, String text, List<ConfigError> errors) {
     /** Asserts one error at the line containing {@code marker}, at {@code path}. */
-    ConfigError errorAt(String marker, String path) {
+    public ConfigError errorAt(String marker, String path) {
       String origin = file + ":" + lineOf(text, marker);
       return errors.stream()
           .filter(e -> e.origin().equals(origin) && e.path().equals(path))
@@ -115,14 +115,14 @@ final class ConfigFiles {
     }
 
     /** The only error, which must be at the marker's line and {@code path}. */
-    ConfigError onlyErrorAt(String marker, String path) {
+    public ConfigError onlyErrorAt(String marker, String path) {
       ConfigError e = errorAt(marker, path);
       assertThat(errors).as("errors").hasSize(1);
       return e;
     }
 
     /** The message of the only error, which must be at the marker's line and {@code path}. */
-    String only(String marker, String path) {
+    public String only(String marker, String path) {
       return onlyErrorAt(marker, path).message();
     }
   }

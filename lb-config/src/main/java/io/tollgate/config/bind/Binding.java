@@ -1,0 +1,69 @@
+package io.tollgate.config.bind;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import io.tollgate.config.ConfigException;
+import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.TollgateConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The one door into this package, for {@link ConfigLoader}: it decides how the user's document is
+ * read (a file, or text), this turns it into a {@link TollgateConfig} or every error it holds.
+ * Everything else here stays package-private, so the model package shows only the records.
+ */
+public final class Binding {
+  private static final String REFERENCE = "/reference.conf";
+
+  private Binding() {}
+
+  /**
+   * Parses the user's document, falls back to {@code reference.conf}, resolves substitutions,
+   * then binds and validates every section ({@link TollgateBinder}).
+   *
+   * @param source names the document in errors ({@code source:line} when typesafe-config has no
+   *     file name for a position)
+   * @param configFile relative paths the config names are resolved against this file's
+   *     directory; when empty, against the working directory
+   * @param parse reads the user's document; a typesafe-config exception it throws (missing file,
+   *     syntax error) becomes the load's one error
+   * @throws ConfigException listing every problem, each with {@code file:line}
+   */
+  public static TollgateConfig bind(String source, Optional<Path> configFile,
+      Supplier<Config> parse) throws ConfigException {
+    Config user;
+    Config merged;
+    try {
+      user = parse.get();
+      merged = user.withFallback(Reference.CONFIG).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      throw TypesafeErrors.toException(e, source);
+    }
+    FileRefs files = configFile.map(FileRefs::besideFile).orElseGet(FileRefs::workingDirectory);
+    Problems problems = new Problems(new Origins(user.root(), source));
+    var config = TollgateBinder.bind(problems, merged.root(), source, files);
+    if (!problems.isEmpty()) {
+      throw problems.toException();
+    }
+    // Every path that yields no config records why, so this only fails on a binder bug.
+    return config.orElseThrow(() -> new IllegalStateException("config rejected without error"));
+  }
+
+  /** This module's defaults, parsed once (Config is immutable, so sharing it is safe). */
+  private static final class Reference {
+    static final Config CONFIG = load();
+
+    private static Config load() {
+      try {
+        return ConfigFactory.parseResources(Binding.class, REFERENCE,
+            ConfigParseOptions.defaults().setAllowMissing(false));
+      } catch (com.typesafe.config.ConfigException e) {
+        // A packaging bug, not a user error: the jar must ship reference.conf.
+        throw new IllegalStateException("cannot load " + REFERENCE + " of lb-config", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.tollgate.config.bind;
+
+import io.tollgate.config.HostPort;
+import io.tollgate.config.Limits;
+import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.UpstreamProxyProtocol;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+
+/** Binds {@code tollgate.listeners}: at least one, unique names, unique addresses. */
+final class ListenersBinder {
+  /** Names show up in logs and metric labels, so keep them to a safe alphabet. */
+  static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+
+  private ListenersBinder() {}
+
+  static Optional<List<ListenerConfig>> bind(Node node) {
+    Optional<List<Node>> elements = Readers.list(node, Schema.LISTENERS);
+    if (elements.isEmpty()) {
+      return Optional.empty();
+    }
+    if (elements.get().isEmpty()) {
+      node.error("no listeners (expected " + Schema.LISTENERS.expected()
+          + "; Tollgate needs at least one address to accept connections on)");
+      return Optional.empty();
+    }
+    List<ListenerConfig> out = new ArrayList<>();
+    Map<String, Node> byName = new HashMap<>();
+    Map<String, Listener> byAddress = new HashMap<>();
+    boolean ok = true;
+    for (Node element : elements.get()) {
+      Optional<ListenerConfig> listener = bindOne(element, byName, byAddress);
+      ok &= listener.isPresent();
+      listener.ifPresent(out::add);
+    }
+    return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  private record Listener(String name, Node node) {}
+
+  private static Optional<ListenerConfig> bindOne(Node element, Map<String, Node> byName,
+      Map<String, Listener> byAddress) {
+    Optional<Node> object = Readers.object(element, Schema.LISTENER,
+        "a listener such as { name = main, address = \"0.0.0.0:443\" }");
+    if (object.isEmpty()) {
+      return Optional.empty();
+    }
+    Node nameNode = element.child(Schema.LISTENER_NAME.name());
+    Node addressNode = element.child(Schema.LISTENER_ADDRESS.name());
+    Optional<String> name = Readers.required(nameNode, Schema.LISTENER_NAME)
+        ? Readers.string(nameNode, Schema.LISTENER_NAME).filter(n -> validName(nameNode, n))
+        : Optional.empty();
+    Optional<HostPort> address = Readers.required(addressNode, Schema.LISTENER_ADDRESS)
+        ? Addresses.readListen(addressNode, Schema.LISTENER_ADDRESS)
+        : Optional.empty();
+    if (name.isPresent()) {
+      Node first = byName.putIfAbsent(name.get(), element);
+      if (first != null) {
+        nameNode.error("listener name \"" + name.get() + "\" is already used by " + first.path()
+            + " (expected a unique name)");
+        name = Optional.empty();
+      }
+    }
+    if (address.isPresent()) {
+      Listener first = byAddress.putIfAbsent(Addresses.identity(address.get()),
+          new Listener(name.orElse("?"), element));
+      if (first != null) {
+        addressNode.error("\"" + address.get() + "\" is already used by listener \""
+            + first.name() + "\" (" + first.node().path() + "); two listeners cannot share an"
+            + " address");
+        address = Optional.empty();
+      }
+    }
+    Optional<UpstreamProxyProtocol> proxy = ProxyProtocolBinder.listener(element);
+    Node maxNode = element.child(Schema.CONNECTION_LIMIT.name());
+    OptionalInt max = maxNode.exists()
+        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+        : OptionalInt.of(0);
+    if (name.isEmpty() || address.isEmpty() || proxy.isEmpty() || max.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ListenerConfig(name.get(), address.get(), proxy.get(), max.getAsInt()));
+  }
+
+  private static boolean validName(Node node, String name) {
+    if (NAME.matcher(name).matches()) {
+      return true;
+    }
+    node.error("\"" + name + "\" is not a valid listener name (expected "
+        + Schema.LISTENER_NAME.expected() + ")");
+    return false;
+  }
+}

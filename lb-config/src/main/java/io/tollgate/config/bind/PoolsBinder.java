@@ -1,0 +1,144 @@
+package io.tollgate.config.bind;
+
+import com.typesafe.config.ConfigValueType;
+import io.tollgate.config.BackendProxyProtocol;
+import io.tollgate.config.BackendTlsConfig;
+import io.tollgate.config.HostPort;
+import io.tollgate.config.PoolConfig;
+import io.tollgate.config.ServerConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/** Binds {@code tollgate.pools}: named groups of backend servers. */
+final class PoolsBinder {
+  private PoolsBinder() {}
+
+  /**
+   * What the pools section yielded.
+   *
+   * @param names every pool name written, valid or not, so routes naming a broken pool are not
+   *     also reported as naming a missing one
+   * @param withTls the names of the pools that have a {@code tls} block, valid or not
+   * @param pools the pools, present only if all of them are valid
+   */
+  record Result(Set<String> names, Set<String> withTls,
+      Optional<Map<String, PoolConfig>> pools) {}
+
+  static Result bind(Node node, TlsBinder tls) {
+    if (!node.exists()) {
+      return new Result(Set.of(), Set.of(), Optional.of(Map.of()));
+    }
+    if (node.type() != ConfigValueType.OBJECT) {
+      node.error(Readers.wrongType(node, Schema.POOLS.expected()));
+      return new Result(Set.of(), Set.of(), Optional.empty());
+    }
+    Set<String> names = new LinkedHashSet<>(node.keys());
+    Set<String> withTls = new HashSet<>();
+    Map<String, PoolConfig> pools = new HashMap<>();
+    boolean ok = true;
+    for (String name : names) {
+      Node pool = node.child(name);
+      if (pool.child(Schema.POOL_TLS.name()).exists()) {
+        withTls.add(name);
+      }
+      Optional<PoolConfig> config = bindPool(name, pool, tls);
+      ok &= config.isPresent();
+      config.ifPresent(p -> pools.put(name, p));
+    }
+    return new Result(Set.copyOf(names), Set.copyOf(withTls),
+        ok ? Optional.of(pools) : Optional.empty());
+  }
+
+  private static Optional<PoolConfig> bindPool(String name, Node pool, TlsBinder tls) {
+    if (Readers.object(pool, Schema.POOL_SHAPE,
+        "a pool such as { servers = [\"10.0.0.1:443\"] }").isEmpty()) {
+      return Optional.empty();
+    }
+    Node serversNode = pool.child(Schema.SERVERS.name());
+    Optional<List<ServerConfig>> servers = Optional.empty();
+    if (Readers.required(serversNode, Schema.SERVERS)) {
+      servers = bindServers(serversNode);
+    }
+    Node attemptsNode = pool.child(Schema.CONNECT_ATTEMPTS.name());
+    OptionalInt attempts = attemptsNode.exists()
+        ? Readers.intInRange(attemptsNode, Schema.CONNECT_ATTEMPTS, 1,
+            Schema.MAX_CONNECT_ATTEMPTS)
+        : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
+    Optional<Optional<BackendTlsConfig>> backendTls =
+        tls.backendTls(name, pool.child(Schema.POOL_TLS.name()));
+    // Health checks, balancing and passive ejection: their own binder.
+    Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
+    Optional<BackendProxyProtocol> proxy = ProxyProtocolBinder.pool(pool);
+    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()
+        || proxy.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get(),
+        health.get().healthCheck(), health.get().balance(), health.get().passive(), proxy.get()));
+  }
+
+  private static Optional<List<ServerConfig>> bindServers(Node node) {
+    Optional<List<Node>> elements = Readers.list(node, Schema.SERVERS);
+    if (elements.isEmpty()) {
+      return Optional.empty();
+    }
+    if (elements.get().isEmpty()) {
+      node.error("pool has no servers (expected " + Schema.SERVERS.expected() + ")");
+      return Optional.empty();
+    }
+    List<ServerConfig> out = new ArrayList<>();
+    Map<String, Node> seen = new HashMap<>();
+    boolean ok = true;
+    for (Node element : elements.get()) {
+      Optional<ServerConfig> server = bindServer(element);
+      if (server.isPresent()) {
+        Node first = seen.putIfAbsent(Addresses.identity(server.get().address()), element);
+        if (first != null) {
+          element.error("\"" + server.get().address() + "\" is already listed at " + first.path()
+              + " (expected each server once; use weight to send it more traffic)");
+          server = Optional.empty();
+        }
+      }
+      ok &= server.isPresent();
+      server.ifPresent(out::add);
+    }
+    return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  private static Optional<ServerConfig> bindServer(Node node) {
+    switch (node.type()) {
+      case STRING:
+        return Addresses.read(node, Schema.SERVER_ADDRESS)
+            .map(a -> new ServerConfig(a, Schema.DEFAULT_WEIGHT));
+      case OBJECT:
+        // Already known to be an object: this call only reports unknown keys.
+        Readers.object(node, Schema.SERVER, "a server object");
+        Node addressNode = node.child(Schema.SERVER_ADDRESS.name());
+        Optional<HostPort> address = Readers.required(addressNode, Schema.SERVER_ADDRESS)
+            ? Addresses.read(addressNode, Schema.SERVER_ADDRESS)
+            : Optional.empty();
+        Node weightNode = node.child(Schema.WEIGHT.name());
+        OptionalInt weight = weightNode.exists()
+            ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
+            : OptionalInt.of(Schema.DEFAULT_WEIGHT);
+        OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
+        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
+      default:
+        node.error(Readers.wrongType(node,
+            "a server: \"host:port\", or { address = \"host:port\", weight = N,"
+                + " max-connections = N }"));
+        return Optional.empty();
+    }
+  }
+}

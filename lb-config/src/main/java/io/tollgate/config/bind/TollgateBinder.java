@@ -1,0 +1,194 @@
+package io.tollgate.config.bind;
+
+import com.typesafe.config.ConfigObject;
+import io.tollgate.config.AccessLogConfig;
+import io.tollgate.config.CertificatesConfig;
+import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.IoConfig;
+import io.tollgate.config.Limits;
+import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.OpsConfig;
+import io.tollgate.config.RouteConfig;
+import io.tollgate.config.Timeouts;
+import io.tollgate.config.TlsConfig;
+import io.tollgate.config.TollgateConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Turns the merged, resolved config tree into a {@link TollgateConfig}, reporting every problem
+ * to {@link Problems}. Each section is bound even when an earlier one failed, so one run finds
+ * every error; the result is present only when nothing was wrong.
+ */
+final class TollgateBinder {
+  private TollgateBinder() {}
+
+  /**
+   * @param files resolves the relative paths the config names (certificates, keys, CAs)
+   */
+  static Optional<TollgateConfig> bind(Problems problems, ConfigObject root, String source,
+      FileRefs files) {
+    checkTopLevelTypos(problems, root);
+    Node tollgate = Node.root(problems, root, Schema.ROOT);
+    if (!tollgate.exists()) {
+      // reference.conf always defines it; only a broken class path gets here.
+      tollgate.error("missing (expected a tollgate { ... } object)");
+      return Optional.empty();
+    }
+    if (Readers.object(tollgate, Schema.TOLLGATE, "an object holding Tollgate's settings")
+        .isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<List<ListenerConfig>> listeners =
+        ListenersBinder.bind(tollgate.child(Schema.LISTENERS.name()));
+    Optional<IoConfig> io = io(tollgate.child(Schema.IO.name()));
+    Optional<Timeouts> timeouts = timeouts(tollgate.child(Schema.TIMEOUTS.name()));
+    Optional<Limits> limits = limits(tollgate.child(Schema.LIMITS.name()));
+    Node certificatesNode = tollgate.child(Schema.CERTIFICATES.name());
+    Optional<CertificatesConfig> certificates =
+        TlsSectionsBinder.certificates(certificatesNode, files);
+    Optional<TlsConfig> tls = TlsSectionsBinder.tls(tollgate.child(Schema.TLS.name()), files);
+    // Written, even if broken: a broken directory is reported once, not again by every
+    // certificate = auto.
+    TlsBinder tlsBinder = new TlsBinder(files,
+        certificatesNode.child(Schema.DIRECTORY.name()).exists());
+    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
+    Optional<List<RouteConfig>> routes =
+        RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
+    Optional<DefaultRoute> defaultRoute =
+        RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
+    Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
+    Optional<AccessLogConfig> accessLog =
+        accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
+    if (!problems.isEmpty() || ops.isEmpty() || listeners.isEmpty() || io.isEmpty()
+        || timeouts.isEmpty()
+        || limits.isEmpty() || certificates.isEmpty() || tls.isEmpty() || routes.isEmpty()
+        || defaultRoute.isEmpty() || pools.pools().isEmpty() || accessLog.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
+        limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), certificates.get(),
+        tls.get(), accessLog.get(), source, problems.warnings(), ops.get()));
+  }
+
+  /**
+   * Keys outside {@code tollgate} are allowed (files may keep values there to substitute), but
+   * one spelled almost like it is surely a typo that would silently drop every setting.
+   */
+  private static void checkTopLevelTypos(Problems problems, ConfigObject root) {
+    for (String key : root.keySet()) {
+      if (!key.equals(Schema.ROOT) && DidYouMean.distance(key, Schema.ROOT)
+          <= DidYouMean.MAX_DISTANCE) {
+        Node.root(problems, root, key).error("unknown top-level key \"" + key
+            + "\" (did you mean \"" + Schema.ROOT + "\"?)");
+      }
+    }
+  }
+
+  private static Optional<IoConfig> io(Node node) {
+    if (Readers.object(node, Schema.IO_SHAPE, Schema.IO.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node transportNode = node.child(Schema.TRANSPORT.name());
+    Node threadsNode = node.child(Schema.WORKER_THREADS.name());
+    Optional<IoConfig.Transport> transport = Readers.required(transportNode, Schema.TRANSPORT)
+        ? Readers.choice(transportNode, Schema.TRANSPORT, IoConfig.Transport.class, "transport")
+        : Optional.empty();
+    OptionalInt threads = Readers.required(threadsNode, Schema.WORKER_THREADS)
+        ? Readers.intInRange(threadsNode, Schema.WORKER_THREADS, 0, Schema.MAX_WORKER_THREADS)
+        : OptionalInt.empty();
+    if (transport.isEmpty() || threads.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new IoConfig(transport.get(), threads.getAsInt()));
+  }
+
+  private static Optional<Timeouts> timeouts(Node node) {
+    if (Readers.object(node, Schema.TIMEOUTS_SHAPE, Schema.TIMEOUTS.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Duration> clientHello = duration(node, Schema.CLIENT_HELLO);
+    Optional<Duration> connect = duration(node, Schema.CONNECT);
+    Optional<Duration> idle = duration(node, Schema.IDLE);
+    Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
+    Optional<Duration> drain = duration(node, Schema.DRAIN);
+    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty() || handshake.isEmpty()
+        || drain.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Timeouts(clientHello.get(), connect.get(), idle.get(),
+        handshake.get(), drain.get()));
+  }
+
+  private static Optional<Duration> duration(Node parent, Schema.Key key) {
+    Node node = parent.child(key.name());
+    return Readers.required(node, key) ? Readers.positiveDuration(node, key) : Optional.empty();
+  }
+
+  private static Optional<Limits> limits(Node node) {
+    if (Readers.object(node, Schema.LIMITS_SHAPE, Schema.LIMITS.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node hello = node.child(Schema.MAX_CLIENT_HELLO.name());
+    OptionalLong bytes = Readers.required(hello, Schema.MAX_CLIENT_HELLO)
+        ? Readers.bytesInRange(hello, Schema.MAX_CLIENT_HELLO,
+            Limits.MIN_CLIENT_HELLO, Limits.MAX_CLIENT_HELLO,
+            "1k..64k, i.e. " + Limits.MIN_CLIENT_HELLO + ".." + Limits.MAX_CLIENT_HELLO
+                + " bytes")
+        : OptionalLong.empty();
+    OptionalInt max = requiredInt(node, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
+    Node perSource = node.child(Schema.PER_SOURCE.name());
+    OptionalInt sourceMax = OptionalInt.empty();
+    OptionalInt sourceRate = OptionalInt.empty();
+    OptionalInt ipv6Prefix = OptionalInt.empty();
+    if (Readers.required(perSource, Schema.PER_SOURCE) && Readers.object(perSource,
+        Schema.PER_SOURCE_SHAPE, Schema.PER_SOURCE.expected()).isPresent()) {
+      sourceMax = requiredInt(perSource, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
+      sourceRate = requiredInt(perSource, Schema.NEW_PER_SECOND, Limits.MAX_NEW_PER_SECOND);
+      Node prefix = perSource.child(Schema.IPV6_PREFIX.name());
+      ipv6Prefix = Readers.required(prefix, Schema.IPV6_PREFIX)
+          ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128) : OptionalInt.empty();
+    }
+    if (bytes.isEmpty() || max.isEmpty() || sourceMax.isEmpty() || sourceRate.isEmpty()
+        || ipv6Prefix.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Limits((int) bytes.getAsLong(), max.getAsInt(),
+        sourceMax.getAsInt(), sourceRate.getAsInt(), ipv6Prefix.getAsInt()));
+  }
+
+  private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {
+    Node node = parent.child(key.name());
+    return Readers.required(node, key) ? Readers.intInRange(node, key, 0, max)
+        : OptionalInt.empty();
+  }
+
+  /** {@code access-log { path = off | stdout | stderr | FILE }}. */
+  private static Optional<AccessLogConfig> accessLog(Node node, FileRefs files) {
+    if (Readers.object(node, Schema.ACCESS_LOG_SHAPE, Schema.ACCESS_LOG.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node path = node.child(Schema.ACCESS_LOG_PATH.name());
+    if (!Readers.required(path, Schema.ACCESS_LOG_PATH)) {
+      return Optional.empty();
+    }
+    Optional<String> text = Readers.string(path, Schema.ACCESS_LOG_PATH);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    switch (text.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "off":
+      case "false":
+        return Optional.of(AccessLogConfig.OFF);
+      case "stdout":
+        return Optional.of(new AccessLogConfig(AccessLogConfig.Target.STDOUT, Optional.empty()));
+      case "stderr":
+        return Optional.of(new AccessLogConfig(AccessLogConfig.Target.STDERR, Optional.empty()));
+      default:
+        return files.writableFile(path, Schema.ACCESS_LOG_PATH).map(AccessLogConfig::toFile);
+    }
+  }
+}
