@@ -9,12 +9,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.HostPort;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerKey;
 import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import java.net.InetAddress;
@@ -75,17 +77,17 @@ class BackendConnectorSlotsTest {
       @Override
       public void connectSucceeded(ServerState state) {}
     };
-    return new Pool("p", servers, 3, BalanceConfig.DEFAULTS, signals, System::nanoTime,
-        () -> new Random(1));
+    return new Pool("p", servers, 3, BalanceConfig.DEFAULTS, BackendProxyProtocol.OFF, signals,
+        System::nanoTime, () -> new Random(1));
   }
 
   /** Runs a connector on the client's loop; completes with the backend channel or the cause. */
   private CompletableFuture<Object> connect(List<Backend> order, Pool pool) throws Exception {
     CompletableFuture<Object> result = new CompletableFuture<>();
-    client.eventLoop().submit(() -> new BackendConnector(client, order, settings, null,
+    client.eventLoop().submit(() -> new BackendConnector(client, pool, order, settings, null,
         new BackendConnector.Outcome() {
           @Override
-          public void connected(Channel backend, Backend server, long nanos) {
+          public void connected(Channel backend, Lease lease, long nanos) {
             result.complete(backend);
           }
 
@@ -93,7 +95,7 @@ class BackendConnectorSlotsTest {
           public void failed(Backend last, Throwable cause, int attempts) {
             result.complete(cause);
           }
-        }, pool).start()).sync();
+        }).start()).sync();
     return result;
   }
 
@@ -123,7 +125,7 @@ class BackendConnectorSlotsTest {
   void aServerThatFilledUpSinceThePickIsSkippedAndAllFullEndsAsPoolFull() throws Exception {
     Backend a = backend(open.getLocalPort(), 1);
     Pool pool = pool(List.of(a));
-    assertThat(pool.reserve(a)).isTrue(); // another connection took the last slot
+    assertThat(pool.reserve(a)).isNotNull(); // another connection took the last slot
 
     Object result = connect(List.of(a), pool).get(5, TimeUnit.SECONDS);
 
