@@ -259,10 +259,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     // Both sides get an idle timer: after the client has gone, a backend that stops reading
     // must not hold its channel (and the bytes queued for it) forever.
     backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
-    client.pipeline().addBefore(ctx.name(), NettyPipeline.IDLE, idleHandler());
+    client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
     ByteBuf early = pending;
     pending = null;
-    client.pipeline().replace(this, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
+    client.pipeline().replace(
+        NettyPipeline.PENDING, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
     if (early != null) {
       connection.addFromClient(early.readableBytes());
       backend.writeAndFlush(early, backend.voidPromise());
