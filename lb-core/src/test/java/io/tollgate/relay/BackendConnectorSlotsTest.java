@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The connector takes a slot per attempt from the pool and reports each outcome: a server that
  * became full since the pick is skipped; a connect failure releases its slot and reaches passive
- * ejection; a connected backend holds its slot until it closes.
+ * ejection; a connected backend holds its slot until it closes; a cancelled attempt gives its
+ * slot back without counting as a failure.
  */
 class BackendConnectorSlotsTest {
   private EventLoopGroup group;
@@ -132,5 +133,39 @@ class BackendConnectorSlotsTest {
     assertThat(result).isInstanceOf(PoolFullException.class);
     assertThat(a.state().activeConnections()).isEqualTo(1);
     assertThat(failures).isEmpty();
+  }
+
+  @Test
+  void aCancelledAttemptGivesItsSlotBackAndIsNotAFailure() throws Exception {
+    Backend a = backend(open.getLocalPort(), 1);
+    Pool pool = pool(List.of(a));
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    int during = client.eventLoop().submit(() -> {
+      BackendConnector connector = new BackendConnector(client, pool, List.of(a), settings, null,
+          new BackendConnector.Outcome() {
+            @Override
+            public void connected(Channel backend, Lease lease, long nanos) {
+              result.complete(backend);
+            }
+
+            @Override
+            public void failed(Backend last, Throwable cause, int attempts) {
+              result.complete(cause);
+            }
+          });
+      connector.start();
+      int reserved = a.state().activeConnections();
+      connector.cancel(); // the client went away before the connect could complete
+      return reserved;
+    }).get(5, TimeUnit.SECONDS);
+
+    assertThat(during).as("slot taken for the attempt").isEqualTo(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (a.state().activeConnections() != 0 && System.nanoTime() < deadline) {
+      client.eventLoop().submit(() -> { }).sync(); // the cancelled connect completes on the loop
+    }
+    assertThat(a.state().activeConnections()).isZero();
+    assertThat(failures).as("passive ejection heard nothing").isEmpty();
+    assertThat(result).as("the caller heard nothing").isNotDone();
   }
 }
