@@ -21,9 +21,9 @@ package io.tollgate.connection;
  * <h2>Backend channel</h2>
  *
  * <pre>
- * connecting:   [TLS ->] (placeholder)            autoRead off; reencrypt: a client SslHandler
+ * connecting:   [TLS ->] CONNECTING               autoRead off; reencrypt: a client SslHandler
  *                                                 handshakes with the server first
- * relaying:     [TLS ->] IDLE -> RELAY            RELAY replaced the placeholder
+ * relaying:     [TLS ->] IDLE -> RELAY            RELAY replaced CONNECTING
  * </pre>
  */
 public final class NettyPipeline {
@@ -33,6 +33,11 @@ public final class NettyPipeline {
   public static final String INSPECTOR = "tollgate.inspector";
   /** {@code io.tollgate.relay.PendingRelay}: holds the client while the backend connects. */
   public static final String PENDING = "tollgate.pending";
+  /**
+   * {@code io.tollgate.relay.BackendConnector}'s placeholder on a backend channel until the relay
+   * takes its place.
+   */
+  public static final String CONNECTING = "tollgate.connecting";
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
   /** Netty's IdleStateHandler bounding a relayed connection's idle time. */

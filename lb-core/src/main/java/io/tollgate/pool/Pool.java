@@ -1,6 +1,5 @@
 package io.tollgate.pool;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
 import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
@@ -33,10 +32,10 @@ import java.util.function.Supplier;
  * {@code on-all-down = try-all}, tries them anyway; when every server that is up is full it
  * refuses with {@code pool_full}.
  *
- * <p>The pool is also the {@link ConnectListener} for its connections: it counts open
+ * <p>Each connect attempt holds a {@link Lease} from {@link #reserve}: it counts open
  * connections per server and passes connect failures and successes to passive ejection.
  */
-public final class Pool implements ConnectListener {
+public final class Pool {
   /** Slow-start weights are scaled by this so a ramp has fine steps. */
   private static final long WEIGHT_SCALE = 1000;
 
@@ -57,21 +56,23 @@ public final class Pool implements ConnectListener {
   private final SmoothWeightedRoundRobin roundRobin;
   private final HashRing ring;
   private final AtomicInteger rotation = new AtomicInteger();
-  private BackendProxyProtocol proxyProtocol = BackendProxyProtocol.OFF;
+  private final BackendProxyProtocol proxyProtocol;
 
   /** Smooth weighted round-robin, every server up unless its state says otherwise. */
   public Pool(String name, List<Backend> servers, int connectAttempts) {
-    this(name, servers, connectAttempts, BalanceConfig.DEFAULTS, PassiveSignals.NONE,
-        System::nanoTime, ThreadLocalRandom::current);
+    this(name, servers, connectAttempts, BalanceConfig.DEFAULTS, BackendProxyProtocol.OFF,
+        PassiveSignals.NONE, System::nanoTime, ThreadLocalRandom::current);
   }
 
   /**
+   * @param proxyProtocol the PROXY protocol header written first on each backend connection
    * @param signals where connect failures and successes go (passive ejection)
    * @param ticker nanosecond clock for slow start (tests inject one)
    * @param random randomness for random-two and least-conn ties (tests inject a seeded one)
    */
   public Pool(String name, List<Backend> servers, int connectAttempts, BalanceConfig balance,
-      PassiveSignals signals, LongSupplier ticker, Supplier<Random> random) {
+      BackendProxyProtocol proxyProtocol, PassiveSignals signals, LongSupplier ticker,
+      Supplier<Random> random) {
     this.name = Objects.requireNonNull(name, "name");
     this.servers = List.copyOf(servers);
     if (this.servers.isEmpty()) {
@@ -79,6 +80,7 @@ public final class Pool implements ConnectListener {
     }
     this.connectAttempts = connectAttempts;
     this.balance = Objects.requireNonNull(balance, "balance");
+    this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     this.signals = Objects.requireNonNull(signals, "signals");
     this.ticker = ticker;
     this.random = random;
@@ -101,12 +103,6 @@ public final class Pool implements ConnectListener {
   /** The PROXY protocol header written first on each connection to this pool's servers. */
   public BackendProxyProtocol proxyProtocol() {
     return proxyProtocol;
-  }
-
-  /** Sets {@link #proxyProtocol()}; only while the pool is built, before it is published. */
-  public Pool withProxyProtocol(BackendProxyProtocol proxyProtocol) {
-    this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
-    return this;
   }
 
   /**
@@ -305,40 +301,18 @@ public final class Pool implements ConnectListener {
     return b.isPresent();
   }
 
-  @Override
-  public boolean reserve(Backend server) {
-    return server.state().tryAcquire(server.maxConnections());
+  /**
+   * Takes a connection slot on {@code server} for one connect attempt, unless it is at its
+   * {@code max-connections} since the pool chose it.
+   *
+   * @return the attempt's lease, or null when the server is full (skip it)
+   */
+  public Lease reserve(Backend server) {
+    return server.state().tryAcquire(server.maxConnections()) ? new Lease(server, signals) : null;
   }
 
-  @Override
-  public void connected(Backend server, Channel backend) {
-    // Success for passive ejection waits for the server's first byte (answered): a server that
-    // accepts and then resets every connection must still add up to an ejection.
-    backend.closeFuture().addListener(f -> server.state().release());
-  }
-
-  /** The server sent its first byte on a connection (for reencrypt: finished its handshake). */
-  public void answered(Backend server) {
-    signals.connectSucceeded(server.state());
-  }
-
-  /** The server reset a connection before it sent any byte: counts like a connect failure. */
-  public void resetBeforeFirstByte(Backend server, String why) {
-    signals.connectFailed(server.state(), "reset before the first byte (" + why + ")");
-  }
-
-  @Override
-  public void failed(Backend server, Throwable cause) {
-    server.state().release();
-    signals.connectFailed(server.state(), describe(cause));
-  }
-
-  @Override
-  public void cancelled(Backend server) {
-    server.state().release();
-  }
-
-  private static String describe(Throwable cause) {
+  /** A failed connect as the server's health log reads it. */
+  static String describe(Throwable cause) {
     if (cause instanceof ConnectTimeoutException) {
       return "connect timeout";
     }

@@ -7,16 +7,18 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.Lease;
+import io.tollgate.pool.Pool;
+import io.tollgate.pool.PoolFullException;
 import io.tollgate.tls.BackendTls;
 import java.nio.channels.NotYetConnectedException;
 import java.time.Duration;
-import io.tollgate.pool.ConnectListener;
-import io.tollgate.pool.PoolFullException;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -31,13 +33,24 @@ import org.slf4j.LoggerFactory;
  * <p>For reencrypt, an attempt is the TCP connect plus the TLS handshake with the server; a
  * server whose handshake fails (certificate not verified, timeout) counts as failed like one
  * that refuses the connection, and the next one is tried.
+ *
+ * <p>Each attempt holds a {@link Lease} from the pool, taken before connecting (a server that
+ * became full since the pool chose it is skipped) and told how the attempt ended; a connected
+ * attempt's lease goes to the {@link Outcome}, and the relay reports the server's first byte
+ * on it. The backend channel carries a placeholder named {@link NettyPipeline#CONNECTING} until
+ * the caller replaces it with the relay.
  */
 final class BackendConnector {
   private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
 
   /** What the caller learns. Both run on the client's event loop. */
   interface Outcome {
-    void connected(Channel backend, Backend server, long connectNanos);
+    /**
+     * {@code backend} is connected (reencrypt: handshake done), reading off, with the
+     * {@link NettyPipeline#CONNECTING} placeholder to replace; {@code lease} is released when it
+     * closes.
+     */
+    void connected(Channel backend, Lease lease, long connectNanos);
 
     /** Every attempt failed; {@code cause} is the last attempt's. */
     void failed(Backend lastTried, Throwable cause, int attempts);
@@ -83,12 +96,23 @@ final class BackendConnector {
     }
   }
 
+  /** Puts the placeholder on a new backend channel under its name. */
+  @ChannelHandler.Sharable
+  private static final class Connecting extends ChannelInitializer<Channel> {
+    static final Connecting INSTANCE = new Connecting();
+
+    @Override
+    protected void initChannel(Channel ch) {
+      ch.pipeline().addLast(NettyPipeline.CONNECTING, Placeholder.INSTANCE);
+    }
+  }
+
   private final Channel client;
+  private final Pool pool;
   private final List<Backend> order;
   private final RelaySettings settings;
   private final Tls tls;
   private final Outcome outcome;
-  private final ConnectListener listener;
   private Channel connecting;
   /** A PROXY protocol header written first on each connected attempt, or null. */
   private byte[] proxyHeader;
@@ -97,25 +121,19 @@ final class BackendConnector {
   /** The last real connect failure; null while every skipped server was merely full. */
   private Throwable lastFailure;
 
-  /** @param tls null for a plain TCP backend connection */
-  BackendConnector(
-      Channel client, List<Backend> order, RelaySettings settings, Tls tls, Outcome outcome) {
-    this(client, order, settings, tls, outcome, ConnectListener.NONE);
-  }
-
   /**
+   * @param pool leases a slot on each server of {@code order} before connecting to it
+   * @param order the servers to try, from {@link Pool#select}
    * @param tls null for a plain TCP backend connection
-   * @param listener takes a slot on each server before connecting (a full one is skipped) and
-   *     hears how each attempt ended (the pool: max-connections, least-conn, passive ejection)
    */
-  BackendConnector(Channel client, List<Backend> order, RelaySettings settings, Tls tls,
-      Outcome outcome, ConnectListener listener) {
+  BackendConnector(Channel client, Pool pool, List<Backend> order, RelaySettings settings,
+      Tls tls, Outcome outcome) {
     this.client = client;
+    this.pool = pool;
     this.order = order;
     this.settings = settings;
     this.tls = tls;
     this.outcome = outcome;
-    this.listener = listener;
   }
 
   /**
@@ -135,7 +153,7 @@ final class BackendConnector {
   /** Abandons a connect in progress (the client went away). */
   void cancel() {
     // Forget the attempt before closing it: closing fails its connect future at once, and the
-    // listener must see it as cancelled, not as a failure that starts the next attempt.
+    // lease must hear it was cancelled, not a failure that starts the next attempt.
     Channel c = connecting;
     connecting = null;
     if (c != null) {
@@ -145,7 +163,8 @@ final class BackendConnector {
 
   private void attempt(int index) {
     Backend server = order.get(index);
-    if (!listener.reserve(server)) {
+    Lease lease = pool.reserve(server);
+    if (lease == null) {
       // Full since the pool chose it: skip, nothing was sent.
       if (index + 1 < order.size()) {
         attempt(index + 1);
@@ -165,13 +184,13 @@ final class BackendConnector {
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, settings.waterMark())
-            .handler(Placeholder.INSTANCE)
+            .handler(Connecting.INSTANCE)
             .connect(server.address());
     connecting = f.channel();
     f.addListener(
         (ChannelFuture done) -> {
           if (connecting != done.channel()) {
-            listener.cancelled(server);
+            lease.cancelled();
             done.channel().close(); // cancelled: never leave a connected socket behind
             return;
           }
@@ -181,11 +200,11 @@ final class BackendConnector {
               // Our own socket failed, not the server: try the same server once more (nothing
               // was sent), without counting it against the server.
               retriedLocalFailure = true;
-              listener.cancelled(server);
+              lease.cancelled();
               attempt(index);
               return;
             }
-            listener.failed(server, done.cause());
+            lease.failed(done.cause());
             next(index, server, done.cause());
             return;
           }
@@ -197,10 +216,10 @@ final class BackendConnector {
           }
           if (tls == null) {
             connecting = null;
-            listener.connected(server, done.channel());
-            established(done.channel(), server, started);
+            lease.connected(done.channel());
+            established(done.channel(), lease, started);
           } else {
-            handshake(done.channel(), index, server, started);
+            handshake(done.channel(), index, lease, started);
           }
         });
   }
@@ -222,38 +241,39 @@ final class BackendConnector {
     return false;
   }
 
-  private void handshake(Channel backend, int index, Backend server, long started) {
+  private void handshake(Channel backend, int index, Lease lease, long started) {
+    Backend server = lease.server();
     SslHandler ssl =
         tls.tls().newHandler(backend.alloc(), server.address(), tls.clientSni(), tls.alpn());
     ssl.setHandshakeTimeoutMillis(tls.handshakeTimeout().toMillis());
-    // Before the placeholder, so the relay that replaces it reads plaintext.
+    // Before CONNECTING, so the relay that replaces it reads plaintext.
     backend.pipeline().addFirst(NettyPipeline.TLS, ssl);
     ssl.handshakeFuture()
         .addListener(
             hs -> {
               if (connecting != backend) {
-                listener.cancelled(server);
+                lease.cancelled();
                 backend.close(); // cancelled while the handshake ran
                 return;
               }
               connecting = null;
               if (hs.isSuccess()) {
-                listener.connected(server, backend);
-                established(backend, server, started);
+                lease.connected(backend);
+                established(backend, lease, started);
               } else {
-                listener.failed(server, hs.cause());
+                lease.failed(hs.cause());
                 backend.close();
                 next(index, server, hs.cause());
               }
             });
   }
 
-  private void established(Channel backend, Backend server, long started) {
+  private void established(Channel backend, Lease lease, long started) {
     if (!client.isActive()) {
-      backend.close();
+      backend.close(); // releases the lease
       return;
     }
-    outcome.connected(backend, server, System.nanoTime() - started);
+    outcome.connected(backend, lease, System.nanoTime() - started);
   }
 
   private void next(int index, Backend server, Throwable cause) {
@@ -263,10 +283,5 @@ final class BackendConnector {
     } else {
       outcome.failed(server, cause, index + 1);
     }
-  }
-
-  /** Puts the relay where the placeholder stood on a connected backend channel. */
-  static void installRelay(Channel backend, ChannelHandler relay) {
-    backend.pipeline().replace(Placeholder.class, NettyPipeline.RELAY, relay);
   }
 }

@@ -19,6 +19,7 @@ import io.tollgate.connection.TlsAlert;
 import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import io.tollgate.proxyprotocol.BackendProxyHeader;
@@ -120,7 +121,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
             : new BackendConnector.Tls(
                 backendTls, connection.sni(), alpn, settings.handshakeTimeout());
     connector =
-        new BackendConnector(ctx.channel(), selection.order(), settings, tls, this, pool)
+        new BackendConnector(ctx.channel(), pool, selection.order(), settings, tls, this)
             .proxyHeader(proxyHeader());
     connector.start();
   }
@@ -199,7 +200,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       return;
     }
     metrics.handshakeCompleted(mode, connection.handshakeNanos());
-    SslHandler sslHandler = ctx.pipeline().get(SslHandler.class);
+    SslHandler sslHandler = RelaySession.tlsOf(ctx.channel());
     // TLS 1.3 tickets now, not with the backend's first bytes (which may never come).
     SessionTickets.queuePending(sslHandler);
     ctx.flush();
@@ -243,34 +244,26 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   @Override
-  public void connected(Channel backend, Backend server, long connectNanos) {
+  public void connected(Channel backend, Lease lease, long connectNanos) {
     Channel client = ctx.channel();
-    connection.connected(server.toString(), connectNanos);
+    connection.connected(lease.server().toString(), connectNanos);
     metrics.backendConnected(pool.name(), connectNanos);
     metrics.backendOpened();
     backend.closeFuture().addListener(f -> metrics.backendClosed());
-    RelaySession.BackendFeedback feedback = new RelaySession.BackendFeedback() {
-      @Override
-      public void answered() {
-        pool.answered(server);
-      }
-
-      @Override
-      public void resetBeforeFirstByte(String why) {
-        pool.resetBeforeFirstByte(server, why);
-      }
-    };
-    // Reencrypt: the server has spoken already, in its TLS handshake.
-    RelaySession session =
-        new RelaySession(client, backend, connection, feedback, backendTls != null);
-    BackendConnector.installRelay(backend, new RelayHandler(session, Side.BACKEND));
+    if (backendTls != null) {
+      lease.answered(); // reencrypt: the server has spoken already, in its TLS handshake
+    }
+    RelaySession session = new RelaySession(client, backend, connection, lease);
+    backend.pipeline().replace(
+        NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
     // Both sides get an idle timer: after the client has gone, a backend that stops reading
     // must not hold its channel (and the bytes queued for it) forever.
     backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
-    client.pipeline().addBefore(ctx.name(), NettyPipeline.IDLE, idleHandler());
+    client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
     ByteBuf early = pending;
     pending = null;
-    client.pipeline().replace(this, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
+    client.pipeline().replace(
+        NettyPipeline.PENDING, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
     if (early != null) {
       connection.addFromClient(early.readableBytes());
       backend.writeAndFlush(early, backend.voidPromise());

@@ -93,7 +93,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   /** The TLS peer of this channel sent close_notify (true for a plain channel). */
   private static boolean peerEndedTls(ChannelHandlerContext ctx) {
-    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    SslHandler tls = RelaySession.tlsOf(ctx.channel());
     return tls == null || tls.engine().isInboundDone();
   }
 

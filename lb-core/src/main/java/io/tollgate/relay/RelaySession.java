@@ -8,6 +8,8 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.NettyPipeline;
+import io.tollgate.pool.Lease;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,39 +29,23 @@ final class RelaySession {
   private final Channel client;
   private final Channel backend;
   private final Connection connection;
-  private final BackendFeedback feedback;
+  /** The backend attempt's lease: the relay tells it about the server's first byte or reset. */
+  private final Lease lease;
   private boolean clientInputDone;
   private boolean backendInputDone;
-  private boolean backendAnswered;
 
-  /** What the relay tells the pool about the server's behaviour (passive ejection). */
-  interface BackendFeedback {
-    /** The server's first byte arrived. */
-    void answered();
-
-    /** The server reset the connection before sending anything. */
-    void resetBeforeFirstByte(String why);
-  }
-
-  /** @param answered the server has already spoken (reencrypt: its TLS handshake) */
-  RelaySession(Channel client, Channel backend, Connection connection, BackendFeedback feedback,
-      boolean answered) {
+  RelaySession(Channel client, Channel backend, Connection connection, Lease lease) {
     this.client = client;
     this.backend = backend;
     this.connection = connection;
-    this.feedback = feedback;
-    this.backendAnswered = answered;
-    if (answered) {
-      feedback.answered();
-    }
+    this.lease = lease;
   }
 
   /** {@code n} bytes came from the backend. */
   void fromBackend(int n) {
     connection.addFromBackend(n);
-    if (!backendAnswered && n > 0) {
-      backendAnswered = true;
-      feedback.answered();
+    if (n > 0) {
+      lease.answered();
     }
   }
 
@@ -120,7 +106,7 @@ final class RelaySession {
             ch.close();
           }
         };
-    SslHandler tls = ch.pipeline().get(SslHandler.class);
+    SslHandler tls = tlsOf(ch);
     if (tls != null) {
       ch.flush();
       // close_notify goes after the records just flushed (TLS 1.3 and BoringSSL keep reading).
@@ -166,8 +152,8 @@ final class RelaySession {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
           cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
-      if (side == Side.BACKEND && !backendAnswered) {
-        feedback.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
+      if (side == Side.BACKEND) {
+        lease.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
       }
     } else {
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
@@ -182,7 +168,7 @@ final class RelaySession {
     if (!(side == Side.CLIENT ? clientInputDone : backendInputDone)) {
       return false;
     }
-    SslHandler tls = channelOf(side).pipeline().get(SslHandler.class);
+    SslHandler tls = tlsOf(channelOf(side));
     return tls != null && tls.engine().isInboundDone() && tls.engine().isOutboundDone();
   }
 
@@ -216,11 +202,16 @@ final class RelaySession {
         // Not fatal: the peer then sees a FIN instead of a reset.
         log.debug("could not set SO_LINGER=0 on {}", ch, e);
       }
-      SslHandler tls = ch.pipeline().get(SslHandler.class);
+      SslHandler tls = tlsOf(ch);
       if (tls != null) {
         ch.pipeline().remove(tls);
       }
     }
     ch.close();
+  }
+
+  /** {@code ch}'s SslHandler where Tollgate speaks TLS on it, else null. */
+  static SslHandler tlsOf(Channel ch) {
+    return (SslHandler) ch.pipeline().get(NettyPipeline.TLS);
   }
 }

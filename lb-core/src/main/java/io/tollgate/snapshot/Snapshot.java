@@ -127,8 +127,7 @@ public final class Snapshot {
         backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
       }
       pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts(), pc.balance(),
-          signals, System::nanoTime, ThreadLocalRandom::current)
-          .withProxyProtocol(pc.proxyProtocol()));
+          pc.proxyProtocol(), signals, System::nanoTime, ThreadLocalRandom::current));
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {

@@ -3,6 +3,7 @@ package io.tollgate.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.BalanceConfig.Algorithm;
 import io.tollgate.config.BalanceConfig.OnAllDown;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class BalancingTest {
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  /** The leases of the connections {@link #holdConnections} keeps open. */
+  private final List<Lease> held = new ArrayList<>();
 
   private Backend server(int port, int weight, int maxConnections) {
     InetSocketAddress a = new InetSocketAddress("127.0.0.1", port);
@@ -44,15 +47,18 @@ class BalancingTest {
 
   private Pool pool(List<Backend> servers, BalanceConfig balance) {
     Random seeded = new Random(42);
-    return new Pool("p", servers, 3, balance, PassiveSignals.NONE, now::get, () -> seeded);
+    return new Pool("p", servers, 3, balance, BackendProxyProtocol.OFF, PassiveSignals.NONE,
+        now::get, () -> seeded);
   }
 
   /** Opens {@code n} connections that stay open; returns how many each server got. */
-  private static Map<Integer, Integer> holdConnections(Pool pool, int n) {
+  private Map<Integer, Integer> holdConnections(Pool pool, int n) {
     Map<Integer, Integer> counts = new HashMap<>();
     for (int i = 0; i < n; i++) {
       Backend b = pool.select(null, null).order().get(0);
-      assertThat(pool.reserve(b)).isTrue();
+      Lease lease = pool.reserve(b);
+      assertThat(lease).isNotNull();
+      held.add(lease);
       counts.merge(b.address().getPort(), 1, Integer::sum);
     }
     return counts;
@@ -63,9 +69,10 @@ class BalancingTest {
     Map<Integer, Integer> counts = new HashMap<>();
     for (int i = 0; i < n; i++) {
       Backend b = pool.select(null, null).order().get(0);
-      assertThat(pool.reserve(b)).isTrue();
+      Lease lease = pool.reserve(b);
+      assertThat(lease).isNotNull();
       counts.merge(b.address().getPort(), 1, Integer::sum);
-      pool.cancelled(b);
+      lease.cancelled();
     }
     return counts;
   }
@@ -97,7 +104,7 @@ class BalancingTest {
     Pool pool = pool(List.of(server(1, 1), server(2, 1), server(3, 1)), Algorithm.LEAST_CONN);
     Backend busy = pool.servers().get(0);
     for (int i = 0; i < 10; i++) {
-      assertThat(pool.reserve(busy)).isTrue();
+      assertThat(pool.reserve(busy)).isNotNull();
     }
 
     Map<Integer, Integer> counts = shortConnections(pool, 600);
@@ -270,13 +277,14 @@ class BalancingTest {
     Pool pool = pool(List.of(a, b), Algorithm.ROUND_ROBIN);
 
     assertThat(holdConnections(pool, 3)).containsEntry(1, 2).containsEntry(2, 1);
-    assertThat(pool.reserve(a)).isFalse();
+    assertThat(pool.reserve(a)).isNull();
 
     Pool.Selection refused = pool.select(null, null);
     assertThat(refused.refusal()).isEqualTo(CloseReason.POOL_FULL);
     assertThat(refused.order()).isEmpty();
 
-    pool.cancelled(a); // one of a's connections closes
+    held.stream().filter(l -> l.server() == a).findFirst().orElseThrow()
+        .release(); // one of a's connections closes
     assertThat(pool.select(null, null).order()).containsExactly(a);
   }
 
@@ -287,7 +295,7 @@ class BalancingTest {
     Backend a = server(1, 1);
     Backend b = server(2, 1);
     Pool pool = pool(List.of(a, b), Algorithm.ROUND_ROBIN);
-    assertThat(pool.reserve(a)).isTrue();
+    assertThat(pool.reserve(a)).isNotNull();
 
     assertThat(pool.drain(a.address(), true)).isTrue();
     assertThat(shortConnections(pool, 50)).containsOnlyKeys(2);

@@ -9,12 +9,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.HostPort;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerKey;
 import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import java.net.InetAddress;
@@ -33,7 +35,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The connector takes a slot per attempt from the pool and reports each outcome: a server that
  * became full since the pick is skipped; a connect failure releases its slot and reaches passive
- * ejection; a connected backend holds its slot until it closes.
+ * ejection; a connected backend holds its slot until it closes; a cancelled attempt gives its
+ * slot back without counting as a failure.
  */
 class BackendConnectorSlotsTest {
   private EventLoopGroup group;
@@ -75,17 +78,17 @@ class BackendConnectorSlotsTest {
       @Override
       public void connectSucceeded(ServerState state) {}
     };
-    return new Pool("p", servers, 3, BalanceConfig.DEFAULTS, signals, System::nanoTime,
-        () -> new Random(1));
+    return new Pool("p", servers, 3, BalanceConfig.DEFAULTS, BackendProxyProtocol.OFF, signals,
+        System::nanoTime, () -> new Random(1));
   }
 
   /** Runs a connector on the client's loop; completes with the backend channel or the cause. */
   private CompletableFuture<Object> connect(List<Backend> order, Pool pool) throws Exception {
     CompletableFuture<Object> result = new CompletableFuture<>();
-    client.eventLoop().submit(() -> new BackendConnector(client, order, settings, null,
+    client.eventLoop().submit(() -> new BackendConnector(client, pool, order, settings, null,
         new BackendConnector.Outcome() {
           @Override
-          public void connected(Channel backend, Backend server, long nanos) {
+          public void connected(Channel backend, Lease lease, long nanos) {
             result.complete(backend);
           }
 
@@ -93,7 +96,7 @@ class BackendConnectorSlotsTest {
           public void failed(Backend last, Throwable cause, int attempts) {
             result.complete(cause);
           }
-        }, pool).start()).sync();
+        }).start()).sync();
     return result;
   }
 
@@ -123,12 +126,46 @@ class BackendConnectorSlotsTest {
   void aServerThatFilledUpSinceThePickIsSkippedAndAllFullEndsAsPoolFull() throws Exception {
     Backend a = backend(open.getLocalPort(), 1);
     Pool pool = pool(List.of(a));
-    assertThat(pool.reserve(a)).isTrue(); // another connection took the last slot
+    assertThat(pool.reserve(a)).isNotNull(); // another connection took the last slot
 
     Object result = connect(List.of(a), pool).get(5, TimeUnit.SECONDS);
 
     assertThat(result).isInstanceOf(PoolFullException.class);
     assertThat(a.state().activeConnections()).isEqualTo(1);
     assertThat(failures).isEmpty();
+  }
+
+  @Test
+  void aCancelledAttemptGivesItsSlotBackAndIsNotAFailure() throws Exception {
+    Backend a = backend(open.getLocalPort(), 1);
+    Pool pool = pool(List.of(a));
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    int during = client.eventLoop().submit(() -> {
+      BackendConnector connector = new BackendConnector(client, pool, List.of(a), settings, null,
+          new BackendConnector.Outcome() {
+            @Override
+            public void connected(Channel backend, Lease lease, long nanos) {
+              result.complete(backend);
+            }
+
+            @Override
+            public void failed(Backend last, Throwable cause, int attempts) {
+              result.complete(cause);
+            }
+          });
+      connector.start();
+      int reserved = a.state().activeConnections();
+      connector.cancel(); // the client went away before the connect could complete
+      return reserved;
+    }).get(5, TimeUnit.SECONDS);
+
+    assertThat(during).as("slot taken for the attempt").isEqualTo(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (a.state().activeConnections() != 0 && System.nanoTime() < deadline) {
+      client.eventLoop().submit(() -> { }).sync(); // the cancelled connect completes on the loop
+    }
+    assertThat(a.state().activeConnections()).isZero();
+    assertThat(failures).as("passive ejection heard nothing").isEmpty();
+    assertThat(result).as("the caller heard nothing").isNotDone();
   }
 }

@@ -11,6 +11,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.tollgate.config.HostPort;
 import io.tollgate.pool.Backend;
+import io.tollgate.pool.Lease;
+import io.tollgate.pool.Pool;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -70,10 +72,11 @@ class BackendConnectorTest {
       RelaySettings settings = new RelaySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
           NioSocketChannel.class, RelaySettings.DEFAULT_WATER_MARK);
       client.eventLoop().submit(() -> {
-        BackendConnector connector = new BackendConnector(client,
-            List.of(backendAt(full), backendAt(open)), settings, null, new BackendConnector.Outcome() {
+        List<Backend> order = List.of(backendAt(full), backendAt(open));
+        BackendConnector connector = new BackendConnector(client, new Pool("p", order, 2),
+            order, settings, null, new BackendConnector.Outcome() {
               @Override
-              public void connected(Channel backend, Backend server, long nanos) {
+              public void connected(Channel backend, Lease lease, long nanos) {
                 outcome.set("connected");
               }
 
