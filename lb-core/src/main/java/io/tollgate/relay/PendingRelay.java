@@ -18,13 +18,14 @@ import io.tollgate.connection.Connection;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
+import io.tollgate.net.Causes;
+import io.tollgate.net.FailureKind;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
 import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
 import io.tollgate.tls.SessionTickets;
-import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -184,17 +185,17 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     connection.handshakeEnded(System.nanoTime());
     RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
     if (!done.isSuccess()) {
-      TlsFailureKind kind = TlsFailureKind.of(done.cause());
-      metrics.handshakeFailed(mode, kind.label());
+      FailureKind kind = FailureKind.of(done.cause());
+      metrics.handshakeFailed(mode, (kind.tls() ? kind : FailureKind.OTHER).label());
       connection.closeReason(
           switch (kind) {
-            case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
+            case HANDSHAKE_TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
             case CLOSED -> CloseReason.CLIENT_CLOSED;
             default -> CloseReason.HANDSHAKE_FAILED;
           },
-          kind == TlsFailureKind.CLOSED
+          kind == FailureKind.CLOSED
               ? "closed during the TLS handshake"
-              : TlsFailureKind.describe(done.cause()));
+              : Causes.message(done.cause()));
       ctx.close();
       return;
     }
@@ -224,13 +225,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    TlsFailureKind kind = TlsFailureKind.of(cause);
-    if (kind != TlsFailureKind.OTHER) {
+    FailureKind kind = FailureKind.of(cause);
+    if (kind.tls()) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
       connection.closeReason(
           connection.tls() == null ? CloseReason.HANDSHAKE_FAILED : CloseReason.TLS_ERROR,
-          TlsFailureKind.describe(cause));
-    } else if (cause instanceof IOException) {
+          Causes.message(cause));
+    } else if (kind.socket()) {
       connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
     } else {
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
@@ -286,7 +287,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   @Override
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
-    TlsFailureKind kind = TlsFailureKind.of(cause);
+    FailureKind kind = FailureKind.of(cause);
     if (cause instanceof PoolFullException) {
       connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
       endClient();
@@ -295,14 +296,14 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     switch (kind) {
       case VERIFY ->
           connection.closeReason(
-              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailureKind.describe(cause));
+              CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
       // Without backend TLS there is no handshake: a channel closed while connecting (or a
       // timeout) is a failed connect.
-      case HANDSHAKE, TIMEOUT, CLOSED ->
+      case HANDSHAKE, HANDSHAKE_TIMEOUT, CLOSED ->
           connection.closeReason(
               backendTls != null
                   ? CloseReason.BACKEND_HANDSHAKE_FAILED : CloseReason.CONNECT_FAILED,
-              detail + TlsFailureKind.describe(cause));
+              detail + Causes.message(cause));
       default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
     endClient();
