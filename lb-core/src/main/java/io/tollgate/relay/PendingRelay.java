@@ -15,6 +15,7 @@ import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.Refusal;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
@@ -111,8 +112,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   private void connect(String alpn) {
     Pool.Selection selection = pool.select(connection.client(), connection.sni());
     if (selection.refused()) {
-      connection.closeReason(selection.refusal(), selection.detail());
-      endClient();
+      endClient(selection.refusal(), selection.detail());
       return;
     }
     BackendConnector.Tls tls =
@@ -289,34 +289,29 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
     FailureKind kind = FailureKind.of(cause);
     if (cause instanceof PoolFullException) {
-      connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
-      endClient();
+      endClient(CloseReason.POOL_FULL, detail + cause.getMessage());
       return;
     }
     switch (kind) {
       case VERIFY ->
-          connection.closeReason(
-              CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
+          endClient(CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
       // Without backend TLS there is no handshake: a channel closed while connecting (or a
       // timeout) is a failed connect.
       case HANDSHAKE, HANDSHAKE_TIMEOUT, CLOSED ->
-          connection.closeReason(
+          endClient(
               backendTls != null
                   ? CloseReason.BACKEND_HANDSHAKE_FAILED : CloseReason.CONNECT_FAILED,
               detail + Causes.message(cause));
-      default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
+      default -> endClient(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
-    endClient();
   }
 
-  /** Ends a client that no backend will serve. */
-  private void endClient() {
-    if (afterHandshake) {
-      // The client speaks TLS with us now: a close_notify, not a raw alert record, ends it.
-      ctx.close();
-    } else {
-      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
-    }
+  /**
+   * Ends a client that no backend will serve. Once the client speaks TLS with us, a close_notify
+   * (the SslHandler's close), not a raw alert record, ends it.
+   */
+  private void endClient(CloseReason reason, String detail) {
+    Refusal.refuse(ctx.channel(), reason, detail, afterHandshake ? null : TlsAlert.INTERNAL_ERROR);
   }
 
   private IdleStateHandler idleHandler() {
