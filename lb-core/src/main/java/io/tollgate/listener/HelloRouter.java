@@ -1,5 +1,7 @@
 package io.tollgate.listener;
 
+import static io.tollgate.connection.Refusal.refuse;
+
 import io.netty.channel.ChannelHandlerContext;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.snapshot.Snapshot;
@@ -45,18 +47,16 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     Router.Match match = snapshot.get().router().route(hello.sni());
     Route route = match.route();
     if (route == null) {
-      conn.closeReason(
-          CloseReason.NO_ROUTE, hello.sni() == null ? "no SNI" : "no route for " + hello.sni());
-      TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());
+      String detail = hello.sni() == null ? "no SNI" : "no route for " + hello.sni();
+      refuse(ctx.channel(), CloseReason.NO_ROUTE, detail, TlsAlert.UNRECOGNIZED_NAME);
       return;
     }
     conn.routed(route.name(), route.mode());
     metrics.routed(conn);
     CloseReason limited = limits.admitRoute(ctx.channel(), route.name());
     if (limited != null) {
-      conn.closeReason(limited, ConnectionLimits.describe(limited) + " (route " + route.name()
-          + ")");
-      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
+      refuse(ctx.channel(), limited, ConnectionLimits.describe(limited) + " (route " + route.name()
+          + ")", TlsAlert.INTERNAL_ERROR);
       return;
     }
     switch (route.mode()) {
@@ -78,8 +78,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
   private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello) {
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
-      conn.closeReason(CloseReason.NO_ROUTE, "no certificate for " + hello.sni());
-      TlsAlert.UNRECOGNIZED_NAME.sendAndClose(ctx.channel());
+      refuse(ctx.channel(), CloseReason.NO_ROUTE, "no certificate for " + hello.sni(),
+          TlsAlert.UNRECOGNIZED_NAME);
       return;
     }
     tls.setHandshakeTimeoutMillis(relaySettings.handshakeTimeout().toMillis());
@@ -94,7 +94,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
 
   @Override
   public void onFailure(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
-    CloseReason reason = CloseReason.valueOf(failure.name());
+    CloseReason reason = failure.closeReason();
     Connection.of(ctx.channel()).closeReason(reason, detail);
     metrics.helloFailed(reason);
   }

@@ -8,6 +8,7 @@ import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.limits.ConnectionLimits;
@@ -112,8 +113,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     if (over == null) {
       return false;
     }
-    conn.closeReason(over, ConnectionLimits.describe(over));
-    ch.close();
+    Refusal.refuse(ch, over, ConnectionLimits.describe(over), null);
     return true;
   }
 

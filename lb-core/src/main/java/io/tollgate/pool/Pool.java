@@ -1,13 +1,12 @@
 package io.tollgate.pool;
 
-import io.netty.channel.ConnectTimeoutException;
 import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.BalanceConfig.Algorithm;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerState;
-import java.net.ConnectException;
+import io.tollgate.net.FailureKind;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -313,14 +312,11 @@ public final class Pool {
 
   /** A failed connect as the server's health log reads it. */
   static String describe(Throwable cause) {
-    if (cause instanceof ConnectTimeoutException) {
-      return "connect timeout";
-    }
-    if (cause instanceof ConnectException
-        && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("refused")) {
-      return "connect refused";
-    }
-    return "connect failed: " + cause.getMessage();
+    return switch (FailureKind.of(cause)) {
+      case CONNECT_TIMEOUT -> "connect timeout";
+      case CONNECT_REFUSED -> "connect refused";
+      default -> "connect failed: " + cause.getMessage();
+    };
   }
 
   @Override

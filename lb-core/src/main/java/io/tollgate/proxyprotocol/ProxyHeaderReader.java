@@ -7,6 +7,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.HandlerDeadline;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Bad;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Header;
@@ -167,8 +168,8 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
   private void fail(ChannelHandlerContext ctx, CloseReason reason, String detail) {
     finished = true;
     deadline.cancel();
-    record(ctx, reason, detail);
-    ctx.close();
+    log.debug("{} {}: {}", ctx.channel(), reason.label(), detail);
+    Refusal.refuse(ctx.channel(), reason, detail, null);
   }
 
   private static void record(ChannelHandlerContext ctx, CloseReason reason, String detail) {

@@ -15,9 +15,12 @@ import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.Refusal;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.connection.TlsSummary;
 import io.tollgate.metrics.Metrics;
+import io.tollgate.net.Causes;
+import io.tollgate.net.FailureKind;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
@@ -25,7 +28,6 @@ import io.tollgate.pool.PoolFullException;
 import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
 import io.tollgate.tls.SessionTickets;
-import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -111,8 +113,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   private void connect(String alpn) {
     Pool.Selection selection = pool.select(connection.client(), connection.sni());
     if (selection.refused()) {
-      connection.closeReason(selection.refusal(), selection.detail());
-      endClient();
+      endClient(selection.refusal(), selection.detail());
       return;
     }
     BackendConnector.Tls tls =
@@ -185,17 +186,17 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     connection.handshakeEnded(System.nanoTime());
     RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
     if (!done.isSuccess()) {
-      TlsFailureKind kind = TlsFailureKind.of(done.cause());
-      metrics.handshakeFailed(mode, kind.label());
+      FailureKind kind = FailureKind.of(done.cause());
+      metrics.handshakeFailed(mode, (kind.tls() ? kind : FailureKind.OTHER).label());
       connection.closeReason(
           switch (kind) {
-            case TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
+            case HANDSHAKE_TIMEOUT -> CloseReason.HANDSHAKE_TIMEOUT;
             case CLOSED -> CloseReason.CLIENT_CLOSED;
             default -> CloseReason.HANDSHAKE_FAILED;
           },
-          kind == TlsFailureKind.CLOSED
+          kind == FailureKind.CLOSED
               ? "closed during the TLS handshake"
-              : TlsFailureKind.describe(done.cause()));
+              : Causes.message(done.cause()));
       ctx.close();
       return;
     }
@@ -225,13 +226,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    TlsFailureKind kind = TlsFailureKind.of(cause);
-    if (kind != TlsFailureKind.OTHER) {
+    FailureKind kind = FailureKind.of(cause);
+    if (kind.tls()) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
       connection.closeReason(
           connection.tls() == null ? CloseReason.HANDSHAKE_FAILED : CloseReason.TLS_ERROR,
-          TlsFailureKind.describe(cause));
-    } else if (cause instanceof IOException) {
+          Causes.message(cause));
+    } else if (kind.socket()) {
       connection.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
     } else {
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
@@ -279,36 +280,31 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   @Override
   public void failed(Backend lastTried, Throwable cause, int attempts) {
     String detail = attempts + " attempt(s), last " + lastTried + ": ";
-    TlsFailureKind kind = TlsFailureKind.of(cause);
+    FailureKind kind = FailureKind.of(cause);
     if (cause instanceof PoolFullException) {
-      connection.closeReason(CloseReason.POOL_FULL, detail + cause.getMessage());
-      endClient();
+      endClient(CloseReason.POOL_FULL, detail + cause.getMessage());
       return;
     }
     switch (kind) {
       case VERIFY ->
-          connection.closeReason(
-              CloseReason.BACKEND_VERIFY_FAILED, detail + TlsFailureKind.describe(cause));
+          endClient(CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
       // Without backend TLS there is no handshake: a channel closed while connecting (or a
       // timeout) is a failed connect.
-      case HANDSHAKE, TIMEOUT, CLOSED ->
-          connection.closeReason(
+      case HANDSHAKE, HANDSHAKE_TIMEOUT, CLOSED ->
+          endClient(
               backendTls != null
                   ? CloseReason.BACKEND_HANDSHAKE_FAILED : CloseReason.CONNECT_FAILED,
-              detail + TlsFailureKind.describe(cause));
-      default -> connection.closeReason(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
+              detail + Causes.message(cause));
+      default -> endClient(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }
-    endClient();
   }
 
-  /** Ends a client that no backend will serve. */
-  private void endClient() {
-    if (afterHandshake) {
-      // The client speaks TLS with us now: a close_notify, not a raw alert record, ends it.
-      ctx.close();
-    } else {
-      TlsAlert.INTERNAL_ERROR.sendAndClose(ctx.channel());
-    }
+  /**
+   * Ends a client that no backend will serve. Once the client speaks TLS with us, a close_notify
+   * (the SslHandler's close), not a raw alert record, ends it.
+   */
+  private void endClient(CloseReason reason, String detail) {
+    Refusal.refuse(ctx.channel(), reason, detail, afterHandshake ? null : TlsAlert.INTERNAL_ERROR);
   }
 
   private IdleStateHandler idleHandler() {

@@ -10,7 +10,8 @@ import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Lease;
-import java.io.IOException;
+import io.tollgate.net.Causes;
+import io.tollgate.net.FailureKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,19 +137,17 @@ final class RelaySession {
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
   void failed(Side side, Throwable cause) {
+    FailureKind kind = FailureKind.of(cause);
     if (tlsClosedByPeer(side) && cause instanceof javax.net.ssl.SSLException) {
       // Not a TLS error: OpenSSL answers a close_notify with its own and refuses every later
       // write (TLS 1.2 style, no TLS 1.3 half-close), so what the other side still sends fails
       // here. The peer ended the connection; the other side is reset, its bytes did not arrive.
       connection.closeReason(closedReason(side), null);
-    } else if (TlsFailureKind.of(cause) != TlsFailureKind.OTHER) {
+    } else if (kind.tls()) {
       connection.closeReason(
           CloseReason.TLS_ERROR,
-          side.name().toLowerCase(java.util.Locale.ROOT) + ": " + TlsFailureKind.describe(cause));
-    } else if (cause instanceof IOException
-        || cause instanceof java.nio.channels.NotYetConnectedException) {
-      // The epoll transport reports ENOTCONN from a read as NotYetConnectedException, an
-      // IllegalStateException: still a socket that failed, not a bug of ours.
+          side.name().toLowerCase(java.util.Locale.ROOT) + ": " + Causes.message(cause));
+    } else if (kind.socket()) {
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
           cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());

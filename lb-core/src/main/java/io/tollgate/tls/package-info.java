@@ -14,7 +14,7 @@
  * and {@link io.tollgate.tls.CertificateChecks} (a checked chain and key), {@link
  * io.tollgate.tls.CertificateStore} (the directory store), {@link io.tollgate.tls.TicketKeys}
  * (ticket-key file format), {@link io.tollgate.tls.TlsProvider} (BoringSSL or JDK), {@code
- * ServerContexts}/{@code BackendContexts} (context building), {@link io.tollgate.tls.TlsFailures}
- * (a readable reason for a failed handshake).
+ * ServerContexts}/{@code BackendContexts} (context building). Why a handshake failed is
+ * {@link io.tollgate.net.FailureKind}'s to say (lb-net), for the data path and health checks alike.
  */
 package io.tollgate.tls;

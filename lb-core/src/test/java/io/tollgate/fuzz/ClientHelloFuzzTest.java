@@ -75,7 +75,7 @@ class ClientHelloFuzzTest {
       LogSafeDetails.check(failed.detail(), "parser failure detail");
       assertThat(failed.detail()).as("parser failure detail")
           .doesNotStartWith("unexpected parser error");
-      return Verdict.closed(failed.failure().reason(), null, null);
+      return Verdict.closed(failed.failure().closeReason().label(), null, null);
     }
     assertThat(result).isSameAs(ParseResult.NeedMore.INSTANCE);
     return Verdict.pending(null, null);

@@ -110,7 +110,7 @@ final class PipelineRun implements ClientHelloInspector.HelloCallback {
       return Verdict.closed(conn.reason().label(), client, destination);
     }
     if (call instanceof HelloFailure failure) {
-      return Verdict.closed(failure.reason(), client, destination);
+      return Verdict.closed(failure.closeReason().label(), client, destination);
     }
     if (!ch.isOpen()) {
       return Verdict.closed("closed without a reason", client, destination);

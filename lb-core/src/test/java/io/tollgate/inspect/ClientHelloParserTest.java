@@ -572,8 +572,8 @@ class ClientHelloParserTest {
 
   @Test
   void failureReasonsAreLowerSnakeCase() {
-    assertThat(Arrays.stream(HelloFailure.values()).map(HelloFailure::reason)).containsExactly(
-        "not_tls", "bad_hello", "hello_too_large", "hello_timeout", "client_closed");
+    assertThat(Arrays.stream(HelloFailure.values()).map(f -> f.closeReason().label()))
+        .containsExactly("not_tls", "bad_hello", "hello_too_large", "hello_timeout", "client_closed");
   }
 
   // ---- helpers -----------------------------------------------------------------------------

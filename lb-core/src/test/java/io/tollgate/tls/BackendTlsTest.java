@@ -25,6 +25,8 @@ import io.tollgate.config.TlsConfig;
 import io.tollgate.demo.CertificateAuthority;
 import io.tollgate.demo.CertificateAuthority.KeyType;
 import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.net.Causes;
+import io.tollgate.net.FailureKind;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -157,8 +159,8 @@ class BackendTlsTest {
     assertThatThrownBy(() -> handshake(built, new Backend(backend, false), "shop.test", null))
         .isInstanceOf(SSLHandshakeException.class)
         .satisfies(e -> {
-          assertThat(TlsFailures.peerCertificateRejected(e)).isTrue();
-          assertThat(TlsFailures.reason(e))
+          assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
+          assertThat(Causes.message(e))
               .contains("unable to find valid certification path to requested target");
         });
   }
@@ -170,8 +172,8 @@ class BackendTlsTest {
     assertThatThrownBy(() -> handshake(built, new Backend(backend, false), "shop.test", null))
         .isInstanceOf(SSLHandshakeException.class)
         .satisfies(e -> {
-          assertThat(TlsFailures.peerCertificateRejected(e)).isTrue();
-          assertThat(TlsFailures.reason(e))
+          assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
+          assertThat(Causes.message(e))
               .isEqualTo("No subject alternative DNS name matching other.internal found.");
         });
   }

@@ -278,7 +278,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
           loop.schedule(() -> {
             if (entries.get(state.key()) == e && e.monitor == null) {
               state.markUp("passive-ejection backoff of "
-                  + Probe.human(passive.backoff()) + " elapsed, trying it again", true);
+                  + ProbeFailures.human(passive.backoff()) + " elapsed, trying it again", true);
             }
           }, passive.backoff().toNanos(), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -307,11 +307,11 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       sslError = "no TLS set up for the pool's " + check.type().configName() + " check";
       log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
     }
-    Probe probe = new Probe(check, t.key().address(), t.probeTls(), sslError, sni,
-        hostHeader(t, check, sni)).withProxyHeader(Probe.proxyHeader(t.proxyProtocol()));
+    Probe probe = new ServerProbe(check, t.key().address(), t.probeTls(), sslError, sni,
+        hostHeader(t, check, sni)).withProxyHeader(ProbeProxyHeader.of(t.proxyProtocol()));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
     log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
-        check.type().configName(), Probe.human(check.interval()));
+        check.type().configName(), ProbeFailures.human(check.interval()));
     m.start();
     return m;
   }

@@ -98,9 +98,9 @@ class ProbeProxyHeaderTest {
         }
       });
       HealthCheckConfig check = HealthCheckConfig.defaults(type);
-      Probe probe = new Probe(check, new InetSocketAddress(server.getInetAddress(),
+      ServerProbe probe = new ServerProbe(check, new InetSocketAddress(server.getInetAddress(),
           server.getLocalPort()), null, null, null, "localhost")
-          .withProxyHeader(Probe.proxyHeader(version));
+          .withProxyHeader(ProbeProxyHeader.of(version));
       Probe.Result result = probe.run(group.next()).get(10, TimeUnit.SECONDS);
       assertThat(result.ok()).as(result.detail()).isTrue();
       return captured.get(10, TimeUnit.SECONDS);

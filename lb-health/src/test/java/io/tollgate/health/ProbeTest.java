@@ -24,13 +24,13 @@ class ProbeTest {
     try (FakeBackend backend = FakeBackend.start()) {
       HealthCheckConfig check = HealthCheckConfig.defaults(Type.HTTP)
           .withHttp("/", 200, 299, Optional.of("MARKER"));
-      Probe probe = new Probe(check, backend.address(), null, null, null, "localhost");
+      ServerProbe probe = new ServerProbe(check, backend.address(), null, null, null, "localhost");
 
-      backend.body = "x".repeat(3 * Probe.INITIAL_RESPONSE_BYTES) + "MARKER";
+      backend.body = "x".repeat(3 * HttpCheck.INITIAL_RESPONSE_BYTES) + "MARKER";
       Probe.Result found = probe.run(group.next()).get(10, TimeUnit.SECONDS);
       assertThat(found.ok()).as(found.detail()).isTrue();
 
-      backend.body = "x".repeat(Probe.MAX_RESPONSE_BYTES) + "MARKER";
+      backend.body = "x".repeat(HttpCheck.MAX_RESPONSE_BYTES) + "MARKER";
       Probe.Result tooFar = probe.run(group.next()).get(10, TimeUnit.SECONDS);
       assertThat(tooFar.ok()).isFalse();
       assertThat(tooFar.detail()).contains("does not contain \"MARKER\"");
@@ -41,28 +41,28 @@ class ProbeTest {
 
   @Test
   void parsesStatusLines() {
-    assertThat(Probe.parseStatus("HTTP/1.1 200 OK")).isEqualTo(200);
-    assertThat(Probe.parseStatus("HTTP/1.0 503 Service Unavailable")).isEqualTo(503);
-    assertThat(Probe.parseStatus("HTTP/1.1 204")).isEqualTo(204);
-    assertThat(Probe.parseStatus("SSH-2.0-OpenSSH")).isEqualTo(-1);
-    assertThat(Probe.parseStatus("HTTP/1.1 2000 OK")).isEqualTo(-1);
+    assertThat(HttpCheck.parseStatus("HTTP/1.1 200 OK")).isEqualTo(200);
+    assertThat(HttpCheck.parseStatus("HTTP/1.0 503 Service Unavailable")).isEqualTo(503);
+    assertThat(HttpCheck.parseStatus("HTTP/1.1 204")).isEqualTo(204);
+    assertThat(HttpCheck.parseStatus("SSH-2.0-OpenSSH")).isEqualTo(-1);
+    assertThat(HttpCheck.parseStatus("HTTP/1.1 2000 OK")).isEqualTo(-1);
   }
 
   @Test
   void describesFailuresTheWayAnOperatorReadsThem() {
-    assertThat(Probe.describeConnectFailure(
+    assertThat(ProbeFailures.connect(
         new ConnectException("Connection refused: /127.0.0.1:9"), Duration.ofSeconds(1)))
         .isEqualTo("connect refused");
-    assertThat(Probe.describeConnectFailure(
+    assertThat(ProbeFailures.connect(
         new io.netty.channel.ConnectTimeoutException("x"), Duration.ofSeconds(1)))
         .isEqualTo("timeout after 1s (connect)");
     SSLHandshakeException expired = new SSLHandshakeException("bad cert");
     expired.initCause(new CertificateExpiredException("NotAfter: ..."));
-    assertThat(Probe.describeTlsFailure(expired)).isEqualTo("tls: certificate expired");
-    assertThat(Probe.describeTlsFailure(new SSLHandshakeException(
+    assertThat(ProbeFailures.tls(expired)).isEqualTo("tls: certificate expired");
+    assertThat(ProbeFailures.tls(new SSLHandshakeException(
         "PKIX path building failed: unable to find valid certification path")))
         .startsWith("tls: certificate not trusted: verification against the pool's tls.ca");
-    assertThat(Probe.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
+    assertThat(ProbeFailures.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
   }
 
   @Test
