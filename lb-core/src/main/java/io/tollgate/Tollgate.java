@@ -1,49 +1,38 @@
 package io.tollgate;
 
-import io.tollgate.snapshot.Snapshot;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import io.tollgate.config.ConfigError;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.accesslog.AccessLogOutput;
+import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
-import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
-import io.tollgate.connection.Connection;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
-import io.tollgate.listener.ListenerFactory;
+import io.tollgate.listener.Listeners;
+import io.tollgate.listener.OpenConnections;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
-import io.tollgate.relay.RelaySettings;
+import io.tollgate.snapshot.Snapshot;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Tollgate: event loops, bound listeners and the current {@link Snapshot}.
+ * A running Tollgate: its lifecycle. Owns the event loops, the {@link Listeners}, the
+ * {@link Snapshot} in force and what outlives snapshots (server health, limits, access log).
  *
  * <p>{@link #start} binds every listener or fails without leaving anything running;
- * {@link #reload} swaps the routing snapshot for new connections and binds/unbinds listeners that
- * were added, removed or moved; {@link #shutdown} stops accepting and lets connections finish
- * for a while; {@link #close} stops accepting and closes everything.
+ * {@link #reload} puts a new snapshot in force for new connections and binds/unbinds listeners
+ * that were added, removed or moved; {@link #shutdown} stops accepting and lets connections
+ * finish for a while; {@link #close} stops accepting and closes everything.
  */
 public final class Tollgate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Tollgate.class);
@@ -52,11 +41,7 @@ public final class Tollgate implements AutoCloseable {
   private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
-  /** Bound listeners by name; changed only under this object's lock (start, reload, close). */
-  private final Map<String, BoundListener> listeners = new LinkedHashMap<>();
-  /** Every client connection open now (removed when it closes), for the shutdown drain. */
-  private final ChannelGroup connections =
-      new DefaultChannelGroup("tollgate-connections", GlobalEventExecutor.INSTANCE);
+  private final Listeners listeners;
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
   /** Outlives snapshots: connections open under an old config keep counting. */
@@ -67,7 +52,8 @@ public final class Tollgate implements AutoCloseable {
   private volatile long configVersion = 1;
   private volatile Instant configLoadedAt = Instant.now();
   private volatile boolean shuttingDown;
-  private volatile boolean endDrain;
+  /** Completed by {@link #endDrainNow}: the shutdown drain stops waiting. */
+  private final CompletableFuture<Void> endDrain = new CompletableFuture<>();
 
   private Tollgate(Transport transport, int workerThreads, Snapshot snapshot,
       HealthChecker health) {
@@ -79,6 +65,8 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
+    this.listeners = new Listeners(transport, acceptors, workers, () -> this.snapshot, metrics,
+        limits, accessLog);
     // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
     // loop, not a worker: installing keys takes each context's write lock, briefly.
     acceptors.scheduleAtFixedRate(() -> {
@@ -102,10 +90,11 @@ public final class Tollgate implements AutoCloseable {
    */
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)
       throws ConfigException, InterruptedException {
+    Transport selected = Transport.select(transport);
     HealthChecker health = new HealthChecker();
     Snapshot snapshot;
     try {
-      snapshot = Snapshot.build(config, health);
+      snapshot = Snapshot.build(config, health, selected.socketChannel());
       snapshot.commitHealth();
     } catch (ConfigException | RuntimeException e) {
       health.close();
@@ -115,89 +104,17 @@ public final class Tollgate implements AutoCloseable {
     int threads = config.io().workerThreads() > 0
         ? config.io().workerThreads()
         : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(Transport.select(transport), threads, snapshot, health);
+    Tollgate tollgate = new Tollgate(selected, threads, snapshot, health);
     try {
-      synchronized (tollgate) {
-        ListenerFactory factory = tollgate.listenerFactory(config);
-        for (ListenerConfig lc : config.listeners()) {
-          tollgate.listeners.put(lc.name(), tollgate.bind(lc, factory));
-        }
-        log.info("Tollgate started: {} listener(s) {}, {} route(s), {} pool(s), transport {},"
-            + " {} worker thread(s)", tollgate.listeners.size(), tollgate.describeListeners(),
-            config.routes().size(), config.pools().size(), tollgate.transport.name(), threads);
-      }
+      tollgate.listeners.bind(config.listeners());
     } catch (RuntimeException e) {
       tollgate.close();
       throw e;
     }
+    log.info("Tollgate started: {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
+        tollgate.listeners.describe(), config.routes().size(), config.pools().size(),
+        tollgate.transport.name(), threads);
     return tollgate;
-  }
-
-  /**
-   * One bound listener. The channel's child handler delegates to {@code initializer}, which a
-   * reload replaces, so a listener that stays bound picks up new timeouts and limits for the
-   * connections it accepts next.
-   */
-  private static final class BoundListener {
-    final ListenerConfig config;
-    final Channel channel;
-    volatile ChannelHandler initializer;
-
-    BoundListener(ListenerConfig config, Channel channel, ChannelHandler initializer) {
-      this.config = config;
-      this.channel = channel;
-      this.initializer = initializer;
-    }
-  }
-
-  /** Adds each accepted channel to {@link #connections}, then the listener's current pipeline. */
-  @ChannelHandler.Sharable
-  private final class AcceptedChannels extends ChannelInitializer<Channel> {
-    private BoundListener listener;
-
-    @Override
-    protected void initChannel(Channel ch) {
-      connections.add(ch);
-      // A ChannelInitializer added to a registered channel runs at once, in this call.
-      ch.pipeline().addLast(listener.initializer);
-    }
-  }
-
-  private ListenerFactory listenerFactory(TollgateConfig c) {
-    RelaySettings relay =
-        new RelaySettings(
-            c.timeouts().connect(), c.timeouts().idle(), c.timeouts().handshake(),
-            transport.socketChannel(),
-            RelaySettings.DEFAULT_WATER_MARK);
-    return new ListenerFactory(() -> snapshot, relay, c.limits().maxClientHello(),
-        c.timeouts().clientHello().toMillis(), metrics, limits, accessLog);
-  }
-
-  /** @throws IllegalStateException when the address cannot be bound */
-  private BoundListener bind(ListenerConfig lc, ListenerFactory factory) {
-    InetSocketAddress address = new InetSocketAddress(lc.address().host(), lc.address().port());
-    AcceptedChannels accepted = new AcceptedChannels();
-    ServerBootstrap b =
-        new ServerBootstrap()
-            .group(acceptors, workers)
-            .channel(transport.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .handler(factory.acceptHandler(lc.name()))
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
-            .childHandler(accepted);
-    try {
-      Channel ch = b.bind(address).syncUninterruptibly().channel();
-      BoundListener bound =
-          new BoundListener(lc, ch, factory.initializer(lc.name(), lc.proxyProtocol()));
-      accepted.listener = bound;
-      return bound;
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "listener " + lc.name() + ": cannot bind " + lc.address() + ": " + e.getMessage(), e);
-    }
   }
 
   /**
@@ -217,86 +134,32 @@ public final class Tollgate implements AutoCloseable {
     }
     Snapshot next;
     try {
-      next = Snapshot.build(config, health);
+      next = Snapshot.build(config, health, transport.socketChannel());
     } catch (ConfigException | RuntimeException e) {
       metrics.reloaded(false);
       throw e;
     }
     logWarnings(next);
-    ListenerFactory factory = listenerFactory(config);
-    ListenerChanges changes = ListenerChanges.of(
-        listeners.values().stream().map(b -> b.config).toList(), config.listeners());
-    for (String name : changes.closeFirst()) {
-      listeners.get(name).channel.close().syncUninterruptibly();
+    Runnable startAccepting;
+    try {
+      startAccepting = listeners.reload(config);
+    } catch (ConfigException e) {
+      // The new snapshot's health plan is never committed: the checker still follows the
+      // servers of the config in force, exactly as before.
+      metrics.reloaded(false);
+      throw e;
     }
-    Map<String, BoundListener> bound = new LinkedHashMap<>();
-    for (ListenerConfig lc : changes.bind()) {
-      try {
-        bound.put(lc.name(), bind(lc, factory));
-      } catch (IllegalStateException e) {
-        // The new snapshot's health plan is never committed: the checker still follows the
-        // servers of the config in force, exactly as before.
-        undoBinds(bound.values(), changes.closeFirst());
-        metrics.reloaded(false);
-        throw new ConfigException(List.of(new ConfigError(config.source(),
-            "tollgate.listeners[" + config.listeners().indexOf(lc) + "].address",
-            e.getMessage())));
-      }
-    }
-    for (String name : changes.close()) {
-      BoundListener old = listeners.remove(name);
-      if (!changes.closeFirst().contains(name)) {
-        old.channel.close().syncUninterruptibly();
-      }
-      log.info("listener {} at {} closed: no longer in the config (its open connections"
-          + " continue)", name, old.config.address());
-    }
-    // Keep the config's order, so status lists listeners as the file does.
-    Map<String, BoundListener> ordered = new LinkedHashMap<>();
-    for (ListenerConfig lc : config.listeners()) {
-      BoundListener b = bound.get(lc.name());
-      if (b != null) {
-        log.info("listener {} bound at {}", lc.name(), b.channel.localAddress());
-      } else {
-        b = listeners.get(lc.name());
-        // The listener's new settings (PROXY protocol too) apply to connections it accepts next.
-        b.initializer = factory.initializer(lc.name(), lc.proxyProtocol());
-      }
-      ordered.put(lc.name(), b);
-    }
-    listeners.clear();
-    listeners.putAll(ordered);
     limits.apply(config);
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
     next.commitHealth();
     snapshot = next;
+    startAccepting.run();
     metrics.reloaded(true);
     configVersion++;
     configLoadedAt = Instant.now();
-    log.info("Reloaded {} (config version {}): {} listener(s) {}, {} route(s), {} pool(s)",
-        config.source(), configVersion, listeners.size(), describeListeners(),
-        config.routes().size(), config.pools().size());
-  }
-
-  /**
-   * A reload failed to bind: closes what it had bound and binds again, with the settings of the
-   * config that stays in force, the listeners it had closed first.
-   */
-  private void undoBinds(Collection<BoundListener> bound, List<String> closedFirst) {
-    bound.forEach(b -> b.channel.close().syncUninterruptibly());
-    ListenerFactory previous = listenerFactory(snapshot.config());
-    List<String> lost = new ArrayList<>();
-    for (String name : closedFirst) {
-      try {
-        listeners.put(name, bind(listeners.get(name).config, previous));
-      } catch (IllegalStateException again) {
-        listeners.remove(name);
-        lost.add(name);
-      }
-    }
-    if (!lost.isEmpty()) {
-      log.error("listener(s) {} could not be bound again after a failed reload", lost);
-    }
+    log.info("Reloaded {} (config version {}): {}, {} route(s), {} pool(s)",
+        config.source(), configVersion, listeners.describe(), config.routes().size(),
+        config.pools().size());
   }
 
   private static void logWarnings(Snapshot snapshot) {
@@ -304,19 +167,13 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */
-  public synchronized InetSocketAddress address(String listenerName) {
-    BoundListener b = listeners.get(listenerName);
-    if (b == null) {
-      throw new IllegalArgumentException("no listener named " + listenerName);
-    }
-    return (InetSocketAddress) b.channel.localAddress();
+  public InetSocketAddress address(String listenerName) {
+    return listeners.address(listenerName);
   }
 
   /** Every bound listener's name and address, in config order. */
-  public synchronized Map<String, InetSocketAddress> addresses() {
-    Map<String, InetSocketAddress> out = new LinkedHashMap<>();
-    listeners.forEach((name, b) -> out.put(name, (InetSocketAddress) b.channel.localAddress()));
-    return out;
+  public Map<String, InetSocketAddress> addresses() {
+    return listeners.addresses();
   }
 
   /** 1 at start, one more after each successful reload. */
@@ -336,7 +193,7 @@ public final class Tollgate implements AutoCloseable {
 
   /** Client connections open now. */
   public int openConnections() {
-    return connections.size();
+    return listeners.connections().size();
   }
 
   /**
@@ -362,14 +219,6 @@ public final class Tollgate implements AutoCloseable {
     return transport.name();
   }
 
-  /** Callers hold this object's lock. */
-  private String describeListeners() {
-    StringBuilder sb = new StringBuilder();
-    listeners.forEach((name, b) -> sb.append(sb.length() == 0 ? "" : ", ")
-        .append(name).append('=').append(b.channel.localAddress()));
-    return sb.toString();
-  }
-
   /**
    * Graceful stop (SIGTERM): closes every listener so nothing new is accepted, waits up to
    * {@code drain} for open connections to finish, closes those still open with reason
@@ -380,49 +229,28 @@ public final class Tollgate implements AutoCloseable {
   public int shutdown(Duration drain) {
     synchronized (this) {
       shuttingDown = true;
-      for (BoundListener b : listeners.values()) {
-        b.channel.close().syncUninterruptibly();
-      }
+      listeners.close();
     }
-    long deadline = System.nanoTime() + drain.toNanos();
-    int open = connections.size();
-    if (open > 0) {
+    OpenConnections open = listeners.connections();
+    int before = open.size();
+    if (before > 0) {
       log.info("Shutting down: stopped accepting; waiting up to {} for {} connection(s) to finish",
-          drain, open);
+          drain, before);
     }
-    while (!connections.isEmpty() && System.nanoTime() < deadline && !endDrain) {
-      try {
-        Thread.sleep(Math.min(50, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    List<Channel> left = new ArrayList<>(connections);
-    for (Channel ch : left) {
-      ch.eventLoop().execute(() -> {
-        Connection conn = Connection.of(ch);
-        if (conn != null) {
-          conn.closeReason(CloseReason.SHUTDOWN, "still open after the drain (" + drain + ")");
-        }
-        ch.close();
-      });
-    }
-    if (!left.isEmpty()) {
-      log.info("Shutting down: closed {} connection(s) still open after {}", left.size(), drain);
-      for (Channel ch : left) {
-        ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
-      }
-    } else if (open > 0) {
+    int cut = 0;
+    if (!open.awaitClosed(drain, endDrain)) {
+      cut = open.closeAll(CloseReason.SHUTDOWN, "still open after the drain (" + drain + ")");
+      log.info("Shutting down: closed {} connection(s) still open after {}", cut, drain);
+    } else if (before > 0) {
       log.info("Shutting down: every connection finished");
     }
     close();
-    return left.size();
+    return cut;
   }
 
   /** Ends a {@link #shutdown} drain now (a second SIGTERM or Ctrl-C): the rest are closed. */
   public void endDrainNow() {
-    endDrain = true;
+    endDrain.complete(null);
   }
 
   /** Stops accepting, closes every connection and stops the event loops. Idempotent. */
@@ -430,9 +258,7 @@ public final class Tollgate implements AutoCloseable {
   public void close() {
     synchronized (this) {
       shuttingDown = true;
-      for (BoundListener b : listeners.values()) {
-        b.channel.close().awaitUninterruptibly();
-      }
+      listeners.close();
     }
     acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);

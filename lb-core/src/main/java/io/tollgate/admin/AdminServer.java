@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tollgate.Tollgate;
 import io.tollgate.config.AdminConfig;
+import io.tollgate.ops.AdminEndpoint;
 import io.tollgate.ops.Reloader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -60,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * blocking the loop. One request per connection; at most {@value #MAX_CONNECTIONS} connections
  * at once (more are closed at accept), so slow clients cost bounded sockets and memory.
  */
-public final class AdminServer implements AutoCloseable {
+public final class AdminServer implements AdminEndpoint {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   /**
    * The header every POST must carry when there is no token-file (any value; {@code tollgate
@@ -164,6 +165,7 @@ public final class AdminServer implements AutoCloseable {
     }
   }
 
+  @Override
   public InetSocketAddress address() {
     return (InetSocketAddress) server.localAddress();
   }

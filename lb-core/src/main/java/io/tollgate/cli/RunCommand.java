@@ -1,6 +1,7 @@
 package io.tollgate.cli;
 
 import io.tollgate.Tollgate;
+import io.tollgate.admin.AdminServer;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
@@ -65,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
     }
     Operations ops;
     try {
-      ops = Operations.start(config.file, cfg, tollgate, pidFile);
+      ops = Operations.start(config.file, cfg, tollgate, pidFile, AdminServer::start);
     } catch (IllegalStateException e) {
       tollgate.close();
       err.println("not starting: " + e.getMessage());

@@ -3,6 +3,7 @@ package io.tollgate.connection;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.tollgate.config.RouteMode;
+import io.tollgate.snapshot.Snapshot;
 import java.net.SocketAddress;
 import java.util.List;
 
@@ -20,6 +21,8 @@ public final class Connection {
   private final String listener;
   private final SocketAddress peer;
   private final long acceptedNanos;
+  /** The config in force when the listener accepted it; the connection reads no other. */
+  private final Snapshot snapshot;
   /** The socket's peer, or the source of a trusted upstream PROXY header. */
   private SocketAddress client;
   /** The destination of a trusted upstream PROXY header; null: the socket's local address. */
@@ -41,12 +44,28 @@ public final class Connection {
   private CloseReason reason;
   private String reasonDetail;
 
+  /** A record outside a listener (tests, fuzzing): no snapshot. */
   public Connection(String id, String listener, SocketAddress client, long acceptedNanos) {
+    this(id, listener, client, acceptedNanos, null);
+  }
+
+  /**
+   * @param snapshot the snapshot in force when the listener accepted the connection: its
+   *     settings, and later its route, come from this one, whatever reloads happen meanwhile
+   */
+  public Connection(String id, String listener, SocketAddress client, long acceptedNanos,
+      Snapshot snapshot) {
     this.id = id;
     this.listener = listener;
     this.peer = client;
     this.client = client;
     this.acceptedNanos = acceptedNanos;
+    this.snapshot = snapshot;
+  }
+
+  /** The snapshot this connection was accepted under (null outside a listener). */
+  public Snapshot snapshot() {
+    return snapshot;
   }
 
   /** The connection attached to a client channel, or null for channels Tollgate did not accept. */

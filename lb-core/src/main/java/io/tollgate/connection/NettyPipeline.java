@@ -25,6 +25,14 @@ package io.tollgate.connection;
  *                                                 handshakes with the server first
  * relaying:     [TLS ->] IDLE -> RELAY            RELAY replaced CONNECTING
  * </pre>
+ *
+ * <h2>Listener (server) channel</h2>
+ *
+ * <pre>
+ * accepting:    AcceptBackoff -> SnapshotPin      unnamed, never changed; then Netty's acceptor,
+ *                                                 which adds the listener's initializer to each
+ *                                                 accepted channel
+ * </pre>
  */
 public final class NettyPipeline {
   /** {@code io.tollgate.proxyprotocol.ProxyHeaderReader}: reads an upstream's PROXY header. */

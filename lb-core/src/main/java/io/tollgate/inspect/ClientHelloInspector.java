@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
+import io.tollgate.connection.DeadlineDecoder;
 import io.tollgate.inspect.ParseResult.Done;
 import io.tollgate.inspect.ParseResult.Failed;
 import java.io.IOException;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Stateful: one instance per channel (not {@code @Sharable}). The parser and the callback may
  * be shared.
  */
-public final class ClientHelloInspector extends ByteToMessageDecoder {
+public final class ClientHelloInspector extends DeadlineDecoder {
   private static final Logger log = LoggerFactory.getLogger(ClientHelloInspector.class);
 
   /**
@@ -57,10 +58,7 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   }
 
   private final ClientHelloParser parser;
-  private final HandlerDeadline deadline;
   private final HelloCallback callback;
-  /** Set once the outcome is known (or the handler was removed); guards the single callback. */
-  private boolean finished;
   /** Record walk state over the (append-only) cumulation, so each read costs only its bytes. */
   private final ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
 
@@ -69,28 +67,14 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
    */
   public ClientHelloInspector(
       ClientHelloParser parser, long timeoutMillis, HelloCallback callback) {
+    super(timeoutMillis);
     this.parser = Objects.requireNonNull(parser, "parser");
     this.callback = Objects.requireNonNull(callback, "callback");
-    this.deadline = new HandlerDeadline(timeoutMillis, this::timedOut);
-  }
-
-  /** Starts the timer when added to a channel that is already active (e.g. an accepted child). */
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-    super.handlerAdded(ctx);
-    deadline.arm(ctx);
-  }
-
-  /** Starts the timer when added before the channel became active. */
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    deadline.arm(ctx);
-    super.channelActive(ctx);
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (finished) {
+    if (finished()) {
       return; // outcome already reported; we are being closed or removed
     }
     ParseResult result = parser.parse(in, progress);
@@ -105,20 +89,14 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   /** EOF or input shutdown: {@code decode} has already seen every byte, so the hello is short. */
   @Override
   protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (!finished) {
+    if (!finished()) {
       fail(ctx, HelloFailure.CLIENT_CLOSED, "closed after " + in.readableBytes() + " bytes");
     }
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    deadline.cancel();
-    super.channelInactive(ctx); // runs decodeLast, releases the cumulation
-  }
-
-  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (finished) {
+    if (finished()) {
       log.debug("{} exception after the hello outcome, closing", ctx.channel(), cause);
       ctx.close();
       return;
@@ -131,15 +109,8 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
     fail(ctx, failure, "exception while inspecting: " + root);
   }
 
-  @Override
-  protected void handlerRemoved0(ChannelHandlerContext ctx) {
-    finished = true; // removed by someone else: no callback, no timer
-    deadline.cancel();
-  }
-
   private void completed(ChannelHandlerContext ctx, ClientHello hello) {
-    finished = true;
-    deadline.cancel();
+    finish();
     ctx.channel().config().setAutoRead(false);
     try {
       callback.onHello(ctx, hello);
@@ -156,8 +127,7 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
   }
 
   private void fail(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
-    finished = true;
-    deadline.cancel();
+    finish();
     try {
       callback.onFailure(ctx, failure, detail);
     } catch (RuntimeException e) {
@@ -166,9 +136,9 @@ public final class ClientHelloInspector extends ByteToMessageDecoder {
     ctx.close();
   }
 
-  /** The deadline ran out; it is cancelled whenever {@code finished} is set, so it was not. */
-  private void timedOut(ChannelHandlerContext ctx) {
-    fail(ctx, HelloFailure.HELLO_TIMEOUT, "no complete ClientHello after " + deadline.millis()
+  @Override
+  protected void deadlineExpired(ChannelHandlerContext ctx) {
+    fail(ctx, HelloFailure.HELLO_TIMEOUT, "no complete ClientHello after " + deadlineMillis()
         + " ms (" + actualReadableBytes() + " bytes received)");
   }
 }

@@ -18,23 +18,18 @@ import io.tollgate.relay.PendingRelay;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
-import java.util.function.Supplier;
 
 /**
- * Decides what happens once a ClientHello is known: looks the name up in the current snapshot's
- * router and installs the handler for the route's mode right after the inspector, or rejects the
- * connection. Stateless; one instance serves every connection of a Tollgate.
+ * Decides what happens once a ClientHello is known: looks the name up in the router of the
+ * snapshot the connection was accepted under ({@link Connection#snapshot}) and installs the
+ * handler for the route's mode right after the inspector, with that snapshot's relay settings, or
+ * rejects the connection. Stateless; one instance serves every connection of a Tollgate.
  */
 final class HelloRouter implements ClientHelloInspector.HelloCallback {
-  private final Supplier<Snapshot> snapshot;
-  private final RelaySettings relaySettings;
   private final Metrics metrics;
   private final ConnectionLimits limits;
 
-  HelloRouter(Supplier<Snapshot> snapshot, RelaySettings relaySettings, Metrics metrics,
-      ConnectionLimits limits) {
-    this.snapshot = snapshot;
-    this.relaySettings = relaySettings;
+  HelloRouter(Metrics metrics, ConnectionLimits limits) {
     this.metrics = metrics;
     this.limits = limits;
   }
@@ -44,7 +39,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     Connection conn = Connection.of(ctx.channel());
     conn.helloParsed(hello.sni(), hello.alpn(), hello.alpnOmitted(), System.nanoTime());
     metrics.helloParsed(hello.recordBytes());
-    Router.Match match = snapshot.get().router().route(hello.sni());
+    Snapshot snapshot = conn.snapshot();
+    Router.Match match = snapshot.router().route(hello.sni());
     Route route = match.route();
     if (route == null) {
       String detail = hello.sni() == null ? "no SNI" : "no route for " + hello.sni();
@@ -65,8 +61,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
               .addAfter(
                   ctx.name(),
                   NettyPipeline.PENDING,
-                  PendingRelay.passthrough(conn, route.pool(), relaySettings, metrics));
-      case OFFLOAD, REENCRYPT -> terminate(ctx, conn, route, hello);
+                  PendingRelay.passthrough(conn, route.pool(), snapshot.relay(), metrics));
+      case OFFLOAD, REENCRYPT -> terminate(ctx, conn, route, hello, snapshot.relay());
     }
   }
 
@@ -75,7 +71,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
    * buffered ClientHello as its first read (no second read, no copy), and the pending relay
    * behind it.
    */
-  private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello) {
+  private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello,
+      RelaySettings relaySettings) {
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
       refuse(ctx.channel(), CloseReason.NO_ROUTE, "no certificate for " + hello.sni(),

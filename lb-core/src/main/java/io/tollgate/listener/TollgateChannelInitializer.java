@@ -3,28 +3,31 @@ package io.tollgate.listener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
-import io.tollgate.connection.NettyPipeline;
-import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.Refusal;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.inspect.ClientHelloInspector;
-import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
+import io.tollgate.snapshot.ListenerSettings;
+import io.tollgate.snapshot.Snapshot;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sets up each accepted connection of one listener: its {@link Connection} record, the close
- * bookkeeping (metrics, access log), the connection limits, the PROXY header reader (listeners
- * with proxy-protocol), and the ClientHello inspector. Everything after the hello is installed by
- * {@link HelloRouter}.
+ * Sets up each accepted connection of one listener: its {@link Connection} record, pinned to the
+ * snapshot the listener accepted it under ({@link SnapshotPin}), the close bookkeeping (metrics,
+ * access log, the open-connection set), the connection limits, the PROXY header reader (listeners
+ * with proxy-protocol), and the ClientHello inspector, all with that snapshot's
+ * {@link ListenerSettings}. Everything after the hello is installed by {@link HelloRouter}, with
+ * the same snapshot. One per bound listener, for as long as it is bound: a reload changes the
+ * snapshot new connections get, not this object.
  */
 @ChannelHandler.Sharable
 final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -35,55 +38,62 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   private static final HexFormat HEX = HexFormat.of();
 
   private final String listenerName;
-  /** Stateless, so one serves every connection of the listener. */
-  private final ClientHelloParser helloParser;
-  private final long helloTimeoutMillis;
   private final HelloRouter router;
   private final Metrics metrics;
-  private final UpstreamProxyProtocol proxyProtocol;
   private final Metrics.ListenerMetrics listenerMetrics;
   private final ConnectionLimits limits;
   private final AccessLog accessLog;
+  private final OpenConnections connections;
 
   TollgateChannelInitializer(
       String listenerName,
-      int maxClientHello,
-      long helloTimeoutMillis,
       HelloRouter router,
       Metrics metrics,
       ConnectionLimits limits,
       AccessLog accessLog,
-      UpstreamProxyProtocol proxyProtocol) {
+      OpenConnections connections) {
     this.listenerName = listenerName;
-    this.helloParser = new ClientHelloParser(maxClientHello);
-    this.helloTimeoutMillis = helloTimeoutMillis;
     this.router = router;
     this.metrics = metrics;
-    this.proxyProtocol = proxyProtocol;
     this.listenerMetrics = metrics.listener(listenerName);
     this.limits = limits;
     this.accessLog = accessLog;
+    this.connections = connections;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    Connection conn = trackConnection(ch);
+    connections.add(ch);
+    Snapshot snapshot = SnapshotPin.take(ch);
+    ListenerSettings settings = snapshot.listener(listenerName);
+    Connection conn = trackConnection(ch, snapshot);
     // Behind another balancer the source is only known from its PROXY header: per-source
     // limits wait for it (the reader applies them), the others apply now.
-    if (refused(ch, conn, limits.admit(ch, conn, !proxyProtocol.enabled()))) {
+    boolean proxied = settings.proxyProtocol().enabled();
+    if (refused(ch, conn, limits.admit(ch, conn, !proxied))) {
       return;
     }
-    addProxyProtocol(ch);
-    addInspector(ch);
+    if (proxied) {
+      ch.pipeline()
+          .addLast(NettyPipeline.PROXY_HEADER,
+              new ProxyHeaderReader(settings.proxyProtocol(), settings.helloTimeoutMillis(),
+                  limits::admitSource));
+    }
+    ch.pipeline()
+        .addLast(
+            NettyPipeline.INSPECTOR,
+            new ClientHelloInspector(
+                settings.helloParser(), settings.helloTimeoutMillis(), router));
   }
 
-  private Connection trackConnection(SocketChannel ch) {
+  private Connection trackConnection(SocketChannel ch, Snapshot snapshot) {
     Connection conn =
         new Connection(
             HEX.toHexDigits(IDS.incrementAndGet()),
             listenerName,
             ch.remoteAddress(),
-            System.nanoTime());
+            System.nanoTime(),
+            snapshot);
     ch.attr(Connection.KEY).set(conn);
     metrics.accepted(listenerMetrics);
     ch.closeFuture()
@@ -99,15 +109,6 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     return conn;
   }
 
-  /** On listeners behind another balancer: reads its PROXY header before the ClientHello. */
-  private void addProxyProtocol(SocketChannel ch) {
-    if (proxyProtocol.enabled()) {
-      ch.pipeline()
-          .addLast(NettyPipeline.PROXY_HEADER,
-              new ProxyHeaderReader(proxyProtocol, helloTimeoutMillis, limits::admitSource));
-    }
-  }
-
   /** Closes the connection at once when it is over a limit; it still gets its close reason. */
   private static boolean refused(SocketChannel ch, Connection conn, CloseReason over) {
     if (over == null) {
@@ -115,12 +116,5 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     }
     Refusal.refuse(ch, over, ConnectionLimits.describe(over), null);
     return true;
-  }
-
-  private void addInspector(SocketChannel ch) {
-    ch.pipeline()
-        .addLast(
-            NettyPipeline.INSPECTOR,
-            new ClientHelloInspector(helloParser, helloTimeoutMillis, router));
   }
 }

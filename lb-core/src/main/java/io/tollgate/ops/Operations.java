@@ -1,7 +1,6 @@
 package io.tollgate.ops;
 
 import io.tollgate.Tollgate;
-import io.tollgate.admin.AdminServer;
 import io.tollgate.config.TollgateConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What {@code tollgate run} starts beside the data path: the pid file, the SIGHUP handler, the
- * admin endpoint and the file watcher, all reloading through one {@link Reloader}. {@code run}
+ * admin endpoint (when configured, started by the given {@link AdminEndpoint.Starter}) and the
+ * file watcher, all reloading through one {@link Reloader}. {@code run}
  * closes it after the shutdown drain, so {@code GET /status} shows the drain while it lasts
  * (reloads are refused then); closing stops them and removes the pid file. A reload does not
  * move the admin endpoint: its address and token-file path take effect at the next start.
@@ -21,11 +21,11 @@ public final class Operations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Operations.class);
 
   private final Reloader reloader;
-  private final AdminServer admin;
+  private final AdminEndpoint admin;
   private final ConfigWatcher watcher;
   private final Path pidFile;
 
-  private Operations(Reloader reloader, AdminServer admin, ConfigWatcher watcher, Path pidFile) {
+  private Operations(Reloader reloader, AdminEndpoint admin, ConfigWatcher watcher, Path pidFile) {
     this.reloader = reloader;
     this.admin = admin;
     this.watcher = watcher;
@@ -34,10 +34,12 @@ public final class Operations implements AutoCloseable {
 
   /**
    * @param pidFile where to write this process's id, or null
+   * @param adminEndpoint starts the admin endpoint when the config has one ({@code
+   *     AdminServer::start})
    * @throws IllegalStateException when the admin endpoint or the pid file cannot be set up
    */
   public static Operations start(Path configFile, TollgateConfig config, Tollgate tollgate,
-      Path pidFile) {
+      Path pidFile, AdminEndpoint.Starter adminEndpoint) {
     Reloader reloader = new Reloader(configFile, tollgate);
     if (pidFile != null) {
       try {
@@ -46,9 +48,9 @@ public final class Operations implements AutoCloseable {
         throw new IllegalStateException("cannot write pid file " + pidFile + ": " + e, e);
       }
     }
-    AdminServer admin = null;
+    AdminEndpoint admin = null;
     try {
-      admin = config.ops().admin().map(a -> AdminServer.start(a, tollgate, reloader))
+      admin = config.ops().admin().map(a -> adminEndpoint.start(a, tollgate, reloader))
           .orElse(null);
     } catch (IllegalStateException e) {
       deletePidFile(pidFile);
@@ -67,7 +69,7 @@ public final class Operations implements AutoCloseable {
   }
 
   /** The admin endpoint, or null when not configured. */
-  public AdminServer admin() {
+  public AdminEndpoint admin() {
     return admin;
   }
 

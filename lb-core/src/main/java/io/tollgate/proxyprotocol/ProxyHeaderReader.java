@@ -3,12 +3,11 @@ package io.tollgate.proxyprotocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.DeadlineDecoder;
 import io.tollgate.connection.Refusal;
-import io.tollgate.inspect.HandlerDeadline;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Bad;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.Header;
 import io.tollgate.proxyprotocol.ProxyHeaderParser.NotProxy;
@@ -42,13 +41,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Stateful: one per channel. Exceptions pass on to the inspector, which reports them.
  */
-public final class ProxyHeaderReader extends ByteToMessageDecoder {
+public final class ProxyHeaderReader extends DeadlineDecoder {
   private static final Logger log = LoggerFactory.getLogger(ProxyHeaderReader.class);
 
   private final UpstreamProxyProtocol config;
-  private final HandlerDeadline deadline;
   private final SourceAdmission admission;
-  private boolean finished;
 
   /**
    * Decides, once the real client address is known (from the header, or the socket's when there
@@ -71,26 +68,14 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
    */
   public ProxyHeaderReader(
       UpstreamProxyProtocol config, long timeoutMillis, SourceAdmission admission) {
+    super(timeoutMillis);
     this.admission = Objects.requireNonNull(admission, "admission");
     this.config = Objects.requireNonNull(config, "config");
-    this.deadline = new HandlerDeadline(timeoutMillis, this::timedOut);
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-    super.handlerAdded(ctx);
-    deadline.arm(ctx);
-  }
-
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    deadline.arm(ctx);
-    super.channelActive(ctx);
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (finished) {
+    if (finished()) {
       return;
     }
     int version = ProxyHeaderParser.detect(in);
@@ -131,24 +116,11 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
 
   @Override
   protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (!finished && in.isReadable()) {
+    if (!finished() && in.isReadable()) {
       record(ctx, CloseReason.CLIENT_CLOSED,
           "closed after " + in.readableBytes() + " bytes of a PROXY header");
     }
-    finished = true;
-    deadline.cancel();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    deadline.cancel();
-    super.channelInactive(ctx);
-  }
-
-  @Override
-  protected void handlerRemoved0(ChannelHandlerContext ctx) {
-    finished = true;
-    deadline.cancel();
+    finish();
   }
 
   private void done(ChannelHandlerContext ctx) {
@@ -158,16 +130,14 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
       fail(ctx, over, "refused by limits for " + conn.client());
       return;
     }
-    finished = true;
-    deadline.cancel();
+    finish();
     // Removal from inside decode is deferred until decode returns; then the rest of the
     // cumulation (the TLS bytes after the header) goes to the inspector.
     ctx.pipeline().remove(this);
   }
 
   private void fail(ChannelHandlerContext ctx, CloseReason reason, String detail) {
-    finished = true;
-    deadline.cancel();
+    finish();
     log.debug("{} {}: {}", ctx.channel(), reason.label(), detail);
     Refusal.refuse(ctx.channel(), reason, detail, null);
   }
@@ -180,9 +150,9 @@ public final class ProxyHeaderReader extends ByteToMessageDecoder {
     log.debug("{} {}: {}", ctx.channel(), reason.label(), detail);
   }
 
-  /** The deadline ran out; it is cancelled whenever {@code finished} is set, so it was not. */
-  private void timedOut(ChannelHandlerContext ctx) {
-    fail(ctx, CloseReason.HELLO_TIMEOUT, "no complete PROXY header after " + deadline.millis()
+  @Override
+  protected void deadlineExpired(ChannelHandlerContext ctx) {
+    fail(ctx, CloseReason.HELLO_TIMEOUT, "no complete PROXY header after " + deadlineMillis()
         + " ms (" + actualReadableBytes() + " bytes received)");
   }
 }

@@ -4,17 +4,21 @@ import io.tollgate.config.AdminConfig;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteMode;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerKey;
 import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
 import io.tollgate.tls.SecretFiles;
@@ -23,19 +27,26 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Everything the data path reads for a new connection, built from one config and never changed:
- * the router, the pools it points at and the TLS material (certificates, contexts) of offload and
- * reencrypt routes. A reload builds a new snapshot off the event loops and
- * swaps one reference; connections keep the route and backend they were given.
+ * each listener's settings, the router, the pools it points at, the TLS material (certificates,
+ * contexts) of offload and reencrypt routes, and the relay's timeouts. A reload builds a new
+ * snapshot off the event loops and swaps one reference. A connection is pinned to the snapshot in
+ * force when its listener accepted it ({@code Connection.snapshot()}) and reads nothing else, so
+ * it keeps its settings, route and backend whatever reloads come after; an old snapshot lives as
+ * long as its last connection.
  */
 public final class Snapshot {
   private final TollgateConfig config;
+  private final Map<String, ListenerSettings> listeners;
+  private final RelaySettings relay;
   private final Router router;
   private final Map<String, Pool> pools;
   private final List<ConfigError> warnings;
@@ -45,9 +56,12 @@ public final class Snapshot {
   private final HealthChecker.Plan health;
 
   private Snapshot(
-      TollgateConfig config, Router router, Map<String, Pool> pools, List<ConfigError> warnings,
-      TlsMaterial tls, List<HealthChecker.Target> healthTargets, HealthChecker.Plan health) {
+      TollgateConfig config, Map<String, ListenerSettings> listeners, RelaySettings relay,
+      Router router, Map<String, Pool> pools, List<ConfigError> warnings, TlsMaterial tls,
+      List<HealthChecker.Target> healthTargets, HealthChecker.Plan health) {
     this.config = config;
+    this.listeners = Collections.unmodifiableMap(listeners);
+    this.relay = relay;
     this.router = router;
     this.pools = Map.copyOf(pools);
     this.warnings = List.copyOf(warnings);
@@ -68,15 +82,26 @@ public final class Snapshot {
   }
 
   /**
+   * As {@link #build(TollgateConfig, HealthChecker, Class)}, for a snapshot that carries no
+   * connections (the {@code check} command, tests): its relay settings name the NIO channel class.
+   */
+  public static Snapshot build(TollgateConfig config, HealthChecker health)
+      throws ConfigException {
+    return build(config, health, NioSocketChannel.class);
+  }
+
+  /**
    * As {@link #build(TollgateConfig)}, with server health from {@code health}: once every name
    * resolves, the checker prepares the new set of servers (unchanged ones keep their state, new
    * ones get a fresh one) and the pools read that state. Nothing changes in the checker until
    * {@link #commitHealth}: call it once this snapshot is certain to go into force.
    *
    * @param health null for pools whose servers are always up (the {@code check} command)
+   * @param backendChannel the channel class of the transport in use: backend channels share the
+   *     client's event loop, so they must be of the same class
    */
-  public static Snapshot build(TollgateConfig config, HealthChecker health)
-      throws ConfigException {
+  public static Snapshot build(TollgateConfig config, HealthChecker health,
+      Class<? extends SocketChannel> backendChannel) throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
@@ -148,7 +173,14 @@ public final class Snapshot {
     }
     Router built = router.build();
     warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
-    return new Snapshot(config, built, pools, warnings, tls, targets, plan);
+    Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
+    for (ListenerConfig lc : config.listeners()) {
+      listeners.put(lc.name(), ListenerSettings.of(lc, config));
+    }
+    RelaySettings relay = new RelaySettings(config.timeouts().connect(),
+        config.timeouts().idle(), config.timeouts().handshake(), backendChannel,
+        RelaySettings.DEFAULT_WATER_MARK);
+    return new Snapshot(config, listeners, relay, built, pools, warnings, tls, targets, plan);
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
@@ -169,6 +201,19 @@ public final class Snapshot {
 
   public TollgateConfig config() {
     return config;
+  }
+
+  /**
+   * The settings of the listener named {@code name}, or null when this config has no such
+   * listener.
+   */
+  public ListenerSettings listener(String name) {
+    return listeners.get(name);
+  }
+
+  /** Timeouts and buffer bounds of the relays of connections routed with this snapshot. */
+  public RelaySettings relay() {
+    return relay;
   }
 
   public Router router() {

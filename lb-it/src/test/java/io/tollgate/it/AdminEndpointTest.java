@@ -78,7 +78,8 @@ class AdminEndpointTest {
         """, withToken ? ", token-file = \"admin.token\"" : "", a.port(), b.port(), a.port()));
     token = withToken ? TOKEN : null;
     tollgate = Tollgate.start(ConfigLoader.load(file));
-    ops = Operations.start(file, ConfigLoader.load(file), tollgate, null);
+    ops = Operations.start(file, ConfigLoader.load(file), tollgate, null,
+        AdminServer::start);
     return file;
   }
 

@@ -3,6 +3,7 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tollgate.connection.CloseReason;
 import io.tollgate.demo.CertificateAuthority;
 import io.tollgate.demo.CertificateAuthority.KeyType;
 import io.tollgate.demo.IssuedCertificate;
@@ -30,6 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -202,6 +206,48 @@ class ReloadTest {
     longLived.socket().getOutputStream().flush();
     assertThat(longIn.readLine()).isEqualTo("still here");
     longLived.close();
+  }
+
+  /**
+   * A connection is set up and routed with the config in force when it was accepted: one that
+   * sends its hello only after a reload still gets the old route and the old hello timeout,
+   * while new ones get the new route and the new timeout.
+   */
+  @Test
+  void aConnectionAcceptedBeforeAReloadKeepsItsConfigAndNewOnesGetTheNewOne() throws Exception {
+    int port = tollgate.port();
+    writeConfig("[ { name = main, address = \"127.0.0.1:0\" } ]",
+        body(0, "timeouts { client-hello = 30s }"));
+    assertThat(reloader.reload("test").ok()).isTrue();
+    // Accepted under generation 0 (pass.test -> pass-a, 30 s for the hello), which it sends
+    // only after the next reload.
+    Socket early = new Socket();
+    early.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+    early.setSoTimeout(10_000);
+    TollgateFixture.await(() -> tollgate.tollgate().openConnections() == 1, Duration.ofSeconds(10));
+    assertThat(tollgate.tollgate().openConnections()).as("the early connection, accepted")
+        .isEqualTo(1);
+
+    writeConfig("[ { name = main, address = \"127.0.0.1:0\" } ]",
+        body(1, "timeouts { client-hello = 300ms }"));
+    assertThat(reloader.reload("test").ok()).isTrue();
+    assertThat(greeting(port, "pass.test", ca)).isEqualTo("pass-b");
+    try (Socket silent = new Socket()) {
+      silent.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+      // Only the new connection runs out of time: the early one has generation 0's 30 s.
+      tollgate.awaitClosed(CloseReason.HELLO_TIMEOUT, 1);
+    }
+
+    SSLSocket tls = (SSLSocket) ca.clientContext().getSocketFactory()
+        .createSocket(early, "pass.test", port, true);
+    SSLParameters p = tls.getSSLParameters();
+    p.setServerNames(List.of(new SNIHostName("pass.test")));
+    tls.setSSLParameters(p);
+    try (tls) {
+      tls.startHandshake();
+      assertThat(new BufferedReader(new InputStreamReader(tls.getInputStream(),
+          StandardCharsets.UTF_8)).readLine()).as("routed with generation 0").isEqualTo("pass-a");
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.Tollgate;
+import io.tollgate.admin.AdminServer;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.ops.Operations;
@@ -65,7 +66,8 @@ class ShutdownAndWatchTest {
         """;
     Path file = Files.writeString(dir.resolve("tollgate.conf"), conf);
     Tollgate tollgate = Tollgate.start(ConfigLoader.load(file));
-    try (Operations ops = Operations.start(file, ConfigLoader.load(file), tollgate, null)) {
+    try (Operations ops = Operations.start(file, ConfigLoader.load(file), tollgate, null,
+        AdminServer::start)) {
       Files.writeString(file, conf.replace("shop.test\"]", "shop.test\", \"www.shop.test\"]"));
       TollgateFixture.await(() -> tollgate.configVersion() == 2, Duration.ofSeconds(10));
       assertThat(tollgate.configVersion()).isEqualTo(2);

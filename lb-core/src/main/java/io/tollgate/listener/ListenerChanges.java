@@ -1,4 +1,4 @@
-package io.tollgate;
+package io.tollgate.listener;
 
 import io.tollgate.config.ListenerConfig;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.tollgate;
+package io.tollgate.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
