@@ -13,7 +13,7 @@ import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.OpenSslSessionStats;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.TlsConfig;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;

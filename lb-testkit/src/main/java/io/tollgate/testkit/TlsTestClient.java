@@ -1,7 +1,7 @@
 package io.tollgate.testkit;
 
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.TlsProtocols;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.TlsProtocols;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
