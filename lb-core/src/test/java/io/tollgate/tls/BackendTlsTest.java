@@ -25,6 +25,7 @@ import io.tollgate.config.TlsConfig;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ class BackendTlsTest {
     final List<String> offeredAlpn = new ArrayList<>();
 
     Backend(IssuedCertificate certificate, boolean needClientAuth) {
-      SSLContext context = TestClient.context(certificate.keyManagers(), ROOT.trustManagers());
+      SSLContext context = TlsTestClient.context(certificate.keyManagers(), ROOT.trustManagers());
       engine = context.createSSLEngine();
       engine.setUseClientMode(false);
       engine.setNeedClientAuth(needClientAuth);

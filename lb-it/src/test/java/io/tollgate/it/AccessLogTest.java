@@ -124,8 +124,8 @@ class AccessLogTest {
 
   @Test
   void offloadLineHasTlsVersionCipherAlpnAndHandshakeTime() throws Exception {
-    TlsProbe.Result r = new TlsProbe(ca.trustManagers()).alpn("h2", "http/1.1")
-        .handshake(tollgate.port(), "shop.test");
+    TlsTestClient.Handshake r = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
+        .alpn("h2", "http/1.1").sni("shop.test").handshake();
     assertThat(r.success()).as("%s", r.failure()).isTrue();
     Map<String, Object> line = awaitLine(l -> "shop.test".equals(l.get("sni"))
         && l.get("tls_version") != null);
@@ -141,8 +141,8 @@ class AccessLogTest {
   @Test
   void everyRefusalAndFailureIsLoggedWithItsReason() throws Exception {
     // no_route
-    assertThat(new TlsProbe(ca.trustManagers()).handshake(tollgate.port(), "nobody.test")
-        .success()).isFalse();
+    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).sni("nobody.test")
+        .handshake().success()).isFalse();
     // not_tls, bad_hello, hello_timeout
     sendAndExpectClose("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     sendAndExpectClose(new byte[] {0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00});
@@ -151,8 +151,8 @@ class AccessLogTest {
     assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "down.test", ca))
         .isInstanceOf(RuntimeException.class);
     // handshake_failed: TLS 1.1 is refused on offload routes
-    assertThat(new TlsProbe(ca.trustManagers()).protocols("TLSv1.1")
-        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").handshake(tollgate.port(), "shop.test")
+    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).protocols("TLSv1.1")
+        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").sni("shop.test").handshake()
         .success()).isFalse();
     // backend_closed: the backend ends the connection first
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "quit.test", ca)) {
