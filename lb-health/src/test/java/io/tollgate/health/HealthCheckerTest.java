@@ -136,7 +136,7 @@ class HealthCheckerTest {
         .withHttp("/healthz", 200, 299, Optional.of("\"status\":\"ok\""));
     ServerState s = applyOne(target("web", b.address(), Optional.of(c), PassiveEjectionConfig.OFF));
     b.body = "{\"status\":\"degraded\"}";
-    // Three answers: the monitor has seen at least two (it schedules a probe after the last result).
+    // Three answers: the monitor has judged at least two (it schedules a probe after a result).
     awaitAnswers(b, 3);
     assertThat(s.isUp()).isFalse();
 
