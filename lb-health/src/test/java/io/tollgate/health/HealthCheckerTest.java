@@ -11,6 +11,7 @@ import io.tollgate.config.HealthCheckConfig.Initial;
 import io.tollgate.config.HealthCheckConfig.Type;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
+import io.tollgate.testkit.Await;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,13 +85,8 @@ class HealthCheckerTest {
 
   /** Waits until {@code b} has answered {@code n} probes. */
   static void awaitAnswers(FakeBackend b, int n) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (b.answered.get() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("only " + b.answered.get() + " of " + n + " probes answered");
-      }
-      Thread.sleep(5);
-    }
+    Await.until(() -> b.answered.get() >= n, Duration.ofSeconds(5),
+        () -> b.answered.get() + " of " + n + " probes answered");
   }
 
   @Test

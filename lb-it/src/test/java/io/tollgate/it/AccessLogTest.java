@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,20 +54,23 @@ class AccessLogTest {
     ca = CertificateAuthority.create("Tollgate Access Log IT CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test", "quit.test").writePem(dir, "shop");
-    // Greets, then waits for the client to finish and closes a moment later: the client's
-    // close_notify and FIN reach Tollgate together, and the backend must not answer them with
-    // its own FIN before Tollgate has seen the client's (that race made the reason flaky).
-    TlsTestServer pass = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
-        socket -> {
-          socket.getOutputStream().write("pass\n".getBytes(StandardCharsets.UTF_8));
-          socket.getOutputStream().flush();
-          while (socket.getInputStream().read() != -1) {
-            // until the client's close_notify
-          }
-          // The client's FIN follows its close_notify at once, but Tollgate may read it in a
-          // later turn; on a loaded machine 200 ms was not always enough for the FIN to win.
-          Thread.sleep(1000);
-        }));
+    // Greets, then waits for the client to finish and closes only after the client's FIN came
+    // through: the client's close_notify and FIN reach Tollgate together, and the backend must
+    // not answer them with its own FIN before Tollgate has seen the client's (that race made the
+    // reason flaky). TLS runs on an SSLEngine over the plain socket, so the FIN is visible.
+    SSLContext passTls = ca.issue(KeyType.EC_P256, "pass.test").serverContext();
+    TlsTestServer pass = resources.add(TlsTestServer.startPlain(socket -> {
+      socket.setSoTimeout(10_000);
+      ClosePeer tls = ClosePeer.tlsServer(socket, passTls);
+      tls.write("pass\n".getBytes(StandardCharsets.UTF_8));
+      byte[] buffer = new byte[1024];
+      while (tls.read(buffer) != -1) {
+        // until the client's close_notify
+      }
+      while (socket.getInputStream().read() != -1) {
+        // until the client's FIN, passed on by Tollgate
+      }
+    }));
     TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
     // Closes each connection at once: Tollgate sees the backend end first.
     TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> { }));

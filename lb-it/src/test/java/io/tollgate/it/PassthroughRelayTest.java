@@ -195,14 +195,17 @@ class PassthroughRelayTest {
         TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
       c.socket().getOutputStream().write("request".getBytes(StandardCharsets.US_ASCII));
       c.socket().getOutputStream().flush();
-      // The backend cannot finish before some of its bytes are read, so read a little first,
-      // then stall until it has written everything and closed.
+      // The backend cannot finish before most of its bytes are read, so read all but the last
+      // 2 MiB first (the flow grows the socket buffers), then stall until it has written
+      // everything and closed.
       InputStream in = c.socket().getInputStream();
-      StreamHash got = new StreamHash().readUntil(in, MIB);
-      // Usually the rest fits in the socket buffers and the backend finishes while nobody reads;
-      // either way every byte must arrive.
-      backendDone.await(5, TimeUnit.SECONDS);
-      Thread.sleep(200); // let its FIN travel through Tollgate while nobody reads
+      StreamHash got = new StreamHash().readUntil(in, size - 2 * MIB);
+      // The rest fits in the socket buffers and Tollgate's queue, so the backend finishes while
+      // nobody reads; then every byte must still arrive, before the end.
+      assertThat(backendDone.await(20, TimeUnit.SECONDS))
+          .as("the backend finished while the client did not read").isTrue();
+      // Its FIN is on the way once its socket is closed.
+      TollgateFixture.await(() -> backend.liveConnections() == 0, Duration.ofSeconds(10));
       got.readToEof(in);
       assertThat(got.bytes()).isEqualTo(size);
       assertThat(got.sha256Hex()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
