@@ -46,7 +46,7 @@ for target in "${targets[@]}"; do
   argline="-Dio.netty.leakDetection.level=simple -Xmx1g -Djazzer.hooks=true"
   argline+=" -Djazzer.max_duration=${per_target}s -Djazzer.instrumentation_includes=io.tollgate.**"
   set +e
-  JAZZER_FUZZ=1 mvn -B $offline verify -pl lb-core -Dtest="$target" \
+  JAZZER_FUZZ=1 mvn -B $offline verify -pl lb-core -am -Dtest="$target" \
     -Dsurefire.failIfNoSpecifiedTests=false -Dsurefire.argLine="$argline" >"$log" 2>&1
   rc=$?
   set -e

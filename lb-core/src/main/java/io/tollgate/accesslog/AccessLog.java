@@ -84,11 +84,6 @@ public final class AccessLog implements AutoCloseable {
     }
   }
 
-  /** Lines dropped so far because the queue was full. */
-  public long droppedLines() {
-    return dropped.get();
-  }
-
   private void drain() {
     try {
       while (true) {

@@ -13,16 +13,6 @@ public final class LogText {
 
   private LogText() {}
 
-  /** {@code value} escaped and cut at {@link #MAX_FIELD} characters; null stays null. */
-  public static String escape(String value) {
-    if (value == null) {
-      return null;
-    }
-    StringBuilder sb = new StringBuilder(Math.min(value.length(), MAX_FIELD) + 8);
-    append(sb, value);
-    return sb.toString();
-  }
-
   /** Appends {@code value} escaped and cut (with "..." and the length) at {@link #MAX_FIELD}. */
   public static StringBuilder append(StringBuilder sb, String value) {
     int n = Math.min(value.length(), MAX_FIELD);

@@ -6,6 +6,8 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsServer;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.pki.TlsProtocols;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -54,37 +54,9 @@ public record ClientHello(
     }
   }
 
-  /** Whether the client sent a usable server name. */
-  public boolean hasSni() {
-    return sni != null;
-  }
-
-  /** Whether the client offers TLS 1.3. */
-  public boolean offersTls13() {
-    return offersVersion(TLS_1_3);
-  }
-
-  /** Whether the client offers the given wire version, e.g. {@link #TLS_1_2}. */
-  public boolean offersVersion(int version) {
-    return versions.contains(version);
-  }
-
-  /**
-   * Whether the client offers the given ALPN protocol name, e.g. {@code "h2"}, among the names
-   * kept (see {@link #alpn}).
-   */
-  public boolean offersAlpn(String protocol) {
-    return alpn.contains(protocol);
-  }
-
   /** Whether an ECDSA certificate on some curve would work for this client. */
   public boolean supportsEcdsa() {
     return ecdsa.any();
-  }
-
-  /** The highest offered version, as a wire value. */
-  public int maxVersion() {
-    return versions.stream().mapToInt(Integer::intValue).max().orElse(0);
   }
 
   /** Readable name of a wire version: {@code TLSv1.3}, ..., or hex for unknown values. */

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.pki.TlsProtocols;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestClient;

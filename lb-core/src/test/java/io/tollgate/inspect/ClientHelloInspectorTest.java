@@ -68,7 +68,7 @@ class ClientHelloInspectorTest {
     ClientHello parsed = callback.onlyHello();
     assertThat(parsed.sni()).isEqualTo("shop.example.com");
     assertThat(parsed.alpn()).containsExactly("h2", "http/1.1");
-    assertThat(parsed.offersTls13()).isTrue();
+    assertThat(parsed.versions()).contains(ClientHello.TLS_1_3);
     assertThat(parsed.recordBytes()).isEqualTo(hello.length);
     assertStepsAside(input);
   }

@@ -9,10 +9,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.Future;
 import io.tollgate.config.HostPort;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
+import io.tollgate.testkit.Await;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -65,12 +67,13 @@ class BackendConnectorTest {
       Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
           .handler(new ChannelInboundHandlerAdapter())
           .connect(open.getLocalSocketAddress()).sync().channel();
-      Thread.sleep(200);
+      Await.until(() -> accepted.size() == 1, Duration.ofSeconds(5));
       int before = accepted.size();
 
       AtomicReference<String> outcome = new AtomicReference<>("none");
       RelaySettings settings = new RelaySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
           NioSocketChannel.class, RelaySettings.DEFAULT_WATER_MARK);
+      AtomicReference<Future<?>> cancelled = new AtomicReference<>();
       client.eventLoop().submit(() -> {
         List<Backend> order = List.of(backendAt(full), backendAt(open));
         BackendConnector connector = new BackendConnector(client, new Pool("p", order, 2),
@@ -86,9 +89,25 @@ class BackendConnectorTest {
               }
             });
         connector.start();
-        client.eventLoop().schedule(connector::cancel, 300, TimeUnit.MILLISECONDS);
+        cancelled.set(
+            client.eventLoop().schedule(connector::cancel, 300, TimeUnit.MILLISECONDS));
       }).sync();
-      Thread.sleep(1000);
+      cancelled.get().sync();
+      // A wrong next attempt would have been started inside cancel(). The listener accepts in
+      // order, so once a later connection is accepted, any such attempt has been too; a task
+      // run after that on the loop comes after its connect completed.
+      try (Socket marker = new Socket(InetAddress.getLoopbackAddress(), open.getLocalPort())) {
+        int local = marker.getLocalPort();
+        Await.until(() -> accepted.stream().anyMatch(a -> a.getPort() == local),
+            Duration.ofSeconds(5));
+        for (Socket a : accepted) {
+          if (a.getPort() == local) {
+            a.close();
+            accepted.remove(a);
+          }
+        }
+      }
+      client.eventLoop().submit(() -> {}).sync();
 
       assertThat(outcome.get()).isEqualTo("none");
       assertThat(accepted.size() - before).as("connections opened after cancel").isZero();

@@ -22,9 +22,10 @@ import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerTlsConfig;
 import io.tollgate.config.TlsConfig;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.net.Causes;
 import io.tollgate.net.FailureKind;
 import io.tollgate.tls.TlsFixtures.Built;
@@ -87,7 +88,7 @@ class BackendTlsTest {
     final List<String> offeredAlpn = new ArrayList<>();
 
     Backend(IssuedCertificate certificate, boolean needClientAuth) {
-      SSLContext context = TestClient.context(certificate.keyManagers(), ROOT.trustManagers());
+      SSLContext context = TlsTestClient.context(certificate.keyManagers(), ROOT.trustManagers());
       engine = context.createSSLEngine();
       engine.setUseClientMode(false);
       engine.setNeedClientAuth(needClientAuth);

@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.RouteConfig;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.nio.file.Files;
 import java.nio.file.Path;

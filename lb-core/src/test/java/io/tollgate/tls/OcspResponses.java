@@ -1,6 +1,6 @@
 package io.tollgate.tls;
 
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.IssuedCertificate;
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Duration;

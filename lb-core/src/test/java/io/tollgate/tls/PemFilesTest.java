@@ -3,8 +3,8 @@ package io.tollgate.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.tls.PemFiles.PemException;
 import java.nio.file.Path;
 import java.util.Base64;

@@ -13,7 +13,8 @@ import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.OpenSslSessionStats;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.TlsConfig;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.testkit.TlsTestClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -97,8 +98,8 @@ class ProcessTicketKeysTest {
         (OpenSslSessionContext) tls.sslContext("shop.test", true).sessionContext();
     assertThat(material.refreshTicketKeys()).as("nothing rotated yet").isFalse();
 
-    SSLContext early = TestClient.context(null, TlsFixtures.ROOT.trustManagers());
-    SSLContext later = TestClient.context(null, TlsFixtures.ROOT.trustManagers());
+    SSLContext early = TlsTestClient.context(null, TlsFixtures.ROOT.trustManagers());
+    SSLContext later = TlsTestClient.context(null, TlsFixtures.ROOT.trustManagers());
     try (ServerTlsHarness server = new ServerTlsHarness(tls)) {
       server.sni = "shop.test";
       visit(server, early);
@@ -130,7 +131,7 @@ class ProcessTicketKeysTest {
   }
 
   private static void visit(ServerTlsHarness server, SSLContext client) throws IOException {
-    try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").context(client)
+    try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
         .protocols("TLSv1.3").connect()) {
       assertThat(socket.getInputStream().read()).isEqualTo('h');
     }

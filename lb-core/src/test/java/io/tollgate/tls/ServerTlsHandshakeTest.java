@@ -16,8 +16,8 @@ import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.ClientAuth;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerTlsConfig;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.io.ByteArrayOutputStream;
@@ -94,8 +94,8 @@ class ServerTlsHandshakeTest {
         {"*.apps.test", "api.apps.test", "api.apps.test"}}) {
       try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls(c[0]))) {
         server.sni = c[1];
-        try (SSLSocket socket = TestClient.to(server.port()).sni(c[1]).connect()) {
-          assertThat(TlsTestClient.dnsNames(TestClient.peer(socket))).containsExactly(c[2]);
+        try (SSLSocket socket = TlsFixtures.client(server.port()).sni(c[1]).connect()) {
+          assertThat(TlsTestClient.dnsNames(TlsTestClient.peer(socket))).containsExactly(c[2]);
           assertThat(socket.getSession().getPeerCertificates()).hasSize(2);
           assertThat(socket.getSession().getPeerCertificates()[1])
               .isEqualTo(INTERMEDIATE.certificate());
@@ -113,12 +113,12 @@ class ServerTlsHandshakeTest {
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
       server.clientSupportsEcdsa = true;
-      try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").connect()) {
-        assertThat(TestClient.peer(socket).getPublicKey().getAlgorithm()).isEqualTo("EC");
+      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").connect()) {
+        assertThat(TlsTestClient.peer(socket).getPublicKey().getAlgorithm()).isEqualTo("EC");
       }
       server.clientSupportsEcdsa = false;
-      try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").connect()) {
-        assertThat(TestClient.peer(socket).getPublicKey().getAlgorithm()).isEqualTo("RSA");
+      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").connect()) {
+        assertThat(TlsTestClient.peer(socket).getPublicKey().getAlgorithm()).isEqualTo("RSA");
       }
     }
   }
@@ -151,20 +151,20 @@ class ServerTlsHandshakeTest {
           "TLS_RSA_WITH_AES_128_GCM_SHA256", // no forward secrecy
           "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", // CBC
           "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
-        assertThatThrownBy(() -> TestClient.to(server.port()).sni("shop.test")
+        assertThatThrownBy(() -> TlsFixtures.client(server.port()).sni("shop.test")
                 .protocols("TLSv1.2").ciphers(weak).connect().close())
             .as(weak)
             .isInstanceOf(SSLException.class);
         assertThat(server.nextOutcome().success()).isFalse();
       }
       server.clientSupportsEcdsa = false;
-      try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").protocols("TLSv1.2")
-          .ciphers("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256").connect()) {
+      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test")
+          .protocols("TLSv1.2").ciphers("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256").connect()) {
         assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.2");
         assertThat(socket.getSession().getCipherSuite())
             .isEqualTo("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
       }
-      try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").connect()) {
+      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").connect()) {
         assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
       }
     }
@@ -180,17 +180,17 @@ class ServerTlsHandshakeTest {
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
       try (SSLSocket socket =
-          TestClient.to(server.port()).sni("shop.test").alpn("http/1.1", "h2").connect()) {
+          TlsFixtures.client(server.port()).sni("shop.test").alpn("http/1.1", "h2").connect()) {
         assertThat(socket.getApplicationProtocol()).isEqualTo("h2");
       }
       assertThat(server.nextOutcome().alpn()).isEqualTo("h2");
       try (SSLSocket socket =
-          TestClient.to(server.port()).sni("shop.test").alpn("http/1.1").connect()) {
+          TlsFixtures.client(server.port()).sni("shop.test").alpn("http/1.1").connect()) {
         assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
       }
       assertThat(server.nextOutcome().alpn()).isEqualTo("http/1.1");
       try (SSLSocket socket =
-          TestClient.to(server.port()).sni("shop.test").alpn("spdy/3").connect()) {
+          TlsFixtures.client(server.port()).sni("shop.test").alpn("spdy/3").connect()) {
         assertThat(socket.getApplicationProtocol()).isEmpty();
         assertThat(readLine(socket)).isEqualTo("hello");
       }
@@ -199,7 +199,7 @@ class ServerTlsHandshakeTest {
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("blog.test"))) {
       server.sni = "blog.test";
       try (SSLSocket socket =
-          TestClient.to(server.port()).sni("blog.test").alpn("http/1.1").connect()) {
+          TlsFixtures.client(server.port()).sni("blog.test").alpn("http/1.1").connect()) {
         assertThat(socket.getApplicationProtocol()).isEmpty();
       }
     }
@@ -218,14 +218,14 @@ class ServerTlsHandshakeTest {
       // TLS 1.3: the client's handshake ends before the server has checked it; the refusal
       // arrives as an alert on the first read.
       assertThatThrownBy(() -> {
-        try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").connect()) {
+        try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").connect()) {
           readLine(socket);
         }
       }).isInstanceOf(SSLException.class);
       assertThat(server.nextOutcome().success()).isFalse();
 
-      try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test")
-          .context(TestClient.context(client.keyManagers(), ROOT.trustManagers())).connect()) {
+      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test")
+          .context(TlsTestClient.context(client.keyManagers(), ROOT.trustManagers())).connect()) {
         assertThat(readLine(socket)).isEqualTo("hello");
       }
       assertThat(server.nextOutcome().success()).isTrue();

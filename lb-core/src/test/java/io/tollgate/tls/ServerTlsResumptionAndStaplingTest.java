@@ -14,8 +14,9 @@ import io.netty.handler.ssl.OpenSslSessionContext;
 import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.TlsConfig;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,7 +66,7 @@ class ServerTlsResumptionAndStaplingTest {
   /** Connects, reads the greeting (and with it the TLS 1.3 tickets), closes. */
   private static void visit(ServerTlsHarness server, SSLContext client) throws IOException {
     server.sni = "shop.test";
-    try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").context(client)
+    try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
         .connect()) {
       assertThat(socket.getInputStream().read()).isEqualTo('h');
     }
@@ -82,7 +83,7 @@ class ServerTlsResumptionAndStaplingTest {
     Built afterRotation = load(Providers.OPENSSL, withKeys(rotated), shopFiles);
     Built stranger = load(Providers.OPENSSL, withKeys(unrelated), shopFiles);
 
-    SSLContext client = TestClient.context(null, TlsFixtures.ROOT.trustManagers());
+    SSLContext client = TlsTestClient.context(null, TlsFixtures.ROOT.trustManagers());
     int port;
     try (ServerTlsHarness a = new ServerTlsHarness(first.material().serverTls("shop.test"))) {
       port = a.port();
@@ -115,12 +116,12 @@ class ServerTlsResumptionAndStaplingTest {
     assumeTrue(OpenSsl.isAvailable(), "BoringSSL not available");
     Built built = load(Providers.OPENSSL,
         new TlsConfig(false, Optional.empty(), 100, Duration.ofMinutes(5)), shopFiles);
-    SSLContext client = TestClient.context(null, TlsFixtures.ROOT.trustManagers());
+    SSLContext client = TlsTestClient.context(null, TlsFixtures.ROOT.trustManagers());
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
       List<String> ids = new java.util.ArrayList<>();
       for (String protocol : List.of("TLSv1.2", "TLSv1.2", "TLSv1.3")) {
-        try (SSLSocket socket = TestClient.to(server.port()).sni("shop.test").context(client)
+        try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
             .protocols(protocol).connect()) {
           assertThat(socket.getInputStream().read()).isEqualTo('h');
           ids.add(java.util.HexFormat.of().formatHex(socket.getSession().getId()));
@@ -146,7 +147,7 @@ class ServerTlsResumptionAndStaplingTest {
       server.sni = "shop.test";
       for (String protocol : List.of("TLSv1.3", "TLSv1.2")) {
         try (SSLSocket socket =
-            TestClient.to(server.port()).sni("shop.test").protocols(protocol).connect()) {
+            TlsFixtures.client(server.port()).sni("shop.test").protocols(protocol).connect()) {
           List<byte[]> stapled = ((ExtendedSSLSession) socket.getSession()).getStatusResponses();
           assertThat(stapled).as(protocol).hasSize(1);
           assertThat(stapled.get(0)).isEqualTo(response);

@@ -21,9 +21,10 @@ import io.tollgate.config.ServerTlsConfig;
 import io.tollgate.config.Timeouts;
 import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.testkit.TlsTestClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,6 +53,11 @@ final class TlsFixtures {
       CertificateAuthority.create("Unrelated test root", KeyType.EC_P256);
 
   private TlsFixtures() {}
+
+  /** A TLS client to {@code 127.0.0.1:port} that trusts {@link #ROOT}. */
+  static TlsTestClient client(int port) {
+    return TlsTestClient.to(port).trust(ROOT.trustManagers());
+  }
 
   /** The result of one {@link TlsMaterial#build}. */
   record Built(TlsMaterial material, List<ConfigError> errors, List<ConfigError> warnings) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of the fuzz tests from the captured hellos in captured/.
+"""Writes the seed corpus of the fuzz tests from the captured hellos, which live in lb-testkit
+(lb-testkit/src/main/resources/io/tollgate/testkit/hellos) so the end-to-end tests replay them too.
 
 Run from this directory: python3 make-corpus.py. Crash inputs Jazzer adds to the *Inputs
 directories (named crash-<sha1>) are kept; only the files named here are rewritten.
@@ -10,10 +11,12 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELLO_DIR = os.path.join(HERE, 'ClientHelloFuzzTestInputs', 'clientHello')
 PROXY_DIR = os.path.join(HERE, 'ProxyHeaderFuzzTestInputs', 'proxyHeaderThenHello')
+CAPTURED_DIR = os.path.join(HERE, *(['..'] * 7), 'lb-testkit', 'src', 'main', 'resources', 'io',
+                            'tollgate', 'testkit', 'hellos')
 
 
 def captured(name):
-    with open(os.path.join(HERE, 'captured', name), 'rb') as f:
+    with open(os.path.join(CAPTURED_DIR, name), 'rb') as f:
         return f.read()
 
 

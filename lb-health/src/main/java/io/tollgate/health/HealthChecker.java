@@ -346,9 +346,4 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
   }
-
-  /** Address a target for tests and lb-core: pool name plus resolved address. */
-  public static ServerKey key(String pool, InetSocketAddress address) {
-    return new ServerKey(pool, address);
-  }
 }

@@ -10,17 +10,20 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real loopback server for probes: answers each connection with an HTTP response of the
  * current {@link #status} and {@link #body} (a TCP probe just sees the connect succeed), or with
  * nothing at all when {@link #silent}. {@link #stop} closes it (connects are then refused);
- * {@link #restart} binds the same port again.
+ * {@link #restart} binds the same port again. {@link #answered} counts the HTTP responses sent, so
+ * a test can wait for probes to have run instead of sleeping.
  */
 final class FakeBackend implements AutoCloseable {
   volatile int status = 200;
   volatile String body = "ok";
   volatile boolean silent;
+  final AtomicInteger answered = new AtomicInteger();
   private final int port;
   private final Set<Socket> live = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket server;
@@ -111,6 +114,7 @@ final class FakeBackend implements AutoCloseable {
           + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.write(payload);
       out.flush();
+      answered.incrementAndGet();
     } catch (IOException e) {
       // the probe went away; nothing to do
     } finally {

@@ -11,6 +11,7 @@ import io.tollgate.config.HealthCheckConfig.Initial;
 import io.tollgate.config.HealthCheckConfig.Type;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
+import io.tollgate.testkit.Await;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,6 +83,12 @@ class HealthCheckerTest {
     return (System.nanoTime() - start) / 1_000_000;
   }
 
+  /** Waits until {@code b} has answered {@code n} probes. */
+  static void awaitAnswers(FakeBackend b, int n) throws InterruptedException {
+    Await.until(() -> b.answered.get() >= n, Duration.ofSeconds(5),
+        () -> b.answered.get() + " of " + n + " probes answered");
+  }
+
   @Test
   void killedServerIsOutWithinFallTimesIntervalPlusTimeoutAndBackAfterRise() throws Exception {
     FakeBackend b = backend();
@@ -125,7 +132,8 @@ class HealthCheckerTest {
         .withHttp("/healthz", 200, 299, Optional.of("\"status\":\"ok\""));
     ServerState s = applyOne(target("web", b.address(), Optional.of(c), PassiveEjectionConfig.OFF));
     b.body = "{\"status\":\"degraded\"}";
-    Thread.sleep(4 * INTERVAL.toMillis());
+    // Three answers: the monitor has judged at least two (it schedules a probe after a result).
+    awaitAnswers(b, 3);
     assertThat(s.isUp()).isFalse();
 
     b.body = "{\"status\":\"ok\"}";
@@ -163,17 +171,15 @@ class HealthCheckerTest {
     FakeBackend b = backend();
     HealthCheckConfig down = check(Type.TCP, 3, 3)
         .withTimings(Duration.ofSeconds(30), TIMEOUT, 3, 3);
-    // Nothing listens here: the first check fails, so a server that starts down never serves.
-    // (Asserting "down" right after apply against a live server would race its first probe.)
-    InetSocketAddress refusing;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getLoopbackAddress())) {
-      refusing = (InetSocketAddress) probe.getLocalSocketAddress();
-    }
-    ServerState never = applyOne(target("z", refusing, Optional.of(down),
-        PassiveEjectionConfig.OFF));
+    // Every check of this one fails, so a server that starts down never serves. Its checks run
+    // every interval, so the test can wait for two to have been answered (and so the first one
+    // judged) instead of sleeping.
+    FakeBackend failing = backend();
+    failing.status = 503;
+    ServerState never = applyOne(target("z", failing.address(),
+        Optional.of(check(Type.HTTP, 3, 3)), PassiveEjectionConfig.OFF));
     assertThat(never.isUp()).isFalse();
-    Thread.sleep(300);
+    awaitAnswers(failing, 2);
     assertThat(never.isUp()).isFalse();
 
     ServerState s = applyOne(target("a", b.address(), Optional.of(down), PassiveEjectionConfig.OFF));

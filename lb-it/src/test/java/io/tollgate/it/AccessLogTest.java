@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,20 +54,23 @@ class AccessLogTest {
     ca = CertificateAuthority.create("Tollgate Access Log IT CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test", "quit.test").writePem(dir, "shop");
-    // Greets, then waits for the client to finish and closes a moment later: the client's
-    // close_notify and FIN reach Tollgate together, and the backend must not answer them with
-    // its own FIN before Tollgate has seen the client's (that race made the reason flaky).
-    TlsTestServer pass = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
-        socket -> {
-          socket.getOutputStream().write("pass\n".getBytes(StandardCharsets.UTF_8));
-          socket.getOutputStream().flush();
-          while (socket.getInputStream().read() != -1) {
-            // until the client's close_notify
-          }
-          // The client's FIN follows its close_notify at once, but Tollgate may read it in a
-          // later turn; on a loaded machine 200 ms was not always enough for the FIN to win.
-          Thread.sleep(1000);
-        }));
+    // Greets, then waits for the client to finish and closes only after the client's FIN came
+    // through: the client's close_notify and FIN reach Tollgate together, and the backend must
+    // not answer them with its own FIN before Tollgate has seen the client's (that race made the
+    // reason flaky). TLS runs on an SSLEngine over the plain socket, so the FIN is visible.
+    SSLContext passTls = ca.issue(KeyType.EC_P256, "pass.test").serverContext();
+    TlsTestServer pass = resources.add(TlsTestServer.startPlain(socket -> {
+      socket.setSoTimeout(10_000);
+      ClosePeer tls = ClosePeer.tlsServer(socket, passTls);
+      tls.write("pass\n".getBytes(StandardCharsets.UTF_8));
+      byte[] buffer = new byte[1024];
+      while (tls.read(buffer) != -1) {
+        // until the client's close_notify
+      }
+      while (socket.getInputStream().read() != -1) {
+        // until the client's FIN, passed on by Tollgate
+      }
+    }));
     TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
     // Closes each connection at once: Tollgate sees the backend end first.
     TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> { }));
@@ -124,8 +128,8 @@ class AccessLogTest {
 
   @Test
   void offloadLineHasTlsVersionCipherAlpnAndHandshakeTime() throws Exception {
-    TlsProbe.Result r = new TlsProbe(ca.trustManagers()).alpn("h2", "http/1.1")
-        .handshake(tollgate.port(), "shop.test");
+    TlsTestClient.Handshake r = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
+        .alpn("h2", "http/1.1").sni("shop.test").handshake();
     assertThat(r.success()).as("%s", r.failure()).isTrue();
     Map<String, Object> line = awaitLine(l -> "shop.test".equals(l.get("sni"))
         && l.get("tls_version") != null);
@@ -141,8 +145,8 @@ class AccessLogTest {
   @Test
   void everyRefusalAndFailureIsLoggedWithItsReason() throws Exception {
     // no_route
-    assertThat(new TlsProbe(ca.trustManagers()).handshake(tollgate.port(), "nobody.test")
-        .success()).isFalse();
+    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).sni("nobody.test")
+        .handshake().success()).isFalse();
     // not_tls, bad_hello, hello_timeout
     sendAndExpectClose("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     sendAndExpectClose(new byte[] {0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00});
@@ -151,8 +155,8 @@ class AccessLogTest {
     assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "down.test", ca))
         .isInstanceOf(RuntimeException.class);
     // handshake_failed: TLS 1.1 is refused on offload routes
-    assertThat(new TlsProbe(ca.trustManagers()).protocols("TLSv1.1")
-        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").handshake(tollgate.port(), "shop.test")
+    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).protocols("TLSv1.1")
+        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").sni("shop.test").handshake()
         .success()).isFalse();
     // backend_closed: the backend ends the connection first
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "quit.test", ca)) {

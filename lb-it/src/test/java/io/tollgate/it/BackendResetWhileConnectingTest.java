@@ -2,8 +2,8 @@ package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.it.ClosePeer.End;
 import java.io.IOException;
 import java.io.InputStream;

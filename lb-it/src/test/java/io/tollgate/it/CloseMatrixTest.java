@@ -3,8 +3,8 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.it.ClosePeer.End;
 import io.tollgate.it.ClosePeer.Received;
 import io.tollgate.testkit.CommandLineTools;

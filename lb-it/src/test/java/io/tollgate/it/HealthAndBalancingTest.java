@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
@@ -93,7 +93,8 @@ class HealthAndBalancingTest {
   private static long awaitState(ServerState s, boolean up, long maxMillis)
       throws InterruptedException {
     long start = System.nanoTime();
-    TollgateFixture.await(() -> s.isUp() == up, Duration.ofMillis(maxMillis));
+    TollgateFixture.await(() -> s.isUp() == up, Duration.ofMillis(maxMillis),
+        () -> s + " (" + s.reason() + ") is " + (up ? "down" : "up"));
     assertThat(s.isUp()).as("%s (%s) after %d ms", s, s.reason(), maxMillis).isEqualTo(up);
     return (System.nanoTime() - start) / 1_000_000;
   }
@@ -191,11 +192,15 @@ class HealthAndBalancingTest {
 
   @Test
   void allServersDownRejectsWithNoHealthyBackend() throws Exception {
-    int dead = deadPort();
+    // Hangs up on every probe before answering: each HTTP check fails, and each is counted.
+    TlsTestServer failing = TlsTestServer.startPlain(socket -> {});
+    servers.add(failing);
     tollgate = TollgateFixture.start(routes() + String.format(
-        "pools.app { servers = [\"127.0.0.1:%d\"], %s }", dead, CHECK));
-    ServerState s = state(dead);
-    Thread.sleep(300); // a few probes, all refused
+        "pools.app { servers = [\"127.0.0.1:%d\"], %s }", failing.port(),
+        CHECK.replace("type = tcp", "type = http")));
+    ServerState s = state(failing.port());
+    // A probe is sent only after the one before it was judged: three accepted, two failures seen.
+    TollgateFixture.await(() -> failing.acceptedConnections() >= 3, Duration.ofSeconds(10));
     assertThat(s.isUp()).isFalse(); // initial = down and never a success
 
     assertThatThrownBy(this::greeting).hasMessageContaining("internal_error");

@@ -3,8 +3,8 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.IOException;
@@ -97,8 +97,8 @@ class HostileHelloTortureTest {
   void mutatedHellosAllEndWithANamedReasonAndCleanHellosStillRoute() throws Exception {
     List<byte[]> seeds = new ArrayList<>();
     for (String name : CAPTURED) {
-      try (InputStream in = getClass().getResourceAsStream("/io/tollgate/fuzz/captured/" + name)) {
-        assertThat(in).as("corpus file %s from lb-core's test jar", name).isNotNull();
+      try (InputStream in = getClass().getResourceAsStream("/io/tollgate/testkit/hellos/" + name)) {
+        assertThat(in).as("captured hello %s from lb-testkit", name).isNotNull();
         seeds.add(in.readAllBytes());
       }
     }

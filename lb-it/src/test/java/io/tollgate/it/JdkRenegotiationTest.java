@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;

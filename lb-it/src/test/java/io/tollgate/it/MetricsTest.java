@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -78,8 +78,8 @@ class MetricsTest {
         assertThat(firstLine(c.socket())).isNotEmpty();
       }
     }
-    TlsProbe.Result refused = new TlsProbe(ca.trustManagers()).handshake(tollgate.port(),
-        "nobody.test");
+    TlsTestClient.Handshake refused = TlsTestClient.to(tollgate.port())
+        .trust(ca.trustManagers()).sni("nobody.test").handshake();
     assertThat(refused.success()).isFalse();
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
       OutputStream out = s.getOutputStream();
@@ -146,8 +146,9 @@ class MetricsTest {
 
   @Test
   void handshakeFailuresAreCountedByModeAndReason() throws Exception {
-    TlsProbe.Result old = new TlsProbe(ca.trustManagers()).protocols("TLSv1.1")
-        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").handshake(tollgate.port(), "shop.test");
+    TlsTestClient.Handshake old = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
+        .protocols("TLSv1.1").ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").sni("shop.test")
+        .handshake();
     assertThat(old.success()).isFalse();
     TollgateFixture.await(() -> PrometheusText.parse(tollgate.metrics().scrape())
         .value("tollgate_tls_handshake_failures_total", "mode", "offload", "reason", "handshake")

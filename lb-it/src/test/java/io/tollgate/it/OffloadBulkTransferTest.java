@@ -3,8 +3,8 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.DataPattern;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -124,23 +124,25 @@ class OffloadTest {
 
   @Test
   void ecdsaCapableClientsGetTheEcdsaCertificateOthersRsa() throws Exception {
-    TlsProbe probe = new TlsProbe(ca.trustManagers());
-    assertThat(probe.handshake(tollgate.port(), "shop.test").peerKeyAlgorithm()).isEqualTo("EC");
-    TlsProbe rsaOnly = new TlsProbe(ca.trustManagers()).protocols("TLSv1.2")
-        .ciphers("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-    TlsProbe.Result rsa = rsaOnly.handshake(tollgate.port(), "shop.test");
+    TlsTestClient probe = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers());
+    assertThat(probe.sni("shop.test").handshake().peerKeyAlgorithm()).isEqualTo("EC");
+    TlsTestClient rsaOnly = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
+        .protocols("TLSv1.2").ciphers("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    TlsTestClient.Handshake rsa = rsaOnly.sni("shop.test").handshake();
     assertThat(rsa.success()).as("%s", rsa.failure()).isTrue();
     assertThat(rsa.peerKeyAlgorithm()).isEqualTo("RSA");
   }
 
   @Test
   void alpnIsNegotiatedFromTheRoutesList() throws Exception {
-    TlsProbe both = new TlsProbe(ca.trustManagers()).alpn("h2", "http/1.1");
-    assertThat(both.handshake(tollgate.port(), "shop.test").alpn()).isEqualTo("http/1.1");
-    assertThat(both.handshake(tollgate.port(), "blog.test").alpn()).isEqualTo("h2");
+    TlsTestClient both =
+        TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).alpn("h2", "http/1.1");
+    assertThat(both.sni("shop.test").handshake().alpn()).isEqualTo("http/1.1");
+    assertThat(both.sni("blog.test").handshake().alpn()).isEqualTo("h2");
     // No common protocol: the handshake continues without ALPN, as nginx does.
-    TlsProbe other = new TlsProbe(ca.trustManagers()).alpn("spdy/3");
-    TlsProbe.Result none = other.handshake(tollgate.port(), "shop.test");
+    TlsTestClient other =
+        TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).alpn("spdy/3");
+    TlsTestClient.Handshake none = other.sni("shop.test").handshake();
     assertThat(none.success()).as("%s", none.failure()).isTrue();
     assertThat(none.alpn()).isNull();
   }
@@ -149,15 +151,17 @@ class OffloadTest {
   void oldProtocolsAndWeakSuitesAreRefused() throws Exception {
     long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
     for (String version : List.of("TLSv1", "TLSv1.1")) {
-      TlsProbe.Result old = new TlsProbe(ca.trustManagers()).protocols(version)
+      TlsTestClient.Handshake old = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
+          .protocols(version)
           .ciphers("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
-          .handshake(tollgate.port(), "shop.test");
+          .sni("shop.test").handshake();
       assertThat(old.success()).as(version).isFalse();
     }
     for (String weak : List.of("TLS_RSA_WITH_AES_128_GCM_SHA256",
         "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
-      TlsProbe.Result result = new TlsProbe(ca.trustManagers()).protocols("TLSv1.2").ciphers(weak)
-          .handshake(tollgate.port(), "shop.test");
+      TlsTestClient.Handshake result = TlsTestClient.to(tollgate.port())
+          .trust(ca.trustManagers()).protocols("TLSv1.2").ciphers(weak).sni("shop.test")
+          .handshake();
       assertThat(result.success()).as(weak).isFalse();
     }
     TollgateFixture.await(

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.DataPattern;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
@@ -199,10 +199,12 @@ class PassthroughRelayTest {
       // then stall until it has written everything and closed.
       InputStream in = c.socket().getInputStream();
       StreamHash got = new StreamHash().readUntil(in, MIB);
-      // Usually the rest fits in the socket buffers and the backend finishes while nobody reads;
-      // either way every byte must arrive.
-      backendDone.await(5, TimeUnit.SECONDS);
-      Thread.sleep(200); // let its FIN travel through Tollgate while nobody reads
+      // The rest fits in the socket buffers and Tollgate's queue, so the backend finishes while
+      // nobody reads; then every byte must still arrive, before the end.
+      assertThat(backendDone.await(20, TimeUnit.SECONDS))
+          .as("the backend finished while the client did not read").isTrue();
+      // Its FIN is on the way once its socket is closed.
+      TollgateFixture.await(() -> backend.liveConnections() == 0, Duration.ofSeconds(10));
       got.readToEof(in);
       assertThat(got.bytes()).isEqualTo(size);
       assertThat(got.sha256Hex()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));

@@ -3,8 +3,8 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.connection.CloseReason;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -108,8 +108,9 @@ class ReencryptTest {
 
   @Test
   void verifiedBackendWithConfiguredServerNameAndMirroredAlpn() throws Exception {
-    TlsProbe h2 = new TlsProbe(edgeCa.trustManagers()).alpn("h2", "http/1.1");
-    assertThat(h2.handshake(tollgate.port(), "api.test").alpn()).isEqualTo("h2");
+    TlsTestClient h2 =
+        TlsTestClient.to(tollgate.port()).trust(edgeCa.trustManagers()).alpn("h2", "http/1.1");
+    assertThat(h2.sni("api.test").handshake().alpn()).isEqualTo("h2");
     int before = internal.serverNames().size();
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "api.test", edgeCa)) {
       // The JDK client offers no ALPN, so Tollgate offers none to the backend either.

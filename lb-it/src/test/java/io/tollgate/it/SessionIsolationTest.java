@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.tollgate.config.ConfigLoader;
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
-import io.tollgate.demo.IssuedCertificate;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestClient;

@@ -3,8 +3,8 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import io.tollgate.demo.CertificateAuthority;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestServer;

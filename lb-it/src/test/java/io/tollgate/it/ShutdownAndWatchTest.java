@@ -49,10 +49,10 @@ class ShutdownAndWatchTest {
 
   @Test
   void watchReloadsWhenTheConfigOrACertificateChanges() throws Exception {
-    var ca = io.tollgate.demo.CertificateAuthority.create("Watch CA",
-        io.tollgate.demo.CertificateAuthority.KeyType.EC_P256);
+    var ca = io.tollgate.pki.CertificateAuthority.create("Watch CA",
+        io.tollgate.pki.CertificateAuthority.KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
-    ca.issue(io.tollgate.demo.CertificateAuthority.KeyType.EC_P256, "shop.test")
+    ca.issue(io.tollgate.pki.CertificateAuthority.KeyType.EC_P256, "shop.test")
         .writePem(dir, "shop");
     String conf = """
         tollgate {
@@ -74,7 +74,7 @@ class ShutdownAndWatchTest {
       assertThat(tollgate.snapshot().router().route("www.shop.test").route()).isNotNull();
 
       Thread.sleep(1100); // a different modification time, whatever the file system's grain
-      ca.issue(io.tollgate.demo.CertificateAuthority.KeyType.EC_P256, "shop.test")
+      ca.issue(io.tollgate.pki.CertificateAuthority.KeyType.EC_P256, "shop.test")
           .writePem(dir, "shop");
       TollgateFixture.await(() -> tollgate.configVersion() == 3, Duration.ofSeconds(10));
       assertThat(tollgate.configVersion()).isEqualTo(3);

@@ -7,8 +7,10 @@ import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.metrics.Metrics;
+import io.tollgate.testkit.Await;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * A real Tollgate in this JVM, configured from HOCON text whose listener binds
@@ -80,17 +82,23 @@ final class TollgateFixture implements AutoCloseable {
    * the client channel's close completes, which can be just after the client sees the close.
    */
   void awaitClosed(CloseReason reason, long n) throws InterruptedException {
-    await(() -> metrics().closedCount(reason) >= n, Duration.ofSeconds(10));
+    await(() -> metrics().closedCount(reason) >= n, Duration.ofSeconds(10),
+        () -> "closes with reason " + reason.label() + " (all closes: "
+            + metrics().closedByReason() + ")");
     assertThat(metrics().closedCount(reason))
         .as("closes with reason %s (all closes: %s)", reason.label(), metrics().closedByReason())
         .isEqualTo(n);
   }
 
+  /** Polls {@code condition} until it holds; throws an AssertionError after {@code limit}. */
   static void await(BooleanSupplier condition, Duration limit) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Await.until(condition, limit);
+  }
+
+  /** Like {@link #await(BooleanSupplier, Duration)}; {@code what} describes the failure. */
+  static void await(BooleanSupplier condition, Duration limit, Supplier<String> what)
+      throws InterruptedException {
+    Await.until(condition, limit, what);
   }
 
   @Override

@@ -1,13 +1,13 @@
 package io.tollgate.testkit;
 
-import io.tollgate.demo.IssuedCertificate;
-import io.tollgate.demo.TlsProtocols;
+import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.pki.TlsProtocols;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import io.tollgate.demo.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;

@@ -1,4 +1,4 @@
-package io.tollgate.demo;
+package io.tollgate.pki;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

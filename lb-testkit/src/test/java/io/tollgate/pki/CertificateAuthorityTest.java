@@ -1,4 +1,4 @@
-package io.tollgate.demo;
+package io.tollgate.pki;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,7 +9,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
-import io.tollgate.demo.CertificateAuthority.KeyType;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestClient;

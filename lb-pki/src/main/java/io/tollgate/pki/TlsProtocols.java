@@ -1,4 +1,4 @@
-package io.tollgate.demo;
+package io.tollgate.pki;
 
 /** The TLS versions the demo servers and test clients allow: 1.3 and 1.2, nothing older. */
 public final class TlsProtocols {
