@@ -26,13 +26,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Tollgate: its lifecycle. Owns the event loops, the {@link Listeners}, the
- * {@link Snapshot} in force and what outlives snapshots (server health, limits, access log).
+ * A running Tollgate: its lifecycle. Owns the event loops, the {@link Listeners}, the {@link
+ * Snapshot} in force and what outlives snapshots (server health, limits, access log).
  *
- * <p>{@link #start} binds every listener or fails without leaving anything running;
- * {@link #reload} puts a new snapshot in force for new connections and binds/unbinds listeners
- * that were added, removed or moved; {@link #shutdown} stops accepting and lets connections
- * finish for a while; {@link #close} stops accepting and closes everything.
+ * <p>{@link #start} binds every listener or fails without leaving anything running; {@link #reload}
+ * puts a new snapshot in force for new connections and binds/unbinds listeners that were added,
+ * removed or moved; {@link #shutdown} stops accepting and lets connections finish for a while;
+ * {@link #close} stops accepting and closes everything.
  */
 public final class Tollgate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Tollgate.class);
@@ -42,21 +42,25 @@ public final class Tollgate implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
   private final Listeners listeners;
+
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
+
   /** Outlives snapshots: connections open under an old config keep counting. */
   private final ConnectionLimits limits;
+
   private final AccessLog accessLog = new AccessLog(metrics::accessLogDropped);
   private AccessLogOutput accessLogOutput;
   private volatile Snapshot snapshot;
   private volatile long configVersion = 1;
   private volatile Instant configLoadedAt = Instant.now();
   private volatile boolean shuttingDown;
+
   /** Completed by {@link #endDrainNow}: the shutdown drain stops waiting. */
   private final CompletableFuture<Void> endDrain = new CompletableFuture<>();
 
-  private Tollgate(Transport transport, int workerThreads, Snapshot snapshot,
-      HealthChecker health) {
+  private Tollgate(
+      Transport transport, int workerThreads, Snapshot snapshot, HealthChecker health) {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
@@ -65,15 +69,20 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.snapshotSource(() -> this.snapshot);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
-    this.listeners = new Listeners(transport, acceptors, workers, () -> this.snapshot, metrics,
-        limits, accessLog);
+    this.listeners =
+        new Listeners(
+            transport, acceptors, workers, () -> this.snapshot, metrics, limits, accessLog);
     // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
     // loop, not a worker: installing keys takes each context's write lock, briefly.
-    acceptors.scheduleAtFixedRate(() -> {
-      if (this.snapshot.tls().refreshTicketKeys()) {
-        log.info("rotated the session-ticket keys of this process");
-      }
-    }, 1, 1, TimeUnit.MINUTES);
+    acceptors.scheduleAtFixedRate(
+        () -> {
+          if (this.snapshot.tls().refreshTicketKeys()) {
+            log.info("rotated the session-ticket keys of this process");
+          }
+        },
+        1,
+        1,
+        TimeUnit.MINUTES);
   }
 
   /** Starts with the transport the config asks for. */
@@ -101,9 +110,10 @@ public final class Tollgate implements AutoCloseable {
       throw e;
     }
     logWarnings(snapshot);
-    int threads = config.io().workerThreads() > 0
-        ? config.io().workerThreads()
-        : Runtime.getRuntime().availableProcessors();
+    int threads =
+        config.io().workerThreads() > 0
+            ? config.io().workerThreads()
+            : Runtime.getRuntime().availableProcessors();
     Tollgate tollgate = new Tollgate(selected, threads, snapshot, health);
     try {
       tollgate.listeners.bind(config.listeners());
@@ -111,26 +121,32 @@ public final class Tollgate implements AutoCloseable {
       tollgate.close();
       throw e;
     }
-    log.info("Tollgate started: {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
-        tollgate.listeners.describe(), config.routes().size(), config.pools().size(),
-        tollgate.transport.name(), threads);
+    log.info(
+        "Tollgate started: {}, {} route(s), {} pool(s), transport {}, {} worker thread(s)",
+        tollgate.listeners.describe(),
+        config.routes().size(),
+        config.pools().size(),
+        tollgate.transport.name(),
+        threads);
     return tollgate;
   }
 
   /**
    * Routes new connections with a new config; connections already routed keep their route and
    * backend, and are never cut by a reload. Listeners are matched by name: one whose address is
-   * unchanged stays bound (its new connections get the new timeouts and limits), a new or moved
-   * one is bound, and one no longer in the config stops accepting (its open connections
-   * continue). All of it happens, or none: the old config stays in force when anything fails.
+   * unchanged stays bound (its new connections get the new timeouts and limits), a new or moved one
+   * is bound, and one no longer in the config stops accepting (its open connections continue). All
+   * of it happens, or none: the old config stays in force when anything fails.
    *
    * @throws ConfigException when the new config cannot be turned into a snapshot or a listener
    *     cannot be bound; the old config stays in force
    */
   public synchronized void reload(TollgateConfig config) throws ConfigException {
     if (shuttingDown) {
-      throw new ConfigException(List.of(new ConfigError(config.source(), "tollgate",
-          "Tollgate is shutting down; not reloading")));
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  config.source(), "tollgate", "Tollgate is shutting down; not reloading")));
     }
     Snapshot next;
     try {
@@ -157,8 +173,12 @@ public final class Tollgate implements AutoCloseable {
     metrics.reloaded(true);
     configVersion++;
     configLoadedAt = Instant.now();
-    log.info("Reloaded {} (config version {}): {}, {} route(s), {} pool(s)",
-        config.source(), configVersion, listeners.describe(), config.routes().size(),
+    log.info(
+        "Reloaded {} (config version {}): {}, {} route(s), {} pool(s)",
+        config.source(),
+        configVersion,
+        listeners.describe(),
+        config.routes().size(),
         config.pools().size());
   }
 
@@ -197,8 +217,8 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /**
-   * Puts a server into drain (no new connections; open ones continue) or takes it out. Lasts
-   * across reloads while the server stays in the pool.
+   * Puts a server into drain (no new connections; open ones continue) or takes it out. Lasts across
+   * reloads while the server stays in the pool.
    *
    * @return false if the pool or the server is not in the current config
    */
@@ -220,9 +240,9 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /**
-   * Graceful stop (SIGTERM): closes every listener so nothing new is accepted, waits up to
-   * {@code drain} for open connections to finish, closes those still open with reason
-   * {@link CloseReason#SHUTDOWN}, then {@link #close}s.
+   * Graceful stop (SIGTERM): closes every listener so nothing new is accepted, waits up to {@code
+   * drain} for open connections to finish, closes those still open with reason {@link
+   * CloseReason#SHUTDOWN}, then {@link #close}s.
    *
    * @return how many connections were cut when the drain ran out
    */
@@ -234,8 +254,10 @@ public final class Tollgate implements AutoCloseable {
     OpenConnections open = listeners.connections();
     int before = open.size();
     if (before > 0) {
-      log.info("Shutting down: stopped accepting; waiting up to {} for {} connection(s) to finish",
-          drain, before);
+      log.info(
+          "Shutting down: stopped accepting; waiting up to {} for {} connection(s) to finish",
+          drain,
+          before);
     }
     int cut = 0;
     if (!open.awaitClosed(drain, endDrain)) {

@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * {@code tollgate.admin}: the operator's HTTP endpoint (status, drain, reload, metrics). Off
- * unless an address is configured.
+ * {@code tollgate.admin}: the operator's HTTP endpoint (status, drain, reload, metrics). Off unless
+ * an address is configured.
  *
  * @param address where the endpoint listens, e.g. {@code 127.0.0.1:9900}
  * @param tokenFile a file holding the bearer token that every request must carry (status and
@@ -25,7 +25,10 @@ public record AdminConfig(HostPort address, Optional<Path> tokenFile) {
    */
   public static boolean isLoopback(String host) {
     String h = host.toLowerCase(java.util.Locale.ROOT);
-    return h.equals("localhost") || h.matches("127(\\.\\d{1,3}){3}") || h.equals("::1")
-        || h.matches("(0{1,4}:){7}0{0,3}1") || h.equals("0:0:0:0:0:0:0:1");
+    return h.equals("localhost")
+        || h.matches("127(\\.\\d{1,3}){3}")
+        || h.equals("::1")
+        || h.matches("(0{1,4}:){7}0{0,3}1")
+        || h.equals("0:0:0:0:0:0:0:1");
   }
 }

@@ -9,9 +9,9 @@ import java.util.Objects;
  * {@code on-all-down} under {@code tollgate.pools.NAME}.
  *
  * @param algorithm which server a new connection tries first
- * @param slowStart how long a server that comes back up takes to reach its full weight (its
- *     weight ramps up linearly); zero turns slow start off. Not applied to the hash algorithms,
- *     whose mapping must not drift.
+ * @param slowStart how long a server that comes back up takes to reach its full weight (its weight
+ *     ramps up linearly); zero turns slow start off. Not applied to the hash algorithms, whose
+ *     mapping must not drift.
  * @param onAllDown what to do when no server of the pool is up
  */
 public record BalanceConfig(Algorithm algorithm, Duration slowStart, OnAllDown onAllDown) {

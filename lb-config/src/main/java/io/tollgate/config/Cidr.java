@@ -7,9 +7,9 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * An IP network in CIDR notation ({@code 10.0.0.0/8}, {@code ::1/128}); a bare address is a
- * network of that one address. An IPv4 network also matches IPv4-mapped IPv6 addresses
- * ({@code ::ffff:10.1.2.3}), which dual-stack sockets may report.
+ * An IP network in CIDR notation ({@code 10.0.0.0/8}, {@code ::1/128}); a bare address is a network
+ * of that one address. An IPv4 network also matches IPv4-mapped IPv6 addresses ({@code
+ * ::ffff:10.1.2.3}), which dual-stack sockets may report.
  */
 public record Cidr(String text, byte[] network, int prefix) {
   public Cidr {
@@ -126,8 +126,8 @@ public record Cidr(String text, byte[] network, int prefix) {
       }
       return out;
     }
-    if (s.indexOf(':') < 0 || !s.chars().allMatch(c -> c == ':' || c == '.'
-        || Character.digit(c, 16) >= 0)) {
+    if (s.indexOf(':') < 0
+        || !s.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
       return null; // not an IPv6 literal: InetAddress would look it up as a name
     }
     try {

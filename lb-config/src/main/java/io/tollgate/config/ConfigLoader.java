@@ -10,23 +10,23 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Reads HOCON into a validated {@link TollgateConfig}. Defaults come from this module's
- * {@code reference.conf}. Every error in the file is reported at once.
+ * Reads HOCON into a validated {@link TollgateConfig}. Defaults come from this module's {@code
+ * reference.conf}. Every error in the file is reported at once.
  *
  * <p>Loading is: parse the user's document, fall back to {@code reference.conf}, resolve
- * substitutions (environment variables included, so {@code ${?PORT}} works; Java system
- * properties are deliberately not merged, so a stray {@code -Dtollgate...} cannot change a
- * checked file), then bind and validate every section ({@link Binding}, the one entry into
- * {@code io.tollgate.config.bind}, which holds the schema, the binders and the error machinery).
+ * substitutions (environment variables included, so {@code ${?PORT}} works; Java system properties
+ * are deliberately not merged, so a stray {@code -Dtollgate...} cannot change a checked file), then
+ * bind and validate every section ({@link Binding}, the one entry into {@code
+ * io.tollgate.config.bind}, which holds the schema, the binders and the error machinery).
  * Thread-safe.
  */
 public final class ConfigLoader {
   private ConfigLoader() {}
 
   /**
-   * Loads and validates a file; includes, and the relative paths of certificates, keys and
-   * other files it names, are resolved relative to its directory. Errors name the file as given
-   * (a relative path stays relative). The file is read as HOCON whatever its extension.
+   * Loads and validates a file; includes, and the relative paths of certificates, keys and other
+   * files it names, are resolved relative to its directory. Errors name the file as given (a
+   * relative path stays relative). The file is read as HOCON whatever its extension.
    *
    * @throws ConfigException listing every problem, each with {@code file:line}
    */
@@ -34,7 +34,9 @@ public final class ConfigLoader {
     Objects.requireNonNull(file, "file");
     // No origin description here: typesafe's own file origin keeps includes pointing at their
     // own files.
-    return Binding.bind(file.toString(), Optional.of(file),
+    return Binding.bind(
+        file.toString(),
+        Optional.of(file),
         () -> ConfigFactory.parseFile(file.toFile(), fileOptions()));
   }
 
@@ -47,13 +49,15 @@ public final class ConfigLoader {
   public static TollgateConfig parse(String hocon, String originName) throws ConfigException {
     Objects.requireNonNull(hocon, "hocon");
     Objects.requireNonNull(originName, "originName");
-    return Binding.bind(originName, Optional.empty(),
+    return Binding.bind(
+        originName,
+        Optional.empty(),
         () -> ConfigFactory.parseString(hocon, parseOptions(originName)));
   }
 
   /**
-   * The files a config file is made of: itself and every file it includes, as far as they
-   * parse (for watching them; errors are left to {@link #load}).
+   * The files a config file is made of: itself and every file it includes, as far as they parse
+   * (for watching them; errors are left to {@link #load}).
    */
   public static java.util.Set<Path> sourceFiles(Path file) {
     java.util.Set<Path> out = new java.util.LinkedHashSet<>();
@@ -84,8 +88,6 @@ public final class ConfigLoader {
   }
 
   private static ConfigParseOptions parseOptions(String source) {
-    return ConfigParseOptions.defaults()
-        .setSyntax(ConfigSyntax.CONF)
-        .setOriginDescription(source);
+    return ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(source);
   }
 }

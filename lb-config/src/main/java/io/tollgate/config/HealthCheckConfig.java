@@ -7,35 +7,35 @@ import java.util.Optional;
 
 /**
  * {@code tollgate.pools.NAME.health-check}: how Tollgate probes each server of a pool. A pool
- * without this block has no active check: its servers count as up (passive ejection can still
- * take them out for a while).
+ * without this block has no active check: its servers count as up (passive ejection can still take
+ * them out for a while).
  *
- * <p>Timings follow HAProxy's {@code inter}, {@code fastinter}, {@code downinter}, {@code rise}
- * and {@code fall}: a server is probed every {@code interval} while it is steadily up, every
- * {@code fastInterval} while its state is changing (up with failures, or down with successes),
- * and every {@code downInterval} while it is steadily down.
+ * <p>Timings follow HAProxy's {@code inter}, {@code fastinter}, {@code downinter}, {@code rise} and
+ * {@code fall}: a server is probed every {@code interval} while it is steadily up, every {@code
+ * fastInterval} while its state is changing (up with failures, or down with successes), and every
+ * {@code downInterval} while it is steadily down.
  *
- * @param type what a probe does: connect (tcp), complete a TLS handshake (tls), or ask for
- *     {@code path} over HTTP/1.1, in clear (http) or over TLS (https)
+ * @param type what a probe does: connect (tcp), complete a TLS handshake (tls), or ask for {@code
+ *     path} over HTTP/1.1, in clear (http) or over TLS (https)
  * @param interval between probes of a server that is up
  * @param fastInterval between probes while a server's state is changing
  * @param downInterval between probes of a server that is down
  * @param timeout for one whole probe (connect, handshake, response)
  * @param rise consecutive successes that bring a server back up
  * @param fall consecutive failures that take a server down
- * @param jitterPercent each delay varies randomly by up to this percentage (0..50), so probes
- *     of many servers do not fall into step
+ * @param jitterPercent each delay varies randomly by up to this percentage (0..50), so probes of
+ *     many servers do not fall into step
  * @param path request path for http/https
  * @param host Host header for http/https; absent: {@code serverName}, else the server's host
  * @param expectStatusMin lowest HTTP status that counts as healthy
  * @param expectStatusMax highest HTTP status that counts as healthy
  * @param expectBody substring the response body must contain, if any
- * @param serverName SNI (and name to verify) for tls/https; absent: the pool's
- *     {@code tls.server-name}, else the server's host when it is a name
+ * @param serverName SNI (and name to verify) for tls/https; absent: the pool's {@code
+ *     tls.server-name}, else the server's host when it is a name
  * @param initial state of a server before its first probe
- * @param verify for tls/https: whether to verify the server's certificate (chain and name)
- *     against the pool's {@code tls.ca}, else the JDK's trust store, as the data path does;
- *     absent: the pool's {@code tls.verify} (default true). False checks only the handshake.
+ * @param verify for tls/https: whether to verify the server's certificate (chain and name) against
+ *     the pool's {@code tls.ca}, else the JDK's trust store, as the data path does; absent: the
+ *     pool's {@code tls.verify} (default true). False checks only the handshake.
  */
 public record HealthCheckConfig(
     Type type,
@@ -57,7 +57,10 @@ public record HealthCheckConfig(
 
   /** Probe kinds. */
   public enum Type {
-    TCP, TLS, HTTP, HTTPS;
+    TCP,
+    TLS,
+    HTTP,
+    HTTPS;
 
     public String configName() {
       return name().toLowerCase(Locale.ROOT);
@@ -120,12 +123,38 @@ public record HealthCheckConfig(
   }
 
   /** A check that verifies as its pool's {@code tls.verify} says. */
-  public HealthCheckConfig(Type type, Duration interval, Duration fastInterval,
-      Duration downInterval, Duration timeout, int rise, int fall, int jitterPercent, String path,
-      Optional<String> host, int expectStatusMin, int expectStatusMax, Optional<String> expectBody,
-      Optional<String> serverName, Initial initial) {
-    this(type, interval, fastInterval, downInterval, timeout, rise, fall, jitterPercent, path,
-        host, expectStatusMin, expectStatusMax, expectBody, serverName, initial,
+  public HealthCheckConfig(
+      Type type,
+      Duration interval,
+      Duration fastInterval,
+      Duration downInterval,
+      Duration timeout,
+      int rise,
+      int fall,
+      int jitterPercent,
+      String path,
+      Optional<String> host,
+      int expectStatusMin,
+      int expectStatusMax,
+      Optional<String> expectBody,
+      Optional<String> serverName,
+      Initial initial) {
+    this(
+        type,
+        interval,
+        fastInterval,
+        downInterval,
+        timeout,
+        rise,
+        fall,
+        jitterPercent,
+        path,
+        host,
+        expectStatusMin,
+        expectStatusMax,
+        expectBody,
+        serverName,
+        initial,
         Optional.empty());
   }
 
@@ -169,31 +198,88 @@ public record HealthCheckConfig(
    * defaults for the new interval.
    */
   public HealthCheckConfig withTimings(Duration interval, Duration timeout, int rise, int fall) {
-    return new HealthCheckConfig(type, interval, defaultFastInterval(interval),
-        defaultDownInterval(interval), timeout, rise, fall, jitterPercent, path, host,
-        expectStatusMin, expectStatusMax, expectBody, serverName, initial, verify);
+    return new HealthCheckConfig(
+        type,
+        interval,
+        defaultFastInterval(interval),
+        defaultDownInterval(interval),
+        timeout,
+        rise,
+        fall,
+        jitterPercent,
+        path,
+        host,
+        expectStatusMin,
+        expectStatusMax,
+        expectBody,
+        serverName,
+        initial,
+        verify);
   }
 
   /** The HTTP part of this check changed: path, expected status range and body. */
-  public HealthCheckConfig withHttp(String path, int statusMin, int statusMax,
-      Optional<String> body) {
-    return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
-        jitterPercent, path, host, statusMin, statusMax, body, serverName, initial, verify);
+  public HealthCheckConfig withHttp(
+      String path, int statusMin, int statusMax, Optional<String> body) {
+    return new HealthCheckConfig(
+        type,
+        interval,
+        fastInterval,
+        downInterval,
+        timeout,
+        rise,
+        fall,
+        jitterPercent,
+        path,
+        host,
+        statusMin,
+        statusMax,
+        body,
+        serverName,
+        initial,
+        verify);
   }
 
   /** This check with another initial state, jitter and SNI. */
-  public HealthCheckConfig withStart(Initial initial, int jitterPercent,
-      Optional<String> serverName) {
-    return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
-        jitterPercent, path, host, expectStatusMin, expectStatusMax, expectBody, serverName,
-        initial, verify);
+  public HealthCheckConfig withStart(
+      Initial initial, int jitterPercent, Optional<String> serverName) {
+    return new HealthCheckConfig(
+        type,
+        interval,
+        fastInterval,
+        downInterval,
+        timeout,
+        rise,
+        fall,
+        jitterPercent,
+        path,
+        host,
+        expectStatusMin,
+        expectStatusMax,
+        expectBody,
+        serverName,
+        initial,
+        verify);
   }
 
   /** This check with its own {@code verify} setting (absent: the pool's). */
   public HealthCheckConfig withVerify(Optional<Boolean> verify) {
-    return new HealthCheckConfig(type, interval, fastInterval, downInterval, timeout, rise, fall,
-        jitterPercent, path, host, expectStatusMin, expectStatusMax, expectBody, serverName,
-        initial, verify);
+    return new HealthCheckConfig(
+        type,
+        interval,
+        fastInterval,
+        downInterval,
+        timeout,
+        rise,
+        fall,
+        jitterPercent,
+        path,
+        host,
+        expectStatusMin,
+        expectStatusMax,
+        expectBody,
+        serverName,
+        initial,
+        verify);
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -4,9 +4,9 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * A host and port as written in config: {@code 127.0.0.1:8443}, {@code [::1]:8443},
- * {@code backend.internal:443}. The host is kept as written (IPv6 without brackets); names are
- * resolved by whoever opens the socket, off the event loops.
+ * A host and port as written in config: {@code 127.0.0.1:8443}, {@code [::1]:8443}, {@code
+ * backend.internal:443}. The host is kept as written (IPv6 without brackets); names are resolved by
+ * whoever opens the socket, off the event loops.
  */
 public record HostPort(String host, int port) {
   public HostPort {
@@ -22,16 +22,16 @@ public record HostPort(String host, int port) {
   /**
    * Parses {@code host:port} or {@code [v6]:port}.
    *
-   * @throws IllegalArgumentException with a message fit for an operator, e.g.
-   *     {@code "99999" is not a port (expected 1..65535)}
+   * @throws IllegalArgumentException with a message fit for an operator, e.g. {@code "99999" is not
+   *     a port (expected 1..65535)}
    */
   public static HostPort parse(String text) {
     return parse(text, 1);
   }
 
   /**
-   * Parses a listen address, where port 0 is also allowed: the OS picks a free port, which
-   * tests and {@code tollgate demo --port 0} read back once bound.
+   * Parses a listen address, where port 0 is also allowed: the OS picks a free port, which tests
+   * and {@code tollgate demo --port 0} read back once bound.
    */
   public static HostPort parseListen(String text) {
     return parse(text, 0);
@@ -66,12 +66,13 @@ public record HostPort(String host, int port) {
     try {
       port = Integer.parseInt(portText);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "\"" + portText + "\" is not a port (expected 1..65535)");
+      throw new IllegalArgumentException("\"" + portText + "\" is not a port (expected 1..65535)");
     }
     if (port < minPort || port > 65535) {
       throw new IllegalArgumentException(
-          "\"" + portText + "\" is not a port (expected 1..65535"
+          "\""
+              + portText
+              + "\" is not a port (expected 1..65535"
               + (minPort == 0 ? ", or 0 for any free port)" : ")"));
     }
     return new HostPort(host, port);

@@ -4,13 +4,12 @@ package io.tollgate.config;
  * Resource bounds ({@code tollgate.limits}).
  *
  * @param maxClientHello largest ClientHello, in bytes of TLS records, Tollgate buffers before it
- *     gives up with {@code hello_too_large}; between {@link #MIN_CLIENT_HELLO} and
- *     {@link #MAX_CLIENT_HELLO}
+ *     gives up with {@code hello_too_large}; between {@link #MIN_CLIENT_HELLO} and {@link
+ *     #MAX_CLIENT_HELLO}
  * @param maxConnections client connections open at once over every listener; 0 = no limit
- * @param perSourceMaxConnections client connections open at once from one IP address; 0 = no
- *     limit
- * @param perSourceNewPerSecond new connections per second one IP address may open (a token
- *     bucket holding one second's worth, so short bursts up to that many pass); 0 = no limit
+ * @param perSourceMaxConnections client connections open at once from one IP address; 0 = no limit
+ * @param perSourceNewPerSecond new connections per second one IP address may open (a token bucket
+ *     holding one second's worth, so short bursts up to that many pass); 0 = no limit
  * @param perSourceIpv6Prefix IPv6 clients count as one source per prefix of this many bits (one
  *     host usually holds a whole /64), 1..128; IPv4 clients per address
  */
@@ -22,37 +21,56 @@ public record Limits(
     int perSourceIpv6Prefix) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
+
   /** Hard ceiling: as Envoy, never buffer more than 64 KiB of hello per connection. */
   public static final int MAX_CLIENT_HELLO = 64 * 1024;
+
   public static final int DEFAULT_MAX_CONNECTIONS = 100_000;
   public static final int DEFAULT_PER_SOURCE_MAX_CONNECTIONS = 0;
   public static final int DEFAULT_PER_SOURCE_NEW_PER_SECOND = 0;
+
   /** Ceiling of every connection count: beyond what one process can hold open. */
   public static final int MAX_MAX_CONNECTIONS = 10_000_000;
+
   public static final int MAX_NEW_PER_SECOND = 1_000_000;
+
   /** A /64 is what one subscriber or host is usually given (RFC 6177, RFC 7421). */
   public static final int DEFAULT_PER_SOURCE_IPV6_PREFIX = 64;
 
   /** The given limits with IPv6 sources aggregated by the default prefix. */
-  public Limits(int maxClientHello, int maxConnections, int perSourceMaxConnections,
+  public Limits(
+      int maxClientHello,
+      int maxConnections,
+      int perSourceMaxConnections,
       int perSourceNewPerSecond) {
-    this(maxClientHello, maxConnections, perSourceMaxConnections, perSourceNewPerSecond,
+    this(
+        maxClientHello,
+        maxConnections,
+        perSourceMaxConnections,
+        perSourceNewPerSecond,
         DEFAULT_PER_SOURCE_IPV6_PREFIX);
   }
 
   /** The default connection limits. */
   public Limits(int maxClientHello) {
-    this(maxClientHello, DEFAULT_MAX_CONNECTIONS, DEFAULT_PER_SOURCE_MAX_CONNECTIONS,
-        DEFAULT_PER_SOURCE_NEW_PER_SECOND, DEFAULT_PER_SOURCE_IPV6_PREFIX);
+    this(
+        maxClientHello,
+        DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_PER_SOURCE_MAX_CONNECTIONS,
+        DEFAULT_PER_SOURCE_NEW_PER_SECOND,
+        DEFAULT_PER_SOURCE_IPV6_PREFIX);
   }
 
   public Limits {
     if (maxClientHello < MIN_CLIENT_HELLO || maxClientHello > MAX_CLIENT_HELLO) {
       throw new IllegalArgumentException("maxClientHello out of range: " + maxClientHello);
     }
-    if (maxConnections < 0 || maxConnections > MAX_MAX_CONNECTIONS
-        || perSourceMaxConnections < 0 || perSourceMaxConnections > MAX_MAX_CONNECTIONS
-        || perSourceNewPerSecond < 0 || perSourceNewPerSecond > MAX_NEW_PER_SECOND) {
+    if (maxConnections < 0
+        || maxConnections > MAX_MAX_CONNECTIONS
+        || perSourceMaxConnections < 0
+        || perSourceMaxConnections > MAX_MAX_CONNECTIONS
+        || perSourceNewPerSecond < 0
+        || perSourceNewPerSecond > MAX_NEW_PER_SECOND) {
       throw new IllegalArgumentException("connection limit out of range");
     }
     if (perSourceIpv6Prefix < 1 || perSourceIpv6Prefix > 128) {

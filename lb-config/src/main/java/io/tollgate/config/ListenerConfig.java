@@ -7,8 +7,8 @@ import java.util.Objects;
  *
  * @param proxyProtocol whether connections start with a PROXY protocol header from an upstream
  *     balancer ({@link UpstreamProxyProtocol#OFF} by default)
- * @param maxConnections client connections open at once on this listener; 0 = only the global
- *     limit applies
+ * @param maxConnections client connections open at once on this listener; 0 = only the global limit
+ *     applies
  */
 public record ListenerConfig(
     String name, HostPort address, UpstreamProxyProtocol proxyProtocol, int maxConnections) {

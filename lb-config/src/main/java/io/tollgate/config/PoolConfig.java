@@ -9,16 +9,15 @@ import java.util.Optional;
  *
  * @param name the key under {@code pools}
  * @param servers at least one
- * @param connectAttempts how many servers to try, in balancing order, when connecting fails
- *     before any byte was sent (at least 1)
- * @param tls how reencrypt routes talk TLS to these servers; absent means
- *     {@link BackendTlsConfig#DEFAULTS} for reencrypt routes (passthrough and offload routes
- *     ignore it)
+ * @param connectAttempts how many servers to try, in balancing order, when connecting fails before
+ *     any byte was sent (at least 1)
+ * @param tls how reencrypt routes talk TLS to these servers; absent means {@link
+ *     BackendTlsConfig#DEFAULTS} for reencrypt routes (passthrough and offload routes ignore it)
  * @param healthCheck active probing of the servers; absent: no probes, servers count as up
  * @param balance balancing algorithm, slow start and what to do when every server is down
  * @param passive passive ejection on connect failures
- * @param proxyProtocol the PROXY protocol header written first on every connection to the
- *     servers (and on health checks), or {@link BackendProxyProtocol#OFF}
+ * @param proxyProtocol the PROXY protocol header written first on every connection to the servers
+ *     (and on health checks), or {@link BackendProxyProtocol#OFF}
  */
 public record PoolConfig(
     String name,
@@ -35,9 +34,19 @@ public record PoolConfig(
   }
 
   public PoolConfig(
-      String name, List<ServerConfig> servers, int connectAttempts, Optional<BackendTlsConfig> tls) {
-    this(name, servers, connectAttempts, tls, Optional.empty(), BalanceConfig.DEFAULTS,
-        PassiveEjectionConfig.DEFAULTS, BackendProxyProtocol.OFF);
+      String name,
+      List<ServerConfig> servers,
+      int connectAttempts,
+      Optional<BackendTlsConfig> tls) {
+    this(
+        name,
+        servers,
+        connectAttempts,
+        tls,
+        Optional.empty(),
+        BalanceConfig.DEFAULTS,
+        PassiveEjectionConfig.DEFAULTS,
+        BackendProxyProtocol.OFF);
   }
 
   public PoolConfig {

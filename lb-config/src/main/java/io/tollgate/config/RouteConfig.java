@@ -7,17 +7,20 @@ import java.util.Optional;
 /**
  * One entry of {@code tollgate.routes}.
  *
- * @param hosts normalised host patterns: lower case, no trailing dot; either an exact name
- *     ({@code pass.test}) or a wildcard whose first label is {@code *} ({@code *.wild.test})
+ * @param hosts normalised host patterns: lower case, no trailing dot; either an exact name ({@code
+ *     pass.test}) or a wildcard whose first label is {@code *} ({@code *.wild.test})
  * @param mode what to do with matching connections
  * @param pool name of the pool in {@link TollgateConfig#pools()}
  * @param tls the client-facing TLS: present exactly when the mode terminates TLS (offload,
  *     reencrypt)
- * @param maxConnections client connections open at once on this route, so one tenant cannot
- *     take every connection; 0 = no limit of its own
+ * @param maxConnections client connections open at once on this route, so one tenant cannot take
+ *     every connection; 0 = no limit of its own
  */
 public record RouteConfig(
-    List<String> hosts, RouteMode mode, String pool, Optional<ServerTlsConfig> tls,
+    List<String> hosts,
+    RouteMode mode,
+    String pool,
+    Optional<ServerTlsConfig> tls,
     int maxConnections) {
 
   /** A passthrough route. */

@@ -3,12 +3,12 @@ package io.tollgate.config;
 import java.util.Objects;
 
 /**
- * One backend server of a pool: {@code "host:port"} or
- * {@code { address = "host:port", weight = 2, max-connections = 100 }}.
+ * One backend server of a pool: {@code "host:port"} or {@code { address = "host:port", weight = 2,
+ * max-connections = 100 }}.
  *
  * @param maxConnections most connections Tollgate keeps open to this server at once; 0 means no
- *     limit. A full server is skipped; when every server is full the connection is refused
- *     ({@code pool_full}).
+ *     limit. A full server is skipped; when every server is full the connection is refused ({@code
+ *     pool_full}).
  */
 public record ServerConfig(HostPort address, int weight, int maxConnections) {
   public static final int DEFAULT_WEIGHT = 1;

@@ -9,8 +9,8 @@ import java.time.Duration;
  * @param connect for one TCP connect attempt to a backend server
  * @param idle with no byte moving in either direction
  * @param handshake for a TLS handshake Tollgate takes part in (offload and reencrypt, each side)
- * @param drain on shutdown (SIGTERM), how long open connections may take to finish before the
- *     rest are closed
+ * @param drain on shutdown (SIGTERM), how long open connections may take to finish before the rest
+ *     are closed
  */
 public record Timeouts(
     Duration clientHello, Duration connect, Duration idle, Duration handshake, Duration drain) {

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One validated, immutable configuration: what a config file says after defaults from
- * {@code reference.conf} have been applied and every check in {@link ConfigLoader} has passed.
+ * One validated, immutable configuration: what a config file says after defaults from {@code
+ * reference.conf} have been applied and every check in {@link ConfigLoader} has passed.
  *
  * <p>Instances are only built by {@link ConfigLoader}; code that holds one may rely on every
  * cross-reference being valid (each route's pool exists, every pool has servers, no hostname is

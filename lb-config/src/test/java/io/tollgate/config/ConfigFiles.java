@@ -12,7 +12,8 @@ import java.util.List;
 /** Writes config files for tests and checks the errors loading them produces. */
 public final class ConfigFiles {
   /** A complete, valid config in the documented shape; tests derive broken ones from it. */
-  public static final String VALID = """
+  public static final String VALID =
+      """
       tollgate {
         listeners = [ { name = main, address = "127.0.0.1:8443" } ]
         io { transport = auto, worker-threads = 0 }
@@ -77,15 +78,14 @@ public final class ConfigFiles {
   /** {@code text} with the first occurrence of {@code from} replaced (which must be present). */
   public static String with(String text, String from, String to) {
     assertThat(text).contains(from);
-    return text.replaceFirst(java.util.regex.Pattern.quote(from),
-        java.util.regex.Matcher.quoteReplacement(to));
+    return text.replaceFirst(
+        java.util.regex.Pattern.quote(from), java.util.regex.Matcher.quoteReplacement(to));
   }
 
   /** Loads {@code text} from a file {@code thefile.conf} and returns the errors it must cause. */
   public Loaded loadBroken(String text) {
     Path file = write("thefile.conf", text);
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(file));
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
     assertThat(e).as("loading should fail:%n%s", text).isNotNull();
     return new Loaded(file, text, e.errors());
   }
@@ -109,9 +109,16 @@ public final class ConfigFiles {
       return errors.stream()
           .filter(e -> e.origin().equals(origin) && e.path().equals(path))
           .findFirst()
-          .orElseThrow(() -> new AssertionError(
-              "expected an error at " + origin + " for " + path + " but got:\n"
-                  + String.join("\n", errors.stream().map(ConfigError::toString).toList())));
+          .orElseThrow(
+              () ->
+                  new AssertionError(
+                      "expected an error at "
+                          + origin
+                          + " for "
+                          + path
+                          + " but got:\n"
+                          + String.join(
+                              "\n", errors.stream().map(ConfigError::toString).toList())));
     }
 
     /** The only error, which must be at the marker's line and {@code path}. */

@@ -23,14 +23,17 @@ class ConfigLoaderTest {
   }
 
   /** The smallest runnable config: one listener, everything else default. */
-  private static final String MINIMAL = """
+  private static final String MINIMAL =
+      """
       tollgate.listeners = [ { name = main, address = "127.0.0.1:8443" } ]
       """;
 
   @Test
   void loadsTheDocumentedExampleAndEveryValueRoundTrips() throws Exception {
-    Path file = files().write("tollgate.conf",
-        ConfigFiles.validWith("\"www.pass.test\"", "\"WWW.Pass.Test.\""));
+    Path file =
+        files()
+            .write(
+                "tollgate.conf", ConfigFiles.validWith("\"www.pass.test\"", "\"WWW.Pass.Test.\""));
 
     TollgateConfig config = ConfigLoader.load(file);
 
@@ -38,18 +41,25 @@ class ConfigLoaderTest {
     assertThat(config.listeners())
         .containsExactly(new ListenerConfig("main", new HostPort("127.0.0.1", 8443)));
     assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
-    assertThat(config.timeouts()).isEqualTo(new Timeouts(
-        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
+    assertThat(config.timeouts())
+        .isEqualTo(
+            new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
     assertThat(config.limits().maxClientHello()).isEqualTo(16384);
-    assertThat(config.routes()).containsExactly(
-        new RouteConfig(List.of("pass.test", "www.pass.test"), RouteMode.PASSTHROUGH, "pass"),
-        new RouteConfig(List.of("*.wild.test"), RouteMode.PASSTHROUGH, "wild"));
+    assertThat(config.routes())
+        .containsExactly(
+            new RouteConfig(List.of("pass.test", "www.pass.test"), RouteMode.PASSTHROUGH, "pass"),
+            new RouteConfig(List.of("*.wild.test"), RouteMode.PASSTHROUGH, "wild"));
     assertThat(config.defaultRoute())
         .isEqualTo(DefaultRoute.toPool(RouteMode.PASSTHROUGH, "fallback"));
     assertThat(config.pools()).containsOnlyKeys("pass", "wild", "fallback");
-    assertThat(config.pool("pass")).isEqualTo(new PoolConfig("pass", List.of(
-        new ServerConfig(new HostPort("127.0.0.1", 9443), 1),
-        new ServerConfig(new HostPort("127.0.0.1", 9444), 1)), 3));
+    assertThat(config.pool("pass"))
+        .isEqualTo(
+            new PoolConfig(
+                "pass",
+                List.of(
+                    new ServerConfig(new HostPort("127.0.0.1", 9443), 1),
+                    new ServerConfig(new HostPort("127.0.0.1", 9444), 1)),
+                3));
     assertThat(config.pool("wild").servers())
         .containsExactly(new ServerConfig(new HostPort("127.0.0.1", 9445), 2));
     assertThat(config.pool("fallback").servers())
@@ -58,12 +68,14 @@ class ConfigLoaderTest {
 
   @Test
   void listenersMayAskForAnyFreePortButServersMayNot() throws Exception {
-    TollgateConfig config = ConfigLoader.parse(
-        ConfigFiles.validWith("127.0.0.1:8443", "127.0.0.1:0"), "port0.conf");
+    TollgateConfig config =
+        ConfigLoader.parse(ConfigFiles.validWith("127.0.0.1:8443", "127.0.0.1:0"), "port0.conf");
     assertThat(config.listeners().get(0).address()).isEqualTo(new HostPort("127.0.0.1", 0));
 
-    assertThatThrownBy(() -> ConfigLoader.parse(
-            ConfigFiles.validWith("127.0.0.1:9443", "127.0.0.1:0"), "server0.conf"))
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    ConfigFiles.validWith("127.0.0.1:9443", "127.0.0.1:0"), "server0.conf"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("\"0\" is not a port (expected 1..65535)");
   }
@@ -74,7 +86,8 @@ class ConfigLoaderTest {
 
     TollgateConfig config = ConfigLoader.load(shipped);
 
-    assertThat(config.listeners()).extracting(ListenerConfig::address)
+    assertThat(config.listeners())
+        .extracting(ListenerConfig::address)
         .containsExactly(new HostPort("127.0.0.1", 8443));
     assertThat(config.pools()).containsOnlyKeys("pass", "wild", "fallback");
     assertThat(config.defaultRoute().pool()).isEqualTo("fallback");
@@ -85,12 +98,13 @@ class ConfigLoaderTest {
   void shippedBrokenExampleReportsSeveralErrorsWithTheRelativePathAsGiven() {
     Path shipped = Path.of("..", "conf", "broken-example.conf");
 
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(shipped));
+    ConfigException e =
+        catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(shipped));
 
     assertThat(e.errors()).hasSizeGreaterThanOrEqualTo(5);
-    assertThat(e.errors()).allSatisfy(err ->
-        assertThat(err.origin()).matches("\\.\\./conf/broken-example\\.conf:\\d+"));
+    assertThat(e.errors())
+        .allSatisfy(
+            err -> assertThat(err.origin()).matches("\\.\\./conf/broken-example\\.conf:\\d+"));
   }
 
   @Test
@@ -98,9 +112,13 @@ class ConfigLoaderTest {
     TollgateConfig config = load(MINIMAL);
 
     assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
-    assertThat(config.timeouts()).isEqualTo(new Timeouts(
-        Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5),
-        Duration.ofSeconds(10)));
+    assertThat(config.timeouts())
+        .isEqualTo(
+            new Timeouts(
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(3),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(10)));
     assertThat(config.limits().maxClientHello()).isEqualTo(16 * 1024);
     assertThat(config.routes()).isEmpty();
     assertThat(config.defaultRoute()).isEqualTo(DefaultRoute.REJECT);
@@ -112,7 +130,10 @@ class ConfigLoaderTest {
 
   @Test
   void appliesPerElementDefaultsForModeWeightAndConnectAttempts() throws Exception {
-    TollgateConfig config = load(MINIMAL + """
+    TollgateConfig config =
+        load(
+            MINIMAL
+                + """
         tollgate.routes = [ { hosts = [a.test], pool = p } ]
         tollgate.pools.p.servers = [ { address = "10.0.0.1:443" } ]
         """);
@@ -130,7 +151,10 @@ class ConfigLoaderTest {
 
   @Test
   void acceptsDefaultRouteObjectWithExplicitMode() throws Exception {
-    TollgateConfig config = load(MINIMAL + """
+    TollgateConfig config =
+        load(
+            MINIMAL
+                + """
         tollgate.default-route { pool = fb, mode = PassThrough }
         tollgate.pools.fb.servers = ["10.0.0.1:443"]
         """);
@@ -140,7 +164,10 @@ class ConfigLoaderTest {
 
   @Test
   void readsTransportCaseInsensitivelyAndByteUnits() throws Exception {
-    TollgateConfig config = load(MINIMAL + """
+    TollgateConfig config =
+        load(
+            MINIMAL
+                + """
         tollgate.io { transport = EPOLL, worker-threads = 4 }
         tollgate.limits.max-client-hello = 64k
         """);
@@ -151,7 +178,10 @@ class ConfigLoaderTest {
 
   @Test
   void keepsValueWhenOptionalEnvSubstitutionIsUnset() throws Exception {
-    TollgateConfig config = load(MINIMAL + """
+    TollgateConfig config =
+        load(
+            MINIMAL
+                + """
         tollgate.io.worker-threads = 2
         tollgate.io.worker-threads = ${?TOLLGATE_TEST_SURELY_UNSET_VARIABLE}
         """);
@@ -172,7 +202,10 @@ class ConfigLoaderTest {
   @Test
   void resolvesIncludesRelativeToTheFile() throws Exception {
     files().write("pools.conf", "tollgate.pools.p.servers = [\"10.0.0.1:443\"]\n");
-    TollgateConfig config = load(MINIMAL + """
+    TollgateConfig config =
+        load(
+            MINIMAL
+                + """
         include "pools.conf"
         tollgate.routes = [ { hosts = [a.test], pool = p } ]
         """);
@@ -182,11 +215,17 @@ class ConfigLoaderTest {
 
   @Test
   void parsesTextAndNamesTheOriginInErrors() {
-    ConfigException e = catchThrowableOfType(ConfigException.class, () ->
-        ConfigLoader.parse(MINIMAL + "tollgate.io.transport = fast\n", "inline"));
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> ConfigLoader.parse(MINIMAL + "tollgate.io.transport = fast\n", "inline"));
 
-    assertThat(e.errors()).containsExactly(new ConfigError("inline:2", "tollgate.io.transport",
-        "\"fast\" is not a valid transport (expected one of: auto, epoll, nio)"));
+    assertThat(e.errors())
+        .containsExactly(
+            new ConfigError(
+                "inline:2",
+                "tollgate.io.transport",
+                "\"fast\" is not a valid transport (expected one of: auto, epoll, nio)"));
   }
 
   @Test
@@ -201,8 +240,8 @@ class ConfigLoaderTest {
   void reportsMissingFileByName() {
     Path missing = dir.resolve("absent.conf");
 
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(missing));
+    ConfigException e =
+        catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(missing));
 
     assertThat(e.errors()).hasSize(1);
     ConfigError error = e.errors().get(0);
@@ -213,7 +252,8 @@ class ConfigLoaderTest {
 
   @Test
   void reportsSyntaxErrorWithFileAndLine() throws Exception {
-    String text = """
+    String text =
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:8443" } ]
           io { transport = auto
@@ -221,8 +261,7 @@ class ConfigLoaderTest {
         """;
     Path file = files().write("thefile.conf", text);
 
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(file));
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
 
     assertThat(e.errors()).hasSize(1);
     ConfigError error = e.errors().get(0);
@@ -232,17 +271,18 @@ class ConfigLoaderTest {
 
   @Test
   void reportsUnclosedStringOnItsLine() throws Exception {
-    String text = """
+    String text =
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:8443 } ]
         }
         """;
     Path file = files().write("thefile.conf", text);
 
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(file));
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
 
-    assertThat(e.errors()).singleElement()
+    assertThat(e.errors())
+        .singleElement()
         .satisfies(err -> assertThat(err.origin()).isEqualTo(file + ":2"));
   }
 
@@ -251,12 +291,14 @@ class ConfigLoaderTest {
     String text = MINIMAL + "tollgate.io.worker-threads = ${TOLLGATE_TEST_SURELY_UNSET_VARIABLE}\n";
     Path file = files().write("thefile.conf", text);
 
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.load(file));
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
 
-    assertThat(e.errors()).singleElement().satisfies(err -> {
-      assertThat(err.origin()).isEqualTo(file + ":2");
-      assertThat(err.message()).contains("TOLLGATE_TEST_SURELY_UNSET_VARIABLE");
-    });
+    assertThat(e.errors())
+        .singleElement()
+        .satisfies(
+            err -> {
+              assertThat(err.origin()).isEqualTo(file + ":2");
+              assertThat(err.message()).contains("TOLLGATE_TEST_SURELY_UNSET_VARIABLE");
+            });
   }
 }

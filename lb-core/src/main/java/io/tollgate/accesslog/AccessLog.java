@@ -12,10 +12,10 @@ import org.slf4j.Marker;
 import org.slf4j.MarkerFactory;
 
 /**
- * Writes the access log line of a closed connection to the logger {@value #LOGGER}, at INFO, from
- * a thread of its own. The logger is off (it inherits the root's WARN) unless {@code
- * access-log.path} turned it on ({@link AccessLogOutput}) or the operator's own logback
- * configuration did, so with the log off a close costs one level check.
+ * Writes the access log line of a closed connection to the logger {@value #LOGGER}, at INFO, from a
+ * thread of its own. The logger is off (it inherits the root's WARN) unless {@code access-log.path}
+ * turned it on ({@link AccessLogOutput}) or the operator's own logback configuration did, so with
+ * the log off a close costs one level check.
  *
  * <p>The event loop only formats the line (bounded, see {@link AccessLogLine}) and offers it to a
  * bounded queue; one writer thread hands the lines to the logger. A slow or full disk therefore
@@ -29,13 +29,16 @@ import org.slf4j.MarkerFactory;
  */
 public final class AccessLog implements AutoCloseable {
   public static final String LOGGER = "tollgate.access";
+
   /** System property: lines the queue holds before dropping. */
   public static final String QUEUE_PROPERTY = "tollgate.access-log.queue";
+
   static final int DEFAULT_QUEUE = 16_384;
   static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
   private static final Logger ops = LoggerFactory.getLogger(AccessLog.class);
   private static final AtomicLong INSTANCES = new AtomicLong();
+
   /** Tells the writer to stop; compared by identity. */
   private static final String END = new String("end");
 
@@ -79,8 +82,10 @@ public final class AccessLog implements AutoCloseable {
     onDrop.run();
     long last = lastWarnNanos.get();
     if (nowNanos - last >= WARN_EVERY_NANOS && lastWarnNanos.compareAndSet(last, nowNanos)) {
-      ops.warn("access log: the writer is behind (slow or full disk?), {} line(s) dropped so far"
-          + " (tollgate_access_log_dropped_total)", total);
+      ops.warn(
+          "access log: the writer is behind (slow or full disk?), {} line(s) dropped so far"
+              + " (tollgate_access_log_dropped_total)",
+          total);
     }
   }
 
@@ -103,8 +108,8 @@ public final class AccessLog implements AutoCloseable {
   }
 
   /**
-   * Writes what is queued and stops the writer, waiting at most a few seconds (a writer blocked
-   * on a dead disk is left behind; it is a daemon thread).
+   * Writes what is queued and stops the writer, waiting at most a few seconds (a writer blocked on
+   * a dead disk is left behind; it is a daemon thread).
    */
   @Override
   public void close() {

@@ -2,23 +2,22 @@ package io.tollgate.accesslog;
 
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.LogText;
-import io.tollgate.json.Json;
 import io.tollgate.connection.TlsSummary;
+import io.tollgate.json.Json;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Formats one connection as a JSON object on one line. Every field is always present (null when
  * unknown) so the lines load as one table; the field list is in README ("Access log").
  *
- * <p>Bounded whatever the client sent: every string is cut at {@link #MAX_FIELD} characters
- * (ending in "..."), the offered ALPN names are the hello's capped few, and {@link Json} escapes
- * every control character, so a line is always one line of at most a few KiB.
+ * <p>Bounded whatever the client sent: every string is cut at {@link #MAX_FIELD} characters (ending
+ * in "..."), the offered ALPN names are the hello's capped few, and {@link Json} escapes every
+ * control character, so a line is always one line of at most a few KiB.
  */
 public final class AccessLogLine {
   /** Longest string value written, in characters before escaping: as in the debug line. */
@@ -42,8 +41,10 @@ public final class AccessLogLine {
     field(sb, "listener", c.listener());
     SocketAddress client = c.client();
     if (client instanceof InetSocketAddress isa) {
-      field(sb, "client", isa.getAddress() != null ? isa.getAddress().getHostAddress()
-          : isa.getHostString());
+      field(
+          sb,
+          "client",
+          isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString());
       number(sb, "client_port", isa.getPort());
     } else {
       field(sb, "client", client == null ? null : client.toString());

@@ -19,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The logback appender behind {@code access-log.path}: a console appender for stdout/stderr, a
- * file appender (append mode) for a path, attached to the {@value AccessLog#LOGGER} logger (not
+ * The logback appender behind {@code access-log.path}: a console appender for stdout/stderr, a file
+ * appender (append mode) for a path, attached to the {@value AccessLog#LOGGER} logger (not
  * additive, so access lines never reach the operator log) with the pattern {@code %msg%n}.
  *
  * <p>Rotation: move the file away, then send the process SIGUSR1; every file output reopens its
@@ -46,8 +46,10 @@ public final class AccessLogOutput implements AutoCloseable {
       return new AccessLogOutput(config, null);
     }
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
-      log.warn("access-log.path is set but SLF4J is not bound to logback here; configure the"
-          + " logger \"{}\" in your logging backend instead", AccessLog.LOGGER);
+      log.warn(
+          "access-log.path is set but SLF4J is not bound to logback here; configure the"
+              + " logger \"{}\" in your logging backend instead",
+          AccessLog.LOGGER);
       return new AccessLogOutput(config, null);
     }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
@@ -62,8 +64,8 @@ public final class AccessLogOutput implements AutoCloseable {
       appender = file;
     } else {
       ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
-      console.setTarget(config.target() == AccessLogConfig.Target.STDERR
-          ? "System.err" : "System.out");
+      console.setTarget(
+          config.target() == AccessLogConfig.Target.STDERR ? "System.err" : "System.out");
       appender = console;
     }
     appender.setContext(context);
@@ -86,8 +88,8 @@ public final class AccessLogOutput implements AutoCloseable {
   }
 
   /**
-   * The output for a new config: this one if nothing changed, else a new one (this one is
-   * closed after the new one took over, so no line is lost).
+   * The output for a new config: this one if nothing changed, else a new one (this one is closed
+   * after the new one took over, so no line is lost).
    */
   public AccessLogOutput reconfigure(AccessLogConfig next, AccessLog accessLog) {
     if (next.equals(config)) {
@@ -107,8 +109,10 @@ public final class AccessLogOutput implements AutoCloseable {
       file.openFile(file.getFile());
       return true;
     } catch (IOException e) {
-      log.error("access log: cannot reopen {}: {} (lines are lost until it can be)",
-          file.getFile(), e.toString());
+      log.error(
+          "access log: cannot reopen {}: {} (lines are lost until it can be)",
+          file.getFile(),
+          e.toString());
       return false;
     }
   }
@@ -158,29 +162,34 @@ public final class AccessLogOutput implements AutoCloseable {
       Class<?> signalClass = Class.forName("sun.misc.Signal");
       Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
       Object signal = signalClass.getConstructor(String.class).newInstance("USR1");
-      Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(),
-          new Class<?>[] {handlerClass}, (proxy, method, args) -> {
-            switch (method.getName()) {
-              case "handle" -> {
-                int n = reopenAll();
-                log.info("SIGUSR1: reopened {} access log file(s)", n);
-                return null;
-              }
-              case "hashCode" -> {
-                return System.identityHashCode(proxy);
-              }
-              case "equals" -> {
-                return proxy == args[0];
-              }
-              default -> {
-                return "tollgate access log reopen";
-              }
-            }
-          });
+      Object handler =
+          Proxy.newProxyInstance(
+              handlerClass.getClassLoader(),
+              new Class<?>[] {handlerClass},
+              (proxy, method, args) -> {
+                switch (method.getName()) {
+                  case "handle" -> {
+                    int n = reopenAll();
+                    log.info("SIGUSR1: reopened {} access log file(s)", n);
+                    return null;
+                  }
+                  case "hashCode" -> {
+                    return System.identityHashCode(proxy);
+                  }
+                  case "equals" -> {
+                    return proxy == args[0];
+                  }
+                  default -> {
+                    return "tollgate access log reopen";
+                  }
+                }
+              });
       signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      log.warn("access log: cannot handle SIGUSR1 here ({}); to rotate, use copytruncate or"
-          + " restart", e.toString());
+      log.warn(
+          "access log: cannot handle SIGUSR1 here ({}); to rotate, use copytruncate or"
+              + " restart",
+          e.toString());
     }
   }
 
@@ -197,7 +206,8 @@ public final class AccessLogOutput implements AutoCloseable {
     public FilterReply decide(ILoggingEvent event) {
       var markers = event.getMarkerList();
       return markers != null && markers.contains(accessLog.marker())
-          ? FilterReply.NEUTRAL : FilterReply.DENY;
+          ? FilterReply.NEUTRAL
+          : FilterReply.DENY;
     }
   }
 }

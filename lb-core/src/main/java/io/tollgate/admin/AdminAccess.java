@@ -16,16 +16,16 @@ import org.slf4j.LoggerFactory;
  * Who may use the admin endpoint, decided before the path is looked at.
  *
  * <ul>
- *   <li>With a {@code token-file}: every request, reads included, carries
- *       {@code Authorization: Bearer <token>} (401 otherwise). {@code /status} and
- *       {@code /metrics} name every tenant, backend and certificate path. The file is read at
- *       each request, so rewriting it rotates the token.
+ *   <li>With a {@code token-file}: every request, reads included, carries {@code Authorization:
+ *       Bearer <token>} (401 otherwise). {@code /status} and {@code /metrics} name every tenant,
+ *       backend and certificate path. The file is read at each request, so rewriting it rotates the
+ *       token.
  *   <li>Without one (the endpoint is on loopback then): the {@code Host} header must be a loopback
  *       name or address (421 otherwise), so a web page whose name a DNS rebinding points at
- *       127.0.0.1 cannot read it; and anything but GET/HEAD must carry
- *       {@value AdminServer#CSRF_HEADER}, which a browser only sends cross-origin after a CORS
- *       preflight this endpoint never approves (403 otherwise), so a page in a browser on the
- *       node cannot drain or reload.
+ *       127.0.0.1 cannot read it; and anything but GET/HEAD must carry {@value
+ *       AdminServer#CSRF_HEADER}, which a browser only sends cross-origin after a CORS preflight
+ *       this endpoint never approves (403 otherwise), so a page in a browser on the node cannot
+ *       drain or reload.
  * </ul>
  */
 final class AdminAccess {
@@ -52,25 +52,35 @@ final class AdminAccess {
       return Optional.of(AdminResponse.error(503, "the token file cannot be read; refusing"));
     }
     String header = r.headers().get(HttpHeaderNames.AUTHORIZATION);
-    String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-        ? header.substring(7).strip() : "";
+    String given =
+        header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+            ? header.substring(7).strip()
+            : "";
     // The codec hands over header bytes as ISO-8859-1 chars: back to the bytes sent, to compare
     // with the file's UTF-8 (so a non-ASCII token works from curl).
-    if (sameSecret(given.getBytes(StandardCharsets.ISO_8859_1),
-        expected.getBytes(StandardCharsets.UTF_8))) {
+    if (sameSecret(
+        given.getBytes(StandardCharsets.ISO_8859_1), expected.getBytes(StandardCharsets.UTF_8))) {
       return Optional.empty();
     }
-    log.warn("admin: {} {} from {} refused: {}", r.method(), r.targetForLog(), r.remote(),
+    log.warn(
+        "admin: {} {} from {} refused: {}",
+        r.method(),
+        r.targetForLog(),
+        r.remote(),
         header == null ? "no Authorization header" : "wrong token");
-    return Optional.of(AdminResponse.error(401, header == null
-        ? "this request needs \"Authorization: Bearer <token>\" (the token is in the admin"
-            + " token-file)"
-        : "wrong token").withHeader("WWW-Authenticate", "Bearer realm=\"tollgate\""));
+    return Optional.of(
+        AdminResponse.error(
+                401,
+                header == null
+                    ? "this request needs \"Authorization: Bearer <token>\" (the token is in the admin"
+                        + " token-file)"
+                    : "wrong token")
+            .withHeader("WWW-Authenticate", "Bearer realm=\"tollgate\""));
   }
 
   /**
-   * Compares digests rather than the strings: {@link MessageDigest#isEqual} takes the same time
-   * for any two inputs of one length, and digests have one length, so neither how many leading
+   * Compares digests rather than the strings: {@link MessageDigest#isEqual} takes the same time for
+   * any two inputs of one length, and digests have one length, so neither how many leading
    * characters were right nor the token's length shows in the timing.
    */
   static boolean sameSecret(byte[] given, byte[] expected) {
@@ -88,29 +98,51 @@ final class AdminAccess {
   private Optional<AdminResponse> checkLocal(AdminRequest r) {
     List<String> hosts = r.headers().getAll(HttpHeaderNames.HOST);
     if (hosts.size() > 1 || (hosts.isEmpty() && !r.http10())) {
-      return Optional.of(AdminResponse.error(400, hosts.isEmpty()
-          ? "an HTTP/1.1 request needs a Host header" : "more than one Host header"));
+      return Optional.of(
+          AdminResponse.error(
+              400,
+              hosts.isEmpty()
+                  ? "an HTTP/1.1 request needs a Host header"
+                  : "more than one Host header"));
     }
     if (hosts.size() == 1 && !isLoopbackAuthority(hosts.get(0))) {
-      log.warn("admin: {} {} from {} refused: Host \"{}\" is not a loopback name", r.method(),
-          r.targetForLog(), r.remote(), AdminRequest.forLog(hosts.get(0)));
-      return Optional.of(AdminResponse.error(421, "Host \"" + hosts.get(0) + "\" is not this"
-          + " endpoint: without a token-file it answers only requests addressed to localhost,"
-          + " 127.x.x.x or [::1] (a page whose name resolves here is refused)"));
+      log.warn(
+          "admin: {} {} from {} refused: Host \"{}\" is not a loopback name",
+          r.method(),
+          r.targetForLog(),
+          r.remote(),
+          AdminRequest.forLog(hosts.get(0)));
+      return Optional.of(
+          AdminResponse.error(
+              421,
+              "Host \""
+                  + hosts.get(0)
+                  + "\" is not this"
+                  + " endpoint: without a token-file it answers only requests addressed to localhost,"
+                  + " 127.x.x.x or [::1] (a page whose name resolves here is refused)"));
     }
     if (!r.isRead() && !r.headers().contains(CSRF_HEADER)) {
-      log.warn("admin: {} {} from {} refused: no {} header", r.method(), r.targetForLog(),
-          r.remote(), CSRF_HEADER);
-      return Optional.of(AdminResponse.error(403, r.method() + " needs the header \""
-          + CSRF_HEADER + ": 1\" (proof that a web page did not send it)"));
+      log.warn(
+          "admin: {} {} from {} refused: no {} header",
+          r.method(),
+          r.targetForLog(),
+          r.remote(),
+          CSRF_HEADER);
+      return Optional.of(
+          AdminResponse.error(
+              403,
+              r.method()
+                  + " needs the header \""
+                  + CSRF_HEADER
+                  + ": 1\" (proof that a web page did not send it)"));
     }
     return Optional.empty();
   }
 
   /**
-   * Whether a {@code Host} value names this machine's loopback: {@code localhost} (any case),
-   * an IPv4 address in 127.0.0.0/8 or the IPv6 {@code [::1]}, each with an optional port. Names
-   * are never resolved.
+   * Whether a {@code Host} value names this machine's loopback: {@code localhost} (any case), an
+   * IPv4 address in 127.0.0.0/8 or the IPv6 {@code [::1]}, each with an optional port. Names are
+   * never resolved.
    */
   static boolean isLoopbackAuthority(String authority) {
     String host;

@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
 /**
  * What each admin path does, for a request {@link AdminAccess} has let through.
  *
- * <p>Paths are compared as plain strings: a query is ignored, trailing slashes are dropped, and
- * the drain/enable path is split at each {@code /} before its segments are percent-decoded
- * (strict UTF-8; {@code +} stays a plus; {@code %2F} is a slash inside a segment). The pool name
- * must then equal a configured name exactly: no case folding, no prefix. Server addresses
- * compare without case, as host names and IPv6 digits do.
+ * <p>Paths are compared as plain strings: a query is ignored, trailing slashes are dropped, and the
+ * drain/enable path is split at each {@code /} before its segments are percent-decoded (strict
+ * UTF-8; {@code +} stays a plus; {@code %2F} is a slash inside a segment). The pool name must then
+ * equal a configured name exactly: no case folding, no prefix. Server addresses compare without
+ * case, as host names and IPv6 digits do.
  */
 final class AdminEndpoints {
   private static final Logger log = LoggerFactory.getLogger(AdminEndpoints.class);
@@ -32,7 +32,9 @@ final class AdminEndpoints {
   private final Tollgate tollgate;
   private final Reloader reloader;
 
-  /** @param reloader what {@code POST /reload} runs; null answers it with 501 */
+  /**
+   * @param reloader what {@code POST /reload} runs; null answers it with 501
+   */
   AdminEndpoints(Tollgate tollgate, Reloader reloader) {
     this.tollgate = tollgate;
     this.reloader = reloader;
@@ -56,7 +58,8 @@ final class AdminEndpoints {
       case "/status":
         return get ? AdminResponse.json(200, Status.of(tollgate, reloader)) : notAllowed(r, "GET");
       case "/metrics":
-        return get ? AdminResponse.text(200, AdminResponse.PROMETHEUS, tollgate.metrics().scrape())
+        return get
+            ? AdminResponse.text(200, AdminResponse.PROMETHEUS, tollgate.metrics().scrape())
             : notAllowed(r, "GET");
       case "/reload":
         return post ? reload() : notAllowed(r, "POST");
@@ -65,7 +68,9 @@ final class AdminEndpoints {
     }
     // /pools/{pool}/servers/{address}/{drain|enable}
     List<String> seg = segments(path);
-    if (seg.size() == 6 && seg.get(0).isEmpty() && seg.get(1).equals("pools")
+    if (seg.size() == 6
+        && seg.get(0).isEmpty()
+        && seg.get(1).equals("pools")
         && seg.get(3).equals("servers")
         && (seg.get(5).equals("drain") || seg.get(5).equals("enable"))) {
       if (!post) {
@@ -74,13 +79,21 @@ final class AdminEndpoints {
       Optional<String> pool = decode(seg.get(2));
       Optional<String> server = decode(seg.get(4));
       if (pool.isEmpty() || server.isEmpty()) {
-        return AdminResponse.error(400, "bad percent-encoding in " + path + " (each %XX is one"
-            + " byte; together they must be UTF-8)");
+        return AdminResponse.error(
+            400,
+            "bad percent-encoding in "
+                + path
+                + " (each %XX is one"
+                + " byte; together they must be UTF-8)");
       }
       return drain(pool.get(), server.get(), seg.get(5).equals("drain"));
     }
-    return AdminResponse.error(404, "no such endpoint: " + path + " (GET /status, GET /metrics,"
-        + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
+    return AdminResponse.error(
+        404,
+        "no such endpoint: "
+            + path
+            + " (GET /status, GET /metrics,"
+            + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
   }
 
   private static AdminResponse notAllowed(AdminRequest r, String allowed) {
@@ -103,20 +116,38 @@ final class AdminEndpoints {
   private AdminResponse drain(String poolName, String server, boolean on) {
     Pool pool = tollgate.snapshot().pools().get(poolName);
     if (pool == null) {
-      return AdminResponse.error(404, "no pool named \"" + poolName + "\" (names match exactly;"
-          + " pools: " + tollgate.snapshot().pools().keySet().stream().sorted().toList() + ")");
+      return AdminResponse.error(
+          404,
+          "no pool named \""
+              + poolName
+              + "\" (names match exactly;"
+              + " pools: "
+              + tollgate.snapshot().pools().keySet().stream().sorted().toList()
+              + ")");
     }
-    Optional<Backend> backend = pool.servers().stream()
-        .filter(b -> b.configured().toString().equalsIgnoreCase(server)
-            || Status.hostPort(b.address()).equalsIgnoreCase(server))
-        .findFirst();
+    Optional<Backend> backend =
+        pool.servers().stream()
+            .filter(
+                b ->
+                    b.configured().toString().equalsIgnoreCase(server)
+                        || Status.hostPort(b.address()).equalsIgnoreCase(server))
+            .findFirst();
     if (backend.isEmpty()) {
-      return AdminResponse.error(404, "pool \"" + poolName + "\" has no server \"" + server
-          + "\" (servers: " + pool.servers().stream().map(b -> b.configured().toString())
-          .toList() + ")");
+      return AdminResponse.error(
+          404,
+          "pool \""
+              + poolName
+              + "\" has no server \""
+              + server
+              + "\" (servers: "
+              + pool.servers().stream().map(b -> b.configured().toString()).toList()
+              + ")");
     }
     tollgate.drain(poolName, backend.get().address(), on);
-    log.info("admin: pool {} server {} {}", poolName, backend.get().configured(),
+    log.info(
+        "admin: pool {} server {} {}",
+        poolName,
+        backend.get().configured(),
         on ? "draining (no new connections)" : "enabled");
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("pool", poolName);
@@ -164,10 +195,13 @@ final class AdminEndpoints {
       }
     }
     try {
-      return Optional.of(StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes.toByteArray())).toString());
+      return Optional.of(
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes.toByteArray()))
+              .toString());
     } catch (CharacterCodingException e) {
       return Optional.empty();
     }

@@ -30,13 +30,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One admin connection, one request. The request must arrive whole within the request timeout
- * (else 408 and close), then it is handed to the admin threads and the connection reads no more;
- * the answer ends the connection. A slow client therefore only ever holds a socket on the
- * admin event loop, for a bounded time, never an admin thread.
+ * One admin connection, one request. The request must arrive whole within the request timeout (else
+ * 408 and close), then it is handed to the admin threads and the connection reads no more; the
+ * answer ends the connection. A slow client therefore only ever holds a socket on the admin event
+ * loop, for a bounded time, never an admin thread.
  */
 final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(AdminHttpHandler.class);
+
   /** How long a closing connection waits for the client's own close. */
   static final Duration LINGER = Duration.ofSeconds(2);
 
@@ -50,11 +51,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
   /**
    * @param endpoint answers a complete request; runs on {@code workers}
    * @param requestTimeout from accept to the last byte of the request
-   * @param answerTimeout from then until the answer is written, a backstop for a client that
-   *     does not read it
+   * @param answerTimeout from then until the answer is written, a backstop for a client that does
+   *     not read it
    */
-  AdminHttpHandler(Function<AdminRequest, AdminResponse> endpoint, Executor workers,
-      Duration requestTimeout, Duration answerTimeout) {
+  AdminHttpHandler(
+      Function<AdminRequest, AdminResponse> endpoint,
+      Executor workers,
+      Duration requestTimeout,
+      Duration answerTimeout) {
     this.endpoint = endpoint;
     this.workers = workers;
     this.requestTimeout = requestTimeout;
@@ -63,8 +67,9 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    deadline = ctx.executor().schedule(() -> timedOut(ctx), requestTimeout.toMillis(),
-        TimeUnit.MILLISECONDS);
+    deadline =
+        ctx.executor()
+            .schedule(() -> timedOut(ctx), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
     ctx.fireChannelActive();
   }
 
@@ -74,10 +79,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     }
     received = true;
     ctx.channel().config().setAutoRead(false);
-    log.debug("admin: {} sent no complete request within {}s; closing", ctx.channel()
-        .remoteAddress(), requestTimeout.toSeconds());
-    write(ctx, AdminResponse.error(408, "no complete request within "
-        + requestTimeout.toSeconds() + "s"), false);
+    log.debug(
+        "admin: {} sent no complete request within {}s; closing",
+        ctx.channel().remoteAddress(),
+        requestTimeout.toSeconds());
+    write(
+        ctx,
+        AdminResponse.error(408, "no complete request within " + requestTimeout.toSeconds() + "s"),
+        false);
   }
 
   @Override
@@ -90,9 +99,14 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     received = true;
     ctx.channel().config().setAutoRead(false);
     deadline.cancel(false);
-    deadline = ctx.executor().schedule(() -> {
-      ctx.close();
-    }, answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    deadline =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  ctx.close();
+                },
+                answerTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
     AdminRequest r;
     boolean head;
     try {
@@ -123,12 +137,12 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
 
   private static AdminResponse malformed(Throwable cause) {
     if (cause instanceof TooLongHttpLineException) {
-      return AdminResponse.error(414, "request line longer than " + AdminServer.MAX_LINE
-          + " bytes");
+      return AdminResponse.error(
+          414, "request line longer than " + AdminServer.MAX_LINE + " bytes");
     }
     if (cause instanceof TooLongHttpHeaderException) {
-      return AdminResponse.error(431, "request headers longer than " + AdminServer.MAX_HEADERS
-          + " bytes in all");
+      return AdminResponse.error(
+          431, "request headers longer than " + AdminServer.MAX_HEADERS + " bytes in all");
     }
     return AdminResponse.error(400, "malformed HTTP request");
   }
@@ -136,9 +150,11 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
   /** Writes the answer (headers only for HEAD) and closes; callable from any thread. */
   static void write(ChannelHandlerContext ctx, AdminResponse r, boolean head) {
     byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        HttpResponseStatus.valueOf(r.status()),
-        head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(r.status()),
+            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
     HttpHeaders h = response.headers();
     h.set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
     h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
@@ -162,16 +178,20 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
       ch.close();
       return;
     }
-    ch.eventLoop().schedule(() -> {
-      ch.close();
-    }, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+    ch.eventLoop()
+        .schedule(
+            () -> {
+              ch.close();
+            },
+            LINGER.toMillis(),
+            TimeUnit.MILLISECONDS);
     socket.shutdownOutput().addListener(f -> ch.config().setAutoRead(true));
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("admin: connection from {} failed: {}", ctx.channel().remoteAddress(),
-        cause.toString());
+    log.debug(
+        "admin: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     ctx.close();
   }
 

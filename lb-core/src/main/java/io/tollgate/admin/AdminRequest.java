@@ -6,19 +6,23 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.SocketAddress;
 
 /**
- * A complete request as the admin endpoint needs it, copied off Netty's reference-counted
- * message on the event loop so the work can run on the admin threads holding no buffer. The
- * body is not kept: no endpoint reads one.
+ * A complete request as the admin endpoint needs it, copied off Netty's reference-counted message
+ * on the event loop so the work can run on the admin threads holding no buffer. The body is not
+ * kept: no endpoint reads one.
  *
  * @param target the request target exactly as sent (path and query, not decoded)
  * @param http10 whether the request said HTTP/1.0 (which may omit {@code Host})
  */
-record AdminRequest(String method, String target, boolean http10, HttpHeaders headers,
-    SocketAddress remote) {
+record AdminRequest(
+    String method, String target, boolean http10, HttpHeaders headers, SocketAddress remote) {
 
   static AdminRequest of(FullHttpRequest request, SocketAddress remote) {
-    return new AdminRequest(request.method().name(), request.uri(),
-        request.protocolVersion().equals(HttpVersion.HTTP_1_0), request.headers().copy(), remote);
+    return new AdminRequest(
+        request.method().name(),
+        request.uri(),
+        request.protocolVersion().equals(HttpVersion.HTTP_1_0),
+        request.headers().copy(),
+        remote);
   }
 
   boolean isRead() {
@@ -31,8 +35,8 @@ record AdminRequest(String method, String target, boolean http10, HttpHeaders he
   }
 
   /**
-   * Client-sent text made safe for a log line: control and non-ASCII characters escaped as
-   * {@code \xNN}, at most 200 characters.
+   * Client-sent text made safe for a log line: control and non-ASCII characters escaped as {@code
+   * \xNN}, at most 200 characters.
    */
   static String forLog(String s) {
     StringBuilder b = new StringBuilder();

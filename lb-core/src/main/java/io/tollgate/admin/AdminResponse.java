@@ -4,9 +4,9 @@ import io.tollgate.json.Json;
 import java.util.Map;
 
 /**
- * What the admin endpoint answers: a status, a body and the few headers some answers carry
- * ({@code Allow} on 405, {@code WWW-Authenticate} on 401). Every answer also gets
- * {@code Cache-Control: no-store} and {@code Connection: close} when written.
+ * What the admin endpoint answers: a status, a body and the few headers some answers carry ({@code
+ * Allow} on 405, {@code WWW-Authenticate} on 401). Every answer also gets {@code Cache-Control:
+ * no-store} and {@code Connection: close} when written.
  */
 record AdminResponse(int status, String contentType, String body, Map<String, String> headers) {
   static final String JSON = "application/json; charset=utf-8";

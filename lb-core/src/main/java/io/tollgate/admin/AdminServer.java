@@ -48,31 +48,34 @@ import org.slf4j.LoggerFactory;
  * POST /pools/{pool}/servers/{address}/enable    take it out of drain
  * </pre>
  *
- * <p>Who may ask is {@link AdminAccess}'s call (the token, or loopback {@code Host} and the
- * {@value #CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
+ * <p>Who may ask is {@link AdminAccess}'s call (the token, or loopback {@code Host} and the {@value
+ * #CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
  *
  * <p>A small Netty server on an event loop of its own (one thread, apart from the data path's),
  * because the JDK's {@code HttpServer} reads request headers on its worker threads with no
- * per-request time limit (its limits are JVM-wide system properties), so two clients sending
- * half a request would hold both admin threads. Here the codec bounds the request line and
- * headers ({@value #MAX_LINE} and {@value #MAX_HEADERS} bytes) and the aggregator the body
- * ({@value #MAX_BODY}); a request must be complete within {@link #REQUEST_TIMEOUT} (else 408);
- * only complete requests reach the two admin threads, where reload and status run without
- * blocking the loop. One request per connection; at most {@value #MAX_CONNECTIONS} connections
- * at once (more are closed at accept), so slow clients cost bounded sockets and memory.
+ * per-request time limit (its limits are JVM-wide system properties), so two clients sending half a
+ * request would hold both admin threads. Here the codec bounds the request line and headers
+ * ({@value #MAX_LINE} and {@value #MAX_HEADERS} bytes) and the aggregator the body ({@value
+ * #MAX_BODY}); a request must be complete within {@link #REQUEST_TIMEOUT} (else 408); only complete
+ * requests reach the two admin threads, where reload and status run without blocking the loop. One
+ * request per connection; at most {@value #MAX_CONNECTIONS} connections at once (more are closed at
+ * accept), so slow clients cost bounded sockets and memory.
  */
 public final class AdminServer implements AdminEndpoint {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
   /**
    * The header every POST must carry when there is no token-file (any value; {@code tollgate
    * reload} sends {@code 1}): a web page cannot send it cross-origin.
    */
   public static final String CSRF_HEADER = "X-Tollgate-Admin";
+
   static final int MAX_LINE = 8192;
   static final int MAX_HEADERS = 8192;
   static final int MAX_BODY = 64 * 1024;
   static final int MAX_CONNECTIONS = 64;
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
   /** Backstop for an answer the client does not read; a reload can take a while. */
   private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(2);
 
@@ -81,8 +84,8 @@ public final class AdminServer implements AdminEndpoint {
   private final ChannelGroup channels;
   private final Channel server;
 
-  private AdminServer(EventLoopGroup loop, ExecutorService workers, ChannelGroup channels,
-      Channel server) {
+  private AdminServer(
+      EventLoopGroup loop, ExecutorService workers, ChannelGroup channels, Channel server) {
     this.loop = loop;
     this.workers = workers;
     this.channels = channels;
@@ -102,53 +105,74 @@ public final class AdminServer implements AdminEndpoint {
     Function<AdminRequest, AdminResponse> endpoint =
         r -> access.check(r).orElseGet(() -> endpoints.route(r));
 
-    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1,
-        new DefaultThreadFactory("tollgate-admin-io", true), NioIoHandler.newFactory());
-    ThreadPoolExecutor workers = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), new DefaultThreadFactory("tollgate-admin", true));
+    EventLoopGroup loop =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("tollgate-admin-io", true), NioIoHandler.newFactory());
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            2,
+            2,
+            0,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            new DefaultThreadFactory("tollgate-admin", true));
     ChannelGroup channels = new DefaultChannelGroup("admin", loop.next());
     AtomicInteger open = new AtomicInteger();
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(loop)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 16)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (open.incrementAndGet() > MAX_CONNECTIONS) {
-              open.decrementAndGet();
-              log.debug("admin: {} connections open already; closing one from {}",
-                  MAX_CONNECTIONS, ch.remoteAddress());
-              ch.close();
-              return;
-            }
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
-            channels.add(ch);
-            ch.pipeline()
-                .addLast(new HttpServerCodec(new HttpDecoderConfig()
-                    .setMaxInitialLineLength(MAX_LINE)
-                    .setMaxHeaderSize(MAX_HEADERS)
-                    .setStrictLineParsing(true)))
-                .addLast(new BodyCap())
-                .addLast(new AdminHttpHandler(endpoint, workers, REQUEST_TIMEOUT,
-                    ANSWER_TIMEOUT));
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(loop)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 16)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (open.incrementAndGet() > MAX_CONNECTIONS) {
+                      open.decrementAndGet();
+                      log.debug(
+                          "admin: {} connections open already; closing one from {}",
+                          MAX_CONNECTIONS,
+                          ch.remoteAddress());
+                      ch.close();
+                      return;
+                    }
+                    ch.closeFuture().addListener(f -> open.decrementAndGet());
+                    channels.add(ch);
+                    ch.pipeline()
+                        .addLast(
+                            new HttpServerCodec(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(MAX_LINE)
+                                    .setMaxHeaderSize(MAX_HEADERS)
+                                    .setStrictLineParsing(true)))
+                        .addLast(new BodyCap())
+                        .addLast(
+                            new AdminHttpHandler(
+                                endpoint, workers, REQUEST_TIMEOUT, ANSWER_TIMEOUT));
+                  }
+                });
     Channel server;
     try {
-      server = bootstrap.bind(config.address().host(), config.address().port())
-          .syncUninterruptibly().channel();
+      server =
+          bootstrap
+              .bind(config.address().host(), config.address().port())
+              .syncUninterruptibly()
+              .channel();
     } catch (RuntimeException e) {
       workers.shutdownNow();
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-      throw new IllegalStateException("admin: cannot bind " + config.address() + ": "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "admin: cannot bind " + config.address() + ": " + e.getMessage(), e);
     }
     AdminServer admin = new AdminServer(loop, workers, channels, server);
-    log.info("Admin endpoint on http://{}/ ({})", Status.hostPort(admin.address()),
-        config.tokenFile().isPresent() ? "every request needs the bearer token from "
-            + config.tokenFile().get() : "no token: loopback Host names only, POST requests"
-            + " need the header " + CSRF_HEADER);
+    log.info(
+        "Admin endpoint on http://{}/ ({})",
+        Status.hostPort(admin.address()),
+        config.tokenFile().isPresent()
+            ? "every request needs the bearer token from " + config.tokenFile().get()
+            : "no token: loopback Host names only, POST requests"
+                + " need the header "
+                + CSRF_HEADER);
     return admin;
   }
 
@@ -160,8 +184,8 @@ public final class AdminServer implements AdminEndpoint {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      AdminHttpHandler.write(ctx, AdminResponse.error(413, "request body larger than "
-          + MAX_BODY + " bytes"), false);
+      AdminHttpHandler.write(
+          ctx, AdminResponse.error(413, "request body larger than " + MAX_BODY + " bytes"), false);
     }
   }
 
@@ -184,8 +208,11 @@ public final class AdminServer implements AdminEndpoint {
       throw new IllegalStateException("admin: cannot read token-file " + file + ": " + e, e);
     }
     if (token.isEmpty()) {
-      throw new IllegalStateException("admin: token-file " + file + " is empty (expected one"
-          + " line with the token, e.g. from `openssl rand -hex 32`)");
+      throw new IllegalStateException(
+          "admin: token-file "
+              + file
+              + " is empty (expected one"
+              + " line with the token, e.g. from `openssl rand -hex 32`)");
     }
     return token;
   }

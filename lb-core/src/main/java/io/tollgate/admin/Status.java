@@ -1,6 +1,5 @@
 package io.tollgate.admin;
 
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.Tollgate;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.PoolConfig;
@@ -9,6 +8,7 @@ import io.tollgate.config.TollgateConfig;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.snapshot.Snapshot;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,8 +62,9 @@ final class Status {
     }
     out.put("routes", routes);
     DefaultRoute dr = config.defaultRoute();
-    out.put("default_route", dr.reject() ? "reject" : Map.of("pool", dr.pool(), "mode",
-        label(dr.mode())));
+    out.put(
+        "default_route",
+        dr.reject() ? "reject" : Map.of("pool", dr.pool(), "mode", label(dr.mode())));
 
     Map<String, Object> pools = new TreeMap<>();
     for (PoolConfig pc : config.pools().values()) {

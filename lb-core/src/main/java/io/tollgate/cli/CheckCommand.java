@@ -1,19 +1,19 @@
 package io.tollgate.cli;
 
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.snapshot.Snapshot;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tollgate check --config FILE [--strict]}: validate, like {@code haproxy -c}. Warnings
- * (an expired certificate, one missing its intermediate...) do not fail the check, since
- * {@code run} serves such a config; {@code --strict} makes them fail it, for CI pipelines.
+ * {@code tollgate check --config FILE [--strict]}: validate, like {@code haproxy -c}. Warnings (an
+ * expired certificate, one missing its intermediate...) do not fail the check, since {@code run}
+ * serves such a config; {@code --strict} makes them fail it, for CI pipelines.
  */
 @Command(
     name = "check",
@@ -30,8 +30,9 @@ final class CheckCommand implements Callable<Integer> {
 
   @Option(
       names = "--strict",
-      description = "Fail (exit 1) on warnings too, e.g. an expired certificate: for CI pipelines"
-          + " that must not ship a config Tollgate would serve with a warning.")
+      description =
+          "Fail (exit 1) on warnings too, e.g. an expired certificate: for CI pipelines"
+              + " that must not ship a config Tollgate would serve with a warning.")
   boolean strict;
 
   @Override
@@ -45,15 +46,21 @@ final class CheckCommand implements Callable<Integer> {
     TollgateConfig cfg = snapshot.config();
     snapshot.warnings().forEach(w -> err.println("warning: " + w));
     if (strict && !snapshot.warnings().isEmpty()) {
-      err.println(config.file + ": " + snapshot.warnings().size()
-          + " warning(s), failing because of --strict");
+      err.println(
+          config.file
+              + ": "
+              + snapshot.warnings().size()
+              + " warning(s), failing because of --strict");
       err.flush();
       return 1;
     }
     err.flush();
     out.printf(
         "%s: OK (%d listener(s), %d route(s), %d pool(s), default route: %s)%n",
-        config.file, cfg.listeners().size(), cfg.routes().size(), cfg.pools().size(),
+        config.file,
+        cfg.listeners().size(),
+        cfg.routes().size(),
+        cfg.pools().size(),
         cfg.defaultRoute().reject() ? "reject" : "pool " + cfg.defaultRoute().pool());
     out.flush();
     return 0;

@@ -1,9 +1,9 @@
 package io.tollgate.cli;
 
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.snapshot.Snapshot;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
  * {@code tollgate reload}: asks a running Tollgate to re-read its config. With {@code --config},
  * the file is checked here first (errors print and nothing is sent), then, if it configures an
  * admin endpoint, {@code POST /reload} is sent there, which answers with the outcome. Without an
- * admin endpoint, or when it cannot be reached, SIGHUP goes to the pid in {@code --pid-file}
- * (the outcome is then only in Tollgate's log).
+ * admin endpoint, or when it cannot be reached, SIGHUP goes to the pid in {@code --pid-file} (the
+ * outcome is then only in Tollgate's log).
  */
 @Command(
     name = "reload",
@@ -38,16 +38,24 @@ import picocli.CommandLine.Spec;
       "Exit 0: reloaded (or signal sent); 1: rejected or not reachable."
     })
 final class ReloadCommand implements Callable<Integer> {
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-      description = "The config file Tollgate runs with: checked first, and its admin address"
-          + " and token-file are used.")
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description =
+          "The config file Tollgate runs with: checked first, and its admin address"
+              + " and token-file are used.")
   Path configFile;
 
-  @Option(names = "--pid-file", paramLabel = "FILE",
+  @Option(
+      names = "--pid-file",
+      paramLabel = "FILE",
       description = "The file `tollgate run --pid-file` wrote, for SIGHUP.")
   Path pidFile;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
       description = "How long to wait for the admin endpoint's answer (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
@@ -68,8 +76,8 @@ final class ReloadCommand implements Callable<Integer> {
       option.file = configFile;
       TollgateConfig cfg = option.loadOrReport(err);
       if (cfg == null) {
-        err.println("not reloading: fix the errors above; Tollgate keeps running the config it"
-            + " has");
+        err.println(
+            "not reloading: fix the errors above; Tollgate keeps running the config it" + " has");
         err.flush();
         return 1;
       }
@@ -82,10 +90,13 @@ final class ReloadCommand implements Callable<Integer> {
       }
     }
     if (pidFile == null) {
-      err.println(admin.isPresent()
-          ? "reload: the admin endpoint cannot be reached, and no --pid-file was given"
-          : "reload: " + configFile + " has no admin endpoint (admin { address = ... }); give"
-              + " --pid-file FILE to send SIGHUP instead");
+      err.println(
+          admin.isPresent()
+              ? "reload: the admin endpoint cannot be reached, and no --pid-file was given"
+              : "reload: "
+                  + configFile
+                  + " has no admin endpoint (admin { address = ... }); give"
+                  + " --pid-file FILE to send SIGHUP instead");
       err.flush();
       return 1;
     }
@@ -104,11 +115,13 @@ final class ReloadCommand implements Callable<Integer> {
     }
     String authority = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     URI uri = URI.create("http://" + authority + ":" + admin.address().port() + "/reload");
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-        .timeout(Duration.ofSeconds(timeoutSeconds))
-        // Without a token the endpoint wants this header on every POST (no web page can send it).
-        .header(AdminServer.CSRF_HEADER, "1")
-        .POST(HttpRequest.BodyPublishers.noBody());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(timeoutSeconds))
+            // Without a token the endpoint wants this header on every POST (no web page can send
+            // it).
+            .header(AdminServer.CSRF_HEADER, "1")
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (admin.tokenFile().isPresent()) {
       try {
         request.header("Authorization", "Bearer " + AdminServer.readToken(admin.tokenFile().get()));
@@ -120,8 +133,11 @@ final class ReloadCommand implements Callable<Integer> {
     }
     HttpResponse<String> response;
     try {
-      response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-          .send(request.build(), HttpResponse.BodyHandlers.ofString());
+      response =
+          HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(5))
+              .build()
+              .send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       err.println("reload: cannot reach the admin endpoint " + uri + ": " + e);
       err.flush();
@@ -133,8 +149,13 @@ final class ReloadCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    err.println("reload " + (response.statusCode() == 422 ? "rejected" : "failed") + " (HTTP "
-        + response.statusCode() + "): " + body);
+    err.println(
+        "reload "
+            + (response.statusCode() == 422 ? "rejected" : "failed")
+            + " (HTTP "
+            + response.statusCode()
+            + "): "
+            + body);
     err.flush();
     return 1;
   }
@@ -155,8 +176,8 @@ final class ReloadCommand implements Callable<Integer> {
     }
     int exit;
     try {
-      Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid))
-          .redirectErrorStream(true).start();
+      Process kill =
+          new ProcessBuilder("kill", "-HUP", Long.toString(pid)).redirectErrorStream(true).start();
       String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!kill.waitFor(10, TimeUnit.SECONDS)) {
         kill.destroyForcibly();
@@ -174,8 +195,11 @@ final class ReloadCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
-    out.println("sent SIGHUP to " + pid + "; Tollgate's log says whether the new config was"
-        + " accepted (\"Reloaded ...\" or \"Reload rejected ...\")");
+    out.println(
+        "sent SIGHUP to "
+            + pid
+            + "; Tollgate's log says whether the new config was"
+            + " accepted (\"Reloaded ...\" or \"Reload rejected ...\")");
     out.flush();
     return 0;
   }

@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tollgate run --config FILE}: run until SIGTERM or Ctrl-C, then drain. SIGHUP reloads;
- * the admin endpoint and {@code watch} start when the config asks for them.
+ * {@code tollgate run --config FILE}: run until SIGTERM or Ctrl-C, then drain. SIGHUP reloads; the
+ * admin endpoint and {@code watch} start when the config asks for them.
  */
 @Command(
     name = "run",
@@ -39,8 +39,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--pid-file",
       paramLabel = "FILE",
-      description = "Write the process id here (removed on exit), for `tollgate reload"
-          + " --pid-file FILE` and scripts that send signals.")
+      description =
+          "Write the process id here (removed on exit), for `tollgate reload"
+              + " --pid-file FILE` and scripts that send signals.")
   Path pidFile;
 
   @Override
@@ -48,8 +49,10 @@ final class RunCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     TollgateConfig cfg = config.loadOrReport(err);
     if (cfg == null) {
-      err.println("not starting: fix the errors above (tollgate check --config " + config.file
-          + " lists them)");
+      err.println(
+          "not starting: fix the errors above (tollgate check --config "
+              + config.file
+              + " lists them)");
       err.flush();
       return 1;
     }

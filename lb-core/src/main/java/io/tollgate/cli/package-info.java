@@ -1,2 +1,5 @@
-/** The command line: {@code run}, {@code check}, {@code reload}, {@code explain}, {@code demo} (picocli). */
+/**
+ * The command line: {@code run}, {@code check}, {@code reload}, {@code explain}, {@code demo}
+ * (picocli).
+ */
 package io.tollgate.cli;

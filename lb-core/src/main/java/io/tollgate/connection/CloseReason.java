@@ -27,8 +27,8 @@ public enum CloseReason {
   /** Once routed: the route's max-connections client connections are open already. */
   LIMIT_ROUTE,
   /**
-   * No whole ClientHello (or PROXY header before it, on listeners that read one) within
-   * {@code timeouts.client-hello}.
+   * No whole ClientHello (or PROXY header before it, on listeners that read one) within {@code
+   * timeouts.client-hello}.
    */
   HELLO_TIMEOUT,
   /** The first bytes were not a TLS handshake record (plaintext, SSLv2 hello, ...). */
@@ -53,8 +53,8 @@ public enum CloseReason {
   /** Offload/reencrypt: the client's TLS handshake did not finish within timeouts.handshake. */
   HANDSHAKE_TIMEOUT,
   /**
-   * Reencrypt: the backend's certificate did not verify (unknown issuer, wrong name, expired),
-   * on every server tried. Check the pool's tls.ca and tls.server-name.
+   * Reencrypt: the backend's certificate did not verify (unknown issuer, wrong name, expired), on
+   * every server tried. Check the pool's tls.ca and tls.server-name.
    */
   BACKEND_VERIFY_FAILED,
   /** Reencrypt: the TLS handshake with the backend failed for another reason, or timed out. */

@@ -11,8 +11,8 @@ import java.util.List;
  * What Tollgate knows about one client connection, from accept to close: who, which name, which
  * route and backend, how many bytes, and why it ended.
  *
- * <p>Owned by the client channel's event loop (the backend channel shares it), so fields are
- * plain: no locks, no volatiles.
+ * <p>Owned by the client channel's event loop (the backend channel shares it), so fields are plain:
+ * no locks, no volatiles.
  */
 public final class Connection {
   public static final AttributeKey<Connection> KEY = AttributeKey.valueOf("tollgate.connection");
@@ -21,16 +21,21 @@ public final class Connection {
   private final String listener;
   private final SocketAddress peer;
   private final long acceptedNanos;
+
   /** The config in force when the listener accepted it; the connection reads no other. */
   private final Snapshot snapshot;
+
   /** The socket's peer, or the source of a trusted upstream PROXY header. */
   private SocketAddress client;
+
   /** The destination of a trusted upstream PROXY header; null: the socket's local address. */
   private SocketAddress destination;
 
   private String sni;
+
   /** At most {@link io.tollgate.inspect.ClientHello#MAX_ALPN_NAMES} names, as the hello kept. */
   private List<String> alpn = List.of();
+
   private int alpnOmitted;
   private String route;
   private RouteMode mode;
@@ -50,11 +55,11 @@ public final class Connection {
   }
 
   /**
-   * @param snapshot the snapshot in force when the listener accepted the connection: its
-   *     settings, and later its route, come from this one, whatever reloads happen meanwhile
+   * @param snapshot the snapshot in force when the listener accepted the connection: its settings,
+   *     and later its route, come from this one, whatever reloads happen meanwhile
    */
-  public Connection(String id, String listener, SocketAddress client, long acceptedNanos,
-      Snapshot snapshot) {
+  public Connection(
+      String id, String listener, SocketAddress client, long acceptedNanos, Snapshot snapshot) {
     this.id = id;
     this.listener = listener;
     this.peer = client;
@@ -75,9 +80,9 @@ public final class Connection {
 
   /**
    * Records why the connection is ending. The first call counts, because later ones describe
-   * consequences (the peer closing because we closed it), not the cause, with one exception: a
-   * FIN ({@code client_closed}/{@code backend_closed}) only says who finished first, so a
-   * timeout, reset or error that then ends the half-closed connection replaces it.
+   * consequences (the peer closing because we closed it), not the cause, with one exception: a FIN
+   * ({@code client_closed}/{@code backend_closed}) only says who finished first, so a timeout,
+   * reset or error that then ends the half-closed connection replaces it.
    */
   public void closeReason(CloseReason reason, String detail) {
     if (this.reason == null || (isOrderlyEnd(this.reason) && !isOrderlyEnd(reason))) {
@@ -108,9 +113,9 @@ public final class Connection {
   }
 
   /**
-   * A trusted upstream balancer's PROXY header named the real client: from now on {@link
-   * #client()} is {@code source} (balancing, logs, the header sent to backends); {@link #peer()}
-   * stays the balancer's socket address.
+   * A trusted upstream balancer's PROXY header named the real client: from now on {@link #client()}
+   * is {@code source} (balancing, logs, the header sent to backends); {@link #peer()} stays the
+   * balancer's socket address.
    *
    * @param destination the address the client connected to, as the header says
    */
@@ -248,9 +253,12 @@ public final class Connection {
    */
   public String summary(long nowNanos) {
     StringBuilder sb = new StringBuilder(160);
-    sb.append("conn=").append(id)
-        .append(" listener=").append(listener)
-        .append(" client=").append(client);
+    sb.append("conn=")
+        .append(id)
+        .append(" listener=")
+        .append(listener)
+        .append(" client=")
+        .append(client);
     if (client != peer) {
       sb.append(" via=").append(peer);
     }
@@ -275,11 +283,16 @@ public final class Connection {
         LogText.append(sb.append(" client_cert=\""), tls.clientSubject()).append('"');
       }
     }
-    sb.append(" route=").append(route == null ? "-" : route)
-        .append(" backend=").append(backend == null ? "-" : backend)
-        .append(" from_client=").append(bytesFromClient)
-        .append(" from_backend=").append(bytesFromBackend)
-        .append(" ms=").append((nowNanos - acceptedNanos) / 1_000_000);
+    sb.append(" route=")
+        .append(route == null ? "-" : route)
+        .append(" backend=")
+        .append(backend == null ? "-" : backend)
+        .append(" from_client=")
+        .append(bytesFromClient)
+        .append(" from_backend=")
+        .append(bytesFromBackend)
+        .append(" ms=")
+        .append((nowNanos - acceptedNanos) / 1_000_000);
     return sb.toString();
   }
 }

@@ -8,21 +8,24 @@ import java.util.concurrent.TimeUnit;
 /**
  * A decoder that must finish its job (read a PROXY header, a ClientHello) within a time of its
  * channel being active, the base of the handlers that stand first on a client channel. The timer
- * starts once the decoder is in the pipeline of an active channel (whichever of
- * {@code handlerAdded} and {@code channelActive} comes second) and stops for good at
- * {@link #finish}, when the channel goes inactive or when the decoder leaves the pipeline. When
- * it runs out, {@link #deadlineExpired} is called on the channel's event loop, once, and only if
- * the job is not finished and the decoder is still in the pipeline.
+ * starts once the decoder is in the pipeline of an active channel (whichever of {@code
+ * handlerAdded} and {@code channelActive} comes second) and stops for good at {@link #finish}, when
+ * the channel goes inactive or when the decoder leaves the pipeline. When it runs out, {@link
+ * #deadlineExpired} is called on the channel's event loop, once, and only if the job is not
+ * finished and the decoder is still in the pipeline.
  *
  * <p>Stateful: one instance per channel, used on its event loop only.
  */
 public abstract class DeadlineDecoder extends ByteToMessageDecoder {
   private final long deadlineMillis;
   private Future<?> timer;
+
   /** Set once the outcome is known or the decoder left; guards the single outcome. */
   private boolean finished;
 
-  /** @param deadlineMillis how long the job may take once the channel is active; positive */
+  /**
+   * @param deadlineMillis how long the job may take once the channel is active; positive
+   */
   protected DeadlineDecoder(long deadlineMillis) {
     if (deadlineMillis <= 0) {
       throw new IllegalArgumentException("deadlineMillis must be positive: " + deadlineMillis);

@@ -2,10 +2,10 @@ package io.tollgate.connection;
 
 /**
  * Client-controlled text (SNI, ALPN names, certificate subjects, failure details) made safe for a
- * plain-text log line: a client must not be able to end the line, forge another one, or send
- * escape sequences to the operator's terminal. Control characters (C0, DEL, C1) become {@code
- * \xNN}, the Unicode line and paragraph separators and lone surrogates {@code \\uNNNN}, and the
- * text is cut at a length.
+ * plain-text log line: a client must not be able to end the line, forge another one, or send escape
+ * sequences to the operator's terminal. Control characters (C0, DEL, C1) become {@code \xNN}, the
+ * Unicode line and paragraph separators and lone surrogates {@code \\uNNNN}, and the text is cut at
+ * a length.
  */
 public final class LogText {
   /** Longest value written for one field, in characters, before escaping. */
@@ -19,9 +19,11 @@ public final class LogText {
     for (int i = 0; i < n; i++) {
       char c = value.charAt(i);
       if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-        sb.append("\\x").append(Character.forDigit(c >> 4, 16))
+        sb.append("\\x")
+            .append(Character.forDigit(c >> 4, 16))
             .append(Character.forDigit(c & 0xf, 16));
-      } else if (Character.isHighSurrogate(c) && i + 1 < value.length()
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < value.length()
           && Character.isLowSurrogate(value.charAt(i + 1))) {
         sb.append(c).append(value.charAt(++i));
       } else if (c == '\u2028' || c == '\u2029' || Character.isSurrogate(c)) {

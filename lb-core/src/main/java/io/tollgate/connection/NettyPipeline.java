@@ -37,20 +37,27 @@ package io.tollgate.connection;
 public final class NettyPipeline {
   /** {@code io.tollgate.proxyprotocol.ProxyHeaderReader}: reads an upstream's PROXY header. */
   public static final String PROXY_HEADER = "tollgate.proxy-header";
+
   /** {@code io.tollgate.inspect.ClientHelloInspector}: buffers until the hello is parsed. */
   public static final String INSPECTOR = "tollgate.inspector";
+
   /** {@code io.tollgate.relay.PendingRelay}: holds the client while the backend connects. */
   public static final String PENDING = "tollgate.pending";
+
   /**
    * {@code io.tollgate.relay.BackendConnector}'s placeholder on a backend channel until the relay
    * takes its place.
    */
   public static final String CONNECTING = "tollgate.connecting";
+
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
+
   /** Netty's IdleStateHandler bounding a relayed connection's idle time. */
   public static final String IDLE = "tollgate.idle";
+
   /** {@code io.tollgate.relay.RelayHandler}: copies bytes to the peer channel. */
   public static final String RELAY = "tollgate.relay";
+
   private NettyPipeline() {}
 }

@@ -5,10 +5,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 
 /**
- * Fatal TLS alerts Tollgate sends in place of a ServerHello when it will not serve a connection,
- * so clients report a reason ("unrecognized name") rather than a bare connection reset. Sent only
- * before any backend byte reached the client, where a plaintext alert record is valid
- * (RFC 8446 §6, RFC 5246 §7.2).
+ * Fatal TLS alerts Tollgate sends in place of a ServerHello when it will not serve a connection, so
+ * clients report a reason ("unrecognized name") rather than a bare connection reset. Sent only
+ * before any backend byte reached the client, where a plaintext alert record is valid (RFC 8446 §6,
+ * RFC 5246 §7.2).
  */
 public enum TlsAlert {
   /** No route for the requested name (RFC 6066 §3). */

@@ -60,7 +60,6 @@ public record TlsSummary(
         handler.applicationProtocol(),
         peer == null ? null : peer.getSubjectX500Principal().getName(),
         peer,
-        local != null && local.length > 0 && local[0] instanceof X509Certificate x
-            ? x : null);
+        local != null && local.length > 0 && local[0] instanceof X509Certificate x ? x : null);
   }
 }

@@ -19,13 +19,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bytes are buffered in the decoder's cumulation and never consumed; {@link ClientHelloParser}
  * re-reads them as they accumulate. Exactly one callback is made per connection:
+ *
  * <ul>
- *   <li><b>Hello complete</b>: the timeout is cancelled, {@code autoRead} is switched off (the
- *       next handler decides when to read again), {@link HelloCallback#onHello} runs (typically
- *       adding handlers after this one, or closing the channel), and then, if the channel is still
- *       open and this handler still in the pipeline, it removes itself. On removal
- *       {@link ByteToMessageDecoder} fires every buffered byte (the hello and anything pipelined
- *       after it) as one {@code channelRead} to the next handler, byte-for-byte as received.
+ *   <li><b>Hello complete</b>: the timeout is cancelled, {@code autoRead} is switched off (the next
+ *       handler decides when to read again), {@link HelloCallback#onHello} runs (typically adding
+ *       handlers after this one, or closing the channel), and then, if the channel is still open
+ *       and this handler still in the pipeline, it removes itself. On removal {@link
+ *       ByteToMessageDecoder} fires every buffered byte (the hello and anything pipelined after it)
+ *       as one {@code channelRead} to the next handler, byte-for-byte as received.
  *   <li><b>Parse failure</b> ({@code NOT_TLS}, {@code BAD_HELLO}, {@code HELLO_TOO_LARGE}),
  *       <b>timeout</b> ({@code HELLO_TIMEOUT}, counted from when the channel is active and this
  *       handler is in the pipeline), <b>EOF or input shutdown</b> before the hello is complete
@@ -33,10 +34,11 @@ import org.slf4j.LoggerFactory;
  *       I/O errors, else {@code BAD_HELLO}): {@link HelloCallback#onFailure} runs and the channel
  *       is closed; the buffered bytes are released when it becomes inactive.
  * </ul>
+ *
  * If someone else removes this handler before the hello is complete, no callback is made.
  *
- * <p>Stateful: one instance per channel (not {@code @Sharable}). The parser and the callback may
- * be shared.
+ * <p>Stateful: one instance per channel (not {@code @Sharable}). The parser and the callback may be
+ * shared.
  */
 public final class ClientHelloInspector extends DeadlineDecoder {
   private static final Logger log = LoggerFactory.getLogger(ClientHelloInspector.class);
@@ -59,6 +61,7 @@ public final class ClientHelloInspector extends DeadlineDecoder {
 
   private final ClientHelloParser parser;
   private final HelloCallback callback;
+
   /** Record walk state over the (append-only) cumulation, so each read costs only its bytes. */
   private final ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
 
@@ -101,8 +104,8 @@ public final class ClientHelloInspector extends DeadlineDecoder {
       ctx.close();
       return;
     }
-    Throwable root = cause instanceof DecoderException && cause.getCause() != null
-        ? cause.getCause() : cause;
+    Throwable root =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     HelloFailure failure =
         root instanceof IOException ? HelloFailure.CLIENT_CLOSED : HelloFailure.BAD_HELLO;
     log.debug("{} exception while inspecting the ClientHello", ctx.channel(), cause);
@@ -138,7 +141,13 @@ public final class ClientHelloInspector extends DeadlineDecoder {
 
   @Override
   protected void deadlineExpired(ChannelHandlerContext ctx) {
-    fail(ctx, HelloFailure.HELLO_TIMEOUT, "no complete ClientHello after " + deadlineMillis()
-        + " ms (" + actualReadableBytes() + " bytes received)");
+    fail(
+        ctx,
+        HelloFailure.HELLO_TIMEOUT,
+        "no complete ClientHello after "
+            + deadlineMillis()
+            + " ms ("
+            + actualReadableBytes()
+            + " bytes received)");
   }
 }

@@ -11,45 +11,46 @@ import java.util.List;
 /**
  * Finds and parses the TLS ClientHello at the start of a buffer without consuming it.
  *
- * <p>{@link #parse} looks at the bytes between the reader and writer index with absolute gets:
- * it never moves the indices, never copies, retains or releases the buffer. It is stateless (each
- * call re-parses from the reader index; hellos are small), so one instance may be shared by all
- * channels and threads, and calling it again as bytes accumulate is always correct. A result
- * other than {@link ParseResult.NeedMore} is final for that byte prefix. (The inspector uses a
- * package-private variant that resumes the record walk, see {@code Progress}.)
+ * <p>{@link #parse} looks at the bytes between the reader and writer index with absolute gets: it
+ * never moves the indices, never copies, retains or releases the buffer. It is stateless (each call
+ * re-parses from the reader index; hellos are small), so one instance may be shared by all channels
+ * and threads, and calling it again as bytes accumulate is always correct. A result other than
+ * {@link ParseResult.NeedMore} is final for that byte prefix. (The inspector uses a package-private
+ * variant that resumes the record walk, see {@code Progress}.)
  *
  * <p>What is accepted:
+ *
  * <ul>
  *   <li>First byte 22 (handshake), otherwise {@link HelloFailure#NOT_TLS}, decided from that one
- *       byte (plaintext HTTP, the SSLv2-compatible hello of RFC 5246 Appendix E.2 with the high
- *       bit set, other record types).
- *   <li>Records of type 22, major version 3, length 1..2^14 (RFC 8446 §5.1); the handshake
- *       message may span any number of consecutive handshake records. Anything else is
- *       {@link HelloFailure#BAD_HELLO}.
+ *       byte (plaintext HTTP, the SSLv2-compatible hello of RFC 5246 Appendix E.2 with the high bit
+ *       set, other record types).
+ *   <li>Records of type 22, major version 3, length 1..2^14 (RFC 8446 §5.1); the handshake message
+ *       may span any number of consecutive handshake records. Anything else is {@link
+ *       HelloFailure#BAD_HELLO}.
  *   <li>Handshake type 1, ClientHello body per RFC 8446 §4.1.2, optional extensions block that
  *       exactly fills the message, no duplicate extension types (RFC 8446 §4.2).
- *   <li>{@code server_name} (RFC 6066 §3), {@code application_layer_protocol_negotiation}
- *       (RFC 7301 §3.1), {@code supported_versions} (RFC 8446 §4.2.1), {@code
- *       signature_algorithms} and {@code supported_groups} (RFC 8446 §4.2.3, §4.2.7) are decoded
- *       and checked, keeping only what {@link ClientHello} holds (capped ALPN names, bits for
- *       the ECDSA decision); other extensions are skipped. See {@link ClientHello} for the SNI
- *       rules (an IP literal counts as no SNI; an invalid host name is {@link
- *       HelloFailure#BAD_HELLO}).
+ *   <li>{@code server_name} (RFC 6066 §3), {@code application_layer_protocol_negotiation} (RFC 7301
+ *       §3.1), {@code supported_versions} (RFC 8446 §4.2.1), {@code signature_algorithms} and
+ *       {@code supported_groups} (RFC 8446 §4.2.3, §4.2.7) are decoded and checked, keeping only
+ *       what {@link ClientHello} holds (capped ALPN names, bits for the ECDSA decision); other
+ *       extensions are skipped. See {@link ClientHello} for the SNI rules (an IP literal counts as
+ *       no SNI; an invalid host name is {@link HelloFailure#BAD_HELLO}).
  *   <li>Bytes after the record that completes the hello (pipelined data, or handshake bytes after
  *       the ClientHello inside its last record) are ignored.
  * </ul>
  *
  * <p>{@code maxHelloBytes} bounds both the handshake message (4-byte header included) and the
- * record bytes that carry it; both are checked from the declared lengths, before the bytes
- * arrive, so a client cannot make the inspector buffer more than that.
+ * record bytes that carry it; both are checked from the declared lengths, before the bytes arrive,
+ * so a client cannot make the inspector buffer more than that.
  *
  * <p>Cost: {@link #parse(ByteBuf)} walks every record header of the hello, so re-parsing a hello
- * sent as 1-byte records in 1-byte reads is quadratic; {@link ClientHelloInspector} avoids that
- * by resuming the walk.
+ * sent as 1-byte records in 1-byte reads is quadratic; {@link ClientHelloInspector} avoids that by
+ * resuming the walk.
  */
 public final class ClientHelloParser {
   static final int RECORD_HEADER = 5;
   static final int HANDSHAKE_HEADER = 4;
+
   /** RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
   static final int MAX_RECORD_PAYLOAD = 1 << 14;
 
@@ -60,8 +61,10 @@ public final class ClientHelloParser {
   private static final int EXT_SUPPORTED_VERSIONS = 43;
   private static final int EXT_SIGNATURE_ALGORITHMS = 13;
   private static final int EXT_SUPPORTED_GROUPS = 10;
+
   /** RFC 5246 §7.4.1.4.1 SignatureAlgorithm ecdsa(3): the low byte of a (hash, sig) pair. */
   private static final int SIG_ECDSA = 3;
+
   private static final int NAME_TYPE_HOST_NAME = 0;
 
   private final int maxHelloBytes;
@@ -131,8 +134,12 @@ public final class ClientHelloParser {
       }
       int type = in.getUnsignedByte(pos);
       if (type != CONTENT_HANDSHAKE) {
-        return bad("record " + (records + 1) + " has content type " + type
-            + " before the ClientHello is complete");
+        return bad(
+            "record "
+                + (records + 1)
+                + " has content type "
+                + type
+                + " before the ClientHello is complete");
       }
       if (available < 2) {
         return ParseResult.needMore();
@@ -154,8 +161,11 @@ public final class ClientHelloParser {
       }
       long recordEnd = (long) pos + RECORD_HEADER + length;
       if (recordEnd - start > maxHelloBytes) {
-        return tooLarge("ClientHello records need more than " + (recordEnd - start)
-            + " bytes, limit " + maxHelloBytes);
+        return tooLarge(
+            "ClientHello records need more than "
+                + (recordEnd - start)
+                + " bytes, limit "
+                + maxHelloBytes);
       }
       records++;
       int fragment = pos + RECORD_HEADER;
@@ -171,8 +181,8 @@ public final class ClientHelloParser {
         headerBytes++;
         if (headerBytes == HANDSHAKE_HEADER
             && (long) declaredLength + HANDSHAKE_HEADER > maxHelloBytes) {
-          return tooLarge("ClientHello declares " + declaredLength + " bytes, limit "
-              + maxHelloBytes);
+          return tooLarge(
+              "ClientHello declares " + declaredLength + " bytes, limit " + maxHelloBytes);
         }
       }
       messageBytes += length;
@@ -207,8 +217,8 @@ public final class ClientHelloParser {
       fragmentEnd[r] = messageOffset;
       pos += RECORD_HEADER + length;
     }
-    HandshakeReader reader = new HandshakeReader(
-        in, fragmentStart, fragmentEnd, HANDSHAKE_HEADER + declaredLength);
+    HandshakeReader reader =
+        new HandshakeReader(in, fragmentStart, fragmentEnd, HANDSHAKE_HEADER + declaredLength);
     reader.skip(HANDSHAKE_HEADER, "handshake header");
     return new Done(parseBody(reader, recordBytes, records));
   }
@@ -244,8 +254,12 @@ public final class ClientHelloParser {
     if (r.remaining() > 0) {
       int extensionsLength = r.u16("extensions length");
       if (extensionsLength != r.remaining()) {
-        throw new MalformedHelloException("extensions length " + extensionsLength
-            + " does not match the " + r.remaining() + " bytes left in the ClientHello");
+        throw new MalformedHelloException(
+            "extensions length "
+                + extensionsLength
+                + " does not match the "
+                + r.remaining()
+                + " bytes left in the ClientHello");
       }
       BitSet seen = new BitSet();
       while (r.remaining() > 0) {
@@ -271,15 +285,21 @@ public final class ClientHelloParser {
     if (versions == null) {
       versions = List.of(legacyVersion);
     }
-    return new ClientHello(sni, alpn.names(), alpn.omitted(), versions, recordBytes, records,
+    return new ClientHello(
+        sni,
+        alpn.names(),
+        alpn.omitted(),
+        versions,
+        recordBytes,
+        records,
         ecdsaSupport(versions.contains(ClientHello.TLS_1_3), ecdsaSuite, signatures, groups));
   }
 
   /**
    * See {@link EcdsaSupport}. Without {@code signature_algorithms}, TLS 1.2 clients accept the
    * suite's own algorithm (RFC 5246 §7.4.1.4.1); a TLS 1.3 client without it cannot complete a
-   * certificate handshake anyway, so any curve is as good. Without {@code supported_groups},
-   * RFC 8422 §4 leaves the curve to the server.
+   * certificate handshake anyway, so any curve is as good. Without {@code supported_groups}, RFC
+   * 8422 §4 leaves the curve to the server.
    */
   private static EcdsaSupport ecdsaSupport(
       boolean tls13, boolean ecdsaSuite, Signatures signatures, int groups) {
@@ -338,8 +358,8 @@ public final class ClientHelloParser {
   /** TLS 1.2 suites authenticated by an ECDSA certificate (RFC 8422, RFC 5289, RFC 7905). */
   private static boolean isEcdsaSuite(int suite) {
     return switch (suite) {
-      case 0xC02B, 0xC02C, 0xCCA9, 0xC009, 0xC00A, 0xC023, 0xC024, 0xC0AC, 0xC0AD, 0xC0AE, 0xC0AF
-          -> true;
+      case 0xC02B, 0xC02C, 0xCCA9, 0xC009, 0xC00A, 0xC023, 0xC024, 0xC0AC, 0xC0AD, 0xC0AE, 0xC0AF ->
+          true;
       default -> false;
     };
   }
@@ -383,10 +403,9 @@ public final class ClientHelloParser {
   }
 
   /**
-   * RFC 7301 §3.1 ProtocolNameList: non-empty list of non-empty names. Every name is checked,
-   * but only the first {@link ClientHello#MAX_ALPN_NAMES} (within {@link
-   * ClientHello#MAX_ALPN_BYTES}) become strings: a 16 KiB list of 1-byte names must not cost
-   * thousands of objects.
+   * RFC 7301 §3.1 ProtocolNameList: non-empty list of non-empty names. Every name is checked, but
+   * only the first {@link ClientHello#MAX_ALPN_NAMES} (within {@link ClientHello#MAX_ALPN_BYTES})
+   * become strings: a 16 KiB list of 1-byte names must not cost thousands of objects.
    */
   private static Alpn parseAlpn(HandshakeReader r) {
     int listLength = r.u16("ALPN protocol_name_list length");
@@ -403,7 +422,8 @@ public final class ClientHelloParser {
         throw new MalformedHelloException("empty ALPN protocol name");
       }
       // Keep a prefix of the client's order: once one name does not fit, none after it is kept.
-      if (omitted == 0 && names.size() < ClientHello.MAX_ALPN_NAMES
+      if (omitted == 0
+          && names.size() < ClientHello.MAX_ALPN_NAMES
           && keptBytes + length <= ClientHello.MAX_ALPN_BYTES) {
         names.add(printable(r.bytes(length, "ALPN protocol name")));
         keptBytes += length;
@@ -429,7 +449,8 @@ public final class ClientHelloParser {
           sb = new StringBuilder(name.length + 8);
           sb.append(new String(name, 0, i, StandardCharsets.US_ASCII));
         }
-        sb.append("\\x").append(Character.forDigit(b >> 4, 16))
+        sb.append("\\x")
+            .append(Character.forDigit(b >> 4, 16))
             .append(Character.forDigit(b & 0xf, 16));
       } else if (sb != null) {
         sb.append((char) b);
@@ -473,8 +494,11 @@ public final class ClientHelloParser {
       case 20 -> "change_cipher_spec record before the ClientHello";
       case 21 -> "alert record before the ClientHello";
       case 23 -> "application_data record before the ClientHello";
-      default -> (first >= 'A' && first <= 'Z' ? "plaintext, looks like HTTP: " : String.format(
-          "first byte 0x%02x is not a TLS handshake record: ", first)) + excerpt;
+      default ->
+          (first >= 'A' && first <= 'Z'
+                  ? "plaintext, looks like HTTP: "
+                  : String.format("first byte 0x%02x is not a TLS handshake record: ", first))
+              + excerpt;
     };
   }
 

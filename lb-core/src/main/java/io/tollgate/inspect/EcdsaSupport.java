@@ -1,16 +1,16 @@
 package io.tollgate.inspect;
 
 /**
- * Which ECDSA server certificates a client can verify, by curve, under each TLS version it
- * offers: what a route with an ECDSA and an RSA certificate needs to pick one that will work.
+ * Which ECDSA server certificates a client can verify, by curve, under each TLS version it offers:
+ * what a route with an ECDSA and an RSA certificate needs to pick one that will work.
  *
  * <ul>
  *   <li>TLS 1.3 (RFC 8446 §4.2.3): the signature scheme names the curve, so a P-256 certificate
  *       needs {@code ecdsa_secp256r1_sha256} in {@code signature_algorithms}, P-384 {@code
  *       ecdsa_secp384r1_sha384}, P-521 {@code ecdsa_secp521r1_sha512}.
- *   <li>TLS 1.2 (RFC 8422 §5.1, §5.3): an ECDHE_ECDSA cipher suite, an ECDSA (hash, signature)
- *       pair when {@code signature_algorithms} is sent (RFC 5246 §7.4.1.4.1), and the
- *       certificate's curve among {@code supported_groups} when that is sent.
+ *   <li>TLS 1.2 (RFC 8422 §5.1, §5.3): an ECDHE_ECDSA cipher suite, an ECDSA (hash, signature) pair
+ *       when {@code signature_algorithms} is sent (RFC 5246 §7.4.1.4.1), and the certificate's
+ *       curve among {@code supported_groups} when that is sent.
  * </ul>
  *
  * <p>A handful of bits whatever the hello carries, so the decision costs nothing to keep.
@@ -66,6 +66,7 @@ public record EcdsaSupport(boolean offersTls13, int tls13Curves, int tls12Curves
 
   /** Every ECDSA certificate works (tools such as {@code explain} ask "for ECDSA clients"). */
   public static final EcdsaSupport ANY = new EcdsaSupport(true, ALL_CURVES, ALL_CURVES);
+
   /** No ECDSA certificate works. */
   public static final EcdsaSupport NONE = new EcdsaSupport(false, 0, 0);
 
@@ -74,8 +75,8 @@ public record EcdsaSupport(boolean offersTls13, int tls13Curves, int tls12Curves
    *
    * @param curve the certificate's curve; {@code null} for a curve outside {@link Curve}, which
    *     counts as usable when the client takes ECDSA on any curve (the engine has the last word)
-   * @param serverAllowsTls13 whether the route allows TLS 1.3, i.e. whether TLS 1.3 is
-   *     negotiated when the client offers it
+   * @param serverAllowsTls13 whether the route allows TLS 1.3, i.e. whether TLS 1.3 is negotiated
+   *     when the client offers it
    */
   public boolean accepts(Curve curve, boolean serverAllowsTls13) {
     int curves = offersTls13 && serverAllowsTls13 ? tls13Curves : tls12Curves;
@@ -89,8 +90,11 @@ public record EcdsaSupport(boolean offersTls13, int tls13Curves, int tls12Curves
 
   @Override
   public String toString() {
-    return "ecdsa[tls1.3=" + curves(offersTls13 ? tls13Curves : 0) + ", tls1.2="
-        + curves(tls12Curves) + "]";
+    return "ecdsa[tls1.3="
+        + curves(offersTls13 ? tls13Curves : 0)
+        + ", tls1.2="
+        + curves(tls12Curves)
+        + "]";
   }
 
   private static String curves(int bits) {

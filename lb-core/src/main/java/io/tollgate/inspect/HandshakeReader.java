@@ -5,12 +5,12 @@ import io.netty.buffer.ByteBuf;
 /**
  * Forward-only reader over one handshake message whose bytes are spread across the fragments of
  * several TLS records in a buffer (RFC 8446 §5.1 lets a handshake message span records). Reads by
- * absolute index, so the buffer's indices are never touched and nothing is copied except the
- * small names handed out by {@link #bytes(int)}.
+ * absolute index, so the buffer's indices are never touched and nothing is copied except the small
+ * names handed out by {@link #bytes(int)}.
  *
- * <p>Every read is checked against the current limit (initially the message end; narrowed by
- * {@link #enter} for nested length-prefixed vectors) and fails with a
- * {@link MalformedHelloException} instead of reading past it.
+ * <p>Every read is checked against the current limit (initially the message end; narrowed by {@link
+ * #enter} for nested length-prefixed vectors) and fails with a {@link MalformedHelloException}
+ * instead of reading past it.
  */
 final class HandshakeReader {
   private final ByteBuf buf;
@@ -88,8 +88,15 @@ final class HandshakeReader {
    */
   int enter(int length, String what, int number) {
     if (length > remaining()) {
-      throw new MalformedHelloException(what + " " + number + " length " + length
-          + " exceeds the " + remaining() + " bytes left");
+      throw new MalformedHelloException(
+          what
+              + " "
+              + number
+              + " length "
+              + length
+              + " exceeds the "
+              + remaining()
+              + " bytes left");
     }
     int saved = limit;
     limit = pos + length;

@@ -3,8 +3,8 @@ package io.tollgate.inspect;
 import io.tollgate.connection.CloseReason;
 
 /**
- * Why a connection was closed before its TLS ClientHello could be inspected. Each constant
- * carries the {@link CloseReason} recorded for it, whose label is what logs and metrics show.
+ * Why a connection was closed before its TLS ClientHello could be inspected. Each constant carries
+ * the {@link CloseReason} recorded for it, whose label is what logs and metrics show.
  */
 public enum HelloFailure {
   /** The first byte is not a TLS handshake record (plaintext HTTP, SSLv2-compatible hello, ...). */

@@ -4,13 +4,14 @@ import java.util.Locale;
 
 /**
  * Normalises and validates the SNI host_name (RFC 6066 §3): ASCII only (IDNs arrive as A-labels),
- * lower-cased, one trailing dot removed. IP literals yield {@code null}: RFC 6066 §3 says
- * "Literal IPv4 and IPv6 addresses are not permitted in HostName", and real clients never send
- * them, so such a hello is routed as if it had no SNI rather than rejected.
+ * lower-cased, one trailing dot removed. IP literals yield {@code null}: RFC 6066 §3 says "Literal
+ * IPv4 and IPv6 addresses are not permitted in HostName", and real clients never send them, so such
+ * a hello is routed as if it had no SNI rather than rejected.
  */
 final class HostNames {
   /** RFC 1035 §2.3.4: 255 octets on the wire, i.e. 253 characters in dotted form. */
   static final int MAX_NAME = 253;
+
   /** RFC 1035 §2.3.4. */
   static final int MAX_LABEL = 63;
 
@@ -27,8 +28,8 @@ final class HostNames {
         throw bad("non-ASCII or control character", raw);
       }
     }
-    String name = new String(raw, java.nio.charset.StandardCharsets.US_ASCII)
-        .toLowerCase(Locale.ROOT);
+    String name =
+        new String(raw, java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
     if (name.endsWith(".")) {
       name = name.substring(0, name.length() - 1);
     }
@@ -92,7 +93,7 @@ final class HostNames {
   }
 
   private static MalformedHelloException bad(String why, byte[] raw) {
-    return new MalformedHelloException("invalid SNI host_name (" + why + "): \""
-        + Excerpts.of(raw) + "\"");
+    return new MalformedHelloException(
+        "invalid SNI host_name (" + why + "): \"" + Excerpts.of(raw) + "\"");
   }
 }

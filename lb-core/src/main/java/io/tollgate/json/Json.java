@@ -4,9 +4,9 @@ import java.util.Collection;
 import java.util.Map;
 
 /**
- * Writes maps, lists, strings, numbers, booleans and null as JSON (RFC 8259). The admin
- * endpoint's few small documents do not justify a JSON library on the class path of an edge
- * proxy; this is the whole writer, and {@code JsonTest} checks its escaping.
+ * Writes maps, lists, strings, numbers, booleans and null as JSON (RFC 8259). The admin endpoint's
+ * few small documents do not justify a JSON library on the class path of an edge proxy; this is the
+ * whole writer, and {@code JsonTest} checks its escaping.
  */
 public final class Json {
   private Json() {}

@@ -21,24 +21,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * Counts open client connections globally, per listener, per route and per client address, and
- * new connections per second per client address; refuses a connection that would exceed a limit.
- * One instance per Tollgate, outliving reloads: a reload changes the limits ({@link #apply}), and
- * the connections open under the old config keep counting.
+ * Counts open client connections globally, per listener, per route and per client address, and new
+ * connections per second per client address; refuses a connection that would exceed a limit. One
+ * instance per Tollgate, outliving reloads: a reload changes the limits ({@link #apply}), and the
+ * connections open under the old config keep counting.
  *
- * <p>Memory stays bounded whatever the clients do: an address has a concurrent count only while
- * it has open connections (so at most {@code limits.max-connections} entries), and rate buckets
- * live in a Caffeine cache capped at {@link #MAX_RATE_SOURCES} entries that forgets an address
- * after {@link #RATE_IDLE} without connections (by then its bucket would be full again anyway).
- * Past the cap the least recently seen addresses are forgotten, which can only let them in.
+ * <p>Memory stays bounded whatever the clients do: an address has a concurrent count only while it
+ * has open connections (so at most {@code limits.max-connections} entries), and rate buckets live
+ * in a Caffeine cache capped at {@link #MAX_RATE_SOURCES} entries that forgets an address after
+ * {@link #RATE_IDLE} without connections (by then its bucket would be full again anyway). Past the
+ * cap the least recently seen addresses are forgotten, which can only let them in.
  *
- * <p>Counters are taken when a connection is admitted and given back when its channel closes;
- * every check is one atomic increment that is undone on refusal, so limits hold under races.
+ * <p>Counters are taken when a connection is admitted and given back when its channel closes; every
+ * check is one atomic increment that is undone on refusal, so limits hold under races.
  *
- * <p>A "source" is an IPv4 address, or an IPv6 prefix of {@code limits.per-source.ipv6-prefix}
- * bits (default /64): one IPv6 host usually holds a whole /64 and could otherwise open its limit
- * from each of 2^64 addresses. A reload that changes the prefix applies to new connections;
- * open ones give back the slot they took.
+ * <p>A "source" is an IPv4 address, or an IPv6 prefix of {@code limits.per-source.ipv6-prefix} bits
+ * (default /64): one IPv6 host usually holds a whole /64 and could otherwise open its limit from
+ * each of 2^64 addresses. A reload that changes the prefix applies to new connections; open ones
+ * give back the slot they took.
  */
 public final class ConnectionLimits {
   static final int MAX_RATE_SOURCES = 200_000;
@@ -67,12 +67,14 @@ public final class ConnectionLimits {
 
   ConnectionLimits(TollgateConfig config, LongSupplier nanoTime) {
     this.nanoTime = nanoTime;
-    this.rates = Caffeine.newBuilder()
-        .maximumSize(MAX_RATE_SOURCES)
-        .expireAfterAccess(RATE_IDLE)
-        .ticker(nanoTime::getAsLong)
-        .executor(Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
-        .build();
+    this.rates =
+        Caffeine.newBuilder()
+            .maximumSize(MAX_RATE_SOURCES)
+            .expireAfterAccess(RATE_IDLE)
+            .ticker(nanoTime::getAsLong)
+            .executor(
+                Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
+            .build();
     apply(config);
   }
 
@@ -90,15 +92,20 @@ public final class ConnectionLimits {
         routes.put(r.name(), r.maxConnections());
       }
     }
-    settings = new Settings(config.limits().maxConnections(),
-        config.limits().perSourceMaxConnections(), config.limits().perSourceNewPerSecond(),
-        config.limits().perSourceIpv6Prefix(), Map.copyOf(listeners), Map.copyOf(routes));
+    settings =
+        new Settings(
+            config.limits().maxConnections(),
+            config.limits().perSourceMaxConnections(),
+            config.limits().perSourceNewPerSecond(),
+            config.limits().perSourceIpv6Prefix(),
+            Map.copyOf(listeners),
+            Map.copyOf(routes));
   }
 
   /**
-   * Admits a just-accepted connection, or says which limit it is over. The most specific limit
-   * is checked first, so a flood from one address is reported as that address's. When admitted,
-   * the counts are given back when {@code channel} closes.
+   * Admits a just-accepted connection, or says which limit it is over. The most specific limit is
+   * checked first, so a flood from one address is reported as that address's. When admitted, the
+   * counts are given back when {@code channel} closes.
    *
    * @return null when admitted, else the close reason
    */
@@ -109,8 +116,8 @@ public final class ConnectionLimits {
   /**
    * As {@link #admit(Channel, Connection)}.
    *
-   * @param checkSource false on listeners behind another balancer, whose real source arrives
-   *     in a PROXY header: {@link #admitSource} is called once it is known
+   * @param checkSource false on listeners behind another balancer, whose real source arrives in a
+   *     PROXY header: {@link #admitSource} is called once it is known
    */
   public CloseReason admit(Channel channel, Connection conn, boolean checkSource) {
     Settings s = settings;
@@ -120,8 +127,7 @@ public final class ConnectionLimits {
       return over;
     }
     boolean sourceTaken = source != null && s.perSource() > 0;
-    AtomicInteger listener = perListener.computeIfAbsent(conn.listener(),
-        n -> new AtomicInteger());
+    AtomicInteger listener = perListener.computeIfAbsent(conn.listener(), n -> new AtomicInteger());
     int listenerMax = s.listeners().getOrDefault(conn.listener(), 0);
     if (!take(listener, listenerMax)) {
       releaseSource(source, sourceTaken);
@@ -132,11 +138,14 @@ public final class ConnectionLimits {
       releaseSource(source, sourceTaken);
       return CloseReason.LIMIT_GLOBAL;
     }
-    channel.closeFuture().addListener(f -> {
-      open.decrementAndGet();
-      listener.decrementAndGet();
-      releaseSource(source, sourceTaken);
-    });
+    channel
+        .closeFuture()
+        .addListener(
+            f -> {
+              open.decrementAndGet();
+              listener.decrementAndGet();
+              releaseSource(source, sourceTaken);
+            });
     return null;
   }
 
@@ -145,8 +154,8 @@ public final class ConnectionLimits {
    * socket's peer, or the address a trusted PROXY header named). A slot taken is given back when
    * {@code channel} closes.
    *
-   * @return null when admitted, else {@link CloseReason#LIMIT_SOURCE_RATE} or
-   *     {@link CloseReason#LIMIT_SOURCE}
+   * @return null when admitted, else {@link CloseReason#LIMIT_SOURCE_RATE} or {@link
+   *     CloseReason#LIMIT_SOURCE}
    */
   public CloseReason admitSource(Channel channel, Connection conn) {
     Settings s = settings;
@@ -233,14 +242,16 @@ public final class ConnectionLimits {
 
   private boolean takeSource(InetAddress source, int max) {
     boolean[] taken = new boolean[1];
-    perSource.compute(source, (a, count) -> {
-      AtomicInteger c = count == null ? new AtomicInteger() : count;
-      if (c.get() < max) {
-        c.incrementAndGet();
-        taken[0] = true;
-      }
-      return c.get() == 0 ? null : c;
-    });
+    perSource.compute(
+        source,
+        (a, count) -> {
+          AtomicInteger c = count == null ? new AtomicInteger() : count;
+          if (c.get() < max) {
+            c.incrementAndGet();
+            taken[0] = true;
+          }
+          return c.get() == 0 ? null : c;
+        });
     return taken[0];
   }
 
@@ -251,9 +262,9 @@ public final class ConnectionLimits {
   }
 
   /**
-   * The key the per-source limits count {@code client} under: its IPv4 address, or its IPv6
-   * address with every bit after the first {@code ipv6Prefix} cleared; null when it is not an
-   * IP socket address.
+   * The key the per-source limits count {@code client} under: its IPv4 address, or its IPv6 address
+   * with every bit after the first {@code ipv6Prefix} cleared; null when it is not an IP socket
+   * address.
    */
   static InetAddress source(SocketAddress client, int ipv6Prefix) {
     if (!(client instanceof InetSocketAddress isa) || isa.getAddress() == null) {

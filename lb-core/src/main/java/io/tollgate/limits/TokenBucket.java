@@ -1,10 +1,10 @@
 package io.tollgate.limits;
 
 /**
- * New connections one client address may still open: holds at most one second's worth of
- * tokens, refilled continuously at {@code rate} per second, so a burst of {@code rate}
- * connections passes and then {@code rate} per second. Synchronized: one address's connections
- * arrive on any event loop.
+ * New connections one client address may still open: holds at most one second's worth of tokens,
+ * refilled continuously at {@code rate} per second, so a burst of {@code rate} connections passes
+ * and then {@code rate} per second. Synchronized: one address's connections arrive on any event
+ * loop.
  */
 final class TokenBucket {
   private double tokens;

@@ -3,27 +3,27 @@ package io.tollgate.listener;
 import static io.tollgate.connection.Refusal.refuse;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.tollgate.connection.NettyPipeline;
-import io.tollgate.snapshot.Snapshot;
+import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
-import io.netty.handler.ssl.SslHandler;
 import io.tollgate.relay.PendingRelay;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.snapshot.Snapshot;
 
 /**
- * Decides what happens once a ClientHello is known: looks the name up in the router of the
- * snapshot the connection was accepted under ({@link Connection#snapshot}) and installs the
- * handler for the route's mode right after the inspector, with that snapshot's relay settings, or
- * rejects the connection. Stateless; one instance serves every connection of a Tollgate.
+ * Decides what happens once a ClientHello is known: looks the name up in the router of the snapshot
+ * the connection was accepted under ({@link Connection#snapshot}) and installs the handler for the
+ * route's mode right after the inspector, with that snapshot's relay settings, or rejects the
+ * connection. Stateless; one instance serves every connection of a Tollgate.
  */
 final class HelloRouter implements ClientHelloInspector.HelloCallback {
   private final Metrics metrics;
@@ -51,8 +51,11 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     metrics.routed(conn);
     CloseReason limited = limits.admitRoute(ctx.channel(), route.name());
     if (limited != null) {
-      refuse(ctx.channel(), limited, ConnectionLimits.describe(limited) + " (route " + route.name()
-          + ")", TlsAlert.INTERNAL_ERROR);
+      refuse(
+          ctx.channel(),
+          limited,
+          ConnectionLimits.describe(limited) + " (route " + route.name() + ")",
+          TlsAlert.INTERNAL_ERROR);
       return;
     }
     switch (route.mode()) {
@@ -67,15 +70,21 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
   }
 
   /**
-   * Puts the route's server SslHandler right after the inspector, which then hands it the
-   * buffered ClientHello as its first read (no second read, no copy), and the pending relay
-   * behind it.
+   * Puts the route's server SslHandler right after the inspector, which then hands it the buffered
+   * ClientHello as its first read (no second read, no copy), and the pending relay behind it.
    */
-  private void terminate(ChannelHandlerContext ctx, Connection conn, Route route, ClientHello hello,
+  private void terminate(
+      ChannelHandlerContext ctx,
+      Connection conn,
+      Route route,
+      ClientHello hello,
       RelaySettings relaySettings) {
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
-      refuse(ctx.channel(), CloseReason.NO_ROUTE, "no certificate for " + hello.sni(),
+      refuse(
+          ctx.channel(),
+          CloseReason.NO_ROUTE,
+          "no certificate for " + hello.sni(),
           TlsAlert.UNRECOGNIZED_NAME);
       return;
     }

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bound listeners of a Tollgate, by name, and the connections they accepted. Each bound
- * listener has one {@link TollgateChannelInitializer} for its life; what its connections are set
- * up with comes from the snapshot in force when they are accepted, so a reload never touches a
+ * listener has one {@link TollgateChannelInitializer} for its life; what its connections are set up
+ * with comes from the snapshot in force when they are accepted, so a reload never touches a
  * listener that stays bound.
  *
  * <p>Changed only under this object's lock (bind, reload, close).
@@ -52,8 +52,14 @@ public final class Listeners {
   /**
    * @param snapshot the snapshot in force; read once per accepted connection
    */
-  public Listeners(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers,
-      Supplier<Snapshot> snapshot, Metrics metrics, ConnectionLimits limits, AccessLog accessLog) {
+  public Listeners(
+      Transport transport,
+      EventLoopGroup acceptors,
+      EventLoopGroup workers,
+      Supplier<Snapshot> snapshot,
+      Metrics metrics,
+      ConnectionLimits limits,
+      AccessLog accessLog) {
     this.transport = transport;
     this.acceptors = acceptors;
     this.workers = workers;
@@ -89,17 +95,19 @@ public final class Listeners {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .option(ChannelOption.AUTO_READ, accepting)
-            .handler(new ChannelInitializer<Channel>() {
-              @Override
-              protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new AcceptBackoff(lc.name(), metrics), pin);
-              }
-            })
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new AcceptBackoff(lc.name(), metrics), pin);
+                  }
+                })
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
-            .childHandler(new TollgateChannelInitializer(
-                lc.name(), router, metrics, limits, accessLog, connections));
+            .childHandler(
+                new TollgateChannelInitializer(
+                    lc.name(), router, metrics, limits, accessLog, connections));
     try {
       return new Bound(lc, b.bind(address).syncUninterruptibly().channel());
     } catch (Exception e) {
@@ -109,18 +117,18 @@ public final class Listeners {
   }
 
   /**
-   * The listener half of a reload to {@code config}, all or nothing. Listeners are matched by
-   * name: one whose address is unchanged stays bound, a new or moved one is bound, and one no
-   * longer in the config (or moved) is closed; its open connections continue. Newly bound ones
-   * do not accept yet: their connections must get the new snapshot, which is not in force yet.
+   * The listener half of a reload to {@code config}, all or nothing. Listeners are matched by name:
+   * one whose address is unchanged stays bound, a new or moved one is bound, and one no longer in
+   * the config (or moved) is closed; its open connections continue. Newly bound ones do not accept
+   * yet: their connections must get the new snapshot, which is not in force yet.
    *
    * @return call once the new snapshot is in force: the newly bound listeners start accepting
-   * @throws ConfigException when a listener cannot be bound; everything is as it was (the
-   *     listeners closed to free an address for another are bound again)
+   * @throws ConfigException when a listener cannot be bound; everything is as it was (the listeners
+   *     closed to free an address for another are bound again)
    */
   public synchronized Runnable reload(TollgateConfig config) throws ConfigException {
-    ListenerChanges changes = ListenerChanges.of(
-        bound.values().stream().map(Bound::config).toList(), config.listeners());
+    ListenerChanges changes =
+        ListenerChanges.of(bound.values().stream().map(Bound::config).toList(), config.listeners());
     for (String name : changes.closeFirst()) {
       bound.get(name).channel().close().syncUninterruptibly();
     }
@@ -130,9 +138,12 @@ public final class Listeners {
         added.put(lc.name(), bind(lc, false));
       } catch (IllegalStateException e) {
         undoBinds(added.values(), changes.closeFirst());
-        throw new ConfigException(List.of(new ConfigError(config.source(),
-            "tollgate.listeners[" + config.listeners().indexOf(lc) + "].address",
-            e.getMessage())));
+        throw new ConfigException(
+            List.of(
+                new ConfigError(
+                    config.source(),
+                    "tollgate.listeners[" + config.listeners().indexOf(lc) + "].address",
+                    e.getMessage())));
       }
     }
     // Closed before the new snapshot goes into force: every connection they accepted was
@@ -142,8 +153,10 @@ public final class Listeners {
       if (!changes.closeFirst().contains(name)) {
         old.channel().close().syncUninterruptibly();
       }
-      log.info("listener {} at {} closed: no longer in the config (its open connections"
-          + " continue)", name, old.config().address());
+      log.info(
+          "listener {} at {} closed: no longer in the config (its open connections" + " continue)",
+          name,
+          old.config().address());
     }
     // Keep the config's order, so status lists listeners as the file does.
     Map<String, Bound> ordered = new LinkedHashMap<>();
@@ -163,8 +176,8 @@ public final class Listeners {
   }
 
   /**
-   * A reload failed to bind: closes what it had bound and binds again the listeners it had
-   * closed first, which accept at once under the snapshot that stays in force.
+   * A reload failed to bind: closes what it had bound and binds again the listeners it had closed
+   * first, which accept at once under the snapshot that stays in force.
    */
   private void undoBinds(Collection<Bound> added, List<String> closedFirst) {
     added.forEach(b -> b.channel().close().syncUninterruptibly());
@@ -213,8 +226,12 @@ public final class Listeners {
   /** How many listeners are bound, and where: {@code main=/127.0.0.1:8443, ...}. */
   public synchronized String describe() {
     StringBuilder sb = new StringBuilder();
-    bound.forEach((name, b) -> sb.append(sb.length() == 0 ? "" : ", ")
-        .append(name).append('=').append(b.channel().localAddress()));
+    bound.forEach(
+        (name, b) ->
+            sb.append(sb.length() == 0 ? "" : ", ")
+                .append(name)
+                .append('=')
+                .append(b.channel().localAddress()));
     return bound.size() + " listener(s) " + sb;
   }
 }

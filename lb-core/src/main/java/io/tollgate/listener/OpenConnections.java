@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Every client connection open now, for the shutdown drain: a channel joins when its listener
- * sets it up and leaves when it closes.
+ * Every client connection open now, for the shutdown drain: a channel joins when its listener sets
+ * it up and leaves when it closes.
  */
 public final class OpenConnections {
   private final ChannelGroup channels =
@@ -32,8 +32,8 @@ public final class OpenConnections {
 
   /**
    * Waits until no connection is open, {@code limit} has passed or {@code stop} completes,
-   * whichever comes first, woken by the closes themselves (no polling). An interrupt ends the
-   * wait too, with the thread's interrupt flag set again.
+   * whichever comes first, woken by the closes themselves (no polling). An interrupt ends the wait
+   * too, with the thread's interrupt flag set again.
    *
    * @return whether every connection has closed
    */
@@ -61,21 +61,23 @@ public final class OpenConnections {
   }
 
   /**
-   * Records {@code reason} on every open connection and closes it, each on its own event loop,
-   * then waits up to a second for each to be closed.
+   * Records {@code reason} on every open connection and closes it, each on its own event loop, then
+   * waits up to a second for each to be closed.
    *
    * @return how many were open
    */
   public int closeAll(CloseReason reason, String detail) {
     List<Channel> left = new ArrayList<>(channels);
     for (Channel ch : left) {
-      ch.eventLoop().execute(() -> {
-        Connection conn = Connection.of(ch);
-        if (conn != null) {
-          conn.closeReason(reason, detail);
-        }
-        ch.close();
-      });
+      ch.eventLoop()
+          .execute(
+              () -> {
+                Connection conn = Connection.of(ch);
+                if (conn != null) {
+                  conn.closeReason(reason, detail);
+                }
+                ch.close();
+              });
     }
     for (Channel ch : left) {
       ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);

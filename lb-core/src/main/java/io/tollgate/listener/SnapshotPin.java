@@ -12,11 +12,10 @@ import java.util.function.Supplier;
  * On a listener's server channel: gives each channel it accepts the snapshot in force at that
  * moment, which {@link TollgateChannelInitializer} then pins on the connection's record.
  *
- * <p>Why at accept and not when the child is set up: the child's setup runs later, on its own
- * event loop. Accepting and closing a listener both happen on the acceptor loop, and a reload
- * swaps the snapshot only after the listeners it removes are closed, so every connection a
- * listener accepted gets a snapshot that has this listener, even when its setup runs after the
- * swap.
+ * <p>Why at accept and not when the child is set up: the child's setup runs later, on its own event
+ * loop. Accepting and closing a listener both happen on the acceptor loop, and a reload swaps the
+ * snapshot only after the listeners it removes are closed, so every connection a listener accepted
+ * gets a snapshot that has this listener, even when its setup runs after the swap.
  */
 @ChannelHandler.Sharable
 final class SnapshotPin extends ChannelInboundHandlerAdapter {

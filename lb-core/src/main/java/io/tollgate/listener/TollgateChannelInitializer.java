@@ -6,8 +6,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
-import io.tollgate.connection.Refusal;
 import io.tollgate.connection.NettyPipeline;
+import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
@@ -24,16 +24,18 @@ import org.slf4j.LoggerFactory;
  * Sets up each accepted connection of one listener: its {@link Connection} record, pinned to the
  * snapshot the listener accepted it under ({@link SnapshotPin}), the close bookkeeping (metrics,
  * access log, the open-connection set), the connection limits, the PROXY header reader (listeners
- * with proxy-protocol), and the ClientHello inspector, all with that snapshot's
- * {@link ListenerSettings}. Everything after the hello is installed by {@link HelloRouter}, with
- * the same snapshot. One per bound listener, for as long as it is bound: a reload changes the
- * snapshot new connections get, not this object.
+ * with proxy-protocol), and the ClientHello inspector, all with that snapshot's {@link
+ * ListenerSettings}. Everything after the hello is installed by {@link HelloRouter}, with the same
+ * snapshot. One per bound listener, for as long as it is bound: a reload changes the snapshot new
+ * connections get, not this object.
  */
 @ChannelHandler.Sharable
 final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel> {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.connection");
+
   /** Ids start at a random point so two runs' logs do not reuse them. */
   private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong());
+
   /** Ids as 16 lower-case hex digits; what {@code String.format("%016x")} gave, ~40x cheaper. */
   private static final HexFormat HEX = HexFormat.of();
 
@@ -75,9 +77,10 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     }
     if (proxied) {
       ch.pipeline()
-          .addLast(NettyPipeline.PROXY_HEADER,
-              new ProxyHeaderReader(settings.proxyProtocol(), settings.helloTimeoutMillis(),
-                  limits::admitSource));
+          .addLast(
+              NettyPipeline.PROXY_HEADER,
+              new ProxyHeaderReader(
+                  settings.proxyProtocol(), settings.helloTimeoutMillis(), limits::admitSource));
     }
     ch.pipeline()
         .addLast(

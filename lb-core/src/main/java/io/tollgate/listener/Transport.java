@@ -17,9 +17,9 @@ import io.tollgate.config.IoConfig;
 import java.util.function.Supplier;
 
 /**
- * The socket implementation: epoll on Linux when its native library loads, the JDK's NIO
- * otherwise. Backend channels use the same class as client channels so both can live on one event
- * loop (and, with epoll, splice between each other).
+ * The socket implementation: epoll on Linux when its native library loads, the JDK's NIO otherwise.
+ * Backend channels use the same class as client channels so both can live on one event loop (and,
+ * with epoll, splice between each other).
  */
 public final class Transport {
   private final String name;
@@ -39,8 +39,8 @@ public final class Transport {
   }
 
   /**
-   * Picks the transport. {@code AUTO} prefers epoll and falls back to NIO; asking for epoll
-   * where it cannot load is an error that says why.
+   * Picks the transport. {@code AUTO} prefers epoll and falls back to NIO; asking for epoll where
+   * it cannot load is an error that says why.
    */
   public static Transport select(IoConfig.Transport wanted) {
     switch (wanted) {
@@ -62,7 +62,9 @@ public final class Transport {
 
   private static Transport epoll() {
     return new Transport(
-        "epoll", EpollIoHandler::newFactory, EpollServerSocketChannel.class,
+        "epoll",
+        EpollIoHandler::newFactory,
+        EpollServerSocketChannel.class,
         EpollSocketChannel.class);
   }
 

@@ -9,10 +9,10 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.snapshot.Snapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,8 +30,8 @@ import java.util.function.Supplier;
  *
  * <p>The hot path only touches {@link LongAdder}s and pre-resolved data points: every event loop
  * updates them on every connection and contention must not serialise the loops. Labels come from
- * bounded sets (listener, route and pool names from the config, modes, close reasons), never from
- * a client address or SNI. Counts that exist elsewhere (server health, certificates) are read at
+ * bounded sets (listener, route and pool names from the config, modes, close reasons), never from a
+ * client address or SNI. Counts that exist elsewhere (server health, certificates) are read at
  * scrape time through callbacks, so sets that change on reload need no bookkeeping.
  *
  * <p>Each instance has its own registry: tests run several Tollgates in one JVM.
@@ -57,6 +57,7 @@ public final class Metrics {
   private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   private final LongAdder accessLogDropped = new LongAdder();
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
+
   /** Route name to its counters per mode (a reload may change a route's mode). */
   private final Map<String, RouteMetrics[]> routes = new ConcurrentHashMap<>();
 
@@ -105,10 +106,11 @@ public final class Metrics {
         .name("tollgate_bytes")
         .help("Bytes relayed, from clients to backends and from backends to clients")
         .labelNames("direction")
-        .callback(cb -> {
-          cb.call(bytesFromClients.sum(), FROM_CLIENT);
-          cb.call(bytesFromBackends.sum(), FROM_BACKEND);
-        })
+        .callback(
+            cb -> {
+              cb.call(bytesFromClients.sum(), FROM_CLIENT);
+              cb.call(bytesFromBackends.sum(), FROM_BACKEND);
+            })
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_route_connections")
@@ -126,60 +128,71 @@ public final class Metrics {
         .name("tollgate_route_bytes")
         .help("Bytes relayed by closed connections, by route, mode and direction")
         .labelNames("route", "mode", "direction")
-        .callback(cb -> eachRoute((r) -> {
-          cb.call(r.fromClient.sum(), r.route, r.mode, FROM_CLIENT);
-          cb.call(r.fromBackend.sum(), r.route, r.mode, FROM_BACKEND);
-        }))
+        .callback(
+            cb ->
+                eachRoute(
+                    (r) -> {
+                      cb.call(r.fromClient.sum(), r.route, r.mode, FROM_CLIENT);
+                      cb.call(r.fromBackend.sum(), r.route, r.mode, FROM_BACKEND);
+                    }))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_backend_connections_open")
         .help("Backend connections open now")
         .callback(cb -> cb.call(backendsOpen.sum()))
         .register(registry);
-    helloSize = Histogram.builder()
-        .name("tollgate_client_hello_size_bytes")
-        .help("Size of parsed ClientHellos, in bytes of the TLS records that carried them")
-        .classicOnly()
-        .classicUpperBounds(HELLO_SIZE_BUCKETS)
-        .withoutExemplars()
-        .register(registry);
-    helloOutcomes = Counter.builder()
-        .name("tollgate_client_hello")
-        .help("ClientHello inspections by outcome: ok, or the close reason of the failure")
-        .labelNames("outcome")
-        .withoutExemplars()
-        .register(registry);
+    helloSize =
+        Histogram.builder()
+            .name("tollgate_client_hello_size_bytes")
+            .help("Size of parsed ClientHellos, in bytes of the TLS records that carried them")
+            .classicOnly()
+            .classicUpperBounds(HELLO_SIZE_BUCKETS)
+            .withoutExemplars()
+            .register(registry);
+    helloOutcomes =
+        Counter.builder()
+            .name("tollgate_client_hello")
+            .help("ClientHello inspections by outcome: ok, or the close reason of the failure")
+            .labelNames("outcome")
+            .withoutExemplars()
+            .register(registry);
     helloOk = helloOutcomes.labelValues("ok");
-    handshakeSeconds = Histogram.builder()
-        .name("tollgate_tls_handshake_duration_seconds")
-        .help("Client-facing TLS handshakes that completed (offload, reencrypt), by mode")
-        .labelNames("mode")
-        .classicOnly()
-        .classicUpperBounds(HANDSHAKE_BUCKETS)
-        .withoutExemplars()
-        .register(registry);
-    handshakeFailures = Counter.builder()
-        .name("tollgate_tls_handshake_failures")
-        .help("Client-facing TLS handshakes that failed, by mode and reason"
-            + " (handshake, verify, timeout, closed)")
-        .labelNames("mode", "reason")
-        .withoutExemplars()
-        .register(registry);
-    connectSeconds = Histogram.builder()
-        .name("tollgate_backend_connect_duration_seconds")
-        .help("Time to a connected backend (all attempts, and the backend TLS handshake for"
-            + " reencrypt), by pool")
-        .labelNames("pool")
-        .classicOnly()
-        .classicUpperBounds(CONNECT_BUCKETS)
-        .withoutExemplars()
-        .register(registry);
-    reloads = Counter.builder()
-        .name("tollgate_config_reloads")
-        .help("Config reloads by outcome (success, failure)")
-        .labelNames("outcome")
-        .withoutExemplars()
-        .register(registry);
+    handshakeSeconds =
+        Histogram.builder()
+            .name("tollgate_tls_handshake_duration_seconds")
+            .help("Client-facing TLS handshakes that completed (offload, reencrypt), by mode")
+            .labelNames("mode")
+            .classicOnly()
+            .classicUpperBounds(HANDSHAKE_BUCKETS)
+            .withoutExemplars()
+            .register(registry);
+    handshakeFailures =
+        Counter.builder()
+            .name("tollgate_tls_handshake_failures")
+            .help(
+                "Client-facing TLS handshakes that failed, by mode and reason"
+                    + " (handshake, verify, timeout, closed)")
+            .labelNames("mode", "reason")
+            .withoutExemplars()
+            .register(registry);
+    connectSeconds =
+        Histogram.builder()
+            .name("tollgate_backend_connect_duration_seconds")
+            .help(
+                "Time to a connected backend (all attempts, and the backend TLS handshake for"
+                    + " reencrypt), by pool")
+            .labelNames("pool")
+            .classicOnly()
+            .classicUpperBounds(CONNECT_BUCKETS)
+            .withoutExemplars()
+            .register(registry);
+    reloads =
+        Counter.builder()
+            .name("tollgate_config_reloads")
+            .help("Config reloads by outcome (success, failure)")
+            .labelNames("outcome")
+            .withoutExemplars()
+            .register(registry);
     reloads.initLabelValues("success");
     reloads.initLabelValues("failure");
     GaugeWithCallback.builder()
@@ -192,12 +205,13 @@ public final class Metrics {
         .help("Access log lines dropped because the writer fell behind (slow or full disk)")
         .callback(cb -> cb.call(accessLogDropped.sum()))
         .register(registry);
-    acceptErrors = Counter.builder()
-        .name("tollgate_accept_errors")
-        .help("Failed accepts (e.g. too many open files), by listener; each pauses accepting")
-        .labelNames("listener")
-        .withoutExemplars()
-        .register(registry);
+    acceptErrors =
+        Counter.builder()
+            .name("tollgate_accept_errors")
+            .help("Failed accepts (e.g. too many open files), by listener; each pauses accepting")
+            .labelNames("listener")
+            .withoutExemplars()
+            .register(registry);
   }
 
   /**
@@ -260,15 +274,18 @@ public final class Metrics {
   }
 
   private void eachRoute(java.util.function.Consumer<RouteMetrics> action) {
-    routes.values().forEach(byMode -> {
-      synchronized (byMode) {
-        for (RouteMetrics r : byMode) {
-          if (r != null) {
-            action.accept(r);
-          }
-        }
-      }
-    });
+    routes
+        .values()
+        .forEach(
+            byMode -> {
+              synchronized (byMode) {
+                for (RouteMetrics r : byMode) {
+                  if (r != null) {
+                    action.accept(r);
+                  }
+                }
+              }
+            });
   }
 
   /** A ClientHello was parsed; {@code recordBytes} is its size on the wire. */
@@ -373,12 +390,13 @@ public final class Metrics {
   /** Closed connections by reason, only the non-zero ones; for logs and tests. */
   public Map<CloseReason, Long> closedByReason() {
     Map<CloseReason, Long> out = new EnumMap<>(CloseReason.class);
-    closed.forEach((r, n) -> {
-      long v = n.sum();
-      if (v > 0) {
-        out.put(r, v);
-      }
-    });
+    closed.forEach(
+        (r, n) -> {
+          long v = n.sum();
+          if (v > 0) {
+            out.put(r, v);
+          }
+        });
     return out;
   }
 

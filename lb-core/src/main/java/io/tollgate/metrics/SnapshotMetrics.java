@@ -2,9 +2,9 @@ package io.tollgate.metrics;
 
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.tls.CertifiedKey;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,10 +12,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Gauges read from the snapshot in force when Prometheus scrapes: each server's health, drain
- * state and open connections, and how long each certificate has left. Nothing is registered per
- * server or certificate, so a reload that changes them needs no bookkeeping, and servers or
- * certificates removed by a reload disappear from the next scrape.
+ * Gauges read from the snapshot in force when Prometheus scrapes: each server's health, drain state
+ * and open connections, and how long each certificate has left. Nothing is registered per server or
+ * certificate, so a reload that changes them needs no bookkeeping, and servers or certificates
+ * removed by a reload disappear from the next scrape.
  */
 final class SnapshotMetrics {
   private SnapshotMetrics() {}
@@ -25,32 +25,53 @@ final class SnapshotMetrics {
         .name("tollgate_server_up")
         .help("1 when the server is up (health checks and passive ejection), else 0")
         .labelNames("pool", "server")
-        .callback(cb -> eachServer(snapshot, (p, b) ->
-            cb.call(b.state().isUp() ? 1 : 0, p.name(), b.configured().toString())))
+        .callback(
+            cb ->
+                eachServer(
+                    snapshot,
+                    (p, b) ->
+                        cb.call(b.state().isUp() ? 1 : 0, p.name(), b.configured().toString())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_server_draining")
         .help("1 when the server is draining (no new connections), else 0")
         .labelNames("pool", "server")
-        .callback(cb -> eachServer(snapshot, (p, b) ->
-            cb.call(b.state().isDraining() ? 1 : 0, p.name(), b.configured().toString())))
+        .callback(
+            cb ->
+                eachServer(
+                    snapshot,
+                    (p, b) ->
+                        cb.call(
+                            b.state().isDraining() ? 1 : 0, p.name(), b.configured().toString())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_server_connections_active")
         .help("Backend connections open (or being opened) to the server")
         .labelNames("pool", "server")
-        .callback(cb -> eachServer(snapshot, (p, b) ->
-            cb.call(b.state().activeConnections(), p.name(), b.configured().toString())))
+        .callback(
+            cb ->
+                eachServer(
+                    snapshot,
+                    (p, b) ->
+                        cb.call(
+                            b.state().activeConnections(), p.name(), b.configured().toString())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_certificate_expiry_seconds")
-        .help("Seconds until the certificate's chain stops being valid (the earliest notAfter"
-            + " of leaf and intermediates; negative once expired), per server certificate of"
-            + " the config in force: chain file and first DNS name")
+        .help(
+            "Seconds until the certificate's chain stops being valid (the earliest notAfter"
+                + " of leaf and intermediates; negative once expired), per server certificate of"
+                + " the config in force: chain file and first DNS name")
         .labelNames("file", "name")
-        .callback(cb -> certificates(snapshot).forEach((labels, notAfterMillis) ->
-            cb.call((notAfterMillis - System.currentTimeMillis()) / 1000.0, labels.get(0),
-                labels.get(1))))
+        .callback(
+            cb ->
+                certificates(snapshot)
+                    .forEach(
+                        (labels, notAfterMillis) ->
+                            cb.call(
+                                (notAfterMillis - System.currentTimeMillis()) / 1000.0,
+                                labels.get(0),
+                                labels.get(1))))
         .register(registry);
   }
 
@@ -83,8 +104,8 @@ final class SnapshotMetrics {
     }
     for (CertifiedKey c : s.tls().certificates()) {
       List<String> names = c.dnsNames();
-      List<String> labels = List.of(c.chainFile().toString(),
-          names.isEmpty() ? c.subject() : names.get(0));
+      List<String> labels =
+          List.of(c.chainFile().toString(), names.isEmpty() ? c.subject() : names.get(0));
       out.merge(labels, c.notAfter().toEpochMilli(), Math::min);
     }
     return out;

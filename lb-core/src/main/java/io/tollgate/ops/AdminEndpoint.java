@@ -5,10 +5,10 @@ import io.tollgate.config.AdminConfig;
 import java.net.InetSocketAddress;
 
 /**
- * The admin endpoint as {@link Operations} sees it: something started with the {@code admin}
- * block that reloads through the {@link Reloader} and is closed with the rest. Implemented in
- * {@code io.tollgate.admin}; the caller of {@link Operations#start} names the implementation, so
- * this package does not depend on it.
+ * The admin endpoint as {@link Operations} sees it: something started with the {@code admin} block
+ * that reloads through the {@link Reloader} and is closed with the rest. Implemented in {@code
+ * io.tollgate.admin}; the caller of {@link Operations#start} names the implementation, so this
+ * package does not depend on it.
  */
 public interface AdminEndpoint extends AutoCloseable {
   /** Where it listens (with port 0 in config, the port the OS chose). */

@@ -20,16 +20,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code watch = true}: reloads when the config file (or a file it includes) or a certificate,
- * key, OCSP, CA, ticket-key or token file it names changes, or a file appears in, changes in or
- * leaves {@code certificates.directory}.
+ * {@code watch = true}: reloads when the config file (or a file it includes) or a certificate, key,
+ * OCSP, CA, ticket-key or token file it names changes, or a file appears in, changes in or leaves
+ * {@code certificates.directory}.
  *
- * <p>Polls each file's modification time and size (following symbolic links) every
- * {@code interval} rather than using a {@code WatchService}: the files are few, a poll costs a
- * few {@code stat} calls, and polling also sees atomic renames, symlink swaps (Kubernetes
- * ConfigMaps and Secrets) and network file systems that inotify misses. Debounced: a change is
- * acted on once the files have stayed the same for one more interval, so a deploy that writes a
- * certificate and then its key reloads once, with both.
+ * <p>Polls each file's modification time and size (following symbolic links) every {@code interval}
+ * rather than using a {@code WatchService}: the files are few, a poll costs a few {@code stat}
+ * calls, and polling also sees atomic renames, symlink swaps (Kubernetes ConfigMaps and Secrets)
+ * and network file systems that inotify misses. Debounced: a change is acted on once the files have
+ * stayed the same for one more interval, so a deploy that writes a certificate and then its key
+ * reloads once, with both.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -47,8 +47,8 @@ public final class ConfigWatcher implements AutoCloseable {
    * @param current the config in force, whose named files are watched
    * @param reload what to do on a change (the {@link Reloader})
    */
-  public ConfigWatcher(Path configFile, Supplier<TollgateConfig> current, Runnable reload,
-      Duration interval) {
+  public ConfigWatcher(
+      Path configFile, Supplier<TollgateConfig> current, Runnable reload, Duration interval) {
     this.configFile = configFile;
     this.current = current;
     this.reload = reload;
@@ -102,29 +102,36 @@ public final class ConfigWatcher implements AutoCloseable {
   private Set<Path> files() {
     Set<Path> files = new TreeSet<>(ConfigLoader.sourceFiles(configFile));
     TollgateConfig c = current.get();
-    c.certificates().directory().ifPresent(dir -> {
-      try (Stream<Path> list = Files.list(dir)) {
-        list.forEach(files::add);
-      } catch (IOException e) {
-        files.add(dir);
-      }
-    });
+    c.certificates()
+        .directory()
+        .ifPresent(
+            dir -> {
+              try (Stream<Path> list = Files.list(dir)) {
+                list.forEach(files::add);
+              } catch (IOException e) {
+                files.add(dir);
+              }
+            });
     c.certificates().trustedRoots().ifPresent(files::add);
     c.tls().sessionTicketKeys().ifPresent(files::add);
     c.ops().admin().flatMap(a -> a.tokenFile()).ifPresent(files::add);
     for (RouteConfig r : c.routes()) {
-      r.tls().ifPresent(tls -> {
-        if (tls.certificate() instanceof CertificateSource.Files f) {
-          f.files().forEach(cf -> add(files, cf));
-        }
-        tls.clientAuth().ifPresent(ca -> files.add(ca.ca()));
-      });
+      r.tls()
+          .ifPresent(
+              tls -> {
+                if (tls.certificate() instanceof CertificateSource.Files f) {
+                  f.files().forEach(cf -> add(files, cf));
+                }
+                tls.clientAuth().ifPresent(ca -> files.add(ca.ca()));
+              });
     }
     for (PoolConfig p : c.pools().values()) {
-      p.tls().ifPresent(tls -> {
-        tls.ca().ifPresent(files::add);
-        tls.certificate().ifPresent(cf -> add(files, cf));
-      });
+      p.tls()
+          .ifPresent(
+              tls -> {
+                tls.ca().ifPresent(files::add);
+                tls.certificate().ifPresent(cf -> add(files, cf));
+              });
     }
     return files;
   }
@@ -147,8 +154,11 @@ public final class ConfigWatcher implements AutoCloseable {
   private static String changed(Map<Path, String> before, Map<Path, String> after) {
     Set<Path> all = new TreeSet<>(before.keySet());
     all.addAll(after.keySet());
-    return all.stream().filter(p -> !String.valueOf(before.get(p)).equals(String.valueOf(after.get(p))))
-        .map(Path::toString).toList().toString();
+    return all.stream()
+        .filter(p -> !String.valueOf(before.get(p)).equals(String.valueOf(after.get(p))))
+        .map(Path::toString)
+        .toList()
+        .toString();
   }
 
   @Override

@@ -10,9 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The end of a running process: SIGTERM or Ctrl-C (SIGINT) stop accepting at once, give open
  * connections {@code timeouts.drain} to finish, close the rest (reason {@code shutdown}) and
- * return, so the command exits 0. A second signal during the drain cuts it short. A shutdown
- * hook covers any other way the JVM exits (the resources are closed once, whichever comes
- * first).
+ * return, so the command exits 0. A second signal during the drain cuts it short. A shutdown hook
+ * covers any other way the JVM exits (the resources are closed once, whichever comes first).
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
@@ -23,8 +22,8 @@ public final class Lifecycle {
   private final AtomicBoolean stopping = new AtomicBoolean();
 
   /**
-   * @param resources closed in order; a {@link Tollgate} among them is drained with its
-   *     config's {@code timeouts.drain} instead of closed at once
+   * @param resources closed in order; a {@link Tollgate} among them is drained with its config's
+   *     {@code timeouts.drain} instead of closed at once
    */
   public Lifecycle(List<AutoCloseable> resources) {
     this.resources = List.copyOf(resources);
@@ -32,22 +31,27 @@ public final class Lifecycle {
 
   /** Blocks until SIGTERM or SIGINT, then stops everything; returns when that is done. */
   public void awaitStop() throws InterruptedException {
-    Runnable onSignal = () -> {
-      if (stopRequested.getCount() == 0) {
-        log.info("Second stop signal: closing the remaining connections now");
-        resources.forEach(r -> {
-          if (r instanceof Tollgate t) {
-            t.endDrainNow();
+    Runnable onSignal =
+        () -> {
+          if (stopRequested.getCount() == 0) {
+            log.info("Second stop signal: closing the remaining connections now");
+            resources.forEach(
+                r -> {
+                  if (r instanceof Tollgate t) {
+                    t.endDrainNow();
+                  }
+                });
           }
-        });
-      }
-      stopRequested.countDown();
-    };
+          stopRequested.countDown();
+        };
     boolean signals = Signals.handle("TERM", onSignal) & Signals.handle("INT", onSignal);
-    Thread hook = new Thread(() -> {
-      stopRequested.countDown();
-      stopAll();
-    }, "tollgate-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              stopRequested.countDown();
+              stopAll();
+            },
+            "tollgate-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     if (!signals) {
       log.warn("Stop signals are handled by the JVM: connections are not drained on shutdown");

@@ -11,11 +11,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What {@code tollgate run} starts beside the data path: the pid file, the SIGHUP handler, the
- * admin endpoint (when configured, started by the given {@link AdminEndpoint.Starter}) and the
- * file watcher, all reloading through one {@link Reloader}. {@code run}
- * closes it after the shutdown drain, so {@code GET /status} shows the drain while it lasts
- * (reloads are refused then); closing stops them and removes the pid file. A reload does not
- * move the admin endpoint: its address and token-file path take effect at the next start.
+ * admin endpoint (when configured, started by the given {@link AdminEndpoint.Starter}) and the file
+ * watcher, all reloading through one {@link Reloader}. {@code run} closes it after the shutdown
+ * drain, so {@code GET /status} shows the drain while it lasts (reloads are refused then); closing
+ * stops them and removes the pid file. A reload does not move the admin endpoint: its address and
+ * token-file path take effect at the next start.
  */
 public final class Operations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Operations.class);
@@ -38,8 +38,12 @@ public final class Operations implements AutoCloseable {
    *     AdminServer::start})
    * @throws IllegalStateException when the admin endpoint or the pid file cannot be set up
    */
-  public static Operations start(Path configFile, TollgateConfig config, Tollgate tollgate,
-      Path pidFile, AdminEndpoint.Starter adminEndpoint) {
+  public static Operations start(
+      Path configFile,
+      TollgateConfig config,
+      Tollgate tollgate,
+      Path pidFile,
+      AdminEndpoint.Starter adminEndpoint) {
     Reloader reloader = new Reloader(configFile, tollgate);
     if (pidFile != null) {
       try {
@@ -50,17 +54,22 @@ public final class Operations implements AutoCloseable {
     }
     AdminEndpoint admin = null;
     try {
-      admin = config.ops().admin().map(a -> adminEndpoint.start(a, tollgate, reloader))
-          .orElse(null);
+      admin =
+          config.ops().admin().map(a -> adminEndpoint.start(a, tollgate, reloader)).orElse(null);
     } catch (IllegalStateException e) {
       deletePidFile(pidFile);
       throw e;
     }
     Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
-    ConfigWatcher watcher = config.ops().watch()
-        ? new ConfigWatcher(configFile, () -> tollgate.snapshot().config(),
-            () -> reloader.reload("watch"), ConfigWatcher.DEFAULT_INTERVAL).start()
-        : null;
+    ConfigWatcher watcher =
+        config.ops().watch()
+            ? new ConfigWatcher(
+                    configFile,
+                    () -> tollgate.snapshot().config(),
+                    () -> reloader.reload("watch"),
+                    ConfigWatcher.DEFAULT_INTERVAL)
+                .start()
+            : null;
     return new Operations(reloader, admin, watcher, pidFile);
   }
 

@@ -14,10 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads the config file, and with it every certificate, key and CA file it names, and hands
- * the result to {@link Tollgate#reload}. An invalid file is rejected with its errors, logged and
- * returned, and the config in force keeps running. One reload at a time, whoever asks (SIGHUP,
- * the admin endpoint, the file watcher).
+ * Re-reads the config file, and with it every certificate, key and CA file it names, and hands the
+ * result to {@link Tollgate#reload}. An invalid file is rejected with its errors, logged and
+ * returned, and the config in force keeps running. One reload at a time, whoever asks (SIGHUP, the
+ * admin endpoint, the file watcher).
  */
 public final class Reloader {
   private static final Logger log = LoggerFactory.getLogger(Reloader.class);
@@ -77,8 +77,11 @@ public final class Reloader {
     }
     failed.incrementAndGet();
     lastErrors = errors;
-    log.error("Reload rejected, config version {} stays in force; {} error(s):\n  {}",
-        tollgate.configVersion(), errors.size(), String.join("\n  ", errors));
+    log.error(
+        "Reload rejected, config version {} stays in force; {} error(s):\n  {}",
+        tollgate.configVersion(),
+        errors.size(),
+        String.join("\n  ", errors));
     return new Result(false, tollgate.configVersion(), errors);
   }
 

@@ -7,9 +7,9 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * One server of a pool, with its address resolved once when the config snapshot is built (off
- * the event loops: connecting never does a DNS lookup on the data path), and the
- * {@link ServerState} (health, drain, open connections) that outlives the snapshot.
+ * One server of a pool, with its address resolved once when the config snapshot is built (off the
+ * event loops: connecting never does a DNS lookup on the data path), and the {@link ServerState}
+ * (health, drain, open connections) that outlives the snapshot.
  */
 public final class Backend {
   private final HostPort configured;
@@ -20,16 +20,24 @@ public final class Backend {
 
   /** A backend that is always up, with no connection limit (tests, tools). */
   public Backend(HostPort configured, InetSocketAddress address, int weight) {
-    this(configured, address, weight, 0,
-        new ServerState(new ServerKey("-", address), configured.toString(), true,
-            System::nanoTime));
+    this(
+        configured,
+        address,
+        weight,
+        0,
+        new ServerState(
+            new ServerKey("-", address), configured.toString(), true, System::nanoTime));
   }
 
   /**
    * @param maxConnections most open connections, 0 for no limit
    * @param state this server's health and counters, shared across snapshots
    */
-  public Backend(HostPort configured, InetSocketAddress address, int weight, int maxConnections,
+  public Backend(
+      HostPort configured,
+      InetSocketAddress address,
+      int weight,
+      int maxConnections,
       ServerState state) {
     this.configured = Objects.requireNonNull(configured, "configured");
     this.address = Objects.requireNonNull(address, "address");

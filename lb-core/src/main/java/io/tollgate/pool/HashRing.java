@@ -5,14 +5,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Consistent hashing (a ring with virtual nodes per unit of weight) for source-hash and
- * sni-hash. A server's points depend only on its configured address, so adding or removing one
- * of N servers moves only the keys that land on its points, about 1/N of them; a server that is
- * down is skipped by walking on to the next point, which moves only its own keys.
+ * Consistent hashing (a ring with virtual nodes per unit of weight) for source-hash and sni-hash. A
+ * server's points depend only on its configured address, so adding or removing one of N servers
+ * moves only the keys that land on its points, about 1/N of them; a server that is down is skipped
+ * by walking on to the next point, which moves only its own keys.
  */
 final class HashRing {
   /** Bounds the ring to about this many points whatever the weights. */
   private static final int MAX_POINTS = 160_000;
+
   /** Ketama's (and nginx's) 160 points per unit of weight. */
   private static final int MAX_POINTS_PER_WEIGHT = 160;
 

@@ -4,12 +4,12 @@ import io.netty.channel.Channel;
 import io.tollgate.health.PassiveSignals;
 
 /**
- * One backend attempt's connection slot on a server, from {@link Pool#reserve}: everything the
- * pool learns about the attempt goes through it. The slot counts toward the server's
- * {@code max-connections} and least-conn / random-two from before the connect starts, and is
- * given back exactly once: when the attempt failed or was cancelled, or when the connected
- * backend channel closes. Connect failures, and resets before the server's first byte, are
- * passive-ejection failures; the first byte is its success.
+ * One backend attempt's connection slot on a server, from {@link Pool#reserve}: everything the pool
+ * learns about the attempt goes through it. The slot counts toward the server's {@code
+ * max-connections} and least-conn / random-two from before the connect starts, and is given back
+ * exactly once: when the attempt failed or was cancelled, or when the connected backend channel
+ * closes. Connect failures, and resets before the server's first byte, are passive-ejection
+ * failures; the first byte is its success.
  *
  * <p>Confined to the event loop of the attempt (the client's, which the backend channel shares);
  * not thread-safe.
@@ -17,8 +17,10 @@ import io.tollgate.health.PassiveSignals;
 public final class Lease {
   private final Backend server;
   private final PassiveSignals signals;
+
   /** connected, failed or cancelled was reported: the attempt's outcome is decided. */
   private boolean decided;
+
   private boolean released;
   private boolean answered;
 
@@ -33,9 +35,9 @@ public final class Lease {
   }
 
   /**
-   * The attempt connected (for reencrypt: its TLS handshake succeeded too); the slot is held
-   * until {@code backend} closes. Success for passive ejection waits for {@link #answered}: a
-   * server that accepts and then resets every connection must still add up to an ejection.
+   * The attempt connected (for reencrypt: its TLS handshake succeeded too); the slot is held until
+   * {@code backend} closes. Success for passive ejection waits for {@link #answered}: a server that
+   * accepts and then resets every connection must still add up to an ejection.
    */
   public void connected(Channel backend) {
     if (decide()) {
@@ -73,8 +75,8 @@ public final class Lease {
   }
 
   /**
-   * The server reset the connection: counts like a connect failure unless it had
-   * {@link #answered} first, in which case it says nothing about the server's health.
+   * The server reset the connection: counts like a connect failure unless it had {@link #answered}
+   * first, in which case it says nothing about the server's health.
    */
   public void resetBeforeFirstByte(String why) {
     if (!answered) {

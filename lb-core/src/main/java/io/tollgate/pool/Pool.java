@@ -24,15 +24,14 @@ import java.util.function.Supplier;
 /**
  * A named group of backend servers and the order in which a new connection tries them.
  *
- * <p>{@link #select} considers only servers that are up, not draining and below their
- * {@code max-connections}; the pool's {@code balance} algorithm picks the first, the next ones
- * (distinct, at most {@code connect-attempts} in all) are where a failed connect goes next.
- * When no server is up the pool refuses ({@code no_healthy_backend}) or, with
- * {@code on-all-down = try-all}, tries them anyway; when every server that is up is full it
- * refuses with {@code pool_full}.
+ * <p>{@link #select} considers only servers that are up, not draining and below their {@code
+ * max-connections}; the pool's {@code balance} algorithm picks the first, the next ones (distinct,
+ * at most {@code connect-attempts} in all) are where a failed connect goes next. When no server is
+ * up the pool refuses ({@code no_healthy_backend}) or, with {@code on-all-down = try-all}, tries
+ * them anyway; when every server that is up is full it refuses with {@code pool_full}.
  *
- * <p>Each connect attempt holds a {@link Lease} from {@link #reserve}: it counts open
- * connections per server and passes connect failures and successes to passive ejection.
+ * <p>Each connect attempt holds a {@link Lease} from {@link #reserve}: it counts open connections
+ * per server and passes connect failures and successes to passive ejection.
  */
 public final class Pool {
   /** Slow-start weights are scaled by this so a ramp has fine steps. */
@@ -59,8 +58,15 @@ public final class Pool {
 
   /** Smooth weighted round-robin, every server up unless its state says otherwise. */
   public Pool(String name, List<Backend> servers, int connectAttempts) {
-    this(name, servers, connectAttempts, BalanceConfig.DEFAULTS, BackendProxyProtocol.OFF,
-        PassiveSignals.NONE, System::nanoTime, ThreadLocalRandom::current);
+    this(
+        name,
+        servers,
+        connectAttempts,
+        BalanceConfig.DEFAULTS,
+        BackendProxyProtocol.OFF,
+        PassiveSignals.NONE,
+        System::nanoTime,
+        ThreadLocalRandom::current);
   }
 
   /**
@@ -69,8 +75,14 @@ public final class Pool {
    * @param ticker nanosecond clock for slow start (tests inject one)
    * @param random randomness for random-two and least-conn ties (tests inject a seeded one)
    */
-  public Pool(String name, List<Backend> servers, int connectAttempts, BalanceConfig balance,
-      BackendProxyProtocol proxyProtocol, PassiveSignals signals, LongSupplier ticker,
+  public Pool(
+      String name,
+      List<Backend> servers,
+      int connectAttempts,
+      BalanceConfig balance,
+      BackendProxyProtocol proxyProtocol,
+      PassiveSignals signals,
+      LongSupplier ticker,
       Supplier<Random> random) {
     this.name = Objects.requireNonNull(name, "name");
     this.servers = List.copyOf(servers);
@@ -105,17 +117,16 @@ public final class Pool {
   }
 
   /**
-   * The servers a new connection should try, without client information (source-hash and
-   * sni-hash then hash nothing and always start at the same server); empty when the pool
-   * refuses.
+   * The servers a new connection should try, without client information (source-hash and sni-hash
+   * then hash nothing and always start at the same server); empty when the pool refuses.
    */
   public List<Backend> attemptOrder() {
     return select(null, null).order();
   }
 
   /**
-   * The servers a new connection from {@code client} asking for {@code sni} should try, in
-   * order, or why it cannot go anywhere.
+   * The servers a new connection from {@code client} asking for {@code sni} should try, in order,
+   * or why it cannot go anywhere.
    *
    * @param client the client's address (source-hash), may be null
    * @param sni the ClientHello's server name (sni-hash), may be null
@@ -131,16 +142,18 @@ public final class Pool {
     }
     if (alive == 0) {
       if (balance.onAllDown() == BalanceConfig.OnAllDown.REJECT) {
-        return refuse(CloseReason.NO_HEALTHY_BACKEND, "all " + n + " server(s) of pool " + name
-            + " are down or draining");
+        return refuse(
+            CloseReason.NO_HEALTHY_BACKEND,
+            "all " + n + " server(s) of pool " + name + " are down or draining");
       }
       for (int i = 0; i < n; i++) {
         eligible[i] = !servers.get(i).state().isDraining();
         alive += eligible[i] ? 1 : 0;
       }
       if (alive == 0) {
-        return refuse(CloseReason.NO_HEALTHY_BACKEND, "all " + n + " server(s) of pool " + name
-            + " are draining");
+        return refuse(
+            CloseReason.NO_HEALTHY_BACKEND,
+            "all " + n + " server(s) of pool " + name + " are draining");
       }
     }
     int usable = 0;
@@ -149,8 +162,9 @@ public final class Pool {
       usable += eligible[i] ? 1 : 0;
     }
     if (usable == 0) {
-      return refuse(CloseReason.POOL_FULL, "every available server of pool " + name
-          + " is at its max-connections");
+      return refuse(
+          CloseReason.POOL_FULL,
+          "every available server of pool " + name + " is at its max-connections");
     }
     int limit = Math.min(connectAttempts, usable);
     List<Backend> order = new ArrayList<>(limit);
@@ -253,8 +267,8 @@ public final class Pool {
   }
 
   /**
-   * Weights scaled by {@link #WEIGHT_SCALE}; a server within {@code slow-start} of coming back
-   * up gets a share growing linearly from almost nothing to its full weight.
+   * Weights scaled by {@link #WEIGHT_SCALE}; a server within {@code slow-start} of coming back up
+   * gets a share growing linearly from almost nothing to its full weight.
    */
   long[] effectiveWeights() {
     long[] w = new long[servers.size()];
@@ -289,8 +303,8 @@ public final class Pool {
   }
 
   /**
-   * Puts the server into drain (it takes no new connections, open ones continue) or takes it
-   * out. The setting lives in the server's state, so it survives a reload.
+   * Puts the server into drain (it takes no new connections, open ones continue) or takes it out.
+   * The setting lives in the server's state, so it survives a reload.
    *
    * @return false if this pool has no server at that address
    */
@@ -301,8 +315,8 @@ public final class Pool {
   }
 
   /**
-   * Takes a connection slot on {@code server} for one connect attempt, unless it is at its
-   * {@code max-connections} since the pool chose it.
+   * Takes a connection slot on {@code server} for one connect attempt, unless it is at its {@code
+   * max-connections} since the pool chose it.
    *
    * @return the attempt's lease, or null when the server is full (skip it)
    */

@@ -30,23 +30,24 @@ import javax.naming.ldap.Rdn;
  */
 public final class BackendProxyHeader {
   /**
-   * {@code verify} when no client certificate was verified. The spec: "zero if the client
-   * presented a certificate and it was successfully verified, and non-zero otherwise".
+   * {@code verify} when no client certificate was verified. The spec: "zero if the client presented
+   * a certificate and it was successfully verified, and non-zero otherwise".
    */
   static final int NOT_VERIFIED = 1;
 
   /** OpenSSL short names of the usual certificate signature algorithms, by OID. */
-  private static final Map<String, String> SIG_ALG_NAMES = Map.of(
-      "1.2.840.113549.1.1.5", "RSA-SHA1",
-      "1.2.840.113549.1.1.11", "RSA-SHA256",
-      "1.2.840.113549.1.1.12", "RSA-SHA384",
-      "1.2.840.113549.1.1.13", "RSA-SHA512",
-      "1.2.840.113549.1.1.10", "RSASSA-PSS",
-      "1.2.840.10045.4.3.2", "ecdsa-with-SHA256",
-      "1.2.840.10045.4.3.3", "ecdsa-with-SHA384",
-      "1.2.840.10045.4.3.4", "ecdsa-with-SHA512",
-      "1.3.101.112", "ED25519",
-      "1.3.101.113", "ED448");
+  private static final Map<String, String> SIG_ALG_NAMES =
+      Map.of(
+          "1.2.840.113549.1.1.5", "RSA-SHA1",
+          "1.2.840.113549.1.1.11", "RSA-SHA256",
+          "1.2.840.113549.1.1.12", "RSA-SHA384",
+          "1.2.840.113549.1.1.13", "RSA-SHA512",
+          "1.2.840.113549.1.1.10", "RSASSA-PSS",
+          "1.2.840.10045.4.3.2", "ecdsa-with-SHA256",
+          "1.2.840.10045.4.3.3", "ecdsa-with-SHA384",
+          "1.2.840.10045.4.3.4", "ecdsa-with-SHA512",
+          "1.3.101.112", "ED25519",
+          "1.3.101.113", "ED448");
 
   private BackendProxyHeader() {}
 
@@ -63,8 +64,8 @@ public final class BackendProxyHeader {
       case V1:
         return ProxyHeaderEncoder.v1(conn.client(), destination);
       default:
-        return ProxyHeaderEncoder.v2(conn.client(), destination, tlvs(config, conn),
-            config.crc32c());
+        return ProxyHeaderEncoder.v2(
+            conn.client(), destination, tlvs(config, conn), config.crc32c());
     }
   }
 
@@ -73,8 +74,9 @@ public final class BackendProxyHeader {
     List<Tlv> out = new ArrayList<>(4);
     TlsSummary tls = conn.tls();
     if (config.alpn() && tls != null && tls.alpn() != null && !tls.alpn().isEmpty()) {
-      out.add(new Tlv(ProxyHeaderEncoder.PP2_TYPE_ALPN,
-          tls.alpn().getBytes(StandardCharsets.US_ASCII)));
+      out.add(
+          new Tlv(
+              ProxyHeaderEncoder.PP2_TYPE_ALPN, tls.alpn().getBytes(StandardCharsets.US_ASCII)));
     }
     if (config.authority() && conn.sni() != null) {
       out.add(Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, conn.sni()));
@@ -111,8 +113,8 @@ public final class BackendProxyHeader {
       verify = 0;
       String cn = commonName(peer);
       if (cn != null) {
-        sub.add(new Tlv(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_CN,
-            cn.getBytes(StandardCharsets.UTF_8)));
+        sub.add(
+            new Tlv(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_CN, cn.getBytes(StandardCharsets.UTF_8)));
       }
     }
     if (tls.cipher() != null) {
@@ -130,8 +132,8 @@ public final class BackendProxyHeader {
   }
 
   /**
-   * OpenSSL's name of an IANA/Java cipher suite name, e.g. {@code ECDHE-RSA-AES128-GCM-SHA256};
-   * TLS 1.3 suites (no "_WITH_") have the same name in both.
+   * OpenSSL's name of an IANA/Java cipher suite name, e.g. {@code ECDHE-RSA-AES128-GCM-SHA256}; TLS
+   * 1.3 suites (no "_WITH_") have the same name in both.
    */
   static String openSslCipher(String javaName) {
     if (!javaName.contains("_WITH_")) {

@@ -13,18 +13,17 @@ import java.util.Objects;
 import java.util.zip.CRC32C;
 
 /**
- * Encodes PROXY protocol headers byte for byte as haproxy's proxy-protocol.txt specifies
- * (version 1, section 2.1; version 2, section 2.2, with the TLVs of 2.2.1 to 2.2.7).
+ * Encodes PROXY protocol headers byte for byte as haproxy's proxy-protocol.txt specifies (version
+ * 1, section 2.1; version 2, section 2.2, with the TLVs of 2.2.1 to 2.2.7).
  *
- * <p>Written here rather than with Netty's {@code HAProxyMessageEncoder}, which has no CRC32C
- * and consumes its TLV buffers. Pure: addresses and TLVs in, a new byte array out; the caller
- * wraps it ({@code Unpooled.wrappedBuffer}) for each connection, so nothing needs releasing.
+ * <p>Written here rather than with Netty's {@code HAProxyMessageEncoder}, which has no CRC32C and
+ * consumes its TLV buffers. Pure: addresses and TLVs in, a new byte array out; the caller wraps it
+ * ({@code Unpooled.wrappedBuffer}) for each connection, so nothing needs releasing.
  *
  * <p>Addresses: both IPv4 gives TCP4; both IPv6 gives TCP6; one of each gives TCP6 with the IPv4
- * address written as IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}), as HAProxy does. Any other
- * address (not an IP socket, or missing) gives {@code PROXY UNKNOWN} in version 1 and the
- * {@code AF_UNSPEC} family in version 2, where the receiver uses the real connection's
- * addresses.
+ * address written as IPv4-mapped IPv6 ({@code ::ffff:a.b.c.d}), as HAProxy does. Any other address
+ * (not an IP socket, or missing) gives {@code PROXY UNKNOWN} in version 1 and the {@code AF_UNSPEC}
+ * family in version 2, where the receiver uses the real connection's addresses.
  */
 public final class ProxyHeaderEncoder {
   /** The 12-byte version 2 signature (section 2.2). */
@@ -99,8 +98,8 @@ public final class ProxyHeaderEncoder {
   private ProxyHeaderEncoder() {}
 
   /**
-   * A version 1 header, e.g. {@code PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n}, or
-   * {@code PROXY UNKNOWN\r\n} when either address is not an IP socket address.
+   * A version 1 header, e.g. {@code PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n}, or {@code
+   * PROXY UNKNOWN\r\n} when either address is not an IP socket address.
    */
   public static byte[] v1(SocketAddress source, SocketAddress destination) {
     Pair p = Pair.of(source, destination);
@@ -122,10 +121,9 @@ public final class ProxyHeaderEncoder {
   }
 
   /**
-   * A version 2 PROXY header with the given TLVs in the order given, plus a
-   * {@code PP2_TYPE_CRC32C} TLV after them when {@code crc32c}: its value is the CRC32c
-   * (Castagnoli) of the whole header computed with the value zeroed, in network byte order
-   * (section 2.2.3).
+   * A version 2 PROXY header with the given TLVs in the order given, plus a {@code PP2_TYPE_CRC32C}
+   * TLV after them when {@code crc32c}: its value is the CRC32c (Castagnoli) of the whole header
+   * computed with the value zeroed, in network byte order (section 2.2.3).
    */
   public static byte[] v2(
       SocketAddress source, SocketAddress destination, List<Tlv> tlvs, boolean crc32c) {
@@ -218,8 +216,10 @@ public final class ProxyHeaderEncoder {
   /** Source and destination as IP addresses of one family, or null if that cannot be. */
   private record Pair(InetAddress src, int srcPort, InetAddress dst, int dstPort, boolean v6) {
     static Pair of(SocketAddress source, SocketAddress destination) {
-      if (!(source instanceof InetSocketAddress s) || !(destination instanceof InetSocketAddress d)
-          || s.getAddress() == null || d.getAddress() == null) {
+      if (!(source instanceof InetSocketAddress s)
+          || !(destination instanceof InetSocketAddress d)
+          || s.getAddress() == null
+          || d.getAddress() == null) {
         return null;
       }
       boolean v6 = s.getAddress() instanceof Inet6Address || d.getAddress() instanceof Inet6Address;

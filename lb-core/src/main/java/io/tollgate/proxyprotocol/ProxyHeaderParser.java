@@ -9,14 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * Reads a PROXY protocol header (haproxy's proxy-protocol.txt, v1 and v2) at the start of a
- * buffer. Pure: never moves the buffer's indices, never throws on hostile input, and tells apart
- * "not a header at all" (plain TLS starts with 0x16; v1 with {@code "PROXY "}, v2 with a 12-byte
+ * Reads a PROXY protocol header (haproxy's proxy-protocol.txt, v1 and v2) at the start of a buffer.
+ * Pure: never moves the buffer's indices, never throws on hostile input, and tells apart "not a
+ * header at all" (plain TLS starts with 0x16; v1 with {@code "PROXY "}, v2 with a 12-byte
  * signature), "not complete yet" and "a broken header".
  */
 public final class ProxyHeaderParser {
   /** Longest v1 header, CRLF included (section 2.1). */
   public static final int MAX_V1 = 107;
+
   /** Longest v2 header accepted (16-byte fixed part included); the format allows 65551. */
   public static final int MAX_V2 = 16 * 1024;
 
@@ -37,13 +38,17 @@ public final class ProxyHeaderParser {
   /**
    * A complete header of {@code length} bytes.
    *
-   * @param source the client, or null when the header says to keep the connection's own
-   *     addresses (v1 UNKNOWN, v2 LOCAL, AF_UNSPEC, AF_UNIX)
+   * @param source the client, or null when the header says to keep the connection's own addresses
+   *     (v1 UNKNOWN, v2 LOCAL, AF_UNSPEC, AF_UNIX)
    * @param destination the address the client connected to, or null with {@code source}
    */
   public record Header(
-      int version, int length, boolean local, InetSocketAddress source,
-      InetSocketAddress destination) implements Result {}
+      int version,
+      int length,
+      boolean local,
+      InetSocketAddress source,
+      InetSocketAddress destination)
+      implements Result {}
 
   /** A header that breaks the spec; {@code detail} says how. */
   public record Bad(String detail) implements Result {}
@@ -141,21 +146,28 @@ public final class ProxyHeaderParser {
     int sport = port(f[4]);
     int dport = port(f[5]);
     if (src == null || dst == null) {
-      return new Bad("v1 header \"" + excerpt(line) + "\" has an address that is not "
-          + (size == 4 ? "IPv4" : "IPv6"));
+      return new Bad(
+          "v1 header \""
+              + excerpt(line)
+              + "\" has an address that is not "
+              + (size == 4 ? "IPv4" : "IPv6"));
     }
     if (sport < 0 || dport < 0) {
       return new Bad("v1 header \"" + excerpt(line) + "\" has a port that is not 0..65535");
     }
-    return new Header(1, length, false, new InetSocketAddress(src, sport),
-        new InetSocketAddress(dst, dport));
+    return new Header(
+        1, length, false, new InetSocketAddress(src, sport), new InetSocketAddress(dst, dport));
   }
 
   private static InetAddress ip(String text, int size) {
-    byte[] b = size == 4
-        ? (NetUtil.isValidIpV4Address(text) ? NetUtil.createByteArrayFromIpAddressString(text) : null)
-        : (NetUtil.isValidIpV6Address(text) && text.indexOf('%') < 0
-            ? NetUtil.createByteArrayFromIpAddressString(text) : null);
+    byte[] b =
+        size == 4
+            ? (NetUtil.isValidIpV4Address(text)
+                ? NetUtil.createByteArrayFromIpAddressString(text)
+                : null)
+            : (NetUtil.isValidIpV6Address(text) && text.indexOf('%') < 0
+                ? NetUtil.createByteArrayFromIpAddressString(text)
+                : null);
     if (b == null || b.length != size) {
       return null;
     }
@@ -163,7 +175,9 @@ public final class ProxyHeaderParser {
   }
 
   private static int port(String text) {
-    if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')
+    if (text.isEmpty()
+        || text.length() > 5
+        || !text.chars().allMatch(c -> c >= '0' && c <= '9')
         || (text.length() > 1 && text.charAt(0) == '0')) {
       return -1;
     }
@@ -206,8 +220,12 @@ public final class ProxyHeaderParser {
       }
     }
     if (length - 16 < addresses) {
-      return new Bad("v2 header too short for its addresses (" + (length - 16) + " < "
-          + addresses + " bytes)");
+      return new Bad(
+          "v2 header too short for its addresses ("
+              + (length - 16)
+              + " < "
+              + addresses
+              + " bytes)");
     }
     String tlvProblem = checkTlvs(in, r, r + 16 + addresses, r + length);
     if (tlvProblem != null) {
@@ -222,7 +240,11 @@ public final class ProxyHeaderParser {
       in.getBytes(a + size, dst);
       int sport = in.getUnsignedShort(a + 2 * size);
       int dport = in.getUnsignedShort(a + 2 * size + 2);
-      return new Header(2, length, false, new InetSocketAddress(address(src), sport),
+      return new Header(
+          2,
+          length,
+          false,
+          new InetSocketAddress(address(src), sport),
           new InetSocketAddress(address(dst), dport));
     }
     return new Header(2, length, false, null, null); // AF_UNSPEC, AF_UNIX: keep the socket's

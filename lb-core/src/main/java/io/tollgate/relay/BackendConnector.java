@@ -30,15 +30,15 @@ import org.slf4j.LoggerFactory;
  * when a connect fails. Only connect failures are retried: nothing has been sent yet, so trying
  * another server cannot duplicate anything.
  *
- * <p>For reencrypt, an attempt is the TCP connect plus the TLS handshake with the server; a
- * server whose handshake fails (certificate not verified, timeout) counts as failed like one
- * that refuses the connection, and the next one is tried.
+ * <p>For reencrypt, an attempt is the TCP connect plus the TLS handshake with the server; a server
+ * whose handshake fails (certificate not verified, timeout) counts as failed like one that refuses
+ * the connection, and the next one is tried.
  *
  * <p>Each attempt holds a {@link Lease} from the pool, taken before connecting (a server that
  * became full since the pool chose it is skipped) and told how the attempt ended; a connected
- * attempt's lease goes to the {@link Outcome}, and the relay reports the server's first byte
- * on it. The backend channel carries a placeholder named {@link NettyPipeline#CONNECTING} until
- * the caller replaces it with the relay.
+ * attempt's lease goes to the {@link Outcome}, and the relay reports the server's first byte on it.
+ * The backend channel carries a placeholder named {@link NettyPipeline#CONNECTING} until the caller
+ * replaces it with the relay.
  */
 final class BackendConnector {
   private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
@@ -46,9 +46,8 @@ final class BackendConnector {
   /** What the caller learns. Both run on the client's event loop. */
   interface Outcome {
     /**
-     * {@code backend} is connected (reencrypt: handshake done), reading off, with the
-     * {@link NettyPipeline#CONNECTING} placeholder to replace; {@code lease} is released when it
-     * closes.
+     * {@code backend} is connected (reencrypt: handshake done), reading off, with the {@link
+     * NettyPipeline#CONNECTING} placeholder to replace; {@code lease} is released when it closes.
      */
     void connected(Channel backend, Lease lease, long connectNanos);
 
@@ -71,11 +70,11 @@ final class BackendConnector {
 
   /**
    * Sits in the backend pipeline until the relay replaces it. Passes reads on (there are none:
-   * reading is off) but ends exceptions here: whatever fails on a backend channel before the
-   * relay is wired (a socket error while connecting, the reencrypt handshake's cause, which
-   * SslHandler also fires down the pipeline) is already seen by the attempt through its connect
-   * or handshake future. Closing the channel makes sure that future completes; letting the
-   * exception reach the pipeline's tail would only log it as unhandled.
+   * reading is off) but ends exceptions here: whatever fails on a backend channel before the relay
+   * is wired (a socket error while connecting, the reencrypt handshake's cause, which SslHandler
+   * also fires down the pipeline) is already seen by the attempt through its connect or handshake
+   * future. Closing the channel makes sure that future completes; letting the exception reach the
+   * pipeline's tail would only log it as unhandled.
    */
   @ChannelHandler.Sharable
   private static final class Placeholder extends ChannelInboundHandlerAdapter {
@@ -114,10 +113,13 @@ final class BackendConnector {
   private final Tls tls;
   private final Outcome outcome;
   private Channel connecting;
+
   /** A PROXY protocol header written first on each connected attempt, or null. */
   private byte[] proxyHeader;
+
   /** A connect that failed in our own socket layer was tried again (once per connection). */
   private boolean retriedLocalFailure;
+
   /** The last real connect failure; null while every skipped server was merely full. */
   private Throwable lastFailure;
 
@@ -126,8 +128,13 @@ final class BackendConnector {
    * @param order the servers to try, from {@link Pool#select}
    * @param tls null for a plain TCP backend connection
    */
-  BackendConnector(Channel client, Pool pool, List<Backend> order, RelaySettings settings,
-      Tls tls, Outcome outcome) {
+  BackendConnector(
+      Channel client,
+      Pool pool,
+      List<Backend> order,
+      RelaySettings settings,
+      Tls tls,
+      Outcome outcome) {
     this.client = client;
     this.pool = pool;
     this.order = order;
@@ -137,9 +144,9 @@ final class BackendConnector {
   }
 
   /**
-   * Writes {@code header} (a PROXY protocol header, or null for none) as the first bytes of
-   * every backend connection this connector opens: right after the TCP connect, before the
-   * backend TLS handshake (reencrypt) or any relayed byte. Call before {@link #start()}.
+   * Writes {@code header} (a PROXY protocol header, or null for none) as the first bytes of every
+   * backend connection this connector opens: right after the TCP connect, before the backend TLS
+   * handshake (reencrypt) or any relayed byte. Call before {@link #start()}.
    */
   BackendConnector proxyHeader(byte[] header) {
     this.proxyHeader = header;
@@ -169,8 +176,12 @@ final class BackendConnector {
       if (index + 1 < order.size()) {
         attempt(index + 1);
       } else {
-        outcome.failed(server, lastFailure != null ? lastFailure
-            : new PoolFullException(server + " is at its max-connections"), index + 1);
+        outcome.failed(
+            server,
+            lastFailure != null
+                ? lastFailure
+                : new PoolFullException(server + " is at its max-connections"),
+            index + 1);
       }
       return;
     }
@@ -179,7 +190,8 @@ final class BackendConnector {
         new Bootstrap()
             .group(client.eventLoop())
             .channel(settings.channelClass())
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.TCP_NODELAY, true)
@@ -211,8 +223,8 @@ final class BackendConnector {
           if (proxyHeader != null) {
             // First bytes on the wire: the client SslHandler (reencrypt) is added after this,
             // and the relay's first write comes later still.
-            done.channel().writeAndFlush(
-                Unpooled.wrappedBuffer(proxyHeader), done.channel().voidPromise());
+            done.channel()
+                .writeAndFlush(Unpooled.wrappedBuffer(proxyHeader), done.channel().voidPromise());
           }
           if (tls == null) {
             connecting = null;
@@ -225,16 +237,17 @@ final class BackendConnector {
   }
 
   /**
-   * Whether a failed connect says nothing about the server: the epoll transport could not
-   * update its registration of the new socket ({@code epoll_ctl} ENOENT). Seen about once in
-   * 30,000 connections under connection churn (scripts/soak.sh), together with the spurious
-   * ENOTCONN reads the placeholder ignores; the kernel never saw a problem with the server.
+   * Whether a failed connect says nothing about the server: the epoll transport could not update
+   * its registration of the new socket ({@code epoll_ctl} ENOENT). Seen about once in 30,000
+   * connections under connection churn (scripts/soak.sh), together with the spurious ENOTCONN reads
+   * the placeholder ignores; the kernel never saw a problem with the server.
    */
   private static boolean isLocalFailure(Throwable cause) {
     // It arrives as the cause of the ClosedChannelException the connect future fails with.
     for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof Errors.NativeIoException e
-          && e.getMessage() != null && e.getMessage().startsWith("epoll_ctl")) {
+          && e.getMessage() != null
+          && e.getMessage().startsWith("epoll_ctl")) {
         return true;
       }
     }

@@ -11,10 +11,10 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.Refusal;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.connection.TlsSummary;
@@ -34,28 +34,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Holds one client connection while its backend connection is opened, then wires a
- * {@link RelayHandler} on both channels and leaves the pipeline. Every mode goes through it:
+ * Holds one client connection while its backend connection is opened, then wires a {@link
+ * RelayHandler} on both channels and leaves the pipeline. Every mode goes through it:
  *
  * <ul>
  *   <li><b>passthrough</b>: starts connecting at once; the bytes it holds are the peeked
  *       ClientHello (the inspector's buffer, handed on as is), replayed unchanged.
  *   <li><b>offload</b>: stands behind the route's server {@link SslHandler} and starts connecting
- *       once the client's handshake succeeded; it holds whatever plaintext the client sent with
- *       its Finished message.
+ *       once the client's handshake succeeded; it holds whatever plaintext the client sent with its
+ *       Finished message.
  *   <li><b>reencrypt</b>: as offload, and the backend connection gets a client SslHandler (see
  *       {@link BackendConnector}) offering the ALPN protocol the client negotiated.
  * </ul>
  *
  * <p>Client reads stay off (the inspector turned them off) until the backend is connected, so
- * nothing but the bytes already read is ever held; the server SslHandler reads by itself until
- * its handshake is done.
+ * nothing but the bytes already read is ever held; the server SslHandler reads by itself until its
+ * handshake is done.
  */
 public final class PendingRelay extends ChannelInboundHandlerAdapter
     implements BackendConnector.Outcome {
   private static final Logger log = LoggerFactory.getLogger(PendingRelay.class);
+
   /** Held reads of at least this many bytes are copied to the heap, see {@link #compact}. */
   private static final int COMPACT_ABOVE = 2048;
+
   private final Connection connection;
   private final Pool pool;
   private final RelaySettings settings;
@@ -65,6 +67,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   private ChannelHandlerContext ctx;
   private BackendConnector connector;
   private ByteBuf pending;
+
   /** The client ended its input (FIN, or close_notify) before the backend was connected. */
   private boolean clientInputShutdown;
 
@@ -90,8 +93,8 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   /**
-   * Offload ({@code backendTls} null) or reencrypt: goes after the server SslHandler, connects
-   * when the client's handshake succeeded.
+   * Offload ({@code backendTls} null) or reencrypt: goes after the server SslHandler, connects when
+   * the client's handshake succeeded.
    */
   public static PendingRelay terminated(
       Connection connection,
@@ -129,8 +132,8 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   /** The pool's PROXY header for this connection (after the TLS handshake, if any), or null. */
   private byte[] proxyHeader() {
-    SocketAddress destination = connection.destination() != null
-        ? connection.destination() : ctx.channel().localAddress();
+    SocketAddress destination =
+        connection.destination() != null ? connection.destination() : ctx.channel().localAddress();
     return BackendProxyHeader.of(pool.proxyProtocol(), connection, destination);
   }
 
@@ -148,11 +151,10 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
 
   /**
    * A large ClientHello waits here for the whole backend connect (seconds, with retries), in the
-   * inspector's cumulation: a pooled direct buffer that grew by doubling as the hello came in.
-   * A burst of large hellos would raise the pool's high-water mark (which it keeps) by twice
-   * their size; held in an exactly sized heap copy instead, it is garbage once written (Netty
-   * copies a heap buffer into a short-lived direct one for the write). Small reads stay as
-   * they are.
+   * inspector's cumulation: a pooled direct buffer that grew by doubling as the hello came in. A
+   * burst of large hellos would raise the pool's high-water mark (which it keeps) by twice their
+   * size; held in an exactly sized heap copy instead, it is garbage once written (Netty copies a
+   * heap buffer into a short-lived direct one for the write). Small reads stay as they are.
    */
   private static ByteBuf compact(ByteBuf buf) {
     int readable = buf.readableBytes();
@@ -255,16 +257,20 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       lease.answered(); // reencrypt: the server has spoken already, in its TLS handshake
     }
     RelaySession session = new RelaySession(client, backend, connection, lease);
-    backend.pipeline().replace(
-        NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
+    backend
+        .pipeline()
+        .replace(
+            NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
     // Both sides get an idle timer: after the client has gone, a backend that stops reading
     // must not hold its channel (and the bytes queued for it) forever.
     backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
     client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
     ByteBuf early = pending;
     pending = null;
-    client.pipeline().replace(
-        NettyPipeline.PENDING, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
+    client
+        .pipeline()
+        .replace(
+            NettyPipeline.PENDING, NettyPipeline.RELAY, new RelayHandler(session, Side.CLIENT));
     if (early != null) {
       connection.addFromClient(early.readableBytes());
       backend.writeAndFlush(early, backend.voidPromise());
@@ -286,14 +292,14 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       return;
     }
     switch (kind) {
-      case VERIFY ->
-          endClient(CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
+      case VERIFY -> endClient(CloseReason.BACKEND_VERIFY_FAILED, detail + Causes.message(cause));
       // Without backend TLS there is no handshake: a channel closed while connecting (or a
       // timeout) is a failed connect.
       case HANDSHAKE, HANDSHAKE_TIMEOUT, CLOSED ->
           endClient(
               backendTls != null
-                  ? CloseReason.BACKEND_HANDSHAKE_FAILED : CloseReason.CONNECT_FAILED,
+                  ? CloseReason.BACKEND_HANDSHAKE_FAILED
+                  : CloseReason.CONNECT_FAILED,
               detail + Causes.message(cause));
       default -> endClient(CloseReason.CONNECT_FAILED, detail + cause.getMessage());
     }

@@ -23,6 +23,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final RelaySession session;
   private final Side side;
   private final Channel peer;
+
   /** TLS side: SslHandler reported a close that was ours; the peer's is still to come. */
   private boolean awaitingCloseNotify;
 
@@ -74,15 +75,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof SslCloseCompletionEvent close && close.isSuccess()
-        && !peerEndedTls(ctx)) {
+    if (evt instanceof SslCloseCompletionEvent close && close.isSuccess() && !peerEndedTls(ctx)) {
       // Not the peer's close_notify but our own: once OpenSSL has sent close_notify it reports
       // every later unwrap as CLOSED, and SslHandler passes that on as this event, while the
       // peer may still be sending (the other direction of a half-close). Its own close_notify
       // shows in the engine after a read; a FIN ends the input as well.
       awaitingCloseNotify = true;
-    } else if (evt instanceof ChannelInputShutdownEvent
-        || evt instanceof SslCloseCompletionEvent) {
+    } else if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
       session.inputShutdown(side);
     } else if (evt instanceof IdleStateEvent) {
       session.close(CloseReason.IDLE_TIMEOUT);

@@ -9,9 +9,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
-import io.tollgate.pool.Lease;
 import io.tollgate.net.Causes;
 import io.tollgate.net.FailureKind;
+import io.tollgate.pool.Lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +30,10 @@ final class RelaySession {
   private final Channel client;
   private final Channel backend;
   private final Connection connection;
+
   /** The backend attempt's lease: the relay tells it about the server's first byte or reset. */
   private final Lease lease;
+
   private boolean clientInputDone;
   private boolean backendInputDone;
 
@@ -85,15 +87,15 @@ final class RelaySession {
   }
 
   /**
-   * Ends {@code ch}'s output after every byte relayed to it so far: FIN on plain TCP,
-   * close_notify then FIN where Tollgate speaks TLS.
+   * Ends {@code ch}'s output after every byte relayed to it so far: FIN on plain TCP, close_notify
+   * then FIN where Tollgate speaks TLS.
    *
-   * <p>Bytes first, then the end. The relay writes on read and flushes on read complete, but a
-   * TLS peer's close_notify is decoded in the middle of a read, right after the last bytes it
-   * protected: those bytes are still queued, unencrypted, in {@code ch}'s SslHandler. Closing
-   * the engine first would fail them ("SSLEngine closed already") and lose the end of the
-   * stream, so they are flushed (encrypted and queued on the socket, in order) before
-   * close_notify. A plain peer needs the same order; its flush is the empty write below.
+   * <p>Bytes first, then the end. The relay writes on read and flushes on read complete, but a TLS
+   * peer's close_notify is decoded in the middle of a read, right after the last bytes it
+   * protected: those bytes are still queued, unencrypted, in {@code ch}'s SslHandler. Closing the
+   * engine first would fail them ("SSLEngine closed already") and lose the end of the stream, so
+   * they are flushed (encrypted and queued on the socket, in order) before close_notify. A plain
+   * peer needs the same order; its flush is the empty write below.
    */
   private static void endOutput(Channel ch) {
     if (!ch.isActive()) {

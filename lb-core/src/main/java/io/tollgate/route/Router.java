@@ -21,11 +21,13 @@ public final class Router {
 
   private Router(Map<String, Route> exact, Map<String, Route> wildcard, Route defaultRoute) {
     exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
-    wildcard.forEach((suffix, r) ->
-        this.wildcardBySuffix.put(suffix, new Match(r, MatchKind.WILDCARD, "*." + suffix)));
-    this.fallback = defaultRoute == null
-        ? new Match(null, MatchKind.REJECT, null)
-        : new Match(defaultRoute, MatchKind.DEFAULT, null);
+    wildcard.forEach(
+        (suffix, r) ->
+            this.wildcardBySuffix.put(suffix, new Match(r, MatchKind.WILDCARD, "*." + suffix)));
+    this.fallback =
+        defaultRoute == null
+            ? new Match(null, MatchKind.REJECT, null)
+            : new Match(defaultRoute, MatchKind.DEFAULT, null);
   }
 
   /** How a name was matched, for logs and {@code explain}. */

@@ -52,8 +52,12 @@ final class ConnectionCoalescing {
             continue;
           }
           String key = first.name() + "\n" + second.name();
-          warnings.putIfAbsent(key, new ConfigError(config.source(), "tollgate.routes[" + i + "]",
-              message(first, second, certificate, name)));
+          warnings.putIfAbsent(
+              key,
+              new ConfigError(
+                  config.source(),
+                  "tollgate.routes[" + i + "]",
+                  message(first, second, certificate, name)));
         }
       }
     }
@@ -63,14 +67,14 @@ final class ConnectionCoalescing {
   /** Whether requests for {@code second} arriving on a connection of {@code first} go wrong. */
   private static boolean crosses(RouteConfig first, RouteConfig second) {
     return !first.pool().equals(second.pool())
-        || !Objects.equals(first.tls().flatMap(t -> t.clientAuth()),
-            second.tls().flatMap(t -> t.clientAuth()));
+        || !Objects.equals(
+            first.tls().flatMap(t -> t.clientAuth()), second.tls().flatMap(t -> t.clientAuth()));
   }
 
   /**
-   * Names a browser would send over a connection that presented {@code certificate}, as the
-   * router sees them: each exact name; for {@code *.x}, every configured exact host one label
-   * under {@code x} and a stand-in for the other names under it.
+   * Names a browser would send over a connection that presented {@code certificate}, as the router
+   * sees them: each exact name; for {@code *.x}, every configured exact host one label under {@code
+   * x} and a stand-in for the other names under it.
    */
   private static Set<String> namesReachable(CertifiedKey certificate, TollgateConfig config) {
     Set<String> names = new LinkedHashSet<>();
@@ -82,7 +86,8 @@ final class ConnectionCoalescing {
       String parent = certName.substring(2);
       for (RouteConfig route : config.routes()) {
         for (String host : route.hosts()) {
-          if (!host.startsWith("*.") && host.endsWith("." + parent)
+          if (!host.startsWith("*.")
+              && host.endsWith("." + parent)
               && host.indexOf('.') == host.length() - parent.length() - 1) {
             names.add(host);
           }
@@ -104,19 +109,42 @@ final class ConnectionCoalescing {
 
   private static String message(
       RouteConfig first, RouteConfig second, CertifiedKey certificate, String name) {
-    String shown = name.startsWith(ANY_LABEL + ".")
-        ? "names under " + name.substring(ANY_LABEL.length() + 1) : name;
-    String consequence = first.pool().equals(second.pool())
-        ? "requests for " + shown + " can arrive over a connection made for route \""
-            + first.name() + "\" without route \"" + second.name() + "\"'s client-auth"
-            + " policy"
-        : "requests for " + shown + " (route \"" + second.name() + "\", pool "
-            + second.pool() + ") can reach pool " + first.pool();
-    return "route \"" + first.name() + "\" offers h2 with the certificate "
-        + certificate.chainFile() + ", which also covers " + shown + " of route \""
-        + second.name() + "\": browsers reuse an HTTP/2 connection for every name its"
-        + " certificate covers (RFC 9113 section 9.1.1), so " + consequence + ". Give the two"
+    String shown =
+        name.startsWith(ANY_LABEL + ".")
+            ? "names under " + name.substring(ANY_LABEL.length() + 1)
+            : name;
+    String consequence =
+        first.pool().equals(second.pool())
+            ? "requests for "
+                + shown
+                + " can arrive over a connection made for route \""
+                + first.name()
+                + "\" without route \""
+                + second.name()
+                + "\"'s client-auth"
+                + " policy"
+            : "requests for "
+                + shown
+                + " (route \""
+                + second.name()
+                + "\", pool "
+                + second.pool()
+                + ") can reach pool "
+                + first.pool();
+    return "route \""
+        + first.name()
+        + "\" offers h2 with the certificate "
+        + certificate.chainFile()
+        + ", which also covers "
+        + shown
+        + " of route \""
+        + second.name()
+        + "\": browsers reuse an HTTP/2 connection for every name its"
+        + " certificate covers (RFC 9113 section 9.1.1), so "
+        + consequence
+        + ". Give the two"
         + " routes separate certificates, or leave h2 out of one route's alpn, or have pool "
-        + first.pool() + "'s servers answer 421 Misdirected Request for names they do not serve";
+        + first.pool()
+        + "'s servers answer 421 Misdirected Request for names they do not serve";
   }
 }

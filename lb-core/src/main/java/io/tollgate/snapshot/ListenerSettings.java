@@ -7,11 +7,11 @@ import io.tollgate.inspect.ClientHelloParser;
 import java.util.Objects;
 
 /**
- * What one listener's new connections are set up with, from the snapshot they were accepted
- * under: whether an upstream's PROXY header comes first, and the bounds of the ClientHello.
+ * What one listener's new connections are set up with, from the snapshot they were accepted under:
+ * whether an upstream's PROXY header comes first, and the bounds of the ClientHello.
  *
- * @param helloParser stateless, so one serves every connection of the listener; bounded by
- *     {@code limits.max-client-hello}
+ * @param helloParser stateless, so one serves every connection of the listener; bounded by {@code
+ *     limits.max-client-hello}
  * @param helloTimeoutMillis {@code timeouts.client-hello}: the PROXY header and the ClientHello
  *     after it share this one budget
  */
@@ -28,7 +28,9 @@ public record ListenerSettings(
   }
 
   static ListenerSettings of(ListenerConfig listener, TollgateConfig config) {
-    return new ListenerSettings(listener.name(), listener.proxyProtocol(),
+    return new ListenerSettings(
+        listener.name(),
+        listener.proxyProtocol(),
         new ClientHelloParser(config.limits().maxClientHello()),
         config.timeouts().clientHello().toMillis());
   }

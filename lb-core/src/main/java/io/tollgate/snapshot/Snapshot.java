@@ -1,17 +1,17 @@
 package io.tollgate.snapshot;
 
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.tollgate.config.AdminConfig;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.PoolConfig;
-import io.tollgate.config.RouteMode;
 import io.tollgate.config.RouteConfig;
+import io.tollgate.config.RouteMode;
 import io.tollgate.config.ServerConfig;
 import io.tollgate.config.TollgateConfig;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerKey;
@@ -39,9 +39,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * each listener's settings, the router, the pools it points at, the TLS material (certificates,
  * contexts) of offload and reencrypt routes, and the relay's timeouts. A reload builds a new
  * snapshot off the event loops and swaps one reference. A connection is pinned to the snapshot in
- * force when its listener accepted it ({@code Connection.snapshot()}) and reads nothing else, so
- * it keeps its settings, route and backend whatever reloads come after; an old snapshot lives as
- * long as its last connection.
+ * force when its listener accepted it ({@code Connection.snapshot()}) and reads nothing else, so it
+ * keeps its settings, route and backend whatever reloads come after; an old snapshot lives as long
+ * as its last connection.
  */
 public final class Snapshot {
   private final TollgateConfig config;
@@ -52,13 +52,20 @@ public final class Snapshot {
   private final List<ConfigError> warnings;
   private final TlsMaterial tls;
   private final List<HealthChecker.Target> healthTargets;
+
   /** The servers' health as prepared for this snapshot; null without a checker. */
   private final HealthChecker.Plan health;
 
   private Snapshot(
-      TollgateConfig config, Map<String, ListenerSettings> listeners, RelaySettings relay,
-      Router router, Map<String, Pool> pools, List<ConfigError> warnings, TlsMaterial tls,
-      List<HealthChecker.Target> healthTargets, HealthChecker.Plan health) {
+      TollgateConfig config,
+      Map<String, ListenerSettings> listeners,
+      RelaySettings relay,
+      Router router,
+      Map<String, Pool> pools,
+      List<ConfigError> warnings,
+      TlsMaterial tls,
+      List<HealthChecker.Target> healthTargets,
+      HealthChecker.Plan health) {
     this.config = config;
     this.listeners = Collections.unmodifiableMap(listeners);
     this.relay = relay;
@@ -74,8 +81,8 @@ public final class Snapshot {
    * Builds the runtime objects, resolving backend host names and reading certificates now (this
    * blocks on DNS and files, so call it off the event loops).
    *
-   * @throws ConfigException naming every server whose host does not resolve and every
-   *     certificate, key or CA file that cannot be used
+   * @throws ConfigException naming every server whose host does not resolve and every certificate,
+   *     key or CA file that cannot be used
    */
   public static Snapshot build(TollgateConfig config) throws ConfigException {
     return build(config, null);
@@ -85,8 +92,7 @@ public final class Snapshot {
    * As {@link #build(TollgateConfig, HealthChecker, Class)}, for a snapshot that carries no
    * connections (the {@code check} command, tests): its relay settings name the NIO channel class.
    */
-  public static Snapshot build(TollgateConfig config, HealthChecker health)
-      throws ConfigException {
+  public static Snapshot build(TollgateConfig config, HealthChecker health) throws ConfigException {
     return build(config, health, NioSocketChannel.class);
   }
 
@@ -100,8 +106,9 @@ public final class Snapshot {
    * @param backendChannel the channel class of the transport in use: backend channels share the
    *     client's event loop, so they must be of the same class
    */
-  public static Snapshot build(TollgateConfig config, HealthChecker health,
-      Class<? extends SocketChannel> backendChannel) throws ConfigException {
+  public static Snapshot build(
+      TollgateConfig config, HealthChecker health, Class<? extends SocketChannel> backendChannel)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
@@ -116,9 +123,15 @@ public final class Snapshot {
           InetAddress ip = InetAddress.getByName(sc.address().host());
           InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
           addresses.add(a);
-          targets.add(new HealthChecker.Target(new ServerKey(pc.name(), a), sc.address(),
-              pc.healthCheck(), pc.passive(), pc.tls(), pc.proxyProtocol().version(),
-              tls.probeTls(pc.name())));
+          targets.add(
+              new HealthChecker.Target(
+                  new ServerKey(pc.name(), a),
+                  sc.address(),
+                  pc.healthCheck(),
+                  pc.passive(),
+                  pc.tls(),
+                  pc.proxyProtocol().version(),
+                  tls.probeTls(pc.name())));
         } catch (UnknownHostException e) {
           errors.add(
               new ConfigError(
@@ -129,9 +142,18 @@ public final class Snapshot {
       }
       resolved.put(pc.name(), addresses);
     }
-    config.ops().admin().flatMap(AdminConfig::tokenFile).ifPresent(token ->
-        SecretFiles.exposure(token, "the admin token file").ifPresent(warning ->
-            warnings.add(new ConfigError(token.toString(), "tollgate.admin.token-file", warning))));
+    config
+        .ops()
+        .admin()
+        .flatMap(AdminConfig::tokenFile)
+        .ifPresent(
+            token ->
+                SecretFiles.exposure(token, "the admin token file")
+                    .ifPresent(
+                        warning ->
+                            warnings.add(
+                                new ConfigError(
+                                    token.toString(), "tollgate.admin.token-file", warning))));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
@@ -146,13 +168,23 @@ public final class Snapshot {
         InetSocketAddress a = resolved.get(pc.name()).get(i);
         ServerState state = states.get(new ServerKey(pc.name(), a));
         if (state == null) {
-          state = new ServerState(new ServerKey(pc.name(), a), sc.address().toString(), true,
-              System::nanoTime);
+          state =
+              new ServerState(
+                  new ServerKey(pc.name(), a), sc.address().toString(), true, System::nanoTime);
         }
         backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
       }
-      pools.put(pc.name(), new Pool(pc.name(), backends, pc.connectAttempts(), pc.balance(),
-          pc.proxyProtocol(), signals, System::nanoTime, ThreadLocalRandom::current));
+      pools.put(
+          pc.name(),
+          new Pool(
+              pc.name(),
+              backends,
+              pc.connectAttempts(),
+              pc.balance(),
+              pc.proxyProtocol(),
+              signals,
+              System::nanoTime,
+              ThreadLocalRandom::current));
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {
@@ -177,9 +209,13 @@ public final class Snapshot {
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), ListenerSettings.of(lc, config));
     }
-    RelaySettings relay = new RelaySettings(config.timeouts().connect(),
-        config.timeouts().idle(), config.timeouts().handshake(), backendChannel,
-        RelaySettings.DEFAULT_WATER_MARK);
+    RelaySettings relay =
+        new RelaySettings(
+            config.timeouts().connect(),
+            config.timeouts().idle(),
+            config.timeouts().handshake(),
+            backendChannel,
+            RelaySettings.DEFAULT_WATER_MARK);
     return new Snapshot(config, listeners, relay, built, pools, warnings, tls, targets, plan);
   }
 
@@ -204,8 +240,7 @@ public final class Snapshot {
   }
 
   /**
-   * The settings of the listener named {@code name}, or null when this config has no such
-   * listener.
+   * The settings of the listener named {@code name}, or null when this config has no such listener.
    */
   public ListenerSettings listener(String name) {
     return listeners.get(name);

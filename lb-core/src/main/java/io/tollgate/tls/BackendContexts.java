@@ -50,21 +50,26 @@ final class BackendContexts {
           "pool {}: backend certificate verification is OFF (tollgate.pools.{}.tls.verify ="
               + " false): Tollgate accepts any certificate from these servers, so anyone on the"
               + " path to them can read and change the traffic",
-          poolName, poolName);
+          poolName,
+          poolName);
     }
     return contexts(poolName, config, alpnValues, origin);
   }
 
   /**
-   * The TLS of the pool's tls/https health checks: the trust, protocols and client certificate
-   * of {@link #build}, no ALPN, and the name each probe gives (its {@code server-name}, which
-   * defaults to the pool's); {@code verify} is the check's. {@code null} when something was
-   * reported.
+   * The TLS of the pool's tls/https health checks: the trust, protocols and client certificate of
+   * {@link #build}, no ALPN, and the name each probe gives (its {@code server-name}, which defaults
+   * to the pool's); {@code verify} is the check's. {@code null} when something was reported.
    */
   PoolBackendTls forHealthChecks(
       String poolName, BackendTlsConfig config, boolean verify, String origin) {
-    BackendTlsConfig probes = new BackendTlsConfig(config.ca(), java.util.Optional.empty(),
-        verify, config.certificate(), config.protocols());
+    BackendTlsConfig probes =
+        new BackendTlsConfig(
+            config.ca(),
+            java.util.Optional.empty(),
+            verify,
+            config.certificate(),
+            config.protocols());
     return contexts(poolName, probes, List.of(), origin);
   }
 
@@ -97,7 +102,9 @@ final class BackendContexts {
       problems.error(
           origin,
           configPath,
-          "cannot build the backend TLS context with " + provider.describe() + ": "
+          "cannot build the backend TLS context with "
+              + provider.describe()
+              + ": "
               + e.getMessage());
       return null;
     }

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The CA bundles of one build ({@code certificates.trusted-roots}, {@code client-auth.ca}, a
- * pool's {@code tls.ca}), each file read once however many routes and pools name it.
+ * The CA bundles of one build ({@code certificates.trusted-roots}, {@code client-auth.ca}, a pool's
+ * {@code tls.ca}), each file read once however many routes and pools name it.
  */
 final class CaBundles {
   private final TlsProblems problems;

@@ -1,6 +1,5 @@
 package io.tollgate.tls;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -19,19 +18,19 @@ import java.util.List;
  * <ul>
  *   <li>the key matches the leaf certificate (a signature made with the key verifies with the
  *       certificate's public key): error;
- *   <li>every certificate of the chain is valid now: warning with its dates when it has expired
- *       or is not valid yet, and when it expires within {@link #EXPIRY_WARNING};
- *   <li>each certificate is issued by the next one in the file: error (wrong order, or an
- *       unrelated certificate in the file);
+ *   <li>every certificate of the chain is valid now: warning with its dates when it has expired or
+ *       is not valid yet, and when it expires within {@link #EXPIRY_WARNING};
+ *   <li>each certificate is issued by the next one in the file: error (wrong order, or an unrelated
+ *       certificate in the file);
  *   <li>the last certificate is self-signed or issued by a trust anchor ({@link TrustAnchors}):
  *       otherwise warning, since clients would be missing the intermediate;
  *   <li>the key file is not readable by its group or every user (POSIX): warning.
  * </ul>
  *
- * <p>Errors are what cannot be served at all. A certificate that is out of date or sent without
- * its intermediate can still be served, and only that certificate's clients suffer: it loads
- * with a warning, so one tenant's lapse never stops Tollgate from starting or reloading for
- * every other tenant (the expiry metric and {@code check --strict} make it visible).
+ * <p>Errors are what cannot be served at all. A certificate that is out of date or sent without its
+ * intermediate can still be served, and only that certificate's clients suffer: it loads with a
+ * warning, so one tenant's lapse never stops Tollgate from starting or reloading for every other
+ * tenant (the expiry metric and {@code check --strict} make it visible).
  */
 final class CertificateChecks {
   /** Certificates expiring sooner than this produce a warning. */
@@ -60,8 +59,11 @@ final class CertificateChecks {
       problems.error(
           certified.keyFile(),
           configPath,
-          "the private key does not match the certificate in " + chainFile + " ("
-              + certified.subject() + "): their public keys differ; use the key the certificate"
+          "the private key does not match the certificate in "
+              + chainFile
+              + " ("
+              + certified.subject()
+              + "): their public keys differ; use the key the certificate"
               + " was issued for");
     }
 
@@ -78,10 +80,17 @@ final class CertificateChecks {
         problems.error(
             chainFile,
             configPath,
-            "certificates out of order: certificate " + (i + 2) + " ("
-                + parent.getSubjectX500Principal().getName() + ") did not issue certificate "
-                + (i + 1) + " (" + child.getSubjectX500Principal().getName() + ", issued by "
-                + child.getIssuerX500Principal().getName() + "); the file must list the leaf"
+            "certificates out of order: certificate "
+                + (i + 2)
+                + " ("
+                + parent.getSubjectX500Principal().getName()
+                + ") did not issue certificate "
+                + (i + 1)
+                + " ("
+                + child.getSubjectX500Principal().getName()
+                + ", issued by "
+                + child.getIssuerX500Principal().getName()
+                + "); the file must list the leaf"
                 + " certificate first, then the certificate that issued it, and so on");
         break;
       }
@@ -94,11 +103,14 @@ final class CertificateChecks {
           chainFile,
           configPath,
           "chain incomplete: the last certificate in the file ("
-              + last.getSubjectX500Principal().getName() + ") is issued by " + issuer
+              + last.getSubjectX500Principal().getName()
+              + ") is issued by "
+              + issuer
               + ", which is neither in the file nor a trusted root; the intermediate certificate"
               + " is probably missing and clients will not be able to verify the chain: append"
               + " the intermediate(s) to the file after the certificate they issued, or, if "
-              + issuer + " is a private root your clients trust, add it to"
+              + issuer
+              + " is a private root your clients trust, add it to"
               + " certificates.trusted-roots (served anyway, as it is)");
     }
 
@@ -117,19 +129,31 @@ final class CertificateChecks {
     Instant notAfter = certificate.getNotAfter().toInstant();
     String which =
         (index == 0 ? "certificate " : "certificate " + (index + 1) + " of the chain ")
-            + "(" + certificate.getSubjectX500Principal().getName() + ")";
+            + "("
+            + certificate.getSubjectX500Principal().getName()
+            + ")";
     String dates = "valid from " + notBefore + " to " + notAfter;
     if (now.isAfter(notAfter)) {
       problems.warning(
           chainFile,
           configPath,
-          which + " expired on " + notAfter + " (" + dates + "); clients will refuse it: renew"
+          which
+              + " expired on "
+              + notAfter
+              + " ("
+              + dates
+              + "); clients will refuse it: renew"
               + " it (served anyway, so the rest of the config is not held back)");
     } else if (now.isBefore(notBefore)) {
       problems.warning(
           chainFile,
           configPath,
-          which + " is not valid yet: " + dates + ", now is " + now + "; clients will refuse it"
+          which
+              + " is not valid yet: "
+              + dates
+              + ", now is "
+              + now
+              + "; clients will refuse it"
               + " until then (check the clock; served anyway, so the rest of the config is not"
               + " held back)");
     } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
@@ -137,7 +161,13 @@ final class CertificateChecks {
       problems.warning(
           chainFile,
           configPath,
-          which + " expires on " + notAfter + " (in " + days + " day" + (days == 1 ? "" : "s")
+          which
+              + " expires on "
+              + notAfter
+              + " (in "
+              + days
+              + " day"
+              + (days == 1 ? "" : "s")
               + "); renew it soon");
     }
   }

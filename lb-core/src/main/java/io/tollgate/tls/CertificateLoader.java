@@ -52,8 +52,13 @@ final class CertificateLoader {
       return null;
     }
     return fromContent(
-        files.chain(), chainContent.certificates(), files.key(), keyContent.keys(), ocsp,
-        ocspFile, configPath);
+        files.chain(),
+        chainContent.certificates(),
+        files.key(),
+        keyContent.keys(),
+        ocsp,
+        ocspFile,
+        configPath);
   }
 
   /**
@@ -100,11 +105,15 @@ final class CertificateLoader {
       problems.error(
           chainFile,
           configPath,
-          "the certificate (" + leaf.getSubjectX500Principal().getName() + ") has a "
-              + leaf.getPublicKey().getAlgorithm() + " key; Tollgate supports RSA and ECDSA");
+          "the certificate ("
+              + leaf.getSubjectX500Principal().getName()
+              + ") has a "
+              + leaf.getPublicKey().getAlgorithm()
+              + " key; Tollgate supports RSA and ECDSA");
       return null;
     }
-    CertifiedKey certified = new CertifiedKey(chainFile, keyFile, chain, keys.get(0), kind, ocsp, ocspFile);
+    CertifiedKey certified =
+        new CertifiedKey(chainFile, keyFile, chain, keys.get(0), kind, ocsp, ocspFile);
     return CertificateChecks.check(certified, anchors, now, configPath, problems)
         ? certified
         : null;
@@ -139,7 +148,8 @@ final class CertificateLoader {
         problems.error(
             file,
             configPath,
-            "the OCSP response has status " + response.getStatus()
+            "the OCSP response has status "
+                + response.getStatus()
                 + " (not successful); fetch a new one or remove the file");
         return null;
       }
@@ -148,7 +158,9 @@ final class CertificateLoader {
       problems.error(
           file,
           configPath,
-          "not a DER OCSP response (" + e.getMessage() + "); write it with `openssl ocsp ..."
+          "not a DER OCSP response ("
+              + e.getMessage()
+              + "); write it with `openssl ocsp ..."
               + " -respout FILE`");
       return null;
     }

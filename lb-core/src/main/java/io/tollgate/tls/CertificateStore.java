@@ -32,17 +32,16 @@ import java.util.TreeMap;
  *       {@code shop.pem} or {@code shop.crt} with {@code shop.key}.
  * </ul>
  *
- * A file with certificates but no key (for instance a CA bundle) and a key without certificates
- * are skipped with a warning. Every bundle passes the same checks as a route's certificate
- * ({@link CertificateChecks}), and a staple is read from {@code <chain file>.ocsp} when present.
+ * A file with certificates but no key (for instance a CA bundle) and a key without certificates are
+ * skipped with a warning. Every bundle passes the same checks as a route's certificate ({@link
+ * CertificateChecks}), and a staple is read from {@code <chain file>.ocsp} when present.
  *
  * <p>Index: each bundle under its SAN DNS names, wildcards ({@code *.example.com}) included, or its
- * subject CN when it has no DNS SAN. A name may have one ECDSA and one RSA certificate; two
- * bundles with the same name and key type are an error naming both files, unless exactly one of
- * them is valid now (a renewed certificate beside the lapsed one): that one is served for the
- * name, with a warning naming the other. Lookup by SNI: the exact
- * name first; otherwise {@code *.rest} for SNI {@code label.rest} (a wildcard covers exactly one
- * label, as in RFC 6125).
+ * subject CN when it has no DNS SAN. A name may have one ECDSA and one RSA certificate; two bundles
+ * with the same name and key type are an error naming both files, unless exactly one of them is
+ * valid now (a renewed certificate beside the lapsed one): that one is served for the name, with a
+ * warning naming the other. Lookup by SNI: the exact name first; otherwise {@code *.rest} for SNI
+ * {@code label.rest} (a wildcard covers exactly one label, as in RFC 6125).
  */
 public final class CertificateStore {
   /** File name endings the store reads (lower case). */
@@ -70,9 +69,9 @@ public final class CertificateStore {
   }
 
   /**
-   * Reads every bundle in {@code directory}; problems are reported with {@code configPath}
-   * ({@code tollgate.certificates.directory}). Never {@code null}: an unreadable directory gives
-   * an empty store and an error.
+   * Reads every bundle in {@code directory}; problems are reported with {@code configPath} ({@code
+   * tollgate.certificates.directory}). Never {@code null}: an unreadable directory gives an empty
+   * store and an error.
    */
   static CertificateStore load(
       Path directory, CertificateLoader loader, TlsProblems problems, String configPath) {
@@ -111,16 +110,29 @@ public final class CertificateStore {
             CertifiedKey kept = held.validAt(loader.now()) ? held : bundle;
             CertifiedKey unused = kept == held ? bundle : held;
             byName.put(name, existing.with(kept));
-            problems.warning(unused.chainFile(), configPath,
-                name + " is also claimed by " + kept.chainFile() + ", which is valid now while"
-                    + " this one is not: " + kept.chainFile() + " is served for " + name
+            problems.warning(
+                unused.chainFile(),
+                configPath,
+                name
+                    + " is also claimed by "
+                    + kept.chainFile()
+                    + ", which is valid now while"
+                    + " this one is not: "
+                    + kept.chainFile()
+                    + " is served for "
+                    + name
                     + "; remove this file");
           } else {
             problems.error(
                 bundle.chainFile(),
                 configPath,
-                name + " is claimed by two " + bundle.kind() + " certificates: "
-                    + held.chainFile() + " and " + bundle.chainFile()
+                name
+                    + " is claimed by two "
+                    + bundle.kind()
+                    + " certificates: "
+                    + held.chainFile()
+                    + " and "
+                    + bundle.chainFile()
                     + "; keep one of them (one ECDSA and one RSA certificate per name are"
                     + " allowed)");
           }
@@ -155,9 +167,16 @@ public final class CertificateStore {
       boolean hasCertificates = !content.certificates().isEmpty();
       boolean hasKeys = !content.keys().isEmpty();
       if (hasCertificates && hasKeys) {
-        add(loader.fromContent(file, content.certificates(), file, content.keys(),
-            ocspBeside(file, problems, configPath), CertificateLoader.besideChain(file),
-            configPath), bundles);
+        add(
+            loader.fromContent(
+                file,
+                content.certificates(),
+                file,
+                content.keys(),
+                ocspBeside(file, problems, configPath),
+                CertificateLoader.besideChain(file),
+                configPath),
+            bundles);
       } else if (hasCertificates) {
         certificateOnly.add(file);
       } else if (hasKeys) {
@@ -169,9 +188,15 @@ public final class CertificateStore {
     if (certificateOnly.size() == 1 && keyOnly.size() == 1) {
       Path chainFile = certificateOnly.get(0);
       Path keyFile = keyOnly.get(0);
-      add(loader.fromContent(chainFile, contents.get(chainFile).certificates(), keyFile,
-          contents.get(keyFile).keys(), ocspBeside(chainFile, problems, configPath),
-          CertificateLoader.besideChain(chainFile), configPath),
+      add(
+          loader.fromContent(
+              chainFile,
+              contents.get(chainFile).certificates(),
+              keyFile,
+              contents.get(keyFile).keys(),
+              ocspBeside(chainFile, problems, configPath),
+              CertificateLoader.besideChain(chainFile),
+              configPath),
           bundles);
       return;
     }
@@ -180,8 +205,9 @@ public final class CertificateStore {
           file,
           configPath,
           "skipped: certificates but no private key"
-              + (keyOnly.isEmpty() ? "" : " (more than one certificate file shares its key file's"
-                  + " name)")
+              + (keyOnly.isEmpty()
+                  ? ""
+                  : " (more than one certificate file shares its key file's" + " name)")
               + "; a bundle holds the chain and its key in one file, or in NAME.pem (or"
               + " NAME.crt) plus NAME.key");
     }
@@ -216,8 +242,8 @@ public final class CertificateStore {
   }
 
   /**
-   * The certificates for {@code sni}: those naming it exactly, else the wildcard {@code *.rest}
-   * for {@code label.rest}; {@code null} when none covers it.
+   * The certificates for {@code sni}: those naming it exactly, else the wildcard {@code *.rest} for
+   * {@code label.rest}; {@code null} when none covers it.
    */
   CertificateChoice lookup(String sni) {
     if (sni == null || sni.isEmpty()) {

@@ -52,9 +52,9 @@ public record CertifiedKey(
   }
 
   /**
-   * The DNS names the leaf is valid for, lower case without a trailing dot: its SAN {@code
-   * dNSName} entries (wildcards such as {@code *.example.com} included), or its subject common
-   * name when it has no DNS SAN at all (old certificates).
+   * The DNS names the leaf is valid for, lower case without a trailing dot: its SAN {@code dNSName}
+   * entries (wildcards such as {@code *.example.com} included), or its subject common name when it
+   * has no DNS SAN at all (old certificates).
    */
   public List<String> dnsNames() {
     return dnsNames(leaf());
@@ -65,14 +65,19 @@ public record CertifiedKey(
    * intermediate can lapse before the leaf).
    */
   public Instant notAfter() {
-    return chain.stream().map(c -> c.getNotAfter().toInstant()).min(Instant::compareTo)
+    return chain.stream()
+        .map(c -> c.getNotAfter().toInstant())
+        .min(Instant::compareTo)
         .orElseThrow();
   }
 
   /** Whether every certificate of the chain is within its validity period at {@code now}. */
   public boolean validAt(Instant now) {
-    return chain.stream().allMatch(c -> !now.isBefore(c.getNotBefore().toInstant())
-        && !now.isAfter(c.getNotAfter().toInstant()));
+    return chain.stream()
+        .allMatch(
+            c ->
+                !now.isBefore(c.getNotBefore().toInstant())
+                    && !now.isAfter(c.getNotAfter().toInstant()));
   }
 
   /** The leaf's subject, for messages. */
@@ -125,7 +130,8 @@ public record CertifiedKey(
 
   @Override
   public boolean equals(Object o) {
-    return this == o; // identity: one per file pair per load; arrays inside make value equality moot
+    return this
+        == o; // identity: one per file pair per load; arrays inside make value equality moot
   }
 
   @Override

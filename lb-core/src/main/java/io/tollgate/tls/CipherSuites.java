@@ -8,8 +8,8 @@ public final class CipherSuites {
   private CipherSuites() {}
 
   /**
-   * TLS 1.2 default: Mozilla "intermediate" without DHE, i.e. ECDHE key exchange with AEAD
-   * ciphers only (no CBC, no static RSA key exchange), ECDSA before RSA at equal strength.
+   * TLS 1.2 default: Mozilla "intermediate" without DHE, i.e. ECDHE key exchange with AEAD ciphers
+   * only (no CBC, no static RSA key exchange), ECDSA before RSA at equal strength.
    */
   public static final List<String> TLS12_DEFAULT =
       List.of(

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * The BoringSSL session contexts of one {@link TlsMaterial}, each with the scope its ticket keys
  * are derived for, and the master keys installed in them. With the process's own rotating keys
- * ({@code source} set) {@link #refresh} installs the new ones after a rotation; with a key file
- * the keys change by reload only.
+ * ({@code source} set) {@link #refresh} installs the new ones after a rotation; with a key file the
+ * keys change by reload only.
  */
 final class InstalledTicketKeys {
   private record Target(OpenSslSessionContext sessions, SessionScope scope) {}
@@ -33,8 +33,8 @@ final class InstalledTicketKeys {
   }
 
   /**
-   * Installs the process's current keys where they changed since the last call (a rotation).
-   * Off the event loops: installing takes each context's write lock.
+   * Installs the process's current keys where they changed since the last call (a rotation). Off
+   * the event loops: installing takes each context's write lock.
    *
    * @return whether new keys were installed
    */

@@ -27,8 +27,8 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * them (Tollgate starts unattended, there is nobody to type a pass phrase). {@code EC PARAMETERS}
  * blocks (as {@code openssl ecparam -genkey} writes them) are skipped.
  *
- * <p>BouncyCastle only parses; keys and certificates are built by the JDK's own providers, so
- * they work with every TLS provider.
+ * <p>BouncyCastle only parses; keys and certificates are built by the JDK's own providers, so they
+ * work with every TLS provider.
  */
 final class PemFiles {
   private PemFiles() {}
@@ -71,7 +71,8 @@ final class PemFiles {
             || object instanceof PEMEncryptedKeyPair) {
           throw new PemException(
               "the private key is encrypted; Tollgate needs an unencrypted key (it starts without"
-                  + " anyone to type a pass phrase): decrypt it with `openssl pkey -in " + file
+                  + " anyone to type a pass phrase): decrypt it with `openssl pkey -in "
+                  + file
                   + " -out NEW.key`, keep NEW.key readable by Tollgate's user only, and point the"
                   + " config at it");
         } else if (object instanceof ASN1ObjectIdentifier) {

@@ -40,8 +40,13 @@ final class PoolBackendTls implements BackendTls {
       context = byAlpn.get(alpn);
       if (context == null) {
         throw new IllegalArgumentException(
-            "pool " + poolName + " has no backend TLS context for ALPN " + alpn + " (built for "
-                + byAlpn.keySet() + ")");
+            "pool "
+                + poolName
+                + " has no backend TLS context for ALPN "
+                + alpn
+                + " (built for "
+                + byAlpn.keySet()
+                + ")");
       }
     }
     String name = serverName.orElse(clientSni);
@@ -70,8 +75,8 @@ final class PoolBackendTls implements BackendTls {
   }
 
   /**
-   * The same contexts with no {@code server-name} of their own: the name given to
-   * {@link #newHandler} is sent and verified (health checks pass their own).
+   * The same contexts with no {@code server-name} of their own: the name given to {@link
+   * #newHandler} is sent and verified (health checks pass their own).
    */
   PoolBackendTls withNamePerConnection() {
     return new PoolBackendTls(poolName, Optional.empty(), verify, withoutAlpn, Map.of());

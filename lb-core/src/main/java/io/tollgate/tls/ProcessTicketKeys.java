@@ -8,8 +8,8 @@ import java.time.Instant;
  * The ticket keys of this process when no {@code tls.session-ticket-keys} file is configured:
  * random, kept across reloads, and replaced every {@link #ROTATION} (the previous key still
  * decrypts for one more period, so tickets issued just before a rotation stay good). Rotation
- * happens when {@link #current} is asked after the period; Tollgate asks every minute and
- * installs what changed ({@link TlsMaterial#refreshTicketKeys}).
+ * happens when {@link #current} is asked after the period; Tollgate asks every minute and installs
+ * what changed ({@link TlsMaterial#refreshTicketKeys}).
  */
 final class ProcessTicketKeys {
   /** How long one random key encrypts new tickets. */
@@ -34,9 +34,8 @@ final class ProcessTicketKeys {
   }
 
   /**
-   * The keys now, current first: one key during the first period, then the current and the
-   * previous one. The same instance until the next rotation, so callers can tell a change by
-   * identity.
+   * The keys now, current first: one key during the first period, then the current and the previous
+   * one. The same instance until the next rotation, so callers can tell a change by identity.
    */
   synchronized TicketKeys current() {
     Instant now = clock.instant();

@@ -11,19 +11,21 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * {@link ServerTls} of one route: the route's own certificates (one ECDSA and/or one RSA), or
- * for {@code certificate = auto} those the certificate store has for the SNI. Every context was
- * built at load; choosing one is a few map look-ups. The ECDSA certificate is chosen only when
- * the client accepts its curve under the version the route will negotiate (TLS 1.3 when both
- * allow it), so a client that signs with P-384 only gets the RSA certificate, not a P-256 one
- * that fails the handshake.
+ * {@link ServerTls} of one route: the route's own certificates (one ECDSA and/or one RSA), or for
+ * {@code certificate = auto} those the certificate store has for the SNI. Every context was built
+ * at load; choosing one is a few map look-ups. The ECDSA certificate is chosen only when the client
+ * accepts its curve under the version the route will negotiate (TLS 1.3 when both allow it), so a
+ * client that signs with P-384 only gets the RSA certificate, not a P-256 one that fails the
+ * handshake.
  */
 final class RouteServerTls implements ServerTls {
   private final String routeName;
   private final Function<String, CertificateChoice> certificatesForSni;
   private final Map<CertifiedKey, ServerCertificate> contexts;
+
   /** The curve of each ECDSA certificate (absent: not P-256/384/521). */
   private final Map<CertifiedKey, EcdsaSupport.Curve> curves = new IdentityHashMap<>();
+
   /** Whether the route allows TLS 1.3, i.e. negotiates it with clients that offer it. */
   private final boolean tls13;
 
@@ -78,8 +80,8 @@ final class RouteServerTls implements ServerTls {
     if (choice == null) {
       return null;
     }
-    boolean ecdsa = choice.ecdsa() != null
-        && clientEcdsa.accepts(curves.get(choice.ecdsa()), tls13);
+    boolean ecdsa =
+        choice.ecdsa() != null && clientEcdsa.accepts(curves.get(choice.ecdsa()), tls13);
     return contexts.get(choice.select(ecdsa));
   }
 

@@ -11,8 +11,7 @@ import java.util.Set;
 /**
  * Files that hold secrets (private keys, session-ticket keys, the admin token) should be readable
  * by Tollgate's user only: anyone who can read a ticket key can decrypt recorded sessions, and a
- * token opens the admin endpoint. Reading them still works; a warning at every load names the
- * file.
+ * token opens the admin endpoint. Reading them still works; a warning at every load names the file.
  */
 public final class SecretFiles {
   private SecretFiles() {}
@@ -31,8 +30,14 @@ public final class SecretFiles {
       if (!others && !permissions.contains(PosixFilePermission.GROUP_READ)) {
         return Optional.empty();
       }
-      return Optional.of(what + " is readable by " + (others ? "every user" : "its group") + " ("
-          + PosixFilePermissions.toString(permissions) + "); restrict it, e.g. chmod 600 " + file);
+      return Optional.of(
+          what
+              + " is readable by "
+              + (others ? "every user" : "its group")
+              + " ("
+              + PosixFilePermissions.toString(permissions)
+              + "); restrict it, e.g. chmod 600 "
+              + file);
     } catch (IOException | UnsupportedOperationException e) {
       // Permissions unknown: nothing to warn about; reading the file is checked elsewhere.
       return Optional.empty();

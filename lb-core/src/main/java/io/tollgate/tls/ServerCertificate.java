@@ -6,8 +6,8 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 
 /**
- * One certificate ready to serve under one route policy: its server {@link SslContext} and the
- * OCSP response to staple on every connection ({@code null}: none, or a provider that cannot).
+ * One certificate ready to serve under one route policy: its server {@link SslContext} and the OCSP
+ * response to staple on every connection ({@code null}: none, or a provider that cannot).
  */
 record ServerCertificate(CertifiedKey certified, SslContext context, byte[] ocspStaple) {
 

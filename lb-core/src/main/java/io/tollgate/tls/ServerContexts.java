@@ -21,17 +21,19 @@ import javax.net.ssl.SSLSessionContext;
 
 /**
  * Builds server {@link SslContext}s: one per certificate and route, never shared between routes,
- * because the context is what a TLS session is bound to (its session cache, session-id context
- * and ticket keys, all per {@link SessionScope}). Policy: the route's protocols, its TLS 1.2 ciphers (or {@link
- * CipherSuites#TLS12_DEFAULT}) plus the TLS 1.3 suites, ALPN (no advertisement when the client
- * offers none of the route's protocols: the handshake goes on without ALPN, as nginx does),
+ * because the context is what a TLS session is bound to (its session cache, session-id context and
+ * ticket keys, all per {@link SessionScope}). Policy: the route's protocols, its TLS 1.2 ciphers
+ * (or {@link CipherSuites#TLS12_DEFAULT}) plus the TLS 1.3 suites, ALPN (no advertisement when the
+ * client offers none of the route's protocols: the handshake goes on without ALPN, as nginx does),
  * client authentication, the shared session cache and session tickets, OCSP stapling.
  */
 final class ServerContexts {
   private final TlsProvider provider;
   private final TlsConfig tls;
+
   /** Keys to install (BoringSSL with tickets on), or {@code null}. */
   private final InstalledTicketKeys ticketKeys;
+
   private final TlsProblems problems;
   private final Map<Scoped, Map<CertifiedKey, ServerCertificate>> built = new HashMap<>();
   private final Set<CertifiedKey> ocspWarned = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -48,9 +50,9 @@ final class ServerContexts {
   }
 
   /**
-   * The context for {@code certified} under {@code policy} for the route with {@code scope},
-   * built now or earlier for the same route; {@code null} when building failed (reported against
-   * {@code configPath}).
+   * The context for {@code certified} under {@code policy} for the route with {@code scope}, built
+   * now or earlier for the same route; {@code null} when building failed (reported against {@code
+   * configPath}).
    *
    * @param clientCas the certificates of {@code policy.clientAuth().ca()}, when client auth is on
    */
@@ -85,7 +87,9 @@ final class ServerContexts {
           certified.ocspFile(),
           configPath,
           "OCSP response not stapled: stapling needs the BoringSSL provider, and the JDK provider"
-              + " is in use (" + provider.describe() + ")");
+              + " is in use ("
+              + provider.describe()
+              + ")");
     }
     try {
       SslContextBuilder builder =
@@ -93,7 +97,8 @@ final class ServerContexts {
               .sslProvider(provider.sslProvider())
               .protocols(policy.protocols())
               .ciphers(CipherSuites.enabled(policy.ciphers()), SupportedCipherSuiteFilter.INSTANCE)
-              // 0 means "no cache" in our config but "unlimited" to OpenSSL and the JDK: BoringSSL's
+              // 0 means "no cache" in our config but "unlimited" to OpenSSL and the JDK:
+              // BoringSSL's
               // cache is turned off below; the JDK keeps one entry (it cannot be turned off).
               .sessionCacheSize(Math.max(tls.sessionCacheSize(), 1))
               .sessionTimeout(Math.max(tls.sessionTimeout().toSeconds(), 1))

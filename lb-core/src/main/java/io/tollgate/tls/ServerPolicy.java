@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything of a route's client-facing TLS except the certificate. Contexts are not shared
- * between routes even with equal policies: sessions are bound to the route ({@link
- * SessionScope}).
+ * Everything of a route's client-facing TLS except the certificate. Contexts are not shared between
+ * routes even with equal policies: sessions are bound to the route ({@link SessionScope}).
  */
 record ServerPolicy(
-    List<String> alpn, List<String> protocols, List<String> ciphers, Optional<ClientAuth> clientAuth) {
+    List<String> alpn,
+    List<String> protocols,
+    List<String> ciphers,
+    Optional<ClientAuth> clientAuth) {
 
   static ServerPolicy of(ServerTlsConfig config) {
     return new ServerPolicy(

@@ -22,8 +22,8 @@ public interface ServerTls {
   }
 
   /**
-   * The certificate {@link #newHandler} would present, or {@code null} when none covers {@code
-   * sni} (for logs and tests).
+   * The certificate {@link #newHandler} would present, or {@code null} when none covers {@code sni}
+   * (for logs and tests).
    */
   CertifiedKey certificateFor(String sni, EcdsaSupport clientEcdsa);
 

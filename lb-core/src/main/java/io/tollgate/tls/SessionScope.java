@@ -13,17 +13,17 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What a TLS session is bound to: one route (its host names) under one client-auth policy (mode
- * and the client CAs it trusts). A session made under one scope never resumes under another:
- * the scope's digest is the session-id context, which BoringSSL compares on every resumption
- * (session ID, TLS 1.2 ticket and TLS 1.3 PSK alike), and the route's ticket keys are derived
- * from the master keys with it ({@link TicketKeys#forScope}), so another route cannot even
- * decrypt the ticket. A reload that changes a route's hosts, client-auth mode or CA certificates
- * changes its scope and so ends its old sessions.
+ * What a TLS session is bound to: one route (its host names) under one client-auth policy (mode and
+ * the client CAs it trusts). A session made under one scope never resumes under another: the
+ * scope's digest is the session-id context, which BoringSSL compares on every resumption (session
+ * ID, TLS 1.2 ticket and TLS 1.3 PSK alike), and the route's ticket keys are derived from the
+ * master keys with it ({@link TicketKeys#forScope}), so another route cannot even decrypt the
+ * ticket. A reload that changes a route's hosts, client-auth mode or CA certificates changes its
+ * scope and so ends its old sessions.
  *
  * <p>The digest depends only on the config and the CA certificates' contents (not on file paths,
- * PEM formatting or the order of hosts or CAs), so nodes sharing a ticket-key file agree on it
- * and resume each other's sessions on the same route.
+ * PEM formatting or the order of hosts or CAs), so nodes sharing a ticket-key file agree on it and
+ * resume each other's sessions on the same route.
  */
 final class SessionScope {
   /** SSL_MAX_SID_CTX_LENGTH: a SHA-256 digest fits exactly. */
@@ -36,8 +36,8 @@ final class SessionScope {
   }
 
   /**
-   * The scope of a route serving {@code hosts} with {@code clientAuth}, whose CA file held
-   * {@code clientCas} ({@code null} or empty without client auth).
+   * The scope of a route serving {@code hosts} with {@code clientAuth}, whose CA file held {@code
+   * clientCas} ({@code null} or empty without client auth).
    */
   static SessionScope of(
       List<String> hosts, Optional<ClientAuth> clientAuth, List<X509Certificate> clientCas) {
@@ -72,9 +72,11 @@ final class SessionScope {
   /** Length-prefixed, so that no two different field lists hash the same bytes. */
   private static void field(MessageDigest sha256, String value) {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-    sha256.update(new byte[] {
-        (byte) (bytes.length >>> 24), (byte) (bytes.length >>> 16),
-        (byte) (bytes.length >>> 8), (byte) bytes.length});
+    sha256.update(
+        new byte[] {
+          (byte) (bytes.length >>> 24), (byte) (bytes.length >>> 16),
+          (byte) (bytes.length >>> 8), (byte) bytes.length
+        });
     sha256.update(bytes);
   }
 

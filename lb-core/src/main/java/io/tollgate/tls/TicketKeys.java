@@ -13,8 +13,7 @@ import java.util.List;
 
 /**
  * TLS session-ticket keys: the first one encrypts new tickets, every one decrypts, so a fleet that
- * shares the file resumes each other's sessions and can rotate keys without breaking live
- * tickets.
+ * shares the file resumes each other's sessions and can rotate keys without breaking live tickets.
  *
  * <p>File format ({@code tls.session-ticket-keys}): UTF-8 text, one key per line, each the base64
  * (standard alphabet, padding optional) of exactly 48 random bytes: 16 bytes of key name, 16 of
@@ -31,10 +30,10 @@ import java.util.List;
  * 9Jk2...
  * </pre>
  *
- * <p>These are master keys: no context uses them as they are. Each route gets its own keys,
- * derived from them with its {@link SessionScope} ({@link #forScope}), so a ticket issued for one
- * route cannot be decrypted by another, while every node holding the same file derives the same
- * keys for the same route.
+ * <p>These are master keys: no context uses them as they are. Each route gets its own keys, derived
+ * from them with its {@link SessionScope} ({@link #forScope}), so a ticket issued for one route
+ * cannot be decrypted by another, while every node holding the same file derives the same keys for
+ * the same route.
  *
  * <p>Only the BoringSSL provider can install keys; with the JDK provider the file is read and
  * checked, and a warning says it is not used.
@@ -125,12 +124,20 @@ public final class TicketKeys {
         key = Base64.getDecoder().decode(line);
       } catch (IllegalArgumentException e) {
         throw new MalformedKeysException(
-            i + 1, "not base64 (" + e.getMessage() + "); expected the base64 of " + KEY_SIZE
+            i + 1,
+            "not base64 ("
+                + e.getMessage()
+                + "); expected the base64 of "
+                + KEY_SIZE
                 + " random bytes, e.g. from `head -c 48 /dev/urandom | base64 -w0`");
       }
       if (key.length != KEY_SIZE) {
         throw new MalformedKeysException(
-            i + 1, "decodes to " + key.length + " bytes; a ticket key is exactly " + KEY_SIZE
+            i + 1,
+            "decodes to "
+                + key.length
+                + " bytes; a ticket key is exactly "
+                + KEY_SIZE
                 + " bytes (16 name, 16 HMAC secret, 16 AES key), e.g. from"
                 + " `head -c 48 /dev/urandom | base64 -w0`");
       }
@@ -138,7 +145,10 @@ public final class TicketKeys {
     }
     if (keys.isEmpty()) {
       throw new MalformedKeysException(
-          0, "no key in the file (one base64 key of " + KEY_SIZE + " bytes per line, current"
+          0,
+          "no key in the file (one base64 key of "
+              + KEY_SIZE
+              + " bytes per line, current"
               + " key first)");
     }
     return new TicketKeys(keys);

@@ -25,11 +25,11 @@ import java.util.Set;
 
 /**
  * Every TLS object one config needs, built once at load or reload (off the event loops: it reads
- * files) and immutable after: a {@link ServerTls} per offload/reencrypt route, a
- * {@link BackendTls} per pool that a reencrypt route uses.
+ * files) and immutable after: a {@link ServerTls} per offload/reencrypt route, a {@link BackendTls}
+ * per pool that a reencrypt route uses.
  *
- * <p>A reload builds a new instance; connections that already hold a handler keep it, new ones
- * use the new material.
+ * <p>A reload builds a new instance; connections that already hold a handler keep it, new ones use
+ * the new material.
  */
 public final class TlsMaterial {
   private final TlsProvider provider;
@@ -37,6 +37,7 @@ public final class TlsMaterial {
   private final Map<String, BackendTls> backendTls;
   private final CertificateStore store;
   private final Map<String, ProbeTls> probeTls;
+
   /** The ticket keys installed in this material's BoringSSL contexts, or {@code null}. */
   private final InstalledTicketKeys ticketKeys;
 
@@ -76,16 +77,17 @@ public final class TlsMaterial {
       return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys).build();
     } catch (RuntimeException e) {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
-      errors.add(new ConfigError(config.source(), "",
-          "cannot load the TLS material: " + e + " (please report this)"));
+      errors.add(
+          new ConfigError(
+              config.source(), "", "cannot load the TLS material: " + e + " (please report this)"));
       return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null);
     }
   }
 
   /**
-   * Without a ticket-key file: installs the process's keys in this material's BoringSSL contexts
-   * if they rotated since (see {@link ProcessTicketKeys}); nothing otherwise. Call it
-   * periodically, off the data path's event loops.
+   * Without a ticket-key file: installs the process's keys in this material's BoringSSL contexts if
+   * they rotated since (see {@link ProcessTicketKeys}); nothing otherwise. Call it periodically,
+   * off the data path's event loops.
    *
    * @return whether new keys were installed
    */
@@ -98,7 +100,9 @@ public final class TlsMaterial {
     ServerTls tls = serverTls.get(routeName);
     if (tls == null) {
       throw new IllegalArgumentException(
-          "no server TLS for route " + routeName + " (not an offload/reencrypt route, or its"
+          "no server TLS for route "
+              + routeName
+              + " (not an offload/reencrypt route, or its"
               + " certificates had errors)");
     }
     return tls;
@@ -109,17 +113,18 @@ public final class TlsMaterial {
     BackendTls tls = backendTls.get(poolName);
     if (tls == null) {
       throw new IllegalArgumentException(
-          "no backend TLS for pool " + poolName + " (no reencrypt route uses it, or its TLS"
+          "no backend TLS for pool "
+              + poolName
+              + " (no reencrypt route uses it, or its TLS"
               + " settings had errors)");
     }
     return tls;
   }
 
   /**
-   * For the tls/https health checks of a pool: the same trust as its reencrypt connections
-   * ({@code tls.ca}, else the JDK's trust store), verifying unless the check's or the pool's
-   * {@code verify} is false; {@code null} when the pool has no such check (or its TLS settings
-   * had errors).
+   * For the tls/https health checks of a pool: the same trust as its reencrypt connections ({@code
+   * tls.ca}, else the JDK's trust store), verifying unless the check's or the pool's {@code verify}
+   * is false; {@code null} when the pool has no such check (or its TLS settings had errors).
    */
   public ProbeTls probeTls(String poolName) {
     return probeTls.get(poolName);
@@ -177,8 +182,8 @@ public final class TlsMaterial {
       List<X509Certificate> extraRoots = List.of();
       if (config.certificates().trustedRoots().isPresent()) {
         List<X509Certificate> roots =
-            caBundles.get(config.certificates().trustedRoots().get(),
-                "tollgate.certificates.trusted-roots");
+            caBundles.get(
+                config.certificates().trustedRoots().get(), "tollgate.certificates.trusted-roots");
         extraRoots = roots == null ? List.of() : roots;
       }
       loader =
@@ -186,7 +191,9 @@ public final class TlsMaterial {
       if (config.certificates().directory().isPresent()) {
         store =
             CertificateStore.load(
-                config.certificates().directory().get(), loader, problems,
+                config.certificates().directory().get(),
+                loader,
+                problems,
                 "tollgate.certificates.directory");
       }
       ticketKeys = ticketKeys(terminates);
@@ -204,8 +211,7 @@ public final class TlsMaterial {
       }
 
       Map<String, BackendTls> backends = new LinkedHashMap<>();
-      BackendContexts backendContexts =
-          new BackendContexts(provider, loader, caBundles, problems);
+      BackendContexts backendContexts = new BackendContexts(provider, loader, caBundles, problems);
       for (Map.Entry<String, Set<String>> entry : reencryptPools().entrySet()) {
         PoolConfig pool = config.pool(entry.getKey());
         BackendTlsConfig tls = pool.tls().orElse(BackendTlsConfig.DEFAULTS);
@@ -215,13 +221,13 @@ public final class TlsMaterial {
           backends.put(pool.name(), built);
         }
       }
-      return new TlsMaterial(provider, servers, backends, store,
-          probeTls(backends, backendContexts), ticketKeys);
+      return new TlsMaterial(
+          provider, servers, backends, store, probeTls(backends, backendContexts), ticketKeys);
     }
 
     /**
-     * The TLS of each pool's tls/https health checks. A pool whose reencrypt contexts verify as
-     * its check does shares them; a pool whose reencrypt contexts had errors (reported) gets none.
+     * The TLS of each pool's tls/https health checks. A pool whose reencrypt contexts verify as its
+     * check does shares them; a pool whose reencrypt contexts had errors (reported) gets none.
      */
     private Map<String, ProbeTls> probeTls(
         Map<String, BackendTls> reencrypt, BackendContexts backendContexts) {
@@ -233,12 +239,20 @@ public final class TlsMaterial {
         }
         BackendTlsConfig tls = pool.tls().orElse(BackendTlsConfig.DEFAULTS);
         boolean verify = pool.healthCheck().get().verifies(tls.verify());
-        if (verify && pool.healthCheck().get().serverName().isEmpty()
-            && tls.serverName().isEmpty() && pool.servers().stream()
-                .anyMatch(s -> NetUtil.isValidIpV4Address(s.address().host())
-                    || NetUtil.isValidIpV6Address(s.address().host()))) {
-          problems.warning(config.source(), "tollgate.pools." + pool.name() + ".health-check",
-              "the " + pool.healthCheck().get().type().configName() + " check verifies servers"
+        if (verify
+            && pool.healthCheck().get().serverName().isEmpty()
+            && tls.serverName().isEmpty()
+            && pool.servers().stream()
+                .anyMatch(
+                    s ->
+                        NetUtil.isValidIpV4Address(s.address().host())
+                            || NetUtil.isValidIpV6Address(s.address().host()))) {
+          problems.warning(
+              config.source(),
+              "tollgate.pools." + pool.name() + ".health-check",
+              "the "
+                  + pool.healthCheck().get().type().configName()
+                  + " check verifies servers"
                   + " given by IP address against that address (there is no server-name), so"
                   + " their certificates must name it; set health-check.server-name (or"
                   + " tls.server-name) to the name their certificates carry");
@@ -253,8 +267,8 @@ public final class TlsMaterial {
           built = backendContexts.forHealthChecks(pool.name(), tls, verify, config.source());
         }
         if (built != null) {
-          probes.put(pool.name(), (alloc, server, name) -> built.newHandler(alloc, server, name,
-              null));
+          probes.put(
+              pool.name(), (alloc, server, name) -> built.newHandler(alloc, server, name, null));
         }
       }
       return probes;
@@ -265,10 +279,13 @@ public final class TlsMaterial {
       TlsConfig tls = config.tls();
       String path = "tollgate.tls.session-ticket-keys";
       if (!tls.sessionTickets()) {
-        tls.sessionTicketKeys().ifPresent(file -> problems.warning(file, path,
-            "not used: tls.session-tickets = false"));
+        tls.sessionTicketKeys()
+            .ifPresent(
+                file -> problems.warning(file, path, "not used: tls.session-tickets = false"));
         if (!provider.isOpenSsl() && terminates) {
-          problems.warning(config.source(), "tollgate.tls.session-tickets",
+          problems.warning(
+              config.source(),
+              "tollgate.tls.session-tickets",
               "the JDK TLS provider issues TLS 1.3 session tickets anyway; to turn them off"
                   + " start Java with -Djdk.tls.server.enableSessionTicketExtension=false");
         }
@@ -282,9 +299,13 @@ public final class TlsMaterial {
       Path file = tls.sessionTicketKeys().get();
       TicketKeys keys = TicketKeys.read(file, path, problems);
       if (keys != null && !provider.isOpenSsl()) {
-        problems.warning(file, path,
+        problems.warning(
+            file,
+            path,
             "not used: shared session-ticket keys need the BoringSSL provider, and the JDK"
-                + " provider is in use (" + provider.describe() + "); each node issues tickets"
+                + " provider is in use ("
+                + provider.describe()
+                + "); each node issues tickets"
                 + " with its own keys, so sessions resume only on the node that created them");
       }
       return keys == null || !provider.isOpenSsl() ? null : new InstalledTicketKeys(keys, null);
@@ -306,9 +327,14 @@ public final class TlsMaterial {
       int errorsBefore = problems.errorCount();
       List<String> unsupported = provider.unsupportedCipherSuites(tls.ciphers());
       if (!unsupported.isEmpty()) {
-        problems.error(config.source(), routePath + ".ciphers",
-            "cipher suite(s) not supported by " + provider.describe() + ": "
-                + String.join(", ", unsupported) + " (use IANA names such as"
+        problems.error(
+            config.source(),
+            routePath + ".ciphers",
+            "cipher suite(s) not supported by "
+                + provider.describe()
+                + ": "
+                + String.join(", ", unsupported)
+                + " (use IANA names such as"
                 + " TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)");
       }
       List<X509Certificate> clientCas = null;
@@ -358,9 +384,16 @@ public final class TlsMaterial {
         }
         CertifiedKey same = choice == null ? null : choice.get(certified.kind());
         if (same != null) {
-          problems.error(certified.chainFile(), path,
-              "two " + certified.kind() + " certificates (" + same.chainFile() + " and "
-                  + certified.chainFile() + "); a route may list at most one ECDSA and one RSA"
+          problems.error(
+              certified.chainFile(),
+              path,
+              "two "
+                  + certified.kind()
+                  + " certificates ("
+                  + same.chainFile()
+                  + " and "
+                  + certified.chainFile()
+                  + "); a route may list at most one ECDSA and one RSA"
                   + " certificate (clients that support ECDSA get the ECDSA one, others RSA)");
           ok = false;
           continue;
@@ -377,7 +410,9 @@ public final class TlsMaterial {
         List<X509Certificate> clientCas,
         String path) {
       if (store == null) {
-        problems.error(config.source(), path,
+        problems.error(
+            config.source(),
+            path,
             "certificate = auto needs a certificate store: set certificates.directory");
         return null;
       }
@@ -385,8 +420,13 @@ public final class TlsMaterial {
       for (String host : route.hosts()) {
         if (!store.covers(host)) {
           ok = false;
-          problems.error(config.source(), path,
-              "no certificate in " + store.directory() + " covers " + host
+          problems.error(
+              config.source(),
+              path,
+              "no certificate in "
+                  + store.directory()
+                  + " covers "
+                  + host
                   + (host.startsWith("*.")
                       ? " (a wildcard host needs a certificate for " + host + " itself)"
                       : ""));
@@ -397,8 +437,7 @@ public final class TlsMaterial {
       }
       Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
       for (CertifiedKey bundle : store.relevantTo(route.hosts())) {
-        ServerCertificate built =
-            serverContexts.context(policy, scope, clientCas, bundle, path);
+        ServerCertificate built = serverContexts.context(policy, scope, clientCas, bundle, path);
         if (built == null) {
           return null;
         }

@@ -5,9 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Where {@link TlsMaterial#build} reports what it finds: errors make the config unusable,
- * warnings are printed by {@code check} and logged by {@code run}. Each entry names the file it
- * is about ({@link ConfigError#origin()}) and the config key that named the file ({@link
+ * Where {@link TlsMaterial#build} reports what it finds: errors make the config unusable, warnings
+ * are printed by {@code check} and logged by {@code run}. Each entry names the file it is about
+ * ({@link ConfigError#origin()}) and the config key that named the file ({@link
  * ConfigError#path()}).
  */
 final class TlsProblems {

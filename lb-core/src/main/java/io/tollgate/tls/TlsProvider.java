@@ -42,11 +42,11 @@ public final class TlsProvider {
   }
 
   /**
-   * Makes the JDK provider refuse client-initiated TLS 1.2 renegotiation (BoringSSL never allows
-   * it on a server), unless {@value #REJECT_RENEGOTIATION} was set explicitly. The JDK reads the
+   * Makes the JDK provider refuse client-initiated TLS 1.2 renegotiation (BoringSSL never allows it
+   * on a server), unless {@value #REJECT_RENEGOTIATION} was set explicitly. The JDK reads the
    * property once, when its first server handshake starts; so this must run before that: the
-   * command line's {@code main} calls it first, and loading this class calls it too. A client
-   * that tries gets a {@code handshake_failure} alert and the connection ends.
+   * command line's {@code main} calls it first, and loading this class calls it too. A client that
+   * tries gets a {@code handshake_failure} alert and the connection ends.
    */
   public static void rejectClientRenegotiation() {
     if (System.getProperty(REJECT_RENEGOTIATION) == null) {

@@ -12,8 +12,8 @@ import javax.security.auth.x500.X500Principal;
 
 /**
  * The roots a certificate chain may end at without including the root itself: the JDK's default
- * trust store plus {@code certificates.trusted-roots}. Used only to tell a complete chain from
- * one missing its intermediate; what clients trust is up to them.
+ * trust store plus {@code certificates.trusted-roots}. Used only to tell a complete chain from one
+ * missing its intermediate; what clients trust is up to them.
  */
 final class TrustAnchors {
   private static volatile List<X509Certificate> jdkDefaults;
@@ -58,7 +58,9 @@ final class TrustAnchors {
     return roots;
   }
 
-  /** The JDK's default X.509 trust manager ({@code cacerts} or {@code javax.net.ssl.trustStore}). */
+  /**
+   * The JDK's default X.509 trust manager ({@code cacerts} or {@code javax.net.ssl.trustStore}).
+   */
   static X509TrustManager defaultTrustManager() {
     try {
       TrustManagerFactory factory =

@@ -43,8 +43,14 @@ class ConnectionTest {
   void debugCloseLineEscapesWhatTheClientControls() {
     Connection c = connection();
     c.helloParsed("a.test", List.of("h2", "x\r\nFAKE conn=2 reason=ok"), 3, 1);
-    c.tlsEstablished(new TlsSummary("TLSv1.3", "TLS_AES_128_GCM_SHA256", "h2",
-        "CN=evil\u001b[2J\r\nline,O=\u2028x\u0085", null, null));
+    c.tlsEstablished(
+        new TlsSummary(
+            "TLSv1.3",
+            "TLS_AES_128_GCM_SHA256",
+            "h2",
+            "CN=evil\u001b[2J\r\nline,O=\u2028x\u0085",
+            null,
+            null));
     c.closeReason(CloseReason.HANDSHAKE_FAILED, "bad\nthing\u007f" + "y".repeat(2000));
 
     String line = c.summary(5_000_000);

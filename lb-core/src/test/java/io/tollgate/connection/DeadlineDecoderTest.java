@@ -66,12 +66,16 @@ class DeadlineDecoderTest {
 
   @Test
   void rejectsANonPositiveTime() {
-    assertThatThrownBy(() -> new DeadlineDecoder(0) {
-      @Override
-      protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {}
+    assertThatThrownBy(
+            () ->
+                new DeadlineDecoder(0) {
+                  @Override
+                  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {}
 
-      @Override
-      protected void deadlineExpired(ChannelHandlerContext ctx) {}
-    }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+                  @Override
+                  protected void deadlineExpired(ChannelHandlerContext ctx) {}
+                })
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be positive");
   }
 }

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 class RefusalTest {
   private static EmbeddedChannel channelWithConnection() {
     EmbeddedChannel ch = new EmbeddedChannel();
-    ch.attr(Connection.KEY).set(
-        new Connection("1", "main", new InetSocketAddress("127.0.0.1", 1), 0));
+    ch.attr(Connection.KEY)
+        .set(new Connection("1", "main", new InetSocketAddress("127.0.0.1", 1), 0));
     return ch;
   }
 

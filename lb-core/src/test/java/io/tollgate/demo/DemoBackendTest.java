@@ -73,9 +73,12 @@ class DemoBackendTest {
       }
       try (TlsTestClient.Connection connection =
           TlsTestClient.connect(backend.port(), "beta.demo.test", ca)) {
-        connection.socket().getOutputStream().write(
-            "POST / HTTP/1.1\r\nHost: beta\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                .getBytes(StandardCharsets.US_ASCII));
+        connection
+            .socket()
+            .getOutputStream()
+            .write(
+                "POST / HTTP/1.1\r\nHost: beta\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
         String response =
             new String(TlsTestClient.readToEof(connection.socket()), StandardCharsets.UTF_8);
         assertThat(response).startsWith("HTTP/1.1 405");
@@ -174,9 +177,14 @@ class DemoBackendTest {
   private static ProcessResult curl(String host, int port, Path caFile) {
     return CommandLineTools.run(
         Duration.ofSeconds(20),
-        "curl", "-sS", "--max-time", "10",
-        "--resolve", host + ":" + port + ":127.0.0.1",
-        "--cacert", caFile.toString(),
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        "--resolve",
+        host + ":" + port + ":127.0.0.1",
+        "--cacert",
+        caFile.toString(),
         "https://" + host + ":" + port + "/");
   }
 }

@@ -10,22 +10,24 @@ import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.inspect.ParseResult;
 
 /**
- * Coverage-guided fuzz target for the ClientHello inspection (Jazzer). In a plain build it
- * replays the corpus in {@code src/test/resources/io/tollgate/fuzz/ClientHelloFuzzTestInputs/}
- * (real hellos from OpenSSL, BoringSSL, the JDK and Chromium, re-framed and broken variants, and
- * every crash found so far); {@code scripts/fuzz.sh} fuzzes it. Per input:
+ * Coverage-guided fuzz target for the ClientHello inspection (Jazzer). In a plain build it replays
+ * the corpus in {@code src/test/resources/io/tollgate/fuzz/ClientHelloFuzzTestInputs/} (real hellos
+ * from OpenSSL, BoringSSL, the JDK and Chromium, re-framed and broken variants, and every crash
+ * found so far); {@code scripts/fuzz.sh} fuzzes it. Per input:
+ *
  * <ul>
- *   <li>the parser's public, stateless {@code parse} gives a verdict without throwing, and
- *       failure details quote the client only as a short escaped excerpt;
- *   <li>the inspector on a channel, fed the same bytes whole, one byte per read and in random
- *       reads (its resumable record walk), reaches exactly that verdict, reports once, passes on
- *       every byte untouched after a hello and none otherwise, and releases every buffer;
+ *   <li>the parser's public, stateless {@code parse} gives a verdict without throwing, and failure
+ *       details quote the client only as a short escaped excerpt;
+ *   <li>the inspector on a channel, fed the same bytes whole, one byte per read and in random reads
+ *       (its resumable record walk), reaches exactly that verdict, reports once, passes on every
+ *       byte untouched after a hello and none otherwise, and releases every buffer;
  *   <li>a FIN turns "waiting for more" into {@code client_closed} and changes nothing else.
  * </ul>
  */
 class ClientHelloFuzzTest {
   /** The default {@code limits.max-client-hello}. */
   private static final int MAX_HELLO = 16 * 1024;
+
   private static final ClientHelloParser PARSER = new ClientHelloParser(MAX_HELLO);
 
   @FuzzTest(maxDuration = "30s")
@@ -43,7 +45,8 @@ class ClientHelloFuzzTest {
       String how = ReadPlans.describe(plan);
       assertThat(run.verdict()).as("verdict, %s", how).isEqualTo(expected);
       if (expected.isPending()) {
-        assertThat(run.verdictAfterEof().outcome()).as("after FIN, %s", how)
+        assertThat(run.verdictAfterEof().outcome())
+            .as("after FIN, %s", how)
             .isEqualTo("client_closed");
       } else {
         assertThat(run.verdictAfterEof()).as("after FIN, %s", how).isEqualTo(expected);
@@ -73,7 +76,8 @@ class ClientHelloFuzzTest {
     }
     if (result instanceof ParseResult.Failed failed) {
       LogSafeDetails.check(failed.detail(), "parser failure detail");
-      assertThat(failed.detail()).as("parser failure detail")
+      assertThat(failed.detail())
+          .as("parser failure detail")
           .doesNotStartWith("unexpected parser error");
       return Verdict.closed(failed.failure().closeReason().label(), null, null);
     }

@@ -4,10 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 
 /**
- * An allocator that knows exactly how many bytes its buffers still hold, so a fuzz input can
- * assert that every buffer of its channel was released once the channel is gone. Exact and cheap,
- * unlike the paranoid leak detector, which samples stack traces on every access and only reports
- * after a garbage collection (it still watches everything else the tests allocate).
+ * An allocator that knows exactly how many bytes its buffers still hold, so a fuzz input can assert
+ * that every buffer of its channel was released once the channel is gone. Exact and cheap, unlike
+ * the paranoid leak detector, which samples stack traces on every access and only reports after a
+ * garbage collection (it still watches everything else the tests allocate).
  */
 final class CountingAllocator {
   /** No leak detector on these buffers: the byte count below is the check. */

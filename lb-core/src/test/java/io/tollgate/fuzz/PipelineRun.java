@@ -17,10 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Feeds one input, read by read, to a channel whose pipeline ends in the real
- * {@link ClientHelloInspector} (after a PROXY header reader where the listener has one), the way
- * the listener's event loop would deliver a client's TCP segments, then sends the client's FIN. Records the verdict before the FIN and after it, and every byte the inspector handed
- * on, and checks that no exception escaped the handlers and every buffer was released.
+ * Feeds one input, read by read, to a channel whose pipeline ends in the real {@link
+ * ClientHelloInspector} (after a PROXY header reader where the listener has one), the way the
+ * listener's event loop would deliver a client's TCP segments, then sends the client's FIN. Records
+ * the verdict before the FIN and after it, and every byte the inspector handed on, and checks that
+ * no exception escaped the handlers and every buffer was released.
  */
 final class PipelineRun implements ClientHelloInspector.HelloCallback {
   /** Long enough never to fire while one input is fed (the timer path has tests of its own). */
@@ -127,7 +128,8 @@ final class PipelineRun implements ClientHelloInspector.HelloCallback {
   public void onFailure(ChannelHandlerContext ctx, HelloFailure failure, String detail) {
     calls.add(failure);
     LogSafeDetails.check(detail, "inspector failure detail");
-    assertThat(detail).as("inspector failure detail")
+    assertThat(detail)
+        .as("inspector failure detail")
         .doesNotStartWith("exception while inspecting")
         .doesNotStartWith("unexpected parser error");
     // As the listener's router does, so a reason recorded later (client_closed) does not count.

@@ -19,16 +19,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Coverage-guided fuzz target for a listener with {@code proxy-protocol}: the real
- * {@link ProxyHeaderReader} followed by the ClientHello inspector, as the listener builds them.
- * Corpus: {@code src/test/resources/io/tollgate/fuzz/ProxyHeaderFuzzTestInputs/} (v1 and v2
- * headers of every family, with TLVs and CRC32C, followed by real hellos; broken headers).
- * Each input goes through three listeners: {@code required} from a trusted balancer,
- * {@code optional} from a trusted balancer, {@code optional} from an untrusted source; in each,
- * whole, one byte per read and in random reads must give the same verdict (close reason, or the
- * hello and the client address taken from the header) and pass on the same bytes, with every
- * buffer released. For {@code required}, the verdict must agree with the public stateless
- * {@link ProxyHeaderParser#parse}.
+ * Coverage-guided fuzz target for a listener with {@code proxy-protocol}: the real {@link
+ * ProxyHeaderReader} followed by the ClientHello inspector, as the listener builds them. Corpus:
+ * {@code src/test/resources/io/tollgate/fuzz/ProxyHeaderFuzzTestInputs/} (v1 and v2 headers of
+ * every family, with TLVs and CRC32C, followed by real hellos; broken headers). Each input goes
+ * through three listeners: {@code required} from a trusted balancer, {@code optional} from a
+ * trusted balancer, {@code optional} from an untrusted source; in each, whole, one byte per read
+ * and in random reads must give the same verdict (close reason, or the hello and the client address
+ * taken from the header) and pass on the same bytes, with every buffer released. For {@code
+ * required}, the verdict must agree with the public stateless {@link ProxyHeaderParser#parse}.
  */
 class ProxyHeaderFuzzTest {
   private static final InetSocketAddress BALANCER = new InetSocketAddress("10.1.2.3", 40000);
@@ -39,10 +38,11 @@ class ProxyHeaderFuzzTest {
 
   private record Listener(Mode mode, InetSocketAddress peer) {}
 
-  private static final List<Listener> LISTENERS = List.of(
-      new Listener(Mode.REQUIRED, BALANCER),
-      new Listener(Mode.OPTIONAL, BALANCER),
-      new Listener(Mode.OPTIONAL, STRANGER));
+  private static final List<Listener> LISTENERS =
+      List.of(
+          new Listener(Mode.REQUIRED, BALANCER),
+          new Listener(Mode.OPTIONAL, BALANCER),
+          new Listener(Mode.OPTIONAL, STRANGER));
 
   @FuzzTest(maxDuration = "30s")
   void proxyHeaderThenHello(byte[] data) {
@@ -62,7 +62,8 @@ class ProxyHeaderFuzzTest {
         }
         assertThat(run.verdictAfterEof().isPending()).as("after FIN, %s", how).isFalse();
         byte[] forwarded = run.forwarded();
-        assertThat(forwarded).as("passed on bytes are the input's tail, %s", how)
+        assertThat(forwarded)
+            .as("passed on bytes are the input's tail, %s", how)
             .isEqualTo(Arrays.copyOfRange(data, data.length - forwarded.length, data.length));
       }
     }

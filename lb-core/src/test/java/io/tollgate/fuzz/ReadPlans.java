@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The ways one input is cut into socket reads: whole, one byte per read, and a few random cuts.
- * The random cuts are seeded from the input itself, so a reported crash input replays exactly.
+ * The ways one input is cut into socket reads: whole, one byte per read, and a few random cuts. The
+ * random cuts are seeded from the input itself, so a reported crash input replays exactly.
  */
 final class ReadPlans {
   private static final int RANDOM_PLANS = 3;

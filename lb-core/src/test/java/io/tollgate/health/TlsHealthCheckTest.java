@@ -2,11 +2,11 @@ package io.tollgate.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tollgate.snapshot.Snapshot;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.snapshot.Snapshot;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * tls and https checks against real TLS servers over loopback, configured as an operator would
  * ({@code pools.NAME.tls}, {@code health-check}) and built as {@code run} builds them: they trust
- * what the data path trusts (the pool's {@code tls.ca}, else the JDK's trust store) and verify
- * the name, unless {@code verify = false} on the check or the pool.
+ * what the data path trusts (the pool's {@code tls.ca}, else the JDK's trust store) and verify the
+ * name, unless {@code verify = false} on the check or the pool.
  */
 class TlsHealthCheckTest {
   @TempDir static Path dir;
@@ -70,8 +70,14 @@ class TlsHealthCheckTest {
       }
       OutputStream out = socket.getOutputStream();
       byte[] payload = body.getBytes(StandardCharsets.UTF_8);
-      out.write(("HTTP/1.1 " + status + " X\r\nContent-Length: " + payload.length
-          + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+      out.write(
+          ("HTTP/1.1 "
+                  + status
+                  + " X\r\nContent-Length: "
+                  + payload.length
+                  + "\r\nConnection: close\r\n\r\n"
+                  + body)
+              .getBytes(StandardCharsets.UTF_8));
       out.flush();
     };
   }
@@ -85,9 +91,13 @@ class TlsHealthCheckTest {
    */
   private Snapshot lastBuilt;
 
-  private ServerState check(TlsTestServer s, String type, String tls, String checkOptions,
-      String initial) throws Exception {
-    Path file = Files.writeString(dir.resolve("tollgate.conf"), """
+  private ServerState check(
+      TlsTestServer s, String type, String tls, String checkOptions, String initial)
+      throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("tollgate.conf"),
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           routes = [ { hosts = ["x.test"], pool = p } ]
@@ -98,8 +108,13 @@ class TlsHealthCheckTest {
                            jitter = 0, initial = %s, %s }
           }
         }
-        """.formatted(s.port(), tls == null ? "" : "tls { " + tls + " }", type, initial,
-        checkOptions));
+        """
+                .formatted(
+                    s.port(),
+                    tls == null ? "" : "tls { " + tls + " }",
+                    type,
+                    initial,
+                    checkOptions));
     Snapshot snapshot = Snapshot.build(ConfigLoader.load(file), checker);
     snapshot.commitHealth();
     lastBuilt = snapshot;
@@ -128,8 +143,8 @@ class TlsHealthCheckTest {
     TlsTestServer s = server(otherCa.issue(KeyType.EC_P256, "backend.test"), http(200, "ok"));
     ServerState state = check(s, "https", "ca = \"ca.pem\"", "server-name = backend.test", "up");
     await(state, false);
-    assertThat(state.reason()).startsWith("tls: certificate not trusted: verification against"
-        + " the pool's tls.ca");
+    assertThat(state.reason())
+        .startsWith("tls: certificate not trusted: verification against" + " the pool's tls.ca");
   }
 
   @Test
@@ -145,8 +160,7 @@ class TlsHealthCheckTest {
   @Test
   void withTheRightCaTheSameServerIsUp() throws Exception {
     TlsTestServer s = server(ca.issue(KeyType.EC_P256, "backend.test"), http(200, "ok"));
-    ServerState state = check(s, "https", "ca = \"ca.pem\"", "server-name = backend.test",
-        "down");
+    ServerState state = check(s, "https", "ca = \"ca.pem\"", "server-name = backend.test", "down");
     await(state, true);
     assertThat(state.reason()).contains("status 200");
   }
@@ -172,10 +186,12 @@ class TlsHealthCheckTest {
   void aServerGivenByIpWithoutANameMustHaveItsIpInTheCertificate() throws Exception {
     TlsTestServer named = server(ca.issue(KeyType.EC_P256, "backend.test"), drain());
     ServerState state = check(named, "tls", "ca = \"ca.pem\"", "", "up");
-    assertThat(lastBuilt.warnings()).anySatisfy(w -> {
-      assertThat(w.path()).isEqualTo("tollgate.pools.p.health-check");
-      assertThat(w.message()).contains("set health-check.server-name");
-    });
+    assertThat(lastBuilt.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.path()).isEqualTo("tollgate.pools.p.health-check");
+              assertThat(w.message()).contains("set health-check.server-name");
+            });
     await(state, false);
     checker.apply(List.of());
     TlsTestServer byIp = server(ca.issue(KeyType.EC_P256, "127.0.0.1"), drain());
@@ -184,10 +200,11 @@ class TlsHealthCheckTest {
 
   @Test
   void tlsCheckOfAnExpiredCertificateSaysSo() throws Exception {
-    IssuedCertificate expired = ca.leaf("backend.test")
-        .notBefore(Instant.now().minus(Duration.ofDays(30)))
-        .notAfter(Instant.now().minus(Duration.ofDays(1)))
-        .issue();
+    IssuedCertificate expired =
+        ca.leaf("backend.test")
+            .notBefore(Instant.now().minus(Duration.ofDays(30)))
+            .notAfter(Instant.now().minus(Duration.ofDays(1)))
+            .issue();
     TlsTestServer s = server(expired, drain());
     ServerState state = check(s, "tls", "ca = \"ca.pem\"", "server-name = backend.test", "up");
     await(state, false);
@@ -197,8 +214,8 @@ class TlsHealthCheckTest {
   @Test
   void httpsCheckReadsTheStatusOverVerifiedTls() throws Exception {
     TlsTestServer failing = server(ca.issue(KeyType.EC_P256, "backend.test"), http(503, "no"));
-    ServerState down = check(failing, "https", "ca = \"ca.pem\"", "server-name = backend.test",
-        "up");
+    ServerState down =
+        check(failing, "https", "ca = \"ca.pem\"", "server-name = backend.test", "up");
     await(down, false);
     assertThat(down.reason()).startsWith("status 503");
   }

@@ -37,8 +37,9 @@ class ClientHelloInspectorTest {
 
   @BeforeAll
   static void makeHellos() {
-    jdkHello = TestHellos.real(SslProvider.JDK, "Shop.Example.com", List.of("h2", "http/1.1"),
-        "TLSv1.3", "TLSv1.2");
+    jdkHello =
+        TestHellos.real(
+            SslProvider.JDK, "Shop.Example.com", List.of("h2", "http/1.1"), "TLSv1.3", "TLSv1.2");
     jdkMessage = TestHellos.handshakeMessage(jdkHello);
   }
 
@@ -100,8 +101,9 @@ class ClientHelloInspectorTest {
   @Test
   void boringSslHelloInOneReadIsReportedAndForwarded() {
     assumeTrue(OpenSsl.isAvailable());
-    byte[] hello = TestHellos.real(SslProvider.OPENSSL, "api.example.org", List.of("h2"),
-        "TLSv1.3", "TLSv1.2");
+    byte[] hello =
+        TestHellos.real(
+            SslProvider.OPENSSL, "api.example.org", List.of("h2"), "TLSv1.3", "TLSv1.2");
     ch = inspected();
 
     ch.writeInbound(TestHellos.buffer(hello));
@@ -113,10 +115,10 @@ class ClientHelloInspectorTest {
   @Test
   void boringSslHelloInSevenByteRecordsDeliveredOneBytePerReadIsForwardedUntouched() {
     assumeTrue(OpenSsl.isAvailable());
-    byte[] real = TestHellos.real(SslProvider.OPENSSL, "pq.example.org", List.of("h2"),
-        "TLSv1.3", "TLSv1.2");
-    byte[] input = TestHellos.concat(TestHellos.reframe(TestHellos.handshakeMessage(real), 7),
-        TRAILER);
+    byte[] real =
+        TestHellos.real(SslProvider.OPENSSL, "pq.example.org", List.of("h2"), "TLSv1.3", "TLSv1.2");
+    byte[] input =
+        TestHellos.concat(TestHellos.reframe(TestHellos.handshakeMessage(real), 7), TRAILER);
     ch = inspected();
 
     for (byte b : input) {
@@ -160,9 +162,10 @@ class ClientHelloInspectorTest {
 
   @Test
   void callbackThatThrowsClosesTheChannelWithoutASecondCallback() {
-    callback.onHelloAction = ctx -> {
-      throw new IllegalStateException("routing blew up");
-    };
+    callback.onHelloAction =
+        ctx -> {
+          throw new IllegalStateException("routing blew up");
+        };
     ch = inspected();
 
     ch.writeInbound(TestHellos.buffer(jdkHello));
@@ -238,8 +241,9 @@ class ClientHelloInspectorTest {
 
   @Test
   void tooLargeHelloFailsAsSoonAsItsLengthIsKnown() {
-    ch = new EmbeddedChannel(new ClientHelloInspector(new ClientHelloParser(32 * 1024),
-        TIMEOUT_MS, callback));
+    ch =
+        new EmbeddedChannel(
+            new ClientHelloInspector(new ClientHelloParser(32 * 1024), TIMEOUT_MS, callback));
     ch.freezeTime();
     byte[] header = {22, 3, 1, 0x40, 0x00, 1, 0x00, (byte) 0xff, (byte) 0xff}; // 65 535 bytes
     ch.writeInbound(TestHellos.buffer(Arrays.copyOf(header, 8)));
@@ -307,8 +311,8 @@ class ClientHelloInspectorTest {
 
   @Test
   void timeoutStartsWhenInstalledBeforeRegistration() throws Exception {
-    ch = new EmbeddedChannel(false, false,
-        new ClientHelloInspector(parser(), TIMEOUT_MS, callback));
+    ch =
+        new EmbeddedChannel(false, false, new ClientHelloInspector(parser(), TIMEOUT_MS, callback));
     ch.register();
     ch.freezeTime();
     ch.advanceTimeBy(TIMEOUT_MS, TimeUnit.MILLISECONDS);

@@ -23,8 +23,9 @@ class ClientHelloParserFuzzTest {
   @Test
   void mutatedHellosNeverThrowAndAlwaysGiveAResult() {
     List<byte[]> seeds = new ArrayList<>();
-    byte[] jdk = TestHellos.real(SslProvider.JDK, "fuzz.example", List.of("h2", "http/1.1"),
-        "TLSv1.3", "TLSv1.2");
+    byte[] jdk =
+        TestHellos.real(
+            SslProvider.JDK, "fuzz.example", List.of("h2", "http/1.1"), "TLSv1.3", "TLSv1.2");
     seeds.add(jdk);
     seeds.add(TestHellos.reframe(TestHellos.handshakeMessage(jdk), 7));
     seeds.add(new HelloBuilder().sni("a.example").alpn("h2").versions(0x0304).record());
@@ -49,7 +50,8 @@ class ClientHelloParserFuzzTest {
         assertThat(buf.readerIndex()).isEqualTo(2);
         assertThat(buf.writerIndex()).isEqualTo(writer);
         if (result instanceof Failed failed) {
-          assertThat(failed.detail()).as("mutation %d", i)
+          assertThat(failed.detail())
+              .as("mutation %d", i)
               .doesNotStartWith("unexpected parser error");
         }
         outcomes[result instanceof Failed ? 0 : result instanceof ParseResult.Done ? 1 : 2]++;
@@ -83,14 +85,16 @@ class ClientHelloParserFuzzTest {
         }
         case 4 -> { // delete a run
           int n = Math.min(bytes.length - at, 1 + random.nextInt(16));
-          bytes = TestHellos.concat(Arrays.copyOf(bytes, at),
-              Arrays.copyOfRange(bytes, at + n, bytes.length));
+          bytes =
+              TestHellos.concat(
+                  Arrays.copyOf(bytes, at), Arrays.copyOfRange(bytes, at + n, bytes.length));
         }
         default -> { // insert random bytes
           byte[] extra = new byte[1 + random.nextInt(16)];
           random.nextBytes(extra);
-          bytes = TestHellos.concat(Arrays.copyOf(bytes, at), extra,
-              Arrays.copyOfRange(bytes, at, bytes.length));
+          bytes =
+              TestHellos.concat(
+                  Arrays.copyOf(bytes, at), extra, Arrays.copyOfRange(bytes, at, bytes.length));
         }
       }
     }

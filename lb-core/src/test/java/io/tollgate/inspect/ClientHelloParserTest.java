@@ -24,8 +24,9 @@ class ClientHelloParserTest {
 
   @Test
   void jdkTls13HelloYieldsSniAlpnAndVersions() {
-    byte[] hello = TestHellos.real(SslProvider.JDK, "api.example.com", List.of("h2", "http/1.1"),
-        "TLSv1.3", "TLSv1.2");
+    byte[] hello =
+        TestHellos.real(
+            SslProvider.JDK, "api.example.com", List.of("h2", "http/1.1"), "TLSv1.3", "TLSv1.2");
 
     ClientHello parsed = done(hello);
 
@@ -40,8 +41,13 @@ class ClientHelloParserTest {
   @Test
   void boringSslTls13HelloYieldsSniAlpnAndVersions() {
     assumeTrue(OpenSsl.isAvailable(), "netty-tcnative BoringSSL not available");
-    byte[] hello = TestHellos.real(SslProvider.OPENSSL, "api.example.com",
-        List.of("h2", "http/1.1"), "TLSv1.3", "TLSv1.2");
+    byte[] hello =
+        TestHellos.real(
+            SslProvider.OPENSSL,
+            "api.example.com",
+            List.of("h2", "http/1.1"),
+            "TLSv1.3",
+            "TLSv1.2");
 
     ClientHello parsed = done(hello);
 
@@ -54,8 +60,9 @@ class ClientHelloParserTest {
   @Test
   void boringSslIsAvailableOnThisMachine() {
     // The passthrough tests lean on BoringSSL hellos; make a missing native library visible.
-    assertThat(OpenSsl.isAvailable()).as("OpenSsl.unavailabilityCause: %s",
-        OpenSsl.unavailabilityCause()).isTrue();
+    assertThat(OpenSsl.isAvailable())
+        .as("OpenSsl.unavailabilityCause: %s", OpenSsl.unavailabilityCause())
+        .isTrue();
   }
 
   @Test
@@ -113,7 +120,8 @@ class ClientHelloParserTest {
   void everyStrictPrefixNeedsMoreAndTrailingBytesAreIgnored() {
     byte[] hello = TestHellos.real(SslProvider.JDK, "a.example", List.of("h2"), "TLSv1.3");
     for (int n = 0; n < hello.length; n++) {
-      assertThat(parse(Arrays.copyOf(hello, n))).as("prefix of %d bytes", n)
+      assertThat(parse(Arrays.copyOf(hello, n)))
+          .as("prefix of %d bytes", n)
           .isSameAs(ParseResult.NeedMore.INSTANCE);
     }
     byte[] pipelined =
@@ -145,8 +153,9 @@ class ClientHelloParserTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 7, 100, 512, 16384})
   void reframedIntoSmallRecordsGivesTheSameHello(int payload) {
-    byte[] original = TestHellos.real(SslProvider.JDK, "shop.example", List.of("h2", "http/1.1"),
-        "TLSv1.3", "TLSv1.2");
+    byte[] original =
+        TestHellos.real(
+            SslProvider.JDK, "shop.example", List.of("h2", "http/1.1"), "TLSv1.3", "TLSv1.2");
     byte[] message = TestHellos.handshakeMessage(original);
     byte[] records = TestHellos.reframe(message, payload);
 
@@ -163,8 +172,9 @@ class ClientHelloParserTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 3, 100})
   void resumedWalkAgreesWithAFreshParseOnEveryPrefix(int payload) {
-    byte[] message = TestHellos.handshakeMessage(
-        TestHellos.real(SslProvider.JDK, "resume.example", List.of("h2"), "TLSv1.3"));
+    byte[] message =
+        TestHellos.handshakeMessage(
+            TestHellos.real(SslProvider.JDK, "resume.example", List.of("h2"), "TLSv1.3"));
     byte[] records = TestHellos.concat(TestHellos.reframe(message, payload), TRAILER_BYTES);
     ClientHelloParser.Progress progress = new ClientHelloParser.Progress();
     for (int n = 0; n <= records.length; n++) {
@@ -185,24 +195,25 @@ class ClientHelloParserTest {
   @Test
   void plaintextHttpIsNotTlsFromTheFirstByte() {
     assertFailed(parse("G".getBytes(StandardCharsets.US_ASCII)), HelloFailure.NOT_TLS);
-    Failed failed = assertFailed(
-        parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
-        HelloFailure.NOT_TLS);
+    Failed failed =
+        assertFailed(
+            parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
+            HelloFailure.NOT_TLS);
     assertThat(failed.detail()).contains("HTTP").contains("GET / HTTP/1.1\\x0d\\x0a");
   }
 
   @Test
   void sslV2CompatibleHelloIsNotTls() {
-    Failed failed = assertFailed(parse(new byte[] {(byte) 0x80, 0x2e, 0x01, 0x03, 0x01}),
-        HelloFailure.NOT_TLS);
+    Failed failed =
+        assertFailed(parse(new byte[] {(byte) 0x80, 0x2e, 0x01, 0x03, 0x01}), HelloFailure.NOT_TLS);
     assertThat(failed.detail()).contains("SSLv2-compatible ClientHello");
     assertFailed(parse(new byte[] {(byte) 0x80}), HelloFailure.NOT_TLS);
   }
 
   @Test
   void garbageIsNotTls() {
-    Failed failed = assertFailed(parse(new byte[] {0x00, (byte) 0xff, 0x13, 0x37}),
-        HelloFailure.NOT_TLS);
+    Failed failed =
+        assertFailed(parse(new byte[] {0x00, (byte) 0xff, 0x13, 0x37}), HelloFailure.NOT_TLS);
     assertThat(failed.detail()).contains("0x00");
     assertFailed(parse(new byte[] {21, 3, 3, 0, 2, 2, 40}), HelloFailure.NOT_TLS); // an alert
   }
@@ -231,9 +242,11 @@ class ClientHelloParserTest {
   void zeroLengthRecordIsBad() {
     assertFailed(parse(new byte[] {22, 3, 1, 0, 0}), HelloFailure.BAD_HELLO);
     byte[] message = new HelloBuilder().message();
-    byte[] withEmpty = TestHellos.concat(TestHellos.reframe(Arrays.copyOf(message, 10), 10),
-        new byte[] {22, 3, 1, 0, 0}, TestHellos.reframe(Arrays.copyOfRange(message, 10,
-            message.length), 1000));
+    byte[] withEmpty =
+        TestHellos.concat(
+            TestHellos.reframe(Arrays.copyOf(message, 10), 10),
+            new byte[] {22, 3, 1, 0, 0},
+            TestHellos.reframe(Arrays.copyOfRange(message, 10, message.length), 1000));
     assertFailed(parse(withEmpty), HelloFailure.BAD_HELLO);
   }
 
@@ -265,8 +278,8 @@ class ClientHelloParserTest {
 
   @Test
   void recordBytesOverTheLimitAreTooLargeBeforeTheBytesArrive() {
-    byte[] message = new HelloBuilder().alpn(TestHellos.manyProtocols(100).toArray(String[]::new))
-        .message();
+    byte[] message =
+        new HelloBuilder().alpn(TestHellos.manyProtocols(100).toArray(String[]::new)).message();
     assertThat(message.length).isLessThan(2000);
     // 1-byte records multiply the size by six: over a 4 KiB limit although the message is not
     ClientHelloParser small = new ClientHelloParser(4096);
@@ -281,8 +294,8 @@ class ClientHelloParserTest {
   void helloExactlyAtTheLimitIsAccepted() {
     byte[] record = new HelloBuilder().sni("a.example").record();
     assertThat(parseWith(new ClientHelloParser(record.length), record)).isInstanceOf(Done.class);
-    assertFailed(parseWith(new ClientHelloParser(record.length - 1), record),
-        HelloFailure.HELLO_TOO_LARGE);
+    assertFailed(
+        parseWith(new ClientHelloParser(record.length - 1), record), HelloFailure.HELLO_TOO_LARGE);
   }
 
   // ---- ClientHello body --------------------------------------------------------------------
@@ -360,8 +373,13 @@ class ClientHelloParserTest {
     byte[] record = new HelloBuilder().alpn("h2").alpn("http/1.1").record();
     Failed failed = assertFailed(parse(record), HelloFailure.BAD_HELLO);
     assertThat(failed.detail()).contains("duplicate extension 16");
-    assertFailed(parse(new HelloBuilder().extension(0x1234, new byte[0])
-        .extension(0x1234, new byte[0]).record()), HelloFailure.BAD_HELLO);
+    assertFailed(
+        parse(
+            new HelloBuilder()
+                .extension(0x1234, new byte[0])
+                .extension(0x1234, new byte[0])
+                .record()),
+        HelloFailure.BAD_HELLO);
   }
 
   // ---- SNI ---------------------------------------------------------------------------------
@@ -373,23 +391,28 @@ class ClientHelloParserTest {
 
   @Test
   void severalHostNamesAreBad() {
-    Failed failed = assertFailed(parse(new HelloBuilder().sni("a.example", "b.example").record()),
-        HelloFailure.BAD_HELLO);
+    Failed failed =
+        assertFailed(
+            parse(new HelloBuilder().sni("a.example", "b.example").record()),
+            HelloFailure.BAD_HELLO);
     assertThat(failed.detail()).contains("more than one host_name");
   }
 
   @Test
   void otherNameTypesAreSkipped() {
-    byte[] data = HelloBuilder.vector16(HelloBuilder.concat(
-        new byte[] {7, 0, 2, 'x', 'y'}, new byte[] {0, 0, 9}, "a.example".getBytes(
-            StandardCharsets.US_ASCII)));
+    byte[] data =
+        HelloBuilder.vector16(
+            HelloBuilder.concat(
+                new byte[] {7, 0, 2, 'x', 'y'},
+                new byte[] {0, 0, 9},
+                "a.example".getBytes(StandardCharsets.US_ASCII)));
     assertThat(done(new HelloBuilder().extension(0, data).record()).sni()).isEqualTo("a.example");
   }
 
   @Test
   void emptyServerNameListIsBad() {
-    assertFailed(parse(new HelloBuilder().extension(0, new byte[] {0, 0}).record()),
-        HelloFailure.BAD_HELLO);
+    assertFailed(
+        parse(new HelloBuilder().extension(0, new byte[] {0, 0}).record()), HelloFailure.BAD_HELLO);
   }
 
   @ParameterizedTest
@@ -409,12 +432,24 @@ class ClientHelloParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a..example", ".example", "example..", ".", "-a.example", "a-.example",
-      "a b.example", "a/b.example", "a*.example", "caf\u00e9.example", "a\u0000.example",
-      "a.exam%ple"})
+  @ValueSource(
+      strings = {
+        "a..example",
+        ".example",
+        "example..",
+        ".",
+        "-a.example",
+        "a-.example",
+        "a b.example",
+        "a/b.example",
+        "a*.example",
+        "caf\u00e9.example",
+        "a\u0000.example",
+        "a.exam%ple"
+      })
   void invalidSniIsBad(String name) {
-    Failed failed = assertFailed(parse(new HelloBuilder().sni(name).record()),
-        HelloFailure.BAD_HELLO);
+    Failed failed =
+        assertFailed(parse(new HelloBuilder().sni(name).record()), HelloFailure.BAD_HELLO);
     assertThat(failed.detail()).startsWith("invalid SNI host_name");
   }
 
@@ -423,7 +458,8 @@ class ClientHelloParserTest {
     String label63 = "a".repeat(63);
     assertThat(done(new HelloBuilder().sni(label63 + ".example").record()).sni())
         .isEqualTo(label63 + ".example");
-    assertFailed(parse(new HelloBuilder().sni("a".repeat(64) + ".example").record()),
+    assertFailed(
+        parse(new HelloBuilder().sni("a".repeat(64) + ".example").record()),
         HelloFailure.BAD_HELLO);
     String name253 = String.join(".", label63, label63, label63, "a".repeat(61));
     assertThat(name253).hasSize(253);
@@ -433,8 +469,9 @@ class ClientHelloParserTest {
 
   @Test
   void failureDetailEscapesClientBytes() {
-    Failed failed = assertFailed(parse(new HelloBuilder().sni("evil\n.example").record()),
-        HelloFailure.BAD_HELLO);
+    Failed failed =
+        assertFailed(
+            parse(new HelloBuilder().sni("evil\n.example").record()), HelloFailure.BAD_HELLO);
     assertThat(failed.detail()).contains("evil\\x0a.example").doesNotContain("\n");
   }
 
@@ -463,8 +500,7 @@ class ClientHelloParserTest {
   void alpnKeepsAtMost256BytesAndStopsAtTheFirstNameThatDoesNotFit() {
     String n100 = "a".repeat(100);
     String n200 = "b".repeat(200);
-    ClientHello parsed = done(new HelloBuilder().alpn(n100, "c".repeat(150), n200, "h2")
-        .record());
+    ClientHello parsed = done(new HelloBuilder().alpn(n100, "c".repeat(150), n200, "h2").record());
     assertThat(parsed.alpn()).containsExactly(n100, "c".repeat(150));
     assertThat(parsed.alpnOmitted()).isEqualTo(2);
     // one name of 255 bytes fits alone
@@ -514,8 +550,8 @@ class ClientHelloParserTest {
     assertThat(parsed.sni()).hasSize(HostNames.MAX_NAME);
     assertThat(parsed.alpn()).hasSize(ClientHello.MAX_ALPN_NAMES);
     assertThat(parsed.alpnOmitted()).isEqualTo(5000 - ClientHello.MAX_ALPN_NAMES);
-    assertThat(String.join("", parsed.alpn()).length()).isLessThanOrEqualTo(
-        ClientHello.MAX_ALPN_BYTES);
+    assertThat(String.join("", parsed.alpn()).length())
+        .isLessThanOrEqualTo(ClientHello.MAX_ALPN_BYTES);
     assertThat(parsed.versions()).hasSize(1);
     assertThat(parsed.ecdsa()).isEqualTo(new EcdsaSupport(false, 0, 0));
   }
@@ -544,11 +580,13 @@ class ClientHelloParserTest {
 
   @Test
   void emptyAlpnListOrEmptyProtocolNameIsBad() {
-    assertFailed(parse(new HelloBuilder().extension(16, new byte[] {0, 0}).record()),
+    assertFailed(
+        parse(new HelloBuilder().extension(16, new byte[] {0, 0}).record()),
         HelloFailure.BAD_HELLO);
     assertFailed(parse(new HelloBuilder().alpn("h2", "").record()), HelloFailure.BAD_HELLO);
     // name length pointing past the list
-    assertFailed(parse(new HelloBuilder().extension(16, new byte[] {0, 3, 5, 'h', '2'}).record()),
+    assertFailed(
+        parse(new HelloBuilder().extension(16, new byte[] {0, 3, 5, 'h', '2'}).record()),
         HelloFailure.BAD_HELLO);
   }
 
@@ -557,23 +595,28 @@ class ClientHelloParserTest {
     ClientHello parsed = done(new HelloBuilder().versions(0x7a7a, 0x0304, 0x0303).record());
     assertThat(parsed.versions()).containsExactly(0x0304, 0x0303);
     assertThat(parsed.versions().stream().max(Integer::compare)).contains(0x0304);
-    assertThat(parsed.toString()).isEqualTo(
-        "ClientHello[sni=-, alpn=[], versions=[TLSv1.3, TLSv1.2], ecdsa, " + parsed.recordBytes()
-            + " bytes in 1 record]");
+    assertThat(parsed.toString())
+        .isEqualTo(
+            "ClientHello[sni=-, alpn=[], versions=[TLSv1.3, TLSv1.2], ecdsa, "
+                + parsed.recordBytes()
+                + " bytes in 1 record]");
   }
 
   @Test
   void oddSupportedVersionsLengthIsBad() {
-    assertFailed(parse(new HelloBuilder().extension(43, new byte[] {3, 3, 4, 3}).record()),
+    assertFailed(
+        parse(new HelloBuilder().extension(43, new byte[] {3, 3, 4, 3}).record()),
         HelloFailure.BAD_HELLO);
-    assertFailed(parse(new HelloBuilder().extension(43, new byte[] {4, 3, 4}).record()),
+    assertFailed(
+        parse(new HelloBuilder().extension(43, new byte[] {4, 3, 4}).record()),
         HelloFailure.BAD_HELLO);
   }
 
   @Test
   void failureReasonsAreLowerSnakeCase() {
     assertThat(Arrays.stream(HelloFailure.values()).map(f -> f.closeReason().label()))
-        .containsExactly("not_tls", "bad_hello", "hello_too_large", "hello_timeout", "client_closed");
+        .containsExactly(
+            "not_tls", "bad_hello", "hello_too_large", "hello_timeout", "client_closed");
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -11,8 +11,10 @@ final class HelloBuilder {
   byte[] sessionId = new byte[32];
   byte[] cipherSuites = {0x13, 0x01, 0x13, 0x02};
   byte[] compression = {0};
+
   /** Null: no extensions block at all. */
   List<byte[]> extensions = new ArrayList<>();
+
   /** When set, replaces the computed extensions-block length. */
   Integer extensionsLengthOverride;
 
@@ -98,7 +100,8 @@ final class HelloBuilder {
       body.writeBytes(block.toByteArray());
     }
     int n = body.size();
-    return concat(new byte[] {(byte) handshakeType, (byte) (n >> 16), (byte) (n >> 8), (byte) n},
+    return concat(
+        new byte[] {(byte) handshakeType, (byte) (n >> 16), (byte) (n >> 8), (byte) n},
         body.toByteArray());
   }
 

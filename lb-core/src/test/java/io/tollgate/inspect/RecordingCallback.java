@@ -12,6 +12,7 @@ final class RecordingCallback implements ClientHelloInspector.HelloCallback {
   final List<ClientHello> hellos = new ArrayList<>();
   final List<HelloFailure> failures = new ArrayList<>();
   final List<String> details = new ArrayList<>();
+
   /** What {@link #onHello} does after recording, e.g. add a relay handler or close. */
   Consumer<ChannelHandlerContext> onHelloAction = ctx -> {};
 

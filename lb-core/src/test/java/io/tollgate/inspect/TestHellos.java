@@ -30,13 +30,18 @@ final class TestHellos {
   static byte[] real(SslProvider provider, String host, List<String> alpn, String... protocols) {
     SslContext context;
     try {
-      SslContextBuilder builder = SslContextBuilder.forClient()
-          .sslProvider(provider)
-          .trustManager(InsecureTrustManagerFactory.INSTANCE)
-          .protocols(protocols);
+      SslContextBuilder builder =
+          SslContextBuilder.forClient()
+              .sslProvider(provider)
+              .trustManager(InsecureTrustManagerFactory.INSTANCE)
+              .protocols(protocols);
       if (!alpn.isEmpty()) {
-        builder.applicationProtocolConfig(new ApplicationProtocolConfig(Protocol.ALPN,
-            SelectorFailureBehavior.NO_ADVERTISE, SelectedListenerFailureBehavior.ACCEPT, alpn));
+        builder.applicationProtocolConfig(
+            new ApplicationProtocolConfig(
+                Protocol.ALPN,
+                SelectorFailureBehavior.NO_ADVERTISE,
+                SelectedListenerFailureBehavior.ACCEPT,
+                alpn));
       }
       context = builder.build();
     } catch (SSLException e) {

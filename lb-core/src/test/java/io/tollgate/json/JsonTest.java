@@ -31,7 +31,8 @@ class JsonTest {
     m.put("k\"ey", Map.of());
     m.put("nan", Double.NaN);
     assertThat(Json.write(m))
-        .isEqualTo("{\"n\":3,\"ok\":true,\"none\":null,\"list\":[1,\"x\",[]],\"k\\\"ey\":{},"
-            + "\"nan\":null}");
+        .isEqualTo(
+            "{\"n\":3,\"ok\":true,\"none\":null,\"list\":[1,\"x\",[]],\"k\\\"ey\":{},"
+                + "\"nan\":null}");
   }
 }

@@ -25,12 +25,17 @@ class ConnectionLimitsTest {
   }
 
   private ConnectionLimits limits(String hocon) throws Exception {
-    TollgateConfig config = ConfigLoader.parse("""
+    TollgateConfig config =
+        ConfigLoader.parse(
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           routes = [ { hosts = ["a.test"], pool = p, max-connections = 2 } ]
           pools.p.servers = ["127.0.0.1:9"]
-        """ + hocon + "\n}\n", "limits.conf");
+        """
+                + hocon
+                + "\n}\n",
+            "limits.conf");
     return new ConnectionLimits(config, clock::get);
   }
 
@@ -73,8 +78,7 @@ class ConnectionLimitsTest {
     assertThat(per128.admit(channel(), from("2001:db8::2"))).isNull();
     assertThat(per128.admit(channel(), from("2001:db8::1"))).isEqualTo(CloseReason.LIMIT_SOURCE);
 
-    ConnectionLimits per48 =
-        limits("limits.per-source { max-connections = 1, ipv6-prefix = 48 }");
+    ConnectionLimits per48 = limits("limits.per-source { max-connections = 1, ipv6-prefix = 48 }");
     assertThat(per48.admit(channel(), from("2001:db8:1:2::1"))).isNull();
     assertThat(per48.admit(channel(), from("2001:db8:1:ffff::1")))
         .isEqualTo(CloseReason.LIMIT_SOURCE);
@@ -83,14 +87,19 @@ class ConnectionLimitsTest {
 
   @Test
   void sourceKeyClearsTheHostBitsOfIpv6OnlyAndOddPrefixesCutInsideAByte() throws Exception {
-    assertThat(ConnectionLimits.source(new InetSocketAddress("2001:db8:abcd:12ff::9", 1), 57)
-        .getHostAddress()).isEqualTo("2001:db8:abcd:1280:0:0:0:0");
-    assertThat(ConnectionLimits.source(new InetSocketAddress("2001:db8::9", 1), 1)
-        .getHostAddress()).isEqualTo("0:0:0:0:0:0:0:0");
-    assertThat(ConnectionLimits.source(new InetSocketAddress("10.1.2.3", 1), 1)
-        .getHostAddress()).isEqualTo("10.1.2.3");
-    assertThat(ConnectionLimits.source(new InetSocketAddress("::ffff:10.1.2.3", 1), 64)
-        .getHostAddress()).as("IPv4-mapped is IPv4").isEqualTo("10.1.2.3");
+    assertThat(
+            ConnectionLimits.source(new InetSocketAddress("2001:db8:abcd:12ff::9", 1), 57)
+                .getHostAddress())
+        .isEqualTo("2001:db8:abcd:1280:0:0:0:0");
+    assertThat(ConnectionLimits.source(new InetSocketAddress("2001:db8::9", 1), 1).getHostAddress())
+        .isEqualTo("0:0:0:0:0:0:0:0");
+    assertThat(ConnectionLimits.source(new InetSocketAddress("10.1.2.3", 1), 1).getHostAddress())
+        .isEqualTo("10.1.2.3");
+    assertThat(
+            ConnectionLimits.source(new InetSocketAddress("::ffff:10.1.2.3", 1), 64)
+                .getHostAddress())
+        .as("IPv4-mapped is IPv4")
+        .isEqualTo("10.1.2.3");
   }
 
   @Test
@@ -115,8 +124,8 @@ class ConnectionLimitsTest {
 
   @Test
   void perSourceCountsExistOnlyWhileTheSourceHasOpenConnections() throws Exception {
-    ConnectionLimits limits = limits("limits.per-source { max-connections = 2, "
-        + "new-per-second = 0 }");
+    ConnectionLimits limits =
+        limits("limits.per-source { max-connections = 2, " + "new-per-second = 0 }");
     EmbeddedChannel a = channel();
     EmbeddedChannel b = channel();
     assertThat(limits.admit(a, from("10.0.0.1"))).isNull();
@@ -134,7 +143,9 @@ class ConnectionLimitsTest {
 
   @Test
   void aRefusedConnectionTakesNoSlotAtAnyLevel() throws Exception {
-    ConnectionLimits limits = limits("""
+    ConnectionLimits limits =
+        limits(
+            """
         limits { max-connections = 1, per-source { max-connections = 5, new-per-second = 0 } }
         """);
     EmbeddedChannel first = channel();

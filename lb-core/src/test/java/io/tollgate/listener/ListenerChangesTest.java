@@ -16,9 +16,10 @@ class ListenerChangesTest {
 
   @Test
   void unchangedAddressStaysBoundAndNewOrMovedOnesAreBound() {
-    ListenerChanges c = ListenerChanges.of(
-        List.of(listener("a", 1), listener("b", 2), listener("gone", 3)),
-        List.of(listener("new", 4), listener("b", 5), listener("a", 1)));
+    ListenerChanges c =
+        ListenerChanges.of(
+            List.of(listener("a", 1), listener("b", 2), listener("gone", 3)),
+            List.of(listener("new", 4), listener("b", 5), listener("a", 1)));
 
     assertThat(c.bind()).extracting(ListenerConfig::name).containsExactly("new", "b");
     assertThat(c.close()).containsExactly("b", "gone");
@@ -28,9 +29,10 @@ class ListenerChangesTest {
   @Test
   void anAddressAnotherListenerTakesIsClosedFirst() {
     // A rename (a -> c) and a swap (x <-> y).
-    ListenerChanges c = ListenerChanges.of(
-        List.of(listener("a", 1), listener("x", 2), listener("y", 3), listener("keep", 4)),
-        List.of(listener("c", 1), listener("x", 3), listener("y", 2), listener("keep", 4)));
+    ListenerChanges c =
+        ListenerChanges.of(
+            List.of(listener("a", 1), listener("x", 2), listener("y", 3), listener("keep", 4)),
+            List.of(listener("c", 1), listener("x", 3), listener("y", 2), listener("keep", 4)));
 
     assertThat(c.bind()).extracting(ListenerConfig::name).containsExactly("c", "x", "y");
     assertThat(c.close()).containsExactly("a", "x", "y");

@@ -21,8 +21,8 @@ class OpenConnectionsTest {
     open.add(a);
     open.add(b);
     a.close();
-    CompletableFuture.runAsync(b::close,
-        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+    CompletableFuture.runAsync(
+        b::close, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
     assertThat(open.awaitClosed(Duration.ofSeconds(60), new CompletableFuture<>())).isTrue();
     assertThat(open.size()).isZero();
   }
@@ -33,8 +33,8 @@ class OpenConnectionsTest {
     EmbeddedChannel ch = new EmbeddedChannel();
     open.add(ch);
     CompletableFuture<Void> stop = new CompletableFuture<>();
-    CompletableFuture.runAsync(() -> stop.complete(null),
-        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+    CompletableFuture.runAsync(
+        () -> stop.complete(null), CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
     assertThat(open.awaitClosed(Duration.ofSeconds(60), stop)).isFalse();
     assertThat(open.awaitClosed(Duration.ofMillis(100), new CompletableFuture<>())).isFalse();
     assertThat(open.size()).isOne();

@@ -28,12 +28,17 @@ import org.junit.jupiter.api.Test;
  */
 class BalancingTest {
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
+
   /** The leases of the connections {@link #holdConnections} keeps open. */
   private final List<Lease> held = new ArrayList<>();
 
   private Backend server(int port, int weight, int maxConnections) {
     InetSocketAddress a = new InetSocketAddress("127.0.0.1", port);
-    return new Backend(HostPort.parse("127.0.0.1:" + port), a, weight, maxConnections,
+    return new Backend(
+        HostPort.parse("127.0.0.1:" + port),
+        a,
+        weight,
+        maxConnections,
         new ServerState(new ServerKey("p", a), "127.0.0.1:" + port, true, now::get));
   }
 
@@ -47,8 +52,15 @@ class BalancingTest {
 
   private Pool pool(List<Backend> servers, BalanceConfig balance) {
     Random seeded = new Random(42);
-    return new Pool("p", servers, 3, balance, BackendProxyProtocol.OFF, PassiveSignals.NONE,
-        now::get, () -> seeded);
+    return new Pool(
+        "p",
+        servers,
+        3,
+        balance,
+        BackendProxyProtocol.OFF,
+        PassiveSignals.NONE,
+        now::get,
+        () -> seeded);
   }
 
   /** Opens {@code n} connections that stay open; returns how many each server got. */
@@ -78,8 +90,8 @@ class BalancingTest {
   }
 
   private static InetSocketAddress client(int i) {
-    return new InetSocketAddress("10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255),
-        40000 + i % 1000);
+    return new InetSocketAddress(
+        "10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255), 40000 + i % 1000);
   }
 
   // ---- round-robin
@@ -140,8 +152,8 @@ class BalancingTest {
 
   @Test
   void randomTwoAvoidsAServerHoldingLongConnections() {
-    Pool pool = pool(List.of(server(1, 1), server(2, 1), server(3, 1), server(4, 1)),
-        Algorithm.RANDOM_TWO);
+    Pool pool =
+        pool(List.of(server(1, 1), server(2, 1), server(3, 1), server(4, 1)), Algorithm.RANDOM_TWO);
     Backend busy = pool.servers().get(0);
     for (int i = 0; i < 10; i++) {
       pool.reserve(busy);
@@ -233,8 +245,8 @@ class BalancingTest {
       String name = "tenant" + n + ".example.com";
       int first = pool.select(client(0), name).order().get(0).address().getPort();
       share.merge(first, 1, Integer::sum);
-      assertThat(pool.select(client(n + 1), name.toUpperCase()).order().get(0).address()
-          .getPort()).isEqualTo(first);
+      assertThat(pool.select(client(n + 1), name.toUpperCase()).order().get(0).address().getPort())
+          .isEqualTo(first);
     }
     assertThat(share.values()).allSatisfy(n -> assertThat(n).isBetween(250, 550));
     // No SNI: the client's address decides.
@@ -248,8 +260,10 @@ class BalancingTest {
   void slowStartRampsARecoveredServerUpLinearly() {
     Backend a = server(1, 1);
     Backend b = server(2, 1);
-    Pool pool = pool(List.of(a, b),
-        new BalanceConfig(Algorithm.ROUND_ROBIN, Duration.ofSeconds(10), OnAllDown.REJECT));
+    Pool pool =
+        pool(
+            List.of(a, b),
+            new BalanceConfig(Algorithm.ROUND_ROBIN, Duration.ofSeconds(10), OnAllDown.REJECT));
     b.state().markDown("test");
     b.state().markUp("test", true); // ramp starts now
 
@@ -263,8 +277,10 @@ class BalancingTest {
 
   @Test
   void slowStartDoesNotApplyToServersThatWereUpFromTheStart() {
-    Pool pool = pool(List.of(server(1, 1), server(2, 1)),
-        new BalanceConfig(Algorithm.LEAST_CONN, Duration.ofSeconds(10), OnAllDown.REJECT));
+    Pool pool =
+        pool(
+            List.of(server(1, 1), server(2, 1)),
+            new BalanceConfig(Algorithm.LEAST_CONN, Duration.ofSeconds(10), OnAllDown.REJECT));
     assertThat(holdConnections(pool, 100)).containsEntry(1, 50).containsEntry(2, 50);
   }
 
@@ -283,7 +299,10 @@ class BalancingTest {
     assertThat(refused.refusal()).isEqualTo(CloseReason.POOL_FULL);
     assertThat(refused.order()).isEmpty();
 
-    held.stream().filter(l -> l.server() == a).findFirst().orElseThrow()
+    held.stream()
+        .filter(l -> l.server() == a)
+        .findFirst()
+        .orElseThrow()
         .release(); // one of a's connections closes
     assertThat(pool.select(null, null).order()).containsExactly(a);
   }
@@ -323,8 +342,10 @@ class BalancingTest {
     assertThat(rejected.refusal()).isEqualTo(CloseReason.NO_HEALTHY_BACKEND);
     assertThat(rejected.detail()).contains("all 2 server(s) of pool p are down");
 
-    Pool tryAll = pool(List.of(a, b),
-        new BalanceConfig(Algorithm.LEAST_CONN, Duration.ZERO, OnAllDown.TRY_ALL));
+    Pool tryAll =
+        pool(
+            List.of(a, b),
+            new BalanceConfig(Algorithm.LEAST_CONN, Duration.ZERO, OnAllDown.TRY_ALL));
     assertThat(tryAll.select(null, null).order()).containsExactlyInAnyOrder(a, b);
   }
 }

@@ -25,22 +25,34 @@ import org.junit.jupiter.api.Test;
 class LeaseTest {
   private final List<String> signals = new CopyOnWriteArrayList<>();
   private final Backend server = server(2);
-  private final Pool pool = new Pool("p", List.of(server), 1, BalanceConfig.DEFAULTS,
-      BackendProxyProtocol.OFF, new PassiveSignals() {
-        @Override
-        public void connectFailed(ServerState state, String why) {
-          signals.add("failed: " + why);
-        }
+  private final Pool pool =
+      new Pool(
+          "p",
+          List.of(server),
+          1,
+          BalanceConfig.DEFAULTS,
+          BackendProxyProtocol.OFF,
+          new PassiveSignals() {
+            @Override
+            public void connectFailed(ServerState state, String why) {
+              signals.add("failed: " + why);
+            }
 
-        @Override
-        public void connectSucceeded(ServerState state) {
-          signals.add("succeeded");
-        }
-      }, System::nanoTime, () -> new Random(1));
+            @Override
+            public void connectSucceeded(ServerState state) {
+              signals.add("succeeded");
+            }
+          },
+          System::nanoTime,
+          () -> new Random(1));
 
   private static Backend server(int maxConnections) {
     InetSocketAddress a = new InetSocketAddress("127.0.0.1", 1);
-    return new Backend(HostPort.parse("127.0.0.1:1"), a, 1, maxConnections,
+    return new Backend(
+        HostPort.parse("127.0.0.1:1"),
+        a,
+        1,
+        maxConnections,
         new ServerState(new ServerKey("p", a), "127.0.0.1:1", true, System::nanoTime));
   }
 

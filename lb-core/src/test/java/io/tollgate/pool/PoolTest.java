@@ -40,7 +40,8 @@ class PoolTest {
 
   @Test
   void attemptOrderTriesDistinctServersUpToTheLimit() {
-    Pool pool = new Pool("p", List.of(backend(1, 1), backend(2, 1), backend(3, 1), backend(4, 1)), 3);
+    Pool pool =
+        new Pool("p", List.of(backend(1, 1), backend(2, 1), backend(3, 1), backend(4, 1)), 3);
     List<Backend> order = pool.attemptOrder();
     assertThat(order).hasSize(3).doesNotHaveDuplicates();
     Pool small = new Pool("s", List.of(backend(1, 1), backend(2, 1)), 5);

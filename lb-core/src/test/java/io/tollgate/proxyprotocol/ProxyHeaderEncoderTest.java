@@ -27,8 +27,8 @@ import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 /**
- * Headers compared byte for byte with ones written out by hand from haproxy's
- * proxy-protocol.txt, then read back with Netty's decoder as a second opinion.
+ * Headers compared byte for byte with ones written out by hand from haproxy's proxy-protocol.txt,
+ * then read back with Netty's decoder as a second opinion.
  */
 class ProxyHeaderEncoderTest {
   private static final String SIG = "0d0a0d0a000d0a515549540a";
@@ -38,8 +38,8 @@ class ProxyHeaderEncoderTest {
   private static final InetSocketAddress DST6 = addr("::1", 443);
 
   private static InetSocketAddress addr(String ip, int port) {
-    return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(ip),
-        port);
+    return new InetSocketAddress(
+        io.netty.util.NetUtil.createInetAddressFromIpAddressString(ip), port);
   }
 
   private static byte[] hex(String s) {
@@ -83,34 +83,50 @@ class ProxyHeaderEncoderTest {
 
   @Test
   void v2Tcp4WithoutTlvs() {
-    assertThat(ProxyHeaderEncoder.v2(SRC4, DST4, List.of(), false)).isEqualTo(hex(SIG
-        + "21 11 000c"            // v2 PROXY, TCP over IPv4, 12 bytes follow
-        + "c0000201 c6336402"     // 192.0.2.1, 198.51.100.2
-        + "dc04 01bb"));          // 56324, 443
+    assertThat(ProxyHeaderEncoder.v2(SRC4, DST4, List.of(), false))
+        .isEqualTo(
+            hex(
+                SIG
+                    + "21 11 000c" // v2 PROXY, TCP over IPv4, 12 bytes follow
+                    + "c0000201 c6336402" // 192.0.2.1, 198.51.100.2
+                    + "dc04 01bb")); // 56324, 443
   }
 
   @Test
   void v2Tcp6WithAuthorityAndUniqueId() {
-    byte[] header = ProxyHeaderEncoder.v2(SRC6, DST6, List.of(
-        Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "shop.test"),
-        Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_UNIQUE_ID, "00000000000000ff")), false);
-    assertThat(header).isEqualTo(hex(SIG
-        + "21 21 0043"                                   // TCP over IPv6, 36 + 12 + 19 = 67
-        + "20010db8000000000000000000000001"             // 2001:db8::1
-        + "00000000000000000000000000000001"             // ::1
-        + "dc04 01bb"
-        + "02 0009 73686f702e74657374"                   // AUTHORITY "shop.test"
-        + "05 0010 30303030303030303030303030306666"));  // UNIQUE_ID
+    byte[] header =
+        ProxyHeaderEncoder.v2(
+            SRC6,
+            DST6,
+            List.of(
+                Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "shop.test"),
+                Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_UNIQUE_ID, "00000000000000ff")),
+            false);
+    assertThat(header)
+        .isEqualTo(
+            hex(
+                SIG
+                    + "21 21 0043" // TCP over IPv6, 36 + 12 + 19 = 67
+                    + "20010db8000000000000000000000001" // 2001:db8::1
+                    + "00000000000000000000000000000001" // ::1
+                    + "dc04 01bb"
+                    + "02 0009 73686f702e74657374" // AUTHORITY "shop.test"
+                    + "05 0010 30303030303030303030303030306666")); // UNIQUE_ID
   }
 
   @Test
   void v2Crc32cCoversTheWholeHeaderWithTheChecksumZeroed() {
-    byte[] header = ProxyHeaderEncoder.v2(SRC4, DST4,
-        List.of(Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "a.test")), true);
+    byte[] header =
+        ProxyHeaderEncoder.v2(
+            SRC4, DST4, List.of(Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "a.test")), true);
     // CRC32c (Castagnoli) computed separately over the header with "03 0004 00000000".
-    assertThat(header).isEqualTo(hex(SIG + "21 11 001c c0000201 c6336402 dc04 01bb"
-        + "02 0006 612e74657374"
-        + "03 0004 875903f5"));
+    assertThat(header)
+        .isEqualTo(
+            hex(
+                SIG
+                    + "21 11 001c c0000201 c6336402 dc04 01bb"
+                    + "02 0006 612e74657374"
+                    + "03 0004 875903f5"));
     byte[] zeroed = header.clone();
     java.util.Arrays.fill(zeroed, zeroed.length - 4, zeroed.length, (byte) 0);
     assertThat(bitwiseCrc32c(zeroed)).isEqualTo(0x875903f5L);
@@ -139,8 +155,12 @@ class ProxyHeaderEncoderTest {
 
   @Test
   void v2WithoutAnIpSourceIsAfUnspecAndKeepsItsTlvs() {
-    assertThat(ProxyHeaderEncoder.v2(new LocalAddress("x"), DST4,
-        List.of(Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_UNIQUE_ID, "1")), false))
+    assertThat(
+            ProxyHeaderEncoder.v2(
+                new LocalAddress("x"),
+                DST4,
+                List.of(Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_UNIQUE_ID, "1")),
+                false))
         .isEqualTo(hex(SIG + "21 00 0004 05 0001 31"));
   }
 
@@ -152,22 +172,28 @@ class ProxyHeaderEncoderTest {
 
   @Test
   void v2MixedFamiliesMapTheIpv4AddressIntoIpv6() {
-    assertThat(ProxyHeaderEncoder.v2(SRC4, DST6, List.of(), false)).isEqualTo(hex(SIG
-        + "21 21 0024"
-        + "00000000000000000000ffffc0000201"
-        + "00000000000000000000000000000001"
-        + "dc04 01bb"));
+    assertThat(ProxyHeaderEncoder.v2(SRC4, DST6, List.of(), false))
+        .isEqualTo(
+            hex(
+                SIG
+                    + "21 21 0024"
+                    + "00000000000000000000ffffc0000201"
+                    + "00000000000000000000000000000001"
+                    + "dc04 01bb"));
   }
 
   @Test
   void sslTlvWithAVerifiedClientCertificate() {
-    Tlv ssl = ProxyHeaderEncoder.ssl(0x07, 0, List.of(
-        Tlv.ascii(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_VERSION, "TLSv1.3"),
-        Tlv.ascii(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_CN, "alice")));
+    Tlv ssl =
+        ProxyHeaderEncoder.ssl(
+            0x07,
+            0,
+            List.of(
+                Tlv.ascii(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_VERSION, "TLSv1.3"),
+                Tlv.ascii(ProxyHeaderEncoder.PP2_SUBTYPE_SSL_CN, "alice")));
     assertThat(ssl.type()).isEqualTo(0x20);
-    assertThat(ssl.value()).isEqualTo(hex("07 00000000"
-        + "21 0007 544c5376312e33"
-        + "22 0005 616c696365"));
+    assertThat(ssl.value())
+        .isEqualTo(hex("07 00000000" + "21 0007 544c5376312e33" + "22 0005 616c696365"));
   }
 
   @Test
@@ -177,28 +203,52 @@ class ProxyHeaderEncoderTest {
     IssuedCertificate client = ca.issue(KeyType.EC_P256, "alice");
     Connection conn = new Connection("00000000000000ff", "main", SRC4, 0);
     conn.helloParsed("shop.test", List.of("h2"), 1);
-    conn.tlsEstablished(new TlsSummary("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "h2",
-        client.certificate().getSubjectX500Principal().getName(), client.certificate(),
-        server.certificate()));
+    conn.tlsEstablished(
+        new TlsSummary(
+            "TLSv1.2",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "h2",
+            client.certificate().getSubjectX500Principal().getName(),
+            client.certificate(),
+            server.certificate()));
     BackendProxyProtocol all = new BackendProxyProtocol(Version.V2, true, true, true, true, false);
 
     byte[] header = BackendProxyHeader.of(all, conn, DST4);
 
-    String ssl = "07 00000000"
-        + "21 0007 " + hexOf("TLSv1.2")
-        + "22 0005 " + hexOf("alice")
-        + "23 001b " + hexOf("ECDHE-RSA-AES128-GCM-SHA256")
-        + "24 0011 " + hexOf("ecdsa-with-SHA256") // the (EC) CA signed Tollgate's certificate
-        + "25 0007 " + hexOf("RSA2048");
+    String ssl =
+        "07 00000000"
+            + "21 0007 "
+            + hexOf("TLSv1.2")
+            + "22 0005 "
+            + hexOf("alice")
+            + "23 001b "
+            + hexOf("ECDHE-RSA-AES128-GCM-SHA256")
+            + "24 0011 "
+            + hexOf("ecdsa-with-SHA256") // the (EC) CA signed Tollgate's certificate
+            + "25 0007 "
+            + hexOf("RSA2048");
     int sslLength = hex(ssl).length;
-    String tlvs = "01 0002 " + hexOf("h2")
-        + "02 0009 " + hexOf("shop.test")
-        + "05 0010 " + hexOf("00000000000000ff")
-        + "20 " + String.format("%04x", sslLength) + ssl;
+    String tlvs =
+        "01 0002 "
+            + hexOf("h2")
+            + "02 0009 "
+            + hexOf("shop.test")
+            + "05 0010 "
+            + hexOf("00000000000000ff")
+            + "20 "
+            + String.format("%04x", sslLength)
+            + ssl;
     int length = 12 + hex(tlvs).length;
-    assertThat(HexFormat.of().formatHex(header)).isEqualTo(HexFormat.of().formatHex(hex(SIG
-        + "21 11 " + String.format("%04x", length)
-        + "c0000201 c6336402 dc04 01bb" + tlvs)));
+    assertThat(HexFormat.of().formatHex(header))
+        .isEqualTo(
+            HexFormat.of()
+                .formatHex(
+                    hex(
+                        SIG
+                            + "21 11 "
+                            + String.format("%04x", length)
+                            + "c0000201 c6336402 dc04 01bb"
+                            + tlvs)));
   }
 
   @Test
@@ -206,9 +256,15 @@ class ProxyHeaderEncoderTest {
     Connection conn = new Connection("0a", "main", SRC4, 0);
     conn.helloParsed("pass.test", List.of("h2"), 1);
     BackendProxyProtocol all = new BackendProxyProtocol(Version.V2, true, true, true, true, false);
-    assertThat(BackendProxyHeader.of(all, conn, DST4)).isEqualTo(hex(SIG
-        + "21 11 001d c0000201 c6336402 dc04 01bb"         // 12 + 12 + 5 = 29
-        + "02 0009 " + hexOf("pass.test") + "05 0002 " + hexOf("0a")));
+    assertThat(BackendProxyHeader.of(all, conn, DST4))
+        .isEqualTo(
+            hex(
+                SIG
+                    + "21 11 001d c0000201 c6336402 dc04 01bb" // 12 + 12 + 5 = 29
+                    + "02 0009 "
+                    + hexOf("pass.test")
+                    + "05 0002 "
+                    + hexOf("0a")));
     BackendProxyProtocol none =
         new BackendProxyProtocol(Version.V2, false, false, false, false, false);
     assertThat(BackendProxyHeader.of(none, conn, DST4))
@@ -220,11 +276,17 @@ class ProxyHeaderEncoderTest {
 
   @Test
   void sslTlvWithoutClientCertificateSaysNotVerified() {
-    Tlv ssl = BackendProxyHeader.ssl(new TlsSummary("TLSv1.3", "TLS_AES_128_GCM_SHA256", null,
-        null, null, null));
-    assertThat(ssl.value()).isEqualTo(hex("01 00000001"
-        + "21 0007 " + hexOf("TLSv1.3")
-        + "23 0016 " + hexOf("TLS_AES_128_GCM_SHA256")));
+    Tlv ssl =
+        BackendProxyHeader.ssl(
+            new TlsSummary("TLSv1.3", "TLS_AES_128_GCM_SHA256", null, null, null, null));
+    assertThat(ssl.value())
+        .isEqualTo(
+            hex(
+                "01 00000001"
+                    + "21 0007 "
+                    + hexOf("TLSv1.3")
+                    + "23 0016 "
+                    + hexOf("TLS_AES_128_GCM_SHA256")));
   }
 
   @Test
@@ -233,10 +295,12 @@ class ProxyHeaderEncoderTest {
     IssuedCertificate server = ca.issue(KeyType.EC_P256, "shop.test");
     Connection conn = new Connection("00000000000000ff", "main", SRC6, 0);
     conn.helloParsed("shop.test", List.of(), 1);
-    conn.tlsEstablished(new TlsSummary("TLSv1.3", "TLS_AES_256_GCM_SHA384", "http/1.1", null,
-        null, server.certificate()));
-    byte[] header = BackendProxyHeader.of(
-        new BackendProxyProtocol(Version.V2, true, true, true, true, true), conn, DST6);
+    conn.tlsEstablished(
+        new TlsSummary(
+            "TLSv1.3", "TLS_AES_256_GCM_SHA384", "http/1.1", null, null, server.certificate()));
+    byte[] header =
+        BackendProxyHeader.of(
+            new BackendProxyProtocol(Version.V2, true, true, true, true, true), conn, DST6);
 
     EmbeddedChannel ch = new EmbeddedChannel(new HAProxyMessageDecoder());
     ch.writeInbound(Unpooled.wrappedBuffer(header));
@@ -248,16 +312,26 @@ class ProxyHeaderEncoderTest {
       assertThat(msg.sourcePort()).isEqualTo(56324);
       assertThat(msg.destinationPort()).isEqualTo(443);
       // Netty lists the SSL TLV's sub-TLVs right after it.
-      assertThat(msg.tlvs()).extracting(HAProxyTLV::typeByteValue)
-          .containsExactly((byte) 0x01, (byte) 0x02, (byte) 0x05, (byte) 0x20, (byte) 0x21,
-              (byte) 0x23, (byte) 0x24, (byte) 0x25, (byte) 0x03);
+      assertThat(msg.tlvs())
+          .extracting(HAProxyTLV::typeByteValue)
+          .containsExactly(
+              (byte) 0x01,
+              (byte) 0x02,
+              (byte) 0x05,
+              (byte) 0x20,
+              (byte) 0x21,
+              (byte) 0x23,
+              (byte) 0x24,
+              (byte) 0x25,
+              (byte) 0x03);
       assertThat(msg.tlvs().get(0).content().toString(StandardCharsets.US_ASCII))
           .isEqualTo("http/1.1");
       HAProxySSLTLV ssl = (HAProxySSLTLV) msg.tlvs().get(3);
       assertThat(ssl.isPP2ClientSSL()).isTrue();
       assertThat(ssl.isPP2ClientCertConn()).isFalse();
       assertThat(ssl.verify()).isEqualTo(1);
-      assertThat(ssl.encapsulatedTLVs()).extracting(HAProxyTLV::typeByteValue)
+      assertThat(ssl.encapsulatedTLVs())
+          .extracting(HAProxyTLV::typeByteValue)
           .containsExactly((byte) 0x21, (byte) 0x23, (byte) 0x24, (byte) 0x25);
       assertThat(ssl.encapsulatedTLVs().get(2).content().toString(StandardCharsets.US_ASCII))
           .isEqualTo("ecdsa-with-SHA256");

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.tollgate.connection.NettyPipeline;
 import io.tollgate.config.Cidr;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.config.UpstreamProxyProtocol.Mode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.NettyPipeline;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -50,8 +50,10 @@ class ProxyHeaderReaderTest {
     ch = new PeerChannel(peer);
     conn = new Connection("1", "main", peer, System.nanoTime());
     ch.attr(Connection.KEY).set(conn);
-    UpstreamProxyProtocol config = new UpstreamProxyProtocol(mode,
-        List.of(Cidr.parse("10.0.0.0/8").orElseThrow(), Cidr.parse("::1/128").orElseThrow()));
+    UpstreamProxyProtocol config =
+        new UpstreamProxyProtocol(
+            mode,
+            List.of(Cidr.parse("10.0.0.0/8").orElseThrow(), Cidr.parse("::1/128").orElseThrow()));
     ch.pipeline().addLast(NettyPipeline.PROXY_HEADER, new ProxyHeaderReader(config, 5000));
     try {
       ch.register();
@@ -95,8 +97,9 @@ class ProxyHeaderReaderTest {
   @Test
   void v1HeaderFromATrustedBalancerSetsTheClientAndLeavesTheTlsBytesUntouched() {
     open(Mode.REQUIRED, BALANCER);
-    ch.writeInbound(Unpooled.wrappedBuffer(concat(
-        ascii("PROXY TCP4 198.51.100.7 203.0.113.1 51000 443\r\n"), TLS)));
+    ch.writeInbound(
+        Unpooled.wrappedBuffer(
+            concat(ascii("PROXY TCP4 198.51.100.7 203.0.113.1 51000 443\r\n"), TLS)));
 
     assertThat(passedOn()).isEqualTo(TLS);
     assertThat(conn.client()).isEqualTo(CLIENT);
@@ -109,8 +112,12 @@ class ProxyHeaderReaderTest {
   @Test
   void v2HeaderSplitIntoOneByteReadsIsReassembled() {
     open(Mode.REQUIRED, BALANCER);
-    byte[] header = ProxyHeaderEncoder.v2(CLIENT, FRONT, List.of(
-        ProxyHeaderEncoder.Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "x.test")), true);
+    byte[] header =
+        ProxyHeaderEncoder.v2(
+            CLIENT,
+            FRONT,
+            List.of(ProxyHeaderEncoder.Tlv.ascii(ProxyHeaderEncoder.PP2_TYPE_AUTHORITY, "x.test")),
+            true);
     byte[] all = concat(header, TLS);
     for (byte b : all) {
       ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
@@ -126,8 +133,9 @@ class ProxyHeaderReaderTest {
     open(Mode.OPTIONAL, BALANCER);
     InetSocketAddress client6 = new InetSocketAddress("2001:db8::7", 51000);
     InetSocketAddress front6 = new InetSocketAddress("2001:db8::1", 443);
-    ch.writeInbound(Unpooled.wrappedBuffer(concat(
-        ProxyHeaderEncoder.v2(client6, front6, List.of(), false), TLS)));
+    ch.writeInbound(
+        Unpooled.wrappedBuffer(
+            concat(ProxyHeaderEncoder.v2(client6, front6, List.of(), false), TLS)));
 
     assertThat(passedOn()).isEqualTo(TLS);
     assertThat(conn.client()).isEqualTo(client6);
@@ -191,23 +199,29 @@ class ProxyHeaderReaderTest {
     badVersion[12] = 0x11;
     byte[] badFamily = ProxyHeaderEncoder.v2(CLIENT, FRONT, List.of(), false);
     badFamily[13] = 0x41;
-    byte[] shortAddresses = HexFormat.of().parseHex("0d0a0d0a000d0a515549540a"
-        + "21110004c0000201");
-    List<byte[]> garbage = List.of(
-        ascii("PROXY TCP4 999.1.1.1 5.6.7.8 1 2\r\n"),
-        ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 70000\r\n"),
-        ascii("PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n"),
-        ascii("PROXY FOO 1.2.3.4 5.6.7.8 1 2\r\n"),
-        ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"),
-        ascii("PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n"),
-        ascii("PROXY " + "A".repeat(120)),
-        crcBroken, badCommand, badVersion, badFamily, shortAddresses);
+    byte[] shortAddresses =
+        HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "21110004c0000201");
+    List<byte[]> garbage =
+        List.of(
+            ascii("PROXY TCP4 999.1.1.1 5.6.7.8 1 2\r\n"),
+            ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 70000\r\n"),
+            ascii("PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n"),
+            ascii("PROXY FOO 1.2.3.4 5.6.7.8 1 2\r\n"),
+            ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"),
+            ascii("PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n"),
+            ascii("PROXY " + "A".repeat(120)),
+            crcBroken,
+            badCommand,
+            badVersion,
+            badFamily,
+            shortAddresses);
     for (byte[] g : garbage) {
       open(Mode.OPTIONAL, BALANCER);
       ch.writeInbound(Unpooled.wrappedBuffer(g));
 
       assertThat(ch.isOpen()).as(HexFormat.of().formatHex(g)).isFalse();
-      assertThat(conn.reason()).as(new String(g, StandardCharsets.ISO_8859_1))
+      assertThat(conn.reason())
+          .as(new String(g, StandardCharsets.ISO_8859_1))
           .isEqualTo(CloseReason.BAD_PROXY_HEADER);
       assertThat(passedOn()).isEmpty();
       ch.finishAndReleaseAll();
@@ -231,8 +245,8 @@ class ProxyHeaderReaderTest {
   @Test
   void anOversizedV2HeaderIsRefusedBeforeItIsBuffered() {
     open(Mode.REQUIRED, BALANCER);
-    ch.writeInbound(Unpooled.wrappedBuffer(HexFormat.of().parseHex(
-        "0d0a0d0a000d0a515549540a" + "2111ffff")));
+    ch.writeInbound(
+        Unpooled.wrappedBuffer(HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "2111ffff")));
 
     assertThat(ch.isOpen()).isFalse();
     assertThat(conn.reason()).isEqualTo(CloseReason.BAD_PROXY_HEADER);

@@ -35,24 +35,34 @@ import org.junit.jupiter.api.Test;
 /**
  * The connector takes a slot per attempt from the pool and reports each outcome: a server that
  * became full since the pick is skipped; a connect failure releases its slot and reaches passive
- * ejection; a connected backend holds its slot until it closes; a cancelled attempt gives its
- * slot back without counting as a failure.
+ * ejection; a connected backend holds its slot until it closes; a cancelled attempt gives its slot
+ * back without counting as a failure.
  */
 class BackendConnectorSlotsTest {
   private EventLoopGroup group;
   private ServerSocket open;
   private Channel client;
   private final List<String> failures = new CopyOnWriteArrayList<>();
-  private final RelaySettings settings = new RelaySettings(Duration.ofSeconds(2),
-      Duration.ofSeconds(5), Duration.ofSeconds(5), NioSocketChannel.class, RelaySettings.DEFAULT_WATER_MARK);
+  private final RelaySettings settings =
+      new RelaySettings(
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(5),
+          NioSocketChannel.class,
+          RelaySettings.DEFAULT_WATER_MARK);
 
   @BeforeEach
   void setUp() throws Exception {
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     open = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    client = new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .handler(new ChannelInboundHandlerAdapter())
-        .connect(open.getLocalSocketAddress()).sync().channel();
+    client =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .handler(new ChannelInboundHandlerAdapter())
+            .connect(open.getLocalSocketAddress())
+            .sync()
+            .channel();
   }
 
   @AfterEach
@@ -64,39 +74,62 @@ class BackendConnectorSlotsTest {
 
   private static Backend backend(int port, int max) {
     InetSocketAddress a = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    return new Backend(new HostPort("127.0.0.1", port), a, 1, max,
+    return new Backend(
+        new HostPort("127.0.0.1", port),
+        a,
+        1,
+        max,
         new ServerState(new ServerKey("p", a), "127.0.0.1:" + port, true, System::nanoTime));
   }
 
   private Pool pool(List<Backend> servers) {
-    PassiveSignals signals = new PassiveSignals() {
-      @Override
-      public void connectFailed(ServerState state, String why) {
-        failures.add(state.label() + ": " + why);
-      }
+    PassiveSignals signals =
+        new PassiveSignals() {
+          @Override
+          public void connectFailed(ServerState state, String why) {
+            failures.add(state.label() + ": " + why);
+          }
 
-      @Override
-      public void connectSucceeded(ServerState state) {}
-    };
-    return new Pool("p", servers, 3, BalanceConfig.DEFAULTS, BackendProxyProtocol.OFF, signals,
-        System::nanoTime, () -> new Random(1));
+          @Override
+          public void connectSucceeded(ServerState state) {}
+        };
+    return new Pool(
+        "p",
+        servers,
+        3,
+        BalanceConfig.DEFAULTS,
+        BackendProxyProtocol.OFF,
+        signals,
+        System::nanoTime,
+        () -> new Random(1));
   }
 
   /** Runs a connector on the client's loop; completes with the backend channel or the cause. */
   private CompletableFuture<Object> connect(List<Backend> order, Pool pool) throws Exception {
     CompletableFuture<Object> result = new CompletableFuture<>();
-    client.eventLoop().submit(() -> new BackendConnector(client, pool, order, settings, null,
-        new BackendConnector.Outcome() {
-          @Override
-          public void connected(Channel backend, Lease lease, long nanos) {
-            result.complete(backend);
-          }
+    client
+        .eventLoop()
+        .submit(
+            () ->
+                new BackendConnector(
+                        client,
+                        pool,
+                        order,
+                        settings,
+                        null,
+                        new BackendConnector.Outcome() {
+                          @Override
+                          public void connected(Channel backend, Lease lease, long nanos) {
+                            result.complete(backend);
+                          }
 
-          @Override
-          public void failed(Backend last, Throwable cause, int attempts) {
-            result.complete(cause);
-          }
-        }).start()).sync();
+                          @Override
+                          public void failed(Backend last, Throwable cause, int attempts) {
+                            result.complete(cause);
+                          }
+                        })
+                    .start())
+        .sync();
     return result;
   }
 
@@ -118,7 +151,7 @@ class BackendConnectorSlotsTest {
     assertThat(dead.state().activeConnections()).isZero();
     assertThat(live.state().activeConnections()).isEqualTo(1);
     ((Channel) result).close().sync();
-    client.eventLoop().submit(() -> { }).sync(); // let the close listener run
+    client.eventLoop().submit(() -> {}).sync(); // let the close listener run
     assertThat(live.state().activeConnections()).isZero();
   }
 
@@ -140,29 +173,40 @@ class BackendConnectorSlotsTest {
     Backend a = backend(open.getLocalPort(), 1);
     Pool pool = pool(List.of(a));
     CompletableFuture<Object> result = new CompletableFuture<>();
-    int during = client.eventLoop().submit(() -> {
-      BackendConnector connector = new BackendConnector(client, pool, List.of(a), settings, null,
-          new BackendConnector.Outcome() {
-            @Override
-            public void connected(Channel backend, Lease lease, long nanos) {
-              result.complete(backend);
-            }
+    int during =
+        client
+            .eventLoop()
+            .submit(
+                () -> {
+                  BackendConnector connector =
+                      new BackendConnector(
+                          client,
+                          pool,
+                          List.of(a),
+                          settings,
+                          null,
+                          new BackendConnector.Outcome() {
+                            @Override
+                            public void connected(Channel backend, Lease lease, long nanos) {
+                              result.complete(backend);
+                            }
 
-            @Override
-            public void failed(Backend last, Throwable cause, int attempts) {
-              result.complete(cause);
-            }
-          });
-      connector.start();
-      int reserved = a.state().activeConnections();
-      connector.cancel(); // the client went away before the connect could complete
-      return reserved;
-    }).get(5, TimeUnit.SECONDS);
+                            @Override
+                            public void failed(Backend last, Throwable cause, int attempts) {
+                              result.complete(cause);
+                            }
+                          });
+                  connector.start();
+                  int reserved = a.state().activeConnections();
+                  connector.cancel(); // the client went away before the connect could complete
+                  return reserved;
+                })
+            .get(5, TimeUnit.SECONDS);
 
     assertThat(during).as("slot taken for the attempt").isEqualTo(1);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (a.state().activeConnections() != 0 && System.nanoTime() < deadline) {
-      client.eventLoop().submit(() -> { }).sync(); // the cancelled connect completes on the loop
+      client.eventLoop().submit(() -> {}).sync(); // the cancelled connect completes on the loop
     }
     assertThat(a.state().activeConnections()).isZero();
     assertThat(failures).as("passive ejection heard nothing").isEmpty();

@@ -53,53 +53,75 @@ class BackendConnectorTest {
         }
       }
       List<Socket> accepted = new CopyOnWriteArrayList<>();
-      Thread acceptor = new Thread(() -> {
-        try {
-          while (true) {
-            accepted.add(open.accept());
-          }
-        } catch (java.io.IOException closed) {
-          // test over
-        }
-      });
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    accepted.add(open.accept());
+                  }
+                } catch (java.io.IOException closed) {
+                  // test over
+                }
+              });
       acceptor.setDaemon(true);
       acceptor.start();
-      Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
-          .handler(new ChannelInboundHandlerAdapter())
-          .connect(open.getLocalSocketAddress()).sync().channel();
+      Channel client =
+          new Bootstrap()
+              .group(group)
+              .channel(NioSocketChannel.class)
+              .handler(new ChannelInboundHandlerAdapter())
+              .connect(open.getLocalSocketAddress())
+              .sync()
+              .channel();
       Await.until(() -> accepted.size() == 1, Duration.ofSeconds(5));
       int before = accepted.size();
 
       AtomicReference<String> outcome = new AtomicReference<>("none");
-      RelaySettings settings = new RelaySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
-          NioSocketChannel.class, RelaySettings.DEFAULT_WATER_MARK);
+      RelaySettings settings =
+          new RelaySettings(
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              NioSocketChannel.class,
+              RelaySettings.DEFAULT_WATER_MARK);
       AtomicReference<Future<?>> cancelled = new AtomicReference<>();
-      client.eventLoop().submit(() -> {
-        List<Backend> order = List.of(backendAt(full), backendAt(open));
-        BackendConnector connector = new BackendConnector(client, new Pool("p", order, 2),
-            order, settings, null, new BackendConnector.Outcome() {
-              @Override
-              public void connected(Channel backend, Lease lease, long nanos) {
-                outcome.set("connected");
-              }
+      client
+          .eventLoop()
+          .submit(
+              () -> {
+                List<Backend> order = List.of(backendAt(full), backendAt(open));
+                BackendConnector connector =
+                    new BackendConnector(
+                        client,
+                        new Pool("p", order, 2),
+                        order,
+                        settings,
+                        null,
+                        new BackendConnector.Outcome() {
+                          @Override
+                          public void connected(Channel backend, Lease lease, long nanos) {
+                            outcome.set("connected");
+                          }
 
-              @Override
-              public void failed(Backend last, Throwable cause, int attempts) {
-                outcome.set("failed");
-              }
-            });
-        connector.start();
-        cancelled.set(
-            client.eventLoop().schedule(connector::cancel, 300, TimeUnit.MILLISECONDS));
-      }).sync();
+                          @Override
+                          public void failed(Backend last, Throwable cause, int attempts) {
+                            outcome.set("failed");
+                          }
+                        });
+                connector.start();
+                cancelled.set(
+                    client.eventLoop().schedule(connector::cancel, 300, TimeUnit.MILLISECONDS));
+              })
+          .sync();
       cancelled.get().sync();
       // A wrong next attempt would have been started inside cancel(). The listener accepts in
       // order, so once a later connection is accepted, any such attempt has been too; a task
       // run after that on the loop comes after its connect completed.
       try (Socket marker = new Socket(InetAddress.getLoopbackAddress(), open.getLocalPort())) {
         int local = marker.getLocalPort();
-        Await.until(() -> accepted.stream().anyMatch(a -> a.getPort() == local),
-            Duration.ofSeconds(5));
+        Await.until(
+            () -> accepted.stream().anyMatch(a -> a.getPort() == local), Duration.ofSeconds(5));
         for (Socket a : accepted) {
           if (a.getPort() == local) {
             a.close();

@@ -19,7 +19,8 @@ class RouterTest {
   private static final Route FALLBACK = route("default");
 
   private static Route route(String name) {
-    Backend b = new Backend(HostPort.parse("127.0.0.1:1"), new InetSocketAddress("127.0.0.1", 1), 1);
+    Backend b =
+        new Backend(HostPort.parse("127.0.0.1:1"), new InetSocketAddress("127.0.0.1", 1), 1);
     return new Route(name, RouteMode.PASSTHROUGH, new Pool(name, List.of(b), 1));
   }
 
@@ -37,7 +38,8 @@ class RouterTest {
   @Test
   void exactNamesMatchThemselvesOnly() {
     Router r = router(null);
-    assertThat(r.route("pass.test")).isEqualTo(new Router.Match(PASS, MatchKind.EXACT, "pass.test"));
+    assertThat(r.route("pass.test"))
+        .isEqualTo(new Router.Match(PASS, MatchKind.EXACT, "pass.test"));
     assertThat(r.route("www.pass.test").route()).isSameAs(PASS);
     assertThat(r.route("other.pass.test").kind()).isEqualTo(MatchKind.REJECT);
   }
@@ -45,7 +47,8 @@ class RouterTest {
   @Test
   void wildcardMatchesOneOrMoreLabelsButNotTheBareSuffix() {
     Router r = router(null);
-    assertThat(r.route("a.wild.test")).isEqualTo(new Router.Match(WILD, MatchKind.WILDCARD, "*.wild.test"));
+    assertThat(r.route("a.wild.test"))
+        .isEqualTo(new Router.Match(WILD, MatchKind.WILDCARD, "*.wild.test"));
     assertThat(r.route("a.b.wild.test").route()).isSameAs(WILD);
     assertThat(r.route("wild.test").kind()).isEqualTo(MatchKind.REJECT);
     assertThat(r.route("notwild.test").kind()).isEqualTo(MatchKind.REJECT);
@@ -63,7 +66,8 @@ class RouterTest {
   @Test
   void unmatchedAndMissingSniGoToTheDefaultRoute() {
     Router r = router(FALLBACK);
-    assertThat(r.route("nobody.example")).isEqualTo(new Router.Match(FALLBACK, MatchKind.DEFAULT, null));
+    assertThat(r.route("nobody.example"))
+        .isEqualTo(new Router.Match(FALLBACK, MatchKind.DEFAULT, null));
     assertThat(r.route(null).route()).isSameAs(FALLBACK);
   }
 

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Routes whose h2 connections browsers may reuse for another route's names (RFC 9113 9.1.1):
- * one certificate covering two routes that go to different pools is a warning naming both.
+ * Routes whose h2 connections browsers may reuse for another route's names (RFC 9113 9.1.1): one
+ * certificate covering two routes that go to different pools is a warning naming both.
  */
 class ConnectionCoalescingTest {
   @TempDir static Path dir;
@@ -38,26 +38,37 @@ class ConnectionCoalescingTest {
 
   private static List<ConfigError> warnings(String routes, String pools) throws Exception {
     return Snapshot.build(ConfigLoader.load(write(routes, pools))).warnings().stream()
-        .filter(w -> w.message().contains("RFC 9113")).toList();
+        .filter(w -> w.message().contains("RFC 9113"))
+        .toList();
   }
 
   private static Path write(String routes, String pools) throws Exception {
-    return Files.writeString(dir.resolve("tollgate.conf"), """
+    return Files.writeString(
+        dir.resolve("tollgate.conf"),
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           certificates { trusted-roots = "ca.pem", directory = "store" }
           routes = [ %s ]
           pools { %s }
         }
-        """.formatted(routes, pools));
+        """
+            .formatted(routes, pools));
   }
 
   private static final String TWO_POOLS =
       "pa { servers = [\"127.0.0.1:9001\"] }\n pb { servers = [\"127.0.0.1:9002\"] }";
 
   private static String offload(String host, String pool, String cert, String alpn) {
-    return "{ hosts = [\"" + host + "\"], mode = offload, pool = " + pool + ", alpn = " + alpn
-        + ", certificate = " + cert + " }\n";
+    return "{ hosts = [\""
+        + host
+        + "\"], mode = offload, pool = "
+        + pool
+        + ", alpn = "
+        + alpn
+        + ", certificate = "
+        + cert
+        + " }\n";
   }
 
   private static String files(String base) {
@@ -66,57 +77,76 @@ class ConnectionCoalescingTest {
 
   @Test
   void aMultiSanCertificateOfferingH2ToTwoPoolsIsAWarningNamingBothRoutes() throws Exception {
-    List<ConfigError> w = warnings(
-        offload("a.test", "pa", files("both"), "[h2, \"http/1.1\"]")
-            + offload("b.test", "pb", files("b"), "[\"http/1.1\"]"),
-        TWO_POOLS);
-    assertThat(w).singleElement().satisfies(e -> {
-      assertThat(e.path()).isEqualTo("tollgate.routes[0]");
-      assertThat(e.message())
-          .contains("route \"a.test\" offers h2")
-          .contains("both.pem")
-          .contains("route \"b.test\"")
-          .contains("can reach pool pa")
-          .contains("separate certificates");
-    });
+    List<ConfigError> w =
+        warnings(
+            offload("a.test", "pa", files("both"), "[h2, \"http/1.1\"]")
+                + offload("b.test", "pb", files("b"), "[\"http/1.1\"]"),
+            TWO_POOLS);
+    assertThat(w)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("tollgate.routes[0]");
+              assertThat(e.message())
+                  .contains("route \"a.test\" offers h2")
+                  .contains("both.pem")
+                  .contains("route \"b.test\"")
+                  .contains("can reach pool pa")
+                  .contains("separate certificates");
+            });
   }
 
   @Test
   void withoutH2OrWithSeparateCertificatesThereIsNoWarning() throws Exception {
-    assertThat(warnings(
-        offload("a.test", "pa", files("both"), "[\"http/1.1\"]")
-            + offload("b.test", "pb", files("both"), "[\"http/1.1\"]"),
-        TWO_POOLS)).isEmpty();
-    assertThat(warnings(
-        offload("a.test", "pa", files("a"), "[h2]") + offload("b.test", "pb", files("b"), "[h2]"),
-        TWO_POOLS)).isEmpty();
+    assertThat(
+            warnings(
+                offload("a.test", "pa", files("both"), "[\"http/1.1\"]")
+                    + offload("b.test", "pb", files("both"), "[\"http/1.1\"]"),
+                TWO_POOLS))
+        .isEmpty();
+    assertThat(
+            warnings(
+                offload("a.test", "pa", files("a"), "[h2]")
+                    + offload("b.test", "pb", files("b"), "[h2]"),
+                TWO_POOLS))
+        .isEmpty();
   }
 
   @Test
   void bothRoutesOfferingH2WithOneCertificateWarnForEach() throws Exception {
-    List<ConfigError> w = warnings(
-        offload("a.test", "pa", files("both"), "[h2]") + offload("b.test", "pb", files("both"),
-            "[h2]"),
-        TWO_POOLS);
-    assertThat(w).extracting(ConfigError::path)
+    List<ConfigError> w =
+        warnings(
+            offload("a.test", "pa", files("both"), "[h2]")
+                + offload("b.test", "pb", files("both"), "[h2]"),
+            TWO_POOLS);
+    assertThat(w)
+        .extracting(ConfigError::path)
         .containsExactly("tollgate.routes[0]", "tollgate.routes[1]");
   }
 
   @Test
   void aWildcardCertificateCoversAPassthroughRouteUnderIt() throws Exception {
-    List<ConfigError> w = warnings(
-        offload("www.w.test", "pa", files("wild"), "[h2]")
-            + "{ hosts = [\"api.w.test\"], mode = passthrough, pool = pb }",
-        TWO_POOLS);
-    assertThat(w).singleElement().satisfies(e -> assertThat(e.message())
-        .contains("wild.pem").contains("api.w.test").contains("route \"api.w.test\""));
+    List<ConfigError> w =
+        warnings(
+            offload("www.w.test", "pa", files("wild"), "[h2]")
+                + "{ hosts = [\"api.w.test\"], mode = passthrough, pool = pb }",
+            TWO_POOLS);
+    assertThat(w)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains("wild.pem")
+                    .contains("api.w.test")
+                    .contains("route \"api.w.test\""));
   }
 
   @Test
   void theCertificateStoreServingTwoAutoRoutesIsCoveredToo() throws Exception {
-    List<ConfigError> w = warnings(
-        offload("a.test", "pa", "auto", "[h2]") + offload("b.test", "pb", "auto", "[h2]"),
-        TWO_POOLS);
+    List<ConfigError> w =
+        warnings(
+            offload("a.test", "pa", "auto", "[h2]") + offload("b.test", "pb", "auto", "[h2]"),
+            TWO_POOLS);
     assertThat(w).hasSize(2);
     assertThat(w.get(0).message()).contains("store").contains("both.pem");
   }
@@ -124,29 +154,41 @@ class ConnectionCoalescingTest {
   @Test
   void onePoolIsFineUnlessTheClientAuthPolicyDiffers() throws Exception {
     String pool = "pa { servers = [\"127.0.0.1:9001\"] }";
-    assertThat(warnings(
-        offload("a.test", "pa", files("both"), "[h2]") + offload("b.test", "pa", files("b"), "[h2]"),
-        pool)).isEmpty();
-    List<ConfigError> w = warnings(
-        offload("a.test", "pa", files("both"), "[h2]")
-            + "{ hosts = [\"b.test\"], mode = offload, pool = pa, certificate = " + files("b")
-            + ", client-auth { mode = require, ca = \"ca.pem\" } }",
-        pool);
-    assertThat(w).singleElement().satisfies(e -> assertThat(e.message())
-        .contains("without route \"b.test\"'s client-auth policy"));
+    assertThat(
+            warnings(
+                offload("a.test", "pa", files("both"), "[h2]")
+                    + offload("b.test", "pa", files("b"), "[h2]"),
+                pool))
+        .isEmpty();
+    List<ConfigError> w =
+        warnings(
+            offload("a.test", "pa", files("both"), "[h2]")
+                + "{ hosts = [\"b.test\"], mode = offload, pool = pa, certificate = "
+                + files("b")
+                + ", client-auth { mode = require, ca = \"ca.pem\" } }",
+            pool);
+    assertThat(w)
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.message()).contains("without route \"b.test\"'s client-auth policy"));
   }
 
   @Test
   void checkPrintsTheWarning() throws Exception {
-    Path file = write(offload("a.test", "pa", files("both"), "[h2]")
-        + offload("b.test", "pb", files("b"), "[h2]"), TWO_POOLS);
+    Path file =
+        write(
+            offload("a.test", "pa", files("both"), "[h2]")
+                + offload("b.test", "pb", files("b"), "[h2]"),
+            TWO_POOLS);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cmd = TollgateCli.commandLine();
     cmd.setOut(new PrintWriter(out));
     cmd.setErr(new PrintWriter(err));
     assertThat(cmd.execute("check", "--config", file.toString())).isZero();
-    assertThat(err.toString()).contains("warning: ").contains("route \"a.test\" offers h2")
+    assertThat(err.toString())
+        .contains("warning: ")
+        .contains("route \"a.test\" offers h2")
         .contains("route \"b.test\"");
   }
 }

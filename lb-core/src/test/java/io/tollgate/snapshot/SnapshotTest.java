@@ -16,7 +16,10 @@ class SnapshotTest {
 
   @Test
   void healthTargetsAreTheOnesBuildGaveTheCheckerProxyProtocolIncluded() throws Exception {
-    Snapshot snapshot = Snapshot.build(ConfigLoader.parse("""
+    Snapshot snapshot =
+        Snapshot.build(
+            ConfigLoader.parse(
+                """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           routes = [ { hosts = ["a.test"], pool = p } ]
@@ -25,7 +28,8 @@ class SnapshotTest {
             q { servers = ["127.0.0.1:11"] }
           }
         }
-        """, "snapshot.conf"));
+        """,
+                "snapshot.conf"));
 
     // The checker probes with these: a probe that lost its PROXY header would be refused by a
     // server that requires one.
@@ -40,21 +44,25 @@ class SnapshotTest {
   @Test
   void anAdminTokenFileOthersCanReadIsAWarningNamingTheFile(@TempDir Path dir) throws Exception {
     Path token = Files.writeString(dir.resolve("admin.token"), "s3cret\n");
-    String hocon = """
+    String hocon =
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           admin { address = "127.0.0.1:0", token-file = "%s" }
           routes = [ { hosts = ["a.test"], pool = p } ]
           pools { p { servers = ["127.0.0.1:9"] } }
         }
-        """.formatted(token);
+        """
+            .formatted(token);
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r-----"));
     assertThat(Snapshot.build(ConfigLoader.parse(hocon, "snapshot.conf")).warnings())
-        .singleElement().satisfies(w -> {
-          assertThat(w.origin()).isEqualTo(token.toString());
-          assertThat(w.path()).isEqualTo("tollgate.admin.token-file");
-          assertThat(w.message()).contains("readable by its group").contains("chmod 600");
-        });
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(token.toString());
+              assertThat(w.path()).isEqualTo("tollgate.admin.token-file");
+              assertThat(w.message()).contains("readable by its group").contains("chmod 600");
+            });
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
     assertThat(Snapshot.build(ConfigLoader.parse(hocon, "snapshot.conf")).warnings()).isEmpty();
   }

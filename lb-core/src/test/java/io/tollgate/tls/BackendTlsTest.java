@@ -22,12 +22,12 @@ import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.ServerTlsConfig;
 import io.tollgate.config.TlsConfig;
+import io.tollgate.net.Causes;
+import io.tollgate.net.FailureKind;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.TlsTestClient;
-import io.tollgate.net.Causes;
-import io.tollgate.net.FailureKind;
 import io.tollgate.tls.TlsFixtures.Built;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -70,15 +70,23 @@ class BackendTlsTest {
   }
 
   static BackendTlsConfig tls(Path ca, String serverName, boolean verify) {
-    return new BackendTlsConfig(Optional.ofNullable(ca), Optional.ofNullable(serverName), verify,
-        Optional.empty(), List.of("TLSv1.2", "TLSv1.3"));
+    return new BackendTlsConfig(
+        Optional.ofNullable(ca),
+        Optional.ofNullable(serverName),
+        verify,
+        Optional.empty(),
+        List.of("TLSv1.2", "TLSv1.3"));
   }
 
   private static Built load(String provider, BackendTlsConfig tls, List<String> alpn) {
     ServerTlsConfig front = TlsFixtures.withAlpn(files(frontCertificate), alpn);
     RouteConfig route = reencrypt("api", front, "shop.test");
-    Built built = Providers.with(provider, () -> TlsFixtures.build(
-        config(trusting(dir), TlsConfig.DEFAULTS, List.of(route), pool("api", tls))));
+    Built built =
+        Providers.with(
+            provider,
+            () ->
+                TlsFixtures.build(
+                    config(trusting(dir), TlsConfig.DEFAULTS, List.of(route), pool("api", tls))));
     return built.assertNoErrors();
   }
 
@@ -92,25 +100,30 @@ class BackendTlsTest {
       engine = context.createSSLEngine();
       engine.setUseClientMode(false);
       engine.setNeedClientAuth(needClientAuth);
-      engine.setHandshakeApplicationProtocolSelector((e, offered) -> {
-        offeredAlpn.addAll(offered);
-        return offered.isEmpty() ? null : offered.get(0);
-      });
+      engine.setHandshakeApplicationProtocolSelector(
+          (e, offered) -> {
+            offeredAlpn.addAll(offered);
+            return offered.isEmpty() ? null : offered.get(0);
+          });
     }
 
     List<String> serverNames() {
       List<String> names = new ArrayList<>();
-      for (SNIServerName name : ((ExtendedSSLSession) engine.getSession()).getRequestedServerNames()) {
+      for (SNIServerName name :
+          ((ExtendedSSLSession) engine.getSession()).getRequestedServerNames()) {
         names.add(((SNIHostName) name).getAsciiName());
       }
       return names;
     }
   }
 
-  private static SSLEngine handshake(
-      Built built, Backend server, String clientSni, String alpn) throws Exception {
-    SslHandler handler = built.material().backendTls("api")
-        .newHandler(UnpooledByteBufAllocator.DEFAULT, SERVER, clientSni, alpn);
+  private static SSLEngine handshake(Built built, Backend server, String clientSni, String alpn)
+      throws Exception {
+    SslHandler handler =
+        built
+            .material()
+            .backendTls("api")
+            .newHandler(UnpooledByteBufAllocator.DEFAULT, SERVER, clientSni, alpn);
     SSLEngine client = handler.engine();
     try {
       EngineHandshake.run(client, server.engine);
@@ -159,11 +172,12 @@ class BackendTlsTest {
     Built built = load(provider, tls(otherRoots, "api.internal", true), List.of("http/1.1"));
     assertThatThrownBy(() -> handshake(built, new Backend(backend, false), "shop.test", null))
         .isInstanceOf(SSLHandshakeException.class)
-        .satisfies(e -> {
-          assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
-          assertThat(Causes.message(e))
-              .contains("unable to find valid certification path to requested target");
-        });
+        .satisfies(
+            e -> {
+              assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
+              assertThat(Causes.message(e))
+                  .contains("unable to find valid certification path to requested target");
+            });
   }
 
   @ParameterizedTest(name = "{0}")
@@ -172,11 +186,12 @@ class BackendTlsTest {
     Built built = load(provider, tls(roots, "other.internal", true), List.of("http/1.1"));
     assertThatThrownBy(() -> handshake(built, new Backend(backend, false), "shop.test", null))
         .isInstanceOf(SSLHandshakeException.class)
-        .satisfies(e -> {
-          assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
-          assertThat(Causes.message(e))
-              .isEqualTo("No subject alternative DNS name matching other.internal found.");
-        });
+        .satisfies(
+            e -> {
+              assertThat(FailureKind.of(e)).isEqualTo(FailureKind.VERIFY);
+              assertThat(Causes.message(e))
+                  .isEqualTo("No subject alternative DNS name matching other.internal found.");
+            });
   }
 
   @Test
@@ -196,13 +211,20 @@ class BackendTlsTest {
     try {
       Built built = load(provider, tls(otherRoots, "wrong.internal", false), List.of("http/1.1"));
       CertificateAuthority stranger = CertificateAuthority.create("Stranger", KeyType.EC_P256);
-      handshake(built, new Backend(stranger.issue(KeyType.EC_P256, "x.test"), false),
-          "shop.test", "http/1.1");
-      assertThat(logged.list).singleElement().satisfies(event -> {
-        assertThat(event.getLevel().toString()).isEqualTo("WARN");
-        assertThat(event.getFormattedMessage())
-            .contains("pool api").contains("verification is OFF");
-      });
+      handshake(
+          built,
+          new Backend(stranger.issue(KeyType.EC_P256, "x.test"), false),
+          "shop.test",
+          "http/1.1");
+      assertThat(logged.list)
+          .singleElement()
+          .satisfies(
+              event -> {
+                assertThat(event.getLevel().toString()).isEqualTo("WARN");
+                assertThat(event.getFormattedMessage())
+                    .contains("pool api")
+                    .contains("verification is OFF");
+              });
     } finally {
       logger.detachAppender(logged);
     }
@@ -211,9 +233,15 @@ class BackendTlsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("providers")
   void clientCertificateIsPresentedWhenConfigured(String provider) throws Exception {
-    CertificateFiles lbClient = write(INTERMEDIATE.issue(KeyType.EC_P256, "lb.internal"), dir, "lb");
-    BackendTlsConfig withCertificate = new BackendTlsConfig(Optional.of(roots),
-        Optional.of("api.internal"), true, Optional.of(lbClient), List.of("TLSv1.2", "TLSv1.3"));
+    CertificateFiles lbClient =
+        write(INTERMEDIATE.issue(KeyType.EC_P256, "lb.internal"), dir, "lb");
+    BackendTlsConfig withCertificate =
+        new BackendTlsConfig(
+            Optional.of(roots),
+            Optional.of("api.internal"),
+            true,
+            Optional.of(lbClient),
+            List.of("TLSv1.2", "TLSv1.3"));
     Built built = load(provider, withCertificate, List.of());
     Backend server = new Backend(backend, true);
     handshake(built, server, "shop.test", null);
@@ -227,10 +255,12 @@ class BackendTlsTest {
 
   @Test
   void contextsExistForTheAlpnOfEveryReencryptRouteOfThePool() {
-    Built built = load(Providers.available().get(0), tls(roots, null, true), List.of("h2", "http/1.1"));
+    Built built =
+        load(Providers.available().get(0), tls(roots, null, true), List.of("h2", "http/1.1"));
     BackendTls tls = built.material().backendTls("api");
     assertThat(((PoolBackendTls) tls).alpnValues()).containsExactlyInAnyOrder("h2", "http/1.1");
-    assertThatThrownBy(() -> tls.newHandler(UnpooledByteBufAllocator.DEFAULT, SERVER, "shop.test", "spdy/3"))
+    assertThatThrownBy(
+            () -> tls.newHandler(UnpooledByteBufAllocator.DEFAULT, SERVER, "shop.test", "spdy/3"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("spdy/3");
     assertThatThrownBy(() -> built.material().backendTls("web"))
@@ -241,25 +271,39 @@ class BackendTlsTest {
   void unreadableBackendCaIsAConfigError() {
     Path missing = dir.resolve("missing-ca.pem");
     ServerTlsConfig front = files(frontCertificate);
-    Built built = TlsFixtures.build(config(trusting(dir), TlsConfig.DEFAULTS,
-        List.of(reencrypt("api", front, "shop.test")), pool("api", tls(missing, null, true))));
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(missing.toString());
-      assertThat(e.path()).isEqualTo("tollgate.pools.api.tls.ca");
-    });
+    Built built =
+        TlsFixtures.build(
+            config(
+                trusting(dir),
+                TlsConfig.DEFAULTS,
+                List.of(reencrypt("api", front, "shop.test")),
+                pool("api", tls(missing, null, true))));
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(missing.toString());
+              assertThat(e.path()).isEqualTo("tollgate.pools.api.tls.ca");
+            });
   }
 
   @Test
   void aCaFileSharedByTwoPoolsIsReadOnceAndNeitherPoolFallsBackToTheJdkTrustStore() {
     Path missing = dir.resolve("missing-ca.pem");
     ServerTlsConfig front = files(frontCertificate);
-    Built built = TlsFixtures.build(config(trusting(dir), TlsConfig.DEFAULTS,
-        List.of(reencrypt("api", front, "shop.test"), reencrypt("api2", front, "api2.test")),
-        pool("api", tls(missing, null, true)), pool("api2", tls(missing, null, true))));
-    assertThat(built.errors()).singleElement()
+    Built built =
+        TlsFixtures.build(
+            config(
+                trusting(dir),
+                TlsConfig.DEFAULTS,
+                List.of(
+                    reencrypt("api", front, "shop.test"), reencrypt("api2", front, "api2.test")),
+                pool("api", tls(missing, null, true)),
+                pool("api2", tls(missing, null, true))));
+    assertThat(built.errors())
+        .singleElement()
         .satisfies(e -> assertThat(e.path()).isEqualTo("tollgate.pools.api.tls.ca"));
     assertThatThrownBy(() -> built.material().backendTls("api2"))
         .isInstanceOf(IllegalArgumentException.class);
   }
-
 }

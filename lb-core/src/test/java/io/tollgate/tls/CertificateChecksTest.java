@@ -53,13 +53,17 @@ class CertificateChecksTest {
     IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
     IssuedCertificate other = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
     CertificateFiles right = write(issued, dir, "shop");
-    CertificateFiles wrongKey = new CertificateFiles(right.chain(), write(other, dir, "other").key());
+    CertificateFiles wrongKey =
+        new CertificateFiles(right.chain(), write(other, dir, "other").key());
     Built built = load(wrongKey);
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(wrongKey.key().toString());
-      assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
-      assertThat(e.message()).contains("does not match the certificate");
-    });
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(wrongKey.key().toString());
+              assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
+              assertThat(e.message()).contains("does not match the certificate");
+            });
   }
 
   @Test
@@ -75,18 +79,27 @@ class CertificateChecksTest {
   // Until issue 9 these were errors that failed the whole config (every tenant) for one tenant's
   // lapsed certificate; now the certificate loads, is served as it is, and is warned about.
   void expiredCertificateLoadsWithAWarningGivingItsDates() {
-    Instant notAfter = Instant.now().minus(Duration.ofDays(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Instant notAfter =
+        Instant.now().minus(Duration.ofDays(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     IssuedCertificate expired =
-        INTERMEDIATE.leaf("shop.test").notBefore(notAfter.minus(Duration.ofDays(90)))
-            .notAfter(notAfter).issue();
+        INTERMEDIATE
+            .leaf("shop.test")
+            .notBefore(notAfter.minus(Duration.ofDays(90)))
+            .notAfter(notAfter)
+            .issue();
     CertificateFiles files = write(expired, dir, "expired");
     Built built = load(files).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(w -> {
-      assertThat(w.origin()).isEqualTo(files.chain().toString());
-      assertThat(w.path()).isEqualTo("tollgate.routes[0].certificate");
-      assertThat(w.message()).contains("expired on " + notAfter).contains("valid from")
-          .contains("renew");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(files.chain().toString());
+              assertThat(w.path()).isEqualTo("tollgate.routes[0].certificate");
+              assertThat(w.message())
+                  .contains("expired on " + notAfter)
+                  .contains("valid from")
+                  .contains("renew");
+            });
     assertThat(built.material().serverTls("shop.test").certificateFor("shop.test", true).leaf())
         .isEqualTo(expired.certificate());
   }
@@ -95,25 +108,31 @@ class CertificateChecksTest {
   void notYetValidCertificateLoadsWithAWarning() {
     Instant notBefore = Instant.now().plus(Duration.ofDays(3));
     IssuedCertificate future =
-        INTERMEDIATE.leaf("shop.test").notBefore(notBefore)
-            .notAfter(notBefore.plus(Duration.ofDays(90))).issue();
+        INTERMEDIATE
+            .leaf("shop.test")
+            .notBefore(notBefore)
+            .notAfter(notBefore.plus(Duration.ofDays(90)))
+            .issue();
     Built built = load(write(future, dir, "future")).assertNoErrors();
     assertThat(built.warningText()).contains("is not valid yet").contains("check the clock");
   }
 
   @Test
   void expiredIntermediateIsAWarningAndTheChainExpiryIsTheEarliest() {
-    Instant lapsed = Instant.now().minus(Duration.ofDays(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Instant lapsed =
+        Instant.now().minus(Duration.ofDays(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     CertificateAuthority oldIntermediate =
-        ROOT.intermediate("Lapsed intermediate", KeyType.EC_P256,
-            lapsed.minus(Duration.ofDays(365)), lapsed);
-    IssuedCertificate issued = oldIntermediate.leaf("shop.test")
-        .notBefore(lapsed.minus(Duration.ofDays(30))).notAfter(Instant.now().plus(Duration.ofDays(60)))
-        .issue();
+        ROOT.intermediate(
+            "Lapsed intermediate", KeyType.EC_P256, lapsed.minus(Duration.ofDays(365)), lapsed);
+    IssuedCertificate issued =
+        oldIntermediate
+            .leaf("shop.test")
+            .notBefore(lapsed.minus(Duration.ofDays(30)))
+            .notAfter(Instant.now().plus(Duration.ofDays(60)))
+            .issue();
     Built built = load(write(issued, dir, "shop")).assertNoErrors();
     assertThat(built.warningText()).contains("certificate 2 of the chain").contains("expired on");
-    CertifiedKey loaded =
-        built.material().serverTls("shop.test").certificateFor("shop.test", true);
+    CertifiedKey loaded = built.material().serverTls("shop.test").certificateFor("shop.test", true);
     assertThat(loaded.notAfter()).isEqualTo(lapsed);
   }
 
@@ -123,29 +142,35 @@ class CertificateChecksTest {
         INTERMEDIATE.leaf("shop.test").notAfter(Instant.now().plus(Duration.ofDays(10))).issue();
     CertificateFiles files = write(soon, dir, "soon");
     Built built = load(files).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(w -> {
-      assertThat(w.origin()).isEqualTo(files.chain().toString());
-      assertThat(w.path()).isEqualTo("tollgate.routes[0].certificate");
-      assertThat(w.message()).contains("expires on").contains("(in 9 days)");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(files.chain().toString());
+              assertThat(w.path()).isEqualTo("tollgate.routes[0].certificate");
+              assertThat(w.message()).contains("expires on").contains("(in 9 days)");
+            });
   }
 
   @Test
   void missingIntermediateIsAWarningThatSaysHowToFixIt() {
     IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
-    Path chain = TlsFixtures.writeString(
-        dir.resolve("leaf-only.pem"), pem(List.of(issued.certificate())));
+    Path chain =
+        TlsFixtures.writeString(dir.resolve("leaf-only.pem"), pem(List.of(issued.certificate())));
     CertificateFiles files = new CertificateFiles(chain, write(issued, dir, "shop").key());
     Built built = load(files).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(chain.toString());
-      assertThat(e.message())
-          .contains("chain incomplete")
-          .contains("intermediate certificate is probably missing")
-          .contains("append")
-          .contains("certificates.trusted-roots")
-          .contains("Tollgate TLS test intermediate");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(chain.toString());
+              assertThat(e.message())
+                  .contains("chain incomplete")
+                  .contains("intermediate certificate is probably missing")
+                  .contains("append")
+                  .contains("certificates.trusted-roots")
+                  .contains("Tollgate TLS test intermediate");
+            });
   }
 
   @Test
@@ -160,9 +185,9 @@ class CertificateChecksTest {
   @Test
   void chainIncludingItsRootIsComplete() {
     IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "shop.test");
-    Path chain = TlsFixtures.writeString(
-        dir.resolve("full.pem"),
-        issued.chainPem() + pem(List.of(ROOT.certificate())));
+    Path chain =
+        TlsFixtures.writeString(
+            dir.resolve("full.pem"), issued.chainPem() + pem(List.of(ROOT.certificate())));
     load(CertificatesConfig.NONE, new CertificateFiles(chain, write(issued, dir, "k").key()))
         .assertNoErrors();
   }
@@ -172,9 +197,10 @@ class CertificateChecksTest {
     CertificateAuthority selfSigned = CertificateAuthority.create("shop.test", KeyType.EC_P256);
     // A root's own key and certificate stand in for a self-signed server certificate.
     IssuedCertificate leaf = selfSigned.issue(KeyType.EC_P256, "shop.test");
-    Path chain = TlsFixtures.writeString(
-        dir.resolve("self.pem"), pem(List.of(selfSigned.certificate())));
-    Built built = load(CertificatesConfig.NONE, new CertificateFiles(chain, write(leaf, dir, "x").key()));
+    Path chain =
+        TlsFixtures.writeString(dir.resolve("self.pem"), pem(List.of(selfSigned.certificate())));
+    Built built =
+        load(CertificatesConfig.NONE, new CertificateFiles(chain, write(leaf, dir, "x").key()));
     // The key is the leaf's, not the root's: a mismatch, but no chain complaint.
     assertThat(built.errorText()).contains("does not match");
     assertThat(built.warningText()).doesNotContain("chain incomplete");
@@ -186,12 +212,18 @@ class CertificateChecksTest {
     // deeper's leaves chain: leaf, Second level, intermediate. Swap the two intermediates.
     IssuedCertificate issued = deeper.issue(KeyType.EC_P256, "shop.test");
     assertThat(issued.chain()).hasSize(1 + 2);
-    Path chain = TlsFixtures.writeString(
-        dir.resolve("swapped.pem"),
-        pem(List.of(issued.chain().get(0), issued.chain().get(2), issued.chain().get(1))));
+    Path chain =
+        TlsFixtures.writeString(
+            dir.resolve("swapped.pem"),
+            pem(List.of(issued.chain().get(0), issued.chain().get(2), issued.chain().get(1))));
     Built built = load(new CertificateFiles(chain, write(issued, dir, "k").key()));
-    assertThat(built.errors()).singleElement().satisfies(e ->
-        assertThat(e.message()).contains("out of order").contains("leaf certificate first"));
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains("out of order")
+                    .contains("leaf certificate first"));
   }
 
   @Test
@@ -200,10 +232,13 @@ class CertificateChecksTest {
     CertificateFiles files = write(issued, dir, "shop");
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r--r--"));
     Built built = load(files).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(w -> {
-      assertThat(w.origin()).isEqualTo(files.key().toString());
-      assertThat(w.message()).contains("readable by every user").contains("chmod 600");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(files.key().toString());
+              assertThat(w.message()).contains("readable by every user").contains("chmod 600");
+            });
   }
 
   @Test
@@ -212,10 +247,13 @@ class CertificateChecksTest {
     CertificateFiles files = write(issued, dir, "grouped");
     Files.setPosixFilePermissions(files.key(), PosixFilePermissions.fromString("rw-r-----"));
     Built built = load(files).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(w -> {
-      assertThat(w.origin()).isEqualTo(files.key().toString());
-      assertThat(w.message()).contains("readable by its group").contains("chmod 600");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(files.key().toString());
+              assertThat(w.message()).contains("readable by its group").contains("chmod 600");
+            });
   }
 
   @Test
@@ -232,10 +270,15 @@ class CertificateChecksTest {
     CertificateFiles a = write(INTERMEDIATE.issue(KeyType.EC_P256, "shop.test"), dir, "a");
     CertificateFiles b = write(INTERMEDIATE.issue(KeyType.EC_P256, "shop.test"), dir, "b");
     Built built = load(a, b);
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
-      assertThat(e.message()).contains("two ECDSA certificates").contains(a.chain().toString());
-    });
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
+              assertThat(e.message())
+                  .contains("two ECDSA certificates")
+                  .contains(a.chain().toString());
+            });
   }
 
   @Test
@@ -247,8 +290,9 @@ class CertificateChecksTest {
     IssuedCertificate rsa = INTERMEDIATE.issue(KeyType.RSA_2048, "shop.test");
     Path sec1 = ec.writeTraditionalKey(dir.resolve("ec-sec1.key"));
     Path pkcs1 = rsa.writeTraditionalKey(dir.resolve("rsa-pkcs1.key"));
-    load(new CertificateFiles(write(ec, dir, "ec").chain(), sec1),
-        new CertificateFiles(write(rsa, dir, "rsa").chain(), pkcs1))
+    load(
+            new CertificateFiles(write(ec, dir, "ec").chain(), sec1),
+            new CertificateFiles(write(rsa, dir, "rsa").chain(), pkcs1))
         .assertNoErrors();
   }
 
@@ -257,7 +301,8 @@ class CertificateChecksTest {
     CertificateFiles missing =
         new CertificateFiles(dir.resolve("nope.pem"), dir.resolve("nope.key"), Optional.empty());
     Built built = load(missing);
-    assertThat(built.errors()).extracting(ConfigError::origin)
+    assertThat(built.errors())
+        .extracting(ConfigError::origin)
         .containsExactly(dir.resolve("nope.pem").toString());
   }
 

@@ -58,7 +58,8 @@ class CertificateStoreTest {
     assertThat(store.lookup("SHOP.test.").ecdsa().leaf()).isEqualTo(shop.certificate());
     assertThat(store.lookup("a.apps.test").ecdsa().leaf()).isEqualTo(wild.certificate());
     assertThat(store.lookup("special.apps.test").ecdsa().leaf())
-        .as("exact name beats wildcard").isEqualTo(exact.certificate());
+        .as("exact name beats wildcard")
+        .isEqualTo(exact.certificate());
     assertThat(store.lookup("a.b.apps.test")).as("one label only").isNull();
     assertThat(store.lookup("apps.test")).isNull();
     assertThat(store.lookup("other.test")).isNull();
@@ -85,45 +86,63 @@ class CertificateStoreTest {
     Path a = writeBundle(INTERMEDIATE.issue(KeyType.EC_P256, "same.test"), certs, "a");
     Path b = writeBundle(INTERMEDIATE.issue(KeyType.EC_P256, "x.test", "same.test"), certs, "b");
     Built built = load();
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.path()).isEqualTo("tollgate.certificates.directory");
-      assertThat(e.message()).contains("same.test").contains(a.toString()).contains(b.toString());
-    });
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("tollgate.certificates.directory");
+              assertThat(e.message())
+                  .contains("same.test")
+                  .contains(a.toString())
+                  .contains(b.toString());
+            });
   }
 
   @Test
   void anExpiredBundleLoadsWithAWarningAndIsServedForItsName() {
-    IssuedCertificate lapsed = INTERMEDIATE.leaf("old.test")
-        .notBefore(Instant.now().minus(Duration.ofDays(90)))
-        .notAfter(Instant.now().minus(Duration.ofDays(1))).issue();
+    IssuedCertificate lapsed =
+        INTERMEDIATE
+            .leaf("old.test")
+            .notBefore(Instant.now().minus(Duration.ofDays(90)))
+            .notAfter(Instant.now().minus(Duration.ofDays(1)))
+            .issue();
     Path bundle = writeBundle(lapsed, certs, "old");
     writeBundle(INTERMEDIATE.issue(KeyType.EC_P256, "fine.test"), certs, "fine");
     Built built = load(offload(auto(), "old.test"), offload(auto(), "fine.test")).assertNoErrors();
-    assertThat(built.warnings()).singleElement().satisfies(w -> {
-      assertThat(w.origin()).isEqualTo(bundle.toString());
-      assertThat(w.path()).isEqualTo("tollgate.certificates.directory");
-      assertThat(w.message()).contains("expired on");
-    });
+    assertThat(built.warnings())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(bundle.toString());
+              assertThat(w.path()).isEqualTo("tollgate.certificates.directory");
+              assertThat(w.message()).contains("expired on");
+            });
     assertThat(built.material().serverTls("old.test").certificateFor("old.test", true).leaf())
         .isEqualTo(lapsed.certificate());
   }
 
   @Test
   void aRenewedBundleBesideTheLapsedOneIsServedWithAWarningNamingTheOld() {
-    IssuedCertificate lapsed = INTERMEDIATE.leaf("renew.test")
-        .notBefore(Instant.now().minus(Duration.ofDays(90)))
-        .notAfter(Instant.now().minus(Duration.ofDays(1))).issue();
+    IssuedCertificate lapsed =
+        INTERMEDIATE
+            .leaf("renew.test")
+            .notBefore(Instant.now().minus(Duration.ofDays(90)))
+            .notAfter(Instant.now().minus(Duration.ofDays(1)))
+            .issue();
     IssuedCertificate renewed = INTERMEDIATE.issue(KeyType.EC_P256, "renew.test");
     // "a" sorts first, so the lapsed bundle is indexed first and must give way.
     Path old = writeBundle(lapsed, certs, "a-old");
     Path fresh = writeBundle(renewed, certs, "b-new");
     Built built = load(offload(auto(), "renew.test")).assertNoErrors();
-    assertThat(storeOf(built).lookup("renew.test").ecdsa().leaf())
-        .isEqualTo(renewed.certificate());
-    assertThat(built.warnings()).anySatisfy(w -> {
-      assertThat(w.origin()).isEqualTo(old.toString());
-      assertThat(w.message()).contains("also claimed by " + fresh).contains("remove this file");
-    });
+    assertThat(storeOf(built).lookup("renew.test").ecdsa().leaf()).isEqualTo(renewed.certificate());
+    assertThat(built.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.origin()).isEqualTo(old.toString());
+              assertThat(w.message())
+                  .contains("also claimed by " + fresh)
+                  .contains("remove this file");
+            });
   }
 
   @Test
@@ -132,19 +151,24 @@ class CertificateStoreTest {
     writeBundle(issued, certs, "ok");
     Path caOnly = INTERMEDIATE.writeCertificatePem(certs.resolve("ca.pem"));
     Path keyOnly =
-        TlsFixtures.ownerOnly(TlsFixtures.writeString(certs.resolve("lonely.key"), issued.keyPem()));
+        TlsFixtures.ownerOnly(
+            TlsFixtures.writeString(certs.resolve("lonely.key"), issued.keyPem()));
     TlsFixtures.writeString(certs.resolve("notes.txt"), "ignored");
     TlsFixtures.writeString(certs.resolve("ok.pem.ocsp.txt"), "ignored");
     Built built = load().assertNoErrors();
     assertThat(built.warnings()).hasSize(2);
-    assertThat(built.warnings()).anySatisfy(w -> {
-      assertThat(w.origin()).isEqualTo(caOnly.toString());
-      assertThat(w.message()).startsWith("skipped: certificates but no private key");
-    });
-    assertThat(built.warnings()).anySatisfy(w -> {
-      assertThat(w.origin()).isEqualTo(keyOnly.toString());
-      assertThat(w.message()).startsWith("skipped: a private key without a certificate");
-    });
+    assertThat(built.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.origin()).isEqualTo(caOnly.toString());
+              assertThat(w.message()).startsWith("skipped: certificates but no private key");
+            });
+    assertThat(built.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.origin()).isEqualTo(keyOnly.toString());
+              assertThat(w.message()).startsWith("skipped: a private key without a certificate");
+            });
     assertThat(storeOf(built).bundles()).hasSize(1);
   }
 
@@ -152,13 +176,17 @@ class CertificateStoreTest {
   void bundlesPassTheSameChecksAsRouteCertificates() {
     IssuedCertificate issued = INTERMEDIATE.issue(KeyType.EC_P256, "bad.test");
     IssuedCertificate other = INTERMEDIATE.issue(KeyType.EC_P256, "bad.test");
-    Path bundle = TlsFixtures.ownerOnly(
-        TlsFixtures.writeString(certs.resolve("bad.pem"), issued.chainPem() + other.keyPem()));
+    Path bundle =
+        TlsFixtures.ownerOnly(
+            TlsFixtures.writeString(certs.resolve("bad.pem"), issued.chainPem() + other.keyPem()));
     Built built = load();
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(bundle.toString());
-      assertThat(e.message()).contains("does not match");
-    });
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(bundle.toString());
+              assertThat(e.message()).contains("does not match");
+            });
   }
 
   @Test
@@ -171,10 +199,12 @@ class CertificateStoreTest {
 
     Built built = load(offload(auto(), "a.test", "missing.test", "*.half.test"));
     assertThat(built.errors()).hasSize(2);
-    assertThat(built.errors()).allSatisfy(e -> {
-      assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
-      assertThat(e.origin()).isEqualTo("test.conf");
-    });
+    assertThat(built.errors())
+        .allSatisfy(
+            e -> {
+              assertThat(e.path()).isEqualTo("tollgate.routes[0].certificate");
+              assertThat(e.origin()).isEqualTo("test.conf");
+            });
     assertThat(built.errorText())
         .contains("no certificate in " + certs + " covers missing.test")
         .contains("no certificate in " + certs + " covers *.half.test");
@@ -191,8 +221,11 @@ class CertificateStoreTest {
     ServerTls second = built.material().serverTls("*.wild.test");
     assertThat(first.certificateFor("a.test", true).leaf()).isEqualTo(a.certificate());
     assertThat(second.certificateFor("x.wild.test", true).leaf()).isEqualTo(wild.certificate());
-    assertThat(second.newHandler(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, "x.y.wild.test", true))
-        .as("a wildcard certificate covers one label").isNull();
+    assertThat(
+            second.newHandler(
+                io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, "x.y.wild.test", true))
+        .as("a wildcard certificate covers one label")
+        .isNull();
     assertThat(second.certificateFor(null, true)).isNull();
   }
 
@@ -206,9 +239,12 @@ class CertificateStoreTest {
   void unreadableDirectoryIsAnError() {
     Path missing = root.resolve("nope");
     Built built = build(config(new CertificatesConfig(Optional.of(missing), Optional.empty())));
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(missing.toString());
-      assertThat(e.message()).contains("cannot list the certificate directory");
-    });
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(missing.toString());
+              assertThat(e.message()).contains("cannot list the certificate directory");
+            });
   }
 }

@@ -72,8 +72,11 @@ final class EngineHandshake {
         break;
       }
     }
-    throw new SSLException("handshake did not finish: client " + client.getHandshakeStatus()
-        + ", server " + server.getHandshakeStatus());
+    throw new SSLException(
+        "handshake did not finish: client "
+            + client.getHandshakeStatus()
+            + ", server "
+            + server.getHandshakeStatus());
   }
 
   private static void drainAlert(SSLEngine engine, ByteBuffer out) {

@@ -34,16 +34,17 @@ class PemFilesTest {
         .contains(type == KeyType.RSA_2048 ? "BEGIN RSA PRIVATE KEY" : "BEGIN EC PRIVATE KEY");
     assertThat(trad.keys()).hasSize(1);
     KeyKind kind = type == KeyType.RSA_2048 ? KeyKind.RSA : KeyKind.ECDSA;
-    assertThat(CertificateChecks.keyMatches(
-            trad.keys().get(0), issued.certificate().getPublicKey(), kind))
+    assertThat(
+            CertificateChecks.keyMatches(
+                trad.keys().get(0), issued.certificate().getPublicKey(), kind))
         .isTrue();
   }
 
   @Test
   void chainAndKeyInOneFile() throws Exception {
     IssuedCertificate issued = TlsFixtures.INTERMEDIATE.issue(KeyType.EC_P256, "one.test");
-    Path bundle = TlsFixtures.writeString(
-        dir.resolve("one.pem"), issued.keyPem() + issued.chainPem());
+    Path bundle =
+        TlsFixtures.writeString(dir.resolve("one.pem"), issued.keyPem() + issued.chainPem());
     PemFiles.Content content = PemFiles.read(bundle);
     assertThat(content.certificates()).containsExactlyElementsOf(issued.chain());
     assertThat(content.keys()).containsExactly(issued.key());
@@ -52,11 +53,14 @@ class PemFilesTest {
   @Test
   void encryptedPkcs8KeyIsRefusedWithAClearMessage() throws Exception {
     // Only the structure matters: Tollgate refuses before trying to decrypt anything.
-    EncryptedPrivateKeyInfo info = new EncryptedPrivateKeyInfo("PBEWithSHA1AndDESede", new byte[64]);
-    Path file = TlsFixtures.writeString(dir.resolve("enc.key"),
-        "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
-            + Base64.getMimeEncoder().encodeToString(info.getEncoded())
-            + "\n-----END ENCRYPTED PRIVATE KEY-----\n");
+    EncryptedPrivateKeyInfo info =
+        new EncryptedPrivateKeyInfo("PBEWithSHA1AndDESede", new byte[64]);
+    Path file =
+        TlsFixtures.writeString(
+            dir.resolve("enc.key"),
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(info.getEncoded())
+                + "\n-----END ENCRYPTED PRIVATE KEY-----\n");
     assertThatThrownBy(() -> PemFiles.read(file))
         .isInstanceOf(PemException.class)
         .hasMessageContaining("encrypted")
@@ -65,12 +69,14 @@ class PemFilesTest {
 
   @Test
   void encryptedTraditionalKeyIsRefusedToo() {
-    Path file = TlsFixtures.writeString(dir.resolve("enc-trad.key"),
-        "-----BEGIN EC PRIVATE KEY-----\n"
-            + "Proc-Type: 4,ENCRYPTED\n"
-            + "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n"
-            + Base64.getEncoder().encodeToString(new byte[48])
-            + "\n-----END EC PRIVATE KEY-----\n");
+    Path file =
+        TlsFixtures.writeString(
+            dir.resolve("enc-trad.key"),
+            "-----BEGIN EC PRIVATE KEY-----\n"
+                + "Proc-Type: 4,ENCRYPTED\n"
+                + "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n"
+                + Base64.getEncoder().encodeToString(new byte[48])
+                + "\n-----END EC PRIVATE KEY-----\n");
     assertThatThrownBy(() -> PemFiles.read(file))
         .isInstanceOf(PemException.class)
         .hasMessageContaining("the private key is encrypted");
@@ -78,9 +84,10 @@ class PemFilesTest {
 
   @Test
   void malformedPemIsAnErrorNotACrash() {
-    Path file = TlsFixtures.writeString(
-        dir.resolve("bad.pem"),
-        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    Path file =
+        TlsFixtures.writeString(
+            dir.resolve("bad.pem"),
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
     assertThatThrownBy(() -> PemFiles.read(file)).isInstanceOf(PemException.class);
     assertThatThrownBy(() -> PemFiles.read(dir.resolve("missing.pem")))
         .isInstanceOf(PemException.class)

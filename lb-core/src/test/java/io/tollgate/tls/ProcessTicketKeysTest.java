@@ -76,8 +76,8 @@ class ProcessTicketKeysTest {
     TicketKeys third = keys.current();
     assertThat(third.size()).isEqualTo(2);
     assertThat(third.key(1)).isEqualTo(second.key(0));
-    assertThat(List.of(third.key(0), third.key(1))).noneMatch(k -> java.util.Arrays.equals(k,
-        first.key(0)));
+    assertThat(List.of(third.key(0), third.key(1)))
+        .noneMatch(k -> java.util.Arrays.equals(k, first.key(0)));
   }
 
   @Test
@@ -87,11 +87,26 @@ class ProcessTicketKeysTest {
     TestClock clock = new TestClock();
     ProcessTicketKeys keys = new ProcessTicketKeys(clock, ProcessTicketKeys.ROTATION);
     List<ConfigError> errors = new ArrayList<>();
-    TlsMaterial material = Providers.with(Providers.OPENSSL, () -> TlsMaterial.build(
-        config(trusting(dir), TlsConfig.DEFAULTS, List.of(offload(files(write(
-            TlsFixtures.INTERMEDIATE.issue(KeyType.EC_P256, "shop.test"), dir, "shop")),
-            "shop.test"))),
-        errors, new ArrayList<>(), keys));
+    TlsMaterial material =
+        Providers.with(
+            Providers.OPENSSL,
+            () ->
+                TlsMaterial.build(
+                    config(
+                        trusting(dir),
+                        TlsConfig.DEFAULTS,
+                        List.of(
+                            offload(
+                                files(
+                                    write(
+                                        TlsFixtures.INTERMEDIATE.issue(
+                                            KeyType.EC_P256, "shop.test"),
+                                        dir,
+                                        "shop")),
+                                "shop.test"))),
+                    errors,
+                    new ArrayList<>(),
+                    keys));
     assertThat(errors).isEmpty();
     RouteServerTls tls = (RouteServerTls) material.serverTls("shop.test");
     OpenSslSessionContext sessions =
@@ -110,14 +125,16 @@ class ProcessTicketKeysTest {
       assertThat(material.refreshTicketKeys()).isFalse();
       long resumedBefore = resumed(sessions.stats());
       visit(server, later);
-      assertThat(resumed(sessions.stats())).as("a ticket of the previous key resumes")
+      assertThat(resumed(sessions.stats()))
+          .as("a ticket of the previous key resumes")
           .isEqualTo(resumedBefore + 1);
 
       clock.advance(ProcessTicketKeys.ROTATION);
       assertThat(material.refreshTicketKeys()).isTrue();
       resumedBefore = resumed(sessions.stats());
       visit(server, early);
-      assertThat(resumed(sessions.stats())).as("a ticket of the key two rotations ago does not")
+      assertThat(resumed(sessions.stats()))
+          .as("a ticket of the key two rotations ago does not")
           .isEqualTo(resumedBefore);
       // later's ticket was renewed under the key that is now the previous one: still good.
       visit(server, later);
@@ -131,8 +148,12 @@ class ProcessTicketKeysTest {
   }
 
   private static void visit(ServerTlsHarness server, SSLContext client) throws IOException {
-    try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
-        .protocols("TLSv1.3").connect()) {
+    try (SSLSocket socket =
+        TlsFixtures.client(server.port())
+            .sni("shop.test")
+            .context(client)
+            .protocols("TLSv1.3")
+            .connect()) {
       assertThat(socket.getInputStream().read()).isEqualTo('h');
     }
   }

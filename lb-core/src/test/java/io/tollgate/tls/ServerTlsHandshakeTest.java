@@ -67,7 +67,8 @@ class ServerTlsHandshakeTest {
         new CertificatesConfig(Optional.of(store), Optional.of(TlsFixtures.rootsPem(dir)));
     Built built = Providers.with(provider, () -> TlsFixtures.build(config(certificates, routes)));
     built.assertNoErrors();
-    assertThat(built.material().provider().isOpenSsl()).isEqualTo(provider.equals(Providers.OPENSSL));
+    assertThat(built.material().provider().isOpenSsl())
+        .isEqualTo(provider.equals(Providers.OPENSSL));
     return built;
   }
 
@@ -83,15 +84,19 @@ class ServerTlsHandshakeTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("providers")
   void eachRoutePresentsTheCertificateForItsName(String provider) throws Exception {
-    Built built = load(provider,
-        offload(files(shopEc), "shop.test"),
-        offload(files(blog), "blog.test"),
-        offload(auto(), "*.apps.test"));
-    for (String[] c : new String[][] {
-        {"shop.test", "shop.test", "shop.test"},
-        {"blog.test", "blog.test", "blog.test"},
-        {"*.apps.test", "x.apps.test", "*.apps.test"},
-        {"*.apps.test", "api.apps.test", "api.apps.test"}}) {
+    Built built =
+        load(
+            provider,
+            offload(files(shopEc), "shop.test"),
+            offload(files(blog), "blog.test"),
+            offload(auto(), "*.apps.test"));
+    for (String[] c :
+        new String[][] {
+          {"shop.test", "shop.test", "shop.test"},
+          {"blog.test", "blog.test", "blog.test"},
+          {"*.apps.test", "x.apps.test", "*.apps.test"},
+          {"*.apps.test", "api.apps.test", "api.apps.test"}
+        }) {
       try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls(c[0]))) {
         server.sni = c[1];
         try (SSLSocket socket = TlsFixtures.client(server.port()).sni(c[1]).connect()) {
@@ -147,19 +152,30 @@ class ServerTlsHandshakeTest {
     Built built = load(provider, offload(files(shopEc, shopRsa), "shop.test"));
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
-      for (String weak : List.of(
-          "TLS_RSA_WITH_AES_128_GCM_SHA256", // no forward secrecy
-          "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", // CBC
-          "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
-        assertThatThrownBy(() -> TlsFixtures.client(server.port()).sni("shop.test")
-                .protocols("TLSv1.2").ciphers(weak).connect().close())
+      for (String weak :
+          List.of(
+              "TLS_RSA_WITH_AES_128_GCM_SHA256", // no forward secrecy
+              "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", // CBC
+              "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
+        assertThatThrownBy(
+                () ->
+                    TlsFixtures.client(server.port())
+                        .sni("shop.test")
+                        .protocols("TLSv1.2")
+                        .ciphers(weak)
+                        .connect()
+                        .close())
             .as(weak)
             .isInstanceOf(SSLException.class);
         assertThat(server.nextOutcome().success()).isFalse();
       }
       server.clientSupportsEcdsa = false;
-      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test")
-          .protocols("TLSv1.2").ciphers("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256").connect()) {
+      try (SSLSocket socket =
+          TlsFixtures.client(server.port())
+              .sni("shop.test")
+              .protocols("TLSv1.2")
+              .ciphers("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")
+              .connect()) {
         assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.2");
         assertThat(socket.getSession().getCipherSuite())
             .isEqualTo("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
@@ -209,23 +225,30 @@ class ServerTlsHandshakeTest {
   @MethodSource("providers")
   void requiredClientCertificate(String provider) throws Exception {
     Path clientCa = ROOT.writeCertificatePem(dir.resolve("clients-ca.pem"));
-    ServerTlsConfig tls = TlsFixtures.withClientAuth(
-        files(shopEc), new ClientAuth(ClientAuth.Mode.REQUIRE, clientCa));
+    ServerTlsConfig tls =
+        TlsFixtures.withClientAuth(
+            files(shopEc), new ClientAuth(ClientAuth.Mode.REQUIRE, clientCa));
     Built built = load(provider, offload(tls, "shop.test"));
     IssuedCertificate client = INTERMEDIATE.issue(KeyType.EC_P256, "client.test");
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
       // TLS 1.3: the client's handshake ends before the server has checked it; the refusal
       // arrives as an alert on the first read.
-      assertThatThrownBy(() -> {
-        try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").connect()) {
-          readLine(socket);
-        }
-      }).isInstanceOf(SSLException.class);
+      assertThatThrownBy(
+              () -> {
+                try (SSLSocket socket =
+                    TlsFixtures.client(server.port()).sni("shop.test").connect()) {
+                  readLine(socket);
+                }
+              })
+          .isInstanceOf(SSLException.class);
       assertThat(server.nextOutcome().success()).isFalse();
 
-      try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test")
-          .context(TlsTestClient.context(client.keyManagers(), ROOT.trustManagers())).connect()) {
+      try (SSLSocket socket =
+          TlsFixtures.client(server.port())
+              .sni("shop.test")
+              .context(TlsTestClient.context(client.keyManagers(), ROOT.trustManagers()))
+              .connect()) {
         assertThat(readLine(socket)).isEqualTo("hello");
       }
       assertThat(server.nextOutcome().success()).isTrue();

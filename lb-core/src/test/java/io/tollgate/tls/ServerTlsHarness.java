@@ -30,7 +30,8 @@ final class ServerTlsHarness implements AutoCloseable {
   /** How one connection's handshake ended on the server side. */
   record Outcome(boolean success, Throwable cause, String alpn) {}
 
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel serverChannel;
   private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
   volatile String sni;
@@ -40,8 +41,10 @@ final class ServerTlsHarness implements AutoCloseable {
     this(tls, 0);
   }
 
-  /** On a chosen port (to follow another harness on its port: the JDK's client session cache is
-   * keyed by host and port). */
+  /**
+   * On a chosen port (to follow another harness on its port: the JDK's client session cache is
+   * keyed by host and port).
+   */
   ServerTlsHarness(ServerTls tls, int port) throws InterruptedException {
     serverChannel =
         new ServerBootstrap()
@@ -53,19 +56,24 @@ final class ServerTlsHarness implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     SslHandler handler = tls.newHandler(ch.alloc(), sni, clientSupportsEcdsa);
                     if (handler == null) {
-                      outcomes.add(new Outcome(false, new IllegalStateException("no handler"), null));
+                      outcomes.add(
+                          new Outcome(false, new IllegalStateException("no handler"), null));
                       ch.close();
                       return;
                     }
-                    handler.handshakeFuture().addListener(future -> {
-                      if (future.isSuccess()) {
-                        outcomes.add(new Outcome(true, null, handler.applicationProtocol()));
-                        ch.writeAndFlush(
-                            Unpooled.copiedBuffer("hello\n", StandardCharsets.US_ASCII));
-                      } else {
-                        outcomes.add(new Outcome(false, future.cause(), null));
-                      }
-                    });
+                    handler
+                        .handshakeFuture()
+                        .addListener(
+                            future -> {
+                              if (future.isSuccess()) {
+                                outcomes.add(
+                                    new Outcome(true, null, handler.applicationProtocol()));
+                                ch.writeAndFlush(
+                                    Unpooled.copiedBuffer("hello\n", StandardCharsets.US_ASCII));
+                              } else {
+                                outcomes.add(new Outcome(false, future.cause(), null));
+                              }
+                            });
                     ch.pipeline().addLast(handler, new Discard());
                   }
                 })

@@ -44,8 +44,12 @@ class ServerTlsResumptionAndStaplingTest {
   }
 
   private static Built load(String provider, TlsConfig tls, CertificateFiles files) {
-    Built built = Providers.with(provider, () -> TlsFixtures.build(
-        config(trusting(dir), tls, List.of(offload(files(files), "shop.test")))));
+    Built built =
+        Providers.with(
+            provider,
+            () ->
+                TlsFixtures.build(
+                    config(trusting(dir), tls, List.of(offload(files(files), "shop.test")))));
     return built.assertNoErrors();
   }
 
@@ -66,8 +70,8 @@ class ServerTlsResumptionAndStaplingTest {
   /** Connects, reads the greeting (and with it the TLS 1.3 tickets), closes. */
   private static void visit(ServerTlsHarness server, SSLContext client) throws IOException {
     server.sni = "shop.test";
-    try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
-        .connect()) {
+    try (SSLSocket socket =
+        TlsFixtures.client(server.port()).sni("shop.test").context(client).connect()) {
       assertThat(socket.getInputStream().read()).isEqualTo('h');
     }
   }
@@ -91,11 +95,13 @@ class ServerTlsResumptionAndStaplingTest {
     }
     assertThat(sessions(first).stats().ticketKeyNew()).isPositive();
     // The JDK client keys its session cache by host and port: each instance in turn on one port.
-    try (ServerTlsHarness b = new ServerTlsHarness(second.material().serverTls("shop.test"), port)) {
+    try (ServerTlsHarness b =
+        new ServerTlsHarness(second.material().serverTls("shop.test"), port)) {
       visit(b, client);
     }
     assertThat(sessions(second).stats().ticketKeyResume())
-        .as("a ticket from the first instance resumes on the second").isEqualTo(1);
+        .as("a ticket from the first instance resumes on the second")
+        .isEqualTo(1);
     // The rotated file still decrypts with its second (previous) key; BoringSSL counts that as a
     // "renew": it resumes and issues a new ticket under the current key.
     try (ServerTlsHarness c =
@@ -104,7 +110,8 @@ class ServerTlsResumptionAndStaplingTest {
     }
     assertThat(sessions(afterRotation).stats().ticketKeyRenew()).isEqualTo(1);
     assertThat(sessions(afterRotation).stats().ticketKeyFail()).isZero();
-    try (ServerTlsHarness d = new ServerTlsHarness(stranger.material().serverTls("shop.test"), port)) {
+    try (ServerTlsHarness d =
+        new ServerTlsHarness(stranger.material().serverTls("shop.test"), port)) {
       visit(d, client);
     }
     assertThat(sessions(stranger).stats().ticketKeyResume()).isZero();
@@ -114,15 +121,22 @@ class ServerTlsResumptionAndStaplingTest {
   @Test
   void withTicketsOffTls12ResumesFromTheSessionCacheAndTls13IssuesNoTicket() throws Exception {
     assumeTrue(OpenSsl.isAvailable(), "BoringSSL not available");
-    Built built = load(Providers.OPENSSL,
-        new TlsConfig(false, Optional.empty(), 100, Duration.ofMinutes(5)), shopFiles);
+    Built built =
+        load(
+            Providers.OPENSSL,
+            new TlsConfig(false, Optional.empty(), 100, Duration.ofMinutes(5)),
+            shopFiles);
     SSLContext client = TlsTestClient.context(null, TlsFixtures.ROOT.trustManagers());
     try (ServerTlsHarness server = new ServerTlsHarness(built.material().serverTls("shop.test"))) {
       server.sni = "shop.test";
       List<String> ids = new java.util.ArrayList<>();
       for (String protocol : List.of("TLSv1.2", "TLSv1.2", "TLSv1.3")) {
-        try (SSLSocket socket = TlsFixtures.client(server.port()).sni("shop.test").context(client)
-            .protocols(protocol).connect()) {
+        try (SSLSocket socket =
+            TlsFixtures.client(server.port())
+                .sni("shop.test")
+                .context(client)
+                .protocols(protocol)
+                .connect()) {
           assertThat(socket.getInputStream().read()).isEqualTo('h');
           ids.add(java.util.HexFormat.of().formatHex(socket.getSession().getId()));
         }
@@ -161,12 +175,14 @@ class ServerTlsResumptionAndStaplingTest {
     Path bad = TlsFixtures.writeString(dir.resolve("bad.ocsp"), "not DER");
     CertificateFiles files =
         new CertificateFiles(shopFiles.chain(), shopFiles.key(), Optional.of(bad));
-    Built built = TlsFixtures.build(
-        config(trusting(dir), offload(files(files), "shop.test")));
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(bad.toString());
-      assertThat(e.message()).contains("not a DER OCSP response");
-    });
+    Built built = TlsFixtures.build(config(trusting(dir), offload(files(files), "shop.test")));
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(bad.toString());
+              assertThat(e.message()).contains("not a DER OCSP response");
+            });
   }
 
   @Test
@@ -179,7 +195,8 @@ class ServerTlsResumptionAndStaplingTest {
         new CertificateFiles(shopFiles.chain(), shopFiles.key(), Optional.of(ocsp));
     Built built = load(Providers.JDK, withKeys(keys), files);
     assertThat(built.material().provider().isOpenSsl()).isFalse();
-    assertThat(built.warnings()).extracting(ConfigError::origin)
+    assertThat(built.warnings())
+        .extracting(ConfigError::origin)
         .containsExactlyInAnyOrder(keys.toString(), ocsp.toString());
     assertThat(built.warningText())
         .contains("shared session-ticket keys need the BoringSSL provider")
@@ -189,14 +206,28 @@ class ServerTlsResumptionAndStaplingTest {
   @Test
   void unsupportedConfiguredCipherIsAnErrorListingIt() {
     for (String provider : Providers.available()) {
-      Built built = Providers.with(provider, () -> TlsFixtures.build(config(trusting(dir),
-          offload(TlsFixtures.withCiphers(files(shopFiles),
-                  List.of("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_MADE_UP_CIPHER")),
-              "shop.test"))));
-      assertThat(built.errors()).as(provider).singleElement().satisfies(e -> {
-        assertThat(e.path()).isEqualTo("tollgate.routes[0].ciphers");
-        assertThat(e.message()).contains(": TLS_MADE_UP_CIPHER (");
-      });
+      Built built =
+          Providers.with(
+              provider,
+              () ->
+                  TlsFixtures.build(
+                      config(
+                          trusting(dir),
+                          offload(
+                              TlsFixtures.withCiphers(
+                                  files(shopFiles),
+                                  List.of(
+                                      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                                      "TLS_MADE_UP_CIPHER")),
+                              "shop.test"))));
+      assertThat(built.errors())
+          .as(provider)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.path()).isEqualTo("tollgate.routes[0].ciphers");
+                assertThat(e.message()).contains(": TLS_MADE_UP_CIPHER (");
+              });
     }
   }
 }

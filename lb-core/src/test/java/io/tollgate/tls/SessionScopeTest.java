@@ -27,23 +27,28 @@ class SessionScopeTest {
     assertThat(scope.sessionIdContext()).hasSize(SessionScope.SESSION_ID_CONTEXT_SIZE);
 
     SessionScope x = SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "x.pem"), List.of(CA_X));
-    assertThat(SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "/elsewhere/same-ca.pem"),
-        List.of(CA_X))).as("same CA certificates in another file").isEqualTo(x);
-    assertThat(SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "xy.pem"),
-        List.of(CA_X, CA_Y))).isEqualTo(
+    assertThat(
+            SessionScope.of(
+                List.of("m.test"), auth(Mode.REQUIRE, "/elsewhere/same-ca.pem"), List.of(CA_X)))
+        .as("same CA certificates in another file")
+        .isEqualTo(x);
+    assertThat(
+            SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "xy.pem"), List.of(CA_X, CA_Y)))
+        .isEqualTo(
             SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "yx.pem"), List.of(CA_Y, CA_X)));
   }
 
   @Test
   void anyDifferenceInHostsModeOrCaGivesAnotherScope() {
-    List<SessionScope> scopes = List.of(
-        SessionScope.of(List.of("m.test"), NONE, null),
-        SessionScope.of(List.of("n.test"), NONE, null),
-        SessionScope.of(List.of("m.test", "n.test"), NONE, null),
-        SessionScope.of(List.of("m.test"), auth(Mode.OPTIONAL, "x.pem"), List.of(CA_X)),
-        SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "x.pem"), List.of(CA_X)),
-        SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "y.pem"), List.of(CA_Y)),
-        SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "xy.pem"), List.of(CA_X, CA_Y)));
+    List<SessionScope> scopes =
+        List.of(
+            SessionScope.of(List.of("m.test"), NONE, null),
+            SessionScope.of(List.of("n.test"), NONE, null),
+            SessionScope.of(List.of("m.test", "n.test"), NONE, null),
+            SessionScope.of(List.of("m.test"), auth(Mode.OPTIONAL, "x.pem"), List.of(CA_X)),
+            SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "x.pem"), List.of(CA_X)),
+            SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "y.pem"), List.of(CA_Y)),
+            SessionScope.of(List.of("m.test"), auth(Mode.REQUIRE, "xy.pem"), List.of(CA_X, CA_Y)));
     assertThat(scopes.stream().map(s -> HexFormat.of().formatHex(s.sessionIdContext())))
         .doesNotHaveDuplicates();
   }
@@ -66,12 +71,15 @@ class SessionScopeTest {
   @Test
   void hkdfMatchesRfc5869TestCase1() {
     HexFormat hex = HexFormat.of();
-    byte[] okm = Hkdf.sha256(
-        hex.parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
-        hex.parseHex("000102030405060708090a0b0c"),
-        hex.parseHex("f0f1f2f3f4f5f6f7f8f9"),
-        42);
-    assertThat(hex.formatHex(okm)).isEqualTo("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db0"
-        + "2d56ecc4c5bf34007208d5b887185865");
+    byte[] okm =
+        Hkdf.sha256(
+            hex.parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
+            hex.parseHex("000102030405060708090a0b0c"),
+            hex.parseHex("f0f1f2f3f4f5f6f7f8f9"),
+            42);
+    assertThat(hex.formatHex(okm))
+        .isEqualTo(
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db0"
+                + "2d56ecc4c5bf34007208d5b887185865");
   }
 }

@@ -24,8 +24,9 @@ class TicketKeysTest {
 
   @Test
   void firstKeyIsCurrentCommentsAndBlankLinesIgnored() throws Exception {
-    TicketKeys keys = TicketKeys.parse(
-        "# current\n" + key(1) + "\n\n   # previous\n  " + key(2) + "  \r\n" + key(3) + "\n");
+    TicketKeys keys =
+        TicketKeys.parse(
+            "# current\n" + key(1) + "\n\n   # previous\n  " + key(2) + "  \r\n" + key(3) + "\n");
     assertThat(keys.size()).isEqualTo(3);
     assertThat(keys.key(0)).containsOnly(1);
     assertThat(keys.key(2)).containsOnly(3);
@@ -70,27 +71,32 @@ class TicketKeysTest {
   void malformedFileIsAConfigErrorAtFileAndLine(@TempDir Path dir) {
     Path file = TlsFixtures.writeString(dir.resolve("ticket.keys"), key(1) + "\nbroken\n");
     TlsConfig tls = new TlsConfig(true, Optional.of(file), 100, Duration.ofMinutes(5));
-    Built built = TlsFixtures.build(
-        TlsFixtures.config(CertificatesConfig.NONE, tls, List.of()));
-    assertThat(built.errors()).singleElement().satisfies(e -> {
-      assertThat(e.origin()).isEqualTo(file + ":2");
-      assertThat(e.path()).isEqualTo("tollgate.tls.session-ticket-keys");
-      assertThat(e.message()).startsWith("decodes to 4 bytes");
-    });
+    Built built = TlsFixtures.build(TlsFixtures.config(CertificatesConfig.NONE, tls, List.of()));
+    assertThat(built.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.origin()).isEqualTo(file + ":2");
+              assertThat(e.path()).isEqualTo("tollgate.tls.session-ticket-keys");
+              assertThat(e.message()).startsWith("decodes to 4 bytes");
+            });
   }
 
   @Test
   void aTicketKeyFileOthersCanReadIsAWarningNamingTheFile(@TempDir Path dir) throws Exception {
     Path file = TlsFixtures.writeString(dir.resolve("ticket.keys"), key(1) + "\n");
-    java.nio.file.Files.setPosixFilePermissions(file,
-        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    java.nio.file.Files.setPosixFilePermissions(
+        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     TlsConfig tls = new TlsConfig(true, Optional.of(file), 100, Duration.ofMinutes(5));
-    Built built = TlsFixtures.build(
-        TlsFixtures.config(CertificatesConfig.NONE, tls, List.of())).assertNoErrors();
-    assertThat(built.warnings()).anySatisfy(w -> {
-      assertThat(w.origin()).isEqualTo(file.toString());
-      assertThat(w.path()).isEqualTo("tollgate.tls.session-ticket-keys");
-      assertThat(w.message()).contains("readable by every user").contains("chmod 600");
-    });
+    Built built =
+        TlsFixtures.build(TlsFixtures.config(CertificatesConfig.NONE, tls, List.of()))
+            .assertNoErrors();
+    assertThat(built.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.origin()).isEqualTo(file.toString());
+              assertThat(w.path()).isEqualTo("tollgate.tls.session-ticket-keys");
+              assertThat(w.message()).contains("readable by every user").contains("chmod 600");
+            });
   }
 }

@@ -40,14 +40,15 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Certificates and configs for the TLS tests: one root and one intermediate authority per test
- * JVM (key generation is the slow part), configs built directly from the lb-config records.
+ * Certificates and configs for the TLS tests: one root and one intermediate authority per test JVM
+ * (key generation is the slow part), configs built directly from the lb-config records.
  */
 final class TlsFixtures {
   static final CertificateAuthority ROOT =
       CertificateAuthority.create("Tollgate TLS test root", KeyType.EC_P256);
   static final CertificateAuthority INTERMEDIATE =
       ROOT.intermediate("Tollgate TLS test intermediate", KeyType.EC_P256);
+
   /** An unrelated authority: its certificates must not verify against {@link #ROOT}. */
   static final CertificateAuthority OTHER_ROOT =
       CertificateAuthority.create("Unrelated test root", KeyType.EC_P256);
@@ -167,7 +168,9 @@ final class TlsFixtures {
   }
 
   static TollgateConfig config(
-      CertificatesConfig certificates, TlsConfig tls, List<RouteConfig> routes,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      List<RouteConfig> routes,
       PoolConfig... extraPools) {
     Map<String, PoolConfig> pools = new LinkedHashMap<>();
     pools.put("web", pool("web", null));

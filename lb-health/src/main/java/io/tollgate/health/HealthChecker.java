@@ -11,7 +11,6 @@ import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
-import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,15 +24,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the health of every server of every pool: one {@link ServerState} per
- * {@link ServerKey} (pool, address), a {@link Monitor} for each server whose pool has a
- * {@code health-check}, and passive ejection.
+ * Owns the health of every server of every pool: one {@link ServerState} per {@link ServerKey}
+ * (pool, address), a {@link Monitor} for each server whose pool has a {@code health-check}, and
+ * passive ejection.
  *
  * <p>Probes run on one event loop of their own (NIO, thread {@code tollgate-health-1}), never on
  * the data path's loops, at most {@link #DEFAULT_MAX_CONCURRENT_PROBES} at a time. The checker
  * lives as long as the process, not a config snapshot: {@link #prepare} and {@link Plan#commit}
- * reconcile it with each new config, so unchanged servers keep their state across a reload, and
- * a reload rejected before its commit changes nothing.
+ * reconcile it with each new config, so unchanged servers keep their state across a reload, and a
+ * reload rejected before its commit changes nothing.
  */
 public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
@@ -57,8 +56,12 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       BackendProxyProtocol.Version proxyProtocol,
       ProbeTls probeTls) {
     /** A target whose probes send no PROXY header and open no TLS. */
-    public Target(ServerKey key, HostPort configured, Optional<HealthCheckConfig> check,
-        PassiveEjectionConfig passive, Optional<BackendTlsConfig> tls) {
+    public Target(
+        ServerKey key,
+        HostPort configured,
+        Optional<HealthCheckConfig> check,
+        PassiveEjectionConfig passive,
+        Optional<BackendTlsConfig> tls) {
       this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF, null);
     }
 
@@ -72,19 +75,22 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     }
 
     /**
-     * The parts that decide how the server is probed; a change restarts its monitor. The
-     * {@code probeTls} of an unchanged target is swapped into the running monitor instead (a
-     * reload re-reads the CA files).
+     * The parts that decide how the server is probed; a change restarts its monitor. The {@code
+     * probeTls} of an unchanged target is swapped into the running monitor instead (a reload
+     * re-reads the CA files).
      */
     private boolean probesLike(Target other) {
-      return check.equals(other.check) && tls.equals(other.tls)
-          && configured.equals(other.configured) && proxyProtocol == other.proxyProtocol;
+      return check.equals(other.check)
+          && tls.equals(other.tls)
+          && configured.equals(other.configured)
+          && proxyProtocol == other.proxyProtocol;
     }
   }
 
   private static final class Entry {
     final ServerState state;
     volatile Target target;
+
     /** Written under the checker's lock; read without it by the backoff task. */
     volatile Monitor monitor;
 
@@ -101,15 +107,21 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   private final Random random;
   private final ProbeLimiter limiter;
   private final Map<ServerKey, Entry> entries = new ConcurrentHashMap<>();
+
   /** Commits so far; a plan may be committed only if none came after it was prepared. */
   private long generation;
+
   private volatile boolean closed;
 
   /** A checker with its own single-threaded NIO event loop and the system clock. */
   public HealthChecker() {
-    this(new MultiThreadIoEventLoopGroup(
+    this(
+        new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("tollgate-health", true), NioIoHandler.newFactory()),
-        true, System::nanoTime, new Random(), DEFAULT_MAX_CONCURRENT_PROBES);
+        true,
+        System::nanoTime,
+        new Random(),
+        DEFAULT_MAX_CONCURRENT_PROBES);
   }
 
   /**
@@ -118,8 +130,12 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
    * @param ticker nanosecond clock for slow start (tests inject one)
    * @param maxConcurrentProbes probes running at once, at least 1
    */
-  public HealthChecker(EventLoopGroup group, boolean ownsGroup, LongSupplier ticker,
-      Random random, int maxConcurrentProbes) {
+  public HealthChecker(
+      EventLoopGroup group,
+      boolean ownsGroup,
+      LongSupplier ticker,
+      Random random,
+      int maxConcurrentProbes) {
     this.group = group;
     this.ownsGroup = ownsGroup;
     this.loop = group.next();
@@ -156,8 +172,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
         continue; // same address twice: one state
       }
       Entry e = entries.get(t.key());
-      ServerState state = e != null ? e.state : new ServerState(t.key(),
-          t.configured().toString(), initiallyUp(t), ticker);
+      ServerState state =
+          e != null
+              ? e.state
+              : new ServerState(t.key(), t.configured().toString(), initiallyUp(t), ticker);
       states.put(t.key(), state);
     }
     return new Plan(byKey, states, generation);
@@ -169,8 +187,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     private final Map<ServerKey, ServerState> states;
     private final long preparedAt;
 
-    private Plan(Map<ServerKey, Target> targets, Map<ServerKey, ServerState> states,
-        long preparedAt) {
+    private Plan(
+        Map<ServerKey, Target> targets, Map<ServerKey, ServerState> states, long preparedAt) {
       this.targets = targets;
       this.states = Map.copyOf(states);
       this.preparedAt = preparedAt;
@@ -183,8 +201,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
 
     /**
      * Puts the plan in force: new servers start being probed; servers no longer in it stop;
-     * unchanged servers keep their state, and their monitor restarts only if their check
-     * changed.
+     * unchanged servers keep their state, and their monitor restarts only if their check changed.
      *
      * @throws IllegalStateException when another plan was committed since this one was prepared
      */
@@ -235,8 +252,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
           en.getValue().monitor.stop();
         }
         it.remove();
-        log.debug("pool {} server {}: no longer in the config, not checked any more",
-            en.getKey().pool(), en.getValue().state.label());
+        log.debug(
+            "pool {} server {}: no longer in the config, not checked any more",
+            en.getKey().pool(),
+            en.getValue().state.label());
       }
     }
   }
@@ -252,9 +271,9 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
   }
 
   /**
-   * Passive signal from the data path: connecting to the server failed. Enough failures in a
-   * row ({@code passive-ejection.failures}) mark it down at once; without an active check it
-   * is marked up again after {@code backoff}.
+   * Passive signal from the data path: connecting to the server failed. Enough failures in a row
+   * ({@code passive-ejection.failures}) mark it down at once; without an active check it is marked
+   * up again after {@code backoff}.
    */
   @Override
   public void connectFailed(ServerState state, String why) {
@@ -267,20 +286,27 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       return;
     }
     int n = state.connectFailed();
-    if (n >= passive.failures() && state.isUp()
-        && state.markDown("passive ejection: " + n + " connect failure(s) in a row, last: "
-            + why)) {
+    if (n >= passive.failures()
+        && state.isUp()
+        && state.markDown(
+            "passive ejection: " + n + " connect failure(s) in a row, last: " + why)) {
       // Called on a data-path event loop: no lock here (apply() holds it while it builds TLS
       // contexts). The task decides on the checker's loop whether the backoff still applies:
       // with an active check (a monitor), only probes bring the server back.
       if (e.monitor == null && !closed) {
         try {
-          loop.schedule(() -> {
-            if (entries.get(state.key()) == e && e.monitor == null) {
-              state.markUp("passive-ejection backoff of "
-                  + ProbeFailures.human(passive.backoff()) + " elapsed, trying it again", true);
-            }
-          }, passive.backoff().toNanos(), TimeUnit.NANOSECONDS);
+          loop.schedule(
+              () -> {
+                if (entries.get(state.key()) == e && e.monitor == null) {
+                  state.markUp(
+                      "passive-ejection backoff of "
+                          + ProbeFailures.human(passive.backoff())
+                          + " elapsed, trying it again",
+                      true);
+                }
+              },
+              passive.backoff().toNanos(),
+              TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
           // The checker is closing: nothing will be checked or brought back any more.
         }
@@ -299,19 +325,27 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     BackendTlsConfig tls = t.tls().orElse(BackendTlsConfig.DEFAULTS);
     // As the data path: the pool's server-name, else (no client SNI here) the server's host
     // name; none for an IP, so a verified certificate must name that IP.
-    String sni = check.serverName()
-        .or(tls::serverName)
-        .orElse(isIpLiteral(t.configured().host()) ? null : t.configured().host());
+    String sni =
+        check
+            .serverName()
+            .or(tls::serverName)
+            .orElse(isIpLiteral(t.configured().host()) ? null : t.configured().host());
     String sslError = null;
     if (check.type().usesTls() && t.probeTls() == null) {
       sslError = "no TLS set up for the pool's " + check.type().configName() + " check";
       log.warn("pool {} server {}: {}", t.key().pool(), state.label(), sslError);
     }
-    Probe probe = new ServerProbe(check, t.key().address(), t.probeTls(), sslError, sni,
-        hostHeader(t, check, sni)).withProxyHeader(ProbeProxyHeader.of(t.proxyProtocol()));
+    Probe probe =
+        new ServerProbe(
+                check, t.key().address(), t.probeTls(), sslError, sni, hostHeader(t, check, sni))
+            .withProxyHeader(ProbeProxyHeader.of(t.proxyProtocol()));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
-    log.debug("pool {} server {}: {} check every {}", t.key().pool(), state.label(),
-        check.type().configName(), ProbeFailures.human(check.interval()));
+    log.debug(
+        "pool {} server {}: {} check every {}",
+        t.key().pool(),
+        state.label(),
+        check.type().configName(),
+        ProbeFailures.human(check.interval()));
     m.start();
     return m;
   }

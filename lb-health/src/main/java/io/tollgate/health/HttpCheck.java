@@ -7,32 +7,41 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The HTTP half of an http or https check: the request it sends, and whether the response
- * matches: a status in {@code expect-status}, and {@code expect-body} in the body if set. Reads
- * at most {@link #MAX_RESPONSE_BYTES}; decides as soon as it can, or when the input ends.
+ * The HTTP half of an http or https check: the request it sends, and whether the response matches:
+ * a status in {@code expect-status}, and {@code expect-body} in the body if set. Reads at most
+ * {@link #MAX_RESPONSE_BYTES}; decides as soon as it can, or when the input ends.
  */
 final class HttpCheck {
   /** Most response bytes an HTTP probe reads looking for the status and expected body. */
   static final int MAX_RESPONSE_BYTES = 64 * 1024 + 8 * 1024;
+
   /**
-   * Where an HTTP probe's response buffer starts; it grows (up to {@link #MAX_RESPONSE_BYTES})
-   * only for the rare large response, so a probe does not allocate 72 KiB for a status line.
+   * Where an HTTP probe's response buffer starts; it grows (up to {@link #MAX_RESPONSE_BYTES}) only
+   * for the rare large response, so a probe does not allocate 72 KiB for a status line.
    */
   static final int INITIAL_RESPONSE_BYTES = 2 * 1024;
+
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
 
   private final HealthCheckConfig check;
   private final byte[] request;
+
   /** {@code expect-body} as UTF-8, or null. */
   private final byte[] expectBody;
 
-  /** @param hostHeader the request's Host header */
+  /**
+   * @param hostHeader the request's Host header
+   */
   HttpCheck(HealthCheckConfig check, String hostHeader) {
     this.check = check;
-    this.request = ("GET " + check.path() + " HTTP/1.1\r\nHost: " + hostHeader
-        + "\r\nUser-Agent: tollgate-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1);
+    this.request =
+        ("GET "
+                + check.path()
+                + " HTTP/1.1\r\nHost: "
+                + hostHeader
+                + "\r\nUser-Agent: tollgate-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
     this.expectBody = check.expectBody().map(b -> b.getBytes(StandardCharsets.UTF_8)).orElse(null);
   }
 
@@ -56,8 +65,9 @@ final class HttpCheck {
     Probe.Result read(ByteBuf buf) {
       int n = Math.min(buf.readableBytes(), MAX_RESPONSE_BYTES - length);
       if (length + n > bytes.length) {
-        bytes = Arrays.copyOf(bytes,
-            Math.min(MAX_RESPONSE_BYTES, Math.max(length + n, 2 * bytes.length)));
+        bytes =
+            Arrays.copyOf(
+                bytes, Math.min(MAX_RESPONSE_BYTES, Math.max(length + n, 2 * bytes.length)));
       }
       buf.readBytes(bytes, length, n);
       length += n;
@@ -75,8 +85,8 @@ final class HttpCheck {
         int eol = indexOf(bytes, length, CRLF, 0);
         if (eol < 0) {
           if (ended || length == MAX_RESPONSE_BYTES) {
-            return Probe.Result.fail(length == 0
-                ? "connection closed before a response" : "not an HTTP response");
+            return Probe.Result.fail(
+                length == 0 ? "connection closed before a response" : "not an HTTP response");
           }
           return null;
         }
@@ -95,11 +105,15 @@ final class HttpCheck {
       }
       int headerEnd = indexOf(bytes, length, CRLF_CRLF, 0);
       if (headerEnd >= 0 && indexOf(bytes, length, expectBody, headerEnd + 4) >= 0) {
-        return Probe.Result.ok("status " + status + ", body has \""
-            + check.expectBody().get() + "\"");
+        return Probe.Result.ok(
+            "status " + status + ", body has \"" + check.expectBody().get() + "\"");
       } else if (ended || length == MAX_RESPONSE_BYTES) {
-        return Probe.Result.fail("status " + status + " but the body does not contain \""
-            + check.expectBody().get() + "\"");
+        return Probe.Result.fail(
+            "status "
+                + status
+                + " but the body does not contain \""
+                + check.expectBody().get()
+                + "\"");
       }
       return null;
     }

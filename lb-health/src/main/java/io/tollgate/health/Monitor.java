@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * Everything but {@link #stop} runs on the health event loop, so the counters need no locks.
  *
  * <p>Delays (each varied by {@code jitter}): {@code interval} while the server is steadily up,
- * {@code fast-interval} while its state is changing (up with failures, down with successes),
- * {@code down-interval} while it is steadily down.
+ * {@code fast-interval} while its state is changing (up with failures, down with successes), {@code
+ * down-interval} while it is steadily down.
  */
 final class Monitor {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
@@ -29,13 +29,21 @@ final class Monitor {
   private int successes;
   private int failures;
   private int seenTransitions;
+
   /** Initial state down and no probe has passed yet: the first success is enough. */
   private boolean initialPending;
+
   private volatile boolean stopped;
   private ScheduledFuture<?> next;
 
-  Monitor(ServerState state, HealthCheckConfig check, Probe probe, EventLoop loop,
-      ProbeLimiter limiter, Random random, boolean initialPending) {
+  Monitor(
+      ServerState state,
+      HealthCheckConfig check,
+      Probe probe,
+      EventLoop loop,
+      ProbeLimiter limiter,
+      Random random,
+      boolean initialPending) {
     this.state = state;
     this.check = check;
     this.probe = probe;
@@ -46,13 +54,14 @@ final class Monitor {
   }
 
   void start() {
-    loop.execute(() -> {
-      seenTransitions = state.transitions();
-      // First probe soon, spread over the jitter window so a fresh start does not probe every
-      // server of a large pool in the same millisecond.
-      long window = check.interval().toNanos() * check.jitterPercent() / 100;
-      schedule(window <= 0 ? 0 : (long) (random.nextDouble() * window));
-    });
+    loop.execute(
+        () -> {
+          seenTransitions = state.transitions();
+          // First probe soon, spread over the jitter window so a fresh start does not probe every
+          // server of a large pool in the same millisecond.
+          long window = check.interval().toNanos() * check.jitterPercent() / 100;
+          schedule(window <= 0 ? 0 : (long) (random.nextDouble() * window));
+        });
   }
 
   /** Later probes open TLS with {@code tls} (rebuilt by a reload); null keeps the current. */
@@ -63,11 +72,12 @@ final class Monitor {
   /** No more probes; a probe in flight finishes but its result is ignored. */
   void stop() {
     stopped = true;
-    loop.execute(() -> {
-      if (next != null) {
-        next.cancel(false);
-      }
-    });
+    loop.execute(
+        () -> {
+          if (next != null) {
+            next.cancel(false);
+          }
+        });
   }
 
   private void schedule(long delayNanos) {
@@ -82,12 +92,15 @@ final class Monitor {
       limiter.done();
       return;
     }
-    probe.run(loop).addListener(f -> {
-      limiter.done();
-      @SuppressWarnings("unchecked")
-      Probe.Result r = (Probe.Result) f.getNow();
-      onResult(r);
-    });
+    probe
+        .run(loop)
+        .addListener(
+            f -> {
+              limiter.done();
+              @SuppressWarnings("unchecked")
+              Probe.Result r = (Probe.Result) f.getNow();
+              onResult(r);
+            });
   }
 
   private void onResult(Probe.Result r) {
@@ -107,8 +120,8 @@ final class Monitor {
         if (initialPending) {
           state.markUp("first " + type + " check passed (" + r.detail() + ")", false);
         } else if (successes >= check.rise()) {
-          state.markUp(type + " check passed " + successes + " time(s) in a row ("
-              + r.detail() + ")", true);
+          state.markUp(
+              type + " check passed " + successes + " time(s) in a row (" + r.detail() + ")", true);
         }
       }
       initialPending = false;
@@ -118,8 +131,13 @@ final class Monitor {
       if (state.isUp() && failures >= check.fall()) {
         state.markDown(r.detail() + " (" + failures + " failed " + type + " check(s) in a row)");
       } else if (log.isDebugEnabled()) {
-        log.debug("pool {} server {}: {} check failed ({}), {} in a row", state.key().pool(),
-            state.label(), type, r.detail(), failures);
+        log.debug(
+            "pool {} server {}: {} check failed ({}), {} in a row",
+            state.key().pool(),
+            state.label(),
+            type,
+            r.detail(),
+            failures);
       }
     }
     seenTransitions = state.transitions();

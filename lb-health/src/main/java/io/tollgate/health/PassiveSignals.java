@@ -1,18 +1,19 @@
 package io.tollgate.health;
 
 /**
- * What the data path tells the health side about real connections. Called from the data-path
- * event loops, so implementations must be cheap and never block.
+ * What the data path tells the health side about real connections. Called from the data-path event
+ * loops, so implementations must be cheap and never block.
  */
 public interface PassiveSignals {
   /** Ignores everything: for pools built without a {@link HealthChecker} (tests, {@code check}). */
-  PassiveSignals NONE = new PassiveSignals() {
-    @Override
-    public void connectFailed(ServerState state, String why) {}
+  PassiveSignals NONE =
+      new PassiveSignals() {
+        @Override
+        public void connectFailed(ServerState state, String why) {}
 
-    @Override
-    public void connectSucceeded(ServerState state) {}
-  };
+        @Override
+        public void connectSucceeded(ServerState state) {}
+      };
 
   /** Connecting to the server failed (refused, unreachable, timed out). */
   void connectFailed(ServerState state, String why);

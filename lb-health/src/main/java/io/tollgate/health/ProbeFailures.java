@@ -44,10 +44,14 @@ final class ProbeFailures {
     if (lower.contains("expired")) {
       return "tls: certificate expired (" + msg + ")";
     }
-    if (lower.contains("pkix") || lower.contains("certification path")
-        || lower.contains("unknown ca") || lower.contains("certificate_unknown")) {
+    if (lower.contains("pkix")
+        || lower.contains("certification path")
+        || lower.contains("unknown ca")
+        || lower.contains("certificate_unknown")) {
       return "tls: certificate not trusted: verification against the pool's tls.ca (else the"
-          + " JDK's trust store) failed (" + msg + ")";
+          + " JDK's trust store) failed ("
+          + msg
+          + ")";
     }
     if (lower.contains("subject alternative") || lower.contains("hostname")) {
       return "tls: certificate does not match the server name (" + msg + ")";

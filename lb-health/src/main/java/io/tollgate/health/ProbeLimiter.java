@@ -3,10 +3,10 @@ package io.tollgate.health;
 import java.util.ArrayDeque;
 
 /**
- * Bounds how many probes run at once; the rest wait their turn in order. Used only on the
- * health event loop, so it needs no locks. Probes are non-blocking and each is bounded by its
- * own timeout, so a slow server holds one slot for at most that long and never delays the
- * probes of others beyond their turn.
+ * Bounds how many probes run at once; the rest wait their turn in order. Used only on the health
+ * event loop, so it needs no locks. Probes are non-blocking and each is bounded by its own timeout,
+ * so a slow server holds one slot for at most that long and never delays the probes of others
+ * beyond their turn.
  */
 final class ProbeLimiter {
   private final int max;

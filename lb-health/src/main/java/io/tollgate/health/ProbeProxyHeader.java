@@ -17,8 +17,8 @@ final class ProbeProxyHeader {
   static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /**
-   * A v2 LOCAL header (proxy-protocol.txt 2.2): the signature, 0x20 (version 2, LOCAL),
-   * 0x00 (AF_UNSPEC), length 0. The receiver keeps the connection's own addresses.
+   * A v2 LOCAL header (proxy-protocol.txt 2.2): the signature, 0x20 (version 2, LOCAL), 0x00
+   * (AF_UNSPEC), length 0. The receiver keeps the connection's own addresses.
    */
   static final byte[] V2_LOCAL = {
     0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00
@@ -34,8 +34,8 @@ final class ProbeProxyHeader {
   }
 
   /**
-   * Writes the PROXY header when the connection is up, ahead of the SslHandler's ClientHello
-   * (it stands before it, so its channelActive runs first), then leaves.
+   * Writes the PROXY header when the connection is up, ahead of the SslHandler's ClientHello (it
+   * stands before it, so its channelActive runs first), then leaves.
    */
   static final class Writer extends ChannelInboundHandlerAdapter {
     private final byte[] header;

@@ -20,22 +20,26 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A probe's connection from start to end: connect (tcp), then a TLS handshake (tls, https),
- * then, for http and https, the request and the response, which {@link HttpCheck} judges.
- * Non-blocking on the health event loop; the whole probe is bounded by the check's
- * {@code timeout}, and the connection is closed as soon as the result is known. Failures are
- * worded by {@link ProbeFailures}: {@code connect refused}, {@code timeout after 1s},
- * {@code tls: certificate expired}...
+ * A probe's connection from start to end: connect (tcp), then a TLS handshake (tls, https), then,
+ * for http and https, the request and the response, which {@link HttpCheck} judges. Non-blocking on
+ * the health event loop; the whole probe is bounded by the check's {@code timeout}, and the
+ * connection is closed as soon as the result is known. Failures are worded by {@link
+ * ProbeFailures}: {@code connect refused}, {@code timeout after 1s}, {@code tls: certificate
+ * expired}...
  */
 final class ServerProbe implements Probe {
   private final HealthCheckConfig check;
   private final InetSocketAddress address;
+
   /** Replaced by a reload (new CA files); read by each probe. */
   private volatile ProbeTls ssl;
+
   private final String sslError;
   private final String sni;
+
   /** The request and what its response must be, or null for tcp and tls checks. */
   private final HttpCheck http;
+
   /** Written before anything else on the probe's connection, or null. */
   private byte[] proxyHeader;
 
@@ -44,8 +48,13 @@ final class ServerProbe implements Probe {
    * @param sni SNI to send (and name to verify when verification is on), or null
    * @param hostHeader Host header for http/https
    */
-  ServerProbe(HealthCheckConfig check, InetSocketAddress address, ProbeTls ssl, String sslError,
-      String sni, String hostHeader) {
+  ServerProbe(
+      HealthCheckConfig check,
+      InetSocketAddress address,
+      ProbeTls ssl,
+      String sslError,
+      String sni,
+      String hostHeader) {
     this.check = check;
     this.address = address;
     this.ssl = ssl;
@@ -56,8 +65,8 @@ final class ServerProbe implements Probe {
 
   /**
    * Makes the probe send {@code header} first on its connection, before the TLS handshake or
-   * request, as HAProxy's {@code check-send-proxy} does, so servers that require a PROXY header
-   * do not log the checks as errors.
+   * request, as HAProxy's {@code check-send-proxy} does, so servers that require a PROXY header do
+   * not log the checks as errors.
    */
   ServerProbe withProxyHeader(byte[] header) {
     this.proxyHeader = header;
@@ -85,31 +94,37 @@ final class ServerProbe implements Probe {
             .channel(NioSocketChannel.class)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) check.timeout().toMillis())
             .option(ChannelOption.TCP_NODELAY, true)
-            .handler(new ChannelInitializer<Channel>() {
-              @Override
-              protected void initChannel(Channel ch) {
-                if (proxyHeader != null) {
-                  ch.pipeline().addLast("proxy-header", new ProbeProxyHeader.Writer(proxyHeader));
-                }
-                if (ssl != null && check.type().usesTls()) {
-                  ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), address, sni));
-                }
-                ch.pipeline().addLast("probe", new ProbeHandler(promise));
-              }
-            })
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    if (proxyHeader != null) {
+                      ch.pipeline()
+                          .addLast("proxy-header", new ProbeProxyHeader.Writer(proxyHeader));
+                    }
+                    if (ssl != null && check.type().usesTls()) {
+                      ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), address, sni));
+                    }
+                    ch.pipeline().addLast("probe", new ProbeHandler(promise));
+                  }
+                })
             .connect(address);
-    ScheduledFuture<?> timer = loop.schedule(
-        () -> promise.trySuccess(Result.fail(ProbeFailures.timeout(check.timeout()))),
-        check.timeout().toNanos(), TimeUnit.NANOSECONDS);
-    connect.addListener((ChannelFuture f) -> {
-      if (!f.isSuccess()) {
-        promise.trySuccess(Result.fail(ProbeFailures.connect(f.cause(), check.timeout())));
-      }
-    });
-    promise.addListener(f -> {
-      timer.cancel(false);
-      connect.channel().close();
-    });
+    ScheduledFuture<?> timer =
+        loop.schedule(
+            () -> promise.trySuccess(Result.fail(ProbeFailures.timeout(check.timeout()))),
+            check.timeout().toNanos(),
+            TimeUnit.NANOSECONDS);
+    connect.addListener(
+        (ChannelFuture f) -> {
+          if (!f.isSuccess()) {
+            promise.trySuccess(Result.fail(ProbeFailures.connect(f.cause(), check.timeout())));
+          }
+        });
+    promise.addListener(
+        f -> {
+          timer.cancel(false);
+          connect.channel().close();
+        });
     return promise;
   }
 

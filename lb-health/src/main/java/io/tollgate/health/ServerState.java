@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything about one server of one pool that must outlive a config snapshot: whether it is up,
- * since when (for slow start), whether it is draining, how many connections it carries and how
- * many connects in a row have failed.
+ * since when (for slow start), whether it is draining, how many connections it carries and how many
+ * connects in a row have failed.
  *
  * <p>The data path reads it on every new connection from any event loop: reads are volatile or
  * atomic, never locked. State changes (rare) are synchronized and logged once each, with the
@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServerState {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.health");
+
   /** {@link #rampStartNanos()} when the server never came back from down. */
   public static final long NO_RAMP = Long.MIN_VALUE;
 
@@ -26,8 +27,10 @@ public final class ServerState {
   private volatile long rampStartNanos = NO_RAMP;
   private volatile boolean draining;
   private volatile String reason;
+
   /** Bumped on every up/down change; a monitor resets its rise/fall counts when it moves. */
   private volatile int transitions;
+
   private final AtomicInteger active = new AtomicInteger();
   private final AtomicInteger connectFailures = new AtomicInteger();
 
@@ -114,8 +117,12 @@ public final class ServerState {
       return false;
     }
     draining = on;
-    log.info("pool {} server {} {}: {} open connection(s)", key.pool(), label,
-        on ? "is draining (no new connections)" : "is no longer draining", active.get());
+    log.info(
+        "pool {} server {} {}: {} open connection(s)",
+        key.pool(),
+        label,
+        on ? "is draining (no new connections)" : "is no longer draining",
+        active.get());
     return true;
   }
 
@@ -164,7 +171,13 @@ public final class ServerState {
 
   @Override
   public String toString() {
-    return "pool " + key.pool() + " server " + label + (up ? " up" : " down")
-        + (draining ? " draining" : "") + " active=" + active.get();
+    return "pool "
+        + key.pool()
+        + " server "
+        + label
+        + (up ? " up" : " down")
+        + (draining ? " draining" : "")
+        + " active="
+        + active.get();
   }
 }

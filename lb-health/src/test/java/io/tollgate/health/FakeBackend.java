@@ -13,11 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real loopback server for probes: answers each connection with an HTTP response of the
- * current {@link #status} and {@link #body} (a TCP probe just sees the connect succeed), or with
- * nothing at all when {@link #silent}. {@link #stop} closes it (connects are then refused);
- * {@link #restart} binds the same port again. {@link #answered} counts the HTTP responses sent, so
- * a test can wait for probes to have run instead of sleeping.
+ * A real loopback server for probes: answers each connection with an HTTP response of the current
+ * {@link #status} and {@link #body} (a TCP probe just sees the connect succeed), or with nothing at
+ * all when {@link #silent}. {@link #stop} closes it (connects are then refused); {@link #restart}
+ * binds the same port again. {@link #answered} counts the HTTP responses sent, so a test can wait
+ * for probes to have run instead of sleeping.
  */
 final class FakeBackend implements AutoCloseable {
   volatile int status = 200;
@@ -71,19 +71,22 @@ final class FakeBackend implements AutoCloseable {
   }
 
   private void startAccepting(ServerSocket s) {
-    Thread t = new Thread(() -> {
-      while (!s.isClosed()) {
-        try {
-          Socket c = s.accept();
-          live.add(c);
-          Thread h = new Thread(() -> serve(c), "fake-backend-conn");
-          h.setDaemon(true);
-          h.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    }, "fake-backend-" + port);
+    Thread t =
+        new Thread(
+            () -> {
+              while (!s.isClosed()) {
+                try {
+                  Socket c = s.accept();
+                  live.add(c);
+                  Thread h = new Thread(() -> serve(c), "fake-backend-conn");
+                  h.setDaemon(true);
+                  h.start();
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            },
+            "fake-backend-" + port);
     t.setDaemon(true);
     t.start();
   }
@@ -110,8 +113,13 @@ final class FakeBackend implements AutoCloseable {
       }
       byte[] payload = body.getBytes(StandardCharsets.UTF_8);
       OutputStream out = c.getOutputStream();
-      out.write(("HTTP/1.1 " + status + " X\r\nContent-Length: " + payload.length
-          + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          ("HTTP/1.1 "
+                  + status
+                  + " X\r\nContent-Length: "
+                  + payload.length
+                  + "\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
       out.write(payload);
       out.flush();
       answered.incrementAndGet();

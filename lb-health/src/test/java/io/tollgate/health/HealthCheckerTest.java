@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class HealthCheckerTest {
   /** Scheduling slack on a busy 2-core machine; not a performance bound. */
   private static final long SLACK_MS = 700;
+
   private static final Duration INTERVAL = Duration.ofMillis(100);
   private static final Duration TIMEOUT = Duration.ofMillis(200);
 
@@ -55,14 +56,22 @@ class HealthCheckerTest {
   }
 
   private static HealthCheckConfig check(Type type, int rise, int fall) {
-    return HealthCheckConfig.defaults(type).withTimings(INTERVAL, TIMEOUT, rise, fall)
+    return HealthCheckConfig.defaults(type)
+        .withTimings(INTERVAL, TIMEOUT, rise, fall)
         .withStart(Initial.DOWN, 0, Optional.empty());
   }
 
-  private static HealthChecker.Target target(String pool, InetSocketAddress a,
-      Optional<HealthCheckConfig> check, PassiveEjectionConfig passive) {
-    return new HealthChecker.Target(new ServerKey(pool, a),
-        HostPort.parse("127.0.0.1:" + a.getPort()), check, passive, Optional.empty());
+  private static HealthChecker.Target target(
+      String pool,
+      InetSocketAddress a,
+      Optional<HealthCheckConfig> check,
+      PassiveEjectionConfig passive) {
+    return new HealthChecker.Target(
+        new ServerKey(pool, a),
+        HostPort.parse("127.0.0.1:" + a.getPort()),
+        check,
+        passive,
+        Optional.empty());
   }
 
   private ServerState applyOne(HealthChecker.Target t) {
@@ -75,8 +84,16 @@ class HealthCheckerTest {
     long deadline = start + maxMillis * 1_000_000;
     while (s.isUp() != up) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not " + (up ? "up" : "down") + " after " + maxMillis + " ms: "
-            + s + " (" + s.reason() + ")");
+        throw new AssertionError(
+            "not "
+                + (up ? "up" : "down")
+                + " after "
+                + maxMillis
+                + " ms: "
+                + s
+                + " ("
+                + s.reason()
+                + ")");
       }
       Thread.sleep(5);
     }
@@ -85,15 +102,19 @@ class HealthCheckerTest {
 
   /** Waits until {@code b} has answered {@code n} probes. */
   static void awaitAnswers(FakeBackend b, int n) throws InterruptedException {
-    Await.until(() -> b.answered.get() >= n, Duration.ofSeconds(5),
+    Await.until(
+        () -> b.answered.get() >= n,
+        Duration.ofSeconds(5),
         () -> b.answered.get() + " of " + n + " probes answered");
   }
 
   @Test
   void killedServerIsOutWithinFallTimesIntervalPlusTimeoutAndBackAfterRise() throws Exception {
     FakeBackend b = backend();
-    ServerState s = applyOne(target("web", b.address(), Optional.of(check(Type.TCP, 2, 3)),
-        PassiveEjectionConfig.OFF));
+    ServerState s =
+        applyOne(
+            target(
+                "web", b.address(), Optional.of(check(Type.TCP, 2, 3)), PassiveEjectionConfig.OFF));
     await(s, true, 2000);
     assertThat(s.reason()).contains("first tcp check passed");
 
@@ -112,8 +133,13 @@ class HealthCheckerTest {
   @Test
   void httpCheckMarksDownOnStatus503AndUpAgainOn200() throws Exception {
     FakeBackend b = backend();
-    ServerState s = applyOne(target("web", b.address(), Optional.of(check(Type.HTTP, 1, 2)),
-        PassiveEjectionConfig.OFF));
+    ServerState s =
+        applyOne(
+            target(
+                "web",
+                b.address(),
+                Optional.of(check(Type.HTTP, 1, 2)),
+                PassiveEjectionConfig.OFF));
     await(s, true, 2000);
 
     b.status = 503;
@@ -128,8 +154,8 @@ class HealthCheckerTest {
   @Test
   void httpCheckWantsTheExpectedBody() throws Exception {
     FakeBackend b = backend();
-    HealthCheckConfig c = check(Type.HTTP, 1, 1)
-        .withHttp("/healthz", 200, 299, Optional.of("\"status\":\"ok\""));
+    HealthCheckConfig c =
+        check(Type.HTTP, 1, 1).withHttp("/healthz", 200, 299, Optional.of("\"status\":\"ok\""));
     ServerState s = applyOne(target("web", b.address(), Optional.of(c), PassiveEjectionConfig.OFF));
     b.body = "{\"status\":\"degraded\"}";
     // Three answers: the monitor has judged at least two (it schedules a probe after a result).
@@ -149,11 +175,14 @@ class HealthCheckerTest {
     FakeBackend failing = backend();
     slow.silent = true;
     HealthCheckConfig c = check(Type.HTTP, 1, 1).withStart(Initial.UP, 0, Optional.empty());
-    HealthCheckConfig slowCheck = c.withTimings(INTERVAL, Duration.ofSeconds(3), 1, 1)
-        .withStart(Initial.UP, 0, Optional.empty());
-    Map<ServerKey, ServerState> states = checker.apply(List.of(
-        target("p", slow.address(), Optional.of(slowCheck), PassiveEjectionConfig.OFF),
-        target("p", failing.address(), Optional.of(c), PassiveEjectionConfig.OFF)));
+    HealthCheckConfig slowCheck =
+        c.withTimings(INTERVAL, Duration.ofSeconds(3), 1, 1)
+            .withStart(Initial.UP, 0, Optional.empty());
+    Map<ServerKey, ServerState> states =
+        checker.apply(
+            List.of(
+                target("p", slow.address(), Optional.of(slowCheck), PassiveEjectionConfig.OFF),
+                target("p", failing.address(), Optional.of(c), PassiveEjectionConfig.OFF)));
     ServerState slowState = states.get(new ServerKey("p", slow.address()));
     ServerState failingState = states.get(new ServerKey("p", failing.address()));
 
@@ -169,35 +198,49 @@ class HealthCheckerTest {
   @Test
   void initialUpServesAtOnceAndInitialDownWaitsForTheFirstCheck() throws Exception {
     FakeBackend b = backend();
-    HealthCheckConfig down = check(Type.TCP, 3, 3)
-        .withTimings(Duration.ofSeconds(30), TIMEOUT, 3, 3);
+    HealthCheckConfig down =
+        check(Type.TCP, 3, 3).withTimings(Duration.ofSeconds(30), TIMEOUT, 3, 3);
     // Every check of this one fails, so a server that starts down never serves. Its checks run
     // every interval, so the test can wait for two to have been answered (and so the first one
     // judged) instead of sleeping.
     FakeBackend failing = backend();
     failing.status = 503;
-    ServerState never = applyOne(target("z", failing.address(),
-        Optional.of(check(Type.HTTP, 3, 3)), PassiveEjectionConfig.OFF));
+    ServerState never =
+        applyOne(
+            target(
+                "z",
+                failing.address(),
+                Optional.of(check(Type.HTTP, 3, 3)),
+                PassiveEjectionConfig.OFF));
     assertThat(never.isUp()).isFalse();
     awaitAnswers(failing, 2);
     assertThat(never.isUp()).isFalse();
 
-    ServerState s = applyOne(target("a", b.address(), Optional.of(down), PassiveEjectionConfig.OFF));
+    ServerState s =
+        applyOne(target("a", b.address(), Optional.of(down), PassiveEjectionConfig.OFF));
     await(s, true, 2000); // one success is enough at start, not rise = 3
     assertThat(s.rampStartNanos()).isEqualTo(ServerState.NO_RAMP);
 
     HealthCheckConfig up = down.withStart(Initial.UP, 0, Optional.empty());
-    ServerState u = checker.apply(List.of(
-        target("b", b.address(), Optional.of(up), PassiveEjectionConfig.OFF))).values()
-        .iterator().next();
+    ServerState u =
+        checker
+            .apply(List.of(target("b", b.address(), Optional.of(up), PassiveEjectionConfig.OFF)))
+            .values()
+            .iterator()
+            .next();
     assertThat(u.isUp()).isTrue();
   }
 
   @Test
   void aPoolWithoutCheckIsUpAndPassiveEjectionBacksOffThenRetries() throws Exception {
     InetSocketAddress nowhere = new InetSocketAddress("127.0.0.1", 9);
-    ServerState s = applyOne(target("p", nowhere, Optional.empty(),
-        new PassiveEjectionConfig(3, Duration.ofMillis(200))));
+    ServerState s =
+        applyOne(
+            target(
+                "p",
+                nowhere,
+                Optional.empty(),
+                new PassiveEjectionConfig(3, Duration.ofMillis(200))));
     assertThat(s.isUp()).isTrue();
 
     checker.connectFailed(s, "connect refused");
@@ -205,8 +248,8 @@ class HealthCheckerTest {
     assertThat(s.isUp()).isTrue();
     checker.connectFailed(s, "connect refused");
     assertThat(s.isUp()).isFalse();
-    assertThat(s.reason()).isEqualTo(
-        "passive ejection: 3 connect failure(s) in a row, last: connect refused");
+    assertThat(s.reason())
+        .isEqualTo("passive ejection: 3 connect failure(s) in a row, last: connect refused");
 
     await(s, true, 200 + SLACK_MS);
     assertThat(s.reason()).contains("backoff of 200ms elapsed");
@@ -228,8 +271,13 @@ class HealthCheckerTest {
   void passivelyEjectedServerWithActiveCheckComesBackOnlyAfterRise() throws Exception {
     FakeBackend b = backend();
     HealthCheckConfig c = check(Type.TCP, 3, 3).withStart(Initial.UP, 0, Optional.empty());
-    ServerState s = applyOne(target("p", b.address(), Optional.of(c),
-        new PassiveEjectionConfig(1, Duration.ofMillis(10))));
+    ServerState s =
+        applyOne(
+            target(
+                "p",
+                b.address(),
+                Optional.of(c),
+                new PassiveEjectionConfig(1, Duration.ofMillis(10))));
     checker.connectFailed(s, "connect refused");
     assertThat(s.isUp()).isFalse();
     // backoff (10 ms) does not apply with an active check; rise = 3 probes do
@@ -241,7 +289,8 @@ class HealthCheckerTest {
   void stateSurvivesReapplyingTheConfigAndGoesWithTheServer() throws Exception {
     FakeBackend b = backend();
     FakeBackend other = backend();
-    var t1 = target("p", b.address(), Optional.of(check(Type.TCP, 1, 1)), PassiveEjectionConfig.OFF);
+    var t1 =
+        target("p", b.address(), Optional.of(check(Type.TCP, 1, 1)), PassiveEjectionConfig.OFF);
     var t2 = target("p", other.address(), Optional.empty(), PassiveEjectionConfig.OFF);
     Map<ServerKey, ServerState> first = checker.apply(List.of(t1, t2));
     ServerState s = first.get(t1.key());
@@ -255,8 +304,8 @@ class HealthCheckerTest {
     assertThat(checker.state(t2.key())).isEmpty();
 
     // A changed check restarts probing but keeps the state.
-    var t1b = target("p", b.address(),
-        Optional.of(check(Type.HTTP, 1, 1)), PassiveEjectionConfig.OFF);
+    var t1b =
+        target("p", b.address(), Optional.of(check(Type.HTTP, 1, 1)), PassiveEjectionConfig.OFF);
     assertThat(checker.apply(List.of(t1b)).get(t1.key())).isSameAs(s);
     b.status = 500;
     await(s, false, 2000);
@@ -268,10 +317,11 @@ class HealthCheckerTest {
     FakeBackend kept = backend();
     FakeBackend dropped = backend();
     FakeBackend added = backend();
-    var tKept = target("p", kept.address(), Optional.of(check(Type.TCP, 1, 1)),
-        PassiveEjectionConfig.OFF);
-    var tDropped = target("p", dropped.address(), Optional.of(check(Type.TCP, 1, 1)),
-        PassiveEjectionConfig.OFF);
+    var tKept =
+        target("p", kept.address(), Optional.of(check(Type.TCP, 1, 1)), PassiveEjectionConfig.OFF);
+    var tDropped =
+        target(
+            "p", dropped.address(), Optional.of(check(Type.TCP, 1, 1)), PassiveEjectionConfig.OFF);
     var tAdded = target("p", added.address(), Optional.empty(), PassiveEjectionConfig.OFF);
     Map<ServerKey, ServerState> inForce = checker.apply(List.of(tKept, tDropped));
     await(inForce.get(tDropped.key()), true, 2000);
@@ -294,8 +344,9 @@ class HealthCheckerTest {
 
   @Test
   void maxConnectionsIsEnforcedAtomically() {
-    ServerState s = new ServerState(new ServerKey("p", new InetSocketAddress("127.0.0.1", 1)),
-        "x", true, System::nanoTime);
+    ServerState s =
+        new ServerState(
+            new ServerKey("p", new InetSocketAddress("127.0.0.1", 1)), "x", true, System::nanoTime);
     assertThat(s.tryAcquire(2)).isTrue();
     assertThat(s.tryAcquire(2)).isTrue();
     assertThat(s.tryAcquire(2)).isFalse();

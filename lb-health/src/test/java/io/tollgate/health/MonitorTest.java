@@ -22,9 +22,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rise/fall and the probe schedule, driven step by step: a scripted probe instead of the
- * network, and an embedded event loop whose clock moves only when the test moves it. No
- * sockets, no sleeps; every transition happens at a known probe.
+ * Rise/fall and the probe schedule, driven step by step: a scripted probe instead of the network,
+ * and an embedded event loop whose clock moves only when the test moves it. No sockets, no sleeps;
+ * every transition happens at a known probe.
  */
 class MonitorTest {
   private static final Duration INTERVAL = Duration.ofSeconds(10);
@@ -36,9 +36,10 @@ class MonitorTest {
   private final MockTicker ticker = Ticker.newMockTicker();
   private final EmbeddedChannel channel = EmbeddedChannel.builder().ticker(ticker).build();
   private final ScriptedProbe probe = new ScriptedProbe(channel.eventLoop());
-  private final HealthCheckConfig check = HealthCheckConfig.defaults(Type.TCP)
-      .withTimings(INTERVAL, Duration.ofSeconds(1), RISE, FALL)
-      .withStart(Initial.DOWN, 0, Optional.empty()); // no jitter: exact delays
+  private final HealthCheckConfig check =
+      HealthCheckConfig.defaults(Type.TCP)
+          .withTimings(INTERVAL, Duration.ofSeconds(1), RISE, FALL)
+          .withStart(Initial.DOWN, 0, Optional.empty()); // no jitter: exact delays
 
   @AfterEach
   void tearDown() {
@@ -65,13 +66,23 @@ class MonitorTest {
   }
 
   private ServerState state(boolean up) {
-    return new ServerState(new ServerKey("web", new InetSocketAddress("127.0.0.1", 8080)),
-        "127.0.0.1:8080", up, ticker::nanoTime);
+    return new ServerState(
+        new ServerKey("web", new InetSocketAddress("127.0.0.1", 8080)),
+        "127.0.0.1:8080",
+        up,
+        ticker::nanoTime);
   }
 
   private Monitor start(ServerState state, boolean initialPending) {
-    Monitor m = new Monitor(state, check, probe, channel.eventLoop(), new ProbeLimiter(1),
-        new Random(1), initialPending);
+    Monitor m =
+        new Monitor(
+            state,
+            check,
+            probe,
+            channel.eventLoop(),
+            new ProbeLimiter(1),
+            new Random(1),
+            initialPending);
     m.start();
     channel.runPendingTasks(); // start() and the first probe, due at once without jitter
     return m;
@@ -134,7 +145,8 @@ class MonitorTest {
     start(s, true);
     assertThat(s.isUp()).isTrue();
     assertThat(s.reason()).isEqualTo("first tcp check passed (connected)");
-    assertThat(s.rampStartNanos()).as("no slow start for the first check")
+    assertThat(s.rampStartNanos())
+        .as("no slow start for the first check")
         .isEqualTo(ServerState.NO_RAMP);
   }
 

@@ -41,66 +41,81 @@ class ProbeProxyHeaderTest {
   @Test
   void v2PoolsSendALocalHeaderBeforeTheHttpRequest() throws Exception {
     String received = probeAndCapture(Type.HTTP, Version.V2);
-    assertThat(received).startsWith("0d0a0d0a000d0a515549540a20000000"
-        + HexFormat.of().formatHex("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(received)
+        .startsWith(
+            "0d0a0d0a000d0a515549540a20000000"
+                + HexFormat.of()
+                    .formatHex("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test
   void v1PoolsSendProxyUnknownBeforeTheHttpRequest() throws Exception {
     String received = probeAndCapture(Type.HTTP, Version.V1);
-    assertThat(received).startsWith(HexFormat.of().formatHex(
-        "PROXY UNKNOWN\r\nGET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(received)
+        .startsWith(
+            HexFormat.of()
+                .formatHex(
+                    "PROXY UNKNOWN\r\nGET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test
   void tcpChecksSendTheHeaderToo() throws Exception {
-    assertThat(probeAndCapture(Type.TCP, Version.V2))
-        .isEqualTo("0d0a0d0a000d0a515549540a20000000");
+    assertThat(probeAndCapture(Type.TCP, Version.V2)).isEqualTo("0d0a0d0a000d0a515549540a20000000");
   }
 
   @Test
   void poolsWithoutProxyProtocolSendNoHeader() throws Exception {
-    assertThat(probeAndCapture(Type.HTTP, Version.OFF)).startsWith(
-        HexFormat.of().formatHex("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(probeAndCapture(Type.HTTP, Version.OFF))
+        .startsWith(
+            HexFormat.of().formatHex("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII)));
   }
 
   /** Runs one probe against a socket that records what it read (hex) and answers 200. */
   private static String probeAndCapture(Type type, Version version) throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      CompletableFuture<String> captured = CompletableFuture.supplyAsync(() -> {
-        try (Socket s = server.accept()) {
-          s.setSoTimeout(5000);
-          InputStream in = s.getInputStream();
-          byte[] buf = new byte[4096];
-          int n = 0;
-          int want = type == Type.TCP ? 16 : 18;
-          while (n < want) {
-            int r = in.read(buf, n, buf.length - n);
-            if (r < 0) {
-              break;
-            }
-            n += r;
-            String text = new String(buf, 0, n, StandardCharsets.ISO_8859_1);
-            // Not just "\r\n\r\n": the v2 signature starts with those very bytes.
-            if (type != Type.TCP && text.contains("GET ") && text.endsWith("\r\n\r\n")) {
-              break;
-            }
-          }
-          if (type != Type.TCP) {
-            OutputStream out = s.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-          }
-          return HexFormat.of().formatHex(buf, 0, n);
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<String> captured =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Socket s = server.accept()) {
+                  s.setSoTimeout(5000);
+                  InputStream in = s.getInputStream();
+                  byte[] buf = new byte[4096];
+                  int n = 0;
+                  int want = type == Type.TCP ? 16 : 18;
+                  while (n < want) {
+                    int r = in.read(buf, n, buf.length - n);
+                    if (r < 0) {
+                      break;
+                    }
+                    n += r;
+                    String text = new String(buf, 0, n, StandardCharsets.ISO_8859_1);
+                    // Not just "\r\n\r\n": the v2 signature starts with those very bytes.
+                    if (type != Type.TCP && text.contains("GET ") && text.endsWith("\r\n\r\n")) {
+                      break;
+                    }
+                  }
+                  if (type != Type.TCP) {
+                    OutputStream out = s.getOutputStream();
+                    out.write(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                  }
+                  return HexFormat.of().formatHex(buf, 0, n);
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
       HealthCheckConfig check = HealthCheckConfig.defaults(type);
-      ServerProbe probe = new ServerProbe(check, new InetSocketAddress(server.getInetAddress(),
-          server.getLocalPort()), null, null, null, "localhost")
-          .withProxyHeader(ProbeProxyHeader.of(version));
+      ServerProbe probe =
+          new ServerProbe(
+                  check,
+                  new InetSocketAddress(server.getInetAddress(), server.getLocalPort()),
+                  null,
+                  null,
+                  null,
+                  "localhost")
+              .withProxyHeader(ProbeProxyHeader.of(version));
       Probe.Result result = probe.run(group.next()).get(10, TimeUnit.SECONDS);
       assertThat(result.ok()).as(result.detail()).isTrue();
       return captured.get(10, TimeUnit.SECONDS);

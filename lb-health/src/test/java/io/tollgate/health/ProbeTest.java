@@ -22,8 +22,8 @@ class ProbeTest {
   void findsTheExpectedBodyBeyondTheFirstBufferButNotBeyondTheLimit() throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try (FakeBackend backend = FakeBackend.start()) {
-      HealthCheckConfig check = HealthCheckConfig.defaults(Type.HTTP)
-          .withHttp("/", 200, 299, Optional.of("MARKER"));
+      HealthCheckConfig check =
+          HealthCheckConfig.defaults(Type.HTTP).withHttp("/", 200, 299, Optional.of("MARKER"));
       ServerProbe probe = new ServerProbe(check, backend.address(), null, null, null, "localhost");
 
       backend.body = "x".repeat(3 * HttpCheck.INITIAL_RESPONSE_BYTES) + "MARKER";
@@ -50,17 +50,21 @@ class ProbeTest {
 
   @Test
   void describesFailuresTheWayAnOperatorReadsThem() {
-    assertThat(ProbeFailures.connect(
-        new ConnectException("Connection refused: /127.0.0.1:9"), Duration.ofSeconds(1)))
+    assertThat(
+            ProbeFailures.connect(
+                new ConnectException("Connection refused: /127.0.0.1:9"), Duration.ofSeconds(1)))
         .isEqualTo("connect refused");
-    assertThat(ProbeFailures.connect(
-        new io.netty.channel.ConnectTimeoutException("x"), Duration.ofSeconds(1)))
+    assertThat(
+            ProbeFailures.connect(
+                new io.netty.channel.ConnectTimeoutException("x"), Duration.ofSeconds(1)))
         .isEqualTo("timeout after 1s (connect)");
     SSLHandshakeException expired = new SSLHandshakeException("bad cert");
     expired.initCause(new CertificateExpiredException("NotAfter: ..."));
     assertThat(ProbeFailures.tls(expired)).isEqualTo("tls: certificate expired");
-    assertThat(ProbeFailures.tls(new SSLHandshakeException(
-        "PKIX path building failed: unable to find valid certification path")))
+    assertThat(
+            ProbeFailures.tls(
+                new SSLHandshakeException(
+                    "PKIX path building failed: unable to find valid certification path")))
         .startsWith("tls: certificate not trusted: verification against the pool's tls.ca");
     assertThat(ProbeFailures.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
   }

@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A stuck access log output (a disk that stopped answering) never stalls connections: with the
- * writer blocked on a latch and a queue of 4 lines, 40 connections still complete through
- * Tollgate, the lines that do not fit are dropped and counted in {@code
- * tollgate_access_log_dropped_total}, and the queued ones are written once the output moves again.
+ * writer blocked on a latch and a queue of 4 lines, 40 connections still complete through Tollgate,
+ * the lines that do not fit are dropped and counted in {@code tollgate_access_log_dropped_total},
+ * and the queued ones are written once the output moves again.
  */
 @Timeout(120)
 class AccessLogBackpressureTest {
@@ -42,8 +42,10 @@ class AccessLogBackpressureTest {
   @Test
   void aBlockedWriterDropsAndCountsLinesWhileConnectionsComplete() throws Exception {
     CertificateAuthority ca = CertificateAuthority.create("Backpressure CA", KeyType.EC_P256);
-    TlsTestServer backend = resources.add(TlsTestServer.start(
-        ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass")));
+    TlsTestServer backend =
+        resources.add(
+            TlsTestServer.start(
+                ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass")));
     BlockingAppender blocking = new BlockingAppender();
     ch.qos.logback.classic.Logger logger =
         ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(AccessLog.LOGGER);
@@ -51,11 +53,17 @@ class AccessLogBackpressureTest {
     System.setProperty(AccessLog.QUEUE_PROPERTY, String.valueOf(QUEUE));
     TollgateFixture tollgate;
     try {
-      tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+      tollgate =
+          resources.add(
+              TollgateFixture.startIn(
+                  dir,
+                  String.format(
+                      """
           access-log { path = "access.log" }
           routes = [ { hosts = ["pass.test"], pool = pass } ]
           pools { pass { servers = ["127.0.0.1:%d"] } }
-          """, backend.port())));
+          """,
+                      backend.port())));
     } finally {
       if (before == null) {
         System.clearProperty(AccessLog.QUEUE_PROPERTY);
@@ -69,27 +77,32 @@ class AccessLogBackpressureTest {
       for (int i = 0; i < CONNECTIONS; i++) {
         try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "pass.test", ca)) {
           c.socket().setSoTimeout(10_000);
-          String greeting = new BufferedReader(new InputStreamReader(
-              c.socket().getInputStream(), StandardCharsets.UTF_8)).readLine();
+          String greeting =
+              new BufferedReader(
+                      new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8))
+                  .readLine();
           assertThat(greeting).as("connection %d", i).isEqualTo("pass");
         }
       }
       // The writer holds one line, the queue QUEUE more; every other close is dropped.
       long expectedDrops = CONNECTIONS - 1 - QUEUE;
-      TollgateFixture.await(() -> tollgate.metrics().accessLogDroppedCount() >= expectedDrops,
+      TollgateFixture.await(
+          () -> tollgate.metrics().accessLogDroppedCount() >= expectedDrops,
           Duration.ofSeconds(10));
       assertThat(tollgate.metrics().accessLogDroppedCount()).isEqualTo(expectedDrops);
       assertThat(blocking.entered.get()).isEqualTo(1);
-      assertThat(PrometheusText.parse(tollgate.metrics().scrape())
-          .value("tollgate_access_log_dropped_total")).hasValue((double) expectedDrops);
+      assertThat(
+              PrometheusText.parse(tollgate.metrics().scrape())
+                  .value("tollgate_access_log_dropped_total"))
+          .hasValue((double) expectedDrops);
     } finally {
       blocking.release.countDown();
     }
     TollgateFixture.await(() -> blocking.entered.get() == 1 + QUEUE, Duration.ofSeconds(10));
     assertThat(blocking.entered.get()).isEqualTo(1 + QUEUE);
     logger.detachAppender(blocking);
-    TollgateFixture.await(() -> lineCount(dir.resolve("access.log")) == 1 + QUEUE,
-        Duration.ofSeconds(10));
+    TollgateFixture.await(
+        () -> lineCount(dir.resolve("access.log")) == 1 + QUEUE, Duration.ofSeconds(10));
     assertThat(lineCount(dir.resolve("access.log"))).isEqualTo(1 + QUEUE);
   }
 

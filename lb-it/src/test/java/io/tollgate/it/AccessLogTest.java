@@ -27,21 +27,41 @@ import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The access log file ({@code access-log.path}): one JSON line per connection with every field,
- * for each close reason the tests can provoke; and reopening the file on SIGUSR1 after rotation.
+ * The access log file ({@code access-log.path}): one JSON line per connection with every field, for
+ * each close reason the tests can provoke; and reopening the file on SIGUSR1 after rotation.
  */
 @Timeout(120)
 class AccessLogTest {
-  static final List<String> FIELDS = List.of("time", "id", "listener", "client", "client_port",
-      "sni", "alpn_offered", "alpn_offered_omitted", "route", "mode", "backend", "tls_version",
-      "tls_cipher", "alpn",
-      "client_cert", "bytes_from_client", "bytes_from_backend", "hello_ms", "handshake_ms",
-      "connect_ms", "duration_ms", "reason", "detail");
+  static final List<String> FIELDS =
+      List.of(
+          "time",
+          "id",
+          "listener",
+          "client",
+          "client_port",
+          "sni",
+          "alpn_offered",
+          "alpn_offered_omitted",
+          "route",
+          "mode",
+          "backend",
+          "tls_version",
+          "tls_cipher",
+          "alpn",
+          "client_cert",
+          "bytes_from_client",
+          "bytes_from_backend",
+          "hello_ms",
+          "handshake_ms",
+          "connect_ms",
+          "duration_ms",
+          "reason",
+          "detail");
 
   @TempDir static Path dir;
   private static CertificateAuthority ca;
@@ -59,25 +79,33 @@ class AccessLogTest {
     // not answer them with its own FIN before Tollgate has seen the client's (that race made the
     // reason flaky). TLS runs on an SSLEngine over the plain socket, so the FIN is visible.
     SSLContext passTls = ca.issue(KeyType.EC_P256, "pass.test").serverContext();
-    TlsTestServer pass = resources.add(TlsTestServer.startPlain(socket -> {
-      socket.setSoTimeout(10_000);
-      ClosePeer tls = ClosePeer.tlsServer(socket, passTls);
-      tls.write("pass\n".getBytes(StandardCharsets.UTF_8));
-      byte[] buffer = new byte[1024];
-      while (tls.read(buffer) != -1) {
-        // until the client's close_notify
-      }
-      while (socket.getInputStream().read() != -1) {
-        // until the client's FIN, passed on by Tollgate
-      }
-    }));
+    TlsTestServer pass =
+        resources.add(
+            TlsTestServer.startPlain(
+                socket -> {
+                  socket.setSoTimeout(10_000);
+                  ClosePeer tls = ClosePeer.tlsServer(socket, passTls);
+                  tls.write("pass\n".getBytes(StandardCharsets.UTF_8));
+                  byte[] buffer = new byte[1024];
+                  while (tls.read(buffer) != -1) {
+                    // until the client's close_notify
+                  }
+                  while (socket.getInputStream().read() != -1) {
+                    // until the client's FIN, passed on by Tollgate
+                  }
+                }));
     TlsTestServer shop = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("shop")));
     // Closes each connection at once: Tollgate sees the backend end first.
-    TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> { }));
+    TlsTestServer quitter = resources.add(TlsTestServer.startPlain(socket -> {}));
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         access-log { path = "access.log" }
         timeouts { client-hello = 300ms, connect = 1s }
         certificates { trusted-roots = "ca.pem" }
@@ -95,7 +123,8 @@ class AccessLogTest {
           quitter { servers = ["127.0.0.1:%d"] }
           down { servers = ["127.0.0.1:%d"], connect-attempts = 1 }
         }
-        """, pass.port(), shop.port(), quitter.port(), closedPort)));
+        """,
+                    pass.port(), shop.port(), quitter.port(), closedPort)));
   }
 
   @Test
@@ -119,8 +148,8 @@ class AccessLogTest {
     assertThat((Double) line.get("bytes_from_backend")).isGreaterThan(100); // its TLS flight
     assertThat((Double) line.get("hello_ms")).isNotNegative();
     assertThat((Double) line.get("connect_ms")).isNotNegative();
-    assertThat((Double) line.get("duration_ms")).isGreaterThanOrEqualTo(
-        (Double) line.get("connect_ms"));
+    assertThat((Double) line.get("duration_ms"))
+        .isGreaterThanOrEqualTo((Double) line.get("connect_ms"));
     assertThat(Instant.parse((String) line.get("time")))
         .isBetween(Instant.now().minusSeconds(60), Instant.now());
     assertThat((String) line.get("id")).matches("[0-9a-f]{16}");
@@ -128,11 +157,15 @@ class AccessLogTest {
 
   @Test
   void offloadLineHasTlsVersionCipherAlpnAndHandshakeTime() throws Exception {
-    TlsTestClient.Handshake r = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
-        .alpn("h2", "http/1.1").sni("shop.test").handshake();
+    TlsTestClient.Handshake r =
+        TlsTestClient.to(tollgate.port())
+            .trust(ca.trustManagers())
+            .alpn("h2", "http/1.1")
+            .sni("shop.test")
+            .handshake();
     assertThat(r.success()).as("%s", r.failure()).isTrue();
-    Map<String, Object> line = awaitLine(l -> "shop.test".equals(l.get("sni"))
-        && l.get("tls_version") != null);
+    Map<String, Object> line =
+        awaitLine(l -> "shop.test".equals(l.get("sni")) && l.get("tls_version") != null);
 
     assertThat(line.get("mode")).isEqualTo("offload");
     assertThat(line.get("tls_version")).isEqualTo("TLSv1.3");
@@ -145,8 +178,13 @@ class AccessLogTest {
   @Test
   void everyRefusalAndFailureIsLoggedWithItsReason() throws Exception {
     // no_route
-    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).sni("nobody.test")
-        .handshake().success()).isFalse();
+    assertThat(
+            TlsTestClient.to(tollgate.port())
+                .trust(ca.trustManagers())
+                .sni("nobody.test")
+                .handshake()
+                .success())
+        .isFalse();
     // not_tls, bad_hello, hello_timeout
     sendAndExpectClose("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     sendAndExpectClose(new byte[] {0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00});
@@ -155,17 +193,29 @@ class AccessLogTest {
     assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "down.test", ca))
         .isInstanceOf(RuntimeException.class);
     // handshake_failed: TLS 1.1 is refused on offload routes
-    assertThat(TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).protocols("TLSv1.1")
-        .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").sni("shop.test").handshake()
-        .success()).isFalse();
+    assertThat(
+            TlsTestClient.to(tollgate.port())
+                .trust(ca.trustManagers())
+                .protocols("TLSv1.1")
+                .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+                .sni("shop.test")
+                .handshake()
+                .success())
+        .isFalse();
     // backend_closed: the backend ends the connection first
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "quit.test", ca)) {
       assertThat(c.socket().getInputStream().read()).isEqualTo(-1);
     }
 
-    for (CloseReason reason : List.of(CloseReason.NO_ROUTE, CloseReason.NOT_TLS,
-        CloseReason.BAD_HELLO, CloseReason.HELLO_TIMEOUT, CloseReason.CONNECT_FAILED,
-        CloseReason.HANDSHAKE_FAILED, CloseReason.BACKEND_CLOSED)) {
+    for (CloseReason reason :
+        List.of(
+            CloseReason.NO_ROUTE,
+            CloseReason.NOT_TLS,
+            CloseReason.BAD_HELLO,
+            CloseReason.HELLO_TIMEOUT,
+            CloseReason.CONNECT_FAILED,
+            CloseReason.HANDSHAKE_FAILED,
+            CloseReason.BACKEND_CLOSED)) {
       Map<String, Object> line = awaitLine(l -> reason.label().equals(l.get("reason")));
       assertThat(line.keySet()).as(reason.label()).containsExactlyElementsOf(FIELDS);
       if (reason != CloseReason.BACKEND_CLOSED) {
@@ -188,7 +238,10 @@ class AccessLogTest {
   void limitRefusalsAreLoggedToo() throws Exception {
     Path other = dir.resolve("limits");
     Files.createDirectories(other);
-    try (TollgateFixture limited = TollgateFixture.startIn(other, """
+    try (TollgateFixture limited =
+            TollgateFixture.startIn(
+                other,
+                """
         listeners = [ { name = main, address = "127.0.0.1:0", max-connections = 1 } ]
         access-log.path = "access.log"
         timeouts.client-hello = 30s
@@ -201,14 +254,14 @@ class AccessLogTest {
         refused.setSoTimeout(10_000);
         assertThat(refused.getInputStream().read()).isEqualTo(-1);
       }
-      Map<String, Object> line = awaitLine(other.resolve("access.log"),
-          l -> "limit_listener".equals(l.get("reason")));
+      Map<String, Object> line =
+          awaitLine(other.resolve("access.log"), l -> "limit_listener".equals(l.get("reason")));
       assertThat(line.get("detail")).isEqualTo("the listener's max-connections reached");
       assertThat(line.get("hello_ms")).isNull();
     }
     // Only that Tollgate's lines went to its file, and none of them to ours.
-    assertThat(lines(dir.resolve("access.log"))).noneMatch(
-        l -> "limit_listener".equals(l.get("reason")));
+    assertThat(lines(dir.resolve("access.log")))
+        .noneMatch(l -> "limit_listener".equals(l.get("reason")));
   }
 
   @Test
@@ -219,8 +272,10 @@ class AccessLogTest {
     awaitLine(l -> "pass.test".equals(l.get("sni")));
     Path rotated = dir.resolve("access.log.1");
     Files.move(dir.resolve("access.log"), rotated);
-    Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(ProcessHandle.current().pid()))
-        .inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-USR1", Long.toString(ProcessHandle.current().pid()))
+            .inheritIO()
+            .start();
     assertThat(kill.waitFor()).isZero();
     TollgateFixture.await(() -> Files.exists(dir.resolve("access.log")), Duration.ofSeconds(10));
 
@@ -246,8 +301,11 @@ class AccessLogTest {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no matching line in " + file + ":\n"
-            + (Files.exists(file) ? Files.readString(file) : "(no file)"));
+        throw new AssertionError(
+            "no matching line in "
+                + file
+                + ":\n"
+                + (Files.exists(file) ? Files.readString(file) : "(no file)"));
       }
       Thread.sleep(20);
     }
@@ -281,7 +339,8 @@ class AccessLogTest {
   }
 
   private static String firstLine(Socket socket) throws IOException {
-    return new BufferedReader(new InputStreamReader(socket.getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 }

@@ -32,9 +32,9 @@ import picocli.CommandLine;
 
 /**
  * The admin endpoint over real HTTP (JDK HttpClient, curl, raw sockets for what those will not
- * send): status, metrics, drain and enable, reload; the bearer token on every request; without
- * one, loopback Host names only and the admin header on POSTs; bounded requests and slow
- * clients; and {@code tollgate reload} talking to it.
+ * send): status, metrics, drain and enable, reload; the bearer token on every request; without one,
+ * loopback Host names only and the admin header on POSTs; bounded requests and slow clients; and
+ * {@code tollgate reload} talking to it.
  */
 @Timeout(60)
 class AdminEndpointTest {
@@ -44,8 +44,8 @@ class AdminEndpointTest {
   private final List<TlsTestServer> servers = new ArrayList<>();
   private Tollgate tollgate;
   private Operations ops;
-  private final HttpClient http = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @AfterEach
   void tearDown() {
@@ -65,7 +65,10 @@ class AdminEndpointTest {
     servers.add(b);
     Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
     Path file = dir.resolve("tollgate.conf");
-    Files.writeString(file, String.format("""
+    Files.writeString(
+        file,
+        String.format(
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           admin { address = "127.0.0.1:0" %s }
@@ -75,11 +78,11 @@ class AdminEndpointTest {
             Blue { servers = ["127.0.0.1:%d"] }
           }
         }
-        """, withToken ? ", token-file = \"admin.token\"" : "", a.port(), b.port(), a.port()));
+        """,
+            withToken ? ", token-file = \"admin.token\"" : "", a.port(), b.port(), a.port()));
     token = withToken ? TOKEN : null;
     tollgate = Tollgate.start(ConfigLoader.load(file));
-    ops = Operations.start(file, ConfigLoader.load(file), tollgate, null,
-        AdminServer::start);
+    ops = Operations.start(file, ConfigLoader.load(file), tollgate, null, AdminServer::start);
     return file;
   }
 
@@ -93,8 +96,8 @@ class AdminEndpointTest {
   }
 
   private HttpResponse<String> get(String path, String bearer) throws Exception {
-    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base() + path)).GET()
-        .timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder r =
+        HttpRequest.newBuilder(URI.create(base() + path)).GET().timeout(Duration.ofSeconds(30));
     if (bearer != null) {
       r.header("Authorization", "Bearer " + bearer);
     }
@@ -103,10 +106,11 @@ class AdminEndpointTest {
 
   /** A POST as {@code tollgate reload} sends it: with the admin header, and the given token. */
   private HttpResponse<String> post(String path, String bearer) throws Exception {
-    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base() + path))
-        .header(AdminServer.CSRF_HEADER, "1")
-        .timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.noBody());
+    HttpRequest.Builder r =
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header(AdminServer.CSRF_HEADER, "1")
+            .timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (bearer != null) {
       r.header("Authorization", "Bearer " + bearer);
     }
@@ -119,8 +123,8 @@ class AdminEndpointTest {
 
   /**
    * Sends {@code request} as raw bytes on a new connection and returns all the endpoint writes
-   * until it closes (for requests the JDK client will not send: other Host headers, malformed
-   * or over-long ones).
+   * until it closes (for requests the JDK client will not send: other Host headers, malformed or
+   * over-long ones).
    */
   private String raw(String request) throws Exception {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), adminPort())) {
@@ -144,32 +148,42 @@ class AdminEndpointTest {
     String port = Integer.toString(servers.get(0).port());
     assertThat(r.body())
         .contains("\"version\":1", "\"loaded_at\":\"", "\"shutting_down\":false")
-        .contains("\"listeners\":[{\"name\":\"main\",\"address\":\"127.0.0.1:"
-            + tollgate.address("main").getPort() + "\"}]")
-        .contains("\"routes\":[{\"name\":\"web.test\",\"hosts\":[\"web.test\"],"
-            + "\"mode\":\"passthrough\",\"pool\":\"web\"}]")
+        .contains(
+            "\"listeners\":[{\"name\":\"main\",\"address\":\"127.0.0.1:"
+                + tollgate.address("main").getPort()
+                + "\"}]")
+        .contains(
+            "\"routes\":[{\"name\":\"web.test\",\"hosts\":[\"web.test\"],"
+                + "\"mode\":\"passthrough\",\"pool\":\"web\"}]")
         .contains("\"default_route\":\"reject\"")
-        .contains("{\"address\":\"127.0.0.1:" + port + "\",\"resolved\":\"127.0.0.1:" + port
-            + "\",\"weight\":1,\"max_connections\":0,\"health\":\"up\"")
+        .contains(
+            "{\"address\":\"127.0.0.1:"
+                + port
+                + "\",\"resolved\":\"127.0.0.1:"
+                + port
+                + "\",\"weight\":1,\"max_connections\":0,\"health\":\"up\"")
         .contains("\"draining\":false,\"active_connections\":0");
   }
 
   @Test
   void metricsAreServedInPrometheusTextFormat() throws Exception {
     start(false);
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.address("main").getPort())) {
+    try (Socket s =
+        new Socket(InetAddress.getLoopbackAddress(), tollgate.address("main").getPort())) {
       s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       s.getInputStream().read(); // closed as not_tls
     } catch (java.io.IOException expected) {
       // reset or closed: either way the connection was counted
     }
-    TollgateFixture.await(() -> tollgate.metrics().closedCount(
-        io.tollgate.connection.CloseReason.NOT_TLS) == 1, Duration.ofSeconds(5));
+    TollgateFixture.await(
+        () -> tollgate.metrics().closedCount(io.tollgate.connection.CloseReason.NOT_TLS) == 1,
+        Duration.ofSeconds(5));
     HttpResponse<String> r = get("/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
-    assertThat(r.body()).contains("# TYPE tollgate_connections_accepted_total counter")
+    assertThat(r.body())
+        .contains("# TYPE tollgate_connections_accepted_total counter")
         .contains("tollgate_connections_accepted_total{listener=\"main\"} 1.0")
         .contains("tollgate_connections_closed_total{reason=\"not_tls\"} 1.0");
   }
@@ -182,7 +196,9 @@ class AdminEndpointTest {
       assertThat(none.statusCode()).as(path).isEqualTo(401);
       assertThat(none.headers().firstValue("WWW-Authenticate"))
           .contains("Bearer realm=\"tollgate\"");
-      assertThat(none.body()).as(path).contains("Authorization: Bearer <token>")
+      assertThat(none.body())
+          .as(path)
+          .contains("Authorization: Bearer <token>")
           .doesNotContain("127.0.0.1:" + servers.get(0).port());
       assertThat(get(path, "nope").statusCode()).as(path).isEqualTo(401);
       assertThat(get(path, TOKEN + "x").statusCode()).as(path).isEqualTo(401);
@@ -194,19 +210,30 @@ class AdminEndpointTest {
     // With a token the Host header does not matter (the endpoint may sit on a management name),
     // and POSTs need no other header.
     String auth = "Authorization: Bearer " + TOKEN + "\r\n";
-    assertThat(raw("GET /status HTTP/1.1\r\nHost: tollgate-7.mgmt.example:9900\r\n" + auth
-        + "\r\n")).startsWith("HTTP/1.1 200 ");
+    assertThat(
+            raw("GET /status HTTP/1.1\r\nHost: tollgate-7.mgmt.example:9900\r\n" + auth + "\r\n"))
+        .startsWith("HTTP/1.1 200 ");
     assertThat(raw("GET /status HTTP/1.1\r\nHost: tollgate-7.mgmt.example:9900\r\n\r\n"))
         .startsWith("HTTP/1.1 401 ");
-    assertThat(raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n" + auth
-        + "\r\n")).startsWith("HTTP/1.1 200 ");
+    assertThat(
+            raw(
+                "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                    + auth
+                    + "\r\n"))
+        .startsWith("HTTP/1.1 200 ");
     // The token is the file's UTF-8 bytes, as curl sends them.
     Files.writeString(dir.resolve("admin.token"), "gr\u00fc\u00dfe-\u20ac\n");
-    byte[] request = ("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-        + "gr\u00fc\u00dfe-\u20ac\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+    byte[] request =
+        ("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + "gr\u00fc\u00dfe-\u20ac\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8);
     assertThat(raw(new String(request, StandardCharsets.ISO_8859_1))).startsWith("HTTP/1.1 200 ");
-    assertThat(raw(rawGet("/status", "127.0.0.1").replace("\r\n\r\n",
-        "\r\nAuthorization: Bearer gr\u00fc\u00dfe-\u20ac\r\n\r\n"))).startsWith("HTTP/1.1 401 ");
+    assertThat(
+            raw(
+                rawGet("/status", "127.0.0.1")
+                    .replace(
+                        "\r\n\r\n", "\r\nAuthorization: Bearer gr\u00fc\u00dfe-\u20ac\r\n\r\n")))
+        .startsWith("HTTP/1.1 401 ");
   }
 
   @Test
@@ -216,13 +243,20 @@ class AdminEndpointTest {
     // What the README tells a user to run; Prometheus' `authorization: { credentials_file }`
     // sends the same header.
     String url = base() + "/metrics";
-    CommandLineTools.ProcessResult ok = CommandLineTools.run(Duration.ofSeconds(30), "curl", "-sS",
-        "-f", "-H", "Authorization: Bearer " + Files.readString(dir.resolve("admin.token")).strip(),
-        url);
+    CommandLineTools.ProcessResult ok =
+        CommandLineTools.run(
+            Duration.ofSeconds(30),
+            "curl",
+            "-sS",
+            "-f",
+            "-H",
+            "Authorization: Bearer " + Files.readString(dir.resolve("admin.token")).strip(),
+            url);
     assertThat(ok.ok()).as(ok.toString()).isTrue();
     assertThat(ok.stdout()).contains("# TYPE tollgate_connections_accepted_total counter");
-    CommandLineTools.ProcessResult refused = CommandLineTools.run(Duration.ofSeconds(30), "curl",
-        "-sS", "-o", "/dev/null", "-w", "%{http_code}", url);
+    CommandLineTools.ProcessResult refused =
+        CommandLineTools.run(
+            Duration.ofSeconds(30), "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url);
     assertThat(refused.stdout()).isEqualTo("401");
   }
 
@@ -255,24 +289,22 @@ class AdminEndpointTest {
     String server = "127.0.0.1:" + servers.get(0).port();
     HttpResponse<String> r = post("/pools/web/servers/" + server + "/drain", null);
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(get("/status").body()).contains("\"address\":\"" + server + "\"")
-        .containsPattern("\"address\":\"" + server.replace(".", "\\.")
-            + "\"[^}]*\"draining\":true");
+    assertThat(get("/status").body())
+        .contains("\"address\":\"" + server + "\"")
+        .containsPattern(
+            "\"address\":\"" + server.replace(".", "\\.") + "\"[^}]*\"draining\":true");
     for (int i = 0; i < 6; i++) {
       assertThat(greeting()).isEqualTo("b");
     }
-    assertThat(post("/pools/web/servers/" + server + "/enable", null).statusCode())
-        .isEqualTo(200);
+    assertThat(post("/pools/web/servers/" + server + "/enable", null).statusCode()).isEqualTo(200);
     List<String> seen = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       seen.add(greeting());
     }
     assertThat(seen).contains("a", "b");
 
-    assertThat(post("/pools/nope/servers/" + server + "/drain", null).statusCode())
-        .isEqualTo(404);
-    assertThat(post("/pools/web/servers/10.9.9.9:1/drain", null).body())
-        .contains("has no server");
+    assertThat(post("/pools/nope/servers/" + server + "/drain", null).statusCode()).isEqualTo(404);
+    assertThat(post("/pools/web/servers/10.9.9.9:1/drain", null).body()).contains("has no server");
     assertThat(get("/pools/web/servers/" + server + "/drain").statusCode()).isEqualTo(405);
     assertThat(get("/reload").statusCode()).isEqualTo(405);
     assertThat(get("/nothing").statusCode()).isEqualTo(404);
@@ -281,7 +313,8 @@ class AdminEndpointTest {
   private String greeting() throws Exception {
     // A plaintext backend behind passthrough: send a real ClientHello, read the greeting that
     // the backend writes before any TLS.
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.address("main").getPort())) {
+    try (Socket s =
+        new Socket(InetAddress.getLoopbackAddress(), tollgate.address("main").getPort())) {
       s.setSoTimeout(5000);
       s.getOutputStream().write(JdkClientHello.forName("web.test", List.of()));
       byte[] buf = new byte[1];
@@ -299,8 +332,10 @@ class AdminEndpointTest {
     String good = Files.readString(file);
     // The reload command reads the admin address from the file: write the port bound now (an
     // admin address change itself only applies at the next start).
-    String withPort = good.replace("address = \"127.0.0.1:0\" ,",
-        "address = \"127.0.0.1:" + ops.admin().address().getPort() + "\" ,");
+    String withPort =
+        good.replace(
+            "address = \"127.0.0.1:0\" ,",
+            "address = \"127.0.0.1:" + ops.admin().address().getPort() + "\" ,");
     assertThat(withPort).isNotEqualTo(good);
     Files.writeString(file, withPort);
     String[] out = cli("reload", "--config", file.toString());
@@ -310,9 +345,11 @@ class AdminEndpointTest {
     Files.writeString(file, withPort.replace("pool = web", "pool = wbe"));
     r = post("/reload", TOKEN);
     assertThat(r.statusCode()).isEqualTo(422);
-    assertThat(r.body()).contains("\"ok\":false,\"version\":3")
+    assertThat(r.body())
+        .contains("\"ok\":false,\"version\":3")
         .contains("tollgate.routes[0].pool: no pool named \\\"wbe\\\"");
-    assertThat(get("/status").body()).contains("\"reloads_failed\":1")
+    assertThat(get("/status").body())
+        .contains("\"reloads_failed\":1")
         .contains("\"last_reload_errors\":[\"" + file);
     // The command checks the file first and sends nothing when it is broken.
     out = cli("reload", "--config", file.toString());
@@ -325,28 +362,53 @@ class AdminEndpointTest {
   void withoutATokenOnlyLoopbackHostNamesAreAnswered() throws Exception {
     start(false);
     int port = adminPort();
-    for (String host : List.of("127.0.0.1:" + port, "127.0.0.1", "localhost:" + port,
-        "LocalHost", "127.1.2.3:" + port, "[::1]:" + port, "[::1]", "[0:0:0:0:0:0:0:1]")) {
+    for (String host :
+        List.of(
+            "127.0.0.1:" + port,
+            "127.0.0.1",
+            "localhost:" + port,
+            "LocalHost",
+            "127.1.2.3:" + port,
+            "[::1]:" + port,
+            "[::1]",
+            "[0:0:0:0:0:0:0:1]")) {
       assertThat(raw(rawGet("/status", host))).as(host).startsWith("HTTP/1.1 200 ");
     }
     // A page on attacker.example whose name a DNS rebinding points at 127.0.0.1: the browser
     // sends its own name as Host.
-    for (String host : List.of("attacker.example:" + port, "attacker.example", "127.0.0.1.nip.io",
-        "localhost.attacker.example", "sub.localhost", "10.0.0.1:" + port, "[::2]:" + port,
-        "127.0.0.1:" + port + "@evil", "127.0.0.1:99999x", "[::1", "")) {
+    for (String host :
+        List.of(
+            "attacker.example:" + port,
+            "attacker.example",
+            "127.0.0.1.nip.io",
+            "localhost.attacker.example",
+            "sub.localhost",
+            "10.0.0.1:" + port,
+            "[::2]:" + port,
+            "127.0.0.1:" + port + "@evil",
+            "127.0.0.1:99999x",
+            "[::1",
+            "")) {
       String answer = raw(rawGet("/status", host));
-      assertThat(answer).as(host).startsWith("HTTP/1.1 421 ")
-          .contains("is not this endpoint").doesNotContain("\"pools\"");
+      assertThat(answer)
+          .as(host)
+          .startsWith("HTTP/1.1 421 ")
+          .contains("is not this endpoint")
+          .doesNotContain("\"pools\"");
     }
     assertThat(raw(rawGet("/metrics", "attacker.example"))).startsWith("HTTP/1.1 421 ");
-    assertThat(raw("GET /status HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400 ")
+    assertThat(raw("GET /status HTTP/1.1\r\n\r\n"))
+        .startsWith("HTTP/1.1 400 ")
         .contains("needs a Host header");
     assertThat(raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\n\r\n"))
         .startsWith("HTTP/1.1 400 ");
     assertThat(raw("GET /status HTTP/1.0\r\n\r\n")).startsWith("HTTP/1.1 200 ");
     String head = raw("HEAD /status HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    assertThat(head).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-length: ")
-        .doesNotContainIgnoringCase("content-length: 0\r\n").endsWith("\r\n\r\n");
+    assertThat(head)
+        .startsWith("HTTP/1.1 200 ")
+        .containsIgnoringCase("content-length: ")
+        .doesNotContainIgnoringCase("content-length: 0\r\n")
+        .endsWith("\r\n\r\n");
   }
 
   @Test
@@ -354,18 +416,28 @@ class AdminEndpointTest {
     Path file = start(false);
     String drain = "/pools/web/servers/127.0.0.1:" + servers.get(0).port() + "/drain";
     // What a page in a browser on the node can send cross-origin without a preflight.
-    String form = "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://attacker.example\r\n"
-        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b";
+    String form =
+        "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://attacker.example\r\n"
+            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b";
     for (String path : List.of("/reload", drain)) {
       String answer = raw(String.format(form, path, adminPort()));
-      assertThat(answer).as(path).startsWith("HTTP/1.1 403 ")
+      assertThat(answer)
+          .as(path)
+          .startsWith("HTTP/1.1 403 ")
           .contains("needs the header \\\"X-Tollgate-Admin: 1\\\"");
     }
-    HttpResponse<String> jdk = http.send(HttpRequest.newBuilder(URI.create(base() + "/reload"))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> jdk =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base() + "/reload"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(jdk.statusCode()).isEqualTo(403);
-    assertThat(raw("OPTIONS /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://a.example\r\n"
-        + "Access-Control-Request-Method: POST\r\n\r\n")).startsWith("HTTP/1.1 403 ")
+    assertThat(
+            raw(
+                "OPTIONS /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://a.example\r\n"
+                    + "Access-Control-Request-Method: POST\r\n\r\n"))
+        .startsWith("HTTP/1.1 403 ")
         .doesNotContainIgnoringCase("Access-Control-Allow");
     assertThat(tollgate.configVersion()).isEqualTo(1);
     assertThat(tollgate.snapshot().pools().get("web").servers().get(0).state().isDraining())
@@ -374,8 +446,11 @@ class AdminEndpointTest {
     assertThat(post(drain, null).statusCode()).isEqualTo(200);
     assertThat(post("/reload", null).statusCode()).isEqualTo(200);
     // tollgate reload sends the header.
-    String withPort = Files.readString(file).replace("admin { address = \"127.0.0.1:0\"",
-        "admin { address = \"127.0.0.1:" + adminPort() + "\"");
+    String withPort =
+        Files.readString(file)
+            .replace(
+                "admin { address = \"127.0.0.1:0\"",
+                "admin { address = \"127.0.0.1:" + adminPort() + "\"");
     assertThat(withPort).isNotEqualTo(Files.readString(file));
     Files.writeString(file, withPort);
     String[] out = cli("reload", "--config", file.toString());
@@ -387,23 +462,34 @@ class AdminEndpointTest {
   void poolNamesMatchExactlyAsConfigured() throws Exception {
     start(false);
     String server = "/servers/127.0.0.1:" + servers.get(0).port() + "/drain";
-    for (String pool : List.of("WEB", "Web", "we", "web2", "web%20", "%20web", "web.", "blue",
-        "BLUE", "Blu", "Blue%00", "w%2Fb")) {
+    for (String pool :
+        List.of(
+            "WEB", "Web", "we", "web2", "web%20", "%20web", "web.", "blue", "BLUE", "Blu",
+            "Blue%00", "w%2Fb")) {
       HttpResponse<String> r = post("/pools/" + pool + server, null);
       assertThat(r.statusCode()).as(pool).isEqualTo(404);
       assertThat(r.body()).as(pool).contains("no pool named");
     }
-    assertThat(tollgate.snapshot().pools().values().stream()
-        .flatMap(p -> p.servers().stream()).noneMatch(b -> b.state().isDraining())).isTrue();
+    assertThat(
+            tollgate.snapshot().pools().values().stream()
+                .flatMap(p -> p.servers().stream())
+                .noneMatch(b -> b.state().isDraining()))
+        .isTrue();
     // Percent-decoding is per segment, strict UTF-8; a bad escape is a 400, not a guess.
-    assertThat(raw("POST /pools/w%zzb" + server + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "X-Tollgate-Admin: 1\r\n\r\n")).startsWith("HTTP/1.1 400 ").contains("percent-encoding");
+    assertThat(
+            raw(
+                "POST /pools/w%zzb"
+                    + server
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "X-Tollgate-Admin: 1\r\n\r\n"))
+        .startsWith("HTTP/1.1 400 ")
+        .contains("percent-encoding");
     assertThat(post("/pools/w%C3" + server, null).statusCode()).isEqualTo(400);
     // The exact names work, also percent-encoded, and a capitalised name is not folded.
-    assertThat(post("/pools/Blue" + server, null).body()).contains("\"pool\":\"Blue\"",
-        "\"draining\":true");
-    assertThat(post("/pools/%77eb" + server, null).body()).contains("\"pool\":\"web\"",
-        "\"draining\":true");
+    assertThat(post("/pools/Blue" + server, null).body())
+        .contains("\"pool\":\"Blue\"", "\"draining\":true");
+    assertThat(post("/pools/%77eb" + server, null).body())
+        .contains("\"pool\":\"web\"", "\"draining\":true");
   }
 
   @Test
@@ -411,22 +497,34 @@ class AdminEndpointTest {
     start(false);
     String longLine = raw("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     assertThat(longLine).startsWith("HTTP/1.1 414 ").contains("request line longer than 8192");
-    String longHeaders = raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "X-Filler: 0123456789abcdef\r\n".repeat(400) + "\r\n");
+    String longHeaders =
+        raw(
+            "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "X-Filler: 0123456789abcdef\r\n".repeat(400)
+                + "\r\n");
     assertThat(longHeaders).startsWith("HTTP/1.1 431 ").contains("headers longer than 8192");
-    String bigBody = raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
-        + "Content-Length: 70000\r\n\r\n" + "x".repeat(70000));
+    String bigBody =
+        raw(
+            "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
+                + "Content-Length: 70000\r\n\r\n"
+                + "x".repeat(70000));
     assertThat(bigBody).startsWith("HTTP/1.1 413 ").contains("larger than 65536");
-    String bigChunked = raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
-        + "Transfer-Encoding: chunked\r\n\r\n" + ("8000\r\n" + "y".repeat(0x8000) + "\r\n")
-        .repeat(3) + "0\r\n\r\n");
+    String bigChunked =
+        raw(
+            "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n"
+                + ("8000\r\n" + "y".repeat(0x8000) + "\r\n").repeat(3)
+                + "0\r\n\r\n");
     assertThat(bigChunked).startsWith("HTTP/1.1 413 ");
     assertThat(raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nBad\u0001Name: x\r\n\r\n"))
-        .startsWith("HTTP/1.1 400 ").contains("malformed HTTP request");
+        .startsWith("HTTP/1.1 400 ")
+        .contains("malformed HTTP request");
     assertThat(tollgate.configVersion()).isEqualTo(1);
     // A pipelined second request is not answered: one request per connection.
-    String two = raw(rawGet("/status", "127.0.0.1").replace("Connection: close\r\n", "")
-        + rawGet("/metrics", "127.0.0.1"));
+    String two =
+        raw(
+            rawGet("/status", "127.0.0.1").replace("Connection: close\r\n", "")
+                + rawGet("/metrics", "127.0.0.1"));
     assertThat(two).startsWith("HTTP/1.1 200 ").doesNotContain("# TYPE");
     assertThat(two.split("HTTP/1.1 ", -1)).hasSize(2);
   }
@@ -438,9 +536,13 @@ class AdminEndpointTest {
     try {
       // More half-sent requests than the endpoint has worker threads, in every stage: nothing
       // sent, a partial request line, headers without their end, a body short of its length.
-      String[] partial = {"", "GET /sta", "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b",
-          "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
-              + "Content-Length: 10\r\n\r\nabc"};
+      String[] partial = {
+        "",
+        "GET /sta",
+        "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b",
+        "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tollgate-Admin: 1\r\n"
+            + "Content-Length: 10\r\n\r\nabc"
+      };
       for (int i = 0; i < 8; i++) {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), adminPort());
         slow.add(s);
@@ -478,8 +580,8 @@ class AdminEndpointTest {
       }
       try (Socket over = new Socket(InetAddress.getLoopbackAddress(), adminPort())) {
         over.setSoTimeout(30_000);
-        over.getOutputStream().write(rawGet("/status", "127.0.0.1")
-            .getBytes(StandardCharsets.US_ASCII));
+        over.getOutputStream()
+            .write(rawGet("/status", "127.0.0.1").getBytes(StandardCharsets.US_ASCII));
         byte[] answer;
         try {
           answer = over.getInputStream().readAllBytes();

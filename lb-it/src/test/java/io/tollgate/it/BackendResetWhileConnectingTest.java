@@ -2,9 +2,9 @@ package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.it.ClosePeer.End;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
-import io.tollgate.it.ClosePeer.End;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -26,11 +26,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Exceptions on the backend channel while Tollgate is still connecting (before the relay is
- * wired): a reencrypt backend that resets the connection as soon as it is accepted, and one that
- * reads the ClientHello of Tollgate's handshake and then resets. Each connection must end with a
- * close reason that says so and a clean close_notify toward the client, and no exception may reach
- * the tail of a Netty pipeline (where nobody handles it; the soak saw that happen).
+ * Exceptions on the backend channel while Tollgate is still connecting (before the relay is wired):
+ * a reencrypt backend that resets the connection as soon as it is accepted, and one that reads the
+ * ClientHello of Tollgate's handshake and then resets. Each connection must end with a close reason
+ * that says so and a clean close_notify toward the client, and no exception may reach the tail of a
+ * Netty pipeline (where nobody handles it; the soak saw that happen).
  */
 @Timeout(120)
 class BackendResetWhileConnectingTest {
@@ -50,7 +50,12 @@ class BackendResetWhileConnectingTest {
     ca.issue(KeyType.EC_P256, "*.at-accept.test", "*.in-handshake.test").writePem(dir, "front");
     Resetter atAccept = resources.add(new Resetter(0));
     Resetter inHandshake = resources.add(new Resetter(5)); // the ClientHello's record header
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         access-log { path = "access.log" }
         timeouts { connect = 2s, handshake = 5s }
         certificates { trusted-roots = "ca.pem" }
@@ -66,7 +71,8 @@ class BackendResetWhileConnectingTest {
           handshake { servers = ["127.0.0.1:%d"], connect-attempts = 1,
                       passive-ejection.failures = 0, tls { ca = "ca.pem" } }
         }
-        """, atAccept.port(), inHandshake.port())));
+        """,
+                    atAccept.port(), inHandshake.port())));
   }
 
   @BeforeEach
@@ -85,8 +91,7 @@ class BackendResetWhileConnectingTest {
   }
 
   @Test
-  void backendThatResetsInTheMiddleOfTheHandshakeEndsTheConnectionWithAReason()
-      throws Exception {
+  void backendThatResetsInTheMiddleOfTheHandshakeEndsTheConnectionWithAReason() throws Exception {
     expectHandledResets("in-handshake");
   }
 
@@ -94,18 +99,22 @@ class BackendResetWhileConnectingTest {
     for (int i = 0; i < CONNECTIONS; i++) {
       String sni = "c" + ids.incrementAndGet() + "." + domain + ".test";
       Socket socket = new Socket();
-      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()),
-          10_000);
+      socket.connect(
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()), 10_000);
       socket.setSoTimeout(10_000);
       try (ClosePeer client = ClosePeer.tlsClient(socket, ca.clientContext(), sni)) {
-        assertThat(client.readToEnd().end()).as("the client is told with close_notify")
+        assertThat(client.readToEnd().end())
+            .as("the client is told with close_notify")
             .isEqualTo(End.CLEAN);
       }
       Map<String, Object> line = accessLine(sni);
       // A reset that comes before the connect completes fails the connect itself.
-      assertThat(line.get("reason")).as("%s", line).isIn(domain.equals("at-accept")
-          ? List.of("backend_handshake_failed", "connect_failed")
-          : List.of("backend_handshake_failed"));
+      assertThat(line.get("reason"))
+          .as("%s", line)
+          .isIn(
+              domain.equals("at-accept")
+                  ? List.of("backend_handshake_failed", "connect_failed")
+                  : List.of("backend_handshake_failed"));
       assertThat((String) line.get("detail")).as("%s", line).startsWith("1 attempt(s), last");
     }
     assertThat(unhandled.all()).as("exceptions nobody handled").isEmpty();
@@ -135,20 +144,23 @@ class BackendResetWhileConnectingTest {
 
     Resetter(int bytesFirst) throws IOException {
       server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
-      Thread t = new Thread(() -> {
-        while (!server.isClosed()) {
-          try (Socket s = server.accept()) {
-            s.setSoTimeout(5_000);
-            InputStream in = s.getInputStream();
-            for (int i = 0; i < bytesFirst && in.read() >= 0; i++) {
-              // the ClientHello's first bytes: the handshake has begun
-            }
-            s.setSoLinger(true, 0);
-          } catch (IOException e) {
-            // closed, or the connection went first; next
-          }
-        }
-      }, "resetting-backend");
+      Thread t =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try (Socket s = server.accept()) {
+                    s.setSoTimeout(5_000);
+                    InputStream in = s.getInputStream();
+                    for (int i = 0; i < bytesFirst && in.read() >= 0; i++) {
+                      // the ClientHello's first bytes: the handshake has begun
+                    }
+                    s.setSoLinger(true, 0);
+                  } catch (IOException e) {
+                    // closed, or the connection went first; next
+                  }
+                }
+              },
+              "resetting-backend");
       t.setDaemon(true);
       t.start();
     }

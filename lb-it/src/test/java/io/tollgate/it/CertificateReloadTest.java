@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Certificates change on reload for new connections only: a connection that completed its
- * handshake before keeps its session, and a reload whose new certificate is unusable is refused
- * while the old certificate stays in service.
+ * Certificates change on reload for new connections only: a connection that completed its handshake
+ * before keeps its session, and a reload whose new certificate is unusable is refused while the old
+ * certificate stays in service.
  */
 class CertificateReloadTest {
   @TempDir Path dir;
@@ -35,12 +35,17 @@ class CertificateReloadTest {
     IssuedCertificate second = ca.issue(KeyType.RSA_2048, "shop.test", "www.shop.test");
     first.writePem(dir, "shop");
     try (TlsTestServer backend = TlsTestServer.startPlain(TlsTestServer.greet("shop"));
-        TollgateFixture tollgate = TollgateFixture.startIn(dir, String.format("""
+        TollgateFixture tollgate =
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
             certificates { trusted-roots = "ca.pem" }
             routes = [ { hosts = ["shop.test"], mode = offload, pool = shop,
                          certificate { chain = "shop.pem", key = "shop.key" } } ]
             pools { shop { servers = ["127.0.0.1:%d"] } }
-            """, backend.port()))) {
+            """,
+                    backend.port()))) {
       TlsTestClient.Connection live = TlsTestClient.connect(tollgate.port(), "shop.test", ca);
       try (live) {
         BufferedReader liveIn = reader(live);
@@ -65,8 +70,8 @@ class CertificateReloadTest {
 
         // A key that does not match its certificate: refused, the old material stays.
         Files.writeString(dir.resolve("shop.key"), ca.issue(KeyType.RSA_2048, "x.test").keyPem());
-        assertThatThrownBy(() ->
-            tollgate.tollgate().reload(ConfigLoader.load(dir.resolve("tollgate.conf"))))
+        assertThatThrownBy(
+                () -> tollgate.tollgate().reload(ConfigLoader.load(dir.resolve("tollgate.conf"))))
             .isInstanceOf(ConfigException.class)
             .hasMessageContaining("shop.key")
             .hasMessageContaining("does not match");

@@ -34,8 +34,8 @@ import picocli.CommandLine;
 
 /**
  * One tenant's lapsed certificate is that tenant's problem alone: the config still starts and
- * reloads, the other tenants are served, the lapsed tenant answers with its (expired)
- * certificate, and {@code check} reports it (failing only with {@code --strict}).
+ * reloads, the other tenants are served, the lapsed tenant answers with its (expired) certificate,
+ * and {@code check} reports it (failing only with {@code --strict}).
  */
 class CertificateTroubleIsolationTest {
   @TempDir Path dir;
@@ -47,14 +47,16 @@ class CertificateTroubleIsolationTest {
     ca = CertificateAuthority.create("Isolation CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "good.test").writePem(dir, "good");
-    lapsed = ca.leaf("lapsed.test")
-        .notBefore(Instant.now().minus(Duration.ofDays(90)))
-        .notAfter(Instant.now().minus(Duration.ofDays(2)))
-        .issue();
+    lapsed =
+        ca.leaf("lapsed.test")
+            .notBefore(Instant.now().minus(Duration.ofDays(90)))
+            .notAfter(Instant.now().minus(Duration.ofDays(2)))
+            .issue();
   }
 
   private static String config(int goodPort, int lapsedPort) {
-    return String.format("""
+    return String.format(
+        """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["good.test"], mode = offload, pool = good,
@@ -66,7 +68,8 @@ class CertificateTroubleIsolationTest {
           good { servers = ["127.0.0.1:%d"] }
           lapsed { servers = ["127.0.0.1:%d"] }
         }
-        """, goodPort, lapsedPort);
+        """,
+        goodPort, lapsedPort);
   }
 
   @Test
@@ -79,8 +82,10 @@ class CertificateTroubleIsolationTest {
       assertGoodIsServed(tollgate);
       assertLapsedAnswersWithItsExpiredCertificate(tollgate);
 
-      double expiry = PrometheusText.parse(tollgate.metrics().scrape())
-          .value("tollgate_certificate_expiry_seconds", "name", "lapsed.test").getAsDouble();
+      double expiry =
+          PrometheusText.parse(tollgate.metrics().scrape())
+              .value("tollgate_certificate_expiry_seconds", "name", "lapsed.test")
+              .getAsDouble();
       assertThat(expiry).isNegative().isGreaterThan(-3.0 * 86400);
     }
   }
@@ -107,16 +112,19 @@ class CertificateTroubleIsolationTest {
   @Test
   void checkPrintsTheWarningAndSucceedsUnlessStrict() throws Exception {
     lapsed.writePem(dir, "lapsed");
-    java.nio.file.Files.writeString(dir.resolve("tollgate.conf"),
+    java.nio.file.Files.writeString(
+        dir.resolve("tollgate.conf"),
         "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
-            + config(9001, 9002) + "\n}\n");
+            + config(9001, 9002)
+            + "\n}\n");
     String file = dir.resolve("tollgate.conf").toString();
 
     String[] plain = cli("check", "--config", file);
     assertThat(plain[0]).isEqualTo("0");
     assertThat(plain[1]).contains("tollgate.conf: OK");
-    assertThat(plain[2]).containsPattern("warning: .*lapsed\\.pem.*tollgate\\.routes\\[1\\]"
-        + "\\.certificate.*expired on");
+    assertThat(plain[2])
+        .containsPattern(
+            "warning: .*lapsed\\.pem.*tollgate\\.routes\\[1\\]" + "\\.certificate.*expired on");
 
     String[] strict = cli("check", "--strict", "--config", file);
     assertThat(strict[0]).isEqualTo("1");
@@ -127,15 +135,24 @@ class CertificateTroubleIsolationTest {
   @Test
   void explainSaysTheCertificateIsExpired() throws Exception {
     lapsed.writePem(dir, "lapsed");
-    java.nio.file.Files.writeString(dir.resolve("tollgate.conf"),
+    java.nio.file.Files.writeString(
+        dir.resolve("tollgate.conf"),
         "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
-            + config(9001, 9002) + "\n}\n");
-    String[] r = cli("explain", "--config", dir.resolve("tollgate.conf").toString(),
-        "--sni", "lapsed.test");
+            + config(9001, 9002)
+            + "\n}\n");
+    String[] r =
+        cli("explain", "--config", dir.resolve("tollgate.conf").toString(), "--sni", "lapsed.test");
     assertThat(r[0]).isEqualTo("0");
     assertThat(r[1]).containsPattern("lapsed\\.pem \\[ECDSA, .*EXPIRED on .*clients refuse it");
-    assertThat(cli("explain", "--config", dir.resolve("tollgate.conf").toString(),
-        "--sni", "good.test")[1]).contains("valid until").doesNotContain("EXPIRED");
+    assertThat(
+            cli(
+                "explain",
+                "--config",
+                dir.resolve("tollgate.conf").toString(),
+                "--sni",
+                "good.test")[1])
+        .contains("valid until")
+        .doesNotContain("EXPIRED");
   }
 
   private void assertGoodIsServed(TollgateFixture tollgate) throws Exception {
@@ -149,44 +166,50 @@ class CertificateTroubleIsolationTest {
       throws Exception {
     AtomicReference<X509Certificate> presented = new AtomicReference<>();
     SSLContext recording = recordingContext(presented);
-    assertThatThrownBy(() -> TlsTestClient.connect(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()),
-        "lapsed.test", "lapsed.test", recording, Duration.ofSeconds(10)))
+    assertThatThrownBy(
+            () ->
+                TlsTestClient.connect(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()),
+                    "lapsed.test",
+                    "lapsed.test",
+                    recording,
+                    Duration.ofSeconds(10)))
         .hasRootCauseInstanceOf(CertificateExpiredException.class);
     assertThat(presented.get()).isEqualTo(lapsed.certificate());
   }
 
   /** Trusts what the CA's trust manager trusts, after noting the leaf the server presented. */
-  private SSLContext recordingContext(AtomicReference<X509Certificate> presented)
-      throws Exception {
+  private SSLContext recordingContext(AtomicReference<X509Certificate> presented) throws Exception {
     X509TrustManager delegate = (X509TrustManager) ca.trustManagers().getTrustManagers()[0];
-    X509TrustManager recording = new X509TrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType)
-          throws CertificateException {
-        delegate.checkClientTrusted(chain, authType);
-      }
+    X509TrustManager recording =
+        new X509TrustManager() {
+          @Override
+          public void checkClientTrusted(X509Certificate[] chain, String authType)
+              throws CertificateException {
+            delegate.checkClientTrusted(chain, authType);
+          }
 
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType)
-          throws CertificateException {
-        presented.set(chain[0]);
-        delegate.checkServerTrusted(chain, authType);
-      }
+          @Override
+          public void checkServerTrusted(X509Certificate[] chain, String authType)
+              throws CertificateException {
+            presented.set(chain[0]);
+            delegate.checkServerTrusted(chain, authType);
+          }
 
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return delegate.getAcceptedIssuers();
-      }
-    };
+          @Override
+          public X509Certificate[] getAcceptedIssuers() {
+            return delegate.getAcceptedIssuers();
+          }
+        };
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, new TrustManager[] {recording}, null);
     return context;
   }
 
   private static String readLine(TlsTestClient.Connection c) throws Exception {
-    return new BufferedReader(new InputStreamReader(c.socket().getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 
   private static String[] cli(String... args) {

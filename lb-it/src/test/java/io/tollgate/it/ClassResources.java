@@ -6,9 +6,9 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * What a test class starts once for all its tests (backends, Tollgate), closed after the last
- * test, newest first: Tollgate, started last, stops before the backends it relays to. Replaces a
- * list of servers plus an {@code @AfterAll} in each class:
+ * What a test class starts once for all its tests (backends, Tollgate), closed after the last test,
+ * newest first: Tollgate, started last, stops before the backends it relays to. Replaces a list of
+ * servers plus an {@code @AfterAll} in each class:
  *
  * <pre>
  * &#64;RegisterExtension static final ClassResources resources = new ClassResources();

@@ -36,22 +36,28 @@ class ClientHelloOverTheWireTest {
     assertThat(wire.length).isGreaterThan(2048);
     try (ServerSocket right = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         ServerSocket wrong = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-        TollgateFixture tollgate = TollgateFixture.start(String.format("""
+        TollgateFixture tollgate =
+            TollgateFixture.start(
+                String.format(
+                    """
             routes = [ { hosts = ["big.test"], mode = passthrough, pool = right } ]
             default-route { pool = wrong }
             pools {
               right { servers = ["127.0.0.1:%d"] }
               wrong { servers = ["127.0.0.1:%d"] }
             }
-            """, right.getLocalPort(), wrong.getLocalPort()))) {
-      CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
-        try (Socket s = right.accept()) {
-          s.setSoTimeout(10_000);
-          return s.getInputStream().readNBytes(wire.length);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+            """,
+                    right.getLocalPort(), wrong.getLocalPort()))) {
+      CompletableFuture<byte[]> received =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Socket s = right.accept()) {
+                  s.setSoTimeout(10_000);
+                  return s.getInputStream().readNBytes(wire.length);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
         client.setTcpNoDelay(true);
         OutputStream out = client.getOutputStream();
@@ -71,16 +77,32 @@ class ClientHelloOverTheWireTest {
     CertificateAuthority ca = CertificateAuthority.create("Tollgate IT CA", KeyType.EC_P256);
     Path caFile = ca.writeCertificatePem(dir.resolve("ca.pem"));
     try (TlsTestServer backend =
-            TlsTestServer.start(ca.issue(KeyType.RSA_2048, "shop.test"), TlsTestServer.greet("shop"));
-        TollgateFixture tollgate = TollgateFixture.start(String.format("""
+            TlsTestServer.start(
+                ca.issue(KeyType.RSA_2048, "shop.test"), TlsTestServer.greet("shop"));
+        TollgateFixture tollgate =
+            TollgateFixture.start(
+                String.format(
+                    """
             routes = [ { hosts = ["shop.test"], mode = passthrough, pool = shop } ]
             pools { shop { servers = ["127.0.0.1:%d"] } }
-            """, backend.port()))) {
+            """,
+                    backend.port()))) {
       Path empty = Files.writeString(dir.resolve("stdin"), "");
-      ProcessBuilder pb = new ProcessBuilder("openssl", "s_client", "-connect",
-          "127.0.0.1:" + tollgate.port(), "-servername", "shop.test", "-verify_hostname", "shop.test",
-          "-CAfile", caFile.toString(), "-verify_return_error", "-brief")
-          .redirectInput(empty.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  "openssl",
+                  "s_client",
+                  "-connect",
+                  "127.0.0.1:" + tollgate.port(),
+                  "-servername",
+                  "shop.test",
+                  "-verify_hostname",
+                  "shop.test",
+                  "-CAfile",
+                  caFile.toString(),
+                  "-verify_return_error",
+                  "-brief")
+              .redirectInput(empty.toFile());
       List<String> cmd = new ArrayList<>(pb.command());
       CommandLineTools.ProcessResult r = CommandLineTools.run(Duration.ofSeconds(20), cmd);
       String all = r.stdout() + r.stderr();

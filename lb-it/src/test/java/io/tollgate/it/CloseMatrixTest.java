@@ -3,10 +3,10 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tollgate.pki.CertificateAuthority;
-import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.it.ClosePeer.End;
 import io.tollgate.it.ClosePeer.Received;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.DataPattern;
@@ -45,16 +45,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * How connections end, in every mode and each direction: the peer that ends first sends data and
- * then FIN, data + close_notify + FIN in one write, close_notify with the TCP connection left
- * open, half-closes and keeps reading, or resets; and the client that goes away while the
- * backend still sends. Each case checks the SHA-256 of what the other side received, how its
- * input ended (close_notify or FIN, or a reset), the close reason in the access log, and that no
- * exception went unhandled. Real clients and servers too: curl ({@code --http1.0} and
- * {@code Connection: close}) in every mode, Debian's nginx behind reencrypt.
+ * then FIN, data + close_notify + FIN in one write, close_notify with the TCP connection left open,
+ * half-closes and keeps reading, or resets; and the client that goes away while the backend still
+ * sends. Each case checks the SHA-256 of what the other side received, how its input ended
+ * (close_notify or FIN, or a reset), the close reason in the access log, and that no exception went
+ * unhandled. Real clients and servers too: curl ({@code --http1.0} and {@code Connection: close})
+ * in every mode, Debian's nginx behind reencrypt.
  *
  * <p>The JDK peers are {@link ClosePeer}s (an SSLEngine over a plain socket, so the test decides
- * which bytes go in which write); every connection gets its own SNI under the mode's wildcard
- * route ({@code c17.re.test}), which finds its access log line.
+ * which bytes go in which write); every connection gets its own SNI under the mode's wildcard route
+ * ({@code c17.re.test}), which finds its access log line.
  */
 @Timeout(300)
 class CloseMatrixTest {
@@ -120,13 +120,20 @@ class CloseMatrixTest {
   record Case(Pattern pattern, Mode mode, Side closer, long size) {
     @Override
     public String toString() {
-      return pattern + " " + mode + " by " + closer.label() + " " + size + "B"
+      return pattern
+          + " "
+          + mode
+          + " by "
+          + closer.label()
+          + " "
+          + size
+          + "B"
           + (noTlsHalfClose() ? " (no answer: OpenSSL has no TLS half-close)" : "");
     }
 
     /**
-     * A TLS peer that half-closes where Tollgate terminates its TLS gets no answer: Netty's
-     * OpenSSL engine answers a received close_notify with its own and refuses every later write
+     * A TLS peer that half-closes where Tollgate terminates its TLS gets no answer: Netty's OpenSSL
+     * engine answers a received close_notify with its own and refuses every later write
      * (ReferenceCountedOpenSslEngine.closeAll, TLS 1.2 semantics; TLS 1.3 would allow the
      * half-close). Tollgate then ends the connection as closed by that peer and resets the other.
      */
@@ -193,13 +200,19 @@ class CloseMatrixTest {
     caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.off.test", "*.re.test", "*.nginx.test").writePem(dir, "front");
     ca.issue(KeyType.EC_P256, "*.nginx.test").writePem(dir, "nginx");
-    passBackend = resources.add(
-        new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.pass.test").serverContext()));
+    passBackend =
+        resources.add(
+            new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.pass.test").serverContext()));
     offBackend = resources.add(new ScriptedBackend(null));
-    reBackend = resources.add(
-        new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.re.test").serverContext()));
+    reBackend =
+        resources.add(new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.re.test").serverContext()));
     nginxPort = startNginx();
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         access-log { path = "access.log" }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
@@ -220,7 +233,8 @@ class CloseMatrixTest {
           nginx { servers = ["127.0.0.1:%d"], connect-attempts = 1,
                   passive-ejection.failures = 0, tls { ca = "ca.pem" } }
         }
-        """, passBackend.port(), offBackend.port(), reBackend.port(), nginxPort)));
+        """,
+                    passBackend.port(), offBackend.port(), reBackend.port(), nginxPort)));
   }
 
   @BeforeEach
@@ -273,25 +287,31 @@ class CloseMatrixTest {
     Received senderSaw = c.closer() == Side.CLIENT ? atClient : backendSaw;
 
     Map<String, Object> line = accessLine(sni);
-    assertThat(received.bytes()).as("bytes the %s received; %s", c.closer().other().label(), line)
+    assertThat(received.bytes())
+        .as("bytes the %s received; %s", c.closer().other().label(), line)
         .isEqualTo(c.size());
-    assertThat(received.sha256()).as("SHA-256 of what arrived").isEqualTo(
-        DataPattern.sha256Hex(SEED, c.size()));
-    assertThat(received.end()).as("how the %s's input ended; %s", c.closer().other().label(), line)
+    assertThat(received.sha256())
+        .as("SHA-256 of what arrived")
+        .isEqualTo(DataPattern.sha256Hex(SEED, c.size()));
+    assertThat(received.end())
+        .as("how the %s's input ended; %s", c.closer().other().label(), line)
         .isEqualTo(c.pattern() == Pattern.RESET_AFTER_DATA ? End.RESET : End.CLEAN);
     if (c.noTlsHalfClose()) {
-      assertThat(senderSaw.bytes()).as("no answer after a TLS half-close (if this fails, the "
-          + "TLS engine supports TLS 1.3 half-close now: expect the whole answer); %s", line)
+      assertThat(senderSaw.bytes())
+          .as(
+              "no answer after a TLS half-close (if this fails, the "
+                  + "TLS engine supports TLS 1.3 half-close now: expect the whole answer); %s",
+              line)
           .isZero();
       assertThat(senderSaw.end()).isEqualTo(End.CLEAN);
     } else if (c.pattern() == Pattern.HALF_CLOSE_KEEP_READING) {
-      assertThat(senderSaw.bytes()).as("the answer after the half-close; %s", line)
-          .isEqualTo(MIB);
+      assertThat(senderSaw.bytes()).as("the answer after the half-close; %s", line).isEqualTo(MIB);
       assertThat(senderSaw.sha256()).isEqualTo(DataPattern.sha256Hex(REPLY_SEED, MIB));
       assertThat(senderSaw.end()).isEqualTo(End.CLEAN);
     }
     if (c.pattern() == Pattern.CLOSE_NOTIFY_TCP_OPEN) {
-      assertThat(senderSaw.end()).as("the end the sender saw once the other side closed")
+      assertThat(senderSaw.end())
+          .as("the end the sender saw once the other side closed")
           .isEqualTo(End.CLEAN);
     }
     assertThat(line.get("reason")).as("%s", line).isIn(c.expectedReasons());
@@ -299,8 +319,7 @@ class CloseMatrixTest {
   }
 
   /** The peer that ends first; returns what it read afterwards, if anything. */
-  private static Received send(Case c, ClosePeer peer, CountDownLatch delivered)
-      throws Exception {
+  private static Received send(Case c, ClosePeer peer, CountDownLatch delivered) throws Exception {
     switch (c.pattern()) {
       // Each sender drains its input before it closes: a socket closed with bytes unread (a TLS
       // 1.3 session ticket is enough) answers with a reset, which would race the data.
@@ -348,8 +367,8 @@ class CloseMatrixTest {
       delivered.countDown();
       Received rest = peer.readToEnd();
       peer.close();
-      return new Received(data.bytes() + rest.bytes(), data.sha256(),
-          data.end() != null ? data.end() : rest.end());
+      return new Received(
+          data.bytes() + rest.bytes(), data.sha256(), data.end() != null ? data.end() : rest.end());
     }
     Received r = peer.readToEnd();
     if (c.pattern() == Pattern.HALF_CLOSE_KEEP_READING && r.end() == End.CLEAN) {
@@ -371,26 +390,30 @@ class CloseMatrixTest {
   void clientClosesFirstWhileTheBackendIsStillSending(Mode mode) throws Exception {
     String sni = sni(mode);
     long limit = 512 * MIB;
-    CompletableFuture<Long> sent = backendOf(mode).next(peer -> {
-      long n = 0;
-      try {
-        DataPattern pattern = new DataPattern(SEED);
-        byte[] chunk = new byte[DataPattern.CHUNK];
-        while (n < limit) {
-          pattern.nextBytes(chunk, 0, chunk.length);
-          peer.write(chunk);
-          n += chunk.length;
-        }
-      } catch (IOException e) {
-        return n; // the end of the client reached the backend
-      }
-      return n;
-    });
+    CompletableFuture<Long> sent =
+        backendOf(mode)
+            .next(
+                peer -> {
+                  long n = 0;
+                  try {
+                    DataPattern pattern = new DataPattern(SEED);
+                    byte[] chunk = new byte[DataPattern.CHUNK];
+                    while (n < limit) {
+                      pattern.nextBytes(chunk, 0, chunk.length);
+                      peer.write(chunk);
+                      n += chunk.length;
+                    }
+                  } catch (IOException e) {
+                    return n; // the end of the client reached the backend
+                  }
+                  return n;
+                });
     try (ClosePeer client = connect(sni)) {
       Received first = client.read(MIB);
       assertThat(first.sha256()).isEqualTo(DataPattern.sha256Hex(SEED, MIB));
     }
-    assertThat(sent.get(60, TimeUnit.SECONDS)).as("bytes the backend sent before it learned")
+    assertThat(sent.get(60, TimeUnit.SECONDS))
+        .as("bytes the backend sent before it learned")
         .isLessThan(limit);
     Map<String, Object> line = accessLine(sni);
     // The client closed with bytes unread, which its kernel answers with a reset: either is true.
@@ -417,19 +440,38 @@ class CloseMatrixTest {
     String curl = tool("curl");
     String sni = sni(mode);
     boolean http10 = how.equals("--http1.0");
-    CompletableFuture<String> request = backendOf(mode).next(peer -> {
-      String head = readHead(peer);
-      peer.write(((http10 ? "HTTP/1.0" : "HTTP/1.1") + " 200 OK\r\n"
-          + "Content-Type: application/octet-stream\r\n"
-          + (http10 ? "" : "Connection: close\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      peer.writePattern(SEED, size);
-      peer.close();
-      return head;
-    });
+    CompletableFuture<String> request =
+        backendOf(mode)
+            .next(
+                peer -> {
+                  String head = readHead(peer);
+                  peer.write(
+                      ((http10 ? "HTTP/1.0" : "HTTP/1.1")
+                              + " 200 OK\r\n"
+                              + "Content-Type: application/octet-stream\r\n"
+                              + (http10 ? "" : "Connection: close\r\n")
+                              + "\r\n")
+                          .getBytes(StandardCharsets.US_ASCII));
+                  peer.writePattern(SEED, size);
+                  peer.close();
+                  return head;
+                });
     Path out = dir.resolve(sni + ".body");
-    List<String> command = new ArrayList<>(List.of(curl, "-sS", "--max-time", "60",
-        "--resolve", sni + ":" + tollgate.port() + ":127.0.0.1", "--cacert", caPem.toString(),
-        "-o", out.toString(), "-w", "%{http_code} %{size_download}"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                curl,
+                "-sS",
+                "--max-time",
+                "60",
+                "--resolve",
+                sni + ":" + tollgate.port() + ":127.0.0.1",
+                "--cacert",
+                caPem.toString(),
+                "-o",
+                out.toString(),
+                "-w",
+                "%{http_code} %{size_download}"));
     command.addAll(http10 ? List.of("--http1.0") : List.of("--http1.1", "-H", "Connection: close"));
     command.add("https://" + sni + ":" + tollgate.port() + "/data");
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, command);
@@ -453,10 +495,21 @@ class CloseMatrixTest {
     assumeTrue(nginx != null, "nginx is not installed");
     for (int i = 0; i < 5; i++) {
       String sni = sni("nginx");
-      ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, curl, "-sS", "--max-time", "30",
-          "--http1.1", "-H", "Connection: close",
-          "--resolve", sni + ":" + tollgate.port() + ":127.0.0.1", "--cacert", caPem.toString(),
-          "https://" + sni + ":" + tollgate.port() + "/");
+      ProcessResult r =
+          CommandLineTools.run(
+              TOOL_TIMEOUT,
+              curl,
+              "-sS",
+              "--max-time",
+              "30",
+              "--http1.1",
+              "-H",
+              "Connection: close",
+              "--resolve",
+              sni + ":" + tollgate.port() + ":127.0.0.1",
+              "--cacert",
+              caPem.toString(),
+              "https://" + sni + ":" + tollgate.port() + "/");
       Map<String, Object> line = accessLine(sni);
       assertThat(r.ok()).as("%s\n%s", r, line).isTrue();
       assertThat(r.stdout()).isEqualTo("hello from nginx\n");
@@ -471,10 +524,23 @@ class CloseMatrixTest {
     assumeTrue(nginx != null, "nginx is not installed");
     String sni = sni("nginx");
     Path out = dir.resolve(sni + ".body");
-    ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, curl, "-sS", "--max-time", "60",
-        "--http1.0", "--resolve", sni + ":" + tollgate.port() + ":127.0.0.1",
-        "--cacert", caPem.toString(), "-o", out.toString(), "-w", "%{http_code} %{size_download}",
-        "https://" + sni + ":" + tollgate.port() + "/64m");
+    ProcessResult r =
+        CommandLineTools.run(
+            TOOL_TIMEOUT,
+            curl,
+            "-sS",
+            "--max-time",
+            "60",
+            "--http1.0",
+            "--resolve",
+            sni + ":" + tollgate.port() + ":127.0.0.1",
+            "--cacert",
+            caPem.toString(),
+            "-o",
+            out.toString(),
+            "-w",
+            "%{http_code} %{size_download}",
+            "https://" + sni + ":" + tollgate.port() + "/64m");
     Map<String, Object> line = accessLine(sni);
     assertThat(r.ok()).as("%s\n%s", r, line).isTrue();
     assertThat(r.stdout()).isEqualTo("200 " + LARGE);
@@ -490,8 +556,8 @@ class CloseMatrixTest {
     String sni = sni("nginx");
     Received body;
     try (ClosePeer client = connect(sni)) {
-      client.write(("GET /64m HTTP/1.0\r\nHost: " + sni + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      client.write(
+          ("GET /64m HTTP/1.0\r\nHost: " + sni + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       String head = readHead(client);
       assertThat(head).startsWith("HTTP/1.1 200");
       body = client.readToEnd();
@@ -524,8 +590,8 @@ class CloseMatrixTest {
 
   private static ClosePeer connect(String sni) throws IOException {
     Socket socket = new Socket();
-    socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()),
-        10_000);
+    socket.connect(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()), 10_000);
     socket.setSoTimeout(30_000);
     socket.setTcpNoDelay(true);
     return ClosePeer.tlsClient(socket, ca.clientContext(), sni);
@@ -592,8 +658,9 @@ class CloseMatrixTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    Optional<Path> bin = CommandLineTools.which("nginx")
-        .or(() -> Optional.of(Path.of("/usr/sbin/nginx")).filter(Files::isExecutable));
+    Optional<Path> bin =
+        CommandLineTools.which("nginx")
+            .or(() -> Optional.of(Path.of("/usr/sbin/nginx")).filter(Files::isExecutable));
     if (bin.isEmpty()) {
       return port;
     }
@@ -602,7 +669,10 @@ class CloseMatrixTest {
     try (OutputStream out = Files.newOutputStream(root.resolve("64m"))) {
       DataPattern.writeTo(out, SEED, LARGE);
     }
-    Files.writeString(nd.resolve("nginx.conf"), String.format("""
+    Files.writeString(
+        nd.resolve("nginx.conf"),
+        String.format(
+            """
         daemon off;
         master_process off;
         worker_processes 1;
@@ -624,14 +694,29 @@ class CloseMatrixTest {
             location = / { return 200 "hello from nginx\\n"; }
           }
         }
-        """, nd, port, dir, root));
-    nginx = new ProcessBuilder(bin.get().toString(), "-p", nd.toString(), "-c",
-        nd.resolve("nginx.conf").toString(), "-e", nd.resolve("error.log").toString())
-        .redirectErrorStream(true).redirectOutput(nd.resolve("stdout.log").toFile()).start();
+        """,
+            nd, port, dir, root));
+    nginx =
+        new ProcessBuilder(
+                bin.get().toString(),
+                "-p",
+                nd.toString(),
+                "-c",
+                nd.resolve("nginx.conf").toString(),
+                "-e",
+                nd.resolve("error.log").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(nd.resolve("stdout.log").toFile())
+            .start();
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (true) {
-      assertThat(nginx.isAlive()).as("nginx exited: %s", Files.exists(nd.resolve("error.log"))
-          ? Files.readString(nd.resolve("error.log")) : "(no log)").isTrue();
+      assertThat(nginx.isAlive())
+          .as(
+              "nginx exited: %s",
+              Files.exists(nd.resolve("error.log"))
+                  ? Files.readString(nd.resolve("error.log"))
+                  : "(no log)")
+          .isTrue();
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
         return port;

@@ -19,11 +19,11 @@ import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLParameters;
 
 /**
- * One end of a connection in the close-pattern tests, over a plain socket, with the ways a peer
- * can end its output spelled out: FIN, close_notify without FIN, data + close_notify + FIN in one
+ * One end of a connection in the close-pattern tests, over a plain socket, with the ways a peer can
+ * end its output spelled out: FIN, close_notify without FIN, data + close_notify + FIN in one
  * write, a reset. The TLS variant drives an {@link SSLEngine} itself so the test decides exactly
- * which bytes leave in which write (an SSLSocket writes close_notify and data separately, and
- * sends FIN only when it pleases). One thread reads, at most one other writes.
+ * which bytes leave in which write (an SSLSocket writes close_notify and data separately, and sends
+ * FIN only when it pleases). One thread reads, at most one other writes.
  */
 interface ClosePeer extends AutoCloseable {
   /** How the input of a peer ended. */
@@ -48,8 +48,8 @@ interface ClosePeer extends AutoCloseable {
   void write(byte[] data) throws IOException;
 
   /**
-   * Sends {@code data}, then ends this direction (TLS: close_notify) in the same write; with
-   * {@code fin} the TCP FIN follows at once.
+   * Sends {@code data}, then ends this direction (TLS: close_notify) in the same write; with {@code
+   * fin} the TCP FIN follows at once.
    */
   void writeAndEnd(byte[] data, boolean fin) throws IOException;
 
@@ -256,7 +256,8 @@ interface ClosePeer extends AutoCloseable {
         switch (r.getStatus()) {
           case CLOSED -> closeNotifyReceived = true;
           case BUFFER_UNDERFLOW -> fill();
-          case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+          case BUFFER_OVERFLOW ->
+              appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
           default -> {
             if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
               runTasks();

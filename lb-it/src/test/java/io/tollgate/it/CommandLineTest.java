@@ -53,7 +53,8 @@ class CommandLineTest {
     assertThat(r.exit()).isEqualTo(1);
     List<String> errorLines = r.err().lines().filter(l -> l.startsWith("  ")).toList();
     assertThat(errorLines).hasSizeGreaterThanOrEqualTo(3);
-    assertThat(errorLines).allMatch(l -> l.matches("  .*broken-example\\.conf:\\d+: tollgate\\..*"));
+    assertThat(errorLines)
+        .allMatch(l -> l.matches("  .*broken-example\\.conf:\\d+: tollgate\\..*"));
   }
 
   @Test
@@ -76,14 +77,15 @@ class CommandLineTest {
     assumeTrue(Files.exists(JAR), "run through mvn verify: needs lb-core's packaged jar");
     assumeTrue(CommandLineTools.which("curl").isPresent(), "curl is not installed");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process demo = new ProcessBuilder(java, "-jar", JAR.toString(), "demo", "--port", "0")
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
+    Process demo =
+        new ProcessBuilder(java, "-jar", JAR.toString(), "demo", "--port", "0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     try {
       List<String> curls = new ArrayList<>();
       Path demoDir = null;
-      BufferedReader lines = new BufferedReader(
-          new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader lines =
+          new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
       Pattern files = Pattern.compile("Demo files \\(CA, config\\): (\\S+)");
       for (String line; (line = lines.readLine()) != null && !line.contains("Ctrl-C"); ) {
         if (line.trim().startsWith("curl ")) {
@@ -97,16 +99,22 @@ class CommandLineTest {
       assertThat(curls).hasSize(5);
       assertThat(demoDir).isNotNull().exists();
 
-      assertThat(curl(curls.get(0))).satisfies(r -> {
-        assertThat(r.exitCode()).isZero();
-        assertThat(r.stdout()).contains("hello from alpha").contains("sni: alpha.test");
-      });
+      assertThat(curl(curls.get(0)))
+          .satisfies(
+              r -> {
+                assertThat(r.exitCode()).isZero();
+                assertThat(r.stdout()).contains("hello from alpha").contains("sni: alpha.test");
+              });
       assertThat(curl(curls.get(2)).stdout()).contains("hello from beta").contains("www.beta.test");
       // Offload: curl verifies Tollgate's certificate for gamma.test; the backend saw plaintext.
-      assertThat(curl(curls.get(3))).satisfies(r -> {
-        assertThat(r.exitCode()).isZero();
-        assertThat(r.stdout()).contains("hello from gamma").contains("tls: none (plaintext)");
-      });
+      assertThat(curl(curls.get(3)))
+          .satisfies(
+              r -> {
+                assertThat(r.exitCode()).isZero();
+                assertThat(r.stdout())
+                    .contains("hello from gamma")
+                    .contains("tls: none (plaintext)");
+              });
       CommandLineTools.ProcessResult refused = curl(curls.get(4));
       assertThat(refused.exitCode()).as("curl for a name without route fails").isNotZero();
       assertThat(refused.stderr()).containsIgnoringCase("unrecognized name");

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A route with an ECDSA P-256 and an RSA certificate, reached by {@code openssl s_client}
- * restricted to what some clients accept: one that signs only with {@code
- * ecdsa_secp384r1_sha384} and RSA-PSS must get the RSA certificate (a P-256 certificate cannot
- * sign for it in TLS 1.3, so the handshake would fail), a TLS 1.2 client whose supported groups
- * lack P-256 likewise, and an ordinary client the ECDSA one.
+ * restricted to what some clients accept: one that signs only with {@code ecdsa_secp384r1_sha384}
+ * and RSA-PSS must get the RSA certificate (a P-256 certificate cannot sign for it in TLS 1.3, so
+ * the handshake would fail), a TLS 1.2 client whose supported groups lack P-256 likewise, and an
+ * ordinary client the ECDSA one.
  */
 @Timeout(120)
 class EcdsaCurveChoiceTest {
@@ -41,7 +41,12 @@ class EcdsaCurveChoiceTest {
     root.issue(KeyType.EC_P256, "dual.test").writePem(dir, "dual-ec");
     root.issue(KeyType.RSA_2048, "dual.test").writePem(dir, "dual-rsa");
     TlsTestServer origin = resources.add(TlsTestServer.startPlain(new PlainHttpResponder("dual")));
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["dual.test"], mode = offload, pool = dual,
@@ -49,7 +54,8 @@ class EcdsaCurveChoiceTest {
                             { chain = "dual-rsa.pem", key = "dual-rsa.key" } ] }
         ]
         pools { dual { servers = ["127.0.0.1:%d"] } }
-        """, origin.port())));
+        """,
+                    origin.port())));
   }
 
   @Test
@@ -74,9 +80,20 @@ class EcdsaCurveChoiceTest {
 
   /** s_client to dual.test verifying chain and name; returns stdout. */
   private static String connectOk(String... extra) {
-    List<String> command = new ArrayList<>(List.of(tool("openssl"), "s_client",
-        "-connect", "127.0.0.1:" + tollgate.port(), "-CAfile", caPem.toString(),
-        "-servername", "dual.test", "-verify_hostname", "dual.test", "-verify_return_error"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                tool("openssl"),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + tollgate.port(),
+                "-CAfile",
+                caPem.toString(),
+                "-servername",
+                "dual.test",
+                "-verify_hostname",
+                "dual.test",
+                "-verify_return_error"));
     command.addAll(List.of(extra));
     // stdin is /dev/null: s_client handshakes, prints, reads EOF and closes.
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, command);

@@ -25,7 +25,10 @@ class ExplainCommandTest {
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test").writePem(dir, "shop-ec");
     ca.issue(KeyType.RSA_2048, "shop.test").writePem(dir, "shop-rsa");
-    config = Files.writeString(dir.resolve("tollgate.conf"), """
+    config =
+        Files.writeString(
+            dir.resolve("tollgate.conf"),
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           certificates { trusted-roots = "ca.pem" }
@@ -67,8 +70,9 @@ class ExplainCommandTest {
         .contains("route:      shop.test (exact name \"shop.test\")")
         .contains("mode:       offload")
         .contains("pool:       shop (round-robin; 127.0.0.1:9001, 127.0.0.1:9002 weight 2)")
-        .containsPattern("clients that support ECDSA \\(nearly all\\): .*shop-ec\\.pem \\[ECDSA,"
-            + " subject CN=shop\\.test")
+        .containsPattern(
+            "clients that support ECDSA \\(nearly all\\): .*shop-ec\\.pem \\[ECDSA,"
+                + " subject CN=shop\\.test")
         .containsPattern("clients that support only RSA: .*shop-rsa\\.pem \\[RSA")
         .contains("h2 is negotiated (the route's first choice the client offers)");
   }
@@ -76,12 +80,15 @@ class ExplainCommandTest {
   @Test
   void wildcardDefaultAndReject() {
     String[] r = explain("--sni", "a.b.wild.test");
-    assertThat(r[1]).contains("route:      *.wild.test (wildcard \"*.wild.test\"")
-        .contains("mode:       passthrough").contains("pool:       wild (least-conn;")
+    assertThat(r[1])
+        .contains("route:      *.wild.test (wildcard \"*.wild.test\"")
+        .contains("mode:       passthrough")
+        .contains("pool:       wild (least-conn;")
         .doesNotContain("certificate");
     r = explain("--sni", "nobody.test");
     assertThat(r[0]).isEqualTo("0");
-    assertThat(r[1]).contains("route:      none: rejected (no route has \"nobody.test\"")
+    assertThat(r[1])
+        .contains("route:      none: rejected (no route has \"nobody.test\"")
         .contains("unrecognized_name");
     r = explain();
     assertThat(r[1]).contains("SNI none").contains("the client sends no SNI");

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
+import io.tollgate.health.ServerState;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
-import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.testkit.TlsTestClient;
@@ -30,9 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Health checks and balancing end to end: real TLS backends over loopback behind a real
- * Tollgate, clients connecting through it. Intervals are short (100 ms) so state changes
- * happen within a test; the bounds asserted are the documented ones plus scheduling slack.
+ * Health checks and balancing end to end: real TLS backends over loopback behind a real Tollgate,
+ * clients connecting through it. Intervals are short (100 ms) so state changes happen within a
+ * test; the bounds asserted are the documented ones plus scheduling slack.
  */
 class HealthAndBalancingTest {
   private static final long SLACK_MS = 1000;
@@ -71,8 +71,9 @@ class HealthAndBalancingTest {
   /** Connects through Tollgate and returns the first line the backend sends. */
   private String greeting() throws Exception {
     try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "app.test", ca)) {
-      return new BufferedReader(new InputStreamReader(c.socket().getInputStream(),
-          StandardCharsets.UTF_8)).readLine();
+      return new BufferedReader(
+              new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8))
+          .readLine();
     }
   }
 
@@ -86,14 +87,19 @@ class HealthAndBalancingTest {
 
   private ServerState state(int port) {
     Pool pool = tollgate.tollgate().snapshot().pools().get("app");
-    return pool.servers().stream().filter(b -> b.address().getPort() == port)
-        .map(Backend::state).findFirst().orElseThrow();
+    return pool.servers().stream()
+        .filter(b -> b.address().getPort() == port)
+        .map(Backend::state)
+        .findFirst()
+        .orElseThrow();
   }
 
   private static long awaitState(ServerState s, boolean up, long maxMillis)
       throws InterruptedException {
     long start = System.nanoTime();
-    TollgateFixture.await(() -> s.isUp() == up, Duration.ofMillis(maxMillis),
+    TollgateFixture.await(
+        () -> s.isUp() == up,
+        Duration.ofMillis(maxMillis),
         () -> s + " (" + s.reason() + ") is " + (up ? "down" : "up"));
     assertThat(s.isUp()).as("%s (%s) after %d ms", s, s.reason(), maxMillis).isEqualTo(up);
     return (System.nanoTime() - start) / 1_000_000;
@@ -113,9 +119,12 @@ class HealthAndBalancingTest {
   void aKilledServerIsOutWithinFallTimesIntervalPlusTimeoutAndBackAfterRise() throws Exception {
     TlsTestServer a = backend("a");
     TlsTestServer b = backend("b");
-    tollgate = TollgateFixture.start(routes() + String.format(
-        "pools.app { servers = [\"127.0.0.1:%d\", \"127.0.0.1:%d\"], %s }",
-        a.port(), b.port(), CHECK));
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    "pools.app { servers = [\"127.0.0.1:%d\", \"127.0.0.1:%d\"], %s }",
+                    a.port(), b.port(), CHECK));
     awaitState(state(a.port()), true, 3000);
     awaitState(state(b.port()), true, 3000);
     assertThat(greetings(4)).containsOnlyKeys("a", "b");
@@ -138,13 +147,18 @@ class HealthAndBalancingTest {
   void connectRefusedEjectsTheServerPassivelyWithoutAnyProbe() throws Exception {
     TlsTestServer live = backend("live");
     int dead = deadPort();
-    tollgate = TollgateFixture.start(routes() + String.format("""
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    """
         pools.app {
           servers = ["127.0.0.1:%d", "127.0.0.1:%d"]
           connect-attempts = 2
           passive-ejection { failures = 1, backoff = 1m }
         }
-        """, dead, live.port()));
+        """,
+                    dead, live.port()));
 
     // Round-robin sends one of the first two connections to the dead server; it fails over.
     assertThat(greetings(2)).containsOnlyKeys("live");
@@ -160,19 +174,26 @@ class HealthAndBalancingTest {
   @Test
   void aServerThatResetsBeforeAnsweringIsEjectedPassively() throws Exception {
     // Accepts, reads what Tollgate relays (the ClientHello), then resets without a byte back.
-    TlsTestServer resetting = TlsTestServer.startPlain(socket -> {
-      socket.getInputStream().read();
-      socket.setSoLinger(true, 0);
-      socket.close();
-    });
+    TlsTestServer resetting =
+        TlsTestServer.startPlain(
+            socket -> {
+              socket.getInputStream().read();
+              socket.setSoLinger(true, 0);
+              socket.close();
+            });
     servers.add(resetting);
     TlsTestServer live = backend("live");
-    tollgate = TollgateFixture.start(routes() + String.format("""
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    """
         pools.app {
           servers = ["127.0.0.1:%d", "127.0.0.1:%d"]
           passive-ejection { failures = 2, backoff = 1m }
         }
-        """, resetting.port(), live.port()));
+        """,
+                    resetting.port(), live.port()));
 
     ServerState bad = state(resetting.port());
     int failed = 0;
@@ -185,7 +206,8 @@ class HealthAndBalancingTest {
     }
     assertThat(bad.isUp()).as("%s", bad.reason()).isFalse();
     assertThat(failed).isEqualTo(2);
-    assertThat(bad.reason()).startsWith("passive ejection: 2 connect failure(s) in a row")
+    assertThat(bad.reason())
+        .startsWith("passive ejection: 2 connect failure(s) in a row")
         .contains("reset before the first byte");
     assertThat(greetings(4)).containsOnlyKeys("live");
   }
@@ -195,9 +217,12 @@ class HealthAndBalancingTest {
     // Hangs up on every probe before answering: each HTTP check fails, and each is counted.
     TlsTestServer failing = TlsTestServer.startPlain(socket -> {});
     servers.add(failing);
-    tollgate = TollgateFixture.start(routes() + String.format(
-        "pools.app { servers = [\"127.0.0.1:%d\"], %s }", failing.port(),
-        CHECK.replace("type = tcp", "type = http")));
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    "pools.app { servers = [\"127.0.0.1:%d\"], %s }",
+                    failing.port(), CHECK.replace("type = tcp", "type = http")));
     ServerState s = state(failing.port());
     // A probe is sent only after the one before it was judged: three accepted, two failures seen.
     TollgateFixture.await(() -> failing.acceptedConnections() >= 3, Duration.ofSeconds(10));
@@ -211,17 +236,19 @@ class HealthAndBalancingTest {
   void aFullPoolRefusesWithPoolFull() throws Exception {
     TlsTestServer echo = TlsTestServer.start(cert, TlsTestServer.echo());
     servers.add(echo);
-    tollgate = TollgateFixture.start(routes() + String.format(
-        "pools.app { servers = [{ address = \"127.0.0.1:%d\", max-connections = 1 }] }",
-        echo.port()));
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    "pools.app { servers = [{ address = \"127.0.0.1:%d\", max-connections = 1 }] }",
+                    echo.port()));
 
     try (TlsTestClient.Connection held = TlsTestClient.connect(tollgate.port(), "app.test", ca)) {
       assertThatThrownBy(this::greeting).hasMessageContaining("internal_error");
       tollgate.awaitClosed(CloseReason.POOL_FULL, 1);
       assertThat(state(echo.port()).activeConnections()).isEqualTo(1);
     }
-    TollgateFixture.await(() -> state(echo.port()).activeConnections() == 0,
-        Duration.ofSeconds(5));
+    TollgateFixture.await(() -> state(echo.port()).activeConnections() == 0, Duration.ofSeconds(5));
     try (TlsTestClient.Connection again = TlsTestClient.connect(tollgate.port(), "app.test", ca)) {
       assertThat(again.peerDnsNames()).contains("app.test");
     }
@@ -232,10 +259,10 @@ class HealthAndBalancingTest {
     TlsTestServer a = backend("a");
     TlsTestServer b = backend("b");
     int dead = deadPort();
-    String pool = "pools.app { servers = [\"127.0.0.1:%d\", \"127.0.0.1:%d\", \"127.0.0.1:%d\"],"
-        + " %s }";
-    tollgate = TollgateFixture.start(routes() + String.format(pool, a.port(), b.port(), dead,
-        CHECK));
+    String pool =
+        "pools.app { servers = [\"127.0.0.1:%d\", \"127.0.0.1:%d\", \"127.0.0.1:%d\"]," + " %s }";
+    tollgate =
+        TollgateFixture.start(routes() + String.format(pool, a.port(), b.port(), dead, CHECK));
     awaitState(state(a.port()), true, 3000);
     awaitState(state(b.port()), true, 3000);
     ServerState stateA = state(a.port());
@@ -244,10 +271,22 @@ class HealthAndBalancingTest {
     assertThat(greetings(4)).containsOnlyKeys("b");
 
     TlsTestServer c = backend("c");
-    tollgate.tollgate().reload(ConfigLoader.parse("tollgate {\n"
-        + "listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n" + routes()
-        + String.format(pool.replace("]", ", \"127.0.0.1:%d\"]"), a.port(), b.port(), dead,
-            c.port(), CHECK) + "\n}", "reload.conf"));
+    tollgate
+        .tollgate()
+        .reload(
+            ConfigLoader.parse(
+                "tollgate {\n"
+                    + "listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
+                    + routes()
+                    + String.format(
+                        pool.replace("]", ", \"127.0.0.1:%d\"]"),
+                        a.port(),
+                        b.port(),
+                        dead,
+                        c.port(),
+                        CHECK)
+                    + "\n}",
+                "reload.conf"));
 
     assertThat(state(a.port())).isSameAs(stateA);
     assertThat(stateA.isDraining()).isTrue();
@@ -265,20 +304,29 @@ class HealthAndBalancingTest {
     TlsTestServer a = backend("a");
     TlsTestServer b = backend("b");
     String pool = "pools.app { servers = [%s], " + CHECK + " }";
-    tollgate = TollgateFixture.start(routes() + String.format(pool,
-        "\"127.0.0.1:" + a.port() + "\", \"127.0.0.1:" + b.port() + "\""));
+    tollgate =
+        TollgateFixture.start(
+            routes()
+                + String.format(
+                    pool, "\"127.0.0.1:" + a.port() + "\", \"127.0.0.1:" + b.port() + "\""));
     awaitState(state(a.port()), true, 3000);
     awaitState(state(b.port()), true, 3000);
     ServerState stateB = state(b.port());
 
     // Drops b and adds a listener on a port that is taken: rejected when binding.
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      String rejected = "tollgate {\nlisteners = [ { name = main, address = \"127.0.0.1:0\" },"
-          + " { name = extra, address = \"127.0.0.1:" + taken.getLocalPort() + "\" } ]\n"
-          + routes() + String.format(pool, "\"127.0.0.1:" + a.port() + "\"") + "\n}";
-      assertThatThrownBy(() -> tollgate.tollgate().reload(
-          ConfigLoader.parse(rejected, "rejected.conf")))
-          .isInstanceOf(ConfigException.class).hasMessageContaining("cannot bind");
+      String rejected =
+          "tollgate {\nlisteners = [ { name = main, address = \"127.0.0.1:0\" },"
+              + " { name = extra, address = \"127.0.0.1:"
+              + taken.getLocalPort()
+              + "\" } ]\n"
+              + routes()
+              + String.format(pool, "\"127.0.0.1:" + a.port() + "\"")
+              + "\n}";
+      assertThatThrownBy(
+              () -> tollgate.tollgate().reload(ConfigLoader.parse(rejected, "rejected.conf")))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("cannot bind");
     }
     assertThat(state(b.port())).isSameAs(stateB);
 

@@ -10,9 +10,9 @@ import java.util.Random;
 /**
  * Structure-aware mutations of a real ClientHello, for the end-to-end torture test: the hello is
  * taken apart into its extensions, changed at that level (SNI swapped, extensions dropped,
- * duplicated or added, ALPN flooded), put back together with consistent lengths, and then
- * sometimes broken at the byte level (a length field off, bytes flipped, truncated, garbage
- * appended) and cut into records of random sizes. Seeded, so a run can be replayed.
+ * duplicated or added, ALPN flooded), put back together with consistent lengths, and then sometimes
+ * broken at the byte level (a length field off, bytes flipped, truncated, garbage appended) and cut
+ * into records of random sizes. Seeded, so a run can be replayed.
  */
 final class HelloMutator {
   private static final int EXT_SERVER_NAME = 0;
@@ -68,8 +68,10 @@ final class HelloMutator {
           }
         }
         case 4 -> {
-          int type = random.nextBoolean() ? 0x0a0a + 0x1010 * random.nextInt(16) : 0xff00
-              + random.nextInt(255);
+          int type =
+              random.nextBoolean()
+                  ? 0x0a0a + 0x1010 * random.nextInt(16)
+                  : 0xff00 + random.nextInt(255);
           byte[] body = new byte[random.nextInt(random.nextBoolean() ? 16 : 1200)];
           random.nextBytes(body);
           insertExtension(p, type, body);
@@ -202,7 +204,8 @@ final class HelloMutator {
         what.add("truncated to " + keep);
       }
       case 3 -> { // handshake length says more (or much less) than there is
-        int n = random.nextBoolean() ? b.length - 4 + 1 + random.nextInt(20_000) : random.nextInt(40);
+        int n =
+            random.nextBoolean() ? b.length - 4 + 1 + random.nextInt(20_000) : random.nextInt(40);
         b[1] = (byte) (n >> 16);
         b[2] = (byte) (n >> 8);
         b[3] = (byte) n;
@@ -218,12 +221,13 @@ final class HelloMutator {
 
   /** Records of random sizes: one record, small ones, 1-byte ones. */
   private byte[] frame(byte[] msg, List<String> what) {
-    int payload = switch (random.nextInt(6)) {
-      case 0 -> 1;
-      case 1 -> 1 + random.nextInt(64);
-      case 2 -> 1 + random.nextInt(700);
-      default -> 16_384;
-    };
+    int payload =
+        switch (random.nextInt(6)) {
+          case 0 -> 1;
+          case 1 -> 1 + random.nextInt(64);
+          case 2 -> 1 + random.nextInt(700);
+          default -> 16_384;
+        };
     if (payload < 16_384) {
       what.add("records of " + payload);
     }

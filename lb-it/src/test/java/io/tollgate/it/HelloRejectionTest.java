@@ -31,12 +31,16 @@ class HelloRejectionTest {
   static void start() throws Exception {
     ca = CertificateAuthority.create("Tollgate IT CA", KeyType.EC_P256);
     echo = TlsTestServer.start(ca.issue(KeyType.EC_P256, "good.test"), TlsTestServer.echo());
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate =
+        TollgateFixture.start(
+            String.format(
+                """
         timeouts { client-hello = 400ms }
         limits { max-client-hello = 16k }
         routes = [ { hosts = ["good.test"], mode = passthrough, pool = good } ]
         pools { good { servers = ["127.0.0.1:%d"] } }
-        """, echo.port()));
+        """,
+                echo.port()));
   }
 
   @AfterAll
@@ -67,8 +71,10 @@ class HelloRejectionTest {
 
   @Test
   void badInputClosesOnlyThatConnectionWithADistinctCountedReason() throws Exception {
-    try (TlsTestClient.Connection healthy = TlsTestClient.connect(tollgate.port(), "good.test", ca)) {
-      sendAndExpectClose("GET / HTTP/1.1\r\nHost: good.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    try (TlsTestClient.Connection healthy =
+        TlsTestClient.connect(tollgate.port(), "good.test", ca)) {
+      sendAndExpectClose(
+          "GET / HTTP/1.1\r\nHost: good.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       tollgate.awaitClosed(CloseReason.NOT_TLS, 1);
 
       // A handshake record holding a ServerHello (type 2) where a ClientHello must be.

@@ -42,11 +42,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Thousands of mutated ClientHellos (real ones from OpenSSL, BoringSSL, the JDK and Chromium,
  * changed by {@link HelloMutator}) sent over a few concurrent loopback sockets to a running
- * listener, in one write or several, followed by a FIN or by silence. Every connection must end
- * by Tollgate's doing (an answer such as an alert or the backend's ServerHello, or a close),
- * within the hello timeout where the hello never completes; every close must be counted under a
- * named reason other than {@code internal_error}; nothing may stay open or leak; and clean
- * handshakes to the routed name must keep working during the storm and after it.
+ * listener, in one write or several, followed by a FIN or by silence. Every connection must end by
+ * Tollgate's doing (an answer such as an alert or the backend's ServerHello, or a close), within
+ * the hello timeout where the hello never completes; every close must be counted under a named
+ * reason other than {@code internal_error}; nothing may stay open or leak; and clean handshakes to
+ * the routed name must keep working during the storm and after it.
  */
 @Timeout(240)
 class HostileHelloTortureTest {
@@ -54,15 +54,22 @@ class HostileHelloTortureTest {
   private static final Duration BUDGET = Duration.ofSeconds(90);
   private static final int CONCURRENCY = 6;
   private static final long HELLO_TIMEOUT_MS = 500;
+
   /**
    * How long a connection may stay open after its last byte before the test calls it stuck: the
    * hello timeout plus generous slack for a loaded machine (the bound is on behaviour, not speed).
    */
   private static final int STUCK_MS = (int) HELLO_TIMEOUT_MS + 4_500;
+
   private static final String ROUTED = "good.test";
-  private static final List<String> CAPTURED = List.of("openssl-3.0-s_client.bin",
-      "openssl-3.0-s_client-tls12.bin", "boringssl-tcnative.bin", "boringssl-tcnative-tls12.bin",
-      "jdk17-tls13.bin", "chromium-156.bin");
+  private static final List<String> CAPTURED =
+      List.of(
+          "openssl-3.0-s_client.bin",
+          "openssl-3.0-s_client-tls12.bin",
+          "boringssl-tcnative.bin",
+          "boringssl-tcnative-tls12.bin",
+          "jdk17-tls13.bin",
+          "chromium-156.bin");
 
   private static CertificateAuthority ca;
   private static TlsTestServer echo;
@@ -72,12 +79,16 @@ class HostileHelloTortureTest {
   static void start() throws Exception {
     ca = CertificateAuthority.create("Tollgate torture CA", KeyType.EC_P256);
     echo = TlsTestServer.start(ca.issue(KeyType.EC_P256, ROUTED), TlsTestServer.echo());
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate =
+        TollgateFixture.start(
+            String.format(
+                """
         timeouts { client-hello = %dms, connect = 2s, idle = 10s }
         limits { max-client-hello = 16k }
         routes = [ { hosts = ["%s"], mode = passthrough, pool = good } ]
         pools { good { servers = ["127.0.0.1:%d"] } }
-        """, HELLO_TIMEOUT_MS, ROUTED, echo.port()));
+        """,
+                HELLO_TIMEOUT_MS, ROUTED, echo.port()));
   }
 
   @AfterAll
@@ -91,7 +102,12 @@ class HostileHelloTortureTest {
   }
 
   /** How one hostile connection ended, seen from the client. */
-  private enum Ending { ANSWERED, CLOSED, RESET, CLOSED_WHILE_SENDING }
+  private enum Ending {
+    ANSWERED,
+    CLOSED,
+    RESET,
+    CLOSED_WHILE_SENDING
+  }
 
   @Test
   void mutatedHellosAllEndWithANamedReasonAndCleanHellosStillRoute() throws Exception {
@@ -121,16 +137,20 @@ class HostileHelloTortureTest {
       List<Future<?>> workers = new ArrayList<>();
       for (int w = 0; w < CONCURRENCY; w++) {
         long seed = 0x70_11_6a_7eL + w;
-        workers.add(pool.submit(() -> {
-          HelloMutator mutator = new HelloMutator(seed);
-          Random random = new Random(seed);
-          for (int i; (i = next.getAndIncrement()) < CONNECTIONS && System.nanoTime() < deadline; ) {
-            byte[] seedHello = seeds.get(random.nextInt(seeds.size()));
-            HelloMutator.Mutant m = mutator.mutate(seedHello, ROUTED);
-            send(i, m, random, endings, stuck, slowestSilentClose);
-          }
-          return null;
-        }));
+        workers.add(
+            pool.submit(
+                () -> {
+                  HelloMutator mutator = new HelloMutator(seed);
+                  Random random = new Random(seed);
+                  for (int i;
+                      (i = next.getAndIncrement()) < CONNECTIONS
+                          && System.nanoTime() < deadline; ) {
+                    byte[] seedHello = seeds.get(random.nextInt(seeds.size()));
+                    HelloMutator.Mutant m = mutator.mutate(seedHello, ROUTED);
+                    send(i, m, random, endings, stuck, slowestSilentClose);
+                  }
+                  return null;
+                }));
       }
       for (Future<?> w : workers) {
         w.get(BUDGET.toSeconds() + 60, TimeUnit.SECONDS);
@@ -149,24 +169,39 @@ class HostileHelloTortureTest {
 
       // Every connection Tollgate accepted is closed and counted under a named reason.
       long expected = acceptedBefore + sent + cleanTotal;
-      TollgateFixture.await(() -> tollgate.metrics().activeCount() == 0
-          && closedSince(before).values().stream().mapToLong(Long::longValue).sum()
-              >= expected - acceptedBefore, Duration.ofSeconds(15));
+      TollgateFixture.await(
+          () ->
+              tollgate.metrics().activeCount() == 0
+                  && closedSince(before).values().stream().mapToLong(Long::longValue).sum()
+                      >= expected - acceptedBefore,
+          Duration.ofSeconds(15));
       Map<CloseReason, Long> closed = closedSince(before);
       long closedTotal = closed.values().stream().mapToLong(Long::longValue).sum();
-      System.out.printf("HostileHelloTortureTest: %d mutated hellos (%d concurrent), %d clean"
-          + " handshakes alongside%n  client saw: %s%n  Tollgate closed: %s%n"
-          + "  slowest close of a silent, unanswered connection: %d ms (hello timeout %d ms)%n",
-          sent, CONCURRENCY, cleanTotal, counts(endings), closed, slowestSilentClose.get(),
+      System.out.printf(
+          "HostileHelloTortureTest: %d mutated hellos (%d concurrent), %d clean"
+              + " handshakes alongside%n  client saw: %s%n  Tollgate closed: %s%n"
+              + "  slowest close of a silent, unanswered connection: %d ms (hello timeout %d ms)%n",
+          sent,
+          CONCURRENCY,
+          cleanTotal,
+          counts(endings),
+          closed,
+          slowestSilentClose.get(),
           HELLO_TIMEOUT_MS);
       assertThat(tollgate.metrics().acceptedCount()).as("accepted").isEqualTo(expected);
       assertThat(tollgate.metrics().activeCount()).as("still open").isZero();
-      assertThat(closedTotal).as("closes counted by reason: %s", closed)
+      assertThat(closedTotal)
+          .as("closes counted by reason: %s", closed)
           .isEqualTo(expected - acceptedBefore);
       assertThat(closed).as("reasons").doesNotContainKey(CloseReason.INTERNAL_ERROR);
-      assertThat(closed.keySet()).as("the hostile input reached every hello verdict")
-          .contains(CloseReason.BAD_HELLO, CloseReason.HELLO_TIMEOUT, CloseReason.NOT_TLS,
-              CloseReason.HELLO_TOO_LARGE, CloseReason.NO_ROUTE);
+      assertThat(closed.keySet())
+          .as("the hostile input reached every hello verdict")
+          .contains(
+              CloseReason.BAD_HELLO,
+              CloseReason.HELLO_TIMEOUT,
+              CloseReason.NOT_TLS,
+              CloseReason.HELLO_TOO_LARGE,
+              CloseReason.NO_ROUTE);
     } finally {
       stormOver.set(true);
       pool.shutdownNow();
@@ -175,11 +210,15 @@ class HostileHelloTortureTest {
   }
 
   /**
-   * One hostile connection: the bytes in one write or a few, then a FIN or silence; then wait
-   * for Tollgate to answer or close, no longer than {@link #STUCK_MS}.
+   * One hostile connection: the bytes in one write or a few, then a FIN or silence; then wait for
+   * Tollgate to answer or close, no longer than {@link #STUCK_MS}.
    */
-  private static void send(int index, HelloMutator.Mutant m, Random random,
-      Map<Ending, LongAdder> endings, ConcurrentLinkedQueue<String> stuck,
+  private static void send(
+      int index,
+      HelloMutator.Mutant m,
+      Random random,
+      Map<Ending, LongAdder> endings,
+      ConcurrentLinkedQueue<String> stuck,
       AtomicLong slowestSilentClose) {
     boolean fin = random.nextBoolean();
     try (Socket s = new Socket()) {
@@ -217,8 +256,18 @@ class HostileHelloTortureTest {
           }
         }
       } catch (SocketTimeoutException e) {
-        stuck.add("#" + index + " (" + m.description() + ", " + b.length + " bytes, "
-            + (fin ? "FIN" : "no FIN") + ") still open after " + STUCK_MS + " ms");
+        stuck.add(
+            "#"
+                + index
+                + " ("
+                + m.description()
+                + ", "
+                + b.length
+                + " bytes, "
+                + (fin ? "FIN" : "no FIN")
+                + ") still open after "
+                + STUCK_MS
+                + " ms");
       } catch (SocketException e) {
         endings.get(Ending.RESET).increment();
       }
@@ -249,12 +298,16 @@ class HostileHelloTortureTest {
 
   private static Map<CloseReason, Long> closedSince(Map<CloseReason, Long> before) {
     Map<CloseReason, Long> delta = new EnumMap<>(CloseReason.class);
-    tollgate.metrics().closedByReason().forEach((reason, n) -> {
-      long d = n - before.getOrDefault(reason, 0L);
-      if (d > 0) {
-        delta.put(reason, d);
-      }
-    });
+    tollgate
+        .metrics()
+        .closedByReason()
+        .forEach(
+            (reason, n) -> {
+              long d = n - before.getOrDefault(reason, 0L);
+              if (d > 0) {
+                delta.put(reason, d);
+              }
+            });
     return delta;
   }
 

@@ -54,7 +54,9 @@ class JdkRenegotiationTest {
     ca = CertificateAuthority.create("Tollgate Renegotiation CA", KeyType.EC_P256);
     Path chain = ca.issue(KeyType.EC_P256, "web.test").writePem(dir, "web").certificateChain();
     // A complete chain by appending the root (no trusted-roots needed).
-    Files.writeString(chain, Files.readString(ca.writeCertificatePem(dir.resolve("ca.pem"))),
+    Files.writeString(
+        chain,
+        Files.readString(ca.writeCertificatePem(dir.resolve("ca.pem"))),
         StandardOpenOption.APPEND);
     backend = TlsTestServer.startPlain(TlsTestServer.echo());
   }
@@ -76,10 +78,12 @@ class JdkRenegotiationTest {
     try (TlsTestClient.Connection c = connect(port)) {
       SSLSocket socket = c.socket();
       assertThat(echo(socket, "before")).isEqualTo("before");
-      assertThatThrownBy(() -> {
-        socket.startHandshake();
-        echo(socket, "after");
-      }).isInstanceOf(IOException.class);
+      assertThatThrownBy(
+              () -> {
+                socket.startHandshake();
+                echo(socket, "after");
+              })
+          .isInstanceOf(IOException.class);
     }
   }
 
@@ -97,8 +101,12 @@ class JdkRenegotiationTest {
 
   private TlsTestClient.Connection connect(int port) {
     return TlsTestClient.connect(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), port), "web.test", "web.test",
-        ca.clientContext(), Duration.ofSeconds(10), List.of("TLSv1.2"));
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+        "web.test",
+        "web.test",
+        ca.clientContext(),
+        Duration.ofSeconds(10),
+        List.of("TLSv1.2"));
   }
 
   private static String echo(SSLSocket socket, String line) throws IOException {
@@ -116,30 +124,39 @@ class JdkRenegotiationTest {
 
   /** Starts {@code tollgate run} with the JDK provider; returns the port it listens on. */
   private int run(String... jvmOptions) throws Exception {
-    Path config = Files.writeString(dir.resolve("tollgate.conf"), String.format("""
+    Path config =
+        Files.writeString(
+            dir.resolve("tollgate.conf"),
+            String.format(
+                """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           routes = [ { hosts = ["web.test"], mode = offload, pool = web,
                        certificate { chain = "web.pem", key = "web.key" } } ]
           pools { web { servers = ["127.0.0.1:%d"] } }
         }
-        """, backend.port()));
+        """,
+                backend.port()));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dtollgate.tls.provider=jdk");
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-jar", JAR.toString(), "run", "--config", config.toString()));
     process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          log.add(line);
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }, "tollgate-stderr");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  log.add(line);
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            },
+            "tollgate-stderr");
     reader.setDaemon(true);
     reader.start();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

@@ -26,11 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Each connection limit over real loopback sockets: a connection over it is closed at once with
- * its reason and counted, the others carry on. Held connections are plain sockets that send
- * nothing, so they sit in the ClientHello inspector (client-hello timeout 30s) holding a slot.
- * Other client addresses come from binding the client socket to 127.0.0.2 (any 127/8 address is
- * the loopback on Linux).
+ * Each connection limit over real loopback sockets: a connection over it is closed at once with its
+ * reason and counted, the others carry on. Held connections are plain sockets that send nothing, so
+ * they sit in the ClientHello inspector (client-hello timeout 30s) holding a slot. Other client
+ * addresses come from binding the client socket to 127.0.0.2 (any 127/8 address is the loopback on
+ * Linux).
  */
 @Timeout(60)
 class LimitsTest {
@@ -43,8 +43,9 @@ class LimitsTest {
   @BeforeAll
   static void startBackend() throws Exception {
     ca = CertificateAuthority.create("Tollgate Limits IT CA", KeyType.EC_P256);
-    backend = TlsTestServer.start(ca.issue(KeyType.EC_P256, "a.test", "b.test"),
-        TlsTestServer.greet("backend"));
+    backend =
+        TlsTestServer.start(
+            ca.issue(KeyType.EC_P256, "a.test", "b.test"), TlsTestServer.greet("backend"));
   }
 
   @AfterAll
@@ -63,13 +64,17 @@ class LimitsTest {
   }
 
   private void start(String limits) throws Exception {
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate =
+        TollgateFixture.start(
+            String.format(
+                """
         timeouts { client-hello = 30s }
         %s
         routes = [ { hosts = ["a.test"], pool = p, max-connections = 1 },
                    { hosts = ["b.test"], pool = p } ]
         pools { p { servers = ["127.0.0.1:%d"] } }
-        """, limits, backend.port()));
+        """,
+                limits, backend.port()));
   }
 
   /** Opens a connection from {@code source} that sends nothing and stays open. */
@@ -89,8 +94,8 @@ class LimitsTest {
   }
 
   /**
-   * How many of {@code sockets} Tollgate closed at once (EOF without a byte within a second);
-   * the others are still open. For connections admitted in an order the test cannot know.
+   * How many of {@code sockets} Tollgate closed at once (EOF without a byte within a second); the
+   * others are still open. For connections admitted in an order the test cannot know.
    */
   private static int refusedAtOnce(List<Socket> sockets) throws IOException {
     int refused = 0;
@@ -130,7 +135,8 @@ class LimitsTest {
 
   @Test
   void listenerLimitClosesTheConnectionBeyondIt() throws Exception {
-    start("""
+    start(
+        """
         listeners = [ { name = main, address = "127.0.0.1:0", max-connections = 1 } ]
         limits.per-source { max-connections = 0, new-per-second = 0 }
         """);
@@ -164,19 +170,24 @@ class LimitsTest {
   void behindAnUpstreamBalancerPerSourceLimitsCountTheClientsItNames() throws Exception {
     // Every connection comes from 127.0.0.1 (the "upstream balancer"); the PROXY header names
     // the real client, and that is the source the limit counts.
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate =
+        TollgateFixture.start(
+            String.format(
+                """
         timeouts { client-hello = 30s }
         limits.per-source { max-connections = 1, new-per-second = 0 }
         listeners = [ { name = main, address = "127.0.0.1:0",
                         proxy-protocol { mode = required, trusted = ["127.0.0.1/32"] } } ]
         routes = [ { hosts = ["a.test"], pool = p } ]
         pools { p { servers = ["127.0.0.1:%d"] } }
-        """, backend.port()));
+        """,
+                backend.port()));
     // Two worker loops may read the headers in any order: of the two naming 192.0.2.1, one is
     // refused; 192.0.2.2 is another client.
     Socket other = proxied("192.0.2.2");
     assertThat(refusedAtOnce(List.of(proxied("192.0.2.1"), proxied("192.0.2.1"))))
-        .as("refused of one client's two").isEqualTo(1);
+        .as("refused of one client's two")
+        .isEqualTo(1);
     tollgate.awaitClosed(CloseReason.LIMIT_SOURCE, 1);
     awaitActive(2);
     assertThat(refusedAtOnce(List.of(other))).as("the other client").isZero();
@@ -186,17 +197,24 @@ class LimitsTest {
   void ipv6ClientsOfOneSlash64ShareTheirSourceLimit() throws Exception {
     // Loopback offers one IPv6 address, so the clients are named by a PROXY header: one host
     // rotating through its /64 is still one source; the next /64 is another.
-    tollgate = TollgateFixture.start(String.format("""
+    tollgate =
+        TollgateFixture.start(
+            String.format(
+                """
         timeouts { client-hello = 30s }
         limits.per-source { max-connections = 1, new-per-second = 0 }
         listeners = [ { name = main, address = "127.0.0.1:0",
                         proxy-protocol { mode = required, trusted = ["127.0.0.1/32"] } } ]
         routes = [ { hosts = ["a.test"], pool = p } ]
         pools { p { servers = ["127.0.0.1:%d"] } }
-        """, backend.port()));
+        """,
+                backend.port()));
     // Two worker loops may read the two headers in either order: one of the pair is refused.
-    assertThat(refusedAtOnce(List.of(proxied6("2001:db8:1:2::1"),
-        proxied6("2001:db8:1:2:ffff:0:0:2")))).as("refused of one /64's two").isEqualTo(1);
+    assertThat(
+            refusedAtOnce(
+                List.of(proxied6("2001:db8:1:2::1"), proxied6("2001:db8:1:2:ffff:0:0:2"))))
+        .as("refused of one /64's two")
+        .isEqualTo(1);
     tollgate.awaitClosed(CloseReason.LIMIT_SOURCE, 1);
     proxied6("2001:db8:1:3::1");
     awaitActive(2);
@@ -206,7 +224,8 @@ class LimitsTest {
   void perSourceLimitHoldsOverIpv6Loopback() throws Exception {
     InetAddress v6 = InetAddress.getByName("::1");
     org.junit.jupiter.api.Assumptions.assumeTrue(canBind(v6), "no ::1 here");
-    start("""
+    start(
+        """
         listeners = [ { name = main, address = "[::1]:0" } ]
         limits.per-source { max-connections = 1, new-per-second = 0 }
         """);
@@ -233,8 +252,8 @@ class LimitsTest {
   /** As {@link #proxied} with a {@code TCP6} header naming the IPv6 {@code client}. */
   private Socket proxied6(String client) throws IOException {
     Socket s = hold("127.0.0.1");
-    s.getOutputStream().write(("PROXY TCP6 " + client + " ::1 40000 443\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write(("PROXY TCP6 " + client + " ::1 40000 443\r\n").getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().flush();
     return s;
   }
@@ -242,8 +261,10 @@ class LimitsTest {
   /** From 127.0.0.1, a PROXY v1 header naming {@code client}, then nothing: the slot is held. */
   private Socket proxied(String client) throws IOException {
     Socket s = hold("127.0.0.1");
-    s.getOutputStream().write(("PROXY TCP4 " + client + " 127.0.0.1 40000 443\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write(
+            ("PROXY TCP4 " + client + " 127.0.0.1 40000 443\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().flush();
     return s;
   }
@@ -267,7 +288,8 @@ class LimitsTest {
     hold(OTHER_SOURCE);
     awaitActive(4 - refused + 1);
     assertThat(tollgate.metrics().closedByReason().keySet())
-        .as("no other close").containsOnly(CloseReason.LIMIT_SOURCE_RATE);
+        .as("no other close")
+        .containsOnly(CloseReason.LIMIT_SOURCE_RATE);
   }
 
   @Test
@@ -293,7 +315,8 @@ class LimitsTest {
   }
 
   private static String firstLine(Socket socket) throws IOException {
-    return new BufferedReader(new InputStreamReader(socket.getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 }

@@ -43,10 +43,12 @@ class MetricsTest {
     ca = CertificateAuthority.create("Tollgate Metrics IT CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "shop.test").writePem(dir, "shop");
-    passBackend = TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"),
-        TlsTestServer.greet("pass"));
+    passBackend =
+        TlsTestServer.start(ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass"));
     shopBackend = TlsTestServer.startPlain(TlsTestServer.greet("shop"));
-    body = String.format("""
+    body =
+        String.format(
+            """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass }
@@ -57,7 +59,8 @@ class MetricsTest {
           pass { servers = ["127.0.0.1:%d"] }
           shop { servers = ["127.0.0.1:%d"] }
         }
-        """, passBackend.port(), shopBackend.port());
+        """,
+            passBackend.port(), shopBackend.port());
     tollgate = TollgateFixture.startIn(dir, body);
   }
 
@@ -78,8 +81,8 @@ class MetricsTest {
         assertThat(firstLine(c.socket())).isNotEmpty();
       }
     }
-    TlsTestClient.Handshake refused = TlsTestClient.to(tollgate.port())
-        .trust(ca.trustManagers()).sni("nobody.test").handshake();
+    TlsTestClient.Handshake refused =
+        TlsTestClient.to(tollgate.port()).trust(ca.trustManagers()).sni("nobody.test").handshake();
     assertThat(refused.success()).isFalse();
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
       OutputStream out = s.getOutputStream();
@@ -94,7 +97,8 @@ class MetricsTest {
     String text = tollgate.metrics().scrape();
     PrometheusText m = PrometheusText.parse(text);
 
-    assertThat(m.types).containsEntry("tollgate_connections_closed_total", "counter")
+    assertThat(m.types)
+        .containsEntry("tollgate_connections_closed_total", "counter")
         .containsEntry("tollgate_client_hello_size_bytes", "histogram")
         .containsEntry("tollgate_tls_handshake_duration_seconds", "histogram")
         .containsEntry("tollgate_backend_connect_duration_seconds", "histogram")
@@ -109,18 +113,38 @@ class MetricsTest {
     for (CloseReason r : CloseReason.values()) {
       assertThat(m.value("tollgate_connections_closed_total", "reason", r.label())).isPresent();
     }
-    assertThat(delta(before, m, "tollgate_route_connections_total", "route", "pass.test", "mode",
-        "passthrough")).isEqualTo(1);
-    assertThat(delta(before, m, "tollgate_route_connections_total", "route", "shop.test", "mode",
-        "offload")).isEqualTo(2);
-    assertThat(value(m, "tollgate_route_bytes_total", "route", "shop.test", "direction",
-        "from_backend")).isPositive();
+    assertThat(
+            delta(
+                before,
+                m,
+                "tollgate_route_connections_total",
+                "route",
+                "pass.test",
+                "mode",
+                "passthrough"))
+        .isEqualTo(1);
+    assertThat(
+            delta(
+                before,
+                m,
+                "tollgate_route_connections_total",
+                "route",
+                "shop.test",
+                "mode",
+                "offload"))
+        .isEqualTo(2);
+    assertThat(
+            value(
+                m, "tollgate_route_bytes_total", "route", "shop.test", "direction", "from_backend"))
+        .isPositive();
     assertThat(value(m, "tollgate_bytes_total", "direction", "from_client")).isPositive();
 
     // Histograms: hellos parsed (4: pass, 2 x shop, nobody), offload handshakes, connects.
     assertThat(delta(before, m, "tollgate_client_hello_size_bytes_count")).isEqualTo(4);
-    assertThat(value(m, "tollgate_client_hello_size_bytes_sum")
-        / value(m, "tollgate_client_hello_size_bytes_count")).isBetween(100.0, 16384.0);
+    assertThat(
+            value(m, "tollgate_client_hello_size_bytes_sum")
+                / value(m, "tollgate_client_hello_size_bytes_count"))
+        .isBetween(100.0, 16384.0);
     assertThat(m.find("tollgate_client_hello_size_bytes_bucket")).hasSizeGreaterThan(5);
     assertThat(value(m, "tollgate_client_hello_size_bytes_bucket", "le", "+Inf"))
         .isEqualTo(value(m, "tollgate_client_hello_size_bytes_count"));
@@ -134,36 +158,65 @@ class MetricsTest {
         .isEqualTo(1);
 
     // Gauges read from the snapshot: servers and the certificate (90 days from the demo CA).
-    assertThat(value(m, "tollgate_server_up", "pool", "shop",
-        "server", "127.0.0.1:" + shopBackend.port())).isEqualTo(1);
+    assertThat(
+            value(
+                m,
+                "tollgate_server_up",
+                "pool",
+                "shop",
+                "server",
+                "127.0.0.1:" + shopBackend.port()))
+        .isEqualTo(1);
     assertThat(value(m, "tollgate_server_draining", "pool", "pass")).isZero();
     double expiry = value(m, "tollgate_certificate_expiry_seconds", "name", "shop.test");
-    assertThat(expiry).isBetween(Duration.ofDays(89).toSeconds() * 1.0,
-        Duration.ofDays(91).toSeconds() * 1.0);
+    assertThat(expiry)
+        .isBetween(Duration.ofDays(89).toSeconds() * 1.0, Duration.ofDays(91).toSeconds() * 1.0);
     assertThat(m.find("tollgate_certificate_expiry_seconds").get(0).labels().get("file"))
         .endsWith("shop.pem");
   }
 
   @Test
   void handshakeFailuresAreCountedByModeAndReason() throws Exception {
-    TlsTestClient.Handshake old = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
-        .protocols("TLSv1.1").ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").sni("shop.test")
-        .handshake();
+    TlsTestClient.Handshake old =
+        TlsTestClient.to(tollgate.port())
+            .trust(ca.trustManagers())
+            .protocols("TLSv1.1")
+            .ciphers("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+            .sni("shop.test")
+            .handshake();
     assertThat(old.success()).isFalse();
-    TollgateFixture.await(() -> PrometheusText.parse(tollgate.metrics().scrape())
-        .value("tollgate_tls_handshake_failures_total", "mode", "offload", "reason", "handshake")
-        .isPresent(), Duration.ofSeconds(10));
+    TollgateFixture.await(
+        () ->
+            PrometheusText.parse(tollgate.metrics().scrape())
+                .value(
+                    "tollgate_tls_handshake_failures_total",
+                    "mode",
+                    "offload",
+                    "reason",
+                    "handshake")
+                .isPresent(),
+        Duration.ofSeconds(10));
 
-    assertThat(value(PrometheusText.parse(tollgate.metrics().scrape()),
-        "tollgate_tls_handshake_failures_total", "mode", "offload", "reason", "handshake"))
+    assertThat(
+            value(
+                PrometheusText.parse(tollgate.metrics().scrape()),
+                "tollgate_tls_handshake_failures_total",
+                "mode",
+                "offload",
+                "reason",
+                "handshake"))
         .isGreaterThanOrEqualTo(1);
   }
 
   @Test
   void reloadsAreCountedByOutcome() throws Exception {
     Path file = dir.resolve("tollgate.conf");
-    double before = value(PrometheusText.parse(tollgate.metrics().scrape()),
-        "tollgate_config_reloads_total", "outcome", "success");
+    double before =
+        value(
+            PrometheusText.parse(tollgate.metrics().scrape()),
+            "tollgate_config_reloads_total",
+            "outcome",
+            "success");
     tollgate.tollgate().reload(ConfigLoader.load(file));
 
     // A certificate file that exists (so the config loads) but holds no certificate: the
@@ -174,8 +227,9 @@ class MetricsTest {
     Files.copy(dir.resolve("shop.key"), broken.resolve("shop.key"));
     Files.copy(dir.resolve("ca.pem"), broken.resolve("ca.pem"));
     Files.writeString(broken.resolve("tollgate.conf"), Files.readString(file));
-    assertThatThrownBy(() -> tollgate.tollgate().reload(
-        ConfigLoader.load(broken.resolve("tollgate.conf")))).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(
+            () -> tollgate.tollgate().reload(ConfigLoader.load(broken.resolve("tollgate.conf"))))
+        .isInstanceOf(ConfigException.class);
 
     PrometheusText m = PrometheusText.parse(tollgate.metrics().scrape());
     assertThat(value(m, "tollgate_config_reloads_total", "outcome", "success"))
@@ -186,18 +240,20 @@ class MetricsTest {
   }
 
   private static double value(PrometheusText m, String name, String... labels) {
-    return m.value(name, labels).orElseThrow(() -> new AssertionError(
-        "no sample " + name + " " + String.join(",", labels)));
+    return m.value(name, labels)
+        .orElseThrow(
+            () -> new AssertionError("no sample " + name + " " + String.join(",", labels)));
   }
 
   /** How much a sample grew between two scrapes (absent before counts as 0). */
-  private static double delta(PrometheusText before, PrometheusText after, String name,
-      String... labels) {
+  private static double delta(
+      PrometheusText before, PrometheusText after, String name, String... labels) {
     return value(after, name, labels) - before.value(name, labels).orElse(0);
   }
 
   private static String firstLine(Socket socket) throws Exception {
-    return new BufferedReader(new InputStreamReader(socket.getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 }

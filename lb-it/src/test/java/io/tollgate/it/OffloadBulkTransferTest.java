@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * 256 MiB each way through offload at once: a JDK TLS client on one side, a plain TCP backend on
- * the other, both sending {@link DataPattern} and checking the SHA-256 of what they received.
- * Every byte is decrypted and re-encrypted by Tollgate, so this covers the SslHandler path under
+ * the other, both sending {@link DataPattern} and checking the SHA-256 of what they received. Every
+ * byte is decrypted and re-encrypted by Tollgate, so this covers the SslHandler path under
  * backpressure in both directions.
  */
 class OffloadBulkTransferTest {
@@ -46,23 +46,34 @@ class OffloadBulkTransferTest {
     TlsTestServer.Sha256Exchange exchange = TlsTestServer.sha256Exchange(SIZE);
     Path home = dir.resolve(protocol + "-" + transport);
     try (TlsTestServer backend = TlsTestServer.startPlain(exchange);
-        TollgateFixture tollgate = TollgateFixture.startIn(
-            java.nio.file.Files.createDirectories(home), String.format("""
+        TollgateFixture tollgate =
+            TollgateFixture.startIn(
+                java.nio.file.Files.createDirectories(home),
+                String.format(
+                    """
             io { transport = %s }
             certificates { trusted-roots = "../ca.pem" }
             routes = [ { hosts = ["bulk.test"], mode = offload, pool = p,
                          certificate { chain = "../bulk.pem", key = "../bulk.key" } } ]
             pools { p { servers = ["127.0.0.1:%d"] } }
-            """, transport, backend.port()));
-        TlsTestClient.Connection c = TlsTestClient.connect(
-            new InetSocketAddress("127.0.0.1", tollgate.port()), "bulk.test", "bulk.test",
-            ca.clientContext(), Duration.ofSeconds(120), List.of(protocol))) {
+            """,
+                    transport, backend.port()));
+        TlsTestClient.Connection c =
+            TlsTestClient.connect(
+                new InetSocketAddress("127.0.0.1", tollgate.port()),
+                "bulk.test",
+                "bulk.test",
+                ca.clientContext(),
+                Duration.ofSeconds(120),
+                List.of(protocol))) {
       assertThat(c.protocol()).isEqualTo(protocol);
       TlsTestClient.ExchangeResult got = TlsTestClient.sha256Exchange(c.socket(), SIZE);
-      TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
+      TollgateFixture.await(
+          () -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
       assertThat(backend.failures()).as("backend failures").isEmpty();
       assertThat(got.bytesReceived()).isEqualTo(SIZE);
-      assertThat(got.receivedSha256()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, SIZE));
+      assertThat(got.receivedSha256())
+          .isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, SIZE));
       assertThat(exchange.received()).hasSize(1);
       assertThat(exchange.received().get(0).bytes()).isEqualTo(SIZE);
       assertThat(exchange.lastReceivedSha256())

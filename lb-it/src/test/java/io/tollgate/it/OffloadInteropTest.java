@@ -20,8 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,10 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Offload seen by real external clients, {@code curl} and {@code openssl s_client} (each test is
- * skipped when its tool is not installed): one listener with two offloaded names (ECDSA
- * certificate below an intermediate, RSA certificate from the root), one offloaded name with
- * ALPN {@code h2} and a passthrough tenant. The config is a file in a temp dir, so every path in
- * it is relative, as an operator would write it.
+ * skipped when its tool is not installed): one listener with two offloaded names (ECDSA certificate
+ * below an intermediate, RSA certificate from the root), one offloaded name with ALPN {@code h2}
+ * and a passthrough tenant. The config is a file in a temp dir, so every path in it is relative, as
+ * an operator would write it.
  */
 @Timeout(120)
 class OffloadInteropTest {
@@ -70,7 +70,12 @@ class OffloadInteropTest {
     blogBackend = resources.add(TlsTestServer.startPlain(blogOrigin));
     TlsTestServer pass =
         resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass }
@@ -87,7 +92,8 @@ class OffloadInteropTest {
           shop { servers = ["127.0.0.1:%d"] }
           blog { servers = ["127.0.0.1:%d"] }
         }
-        """, pass.port(), shopBackend.port(), blogBackend.port())));
+        """,
+                    pass.port(), shopBackend.port(), blogBackend.port())));
   }
 
   // ------------------------------------------------------------------------------------- curl
@@ -96,10 +102,21 @@ class OffloadInteropTest {
   void curlGetsAPlaintextAnswerOverOffloadWithAlpnHttp11() {
     String curl = tool("curl");
     int port = tollgate.port();
-    ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, curl, "-sS", "-v",
-        "--max-time", "15", "--resolve", "shop.test:" + port + ":127.0.0.1",
-        "--cacert", caPem.toString(), "-w", "\n%{http_version} %{ssl_verify_result}\n",
-        "https://shop.test:" + port + "/curl-default");
+    ProcessResult r =
+        CommandLineTools.run(
+            TOOL_TIMEOUT,
+            curl,
+            "-sS",
+            "-v",
+            "--max-time",
+            "15",
+            "--resolve",
+            "shop.test:" + port + ":127.0.0.1",
+            "--cacert",
+            caPem.toString(),
+            "-w",
+            "\n%{http_version} %{ssl_verify_result}\n",
+            "https://shop.test:" + port + "/curl-default");
     assertThat(r.ok()).as("%s", r).isTrue();
     // The backend is plain TCP: it parsed the request line, so plaintext HTTP arrived.
     assertThat(r.stdout())
@@ -121,11 +138,24 @@ class OffloadInteropTest {
   void curlOverTls12ToTheRsaRouteUsesAnEcdheAeadSuite() {
     String curl = tool("curl");
     int port = tollgate.port();
-    ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, curl, "-sS", "-v",
-        "--max-time", "15", "--tlsv1.2", "--tls-max", "1.2",
-        "--resolve", "blog.test:" + port + ":127.0.0.1",
-        "--cacert", caPem.toString(), "-w", "\n%{http_version} %{ssl_verify_result}\n",
-        "https://blog.test:" + port + "/curl-tls12");
+    ProcessResult r =
+        CommandLineTools.run(
+            TOOL_TIMEOUT,
+            curl,
+            "-sS",
+            "-v",
+            "--max-time",
+            "15",
+            "--tlsv1.2",
+            "--tls-max",
+            "1.2",
+            "--resolve",
+            "blog.test:" + port + ":127.0.0.1",
+            "--cacert",
+            caPem.toString(),
+            "-w",
+            "\n%{http_version} %{ssl_verify_result}\n",
+            "https://blog.test:" + port + "/curl-tls12");
     assertThat(r.ok()).as("%s", r).isTrue();
     assertThat(r.stdout())
         .as("%s", r)
@@ -134,8 +164,9 @@ class OffloadInteropTest {
     assertThat(headStartingWith(blogOrigin, "GET /curl-tls12 ")).startsWith("GET /curl-tls12 ");
     assertThat(r.stderr())
         .as("%s", r)
-        .containsPattern("SSL connection using TLSv1\\.2 / ECDHE-RSA-(AES(128|256)-GCM-SHA(256|384)"
-            + "|CHACHA20-POLY1305)")
+        .containsPattern(
+            "SSL connection using TLSv1\\.2 / ECDHE-RSA-(AES(128|256)-GCM-SHA(256|384)"
+                + "|CHACHA20-POLY1305)")
         .containsPattern("ALPN[:,] server accepted (to use )?http/1\\.1");
   }
 
@@ -143,9 +174,13 @@ class OffloadInteropTest {
     return origin.headTexts().stream()
         .filter(h -> h.startsWith(prefix))
         .findFirst()
-        .orElseThrow(() -> new AssertionError(
-            "no request starting with '" + prefix + "' reached the backend; it saw "
-                + origin.headTexts()));
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no request starting with '"
+                        + prefix
+                        + "' reached the backend; it saw "
+                        + origin.headTexts()));
   }
 
   // ---------------------------------------------------------------------------- s_client: names
@@ -167,7 +202,8 @@ class OffloadInteropTest {
 
     // Same certificate, other route: its ALPN list puts h2 first.
     String h2 = connectOk("h2.shop.test", "-alpn", "h2,http/1.1");
-    assertThat(h2).contains("subject=O = Tollgate demo, CN = shop.test\n")
+    assertThat(h2)
+        .contains("subject=O = Tollgate demo, CN = shop.test\n")
         .contains("ALPN protocol: h2");
 
     // blog.test: RSA leaf straight from the root, nothing else in the chain.
@@ -182,15 +218,17 @@ class OffloadInteropTest {
 
     // pass.test: not terminated, so the backend's own certificate (and no ALPN: it has none).
     String pass = connectOk("pass.test");
-    assertThat(pass).contains("subject=O = Tollgate demo, CN = pass.test\n")
+    assertThat(pass)
+        .contains("subject=O = Tollgate demo, CN = pass.test\n")
         .contains("issuer=O = Tollgate demo, CN = " + ROOT_CN + "\n");
     assertThat(serverCertificate(pass)).isEqualTo(passCert.certificate());
   }
 
   /** s_client to {@code name}, verifying chain and host name against ca.pem; returns stdout. */
   private static String connectOk(String name, String... extra) {
-    List<String> args = new ArrayList<>(List.of("-servername", name,
-        "-verify_hostname", name, "-verify_return_error"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("-servername", name, "-verify_hostname", name, "-verify_return_error"));
     args.addAll(List.of(extra));
     ProcessResult r = sClient(args);
     assertThat(r.ok()).as("s_client %s: %s", name, r).isTrue();
@@ -198,8 +236,9 @@ class OffloadInteropTest {
     return r.stdout();
   }
 
-  private static final Pattern PEM = Pattern.compile(
-      "-----BEGIN CERTIFICATE-----\\s*([A-Za-z0-9+/=\\s]+?)-----END CERTIFICATE-----");
+  private static final Pattern PEM =
+      Pattern.compile(
+          "-----BEGIN CERTIFICATE-----\\s*([A-Za-z0-9+/=\\s]+?)-----END CERTIFICATE-----");
 
   /** The "Server certificate" PEM block s_client prints, as a certificate. */
   private static X509Certificate serverCertificate(String sClientOutput) {
@@ -207,8 +246,9 @@ class OffloadInteropTest {
     assertThat(m.find()).as("server certificate in s_client output").isTrue();
     byte[] der = Base64.getMimeDecoder().decode(m.group(1));
     try {
-      return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
-          .generateCertificate(new java.io.ByteArrayInputStream(der));
+      return (X509Certificate)
+          java.security.cert.CertificateFactory.getInstance("X.509")
+              .generateCertificate(new java.io.ByteArrayInputStream(der));
     } catch (java.security.cert.CertificateException e) {
       throw new AssertionError(e);
     }
@@ -224,8 +264,8 @@ class OffloadInteropTest {
     // really send such a ClientHello, so the alert below can only come from Tollgate.
     int accepted = shopBackend.acceptedConnections();
     long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
-    ProcessResult r = sClient(List.of("-servername", "shop.test", flag,
-        "-cipher", "DEFAULT:@SECLEVEL=0"));
+    ProcessResult r =
+        sClient(List.of("-servername", "shop.test", flag, "-cipher", "DEFAULT:@SECLEVEL=0"));
     String all = r.stdout() + r.stderr();
     assertThat(r.ok()).as("%s", r).isFalse();
     assertThat(r.timedOut()).as("%s", r).isFalse();
@@ -244,8 +284,15 @@ class OffloadInteropTest {
   void opensslAtSecurityLevelZeroStillConnectsWithTls12() {
     // Control for the test above: the same client settings are fine with TLS 1.2.
     tool("openssl");
-    ProcessResult r = sClient(List.of("-servername", "shop.test", "-tls1_2",
-        "-cipher", "DEFAULT:@SECLEVEL=0", "-verify_return_error"));
+    ProcessResult r =
+        sClient(
+            List.of(
+                "-servername",
+                "shop.test",
+                "-tls1_2",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+                "-verify_return_error"));
     assertThat(r.ok()).as("%s", r).isTrue();
     assertThat(r.stdout()).contains("New, TLSv1.2, Cipher is ");
   }
@@ -272,7 +319,8 @@ class OffloadInteropTest {
     // The server's alert: the client did offer the suite (a client-side refusal has no alert).
     assertThat(all).as("%s", r).contains("alert handshake failure");
     assertThat(shopBackend.acceptedConnections() + blogBackend.acceptedConnections())
-        .as("backend connections").isEqualTo(accepted);
+        .as("backend connections")
+        .isEqualTo(accepted);
   }
 
   @ParameterizedTest(name = "{0} with {1}")
@@ -283,18 +331,36 @@ class OffloadInteropTest {
   })
   void opensslWithAnEcdheAeadTls12SuiteConnects(String name, String cipher) {
     tool("openssl");
-    ProcessResult r = sClient(List.of("-servername", name, "-tls1_2", "-cipher", cipher,
-        "-verify_hostname", name, "-verify_return_error"));
+    ProcessResult r =
+        sClient(
+            List.of(
+                "-servername",
+                name,
+                "-tls1_2",
+                "-cipher",
+                cipher,
+                "-verify_hostname",
+                name,
+                "-verify_return_error"));
     assertThat(r.ok()).as("%s", r).isTrue();
-    assertThat(r.stdout()).as("%s", r).contains("Cipher is " + cipher)
+    assertThat(r.stdout())
+        .as("%s", r)
+        .contains("Cipher is " + cipher)
         .contains("New, TLSv1.2, Cipher is ");
   }
 
   // ---------------------------------------------------------------------------------- helpers
 
   private static ProcessResult sClient(List<String> args) {
-    List<String> command = new ArrayList<>(List.of(tool("openssl"), "s_client",
-        "-connect", "127.0.0.1:" + tollgate.port(), "-CAfile", caPem.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                tool("openssl"),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + tollgate.port(),
+                "-CAfile",
+                caPem.toString()));
     command.addAll(args);
     // stdin is /dev/null: s_client handshakes, prints, reads EOF and closes.
     return CommandLineTools.run(TOOL_TIMEOUT, command);

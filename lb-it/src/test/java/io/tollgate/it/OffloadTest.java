@@ -19,18 +19,18 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SNIHostName;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One listener serving a passthrough tenant and several offloaded host names: each client sees
- * the right certificate for its name, plaintext reaches the offload backends, TLS reaches the
+ * One listener serving a passthrough tenant and several offloaded host names: each client sees the
+ * right certificate for its name, plaintext reaches the offload backends, TLS reaches the
  * passthrough backend unchanged, and the TLS policy (versions, suites, ALPN, ECDSA/RSA choice,
  * client certificates, certificate = auto) holds.
  */
@@ -63,7 +63,12 @@ class OffloadTest {
     TlsTestServer auto = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("auto-plain")));
     TlsTestServer pass =
         resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-tls")));
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         certificates { directory = "certs", trusted-roots = "ca.pem" }
         timeouts { handshake = 1s }
         routes = [
@@ -86,7 +91,8 @@ class OffloadTest {
           mtls { servers = ["127.0.0.1:%d"] }
           auto { servers = ["127.0.0.1:%d"] }
         }
-        """, pass.port(), shop.port(), blog.port(), mtls.port(), auto.port())));
+        """,
+                    pass.port(), shop.port(), blog.port(), mtls.port(), auto.port())));
   }
 
   @Test
@@ -126,8 +132,11 @@ class OffloadTest {
   void ecdsaCapableClientsGetTheEcdsaCertificateOthersRsa() throws Exception {
     TlsTestClient probe = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers());
     assertThat(probe.sni("shop.test").handshake().peerKeyAlgorithm()).isEqualTo("EC");
-    TlsTestClient rsaOnly = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
-        .protocols("TLSv1.2").ciphers("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    TlsTestClient rsaOnly =
+        TlsTestClient.to(tollgate.port())
+            .trust(ca.trustManagers())
+            .protocols("TLSv1.2")
+            .ciphers("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     TlsTestClient.Handshake rsa = rsaOnly.sni("shop.test").handshake();
     assertThat(rsa.success()).as("%s", rsa.failure()).isTrue();
     assertThat(rsa.peerKeyAlgorithm()).isEqualTo("RSA");
@@ -151,24 +160,33 @@ class OffloadTest {
   void oldProtocolsAndWeakSuitesAreRefused() throws Exception {
     long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
     for (String version : List.of("TLSv1", "TLSv1.1")) {
-      TlsTestClient.Handshake old = TlsTestClient.to(tollgate.port()).trust(ca.trustManagers())
-          .protocols(version)
-          .ciphers("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
-          .sni("shop.test").handshake();
+      TlsTestClient.Handshake old =
+          TlsTestClient.to(tollgate.port())
+              .trust(ca.trustManagers())
+              .protocols(version)
+              .ciphers("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+              .sni("shop.test")
+              .handshake();
       assertThat(old.success()).as(version).isFalse();
     }
-    for (String weak : List.of("TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
-      TlsTestClient.Handshake result = TlsTestClient.to(tollgate.port())
-          .trust(ca.trustManagers()).protocols("TLSv1.2").ciphers(weak).sni("shop.test")
-          .handshake();
+    for (String weak :
+        List.of(
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
+      TlsTestClient.Handshake result =
+          TlsTestClient.to(tollgate.port())
+              .trust(ca.trustManagers())
+              .protocols("TLSv1.2")
+              .ciphers(weak)
+              .sni("shop.test")
+              .handshake();
       assertThat(result.success()).as(weak).isFalse();
     }
     TollgateFixture.await(
         () -> tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) >= before + 5,
         Duration.ofSeconds(10));
-    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) - before)
-        .isEqualTo(5);
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) - before).isEqualTo(5);
   }
 
   @Test
@@ -189,13 +207,15 @@ class OffloadTest {
   void requiredClientCertificate() throws Exception {
     long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED);
     // Without one: TLS 1.3 clients learn it at their first read, as an alert or a close.
-    assertThatThrownBy(() -> {
-      try (SSLSocket s = mtlsSocket(null)) {
-        s.startHandshake();
-        assertThat(s.getInputStream().read()).isEqualTo(-1);
-        throw new AssertionError("closed without an alert");
-      }
-    }).isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(
+            () -> {
+              try (SSLSocket s = mtlsSocket(null)) {
+                s.startHandshake();
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+                throw new AssertionError("closed without an alert");
+              }
+            })
+        .isInstanceOf(java.io.IOException.class);
     TollgateFixture.await(
         () -> tollgate.metrics().closedCount(CloseReason.HANDSHAKE_FAILED) > before,
         Duration.ofSeconds(10));
@@ -203,12 +223,14 @@ class OffloadTest {
 
     // A certificate from another CA is refused the same way.
     IssuedCertificate stranger = ca.issue(KeyType.EC_P256, "client.stranger");
-    assertThatThrownBy(() -> {
-      try (SSLSocket s = mtlsSocket(stranger)) {
-        s.startHandshake();
-        s.getInputStream().read();
-      }
-    }).isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(
+            () -> {
+              try (SSLSocket s = mtlsSocket(stranger)) {
+                s.startHandshake();
+                s.getInputStream().read();
+              }
+            })
+        .isInstanceOf(java.io.IOException.class);
 
     IssuedCertificate client = clientCa.issue(KeyType.EC_P256, "client.test");
     try (SSLSocket s = mtlsSocket(client)) {
@@ -219,8 +241,8 @@ class OffloadTest {
   @Test
   void aClientThatStallsMidHandshakeIsClosedAfterTheHandshakeTimeout() throws Exception {
     long before = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT);
-    try (java.net.Socket raw = new java.net.Socket(InetAddress.getLoopbackAddress(),
-        tollgate.port())) {
+    try (java.net.Socket raw =
+        new java.net.Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
       raw.setSoTimeout(10_000);
       raw.getOutputStream().write(JdkClientHello.forName("shop.test", List.of()));
       raw.getOutputStream().flush();
@@ -241,8 +263,10 @@ class OffloadTest {
 
   private static SSLSocket mtlsSocket(IssuedCertificate clientCert) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(clientCert == null ? null : clientCert.keyManagers().getKeyManagers(),
-        ca.trustManagers().getTrustManagers(), new SecureRandom());
+    context.init(
+        clientCert == null ? null : clientCert.keyManagers().getKeyManagers(),
+        ca.trustManagers().getTrustManagers(),
+        new SecureRandom());
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
     socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()), 5000);
     socket.setSoTimeout(10_000);

@@ -17,14 +17,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.util.List;
 import java.net.Socket;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,7 +43,10 @@ class PassthroughRelayTest {
   private static TollgateFixture tollgateFor(String servers, String extra) throws Exception {
     return TollgateFixture.start(
         "routes = [ { hosts = [\"relay.test\"], mode = passthrough, pool = p } ]\n"
-            + "pools { p { servers = [" + servers + "] } }\n" + extra);
+            + "pools { p { servers = ["
+            + servers
+            + "] } }\n"
+            + extra);
   }
 
   private static String at(TlsTestServer s) {
@@ -68,15 +70,22 @@ class PassthroughRelayTest {
     TlsTestServer.Sha256Exchange exchange = TlsTestServer.sha256Exchange(size);
     try (TlsTestServer backend = TlsTestServer.start(cert, exchange);
         TollgateFixture tollgate = tollgateFor(at(backend), extra);
-        TlsTestClient.Connection c = TlsTestClient.connect(
-            new java.net.InetSocketAddress("127.0.0.1", tollgate.port()), "relay.test",
-            "relay.test", ca.clientContext(), Duration.ofSeconds(120))) {
+        TlsTestClient.Connection c =
+            TlsTestClient.connect(
+                new java.net.InetSocketAddress("127.0.0.1", tollgate.port()),
+                "relay.test",
+                "relay.test",
+                ca.clientContext(),
+                Duration.ofSeconds(120))) {
       TlsTestClient.ExchangeResult got = TlsTestClient.sha256Exchange(c.socket(), size);
-      TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
+      TollgateFixture.await(
+          () -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
       assertThat(backend.failures()).as("backend failures").isEmpty();
       assertThat(got.bytesReceived()).isEqualTo(size);
-      assertThat(got.receivedSha256()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
-      TollgateFixture.await(() -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
+      assertThat(got.receivedSha256())
+          .isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
+      TollgateFixture.await(
+          () -> exchange.lastReceivedSha256().isPresent(), Duration.ofSeconds(30));
       assertThat(exchange.lastReceivedSha256())
           .contains(DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size));
       // The backend finished first (its FIN reached the client after the last byte).
@@ -93,23 +102,28 @@ class PassthroughRelayTest {
   void aStalledReaderStopsTheBackendInsteadOfGrowingTollgatesMemory() throws Exception {
     long size = 256 * MIB;
     AtomicLong written = new AtomicLong();
-    TlsTestServer.ConnectionHandler pusher = socket -> {
-      OutputStream out = socket.getOutputStream();
-      DataPattern pattern = new DataPattern(DataPattern.SERVER_SEED);
-      byte[] chunk = new byte[DataPattern.CHUNK];
-      for (long left = size; left > 0; left -= chunk.length) {
-        pattern.nextBytes(chunk, 0, chunk.length);
-        out.write(chunk);
-        written.addAndGet(chunk.length);
-      }
-      out.flush();
-      socket.shutdownOutput();
-    };
+    TlsTestServer.ConnectionHandler pusher =
+        socket -> {
+          OutputStream out = socket.getOutputStream();
+          DataPattern pattern = new DataPattern(DataPattern.SERVER_SEED);
+          byte[] chunk = new byte[DataPattern.CHUNK];
+          for (long left = size; left > 0; left -= chunk.length) {
+            pattern.nextBytes(chunk, 0, chunk.length);
+            out.write(chunk);
+            written.addAndGet(chunk.length);
+          }
+          out.flush();
+          socket.shutdownOutput();
+        };
     try (TlsTestServer backend = TlsTestServer.start(cert, pusher);
         TollgateFixture tollgate = tollgateFor(at(backend), "timeouts { idle = 2m }");
-        TlsTestClient.Connection c = TlsTestClient.connect(
-            new java.net.InetSocketAddress("127.0.0.1", tollgate.port()), "relay.test",
-            "relay.test", ca.clientContext(), Duration.ofSeconds(60))) {
+        TlsTestClient.Connection c =
+            TlsTestClient.connect(
+                new java.net.InetSocketAddress("127.0.0.1", tollgate.port()),
+                "relay.test",
+                "relay.test",
+                ca.clientContext(),
+                Duration.ofSeconds(60))) {
       // Read nothing for a while: the backend must be held back by TCP flow control through
       // Tollgate, not by Tollgate buffering what the client does not take.
       long maxNettyMemory = 0;
@@ -126,7 +140,9 @@ class PassthroughRelayTest {
       long stalledAt = written.get();
       // Kernel socket buffers on both loopback hops hold a few MiB; Tollgate adds at most its
       // write-buffer high water mark plus one read per direction.
-      assertThat(stalledAt).as("bytes the backend got rid of while nobody read").isLessThan(48 * MIB);
+      assertThat(stalledAt)
+          .as("bytes the backend got rid of while nobody read")
+          .isLessThan(48 * MIB);
       assertThat(maxNettyMemory).as("Netty buffer memory in use").isLessThan(32 * MIB);
 
       StreamHash got = new StreamHash().readToEof(c.socket().getInputStream());
@@ -153,16 +169,19 @@ class PassthroughRelayTest {
     try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         TollgateFixture tollgate =
             tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
-      Thread server = new Thread(() -> {
-        try (Socket s = backend.accept()) {
-          long n = s.getInputStream().readAllBytes().length;
-          s.getOutputStream().write(("got " + n + " bytes\n").getBytes(StandardCharsets.US_ASCII));
-          s.shutdownOutput();
-          s.getInputStream().read();
-        } catch (java.io.IOException ignored) {
-          // the client's assertions fail if this goes wrong
-        }
-      });
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  long n = s.getInputStream().readAllBytes().length;
+                  s.getOutputStream()
+                      .write(("got " + n + " bytes\n").getBytes(StandardCharsets.US_ASCII));
+                  s.shutdownOutput();
+                  s.getInputStream().read();
+                } catch (java.io.IOException ignored) {
+                  // the client's assertions fail if this goes wrong
+                }
+              });
       server.start();
       try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
         client.setSoTimeout(10_000);
@@ -181,15 +200,17 @@ class PassthroughRelayTest {
   @Test
   @Timeout(60)
   void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
-    // The backend answers and closes while the client has not read most of the answer yet: Tollgate must pass the FIN on after the queued bytes, not drop them.
+    // The backend answers and closes while the client has not read most of the answer yet: Tollgate
+    // must pass the FIN on after the queued bytes, not drop them.
     long size = 8 * MIB;
     CountDownLatch backendDone = new CountDownLatch(1);
-    TlsTestServer.ConnectionHandler answerAndClose = socket -> {
-      socket.getInputStream().readNBytes(7);
-      DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, size);
-      socket.shutdownOutput();
-      backendDone.countDown();
-    };
+    TlsTestServer.ConnectionHandler answerAndClose =
+        socket -> {
+          socket.getInputStream().readNBytes(7);
+          DataPattern.writeTo(socket.getOutputStream(), DataPattern.SERVER_SEED, size);
+          socket.shutdownOutput();
+          backendDone.countDown();
+        };
     try (TlsTestServer backend = TlsTestServer.start(cert, answerAndClose);
         TollgateFixture tollgate = tollgateFor(at(backend), "");
         TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
@@ -202,7 +223,8 @@ class PassthroughRelayTest {
       // The rest fits in the socket buffers and Tollgate's queue, so the backend finishes while
       // nobody reads; then every byte must still arrive, before the end.
       assertThat(backendDone.await(20, TimeUnit.SECONDS))
-          .as("the backend finished while the client did not read").isTrue();
+          .as("the backend finished while the client did not read")
+          .isTrue();
       // Its FIN is on the way once its socket is closed.
       TollgateFixture.await(() -> backend.liveConnections() == 0, Duration.ofSeconds(10));
       got.readToEof(in);
@@ -218,14 +240,16 @@ class PassthroughRelayTest {
     // ClientHello and aborts the connection (SO_LINGER 0 sends RST).
     try (ServerSocket rude = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         TollgateFixture tollgate = tollgateFor("\"127.0.0.1:" + rude.getLocalPort() + "\"", "")) {
-      Thread server = new Thread(() -> {
-        try (Socket s = rude.accept()) {
-          s.getInputStream().read(new byte[1024]);
-          s.setSoLinger(true, 0);
-        } catch (java.io.IOException ignored) {
-          // the test fails on its own assertions if this goes wrong
-        }
-      });
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = rude.accept()) {
+                  s.getInputStream().read(new byte[1024]);
+                  s.setSoLinger(true, 0);
+                } catch (java.io.IOException ignored) {
+                  // the test fails on its own assertions if this goes wrong
+                }
+              });
       server.start();
       assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "relay.test", ca))
           .isInstanceOf(UncheckedIOException.class);
@@ -244,11 +268,13 @@ class PassthroughRelayTest {
       byte[] greeting = new byte[5];
       assertThat(in.readNBytes(greeting, 0, 5)).isEqualTo(5);
       // Now nothing moves; Tollgate closes both sides after 300 ms.
-      assertThatThrownBy(() -> {
-        if (in.read() == -1) {
-          throw new java.io.EOFException("closed");
-        }
-      }).isInstanceOf(java.io.IOException.class);
+      assertThatThrownBy(
+              () -> {
+                if (in.read() == -1) {
+                  throw new java.io.EOFException("closed");
+                }
+              })
+          .isInstanceOf(java.io.IOException.class);
       tollgate.awaitClosed(CloseReason.IDLE_TIMEOUT, 1);
     }
   }
@@ -263,39 +289,45 @@ class PassthroughRelayTest {
     try (ServerSocket backend = new ServerSocket()) {
       backend.setReceiveBufferSize(4096);
       backend.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-      try (TollgateFixture tollgate = tollgateFor(
-          "\"127.0.0.1:" + backend.getLocalPort() + "\"", "timeouts { idle = 300ms }")) {
-        Thread server = new Thread(() -> {
-          try (Socket s = backend.accept()) {
-            Thread.sleep(200);
-            s.getOutputStream().write("RESP".getBytes(StandardCharsets.US_ASCII));
-            s.shutdownOutput();
-            testOver.await(30, TimeUnit.SECONDS); // never reads again
-          } catch (Exception e) {
-            // the assertions below decide
-          }
-        });
+      try (TollgateFixture tollgate =
+          tollgateFor(
+              "\"127.0.0.1:" + backend.getLocalPort() + "\"", "timeouts { idle = 300ms }")) {
+        Thread server =
+            new Thread(
+                () -> {
+                  try (Socket s = backend.accept()) {
+                    Thread.sleep(200);
+                    s.getOutputStream().write("RESP".getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    testOver.await(30, TimeUnit.SECONDS); // never reads again
+                  } catch (Exception e) {
+                    // the assertions below decide
+                  }
+                });
         server.setDaemon(true);
         server.start();
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
           client.getOutputStream().write(JdkClientHello.forName("relay.test", List.of()));
-          Thread writer = new Thread(() -> {
-            try {
-              client.getOutputStream().write(new byte[4 * 1024 * 1024]);
-              client.shutdownOutput();
-            } catch (java.io.IOException ignored) {
-              // Tollgate may close first; the assertion below is what matters
-            }
-          });
+          Thread writer =
+              new Thread(
+                  () -> {
+                    try {
+                      client.getOutputStream().write(new byte[4 * 1024 * 1024]);
+                      client.shutdownOutput();
+                    } catch (java.io.IOException ignored) {
+                      // Tollgate may close first; the assertion below is what matters
+                    }
+                  });
           writer.setDaemon(true);
           writer.start();
           assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
               .isEqualTo("RESP");
         }
-        TollgateFixture.await(() -> tollgate.metrics().openBackendConnections() == 0,
-            Duration.ofSeconds(10));
+        TollgateFixture.await(
+            () -> tollgate.metrics().openBackendConnections() == 0, Duration.ofSeconds(10));
         assertThat(tollgate.metrics().openBackendConnections())
-            .as("backend connections left open after the client left").isZero();
+            .as("backend connections left open after the client left")
+            .isZero();
       } finally {
         testOver.countDown();
       }
@@ -309,7 +341,8 @@ class PassthroughRelayTest {
     try (TlsTestServer live = TlsTestServer.start(cert, TlsTestServer.greet("live"));
         TollgateFixture tollgate = tollgateFor("\"127.0.0.1:" + dead + "\", " + at(live), "")) {
       for (int i = 0; i < 4; i++) {
-        try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+        try (TlsTestClient.Connection c =
+            TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
           byte[] greeting = c.socket().getInputStream().readNBytes(4);
           assertThat(new String(greeting, StandardCharsets.US_ASCII)).isEqualTo("live");
         }

@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A tiny HTTP/1.1 origin for {@link TlsTestServer#startPlain}: the backend of an offload route.
- * It reads one request head (up to the empty line, at most 64 KiB), records it exactly as it
- * arrived, and answers {@code 200} with {@code Connection: close} and a body that quotes the
- * request line it parsed, so the client can tell that plaintext HTTP reached the backend.
+ * A tiny HTTP/1.1 origin for {@link TlsTestServer#startPlain}: the backend of an offload route. It
+ * reads one request head (up to the empty line, at most 64 KiB), records it exactly as it arrived,
+ * and answers {@code 200} with {@code Connection: close} and a body that quotes the request line it
+ * parsed, so the client can tell that plaintext HTTP reached the backend.
  *
- * <p>A connection that ends before a whole head arrived (a TLS client that only handshakes) is
- * not an error: it is recorded as what arrived and gets no answer.
+ * <p>A connection that ends before a whole head arrived (a TLS client that only handshakes) is not
+ * an error: it is recorded as what arrived and gets no answer.
  */
 final class PlainHttpResponder implements TlsTestServer.ConnectionHandler {
   private static final int MAX_HEAD = 64 * 1024;
@@ -60,10 +60,13 @@ final class PlainHttpResponder implements TlsTestServer.ConnectionHandler {
     }
     String text = head.toString(StandardCharsets.ISO_8859_1);
     String requestLine = text.substring(0, text.indexOf("\r\n"));
-    byte[] body = ("hello from " + name + " over plaintext: " + requestLine + "\n")
-        .getBytes(StandardCharsets.UTF_8);
-    String response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
-        + body.length + "\r\nConnection: close\r\n\r\n";
+    byte[] body =
+        ("hello from " + name + " over plaintext: " + requestLine + "\n")
+            .getBytes(StandardCharsets.UTF_8);
+    String response =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+            + body.length
+            + "\r\nConnection: close\r\n\r\n";
     OutputStream out = socket.getOutputStream();
     out.write(response.getBytes(StandardCharsets.US_ASCII));
     out.write(body);

@@ -67,33 +67,49 @@ class ProcessLifecycleTest {
   }
 
   private Path writeConfig(String pool, String extra) throws IOException {
-    return Files.writeString(dir.resolve("tollgate.conf"), String.format("""
+    return Files.writeString(
+        dir.resolve("tollgate.conf"),
+        String.format(
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           routes = [ { hosts = ["web.test"], pool = %s } ]
           pools { a { servers = ["127.0.0.1:%d"] }, b { servers = ["127.0.0.1:%d"] } }
           %s
         }
-        """, pool, a.port(), b.port(), extra));
+        """,
+            pool, a.port(), b.port(), extra));
   }
 
   /** Starts {@code tollgate run} and returns the port it listens on. */
   private int run(Path config) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    process = new ProcessBuilder(java, "-jar", JAR.toString(), "run", "--config",
-        config.toString(), "--pid-file", dir.resolve("tollgate.pid").toString())
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          log.add(line);
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }, "tollgate-stderr");
+    process =
+        new ProcessBuilder(
+                java,
+                "-jar",
+                JAR.toString(),
+                "run",
+                "--config",
+                config.toString(),
+                "--pid-file",
+                dir.resolve("tollgate.pid").toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  log.add(line);
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            },
+            "tollgate-stderr");
     reader.setDaemon(true);
     reader.start();
     String started = awaitLog("Tollgate started", Duration.ofSeconds(30));
@@ -101,8 +117,8 @@ class ProcessLifecycleTest {
     assertThat(m.find()).as(started).isTrue();
     // Written just after that line.
     TollgateFixture.await(() -> Files.exists(dir.resolve("tollgate.pid")), Duration.ofSeconds(10));
-    TollgateFixture.await(() -> contentOf(dir.resolve("tollgate.pid")).endsWith("\n"),
-        Duration.ofSeconds(5));
+    TollgateFixture.await(
+        () -> contentOf(dir.resolve("tollgate.pid")).endsWith("\n"), Duration.ofSeconds(5));
     assertThat(dir.resolve("tollgate.pid")).hasContent(Long.toString(process.pid()));
     return Integer.parseInt(m.group(1));
   }
@@ -137,8 +153,9 @@ class ProcessLifecycleTest {
 
   private static String greeting(int port) throws Exception {
     try (Socket s = connect(port)) {
-      return new BufferedReader(new InputStreamReader(s.getInputStream(),
-          StandardCharsets.US_ASCII)).readLine();
+      return new BufferedReader(
+              new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+          .readLine();
     }
   }
 
@@ -181,8 +198,8 @@ class ProcessLifecycleTest {
   void sigtermStopsAcceptingDrainsThenClosesTheRestAndExitsZero() throws Exception {
     int port = run(writeConfig("a", "timeouts { drain = 3s }"));
     Socket open = connect(port);
-    BufferedReader in = new BufferedReader(
-        new InputStreamReader(open.getInputStream(), StandardCharsets.US_ASCII));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(open.getInputStream(), StandardCharsets.US_ASCII));
     assertThat(in.readLine()).isEqualTo("a");
 
     long t0 = System.nanoTime();

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
- * A parsed Prometheus text exposition (format 0.0.4): every sample with its labels, plus the
- * TYPE lines. Strict enough to fail on malformed lines, which is part of what tests check.
+ * A parsed Prometheus text exposition (format 0.0.4): every sample with its labels, plus the TYPE
+ * lines. Strict enough to fail on malformed lines, which is part of what tests check.
  */
 final class PrometheusText {
   record Sample(String name, Map<String, String> labels, double value) {}

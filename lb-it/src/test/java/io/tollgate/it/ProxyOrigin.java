@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A backend that requires a PROXY header, decoded with Netty's {@code HAProxyMessageDecoder}
- * (written by others than our encoder), optionally then TLS. For each connection it records
- * what the header said, then writes {@code name + "\n"} and echoes what it reads.
+ * (written by others than our encoder), optionally then TLS. For each connection it records what
+ * the header said, then writes {@code name + "\n"} and echoes what it reads.
  */
 final class ProxyOrigin implements AutoCloseable {
   /** One decoded header. TLV values as ASCII; the SSL TLV's fields and sub-TLVs apart. */
@@ -60,27 +60,36 @@ final class ProxyOrigin implements AutoCloseable {
     this.server = server;
   }
 
-  /** @param certificate the origin's certificate for TLS after the header, or null for plain */
+  /**
+   * @param certificate the origin's certificate for TLS after the header, or null for plain
+   */
   static ProxyOrigin start(String name, IssuedCertificate certificate) throws Exception {
-    SslContext tls = certificate == null ? null
-        : SslContextBuilder.forServer(certificate.key(),
-            certificate.chain().toArray(new X509Certificate[0])).build();
+    SslContext tls =
+        certificate == null
+            ? null
+            : SslContextBuilder.forServer(
+                    certificate.key(), certificate.chain().toArray(new X509Certificate[0]))
+                .build();
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     ProxyOrigin[] self = new ProxyOrigin[1];
-    Channel ch = new ServerBootstrap()
-        .group(group)
-        .channel(NioServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel c) {
-            c.pipeline().addLast(new HAProxyMessageDecoder());
-            if (tls != null) {
-              c.pipeline().addLast(tls.newHandler(c.alloc()));
-            }
-            c.pipeline().addLast(new Origin(name, tls != null, self));
-          }
-        })
-        .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+    Channel ch =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel c) {
+                    c.pipeline().addLast(new HAProxyMessageDecoder());
+                    if (tls != null) {
+                      c.pipeline().addLast(tls.newHandler(c.alloc()));
+                    }
+                    c.pipeline().addLast(new Origin(name, tls != null, self));
+                  }
+                })
+            .bind(new InetSocketAddress("127.0.0.1", 0))
+            .sync()
+            .channel();
     self[0] = new ProxyOrigin(group, ch);
     return self[0];
   }
@@ -176,8 +185,17 @@ final class ProxyOrigin implements AutoCloseable {
           tlvs.put(t.typeByteValue() & 0xFF, t.content().toString(StandardCharsets.US_ASCII));
         }
       }
-      return new Seen(m.command(), m.proxiedProtocol(), m.sourceAddress(), m.sourcePort(),
-          m.destinationAddress(), m.destinationPort(), tlvs, client, verify, ssl);
+      return new Seen(
+          m.command(),
+          m.proxiedProtocol(),
+          m.sourceAddress(),
+          m.sourcePort(),
+          m.destinationAddress(),
+          m.destinationPort(),
+          tlvs,
+          client,
+          verify,
+          ssl);
     }
   }
 }

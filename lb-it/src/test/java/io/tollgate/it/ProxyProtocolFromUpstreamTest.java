@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Listeners behind another balancer: the address in its PROXY header becomes the client that
- * Tollgate's own header names to the origin; untrusted, missing and broken headers are refused
- * with their own close reasons.
+ * Tollgate's own header names to the origin; untrusted, missing and broken headers are refused with
+ * their own close reasons.
  */
 @Timeout(60)
 class ProxyProtocolFromUpstreamTest {
@@ -41,14 +41,18 @@ class ProxyProtocolFromUpstreamTest {
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "off.test").writePem(dir, "front");
     origin = ProxyOrigin.start("origin", null);
-    tollgate = TollgateFixture.startIn(dir, """
+    tollgate =
+        TollgateFixture.startIn(
+            dir,
+            """
         [ { name = required, address = "127.0.0.1:0",
             proxy-protocol { mode = required, trusted = ["127.0.0.0/8", "::1/128"] } }
           { name = optional, address = "127.0.0.2:0",
             proxy-protocol { mode = optional, trusted = ["127.0.0.0/8"] } }
           { name = strict, address = "127.0.0.3:0",
             proxy-protocol { mode = optional, trusted = ["10.0.0.0/8"] } } ]""",
-        String.format("""
+            String.format(
+                """
         timeouts { client-hello = 2s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -56,7 +60,8 @@ class ProxyProtocolFromUpstreamTest {
             certificate { chain = "front.pem", key = "front.key" } }
         ]
         pools { off { servers = ["127.0.0.1:%d"], proxy-protocol = v2, balance = source-hash } }
-        """, origin.port()));
+        """,
+                origin.port()));
   }
 
   @AfterAll
@@ -79,8 +84,11 @@ class ProxyProtocolFromUpstreamTest {
 
   /** TLS over {@code plain} (after whatever was written on it), reading the origin's line. */
   private static String tlsGreeting(Socket plain) throws Exception {
-    SSLSocket s = (SSLSocket) ca.clientContext().getSocketFactory()
-        .createSocket(plain, "off.test", plain.getPort(), true);
+    SSLSocket s =
+        (SSLSocket)
+            ca.clientContext()
+                .getSocketFactory()
+                .createSocket(plain, "off.test", plain.getPort(), true);
     SSLParameters p = s.getSSLParameters();
     p.setServerNames(List.of(new SNIHostName("off.test")));
     s.setSSLParameters(p);
@@ -123,10 +131,12 @@ class ProxyProtocolFromUpstreamTest {
   @Test
   void aV2HeaderSplitOverManySegmentsIsReassembled() throws Exception {
     origin.clear();
-    byte[] header = io.tollgate.proxyprotocol.ProxyHeaderEncoder.v2(
-        new InetSocketAddress("2001:db8::9", 5353), new InetSocketAddress("2001:db8::1", 443),
-        List.of(io.tollgate.proxyprotocol.ProxyHeaderEncoder.Tlv.ascii(0x02, "upstream.test")),
-        true);
+    byte[] header =
+        io.tollgate.proxyprotocol.ProxyHeaderEncoder.v2(
+            new InetSocketAddress("2001:db8::9", 5353),
+            new InetSocketAddress("2001:db8::1", 443),
+            List.of(io.tollgate.proxyprotocol.ProxyHeaderEncoder.Tlv.ascii(0x02, "upstream.test")),
+            true);
     try (Socket s = plain("required")) {
       for (byte b : header) {
         s.getOutputStream().write(b);

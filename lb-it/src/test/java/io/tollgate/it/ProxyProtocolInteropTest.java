@@ -29,9 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PROXY protocol against implementations nobody here wrote: nginx as an origin behind Tollgate
- * ({@code listen ... proxy_protocol}, answering {@code $proxy_protocol_addr}), and HAProxy in
- * front of a Tollgate listener in required mode ({@code send-proxy-v2}). Skipped when the tool is
- * not installed ({@code .ci/run} installs both).
+ * ({@code listen ... proxy_protocol}, answering {@code $proxy_protocol_addr}), and HAProxy in front
+ * of a Tollgate listener in required mode ({@code send-proxy-v2}). Skipped when the tool is not
+ * installed ({@code .ci/run} installs both).
  */
 @Timeout(90)
 class ProxyProtocolInteropTest {
@@ -74,8 +74,9 @@ class ProxyProtocolInteropTest {
   private static void awaitListening(int port, Process p, Path log) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (System.nanoTime() < deadline) {
-      assertThat(p.isAlive()).as("process exited: %s", Files.exists(log)
-          ? Files.readString(log) : "(no log)").isTrue();
+      assertThat(p.isAlive())
+          .as("process exited: %s", Files.exists(log) ? Files.readString(log) : "(no log)")
+          .isTrue();
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 200);
         return;
@@ -98,8 +99,9 @@ class ProxyProtocolInteropTest {
     Socket plain = new Socket();
     plain.connect(to, 10_000);
     plain.setSoTimeout(10_000);
-    SSLSocket s = (SSLSocket) ca.clientContext().getSocketFactory()
-        .createSocket(plain, sni, to.getPort(), true);
+    SSLSocket s =
+        (SSLSocket)
+            ca.clientContext().getSocketFactory().createSocket(plain, sni, to.getPort(), true);
     SSLParameters p = s.getSSLParameters();
     p.setServerNames(List.of(new SNIHostName(sni)));
     s.setSSLParameters(p);
@@ -109,8 +111,9 @@ class ProxyProtocolInteropTest {
 
   private static String httpBody(SSLSocket s, String host) throws IOException {
     OutputStream out = s.getOutputStream();
-    out.write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.flush();
     InputStream in = s.getInputStream();
     String response = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
@@ -124,7 +127,10 @@ class ProxyProtocolInteropTest {
     assumeTrue(bin.isPresent(), "nginx is not installed");
     Path nd = Files.createDirectories(dir.resolve("nginx"));
     int port = freePort();
-    Files.writeString(nd.resolve("nginx.conf"), String.format("""
+    Files.writeString(
+        nd.resolve("nginx.conf"),
+        String.format(
+            """
         daemon off;
         master_process off;
         worker_processes 1;
@@ -143,16 +149,30 @@ class ProxyProtocolInteropTest {
             location / { return 200 "$proxy_protocol_addr $proxy_protocol_port\\n"; }
           }
         }
-        """, nd, port));
-    nginx = new ProcessBuilder(bin.get().toString(), "-p", nd.toString(), "-c",
-        nd.resolve("nginx.conf").toString(), "-e", nd.resolve("error.log").toString())
-        .redirectErrorStream(true).redirectOutput(nd.resolve("stdout.log").toFile()).start();
+        """,
+            nd, port));
+    nginx =
+        new ProcessBuilder(
+                bin.get().toString(),
+                "-p",
+                nd.toString(),
+                "-c",
+                nd.resolve("nginx.conf").toString(),
+                "-e",
+                nd.resolve("error.log").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(nd.resolve("stdout.log").toFile())
+            .start();
     awaitListening(port, nginx, nd.resolve("error.log"));
     Path td = Files.createDirectories(dir.resolve("tollgate-nginx"));
     CertificateAuthority ca = ca(td);
-    try (TollgateFixture t = TollgateFixture.startIn(td, """
+    try (TollgateFixture t =
+        TollgateFixture.startIn(
+            td,
+            """
         [ { name = main, address = "127.0.0.1:0" }, { name = six, address = "[::1]:0" } ]""",
-        String.format("""
+            String.format(
+                """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["v1.test"], mode = offload, pool = v1,
@@ -165,13 +185,15 @@ class ProxyProtocolInteropTest {
           v2 { servers = ["127.0.0.1:%1$d"], proxy-protocol = v2,
                proxy-protocol-tlvs { crc32c = true } }
         }
-        """, port))) {
+        """,
+                port))) {
       for (String name : List.of("v1.test", "v2.test")) {
         for (String listener : List.of("main", "six")) {
           try (SSLSocket s = tls(ca, t.address(listener), name)) {
             String body = httpBody(s, name).trim();
             String[] addrPort = body.split(" ");
-            assertThat(InetAddress.getByName(addrPort[0])).as(name + " via " + listener)
+            assertThat(InetAddress.getByName(addrPort[0]))
+                .as(name + " via " + listener)
                 .isEqualTo(s.getLocalAddress());
             assertThat(Integer.parseInt(addrPort[1])).isEqualTo(s.getLocalPort());
           }
@@ -187,19 +209,27 @@ class ProxyProtocolInteropTest {
     Path hd = Files.createDirectories(dir.resolve("haproxy"));
     CertificateAuthority ca = ca(hd);
     origin = ProxyOrigin.start("behind-two-balancers", null);
-    tollgate = TollgateFixture.startIn(hd, """
+    tollgate =
+        TollgateFixture.startIn(
+            hd,
+            """
         [ { name = edge, address = "127.0.0.1:0",
             proxy-protocol { mode = required, trusted = ["127.0.0.1/32"] } } ]""",
-        String.format("""
+            String.format(
+                """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["edge.test"], mode = offload, pool = p,
             certificate { chain = "front.pem", key = "front.key" } }
         ]
         pools { p { servers = ["127.0.0.1:%d"], proxy-protocol = v2 } }
-        """, origin.port()));
+        """,
+                origin.port()));
     int port = freePort();
-    Files.writeString(hd.resolve("haproxy.cfg"), String.format("""
+    Files.writeString(
+        hd.resolve("haproxy.cfg"),
+        String.format(
+            """
         global
           maxconn 64
         defaults
@@ -212,16 +242,22 @@ class ProxyProtocolInteropTest {
           default_backend be
         backend be
           server tollgate 127.0.0.1:%d send-proxy-v2
-        """, port, tollgate.address("edge").getPort()));
-    haproxy = new ProcessBuilder(bin.get().toString(), "-db", "-f",
-        hd.resolve("haproxy.cfg").toString())
-        .redirectErrorStream(true).redirectOutput(hd.resolve("haproxy.log").toFile()).start();
+        """,
+            port, tollgate.address("edge").getPort()));
+    haproxy =
+        new ProcessBuilder(bin.get().toString(), "-db", "-f", hd.resolve("haproxy.cfg").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(hd.resolve("haproxy.log").toFile())
+            .start();
     awaitListening(port, haproxy, hd.resolve("haproxy.log"));
     origin.clear(); // awaitListening's probe went through HAProxy too
 
     try (SSLSocket s = tls(ca, new InetSocketAddress("127.0.0.1", port), "edge.test")) {
-      assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
-          StandardCharsets.US_ASCII)).readLine()).isEqualTo("behind-two-balancers");
+      assertThat(
+              new java.io.BufferedReader(
+                      new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+                  .readLine())
+          .isEqualTo("behind-two-balancers");
       ProxyOrigin.Seen seen = null;
       // The awaitListening probe may have left a header from a connection that failed later.
       for (int i = 0; i < 3; i++) {

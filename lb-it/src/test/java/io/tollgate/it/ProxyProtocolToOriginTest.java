@@ -28,8 +28,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Pools with proxy-protocol: origins that decode the header with Netty's HAProxyMessageDecoder
- * see the client's address and port, the listener's address as destination, and the TLVs, in
+ * Pools with proxy-protocol: origins that decode the header with Netty's HAProxyMessageDecoder see
+ * the client's address and port, the listener's address as destination, and the TLVs, in
  * passthrough, offload and reencrypt, from IPv4 and IPv6 loopback clients.
  */
 @Timeout(60)
@@ -57,9 +57,13 @@ class ProxyProtocolToOriginTest {
     off = ProxyOrigin.start("off-origin", null);
     re = ProxyOrigin.start("re-origin", originCert);
     v1 = ProxyOrigin.start("v1-origin", null);
-    tollgate = TollgateFixture.startIn(dir, """
+    tollgate =
+        TollgateFixture.startIn(
+            dir,
+            """
         [ { name = main, address = "127.0.0.1:0" }, { name = six, address = "[::1]:0" } ]""",
-        String.format("""
+            String.format(
+                """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass }
@@ -81,7 +85,8 @@ class ProxyProtocolToOriginTest {
                tls { ca = "ca.pem", server-name = origin.internal } }
           v1 { servers = ["127.0.0.1:%d"], proxy-protocol = v1 }
         }
-        """, pass.port(), off.port(), re.port(), v1.port()));
+        """,
+                pass.port(), off.port(), re.port(), v1.port()));
   }
 
   @AfterAll
@@ -101,14 +106,14 @@ class ProxyProtocolToOriginTest {
     return tollgate.address(loopback.equals("::1") ? "six" : "main");
   }
 
-  private static SSLSocket connect(String loopback, String sni, SSLContext context,
-      String... alpn) throws Exception {
+  private static SSLSocket connect(String loopback, String sni, SSLContext context, String... alpn)
+      throws Exception {
     InetSocketAddress front = front(loopback);
     Socket plain = new Socket();
     plain.connect(new InetSocketAddress(InetAddress.getByName(loopback), front.getPort()), 10_000);
     plain.setSoTimeout(10_000);
-    SSLSocket s = (SSLSocket) context.getSocketFactory()
-        .createSocket(plain, sni, front.getPort(), true);
+    SSLSocket s =
+        (SSLSocket) context.getSocketFactory().createSocket(plain, sni, front.getPort(), true);
     SSLParameters p = s.getSSLParameters();
     p.setServerNames(List.of(new SNIHostName(sni)));
     p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -129,8 +134,9 @@ class ProxyProtocolToOriginTest {
   private static void assertAddresses(ProxyOrigin.Seen seen, Socket client, String loopback)
       throws Exception {
     assertThat(seen.command()).isEqualTo(HAProxyCommand.PROXY);
-    assertThat(seen.protocol()).isEqualTo(loopback.equals("::1")
-        ? HAProxyProxiedProtocol.TCP6 : HAProxyProxiedProtocol.TCP4);
+    assertThat(seen.protocol())
+        .isEqualTo(
+            loopback.equals("::1") ? HAProxyProxiedProtocol.TCP6 : HAProxyProxiedProtocol.TCP4);
     assertThat(InetAddress.getByName(seen.sourceAddress())).isEqualTo(client.getLocalAddress());
     assertThat(seen.sourcePort()).isEqualTo(client.getLocalPort());
     assertThat(InetAddress.getByName(seen.destinationAddress()))
@@ -186,10 +192,14 @@ class ProxyProtocolToOriginTest {
     SSLContext context = SSLContext.getInstance("TLS");
     java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
     ks.load(null, null);
-    ks.setKeyEntry("alice", alice.key(), new char[0],
+    ks.setKeyEntry(
+        "alice",
+        alice.key(),
+        new char[0],
         alice.chain().toArray(new java.security.cert.Certificate[0]));
-    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
-        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    javax.net.ssl.KeyManagerFactory kmf =
+        javax.net.ssl.KeyManagerFactory.getInstance(
+            javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(ks, new char[0]);
     context.init(kmf.getKeyManagers(), ca.trustManagers().getTrustManagers(), null);
     try (SSLSocket s = connect("127.0.0.1", "mtls.test", context)) {

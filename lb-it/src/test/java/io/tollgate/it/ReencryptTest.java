@@ -48,32 +48,58 @@ class ReencryptTest {
     CertificateAuthority lbClientCa = CertificateAuthority.create("LB client CA", KeyType.EC_P256);
     lbClientCa.issue(KeyType.EC_P256, "tollgate.internal").writePem(dir, "lb-client");
     // Both private roots end chains Tollgate presents, so both are trusted roots of its own.
-    Files.writeString(dir.resolve("roots.pem"),
+    Files.writeString(
+        dir.resolve("roots.pem"),
         Files.readString(edgeCa.writeCertificatePem(dir.resolve("edge-root.pem")))
             + Files.readString(lbClientCa.writeCertificatePem(dir.resolve("lb-root.pem"))));
-    edgeCa.issue(KeyType.EC_P256, "api.test", "same.test", "wrong-ca.test", "wrong-name.test",
-        "insecure.test", "mutual.test").writePem(dir, "edge");
+    edgeCa
+        .issue(
+            KeyType.EC_P256,
+            "api.test",
+            "same.test",
+            "wrong-ca.test",
+            "wrong-name.test",
+            "insecure.test",
+            "mutual.test")
+        .writePem(dir, "edge");
 
-    internal = resources.add(TlsTestServer.start(
-        backendCa.issue(KeyType.EC_P256, "api.internal"), null,
-        s -> {
-          SSLParameters p = s.getSSLParameters();
-          p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
-          s.setSSLParameters(p);
-        }, socket -> {
-          SSLSocket tls = (SSLSocket) socket;
-          OutputStream out = tls.getOutputStream();
-          out.write(("internal alpn=" + tls.getApplicationProtocol() + "\n")
-              .getBytes(StandardCharsets.UTF_8));
-          out.flush();
-          tls.getInputStream().read();
-        }));
-    sameName = resources.add(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "same.test"),
-        TlsTestServer.greet("same")));
-    mutual = resources.add(TlsTestServer.start(backendCa.issue(KeyType.EC_P256, "mutual.internal"),
-        lbClientCa, s -> s.setNeedClientAuth(true), TlsTestServer.greet("mutual")));
+    internal =
+        resources.add(
+            TlsTestServer.start(
+                backendCa.issue(KeyType.EC_P256, "api.internal"),
+                null,
+                s -> {
+                  SSLParameters p = s.getSSLParameters();
+                  p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+                  s.setSSLParameters(p);
+                },
+                socket -> {
+                  SSLSocket tls = (SSLSocket) socket;
+                  OutputStream out = tls.getOutputStream();
+                  out.write(
+                      ("internal alpn=" + tls.getApplicationProtocol() + "\n")
+                          .getBytes(StandardCharsets.UTF_8));
+                  out.flush();
+                  tls.getInputStream().read();
+                }));
+    sameName =
+        resources.add(
+            TlsTestServer.start(
+                backendCa.issue(KeyType.EC_P256, "same.test"), TlsTestServer.greet("same")));
+    mutual =
+        resources.add(
+            TlsTestServer.start(
+                backendCa.issue(KeyType.EC_P256, "mutual.internal"),
+                lbClientCa,
+                s -> s.setNeedClientAuth(true),
+                TlsTestServer.greet("mutual")));
 
-    tollgate = resources.add(TollgateFixture.startIn(dir, String.format("""
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                String.format(
+                    """
         certificates { trusted-roots = "roots.pem" }
         routes = [
           { hosts = ["api.test"], mode = reencrypt, pool = api, alpn = ["h2", "http/1.1"],
@@ -103,7 +129,8 @@ class ReencryptTest {
                    tls { ca = "backend-ca.pem", server-name = "mutual.internal",
                          certificate { chain = "lb-client.pem", key = "lb-client.key" } } }
         }
-        """, internal.port(), sameName.port(), mutual.port())));
+        """,
+                    internal.port(), sameName.port(), mutual.port())));
   }
 
   @Test
@@ -118,7 +145,8 @@ class ReencryptTest {
     }
     // Every handshake the backend saw carried the pool's server-name, never the client's SNI.
     assertThat(internal.serverNames().subList(before, internal.serverNames().size()))
-        .isNotEmpty().containsOnly("api.internal");
+        .isNotEmpty()
+        .containsOnly("api.internal");
   }
 
   @Test
@@ -169,8 +197,12 @@ class ReencryptTest {
   }
 
   private static SSLSocket alpnClient(String name, String protocol) throws Exception {
-    SSLSocket socket = (SSLSocket) edgeCa.clientContext().getSocketFactory()
-        .createSocket(InetAddress.getLoopbackAddress(), tollgate.port());
+    SSLSocket socket =
+        (SSLSocket)
+            edgeCa
+                .clientContext()
+                .getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), tollgate.port());
     socket.setSoTimeout(10_000);
     SSLParameters parameters = CertificateAuthority.clientParameters(name);
     parameters.setApplicationProtocols(new String[] {protocol});
@@ -181,7 +213,8 @@ class ReencryptTest {
   }
 
   private static String firstLine(Socket socket) throws Exception {
-    return new BufferedReader(new InputStreamReader(socket.getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
+import io.tollgate.ops.Reloader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
-import io.tollgate.ops.Reloader;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -41,9 +41,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reloading the config file while connections flow: nothing fails, new connections follow the
- * new routes and certificates, open ones keep their backend; an invalid file changes nothing;
- * listeners come and go with the config.
+ * Reloading the config file while connections flow: nothing fails, new connections follow the new
+ * routes and certificates, open ones keep their backend; an invalid file changes nothing; listeners
+ * come and go with the config.
  */
 @Timeout(120)
 class ReloadTest {
@@ -93,7 +93,8 @@ class ReloadTest {
   private String body(int i, String extra) {
     String side = i % 2 == 0 ? "a" : "b";
     String cert = i % 2 == 0 ? "shop-1" : "shop-2";
-    return String.format("""
+    return String.format(
+        """
         certificates { trusted-roots = "ca.pem" }
         routes = [
           { hosts = ["pass.test"], mode = passthrough, pool = pass-%1$s }
@@ -108,11 +109,13 @@ class ReloadTest {
           shop-b { servers = ["127.0.0.1:%7$d"] }
         }
         %8$s
-        """, side, cert, i, passA.port(), passB.port(), shopA.port(), shopB.port(), extra);
+        """,
+        side, cert, i, passA.port(), passB.port(), shopA.port(), shopB.port(), extra);
   }
 
   private void writeConfig(String listeners, String body) throws IOException {
-    Files.writeString(dir.resolve("tollgate.conf"),
+    Files.writeString(
+        dir.resolve("tollgate.conf"),
         "tollgate {\n  listeners = " + listeners + "\n" + body + "\n}\n");
   }
 
@@ -124,9 +127,13 @@ class ReloadTest {
   private static String greeting(int port, String name, CertificateAuthority ca) {
     // genN.test routes to the pass.test backend, whose certificate does not name it.
     String verify = name.startsWith("gen") ? null : name;
-    try (TlsTestClient.Connection c = TlsTestClient.connect(
-        new InetSocketAddress("127.0.0.1", port), name, verify, ca.clientContext(),
-        Duration.ofSeconds(10))) {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(
+            new InetSocketAddress("127.0.0.1", port),
+            name,
+            verify,
+            ca.clientContext(),
+            Duration.ofSeconds(10))) {
       return firstLine(c);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -134,18 +141,19 @@ class ReloadTest {
   }
 
   private static String firstLine(TlsTestClient.Connection c) throws IOException {
-    return new BufferedReader(new InputStreamReader(c.socket().getInputStream(),
-        StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 
   @Test
-  void fiftyReloadsUnderTrafficFailNoConnectionAndNewConnectionsSeeTheNewConfig()
-      throws Exception {
+  void fiftyReloadsUnderTrafficFailNoConnectionAndNewConnectionsSeeTheNewConfig() throws Exception {
     int port = tollgate.port();
     // Opened before any reload: it must keep its backend (shop-a) through all of them.
     TlsTestClient.Connection longLived = TlsTestClient.connect(port, "shop.test", ca);
-    BufferedReader longIn = new BufferedReader(
-        new InputStreamReader(longLived.socket().getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader longIn =
+        new BufferedReader(
+            new InputStreamReader(longLived.socket().getInputStream(), StandardCharsets.UTF_8));
     assertThat(longIn.readLine()).isEqualTo("shop-a");
 
     AtomicBoolean stop = new AtomicBoolean();
@@ -154,20 +162,23 @@ class ReloadTest {
     Set<String> seen = ConcurrentHashMap.newKeySet();
     List<Thread> clients = new ArrayList<>();
     for (String name : List.of("pass.test", "shop.test", "pass.test", "shop.test")) {
-      Thread t = new Thread(() -> {
-        while (!stop.get()) {
-          try {
-            String g = greeting(port, name, ca);
-            if (g == null || !g.startsWith(name.substring(0, 4))) {
-              throw new AssertionError(name + " got " + g);
-            }
-            seen.add(g);
-            ok.incrementAndGet();
-          } catch (Throwable e) {
-            failures.add(e);
-          }
-        }
-      }, "client-" + name);
+      Thread t =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  try {
+                    String g = greeting(port, name, ca);
+                    if (g == null || !g.startsWith(name.substring(0, 4))) {
+                      throw new AssertionError(name + " got " + g);
+                    }
+                    seen.add(g);
+                    ok.incrementAndGet();
+                  } catch (Throwable e) {
+                    failures.add(e);
+                  }
+                }
+              },
+              "client-" + name);
       t.start();
       clients.add(t);
     }
@@ -209,14 +220,15 @@ class ReloadTest {
   }
 
   /**
-   * A connection is set up and routed with the config in force when it was accepted: one that
-   * sends its hello only after a reload still gets the old route and the old hello timeout,
-   * while new ones get the new route and the new timeout.
+   * A connection is set up and routed with the config in force when it was accepted: one that sends
+   * its hello only after a reload still gets the old route and the old hello timeout, while new
+   * ones get the new route and the new timeout.
    */
   @Test
   void aConnectionAcceptedBeforeAReloadKeepsItsConfigAndNewOnesGetTheNewOne() throws Exception {
     int port = tollgate.port();
-    writeConfig("[ { name = main, address = \"127.0.0.1:0\" } ]",
+    writeConfig(
+        "[ { name = main, address = \"127.0.0.1:0\" } ]",
         body(0, "timeouts { client-hello = 30s }"));
     assertThat(reloader.reload("test").ok()).isTrue();
     // Accepted under generation 0 (pass.test -> pass-a, 30 s for the hello), which it sends
@@ -225,10 +237,12 @@ class ReloadTest {
     early.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
     early.setSoTimeout(10_000);
     TollgateFixture.await(() -> tollgate.tollgate().openConnections() == 1, Duration.ofSeconds(10));
-    assertThat(tollgate.tollgate().openConnections()).as("the early connection, accepted")
+    assertThat(tollgate.tollgate().openConnections())
+        .as("the early connection, accepted")
         .isEqualTo(1);
 
-    writeConfig("[ { name = main, address = \"127.0.0.1:0\" } ]",
+    writeConfig(
+        "[ { name = main, address = \"127.0.0.1:0\" } ]",
         body(1, "timeouts { client-hello = 300ms }"));
     assertThat(reloader.reload("test").ok()).isTrue();
     assertThat(greeting(port, "pass.test", ca)).isEqualTo("pass-b");
@@ -238,21 +252,27 @@ class ReloadTest {
       tollgate.awaitClosed(CloseReason.HELLO_TIMEOUT, 1);
     }
 
-    SSLSocket tls = (SSLSocket) ca.clientContext().getSocketFactory()
-        .createSocket(early, "pass.test", port, true);
+    SSLSocket tls =
+        (SSLSocket)
+            ca.clientContext().getSocketFactory().createSocket(early, "pass.test", port, true);
     SSLParameters p = tls.getSSLParameters();
     p.setServerNames(List.of(new SNIHostName("pass.test")));
     tls.setSSLParameters(p);
     try (tls) {
       tls.startHandshake();
-      assertThat(new BufferedReader(new InputStreamReader(tls.getInputStream(),
-          StandardCharsets.UTF_8)).readLine()).as("routed with generation 0").isEqualTo("pass-a");
+      assertThat(
+              new BufferedReader(
+                      new InputStreamReader(tls.getInputStream(), StandardCharsets.UTF_8))
+                  .readLine())
+          .as("routed with generation 0")
+          .isEqualTo("pass-a");
     }
   }
 
   @Test
   void anInvalidConfigIsRejectedWithItsErrorsAndTheOldOneKeepsRunning() throws Exception {
-    writeConfig("[ { name = main, address = \"127.0.0.1:0\" } ]",
+    writeConfig(
+        "[ { name = main, address = \"127.0.0.1:0\" } ]",
         body(1, "").replace("pool = pass-b }", "pool = pass-c }"));
     Reloader.Result r = reloader.reload("test");
     assertThat(r.ok()).isFalse();
@@ -275,17 +295,20 @@ class ReloadTest {
   void listenersAreBoundAndUnboundByReloadAndOpenConnectionsOnARemovedOneContinue()
       throws Exception {
     int mainPort = tollgate.port();
-    writeConfig("""
+    writeConfig(
+        """
         [ { name = main, address = "127.0.0.1:0" }, { name = second, address = "127.0.0.3:0" } ]""",
         body(0, ""));
     assertThat(reloader.reload("test").ok()).isTrue();
     int second = tollgate.tollgate().address("second").getPort();
     assertThat(tollgate.port()).as("main stays bound where it was").isEqualTo(mainPort);
     InetSocketAddress secondAddress = tollgate.tollgate().address("second");
-    TlsTestClient.Connection open = TlsTestClient.connect(secondAddress, "shop.test",
-        "shop.test", ca.clientContext(), Duration.ofSeconds(10));
-    BufferedReader in = new BufferedReader(
-        new InputStreamReader(open.socket().getInputStream(), StandardCharsets.UTF_8));
+    TlsTestClient.Connection open =
+        TlsTestClient.connect(
+            secondAddress, "shop.test", "shop.test", ca.clientContext(), Duration.ofSeconds(10));
+    BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(open.socket().getInputStream(), StandardCharsets.UTF_8));
     assertThat(in.readLine()).isEqualTo("shop-a");
 
     // second removed, main moved to another address.
@@ -296,8 +319,9 @@ class ReloadTest {
     assertThat(moved.getAddress().getHostAddress()).isEqualTo("127.0.0.2");
     assertRefused(new InetSocketAddress("127.0.0.3", second));
     assertRefused(new InetSocketAddress("127.0.0.1", mainPort));
-    try (TlsTestClient.Connection c = TlsTestClient.connect(moved, "pass.test", "pass.test",
-        ca.clientContext(), Duration.ofSeconds(10))) {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(
+            moved, "pass.test", "pass.test", ca.clientContext(), Duration.ofSeconds(10))) {
       assertThat(firstLine(c)).isEqualTo("pass-a");
     }
     open.socket().getOutputStream().write("after unbind\n".getBytes(StandardCharsets.UTF_8));
@@ -309,13 +333,17 @@ class ReloadTest {
   @Test
   void aListenerThatCannotBindRejectsTheReloadAndChangesNothing() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      writeConfig(String.format("""
+      writeConfig(
+          String.format(
+              """
           [ { name = main, address = "127.0.0.1:0" },
-            { name = extra, address = "127.0.0.1:%d" } ]""", taken.getLocalPort()), body(1, ""));
+            { name = extra, address = "127.0.0.1:%d" } ]""",
+              taken.getLocalPort()),
+          body(1, ""));
       Reloader.Result r = reloader.reload("test");
       assertThat(r.ok()).isFalse();
-      assertThat(r.errors()).anyMatch(e -> e.contains("tollgate.listeners[1].address")
-          && e.contains("cannot bind"));
+      assertThat(r.errors())
+          .anyMatch(e -> e.contains("tollgate.listeners[1].address") && e.contains("cannot bind"));
     }
     assertThat(tollgate.tollgate().addresses()).containsOnlyKeys("main");
     assertThat(greeting(tollgate.port(), "pass.test", ca)).isEqualTo("pass-a");
@@ -323,10 +351,12 @@ class ReloadTest {
   }
 
   private static void assertRefused(InetSocketAddress address) {
-    assertThatThrownBy(() -> {
-      try (Socket s = new Socket()) {
-        s.connect(address, 2000);
-      }
-    }).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(
+            () -> {
+              try (Socket s = new Socket()) {
+                s.connect(address, 2000);
+              }
+            })
+        .isInstanceOf(ConnectException.class);
   }
 }

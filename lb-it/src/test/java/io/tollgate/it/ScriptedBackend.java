@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 
 /**
- * A backend whose every accepted connection runs the next script a test queued with {@link
- * #next}: the test decides, connection by connection, what the backend sends and how it ends
- * (see {@link ClosePeer}). Plain TCP, or TLS with {@code context} (handshake done before the
- * script runs). A connection nobody queued a script for is closed after 5 s.
+ * A backend whose every accepted connection runs the next script a test queued with {@link #next}:
+ * the test decides, connection by connection, what the backend sends and how it ends (see {@link
+ * ClosePeer}). Plain TCP, or TLS with {@code context} (handshake done before the script runs). A
+ * connection nobody queued a script for is closed after 5 s.
  */
 final class ScriptedBackend implements AutoCloseable {
   /** What the backend does on one connection. */
@@ -30,13 +30,17 @@ final class ScriptedBackend implements AutoCloseable {
   private final ServerSocket server;
   private final SSLContext context;
   private final BlockingQueue<Queued> scripts = new LinkedBlockingQueue<>();
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "scripted-backend");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "scripted-backend");
+            t.setDaemon(true);
+            return t;
+          });
 
-  /** @param context TLS server context, or null for plain TCP */
+  /**
+   * @param context TLS server context, or null for plain TCP
+   */
   ScriptedBackend(SSLContext context) throws IOException {
     this.context = context;
     this.server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
@@ -80,8 +84,8 @@ final class ScriptedBackend implements AutoCloseable {
       if (queued == null) {
         return;
       }
-      ClosePeer peer = context == null
-          ? ClosePeer.plain(socket) : ClosePeer.tlsServer(socket, context);
+      ClosePeer peer =
+          context == null ? ClosePeer.plain(socket) : ClosePeer.tlsServer(socket, context);
       queued.result().complete(queued.script().run(peer));
     } catch (Throwable e) {
       if (queued != null) {

@@ -17,20 +17,20 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.net.Socket;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -45,12 +45,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * TLS sessions never cross routes: a session (TLS 1.2 ticket or session ID, TLS 1.3 ticket)
- * resumes only on the route that made it, under the same client-auth policy and client CA; any
- * other attempt is a full handshake, in which a {@code require} route demands a certificate.
- * Checked with {@code openssl s_client -sess_out/-sess_in} (skipped without openssl) and the JDK
- * client. Every route serves the same multi-name certificate, the case where one tenant's session
- * would be most easily presented to another.
+ * TLS sessions never cross routes: a session (TLS 1.2 ticket or session ID, TLS 1.3 ticket) resumes
+ * only on the route that made it, under the same client-auth policy and client CA; any other
+ * attempt is a full handshake, in which a {@code require} route demands a certificate. Checked with
+ * {@code openssl s_client -sess_out/-sess_in} (skipped without openssl) and the JDK client. Every
+ * route serves the same multi-name certificate, the case where one tenant's session would be most
+ * easily presented to another.
  *
  * <p>Routes: {@code off.test} and {@code other.test} public; {@code mtls.test} requires a client
  * certificate from CA X, {@code cay.test} from CA Y; {@code auto.test} is {@code certificate =
@@ -60,8 +60,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SessionIsolationTest {
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(20);
   private static final List<String> NAMES =
-      List.of("off.test", "other.test", "mtls.test", "cay.test", "rl.test", "rl2.test",
-          "silent.test");
+      List.of(
+          "off.test", "other.test", "mtls.test", "cay.test", "rl.test", "rl2.test", "silent.test");
 
   @TempDir static Path dir;
   @RegisterExtension static final ClassResources resources = new ClassResources();
@@ -89,12 +89,15 @@ class SessionIsolationTest {
     serverCa = CertificateAuthority.create("Tollgate Isolation CA", KeyType.EC_P256);
     caPem = serverCa.writeCertificatePem(dir.resolve("ca.pem"));
     // One certificate for every route (chain completed with the root, no trusted-roots needed).
-    Path chain = serverCa.issue(KeyType.EC_P256, NAMES.toArray(new String[0]))
-        .writePem(dir, "shared").certificateChain();
+    Path chain =
+        serverCa
+            .issue(KeyType.EC_P256, NAMES.toArray(new String[0]))
+            .writePem(dir, "shared")
+            .certificateChain();
     Files.writeString(chain, Files.readString(caPem), StandardOpenOption.APPEND);
     Path store = Files.createDirectories(dir.resolve("certs"));
-    Path autoChain = serverCa.issue(KeyType.EC_P256, "auto.test").writePem(store, "auto")
-        .certificateChain();
+    Path autoChain =
+        serverCa.issue(KeyType.EC_P256, "auto.test").writePem(store, "auto").certificateChain();
     Files.writeString(autoChain, Files.readString(caPem), StandardOpenOption.APPEND);
 
     CertificateAuthority caX = CertificateAuthority.create("Tenant CA X", KeyType.EC_P256);
@@ -115,7 +118,11 @@ class SessionIsolationTest {
     // A backend that never says a word (it echoes, and s_client sends nothing).
     TlsTestServer silent = resources.add(TlsTestServer.startPlain(TlsTestServer.echo()));
     pool = "pools { p { servers = [\"127.0.0.1:" + backend.port() + "\"] } }";
-    tollgate = resources.add(TollgateFixture.startIn(dir, """
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                """
         certificates { directory = "certs" }
         routes = [
           { hosts = ["off.test"], mode = offload, pool = p,
@@ -134,13 +141,18 @@ class SessionIsolationTest {
         ]
         pools { q { servers = ["127.0.0.1:%d"] }, r { servers = ["127.0.0.1:%d"] }
                 s { servers = ["127.0.0.1:%d"] } }
-        """.formatted(privateBackend.port(), cayBackend.port(), silent.port()) + pool));
+        """
+                        .formatted(privateBackend.port(), cayBackend.port(), silent.port())
+                    + pool));
     reloadingDir = Files.createDirectories(dir.resolve("reloading"));
     for (String file : List.of("shared.pem", "shared.key", "ca-x.pem", "ca-y.pem")) {
       Files.copy(dir.resolve(file), reloadingDir.resolve(file));
     }
-    reloading = resources.add(TollgateFixture.startIn(reloadingDir,
-        reloadingRoutes("", "client-auth { mode = require, ca = \"ca-x.pem\" }") + pool));
+    reloading =
+        resources.add(
+            TollgateFixture.startIn(
+                reloadingDir,
+                reloadingRoutes("", "client-auth { mode = require, ca = \"ca-x.pem\" }") + pool));
   }
 
   private static TlsTestServer.ConnectionHandler greetAndClose(String greeting) {
@@ -159,7 +171,8 @@ class SessionIsolationTest {
 
   /** rl.test and rl2.test with the given client-auth settings (empty: none). */
   private static String reloadingRoutes(String rlClientAuth, String rl2ClientAuth) {
-    return String.format("""
+    return String.format(
+        """
         routes = [
           { hosts = ["rl.test"], mode = offload, pool = p,
             certificate { chain = "shared.pem", key = "shared.key" }
@@ -168,7 +181,8 @@ class SessionIsolationTest {
             certificate { chain = "shared.pem", key = "shared.key" }
             %s }
         ]
-        """, rlClientAuth, rl2ClientAuth);
+        """,
+        rlClientAuth, rl2ClientAuth);
   }
 
   // ---- openssl s_client
@@ -180,10 +194,27 @@ class SessionIsolationTest {
     assertResumed(sClient(tollgate, "off.test", version, "-sess_in", session.toString()), version);
     Path auto = newSession(tollgate, "auto.test", version);
     assertResumed(sClient(tollgate, "auto.test", version, "-sess_in", auto.toString()), version);
-    Path mtls = newSession(tollgate, "mtls.test", version,
-        "-cert", clientX.toString(), "-key", clientXKey.toString());
-    assertResumed(sClient(tollgate, "mtls.test", version, "-sess_in", mtls.toString(),
-        "-cert", clientX.toString(), "-key", clientXKey.toString()), version);
+    Path mtls =
+        newSession(
+            tollgate,
+            "mtls.test",
+            version,
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString());
+    assertResumed(
+        sClient(
+            tollgate,
+            "mtls.test",
+            version,
+            "-sess_in",
+            mtls.toString(),
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString()),
+        version);
   }
 
   @ParameterizedTest
@@ -192,34 +223,55 @@ class SessionIsolationTest {
     Path session = newSession(tollgate, "off.test", version);
     for (String other : List.of("other.test", "auto.test")) {
       ProcessResult r = sClient(tollgate, other, version, "-sess_in", session.toString());
-      assertThat(r.stdout()).as("off.test's session on %s: %s", other, r)
+      assertThat(r.stdout())
+          .as("off.test's session on %s: %s", other, r)
           .contains("New, " + protocol(version))
           .doesNotContain("Reused, ")
           .contains("pool-answered");
     }
     Path auto = newSession(tollgate, "auto.test", version);
     ProcessResult r = sClient(tollgate, "off.test", version, "-sess_in", auto.toString());
-    assertThat(r.stdout()).as("auto.test's session on off.test: %s", r)
-        .contains("New, " + protocol(version)).doesNotContain("Reused, ");
+    assertThat(r.stdout())
+        .as("auto.test's session on off.test: %s", r)
+        .contains("New, " + protocol(version))
+        .doesNotContain("Reused, ");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"-tls1_2", "-tls1_3"})
   void aPublicRoutesSessionDoesNotOpenARouteThatRequiresACertificate(String version) {
     Path session = newSession(tollgate, "off.test", version);
-    assertRefused(sClient(tollgate, "mtls.test", version, "-sess_in", session.toString()),
+    assertRefused(
+        sClient(tollgate, "mtls.test", version, "-sess_in", session.toString()),
         "off.test's session on mtls.test without a certificate");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"-tls1_2", "-tls1_3"})
   void aSessionVerifiedUnderCaXDoesNotResumeOnARouteTrustingOnlyCaY(String version) {
-    Path session = newSession(tollgate, "mtls.test", version,
-        "-cert", clientX.toString(), "-key", clientXKey.toString());
-    assertRefused(sClient(tollgate, "cay.test", version, "-sess_in", session.toString()),
+    Path session =
+        newSession(
+            tollgate,
+            "mtls.test",
+            version,
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString());
+    assertRefused(
+        sClient(tollgate, "cay.test", version, "-sess_in", session.toString()),
         "mtls.test's (CA X) session on cay.test (CA Y) without a certificate");
-    assertRefused(sClient(tollgate, "cay.test", version, "-sess_in", session.toString(),
-            "-cert", clientX.toString(), "-key", clientXKey.toString()),
+    assertRefused(
+        sClient(
+            tollgate,
+            "cay.test",
+            version,
+            "-sess_in",
+            session.toString(),
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString()),
         "mtls.test's (CA X) session on cay.test (CA Y) with the CA X certificate");
   }
 
@@ -231,8 +283,15 @@ class SessionIsolationTest {
     String requireY = "client-auth { mode = require, ca = \"ca-y.pem\" }";
     reload(reloadingRoutes("", requireX));
     Path rl = newSession(reloading, "rl.test", version);
-    Path rl2 = newSession(reloading, "rl2.test", version,
-        "-cert", clientX.toString(), "-key", clientXKey.toString());
+    Path rl2 =
+        newSession(
+            reloading,
+            "rl2.test",
+            version,
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString());
     // A reload that changes nothing for these routes keeps their sessions (BoringSSL: the keys
     // are the process's or the file's; the JDK makes new keys with every context, so there no
     // session outlives a reload).
@@ -242,10 +301,20 @@ class SessionIsolationTest {
     }
     // rl.test now requires a certificate, rl2.test trusts CA Y instead of CA X.
     reload(reloadingRoutes(requireX, requireY));
-    assertRefused(sClient(reloading, "rl.test", version, "-sess_in", rl.toString()),
+    assertRefused(
+        sClient(reloading, "rl.test", version, "-sess_in", rl.toString()),
         "rl.test's session from before client-auth was required");
-    assertRefused(sClient(reloading, "rl2.test", version, "-sess_in", rl2.toString(),
-            "-cert", clientX.toString(), "-key", clientXKey.toString()),
+    assertRefused(
+        sClient(
+            reloading,
+            "rl2.test",
+            version,
+            "-sess_in",
+            rl2.toString(),
+            "-cert",
+            clientX.toString(),
+            "-key",
+            clientXKey.toString()),
         "rl2.test's CA X session after the route changed to CA Y");
   }
 
@@ -256,14 +325,25 @@ class SessionIsolationTest {
     Path session = dir.resolve("silent.session");
     // s_client writes -sess_out when a NewSessionTicket arrives; the backend never answers, so
     // the connection stays open with nothing but the handshake's own messages sent.
-    Process process = new ProcessBuilder(openssl.get().toString(), "s_client",
-        "-connect", "127.0.0.1:" + tollgate.port(), "-servername", "silent.test",
-        "-CAfile", caPem.toString(), "-verify_return_error", "-tls1_3", "-ign_eof",
-        "-sess_out", session.toString())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .redirectErrorStream(true)
-        .start();
+    Process process =
+        new ProcessBuilder(
+                openssl.get().toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + tollgate.port(),
+                "-servername",
+                "silent.test",
+                "-CAfile",
+                caPem.toString(),
+                "-verify_return_error",
+                "-tls1_3",
+                "-ign_eof",
+                "-sess_out",
+                session.toString())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectErrorStream(true)
+            .start();
     try {
       TollgateFixture.await(
           () -> Files.exists(session) && session.toFile().length() > 0, Duration.ofSeconds(10));
@@ -272,15 +352,34 @@ class SessionIsolationTest {
       process.destroyForcibly();
       process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
     }
-    ProcessResult text = CommandLineTools.run(TOOL_TIMEOUT,
-        openssl.get().toString(), "sess_id", "-in", session.toString(), "-noout", "-text");
-    assertThat(text.stdout()).as("%s", text).contains("TLSv1.3")
+    ProcessResult text =
+        CommandLineTools.run(
+            TOOL_TIMEOUT,
+            openssl.get().toString(),
+            "sess_id",
+            "-in",
+            session.toString(),
+            "-noout",
+            "-text");
+    assertThat(text.stdout())
+        .as("%s", text)
+        .contains("TLSv1.3")
         .contains("TLS session ticket lifetime hint");
     // And it resumes (s_client quits at once here: stdin is empty and there is no -ign_eof).
-    List<String> resume = List.of(openssl.get().toString(), "s_client",
-        "-connect", "127.0.0.1:" + tollgate.port(), "-servername", "silent.test",
-        "-CAfile", caPem.toString(), "-verify_return_error", "-tls1_3",
-        "-sess_in", session.toString());
+    List<String> resume =
+        List.of(
+            openssl.get().toString(),
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + tollgate.port(),
+            "-servername",
+            "silent.test",
+            "-CAfile",
+            caPem.toString(),
+            "-verify_return_error",
+            "-tls1_3",
+            "-sess_in",
+            session.toString());
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, resume);
     assertThat(r.stdout()).as("%s", r).contains("Reused, TLSv1.3");
   }
@@ -297,7 +396,8 @@ class SessionIsolationTest {
     byte[] first = jdkSession(client, tollgate, "off.test", protocol, "pool-answered");
     if (protocol.equals("TLSv1.2")) {
       assertThat(jdkSession(client, tollgate, "off.test", protocol, "pool-answered"))
-          .as("resumed: same session id").isEqualTo(first);
+          .as("resumed: same session id")
+          .isEqualTo(first);
     }
     assertThat(jdkGreetingOrFailure(client, tollgate, "mtls.test", protocol))
         .as("off.test's session pointed at mtls.test without a certificate")
@@ -317,8 +417,7 @@ class SessionIsolationTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
-  void theJdkClientDoesNotResumeAfterTheRoutesClientAuthChanged(String protocol)
-      throws Exception {
+  void theJdkClientDoesNotResumeAfterTheRoutesClientAuthChanged(String protocol) throws Exception {
     String requireX = "client-auth { mode = require, ca = \"ca-x.pem\" }";
     String requireY = "client-auth { mode = require, ca = \"ca-y.pem\" }";
     reload(reloadingRoutes("", requireX));
@@ -332,16 +431,20 @@ class SessionIsolationTest {
 
     reload(reloadingRoutes(requireX, requireY));
     assertThat(jdkGreetingOrFailure(anonymous, reloading, "rl.test", protocol))
-        .as("rl.test's session from before client-auth was required").startsWith("failed: ");
+        .as("rl.test's session from before client-auth was required")
+        .startsWith("failed: ");
     assertThat(jdkGreetingOrFailure(withX, reloading, "rl2.test", protocol))
-        .as("rl2.test's CA X session after the route changed to CA Y").startsWith("failed: ");
+        .as("rl2.test's CA X session after the route changed to CA Y")
+        .startsWith("failed: ");
     assertThat(asked).as("a full handshake asked for the certificate").hasValue(2);
   }
 
   private static SSLContext clientContext(KeyManager keyManager) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keyManager == null ? null : new KeyManager[] {keyManager},
-        serverCa.trustManagers().getTrustManagers(), new SecureRandom());
+    context.init(
+        keyManager == null ? null : new KeyManager[] {keyManager},
+        serverCa.trustManagers().getTrustManagers(),
+        new SecureRandom());
     return context;
   }
 
@@ -385,11 +488,12 @@ class SessionIsolationTest {
   }
 
   /**
-   * A JDK connection to {@code sni} that reads {@code greeting} from the pool; returns the
-   * session id.
+   * A JDK connection to {@code sni} that reads {@code greeting} from the pool; returns the session
+   * id.
    */
-  private static byte[] jdkSession(SSLContext client, TollgateFixture instance, String sni,
-      String protocol, String greeting) throws Exception {
+  private static byte[] jdkSession(
+      SSLContext client, TollgateFixture instance, String sni, String protocol, String greeting)
+      throws Exception {
     try (TlsTestClient.Connection c = connect(client, instance, sni, protocol)) {
       assertThat(firstLine(c)).isEqualTo(greeting);
       byte[] id = c.socket().getSession().getId();
@@ -412,12 +516,17 @@ class SessionIsolationTest {
       SSLContext client, TollgateFixture instance, String sni, String protocol) {
     return TlsTestClient.connect(
         new InetSocketAddress(InetAddress.getLoopbackAddress(), instance.port()),
-        sni, "off.test", client, Duration.ofSeconds(10), List.of(protocol));
+        sni,
+        "off.test",
+        client,
+        Duration.ofSeconds(10),
+        List.of(protocol));
   }
 
   private static String firstLine(TlsTestClient.Connection c) throws java.io.IOException {
-    return new BufferedReader(new InputStreamReader(
-        c.socket().getInputStream(), StandardCharsets.US_ASCII)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(c.socket().getInputStream(), StandardCharsets.US_ASCII))
+        .readLine();
   }
 
   // ---- helpers
@@ -426,8 +535,12 @@ class SessionIsolationTest {
     String body = routes + "\n" + pool;
     Path file = reloadingDir.resolve("tollgate.conf");
     // The listener as TollgateFixture wrote it, so it stays bound where it is.
-    Files.writeString(file, "tollgate {\n  listeners = [ { name = main,"
-        + " address = \"127.0.0.1:0\" } ]\n" + body + "\n}\n");
+    Files.writeString(
+        file,
+        "tollgate {\n  listeners = [ { name = main,"
+            + " address = \"127.0.0.1:0\" } ]\n"
+            + body
+            + "\n}\n");
     reloading.tollgate().reload(ConfigLoader.load(file));
   }
 
@@ -438,7 +551,8 @@ class SessionIsolationTest {
     List<String> args = new ArrayList<>(List.of("-sess_out", session.toString()));
     args.addAll(List.of(extra));
     ProcessResult r = sClient(instance, name, version, args.toArray(new String[0]));
-    assertThat(r.stdout()).as("%s", r)
+    assertThat(r.stdout())
+        .as("%s", r)
         .contains("New, " + protocol(version))
         .contains("pool-answered")
         .contains("TLS session ticket lifetime hint");
@@ -447,14 +561,16 @@ class SessionIsolationTest {
   }
 
   private static void assertResumed(ProcessResult r, String version) {
-    assertThat(r.stdout()).as("%s", r)
+    assertThat(r.stdout())
+        .as("%s", r)
         .contains("Reused, " + protocol(version))
         .contains("pool-answered");
   }
 
   /** No resumption, and the pool never answered: the handshake demanded a valid certificate. */
   private static void assertRefused(ProcessResult r, String what) {
-    assertThat(r.stdout()).as("%s: %s", what, r)
+    assertThat(r.stdout())
+        .as("%s: %s", what, r)
         .doesNotContain("Reused, ")
         .doesNotContain("answered");
   }
@@ -463,10 +579,22 @@ class SessionIsolationTest {
       TollgateFixture instance, String name, String version, String... extra) {
     var openssl = CommandLineTools.which("openssl");
     assumeThat(openssl).as("openssl is not installed").isPresent();
-    List<String> command = new ArrayList<>(List.of(openssl.get().toString(), "s_client",
-        "-connect", "127.0.0.1:" + instance.port(), "-servername", name,
-        "-CAfile", caPem.toString(), "-verify_hostname", name, "-verify_return_error",
-        "-ign_eof", version));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                openssl.get().toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + instance.port(),
+                "-servername",
+                name,
+                "-CAfile",
+                caPem.toString(),
+                "-verify_hostname",
+                name,
+                "-verify_return_error",
+                "-ign_eof",
+                version));
     command.addAll(List.of(extra));
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, command);
     assertThat(r.timedOut()).as("%s", r).isFalse();

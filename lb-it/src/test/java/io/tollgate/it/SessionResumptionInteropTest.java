@@ -25,9 +25,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * TLS session resumption across a fleet, checked with {@code openssl s_client -sess_out} /
- * {@code -sess_in} (skipped without openssl). Four Tollgate instances serve the same offload
- * route with the same certificate and differ only in {@code tls.session-ticket-keys}:
+ * TLS session resumption across a fleet, checked with {@code openssl s_client -sess_out} / {@code
+ * -sess_in} (skipped without openssl). Four Tollgate instances serve the same offload route with
+ * the same certificate and differ only in {@code tls.session-ticket-keys}:
  *
  * <ul>
  *   <li>A and B name the same file (one key);
@@ -54,12 +54,14 @@ class SessionResumptionInteropTest {
 
   @BeforeAll
   static void start() throws Exception {
-    CertificateAuthority root = CertificateAuthority.create("Tollgate Resumption CA",
-        KeyType.EC_P256);
+    CertificateAuthority root =
+        CertificateAuthority.create("Tollgate Resumption CA", KeyType.EC_P256);
     caPem = root.writeCertificatePem(dir.resolve("ca.pem"));
     // A complete chain by appending the root to the chain file (no trusted-roots needed).
-    Path chain = root.issue(KeyType.EC_P256, "shop.test", "blog.test").writePem(dir, "shop")
-        .certificateChain();
+    Path chain =
+        root.issue(KeyType.EC_P256, "shop.test", "blog.test")
+            .writePem(dir, "shop")
+            .certificateChain();
     Files.writeString(chain, Files.readString(caPem), StandardOpenOption.APPEND);
 
     String k1 = newTicketKey();
@@ -67,17 +69,23 @@ class SessionResumptionInteropTest {
     String k3 = newTicketKey();
     Files.writeString(dir.resolve("shared.keys"), "# fleet ticket keys\n" + k1 + "\n");
     Files.writeString(dir.resolve("other.keys"), k2 + "\n");
-    Files.writeString(dir.resolve("rotated.keys"),
-        "# rotated: the new key encrypts\n" + k3 + "\n# the previous key still decrypts\n" + k1
+    Files.writeString(
+        dir.resolve("rotated.keys"),
+        "# rotated: the new key encrypts\n"
+            + k3
+            + "\n# the previous key still decrypts\n"
+            + k1
             + "\n");
 
     // The backend greets and closes, which ends s_client -ign_eof after any TLS 1.3 tickets
     // (sent after the handshake) have arrived.
-    backend = TlsTestServer.startPlain(socket -> {
-      socket.getOutputStream().write((GREETING + "\n").getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      Thread.sleep(100);
-    });
+    backend =
+        TlsTestServer.startPlain(
+            socket -> {
+              socket.getOutputStream().write((GREETING + "\n").getBytes(StandardCharsets.US_ASCII));
+              socket.getOutputStream().flush();
+              Thread.sleep(100);
+            });
     a = instance("a", "shared.keys");
     b = instance("b", "shared.keys");
     c = instance("c", "other.keys");
@@ -94,7 +102,11 @@ class SessionResumptionInteropTest {
   /** An instance whose tollgate.conf sits in {@code dir/name}, sharing files in {@code dir}. */
   private static TollgateFixture instance(String name, String keyFile) throws Exception {
     Path home = Files.createDirectories(dir.resolve(name));
-    TollgateFixture f = TollgateFixture.startIn(home, String.format("""
+    TollgateFixture f =
+        TollgateFixture.startIn(
+            home,
+            String.format(
+                """
         tls { session-ticket-keys = "../%s" }
         routes = [
           { hosts = ["shop.test"], mode = offload, pool = web,
@@ -103,7 +115,8 @@ class SessionResumptionInteropTest {
             certificate { chain = "../shop.pem", key = "../shop.key" } }
         ]
         pools { web { servers = ["127.0.0.1:%d"] } }
-        """, keyFile, backend.port()));
+        """,
+                keyFile, backend.port()));
     instances.add(f);
     return f;
   }
@@ -149,7 +162,8 @@ class SessionResumptionInteropTest {
   void anInstanceWithOtherKeysMakesAFullHandshakeInstead(String version) throws Exception {
     Path session = newSession(a, version, "a-for-c");
     String out = handshake(c, version, "-sess_in", session.toString());
-    assertThat(out).as("session from A on C (different key)")
+    assertThat(out)
+        .as("session from A on C (different key)")
         .contains("New, " + protocol(version))
         .doesNotContain("Reused, ");
     // C itself resumes its own sessions: it refused A's for the key, not for lack of resumption.
@@ -196,18 +210,29 @@ class SessionResumptionInteropTest {
   private static String handshakeWith(
       TollgateFixture instance, String name, String version, String... extra) {
     String openssl = tool("openssl");
-    List<String> command = new ArrayList<>(List.of(openssl, "s_client",
-        "-connect", "127.0.0.1:" + instance.port(), "-servername", name,
-        "-CAfile", caPem.toString(), "-verify_hostname", name, "-verify_return_error",
-        // Read until the server closes (after the backend's greeting), stdin being /dev/null:
-        // TLS 1.3 tickets arrive after the handshake, so quitting at once could miss them.
-        "-ign_eof", version));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                openssl,
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + instance.port(),
+                "-servername",
+                name,
+                "-CAfile",
+                caPem.toString(),
+                "-verify_hostname",
+                name,
+                "-verify_return_error",
+                // Read until the server closes (after the backend's greeting), stdin being
+                // /dev/null:
+                // TLS 1.3 tickets arrive after the handshake, so quitting at once could miss them.
+                "-ign_eof",
+                version));
     command.addAll(List.of(extra));
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, command);
     assertThat(r.timedOut()).as("%s", r).isFalse();
-    assertThat(r.stdout()).as("%s", r)
-        .contains("Verify return code: 0 (ok)")
-        .contains(GREETING);
+    assertThat(r.stdout()).as("%s", r).contains("Verify return code: 0 (ok)").contains(GREETING);
     return r.stdout();
   }
 

@@ -27,15 +27,20 @@ class ShutdownAndWatchTest {
   @Test
   void connectionsStillOpenWhenTheDrainEndsAreClosedWithReasonShutdown() throws Exception {
     try (TlsTestServer backend = TlsTestServer.startPlain(TlsTestServer.greet("x"));
-        TollgateFixture tollgate = TollgateFixture.start(String.format("""
+        TollgateFixture tollgate =
+            TollgateFixture.start(
+                String.format(
+                    """
             routes = [ { hosts = ["web.test"], pool = web } ]
             pools { web { servers = ["127.0.0.1:%d"] } }
-            """, backend.port()))) {
+            """,
+                    backend.port()))) {
       Socket open = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
       open.getOutputStream().write(JdkClientHello.forName("web.test", List.of()));
       InputStream in = open.getInputStream();
       assertThat(in.read()).isEqualTo('x');
-      TollgateFixture.await(() -> tollgate.tollgate().openConnections() == 1, Duration.ofSeconds(5));
+      TollgateFixture.await(
+          () -> tollgate.tollgate().openConnections() == 1, Duration.ofSeconds(5));
       int cut = tollgate.tollgate().shutdown(Duration.ofMillis(300));
       assertThat(cut).isEqualTo(1);
       open.setSoTimeout(5000);
@@ -49,12 +54,14 @@ class ShutdownAndWatchTest {
 
   @Test
   void watchReloadsWhenTheConfigOrACertificateChanges() throws Exception {
-    var ca = io.tollgate.pki.CertificateAuthority.create("Watch CA",
-        io.tollgate.pki.CertificateAuthority.KeyType.EC_P256);
+    var ca =
+        io.tollgate.pki.CertificateAuthority.create(
+            "Watch CA", io.tollgate.pki.CertificateAuthority.KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(io.tollgate.pki.CertificateAuthority.KeyType.EC_P256, "shop.test")
         .writePem(dir, "shop");
-    String conf = """
+    String conf =
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:0" } ]
           watch = true
@@ -66,8 +73,8 @@ class ShutdownAndWatchTest {
         """;
     Path file = Files.writeString(dir.resolve("tollgate.conf"), conf);
     Tollgate tollgate = Tollgate.start(ConfigLoader.load(file));
-    try (Operations ops = Operations.start(file, ConfigLoader.load(file), tollgate, null,
-        AdminServer::start)) {
+    try (Operations ops =
+        Operations.start(file, ConfigLoader.load(file), tollgate, null, AdminServer::start)) {
       Files.writeString(file, conf.replace("shop.test\"]", "shop.test\", \"www.shop.test\"]"));
       TollgateFixture.await(() -> tollgate.configVersion() == 2, Duration.ofSeconds(10));
       assertThat(tollgate.configVersion()).isEqualTo(2);

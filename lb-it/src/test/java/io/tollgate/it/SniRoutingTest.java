@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Several tenants behind one listener, each backend holding its own certificate: Tollgate routes
- * by SNI and the client verifies the backend's certificate through it (Tollgate holds no key).
+ * Several tenants behind one listener, each backend holding its own certificate: Tollgate routes by
+ * SNI and the client verifies the backend's certificate through it (Tollgate holds no key).
  */
 class SniRoutingTest {
   private static CertificateAuthority ca;
@@ -40,11 +40,20 @@ class SniRoutingTest {
     var passCert = ca.issue(KeyType.EC_P256, "pass.test", "www.pass.test");
     pass1 = resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-1")));
     pass2 = resources.add(TlsTestServer.start(passCert, TlsTestServer.greet("pass-2")));
-    wild = resources.add(TlsTestServer.start(
-        ca.issue(KeyType.RSA_2048, "*.wild.test", "*.b.wild.test"), TlsTestServer.greet("wild")));
-    fallback = resources.add(TlsTestServer.start(ca.issue(KeyType.EC_P256, "fallback.test"),
-        TlsTestServer.greet("fallback")));
-    tollgate = resources.add(TollgateFixture.start(String.format("""
+    wild =
+        resources.add(
+            TlsTestServer.start(
+                ca.issue(KeyType.RSA_2048, "*.wild.test", "*.b.wild.test"),
+                TlsTestServer.greet("wild")));
+    fallback =
+        resources.add(
+            TlsTestServer.start(
+                ca.issue(KeyType.EC_P256, "fallback.test"), TlsTestServer.greet("fallback")));
+    tollgate =
+        resources.add(
+            TollgateFixture.start(
+                String.format(
+                    """
         routes = [
           { hosts = ["pass.test", "WWW.Pass.Test."], mode = passthrough, pool = pass }
           { hosts = ["*.wild.test"], mode = passthrough, pool = wild }
@@ -55,7 +64,8 @@ class SniRoutingTest {
           wild { servers = [{ address = "127.0.0.1:%d", weight = 2 }] }
           fallback { servers = ["127.0.0.1:%d"] }
         }
-        """, pass1.port(), pass2.port(), wild.port(), fallback.port())));
+        """,
+                    pass1.port(), pass2.port(), wild.port(), fallback.port())));
   }
 
   /** Connects through Tollgate with SNI {@code name}, verifying the certificate for that name. */
@@ -100,34 +110,50 @@ class SniRoutingTest {
     assertThat(greetingFor("x.b.wild.test")).isEqualTo("wild");
     // "wild.test" is not covered by *.wild.test: it goes to the default route, whose backend
     // presents fallback.test's certificate, so verify against that name while sending wild.test.
-    try (TlsTestClient.Connection c = TlsTestClient.connect(
-        new InetSocketAddress("127.0.0.1", tollgate.port()), "wild.test", "fallback.test",
-        ca.clientContext(), TlsTestClient.DEFAULT_TIMEOUT)) {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(
+            new InetSocketAddress("127.0.0.1", tollgate.port()),
+            "wild.test",
+            "fallback.test",
+            ca.clientContext(),
+            TlsTestClient.DEFAULT_TIMEOUT)) {
       assertThat(firstLine(c.socket())).isEqualTo("fallback");
     }
   }
 
   @Test
   void unknownNamesAndClientsWithoutSniGoToTheDefaultRoute() throws Exception {
-    try (TlsTestClient.Connection c = TlsTestClient.connect(
-        new InetSocketAddress("127.0.0.1", tollgate.port()), "nobody.example", "fallback.test",
-        ca.clientContext(), TlsTestClient.DEFAULT_TIMEOUT)) {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(
+            new InetSocketAddress("127.0.0.1", tollgate.port()),
+            "nobody.example",
+            "fallback.test",
+            ca.clientContext(),
+            TlsTestClient.DEFAULT_TIMEOUT)) {
       assertThat(firstLine(c.socket())).isEqualTo("fallback");
     }
-    try (TlsTestClient.Connection c = TlsTestClient.connect(
-        new InetSocketAddress("127.0.0.1", tollgate.port()), null, "fallback.test",
-        ca.clientContext(), TlsTestClient.DEFAULT_TIMEOUT)) {
+    try (TlsTestClient.Connection c =
+        TlsTestClient.connect(
+            new InetSocketAddress("127.0.0.1", tollgate.port()),
+            null,
+            "fallback.test",
+            ca.clientContext(),
+            TlsTestClient.DEFAULT_TIMEOUT)) {
       assertThat(firstLine(c.socket())).isEqualTo("fallback");
     }
   }
 
   @Test
   void rejectDefaultRouteRefusesUnknownNamesWithUnrecognizedName() throws Exception {
-    try (TollgateFixture strict = TollgateFixture.start(String.format("""
+    try (TollgateFixture strict =
+        TollgateFixture.start(
+            String.format(
+                """
         routes = [ { hosts = ["pass.test"], mode = passthrough, pool = pass } ]
         default-route = reject
         pools { pass { servers = ["127.0.0.1:%d"] } }
-        """, pass1.port()))) {
+        """,
+                pass1.port()))) {
       assertThatThrownBy(() -> TlsTestClient.connect(strict.port(), "other.test", ca))
           .isInstanceOf(UncheckedIOException.class)
           .hasCauseInstanceOf(SSLHandshakeException.class)

@@ -13,8 +13,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * A real Tollgate in this JVM, configured from HOCON text whose listener binds
- * {@code 127.0.0.1:0}; tests read the chosen port back with {@link #port()}.
+ * A real Tollgate in this JVM, configured from HOCON text whose listener binds {@code 127.0.0.1:0};
+ * tests read the chosen port back with {@link #port()}.
  */
 final class TollgateFixture implements AutoCloseable {
   private final Tollgate tollgate;
@@ -30,7 +30,8 @@ final class TollgateFixture implements AutoCloseable {
   static TollgateFixture start(String body) throws Exception {
     String hocon =
         "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
-            + body + "\n}\n";
+            + body
+            + "\n}\n";
     TollgateConfig config = ConfigLoader.parse(hocon, "it.conf");
     return new TollgateFixture(Tollgate.start(config));
   }
@@ -42,9 +43,11 @@ final class TollgateFixture implements AutoCloseable {
    */
   static TollgateFixture startIn(java.nio.file.Path dir, String body) throws Exception {
     java.nio.file.Path file = dir.resolve("tollgate.conf");
-    java.nio.file.Files.writeString(file,
+    java.nio.file.Files.writeString(
+        file,
         "tollgate {\n  listeners = [ { name = main, address = \"127.0.0.1:0\" } ]\n"
-            + body + "\n}\n");
+            + body
+            + "\n}\n");
     return new TollgateFixture(Tollgate.start(ConfigLoader.load(file)));
   }
 
@@ -55,8 +58,8 @@ final class TollgateFixture implements AutoCloseable {
   static TollgateFixture startIn(java.nio.file.Path dir, String listeners, String body)
       throws Exception {
     java.nio.file.Path file = dir.resolve("tollgate.conf");
-    java.nio.file.Files.writeString(file,
-        "tollgate {\n  listeners = " + listeners + "\n" + body + "\n}\n");
+    java.nio.file.Files.writeString(
+        file, "tollgate {\n  listeners = " + listeners + "\n" + body + "\n}\n");
     return new TollgateFixture(Tollgate.start(ConfigLoader.load(file)));
   }
 
@@ -82,9 +85,15 @@ final class TollgateFixture implements AutoCloseable {
    * the client channel's close completes, which can be just after the client sees the close.
    */
   void awaitClosed(CloseReason reason, long n) throws InterruptedException {
-    await(() -> metrics().closedCount(reason) >= n, Duration.ofSeconds(10),
-        () -> "closes with reason " + reason.label() + " (all closes: "
-            + metrics().closedByReason() + ")");
+    await(
+        () -> metrics().closedCount(reason) >= n,
+        Duration.ofSeconds(10),
+        () ->
+            "closes with reason "
+                + reason.label()
+                + " (all closes: "
+                + metrics().closedByReason()
+                + ")");
     assertThat(metrics().closedCount(reason))
         .as("closes with reason %s (all closes: %s)", reason.label(), metrics().closedByReason())
         .isEqualTo(n);

@@ -9,10 +9,10 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
- * Collects what Tollgate failed to handle while a test ran: exceptions that reached the tail of
- * a Netty pipeline (logged at WARN by {@code DefaultChannelPipeline}) and WARN/ERROR lines of the
- * relay package ("unexpected error" is how it reports an exception it has no reason for).
- * {@link #close()} detaches the appenders.
+ * Collects what Tollgate failed to handle while a test ran: exceptions that reached the tail of a
+ * Netty pipeline (logged at WARN by {@code DefaultChannelPipeline}) and WARN/ERROR lines of the
+ * relay package ("unexpected error" is how it reports an exception it has no reason for). {@link
+ * #close()} detaches the appenders.
  */
 final class UnhandledEvents implements AutoCloseable {
   static final String TAIL_LOGGER = "io.netty.channel.DefaultChannelPipeline";
@@ -51,8 +51,8 @@ final class UnhandledEvents implements AutoCloseable {
   }
 
   private static String describe(ILoggingEvent e) {
-    StringBuilder s = new StringBuilder(e.getLoggerName()).append(": ")
-        .append(e.getFormattedMessage());
+    StringBuilder s =
+        new StringBuilder(e.getLoggerName()).append(": ").append(e.getFormattedMessage());
     for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
       s.append(": ").append(t.getClassName()).append(' ').append(t.getMessage());
     }

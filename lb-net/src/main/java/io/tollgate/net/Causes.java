@@ -3,8 +3,8 @@ package io.tollgate.net;
 /**
  * Walks an exception's cause chain, where the useful part of a network failure usually is:
  * BoringSSL's engine reports a rejected certificate as {@code SSLHandshakeException("General
- * OpenSslEngine problem")} with the trust manager's exception as its cause (the JDK engine puts
- * the text in the top message too).
+ * OpenSslEngine problem")} with the trust manager's exception as its cause (the JDK engine puts the
+ * text in the top message too).
  */
 public final class Causes {
   private Causes() {}

@@ -13,10 +13,10 @@ import java.util.Locale;
 import javax.net.ssl.SSLException;
 
 /**
- * What kind of network failure an exception is: the one classifier behind every close reason
- * of the relay, every passive-ejection reason of a pool and the wording of every failed health
- * probe. Callers map a kind to their own words (a {@code CloseReason}, "connect refused"); the
- * kind itself never depends on where the exception surfaced.
+ * What kind of network failure an exception is: the one classifier behind every close reason of the
+ * relay, every passive-ejection reason of a pool and the wording of every failed health probe.
+ * Callers map a kind to their own words (a {@code CloseReason}, "connect refused"); the kind itself
+ * never depends on where the exception surfaced.
  *
  * <p>Netty wraps exceptions (a {@code DecoderException} around an {@link SSLException}), and
  * BoringSSL reports a certificate it rejected as a generic handshake exception with the trust
@@ -31,8 +31,8 @@ public enum FailureKind {
   /** A TLS handshake did not finish within its timeout. */
   HANDSHAKE_TIMEOUT("timeout"),
   /**
-   * The channel closed before the operation finished (SslHandler fails a handshake in progress
-   * this way; a connect attempt cancelled by a close too).
+   * The channel closed before the operation finished (SslHandler fails a handshake in progress this
+   * way; a connect attempt cancelled by a close too).
    */
   CLOSED("closed"),
   /** A TCP connect did not complete within the connect timeout. */
@@ -56,16 +56,16 @@ public enum FailureKind {
   }
 
   /**
-   * The kinds a failed or broken TLS session reports through its handler: {@link #VERIFY},
-   * {@link #HANDSHAKE}, {@link #HANDSHAKE_TIMEOUT} and {@link #CLOSED}.
+   * The kinds a failed or broken TLS session reports through its handler: {@link #VERIFY}, {@link
+   * #HANDSHAKE}, {@link #HANDSHAKE_TIMEOUT} and {@link #CLOSED}.
    */
   public boolean tls() {
     return this == VERIFY || this == HANDSHAKE || this == HANDSHAKE_TIMEOUT || this == CLOSED;
   }
 
   /**
-   * The socket failed under us ({@link #CONNECT_TIMEOUT}, {@link #CONNECT_REFUSED},
-   * {@link #SOCKET}): the peer or the network, not TLS and not our code.
+   * The socket failed under us ({@link #CONNECT_TIMEOUT}, {@link #CONNECT_REFUSED}, {@link
+   * #SOCKET}): the peer or the network, not TLS and not our code.
    */
   public boolean socket() {
     return this == CONNECT_TIMEOUT || this == CONNECT_REFUSED || this == SOCKET;
@@ -108,7 +108,8 @@ public enum FailureKind {
       }
       if (t instanceof SSLException) {
         tls = true;
-        if (String.valueOf(t.getMessage()).toUpperCase(Locale.ROOT)
+        if (String.valueOf(t.getMessage())
+            .toUpperCase(Locale.ROOT)
             .contains("CERTIFICATE_VERIFY_FAILED")) {
           return VERIFY;
         }

@@ -36,9 +36,13 @@ class FailureKindTest {
     }
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
-      ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
-          .handler(new ChannelInboundHandlerAdapter())
-          .connect(new InetSocketAddress("127.0.0.1", closedPort)).await();
+      ChannelFuture f =
+          new Bootstrap()
+              .group(group)
+              .channel(NioSocketChannel.class)
+              .handler(new ChannelInboundHandlerAdapter())
+              .connect(new InetSocketAddress("127.0.0.1", closedPort))
+              .await();
       assertThat(f.isSuccess()).isFalse();
       assertThat(FailureKind.of(f.cause())).isEqualTo(FailureKind.CONNECT_REFUSED);
       assertThat(FailureKind.of(f.cause()).socket()).isTrue();
@@ -51,11 +55,14 @@ class FailureKindTest {
   void certificateProblemsAnywhereInTheChainAreVerify() {
     // BoringSSL: a generic handshake exception with the trust manager's exception as cause.
     SSLHandshakeException boring = new SSLHandshakeException("General OpenSslEngine problem");
-    boring.initCause(new CertPathValidatorException("validity check failed",
-        new CertificateExpiredException("NotAfter: ...")));
+    boring.initCause(
+        new CertPathValidatorException(
+            "validity check failed", new CertificateExpiredException("NotAfter: ...")));
     assertThat(FailureKind.of(new DecoderException(boring))).isEqualTo(FailureKind.VERIFY);
-    assertThat(FailureKind.of(new SSLHandshakeException(
-        "error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED")))
+    assertThat(
+            FailureKind.of(
+                new SSLHandshakeException(
+                    "error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED")))
         .isEqualTo(FailureKind.VERIFY);
   }
 
@@ -86,8 +93,8 @@ class FailureKindTest {
 
   @Test
   void labelsAreTheHandshakeMetricsReasons() {
-    assertThat(Arrays.stream(FailureKind.values()).filter(FailureKind::tls)
-        .map(FailureKind::label)).containsExactly("verify", "handshake", "timeout", "closed");
+    assertThat(Arrays.stream(FailureKind.values()).filter(FailureKind::tls).map(FailureKind::label))
+        .containsExactly("verify", "handshake", "timeout", "closed");
     assertThat(FailureKind.OTHER.label()).isEqualTo("other");
   }
 

@@ -73,8 +73,10 @@ public final class CertificateAuthority {
 
   /** How far {@code notBefore} is moved into the past so small clock skews never matter. */
   public static final Duration BACKDATE = Duration.ofHours(1);
+
   /** Default lifetime of a root or intermediate authority. */
   public static final Duration DEFAULT_CA_VALIDITY = Duration.ofDays(3650);
+
   /** Default lifetime of an issued leaf certificate. */
   public static final Duration DEFAULT_LEAF_VALIDITY = Duration.ofDays(90);
 
@@ -83,8 +85,10 @@ public final class CertificateAuthority {
   private final KeyPair keyPair;
   private final KeyType keyType;
   private final X509Certificate certificate;
+
   /** This authority's certificate followed by its issuers up to, but excluding, the root. */
   private final List<X509Certificate> chainBelowRoot;
+
   private final X509Certificate root;
 
   private CertificateAuthority(
@@ -168,10 +172,10 @@ public final class CertificateAuthority {
   }
 
   /**
-   * Starts describing a leaf certificate. Each name becomes a subject alternative name: IP
-   * literals ({@code 127.0.0.1}, {@code ::1}) as {@code iPAddress} entries, everything else
-   * (including wildcards such as {@code *.wild.test}) as {@code dNSName} entries. The first name is
-   * also the subject common name.
+   * Starts describing a leaf certificate. Each name becomes a subject alternative name: IP literals
+   * ({@code 127.0.0.1}, {@code ::1}) as {@code iPAddress} entries, everything else (including
+   * wildcards such as {@code *.wild.test}) as {@code dNSName} entries. The first name is also the
+   * subject common name.
    */
   public LeafBuilder leaf(String... names) {
     return new LeafBuilder(List.of(names));
@@ -204,8 +208,8 @@ public final class CertificateAuthority {
     }
 
     /**
-     * End of validity (default: {@code notBefore + 1h + 90 days}). A past instant makes an
-     * expired certificate.
+     * End of validity (default: {@code notBefore + 1h + 90 days}). A past instant makes an expired
+     * certificate.
      */
     public LeafBuilder notAfter(Instant instant) {
       this.notAfter = Objects.requireNonNull(instant, "notAfter");

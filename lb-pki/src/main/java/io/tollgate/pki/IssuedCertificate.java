@@ -19,9 +19,9 @@ import javax.net.ssl.SSLContext;
 
 /**
  * A private key and its certificate chain as issued by a {@link CertificateAuthority}: the leaf
- * first, followed by any intermediates; the root is never included (clients must already trust
- * it). Can be written as PEM files for Netty/OpenSSL-style configuration or turned into JDK
- * {@link KeyManagerFactory}/{@link SSLContext} objects for in-process servers.
+ * first, followed by any intermediates; the root is never included (clients must already trust it).
+ * Can be written as PEM files for Netty/OpenSSL-style configuration or turned into JDK {@link
+ * KeyManagerFactory}/{@link SSLContext} objects for in-process servers.
  */
 public final class IssuedCertificate {
   private static final char[] KEY_STORE_PASSWORD = "tollgate-demo".toCharArray();
@@ -127,8 +127,8 @@ public final class IssuedCertificate {
   }
 
   /**
-   * A server {@code SSLContext} presenting this chain and requesting no client certificate. The
-   * JDK 17 defaults already enable only TLS 1.3 and 1.2; servers pin that explicitly with {@link
+   * A server {@code SSLContext} presenting this chain and requesting no client certificate. The JDK
+   * 17 defaults already enable only TLS 1.3 and 1.2; servers pin that explicitly with {@link
    * TlsProtocols#modern()}.
    */
   public SSLContext serverContext() {

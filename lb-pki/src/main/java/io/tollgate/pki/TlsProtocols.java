@@ -4,7 +4,9 @@ package io.tollgate.pki;
 public final class TlsProtocols {
   private TlsProtocols() {}
 
-  /** A fresh {@code ["TLSv1.3", "TLSv1.2"]} for {@code setEnabledProtocols}/{@code SSLParameters}. */
+  /**
+   * A fresh {@code ["TLSv1.3", "TLSv1.2"]} for {@code setEnabledProtocols}/{@code SSLParameters}.
+   */
   public static String[] modern() {
     return new String[] {"TLSv1.3", "TLSv1.2"};
   }

@@ -30,8 +30,13 @@ public final class CommandLineTools {
 
     @Override
     public String toString() {
-      return "exit=" + exitCode + (timedOut ? " (timed out)" : "")
-          + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+      return "exit="
+          + exitCode
+          + (timedOut ? " (timed out)" : "")
+          + "\n--- stdout\n"
+          + stdout
+          + "\n--- stderr\n"
+          + stderr;
     }
   }
 

@@ -16,8 +16,10 @@ import java.util.HexFormat;
 public final class DataPattern {
   /** Seed used by {@link TlsTestServer#sha256Exchange(long)} for server-to-client data. */
   public static final long SERVER_SEED = 0x5EEDL;
+
   /** Seed used by {@link TlsTestClient#sha256Exchange} for client-to-server data. */
   public static final long CLIENT_SEED = 0xC11E47L;
+
   /** Chunk size used by the helpers that stream a pattern. */
   public static final int CHUNK = 64 * 1024;
 

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test class when Netty's leak detector reports a ByteBuf that was never released while
- * the class ran. Registered for every test class through JUnit's extension auto-detection; the
- * build runs with {@code -Dio.netty.leakDetection.level=paranoid} so every buffer is tracked.
+ * Fails a test class when Netty's leak detector reports a ByteBuf that was never released while the
+ * class ran. Registered for every test class through JUnit's extension auto-detection; the build
+ * runs with {@code -Dio.netty.leakDetection.level=paranoid} so every buffer is tracked.
  *
  * <p>The detector only notices a leak after the garbage collector has cleared the buffer and a
  * later allocation polls its queue, so after each class we collect garbage and allocate a few
@@ -33,8 +33,11 @@ public final class LeakCheckExtension implements BeforeAllCallback, AfterAllCall
     List<String> reports = LeakReportAppender.reports();
     if (reports.size() > before) {
       throw new AssertionError(
-          "Netty reported " + (reports.size() - before) + " leaked buffer(s) in "
-              + context.getDisplayName() + ":\n"
+          "Netty reported "
+              + (reports.size() - before)
+              + " leaked buffer(s) in "
+              + context.getDisplayName()
+              + ":\n"
               + String.join("\n---\n", reports.subList(before, reports.size())));
     }
   }

@@ -54,8 +54,8 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>{@link #to(int)} starts an offer with exactly the protocols, cipher suites, ALPN list and
  * client certificate a test wants, then either {@link #connect()}s a JDK socket or runs a one-shot
- * {@link #handshake()} on a Netty engine (BoringSSL by default: unlike the JDK, it still speaks
- * TLS 1.0/1.1 and legacy suites, so tests can check that a server refuses them).
+ * {@link #handshake()} on a Netty engine (BoringSSL by default: unlike the JDK, it still speaks TLS
+ * 1.0/1.1 and legacy suites, so tests can check that a server refuses them).
  */
 public final class TlsTestClient {
   /** Connect, handshake and read timeout used by the short forms. */
@@ -221,12 +221,15 @@ public final class TlsTestClient {
                       handler[0].setHandshakeTimeoutMillis(10_000);
                       ch.pipeline().addLast(handler[0]);
                       // The handshake future carries failures; keep them out of the log.
-                      ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                          ctx.close();
-                        }
-                      });
+                      ch.pipeline()
+                          .addLast(
+                              new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(
+                                    ChannelHandlerContext ctx, Throwable cause) {
+                                  ctx.close();
+                                }
+                              });
                     }
                   })
               .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
@@ -288,8 +291,8 @@ public final class TlsTestClient {
    *     certificate that matches {@code sniName}, so pass equal names for a strict check
    * @param context supplies the trust managers (e.g. {@link CertificateAuthority#clientContext()})
    * @param timeout bounds connect and handshake, and stays as the read timeout
-   * @throws UncheckedIOException when connecting or the handshake fails (the cause says why,
-   *     e.g. an {@code SSLHandshakeException} for an untrusted or mismatched certificate)
+   * @throws UncheckedIOException when connecting or the handshake fails (the cause says why, e.g.
+   *     an {@code SSLHandshakeException} for an untrusted or mismatched certificate)
    */
   public static Connection connect(
       InetSocketAddress address,
@@ -364,8 +367,7 @@ public final class TlsTestClient {
    * returns the whole raw response (status line, headers, body) read until EOF.
    */
   public static String httpGet(SSLSocket socket, String host, String path) throws IOException {
-    String request =
-        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+    String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
     OutputStream out = socket.getOutputStream();
     out.write(request.getBytes(StandardCharsets.US_ASCII));
     out.flush();
@@ -377,8 +379,9 @@ public final class TlsTestClient {
 
   /**
    * Sends {@code bytesToSend} bytes of {@link DataPattern} ({@link DataPattern#CLIENT_SEED}) and
-   * does not half-close (the server reads exactly as many bytes), while concurrently reading and hashing everything the server sends until EOF.
-   * Pairs with {@link TlsTestServer#sha256Exchange(long)}.
+   * does not half-close (the server reads exactly as many bytes), while concurrently reading and
+   * hashing everything the server sends until EOF. Pairs with {@link
+   * TlsTestServer#sha256Exchange(long)}.
    */
   public static ExchangeResult sha256Exchange(SSLSocket socket, long bytesToSend)
       throws IOException {

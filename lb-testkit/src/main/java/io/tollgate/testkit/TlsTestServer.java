@@ -1,5 +1,6 @@
 package io.tollgate.testkit;
 
+import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.pki.TlsProtocols;
 import java.io.IOException;
@@ -7,16 +8,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import io.tollgate.pki.CertificateAuthority;
 import java.net.InetSocketAddress;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.util.function.Consumer;
-import javax.net.ssl.SSLContext;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -26,23 +24,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 
 /**
- * A raw TLS server over {@link SSLServerSocket} (or, from {@link #startPlain}, a plain TCP one:
- * the backend of an offload route) for relay tests: thread per connection, a
- * pluggable {@link ConnectionHandler}, counts of accepted connections, and the SNI each handshake
- * carried. Binds {@code 127.0.0.1:0} unless told otherwise; read the port back with {@link
- * #port()}.
+ * A raw TLS server over {@link SSLServerSocket} (or, from {@link #startPlain}, a plain TCP one: the
+ * backend of an offload route) for relay tests: thread per connection, a pluggable {@link
+ * ConnectionHandler}, counts of accepted connections, and the SNI each handshake carried. Binds
+ * {@code 127.0.0.1:0} unless told otherwise; read the port back with {@link #port()}.
  *
  * <p>After the handler returns the server closes the connection. {@link #close()} closes the
  * listening socket and every live connection, so blocked handlers end promptly.
@@ -76,8 +75,7 @@ public final class TlsTestServer implements AutoCloseable {
     if (certificate == null) {
       serverSocket = new ServerSocket();
     } else {
-      SSLServerSocket tls =
-          (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+      SSLServerSocket tls = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
       tls.setEnabledProtocols(TlsProtocols.modern());
       tune.accept(tls);
       serverSocket = tls;
@@ -106,8 +104,8 @@ public final class TlsTestServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server on {@code bind} (for instance {@code [::1]:0}); plain TCP when
-   * {@code certificate} is null.
+   * Starts a server on {@code bind} (for instance {@code [::1]:0}); plain TCP when {@code
+   * certificate} is null.
    */
   public static TlsTestServer start(
       InetSocketAddress bind, IssuedCertificate certificate, ConnectionHandler handler) {
@@ -131,7 +129,10 @@ public final class TlsTestServer implements AutoCloseable {
           clientCa == null ? null : clientCa.trustManagers().getTrustManagers(),
           new SecureRandom());
       return start(
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), certificate, context, tune,
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+          certificate,
+          context,
+          tune,
           handler);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
@@ -192,8 +193,8 @@ public final class TlsTestServer implements AutoCloseable {
 
   /**
    * The SNI host names seen so far, once {@code name} is among them (waiting at most 5 s). The
-   * server notes a name on its own thread when its side of the handshake is done, which in TLS
-   * 1.3 is after the client's side: a client that reads nothing may check too early.
+   * server notes a name on its own thread when its side of the handshake is done, which in TLS 1.3
+   * is after the client's side: a client that reads nothing may check too early.
    */
   public List<String> awaitServerName(String name) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -290,8 +291,8 @@ public final class TlsTestServer implements AutoCloseable {
   // --------------------------------------------------------------------------------- handlers
 
   /**
-   * Echoes every byte until the client half-closes, then half-closes too ({@code
-   * shutdownOutput()}, a TLS {@code close_notify}); data still in flight is written first.
+   * Echoes every byte until the client half-closes, then half-closes too ({@code shutdownOutput()},
+   * a TLS {@code close_notify}); data still in flight is written first.
    */
   public static ConnectionHandler echo() {
     return socket -> echoUntilEof(socket);
@@ -312,10 +313,10 @@ public final class TlsTestServer implements AutoCloseable {
    * A handler that reads exactly {@code bytesToSend} bytes from the client while hashing them (the
    * exchange is symmetric and length-delimited, so it does not depend on how a JDK client
    * half-closes: a layered {@code SSLSocket.shutdownOutput()} sends close_notify but no TCP FIN;
-   * TCP half-close is tested separately with plain sockets), and at the same
-   * time sends {@code bytesToSend} bytes of {@link DataPattern} with {@link
-   * DataPattern#SERVER_SEED}; it then half-closes. The hash of what each connection received is
-   * recorded (see {@link Sha256Exchange#lastReceivedSha256()}).
+   * TCP half-close is tested separately with plain sockets), and at the same time sends {@code
+   * bytesToSend} bytes of {@link DataPattern} with {@link DataPattern#SERVER_SEED}; it then
+   * half-closes. The hash of what each connection received is recorded (see {@link
+   * Sha256Exchange#lastReceivedSha256()}).
    */
   public static Sha256Exchange sha256Exchange(long bytesToSend) {
     return new Sha256Exchange(bytesToSend);

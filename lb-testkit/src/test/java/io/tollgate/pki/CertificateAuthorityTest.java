@@ -224,7 +224,8 @@ class CertificateAuthorityTest {
     assertThat(files.privateKey()).isEqualTo(dir.resolve("certs/pem.key"));
     List<X509Certificate> parsed = new ArrayList<>();
     try (InputStream in = Files.newInputStream(files.certificateChain())) {
-      CertificateFactory.getInstance("X.509").generateCertificates(in)
+      CertificateFactory.getInstance("X.509")
+          .generateCertificates(in)
           .forEach(c -> parsed.add((X509Certificate) c));
     }
     assertThat(parsed).containsExactlyElementsOf(issued.chain());
@@ -233,8 +234,9 @@ class CertificateAuthorityTest {
     assertThat(keyText).startsWith("-----BEGIN PRIVATE KEY-----\n");
     String base64 = keyText.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
     byte[] der = java.util.Base64.getDecoder().decode(base64);
-    assertThat(KeyFactory.getInstance(issued.key().getAlgorithm())
-            .generatePrivate(new PKCS8EncodedKeySpec(der)))
+    assertThat(
+            KeyFactory.getInstance(issued.key().getAlgorithm())
+                .generatePrivate(new PKCS8EncodedKeySpec(der)))
         .isEqualTo(issued.key());
     if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(files.privateKey())))
@@ -308,7 +310,12 @@ class CertificateAuthorityTest {
     ProcessResult fromCert =
         CommandLineTools.run(
             timeout,
-            "openssl", "x509", "-in", files.certificateChain().toString(), "-noout", "-pubkey");
+            "openssl",
+            "x509",
+            "-in",
+            files.certificateChain().toString(),
+            "-noout",
+            "-pubkey");
     assertThat(fromKey.ok()).as("%s", fromKey).isTrue();
     assertThat(fromPkcs8.ok()).as("%s", fromPkcs8).isTrue();
     assertThat(fromCert.ok()).as("%s", fromCert).isTrue();

@@ -91,7 +91,11 @@ class TlsTestServerTest {
     try (TlsTestServer server = TlsTestServer.start(certificate, TlsTestServer.echo());
         TlsTestClient.Connection connection =
             TlsTestClient.connect(
-                server.address(), NAME, NAME, ca.clientContext(), Duration.ofSeconds(10),
+                server.address(),
+                NAME,
+                NAME,
+                ca.clientContext(),
+                Duration.ofSeconds(10),
                 List.of("TLSv1.2"))) {
       assertThat(connection.protocol()).isEqualTo("TLSv1.2");
       OutputStream out = connection.socket().getOutputStream();
@@ -135,9 +139,10 @@ class TlsTestServerTest {
       // The server recorded its hash before half-closing, i.e. before our EOF arrived.
       assertThat(exchange.lastReceivedSha256())
           .contains(DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size));
-      assertThat(exchange.received()).containsExactly(
-          new TlsTestServer.Sha256Exchange.Received(
-              size, DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size)));
+      assertThat(exchange.received())
+          .containsExactly(
+              new TlsTestServer.Sha256Exchange.Received(
+                  size, DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size)));
     }
   }
 

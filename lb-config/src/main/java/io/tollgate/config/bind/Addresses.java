@@ -32,8 +32,8 @@ final class Addresses {
   }
 
   /**
-   * Prefixes HostPort's message with the whole input unless it already starts with it, so
-   * {@code "99999" is not a port} becomes {@code "10.0.0.1:99999": "99999" is not a port}.
+   * Prefixes HostPort's message with the whole input unless it already starts with it, so {@code
+   * "99999" is not a port} becomes {@code "10.0.0.1:99999": "99999" is not a port}.
    */
   static String withInput(String input, String message) {
     String quoted = "\"" + input + "\"";

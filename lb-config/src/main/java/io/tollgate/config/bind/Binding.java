@@ -21,19 +21,19 @@ public final class Binding {
   private Binding() {}
 
   /**
-   * Parses the user's document, falls back to {@code reference.conf}, resolves substitutions,
-   * then binds and validates every section ({@link TollgateBinder}).
+   * Parses the user's document, falls back to {@code reference.conf}, resolves substitutions, then
+   * binds and validates every section ({@link TollgateBinder}).
    *
    * @param source names the document in errors ({@code source:line} when typesafe-config has no
    *     file name for a position)
-   * @param configFile relative paths the config names are resolved against this file's
-   *     directory; when empty, against the working directory
+   * @param configFile relative paths the config names are resolved against this file's directory;
+   *     when empty, against the working directory
    * @param parse reads the user's document; a typesafe-config exception it throws (missing file,
    *     syntax error) becomes the load's one error
    * @throws ConfigException listing every problem, each with {@code file:line}
    */
-  public static TollgateConfig bind(String source, Optional<Path> configFile,
-      Supplier<Config> parse) throws ConfigException {
+  public static TollgateConfig bind(
+      String source, Optional<Path> configFile, Supplier<Config> parse) throws ConfigException {
     Config user;
     Config merged;
     try {
@@ -58,8 +58,8 @@ public final class Binding {
 
     private static Config load() {
       try {
-        return ConfigFactory.parseResources(Binding.class, REFERENCE,
-            ConfigParseOptions.defaults().setAllowMissing(false));
+        return ConfigFactory.parseResources(
+            Binding.class, REFERENCE, ConfigParseOptions.defaults().setAllowMissing(false));
       } catch (com.typesafe.config.ConfigException e) {
         // A packaging bug, not a user error: the jar must ship reference.conf.
         throw new IllegalStateException("cannot load " + REFERENCE + " of lb-config", e);

@@ -33,9 +33,10 @@ final class CertificateBinder {
   Optional<CertificateSource> serverCertificate(Node node) {
     return switch (node.type()) {
       case STRING -> auto(node);
-      case OBJECT -> Readers.object(node, Schema.CERTIFICATE_FILES, CERTIFICATE_OBJECT)
-          .flatMap(o -> files(o, Schema.CERTIFICATE_FILES))
-          .map(f -> new CertificateSource.Files(List.of(f)));
+      case OBJECT ->
+          Readers.object(node, Schema.CERTIFICATE_FILES, CERTIFICATE_OBJECT)
+              .flatMap(o -> files(o, Schema.CERTIFICATE_FILES))
+              .map(f -> new CertificateSource.Files(List.of(f)));
       case LIST -> list(node);
       default -> {
         node.error(Readers.wrongType(node, Schema.CERTIFICATE.expected()));
@@ -46,8 +47,8 @@ final class CertificateBinder {
 
   /** A pool's client certificate; the node must exist. */
   Optional<CertificateFiles> clientCertificate(Node node) {
-    return Readers.object(node, Schema.CLIENT_CERTIFICATE_FILES,
-            Schema.CLIENT_CERTIFICATE.expected())
+    return Readers.object(
+            node, Schema.CLIENT_CERTIFICATE_FILES, Schema.CLIENT_CERTIFICATE.expected())
         .flatMap(o -> files(o, Schema.CLIENT_CERTIFICATE_FILES));
   }
 
@@ -56,17 +57,21 @@ final class CertificateBinder {
     if (!text.toLowerCase(Locale.ROOT).equals(Schema.AUTO)) {
       String hint = DidYouMean.hint(text, List.of(Schema.AUTO));
       if (hint.isEmpty()) {
-        hint = "; to use a file write certificate { chain = " + node.show()
-            + ", key = \"...\" }";
+        hint = "; to use a file write certificate { chain = " + node.show() + ", key = \"...\" }";
       }
-      node.error(node.show() + " is not a valid certificate (expected "
-          + Schema.CERTIFICATE.expected() + ")" + hint);
+      node.error(
+          node.show()
+              + " is not a valid certificate (expected "
+              + Schema.CERTIFICATE.expected()
+              + ")"
+              + hint);
       return Optional.empty();
     }
     if (!storeConfigured) {
-      node.error("certificate = auto needs a certificate store, and there is none: set"
-          + " tollgate.certificates.directory to a directory of PEM bundles, or name this"
-          + " route's files with certificate { chain = \"...\", key = \"...\" }");
+      node.error(
+          "certificate = auto needs a certificate store, and there is none: set"
+              + " tollgate.certificates.directory to a directory of PEM bundles, or name this"
+              + " route's files with certificate { chain = \"...\", key = \"...\" }");
       return Optional.empty();
     }
     return Optional.of(new CertificateSource.Auto());
@@ -79,8 +84,11 @@ final class CertificateBinder {
       node.error("no certificates (expected " + Schema.CERTIFICATE.expected() + ")");
       ok = false;
     } else if (elements.size() > Schema.MAX_CERTIFICATES) {
-      node.error(elements.size() + " certificates (expected at most " + Schema.MAX_CERTIFICATES
-          + ": one with an ECDSA key and one with an RSA key)");
+      node.error(
+          elements.size()
+              + " certificates (expected at most "
+              + Schema.MAX_CERTIFICATES
+              + ": one with an ECDSA key and one with an RSA key)");
       ok = false;
     }
     List<CertificateFiles> out = new ArrayList<>();
@@ -102,9 +110,10 @@ final class CertificateBinder {
     Optional<Path> chain = files.requiredFile(node, Schema.CHAIN);
     Optional<Path> key = files.requiredFile(node, Schema.KEY);
     // Where the shape has no ocsp, Readers.object has already reported the key as unknown.
-    Optional<Optional<Path>> ocsp = shape.keys().contains(Schema.OCSP)
-        ? files.optionalFile(node.child(Schema.OCSP.name()), Schema.OCSP)
-        : Optional.of(Optional.empty());
+    Optional<Optional<Path>> ocsp =
+        shape.keys().contains(Schema.OCSP)
+            ? files.optionalFile(node.child(Schema.OCSP.name()), Schema.OCSP)
+            : Optional.of(Optional.empty());
     if (chain.isEmpty() || key.isEmpty() || ocsp.isEmpty()) {
       return Optional.empty();
     }

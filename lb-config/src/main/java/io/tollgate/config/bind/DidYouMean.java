@@ -5,12 +5,13 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Finds the known name an operator most likely meant when they typed an unknown one, so an
- * error can say {@code did you mean "connect"?} instead of only listing every valid key.
+ * Finds the known name an operator most likely meant when they typed an unknown one, so an error
+ * can say {@code did you mean "connect"?} instead of only listing every valid key.
  */
 final class DidYouMean {
   /** Edits beyond this are more likely a different word than a typo. */
   static final int MAX_DISTANCE = 2;
+
   /** Shorter inputs match too many names by substring to be a useful hint. */
   private static final int MIN_SUBSTRING_LENGTH = 3;
 

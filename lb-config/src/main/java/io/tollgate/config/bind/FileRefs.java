@@ -7,15 +7,15 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Resolves the file and directory paths a config names and checks that each is there to be
- * read, so a mistyped path fails {@code tollgate check} instead of the first handshake. Only
- * existence and permissions are checked here; what the files hold (PEM, matching keys, expiry)
- * is checked by lb-core when it builds the TLS material.
+ * Resolves the file and directory paths a config names and checks that each is there to be read, so
+ * a mistyped path fails {@code tollgate check} instead of the first handshake. Only existence and
+ * permissions are checked here; what the files hold (PEM, matching keys, expiry) is checked by
+ * lb-core when it builds the TLS material.
  *
- * <p>Relative paths are resolved against one base directory: the config file's for
- * {@link ConfigLoader#load}, the working directory for {@link ConfigLoader#parse}. Paths are
- * kept absolute and normalised, so what is logged is what is opened, whatever the process's
- * working directory is later.
+ * <p>Relative paths are resolved against one base directory: the config file's for {@link
+ * ConfigLoader#load}, the working directory for {@link ConfigLoader#parse}. Paths are kept absolute
+ * and normalised, so what is logged is what is opened, whatever the process's working directory is
+ * later.
  */
 final class FileRefs {
   private final Path base;
@@ -32,8 +32,8 @@ final class FileRefs {
 
   /** Relative to the directory holding {@code configFile}. */
   static FileRefs besideFile(Path configFile) {
-    return new FileRefs(configFile.toAbsolutePath().normalize().getParent(),
-        "the config file's directory");
+    return new FileRefs(
+        configFile.toAbsolutePath().normalize().getParent(), "the config file's directory");
   }
 
   /** Relative to the process's working directory, for config text that has no file. */
@@ -48,8 +48,8 @@ final class FileRefs {
   }
 
   /**
-   * A key that may be left out: empty outside when it is written but unusable (reported), else
-   * the readable file, or empty inside when the key is absent.
+   * A key that may be left out: empty outside when it is written but unusable (reported), else the
+   * readable file, or empty inside when the key is absent.
    */
   Optional<Optional<Path>> optionalFile(Node node, Schema.Key key) {
     return node.exists() ? file(node, key).map(Optional::of) : Optional.of(Optional.empty());
@@ -101,8 +101,8 @@ final class FileRefs {
   }
 
   /**
-   * A file Tollgate will append to (a log), if the node is present: its directory must exist and
-   * be writable, and the file, if it exists, must be a writable regular file.
+   * A file Tollgate will append to (a log), if the node is present: its directory must exist and be
+   * writable, and the file, if it exists, must be a writable regular file.
    */
   Optional<Path> writableFile(Node node, Schema.Key key) {
     Optional<Ref> ref = resolve(node, key);
@@ -115,10 +115,12 @@ final class FileRefs {
       node.error("directory " + dir + " does not exist" + howResolved(ref.get()));
       return Optional.empty();
     }
-    if (Files.exists(p) ? !Files.isRegularFile(p) || !Files.isWritable(p)
+    if (Files.exists(p)
+        ? !Files.isRegularFile(p) || !Files.isWritable(p)
         : !Files.isWritable(dir)) {
-      node.error((Files.exists(p) ? p + " is not a writable file" : "cannot create files in "
-          + dir) + unreadableHint());
+      node.error(
+          (Files.exists(p) ? p + " is not a writable file" : "cannot create files in " + dir)
+              + unreadableHint());
       return Optional.empty();
     }
     return Optional.of(p);
@@ -141,8 +143,13 @@ final class FileRefs {
       // resolve() returns an absolute argument unchanged, so only relative paths move.
       return Optional.of(new Ref(written, base.resolve(written).normalize()));
     } catch (InvalidPathException e) {
-      node.error(node.show() + " is not a valid path: " + e.getReason() + " (expected "
-          + key.expected() + ")");
+      node.error(
+          node.show()
+              + " is not a valid path: "
+              + e.getReason()
+              + " (expected "
+              + key.expected()
+              + ")");
       return Optional.empty();
     }
   }
@@ -152,13 +159,13 @@ final class FileRefs {
     if (Path.of(ref.written()).isAbsolute()) {
       return "";
     }
-    String tilde = ref.written().startsWith("~")
-        ? "; ~ is not expanded, write the full path" : "";
+    String tilde = ref.written().startsWith("~") ? "; ~ is not expanded, write the full path" : "";
     return " (\"" + ref.written() + "\" is relative to " + baseName + tilde + ")";
   }
 
   private static String unreadableHint() {
-    return " (Tollgate runs as user " + System.getProperty("user.name")
+    return " (Tollgate runs as user "
+        + System.getProperty("user.name")
         + "; check the permissions)";
   }
 }

@@ -6,9 +6,9 @@ import java.util.Locale;
  * Normalises and checks the host patterns of a route: exact DNS names ({@code pass.test}) and
  * single-label wildcards ({@code *.wild.test}).
  *
- * <p>Names are matched against SNI, which is case-insensitive and never carries a trailing dot
- * (RFC 6066), so patterns are stored lower case without one; then equal patterns are equal
- * strings and duplicates are easy to spot.
+ * <p>Names are matched against SNI, which is case-insensitive and never carries a trailing dot (RFC
+ * 6066), so patterns are stored lower case without one; then equal patterns are equal strings and
+ * duplicates are easy to spot.
  */
 final class HostPatterns {
   static final int MAX_NAME_LENGTH = 253;
@@ -39,7 +39,9 @@ final class HostPatterns {
       String rest = pattern.substring(2);
       String why = nameProblem(rest);
       if (why != null) {
-        return "is not a valid wildcard: " + why + " (expected *. followed by a host name, e.g."
+        return "is not a valid wildcard: "
+            + why
+            + " (expected *. followed by a host name, e.g."
             + " *.example.com)";
       }
       return null;
@@ -74,7 +76,11 @@ final class HostPatterns {
         char c = label.charAt(i);
         boolean ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!ok) {
-          return "label \"" + label + "\" contains '" + c + "' (expected letters, digits, '-' or"
+          return "label \""
+              + label
+              + "\" contains '"
+              + c
+              + "' (expected letters, digits, '-' or"
               + " '_')";
         }
       }

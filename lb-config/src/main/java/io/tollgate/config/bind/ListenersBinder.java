@@ -25,8 +25,10 @@ final class ListenersBinder {
       return Optional.empty();
     }
     if (elements.get().isEmpty()) {
-      node.error("no listeners (expected " + Schema.LISTENERS.expected()
-          + "; Tollgate needs at least one address to accept connections on)");
+      node.error(
+          "no listeners (expected "
+              + Schema.LISTENERS.expected()
+              + "; Tollgate needs at least one address to accept connections on)");
       return Optional.empty();
     }
     List<ListenerConfig> out = new ArrayList<>();
@@ -43,57 +45,77 @@ final class ListenersBinder {
 
   private record Listener(String name, Node node) {}
 
-  private static Optional<ListenerConfig> bindOne(Node element, Map<String, Node> byName,
-      Map<String, Listener> byAddress) {
-    Optional<Node> object = Readers.object(element, Schema.LISTENER,
-        "a listener such as { name = main, address = \"0.0.0.0:443\" }");
+  private static Optional<ListenerConfig> bindOne(
+      Node element, Map<String, Node> byName, Map<String, Listener> byAddress) {
+    Optional<Node> object =
+        Readers.object(
+            element,
+            Schema.LISTENER,
+            "a listener such as { name = main, address = \"0.0.0.0:443\" }");
     if (object.isEmpty()) {
       return Optional.empty();
     }
     Node nameNode = element.child(Schema.LISTENER_NAME.name());
     Node addressNode = element.child(Schema.LISTENER_ADDRESS.name());
-    Optional<String> name = Readers.required(nameNode, Schema.LISTENER_NAME)
-        ? Readers.string(nameNode, Schema.LISTENER_NAME).filter(n -> validName(nameNode, n))
-        : Optional.empty();
-    Optional<HostPort> address = Readers.required(addressNode, Schema.LISTENER_ADDRESS)
-        ? Addresses.readListen(addressNode, Schema.LISTENER_ADDRESS)
-        : Optional.empty();
+    Optional<String> name =
+        Readers.required(nameNode, Schema.LISTENER_NAME)
+            ? Readers.string(nameNode, Schema.LISTENER_NAME).filter(n -> validName(nameNode, n))
+            : Optional.empty();
+    Optional<HostPort> address =
+        Readers.required(addressNode, Schema.LISTENER_ADDRESS)
+            ? Addresses.readListen(addressNode, Schema.LISTENER_ADDRESS)
+            : Optional.empty();
     if (name.isPresent()) {
       Node first = byName.putIfAbsent(name.get(), element);
       if (first != null) {
-        nameNode.error("listener name \"" + name.get() + "\" is already used by " + first.path()
-            + " (expected a unique name)");
+        nameNode.error(
+            "listener name \""
+                + name.get()
+                + "\" is already used by "
+                + first.path()
+                + " (expected a unique name)");
         name = Optional.empty();
       }
     }
     if (address.isPresent()) {
-      Listener first = byAddress.putIfAbsent(Addresses.identity(address.get()),
-          new Listener(name.orElse("?"), element));
+      Listener first =
+          byAddress.putIfAbsent(
+              Addresses.identity(address.get()), new Listener(name.orElse("?"), element));
       if (first != null) {
-        addressNode.error("\"" + address.get() + "\" is already used by listener \""
-            + first.name() + "\" (" + first.node().path() + "); two listeners cannot share an"
-            + " address");
+        addressNode.error(
+            "\""
+                + address.get()
+                + "\" is already used by listener \""
+                + first.name()
+                + "\" ("
+                + first.node().path()
+                + "); two listeners cannot share an"
+                + " address");
         address = Optional.empty();
       }
     }
     Optional<UpstreamProxyProtocol> proxy = ProxyProtocolBinder.listener(element);
     Node maxNode = element.child(Schema.CONNECTION_LIMIT.name());
-    OptionalInt max = maxNode.exists()
-        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
-        : OptionalInt.of(0);
+    OptionalInt max =
+        maxNode.exists()
+            ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+            : OptionalInt.of(0);
     if (name.isEmpty() || address.isEmpty() || proxy.isEmpty() || max.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(
-        new ListenerConfig(name.get(), address.get(), proxy.get(), max.getAsInt()));
+    return Optional.of(new ListenerConfig(name.get(), address.get(), proxy.get(), max.getAsInt()));
   }
 
   private static boolean validName(Node node, String name) {
     if (NAME.matcher(name).matches()) {
       return true;
     }
-    node.error("\"" + name + "\" is not a valid listener name (expected "
-        + Schema.LISTENER_NAME.expected() + ")");
+    node.error(
+        "\""
+            + name
+            + "\" is not a valid listener name (expected "
+            + Schema.LISTENER_NAME.expected()
+            + ")");
     return false;
   }
 }

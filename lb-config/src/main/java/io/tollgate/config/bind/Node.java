@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * A position in the loaded (merged, resolved) config: the value there, or none, and the path
- * that leads to it. Errors are reported against a node so each one carries the right
- * {@code file:line} and key path without the binders having to track either.
+ * A position in the loaded (merged, resolved) config: the value there, or none, and the path that
+ * leads to it. Errors are reported against a node so each one carries the right {@code file:line}
+ * and key path without the binders having to track either.
  */
 final class Node {
   private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");

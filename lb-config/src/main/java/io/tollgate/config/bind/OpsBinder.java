@@ -9,17 +9,17 @@ import java.util.Optional;
 /**
  * Binds the operations settings of {@code tollgate}: {@code admin} and {@code watch}. The admin
  * endpoint is off unless {@code admin.address} is written; it refuses a non-loopback address
- * without {@code token-file}, because anyone who can reach it could then drain servers or
- * reload.
+ * without {@code token-file}, because anyone who can reach it could then drain servers or reload.
  */
 final class OpsBinder {
   private OpsBinder() {}
 
   static Optional<OpsConfig> bind(Node tollgate, FileRefs files) {
     Node watchNode = tollgate.child(Schema.WATCH.name());
-    Optional<Boolean> watch = Readers.required(watchNode, Schema.WATCH)
-        ? Readers.bool(watchNode, Schema.WATCH)
-        : Optional.empty();
+    Optional<Boolean> watch =
+        Readers.required(watchNode, Schema.WATCH)
+            ? Readers.bool(watchNode, Schema.WATCH)
+            : Optional.empty();
     Optional<Optional<AdminConfig>> admin = admin(tollgate.child(Schema.ADMIN.name()), files);
     if (watch.isEmpty() || admin.isEmpty()) {
       return Optional.empty();
@@ -39,8 +39,11 @@ final class OpsBinder {
     Node tokenNode = node.child(Schema.TOKEN_FILE.name());
     if (!addressNode.exists()) {
       if (tokenNode.exists()) {
-        node.error("token-file without address: the admin endpoint is off unless address is set"
-            + " (expected " + Schema.ADMIN.expected() + ")");
+        node.error(
+            "token-file without address: the admin endpoint is off unless address is set"
+                + " (expected "
+                + Schema.ADMIN.expected()
+                + ")");
         return Optional.empty();
       }
       return Optional.of(Optional.empty());
@@ -51,9 +54,12 @@ final class OpsBinder {
       return Optional.empty();
     }
     if (token.get().isEmpty() && !AdminConfig.isLoopback(address.get().host())) {
-      addressNode.error("\"" + address.get() + "\" is not a loopback address and admin has no"
-          + " token-file: anyone who can reach it could drain servers and reload (expected a"
-          + " loopback address such as \"127.0.0.1:9900\", or a token-file)");
+      addressNode.error(
+          "\""
+              + address.get()
+              + "\" is not a loopback address and admin has no"
+              + " token-file: anyone who can reach it could drain servers and reload (expected a"
+              + " loopback address such as \"127.0.0.1:9900\", or a token-file)");
       return Optional.empty();
     }
     return Optional.of(Optional.of(new AdminConfig(address.get(), token.get())));

@@ -10,10 +10,10 @@ import java.util.List;
  * Says where in the user's file a config path was written, as {@code file:line}.
  *
  * <p>Positions are looked up in the user's own parse tree, before defaults are merged in and
- * substitutions resolved: objects merged with {@code reference.conf} carry a blended origin
- * ("merge of ...") with no usable file name, and a value pulled in by {@code ${?VAR}} would
- * otherwise point at the environment instead of the line that asked for it. A path the user did
- * not write (a missing key) resolves to the closest enclosing object they did write.
+ * substitutions resolved: objects merged with {@code reference.conf} carry a blended origin ("merge
+ * of ...") with no usable file name, and a value pulled in by {@code ${?VAR}} would otherwise point
+ * at the environment instead of the line that asked for it. A path the user did not write (a
+ * missing key) resolves to the closest enclosing object they did write.
  */
 final class Origins {
   private final ConfigObject userRoot;

@@ -1,6 +1,5 @@
 package io.tollgate.config.bind;
 
-import com.typesafe.config.ConfigFactory;
 import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.PassiveEjectionConfig;
@@ -12,20 +11,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Binds the health-check, balancing and passive-ejection keys of one pool
- * ({@code health-check}, {@code balance}, {@code slow-start}, {@code on-all-down},
- * {@code passive-ejection}). Kept apart from {@link PoolsBinder} so the pool's other settings
- * can grow without the two touching.
+ * Binds the health-check, balancing and passive-ejection keys of one pool ({@code health-check},
+ * {@code balance}, {@code slow-start}, {@code on-all-down}, {@code passive-ejection}). Kept apart
+ * from {@link PoolsBinder} so the pool's other settings can grow without the two touching.
  */
 final class PoolHealthBinder {
   private PoolHealthBinder() {}
 
   /** What these keys yielded for one pool. */
   record Result(
-      Optional<HealthCheckConfig> healthCheck, BalanceConfig balance,
+      Optional<HealthCheckConfig> healthCheck,
+      BalanceConfig balance,
       PassiveEjectionConfig passive) {}
 
-  private static final Pattern STATUS_RANGE = Pattern.compile("\\s*(\\d{3})\\s*(?:-\\s*(\\d{3}))?\\s*");
+  private static final Pattern STATUS_RANGE =
+      Pattern.compile("\\s*(\\d{3})\\s*(?:-\\s*(\\d{3}))?\\s*");
   private static final Pattern PERCENT = Pattern.compile("\\s*(\\d+)\\s*%?\\s*");
 
   /** Empty when any of the keys has an error (already reported on its node). */
@@ -41,19 +41,25 @@ final class PoolHealthBinder {
 
     BalanceConfig d = BalanceConfig.DEFAULTS;
     Node balanceNode = pool.child(Schema.BALANCE.name());
-    Optional<BalanceConfig.Algorithm> algorithm = balanceNode.exists()
-        ? Readers.choice(balanceNode, Schema.BALANCE, BalanceConfig.Algorithm.class,
-            "balancing algorithm")
-        : Optional.of(d.algorithm());
+    Optional<BalanceConfig.Algorithm> algorithm =
+        balanceNode.exists()
+            ? Readers.choice(
+                balanceNode, Schema.BALANCE, BalanceConfig.Algorithm.class, "balancing algorithm")
+            : Optional.of(d.algorithm());
     Node slowNode = pool.child(Schema.SLOW_START.name());
-    Optional<Duration> slowStart = slowNode.exists()
-        ? Readers.nonNegativeDuration(slowNode, Schema.SLOW_START)
-        : Optional.of(d.slowStart());
+    Optional<Duration> slowStart =
+        slowNode.exists()
+            ? Readers.nonNegativeDuration(slowNode, Schema.SLOW_START)
+            : Optional.of(d.slowStart());
     Node allDownNode = pool.child(Schema.ON_ALL_DOWN.name());
-    Optional<BalanceConfig.OnAllDown> onAllDown = allDownNode.exists()
-        ? Readers.choice(allDownNode, Schema.ON_ALL_DOWN, BalanceConfig.OnAllDown.class,
-            "on-all-down action")
-        : Optional.of(d.onAllDown());
+    Optional<BalanceConfig.OnAllDown> onAllDown =
+        allDownNode.exists()
+            ? Readers.choice(
+                allDownNode,
+                Schema.ON_ALL_DOWN,
+                BalanceConfig.OnAllDown.class,
+                "on-all-down action")
+            : Optional.of(d.onAllDown());
 
     Optional<PassiveEjectionConfig> passive = Optional.of(PassiveEjectionConfig.DEFAULTS);
     Node passiveNode = pool.child(Schema.PASSIVE_EJECTION.name());
@@ -61,12 +67,18 @@ final class PoolHealthBinder {
       passive = bindPassive(passiveNode);
     }
 
-    if (!ok || algorithm.isEmpty() || slowStart.isEmpty() || onAllDown.isEmpty()
+    if (!ok
+        || algorithm.isEmpty()
+        || slowStart.isEmpty()
+        || onAllDown.isEmpty()
         || passive.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Result(check,
-        new BalanceConfig(algorithm.get(), slowStart.get(), onAllDown.get()), passive.get()));
+    return Optional.of(
+        new Result(
+            check,
+            new BalanceConfig(algorithm.get(), slowStart.get(), onAllDown.get()),
+            passive.get()));
   }
 
   /** {@code max-connections} of a server object; 0 (no limit) when absent. */
@@ -78,36 +90,38 @@ final class PoolHealthBinder {
   }
 
   private static Optional<HealthCheckConfig> bindCheck(Node node) {
-    if (Readers.object(node, Schema.HEALTH_CHECK_SHAPE, Schema.HEALTH_CHECK.expected())
-        .isEmpty()) {
+    if (Readers.object(node, Schema.HEALTH_CHECK_SHAPE, Schema.HEALTH_CHECK.expected()).isEmpty()) {
       return Optional.empty();
     }
     HealthCheckConfig d = HealthCheckConfig.defaults(HealthCheckConfig.Type.TCP);
     boolean ok = true;
 
     Node typeNode = node.child(Schema.CHECK_TYPE.name());
-    Optional<HealthCheckConfig.Type> type = typeNode.exists()
-        ? Readers.choice(typeNode, Schema.CHECK_TYPE, HealthCheckConfig.Type.class,
-            "health-check type")
-        : Optional.of(d.type());
+    Optional<HealthCheckConfig.Type> type =
+        typeNode.exists()
+            ? Readers.choice(
+                typeNode, Schema.CHECK_TYPE, HealthCheckConfig.Type.class, "health-check type")
+            : Optional.of(d.type());
     Optional<Duration> interval = duration(node, Schema.CHECK_INTERVAL, d.interval());
     Duration base = interval.orElse(d.interval());
-    Optional<Duration> fast = duration(node, Schema.CHECK_FAST_INTERVAL,
-        HealthCheckConfig.defaultFastInterval(base));
-    Optional<Duration> down = duration(node, Schema.CHECK_DOWN_INTERVAL,
-        HealthCheckConfig.defaultDownInterval(base));
+    Optional<Duration> fast =
+        duration(node, Schema.CHECK_FAST_INTERVAL, HealthCheckConfig.defaultFastInterval(base));
+    Optional<Duration> down =
+        duration(node, Schema.CHECK_DOWN_INTERVAL, HealthCheckConfig.defaultDownInterval(base));
     Optional<Duration> timeout = duration(node, Schema.CHECK_TIMEOUT, d.timeout());
     OptionalInt rise = count(node, Schema.CHECK_RISE, d.rise());
     OptionalInt fall = count(node, Schema.CHECK_FALL, d.fall());
     OptionalInt jitter = jitter(node.child(Schema.CHECK_JITTER.name()), d.jitterPercent());
 
     Node pathNode = node.child(Schema.CHECK_PATH.name());
-    Optional<String> path = pathNode.exists()
-        ? Readers.string(pathNode, Schema.CHECK_PATH)
-        : Optional.of(d.path());
+    Optional<String> path =
+        pathNode.exists() ? Readers.string(pathNode, Schema.CHECK_PATH) : Optional.of(d.path());
     if (path.isPresent() && !path.get().startsWith("/")) {
-      pathNode.error(pathNode.show() + " does not start with \"/\" (expected "
-          + Schema.CHECK_PATH.expected() + ")");
+      pathNode.error(
+          pathNode.show()
+              + " does not start with \"/\" (expected "
+              + Schema.CHECK_PATH.expected()
+              + ")");
       path = Optional.empty();
     }
     Optional<String> host = optionalString(node, Schema.CHECK_HOST);
@@ -118,10 +132,11 @@ final class PoolHealthBinder {
     Optional<String> serverName = optionalString(node, Schema.CHECK_SERVER_NAME);
     ok &= serverName != null;
     Node initialNode = node.child(Schema.CHECK_INITIAL.name());
-    Optional<HealthCheckConfig.Initial> initial = initialNode.exists()
-        ? Readers.choice(initialNode, Schema.CHECK_INITIAL, HealthCheckConfig.Initial.class,
-            "initial state")
-        : Optional.of(d.initial());
+    Optional<HealthCheckConfig.Initial> initial =
+        initialNode.exists()
+            ? Readers.choice(
+                initialNode, Schema.CHECK_INITIAL, HealthCheckConfig.Initial.class, "initial state")
+            : Optional.of(d.initial());
     Node verifyNode = node.child(Schema.CHECK_VERIFY.name());
     Optional<Boolean> verify = Optional.empty();
     if (verifyNode.exists()) {
@@ -130,21 +145,46 @@ final class PoolHealthBinder {
       if (type.isPresent() && !type.get().usesTls()) {
         verifyNode.warn("not used: verify applies to tls and https checks only");
       } else if (verify.isPresent() && !verify.get()) {
-        verifyNode.warn("the health check does not verify the servers' certificates: it passes"
-            + " for any server that completes a handshake, including one impersonating them"
-            + " (remove verify = false, and set the pool's tls.ca to the CA that issued their"
-            + " certificates)");
+        verifyNode.warn(
+            "the health check does not verify the servers' certificates: it passes"
+                + " for any server that completes a handshake, including one impersonating them"
+                + " (remove verify = false, and set the pool's tls.ca to the CA that issued their"
+                + " certificates)");
       }
     }
 
-    if (!ok || type.isEmpty() || interval.isEmpty() || fast.isEmpty() || down.isEmpty()
-        || timeout.isEmpty() || rise.isEmpty() || fall.isEmpty() || jitter.isEmpty()
-        || path.isEmpty() || status == null || initial.isEmpty()) {
+    if (!ok
+        || type.isEmpty()
+        || interval.isEmpty()
+        || fast.isEmpty()
+        || down.isEmpty()
+        || timeout.isEmpty()
+        || rise.isEmpty()
+        || fall.isEmpty()
+        || jitter.isEmpty()
+        || path.isEmpty()
+        || status == null
+        || initial.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new HealthCheckConfig(type.get(), interval.get(), fast.get(), down.get(),
-        timeout.get(), rise.getAsInt(), fall.getAsInt(), jitter.getAsInt(), path.get(), host,
-        status[0], status[1], body, serverName, initial.get(), verify));
+    return Optional.of(
+        new HealthCheckConfig(
+            type.get(),
+            interval.get(),
+            fast.get(),
+            down.get(),
+            timeout.get(),
+            rise.getAsInt(),
+            fall.getAsInt(),
+            jitter.getAsInt(),
+            path.get(),
+            host,
+            status[0],
+            status[1],
+            body,
+            serverName,
+            initial.get(),
+            verify));
   }
 
   private static Optional<PassiveEjectionConfig> bindPassive(Node node) {
@@ -154,10 +194,11 @@ final class PoolHealthBinder {
     }
     PassiveEjectionConfig d = PassiveEjectionConfig.DEFAULTS;
     Node failuresNode = node.child(Schema.PASSIVE_FAILURES.name());
-    OptionalInt failures = failuresNode.exists()
-        ? Readers.intInRange(failuresNode, Schema.PASSIVE_FAILURES, 0,
-            PassiveEjectionConfig.MAX_FAILURES)
-        : OptionalInt.of(d.failures());
+    OptionalInt failures =
+        failuresNode.exists()
+            ? Readers.intInRange(
+                failuresNode, Schema.PASSIVE_FAILURES, 0, PassiveEjectionConfig.MAX_FAILURES)
+            : OptionalInt.of(d.failures());
     Optional<Duration> backoff = duration(node, Schema.PASSIVE_BACKOFF, d.backoff());
     if (failures.isEmpty() || backoff.isEmpty()) {
       return Optional.empty();
@@ -203,8 +244,13 @@ final class PoolHealthBinder {
     Matcher m = PERCENT.matcher(text.get());
     String range = "0%.." + HealthCheckConfig.MAX_JITTER_PERCENT + "%";
     if (!m.matches()) {
-      node.error(node.show() + " is not a percentage (expected "
-          + Schema.CHECK_JITTER.expected() + ", " + range + ")");
+      node.error(
+          node.show()
+              + " is not a percentage (expected "
+              + Schema.CHECK_JITTER.expected()
+              + ", "
+              + range
+              + ")");
       return OptionalInt.empty();
     }
     int n = Integer.parseInt(m.group(1).length() > 3 ? "999" : m.group(1));
@@ -232,8 +278,11 @@ final class PoolHealthBinder {
         return new int[] {min, max};
       }
     }
-    node.error(node.show() + " is not an HTTP status or range (expected "
-        + Schema.CHECK_EXPECT_STATUS.expected() + ", statuses 100..599, low-high)");
+    node.error(
+        node.show()
+            + " is not an HTTP status or range (expected "
+            + Schema.CHECK_EXPECT_STATUS.expected()
+            + ", statuses 100..599, low-high)");
     return null;
   }
 }

@@ -23,13 +23,12 @@ final class PoolsBinder {
   /**
    * What the pools section yielded.
    *
-   * @param names every pool name written, valid or not, so routes naming a broken pool are not
-   *     also reported as naming a missing one
+   * @param names every pool name written, valid or not, so routes naming a broken pool are not also
+   *     reported as naming a missing one
    * @param withTls the names of the pools that have a {@code tls} block, valid or not
    * @param pools the pools, present only if all of them are valid
    */
-  record Result(Set<String> names, Set<String> withTls,
-      Optional<Map<String, PoolConfig>> pools) {}
+  record Result(Set<String> names, Set<String> withTls, Optional<Map<String, PoolConfig>> pools) {}
 
   static Result bind(Node node, TlsBinder tls) {
     if (!node.exists()) {
@@ -52,13 +51,13 @@ final class PoolsBinder {
       ok &= config.isPresent();
       config.ifPresent(p -> pools.put(name, p));
     }
-    return new Result(Set.copyOf(names), Set.copyOf(withTls),
-        ok ? Optional.of(pools) : Optional.empty());
+    return new Result(
+        Set.copyOf(names), Set.copyOf(withTls), ok ? Optional.of(pools) : Optional.empty());
   }
 
   private static Optional<PoolConfig> bindPool(String name, Node pool, TlsBinder tls) {
-    if (Readers.object(pool, Schema.POOL_SHAPE,
-        "a pool such as { servers = [\"10.0.0.1:443\"] }").isEmpty()) {
+    if (Readers.object(pool, Schema.POOL_SHAPE, "a pool such as { servers = [\"10.0.0.1:443\"] }")
+        .isEmpty()) {
       return Optional.empty();
     }
     Node serversNode = pool.child(Schema.SERVERS.name());
@@ -67,21 +66,33 @@ final class PoolsBinder {
       servers = bindServers(serversNode);
     }
     Node attemptsNode = pool.child(Schema.CONNECT_ATTEMPTS.name());
-    OptionalInt attempts = attemptsNode.exists()
-        ? Readers.intInRange(attemptsNode, Schema.CONNECT_ATTEMPTS, 1,
-            Schema.MAX_CONNECT_ATTEMPTS)
-        : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
+    OptionalInt attempts =
+        attemptsNode.exists()
+            ? Readers.intInRange(
+                attemptsNode, Schema.CONNECT_ATTEMPTS, 1, Schema.MAX_CONNECT_ATTEMPTS)
+            : OptionalInt.of(Schema.DEFAULT_CONNECT_ATTEMPTS);
     Optional<Optional<BackendTlsConfig>> backendTls =
         tls.backendTls(name, pool.child(Schema.POOL_TLS.name()));
     // Health checks, balancing and passive ejection: their own binder.
     Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
     Optional<BackendProxyProtocol> proxy = ProxyProtocolBinder.pool(pool);
-    if (servers.isEmpty() || attempts.isEmpty() || backendTls.isEmpty() || health.isEmpty()
+    if (servers.isEmpty()
+        || attempts.isEmpty()
+        || backendTls.isEmpty()
+        || health.isEmpty()
         || proxy.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new PoolConfig(name, servers.get(), attempts.getAsInt(), backendTls.get(),
-        health.get().healthCheck(), health.get().balance(), health.get().passive(), proxy.get()));
+    return Optional.of(
+        new PoolConfig(
+            name,
+            servers.get(),
+            attempts.getAsInt(),
+            backendTls.get(),
+            health.get().healthCheck(),
+            health.get().balance(),
+            health.get().passive(),
+            proxy.get()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
@@ -101,8 +112,12 @@ final class PoolsBinder {
       if (server.isPresent()) {
         Node first = seen.putIfAbsent(Addresses.identity(server.get().address()), element);
         if (first != null) {
-          element.error("\"" + server.get().address() + "\" is already listed at " + first.path()
-              + " (expected each server once; use weight to send it more traffic)");
+          element.error(
+              "\""
+                  + server.get().address()
+                  + "\" is already listed at "
+                  + first.path()
+                  + " (expected each server once; use weight to send it more traffic)");
           server = Optional.empty();
         }
       }
@@ -121,13 +136,15 @@ final class PoolsBinder {
         // Already known to be an object: this call only reports unknown keys.
         Readers.object(node, Schema.SERVER, "a server object");
         Node addressNode = node.child(Schema.SERVER_ADDRESS.name());
-        Optional<HostPort> address = Readers.required(addressNode, Schema.SERVER_ADDRESS)
-            ? Addresses.read(addressNode, Schema.SERVER_ADDRESS)
-            : Optional.empty();
+        Optional<HostPort> address =
+            Readers.required(addressNode, Schema.SERVER_ADDRESS)
+                ? Addresses.read(addressNode, Schema.SERVER_ADDRESS)
+                : Optional.empty();
         Node weightNode = node.child(Schema.WEIGHT.name());
-        OptionalInt weight = weightNode.exists()
-            ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
-            : OptionalInt.of(Schema.DEFAULT_WEIGHT);
+        OptionalInt weight =
+            weightNode.exists()
+                ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
+                : OptionalInt.of(Schema.DEFAULT_WEIGHT);
         OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
         if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
           return Optional.empty();
@@ -135,9 +152,11 @@ final class PoolsBinder {
         return Optional.of(
             new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
       default:
-        node.error(Readers.wrongType(node,
-            "a server: \"host:port\", or { address = \"host:port\", weight = N,"
-                + " max-connections = N }"));
+        node.error(
+            Readers.wrongType(
+                node,
+                "a server: \"host:port\", or { address = \"host:port\", weight = N,"
+                    + " max-connections = N }"));
         return Optional.empty();
     }
   }

@@ -7,9 +7,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Collects every error found while binding a config, so one run reports them all, and the
- * warnings: settings that are allowed but probably not meant, which never stop a load. Not
- * thread-safe; one instance per load.
+ * Collects every error found while binding a config, so one run reports them all, and the warnings:
+ * settings that are allowed but probably not meant, which never stop a load. Not thread-safe; one
+ * instance per load.
  */
 final class Problems {
   private final Origins origins;
@@ -50,9 +50,10 @@ final class Problems {
 
   private static List<ConfigError> inFileOrder(List<Entry> entries) {
     return entries.stream()
-        .sorted(Comparator.comparing((Entry e) -> e.where.file())
-            .thenComparingInt(e -> e.where.line())
-            .thenComparingInt(e -> e.seq))
+        .sorted(
+            Comparator.comparing((Entry e) -> e.where.file())
+                .thenComparingInt(e -> e.where.line())
+                .thenComparingInt(e -> e.seq))
         .map(Entry::error)
         .toList();
   }

@@ -13,9 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * Typed reads of one {@link Node} each. A read that fails records an error on the node (what was
- * found, what was expected) and returns empty, so the caller carries on and later errors are
- * still found. An absent node is not an error here; {@link #required} is for keys that must be
- * present.
+ * found, what was expected) and returns empty, so the caller carries on and later errors are still
+ * found. An absent node is not an error here; {@link #required} is for keys that must be present.
  */
 final class Readers {
   private Readers() {}
@@ -54,8 +53,13 @@ final class Readers {
     if (!hint.isEmpty()) {
       return "unknown key \"" + key + "\" in " + shape.what() + hint;
     }
-    return "unknown key \"" + key + "\" in " + shape.what() + " (expected one of: "
-        + String.join(", ", shape.names()) + ")";
+    return "unknown key \""
+        + key
+        + "\" in "
+        + shape.what()
+        + " (expected one of: "
+        + String.join(", ", shape.names())
+        + ")";
   }
 
   /** The elements if the node is a list. */
@@ -86,8 +90,8 @@ final class Readers {
   }
 
   /**
-   * {@code true} or {@code false}; as typesafe-config's getBoolean, quoted values and the
-   * spellings yes/no and on/off count too.
+   * {@code true} or {@code false}; as typesafe-config's getBoolean, quoted values and the spellings
+   * yes/no and on/off count too.
    */
   static Optional<Boolean> bool(Node node, Schema.Key key) {
     if (!node.exists()) {
@@ -166,8 +170,11 @@ final class Readers {
     try {
       return Optional.of(ConfigFactory.empty().withValue("v", node.value()).getDuration("v"));
     } catch (com.typesafe.config.ConfigException e) {
-      node.error(node.show() + " is not a duration (expected " + key.expected()
-          + "; units: ms, s, m, h, d)");
+      node.error(
+          node.show()
+              + " is not a duration (expected "
+              + key.expected()
+              + "; units: ms, s, m, h, d)");
       return Optional.empty();
     }
   }
@@ -176,8 +183,8 @@ final class Readers {
    * A size in bytes within {@code min..max}; HOCON byte units, where {@code k}/{@code K}/{@code
    * KiB} are 1024 and {@code kB} is 1000.
    */
-  static OptionalLong bytesInRange(Node node, Schema.Key key, long min, long max,
-      String rangeText) {
+  static OptionalLong bytesInRange(
+      Node node, Schema.Key key, long min, long max, String rangeText) {
     if (!node.exists()) {
       return OptionalLong.empty();
     }
@@ -185,8 +192,8 @@ final class Readers {
     try {
       n = ConfigFactory.empty().withValue("v", node.value()).getBytes("v");
     } catch (com.typesafe.config.ConfigException e) {
-      node.error(node.show() + " is not a size (expected " + key.expected() + ", " + rangeText
-          + ")");
+      node.error(
+          node.show() + " is not a size (expected " + key.expected() + ", " + rangeText + ")");
       return OptionalLong.empty();
     }
     if (n < min || n > max) {
@@ -197,11 +204,11 @@ final class Readers {
   }
 
   /**
-   * One constant of {@code type}, spelled as its config name (lower case, '-' for '_'), any
-   * case. {@code what} names the setting in the message: {@code "x" is not a valid transport}.
+   * One constant of {@code type}, spelled as its config name (lower case, '-' for '_'), any case.
+   * {@code what} names the setting in the message: {@code "x" is not a valid transport}.
    */
-  static <E extends Enum<E>> Optional<E> choice(Node node, Schema.Key key, Class<E> type,
-      String what) {
+  static <E extends Enum<E>> Optional<E> choice(
+      Node node, Schema.Key key, Class<E> type, String what) {
     Optional<String> text = string(node, key);
     if (text.isEmpty()) {
       return Optional.empty();
@@ -212,10 +219,18 @@ final class Readers {
         return Optional.of(constant);
       }
     }
-    List<String> valid = Arrays.stream(type.getEnumConstants()).map(Readers::configName)
-        .collect(Collectors.toUnmodifiableList());
-    node.error(node.show() + " is not a valid " + what + " (expected one of: "
-        + String.join(", ", valid) + ")" + DidYouMean.hint(wanted, valid));
+    List<String> valid =
+        Arrays.stream(type.getEnumConstants())
+            .map(Readers::configName)
+            .collect(Collectors.toUnmodifiableList());
+    node.error(
+        node.show()
+            + " is not a valid "
+            + what
+            + " (expected one of: "
+            + String.join(", ", valid)
+            + ")"
+            + DidYouMean.hint(wanted, valid));
     return Optional.empty();
   }
 
@@ -224,8 +239,12 @@ final class Readers {
   }
 
   static String wrongType(Node node, String expected) {
-    return "expected " + expected + ", got " + node.kind()
+    return "expected "
+        + expected
+        + ", got "
+        + node.kind()
         + (node.type() == ConfigValueType.STRING || node.type() == ConfigValueType.NUMBER
-            ? " " + node.show() : "");
+            ? " " + node.show()
+            : "");
   }
 }

@@ -16,9 +16,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Binds {@code tollgate.routes} and {@code tollgate.default-route}: host patterns must be valid
- * and claimed by one route only, every pool named must exist, and TLS settings appear exactly
- * on the routes that terminate TLS.
+ * Binds {@code tollgate.routes} and {@code tollgate.default-route}: host patterns must be valid and
+ * claimed by one route only, every pool named must exist, and TLS settings appear exactly on the
+ * routes that terminate TLS.
  */
 final class RoutesBinder {
   private static final String REJECT = "reject";
@@ -45,44 +45,54 @@ final class RoutesBinder {
     return ok ? Optional.of(out) : Optional.empty();
   }
 
-  private static Optional<RouteConfig> bindRoute(int index, Node route, PoolsBinder.Result pools,
-      TlsBinder tls, Map<String, Claim> claims) {
-    if (Readers.object(route, Schema.ROUTE,
-        "a route such as { hosts = [\"example.com\"], pool = web }").isEmpty()) {
+  private static Optional<RouteConfig> bindRoute(
+      int index, Node route, PoolsBinder.Result pools, TlsBinder tls, Map<String, Claim> claims) {
+    if (Readers.object(
+            route, Schema.ROUTE, "a route such as { hosts = [\"example.com\"], pool = web }")
+        .isEmpty()) {
       return Optional.empty();
     }
     Node hostsNode = route.child(Schema.HOSTS.name());
-    Optional<List<String>> hosts = Readers.required(hostsNode, Schema.HOSTS)
-        ? bindHosts(index, hostsNode, claims)
-        : Optional.empty();
+    Optional<List<String>> hosts =
+        Readers.required(hostsNode, Schema.HOSTS)
+            ? bindHosts(index, hostsNode, claims)
+            : Optional.empty();
     Node modeNode = route.child(Schema.MODE.name());
     Optional<RouteMode> mode = mode(modeNode);
     Optional<Optional<ServerTlsConfig>> serverTls = serverTls(route, modeNode, mode, tls);
     Optional<String> pool = pool(route, pools.names());
-    if (mode.isPresent() && mode.get() == RouteMode.OFFLOAD && pool.isPresent()
+    if (mode.isPresent()
+        && mode.get() == RouteMode.OFFLOAD
+        && pool.isPresent()
         && pools.withTls().contains(pool.get())) {
-      modeNode.warn("the route is offload, so Tollgate sends plaintext to pool \""
-          + pool.get() + "\" and ignores its tls block (set mode = reencrypt to use TLS toward"
-          + " its servers)");
+      modeNode.warn(
+          "the route is offload, so Tollgate sends plaintext to pool \""
+              + pool.get()
+              + "\" and ignores its tls block (set mode = reencrypt to use TLS toward"
+              + " its servers)");
     }
     Node maxNode = route.child(Schema.CONNECTION_LIMIT.name());
-    OptionalInt max = maxNode.exists()
-        ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
-        : OptionalInt.of(0);
-    if (hosts.isEmpty() || mode.isEmpty() || serverTls.isEmpty() || pool.isEmpty()
+    OptionalInt max =
+        maxNode.exists()
+            ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
+            : OptionalInt.of(0);
+    if (hosts.isEmpty()
+        || mode.isEmpty()
+        || serverTls.isEmpty()
+        || pool.isEmpty()
         || max.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get(),
-        max.getAsInt()));
+    return Optional.of(
+        new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get(), max.getAsInt()));
   }
 
   /**
    * The route's client-facing TLS: required when the mode terminates TLS, refused when it is
    * passthrough. Empty outside on error, empty inside for passthrough.
    */
-  private static Optional<Optional<ServerTlsConfig>> serverTls(Node route, Node modeNode,
-      Optional<RouteMode> mode, TlsBinder tls) {
+  private static Optional<Optional<ServerTlsConfig>> serverTls(
+      Node route, Node modeNode, Optional<RouteMode> mode, TlsBinder tls) {
     if (mode.isEmpty()) {
       // The mode is already reported; still check the TLS keys so their mistakes show too.
       tls.serverTls(route, false);
@@ -91,16 +101,18 @@ final class RoutesBinder {
     if (mode.get().terminatesTls()) {
       return tls.serverTls(route, true).map(Optional::of);
     }
-    String why = modeNode.exists()
-        ? "this route is passthrough"
-        : "this route is passthrough (the default mode)";
-    boolean none = TlsBinder.refuseServerTls(route, why,
-        key -> "set mode = offload or mode = reencrypt, or remove " + key);
+    String why =
+        modeNode.exists()
+            ? "this route is passthrough"
+            : "this route is passthrough (the default mode)";
+    boolean none =
+        TlsBinder.refuseServerTls(
+            route, why, key -> "set mode = offload or mode = reencrypt, or remove " + key);
     return none ? Optional.of(Optional.empty()) : Optional.empty();
   }
 
-  private static Optional<List<String>> bindHosts(int routeIndex, Node node,
-      Map<String, Claim> claims) {
+  private static Optional<List<String>> bindHosts(
+      int routeIndex, Node node, Map<String, Claim> claims) {
     Optional<List<Node>> elements = Readers.list(node, Schema.HOSTS);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -121,11 +133,16 @@ final class RoutesBinder {
         Claim earlier = claims.putIfAbsent(host.get(), new Claim(routeIndex, firstHost));
         if (earlier != null) {
           String shown = shown(element, host.get());
-          element.error(earlier.route() == routeIndex
-              ? shown + " is listed twice in this route (expected each host once)"
-              : shown + " is already claimed by tollgate.routes["
-                  + earlier.route() + "] (\"" + earlier.firstHost() + "\") (expected each host"
-                  + " in one route only)");
+          element.error(
+              earlier.route() == routeIndex
+                  ? shown + " is listed twice in this route (expected each host once)"
+                  : shown
+                      + " is already claimed by tollgate.routes["
+                      + earlier.route()
+                      + "] (\""
+                      + earlier.firstHost()
+                      + "\") (expected each host"
+                      + " in one route only)");
           host = Optional.empty();
         }
       }
@@ -138,9 +155,7 @@ final class RoutesBinder {
   /** The host as written, plus its normalised form when that differs: "A.test." (a.test). */
   private static String shown(Node node, String normalised) {
     String raw = (String) node.value().unwrapped();
-    return raw.equals(normalised)
-        ? "\"" + raw + "\""
-        : "\"" + raw + "\" (" + normalised + ")";
+    return raw.equals(normalised) ? "\"" + raw + "\"" : "\"" + raw + "\" (" + normalised + ")";
   }
 
   private static Optional<String> bindHost(Node node) {
@@ -187,11 +202,9 @@ final class RoutesBinder {
     if (poolNames.isEmpty()) {
       return "(no pools are defined; expected a pool under tollgate.pools)";
     }
-    String suggestion = DidYouMean.suggest(wanted, poolNames)
-        .map(s -> "did you mean \"" + s + "\"? ")
-        .orElse("");
-    return "(" + suggestion + "defined pools: " + String.join(", ", new TreeSet<>(poolNames))
-        + ")";
+    String suggestion =
+        DidYouMean.suggest(wanted, poolNames).map(s -> "did you mean \"" + s + "\"? ").orElse("");
+    return "(" + suggestion + "defined pools: " + String.join(", ", new TreeSet<>(poolNames)) + ")";
   }
 
   /** {@code default-route = reject}, or {@code default-route { pool = NAME, mode = ... }}. */
@@ -204,11 +217,20 @@ final class RoutesBinder {
       if (text.equalsIgnoreCase(REJECT)) {
         return Optional.of(DefaultRoute.REJECT);
       }
-      String hint = poolNames.contains(text)
-          ? "; to send them to pool \"" + text + "\" write default-route { pool = " + text + " }"
-          : DidYouMean.hint(text, List.of(REJECT));
-      node.error(node.show() + " is not a valid default-route (expected "
-          + Schema.DEFAULT_ROUTE.expected() + ")" + hint);
+      String hint =
+          poolNames.contains(text)
+              ? "; to send them to pool \""
+                  + text
+                  + "\" write default-route { pool = "
+                  + text
+                  + " }"
+              : DidYouMean.hint(text, List.of(REJECT));
+      node.error(
+          node.show()
+              + " is not a valid default-route (expected "
+              + Schema.DEFAULT_ROUTE.expected()
+              + ")"
+              + hint);
       return Optional.empty();
     }
     if (Readers.object(node, Schema.DEFAULT_ROUTE_SHAPE, Schema.DEFAULT_ROUTE.expected())
@@ -218,15 +240,25 @@ final class RoutesBinder {
     Node modeNode = node.child(Schema.MODE.name());
     Optional<RouteMode> mode = mode(modeNode);
     if (mode.isPresent() && mode.get().terminatesTls()) {
-      modeNode.error("mode = " + mode.get().configName() + " is not supported on the default"
-          + " route (expected passthrough): terminating TLS needs a certificate for the name,"
-          + " and the default route takes any name and clients that send none; list the hosts"
-          + " to " + mode.get().configName() + " in a route");
+      modeNode.error(
+          "mode = "
+              + mode.get().configName()
+              + " is not supported on the default"
+              + " route (expected passthrough): terminating TLS needs a certificate for the name,"
+              + " and the default route takes any name and clients that send none; list the hosts"
+              + " to "
+              + mode.get().configName()
+              + " in a route");
       mode = Optional.empty();
     }
-    boolean noTls = TlsBinder.refuseServerTls(node, "the default route is always passthrough",
-        key -> "to terminate TLS for a name, list it in a route with mode = offload or"
-            + " reencrypt; or remove " + key);
+    boolean noTls =
+        TlsBinder.refuseServerTls(
+            node,
+            "the default route is always passthrough",
+            key ->
+                "to terminate TLS for a name, list it in a route with mode = offload or"
+                    + " reencrypt; or remove "
+                    + key);
     Optional<String> pool = pool(node, poolNames);
     if (mode.isEmpty() || !noTls || pool.isEmpty()) {
       return Optional.empty();

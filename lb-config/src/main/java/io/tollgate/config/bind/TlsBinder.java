@@ -10,16 +10,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Binds the TLS settings on routes (the client-facing side of offload and reencrypt) and in
- * pools ({@code tls}: reencrypt's side toward the servers).
+ * Binds the TLS settings on routes (the client-facing side of offload and reencrypt) and in pools
+ * ({@code tls}: reencrypt's side toward the servers).
  */
 final class TlsBinder {
   private final FileRefs files;
   private final CertificateBinder certificates;
 
   /**
-   * @param storeConfigured whether {@code tollgate.certificates.directory} is written, which
-   *     {@code certificate = auto} needs
+   * @param storeConfigured whether {@code tollgate.certificates.directory} is written, which {@code
+   *     certificate = auto} needs
    */
   TlsBinder(FileRefs files, boolean storeConfigured) {
     this.files = files;
@@ -29,8 +29,8 @@ final class TlsBinder {
   /**
    * The TLS keys of a route (or of any object holding {@link Schema#SERVER_TLS_KEYS}).
    *
-   * @param certificateRequired false only to look for mistakes in a route whose mode could not
-   *     be read: whether it needs a certificate is then unknown
+   * @param certificateRequired false only to look for mistakes in a route whose mode could not be
+   *     read: whether it needs a certificate is then unknown
    */
   Optional<ServerTlsConfig> serverTls(Node route, boolean certificateRequired) {
     Node certificateNode = route.child(Schema.CERTIFICATE.name());
@@ -43,33 +43,42 @@ final class TlsBinder {
     Optional<List<String>> alpn = TlsLists.alpn(route.child(Schema.ALPN.name()));
     Optional<List<String>> protocols = TlsLists.protocols(route.child(Schema.PROTOCOLS.name()));
     Optional<List<String>> ciphers = TlsLists.ciphers(route.child(Schema.CIPHERS.name()));
-    Optional<Optional<ClientAuth>> clientAuth =
-        clientAuth(route.child(Schema.CLIENT_AUTH.name()));
-    if (certificate.isEmpty() || alpn.isEmpty() || protocols.isEmpty() || ciphers.isEmpty()
+    Optional<Optional<ClientAuth>> clientAuth = clientAuth(route.child(Schema.CLIENT_AUTH.name()));
+    if (certificate.isEmpty()
+        || alpn.isEmpty()
+        || protocols.isEmpty()
+        || ciphers.isEmpty()
         || clientAuth.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new ServerTlsConfig(certificate.get(), alpn.get(), protocols.get(),
-        ciphers.get(), clientAuth.get()));
+    return Optional.of(
+        new ServerTlsConfig(
+            certificate.get(), alpn.get(), protocols.get(), ciphers.get(), clientAuth.get()));
   }
 
   /**
    * Reports each TLS key on an object that does not terminate TLS, since it would silently do
    * nothing there.
    *
-   * @param why completes "only offload and reencrypt routes terminate TLS; ...": {@code "this
-   *     route is passthrough"}
+   * @param why completes "only offload and reencrypt routes terminate TLS; ...": {@code "this route
+   *     is passthrough"}
    * @param fix what to do instead, given the key's name
    * @return true if there was none
    */
-  static boolean refuseServerTls(Node owner, String why,
-      java.util.function.UnaryOperator<String> fix) {
+  static boolean refuseServerTls(
+      Node owner, String why, java.util.function.UnaryOperator<String> fix) {
     boolean none = true;
     for (Schema.Key key : Schema.SERVER_TLS_KEYS) {
       Node node = owner.child(key.name());
       if (node.exists()) {
-        node.error("only offload and reencrypt routes terminate TLS; " + why + ", so "
-            + key.name() + " would do nothing (" + fix.apply(key.name()) + ")");
+        node.error(
+            "only offload and reencrypt routes terminate TLS; "
+                + why
+                + ", so "
+                + key.name()
+                + " would do nothing ("
+                + fix.apply(key.name())
+                + ")");
         none = false;
       }
     }
@@ -81,15 +90,15 @@ final class TlsBinder {
     if (!node.exists()) {
       return Optional.of(Optional.empty());
     }
-    if (Readers.object(node, Schema.CLIENT_AUTH_SHAPE, Schema.CLIENT_AUTH.expected())
-        .isEmpty()) {
+    if (Readers.object(node, Schema.CLIENT_AUTH_SHAPE, Schema.CLIENT_AUTH.expected()).isEmpty()) {
       return Optional.empty();
     }
     Node modeNode = node.child(Schema.CLIENT_AUTH_MODE.name());
-    Optional<ClientAuth.Mode> mode = Readers.required(modeNode, Schema.CLIENT_AUTH_MODE)
-        ? Readers.choice(modeNode, Schema.CLIENT_AUTH_MODE, ClientAuth.Mode.class,
-            "client-auth mode")
-        : Optional.empty();
+    Optional<ClientAuth.Mode> mode =
+        Readers.required(modeNode, Schema.CLIENT_AUTH_MODE)
+            ? Readers.choice(
+                modeNode, Schema.CLIENT_AUTH_MODE, ClientAuth.Mode.class, "client-auth mode")
+            : Optional.empty();
     Optional<Path> ca = files.requiredFile(node, Schema.CLIENT_CA);
     if (mode.isEmpty() || ca.isEmpty()) {
       return Optional.empty();
@@ -98,8 +107,8 @@ final class TlsBinder {
   }
 
   /**
-   * A pool's {@code tls} block; empty inside when absent. {@code verify = false} is allowed
-   * but warned about at every load: it is the kind of switch left on after a test.
+   * A pool's {@code tls} block; empty inside when absent. {@code verify = false} is allowed but
+   * warned about at every load: it is the kind of switch left on after a test.
    */
   Optional<Optional<BackendTlsConfig>> backendTls(String poolName, Node node) {
     if (!node.exists()) {
@@ -113,27 +122,35 @@ final class TlsBinder {
     Node nameNode = node.child(Schema.SERVER_NAME.name());
     Optional<String> serverName = serverName(nameNode);
     Node verifyNode = node.child(Schema.VERIFY.name());
-    Optional<Boolean> verify = verifyNode.exists()
-        ? Readers.bool(verifyNode, Schema.VERIFY)
-        : Optional.of(Schema.DEFAULT_VERIFY);
+    Optional<Boolean> verify =
+        verifyNode.exists()
+            ? Readers.bool(verifyNode, Schema.VERIFY)
+            : Optional.of(Schema.DEFAULT_VERIFY);
     if (verify.isPresent() && !verify.get()) {
-      verifyNode.warn("certificate and name verification toward the servers of pool \""
-          + poolName + "\" is OFF: anyone on the network path to them can impersonate them and"
-          + " read or change the traffic (remove verify = false, and set ca to the CA that"
-          + " issued their certificates)");
+      verifyNode.warn(
+          "certificate and name verification toward the servers of pool \""
+              + poolName
+              + "\" is OFF: anyone on the network path to them can impersonate them and"
+              + " read or change the traffic (remove verify = false, and set ca to the CA that"
+              + " issued their certificates)");
     }
     Node certificateNode = node.child(Schema.CLIENT_CERTIFICATE.name());
-    Optional<CertificateFiles> certificate = certificateNode.exists()
-        ? certificates.clientCertificate(certificateNode)
-        : Optional.empty();
+    Optional<CertificateFiles> certificate =
+        certificateNode.exists()
+            ? certificates.clientCertificate(certificateNode)
+            : Optional.empty();
     Optional<List<String>> protocols = TlsLists.protocols(node.child(Schema.PROTOCOLS.name()));
-    if (ca.isEmpty() || (nameNode.exists() && serverName.isEmpty())
-        || verify.isEmpty() || (certificateNode.exists() && certificate.isEmpty())
+    if (ca.isEmpty()
+        || (nameNode.exists() && serverName.isEmpty())
+        || verify.isEmpty()
+        || (certificateNode.exists() && certificate.isEmpty())
         || protocols.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(Optional.of(new BackendTlsConfig(ca.get(), serverName, verify.get(),
-        certificate, protocols.get())));
+    return Optional.of(
+        Optional.of(
+            new BackendTlsConfig(
+                ca.get(), serverName, verify.get(), certificate, protocols.get())));
   }
 
   /** One exact DNS name, normalised as route hosts are (lower case, no trailing dot). */
@@ -147,11 +164,13 @@ final class TlsBinder {
     if (name.isEmpty()) {
       problem = "is empty (expected " + Schema.SERVER_NAME.expected() + ")";
     } else if (name.indexOf('*') >= 0) {
-      problem = "is a wildcard (expected one exact name: it is sent as SNI and the servers'"
-          + " certificate must match it)";
+      problem =
+          "is a wildcard (expected one exact name: it is sent as SNI and the servers'"
+              + " certificate must match it)";
     } else if (HostPatterns.looksLikeIpAddress(name)) {
-      problem = "is an IP address, which SNI cannot carry (RFC 6066) (expected a host name in"
-          + " the servers' certificate; without server-name the client's SNI is used)";
+      problem =
+          "is an IP address, which SNI cannot carry (RFC 6066) (expected a host name in"
+              + " the servers' certificate; without server-name the client's SNI is used)";
     } else {
       problem = HostPatterns.problem(name);
     }

@@ -10,35 +10,46 @@ import java.util.Optional;
 
 /**
  * The lists that tune one TLS endpoint: protocol versions, cipher suites and ALPN names, each
- * defaulted when absent. Only their form is checked here; whether the TLS provider knows a
- * cipher suite is for lb-core to say when it builds the TLS contexts.
+ * defaulted when absent. Only their form is checked here; whether the TLS provider knows a cipher
+ * suite is for lb-core to say when it builds the TLS contexts.
  */
 final class TlsLists {
   private static final Schema.Key PROTOCOL =
       new Schema.Key("protocol", "a TLS version such as \"TLSv1.3\"");
-  private static final Schema.Key CIPHER = new Schema.Key("cipher",
-      "a cipher suite name such as \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+  private static final Schema.Key CIPHER =
+      new Schema.Key(
+          "cipher", "a cipher suite name such as \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
   private static final Schema.Key ALPN_NAME =
       new Schema.Key("alpn", "an ALPN protocol name such as \"h2\" or \"http/1.1\"");
+
   /** RFC 7301: a protocol name is a non-empty byte string of at most 255 bytes. */
   private static final int MAX_ALPN_LENGTH = 255;
+
   private static final String SUPPORTED = "expected TLSv1.2 or TLSv1.3";
   private static final String RFC_8996 = "RFC 8996";
   private static final String OLDER_TOO = ", and RFC 8996 retires every version before TLS 1.2";
+
   /** Versions providers still know by name, and the RFC that retired each. */
-  private static final Map<String, String> DEPRECATED = Map.of(
-      "tlsv1", RFC_8996,
-      "tlsv1.0", RFC_8996,
-      "tlsv1.1", RFC_8996,
-      "sslv3", "RFC 7568" + OLDER_TOO,
-      "sslv2", "RFC 6176" + OLDER_TOO,
-      "sslv2hello", "RFC 6176" + OLDER_TOO);
+  private static final Map<String, String> DEPRECATED =
+      Map.of(
+          "tlsv1",
+          RFC_8996,
+          "tlsv1.0",
+          RFC_8996,
+          "tlsv1.1",
+          RFC_8996,
+          "sslv3",
+          "RFC 7568" + OLDER_TOO,
+          "sslv2",
+          "RFC 6176" + OLDER_TOO,
+          "sslv2hello",
+          "RFC 6176" + OLDER_TOO);
 
   private TlsLists() {}
 
   /**
-   * TLS versions in the order written, spelled as providers name them ({@code TLSv1.3});
-   * {@link ServerTlsConfig#DEFAULT_PROTOCOLS} when absent.
+   * TLS versions in the order written, spelled as providers name them ({@code TLSv1.3}); {@link
+   * ServerTlsConfig#DEFAULT_PROTOCOLS} when absent.
    */
   static Optional<List<String>> protocols(Node node) {
     if (!node.exists()) {
@@ -58,8 +69,8 @@ final class TlsLists {
     for (Node element : elements.get()) {
       Optional<String> version = protocol(element);
       if (version.isPresent() && seen.putIfAbsent(version.get(), element) != null) {
-        element.error(shown(element, version.get()) + " is listed twice (expected each version"
-            + " once)");
+        element.error(
+            shown(element, version.get()) + " is listed twice (expected each version" + " once)");
         version = Optional.empty();
       }
       ok &= version.isPresent();
@@ -81,11 +92,15 @@ final class TlsLists {
     }
     String rfc = DEPRECATED.get(wanted);
     if (rfc != null) {
-      node.error(node.show() + " is deprecated (" + rfc + ") and not supported (" + SUPPORTED
-          + ")");
+      node.error(
+          node.show() + " is deprecated (" + rfc + ") and not supported (" + SUPPORTED + ")");
     } else {
-      node.error(node.show() + " is not a supported TLS version (" + SUPPORTED + ")"
-          + DidYouMean.hint(wanted, ServerTlsConfig.DEFAULT_PROTOCOLS));
+      node.error(
+          node.show()
+              + " is not a supported TLS version ("
+              + SUPPORTED
+              + ")"
+              + DidYouMean.hint(wanted, ServerTlsConfig.DEFAULT_PROTOCOLS));
     }
     return Optional.empty();
   }
@@ -121,9 +136,11 @@ final class TlsLists {
     }
     // OpenSSL and nginx take one "A:B" string; here each name is its own element.
     if (name.matches(".*[\\s:,].*")) {
-      node.error(node.show() + " is not one cipher suite name (expected one name per list"
-          + " element, e.g. [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
-          + " \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\"])");
+      node.error(
+          node.show()
+              + " is not one cipher suite name (expected one name per list"
+              + " element, e.g. [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+              + " \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\"])");
       return Optional.empty();
     }
     return Optional.of(name);
@@ -169,15 +186,23 @@ final class TlsLists {
       // Registered names are visible ASCII; anything else is a typo or an encoding accident.
       if (c <= ' ' || c > '~') {
         String what = c == ' ' ? "a space" : String.format("U+%04X", (int) c);
-        node.error(node.show() + " contains " + what + " (expected printable ASCII without"
-            + " spaces, e.g. \"h2\" or \"http/1.1\")");
+        node.error(
+            node.show()
+                + " contains "
+                + what
+                + " (expected printable ASCII without"
+                + " spaces, e.g. \"h2\" or \"http/1.1\")");
         return Optional.empty();
       }
     }
     // All ASCII by now, so characters are bytes.
     if (name.length() > MAX_ALPN_LENGTH) {
-      node.error("ALPN protocol name of " + name.length() + " bytes (expected 1.."
-          + MAX_ALPN_LENGTH + " bytes, RFC 7301)");
+      node.error(
+          "ALPN protocol name of "
+              + name.length()
+              + " bytes (expected 1.."
+              + MAX_ALPN_LENGTH
+              + " bytes, RFC 7301)");
       return Optional.empty();
     }
     return Optional.of(name);

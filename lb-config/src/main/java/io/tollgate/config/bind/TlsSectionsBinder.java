@@ -18,8 +18,7 @@ final class TlsSectionsBinder {
     if (!node.exists()) {
       return Optional.of(CertificatesConfig.NONE);
     }
-    if (Readers.object(node, Schema.CERTIFICATES_SHAPE, Schema.CERTIFICATES.expected())
-        .isEmpty()) {
+    if (Readers.object(node, Schema.CERTIFICATES_SHAPE, Schema.CERTIFICATES.expected()).isEmpty()) {
       return Optional.empty();
     }
     Optional<Optional<Path>> directory =
@@ -37,20 +36,24 @@ final class TlsSectionsBinder {
       return Optional.empty();
     }
     Node ticketsNode = node.child(Schema.SESSION_TICKETS.name());
-    Optional<Boolean> tickets = Readers.required(ticketsNode, Schema.SESSION_TICKETS)
-        ? Readers.bool(ticketsNode, Schema.SESSION_TICKETS)
-        : Optional.empty();
-    Optional<Optional<Path>> keys = files.optionalFile(
-        node.child(Schema.SESSION_TICKET_KEYS.name()), Schema.SESSION_TICKET_KEYS);
+    Optional<Boolean> tickets =
+        Readers.required(ticketsNode, Schema.SESSION_TICKETS)
+            ? Readers.bool(ticketsNode, Schema.SESSION_TICKETS)
+            : Optional.empty();
+    Optional<Optional<Path>> keys =
+        files.optionalFile(
+            node.child(Schema.SESSION_TICKET_KEYS.name()), Schema.SESSION_TICKET_KEYS);
     Node cacheNode = node.child(Schema.SESSION_CACHE_SIZE.name());
-    OptionalInt cacheSize = Readers.required(cacheNode, Schema.SESSION_CACHE_SIZE)
-        ? Readers.intInRange(cacheNode, Schema.SESSION_CACHE_SIZE, 0,
-            Schema.MAX_SESSION_CACHE_SIZE)
-        : OptionalInt.empty();
+    OptionalInt cacheSize =
+        Readers.required(cacheNode, Schema.SESSION_CACHE_SIZE)
+            ? Readers.intInRange(
+                cacheNode, Schema.SESSION_CACHE_SIZE, 0, Schema.MAX_SESSION_CACHE_SIZE)
+            : OptionalInt.empty();
     Node timeoutNode = node.child(Schema.SESSION_TIMEOUT.name());
-    Optional<Duration> timeout = Readers.required(timeoutNode, Schema.SESSION_TIMEOUT)
-        ? Readers.positiveDuration(timeoutNode, Schema.SESSION_TIMEOUT)
-        : Optional.empty();
+    Optional<Duration> timeout =
+        Readers.required(timeoutNode, Schema.SESSION_TIMEOUT)
+            ? Readers.positiveDuration(timeoutNode, Schema.SESSION_TIMEOUT)
+            : Optional.empty();
     if (tickets.isEmpty() || keys.isEmpty() || cacheSize.isEmpty() || timeout.isEmpty()) {
       return Optional.empty();
     }

@@ -19,9 +19,9 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
- * Turns the merged, resolved config tree into a {@link TollgateConfig}, reporting every problem
- * to {@link Problems}. Each section is bound even when an earlier one failed, so one run finds
- * every error; the result is present only when nothing was wrong.
+ * Turns the merged, resolved config tree into a {@link TollgateConfig}, reporting every problem to
+ * {@link Problems}. Each section is bound even when an earlier one failed, so one run finds every
+ * error; the result is present only when nothing was wrong.
  */
 final class TollgateBinder {
   private TollgateBinder() {}
@@ -29,8 +29,8 @@ final class TollgateBinder {
   /**
    * @param files resolves the relative paths the config names (certificates, keys, CAs)
    */
-  static Optional<TollgateConfig> bind(Problems problems, ConfigObject root, String source,
-      FileRefs files) {
+  static Optional<TollgateConfig> bind(
+      Problems problems, ConfigObject root, String source, FileRefs files) {
     checkTopLevelTypos(problems, root);
     Node tollgate = Node.root(problems, root, Schema.ROOT);
     if (!tollgate.exists()) {
@@ -53,8 +53,8 @@ final class TollgateBinder {
     Optional<TlsConfig> tls = TlsSectionsBinder.tls(tollgate.child(Schema.TLS.name()), files);
     // Written, even if broken: a broken directory is reported once, not again by every
     // certificate = auto.
-    TlsBinder tlsBinder = new TlsBinder(files,
-        certificatesNode.child(Schema.DIRECTORY.name()).exists());
+    TlsBinder tlsBinder =
+        new TlsBinder(files, certificatesNode.child(Schema.DIRECTORY.name()).exists());
     PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
     Optional<List<RouteConfig>> routes =
         RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
@@ -63,27 +63,47 @@ final class TollgateBinder {
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
-    if (!problems.isEmpty() || ops.isEmpty() || listeners.isEmpty() || io.isEmpty()
+    if (!problems.isEmpty()
+        || ops.isEmpty()
+        || listeners.isEmpty()
+        || io.isEmpty()
         || timeouts.isEmpty()
-        || limits.isEmpty() || certificates.isEmpty() || tls.isEmpty() || routes.isEmpty()
-        || defaultRoute.isEmpty() || pools.pools().isEmpty() || accessLog.isEmpty()) {
+        || limits.isEmpty()
+        || certificates.isEmpty()
+        || tls.isEmpty()
+        || routes.isEmpty()
+        || defaultRoute.isEmpty()
+        || pools.pools().isEmpty()
+        || accessLog.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new TollgateConfig(listeners.get(), io.get(), timeouts.get(),
-        limits.get(), routes.get(), defaultRoute.get(), pools.pools().get(), certificates.get(),
-        tls.get(), accessLog.get(), source, problems.warnings(), ops.get()));
+    return Optional.of(
+        new TollgateConfig(
+            listeners.get(),
+            io.get(),
+            timeouts.get(),
+            limits.get(),
+            routes.get(),
+            defaultRoute.get(),
+            pools.pools().get(),
+            certificates.get(),
+            tls.get(),
+            accessLog.get(),
+            source,
+            problems.warnings(),
+            ops.get()));
   }
 
   /**
-   * Keys outside {@code tollgate} are allowed (files may keep values there to substitute), but
-   * one spelled almost like it is surely a typo that would silently drop every setting.
+   * Keys outside {@code tollgate} are allowed (files may keep values there to substitute), but one
+   * spelled almost like it is surely a typo that would silently drop every setting.
    */
   private static void checkTopLevelTypos(Problems problems, ConfigObject root) {
     for (String key : root.keySet()) {
-      if (!key.equals(Schema.ROOT) && DidYouMean.distance(key, Schema.ROOT)
-          <= DidYouMean.MAX_DISTANCE) {
-        Node.root(problems, root, key).error("unknown top-level key \"" + key
-            + "\" (did you mean \"" + Schema.ROOT + "\"?)");
+      if (!key.equals(Schema.ROOT)
+          && DidYouMean.distance(key, Schema.ROOT) <= DidYouMean.MAX_DISTANCE) {
+        Node.root(problems, root, key)
+            .error("unknown top-level key \"" + key + "\" (did you mean \"" + Schema.ROOT + "\"?)");
       }
     }
   }
@@ -94,12 +114,14 @@ final class TollgateBinder {
     }
     Node transportNode = node.child(Schema.TRANSPORT.name());
     Node threadsNode = node.child(Schema.WORKER_THREADS.name());
-    Optional<IoConfig.Transport> transport = Readers.required(transportNode, Schema.TRANSPORT)
-        ? Readers.choice(transportNode, Schema.TRANSPORT, IoConfig.Transport.class, "transport")
-        : Optional.empty();
-    OptionalInt threads = Readers.required(threadsNode, Schema.WORKER_THREADS)
-        ? Readers.intInRange(threadsNode, Schema.WORKER_THREADS, 0, Schema.MAX_WORKER_THREADS)
-        : OptionalInt.empty();
+    Optional<IoConfig.Transport> transport =
+        Readers.required(transportNode, Schema.TRANSPORT)
+            ? Readers.choice(transportNode, Schema.TRANSPORT, IoConfig.Transport.class, "transport")
+            : Optional.empty();
+    OptionalInt threads =
+        Readers.required(threadsNode, Schema.WORKER_THREADS)
+            ? Readers.intInRange(threadsNode, Schema.WORKER_THREADS, 0, Schema.MAX_WORKER_THREADS)
+            : OptionalInt.empty();
     if (transport.isEmpty() || threads.isEmpty()) {
       return Optional.empty();
     }
@@ -115,12 +137,15 @@ final class TollgateBinder {
     Optional<Duration> idle = duration(node, Schema.IDLE);
     Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
     Optional<Duration> drain = duration(node, Schema.DRAIN);
-    if (clientHello.isEmpty() || connect.isEmpty() || idle.isEmpty() || handshake.isEmpty()
+    if (clientHello.isEmpty()
+        || connect.isEmpty()
+        || idle.isEmpty()
+        || handshake.isEmpty()
         || drain.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Timeouts(clientHello.get(), connect.get(), idle.get(),
-        handshake.get(), drain.get()));
+    return Optional.of(
+        new Timeouts(clientHello.get(), connect.get(), idle.get(), handshake.get(), drain.get()));
   }
 
   private static Optional<Duration> duration(Node parent, Schema.Key key) {
@@ -133,36 +158,55 @@ final class TollgateBinder {
       return Optional.empty();
     }
     Node hello = node.child(Schema.MAX_CLIENT_HELLO.name());
-    OptionalLong bytes = Readers.required(hello, Schema.MAX_CLIENT_HELLO)
-        ? Readers.bytesInRange(hello, Schema.MAX_CLIENT_HELLO,
-            Limits.MIN_CLIENT_HELLO, Limits.MAX_CLIENT_HELLO,
-            "1k..64k, i.e. " + Limits.MIN_CLIENT_HELLO + ".." + Limits.MAX_CLIENT_HELLO
-                + " bytes")
-        : OptionalLong.empty();
+    OptionalLong bytes =
+        Readers.required(hello, Schema.MAX_CLIENT_HELLO)
+            ? Readers.bytesInRange(
+                hello,
+                Schema.MAX_CLIENT_HELLO,
+                Limits.MIN_CLIENT_HELLO,
+                Limits.MAX_CLIENT_HELLO,
+                "1k..64k, i.e. "
+                    + Limits.MIN_CLIENT_HELLO
+                    + ".."
+                    + Limits.MAX_CLIENT_HELLO
+                    + " bytes")
+            : OptionalLong.empty();
     OptionalInt max = requiredInt(node, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
     Node perSource = node.child(Schema.PER_SOURCE.name());
     OptionalInt sourceMax = OptionalInt.empty();
     OptionalInt sourceRate = OptionalInt.empty();
     OptionalInt ipv6Prefix = OptionalInt.empty();
-    if (Readers.required(perSource, Schema.PER_SOURCE) && Readers.object(perSource,
-        Schema.PER_SOURCE_SHAPE, Schema.PER_SOURCE.expected()).isPresent()) {
+    if (Readers.required(perSource, Schema.PER_SOURCE)
+        && Readers.object(perSource, Schema.PER_SOURCE_SHAPE, Schema.PER_SOURCE.expected())
+            .isPresent()) {
       sourceMax = requiredInt(perSource, Schema.CONNECTION_LIMIT, Limits.MAX_MAX_CONNECTIONS);
       sourceRate = requiredInt(perSource, Schema.NEW_PER_SECOND, Limits.MAX_NEW_PER_SECOND);
       Node prefix = perSource.child(Schema.IPV6_PREFIX.name());
-      ipv6Prefix = Readers.required(prefix, Schema.IPV6_PREFIX)
-          ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128) : OptionalInt.empty();
+      ipv6Prefix =
+          Readers.required(prefix, Schema.IPV6_PREFIX)
+              ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128)
+              : OptionalInt.empty();
     }
-    if (bytes.isEmpty() || max.isEmpty() || sourceMax.isEmpty() || sourceRate.isEmpty()
+    if (bytes.isEmpty()
+        || max.isEmpty()
+        || sourceMax.isEmpty()
+        || sourceRate.isEmpty()
         || ipv6Prefix.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Limits((int) bytes.getAsLong(), max.getAsInt(),
-        sourceMax.getAsInt(), sourceRate.getAsInt(), ipv6Prefix.getAsInt()));
+    return Optional.of(
+        new Limits(
+            (int) bytes.getAsLong(),
+            max.getAsInt(),
+            sourceMax.getAsInt(),
+            sourceRate.getAsInt(),
+            ipv6Prefix.getAsInt()));
   }
 
   private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {
     Node node = parent.child(key.name());
-    return Readers.required(node, key) ? Readers.intInRange(node, key, 0, max)
+    return Readers.required(node, key)
+        ? Readers.intInRange(node, key, 0, max)
         : OptionalInt.empty();
   }
 

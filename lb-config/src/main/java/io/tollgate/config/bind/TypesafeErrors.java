@@ -11,13 +11,14 @@ import java.util.regex.Pattern;
 
 /**
  * Turns a typesafe-config exception (missing file, syntax error, unresolvable substitution) into
- * one {@link ConfigError} an operator can act on: the location up front, then the message
- * without the origin typesafe already prefixed and without its Java exception names.
+ * one {@link ConfigError} an operator can act on: the location up front, then the message without
+ * the origin typesafe already prefixed and without its Java exception names.
  */
 final class TypesafeErrors {
   private static final Pattern OS_REASON = Pattern.compile("\\(([^()]+)\\)\\s*$");
   private static final Pattern IF_YOU_INTENDED =
       Pattern.compile("\\s*\\(if you intended .*$", Pattern.DOTALL);
+
   private TypesafeErrors() {}
 
   static ConfigException toException(com.typesafe.config.ConfigException e, String sourceName) {

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Each kind of mistake yields an error at the right {@code file:line} and key path, saying what
- * was expected. Files are real, so line numbers come from typesafe-config's own parse.
+ * Each kind of mistake yields an error at the right {@code file:line} and key path, saying what was
+ * expected. Files are real, so line numbers come from typesafe-config's own parse.
  */
 class ConfigValidationTest {
   @TempDir Path dir;
@@ -44,7 +44,8 @@ class ConfigValidationTest {
     var loaded = broken(validWith("limits {", "limits { banana = 1,"));
 
     assertThat(loaded.onlyErrorAt("banana", "tollgate.limits.banana").message())
-        .isEqualTo("unknown key \"banana\" in limits (expected one of: max-client-hello, max-connections, per-source)");
+        .isEqualTo(
+            "unknown key \"banana\" in limits (expected one of: max-client-hello, max-connections, per-source)");
   }
 
   @Test
@@ -67,8 +68,9 @@ class ConfigValidationTest {
 
   @Test
   void reportsUnknownKeyInsidePoolAndServerObjects() {
-    var loaded = broken(validWith("weight = 2 }], connect-attempts = 3",
-        "wieght = 2 }], connect-attemps = 3"));
+    var loaded =
+        broken(
+            validWith("weight = 2 }], connect-attempts = 3", "wieght = 2 }], connect-attemps = 3"));
 
     assertThat(loaded.errorAt("wieght", "tollgate.pools.wild.servers[0].wieght").message())
         .contains("did you mean \"weight\"?");
@@ -97,11 +99,12 @@ class ConfigValidationTest {
 
   @Test
   void reportsObjectWhereStringExpected() {
-    var loaded = broken(validWith("address = \"127.0.0.1:8443\"",
-        "address = { host = \"127.0.0.1\" }"));
+    var loaded =
+        broken(validWith("address = \"127.0.0.1:8443\"", "address = { host = \"127.0.0.1\" }"));
 
     assertThat(loaded.onlyErrorAt("listeners", "tollgate.listeners[0].address").message())
-        .startsWith("expected an address such as").endsWith("got an object");
+        .startsWith("expected an address such as")
+        .endsWith("got an object");
   }
 
   @Test
@@ -132,8 +135,11 @@ class ConfigValidationTest {
   void reportsConnectAttemptsBelowOne() {
     var loaded = broken(validWith("connect-attempts = 3", "connect-attempts = 0"));
 
-    assertThat(loaded.onlyErrorAt("connect-attempts", "tollgate.pools.wild.connect-attempts")
-        .message()).isEqualTo("0 is out of range (expected 1..100)");
+    assertThat(
+            loaded
+                .onlyErrorAt("connect-attempts", "tollgate.pools.wild.connect-attempts")
+                .message())
+        .isEqualTo("0 is out of range (expected 1..100)");
   }
 
   @Test
@@ -202,12 +208,12 @@ class ConfigValidationTest {
 
   @Test
   void reportsUnknownModeListingValidOnes() {
-    var loaded = broken(validWith("mode = passthrough, pool = wild",
-        "mode = tunnel, pool = wild"));
+    var loaded = broken(validWith("mode = passthrough, pool = wild", "mode = tunnel, pool = wild"));
 
     assertThat(loaded.onlyErrorAt("tunnel", "tollgate.routes[1].mode").message())
-        .isEqualTo("\"tunnel\" is not a valid route mode (expected one of: passthrough,"
-            + " offload, reencrypt)");
+        .isEqualTo(
+            "\"tunnel\" is not a valid route mode (expected one of: passthrough,"
+                + " offload, reencrypt)");
   }
 
   @Test
@@ -225,7 +231,8 @@ class ConfigValidationTest {
     var loaded = broken(validWith("127.0.0.1:8443", "10.0.0.1:99999"));
 
     assertThat(loaded.onlyErrorAt("99999", "tollgate.listeners[0].address").message())
-        .isEqualTo("\"10.0.0.1:99999\": \"99999\" is not a port (expected 1..65535, or 0 for any free port)");
+        .isEqualTo(
+            "\"10.0.0.1:99999\": \"99999\" is not a port (expected 1..65535, or 0 for any free port)");
   }
 
   @Test
@@ -249,7 +256,8 @@ class ConfigValidationTest {
     var loaded = broken(validWith("\"127.0.0.1:9444\"", "[9444]"));
 
     assertThat(loaded.onlyErrorAt("[9444]", "tollgate.pools.pass.servers[1]").message())
-        .startsWith("expected a server: \"host:port\"").endsWith("got a list");
+        .startsWith("expected a server: \"host:port\"")
+        .endsWith("got a list");
   }
 
   @Test
@@ -265,9 +273,11 @@ class ConfigValidationTest {
 
   @Test
   void reportsDuplicateListenerNamesAndAddresses() {
-    var loaded = broken(validWith(
-        "listeners = [ { name = main, address = \"127.0.0.1:8443\" } ]",
-        """
+    var loaded =
+        broken(
+            validWith(
+                "listeners = [ { name = main, address = \"127.0.0.1:8443\" } ]",
+                """
         listeners = [
             { name = main, address = "127.0.0.1:8443" }
             { name = main, address = "127.0.0.1:8444" }   # same name
@@ -276,17 +286,20 @@ class ConfigValidationTest {
 
     assertThat(loaded.errors()).hasSize(2);
     assertThat(loaded.errorAt("same name", "tollgate.listeners[1].name").message())
-        .isEqualTo("listener name \"main\" is already used by tollgate.listeners[0]"
-            + " (expected a unique name)");
+        .isEqualTo(
+            "listener name \"main\" is already used by tollgate.listeners[0]"
+                + " (expected a unique name)");
     assertThat(loaded.errorAt("same address", "tollgate.listeners[2].address").message())
-        .startsWith("\"127.0.0.1:8443\" is already used by listener \"main\""
-            + " (tollgate.listeners[0])");
+        .startsWith(
+            "\"127.0.0.1:8443\" is already used by listener \"main\"" + " (tollgate.listeners[0])");
   }
 
   @Test
   void reportsEmptyListenerList() {
-    var loaded = broken(validWith(
-        "listeners = [ { name = main, address = \"127.0.0.1:8443\" } ]", "listeners = []"));
+    var loaded =
+        broken(
+            validWith(
+                "listeners = [ { name = main, address = \"127.0.0.1:8443\" } ]", "listeners = []"));
 
     assertThat(loaded.onlyErrorAt("listeners = []", "tollgate.listeners").message())
         .startsWith("no listeners (expected a non-empty list of listeners");
@@ -294,7 +307,9 @@ class ConfigValidationTest {
 
   @Test
   void reportsAbsentListenersAtTheTollgateObject() {
-    var loaded = broken("""
+    var loaded =
+        broken(
+            """
         # nothing but a pool
         tollgate {
           pools.p.servers = ["10.0.0.1:443"]
@@ -331,8 +346,9 @@ class ConfigValidationTest {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"*.wild.test\", \"WWW.pass.test.\"]"));
 
     assertThat(loaded.onlyErrorAt("*.wild.test", "tollgate.routes[1].hosts[1]").message())
-        .isEqualTo("\"WWW.pass.test.\" (www.pass.test) is already claimed by tollgate.routes[0] (\"pass.test\")"
-            + " (expected each host in one route only)");
+        .isEqualTo(
+            "\"WWW.pass.test.\" (www.pass.test) is already claimed by tollgate.routes[0] (\"pass.test\")"
+                + " (expected each host in one route only)");
   }
 
   @Test
@@ -340,12 +356,16 @@ class ConfigValidationTest {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"*.wild.test\", \"*.Wild.test\"]"));
 
     assertThat(loaded.onlyErrorAt("*.Wild.test", "tollgate.routes[1].hosts[1]").message())
-        .isEqualTo("\"*.Wild.test\" (*.wild.test) is listed twice in this route (expected each host once)");
+        .isEqualTo(
+            "\"*.Wild.test\" (*.wild.test) is listed twice in this route (expected each host once)");
   }
 
   @Test
   void reportsInvalidWildcards() {
-    String text = validWith("[\"*.wild.test\"]", """
+    String text =
+        validWith(
+            "[\"*.wild.test\"]",
+            """
         [
               "*wild.test"
               "a.*.test"
@@ -357,8 +377,8 @@ class ConfigValidationTest {
 
     assertThat(loaded.errors()).hasSize(5);
     for (int i = 0; i < 5; i++) {
-      String host = new String[] {"\"*wild.test\"", "\"a.*.test\"", "\"*\"", "\"*.\"",
-          "\"*.*.test\""}[i];
+      String host =
+          new String[] {"\"*wild.test\"", "\"a.*.test\"", "\"*\"", "\"*.\"", "\"*.*.test\""}[i];
       assertThat(loaded.errorAt(host, "tollgate.routes[1].hosts[" + i + "]").message())
           .startsWith(host + " is not a valid wildcard")
           .contains("expected");
@@ -370,7 +390,8 @@ class ConfigValidationTest {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"192.0.2.1\"]"));
 
     assertThat(loaded.onlyErrorAt("192.0.2.1", "tollgate.routes[1].hosts[0]").message())
-        .contains("SNI never carries IP addresses").contains("default-route");
+        .contains("SNI never carries IP addresses")
+        .contains("default-route");
   }
 
   @Test
@@ -379,7 +400,8 @@ class ConfigValidationTest {
 
     assertThat(loaded.errors()).hasSize(2);
     assertThat(loaded.errorAt("-bad.test", "tollgate.routes[1].hosts[0]").message())
-        .contains("is not a valid host name").contains("starts or ends with '-'");
+        .contains("is not a valid host name")
+        .contains("starts or ends with '-'");
     assertThat(loaded.errorAt("-bad.test", "tollgate.routes[1].hosts[1]").message())
         .contains("empty label");
   }
@@ -389,14 +411,18 @@ class ConfigValidationTest {
     var loaded = broken(validWith("pool = wild }", "pool = wilde }"));
 
     assertThat(loaded.onlyErrorAt("wilde", "tollgate.routes[1].pool").message())
-        .isEqualTo("no pool named \"wilde\" (did you mean \"wild\"? defined pools: fallback,"
-            + " pass, wild)");
+        .isEqualTo(
+            "no pool named \"wilde\" (did you mean \"wild\"? defined pools: fallback,"
+                + " pass, wild)");
   }
 
   @Test
   void reportsRouteMissingHostsAndPool() {
-    var loaded = broken(validWith("{ hosts = [\"*.wild.test\"], mode = passthrough, pool = wild }",
-        "{ mode = passthrough }"));
+    var loaded =
+        broken(
+            validWith(
+                "{ hosts = [\"*.wild.test\"], mode = passthrough, pool = wild }",
+                "{ mode = passthrough }"));
 
     assertThat(loaded.errors()).hasSize(2);
     assertThat(loaded.errorAt("{ mode = passthrough }", "tollgate.routes[1].hosts").message())
@@ -420,14 +446,14 @@ class ConfigValidationTest {
     var loaded = broken(validWith("default-route { pool = fallback }", "default-route = drop"));
 
     assertThat(loaded.onlyErrorAt("drop", "tollgate.default-route").message())
-        .isEqualTo("\"drop\" is not a valid default-route (expected reject, or an object such as"
-            + " { pool = NAME })");
+        .isEqualTo(
+            "\"drop\" is not a valid default-route (expected reject, or an object such as"
+                + " { pool = NAME })");
   }
 
   @Test
   void suggestsObjectFormWhenDefaultRouteIsAPoolName() {
-    var loaded = broken(validWith("default-route { pool = fallback }",
-        "default-route = fallback"));
+    var loaded = broken(validWith("default-route { pool = fallback }", "default-route = fallback"));
 
     assertThat(loaded.onlyErrorAt("default-route", "tollgate.default-route").message())
         .endsWith("write default-route { pool = fallback }");
@@ -443,8 +469,8 @@ class ConfigValidationTest {
 
   @Test
   void reportsDefaultRouteNamingUnknownPool() {
-    var loaded = broken(validWith("default-route { pool = fallback }",
-        "default-route { pool = nowhere }"));
+    var loaded =
+        broken(validWith("default-route { pool = fallback }", "default-route { pool = nowhere }"));
 
     assertThat(loaded.onlyErrorAt("nowhere", "tollgate.default-route.pool").message())
         .isEqualTo("no pool named \"nowhere\" (defined pools: fallback, pass, wild)");
@@ -452,8 +478,9 @@ class ConfigValidationTest {
 
   @Test
   void reportsDefaultRouteObjectWithoutPool() {
-    var loaded = broken(validWith("default-route { pool = fallback }",
-        "default-route { mode = passthrough }"));
+    var loaded =
+        broken(
+            validWith("default-route { pool = fallback }", "default-route { mode = passthrough }"));
 
     assertThat(loaded.onlyErrorAt("default-route", "tollgate.default-route.pool").message())
         .startsWith("missing required key \"pool\"");
@@ -463,17 +490,20 @@ class ConfigValidationTest {
 
   @Test
   void reportsPoolWithEmptyServers() {
-    var loaded = broken(validWith("fallback { servers = [\"[::1]:9446\"] }",
-        "fallback { servers = [] }"));
+    var loaded =
+        broken(validWith("fallback { servers = [\"[::1]:9446\"] }", "fallback { servers = [] }"));
 
-    assertThat(loaded.onlyErrorAt("fallback { servers", "tollgate.pools.fallback.servers")
-        .message()).startsWith("pool has no servers (expected a non-empty list of servers");
+    assertThat(
+            loaded.onlyErrorAt("fallback { servers", "tollgate.pools.fallback.servers").message())
+        .startsWith("pool has no servers (expected a non-empty list of servers");
   }
 
   @Test
   void reportsPoolWithoutServersAtThePool() {
-    var loaded = broken(validWith("fallback { servers = [\"[::1]:9446\"] }",
-        "fallback { connect-attempts = 2 }"));
+    var loaded =
+        broken(
+            validWith(
+                "fallback { servers = [\"[::1]:9446\"] }", "fallback { connect-attempts = 2 }"));
 
     assertThat(loaded.onlyErrorAt("fallback {", "tollgate.pools.fallback.servers").message())
         .startsWith("missing required key \"servers\"");
@@ -481,7 +511,9 @@ class ConfigValidationTest {
 
   @Test
   void reportsRouteToUndefinedPoolWhenNoPoolsExist() {
-    var loaded = broken("""
+    var loaded =
+        broken(
+            """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:8443" } ]
           routes = [ { hosts = [a.test], pool = web } ]
@@ -489,25 +521,31 @@ class ConfigValidationTest {
         """);
 
     assertThat(loaded.onlyErrorAt("routes", "tollgate.routes[0].pool").message())
-        .isEqualTo("no pool named \"web\" (no pools are defined; expected a pool under"
-            + " tollgate.pools)");
+        .isEqualTo(
+            "no pool named \"web\" (no pools are defined; expected a pool under"
+                + " tollgate.pools)");
   }
 
   @Test
   void doesNotReportUnusedPoolsOrRoutesToBrokenPoolsAsMissing() {
-    var loaded = broken(validWith("wild { servers = [{ address = \"127.0.0.1:9445\", weight = 2 }]",
-        "spare { servers = [\"127.0.0.1:1\"] }\n    wild { servers = [{ address = \"127.0.0.1:0\""
-            + ", weight = 2 }]"));
+    var loaded =
+        broken(
+            validWith(
+                "wild { servers = [{ address = \"127.0.0.1:9445\", weight = 2 }]",
+                "spare { servers = [\"127.0.0.1:1\"] }\n    wild { servers = [{ address = \"127.0.0.1:0\""
+                    + ", weight = 2 }]"));
 
-    assertThat(loaded.onlyErrorAt("127.0.0.1:0", "tollgate.pools.wild.servers[0].address")
-        .message()).isEqualTo("\"127.0.0.1:0\": \"0\" is not a port (expected 1..65535)");
+    assertThat(
+            loaded.onlyErrorAt("127.0.0.1:0", "tollgate.pools.wild.servers[0].address").message())
+        .isEqualTo("\"127.0.0.1:0\": \"0\" is not a port (expected 1..65535)");
   }
 
   // ---- many at once
 
   @Test
   void reportsEveryMistakeInOneExceptionInFileOrder() {
-    String text = """
+    String text =
+        """
         tollgate {
           listeners = [ { name = main, address = "127.0.0.1:70000" } ]
           io { transport = turbo }
@@ -526,22 +564,24 @@ class ConfigValidationTest {
         """;
     var loaded = broken(text);
 
-    assertThat(loaded.errors()).extracting(ConfigError::path).containsExactly(
-        "tollgate.listeners[0].address",
-        "tollgate.io.transport",
-        "tollgate.timeouts.conect",
-        "tollgate.timeouts.idle",
-        "tollgate.limits.max-client-hello",
-        "tollgate.routes[1].hosts[0]",
-        "tollgate.routes[1].hosts[1]",
-        "tollgate.routes[1].mode",
-        "tollgate.routes[1].pool",
-        "tollgate.default-route",
-        "tollgate.pools.web.servers[1].address",
-        "tollgate.pools.web.servers[1].weight",
-        "tollgate.pools.empty.servers");
-    assertThat(loaded.errors()).allSatisfy(e ->
-        assertThat(e.origin()).startsWith(loaded.file() + ":"));
+    assertThat(loaded.errors())
+        .extracting(ConfigError::path)
+        .containsExactly(
+            "tollgate.listeners[0].address",
+            "tollgate.io.transport",
+            "tollgate.timeouts.conect",
+            "tollgate.timeouts.idle",
+            "tollgate.limits.max-client-hello",
+            "tollgate.routes[1].hosts[0]",
+            "tollgate.routes[1].hosts[1]",
+            "tollgate.routes[1].mode",
+            "tollgate.routes[1].pool",
+            "tollgate.default-route",
+            "tollgate.pools.web.servers[1].address",
+            "tollgate.pools.web.servers[1].weight",
+            "tollgate.pools.empty.servers");
+    assertThat(loaded.errors())
+        .allSatisfy(e -> assertThat(e.origin()).startsWith(loaded.file() + ":"));
     loaded.errorAt("70000", "tollgate.listeners[0].address");
     loaded.errorAt("weight = heavy", "tollgate.pools.web.servers[1].weight");
     loaded.errorAt("empty", "tollgate.pools.empty.servers");
@@ -552,7 +592,8 @@ class ConfigValidationTest {
     var loaded = broken(validWith("connect = 3s, idle = 5m", "conect = 3s, idle = 0s"));
 
     ConfigException e = new ConfigException(loaded.errors());
-    assertThat(e.getMessage()).startsWith("2 config errors")
+    assertThat(e.getMessage())
+        .startsWith("2 config errors")
         .contains(loaded.file() + ":4: tollgate.timeouts.conect: unknown key \"conect\"");
   }
 }

@@ -9,18 +9,25 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HostPatternsTest {
   @ParameterizedTest
   @CsvSource({
-      "WWW.Pass.Test., www.pass.test",
-      "pass.test, pass.test",
-      "*.Wild.Test, *.wild.test",
-      "a.test.., a.test."
+    "WWW.Pass.Test., www.pass.test",
+    "pass.test, pass.test",
+    "*.Wild.Test, *.wild.test",
+    "a.test.., a.test."
   })
   void normalisesToLowerCaseWithoutOneTrailingDot(String raw, String expected) {
     assertThat(HostPatterns.normalise(raw)).isEqualTo(expected);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"pass.test", "localhost", "a-b.c_d.test", "*.wild.test", "*.test",
-      "xn--bcher-kva.example"})
+  @ValueSource(
+      strings = {
+        "pass.test",
+        "localhost",
+        "a-b.c_d.test",
+        "*.wild.test",
+        "*.test",
+        "xn--bcher-kva.example"
+      })
   void acceptsValidNamesAndWildcards(String pattern) {
     assertThat(HostPatterns.problem(pattern)).isNull();
   }
@@ -46,8 +53,8 @@ class HostPatternsTest {
   @ParameterizedTest
   @ValueSource(ints = {64, 254})
   void rejectsOverlongLabelsAndNames(int length) {
-    String name = length == 64 ? "a".repeat(64) + ".test" : ("a".repeat(60) + ".").repeat(4)
-        + "a".repeat(10);
+    String name =
+        length == 64 ? "a".repeat(64) + ".test" : ("a".repeat(60) + ".").repeat(4) + "a".repeat(10);
     assertThat(HostPatterns.problem(name)).contains("longer than");
   }
 

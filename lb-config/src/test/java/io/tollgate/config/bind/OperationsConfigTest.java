@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class OperationsConfigTest {
   @TempDir Path dir;
 
-  private static final String HEAD = """
+  private static final String HEAD =
+      """
       tollgate.listeners = [ { name = main, address = "127.0.0.1:8443" } ]
       tollgate.pools.p.servers = ["10.0.0.1:443"]
       """;
@@ -41,7 +42,9 @@ class OperationsConfigTest {
 
   @Test
   void readsLimitsOfEveryLevelAsWritten() throws Exception {
-    TollgateConfig c = load("""
+    TollgateConfig c =
+        load(
+            """
         tollgate {
           limits { max-connections = 5000, per-source { max-connections = 10, new-per-second = 0 } }
           listeners = [ { name = main, address = "127.0.0.1:8443", max-connections = 300 } ]
@@ -64,8 +67,10 @@ class OperationsConfigTest {
         .isEqualTo(AccessLogConfig.Target.STDERR);
     assertThat(load("tollgate.access-log.path = off").accessLog()).isEqualTo(AccessLogConfig.OFF);
     assertThat(load("tollgate.access-log.path = \"access.log\"").accessLog())
-        .isEqualTo(new AccessLogConfig(AccessLogConfig.Target.FILE,
-            Optional.of(dir.resolve("access.log").toAbsolutePath().normalize())));
+        .isEqualTo(
+            new AccessLogConfig(
+                AccessLogConfig.Target.FILE,
+                Optional.of(dir.resolve("access.log").toAbsolutePath().normalize())));
   }
 
   @Test
@@ -81,42 +86,48 @@ class OperationsConfigTest {
     assertThat(load("").limits().perSourceIpv6Prefix()).isEqualTo(64);
     assertThat(load("tollgate.limits.per-source.ipv6-prefix = 56").limits().perSourceIpv6Prefix())
         .isEqualTo(56);
-    assertThat(load("tollgate.limits.per-source.ipv6-prefix = 128").limits()
-        .perSourceIpv6Prefix()).isEqualTo(128);
+    assertThat(load("tollgate.limits.per-source.ipv6-prefix = 128").limits().perSourceIpv6Prefix())
+        .isEqualTo(128);
   }
 
   @Test
   void ipv6PrefixOutsideOneTo128IsAnErrorAtItsLine() {
     var zero = broken("tollgate.limits.per-source.ipv6-prefix = 0\n");
-    assertThat(zero.errorAt("ipv6-prefix = 0", "tollgate.limits.per-source.ipv6-prefix")
-        .message()).contains("out of range (expected 1..128)");
+    assertThat(zero.errorAt("ipv6-prefix = 0", "tollgate.limits.per-source.ipv6-prefix").message())
+        .contains("out of range (expected 1..128)");
     var big = broken("tollgate.limits.per-source { ipv6-prefix = 129 }\n");
-    assertThat(big.errorAt("ipv6-prefix = 129", "tollgate.limits.per-source.ipv6-prefix")
-        .message()).contains("out of range (expected 1..128)");
+    assertThat(big.errorAt("ipv6-prefix = 129", "tollgate.limits.per-source.ipv6-prefix").message())
+        .contains("out of range (expected 1..128)");
     var text = broken("tollgate.limits.per-source.ipv6-prefix = wide\n");
-    assertThat(text.errorAt("ipv6-prefix = wide", "tollgate.limits.per-source.ipv6-prefix")
-        .message()).contains("not a whole number");
+    assertThat(
+            text.errorAt("ipv6-prefix = wide", "tollgate.limits.per-source.ipv6-prefix").message())
+        .contains("not a whole number");
   }
 
   @Test
   void negativeOrHugeLimitsAndUnknownKeysAreErrors() {
-    var loaded = broken("""
+    var loaded =
+        broken(
+            """
         tollgate.limits.max-connections = -1
         tollgate.limits.per-source { new-per-second = 99999999, max-conections = 3 }
         """);
 
-    assertThat(loaded.errorAt("max-connections = -1", "tollgate.limits.max-connections")
-        .message()).contains("out of range (expected 0..10000000)");
-    assertThat(loaded.errorAt("new-per-second", "tollgate.limits.per-source.new-per-second")
-        .message()).contains("out of range (expected 0..1000000)");
-    assertThat(loaded.errorAt("max-conections",
-        "tollgate.limits.per-source.max-conections").message())
+    assertThat(loaded.errorAt("max-connections = -1", "tollgate.limits.max-connections").message())
+        .contains("out of range (expected 0..10000000)");
+    assertThat(
+            loaded.errorAt("new-per-second", "tollgate.limits.per-source.new-per-second").message())
+        .contains("out of range (expected 0..1000000)");
+    assertThat(
+            loaded.errorAt("max-conections", "tollgate.limits.per-source.max-conections").message())
         .contains("did you mean \"max-connections\"?");
   }
 
   @Test
   void routeAndListenerLimitsMustBeWholeNumbers() {
-    var loaded = broken("""
+    var loaded =
+        broken(
+            """
         tollgate.listeners = [ { name = main, address = "127.0.0.1:8443", max-connections = lots } ]
         tollgate.routes = [ { hosts = ["a.test"], pool = p, max-connections = 2.5 } ]
         """);

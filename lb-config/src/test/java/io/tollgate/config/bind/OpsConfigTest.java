@@ -40,10 +40,15 @@ class OpsConfigTest {
   @Test
   void bindsAdminWithTokenFileRelativeToTheConfigAndWatchAndDrain() throws Exception {
     files.touch("admin.token");
-    TollgateConfig c = load(validWith("  io {", """
+    TollgateConfig c =
+        load(
+            validWith(
+                    "  io {",
+                    """
           admin { address = "0.0.0.0:9900", token-file = "admin.token" }
           watch = true
-          io {""").replace("idle = 5m", "idle = 5m, drain = 2s"));
+          io {""")
+                .replace("idle = 5m", "idle = 5m, drain = 2s"));
     AdminConfig admin = c.ops().admin().orElseThrow();
     assertThat(admin.address()).isEqualTo(new HostPort("0.0.0.0", 9900));
     assertThat(admin.tokenFile()).contains(dir.resolve("admin.token").toAbsolutePath());
@@ -59,15 +64,19 @@ class OpsConfigTest {
 
   @Test
   void refusesANonLoopbackAdminAddressWithoutAToken() {
-    var loaded = files.loadBroken(validWith("  io {", "  admin { address = \"0.0.0.0:9900\" }\n  io {"));
+    var loaded =
+        files.loadBroken(validWith("  io {", "  admin { address = \"0.0.0.0:9900\" }\n  io {"));
     assertThat(loaded.onlyErrorAt("9900", "tollgate.admin.address").message())
         .contains("is not a loopback address and admin has no token-file");
   }
 
   @Test
   void reportsAMissingTokenFileAndAnUnknownAdminKey() {
-    var loaded = files.loadBroken(validWith("  io {",
-        "  admin { address = \"127.0.0.1:9900\", token-file = \"nope.token\", adress = 1 }\n  io {"));
+    var loaded =
+        files.loadBroken(
+            validWith(
+                "  io {",
+                "  admin { address = \"127.0.0.1:9900\", token-file = \"nope.token\", adress = 1 }\n  io {"));
     assertThat(loaded.errorAt("nope.token", "tollgate.admin.token-file").message())
         .contains("file not found");
     assertThat(loaded.errorAt("nope.token", "tollgate.admin.adress").message())
@@ -89,6 +98,7 @@ class OpsConfigTest {
   void sourceFilesListsIncludedFiles() throws Exception {
     Path inc = files.write("pools.conf", "tollgate.watch = true\n");
     Path main = files.write("main.conf", "include \"pools.conf\"\n" + ConfigFiles.VALID);
-    assertThat(ConfigLoader.sourceFiles(main)).contains(main.toAbsolutePath(), inc.toAbsolutePath());
+    assertThat(ConfigLoader.sourceFiles(main))
+        .contains(main.toAbsolutePath(), inc.toAbsolutePath());
   }
 }

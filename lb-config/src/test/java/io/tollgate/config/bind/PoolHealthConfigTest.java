@@ -2,15 +2,15 @@ package io.tollgate.config.bind;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.BalanceConfig.Algorithm;
 import io.tollgate.config.BalanceConfig.OnAllDown;
-import io.tollgate.config.BalanceConfig;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigFiles;
 import io.tollgate.config.ConfigLoader;
+import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.HealthCheckConfig.Initial;
 import io.tollgate.config.HealthCheckConfig.Type;
-import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.PassiveEjectionConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.TollgateConfig;
@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PoolHealthConfigTest {
   @TempDir Path dir;
 
-  private static final String HEAD = """
+  private static final String HEAD =
+      """
       tollgate.listeners = [ { name = main, address = "127.0.0.1:8443" } ]
       """;
 
@@ -48,9 +49,11 @@ class PoolHealthConfigTest {
 
   @Test
   void emptyHealthCheckBlockTakesHaproxyLikeDefaults() throws Exception {
-    PoolConfig p = load("""
+    PoolConfig p =
+        load("""
         tollgate.pools.p { servers = ["10.0.0.1:443"], health-check {} }
-        """).pool("p");
+        """)
+            .pool("p");
 
     assertThat(p.healthCheck()).contains(HealthCheckConfig.defaults(Type.TCP));
     HealthCheckConfig c = p.healthCheck().orElseThrow();
@@ -66,7 +69,8 @@ class PoolHealthConfigTest {
 
   @Test
   void readsEveryKeyAsWritten() throws Exception {
-    PoolConfig p = load("""
+    PoolConfig p =
+        load("""
         tollgate.pools.p {
           servers = ["10.0.0.1:443", { address = "10.0.0.2:443", weight = 3, max-connections = 50 }]
           health-check {
@@ -80,14 +84,30 @@ class PoolHealthConfigTest {
           on-all-down = try-all
           passive-ejection { failures = 5, backoff = 1m }
         }
-        """).pool("p");
+        """)
+            .pool("p");
 
-    assertThat(p.healthCheck()).contains(new HealthCheckConfig(Type.HTTPS,
-        Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(5),
-        Duration.ofMillis(300), 4, 5, 20, "/healthz", Optional.of("app.test"), 200, 299,
-        Optional.of("ok"), Optional.of("sni.test"), Initial.UP));
-    assertThat(p.balance()).isEqualTo(
-        new BalanceConfig(Algorithm.LEAST_CONN, Duration.ofSeconds(30), OnAllDown.TRY_ALL));
+    assertThat(p.healthCheck())
+        .contains(
+            new HealthCheckConfig(
+                Type.HTTPS,
+                Duration.ofMillis(500),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(5),
+                Duration.ofMillis(300),
+                4,
+                5,
+                20,
+                "/healthz",
+                Optional.of("app.test"),
+                200,
+                299,
+                Optional.of("ok"),
+                Optional.of("sni.test"),
+                Initial.UP));
+    assertThat(p.balance())
+        .isEqualTo(
+            new BalanceConfig(Algorithm.LEAST_CONN, Duration.ofSeconds(30), OnAllDown.TRY_ALL));
     assertThat(p.passive()).isEqualTo(new PassiveEjectionConfig(5, Duration.ofMinutes(1)));
     assertThat(p.servers().get(1).maxConnections()).isEqualTo(50);
     assertThat(p.servers().get(1).weight()).isEqualTo(3);
@@ -95,7 +115,9 @@ class PoolHealthConfigTest {
 
   @Test
   void verifyOnTheCheckOverridesThePoolsAndFalseIsWarnedAbout() throws Exception {
-    TollgateConfig config = load("""
+    TollgateConfig config =
+        load(
+            """
         tollgate.pools.p { servers = ["10.0.0.1:443"], health-check { type = tls, verify = false } }
         tollgate.pools.q { servers = ["10.0.0.2:443"], tls { verify = false }, health-check { type = tls } }
         """);
@@ -106,21 +128,28 @@ class PoolHealthConfigTest {
     assertThat(q.verify()).isEmpty();
     assertThat(q.verifies(false)).as("the pool's verify = false").isFalse();
     assertThat(q.verifies(true)).isTrue();
-    assertThat(config.warnings()).anySatisfy(w -> {
-      assertThat(w.path()).isEqualTo("tollgate.pools.p.health-check.verify");
-      assertThat(w.message()).contains("does not verify the servers' certificates");
-    });
-    var loaded = broken(
-        "tollgate.pools.p { servers = [\"10.0.0.1:443\"], health-check { verify = maybe } }\n");
+    assertThat(config.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.path()).isEqualTo("tollgate.pools.p.health-check.verify");
+              assertThat(w.message()).contains("does not verify the servers' certificates");
+            });
+    var loaded =
+        broken(
+            "tollgate.pools.p { servers = [\"10.0.0.1:443\"], health-check { verify = maybe } }\n");
     assertThat(loaded.errorAt("verify", "tollgate.pools.p.health-check.verify").message())
         .contains("true or false");
   }
 
   @Test
   void fastAndDownIntervalsFollowAnExplicitInterval() throws Exception {
-    HealthCheckConfig c = load("""
+    HealthCheckConfig c =
+        load("""
         tollgate.pools.p { servers = ["10.0.0.1:443"], health-check { interval = 10s, jitter = 0 } }
-        """).pool("p").healthCheck().orElseThrow();
+        """)
+            .pool("p")
+            .healthCheck()
+            .orElseThrow();
 
     assertThat(c.fastInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.downInterval()).isEqualTo(Duration.ofSeconds(20));
@@ -130,15 +159,20 @@ class PoolHealthConfigTest {
   @Test
   void acceptsEveryBalanceSpelling() throws Exception {
     for (Algorithm a : Algorithm.values()) {
-      PoolConfig p = load("tollgate.pools.p { servers = [\"10.0.0.1:443\"], balance = "
-          + a.configName() + " }\n").pool("p");
+      PoolConfig p =
+          load("tollgate.pools.p { servers = [\"10.0.0.1:443\"], balance = "
+                  + a.configName()
+                  + " }\n")
+              .pool("p");
       assertThat(p.balance().algorithm()).isEqualTo(a);
     }
   }
 
   @Test
   void reportsEachBadValueAtItsKey() {
-    var loaded = broken("""
+    var loaded =
+        broken(
+            """
         tollgate.pools.p {
           servers = [{ address = "10.0.0.1:443", max-connections = -1 }]
           health-check {
@@ -156,8 +190,11 @@ class PoolHealthConfigTest {
         }
         """);
 
-    assertThat(loaded.errorAt("max-connections", "tollgate.pools.p.servers[0].max-connections")
-        .message()).contains("out of range (expected 0..");
+    assertThat(
+            loaded
+                .errorAt("max-connections", "tollgate.pools.p.servers[0].max-connections")
+                .message())
+        .contains("out of range (expected 0..");
     assertThat(loaded.errorAt("type = udp", "tollgate.pools.p.health-check.type").message())
         .contains("not a valid health-check type (expected one of: tcp, tls, http, https)");
     assertThat(loaded.errorAt("rise = 0", "tollgate.pools.p.health-check.rise").message())

@@ -2,15 +2,15 @@ package io.tollgate.config.bind;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tollgate.config.BackendProxyProtocol.Version;
 import io.tollgate.config.BackendProxyProtocol;
+import io.tollgate.config.BackendProxyProtocol.Version;
 import io.tollgate.config.Cidr;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigFiles;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
-import io.tollgate.config.UpstreamProxyProtocol.Mode;
 import io.tollgate.config.UpstreamProxyProtocol;
+import io.tollgate.config.UpstreamProxyProtocol.Mode;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,10 @@ class ProxyProtocolConfigTest {
 
   @Test
   void readsPoolVersionAndTlvSwitches() throws Exception {
-    TollgateConfig c = load(LISTENER + """
+    TollgateConfig c =
+        load(
+            LISTENER
+                + """
         tollgate.pools {
           a { servers = ["10.0.0.1:443"], proxy-protocol = v1 }
           b { servers = ["10.0.0.2:443"], proxy-protocol = V2,
@@ -64,7 +67,9 @@ class ProxyProtocolConfigTest {
 
   @Test
   void readsListenerModeAndTrustedNetworks() throws Exception {
-    TollgateConfig c = load("""
+    TollgateConfig c =
+        load(
+            """
         tollgate.listeners = [
           { name = a, address = "127.0.0.1:8443",
             proxy-protocol { mode = required, trusted = ["10.0.0.0/8", "::1/128", "192.0.2.7"] } }
@@ -89,8 +94,13 @@ class ProxyProtocolConfigTest {
   @Test
   void cidrMatchesIpv4MappedAddressesAndMasksHostBits() throws Exception {
     Cidr net = Cidr.parse("10.1.2.3/16").orElseThrow();
-    assertThat(net.contains(InetAddress.getByAddress(new byte[] {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 1, 9, 9}))).isTrue();
+    assertThat(
+            net.contains(
+                InetAddress.getByAddress(
+                    new byte[] {
+                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 1, 9, 9
+                    })))
+        .isTrue();
     assertThat(net.contains(InetAddress.getByName("10.2.0.1"))).isFalse();
     assertThat(Cidr.parse("example.com")).isEmpty();
     assertThat(Cidr.parse("10.0.0.0/33")).isEmpty();
@@ -101,7 +111,8 @@ class ProxyProtocolConfigTest {
 
   @Test
   void reportsBadValuesWithLineAndPath() {
-    String text = """
+    String text =
+        """
         tollgate.listeners = [
           { name = a, address = "127.0.0.1:8443",
             proxy-protocol { mode = requried, trusted = ["10.0.0.0/8", "proxy.example"] } }
@@ -116,15 +127,20 @@ class ProxyProtocolConfigTest {
     assertThat(loaded.errorAt("requried", "tollgate.listeners[0].proxy-protocol.mode").message())
         .contains("\"requried\" is not a valid PROXY protocol mode")
         .contains("did you mean \"required\"");
-    assertThat(loaded.errorAt("requried", "tollgate.listeners[0].proxy-protocol.trusted[1]")
-        .message()).contains("\"proxy.example\" is not a network");
-    assertThat(loaded.errorAt("mode = required }", "tollgate.listeners[1].proxy-protocol.trusted")
-        .message()).contains("missing required key \"trusted\"");
+    assertThat(
+            loaded.errorAt("requried", "tollgate.listeners[0].proxy-protocol.trusted[1]").message())
+        .contains("\"proxy.example\" is not a network");
+    assertThat(
+            loaded
+                .errorAt("mode = required }", "tollgate.listeners[1].proxy-protocol.trusted")
+                .message())
+        .contains("missing required key \"trusted\"");
     assertThat(loaded.errorAt("v3", "tollgate.pools.p.proxy-protocol").message())
         .contains("expected one of: off, v1, v2");
-    assertThat(loaded.errorAt("authorty", "tollgate.pools.p.proxy-protocol-tlvs.authorty")
-        .message()).contains("did you mean \"authority\"");
-    assertThat(loaded.errorAt("authorty", "tollgate.pools.p.proxy-protocol-tlvs.crc32c")
-        .message()).contains("true or false");
+    assertThat(
+            loaded.errorAt("authorty", "tollgate.pools.p.proxy-protocol-tlvs.authorty").message())
+        .contains("did you mean \"authority\"");
+    assertThat(loaded.errorAt("authorty", "tollgate.pools.p.proxy-protocol-tlvs.crc32c").message())
+        .contains("true or false");
   }
 }
