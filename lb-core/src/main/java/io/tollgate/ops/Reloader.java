@@ -6,7 +6,6 @@ import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,7 +38,6 @@ public final class Reloader {
   private final Tollgate tollgate;
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
-  private volatile Instant lastAttempt;
   private volatile List<String> lastErrors = List.of();
 
   public Reloader(Path configFile, Tollgate tollgate) {
@@ -53,7 +51,6 @@ public final class Reloader {
    * @param trigger who asked, for the log ("SIGHUP", "POST /reload", "watch")
    */
   public synchronized Result reload(String trigger) {
-    lastAttempt = Instant.now();
     log.info("Reloading {} ({})", configFile, trigger);
     List<String> errors;
     try {
@@ -85,21 +82,12 @@ public final class Reloader {
     return new Result(false, tollgate.configVersion(), errors);
   }
 
-  public Path configFile() {
-    return configFile;
-  }
-
   public long succeeded() {
     return succeeded.get();
   }
 
   public long failed() {
     return failed.get();
-  }
-
-  /** When a reload was last attempted, or null if never. */
-  public Instant lastAttempt() {
-    return lastAttempt;
   }
 
   /** The errors of the last reload if it was rejected, else empty. */

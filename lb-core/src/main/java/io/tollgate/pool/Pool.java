@@ -117,14 +117,6 @@ public final class Pool {
   }
 
   /**
-   * The servers a new connection should try, without client information (source-hash and sni-hash
-   * then hash nothing and always start at the same server); empty when the pool refuses.
-   */
-  public List<Backend> attemptOrder() {
-    return select(null, null).order();
-  }
-
-  /**
    * The servers a new connection from {@code client} asking for {@code sni} should try, in order,
    * or why it cannot go anywhere.
    *

@@ -220,7 +220,7 @@ public final class Snapshot {
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
-  public List<HealthChecker.Target> healthTargets() {
+  List<HealthChecker.Target> healthTargets() {
     return healthTargets;
   }
 

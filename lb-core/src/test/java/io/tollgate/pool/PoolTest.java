@@ -22,7 +22,7 @@ class PoolTest {
     Pool pool = new Pool("p", List.of(backend(1, 5), backend(2, 1), backend(3, 1)), 1);
     List<Integer> picks = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
-      picks.add(pool.attemptOrder().get(0).address().getPort());
+      picks.add(pool.select(null, null).order().get(0).address().getPort());
     }
     // nginx's documented sequence for weights 5,1,1: a a b a c a a
     assertThat(picks).containsExactly(1, 1, 2, 1, 3, 1, 1);
@@ -33,7 +33,7 @@ class PoolTest {
     Pool pool = new Pool("p", List.of(backend(1, 1), backend(2, 2), backend(3, 3)), 1);
     Map<Integer, Integer> counts = new HashMap<>();
     for (int i = 0; i < 600; i++) {
-      counts.merge(pool.attemptOrder().get(0).address().getPort(), 1, Integer::sum);
+      counts.merge(pool.select(null, null).order().get(0).address().getPort(), 1, Integer::sum);
     }
     assertThat(counts).containsEntry(1, 100).containsEntry(2, 200).containsEntry(3, 300);
   }
@@ -42,9 +42,9 @@ class PoolTest {
   void attemptOrderTriesDistinctServersUpToTheLimit() {
     Pool pool =
         new Pool("p", List.of(backend(1, 1), backend(2, 1), backend(3, 1), backend(4, 1)), 3);
-    List<Backend> order = pool.attemptOrder();
+    List<Backend> order = pool.select(null, null).order();
     assertThat(order).hasSize(3).doesNotHaveDuplicates();
     Pool small = new Pool("s", List.of(backend(1, 1), backend(2, 1)), 5);
-    assertThat(small.attemptOrder()).hasSize(2).doesNotHaveDuplicates();
+    assertThat(small.select(null, null).order()).hasSize(2).doesNotHaveDuplicates();
   }
 }
