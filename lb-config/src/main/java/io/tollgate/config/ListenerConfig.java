@@ -9,9 +9,18 @@ import java.util.Objects;
  *     balancer ({@link UpstreamProxyProtocol#OFF} by default)
  * @param maxConnections client connections open at once on this listener; 0 = only the global limit
  *     applies
+ * @param reusePort SO_REUSEPORT on the listening socket: other processes that set it too may bind
+ *     the same address, and the kernel spreads new connections among them (epoll only)
+ * @param freebind IP_FREEBIND: the address may be bound before it is assigned to an interface, e.g.
+ *     a virtual IP that moves between nodes (epoll only)
  */
 public record ListenerConfig(
-    String name, HostPort address, UpstreamProxyProtocol proxyProtocol, int maxConnections) {
+    String name,
+    HostPort address,
+    UpstreamProxyProtocol proxyProtocol,
+    int maxConnections,
+    boolean reusePort,
+    boolean freebind) {
   public ListenerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(address, "address");
@@ -21,7 +30,13 @@ public record ListenerConfig(
     }
   }
 
-  /** Without a PROXY header or a listener limit. */
+  /** Without SO_REUSEPORT or IP_FREEBIND. */
+  public ListenerConfig(
+      String name, HostPort address, UpstreamProxyProtocol proxyProtocol, int maxConnections) {
+    this(name, address, proxyProtocol, maxConnections, false, false);
+  }
+
+  /** Without a PROXY header, a listener limit or socket options. */
   public ListenerConfig(String name, HostPort address) {
     this(name, address, UpstreamProxyProtocol.OFF, 0);
   }

@@ -11,9 +11,16 @@ import java.time.Duration;
  * @param handshake for a TLS handshake Tollgate takes part in (offload and reencrypt, each side)
  * @param drain on shutdown (SIGTERM), how long open connections may take to finish before the rest
  *     are closed
+ * @param withdraw on shutdown (SIGTERM), how long Tollgate answers 503 on {@code /ready} and keeps
+ *     accepting before it closes the listeners and the drain starts; zero closes them at once
  */
 public record Timeouts(
-    Duration clientHello, Duration connect, Duration idle, Duration handshake, Duration drain) {
+    Duration clientHello,
+    Duration connect,
+    Duration idle,
+    Duration handshake,
+    Duration drain,
+    Duration withdraw) {
   public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
   public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
 
@@ -25,12 +32,21 @@ public record Timeouts(
     this(clientHello, connect, idle, handshake, DEFAULT_DRAIN);
   }
 
+  /** Without a withdraw period: the listeners close as soon as the stop begins. */
+  public Timeouts(
+      Duration clientHello, Duration connect, Duration idle, Duration handshake, Duration drain) {
+    this(clientHello, connect, idle, handshake, drain, Duration.ZERO);
+  }
+
   public Timeouts {
     requirePositive(clientHello, "clientHello");
     requirePositive(connect, "connect");
     requirePositive(idle, "idle");
     requirePositive(handshake, "handshake");
     requirePositive(drain, "drain");
+    if (withdraw == null || withdraw.isNegative()) {
+      throw new IllegalArgumentException("withdraw must be zero or a positive duration");
+    }
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -1,6 +1,7 @@
 package io.tollgate.config.bind;
 
 import io.tollgate.config.HostPort;
+import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.UpstreamProxyProtocol;
@@ -19,7 +20,11 @@ final class ListenersBinder {
 
   private ListenersBinder() {}
 
-  static Optional<List<ListenerConfig>> bind(Node node) {
+  /**
+   * @param transport {@code io.transport} when it is valid: with {@code nio}, {@code reuse-port}
+   *     and {@code freebind} are errors here rather than at start
+   */
+  static Optional<List<ListenerConfig>> bind(Node node, Optional<IoConfig.Transport> transport) {
     Optional<List<Node>> elements = Readers.list(node, Schema.LISTENERS);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -36,7 +41,7 @@ final class ListenersBinder {
     Map<String, Listener> byAddress = new HashMap<>();
     boolean ok = true;
     for (Node element : elements.get()) {
-      Optional<ListenerConfig> listener = bindOne(element, byName, byAddress);
+      Optional<ListenerConfig> listener = bindOne(element, byName, byAddress, transport);
       ok &= listener.isPresent();
       listener.ifPresent(out::add);
     }
@@ -46,7 +51,10 @@ final class ListenersBinder {
   private record Listener(String name, Node node) {}
 
   private static Optional<ListenerConfig> bindOne(
-      Node element, Map<String, Node> byName, Map<String, Listener> byAddress) {
+      Node element,
+      Map<String, Node> byName,
+      Map<String, Listener> byAddress,
+      Optional<IoConfig.Transport> transport) {
     Optional<Node> object =
         Readers.object(
             element,
@@ -100,10 +108,48 @@ final class ListenersBinder {
         maxNode.exists()
             ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
             : OptionalInt.of(0);
-    if (name.isEmpty() || address.isEmpty() || proxy.isEmpty() || max.isEmpty()) {
+    Optional<Boolean> reusePort = epollOption(element, Schema.LISTENER_REUSE_PORT, transport);
+    Optional<Boolean> freebind = epollOption(element, Schema.LISTENER_FREEBIND, transport);
+    if (name.isEmpty()
+        || address.isEmpty()
+        || proxy.isEmpty()
+        || max.isEmpty()
+        || reusePort.isEmpty()
+        || freebind.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new ListenerConfig(name.get(), address.get(), proxy.get(), max.getAsInt()));
+    return Optional.of(
+        new ListenerConfig(
+            name.get(),
+            address.get(),
+            proxy.get(),
+            max.getAsInt(),
+            reusePort.get(),
+            freebind.get()));
+  }
+
+  /**
+   * A socket option only the epoll transport sets (false when absent). With {@code io.transport =
+   * nio} in the same file, {@code true} is an error at its own line; with {@code auto} it is
+   * checked when the listener is bound, since only then is the transport known.
+   */
+  private static Optional<Boolean> epollOption(
+      Node element, Schema.Key key, Optional<IoConfig.Transport> transport) {
+    Node node = element.child(key.name());
+    if (!node.exists()) {
+      return Optional.of(false);
+    }
+    Optional<Boolean> on = Readers.bool(node, key);
+    if (on.orElse(false) && transport.equals(Optional.of(IoConfig.Transport.NIO))) {
+      node.error(
+          key.name()
+              + " = true needs the epoll transport, but io.transport = nio (expected"
+              + " io.transport = auto or epoll on Linux, or no "
+              + key.name()
+              + ")");
+      return Optional.empty();
+    }
+    return on;
   }
 
   private static boolean validName(Node node, String name) {

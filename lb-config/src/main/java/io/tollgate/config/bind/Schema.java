@@ -115,10 +115,20 @@ final class Schema {
   static final Key CONNECTION_LIMIT =
       new Key("max-connections", "a whole number of" + " connections, 0 for no limit");
 
+  // issue 11: socket options, epoll only
+  static final Key LISTENER_REUSE_PORT = new Key("reuse-port", "true or false");
+  static final Key LISTENER_FREEBIND = new Key("freebind", "true or false");
+
   static final Shape LISTENER =
       new Shape(
           "listener",
-          List.of(LISTENER_NAME, LISTENER_ADDRESS, LISTENER_PROXY_PROTOCOL, CONNECTION_LIMIT));
+          List.of(
+              LISTENER_NAME,
+              LISTENER_ADDRESS,
+              LISTENER_PROXY_PROTOCOL,
+              CONNECTION_LIMIT,
+              LISTENER_REUSE_PORT,
+              LISTENER_FREEBIND));
 
   // tollgate.listeners[i].proxy-protocol (issue 4)
   static final Key UPSTREAM_PROXY_MODE = new Key("mode", "one of off, optional, required");
@@ -142,8 +152,10 @@ final class Schema {
   static final Key IDLE = new Key("idle", "a positive duration such as 5m");
   static final Key HANDSHAKE = new Key("handshake", "a positive duration such as 10s");
   static final Key DRAIN = new Key("drain", "a positive duration such as 30s");
+  static final Key WITHDRAW =
+      new Key("withdraw", "a duration such as 10s, or 0 to close the listeners at once");
   static final Shape TIMEOUTS_SHAPE =
-      new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN));
+      new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN, WITHDRAW));
 
   // tollgate.limits
   static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");

@@ -42,9 +42,9 @@ final class TollgateBinder {
         .isEmpty()) {
       return Optional.empty();
     }
-    Optional<List<ListenerConfig>> listeners =
-        ListenersBinder.bind(tollgate.child(Schema.LISTENERS.name()));
     Optional<IoConfig> io = io(tollgate.child(Schema.IO.name()));
+    Optional<List<ListenerConfig>> listeners =
+        ListenersBinder.bind(tollgate.child(Schema.LISTENERS.name()), io.map(IoConfig::transport));
     Optional<Timeouts> timeouts = timeouts(tollgate.child(Schema.TIMEOUTS.name()));
     Optional<Limits> limits = limits(tollgate.child(Schema.LIMITS.name()));
     Node certificatesNode = tollgate.child(Schema.CERTIFICATES.name());
@@ -137,15 +137,27 @@ final class TollgateBinder {
     Optional<Duration> idle = duration(node, Schema.IDLE);
     Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
     Optional<Duration> drain = duration(node, Schema.DRAIN);
+    Node withdrawNode = node.child(Schema.WITHDRAW.name());
+    Optional<Duration> withdraw =
+        Readers.required(withdrawNode, Schema.WITHDRAW)
+            ? Readers.nonNegativeDuration(withdrawNode, Schema.WITHDRAW)
+            : Optional.empty();
     if (clientHello.isEmpty()
         || connect.isEmpty()
         || idle.isEmpty()
         || handshake.isEmpty()
-        || drain.isEmpty()) {
+        || drain.isEmpty()
+        || withdraw.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
-        new Timeouts(clientHello.get(), connect.get(), idle.get(), handshake.get(), drain.get()));
+        new Timeouts(
+            clientHello.get(),
+            connect.get(),
+            idle.get(),
+            handshake.get(),
+            drain.get(),
+            withdraw.get()));
   }
 
   private static Optional<Duration> duration(Node parent, Schema.Key key) {
