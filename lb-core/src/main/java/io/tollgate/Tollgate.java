@@ -12,6 +12,7 @@ import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.Listeners;
 import io.tollgate.listener.OpenConnections;
+import io.tollgate.listener.Readiness;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.snapshot.Snapshot;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start} binds every listener or fails without leaving anything running; {@link #reload}
  * puts a new snapshot in force for new connections and binds/unbinds listeners that were added,
- * removed or moved; {@link #shutdown} stops accepting and lets connections finish for a while;
- * {@link #close} stops accepting and closes everything.
+ * removed or moved; {@link #shutdown} withdraws {@link #readiness}, stops accepting (after an
+ * optional withdraw period) and lets connections finish for a while; {@link #close} stops accepting
+ * and closes everything.
  */
 public final class Tollgate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Tollgate.class);
@@ -55,8 +57,15 @@ public final class Tollgate implements AutoCloseable {
   private volatile long configVersion = 1;
   private volatile Instant configLoadedAt = Instant.now();
   private volatile boolean shuttingDown;
+  private final Readiness readiness = new Readiness();
 
-  /** Completed by {@link #endDrainNow}: the shutdown drain stops waiting. */
+  /**
+   * Completed by {@link #hurryShutdown} during the withdraw period (the drain starts), and by
+   * {@link #shutdown} itself when the drain starts, so a later hurry ends the drain instead.
+   */
+  private final CompletableFuture<Void> endWithdraw = new CompletableFuture<>();
+
+  /** Completed by {@link #hurryShutdown} during the drain: it stops waiting. */
   private final CompletableFuture<Void> endDrain = new CompletableFuture<>();
 
   private Tollgate(
@@ -206,9 +215,21 @@ public final class Tollgate implements AutoCloseable {
     return configLoadedAt;
   }
 
-  /** Whether {@link #shutdown} has begun: listeners are closed, connections are draining. */
+  /**
+   * Whether {@link #shutdown} has begun: withdrawing (not ready, still accepting), or listeners
+   * closed and connections draining. Reloads are refused from then on.
+   */
   public boolean isShuttingDown() {
     return shuttingDown;
+  }
+
+  /**
+   * What {@code GET /ready} answers: ready until a stop or an upgrade withdraws it. {@link
+   * #shutdown} withdraws it for good as it begins; an upgrade may withdraw it and restore it if the
+   * new process fails.
+   */
+  public Readiness readiness() {
+    return readiness;
   }
 
   /** Client connections open now. */
@@ -239,16 +260,35 @@ public final class Tollgate implements AutoCloseable {
     return transport.name();
   }
 
+  /** {@link #shutdown(Duration, Duration)} without a withdraw period. */
+  public int shutdown(Duration drain) {
+    return shutdown(Duration.ZERO, drain);
+  }
+
   /**
-   * Graceful stop (SIGTERM): closes every listener so nothing new is accepted, waits up to {@code
-   * drain} for open connections to finish, closes those still open with reason {@link
-   * CloseReason#SHUTDOWN}, then {@link #close}s.
+   * Graceful stop (SIGTERM): withdraws {@link #readiness} at once, keeps accepting for {@code
+   * withdraw} (so a health check in front sees {@code /ready} fail and sends new connections
+   * elsewhere before the port closes), then closes every listener so nothing new is accepted, waits
+   * up to {@code drain} for open connections to finish, closes those still open with reason {@link
+   * CloseReason#SHUTDOWN}, then {@link #close}s. {@link #hurryShutdown} cuts either wait short.
    *
+   * @param withdraw zero closes the listeners at once
    * @return how many connections were cut when the drain ran out
    */
-  public int shutdown(Duration drain) {
+  public int shutdown(Duration withdraw, Duration drain) {
     synchronized (this) {
       shuttingDown = true;
+    }
+    readiness.withdrawForGood("shutdown");
+    if (!withdraw.isZero() && !withdraw.isNegative() && !endWithdraw.isDone()) {
+      log.info(
+          "Shutting down: not ready; still accepting for {} (timeouts.withdraw) so balancers"
+              + " in front stop sending new connections",
+          withdraw);
+      await(endWithdraw, withdraw);
+    }
+    endWithdraw.complete(null);
+    synchronized (this) {
       listeners.close();
     }
     OpenConnections open = listeners.connections();
@@ -270,14 +310,34 @@ public final class Tollgate implements AutoCloseable {
     return cut;
   }
 
-  /** Ends a {@link #shutdown} drain now (a second SIGTERM or Ctrl-C): the rest are closed. */
-  public void endDrainNow() {
-    endDrain.complete(null);
+  /**
+   * Cuts the phase of a {@link #shutdown} in progress short (another SIGTERM or Ctrl-C): during the
+   * withdraw period the listeners close and the drain starts now; during the drain the connections
+   * still open are closed now. Before the shutdown has begun, it skips the withdraw period.
+   */
+  public void hurryShutdown() {
+    if (endWithdraw.complete(null)) {
+      log.info("Shutting down: withdraw period cut short; closing the listeners now");
+    } else if (endDrain.complete(null)) {
+      log.info("Shutting down: drain cut short; closing the remaining connections now");
+    }
+  }
+
+  /** Waits until {@code done} completes or {@code limit} passes; an interrupt ends it too. */
+  private static void await(CompletableFuture<?> done, Duration limit) {
+    try {
+      done.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      // the period is over
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Stops accepting, closes every connection and stops the event loops. Idempotent. */
   @Override
   public void close() {
+    readiness.withdrawForGood("shutdown");
     synchronized (this) {
       shuttingDown = true;
       listeners.close();

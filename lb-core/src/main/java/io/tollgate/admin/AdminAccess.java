@@ -13,7 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who may use the admin endpoint, decided before the path is looked at.
+ * Who may use the admin endpoint, decided before the path is looked at; the probes {@code GET
+ * /ready} and {@code GET /live} are answered before this check and say nothing but the state (see
+ * {@link AdminEndpoints#probe}).
  *
  * <ul>
  *   <li>With a {@code token-file}: every request, reads included, carries {@code Authorization:

@@ -40,10 +40,35 @@ final class AdminEndpoints {
     this.reloader = reloader;
   }
 
-  AdminResponse route(AdminRequest r) {
-    String target = r.target();
+  /**
+   * {@code GET /ready} and {@code GET /live} (HEAD too), the probes a load balancer, router or
+   * orchestrator polls; empty for any other path. Answered without {@link AdminAccess}'s checks,
+   * since such probes can send neither a token nor a custom header (as HAProxy's {@code
+   * monitor-uri}, Envoy's {@code /ready} and Traefik's {@code /ping} need none), so they say
+   * nothing but the state: {@code {"ready":true}} with 200, {@code {"ready":false}} with 503 once a
+   * stop or an upgrade has begun; {@code {"live":true}} with 200 for as long as the endpoint runs.
+   * They read one volatile field, so they are answered on the admin event loop and never wait
+   * behind a reload on the admin threads.
+   */
+  Optional<AdminResponse> probe(AdminRequest r) {
+    String path = path(r.target());
+    if (!"/ready".equals(path) && !"/live".equals(path)) {
+      return Optional.empty();
+    }
+    if (!r.isRead()) {
+      return Optional.of(notAllowed(r, "GET"));
+    }
+    if (path.equals("/live")) {
+      return Optional.of(AdminResponse.json(200, Map.of("live", true)));
+    }
+    boolean ready = tollgate.readiness().isReady();
+    return Optional.of(AdminResponse.json(ready ? 200 : 503, Map.of("ready", ready)));
+  }
+
+  /** The target's path without query and trailing slashes; null when it is not a path. */
+  private static String path(String target) {
     if (!target.startsWith("/")) {
-      return AdminResponse.error(400, "the request target must be a path such as /status");
+      return null;
     }
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
@@ -51,7 +76,14 @@ final class AdminEndpoints {
     while (end > 1 && path.charAt(end - 1) == '/') {
       end--;
     }
-    path = path.substring(0, end);
+    return path.substring(0, end);
+  }
+
+  AdminResponse route(AdminRequest r) {
+    String path = path(r.target());
+    if (path == null) {
+      return AdminResponse.error(400, "the request target must be a path such as /status");
+    }
     boolean get = r.isRead();
     boolean post = r.method().equals("POST");
     switch (path) {
@@ -92,7 +124,7 @@ final class AdminEndpoints {
         404,
         "no such endpoint: "
             + path
-            + " (GET /status, GET /metrics,"
+            + " (GET /status, GET /metrics, GET /ready, GET /live,"
             + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
   }
 

@@ -21,6 +21,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -41,6 +42,7 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
   /** How long a closing connection waits for the client's own close. */
   static final Duration LINGER = Duration.ofSeconds(2);
 
+  private final Function<AdminRequest, Optional<AdminResponse>> atOnce;
   private final Function<AdminRequest, AdminResponse> endpoint;
   private final Executor workers;
   private final Duration requestTimeout;
@@ -49,16 +51,20 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
   private boolean received;
 
   /**
-   * @param endpoint answers a complete request; runs on {@code workers}
+   * @param atOnce answers the requests that need no work (the probes) on the event loop; must not
+   *     block
+   * @param endpoint answers every other complete request; runs on {@code workers}
    * @param requestTimeout from accept to the last byte of the request
    * @param answerTimeout from then until the answer is written, a backstop for a client that does
    *     not read it
    */
   AdminHttpHandler(
+      Function<AdminRequest, Optional<AdminResponse>> atOnce,
       Function<AdminRequest, AdminResponse> endpoint,
       Executor workers,
       Duration requestTimeout,
       Duration answerTimeout) {
+    this.atOnce = atOnce;
     this.endpoint = endpoint;
     this.workers = workers;
     this.requestTimeout = requestTimeout;
@@ -118,6 +124,11 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
       head = r.method().equals("HEAD");
     } finally {
       request.release();
+    }
+    Optional<AdminResponse> now = atOnce.apply(r);
+    if (now.isPresent()) {
+      write(ctx, now.get(), head);
+      return;
     }
     try {
       workers.execute(() -> write(ctx, answer(r), head));

@@ -46,10 +46,15 @@ import org.slf4j.LoggerFactory;
  * POST /reload                                   re-read the config file; 200, or 422 + errors
  * POST /pools/{pool}/servers/{address}/drain     no new connections to that server
  * POST /pools/{pool}/servers/{address}/enable    take it out of drain
+ * GET  /ready                                    200 while this node wants new connections, 503
+ *                                                from the moment a stop or an upgrade begins
+ * GET  /live                                     200 while the process runs
  * </pre>
  *
  * <p>Who may ask is {@link AdminAccess}'s call (the token, or loopback {@code Host} and the {@value
- * #CSRF_HEADER} header); what each path does is {@link AdminEndpoints}'.
+ * #CSRF_HEADER} header), except for {@code /ready} and {@code /live}, which anyone who reaches the
+ * endpoint may ask and which tell nothing but the state ({@link AdminEndpoints#probe}); what each
+ * path does is {@link AdminEndpoints}'.
  *
  * <p>A small Netty server on an event loop of its own (one thread, apart from the data path's),
  * because the JDK's {@code HttpServer} reads request headers on its worker threads with no
@@ -148,7 +153,11 @@ public final class AdminServer implements AdminEndpoint {
                         .addLast(new BodyCap())
                         .addLast(
                             new AdminHttpHandler(
-                                endpoint, workers, REQUEST_TIMEOUT, ANSWER_TIMEOUT));
+                                endpoints::probe,
+                                endpoint,
+                                workers,
+                                REQUEST_TIMEOUT,
+                                ANSWER_TIMEOUT));
                   }
                 });
     Channel server;

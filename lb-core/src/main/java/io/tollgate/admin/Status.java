@@ -36,6 +36,7 @@ final class Status {
     cfg.put("warnings", snapshot.warnings().stream().map(Object::toString).toList());
     out.put("config", cfg);
     out.put("shutting_down", tollgate.isShuttingDown());
+    out.put("ready", tollgate.readiness().isReady());
     out.put("transport", tollgate.transportName());
     Map<String, Object> conns = new LinkedHashMap<>();
     conns.put("active", tollgate.openConnections());

@@ -108,6 +108,7 @@ public final class Listeners {
             .childHandler(
                 new TollgateChannelInitializer(
                     lc.name(), router, metrics, limits, accessLog, connections));
+    SocketOptions.apply(b, lc, transport);
     try {
       return new Bound(lc, b.bind(address).syncUninterruptibly().channel());
     } catch (Exception e) {
@@ -205,6 +206,15 @@ public final class Listeners {
   /** The client connections open now, accepted by any listener, bound now or before. */
   public OpenConnections connections() {
     return connections;
+  }
+
+  /** A bound listener's server channel, whose socket options a test reads back. */
+  synchronized Channel channel(String listenerName) {
+    Bound b = bound.get(listenerName);
+    if (b == null) {
+      throw new IllegalArgumentException("no listener named " + listenerName);
+    }
+    return b.channel();
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */

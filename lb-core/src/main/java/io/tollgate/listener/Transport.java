@@ -77,6 +77,11 @@ public final class Transport {
     return name;
   }
 
+  /** Whether this is the native epoll transport, which alone sets the listeners' socket options. */
+  public boolean isEpoll() {
+    return serverChannel == EpollServerSocketChannel.class;
+  }
+
   public Class<? extends ServerChannel> serverChannel() {
     return serverChannel;
   }

@@ -8,10 +8,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The end of a running process: SIGTERM or Ctrl-C (SIGINT) stop accepting at once, give open
+ * The end of a running process: SIGTERM or Ctrl-C (SIGINT) withdraw readiness ({@code GET /ready}
+ * answers 503) and keep accepting for {@code timeouts.withdraw}, then stop accepting, give open
  * connections {@code timeouts.drain} to finish, close the rest (reason {@code shutdown}) and
- * return, so the command exits 0. A second signal during the drain cuts it short. A shutdown hook
- * covers any other way the JVM exits (the resources are closed once, whichever comes first).
+ * return, so the command exits 0. Each further signal cuts the phase in progress short: the second
+ * ends the withdraw period (the drain starts), the next ends the drain. A shutdown hook covers any
+ * other way the JVM exits (the resources are closed once, whichever comes first).
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
@@ -22,8 +24,8 @@ public final class Lifecycle {
   private final AtomicBoolean stopping = new AtomicBoolean();
 
   /**
-   * @param resources closed in order; a {@link Tollgate} among them is drained with its config's
-   *     {@code timeouts.drain} instead of closed at once
+   * @param resources closed in order; a {@link Tollgate} among them is shut down with its config's
+   *     {@code timeouts.withdraw} and {@code timeouts.drain} instead of closed at once
    */
   public Lifecycle(List<AutoCloseable> resources) {
     this.resources = List.copyOf(resources);
@@ -34,11 +36,11 @@ public final class Lifecycle {
     Runnable onSignal =
         () -> {
           if (stopRequested.getCount() == 0) {
-            log.info("Second stop signal: closing the remaining connections now");
+            log.info("Another stop signal: cutting the withdraw period or the drain short");
             resources.forEach(
                 r -> {
                   if (r instanceof Tollgate t) {
-                    t.endDrainNow();
+                    t.hurryShutdown();
                   }
                 });
           }
@@ -73,7 +75,8 @@ public final class Lifecycle {
       for (AutoCloseable r : resources) {
         try {
           if (r instanceof Tollgate t) {
-            t.shutdown(t.snapshot().config().timeouts().drain());
+            var timeouts = t.snapshot().config().timeouts();
+            t.shutdown(timeouts.withdraw(), timeouts.drain());
           } else {
             r.close();
           }
