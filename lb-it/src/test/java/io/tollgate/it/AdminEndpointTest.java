@@ -237,6 +237,46 @@ class AdminEndpointTest {
   }
 
   @Test
+  void readyAndLiveNeedNoTokenAndTellNothingButTheState() throws Exception {
+    start(true);
+    // As a load balancer's health check sends them: no Authorization header.
+    HttpResponse<String> ready = get("/ready", null);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).isEqualTo("{\"ready\":true}\n");
+    HttpResponse<String> live = get("/live", null);
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.body()).isEqualTo("{\"live\":true}\n");
+    assertThat(raw("HEAD /ready HTTP/1.1\r\nHost: 10.0.0.7:9900\r\n\r\n"))
+        .startsWith("HTTP/1.1 200 ")
+        .endsWith("\r\n\r\n");
+    assertThat(raw(rawGet("/ready/?probe=1", "lb.example"))).startsWith("HTTP/1.1 200 ");
+    // Everything else still needs the token, near names included.
+    assertThat(get("/status", null).statusCode()).isEqualTo(401);
+    assertThat(get("/readyz", null).statusCode()).isEqualTo(401);
+    assertThat(get("/ready/x", null).statusCode()).isEqualTo(401);
+    assertThat(post("/ready", null).statusCode()).isEqualTo(405);
+
+    // An upgrade (or a stop) withdraws it; an upgrade that failed restores it.
+    tollgate.readiness().withdraw("upgrade");
+    HttpResponse<String> withdrawn = get("/ready", null);
+    assertThat(withdrawn.statusCode()).isEqualTo(503);
+    assertThat(withdrawn.body()).isEqualTo("{\"ready\":false}\n");
+    assertThat(get("/live", null).statusCode()).isEqualTo(200);
+    assertThat(get("/status", TOKEN).body()).contains("\"ready\":false");
+    assertThat(tollgate.readiness().restore()).isTrue();
+    assertThat(get("/ready", null).statusCode()).isEqualTo(200);
+    assertThat(get("/status", TOKEN).body()).contains("\"ready\":true");
+  }
+
+  @Test
+  void withoutATokenReadyAndLiveAnswerAnyHostButStatusDoesNot() throws Exception {
+    start(false);
+    assertThat(raw(rawGet("/ready", "attacker.example"))).startsWith("HTTP/1.1 200 ");
+    assertThat(raw(rawGet("/live", "attacker.example"))).startsWith("HTTP/1.1 200 ");
+    assertThat(raw(rawGet("/status", "attacker.example"))).startsWith("HTTP/1.1 421 ");
+  }
+
+  @Test
   void prometheusAndCurlScrapeWithTheBearerToken() throws Exception {
     start(true);
     assumeTrue(CommandLineTools.which("curl").isPresent(), "curl is not installed");
