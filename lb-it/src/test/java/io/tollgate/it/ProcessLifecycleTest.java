@@ -14,6 +14,10 @@ import java.io.StringWriter;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +37,9 @@ import picocli.CommandLine;
 
 /**
  * A real {@code tollgate run} process (the packaged jar): SIGHUP and {@code tollgate reload
- * --pid-file} reload it, and SIGTERM stops accepting, drains for {@code timeouts.drain}, closes
- * what is left and exits 0.
+ * --pid-file} reload it, and SIGTERM withdraws {@code /ready} (and keeps accepting for {@code
+ * timeouts.withdraw}), stops accepting, drains for {@code timeouts.drain}, closes what is left and
+ * exits 0.
  */
 @Timeout(120)
 class ProcessLifecycleTest {
@@ -223,6 +228,76 @@ class ProcessLifecycleTest {
     assertThat(in.read()).as("cut at the end of the drain").isEqualTo(-1);
     awaitLog("closed 1 connection(s) still open after PT3S", Duration.ofSeconds(1));
     assertThat(dir.resolve("tollgate.pid")).doesNotExist();
+    open.close();
+  }
+
+  /** The status of {@code GET path} on the admin endpoint, or -1 when it does not answer. */
+  private static int probe(int adminPort, String path) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static boolean refused(int port) {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  @Test
+  void sigtermWithdrawsReadinessWhileStillAcceptingAndEachFurtherSignalCutsAPhaseShort()
+      throws Exception {
+    int port =
+        run(
+            writeConfig(
+                "a",
+                "admin { address = \"127.0.0.1:0\" }\n"
+                    + "  timeouts { withdraw = 60s, drain = 60s }"));
+    Matcher m =
+        Pattern.compile("Admin endpoint on http://127\\.0\\.0\\.1:(\\d+)/")
+            .matcher(awaitLog("Admin endpoint on", Duration.ofSeconds(10)));
+    assertThat(m.find()).isTrue();
+    int admin = Integer.parseInt(m.group(1));
+    assertThat(probe(admin, "/ready")).isEqualTo(200);
+    Socket open = connect(port);
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(open.getInputStream(), StandardCharsets.US_ASCII));
+    assertThat(in.readLine()).isEqualTo("a");
+
+    kill("TERM");
+    TollgateFixture.await(() -> probe(admin, "/ready") == 503, Duration.ofSeconds(10));
+    assertThat(greeting(port)).as("still accepting while withdrawn").isEqualTo("a");
+    assertThat(probe(admin, "/live")).isEqualTo(200);
+
+    kill("TERM"); // ends the withdraw period: the listener closes, the drain starts
+    awaitLog("withdraw period cut short", Duration.ofSeconds(10));
+    TollgateFixture.await(() -> refused(port), Duration.ofSeconds(10));
+    assertThat(probe(admin, "/live")).as("live during the drain").isEqualTo(200);
+    assertThat(probe(admin, "/ready")).isEqualTo(503);
+    assertThat(process.isAlive()).isTrue();
+
+    kill("TERM"); // ends the drain
+    assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("exit code").isZero();
+    // Closed when the drain was cut short (a read timeout fails here): after the echoed
+    // ClientHello, the end of the stream.
+    while (in.readLine() != null) {
+      // the backend echoes everything, the ClientHello first
+    }
+    awaitLog("closed 1 connection(s) still open after PT1M", Duration.ofSeconds(1));
     open.close();
   }
 
