@@ -25,7 +25,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Run Tollgate with a config file. SIGHUP (or `tollgate reload`) reloads it; SIGTERM or",
-      "Ctrl-C stops accepting, lets connections finish for timeouts.drain, and exits 0."
+      "Ctrl-C fails GET /ready and keeps accepting for timeouts.withdraw, then stops",
+      "accepting, lets connections finish for timeouts.drain, and exits 0; each further",
+      "signal cuts the withdraw period or the drain short."
     })
 final class RunCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
