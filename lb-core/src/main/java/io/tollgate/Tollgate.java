@@ -258,6 +258,11 @@ public final class Tollgate implements AutoCloseable {
     return p != null && p.drain(server, on);
   }
 
+  /** The connection limits and what they count now. */
+  public ConnectionLimits limits() {
+    return limits;
+  }
+
   public Metrics metrics() {
     return metrics;
   }
