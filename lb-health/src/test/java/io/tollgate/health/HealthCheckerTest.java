@@ -308,8 +308,12 @@ class HealthCheckerTest {
         target("p", b.address(), Optional.of(check(Type.HTTP, 1, 1)), PassiveEjectionConfig.OFF);
     assertThat(checker.apply(List.of(t1b)).get(t1.key())).isSameAs(s);
     b.status = 500;
-    await(s, false, 2000);
-    assertThat(s.reason()).startsWith("status 500");
+    // On a loaded machine an HTTP probe can also time out (200 ms) and mark it down first; what
+    // this checks is that the new check's HTTP verdict is what the state ends up with.
+    Await.until(
+        () -> !s.isUp() && String.valueOf(s.reason()).startsWith("status 500"),
+        Duration.ofSeconds(5),
+        () -> "down for status 500, state up=" + s.isUp() + " reason=" + s.reason());
   }
 
   @Test
