@@ -10,6 +10,7 @@ import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
+import io.tollgate.listener.InheritedSockets;
 import io.tollgate.listener.Listeners;
 import io.tollgate.listener.OpenConnections;
 import io.tollgate.listener.Readiness;
@@ -69,7 +70,11 @@ public final class Tollgate implements AutoCloseable {
   private final CompletableFuture<Void> endDrain = new CompletableFuture<>();
 
   private Tollgate(
-      Transport transport, int workerThreads, Snapshot snapshot, HealthChecker health) {
+      Transport transport,
+      InheritedSockets inherited,
+      int workerThreads,
+      Snapshot snapshot,
+      HealthChecker health) {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
@@ -80,7 +85,14 @@ public final class Tollgate implements AutoCloseable {
     this.workers = transport.newGroup(workerThreads, "worker");
     this.listeners =
         new Listeners(
-            transport, acceptors, workers, () -> this.snapshot, metrics, limits, accessLog);
+            transport,
+            inherited,
+            acceptors,
+            workers,
+            () -> this.snapshot,
+            metrics,
+            limits,
+            accessLog);
     // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
     // loop, not a worker: installing keys takes each context's write lock, briefly.
     acceptors.scheduleAtFixedRate(
@@ -108,7 +120,25 @@ public final class Tollgate implements AutoCloseable {
    */
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)
       throws ConfigException, InterruptedException {
+    return start(config, transport, InheritedSockets.none());
+  }
+
+  /**
+   * As {@link #start(TollgateConfig, IoConfig.Transport)}, with listening sockets handed over by
+   * systemd or by the process this one replaces: a listener adopts the socket named for it, or the
+   * one bound to its address, instead of binding a new one. Sockets no listener takes are closed.
+   *
+   * @throws IllegalStateException also when there are inherited sockets and the transport is not
+   *     epoll
+   */
+  public static Tollgate start(
+      TollgateConfig config, IoConfig.Transport transport, InheritedSockets inherited)
+      throws ConfigException, InterruptedException {
     Transport selected = Transport.select(transport);
+    if (inherited.remaining() > 0 && !selected.name().equals("epoll")) {
+      throw new IllegalStateException(
+          "inherited listening sockets need the epoll transport, not " + selected.name());
+    }
     HealthChecker health = new HealthChecker();
     Snapshot snapshot;
     try {
@@ -123,9 +153,10 @@ public final class Tollgate implements AutoCloseable {
         config.io().workerThreads() > 0
             ? config.io().workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(selected, threads, snapshot, health);
+    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health);
     try {
       tollgate.listeners.bind(config.listeners());
+      inherited.closeUnclaimed();
     } catch (RuntimeException e) {
       tollgate.close();
       throw e;
@@ -246,6 +277,11 @@ public final class Tollgate implements AutoCloseable {
   public boolean drain(String pool, InetSocketAddress server, boolean on) {
     var p = snapshot.pools().get(pool);
     return p != null && p.drain(server, on);
+  }
+
+  /** The connection limits and what they count now. */
+  public ConnectionLimits limits() {
+    return limits;
   }
 
   public Metrics metrics() {

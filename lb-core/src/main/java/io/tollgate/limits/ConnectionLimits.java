@@ -212,9 +212,30 @@ public final class ConnectionLimits {
     };
   }
 
-  /** Client connections admitted and still open. */
+  /**
+   * Client connections admitted and still open: taken after every other slot of {@link #admit}, so
+   * a connection counted here holds its global, listener and (unless the source waits for a PROXY
+   * header) per-source slots.
+   */
   public int openConnections() {
     return open.get();
+  }
+
+  /**
+   * Per-source slots {@code client} holds now: its connections admitted and not yet given back.
+   * Unlike a count of open channels, this moves exactly when the per-source limit's count does; 0
+   * while {@code limits.per-source.max-connections} is off (nothing is counted then).
+   */
+  public int openFrom(InetAddress client) {
+    InetAddress source = source(new InetSocketAddress(client, 0), settings.ipv6Prefix());
+    AtomicInteger count = perSource.get(source);
+    return count == null ? 0 : count.get();
+  }
+
+  /** Connections {@code route} admitted and not yet given back. */
+  public int openOnRoute(String route) {
+    AtomicInteger count = perRoute.get(route);
+    return count == null ? 0 : count.get();
   }
 
   /** Addresses with open connections: the size of the per-source table. */

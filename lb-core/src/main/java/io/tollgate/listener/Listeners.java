@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
@@ -44,6 +45,7 @@ public final class Listeners {
   private final AccessLog accessLog;
   private final SnapshotPin pin;
   private final HelloRouter router;
+  private final InheritedSockets inherited;
   private final OpenConnections connections = new OpenConnections();
   private final Map<String, Bound> bound = new LinkedHashMap<>();
 
@@ -51,9 +53,11 @@ public final class Listeners {
 
   /**
    * @param snapshot the snapshot in force; read once per accepted connection
+   * @param inherited listening sockets to adopt instead of binding (epoll only)
    */
   public Listeners(
       Transport transport,
+      InheritedSockets inherited,
       EventLoopGroup acceptors,
       EventLoopGroup workers,
       Supplier<Snapshot> snapshot,
@@ -61,6 +65,7 @@ public final class Listeners {
       ConnectionLimits limits,
       AccessLog accessLog) {
     this.transport = transport;
+    this.inherited = inherited;
     this.acceptors = acceptors;
     this.workers = workers;
     this.metrics = metrics;
@@ -88,10 +93,10 @@ public final class Listeners {
    */
   private Bound bind(ListenerConfig lc, boolean accepting) {
     InetSocketAddress address = new InetSocketAddress(lc.address().host(), lc.address().port());
+    EpollServerSocketChannel adopted = inherited.take(lc.name(), address);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(acceptors, workers)
-            .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .option(ChannelOption.AUTO_READ, accepting)
@@ -110,6 +115,13 @@ public final class Listeners {
                     lc.name(), router, metrics, limits, accessLog, connections));
     SocketOptions.apply(b, lc, transport);
     try {
+      if (adopted != null) {
+        // Already bound and listening: registering it starts accepting from its queue.
+        Channel ch = b.channelFactory(() -> adopted).register().syncUninterruptibly().channel();
+        log.info("listener {} took over the inherited socket at {}", lc.name(), ch.localAddress());
+        return new Bound(lc, ch);
+      }
+      b.channel(transport.serverChannel());
       return new Bound(lc, b.bind(address).syncUninterruptibly().channel());
     } catch (Exception e) {
       throw new IllegalStateException(

@@ -7,6 +7,7 @@ import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,6 +170,25 @@ class ConnectionLimitsTest {
     assertThat(limits.admitRoute(channel(), "other.test")).isNull(); // no limit of its own
     one.close();
     assertThat(limits.admitRoute(channel(), "a.test")).isNull();
+  }
+
+  @Test
+  void openFromAndOpenOnRouteReadTheCountsTheLimitsCheck() throws Exception {
+    ConnectionLimits limits = limits("limits.per-source { max-connections = 2 }");
+    EmbeddedChannel a = channel();
+    assertThat(limits.admit(a, from("2001:db8:1:2::1"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8:1:2::2"))).isNull();
+    assertThat(limits.admit(channel(), from("2001:db8:1:2::3")))
+        .isEqualTo(CloseReason.LIMIT_SOURCE);
+    assertThat(limits.openFrom(InetAddress.getByName("2001:db8:1:2::9")))
+        .as("same /64")
+        .isEqualTo(2);
+    assertThat(limits.openFrom(InetAddress.getByName("10.0.0.1"))).isZero();
+    assertThat(limits.admitRoute(a, "a.test")).isNull();
+    assertThat(limits.openOnRoute("a.test")).isEqualTo(1);
+    a.close();
+    assertThat(limits.openFrom(InetAddress.getByName("2001:db8:1:2::1"))).isEqualTo(1);
+    assertThat(limits.openOnRoute("a.test")).isZero();
   }
 
   @Test

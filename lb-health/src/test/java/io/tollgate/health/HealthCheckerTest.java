@@ -304,11 +304,16 @@ class HealthCheckerTest {
     assertThat(checker.state(t2.key())).isEmpty();
 
     // A changed check restarts probing but keeps the state.
-    var t1b =
-        target("p", b.address(), Optional.of(check(Type.HTTP, 1, 1)), PassiveEjectionConfig.OFF);
+    // A generous probe timeout: with fall 1, one probe slowed past 200 ms by a loaded machine
+    // would take the server down (for "timeout") before the 500 this checks.
+    HealthCheckConfig http =
+        HealthCheckConfig.defaults(Type.HTTP)
+            .withTimings(INTERVAL, Duration.ofSeconds(3), 1, 1)
+            .withStart(Initial.DOWN, 0, Optional.empty());
+    var t1b = target("p", b.address(), Optional.of(http), PassiveEjectionConfig.OFF);
     assertThat(checker.apply(List.of(t1b)).get(t1.key())).isSameAs(s);
     b.status = 500;
-    await(s, false, 2000);
+    await(s, false, 5000);
     assertThat(s.reason()).startsWith("status 500");
   }
 

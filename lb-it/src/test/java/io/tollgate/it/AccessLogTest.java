@@ -249,7 +249,8 @@ class AccessLogTest {
         pools.p.servers = ["127.0.0.1:9"]
         """);
         Socket holder = new Socket(InetAddress.getLoopbackAddress(), limited.port())) {
-      TollgateFixture.await(() -> limited.metrics().activeCount() == 1, Duration.ofSeconds(10));
+      TollgateFixture.await(
+          () -> limited.tollgate().limits().openConnections() == 1, Duration.ofSeconds(10));
       try (Socket refused = new Socket(InetAddress.getLoopbackAddress(), limited.port())) {
         refused.setSoTimeout(10_000);
         assertThat(refused.getInputStream().read()).isEqualTo(-1);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
+import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
@@ -87,15 +88,39 @@ class LimitsTest {
     return s;
   }
 
-  /** Waits until Tollgate holds {@code n} connections open (admitted ones; refused ones close). */
+  /**
+   * Waits until Tollgate holds {@code n} connections open. Not a sign that they were admitted: the
+   * count goes up at accept, before the limits are checked, and down before the closed connection's
+   * slots are given back. Wait for {@link #awaitAdmitted} or {@link #awaitSlots} first when the
+   * next step depends on the limits' counts.
+   */
   private void awaitActive(long n) throws InterruptedException {
     TollgateFixture.await(() -> tollgate.metrics().activeCount() == n, Duration.ofSeconds(10));
     assertThat(tollgate.metrics().activeCount()).as("open connections").isEqualTo(n);
   }
 
   /**
+   * Waits until the limits count {@code n} admitted connections still open: the global count, taken
+   * after a connection's listener and per-source slots, and the first given back.
+   */
+  private void awaitAdmitted(int n) throws InterruptedException {
+    ConnectionLimits limits = tollgate.tollgate().limits();
+    TollgateFixture.await(() -> limits.openConnections() == n, Duration.ofSeconds(10));
+    assertThat(limits.openConnections()).as("admitted connections").isEqualTo(n);
+  }
+
+  /** Waits until {@code source} holds {@code n} per-source slots (admitted, not given back). */
+  private void awaitSlots(String source, int n) throws Exception {
+    ConnectionLimits limits = tollgate.tollgate().limits();
+    InetAddress address = InetAddress.getByName(source);
+    TollgateFixture.await(() -> limits.openFrom(address) == n, Duration.ofSeconds(10));
+    assertThat(limits.openFrom(address)).as("slots held by %s", source).isEqualTo(n);
+  }
+
+  /**
    * How many of {@code sockets} Tollgate closed at once (EOF without a byte within a second); the
-   * others are still open. For connections admitted in an order the test cannot know.
+   * others are still open. For connections admitted in an order the test cannot know; call it once
+   * Tollgate has counted the refusals, so a refused socket already has its EOF.
    */
   private static int refusedAtOnce(List<Socket> sockets) throws IOException {
     int refused = 0;
@@ -121,14 +146,17 @@ class LimitsTest {
     start("limits { max-connections = 2, per-source { max-connections = 0, new-per-second = 0 } }");
     Socket first = hold("127.0.0.1");
     hold(OTHER_SOURCE);
+    awaitAdmitted(2);
     awaitActive(2);
 
     assertClosedAtOnce(hold("127.0.0.1"), CloseReason.LIMIT_GLOBAL, 1);
     assertClosedAtOnce(hold(OTHER_SOURCE), CloseReason.LIMIT_GLOBAL, 2);
 
     first.close(); // gives its slot back
+    awaitAdmitted(1);
     awaitActive(1);
     hold("127.0.0.1");
+    awaitAdmitted(2);
     awaitActive(2);
     assertThat(tollgate.metrics().closedCount(CloseReason.LIMIT_GLOBAL)).isEqualTo(2);
   }
@@ -141,27 +169,35 @@ class LimitsTest {
         limits.per-source { max-connections = 0, new-per-second = 0 }
         """);
     hold("127.0.0.1");
+    awaitAdmitted(1);
     awaitActive(1);
 
     assertClosedAtOnce(hold(OTHER_SOURCE), CloseReason.LIMIT_LISTENER, 1);
+    awaitAdmitted(1);
     awaitActive(1);
   }
 
   @Test
   void perSourceLimitHoldsOneAddressBackAndNotTheOthers() throws Exception {
     start("limits.per-source { max-connections = 2, new-per-second = 0 }");
+    // Two worker loops set connections up: the second connection may still be on its way to the
+    // limits when the third is checked. Only once both hold their slots is the third the one over.
     Socket first = hold("127.0.0.1");
     hold("127.0.0.1");
+    awaitSlots("127.0.0.1", 2);
     awaitActive(2);
 
     assertClosedAtOnce(hold("127.0.0.1"), CloseReason.LIMIT_SOURCE, 1);
     hold(OTHER_SOURCE);
     hold(OTHER_SOURCE);
+    awaitSlots(OTHER_SOURCE, 2);
     awaitActive(4);
 
     first.close();
+    awaitSlots("127.0.0.1", 1);
     awaitActive(3);
     hold("127.0.0.1");
+    awaitSlots("127.0.0.1", 2);
     awaitActive(4);
     assertThat(tollgate.metrics().closedCount(CloseReason.LIMIT_SOURCE)).isEqualTo(1);
   }
@@ -185,10 +221,11 @@ class LimitsTest {
     // Two worker loops may read the headers in any order: of the two naming 192.0.2.1, one is
     // refused; 192.0.2.2 is another client.
     Socket other = proxied("192.0.2.2");
-    assertThat(refusedAtOnce(List.of(proxied("192.0.2.1"), proxied("192.0.2.1"))))
-        .as("refused of one client's two")
-        .isEqualTo(1);
+    List<Socket> pair = List.of(proxied("192.0.2.1"), proxied("192.0.2.1"));
     tollgate.awaitClosed(CloseReason.LIMIT_SOURCE, 1);
+    assertThat(refusedAtOnce(pair)).as("refused of one client's two").isEqualTo(1);
+    awaitSlots("192.0.2.1", 1);
+    awaitSlots("192.0.2.2", 1);
     awaitActive(2);
     assertThat(refusedAtOnce(List.of(other))).as("the other client").isZero();
   }
@@ -210,13 +247,11 @@ class LimitsTest {
         """,
                 backend.port()));
     // Two worker loops may read the two headers in either order: one of the pair is refused.
-    assertThat(
-            refusedAtOnce(
-                List.of(proxied6("2001:db8:1:2::1"), proxied6("2001:db8:1:2:ffff:0:0:2"))))
-        .as("refused of one /64's two")
-        .isEqualTo(1);
+    List<Socket> pair = List.of(proxied6("2001:db8:1:2::1"), proxied6("2001:db8:1:2:ffff:0:0:2"));
     tollgate.awaitClosed(CloseReason.LIMIT_SOURCE, 1);
+    assertThat(refusedAtOnce(pair)).as("refused of one /64's two").isEqualTo(1);
     proxied6("2001:db8:1:3::1");
+    awaitSlots("2001:db8:1:3::1", 1);
     awaitActive(2);
   }
 
@@ -232,12 +267,14 @@ class LimitsTest {
     Socket first = new Socket();
     held.add(first);
     first.connect(new InetSocketAddress(v6, tollgate.port()), 5000);
+    awaitSlots("::1", 1);
     awaitActive(1);
     Socket second = new Socket();
     held.add(second);
     second.setSoTimeout(10_000);
     second.connect(new InetSocketAddress(v6, tollgate.port()), 5000);
     assertClosedAtOnce(second, CloseReason.LIMIT_SOURCE, 1);
+    awaitSlots("::1", 1);
     awaitActive(1);
   }
 
@@ -277,15 +314,23 @@ class LimitsTest {
     // Four connects back to back. Two worker loops admit them in either order, and on a loaded
     // machine two of them may straddle a refill, so the test asks only that at least one of the
     // four is refused for the rate (one passes per second that elapses between them). Which ones
-    // were refused is read from the client side: a refused socket sees EOF at once.
+    // were refused is read from the client side once all four are admitted or refused: a refused
+    // socket has its EOF by then.
     List<Socket> four = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       four.add(hold("127.0.0.1"));
     }
+    ConnectionLimits limits = tollgate.tollgate().limits();
+    TollgateFixture.await(
+        () ->
+            limits.openConnections() + tollgate.metrics().closedCount(CloseReason.LIMIT_SOURCE_RATE)
+                == 4,
+        Duration.ofSeconds(10));
     int refused = refusedAtOnce(four);
     assertThat(refused).as("refused for the rate").isBetween(1, 3);
     tollgate.awaitClosed(CloseReason.LIMIT_SOURCE_RATE, refused);
     hold(OTHER_SOURCE);
+    awaitAdmitted(4 - refused + 1);
     awaitActive(4 - refused + 1);
     assertThat(tollgate.metrics().closedByReason().keySet())
         .as("no other close")
@@ -307,6 +352,8 @@ class LimitsTest {
       }
     }
     // The slot is given back when the connection closes.
+    ConnectionLimits limits = tollgate.tollgate().limits();
+    TollgateFixture.await(() -> limits.openOnRoute("a.test") == 0, Duration.ofSeconds(10));
     TollgateFixture.await(() -> tollgate.metrics().activeCount() == 0, Duration.ofSeconds(10));
     try (TlsTestClient.Connection a = TlsTestClient.connect(tollgate.port(), "a.test", ca)) {
       assertThat(firstLine(a.socket())).isEqualTo("backend");

@@ -318,6 +318,33 @@ public final class TlsTestClient {
     Socket plain = new Socket();
     try {
       plain.connect(address, millis);
+    } catch (IOException e) {
+      closeQuietly(plain);
+      throw new UncheckedIOException("TLS connection to " + address + " failed: " + e, e);
+    }
+    return over(plain, sniName, verifyName, context, timeout, protocols);
+  }
+
+  /**
+   * Completes a TLS handshake over {@code plain}, a socket connected already (for example one that
+   * waited in an accept queue), sending SNI {@code name} and requiring a certificate valid for it
+   * that chains to {@code ca}'s root. Closes {@code plain} when the handshake fails.
+   */
+  public static Connection over(Socket plain, String name, CertificateAuthority ca) {
+    return over(
+        plain, name, name, ca.clientContext(), DEFAULT_TIMEOUT, List.of(TlsProtocols.modern()));
+  }
+
+  private static Connection over(
+      Socket plain,
+      String sniName,
+      String verifyName,
+      SSLContext context,
+      Duration timeout,
+      List<String> protocols) {
+    int millis = Math.toIntExact(timeout.toMillis());
+    InetSocketAddress address = (InetSocketAddress) plain.getRemoteSocketAddress();
+    try {
       plain.setSoTimeout(millis);
       plain.setTcpNoDelay(true);
       // The JDK checks the certificate against the SNI name and, failing that, the host the
