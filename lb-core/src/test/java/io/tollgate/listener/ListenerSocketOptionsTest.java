@@ -42,6 +42,7 @@ class ListenerSocketOptionsTest {
     listeners =
         new Listeners(
             transport,
+            InheritedSockets.none(),
             acceptors,
             workers,
             () -> null, // nothing connects: no snapshot is read
