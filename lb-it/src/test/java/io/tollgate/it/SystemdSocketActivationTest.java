@@ -171,6 +171,34 @@ class SystemdSocketActivationTest {
     assertThat(greeting(port)).isEqualTo("activated");
   }
 
+  /**
+   * systemd's own tool: {@code systemd-socket-activate} listens, and the first connection starts
+   * Tollgate on its socket; that connection waits in the queue meanwhile and is served.
+   */
+  @Test
+  void theFirstConnectionStartsTollgateUnderSystemdSocketActivate() throws Exception {
+    Path tool = Path.of("/usr/bin/systemd-socket-activate");
+    assumeTrue(Files.isExecutable(tool), "systemd-socket-activate (Debian's systemd package)");
+    int port;
+    try (java.net.ServerSocket probe =
+        new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      port = probe.getLocalPort();
+    }
+    List<String> args =
+        new ArrayList<>(List.of(tool.toString(), "--listen=127.0.0.1:" + port, "--fdname=main"));
+    args.addAll(tollgateCommand(config("main", "127.0.0.1:0")));
+    plain = new ProcessBuilder(args).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> log = new CopyOnWriteArrayList<>();
+    Launcher.follow(plain.getErrorStream(), log::add, "socket-activate-err");
+    TollgateFixture.await(
+        () -> log.stream().anyMatch(l -> l.contains("Listening on 127.0.0.1:" + port)),
+        START,
+        () -> String.join("\n", log));
+    assertThat(log).noneMatch(l -> l.contains("Tollgate started"));
+    assertThat(greeting(port)).isEqualTo("activated");
+    assertThat(log).anyMatch(l -> l.contains("listener main took over the inherited socket"));
+  }
+
   @Test
   void aRestartUnderLoadRefusesNoConnectionAndAGracefulStopDrains() throws Exception {
     Path config = config("main", "127.0.0.1:0");
