@@ -5,7 +5,10 @@ import io.tollgate.admin.AdminServer;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.listener.InheritedSockets;
 import io.tollgate.ops.Operations;
+import io.tollgate.ops.SocketActivation;
+import io.tollgate.ops.SystemdNotifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,6 +22,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code tollgate run --config FILE}: run until SIGTERM or Ctrl-C, then drain. SIGHUP reloads; the
  * admin endpoint and {@code watch} start when the config asks for them.
+ *
+ * <p>Under systemd: listening sockets passed by a socket unit ({@code LISTEN_FDS}) are adopted
+ * instead of bound ({@link SocketActivation}), and {@code READY=1} / {@code STOPPING=1} go to
+ * {@code NOTIFY_SOCKET} ({@link SystemdNotifier}) for {@code Type=notify}.
  */
 @Command(
     name = "run",
@@ -60,7 +67,9 @@ final class RunCommand implements Callable<Integer> {
     }
     Tollgate tollgate;
     try {
-      tollgate = Tollgate.start(cfg, nio ? IoConfig.Transport.NIO : cfg.io().transport());
+      InheritedSockets inherited = InheritedSockets.of(SocketActivation.fromEnvironment());
+      tollgate =
+          Tollgate.start(cfg, nio ? IoConfig.Transport.NIO : cfg.io().transport(), inherited);
     } catch (ConfigException e) {
       config.report(err, e);
       return 1;
@@ -78,8 +87,21 @@ final class RunCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
-    awaitShutdown(tollgate, ops);
+    // Listeners accept and every TLS context is built: systemd may now count the start as done
+    // (and, for a restart, the socket it held meanwhile is served again).
+    SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
+    systemd.ready("serving " + describe(tollgate));
+    // First in the stop order: systemd hears of the stop before the drain begins.
+    awaitShutdown(() -> systemd.stopping("draining open connections"), tollgate, ops);
     return 0;
+  }
+
+  private static String describe(Tollgate tollgate) {
+    StringBuilder sb = new StringBuilder();
+    tollgate
+        .addresses()
+        .forEach((name, at) -> sb.append(sb.length() == 0 ? "" : ", ").append(name + "=" + at));
+    return sb.toString();
   }
 
   /**
