@@ -15,7 +15,8 @@ package io.tollgate.connection;
  * offload,      INSPECTOR -> TLS -> PENDING       the inspector hands the hello to the server
  * reencrypt:                                      SslHandler; PENDING connects once the
  *                                                 handshake succeeded
- * relaying:     [TLS ->] IDLE -> RELAY            PENDING replaced itself with RELAY
+ * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
+ *                 IDLE -> RELAY                   WRITE_WATCH where the client speaks TLS
  * </pre>
  *
  * <h2>Backend channel</h2>
@@ -23,7 +24,8 @@ package io.tollgate.connection;
  * <pre>
  * connecting:   [TLS ->] CONNECTING               autoRead off; reencrypt: a client SslHandler
  *                                                 handshakes with the server first
- * relaying:     [TLS ->] IDLE -> RELAY            RELAY replaced CONNECTING
+ * relaying:     [WRITE_WATCH -> TLS ->]           RELAY replaced CONNECTING; WRITE_WATCH
+ *                 IDLE -> RELAY                   in reencrypt
  * </pre>
  *
  * <h2>Listener (server) channel</h2>
@@ -52,6 +54,12 @@ public final class NettyPipeline {
 
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
+
+  /**
+   * {@code io.tollgate.relay.TlsWriteWatch}: under a relayed channel's SslHandler, reports failed
+   * socket writes of TLS records to the relay.
+   */
+  public static final String WRITE_WATCH = "tollgate.write-watch";
 
   /** Netty's IdleStateHandler bounding a relayed connection's idle time. */
   public static final String IDLE = "tollgate.idle";

@@ -48,7 +48,10 @@
  *       {@code timeouts.idle}; both sides are closed.
  *   <li><b>Reset or exception</b> ({@code RelaySession.failed}): {@code client_reset}, {@code
  *       backend_reset}, {@code tls_error} after the handshake, {@code internal_error} for a bug
- *       (logged with its stack trace); the other side is reset (SO_LINGER 0).
+ *       (logged with its stack trace); the other side is reset (SO_LINGER 0). A reset noticed by a
+ *       failed write, not a read, ends the same way ({@code RelaySession.writeFailed}): relayed
+ *       channels run without Netty's auto-close, so the reason is recorded before the close the
+ *       access log waits for (see {@link io.tollgate.relay}).
  *   <li><b>Shutdown drain</b> ({@code Tollgate.shutdown}, {@code
  *       io.tollgate.listener.OpenConnections}): {@code shutdown} for each connection still open
  *       when {@code timeouts.drain} ran out (or a second signal ended the drain).

@@ -257,6 +257,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       lease.answered(); // reencrypt: the server has spoken already, in its TLS handshake
     }
     RelaySession session = new RelaySession(client, backend, connection, lease);
+    // The relay closes its channels itself: Netty's own close on a failed write would run the
+    // close future's listeners (access log, metrics) before the relay heard why (see
+    // RelaySession.writeFailed).
+    client.config().setAutoClose(false);
+    backend.config().setAutoClose(false);
+    watchTlsWrites(client, session, Side.CLIENT);
+    watchTlsWrites(backend, session, Side.BACKEND);
     backend
         .pipeline()
         .replace(
@@ -280,6 +287,15 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       session.inputShutdown(Side.CLIENT); // forward the end that came before the backend was up
     } else {
       session.resumeReading(Side.CLIENT);
+    }
+  }
+
+  /** Where Tollgate speaks TLS on {@code ch}, failed writes of records go to the session too. */
+  private static void watchTlsWrites(Channel ch, RelaySession session, Side side) {
+    if (RelaySession.tlsOf(ch) != null) {
+      ch.pipeline()
+          .addBefore(
+              NettyPipeline.TLS, NettyPipeline.WRITE_WATCH, new TlsWriteWatch(session, side));
     }
   }
 

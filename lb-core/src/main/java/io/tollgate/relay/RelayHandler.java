@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -83,6 +84,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       awaitingCloseNotify = true;
     } else if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
       session.inputShutdown(side);
+    } else if (evt instanceof ChannelOutputShutdownEvent) {
+      session.outputShutDown(side);
     } else if (evt instanceof IdleStateEvent) {
       session.close(CloseReason.IDLE_TIMEOUT);
     } else {

@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
@@ -36,6 +37,11 @@ final class RelaySession {
 
   private boolean clientInputDone;
   private boolean backendInputDone;
+
+  /** Tollgate ended this side's output (FIN after close_notify), or a write to it failed. */
+  private boolean clientOutputDone;
+
+  private boolean backendOutputDone;
 
   RelaySession(Channel client, Channel backend, Connection connection, Lease lease) {
     this.client = client;
@@ -79,11 +85,11 @@ final class RelaySession {
       backendInputDone = true;
     }
     if (clientInputDone && backendInputDone) {
-      flushAndClose(client);
-      flushAndClose(backend);
+      flushAndClose(Side.CLIENT);
+      flushAndClose(Side.BACKEND);
       return;
     }
-    endOutput(peerOf(side));
+    endOutput(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
   }
 
   /**
@@ -97,15 +103,20 @@ final class RelaySession {
    * they are flushed (encrypted and queued on the socket, in order) before close_notify. A plain
    * peer needs the same order; its flush is the empty write below.
    */
-  private static void endOutput(Channel ch) {
+  private void endOutput(Side side) {
+    Channel ch = channelOf(side);
     if (!ch.isActive()) {
       return;
     }
     ChannelFutureListener thenFin =
         f -> {
           if (f.isSuccess() && ch instanceof DuplexChannel duplex) {
+            // Before the call: it fires ChannelOutputShutdownEvent, which must not read as a
+            // failed write (see outputShutDown).
+            setOutputDone(side);
             duplex.shutdownOutput();
           } else {
+            socketWriteFailed(side, f.cause());
             ch.close();
           }
         };
@@ -134,7 +145,58 @@ final class RelaySession {
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
     connection.closeReason(closedReason(side), null);
-    flushAndClose(peerOf(side));
+    flushAndClose(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+  }
+
+  /**
+   * A write to {@code side}'s socket failed: the peer behind it reset the connection (or the
+   * network failed), and this is the first Tollgate hears of it when it was writing at that moment.
+   * Relayed channels run with {@link io.netty.channel.ChannelOption#AUTO_CLOSE} off, so Netty only
+   * shut this side's output down and the channel is still open: the reason is recorded here, before
+   * the close that the access log and the metrics listen to. With auto-close on, Netty would close
+   * the channel first and notify the failed write after the close future's listeners ran, so the
+   * line said {@code client_closed} for a client that had reset.
+   *
+   * <p>Reported once per side: by the relay's own void-promise writes (a plain side fires the
+   * failure into the pipeline, {@link #failed}), by {@link TlsWriteWatch} under an SslHandler, by
+   * the end-of-output writes here, and, should none of those have seen it, by the output-shutdown
+   * event Netty fires last ({@link #outputShutDown}).
+   */
+  void writeFailed(Side side, Throwable cause) {
+    if (!channelOf(side).isOpen() || outputDone(side)) {
+      return; // closed by us already, or its output ended on purpose, or reported already
+    }
+    setOutputDone(side);
+    failed(side, cause);
+  }
+
+  /**
+   * Netty shut {@code side}'s output down. Ours ({@link #endOutput}) is marked before it happens;
+   * any other comes from a failed write (auto-close off), which normally was reported already.
+   */
+  void outputShutDown(Side side) {
+    writeFailed(side, new ChannelOutputShutdownException("output shut down after a failed write"));
+  }
+
+  /** A write Tollgate waited for failed: a socket failure ends the side, others only close it. */
+  private void socketWriteFailed(Side side, Throwable cause) {
+    // Not every failure is the socket's: a write after our own FIN, or into a TLS engine the peer
+    // closed (no TLS half-close, see failed), fails too and keeps the reason it has.
+    if (cause != null && FailureKind.of(cause).socket()) {
+      writeFailed(side, cause);
+    }
+  }
+
+  private boolean outputDone(Side side) {
+    return side == Side.CLIENT ? clientOutputDone : backendOutputDone;
+  }
+
+  private void setOutputDone(Side side) {
+    if (side == Side.CLIENT) {
+      clientOutputDone = true;
+    } else {
+      backendOutputDone = true;
+    }
   }
 
   /** An exception on {@code side}: reset the peer (socket errors) and close both. */
@@ -150,11 +212,12 @@ final class RelaySession {
           CloseReason.TLS_ERROR,
           side.name().toLowerCase(java.util.Locale.ROOT) + ": " + Causes.message(cause));
     } else if (kind.socket()) {
+      // The deepest message: a failed write arrives wrapped ("Channel output shutdown").
       connection.closeReason(
           side == Side.CLIENT ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET,
-          cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
+          Causes.message(cause));
       if (side == Side.BACKEND) {
-        lease.resetBeforeFirstByte(String.valueOf(cause.getMessage()));
+        lease.resetBeforeFirstByte(Causes.message(cause));
       }
     } else {
       connection.closeReason(CloseReason.INTERNAL_ERROR, String.valueOf(cause));
@@ -184,9 +247,17 @@ final class RelaySession {
     return side == Side.CLIENT ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
   }
 
-  private static void flushAndClose(Channel ch) {
+  private void flushAndClose(Side side) {
+    Channel ch = channelOf(side);
     if (ch.isActive()) {
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  socketWriteFailed(side, f.cause());
+                }
+                ch.close();
+              });
     }
   }
 
