@@ -123,7 +123,7 @@ public final class Operations implements AutoCloseable {
     }
     Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
     if (upgrader != null) {
-      Signals.handle("USR2", () -> writeOutcome(pidFile, upgrader.upgrade("SIGUSR2")));
+      Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
     }
     ConfigWatcher watcher =
         config.ops().watch()

@@ -50,7 +50,10 @@ final class HandoffChannel {
         1, new DefaultThreadFactory("tollgate-" + role, true), EpollIoHandler.newFactory());
   }
 
-  /** Lines (as String), descriptors ({@link FileDescriptor}) and {@link #CLOSED} into a queue. */
+  /**
+   * The channel itself once active, then lines (as String), descriptors ({@link FileDescriptor})
+   * and {@link #CLOSED} into a queue.
+   */
   static ChannelInitializer<Channel> queueing(BlockingQueue<Object> events) {
     return new ChannelInitializer<>() {
       @Override
@@ -61,6 +64,12 @@ final class HandoffChannel {
             .addLast(new StringEncoder(StandardCharsets.UTF_8))
             .addLast(
                 new ChannelInboundHandlerAdapter() {
+                  @Override
+                  public void channelActive(ChannelHandlerContext ctx) {
+                    events.add(ctx.channel());
+                    ctx.fireChannelActive();
+                  }
+
                   @Override
                   public void channelRead(ChannelHandlerContext ctx, Object msg) {
                     events.add(msg);

@@ -88,6 +88,9 @@ public final class Takeover implements AutoCloseable {
       long deadline = HandoffChannel.deadline(limit);
       while (received.size() < names.size()) {
         Object e = HandoffChannel.next(events, deadline);
+        if (e == channel) {
+          continue;
+        }
         if (e instanceof FileDescriptor fd) {
           received.add(new InheritedSockets.Socket(names.get(received.size()), fd.intValue()));
         } else {
@@ -132,19 +135,18 @@ public final class Takeover implements AutoCloseable {
   }
 
   /**
-   * This process accepts: waits for the old one to stop accepting.
+   * This process accepts: waits for the old one to stop accepting. An old process that gives up
+   * stops this one (SIGTERM); one that goes away instead (a crash) has left the sockets to this
+   * one, which then serves.
    *
-   * @return false when the old process gave up instead (stop: it keeps serving)
+   * @return false when no go-ahead came in time and the old process is still there
    */
   public boolean started(Duration limit) throws InterruptedException {
     channel.writeAndFlush("started\n");
     long deadline = HandoffChannel.deadline(limit);
     for (Object e; (e = HandoffChannel.next(events, deadline)) != null; ) {
-      if ("go".equals(e)) {
+      if ("go".equals(e) || e == HandoffChannel.CLOSED) {
         return true;
-      }
-      if (!(e instanceof String)) {
-        return false;
       }
     }
     return false;

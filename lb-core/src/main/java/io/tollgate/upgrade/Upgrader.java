@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,18 +103,37 @@ public final class Upgrader {
    * @param trigger who asked, for the log
    */
   public Result upgrade(String trigger) {
+    return upgrade(trigger, r -> {});
+  }
+
+  /**
+   * As {@link #upgrade(String)}; {@code report} gets the result before this process begins to stop,
+   * so it can tell whoever asked (the stop may end the process quickly).
+   */
+  public Result upgrade(String trigger, Consumer<Result> report) {
     if (!running.tryLock()) {
-      return Result.failed(List.of("an upgrade is already in progress"));
+      Result busy = Result.failed(List.of("an upgrade is already in progress"));
+      report.accept(busy);
+      return busy;
     }
     try {
       log.info("Upgrade ({}): starting a new Tollgate process", trigger);
-      Result r = attempt();
+      Result r;
+      try {
+        r = attempt();
+      } catch (RuntimeException e) {
+        log.error("Upgrade failed unexpectedly", e);
+        r = Result.failed(List.of("upgrade failed unexpectedly: " + e));
+      }
       if (r.ok()) {
         log.info(
             "Upgrade: process {} accepts now; this process ({}) stopped accepting and drains",
             r.newPid(),
             r.oldPid());
+        report.accept(r);
+        hooks.stop();
       } else {
+        report.accept(r);
         log.error(
             "Upgrade failed; this process keeps serving: {}", String.join("\n  ", r.errors()));
       }
@@ -163,19 +183,10 @@ public final class Upgrader {
     int uid = HandoffChannel.ownerUid(dir);
     Path socketPath = dir.resolve(HandoffChannel.SOCKET);
     BlockingQueue<Object> events = HandoffChannel.newQueue();
-    BlockingQueue<Object> accepted = HandoffChannel.newQueue();
     Channel server =
         new ServerBootstrap()
             .group(loop)
             .channel(EpollServerDomainSocketChannel.class)
-            .handler(
-                new io.netty.channel.ChannelInboundHandlerAdapter() {
-                  @Override
-                  public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object ch) {
-                    accepted.add(ch);
-                    ctx.fireChannelRead(ch);
-                  }
-                })
             .childHandler(HandoffChannel.queueing(events))
             .bind(new DomainSocketAddress(socketPath.toFile()))
             .syncUninterruptibly()
@@ -194,7 +205,7 @@ public final class Upgrader {
     long deadline = HandoffChannel.deadline(readyTimeout);
     boolean committed = false;
     try {
-      EpollDomainSocketChannel peer = awaitPeer(accepted, events, child, deadline);
+      EpollDomainSocketChannel peer = awaitPeer(events, child, deadline);
       server.close();
       PeerCredentials cred = peer.peerCredentials();
       if (cred.pid() != child.pid() || cred.uid() != uid) {
@@ -248,20 +259,24 @@ public final class Upgrader {
       committed = true;
       hooks.release();
       tollgate.stopAccepting();
-      peer.writeAndFlush("go\n").syncUninterruptibly();
       long newPid = child.pid();
-      long runningBy = HandoffChannel.deadline(Duration.ofSeconds(30));
-      for (Object e; (e = HandoffChannel.next(events, runningBy)) != null; ) {
-        if (e instanceof String line && line.startsWith("running ")) {
-          break;
+      try {
+        peer.writeAndFlush("go\n").syncUninterruptibly();
+        long runningBy = HandoffChannel.deadline(Duration.ofSeconds(30));
+        for (Object e; (e = HandoffChannel.next(events, runningBy)) != null; ) {
+          if (e instanceof String line && line.startsWith("running ")) {
+            break;
+          }
+          if (!(e instanceof String)) {
+            log.warn("Upgrade: the new process {} went away after taking over: {}", newPid, e);
+            break;
+          }
         }
-        if (!(e instanceof String)) {
-          log.warn("Upgrade: the new process {} went away after taking over: {}", newPid, e);
-          break;
-        }
+        peer.close();
+      } catch (RuntimeException e) {
+        // Past the point of no return: the new process accepts, ours are closed.
+        log.warn("Upgrade: after the switch to process {}: {}", newPid, e.toString());
       }
-      peer.close();
-      hooks.stop();
       return new Result(true, ProcessHandle.current().pid(), newPid, List.of());
     } finally {
       server.close();
@@ -271,15 +286,14 @@ public final class Upgrader {
     }
   }
 
+  /** The first connection; only one process is expected, and the socket is closed after it. */
   private EpollDomainSocketChannel awaitPeer(
-      BlockingQueue<Object> accepted, BlockingQueue<Object> events, Process child, long deadline)
+      BlockingQueue<Object> events, Process child, long deadline)
       throws InterruptedException, IOException {
-    while (System.nanoTime() < deadline) {
-      Object ch = accepted.poll(50, TimeUnit.MILLISECONDS);
-      if (ch instanceof EpollDomainSocketChannel peer) {
+    for (Object e; (e = HandoffChannel.next(events, deadline)) != null; ) {
+      if (e instanceof EpollDomainSocketChannel peer) {
         return peer;
       }
-      Object e = events.peek();
       if (e instanceof Exited x) {
         throw new IOException(
             "the new process exited with status " + x.status() + " before it connected");
