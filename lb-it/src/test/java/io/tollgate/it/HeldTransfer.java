@@ -32,8 +32,8 @@ final class HeldTransfer {
             () -> {
               try (TlsTestClient.Connection c = TlsTestClient.connect(port, name, ca)) {
                 c.socket().setSoTimeout(120_000);
-                CompletableFuture<Outcome> read =
-                    CompletableFuture.supplyAsync(() -> readAll(c.socket().getInputStream()));
+                InputStream in = c.socket().getInputStream();
+                CompletableFuture<Outcome> read = CompletableFuture.supplyAsync(() -> readAll(in));
                 OutputStream out = c.socket().getOutputStream();
                 DataPattern pattern = new DataPattern(DataPattern.CLIENT_SEED);
                 byte[] chunk = new byte[DataPattern.CHUNK];

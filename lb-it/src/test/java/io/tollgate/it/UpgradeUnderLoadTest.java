@@ -55,6 +55,7 @@ import picocli.CommandLine;
 class UpgradeUnderLoadTest {
   private static final int DEFAULT_UPGRADES = 5;
   private static final long TRANSFER_BYTES = 4L * 1024 * 1024;
+  private static final String JVM_OPTION = "-XX:TieredStopAtLevel=1";
   private static final Path JAR = Path.of("..", "lb-core", "target", "tollgate.jar");
   private static final Pattern STARTED = Pattern.compile("main=/127\\.0\\.0\\.1:(\\d+)");
 
@@ -133,6 +134,9 @@ class UpgradeUnderLoadTest {
             .as("upgrade %d: the pid file names a new process", i)
             .isNotEqualTo(before);
         assertThat(ProcessHandle.of(after).map(ProcessHandle::isAlive)).contains(true);
+        assertThat(ProcessHandle.of(after).flatMap(h -> h.info().arguments()).orElseThrow())
+            .as("the new process runs with the old one's JVM options")
+            .contains(JVM_OPTION);
         pids.add(after);
         // The old process holds these two; it finishes them while it drains.
         p.resume();
@@ -250,7 +254,7 @@ class UpgradeUnderLoadTest {
 
   private static ConnectionChurn churn(int port, String name, String greeting) {
     return new ConnectionChurn(
-        port, name, greeting, ca, Duration.ofMillis(3), 50_000, Duration.ofMinutes(4));
+        port, name, greeting, ca, Duration.ofMillis(5), 50_000, Duration.ofMinutes(4));
   }
 
   /**
@@ -305,6 +309,9 @@ class UpgradeUnderLoadTest {
     process =
         new ProcessBuilder(
                 java,
+                // Quick to start on a busy machine; every generation inherits them.
+                JVM_OPTION,
+                "-XX:+UseSerialGC",
                 "-jar",
                 JAR.toString(),
                 "run",
