@@ -257,10 +257,10 @@ public final class Upgrader {
       }
       // The successor accepts on the same sockets now; ours may close.
       committed = true;
-      hooks.release();
       tollgate.stopAccepting();
       long newPid = child.pid();
       try {
+        hooks.release();
         peer.writeAndFlush("go\n").syncUninterruptibly();
         long runningBy = HandoffChannel.deadline(Duration.ofSeconds(30));
         for (Object e; (e = HandoffChannel.next(events, runningBy)) != null; ) {
