@@ -247,6 +247,25 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /**
+   * The listening sockets by listener name, for the process that replaces this one (epoll only).
+   */
+  public Map<String, Integer> listeningSockets() {
+    return listeners.sockets();
+  }
+
+  /**
+   * Stops accepting because another process accepts on the same sockets now (an upgrade): this
+   * process's copies close, the sockets and their queues stay open in the other. Reloads are
+   * refused from here on; open connections go on until {@link #shutdown}.
+   */
+  public void stopAccepting() {
+    synchronized (this) {
+      shuttingDown = true;
+      listeners.close();
+    }
+  }
+
+  /**
    * Whether {@link #shutdown} has begun: withdrawing (not ready, still accepting), or listeners
    * closed and connections draining. Reloads are refused from then on.
    */

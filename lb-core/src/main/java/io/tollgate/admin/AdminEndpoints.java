@@ -4,6 +4,7 @@ import io.tollgate.Tollgate;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.upgrade.Upgrader;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -31,13 +32,16 @@ final class AdminEndpoints {
 
   private final Tollgate tollgate;
   private final Reloader reloader;
+  private final Upgrader upgrader;
 
   /**
    * @param reloader what {@code POST /reload} runs; null answers it with 501
+   * @param upgrader what {@code POST /upgrade} runs; null answers it with 501
    */
-  AdminEndpoints(Tollgate tollgate, Reloader reloader) {
+  AdminEndpoints(Tollgate tollgate, Reloader reloader, Upgrader upgrader) {
     this.tollgate = tollgate;
     this.reloader = reloader;
+    this.upgrader = upgrader;
   }
 
   /**
@@ -95,6 +99,8 @@ final class AdminEndpoints {
             : notAllowed(r, "GET");
       case "/reload":
         return post ? reload() : notAllowed(r, "POST");
+      case "/upgrade":
+        return post ? upgrade() : notAllowed(r, "POST");
       default:
         break;
     }
@@ -124,8 +130,8 @@ final class AdminEndpoints {
         404,
         "no such endpoint: "
             + path
-            + " (GET /status, GET /metrics, GET /ready, GET /live,"
-            + " POST /reload, POST /pools/{pool}/servers/{address}/drain or /enable)");
+            + " (GET /status, GET /metrics, GET /ready, GET /live, POST /reload, POST /upgrade,"
+            + " POST /pools/{pool}/servers/{address}/drain or /enable)");
   }
 
   private static AdminResponse notAllowed(AdminRequest r, String allowed) {
@@ -143,6 +149,31 @@ final class AdminEndpoints {
     doc.put("version", result.version());
     doc.put("errors", result.errors());
     return AdminResponse.json(result.ok() ? 200 : 422, doc);
+  }
+
+  /**
+   * 200 once the new process accepts (this one then drains and exits), 501 where an upgrade is not
+   * possible (NIO, or not started by {@code run}), 500 with the new process's errors otherwise.
+   */
+  private AdminResponse upgrade() {
+    if (upgrader == null) {
+      return AdminResponse.error(
+          501, "this Tollgate cannot be upgraded in place (not started by `tollgate run`)");
+    }
+    if (!tollgate.transportName().equals("epoll")) {
+      return AdminResponse.error(
+          501,
+          "upgrade needs the epoll transport (Linux); this process runs "
+              + tollgate.transportName()
+              + ": restart it instead");
+    }
+    Upgrader.Result result = upgrader.upgrade("POST /upgrade");
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("ok", result.ok());
+    doc.put("old_pid", result.oldPid());
+    doc.put("new_pid", result.newPid());
+    doc.put("errors", result.errors());
+    return AdminResponse.json(result.ok() ? 200 : 500, doc);
   }
 
   private AdminResponse drain(String poolName, String server, boolean on) {

@@ -21,6 +21,7 @@ import io.tollgate.Tollgate;
 import io.tollgate.config.AdminConfig;
 import io.tollgate.ops.AdminEndpoint;
 import io.tollgate.ops.Reloader;
+import io.tollgate.upgrade.Upgrader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,7 @@ import org.slf4j.LoggerFactory;
  *                                                each server's health, drain and connections
  * GET  /metrics                                  Prometheus text format 0.0.4
  * POST /reload                                   re-read the config file; 200, or 422 + errors
+ * POST /upgrade                                  a new process takes the listening sockets over
  * POST /pools/{pool}/servers/{address}/drain     no new connections to that server
  * POST /pools/{pool}/servers/{address}/enable    take it out of drain
  * GET  /ready                                    200 while this node wants new connections, 503
@@ -104,9 +106,19 @@ public final class AdminServer implements AdminEndpoint {
    * @throws IllegalStateException when the address cannot be bound or the token file is empty
    */
   public static AdminServer start(AdminConfig config, Tollgate tollgate, Reloader reloader) {
+    return start(config, tollgate, reloader, null);
+  }
+
+  /**
+   * As the other {@code start}, with {@code POST /upgrade}.
+   *
+   * @param upgrader what {@code POST /upgrade} runs; null answers it with 501
+   */
+  public static AdminServer start(
+      AdminConfig config, Tollgate tollgate, Reloader reloader, Upgrader upgrader) {
     config.tokenFile().ifPresent(AdminServer::readToken);
     AdminAccess access = new AdminAccess(config.tokenFile());
-    AdminEndpoints endpoints = new AdminEndpoints(tollgate, reloader);
+    AdminEndpoints endpoints = new AdminEndpoints(tollgate, reloader, upgrader);
     Function<AdminRequest, AdminResponse> endpoint =
         r -> access.check(r).orElseGet(() -> endpoints.route(r));
 
@@ -226,17 +238,26 @@ public final class AdminServer implements AdminEndpoint {
     return token;
   }
 
-  /** Stops at once; a request being served gets at most a second to finish. */
+  @Override
+  public void stopAccepting() {
+    server.close().syncUninterruptibly();
+  }
+
+  /**
+   * Stops; a request being served gets at most a second to finish (so the answer to the {@code POST
+   * /upgrade} that ended this process is written before its connection closes).
+   */
   @Override
   public void close() {
     server.close().syncUninterruptibly();
-    channels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-    workers.shutdownNow();
+    workers.shutdown();
     try {
       workers.awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    workers.shutdownNow();
+    channels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
   }
 }

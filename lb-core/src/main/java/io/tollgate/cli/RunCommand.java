@@ -2,17 +2,30 @@ package io.tollgate.cli;
 
 import io.tollgate.Tollgate;
 import io.tollgate.admin.AdminServer;
+import io.tollgate.config.AdminConfig;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.listener.InheritedSockets;
+import io.tollgate.ops.AdminEndpoint;
+import io.tollgate.ops.Lifecycle;
 import io.tollgate.ops.Operations;
+import io.tollgate.ops.Reloader;
 import io.tollgate.ops.SocketActivation;
 import io.tollgate.ops.SystemdNotifier;
+import io.tollgate.upgrade.LaunchCommand;
+import io.tollgate.upgrade.Takeover;
+import io.tollgate.upgrade.Upgrader;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,46 +66,120 @@ final class RunCommand implements Callable<Integer> {
               + " --pid-file FILE` and scripts that send signals.")
   Path pidFile;
 
+  @Option(names = LaunchCommand.INHERIT_OPTION, hidden = true, paramLabel = "SOCKET")
+  Path inheritFrom;
+
+  /** How long a successor may take to start, for {@code tollgate upgrade}. */
+  static final Duration UPGRADE_READY_TIMEOUT = Duration.ofSeconds(60);
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
-    TollgateConfig cfg = config.loadOrReport(err);
+    Takeover takeover = null;
+    if (inheritFrom != null) {
+      // Started by `tollgate upgrade`: take the old process's sockets before anything else, so
+      // whatever goes wrong from here on reaches it (and the operator) through the hand-off.
+      try {
+        takeover = Takeover.connect(inheritFrom, Duration.ofSeconds(30));
+      } catch (IOException e) {
+        err.println("not taking over from " + inheritFrom + ": " + e.getMessage());
+        err.flush();
+        return 1;
+      }
+    }
+    StringWriter errors = new StringWriter();
+    PrintWriter report = takeover == null ? err : new PrintWriter(new Tee(err, errors));
+    Integer failed = null;
+    Tollgate tollgate = null;
+    TollgateConfig cfg = config.loadOrReport(report);
     if (cfg == null) {
-      err.println(
+      report.println(
           "not starting: fix the errors above (tollgate check --config "
               + config.file
               + " lists them)");
-      err.flush();
-      return 1;
+      report.flush();
+      failed = 1;
+    } else {
+      try {
+        tollgate =
+            Tollgate.start(
+                cfg,
+                nio ? IoConfig.Transport.NIO : cfg.io().transport(),
+                takeover == null
+                    ? InheritedSockets.of(SocketActivation.fromEnvironment())
+                    : takeover.sockets());
+      } catch (ConfigException e) {
+        config.report(report, e);
+        failed = 1;
+      } catch (IllegalStateException e) {
+        report.println("not starting: " + e.getMessage());
+        report.flush();
+        failed = 1;
+      }
     }
-    Tollgate tollgate;
-    try {
-      InheritedSockets inherited = InheritedSockets.of(SocketActivation.fromEnvironment());
-      tollgate =
-          Tollgate.start(cfg, nio ? IoConfig.Transport.NIO : cfg.io().transport(), inherited);
-    } catch (ConfigException e) {
-      config.report(err, e);
-      return 1;
-    } catch (IllegalStateException e) {
-      err.println("not starting: " + e.getMessage());
-      err.flush();
-      return 1;
+    if (takeover != null) {
+      if (failed != null) {
+        takeover.failed(errors.toString().lines().toList());
+        takeover.close();
+        return failed;
+      }
+      if (!takeover.started(UPGRADE_READY_TIMEOUT)) {
+        err.println("not taking over: the old process gave up; it keeps serving");
+        err.flush();
+        takeover.close();
+        tollgate.close();
+        return 1;
+      }
+    } else if (failed != null) {
+      return failed;
     }
+    CompletableFuture<Lifecycle> lifecycle = new CompletableFuture<>();
+    Operations.Upgrade upgrade =
+        new Operations.Upgrade(
+            LaunchCommand.ofThisProcess(TollgateCli.class, config.file, pidFile),
+            () -> lifecycle.thenAccept(Lifecycle::requestStop),
+            UPGRADE_READY_TIMEOUT);
     Operations ops;
     try {
-      ops = Operations.start(config.file, cfg, tollgate, pidFile, AdminServer::start);
+      ops =
+          Operations.start(
+              config.file,
+              cfg,
+              tollgate,
+              pidFile,
+              takeover == null ? AdminServer::start : RunCommand::adminOrNone,
+              upgrade);
     } catch (IllegalStateException e) {
-      tollgate.close();
-      err.println("not starting: " + e.getMessage());
-      err.flush();
-      return 1;
+      if (takeover != null) {
+        // The old process has stopped accepting: serving without a pid file beats not serving.
+        err.println("after taking over: " + e.getMessage() + "; serving anyway");
+        err.flush();
+        ops = null;
+      } else {
+        tollgate.close();
+        err.println("not starting: " + e.getMessage());
+        err.flush();
+        return 1;
+      }
+    }
+    if (takeover != null) {
+      takeover.running();
+      takeover.close();
     }
     // Listeners accept and every TLS context is built: systemd may now count the start as done
     // (and, for a restart, the socket it held meanwhile is served again).
     SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     systemd.ready("serving " + describe(tollgate));
+    List<AutoCloseable> stopOrder = new ArrayList<>();
     // First in the stop order: systemd hears of the stop before the drain begins.
-    awaitShutdown(() -> systemd.stopping("draining open connections"), tollgate, ops);
+    stopOrder.add(() -> systemd.stopping("draining open connections"));
+    stopOrder.add(tollgate);
+    if (ops != null) {
+      stopOrder.add(ops);
+    }
+    Lifecycle l = new Lifecycle(stopOrder);
+    lifecycle.complete(l);
+    l.awaitStop();
     return 0;
   }
 
@@ -102,6 +189,49 @@ final class RunCommand implements Callable<Integer> {
         .addresses()
         .forEach((name, at) -> sb.append(sb.length() == 0 ? "" : ", ").append(name + "=" + at));
     return sb.toString();
+  }
+
+  /**
+   * After a takeover the old endpoint has just closed; should the address still be taken, the data
+   * path matters more than the admin endpoint, which is then off until the next start.
+   */
+  private static AdminEndpoint adminOrNone(
+      AdminConfig config, Tollgate tollgate, Reloader reloader, Upgrader upgrader) {
+    try {
+      return AdminServer.start(config, tollgate, reloader, upgrader);
+    } catch (IllegalStateException e) {
+      LoggerFactory.getLogger(RunCommand.class)
+          .error("admin endpoint not started after the upgrade: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  /** Writes to two writers: the terminal and what goes back to the old process. */
+  private static final class Tee extends java.io.Writer {
+    private final java.io.Writer a;
+    private final java.io.Writer b;
+
+    Tee(java.io.Writer a, java.io.Writer b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public void write(char[] buf, int off, int len) throws IOException {
+      a.write(buf, off, len);
+      b.write(buf, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      a.flush();
+      b.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      flush();
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ package io.tollgate.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of the runnable jar: {@code tollgate run|check|reload|explain|demo}. */
+/** Entry point of the runnable jar: {@code tollgate run|check|reload|upgrade|explain|demo}. */
 @Command(
     name = "tollgate",
     mixinStandardHelpOptions = true,
@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       CheckCommand.class,
       ReloadCommand.class,
+      UpgradeCommand.class,
       ExplainCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class

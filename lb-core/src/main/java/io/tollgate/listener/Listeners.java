@@ -215,6 +215,23 @@ public final class Listeners {
     }
   }
 
+  /**
+   * The listening sockets by listener name, in config order, for a successor process to adopt.
+   *
+   * @throws IllegalStateException when a listener is not an epoll socket (NIO cannot share one)
+   */
+  public synchronized Map<String, Integer> sockets() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    bound.forEach(
+        (name, b) -> {
+          if (!(b.channel() instanceof EpollServerSocketChannel epoll)) {
+            throw new IllegalStateException("listener " + name + " is not an epoll socket");
+          }
+          out.put(name, epoll.fd().intValue());
+        });
+    return out;
+  }
+
   /** The client connections open now, accepted by any listener, bound now or before. */
   public OpenConnections connections() {
     return connections;

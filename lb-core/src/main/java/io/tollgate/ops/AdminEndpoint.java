@@ -2,6 +2,7 @@ package io.tollgate.ops;
 
 import io.tollgate.Tollgate;
 import io.tollgate.config.AdminConfig;
+import io.tollgate.upgrade.Upgrader;
 import java.net.InetSocketAddress;
 
 /**
@@ -17,13 +18,21 @@ public interface AdminEndpoint extends AutoCloseable {
   @Override
   void close();
 
+  /**
+   * Stops accepting admin connections, so a successor can bind the address; requests being served
+   * are answered. For an upgrade.
+   */
+  default void stopAccepting() {}
+
   /** Starts an endpoint, e.g. {@code AdminServer::start}. */
   @FunctionalInterface
   interface Starter {
     /**
      * @param reloader what {@code POST /reload} runs
+     * @param upgrader what {@code POST /upgrade} runs, or null (answered with 501)
      * @throws IllegalStateException when the endpoint cannot be started
      */
-    AdminEndpoint start(AdminConfig config, Tollgate tollgate, Reloader reloader);
+    AdminEndpoint start(
+        AdminConfig config, Tollgate tollgate, Reloader reloader, Upgrader upgrader);
   }
 }

@@ -31,6 +31,11 @@ public final class Lifecycle {
     this.resources = List.copyOf(resources);
   }
 
+  /** Stops as SIGTERM would (after an upgrade: the successor accepts, this process drains). */
+  public void requestStop() {
+    stopRequested.countDown();
+  }
+
   /** Blocks until SIGTERM or SIGINT, then stops everything; returns when that is done. */
   public void awaitStop() throws InterruptedException {
     Runnable onSignal =

@@ -2,10 +2,15 @@ package io.tollgate.ops;
 
 import io.tollgate.Tollgate;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.upgrade.LaunchCommand;
+import io.tollgate.upgrade.Upgrader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,18 +29,45 @@ public final class Operations implements AutoCloseable {
   private final AdminEndpoint admin;
   private final ConfigWatcher watcher;
   private final Path pidFile;
+  private final Upgrader upgrader;
 
-  private Operations(Reloader reloader, AdminEndpoint admin, ConfigWatcher watcher, Path pidFile) {
+  private Operations(
+      Reloader reloader,
+      AdminEndpoint admin,
+      ConfigWatcher watcher,
+      Path pidFile,
+      Upgrader upgrader) {
     this.reloader = reloader;
     this.admin = admin;
     this.watcher = watcher;
     this.pidFile = pidFile;
+    this.upgrader = upgrader;
+  }
+
+  /**
+   * How this process can be replaced by a new one ({@code tollgate upgrade}).
+   *
+   * @param launch the command that starts the successor
+   * @param stop starts this process's drain and exit once the successor accepts
+   * @param readyTimeout how long the successor may take to start
+   */
+  public record Upgrade(LaunchCommand launch, Runnable stop, Duration readyTimeout) {}
+
+  /** As the other {@code start}, without upgrades. */
+  public static Operations start(
+      Path configFile,
+      TollgateConfig config,
+      Tollgate tollgate,
+      Path pidFile,
+      AdminEndpoint.Starter adminEndpoint) {
+    return start(configFile, config, tollgate, pidFile, adminEndpoint, null);
   }
 
   /**
    * @param pidFile where to write this process's id, or null
    * @param adminEndpoint starts the admin endpoint when the config has one ({@code
    *     AdminServer::start})
+   * @param upgrade how to start a successor (SIGUSR2, {@code POST /upgrade}), or null
    * @throws IllegalStateException when the admin endpoint or the pid file cannot be set up
    */
   public static Operations start(
@@ -43,8 +75,32 @@ public final class Operations implements AutoCloseable {
       TollgateConfig config,
       Tollgate tollgate,
       Path pidFile,
-      AdminEndpoint.Starter adminEndpoint) {
+      AdminEndpoint.Starter adminEndpoint,
+      Upgrade upgrade) {
     Reloader reloader = new Reloader(configFile, tollgate);
+    // The upgrader frees the admin address for the successor; the endpoint is started after it.
+    AtomicReference<AdminEndpoint> started = new AtomicReference<>();
+    Upgrader upgrader =
+        upgrade == null
+            ? null
+            : new Upgrader(
+                tollgate,
+                upgrade.launch(),
+                new Upgrader.Hooks() {
+                  @Override
+                  public void release() {
+                    AdminEndpoint a = started.get();
+                    if (a != null) {
+                      a.stopAccepting();
+                    }
+                  }
+
+                  @Override
+                  public void stop() {
+                    upgrade.stop().run();
+                  }
+                },
+                upgrade.readyTimeout());
     if (pidFile != null) {
       try {
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
@@ -55,12 +111,20 @@ public final class Operations implements AutoCloseable {
     AdminEndpoint admin = null;
     try {
       admin =
-          config.ops().admin().map(a -> adminEndpoint.start(a, tollgate, reloader)).orElse(null);
+          config
+              .ops()
+              .admin()
+              .map(a -> adminEndpoint.start(a, tollgate, reloader, upgrader))
+              .orElse(null);
+      started.set(admin);
     } catch (IllegalStateException e) {
       deletePidFile(pidFile);
       throw e;
     }
     Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
+    if (upgrader != null) {
+      Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
+    }
     ConfigWatcher watcher =
         config.ops().watch()
             ? new ConfigWatcher(
@@ -70,7 +134,27 @@ public final class Operations implements AutoCloseable {
                     ConfigWatcher.DEFAULT_INTERVAL)
                 .start()
             : null;
-    return new Operations(reloader, admin, watcher, pidFile);
+    return new Operations(reloader, admin, watcher, pidFile, upgrader);
+  }
+
+  /** Where {@code tollgate upgrade} reads the outcome: beside the pid file (written atomically). */
+  private static void writeOutcome(Path pidFile, Upgrader.Result result) {
+    if (pidFile == null) {
+      return;
+    }
+    Path outcome = Upgrader.outcomeFile(pidFile);
+    Path tmp = outcome.resolveSibling(outcome.getFileName() + ".tmp");
+    try {
+      Files.writeString(tmp, result.text(), StandardCharsets.UTF_8);
+      Files.move(tmp, outcome, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      log.warn("could not write the upgrade outcome to {}: {}", outcome, e.toString());
+    }
+  }
+
+  /** What {@code POST /upgrade} and SIGUSR2 run, or null when this process cannot be upgraded. */
+  public Upgrader upgrader() {
+    return upgrader;
   }
 
   public Reloader reloader() {
@@ -93,9 +177,14 @@ public final class Operations implements AutoCloseable {
     deletePidFile(pidFile);
   }
 
+  /** Removes the pid file unless a successor has written its own pid there (an upgrade). */
   private static void deletePidFile(Path pidFile) {
     if (pidFile != null) {
       try {
+        String mine = Long.toString(ProcessHandle.current().pid());
+        if (Files.exists(pidFile) && !Files.readString(pidFile).strip().equals(mine)) {
+          return;
+        }
         Files.deleteIfExists(pidFile);
       } catch (IOException e) {
         log.warn("could not remove pid file {}: {}", pidFile, e.toString());

@@ -74,6 +74,16 @@ public final class SystemdNotifier {
     send("STOPPING=1\nSTATUS=" + oneLine(status));
   }
 
+  /**
+   * {@code MAINPID=}: an upgrade handed the sockets to process {@code pid}, which serves from now
+   * on. Sent by the old main process (allowed with {@code NotifyAccess=main}) before it drains and
+   * exits, so systemd follows the new process instead of taking the old one's exit for the
+   * service's end.
+   */
+  public void mainPid(long pid, String status) {
+    send("MAINPID=" + pid + "\nSTATUS=" + oneLine(status));
+  }
+
   private static String oneLine(String s) {
     return s.replace('\n', ' ');
   }

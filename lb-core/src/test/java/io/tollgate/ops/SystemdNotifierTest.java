@@ -36,6 +36,8 @@ class SystemdNotifierTest {
       assertThat(notifier.enabled()).isTrue();
       notifier.ready("serving main=/127.0.0.1:443");
       assertThat(receive(systemd)).isEqualTo("READY=1\nSTATUS=serving main=/127.0.0.1:443");
+      notifier.mainPid(4711, "upgraded to process 4711");
+      assertThat(receive(systemd)).isEqualTo("MAINPID=4711\nSTATUS=upgraded to process 4711");
       notifier.stopping("draining\nnow");
       assertThat(receive(systemd)).isEqualTo("STOPPING=1\nSTATUS=draining now");
     } finally {

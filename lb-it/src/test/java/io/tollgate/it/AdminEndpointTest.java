@@ -309,6 +309,7 @@ class AdminEndpointTest {
     assertThat(wrong.statusCode()).isEqualTo(401);
     assertThat(wrong.headers().firstValue("WWW-Authenticate")).isPresent();
     assertThat(post("/reload", "s3cret-tokeN").statusCode()).isEqualTo(401);
+    assertThat(post("/upgrade", "nope").statusCode()).isEqualTo(401);
     assertThat(tollgate.snapshot().pools().get("web").servers().get(0).state().isDraining())
         .isFalse();
     assertThat(tollgate.configVersion()).isEqualTo(1);
@@ -459,7 +460,7 @@ class AdminEndpointTest {
     String form =
         "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://attacker.example\r\n"
             + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b";
-    for (String path : List.of("/reload", drain)) {
+    for (String path : List.of("/reload", "/upgrade", drain)) {
       String answer = raw(String.format(form, path, adminPort()));
       assertThat(answer)
           .as(path)
@@ -485,6 +486,10 @@ class AdminEndpointTest {
 
     assertThat(post(drain, null).statusCode()).isEqualTo(200);
     assertThat(post("/reload", null).statusCode()).isEqualTo(200);
+    // Let through, but this Tollgate was not started by `run`: nothing to start a successor with.
+    HttpResponse<String> upgrade = post("/upgrade", null);
+    assertThat(upgrade.statusCode()).isEqualTo(501);
+    assertThat(upgrade.body()).contains("cannot be upgraded in place");
     // tollgate reload sends the header.
     String withPort =
         Files.readString(file)
