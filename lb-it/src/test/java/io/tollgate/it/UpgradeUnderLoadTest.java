@@ -48,12 +48,12 @@ import picocli.CommandLine;
  * cannot start leaves the old one serving, and the command says why.
  *
  * <p>{@value #DEFAULT_UPGRADES} upgrades by default (each starts a JVM, about 5 s on a loaded
- * machine); {@code -Dtollgate.it.upgrades=10} for more, which {@code scripts/restart-under-load.sh}
- * uses. {@code -Dtollgate.it.upgrade-report=FILE} writes the counts.
+ * machine); {@code -Dtollgate.it.upgrades=N} for another count, which {@code
+ * scripts/restart-under-load.sh} uses. {@code -Dtollgate.it.upgrade-report=FILE} writes the counts.
  */
 @Timeout(300)
 class UpgradeUnderLoadTest {
-  private static final int DEFAULT_UPGRADES = 5;
+  private static final int DEFAULT_UPGRADES = 10;
   private static final long TRANSFER_BYTES = 4L * 1024 * 1024;
   private static final String JVM_OPTION = "-XX:TieredStopAtLevel=1";
   private static final Path JAR = Path.of("..", "lb-core", "target", "tollgate.jar");
