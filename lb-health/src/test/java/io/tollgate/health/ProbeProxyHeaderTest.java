@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -106,7 +107,12 @@ class ProbeProxyHeaderTest {
                   throw new RuntimeException(e);
                 }
               });
-      HealthCheckConfig check = HealthCheckConfig.defaults(type);
+      HealthCheckConfig defaults = HealthCheckConfig.defaults(type);
+      // What is checked is the bytes, not the speed: a loaded CI machine can take longer than the
+      // default 1 s to run the capturing thread.
+      HealthCheckConfig check =
+          defaults.withTimings(
+              defaults.interval(), Duration.ofSeconds(10), defaults.rise(), defaults.fall());
       ServerProbe probe =
           new ServerProbe(
                   check,

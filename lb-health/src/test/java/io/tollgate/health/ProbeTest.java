@@ -22,8 +22,13 @@ class ProbeTest {
   void findsTheExpectedBodyBeyondTheFirstBufferButNotBeyondTheLimit() throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try (FakeBackend backend = FakeBackend.start()) {
+      HealthCheckConfig defaults = HealthCheckConfig.defaults(Type.HTTP);
+      // The body matters here, not the speed: 10 s rather than the default 1 s on a loaded machine.
       HealthCheckConfig check =
-          HealthCheckConfig.defaults(Type.HTTP).withHttp("/", 200, 299, Optional.of("MARKER"));
+          defaults
+              .withTimings(
+                  defaults.interval(), Duration.ofSeconds(10), defaults.rise(), defaults.fall())
+              .withHttp("/", 200, 299, Optional.of("MARKER"));
       ServerProbe probe = new ServerProbe(check, backend.address(), null, null, null, "localhost");
 
       backend.body = "x".repeat(3 * HttpCheck.INITIAL_RESPONSE_BYTES) + "MARKER";
