@@ -10,7 +10,7 @@
 #   jdk17    plain `java -jar` on the default JDK 17 (today's launcher)
 #   cds17    JDK 17 dynamic AppCDS: a training run writes -XX:ArchiveClassesAtExit, runs use it
 #   c1fast   JDK 17 with -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000 (compile sooner)
-#   selfwarm JDK 17 with tollgate.warmup { handshakes = N } (WARMUP_N, default 2000) in the config
+#   selfwarm[N]  JDK 17 with tollgate.warmup { handshakes = N } in the config (default WARMUP_N=1000)
 #   jdk25    plain `java -jar` on Temurin 25 (JDK25, default /usr/lib/jvm/temurin-25-jdk-amd64)
 #   aot25    JDK 25 AOT cache (JEP 483/514/515): a training run writes -XX:AOTCacheOutput, runs use it
 # For each option and run: Tollgate starts twice (once per mode: passthrough pass.test, offload
@@ -24,7 +24,7 @@ HARNESS=${HARNESS:-$top/../shared/bench}
 [ -f "$HARNESS/lib.sh" ] || HARNESS=/work/shared/bench
 RUNS=3 OPTIONS="jdk17 cds17 jdk25 aot25" JAR="$top/lb-core/target/tollgate.jar"
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
-WARMUP_N=${WARMUP_N:-2000}
+WARMUP_N=${WARMUP_N:-1000}
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
@@ -79,7 +79,6 @@ tollgate {
   pools { tls { servers = ["127.0.0.1:$ORIGIN_TLS"] }, plain { servers = ["127.0.0.1:$ORIGIN_PLAIN"] } }
 }
 EOF
-sed "s/^tollgate {/tollgate {\n  warmup { handshakes = $WARMUP_N }/" "$W/tollgate.conf" >"$W/tollgate-selfwarm.conf"
 port_free $ORIGIN_TLS || { echo "port $ORIGIN_TLS busy" >&2; exit 1; }
 $(pin $LOAD_CPU) nginx -p "$W/origins" -e "$W/logs/origins.err" -c "$W/origins.conf" >"$W/logs/origins.out" 2>&1 &
 PIDS+=("$!")
@@ -96,8 +95,13 @@ java_cmd() { # option [train]
     aot25:) j="$j -XX:AOTCache=$W/tollgate25.aot" ;;
     c1fast:*) j="$j -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000" ;;
   esac
-  local conf=$W/tollgate.conf
-  [ "$1" = selfwarm ] && conf=$W/tollgate-selfwarm.conf
+  local conf=$W/tollgate.conf n
+  case $1 in
+    selfwarm*)
+      n=${1#selfwarm}
+      conf=$W/tollgate-selfwarm${n:=$WARMUP_N}.conf
+      sed "s/^tollgate {/tollgate {\n  warmup { handshakes = $n }/" "$W/tollgate.conf" >"$conf" ;;
+  esac
   echo "$j ${BENCH_JAVA_OPTS:-} -jar $JAR run --config $conf"
 }
 
