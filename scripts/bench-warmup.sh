@@ -9,14 +9,15 @@
 # Options (each a way to start the same jar; all on loopback, bounded in time):
 #   jdk17    plain `java -jar` on the default JDK 17 (today's launcher)
 #   cds17    JDK 17 dynamic AppCDS: a training run writes -XX:ArchiveClassesAtExit, runs use it
-#   c1fast   JDK 17 with -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000 (compile sooner)
+#   c1fast   JDK 17 with -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000 (compile sooner);
+#            a -c2 suffix adds the same flags to selfwarmN (selfwarm1000-c2)
 #   selfwarm[N]  JDK 17 with tollgate.warmup { handshakes = N } in the config (default WARMUP_N=1000)
 #   jdk25    plain `java -jar` on Temurin 25 (JDK25, default /usr/lib/jvm/temurin-25-jdk-amd64)
 #   aot25    JDK 25 AOT cache (JEP 483/514/515): a training run writes -XX:AOTCacheOutput, runs use it
 # For each option and run: Tollgate starts twice (once per mode: passthrough pass.test, offload
 # off.test with an ECDSA P-256 certificate); from the moment its port accepts, tlsconn -c 8 drives new
 # connections for 5 s (measured: "first 5 s"), then 20 s unmeasured, then 5 s measured ("warm").
-# "ready" = seconds from exec to the port accepting. Each run is a line of $RUN/results.tsv; the
+# "ready" = seconds from exec to the port accepting. Each run is a line of /tmp/tollgate-warmup/results.tsv; the
 # table shows medians and spread = (max - min) / median over the runs.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --options) OPTIONS=$2; shift 2 ;;
     --jar) JAR=$2; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (-h for help)" >&2; exit 2 ;;
   esac
 done
@@ -93,12 +94,13 @@ java_cmd() { # option [train]
     cds17:) j="$j -XX:SharedArchiveFile=$W/tollgate17.jsa" ;;
     aot25:train) j="$j -XX:AOTCacheOutput=$W/tollgate25.aot" ;;
     aot25:) j="$j -XX:AOTCache=$W/tollgate25.aot" ;;
-    c1fast:*) j="$j -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000" ;;
+    c1fast:* | *-c2:*) j="$j -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000" ;;
   esac
   local conf=$W/tollgate.conf n
   case $1 in
     selfwarm*)
       n=${1#selfwarm}
+      n=${n%-c2}
       conf=$W/tollgate-selfwarm${n:=$WARMUP_N}.conf
       sed "s/^tollgate {/tollgate {\n  warmup { handshakes = $n }/" "$W/tollgate.conf" >"$conf" ;;
   esac
