@@ -17,11 +17,13 @@ import io.tollgate.listener.Readiness;
 import io.tollgate.listener.Transport;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.snapshot.Snapshot;
+import io.tollgate.warmup.SelfWarmup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -59,6 +61,7 @@ public final class Tollgate implements AutoCloseable {
   private volatile Instant configLoadedAt = Instant.now();
   private volatile boolean shuttingDown;
   private final Readiness readiness = new Readiness();
+  private volatile SelfWarmup.Result warmup;
 
   /**
    * Completed by {@link #hurryShutdown} during the withdraw period (the drain starts), and by
@@ -155,6 +158,7 @@ public final class Tollgate implements AutoCloseable {
             : Runtime.getRuntime().availableProcessors();
     Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health);
     try {
+      tollgate.warmUp(config.ops().warmupHandshakes());
       tollgate.listeners.bind(config.listeners());
       inherited.closeUnclaimed();
     } catch (RuntimeException e) {
@@ -169,6 +173,22 @@ public final class Tollgate implements AutoCloseable {
         tollgate.transport.name(),
         threads);
     return tollgate;
+  }
+
+  /**
+   * Pays the JIT warm-up before any client is accepted ({@code tollgate.warmup}, see {@link
+   * SelfWarmup}): {@link #start} calls it after the TLS contexts are built and before the listeners
+   * bind or adopt inherited sockets, so a start or an upgrade is ready only once it is warm.
+   */
+  void warmUp(int handshakes) throws InterruptedException {
+    if (handshakes > 0) {
+      warmup = SelfWarmup.run(transport, acceptors, workers, handshakes);
+    }
+  }
+
+  /** What the start-up warm-up did; empty when {@code warmup.handshakes} is 0. */
+  public Optional<SelfWarmup.Result> warmup() {
+    return Optional.ofNullable(warmup);
   }
 
   /**

@@ -50,6 +50,9 @@ public final class AccessLog implements AutoCloseable {
   private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
   private final Thread writer;
 
+  /** False for {@link #discarding}: no line is formatted or written. */
+  private final boolean writes;
+
   /** A log with the queue size of {@value #QUEUE_PROPERTY} (default {@value #DEFAULT_QUEUE}). */
   public AccessLog(Runnable onDrop) {
     this(Integer.getInteger(QUEUE_PROPERTY, DEFAULT_QUEUE), onDrop);
@@ -62,14 +65,30 @@ public final class AccessLog implements AutoCloseable {
   public AccessLog(int capacity, Runnable onDrop) {
     this.queue = new ArrayBlockingQueue<>(Math.max(1, capacity));
     this.onDrop = onDrop;
+    this.writes = true;
     this.writer = new Thread(this::drain, "tollgate-access-log-" + INSTANCES.get());
     writer.setDaemon(true); // a writer stuck on a dead disk must not keep the JVM alive
     writer.start();
   }
 
+  private AccessLog() {
+    this.queue = new ArrayBlockingQueue<>(1);
+    this.onDrop = () -> {};
+    this.writes = false;
+    this.writer = null;
+  }
+
+  /**
+   * A log that writes nothing, whatever the logger's level: for connections that are not clients'
+   * (the start-up warm-up), which must never show in the access log.
+   */
+  public static AccessLog discarding() {
+    return new AccessLog();
+  }
+
   /** Logs {@code conn}, which has just closed; never blocks. */
   public void closed(Connection conn, long nowNanos) {
-    if (log.isInfoEnabled()) {
+    if (writes && log.isInfoEnabled()) {
       String line = AccessLogLine.format(conn, nowNanos, Instant.now());
       if (!queue.offer(line)) {
         dropped(nowNanos);
@@ -113,6 +132,9 @@ public final class AccessLog implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (writer == null) {
+      return;
+    }
     try {
       if (queue.offer(END, 2, TimeUnit.SECONDS)) {
         writer.join(TimeUnit.SECONDS.toMillis(3));

@@ -5,11 +5,13 @@ import io.tollgate.config.HostPort;
 import io.tollgate.config.OpsConfig;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
- * Binds the operations settings of {@code tollgate}: {@code admin} and {@code watch}. The admin
- * endpoint is off unless {@code admin.address} is written; it refuses a non-loopback address
- * without {@code token-file}, because anyone who can reach it could then drain servers or reload.
+ * Binds the operations settings of {@code tollgate}: {@code admin}, {@code watch} and {@code
+ * warmup}. The admin endpoint is off unless {@code admin.address} is written; it refuses a
+ * non-loopback address without {@code token-file}, because anyone who can reach it could then drain
+ * servers or reload.
  */
 final class OpsBinder {
   private OpsBinder() {}
@@ -21,10 +23,23 @@ final class OpsBinder {
             ? Readers.bool(watchNode, Schema.WATCH)
             : Optional.empty();
     Optional<Optional<AdminConfig>> admin = admin(tollgate.child(Schema.ADMIN.name()), files);
-    if (watch.isEmpty() || admin.isEmpty()) {
+    OptionalInt warmup = warmup(tollgate.child(Schema.WARMUP.name()));
+    if (watch.isEmpty() || admin.isEmpty() || warmup.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new OpsConfig(admin.get(), watch.get()));
+    return Optional.of(new OpsConfig(admin.get(), watch.get(), warmup.getAsInt()));
+  }
+
+  /** {@code warmup { handshakes = N }}: empty on error. */
+  private static OptionalInt warmup(Node node) {
+    if (!Readers.required(node, Schema.WARMUP)
+        || Readers.object(node, Schema.WARMUP_SHAPE, Schema.WARMUP.expected()).isEmpty()) {
+      return OptionalInt.empty();
+    }
+    Node handshakes = node.child(Schema.WARMUP_HANDSHAKES.name());
+    return Readers.required(handshakes, Schema.WARMUP_HANDSHAKES)
+        ? Readers.intInRange(handshakes, Schema.WARMUP_HANDSHAKES, 0, Schema.MAX_WARMUP_HANDSHAKES)
+        : OptionalInt.empty();
   }
 
   /** Empty on error; holds an empty Optional when the endpoint is off. */

@@ -78,6 +78,7 @@ final class Schema {
           "an object such as { address = \"127.0.0.1:9900\"," + " token-file = \"admin.token\" }");
   static final Key WATCH = new Key("watch", "true or false");
   static final Key ACCESS_LOG = new Key("access-log", "an object such as { path = stdout }");
+  static final Key WARMUP = new Key("warmup", "an object such as { handshakes = 1000 }");
   static final Shape TOLLGATE =
       new Shape(
           "tollgate",
@@ -93,7 +94,14 @@ final class Schema {
               POOLS,
               ADMIN,
               WATCH,
-              ACCESS_LOG));
+              ACCESS_LOG,
+              WARMUP));
+
+  // tollgate.warmup (issues 10 and 11)
+  static final Key WARMUP_HANDSHAKES =
+      new Key("handshakes", "a number of loopback connections, 0 (off) to 100000");
+  static final int MAX_WARMUP_HANDSHAKES = 100_000;
+  static final Shape WARMUP_SHAPE = new Shape("warmup", List.of(WARMUP_HANDSHAKES));
 
   // tollgate.admin (issue 6)
   static final Key ADMIN_ADDRESS = new Key("address", "an address such as \"127.0.0.1:9900\"");

@@ -31,7 +31,8 @@ class SchemaTest {
             Schema.BACKEND_TLS_SHAPE,
             Schema.CLIENT_CERTIFICATE_FILES,
             Schema.HEALTH_CHECK_SHAPE,
-            Schema.PASSIVE_EJECTION_SHAPE)) {
+            Schema.PASSIVE_EJECTION_SHAPE,
+            Schema.WARMUP_SHAPE)) {
       for (String key : shape.names()) {
         assertThat(reference)
             .as("reference.conf mentions %s.%s", shape.what(), key)

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# JIT warm-up: proxy CPU per new connection in the first 5 s after Tollgate starts accepting, next to
+# the same figure at 25 s (warm), for each way of starting the JVM. Uses the shared harness
+# (HARNESS, default ../shared/bench): its pinning (Tollgate on CPU 1, generator and nginx origins on
+# CPU 0), CPU accounting (utime+stime of the process tree from /proc), certs.sh and the tlsconn
+# handshake generator (full TLS 1.3 handshake, GET /, close; never resumed).
+#
+# usage: scripts/bench-warmup.sh [--runs N] [--options "jdk17 cds17 ..."] [--jar PATH] [-h]
+# Options (each a way to start the same jar; all on loopback, bounded in time):
+#   jdk17    plain `java -jar` on the default JDK 17 (today's launcher)
+#   cds17    JDK 17 dynamic AppCDS: a training run writes -XX:ArchiveClassesAtExit, runs use it
+#   c1fast   JDK 17 with -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000 (compile sooner);
+#            a -c2 suffix adds the same flags to selfwarmN (selfwarm1000-c2)
+#   selfwarm[N]  JDK 17 with tollgate.warmup { handshakes = N } in the config (default WARMUP_N=1000)
+#   jdk25    plain `java -jar` on Temurin 25 (JDK25, default /usr/lib/jvm/temurin-25-jdk-amd64)
+#   aot25    JDK 25 AOT cache (JEP 483/514/515): a training run writes -XX:AOTCacheOutput, runs use it
+# For each option and run: Tollgate starts twice (once per mode: passthrough pass.test, offload
+# off.test with an ECDSA P-256 certificate); from the moment its port accepts, tlsconn -c 8 drives new
+# connections for 5 s (measured: "first 5 s"), then 20 s unmeasured, then 5 s measured ("warm").
+# "ready" = seconds from exec to the port accepting. Each run is a line of /tmp/tollgate-warmup/results.tsv; the
+# table shows medians and spread = (max - min) / median over the runs.
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HARNESS=${HARNESS:-$top/../shared/bench}
+[ -f "$HARNESS/lib.sh" ] || HARNESS=/work/shared/bench
+RUNS=3 OPTIONS="jdk17 cds17 jdk25 aot25" JAR="$top/lb-core/target/tollgate.jar"
+JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+WARMUP_N=${WARMUP_N:-1000}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --options) OPTIONS=$2; shift 2 ;;
+    --jar) JAR=$2; shift 2 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (-h for help)" >&2; exit 2 ;;
+  esac
+done
+[ -f "$JAR" ] || { echo "no $JAR: mvn -B -DskipTests package -pl lb-core -am" >&2; exit 1; }
+[ -f "$HARNESS/lib.sh" ] || { echo "no harness at $HARNESS (set HARNESS=)" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$HARNESS/lib.sh" # pin, pin_tree, tree_ticks, stop_pid, wait_port, build_tools, PIDS cleanup
+# Own ports and files, so that this can run beside the harness (8443/9443/9080) on a shared machine.
+W=/tmp/tollgate-warmup
+LB=28443 ORIGIN_TLS=29443 ORIGIN_PLAIN=29080 FIRST=5 GAP=20 WARMS=5
+mkdir -p "$W/logs" "$W/origins"
+CERTS=/tmp/lbbench/certs
+
+"$HARNESS/certs.sh" ecdsa >/dev/null
+build_tools
+cat >"$W/origins.conf" <<EOF
+worker_processes 1;
+pid $W/origins/nginx.pid;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_tickets off;
+  server {
+    listen 127.0.0.1:$ORIGIN_TLS ssl; server_name pass.test;
+    ssl_certificate $CERTS/pass.test.ecdsa.crt; ssl_certificate_key $CERTS/pass.test.ecdsa.key;
+    location = / { return 200 "origin=tls\n"; }
+  }
+  server { listen 127.0.0.1:$ORIGIN_PLAIN; location = / { return 200 "origin=plain\n"; } }
+}
+EOF
+cat >"$W/tollgate.conf" <<EOF
+tollgate {
+  listeners = [ { name = main, address = "127.0.0.1:$LB" } ]
+  io { worker-threads = 1 }
+  timeouts { connect = 2s, idle = 30s, drain = 1s }
+  certificates { trusted-roots = "$CERTS/ca.crt" }
+  tls { session-tickets = false, session-cache-size = 0 }
+  routes = [
+    { hosts = ["pass.test"], mode = passthrough, pool = tls }
+    { hosts = ["off.test"], mode = offload, pool = plain,
+      certificate { chain = "$CERTS/off.test.ecdsa.crt", key = "$CERTS/off.test.ecdsa.key" } }
+  ]
+  default-route = reject
+  pools { tls { servers = ["127.0.0.1:$ORIGIN_TLS"] }, plain { servers = ["127.0.0.1:$ORIGIN_PLAIN"] } }
+}
+EOF
+port_free $ORIGIN_TLS || { echo "port $ORIGIN_TLS busy" >&2; exit 1; }
+$(pin $LOAD_CPU) nginx -p "$W/origins" -e "$W/logs/origins.err" -c "$W/origins.conf" >"$W/logs/origins.out" 2>&1 &
+PIDS+=("$!")
+wait_port $ORIGIN_TLS 10 && wait_port $ORIGIN_PLAIN 10 || { cat "$W/logs/origins.err" >&2; exit 1; }
+
+# the java command line of an option (training runs write the archive their option reads)
+java_cmd() { # option [train]
+  local j=java
+  case $1 in jdk25 | aot25) j=$JDK25/bin/java ;; esac
+  case $1:${2:-} in
+    cds17:train) j="$j -XX:ArchiveClassesAtExit=$W/tollgate17.jsa" ;;
+    cds17:) j="$j -XX:SharedArchiveFile=$W/tollgate17.jsa" ;;
+    aot25:train) j="$j -XX:AOTCacheOutput=$W/tollgate25.aot" ;;
+    aot25:) j="$j -XX:AOTCache=$W/tollgate25.aot" ;;
+    c1fast:* | *-c2:*) j="$j -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000" ;;
+  esac
+  local conf=$W/tollgate.conf n
+  case $1 in
+    selfwarm*)
+      n=${1#selfwarm}
+      n=${n%-c2}
+      conf=$W/tollgate-selfwarm${n:=$WARMUP_N}.conf
+      sed "s/^tollgate {/tollgate {\n  warmup { handshakes = $n }/" "$W/tollgate.conf" >"$conf" ;;
+  esac
+  echo "$j ${BENCH_JAVA_OPTS:-} -jar $JAR run --config $conf"
+}
+
+gen() { # sni secs  -> "conns errors"
+  env OPENSSL_CONF="$HARNESS/conf/client-openssl.cnf" $(pin $LOAD_CPU) timeout -k 5 $(($2 + 30)) \
+    "$RUN/bin/tlsconn" -n "$1" -p $LB -c 8 -d "$2" 2>&1 |
+    awk '/^conns=/{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["conns"], v["errors"]}'
+}
+
+per_conn() { awk -v t="$1" -v c="$2" -v hz="$HZ" 'BEGIN { if (c > 0) printf "%.0f", t / hz * 1e6 / c; else print "nan" }'; }
+
+# one start: prints "ready_s first_us warm_us first_conns warm_conns errors"
+one() { # option mode [train]
+  local opt=$1 sni=pass.test t0 ready p0 p1 p2 p3 a b c pid
+  [ "$2" = off ] && sni=off.test
+  port_free $LB || { echo "port $LB busy" >&2; return 1; }
+  t0=$EPOCHREALTIME
+  $(pin $PROXY_CPU) bash -c "exec $(java_cmd "$opt" "${3:-}")" >"$W/logs/$opt-$2.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_port $LB 60; then
+    echo "$opt did not start:" >&2; tail -5 "$W/logs/$opt-$2.log" >&2; stop_pid "$pid"; return 1
+  fi
+  ready=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+  pin_tree "$pid" $PROXY_CPU
+  p0=$(tree_ticks "$pid"); read -r a ea <<<"$(gen $sni $FIRST)"; p1=$(tree_ticks "$pid")
+  read -r b eb <<<"$(gen $sni $GAP)"
+  p2=$(tree_ticks "$pid"); read -r c ec <<<"$(gen $sni $WARMS)"; p3=$(tree_ticks "$pid")
+  stop_pid "$pid"
+  echo "$ready $(per_conn $((p1 - p0)) "$a") $(per_conn $((p3 - p2)) "$c") $a $c $((ea + eb + ec))"
+}
+
+# training runs (not measured) for the options that read an archive: one process serves 8 s of
+# passthrough and 8 s of offload, then exits (SIGTERM), which writes the archive
+for opt in $OPTIONS; do
+  case $opt in
+    cds17 | aot25)
+      $(pin $PROXY_CPU) bash -c "exec $(java_cmd "$opt" train)" >"$W/logs/$opt-train.log" 2>&1 &
+      tp=$!; PIDS+=("$tp")
+      wait_port $LB 60 && gen pass.test 8 >/dev/null && gen off.test 8 >/dev/null
+      # not stop_pid: writing the archive at exit takes longer than its 5 s before SIGKILL
+      kill "$tp"; for ((i = 0; i < 1200 && $(kill -0 "$tp" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 0.1; done
+      stop_pid "$tp"
+      ls -la "$W"/tollgate*.jsa "$W"/tollgate*.aot 2>/dev/null >&2 || true ;;
+  esac
+done
+
+R=$W/results.tsv
+: >"$R"
+for ((r = 1; r <= RUNS; r++)); do
+  for opt in $OPTIONS; do # round-robin, so drift on the shared machine falls on every option
+    for mode in pt off; do
+      line=$(one "$opt" $mode) || continue
+      printf '%s\t%s\t%s\t%s\n' "$opt" $mode $r "$line" | tr ' ' '\t' | tee -a "$R" >&2
+    done
+  done
+done
+
+# table: medians over runs; warm = median of both modes' warm figures relative to their first 5 s
+python3 - "$R" "$OPTIONS" <<'EOF'
+import sys, statistics as st
+rows = [l.split('\t') for l in open(sys.argv[1]).read().splitlines() if l]
+def med(xs): return st.median(xs) if xs else float('nan')
+def spread(xs): return (max(xs) - min(xs)) / med(xs) * 100 if xs and med(xs) else float('nan')
+print("| option | first 5 s µs/conn passthrough | warm (25 s) passthrough | ratio | first 5 s offload | warm offload | ratio | ready s | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+for opt in sys.argv[2].split():
+    cell = {}
+    ready, errs = [], 0
+    for mode in ("pt", "off"):
+        rs = [r for r in rows if r[0] == opt and r[1] == mode]
+        f = [float(r[4]) for r in rs if r[4] != "nan"]
+        w = [float(r[5]) for r in rs if r[5] != "nan"]
+        q = [float(r[4]) / float(r[5]) for r in rs if r[4] != "nan" and r[5] != "nan"]
+        ready += [float(r[3]) for r in rs]
+        errs += sum(int(r[8]) for r in rs)
+        cell[mode] = "%.0f (±%.0f%%) | %.0f (±%.0f%%) | %.2f (%.2f-%.2f)" % (
+            med(f), spread(f), med(w), spread(w), med(q), min(q or [0]), max(q or [0]))
+    print("| %s | %s | %s | %.2f | %d |" % (opt, cell["pt"], cell["off"], med(ready), errs))
+EOF
