@@ -8,9 +8,7 @@ import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -143,22 +141,7 @@ class JdkRenegotiationTest {
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-jar", JAR.toString(), "run", "--config", config.toString()));
     process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  log.add(line);
-                }
-              } catch (IOException e) {
-                // process gone
-              }
-            },
-            "tollgate-stderr");
-    reader.setDaemon(true);
-    reader.start();
+    ProcessLog.follow(process, log);
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {
       for (String line : log) {

@@ -101,22 +101,7 @@ class ProcessLifecycleTest {
                 dir.resolve("tollgate.pid").toString())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  log.add(line);
-                }
-              } catch (IOException e) {
-                // process gone
-              }
-            },
-            "tollgate-stderr");
-    reader.setDaemon(true);
-    reader.start();
+    ProcessLog.follow(process, log);
     String started = awaitLog("Tollgate started", Duration.ofSeconds(30));
     Matcher m = STARTED.matcher(started);
     assertThat(m.find()).as(started).isTrue();

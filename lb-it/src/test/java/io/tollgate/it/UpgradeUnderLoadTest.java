@@ -326,22 +326,7 @@ class UpgradeUnderLoadTest {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
     // Every generation inherits this pipe, so the log of all of them arrives here.
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  log.add(line);
-                }
-              } catch (IOException e) {
-                // every generation gone
-              }
-            },
-            "tollgate-stderr");
-    reader.setDaemon(true);
-    reader.start();
+    ProcessLog.follow(process, log);
     String started = awaitLog("Tollgate started");
     Matcher m = STARTED.matcher(started);
     assertThat(m.find()).as(started).isTrue();
