@@ -101,29 +101,28 @@ public final class Operations implements AutoCloseable {
                   }
                 },
                 upgrade.readyTimeout());
+    AdminEndpoint admin =
+        config
+            .ops()
+            .admin()
+            .map(a -> adminEndpoint.start(a, tollgate, reloader, upgrader))
+            .orElse(null);
+    started.set(admin);
+    // Handlers before the pid file: whoever reads the pid file may signal at once, and a SIGHUP
+    // or SIGUSR2 that finds no handler ends the JVM.
+    Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
+    if (upgrader != null) {
+      Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
+    }
     if (pidFile != null) {
       try {
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
       } catch (IOException e) {
+        if (admin != null) {
+          admin.close();
+        }
         throw new IllegalStateException("cannot write pid file " + pidFile + ": " + e, e);
       }
-    }
-    AdminEndpoint admin = null;
-    try {
-      admin =
-          config
-              .ops()
-              .admin()
-              .map(a -> adminEndpoint.start(a, tollgate, reloader, upgrader))
-              .orElse(null);
-      started.set(admin);
-    } catch (IllegalStateException e) {
-      deletePidFile(pidFile);
-      throw e;
-    }
-    Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
-    if (upgrader != null) {
-      Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
     }
     ConfigWatcher watcher =
         config.ops().watch()
