@@ -26,7 +26,7 @@
 # "ready" = seconds from exec to the port accepting. Each run is a line of /tmp/tollgate-warmup/results.tsv; the
 # table shows medians and spread = (max - min) / median over the runs.
 #
-# After a live upgrade (issue 11): `--options "jdk17 selfwarm1000 upgrade upgrade-selfwarm1000"`, 2
+# After a live upgrade (issue 11): `--options "jdk17 selfwarm1000 upgrade upgrade-selfwarm1000"`, 3
 # run(s) on the same machine (load average 6-7 from other jobs). `upgrade[-OPT]` starts Tollgate as
 # OPT (default `jdk17`) with `--pid-file`, serves the same load for 25 s, runs `tollgate upgrade
 # --pid-file`, and measures the new process (pid from the pid file, its /proc utime+stime) from the
@@ -35,19 +35,18 @@
 #
 # | option | first 5 s µs/conn passthrough | warm (25 s) passthrough | ratio | first 5 s offload | warm offload | ratio | ready s | errors |
 # |---|---|---|---|---|---|---|---|---|
-# | jdk17 | 1518 (±36%) | 355 (±30%) | 4.26 (4.14-4.38) | 1992 (±45%) | 472 (±18%) | 4.16 (3.58-4.75) | 3.22 | 0 |
-# | selfwarm1000 | 908 (±40%) | 384 (±15%) | 2.34 (2.05-2.63) | 1110 (±36%) | 494 (±8%) | 2.26 (1.78-2.75) | 8.57 | 0 |
-# | upgrade | 1192 (±35%) | 466 (±5%) | 2.55 (2.17-2.94) | 2583 (±58%) | 532 (±28%) | 4.75 (4.00-5.49) | 4.20 | 0 |
-# | upgrade-selfwarm1000 | 1084 (±23%) | 438 (±16%) | 2.51 (2.02-3.00) | 1786 (±64%) | 598 (±46%) | 2.92 (2.63-3.20) | 10.58 | 0 |
+# | jdk17 | 1790 (±31%) | 409 (±32%) | 4.19 (4.14-4.38) | 1771 (±51%) | 482 (±18%) | 3.67 (3.58-4.75) | 3.22 | 0 |
+# | selfwarm1000 | 1087 (±36%) | 355 (±28%) | 2.63 (2.05-3.58) | 984 (±40%) | 514 (±20%) | 1.78 (1.70-2.75) | 8.57 | 0 |
+# | upgrade | 1309 (±32%) | 453 (±8%) | 2.94 (2.17-2.95) | 1830 (±99%) | 457 (±34%) | 4.00 (3.38-5.49) | 4.14 | 0 |
+# | upgrade-selfwarm1000 | 957 (±41%) | 403 (±29%) | 2.29 (2.02-3.00) | 1217 (±107%) | 666 (±41%) | 2.63 (1.58-3.20) | 10.52 | 0 |
 #
 # What this says: yes, the upgraded process pays the warm-up, as a cold start does (plain `upgrade`:
-# first 5 s at 2.2-2.9x its warm CPU for passthrough, 4.0-5.5x for offload; the old process's compiled
-# code does not carry over to the new JVM). With `warmup.handshakes = 1000` the new process makes its
-# 1000 loopback connections before it takes the sockets over, that is while the old one still serves,
-# so the upgrade takes ~10.6 s instead of ~4.2 s but no client waits for it, and offload's first 5 s
-# drop to 2.6-3.2x; passthrough did not move in these runs (2.0-3.0x either way). Only 2 runs (a third
-# did not finish before the deadline), on a loaded machine with spreads up to ±64%: read the
-# direction, not the digits.
+# first 5 s at 2.2-2.95x its warm CPU for passthrough, 3.4-5.5x for offload; the old process's
+# compiled code does not carry over to the new JVM). With `warmup.handshakes = 1000` the new process
+# makes its 1000 loopback connections before it takes the sockets over, that is while the old one
+# still serves, so the upgrade takes ~10.5 s instead of ~4.1 s but no client waits for it, and the
+# medians drop (offload 4.00x -> 2.63x, passthrough 2.94x -> 2.29x), though the ranges overlap: 3 runs
+# on a loaded machine (load average 6-7) with spreads up to ±107%; read the direction, not the digits.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HARNESS=${HARNESS:-$top/../shared/bench}
