@@ -12,9 +12,11 @@ package io.tollgate.connection;
  *                                                 header and leaves before the hello is read
  * passthrough:  INSPECTOR -> PENDING              while the backend connects; the inspector
  *                                                 leaves and hands its buffered hello on
- * offload,      INSPECTOR -> TLS -> PENDING       the inspector hands the hello to the server
- * reencrypt:                                      SslHandler; PENDING connects once the
- *                                                 handshake succeeded
+ * offload,      INSPECTOR -> HANDSHAKE_GATE       the inspector hands the hello to the server
+ * reencrypt:      -> TLS -> PENDING               SslHandler through the gate, which passes
+ *                                                 each read when the route's turn comes and
+ *                                                 leaves when the handshake ends; PENDING
+ *                                                 connects once the handshake succeeded
  * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
  *                 IDLE -> RELAY                   WRITE_WATCH where the client speaks TLS
  * </pre>
@@ -51,6 +53,12 @@ public final class NettyPipeline {
    * takes its place.
    */
   public static final String CONNECTING = "tollgate.connecting";
+
+  /**
+   * {@code io.tollgate.handshake.HandshakeGate}: holds a terminated connection's reads until its
+   * route's turn for handshake work.
+   */
+  public static final String HANDSHAKE_GATE = "tollgate.handshake-gate";
 
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";

@@ -8,6 +8,7 @@ import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.TlsAlert;
+import io.tollgate.handshake.HandshakeGate;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
@@ -26,6 +27,9 @@ import io.tollgate.snapshot.Snapshot;
  * connection. Stateless; one instance serves every connection of a Tollgate.
  */
 final class HelloRouter implements ClientHelloInspector.HelloCallback {
+  private static final boolean GATED =
+      Boolean.parseBoolean(System.getProperty("tollgate.handshake.gate", "true"));
+
   private final Metrics metrics;
   private final ConnectionLimits limits;
 
@@ -71,7 +75,9 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
 
   /**
    * Puts the route's server SslHandler right after the inspector, which then hands it the buffered
-   * ClientHello as its first read (no second read, no copy), and the pending relay behind it.
+   * ClientHello as its first read (no second read, no copy), and the pending relay behind it. The
+   * handshake gate in front of the SslHandler makes each handshake step wait for its route's turn
+   * on the event loop ({@link io.tollgate.handshake.HandshakeQueue}).
    */
   private void terminate(
       ChannelHandlerContext ctx,
@@ -89,8 +95,14 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       return;
     }
     tls.setHandshakeTimeoutMillis(relaySettings.handshakeTimeout().toMillis());
+    String before = ctx.name();
+    if (GATED) {
+      ctx.pipeline()
+          .addAfter(before, NettyPipeline.HANDSHAKE_GATE, new HandshakeGate(route.name(), tls));
+      before = NettyPipeline.HANDSHAKE_GATE;
+    }
     ctx.pipeline()
-        .addAfter(ctx.name(), NettyPipeline.TLS, tls)
+        .addAfter(before, NettyPipeline.TLS, tls)
         .addAfter(
             NettyPipeline.TLS,
             NettyPipeline.PENDING,

@@ -1,0 +1,125 @@
+package io.tollgate.handshake;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One event loop's queue of handshake steps waiting for CPU: a FIFO per route, served round-robin
+ * (one step per route in turn), at most {@link #turnNanos} of handshake work per loop turn.
+ *
+ * <p>A turn ends by scheduling the next one with no delay. Netty moves scheduled tasks into the
+ * task queue only at the start of a task phase, so the next turn runs after the loop's next I/O
+ * pass: whatever became readable meanwhile (a passthrough hello, relayed bytes, an admin request)
+ * waits for at most one budget of handshakes, not for every queued one. With nothing else to do the
+ * loop comes straight back, so an idle node gives a flood all of its CPU.
+ *
+ * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks.
+ */
+public final class HandshakeQueue {
+  /** Handshake work one loop turn may run before the loop looks at its sockets again. */
+  static final long TURN_NANOS =
+      TimeUnit.MICROSECONDS.toNanos(Long.getLong("tollgate.handshake.turnMicros", 250));
+
+  private static final FastThreadLocal<HandshakeQueue> PER_LOOP =
+      new FastThreadLocal<>() {
+        @Override
+        protected HandshakeQueue initialValue() {
+          return new HandshakeQueue(TURN_NANOS);
+        }
+      };
+
+  private final long turnNanos;
+  private final Map<String, RouteQueue> byRoute = new HashMap<>();
+  private final ArrayDeque<RouteQueue> ring = new ArrayDeque<>();
+  private final Runnable turn = this::runTurn;
+  private EventLoop loop;
+  private boolean scheduled;
+
+  HandshakeQueue(long turnNanos) {
+    this.turnNanos = turnNanos;
+  }
+
+  /** A queue for {@code loop} with its own budget (tests); production code uses {@link #of}. */
+  HandshakeQueue(EventLoop loop, long turnNanos) {
+    this(turnNanos);
+    this.loop = loop;
+  }
+
+  /** The queue of the calling event loop's thread. */
+  static HandshakeQueue of(EventLoop loop) {
+    HandshakeQueue queue = PER_LOOP.get();
+    queue.loop = loop;
+    return queue;
+  }
+
+  /** Steps waiting, over every route (for tests and metrics). */
+  int waiting() {
+    int n = 0;
+    for (RouteQueue q : ring) {
+      n += q.size();
+    }
+    return n;
+  }
+
+  /** Routes with steps waiting (for tests). */
+  int routes() {
+    return byRoute.size();
+  }
+
+  /** Queues a connection's next handshake step behind its route's earlier ones. */
+  void add(String route, Step step) {
+    RouteQueue q = byRoute.get(route);
+    if (q == null) {
+      q = new RouteQueue(route);
+      byRoute.put(route, q);
+      ring.addLast(q);
+    }
+    q.addLast(step);
+    if (!scheduled) {
+      scheduled = true;
+      loop.schedule(turn, 0, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void runTurn() {
+    scheduled = false;
+    long start = System.nanoTime();
+    while (!ring.isEmpty()) {
+      RouteQueue q = ring.pollFirst();
+      Step step = q.pollFirst();
+      if (q.isEmpty()) {
+        // Forget idle routes: a node with ten thousand tenants keeps only the busy ones here.
+        byRoute.remove(q.route);
+      } else {
+        ring.addLast(q);
+      }
+      step.proceed();
+      if (System.nanoTime() - start >= turnNanos) {
+        break;
+      }
+    }
+    if (!ring.isEmpty() && !scheduled) {
+      scheduled = true;
+      loop.schedule(turn, 0, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** One connection's next piece of handshake work. */
+  interface Step {
+    /** Runs the work now, on the queue's event loop. */
+    void proceed();
+  }
+
+  private static final class RouteQueue extends ArrayDeque<Step> {
+    final String route;
+
+    RouteQueue(String route) {
+      super(4);
+      this.route = route;
+    }
+  }
+}

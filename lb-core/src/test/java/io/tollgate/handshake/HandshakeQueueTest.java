@@ -1,0 +1,210 @@
+package io.tollgate.handshake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.testkit.Await;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The queue's two promises: routes take turns, and other work runs between budgets. */
+class HandshakeQueueTest {
+  private final EventLoop loop = new DefaultEventLoop();
+
+  @AfterEach
+  void stop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  @Test
+  void routesTakeTurnsSoAFloodedRouteDoesNotGoFirstForEverything() throws Exception {
+    List<String> order = new ArrayList<>();
+    onLoop(
+        () -> {
+          HandshakeQueue queue = new HandshakeQueue(loop, TimeUnit.SECONDS.toNanos(10));
+          for (int i = 0; i < 6; i++) {
+            String step = "a" + i;
+            queue.add("flooded", () -> order.add(step));
+          }
+          queue.add("quiet", () -> order.add("b0"));
+          queue.add("quiet", () -> order.add("b1"));
+          queue.add("third", () -> order.add("c0"));
+        });
+    awaitSize(order, 9);
+    // Round-robin by route in order of arrival: one step per route in turn.
+    assertThat(order).containsExactly("a0", "b0", "c0", "a1", "b1", "a2", "a3", "a4", "a5");
+  }
+
+  @Test
+  void otherWorkOfTheLoopRunsBetweenTurnsNotAfterTheWholeQueue() throws Exception {
+    List<String> order = new ArrayList<>();
+    onLoop(
+        () -> {
+          // A budget of zero: one step per turn.
+          HandshakeQueue queue = new HandshakeQueue(loop, 0);
+          for (int i = 0; i < 4; i++) {
+            String step = "h" + i;
+            queue.add(
+                "flooded",
+                () -> {
+                  order.add(step);
+                  if (step.equals("h0")) {
+                    // Work that became ready while a handshake ran (an I/O event, a relay).
+                    loop.execute(() -> order.add("cheap"));
+                  }
+                });
+          }
+        });
+    awaitSize(order, 5);
+    assertThat(order).containsExactly("h0", "cheap", "h1", "h2", "h3");
+  }
+
+  @Test
+  void socketsThatBecameReadableAreServedBetweenTurns() throws Exception {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Channel client =
+          new Bootstrap()
+              .group(group)
+              .channel(NioSocketChannel.class)
+              .handler(
+                  new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                      ReferenceCountUtil.release(msg);
+                      order.add("io");
+                    }
+                  })
+              .connect(server.getLocalSocketAddress())
+              .sync()
+              .channel();
+      try (Socket peer = server.accept()) {
+        EventLoop ioLoop = client.eventLoop();
+        ioLoop
+            .submit(
+                () -> {
+                  HandshakeQueue queue = new HandshakeQueue(ioLoop, 0);
+                  for (int i = 0; i < 3; i++) {
+                    String step = "h" + i;
+                    queue.add(
+                        "flooded",
+                        () -> {
+                          order.add(step);
+                          if (step.equals("h0")) {
+                            // A client's bytes arrive while a handshake runs (the step's
+                            // 20 ms of "work" lets loopback deliver them), so the loop's next
+                            // I/O pass sees them.
+                            write(peer);
+                            sleep(20);
+                          }
+                        });
+                  }
+                })
+            .get(5, TimeUnit.SECONDS);
+        Await.until(() -> order.size() == 4, Duration.ofSeconds(5));
+        assertThat(order).containsExactly("h0", "io", "h1", "h2");
+      } finally {
+        client.close().sync();
+      }
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void write(Socket peer) {
+    try {
+      peer.getOutputStream().write(1);
+      peer.getOutputStream().flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void aTurnRunsStepsUntilItsBudgetIsSpent() throws Exception {
+    List<String> order = new ArrayList<>();
+    onLoop(
+        () -> {
+          HandshakeQueue queue = new HandshakeQueue(loop, TimeUnit.SECONDS.toNanos(10));
+          for (int i = 0; i < 3; i++) {
+            String step = "h" + i;
+            queue.add(
+                "r",
+                () -> {
+                  order.add(step);
+                  if (step.equals("h0")) {
+                    loop.execute(() -> order.add("cheap"));
+                  }
+                });
+          }
+        });
+    awaitSize(order, 4);
+    // Within budget the turn keeps going: an idle loop gives handshakes all its time.
+    assertThat(order).containsExactly("h0", "h1", "h2", "cheap");
+  }
+
+  @Test
+  void idleRoutesAreForgotten() throws Exception {
+    HandshakeQueue[] queue = new HandshakeQueue[1];
+    List<String> order = new ArrayList<>();
+    onLoop(
+        () -> {
+          queue[0] = new HandshakeQueue(loop, 0);
+          queue[0].add("r1", () -> order.add("x"));
+          queue[0].add("r2", () -> order.add("y"));
+        });
+    awaitSize(order, 2);
+    CompletableFuture<Integer> waiting = new CompletableFuture<>();
+    loop.execute(() -> waiting.complete(queue[0].waiting() + queue[0].routes()));
+    assertThat(waiting.get(5, TimeUnit.SECONDS)).isZero();
+  }
+
+  private void onLoop(Runnable r) throws Exception {
+    loop.submit(r).get(5, TimeUnit.SECONDS);
+  }
+
+  private void awaitSize(List<String> list, int size) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (true) {
+      CompletableFuture<Integer> n = new CompletableFuture<>();
+      loop.execute(() -> n.complete(list.size()));
+      if (n.get(5, TimeUnit.SECONDS) >= size || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    // Let anything that would wrongly run after the expected steps show up.
+    loop.submit(() -> {}).get(5, TimeUnit.SECONDS);
+    loop.schedule(() -> {}, 20, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS);
+  }
+}
