@@ -87,7 +87,8 @@ final class ListenersBinder {
         name = Optional.empty();
       }
     }
-    if (address.isPresent()) {
+    // Port 0 asks the OS for any free port, so two such listeners never share an address.
+    if (address.isPresent() && address.get().port() != 0) {
       Listener first =
           byAddress.putIfAbsent(
               Addresses.identity(address.get()), new Listener(name.orElse("?"), element));
