@@ -63,7 +63,9 @@ class HttpListenerTest {
                 dir,
                 """
                 [ { name = main, address = "127.0.0.1:0" },
-                  { name = web, address = "127.0.0.1:0", protocol = http } ]""",
+                  { name = web, address = "127.0.0.1:0", protocol = http },
+                  { name = behind, address = "127.0.0.1:0", protocol = http,
+                    proxy-protocol { mode = required, trusted = ["127.0.0.1"] } } ]""",
                 String.format(
                     """
                     timeouts { client-hello = 1s }
@@ -251,7 +253,7 @@ class HttpListenerTest {
         .contains("hello from tenant-a over plaintext")
         .doesNotContain("key-of");
     for (String head : originA.headTexts()) {
-      assertThat(hostOf(head)).as(head).isEqualTo("tenant-a.test:" + http);
+      assertThat(hostOf(head)).as(head).matches("tenant-a\\.test(:" + http + ")?");
     }
     for (String head : originB.headTexts()) {
       assertThat(hostOf(head)).as(head).matches("(tenant-b|x\\d\\.b)\\.test:" + http);
@@ -316,12 +318,30 @@ class HttpListenerTest {
     assertThat(backendA.acceptedConnections()).isEqualTo(acceptedA);
   }
 
+  @Test
+  void behindAnotherBalancerTheClientItNamesReachesTheHttpPool() throws Exception {
+    String request = "GET /behind HTTP/1.1\r\nHost: tenant-a.test\r\n\r\n";
+    String answer =
+        exchange(
+            tollgate.address("behind").getPort(),
+            "PROXY TCP4 192.0.2.9 127.0.0.1 5555 80\r\n" + request,
+            false);
+    assertThat(answer).contains("hello from tenant-a over plaintext: PROXY TCP4 192.0.2.9 ");
+    String head = headContaining(originA, "GET /behind ");
+    // The upstream's header is consumed; the pool's own names the client it gave.
+    assertThat(head).startsWith("PROXY TCP4 192.0.2.9 127.0.0.1 5555 80\r\n" + request);
+  }
+
+  private static String exchange(String request, boolean end) throws Exception {
+    return exchange(http, request, end);
+  }
+
   /**
    * Sends {@code request} on a new connection; with {@code end}, half-closes after it. Returns all
    * Tollgate sent until it closed.
    */
-  private static String exchange(String request, boolean end) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", http)) {
+  private static String exchange(int port, String request, boolean end) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
