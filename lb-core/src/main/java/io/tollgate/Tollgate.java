@@ -3,6 +3,7 @@ package io.tollgate;
 import io.netty.channel.EventLoopGroup;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.accesslog.AccessLogOutput;
+import io.tollgate.acme.HttpChallenges;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
@@ -244,6 +245,14 @@ public final class Tollgate implements AutoCloseable {
 
   private static void logWarnings(Snapshot snapshot) {
     snapshot.warnings().forEach(w -> log.warn("config warning: {}", w));
+  }
+
+  /**
+   * Where http listeners ({@code protocol = http}) get the answers to ACME http-01 challenges from:
+   * the ACME client's pending ones. {@link HttpChallenges#NONE} until set.
+   */
+  public void httpChallenges(HttpChallenges challenges) {
+    listeners.httpChallenges(challenges);
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */

@@ -13,6 +13,11 @@ import java.util.Objects;
  *     the same address, and the kernel spreads new connections among them (epoll only)
  * @param freebind IP_FREEBIND: the address may be bound before it is assigned to an interface, e.g.
  *     a virtual IP that moves between nodes (epoll only)
+ * @param protocol what connections speak first: a TLS ClientHello (the default) or a plain HTTP
+ *     request ({@code protocol = http}, the port-80 companion)
+ * @param http on an http listener, what a request gets whose route has neither an {@code http-pool}
+ *     nor an {@code http} action of its own; {@link HttpAction#REDIRECT_HTTPS} by default (and on
+ *     TLS listeners, where it is unused)
  */
 public record ListenerConfig(
     String name,
@@ -20,14 +25,37 @@ public record ListenerConfig(
     UpstreamProxyProtocol proxyProtocol,
     int maxConnections,
     boolean reusePort,
-    boolean freebind) {
+    boolean freebind,
+    ListenerProtocol protocol,
+    HttpAction http) {
   public ListenerConfig {
+    Objects.requireNonNull(protocol, "protocol");
+    Objects.requireNonNull(http, "http");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     if (maxConnections < 0) {
       throw new IllegalArgumentException("negative maxConnections");
     }
+  }
+
+  /** A TLS listener. */
+  public ListenerConfig(
+      String name,
+      HostPort address,
+      UpstreamProxyProtocol proxyProtocol,
+      int maxConnections,
+      boolean reusePort,
+      boolean freebind) {
+    this(
+        name,
+        address,
+        proxyProtocol,
+        maxConnections,
+        reusePort,
+        freebind,
+        ListenerProtocol.TLS,
+        HttpAction.REDIRECT_HTTPS);
   }
 
   /** Without SO_REUSEPORT or IP_FREEBIND. */

@@ -15,13 +15,33 @@ import java.util.Optional;
  *     reencrypt)
  * @param maxConnections client connections open at once on this route, so one tenant cannot take
  *     every connection; 0 = no limit of its own
+ * @param matchAlpn {@code match-alpn}: the route applies only to hellos that offer one of these
+ *     protocols (checked after the host name); empty: any hello for its hosts (the fallback among
+ *     routes sharing a host)
+ * @param httpPool {@code http-pool}: the pool plain-HTTP requests for these hosts are relayed to by
+ *     an http listener
+ * @param http {@code http}: what an http listener answers requests for these hosts with when there
+ *     is no http-pool; empty: the listener's own {@code http}
  */
 public record RouteConfig(
     List<String> hosts,
     RouteMode mode,
     String pool,
     Optional<ServerTlsConfig> tls,
-    int maxConnections) {
+    int maxConnections,
+    List<String> matchAlpn,
+    Optional<String> httpPool,
+    Optional<HttpAction> http) {
+
+  /** A route for any ALPN, without plain-HTTP settings. */
+  public RouteConfig(
+      List<String> hosts,
+      RouteMode mode,
+      String pool,
+      Optional<ServerTlsConfig> tls,
+      int maxConnections) {
+    this(hosts, mode, pool, tls, maxConnections, List.of(), Optional.empty(), Optional.empty());
+  }
 
   /** A passthrough route. */
   public RouteConfig(List<String> hosts, RouteMode mode, String pool) {
@@ -49,10 +69,19 @@ public record RouteConfig(
     if (maxConnections < 0) {
       throw new IllegalArgumentException("negative maxConnections");
     }
+    matchAlpn = List.copyOf(matchAlpn);
+    Objects.requireNonNull(httpPool, "httpPool");
+    Objects.requireNonNull(http, "http");
   }
 
-  /** A short name for logs and metrics: the first host pattern. */
+  /**
+   * A short name for logs and metrics: the first host pattern, followed by the {@code match-alpn}
+   * protocols in brackets when there are some ({@code shop.test[acme-tls/1]}), so the routes that
+   * share a host have names of their own.
+   */
   public String name() {
-    return hosts.get(0);
+    return matchAlpn.isEmpty()
+        ? hosts.get(0)
+        : hosts.get(0) + "[" + String.join(",", matchAlpn) + "]";
   }
 }

@@ -71,7 +71,7 @@ final class ExplainCommand implements Callable<Integer> {
                     : "")
             : name,
         alpn.isEmpty() ? "none" : String.join(", ", alpn));
-    Router.Match match = snapshot.router().route(name);
+    Router.Match match = snapshot.router().route(name, alpn);
     Route route = match.route();
     switch (match.kind()) {
       case EXACT ->

@@ -39,6 +39,23 @@ public enum CloseReason {
   HELLO_TOO_LARGE,
   /** The SNI matched no route and the default route rejects. */
   NO_ROUTE,
+  /**
+   * An http listener ({@code protocol = http}): the request head was not valid HTTP/1.x (answered
+   * 400), or it named no Host where one was needed.
+   */
+  HTTP_BAD_REQUEST,
+  /** An http listener: the request head exceeded {@code limits.max-client-hello} (answered 431). */
+  HTTP_REQUEST_TOO_LARGE,
+  /**
+   * An http listener: no whole request head within {@code timeouts.client-hello} (answered 408).
+   */
+  HTTP_REQUEST_TIMEOUT,
+  /** An http listener answered 301 to https (the route's or listener's http = redirect-https). */
+  HTTP_REDIRECTED,
+  /** An http listener answered 403 (the route's or listener's http = reject). */
+  HTTP_REJECTED,
+  /** An http listener answered an ACME http-01 challenge Tollgate has pending (200). */
+  HTTP_CHALLENGE_ANSWERED,
   /** The pool has no server that is up (and not draining), and its on-all-down is reject. */
   NO_HEALTHY_BACKEND,
   /** Every server of the pool that is up is at its max-connections. */

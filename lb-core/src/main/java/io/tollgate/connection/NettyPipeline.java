@@ -10,6 +10,10 @@ package io.tollgate.connection;
  * accepted:     [PROXY_HEADER ->] INSPECTOR       PROXY_HEADER only on listeners with
  *                                                 proxy-protocol; it consumes the upstream's
  *                                                 header and leaves before the hello is read
+ *                                                 (http listeners: HTTP_INSPECTOR instead)
+ * http relay:   HTTP_INSPECTOR -> PENDING         a route's http-pool; then as passthrough
+ * http answer:  LINGER                            Tollgate answered (301, 403, 4xx, http-01):
+ *                                                 drops the client's bytes until it closes
  * passthrough:  INSPECTOR -> PENDING              while the backend connects; the inspector
  *                                                 leaves and hands its buffered hello on
  * offload,      INSPECTOR -> HANDSHAKE_GATE       the inspector hands the hello to the server
@@ -44,6 +48,15 @@ public final class NettyPipeline {
 
   /** {@code io.tollgate.inspect.ClientHelloInspector}: buffers until the hello is parsed. */
   public static final String INSPECTOR = "tollgate.inspector";
+
+  /**
+   * {@code io.tollgate.inspect.HttpRequestInspector}: on http listeners, buffers until the request
+   * head is parsed.
+   */
+  public static final String HTTP_INSPECTOR = "tollgate.http-inspector";
+
+  /** {@code io.tollgate.connection.LingeringClose}: after an answer of Tollgate's own. */
+  public static final String LINGER = "tollgate.linger";
 
   /** {@code io.tollgate.relay.PendingRelay}: holds the client while the backend connects. */
   public static final String PENDING = "tollgate.pending";

@@ -28,6 +28,12 @@
  *   <li><b>ClientHello</b> ({@code ClientHelloInspector}): {@code not_tls}, {@code bad_hello},
  *       {@code hello_too_large}, {@code hello_timeout}; {@code client_closed} on EOF before the
  *       hello is whole or an I/O error while reading it.
+ *   <li><b>HTTP request</b> (http listeners; {@code HttpRequestInspector}, {@code
+ *       HttpRequestRouter}): {@code http_bad_request}, {@code http_request_too_large}, {@code
+ *       http_request_timeout}, {@code client_closed} before the head is whole; answered by Tollgate
+ *       ({@link io.tollgate.connection.HttpAnswer}): {@code no_route} (421), {@code
+ *       http_redirected}, {@code http_rejected}, {@code http_challenge_answered}; a relay to a
+ *       route's http-pool then ends as passthrough does.
  *   <li><b>No route</b> ({@code HelloRouter}): {@code no_route} for a name no route takes (and the
  *       default route rejects) or an offload/reencrypt name without a certificate, with an {@code
  *       unrecognized_name} alert.

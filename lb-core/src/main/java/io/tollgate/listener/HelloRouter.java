@@ -44,7 +44,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     conn.helloParsed(hello.sni(), hello.alpn(), hello.alpnOmitted(), System.nanoTime());
     metrics.helloParsed(hello.recordBytes());
     Snapshot snapshot = conn.snapshot();
-    Router.Match match = snapshot.router().route(hello.sni());
+    Router.Match match = snapshot.router().route(hello.sni(), hello.alpn());
     Route route = match.route();
     if (route == null) {
       String detail = hello.sni() == null ? "no SNI" : "no route for " + hello.sni();

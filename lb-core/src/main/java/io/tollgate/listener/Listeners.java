@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.tollgate.accesslog.AccessLog;
+import io.tollgate.acme.HttpChallenges;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ListenerConfig;
@@ -45,6 +46,7 @@ public final class Listeners {
   private final AccessLog accessLog;
   private final SnapshotPin pin;
   private final HelloRouter router;
+  private final HttpRequestRouter httpRouter;
   private final InheritedSockets inherited;
   private final OpenConnections connections = new OpenConnections();
   private final Map<String, Bound> bound = new LinkedHashMap<>();
@@ -73,6 +75,15 @@ public final class Listeners {
     this.accessLog = accessLog;
     this.pin = new SnapshotPin(snapshot);
     this.router = new HelloRouter(metrics, limits);
+    this.httpRouter = new HttpRequestRouter(metrics, limits);
+  }
+
+  /**
+   * Where http listeners get the key authorizations of pending ACME http-01 challenges from; {@link
+   * HttpChallenges#NONE} until set. Takes effect for the next request.
+   */
+  public void httpChallenges(HttpChallenges challenges) {
+    httpRouter.challenges(challenges);
   }
 
   /**
@@ -112,7 +123,7 @@ public final class Listeners {
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
             .childHandler(
                 new TollgateChannelInitializer(
-                    lc.name(), router, metrics, limits, accessLog, connections));
+                    lc.name(), router, httpRouter, metrics, limits, accessLog, connections));
     SocketOptions.apply(b, lc, transport);
     try {
       if (adopted != null) {

@@ -4,11 +4,13 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.tollgate.accesslog.AccessLog;
+import io.tollgate.config.ListenerProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.ClientHelloInspector;
+import io.tollgate.inspect.HttpRequestInspector;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
@@ -24,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * Sets up each accepted connection of one listener: its {@link Connection} record, pinned to the
  * snapshot the listener accepted it under ({@link SnapshotPin}), the close bookkeeping (metrics,
  * access log, the open-connection set), the connection limits, the PROXY header reader (listeners
- * with proxy-protocol), and the ClientHello inspector, all with that snapshot's {@link
- * ListenerSettings}. Everything after the hello is installed by {@link HelloRouter}, with the same
- * snapshot. One per bound listener, for as long as it is bound: a reload changes the snapshot new
- * connections get, not this object.
+ * with proxy-protocol), and the ClientHello inspector (on http listeners the request-head
+ * inspector), all with that snapshot's {@link ListenerSettings}. Everything after the hello is
+ * installed by {@link HelloRouter}, with the same snapshot. One per bound listener, for as long as
+ * it is bound: a reload changes the snapshot new connections get, not this object.
  */
 @ChannelHandler.Sharable
 final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -41,6 +43,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
 
   private final String listenerName;
   private final HelloRouter router;
+  private final HttpRequestRouter httpRouter;
   private final Metrics metrics;
   private final Metrics.ListenerMetrics listenerMetrics;
   private final ConnectionLimits limits;
@@ -50,12 +53,14 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
   TollgateChannelInitializer(
       String listenerName,
       HelloRouter router,
+      HttpRequestRouter httpRouter,
       Metrics metrics,
       ConnectionLimits limits,
       AccessLog accessLog,
       OpenConnections connections) {
     this.listenerName = listenerName;
     this.router = router;
+    this.httpRouter = httpRouter;
     this.metrics = metrics;
     this.listenerMetrics = metrics.listener(listenerName);
     this.limits = limits;
@@ -81,6 +86,14 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
               NettyPipeline.PROXY_HEADER,
               new ProxyHeaderReader(
                   settings.proxyProtocol(), settings.helloTimeoutMillis(), limits::admitSource));
+    }
+    if (settings.protocol() == ListenerProtocol.HTTP) {
+      ch.pipeline()
+          .addLast(
+              NettyPipeline.HTTP_INSPECTOR,
+              new HttpRequestInspector(
+                  settings.requestParser(), settings.helloTimeoutMillis(), httpRouter));
+      return;
     }
     ch.pipeline()
         .addLast(

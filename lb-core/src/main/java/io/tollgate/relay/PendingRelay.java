@@ -64,6 +64,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   private final Metrics metrics;
   private final boolean afterHandshake;
   private final BackendTls backendTls;
+  private final Refuser refuser;
   private ChannelHandlerContext ctx;
   private BackendConnector connector;
   private ByteBuf pending;
@@ -77,19 +78,38 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       RelaySettings settings,
       Metrics metrics,
       boolean afterHandshake,
-      BackendTls backendTls) {
+      BackendTls backendTls,
+      Refuser refuser) {
     this.connection = connection;
     this.pool = pool;
     this.settings = settings;
     this.metrics = metrics;
     this.afterHandshake = afterHandshake;
     this.backendTls = backendTls;
+    this.refuser = refuser;
+  }
+
+  /** How a client no backend will serve is told (and its connection ended). */
+  @FunctionalInterface
+  public interface Refuser {
+    /** Record {@code reason} and {@code detail} on the connection, tell the client, close. */
+    void refuse(Channel client, CloseReason reason, String detail);
   }
 
   /** Passthrough: connect now and replay the peeked bytes. */
   public static PendingRelay passthrough(
       Connection connection, Pool pool, RelaySettings settings, Metrics metrics) {
-    return new PendingRelay(connection, pool, settings, metrics, false, null);
+    return new PendingRelay(connection, pool, settings, metrics, false, null, null);
+  }
+
+  /**
+   * A plain connection (an http listener's request for a route's http-pool): connect now and replay
+   * the bytes read so far, as passthrough does; a client no backend serves is told by {@code
+   * refuser} (an HTTP status) instead of a TLS alert.
+   */
+  public static PendingRelay plain(
+      Connection connection, Pool pool, RelaySettings settings, Metrics metrics, Refuser refuser) {
+    return new PendingRelay(connection, pool, settings, metrics, false, null, refuser);
   }
 
   /**
@@ -102,7 +122,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       RelaySettings settings,
       Metrics metrics,
       BackendTls backendTls) {
-    return new PendingRelay(connection, pool, settings, metrics, true, backendTls);
+    return new PendingRelay(connection, pool, settings, metrics, true, backendTls, null);
   }
 
   @Override
@@ -326,6 +346,10 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
    * (the SslHandler's close), not a raw alert record, ends it.
    */
   private void endClient(CloseReason reason, String detail) {
+    if (refuser != null) {
+      refuser.refuse(ctx.channel(), reason, detail);
+      return;
+    }
     Refusal.refuse(ctx.channel(), reason, detail, afterHandshake ? null : TlsAlert.INTERNAL_ERROR);
   }
 

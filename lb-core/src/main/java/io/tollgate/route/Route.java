@@ -1,9 +1,11 @@
 package io.tollgate.route;
 
+import io.tollgate.config.HttpAction;
 import io.tollgate.config.RouteMode;
 import io.tollgate.pool.Pool;
 import io.tollgate.tls.BackendTls;
 import io.tollgate.tls.ServerTls;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,13 +14,28 @@ import java.util.Objects;
  * @param name for logs and metrics: the route's first host pattern, or {@code default}
  * @param serverTls the client-facing TLS for offload and reencrypt; null for passthrough
  * @param backendTls the TLS toward the pool for reencrypt; null otherwise
+ * @param matchAlpn the route applies to hellos offering one of these protocols only; empty: any
+ * @param httpPool where an http listener relays requests for this route's hosts; null: none
+ * @param http what an http listener answers when there is no http pool; null: the listener's
  */
 public record Route(
-    String name, RouteMode mode, Pool pool, ServerTls serverTls, BackendTls backendTls) {
+    String name,
+    RouteMode mode,
+    Pool pool,
+    ServerTls serverTls,
+    BackendTls backendTls,
+    List<String> matchAlpn,
+    Pool httpPool,
+    HttpAction http) {
 
   /** A passthrough route. */
   public Route(String name, RouteMode mode, Pool pool) {
     this(name, mode, pool, null, null);
+  }
+
+  /** A route for any ALPN, without plain-HTTP settings. */
+  public Route(String name, RouteMode mode, Pool pool, ServerTls serverTls, BackendTls backendTls) {
+    this(name, mode, pool, serverTls, backendTls, List.of(), null, null);
   }
 
   public Route {
@@ -31,5 +48,6 @@ public record Route(
     if ((mode == RouteMode.REENCRYPT) != (backendTls != null)) {
       throw new IllegalArgumentException(name + ": backend TLS goes with reencrypt only");
     }
+    matchAlpn = List.copyOf(matchAlpn);
   }
 }

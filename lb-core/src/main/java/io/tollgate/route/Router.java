@@ -1,10 +1,12 @@
 package io.tollgate.route;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Maps a ClientHello's server name to a route.
+ * Maps a ClientHello's server name (and, for routes with {@code match-alpn}, its offered ALPN
+ * protocols) to a route.
  *
  * <p>Exact names are one hash lookup. A wildcard {@code *.wild.test} is stored under its suffix
  * {@code wild.test} and matches names with one or more labels before it ({@code a.wild.test},
@@ -12,22 +14,48 @@ import java.util.Map;
  * suffixes from the longest, so the most specific wildcard wins and the cost is one lookup per
  * label. Exact beats wildcard. Anything else, and connections without SNI, get the default route,
  * which may be "reject".
+ *
+ * <p>Several routes may share a host pattern when they differ in {@code match-alpn}: for a pattern
+ * that matches, the first protocol in the client's preference order that one of them lists picks
+ * that route, else the pattern's route without match-alpn; a pattern with neither is passed over as
+ * if it were not listed (the next wildcard, then the default route). A router without match-alpn
+ * routes pays one null check per lookup for this.
  */
 public final class Router {
   // Matches are built once here, so a lookup allocates no Match and no "*." pattern string.
   private final Map<String, Match> exact = new HashMap<>();
   private final Map<String, Match> wildcardBySuffix = new HashMap<>();
+
+  /** Per host (or wildcard suffix), per protocol; null when no route has match-alpn. */
+  private final Map<String, Map<String, Match>> exactByAlpn;
+
+  private final Map<String, Map<String, Match>> wildcardByAlpn;
   private final Match fallback;
 
-  private Router(Map<String, Route> exact, Map<String, Route> wildcard, Route defaultRoute) {
-    exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
-    wildcard.forEach(
+  private Router(Builder b) {
+    b.exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
+    b.wildcard.forEach(
         (suffix, r) ->
             this.wildcardBySuffix.put(suffix, new Match(r, MatchKind.WILDCARD, "*." + suffix)));
+    boolean anyAlpn = !b.exactAlpn.isEmpty() || !b.wildcardAlpn.isEmpty();
+    this.exactByAlpn = anyAlpn ? matches(b.exactAlpn, MatchKind.EXACT, "") : null;
+    this.wildcardByAlpn = anyAlpn ? matches(b.wildcardAlpn, MatchKind.WILDCARD, "*.") : null;
     this.fallback =
-        defaultRoute == null
+        b.defaultRoute == null
             ? new Match(null, MatchKind.REJECT, null)
-            : new Match(defaultRoute, MatchKind.DEFAULT, null);
+            : new Match(b.defaultRoute, MatchKind.DEFAULT, null);
+  }
+
+  private static Map<String, Map<String, Match>> matches(
+      Map<String, Map<String, Route>> routes, MatchKind kind, String prefix) {
+    Map<String, Map<String, Match>> out = new HashMap<>();
+    routes.forEach(
+        (key, byProtocol) -> {
+          Map<String, Match> m = new HashMap<>();
+          byProtocol.forEach((p, r) -> m.put(p, new Match(r, kind, prefix + key)));
+          out.put(key, m);
+        });
+    return out;
   }
 
   /** How a name was matched, for logs and {@code explain}. */
@@ -48,22 +76,50 @@ public final class Router {
 
   /**
    * Routes a server name already normalised by the ClientHello parser (lower case, no trailing
-   * dot), or null when the client sent none.
+   * dot), or null when the client sent none, for a client that offers no ALPN (a plain-HTTP
+   * request): routes with {@code match-alpn} never apply.
    */
   public Match route(String sni) {
+    return route(sni, List.of());
+  }
+
+  /**
+   * Routes a server name as {@link #route(String)}, taking the route with {@code match-alpn} for
+   * the first of the offered protocols (client preference order) that one lists.
+   */
+  public Match route(String sni, List<String> alpn) {
     if (sni != null) {
-      Match m = exact.get(sni);
+      Match m = lookup(exact, exactByAlpn, sni, alpn);
       if (m != null) {
         return m;
       }
       for (int dot = sni.indexOf('.'); dot >= 0; dot = sni.indexOf('.', dot + 1)) {
-        m = wildcardBySuffix.get(sni.substring(dot + 1));
+        m = lookup(wildcardBySuffix, wildcardByAlpn, sni.substring(dot + 1), alpn);
         if (m != null) {
           return m;
         }
       }
     }
     return fallback;
+  }
+
+  private static Match lookup(
+      Map<String, Match> plain,
+      Map<String, Map<String, Match>> byAlpn,
+      String key,
+      List<String> alpn) {
+    if (byAlpn != null && !alpn.isEmpty()) {
+      Map<String, Match> protocols = byAlpn.get(key);
+      if (protocols != null) {
+        for (int i = 0; i < alpn.size(); i++) {
+          Match m = protocols.get(alpn.get(i));
+          if (m != null) {
+            return m;
+          }
+        }
+      }
+    }
+    return plain.get(key);
   }
 
   public static Builder builder() {
@@ -74,18 +130,30 @@ public final class Router {
   public static final class Builder {
     private final Map<String, Route> exact = new HashMap<>();
     private final Map<String, Route> wildcard = new HashMap<>();
+    private final Map<String, Map<String, Route>> exactAlpn = new HashMap<>();
+    private final Map<String, Map<String, Route>> wildcardAlpn = new HashMap<>();
     private Route defaultRoute;
 
-    /** Adds {@code pass.test} or {@code *.wild.test} (normalised) for this route. */
+    /**
+     * Adds {@code pass.test} or {@code *.wild.test} (normalised) for this route: for every hello,
+     * or, when the route has {@code match-alpn}, for hellos offering one of its protocols.
+     */
     public Builder host(String pattern, Route route) {
-      Map<String, Route> target = exact;
-      String key = pattern;
-      if (pattern.startsWith("*.")) {
-        target = wildcard;
-        key = pattern.substring(2);
+      boolean wild = pattern.startsWith("*.");
+      String key = wild ? pattern.substring(2) : pattern;
+      if (route.matchAlpn().isEmpty()) {
+        if ((wild ? wildcard : exact).putIfAbsent(key, route) != null) {
+          throw new IllegalArgumentException("host " + pattern + " is routed twice");
+        }
+        return this;
       }
-      if (target.putIfAbsent(key, route) != null) {
-        throw new IllegalArgumentException("host " + pattern + " is routed twice");
+      Map<String, Route> byProtocol =
+          (wild ? wildcardAlpn : exactAlpn).computeIfAbsent(key, k -> new HashMap<>());
+      for (String protocol : route.matchAlpn()) {
+        if (byProtocol.putIfAbsent(protocol, route) != null) {
+          throw new IllegalArgumentException(
+              "host " + pattern + " is routed twice for ALPN " + protocol);
+        }
       }
       return this;
     }
@@ -97,7 +165,7 @@ public final class Router {
     }
 
     public Router build() {
-      return new Router(exact, wildcard, defaultRoute);
+      return new Router(this);
     }
   }
 }

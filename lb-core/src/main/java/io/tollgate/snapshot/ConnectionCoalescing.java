@@ -32,6 +32,9 @@ final class ConnectionCoalescing {
    */
   private static final String ANY_LABEL = "any-name";
 
+  /** What browsers offer, in their order. */
+  private static final List<String> BROWSER_ALPN = List.of("h2", "http/1.1");
+
   private ConnectionCoalescing() {}
 
   static List<ConfigError> warnings(TollgateConfig config, Router router, TlsMaterial tls) {
@@ -43,7 +46,8 @@ final class ConnectionCoalescing {
       }
       for (CertifiedKey certificate : tls.serverTls(first.name()).certificates()) {
         for (String name : namesReachable(certificate, config)) {
-          Router.Match match = router.route(name);
+          // As a browser would be routed connecting to that name (routes with match-alpn).
+          Router.Match match = router.route(name, BROWSER_ALPN);
           if (match.route() == null || match.pattern() == null) {
             continue; // default route or reject: no second tenant named in the config
           }

@@ -1,9 +1,12 @@
 package io.tollgate.snapshot;
 
+import io.tollgate.config.HttpAction;
 import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.config.UpstreamProxyProtocol;
 import io.tollgate.inspect.ClientHelloParser;
+import io.tollgate.inspect.HttpRequestParser;
 import java.util.Objects;
 
 /**
@@ -13,18 +16,47 @@ import java.util.Objects;
  * @param helloParser stateless, so one serves every connection of the listener; bounded by {@code
  *     limits.max-client-hello}
  * @param helloTimeoutMillis {@code timeouts.client-hello}: the PROXY header and the ClientHello
- *     after it share this one budget
+ *     after it share this one budget; on http listeners, the request head's
+ * @param protocol whether connections start with a ClientHello or a plain HTTP request
+ * @param requestParser on http listeners, bounded by {@code limits.max-client-hello} as the hello
+ *     is; null on TLS listeners
+ * @param httpAction on http listeners, the answer for routes without an http-pool or an http of
+ *     their own
  */
 public record ListenerSettings(
     String name,
     UpstreamProxyProtocol proxyProtocol,
     ClientHelloParser helloParser,
-    long helloTimeoutMillis) {
+    long helloTimeoutMillis,
+    ListenerProtocol protocol,
+    HttpRequestParser requestParser,
+    HttpAction httpAction) {
+
+  /** A TLS listener's settings. */
+  public ListenerSettings(
+      String name,
+      UpstreamProxyProtocol proxyProtocol,
+      ClientHelloParser helloParser,
+      long helloTimeoutMillis) {
+    this(
+        name,
+        proxyProtocol,
+        helloParser,
+        helloTimeoutMillis,
+        ListenerProtocol.TLS,
+        null,
+        HttpAction.REDIRECT_HTTPS);
+  }
 
   public ListenerSettings {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     Objects.requireNonNull(helloParser, "helloParser");
+    Objects.requireNonNull(protocol, "protocol");
+    Objects.requireNonNull(httpAction, "httpAction");
+    if ((protocol == ListenerProtocol.HTTP) != (requestParser != null)) {
+      throw new IllegalArgumentException(name + ": a request parser goes with http listeners");
+    }
   }
 
   static ListenerSettings of(ListenerConfig listener, TollgateConfig config) {
@@ -32,6 +64,11 @@ public record ListenerSettings(
         listener.name(),
         listener.proxyProtocol(),
         new ClientHelloParser(config.limits().maxClientHello()),
-        config.timeouts().clientHello().toMillis());
+        config.timeouts().clientHello().toMillis(),
+        listener.protocol(),
+        listener.protocol() == ListenerProtocol.HTTP
+            ? new HttpRequestParser(config.limits().maxClientHello())
+            : null,
+        listener.http());
   }
 }

@@ -194,7 +194,10 @@ public final class Snapshot {
               rc.mode(),
               pools.get(rc.pool()),
               rc.mode().terminatesTls() ? tls.serverTls(rc.name()) : null,
-              rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null);
+              rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null,
+              rc.matchAlpn(),
+              rc.httpPool().map(pools::get).orElse(null),
+              rc.http().orElse(null));
       for (String host : rc.hosts()) {
         router.host(host, route);
       }

@@ -83,4 +83,63 @@ class RouterTest {
     assertThatThrownBy(() -> Router.builder().host("a.test", PASS).host("a.test", WILD))
         .hasMessageContaining("a.test");
   }
+
+  private static Route alpnRoute(String name, String... protocols) {
+    Route r = route(name);
+    return new Route(name, r.mode(), r.pool(), null, null, List.of(protocols), null, null);
+  }
+
+  @Test
+  void matchAlpnRoutesShareAHostAndTheClientsOrderPicks() {
+    Route acme = alpnRoute("acme", "acme-tls/1");
+    Route h2 = alpnRoute("h2", "h2");
+    Route h1 = alpnRoute("h1", "http/1.1", "http/1.0");
+    Router r =
+        Router.builder()
+            .host("pass.test", PASS)
+            .host("pass.test", acme)
+            .host("pass.test", h2)
+            .host("pass.test", h1)
+            .defaultRoute(FALLBACK)
+            .build();
+    assertThat(r.route("pass.test", List.of("acme-tls/1")))
+        .isEqualTo(new Router.Match(acme, MatchKind.EXACT, "pass.test"));
+    assertThat(r.route("pass.test", List.of("h2", "http/1.1")).route()).isSameAs(h2);
+    assertThat(r.route("pass.test", List.of("http/1.1", "h2")).route()).isSameAs(h1);
+    assertThat(r.route("pass.test", List.of("spdy/3", "http/1.0")).route()).isSameAs(h1);
+    // No listed protocol, or no ALPN at all (plain HTTP): the host's route without match-alpn.
+    assertThat(r.route("pass.test", List.of("spdy/3")).route()).isSameAs(PASS);
+    assertThat(r.route("pass.test", List.of()).route()).isSameAs(PASS);
+    assertThat(r.route("pass.test").route()).isSameAs(PASS);
+    // Protocols are exact bytes.
+    assertThat(r.route("pass.test", List.of("H2")).route()).isSameAs(PASS);
+  }
+
+  @Test
+  void aHostWithOnlyMatchAlpnRoutesIsPassedOverForOtherHellos() {
+    Route acme = alpnRoute("acme", "acme-tls/1");
+    Route wildAcme = alpnRoute("wild-acme", "acme-tls/1");
+    Router r =
+        Router.builder()
+            .host("a.wild.test", acme)
+            .host("*.wild.test", WILD)
+            .host("*.other.test", wildAcme)
+            .defaultRoute(FALLBACK)
+            .build();
+    assertThat(r.route("a.wild.test", List.of("acme-tls/1")).route()).isSameAs(acme);
+    assertThat(r.route("a.wild.test", List.of("h2")))
+        .isEqualTo(new Router.Match(WILD, MatchKind.WILDCARD, "*.wild.test"));
+    assertThat(r.route("x.other.test", List.of("acme-tls/1")))
+        .isEqualTo(new Router.Match(wildAcme, MatchKind.WILDCARD, "*.other.test"));
+    assertThat(r.route("x.other.test", List.of("h2")).kind()).isEqualTo(MatchKind.DEFAULT);
+    assertThat(r.route("x.other.test").kind()).isEqualTo(MatchKind.DEFAULT);
+  }
+
+  @Test
+  void aProtocolRoutedTwiceForAHostIsRefused() {
+    Router.Builder b = Router.builder().host("pass.test", alpnRoute("a", "h2", "x"));
+    assertThatThrownBy(() -> b.host("pass.test", alpnRoute("b", "h2")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("routed twice for ALPN h2");
+  }
 }

@@ -37,6 +37,7 @@ class ExplainCommandTest {
               certificate = [ { chain = "shop-ec.pem", key = "shop-ec.key" },
                               { chain = "shop-rsa.pem", key = "shop-rsa.key" } ] }
             { hosts = ["*.wild.test"], pool = wild }
+            { hosts = ["shop.test"], pool = wild, match-alpn = ["acme-tls/1"] }
           ]
           pools {
             shop { servers = ["127.0.0.1:9001", { address = "127.0.0.1:9002", weight = 2 }] }
@@ -75,6 +76,16 @@ class ExplainCommandTest {
                 + " subject CN=shop\\.test")
         .containsPattern("clients that support only RSA: .*shop-rsa\\.pem \\[RSA")
         .contains("h2 is negotiated (the route's first choice the client offers)");
+  }
+
+  @Test
+  void anOfferedProtocolPicksTheHostsMatchAlpnRoute() {
+    String[] r = explain("--sni", "shop.test", "--alpn", "acme-tls/1");
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1])
+        .contains("route:      shop.test[acme-tls/1] (exact name \"shop.test\")")
+        .contains("mode:       passthrough")
+        .contains("pool:       wild (least-conn;");
   }
 
   @Test

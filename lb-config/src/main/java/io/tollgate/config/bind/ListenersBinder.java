@@ -1,9 +1,11 @@
 package io.tollgate.config.bind;
 
 import io.tollgate.config.HostPort;
+import io.tollgate.config.HttpAction;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.UpstreamProxyProtocol;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -85,7 +87,8 @@ final class ListenersBinder {
         name = Optional.empty();
       }
     }
-    if (address.isPresent()) {
+    // Port 0 asks the OS for any free port, so two such listeners never share an address.
+    if (address.isPresent() && address.get().port() != 0) {
       Listener first =
           byAddress.putIfAbsent(
               Addresses.identity(address.get()), new Listener(name.orElse("?"), element));
@@ -110,12 +113,16 @@ final class ListenersBinder {
             : OptionalInt.of(0);
     Optional<Boolean> reusePort = epollOption(element, Schema.LISTENER_REUSE_PORT, transport);
     Optional<Boolean> freebind = epollOption(element, Schema.LISTENER_FREEBIND, transport);
+    Optional<ListenerProtocol> protocol = protocol(element);
+    Optional<HttpAction> http = protocol.flatMap(p -> httpAction(element, p));
     if (name.isEmpty()
         || address.isEmpty()
         || proxy.isEmpty()
         || max.isEmpty()
         || reusePort.isEmpty()
-        || freebind.isEmpty()) {
+        || freebind.isEmpty()
+        || protocol.isEmpty()
+        || http.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -125,7 +132,36 @@ final class ListenersBinder {
             proxy.get(),
             max.getAsInt(),
             reusePort.get(),
-            freebind.get()));
+            freebind.get(),
+            protocol.get(),
+            http.get()));
+  }
+
+  /** {@code protocol = tls | http}, tls when absent. */
+  private static Optional<ListenerProtocol> protocol(Node element) {
+    Node node = element.child(Schema.LISTENER_PROTOCOL.name());
+    if (!node.exists()) {
+      return Optional.of(ListenerProtocol.TLS);
+    }
+    return Readers.choice(node, Schema.LISTENER_PROTOCOL, ListenerProtocol.class, "protocol");
+  }
+
+  /**
+   * {@code http}, the action of an http listener for routes without their own; redirect-https when
+   * absent. On a TLS listener it would never be used, so it is an error there.
+   */
+  static Optional<HttpAction> httpAction(Node element, ListenerProtocol protocol) {
+    Node node = element.child(Schema.HTTP_ACTION.name());
+    if (!node.exists()) {
+      return Optional.of(HttpAction.REDIRECT_HTTPS);
+    }
+    if (protocol != ListenerProtocol.HTTP) {
+      node.error(
+          "http applies to plain-HTTP listeners only (expected protocol = http on this listener,"
+              + " or no http key)");
+      return Optional.empty();
+    }
+    return Readers.choice(node, Schema.HTTP_ACTION, HttpAction.class, "http action");
   }
 
   /**

@@ -2,6 +2,7 @@ package io.tollgate.config.bind;
 
 import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.HttpAction;
 import io.tollgate.config.Limits;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
@@ -52,10 +53,15 @@ final class RoutesBinder {
         .isEmpty()) {
       return Optional.empty();
     }
+    Optional<List<String>> matchAlpn = matchAlpn(route.child(Schema.MATCH_ALPN.name()));
     Node hostsNode = route.child(Schema.HOSTS.name());
     Optional<List<String>> hosts =
         Readers.required(hostsNode, Schema.HOSTS)
-            ? bindHosts(index, hostsNode, claims)
+            ? bindHosts(
+                index,
+                hostsNode,
+                matchAlpn.isPresent() ? claims : new HashMap<>(),
+                matchAlpn.orElse(List.of()))
             : Optional.empty();
     Node modeNode = route.child(Schema.MODE.name());
     Optional<RouteMode> mode = mode(modeNode);
@@ -76,16 +82,99 @@ final class RoutesBinder {
         maxNode.exists()
             ? Readers.intInRange(maxNode, Schema.CONNECTION_LIMIT, 0, Limits.MAX_MAX_CONNECTIONS)
             : OptionalInt.of(0);
+    boolean anyAlpn = matchAlpn.map(List::isEmpty).orElse(true);
+    Optional<Optional<String>> httpPool = httpPool(route, pools, anyAlpn);
+    Optional<Optional<HttpAction>> http = httpAction(route, anyAlpn);
     if (hosts.isEmpty()
         || mode.isEmpty()
         || serverTls.isEmpty()
         || pool.isEmpty()
-        || max.isEmpty()) {
+        || max.isEmpty()
+        || matchAlpn.isEmpty()
+        || httpPool.isEmpty()
+        || http.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
-        new RouteConfig(hosts.get(), mode.get(), pool.get(), serverTls.get(), max.getAsInt()));
+        new RouteConfig(
+            hosts.get(),
+            mode.get(),
+            pool.get(),
+            serverTls.get(),
+            max.getAsInt(),
+            matchAlpn.get(),
+            httpPool.get(),
+            http.get()));
   }
+
+  /** {@code match-alpn}: empty when absent (the route takes any hello for its hosts). */
+  private static Optional<List<String>> matchAlpn(Node node) {
+    if (!node.exists()) {
+      return Optional.of(List.of());
+    }
+    Optional<List<String>> names = TlsLists.alpnList(node, Schema.MATCH_ALPN);
+    if (names.isPresent() && names.get().isEmpty()) {
+      node.error(
+          "match-alpn = [] matches no hello (expected "
+              + Schema.MATCH_ALPN.expected()
+              + ", or no match-alpn for a route that takes any hello)");
+      return Optional.empty();
+    }
+    return names;
+  }
+
+  /**
+   * {@code http-pool}: a pool without tls (an http listener relays plain bytes to it). Empty inside
+   * when absent, outside on error.
+   */
+  private static Optional<Optional<String>> httpPool(
+      Node route, PoolsBinder.Result pools, boolean anyAlpn) {
+    Node node = route.child(Schema.HTTP_POOL.name());
+    if (!node.exists()) {
+      return Optional.of(Optional.empty());
+    }
+    if (!anyAlpn) {
+      node.error(NOT_WITH_MATCH_ALPN.formatted("http-pool"));
+      return Optional.empty();
+    }
+    Optional<String> name = Readers.string(node, Schema.HTTP_POOL);
+    if (name.isEmpty()) {
+      return Optional.empty();
+    }
+    if (!pools.names().contains(name.get())) {
+      node.error("no pool named \"" + name.get() + "\" " + poolList(name.get(), pools.names()));
+      return Optional.empty();
+    }
+    if (pools.withTls().contains(name.get())) {
+      node.error(
+          "pool \""
+              + name.get()
+              + "\" has a tls block, but an http listener relays plain HTTP to its http-pool"
+              + " (expected "
+              + Schema.HTTP_POOL.expected()
+              + ")");
+      return Optional.empty();
+    }
+    return Optional.of(name);
+  }
+
+  /** {@code http} of a route: empty inside when absent (the listener's applies). */
+  private static Optional<Optional<HttpAction>> httpAction(Node route, boolean anyAlpn) {
+    Node node = route.child(Schema.HTTP_ACTION.name());
+    if (!node.exists()) {
+      return Optional.of(Optional.empty());
+    }
+    if (!anyAlpn) {
+      node.error(NOT_WITH_MATCH_ALPN.formatted("http"));
+      return Optional.empty();
+    }
+    return Readers.choice(node, Schema.HTTP_ACTION, HttpAction.class, "http action")
+        .map(Optional::of);
+  }
+
+  private static final String NOT_WITH_MATCH_ALPN =
+      "%s is not used on a route with match-alpn: a plain-HTTP request offers no ALPN, so http"
+          + " listeners only use the route of its hosts without match-alpn (expected it there)";
 
   /**
    * The route's client-facing TLS: required when the mode terminates TLS, refused when it is
@@ -111,8 +200,12 @@ final class RoutesBinder {
     return none ? Optional.of(Optional.empty()) : Optional.empty();
   }
 
+  /**
+   * The route's hosts, each claimed in {@code claims}: by itself for a route without match-alpn (at
+   * most one per host), once per protocol with match-alpn (a protocol at most once per host).
+   */
   private static Optional<List<String>> bindHosts(
-      int routeIndex, Node node, Map<String, Claim> claims) {
+      int routeIndex, Node node, Map<String, Claim> claims, List<String> matchAlpn) {
     Optional<List<Node>> elements = Readers.list(node, Schema.HOSTS);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -130,9 +223,22 @@ final class RoutesBinder {
         if (firstHost == null) {
           firstHost = host.get();
         }
-        Claim earlier = claims.putIfAbsent(host.get(), new Claim(routeIndex, firstHost));
+        Claim claim = new Claim(routeIndex, firstHost);
+        Claim earlier = null;
+        String shown = shown(element, host.get());
+        if (matchAlpn.isEmpty()) {
+          earlier = claims.putIfAbsent(host.get(), claim);
+        } else {
+          // A space is in neither a host nor an ALPN name, so these keys cannot meet host keys.
+          for (String protocol : matchAlpn) {
+            Claim before = claims.putIfAbsent(host.get() + " " + protocol, claim);
+            if (before != null && earlier == null) {
+              earlier = before;
+              shown += " with match-alpn \"" + protocol + "\"";
+            }
+          }
+        }
         if (earlier != null) {
-          String shown = shown(element, host.get());
           element.error(
               earlier.route() == routeIndex
                   ? shown + " is listed twice in this route (expected each host once)"
@@ -141,8 +247,11 @@ final class RoutesBinder {
                       + earlier.route()
                       + "] (\""
                       + earlier.firstHost()
-                      + "\") (expected each host"
-                      + " in one route only)");
+                      + "\") (expected "
+                      + (matchAlpn.isEmpty()
+                          ? "each host in one route only"
+                          : "each host and protocol in one route only")
+                      + ")");
           host = Optional.empty();
         }
       }

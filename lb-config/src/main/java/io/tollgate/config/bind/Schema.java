@@ -127,6 +127,12 @@ final class Schema {
   static final Key LISTENER_REUSE_PORT = new Key("reuse-port", "true or false");
   static final Key LISTENER_FREEBIND = new Key("freebind", "true or false");
 
+  // issue 12: the port-80 companion
+  static final Key LISTENER_PROTOCOL = new Key("protocol", "tls or http");
+
+  /** The plain-HTTP action of an http listener (its default) and of a route (issue 12). */
+  static final Key HTTP_ACTION = new Key("http", "redirect-https or reject");
+
   static final Shape LISTENER =
       new Shape(
           "listener",
@@ -136,7 +142,9 @@ final class Schema {
               LISTENER_PROXY_PROTOCOL,
               CONNECTION_LIMIT,
               LISTENER_REUSE_PORT,
-              LISTENER_FREEBIND));
+              LISTENER_FREEBIND,
+              LISTENER_PROTOCOL,
+              HTTP_ACTION));
 
   // tollgate.listeners[i].proxy-protocol (issue 4)
   static final Key UPSTREAM_PROXY_MODE = new Key("mode", "one of off, optional, required");
@@ -244,8 +252,20 @@ final class Schema {
   static final List<Key> SERVER_TLS_KEYS =
       List.of(CERTIFICATE, ALPN, PROTOCOLS, CIPHERS, CLIENT_AUTH);
 
+  // issue 12
+  static final Key MATCH_ALPN =
+      new Key(
+          "match-alpn",
+          "a non-empty list of ALPN protocol names such as [\"acme-tls/1\"] or [\"h2\"]");
+  static final Key HTTP_POOL =
+      new Key("http-pool", "the name of a pool defined under tollgate.pools, without tls");
+
   static final Shape ROUTE =
-      new Shape("route", concat(List.of(HOSTS, MODE, POOL, CONNECTION_LIMIT), SERVER_TLS_KEYS));
+      new Shape(
+          "route",
+          concat(
+              List.of(HOSTS, MODE, POOL, CONNECTION_LIMIT, MATCH_ALPN, HTTP_POOL, HTTP_ACTION),
+              SERVER_TLS_KEYS));
 
   // tollgate.routes[i].certificate as an object, or an element of the list
   static final Key CHAIN =

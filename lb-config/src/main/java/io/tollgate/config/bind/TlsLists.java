@@ -151,7 +151,15 @@ final class TlsLists {
     if (!node.exists()) {
       return Optional.of(ServerTlsConfig.DEFAULT_ALPN);
     }
-    Optional<List<Node>> elements = Readers.list(node, Schema.ALPN);
+    return alpnList(node, Schema.ALPN);
+  }
+
+  /**
+   * A list of ALPN protocol names under {@code key} (present), each valid and listed once; {@code
+   * alpn} and {@code match-alpn} share the rules.
+   */
+  static Optional<List<String>> alpnList(Node node, Schema.Key key) {
+    Optional<List<Node>> elements = Readers.list(node, key);
     if (elements.isEmpty()) {
       return Optional.empty();
     }
