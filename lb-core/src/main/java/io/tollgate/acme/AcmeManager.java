@@ -93,6 +93,14 @@ public final class AcmeManager implements ManagedCertificates, HttpChallenges, A
   private AcmeClient client;
 
   public AcmeManager() {
+    // acme4j reads and writes PEM keys through BouncyCastle by provider name. Appended, so the
+    // JDK's providers stay first for everything else.
+    synchronized (java.security.Security.class) {
+      if (java.security.Security.getProvider("BC") == null) {
+        java.security.Security.addProvider(
+            new org.bouncycastle.jce.provider.BouncyCastleProvider());
+      }
+    }
     for (String outcome : List.of("issued", "refused", "unreachable", "failed")) {
       orders.put(outcome, new AtomicLong());
     }
@@ -428,7 +436,8 @@ public final class AcmeManager implements ManagedCertificates, HttpChallenges, A
 
     @Override
     public void tlsAlpn(String host, TlsAlpn01Challenge challenge) throws IOException {
-      KeyPair key = KeyPairUtils.createECKeyPair("secp256r1");
+      // acme4j signs the challenge certificate with SHA256withRSA: it needs an RSA key.
+      KeyPair key = KeyPairUtils.createKeyPair(2048);
       X509Certificate certificate =
           challenge.createCertificate(key, org.shredzone.acme4j.Identifier.dns(host));
       SslContext context =
