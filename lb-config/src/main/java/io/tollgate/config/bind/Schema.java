@@ -253,8 +253,9 @@ final class Schema {
   static final Key CERTIFICATE =
       new Key(
           "certificate",
-          "auto, acme, { chain = \"site.pem\", key ="
-              + " \"site.key\" }, or a list of one or two such objects (one ECDSA, one RSA)");
+          "auto, { chain = \"site.pem\", key ="
+              + " \"site.key\" }, a list of one or two such objects (one ECDSA, one RSA),"
+              + " or acme");
   static final Key ALPN =
       new Key(
           "alpn",
