@@ -347,4 +347,81 @@ class AcmeTlsAlpnTest {
           held.close();
         });
   }
+
+  /**
+   * http-01 through Tollgate's {@code HttpChallenges}: until the {@code protocol = http} listener
+   * is merged (another part of issue 12), a test-only responder on pebble's http port answers
+   * {@code GET /.well-known/acme-challenge/TOKEN} by asking Tollgate, as that listener will.
+   */
+  @Test
+  void issuesThroughHttp01AnsweredFromHttpChallenges() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(180),
+        () -> {
+          int port = PebbleServer.freePort();
+          java.net.ServerSocket http =
+              add(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+          PebbleServer pebble =
+              add(
+                  PebbleServer.start(
+                      dir.resolve("pebble"),
+                      new PebbleServer.Options(PebbleServer.freePort(), http.getLocalPort())));
+          TollgateFixture t =
+              add(
+                  tollgate(
+                      port,
+                      config(pebble.directory(), pebble.httpsCa().toString(), "", "")
+                          .replace("challenge = tls-alpn-01", "challenge = http-01")));
+          java.util.concurrent.atomic.AtomicInteger answered =
+              new java.util.concurrent.atomic.AtomicInteger();
+          Thread responder =
+              new Thread(
+                  () -> {
+                    while (!http.isClosed()) {
+                      try (java.net.Socket s = http.accept()) {
+                        BufferedReader in =
+                            new BufferedReader(
+                                new InputStreamReader(
+                                    s.getInputStream(), StandardCharsets.US_ASCII));
+                        String requestLine = in.readLine();
+                        String host = null;
+                        for (String h = in.readLine();
+                            h != null && !h.isEmpty();
+                            h = in.readLine()) {
+                          if (h.regionMatches(true, 0, "Host:", 0, 5)) {
+                            host = h.substring(5).trim().replaceFirst(":\\d+$", "");
+                          }
+                        }
+                        String token =
+                            requestLine.split(" ")[1].replace("/.well-known/acme-challenge/", "");
+                        java.util.Optional<String> answer =
+                            t.tollgate().httpChallenges().keyAuthorization(host, token);
+                        String body = answer.orElse("");
+                        String response =
+                            (answer.isPresent() ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found")
+                                + "\r\nContent-Type: text/plain\r\nContent-Length: "
+                                + body.length()
+                                + "\r\nConnection: close\r\n\r\n"
+                                + body;
+                        s.getOutputStream().write(response.getBytes(StandardCharsets.US_ASCII));
+                        if (answer.isPresent()) {
+                          answered.incrementAndGet();
+                        }
+                      } catch (java.io.IOException | RuntimeException e) {
+                        // closed at the end, or a bad request: next one
+                      }
+                    }
+                  },
+                  "http-01-responder");
+          responder.setDaemon(true);
+          responder.start();
+          TollgateFixture.await(
+              () -> "valid".equals(status(t, "shop.test").get("state")), BOUND, describe(t));
+          assertThat(answered.get()).isGreaterThanOrEqualTo(2);
+          assertThat(t.metrics().closedCount(CloseReason.ACME_CHALLENGE)).isZero();
+          fetch(port, "shop.test", pebble.issuedRoots());
+          // Nothing pending any more: the answers are withdrawn.
+          assertThat(t.tollgate().httpChallenges().keyAuthorization("shop.test", "x")).isEmpty();
+        });
+  }
 }
