@@ -93,14 +93,7 @@ public final class AcmeManager implements ManagedCertificates, HttpChallenges, A
   private AcmeClient client;
 
   public AcmeManager() {
-    // acme4j reads and writes PEM keys through BouncyCastle by provider name. Appended, so the
-    // JDK's providers stay first for everything else.
-    synchronized (java.security.Security.class) {
-      if (java.security.Security.getProvider("BC") == null) {
-        java.security.Security.addProvider(
-            new org.bouncycastle.jce.provider.BouncyCastleProvider());
-      }
-    }
+    AcmeStorage.registerBouncyCastle();
     for (String outcome : List.of("issued", "refused", "unreachable", "failed")) {
       orders.put(outcome, new AtomicLong());
     }

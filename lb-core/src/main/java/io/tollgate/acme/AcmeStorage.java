@@ -48,7 +48,21 @@ final class AcmeStorage {
   private final Path root;
 
   AcmeStorage(Path root) {
+    registerBouncyCastle();
     this.root = root;
+  }
+
+  /**
+   * acme4j reads and writes PEM keys through BouncyCastle by provider name. Appended, so the JDK's
+   * providers stay first for everything else.
+   */
+  static void registerBouncyCastle() {
+    synchronized (java.security.Security.class) {
+      if (java.security.Security.getProvider("BC") == null) {
+        java.security.Security.addProvider(
+            new org.bouncycastle.jce.provider.BouncyCastleProvider());
+      }
+    }
   }
 
   Path root() {
@@ -98,7 +112,8 @@ final class AcmeStorage {
         if (o instanceof X509CertificateHolder holder) {
           chain.add(certs.getCertificate(holder));
         } else if (o instanceof PEMKeyPair pair) {
-          key = keys.getKeyPair(pair).getPrivate();
+          // An EC key written without its public part has no key pair to convert.
+          key = keys.getPrivateKey(pair.getPrivateKeyInfo());
         } else if (o instanceof PrivateKeyInfo info) {
           key = keys.getPrivateKey(info);
         }
@@ -122,7 +137,8 @@ final class AcmeStorage {
       for (X509Certificate c : chain) {
         w.writeObject(c);
       }
-      w.writeObject(key.getPrivate());
+      // PKCS#8 always carries the curve; a SEC1 "EC PRIVATE KEY" may not, whatever wrote the key.
+      w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key.getPrivate(), null));
     }
     writeAtomically(file, pem.toString());
     return new CertifiedKey(file, file, chain, key.getPrivate(), kind, null, null);
