@@ -3,6 +3,7 @@ package io.tollgate;
 import io.netty.channel.EventLoopGroup;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.accesslog.AccessLogOutput;
+import io.tollgate.acme.AcmeManager;
 import io.tollgate.acme.HttpChallenges;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
@@ -64,6 +65,9 @@ public final class Tollgate implements AutoCloseable {
   private final Readiness readiness = new Readiness();
   private volatile SelfWarmup.Result warmup;
 
+  /** Outlives snapshots: ACME certificates and orders in progress survive reloads. */
+  private final AcmeManager acme;
+
   /**
    * Completed by {@link #hurryShutdown} during the withdraw period (the drain starts), and by
    * {@link #shutdown} itself when the drain starts, so a later hurry ends the drain instead.
@@ -78,10 +82,13 @@ public final class Tollgate implements AutoCloseable {
       InheritedSockets inherited,
       int workerThreads,
       Snapshot snapshot,
-      HealthChecker health) {
+      HealthChecker health,
+      AcmeManager acme) {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
+    this.acme = acme;
+    acme.registerMetrics(metrics.registry());
     this.limits = new ConnectionLimits(snapshot.config());
     this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
     this.metrics.snapshotSource(() -> this.snapshot);
@@ -97,6 +104,8 @@ public final class Tollgate implements AutoCloseable {
             metrics,
             limits,
             accessLog);
+    // http listeners answer the ACME client's pending http-01 challenges.
+    listeners.httpChallenges(acme);
     // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
     // loop, not a worker: installing keys takes each context's write lock, briefly.
     acceptors.scheduleAtFixedRate(
@@ -144,12 +153,15 @@ public final class Tollgate implements AutoCloseable {
           "inherited listening sockets need the epoll transport, not " + selected.name());
     }
     HealthChecker health = new HealthChecker();
+    AcmeManager acme = new AcmeManager();
     Snapshot snapshot;
     try {
-      snapshot = Snapshot.build(config, health, selected.socketChannel());
+      acme.prepare(config);
+      snapshot = Snapshot.build(config, health, selected.socketChannel(), acme);
       snapshot.commitHealth();
     } catch (ConfigException | RuntimeException e) {
       health.close();
+      acme.close();
       throw e;
     }
     logWarnings(snapshot);
@@ -157,11 +169,12 @@ public final class Tollgate implements AutoCloseable {
         config.io().workerThreads() > 0
             ? config.io().workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health);
+    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health, acme);
     try {
       tollgate.warmUp(config.ops().warmupHandshakes());
       tollgate.listeners.bind(config.listeners());
       inherited.closeUnclaimed();
+      acme.commit(config);
     } catch (RuntimeException e) {
       tollgate.close();
       throw e;
@@ -211,7 +224,8 @@ public final class Tollgate implements AutoCloseable {
     }
     Snapshot next;
     try {
-      next = Snapshot.build(config, health, transport.socketChannel());
+      acme.prepare(config);
+      next = Snapshot.build(config, health, transport.socketChannel(), acme);
     } catch (ConfigException | RuntimeException e) {
       metrics.reloaded(false);
       throw e;
@@ -230,6 +244,7 @@ public final class Tollgate implements AutoCloseable {
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
     next.commitHealth();
     snapshot = next;
+    acme.commit(config);
     startAccepting.run();
     metrics.reloaded(true);
     configVersion++;
@@ -336,6 +351,16 @@ public final class Tollgate implements AutoCloseable {
     return metrics;
   }
 
+  /** The ACME client of {@code certificate = acme} routes (state for /status, metrics). */
+  public AcmeManager acme() {
+    return acme;
+  }
+
+  /** The http-01 answers for a {@code protocol = http} listener. */
+  public HttpChallenges httpChallenges() {
+    return acme;
+  }
+
   public Snapshot snapshot() {
     return snapshot;
   }
@@ -431,6 +456,7 @@ public final class Tollgate implements AutoCloseable {
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     health.close();
+    acme.close();
     accessLog.close(); // lines still queued reach the output before it is detached
     synchronized (this) {
       accessLogOutput.close();

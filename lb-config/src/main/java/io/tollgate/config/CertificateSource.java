@@ -9,6 +9,12 @@ public sealed interface CertificateSource {
   record Auto() implements CertificateSource {}
 
   /**
+   * {@code certificate = acme}: issued and renewed for the route's hosts by the CA of {@code
+   * tollgate.acme}.
+   */
+  record Acme() implements CertificateSource {}
+
+  /**
    * {@code certificate { chain, key }} or a list of them (at most one per key type: one ECDSA and
    * one RSA; clients that support ECDSA get it, others get RSA).
    */

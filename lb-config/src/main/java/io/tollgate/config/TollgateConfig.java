@@ -3,6 +3,7 @@ package io.tollgate.config;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One validated, immutable configuration: what a config file says after defaults from {@code
@@ -19,6 +20,7 @@ import java.util.Objects;
  * @param warnings things that are allowed but probably not meant (certificate verification turned
  *     off, ...): {@code check} prints them, {@code run} logs them
  * @param ops the admin endpoint and {@code watch}
+ * @param acme the ACME CA for {@code certificate = acme} routes ({@code tollgate.acme}), if set
  */
 public record TollgateConfig(
     List<ListenerConfig> listeners,
@@ -33,7 +35,40 @@ public record TollgateConfig(
     AccessLogConfig accessLog,
     String source,
     List<ConfigError> warnings,
-    OpsConfig ops) {
+    OpsConfig ops,
+    Optional<AcmeConfig> acme) {
+
+  /** Without ACME. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      AccessLogConfig accessLog,
+      String source,
+      List<ConfigError> warnings,
+      OpsConfig ops) {
+    this(
+        listeners,
+        io,
+        timeouts,
+        limits,
+        routes,
+        defaultRoute,
+        pools,
+        certificates,
+        tls,
+        accessLog,
+        source,
+        warnings,
+        ops,
+        Optional.empty());
+  }
 
   public TollgateConfig {
     listeners = List.copyOf(listeners);
@@ -49,6 +84,7 @@ public record TollgateConfig(
     Objects.requireNonNull(source, "source");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(ops, "ops");
+    Objects.requireNonNull(acme, "acme");
   }
 
   /** The pool of that name; it exists for every name a validated route refers to. */

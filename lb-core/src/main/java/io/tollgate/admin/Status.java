@@ -89,6 +89,8 @@ final class Status {
       pools.put(pc.name(), p);
     }
     out.put("pools", pools);
+    // Issue 12: each certificate = acme route's names, state and next renewal.
+    out.put("acme", tollgate.acme().status());
     return out;
   }
 

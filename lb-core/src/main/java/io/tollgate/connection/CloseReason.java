@@ -56,6 +56,13 @@ public enum CloseReason {
   HTTP_REJECTED,
   /** An http listener answered an ACME http-01 challenge Tollgate has pending (200). */
   HTTP_CHALLENGE_ANSWERED,
+  /**
+   * The route's certificate is ordered from its ACME CA ({@code certificate = acme}) and has not
+   * been issued yet; {@code /status} says how the order is going.
+   */
+  CERTIFICATE_PENDING,
+  /** Tollgate answered an ACME CA's tls-alpn-01 validation (RFC 8737) and closed, as it should. */
+  ACME_CHALLENGE,
   /** The pool has no server that is up (and not draining), and its on-all-down is reject. */
   NO_HEALTHY_BACKEND,
   /** Every server of the pool that is up is at its max-connections. */

@@ -73,6 +73,12 @@ public final class NettyPipeline {
    */
   public static final String HANDSHAKE_GATE = "tollgate.handshake-gate";
 
+  /**
+   * {@code io.tollgate.listener.AcmeChallengeAnswer}: behind the TLS handler that presents a
+   * tls-alpn-01 challenge certificate; closes once the CA's handshake is done.
+   */
+  public static final String ACME_CHALLENGE = "tollgate.acme-challenge";
+
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
 

@@ -85,8 +85,20 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       Route route,
       ClientHello hello,
       RelaySettings relaySettings) {
+    if (AcmeChallengeAnswer.offersOnlyAcmeTls(hello.alpn())
+        && AcmeChallengeAnswer.install(ctx, conn, route, hello.sni(), relaySettings)) {
+      return;
+    }
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
+      if (route.serverTls().awaitingCertificate()) {
+        refuse(
+            ctx.channel(),
+            CloseReason.CERTIFICATE_PENDING,
+            "the ACME certificate for " + hello.sni() + " is not issued yet",
+            TlsAlert.INTERNAL_ERROR);
+        return;
+      }
       refuse(
           ctx.channel(),
           CloseReason.NO_ROUTE,

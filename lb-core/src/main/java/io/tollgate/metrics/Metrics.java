@@ -222,6 +222,11 @@ public final class Metrics {
     SnapshotMetrics.register(registry, snapshot);
   }
 
+  /** Where other parts register metrics read at scrape time (the ACME manager's). */
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
   /** The counters of one listener; the listener's initializer holds them. */
   public ListenerMetrics listener(String name) {
     return listeners.computeIfAbsent(name, ListenerMetrics::new);

@@ -21,6 +21,7 @@ import io.tollgate.pool.Pool;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.tls.ManagedCertificates;
 import io.tollgate.tls.SecretFiles;
 import io.tollgate.tls.TlsMaterial;
 import java.net.InetAddress;
@@ -109,10 +110,23 @@ public final class Snapshot {
   public static Snapshot build(
       TollgateConfig config, HealthChecker health, Class<? extends SocketChannel> backendChannel)
       throws ConfigException {
+    return build(config, health, backendChannel, ManagedCertificates.NONE);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, HealthChecker, Class)}; routes with {@code certificate = acme}
+   * serve what {@code managed} (the ACME manager) holds for them.
+   */
+  public static Snapshot build(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      ManagedCertificates managed)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
-    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
+    TlsMaterial tls = TlsMaterial.build(config, errors, warnings, managed);
     Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
     List<HealthChecker.Target> targets = new ArrayList<>();
     for (PoolConfig pc : config.pools().values()) {

@@ -34,4 +34,21 @@ public interface ServerTls {
 
   /** Every certificate this route may present (for expiry metrics). */
   Collection<CertifiedKey> certificates();
+
+  /**
+   * Whether {@link #newHandler} gives {@code null} because the route's certificate has not been
+   * issued yet ({@code certificate = acme}), rather than because none covers the name.
+   */
+  default boolean awaitingCertificate() {
+    return false;
+  }
+
+  /**
+   * For a hello that offers exactly {@code acme-tls/1}: the handler answering the route's pending
+   * tls-alpn-01 validation of {@code sni}, or {@code null} (no ACME on this route, or nothing
+   * pending: the hello is then routed as usual).
+   */
+  default SslHandler challengeHandler(ByteBufAllocator alloc, String sni) {
+    return null;
+  }
 }

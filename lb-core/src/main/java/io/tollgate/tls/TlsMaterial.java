@@ -63,7 +63,19 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    return build(config, errors, warnings, ProcessTicketKeys.process());
+    return build(config, errors, warnings, ManagedCertificates.NONE);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, List, List)}; routes with {@code certificate = acme} serve
+   * what {@code managed} holds for them.
+   */
+  public static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      ManagedCertificates managed) {
+    return build(config, errors, warnings, ProcessTicketKeys.process(), managed);
   }
 
   /** As {@link #build(TollgateConfig, List, List)} with the given process keys (tests). */
@@ -72,9 +84,19 @@ public final class TlsMaterial {
       List<ConfigError> errors,
       List<ConfigError> warnings,
       ProcessTicketKeys processKeys) {
+    return build(config, errors, warnings, processKeys, ManagedCertificates.NONE);
+  }
+
+  private static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      ProcessTicketKeys processKeys,
+      ManagedCertificates managed) {
     TlsProvider provider = TlsProvider.select();
     try {
-      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys).build();
+      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys, managed)
+          .build();
     } catch (RuntimeException e) {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
       errors.add(
@@ -160,6 +182,7 @@ public final class TlsMaterial {
     private final TlsProvider provider;
     private final CaBundles caBundles;
     private final ProcessTicketKeys processKeys;
+    private final ManagedCertificates managed;
     private InstalledTicketKeys ticketKeys;
     private CertificateLoader loader;
     private CertificateStore store;
@@ -169,11 +192,13 @@ public final class TlsMaterial {
         TollgateConfig config,
         TlsProblems problems,
         TlsProvider provider,
-        ProcessTicketKeys processKeys) {
+        ProcessTicketKeys processKeys,
+        ManagedCertificates managed) {
       this.config = config;
       this.problems = problems;
       this.provider = provider;
       this.processKeys = processKeys;
+      this.managed = managed;
       this.caBundles = new CaBundles(problems);
     }
 
@@ -368,7 +393,41 @@ public final class TlsMaterial {
         return new RouteServerTls(
             route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
       }
+      if (tls.certificate() instanceof CertificateSource.Acme) {
+        return acmeServerTls(route, policy, scope, clientCas, certificatePath);
+      }
       return autoServerTls(route, policy, scope, clientCas, certificatePath);
+    }
+
+    /** certificate = acme: whatever the manager holds for the route, now and after renewals. */
+    private ServerTls acmeServerTls(
+        RouteConfig route,
+        ServerPolicy policy,
+        SessionScope scope,
+        List<X509Certificate> clientCas,
+        String path) {
+      for (String host : route.hosts()) {
+        if (host.startsWith("*.")) {
+          // tls-alpn-01 and http-01 cannot prove a wildcard (RFC 8555 section 7.1.3: dns-01 only).
+          problems.error(
+              config.source(),
+              path,
+              "certificate = acme cannot cover the wildcard host "
+                  + host
+                  + " (ACME proves wildcards with dns-01 only); list the names, or use a file");
+          return null;
+        }
+      }
+      return new ManagedServerTls(
+          route.name(),
+          managed,
+          provider,
+          config.tls(),
+          ticketKeys,
+          policy,
+          scope,
+          clientCas,
+          path);
     }
 
     /** Loads a route's certificate list: at most one ECDSA and one RSA. */

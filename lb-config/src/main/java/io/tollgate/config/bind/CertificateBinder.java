@@ -19,14 +19,24 @@ final class CertificateBinder {
 
   private final FileRefs files;
   private final boolean storeConfigured;
+  private final boolean acmeConfigured;
 
   /**
    * @param storeConfigured whether {@code tollgate.certificates.directory} is written (valid or
    *     not), which {@code certificate = auto} needs
    */
   CertificateBinder(FileRefs files, boolean storeConfigured) {
+    this(files, storeConfigured, false);
+  }
+
+  /**
+   * @param acmeConfigured whether {@code tollgate.acme} is written, which {@code certificate =
+   *     acme} needs
+   */
+  CertificateBinder(FileRefs files, boolean storeConfigured, boolean acmeConfigured) {
     this.files = files;
     this.storeConfigured = storeConfigured;
+    this.acmeConfigured = acmeConfigured;
   }
 
   /** A route's certificate; the node must exist. */
@@ -54,8 +64,11 @@ final class CertificateBinder {
 
   private Optional<CertificateSource> auto(Node node) {
     String text = ((String) node.value().unwrapped()).trim();
+    if (text.toLowerCase(Locale.ROOT).equals(Schema.ACME_CERTIFICATE)) {
+      return acme(node);
+    }
     if (!text.toLowerCase(Locale.ROOT).equals(Schema.AUTO)) {
-      String hint = DidYouMean.hint(text, List.of(Schema.AUTO));
+      String hint = DidYouMean.hint(text, List.of(Schema.AUTO, Schema.ACME_CERTIFICATE));
       if (hint.isEmpty()) {
         hint = "; to use a file write certificate { chain = " + node.show() + ", key = \"...\" }";
       }
@@ -75,6 +88,16 @@ final class CertificateBinder {
       return Optional.empty();
     }
     return Optional.of(new CertificateSource.Auto());
+  }
+
+  private Optional<CertificateSource> acme(Node node) {
+    if (!acmeConfigured) {
+      node.error(
+          "certificate = acme needs an ACME CA, and there is none: add a tollgate.acme { directory"
+              + " = \"https://...\", storage = \"...\" } block");
+      return Optional.empty();
+    }
+    return Optional.of(new CertificateSource.Acme());
   }
 
   private Optional<CertificateSource> list(Node node) {

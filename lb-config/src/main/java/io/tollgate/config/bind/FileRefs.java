@@ -126,6 +126,29 @@ final class FileRefs {
     return Optional.of(p);
   }
 
+  /**
+   * A directory Tollgate will create files in (ACME storage), if the node is present: an existing
+   * writable directory, or a path whose parent is one (Tollgate then creates it).
+   */
+  Optional<Path> writableDirectory(Node node, Schema.Key key) {
+    Optional<Ref> ref = resolve(node, key);
+    if (ref.isEmpty()) {
+      return Optional.empty();
+    }
+    Path p = ref.get().path();
+    Path dir = Files.exists(p) ? p : p.getParent();
+    if (Files.exists(p) && !Files.isDirectory(p)) {
+      node.error("not a directory: " + p + " (expected " + key.expected() + ")");
+    } else if (dir == null || !Files.isDirectory(dir)) {
+      node.error("directory " + dir + " does not exist" + howResolved(ref.get()));
+    } else if (!Files.isWritable(dir) || !Files.isExecutable(dir)) {
+      node.error("cannot create files in " + dir + unreadableHint());
+    } else {
+      return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
   /** A path as written and as resolved. */
   private record Ref(String written, Path path) {}
 

@@ -79,6 +79,11 @@ final class Schema {
   static final Key WATCH = new Key("watch", "true or false");
   static final Key ACCESS_LOG = new Key("access-log", "an object such as { path = stdout }");
   static final Key WARMUP = new Key("warmup", "an object such as { handshakes = 1000 }");
+  static final Key ACME =
+      new Key(
+          "acme",
+          "an object such as { directory = \"https://acme-v02.api.letsencrypt.org/directory\","
+              + " storage = \"/var/lib/tollgate/acme\" }");
   static final Shape TOLLGATE =
       new Shape(
           "tollgate",
@@ -95,7 +100,31 @@ final class Schema {
               ADMIN,
               WATCH,
               ACCESS_LOG,
-              WARMUP));
+              WARMUP,
+              ACME));
+
+  // tollgate.acme (issue 12)
+  static final Key ACME_DIRECTORY =
+      new Key("directory", "the https URL of an ACME (RFC 8555) directory");
+  static final Key ACME_EMAIL = new Key("email", "a contact e-mail address");
+  static final Key ACME_STORAGE =
+      new Key("storage", "a directory Tollgate may write, e.g. \"/var/lib/tollgate/acme\"");
+  static final Key ACME_CA =
+      new Key("ca", "a PEM file of the root certificate(s) the ACME server's HTTPS chains to");
+  static final Key ACME_CHALLENGE = new Key("challenge", "tls-alpn-01 or http-01");
+  static final Key ACME_RENEW_BEFORE = new Key("renew-before", "a positive duration such as 30d");
+  static final Key ACME_KEY_TYPE = new Key("key-type", "ec-p256, rsa-2048 or both");
+  static final Shape ACME_SHAPE =
+      new Shape(
+          "acme",
+          List.of(
+              ACME_DIRECTORY,
+              ACME_EMAIL,
+              ACME_STORAGE,
+              ACME_CA,
+              ACME_CHALLENGE,
+              ACME_RENEW_BEFORE,
+              ACME_KEY_TYPE));
 
   // tollgate.warmup (issues 10 and 11)
   static final Key WARMUP_HANDSHAKES =
@@ -233,7 +262,8 @@ final class Schema {
       new Key(
           "certificate",
           "auto, { chain = \"site.pem\", key ="
-              + " \"site.key\" }, or a list of one or two such objects (one ECDSA, one RSA)");
+              + " \"site.key\" }, a list of one or two such objects (one ECDSA, one RSA),"
+              + " or acme");
   static final Key ALPN =
       new Key(
           "alpn",
@@ -421,6 +451,9 @@ final class Schema {
 
   /** {@code certificate = auto}: look the certificate up in tollgate.certificates by SNI. */
   static final String AUTO = "auto";
+
+  /** {@code certificate = acme}: ordered from tollgate.acme's CA (issue 12). */
+  static final String ACME_CERTIFICATE = "acme";
 
   /** One ECDSA and one RSA certificate; a third could only repeat a key type. */
   static final int MAX_CERTIFICATES = 2;

@@ -22,8 +22,16 @@ final class TlsBinder {
    *     certificate = auto} needs
    */
   TlsBinder(FileRefs files, boolean storeConfigured) {
+    this(files, storeConfigured, false);
+  }
+
+  /**
+   * @param acmeConfigured whether {@code tollgate.acme} is written, which {@code certificate =
+   *     acme} needs
+   */
+  TlsBinder(FileRefs files, boolean storeConfigured, boolean acmeConfigured) {
     this.files = files;
-    this.certificates = new CertificateBinder(files, storeConfigured);
+    this.certificates = new CertificateBinder(files, storeConfigured, acmeConfigured);
   }
 
   /**

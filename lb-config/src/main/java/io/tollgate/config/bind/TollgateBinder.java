@@ -2,6 +2,7 @@ package io.tollgate.config.bind;
 
 import com.typesafe.config.ConfigObject;
 import io.tollgate.config.AccessLogConfig;
+import io.tollgate.config.AcmeConfig;
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.IoConfig;
@@ -53,8 +54,11 @@ final class TollgateBinder {
     Optional<TlsConfig> tls = TlsSectionsBinder.tls(tollgate.child(Schema.TLS.name()), files);
     // Written, even if broken: a broken directory is reported once, not again by every
     // certificate = auto.
+    Node acmeNode = tollgate.child(Schema.ACME.name());
+    Optional<Optional<AcmeConfig>> acme = AcmeBinder.bind(acmeNode, files);
     TlsBinder tlsBinder =
-        new TlsBinder(files, certificatesNode.child(Schema.DIRECTORY.name()).exists());
+        new TlsBinder(
+            files, certificatesNode.child(Schema.DIRECTORY.name()).exists(), acmeNode.exists());
     PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
     Optional<List<RouteConfig>> routes =
         RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
@@ -74,7 +78,8 @@ final class TollgateBinder {
         || routes.isEmpty()
         || defaultRoute.isEmpty()
         || pools.pools().isEmpty()
-        || accessLog.isEmpty()) {
+        || accessLog.isEmpty()
+        || acme.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -91,7 +96,8 @@ final class TollgateBinder {
             accessLog.get(),
             source,
             problems.warnings(),
-            ops.get()));
+            ops.get(),
+            acme.get()));
   }
 
   /**
