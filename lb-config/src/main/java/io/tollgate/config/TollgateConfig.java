@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param warnings things that are allowed but probably not meant (certificate verification turned
  *     off, ...): {@code check} prints them, {@code run} logs them
  * @param ops the admin endpoint and {@code watch}
+ * @param dns the resolver of DNS-aware pools ({@code tollgate.dns})
  */
 public record TollgateConfig(
     List<ListenerConfig> listeners,
@@ -33,7 +34,40 @@ public record TollgateConfig(
     AccessLogConfig accessLog,
     String source,
     List<ConfigError> warnings,
-    OpsConfig ops) {
+    OpsConfig ops,
+    DnsConfig dns) {
+
+  /** A config whose pools resolve with the system's name servers. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      AccessLogConfig accessLog,
+      String source,
+      List<ConfigError> warnings,
+      OpsConfig ops) {
+    this(
+        listeners,
+        io,
+        timeouts,
+        limits,
+        routes,
+        defaultRoute,
+        pools,
+        certificates,
+        tls,
+        accessLog,
+        source,
+        warnings,
+        ops,
+        DnsConfig.SYSTEM);
+  }
 
   public TollgateConfig {
     listeners = List.copyOf(listeners);
@@ -49,6 +83,7 @@ public record TollgateConfig(
     Objects.requireNonNull(source, "source");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(ops, "ops");
+    Objects.requireNonNull(dns, "dns");
   }
 
   /** The pool of that name; it exists for every name a validated route refers to. */

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigObject;
 import io.tollgate.config.AccessLogConfig;
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.DnsConfig;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
@@ -63,6 +64,7 @@ final class TollgateBinder {
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
+    Optional<DnsConfig> dns = PoolDnsBinder.dns(tollgate.child(Schema.DNS.name()));
     if (!problems.isEmpty()
         || ops.isEmpty()
         || listeners.isEmpty()
@@ -74,7 +76,8 @@ final class TollgateBinder {
         || routes.isEmpty()
         || defaultRoute.isEmpty()
         || pools.pools().isEmpty()
-        || accessLog.isEmpty()) {
+        || accessLog.isEmpty()
+        || dns.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -91,7 +94,8 @@ final class TollgateBinder {
             accessLog.get(),
             source,
             problems.warnings(),
-            ops.get()));
+            ops.get(),
+            dns.get()));
   }
 
   /**
