@@ -8,6 +8,8 @@ import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
+import io.tollgate.dns.DnsCounters;
+import io.tollgate.dns.DnsLookups;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.InheritedSockets;
@@ -51,6 +53,12 @@ public final class Tollgate implements AutoCloseable {
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
 
+  /** Outlives snapshots: lookups per pool and outcome, for tollgate_dns_resolutions_total. */
+  private final DnsCounters dnsCounters;
+
+  /** The resolver of DNS-aware pools; replaced by a reload that changes tollgate.dns. */
+  private volatile DnsLookups dns;
+
   /** Outlives snapshots: connections open under an old config keep counting. */
   private final ConnectionLimits limits;
 
@@ -77,13 +85,17 @@ public final class Tollgate implements AutoCloseable {
       InheritedSockets inherited,
       int workerThreads,
       Snapshot snapshot,
-      HealthChecker health) {
+      HealthChecker health,
+      DnsLookups dns) {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
+    this.dns = dns;
+    this.dnsCounters = dns.counters();
     this.limits = new ConnectionLimits(snapshot.config());
     this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
     this.metrics.snapshotSource(() -> this.snapshot);
+    this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
     this.listeners =
@@ -143,12 +155,14 @@ public final class Tollgate implements AutoCloseable {
           "inherited listening sockets need the epoll transport, not " + selected.name());
     }
     HealthChecker health = new HealthChecker();
+    DnsLookups dns = DnsLookups.start(config.dns(), new DnsCounters());
     Snapshot snapshot;
     try {
-      snapshot = Snapshot.build(config, health, selected.socketChannel());
+      snapshot = Snapshot.build(config, health, selected.socketChannel(), dns);
       snapshot.commitHealth();
     } catch (ConfigException | RuntimeException e) {
       health.close();
+      dns.close();
       throw e;
     }
     logWarnings(snapshot);
@@ -156,7 +170,7 @@ public final class Tollgate implements AutoCloseable {
         config.io().workerThreads() > 0
             ? config.io().workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health);
+    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health, dns);
     try {
       tollgate.warmUp(config.ops().warmupHandshakes());
       tollgate.listeners.bind(config.listeners());
@@ -208,10 +222,13 @@ public final class Tollgate implements AutoCloseable {
               new ConfigError(
                   config.source(), "tollgate", "Tollgate is shutting down; not reloading")));
     }
+    DnsLookups nextDns =
+        config.dns().equals(dns.config()) ? dns : DnsLookups.start(config.dns(), dnsCounters);
     Snapshot next;
     try {
-      next = Snapshot.build(config, health, transport.socketChannel());
+      next = Snapshot.build(config, health, transport.socketChannel(), nextDns);
     } catch (ConfigException | RuntimeException e) {
+      closeIfNew(nextDns);
       metrics.reloaded(false);
       throw e;
     }
@@ -222,13 +239,21 @@ public final class Tollgate implements AutoCloseable {
     } catch (ConfigException e) {
       // The new snapshot's health plan is never committed: the checker still follows the
       // servers of the config in force, exactly as before.
+      closeIfNew(nextDns);
       metrics.reloaded(false);
       throw e;
     }
     limits.apply(config);
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
+    Snapshot previous = snapshot;
+    previous.retire(); // its DNS and admin changes stop before the new servers are committed
     next.commitHealth();
     snapshot = next;
+    if (nextDns != dns) {
+      DnsLookups old = dns;
+      dns = nextDns;
+      old.close();
+    }
     startAccepting.run();
     metrics.reloaded(true);
     configVersion++;
@@ -240,6 +265,12 @@ public final class Tollgate implements AutoCloseable {
         listeners.describe(),
         config.routes().size(),
         config.pools().size());
+  }
+
+  private void closeIfNew(DnsLookups lookups) {
+    if (lookups != dns) {
+      lookups.close();
+    }
   }
 
   private static void logWarnings(Snapshot snapshot) {
@@ -421,7 +452,9 @@ public final class Tollgate implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    snapshot.retire();
     health.close();
+    dns.close();
     accessLog.close(); // lines still queued reach the output before it is detached
     synchronized (this) {
       accessLogOutput.close();
