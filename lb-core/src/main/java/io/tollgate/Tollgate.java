@@ -130,7 +130,7 @@ public final class Tollgate implements AutoCloseable {
    * Builds the snapshot, starts the event loops and binds every listener.
    *
    * @param transport overrides {@code io.transport} (the CLI's {@code --nio})
-   * @throws ConfigException when a backend host does not resolve
+   * @throws ConfigException when a certificate, key or CA file cannot be used
    * @throws IllegalStateException when a listener cannot bind; nothing is left running
    */
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)

@@ -94,8 +94,8 @@ public final class Snapshot {
    * Builds the runtime objects, resolving backend host names and reading certificates now (this
    * blocks on DNS and files, so call it off the event loops).
    *
-   * @throws ConfigException naming every server whose host does not resolve and every certificate,
-   *     key or CA file that cannot be used
+   * @throws ConfigException naming every certificate, key or CA file that cannot be used (a host
+   *     name that does not resolve is a warning: the pool has no server for it until it does)
    */
   public static Snapshot build(TollgateConfig config) throws ConfigException {
     return build(config, null);
@@ -143,32 +143,37 @@ public final class Snapshot {
     TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
     // Host names and SRV names: asked all at once, waited for with a bound. A name that does
     // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
-    DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
     Map<String, PoolServers> poolServers = new LinkedHashMap<>();
-    List<CompletableFuture<Void>> asked = new ArrayList<>();
-    try {
-      for (PoolConfig pc : config.pools().values()) {
-        PoolServers ps =
-            new PoolServers(
-                pc,
-                (configured, address) ->
-                    new HealthChecker.Target(
-                        new ServerKey(pc.name(), address),
-                        configured,
-                        pc.healthCheck(),
-                        pc.passive(),
-                        pc.tls(),
-                        pc.proxyProtocol().version(),
-                        tls.probeTls(pc.name())));
-        poolServers.put(pc.name(), ps);
-        if (ps.followsDns()) {
-          asked.add(ps.lookUp(lookups));
+    for (PoolConfig pc : config.pools().values()) {
+      poolServers.put(
+          pc.name(),
+          new PoolServers(
+              pc,
+              (configured, address) ->
+                  new HealthChecker.Target(
+                      new ServerKey(pc.name(), address),
+                      configured,
+                      pc.healthCheck(),
+                      pc.passive(),
+                      pc.tls(),
+                      pc.proxyProtocol().version(),
+                      tls.probeTls(pc.name()))));
+    }
+    if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
+      DnsLookups lookups =
+          dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
+      try {
+        List<CompletableFuture<Void>> asked = new ArrayList<>();
+        for (PoolServers ps : poolServers.values()) {
+          if (ps.followsDns()) {
+            asked.add(ps.lookUp(lookups));
+          }
         }
-      }
-      awaitLookups(asked, config.dns().timeout().multipliedBy(3).plusSeconds(1));
-    } finally {
-      if (dns == null) {
-        lookups.close();
+        awaitLookups(asked, config.dns().timeout().multipliedBy(3).plusSeconds(1));
+      } finally {
+        if (dns == null) {
+          lookups.close();
+        }
       }
     }
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
