@@ -160,8 +160,7 @@ public final class Snapshot {
                       tls.probeTls(pc.name()))));
     }
     if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
-      DnsLookups lookups =
-          dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
+      DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
       try {
         List<CompletableFuture<Void>> asked = new ArrayList<>();
         for (PoolServers ps : poolServers.values()) {
