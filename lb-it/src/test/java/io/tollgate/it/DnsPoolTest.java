@@ -129,7 +129,8 @@ class DnsPoolTest {
   }
 
   @Test
-  void trafficMovesToTheNewAddressWhenTheRecordChangesAndOpenConnectionsFinish() throws Exception {
+  void trafficMovesToTheNewAddressWhenTheRecordChangesWithItsHealthCheckAndOpenConnectionsFinish()
+      throws Exception {
     int port = pair("one", "two");
     dns.a("app.tenant.test", "127.0.0.1");
     tollgate =
@@ -138,8 +139,11 @@ class DnsPoolTest {
                 + "routes = [ { hosts = [\"app.test\"], pool = app } ]\n"
                 + "pools.app { servers = [\"app.tenant.test:"
                 + port
-                + "\"], resolve-every = 200ms }");
-    assertThat(greeting("app.test")).isEqualTo("one");
+                + "\"], resolve-every = 200ms,"
+                // initial = down: a new record takes traffic only once its own monitor passed
+                + " health-check { type = tcp, interval = 100ms, timeout = 1s, rise = 1,"
+                + " jitter = 0 } }");
+    awaitGreeting("app.test", "one");
     try (TlsTestClient.Connection held = TlsTestClient.connect(tollgate.port(), "app.test", ca)) {
       BufferedReader in =
           new BufferedReader(
@@ -154,6 +158,9 @@ class DnsPoolTest {
       assertThat(tollgate.tollgate().snapshot().pools().get("app").servers())
           .extracting(b -> b.address().getAddress().getHostAddress())
           .containsExactly("127.0.0.2");
+      assertThat(
+              tollgate.tollgate().snapshot().pools().get("app").servers().get(0).state().reason())
+          .contains("tcp check passed");
 
       // The connection to the address no longer in the pool goes on.
       OutputStream out = held.socket().getOutputStream();
