@@ -137,7 +137,10 @@ public final class Pool {
     if (n == 0) {
       return refuse(
           CloseReason.NO_HEALTHY_BACKEND,
-          "pool " + name + " has no servers (its DNS names resolved to nothing yet)");
+          "pool "
+              + name
+              + " has no servers now (its DNS names did not resolve yet, or every"
+              + " server was removed at run time)");
     }
     boolean[] eligible = new boolean[n];
     int alive = 0;
