@@ -10,6 +10,8 @@ import io.tollgate.config.ConfigException;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
+import io.tollgate.dns.DnsCounters;
+import io.tollgate.dns.DnsLookups;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.InheritedSockets;
@@ -53,6 +55,12 @@ public final class Tollgate implements AutoCloseable {
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
 
+  /** Outlives snapshots: lookups per pool and outcome, for tollgate_dns_resolutions_total. */
+  private final DnsCounters dnsCounters;
+
+  /** The resolver of DNS-aware pools; replaced by a reload that changes tollgate.dns. */
+  private volatile DnsLookups dns;
+
   /** Outlives snapshots: connections open under an old config keep counting. */
   private final ConnectionLimits limits;
 
@@ -83,15 +91,19 @@ public final class Tollgate implements AutoCloseable {
       int workerThreads,
       Snapshot snapshot,
       HealthChecker health,
-      AcmeManager acme) {
+      AcmeManager acme,
+      DnsLookups dns) {
     this.transport = transport;
     this.snapshot = snapshot;
     this.health = health;
     this.acme = acme;
     acme.registerMetrics(metrics.registry());
+    this.dns = dns;
+    this.dnsCounters = dns.counters();
     this.limits = new ConnectionLimits(snapshot.config());
     this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
     this.metrics.snapshotSource(() -> this.snapshot);
+    this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
     this.listeners =
@@ -128,7 +140,7 @@ public final class Tollgate implements AutoCloseable {
    * Builds the snapshot, starts the event loops and binds every listener.
    *
    * @param transport overrides {@code io.transport} (the CLI's {@code --nio})
-   * @throws ConfigException when a backend host does not resolve
+   * @throws ConfigException when a certificate, key or CA file cannot be used
    * @throws IllegalStateException when a listener cannot bind; nothing is left running
    */
   public static Tollgate start(TollgateConfig config, IoConfig.Transport transport)
@@ -154,14 +166,16 @@ public final class Tollgate implements AutoCloseable {
     }
     HealthChecker health = new HealthChecker();
     AcmeManager acme = new AcmeManager();
+    DnsLookups dns = DnsLookups.start(config.dns(), new DnsCounters());
     Snapshot snapshot;
     try {
       acme.prepare(config);
-      snapshot = Snapshot.build(config, health, selected.socketChannel(), acme);
+      snapshot = Snapshot.build(config, health, selected.socketChannel(), acme, dns);
       snapshot.commitHealth();
     } catch (ConfigException | RuntimeException e) {
       health.close();
       acme.close();
+      dns.close();
       throw e;
     }
     logWarnings(snapshot);
@@ -169,7 +183,7 @@ public final class Tollgate implements AutoCloseable {
         config.io().workerThreads() > 0
             ? config.io().workerThreads()
             : Runtime.getRuntime().availableProcessors();
-    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health, acme);
+    Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health, acme, dns);
     try {
       tollgate.warmUp(config.ops().warmupHandshakes());
       tollgate.listeners.bind(config.listeners());
@@ -222,11 +236,14 @@ public final class Tollgate implements AutoCloseable {
               new ConfigError(
                   config.source(), "tollgate", "Tollgate is shutting down; not reloading")));
     }
+    DnsLookups nextDns =
+        config.dns().equals(dns.config()) ? dns : DnsLookups.start(config.dns(), dnsCounters);
     Snapshot next;
     try {
       acme.prepare(config);
-      next = Snapshot.build(config, health, transport.socketChannel(), acme);
+      next = Snapshot.build(config, health, transport.socketChannel(), acme, nextDns);
     } catch (ConfigException | RuntimeException e) {
+      closeIfNew(nextDns);
       metrics.reloaded(false);
       throw e;
     }
@@ -237,14 +254,22 @@ public final class Tollgate implements AutoCloseable {
     } catch (ConfigException e) {
       // The new snapshot's health plan is never committed: the checker still follows the
       // servers of the config in force, exactly as before.
+      closeIfNew(nextDns);
       metrics.reloaded(false);
       throw e;
     }
     limits.apply(config);
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
+    Snapshot previous = snapshot;
+    previous.retire(); // its DNS and admin changes stop before the new servers are committed
     next.commitHealth();
     snapshot = next;
     acme.commit(config);
+    if (nextDns != dns) {
+      DnsLookups old = dns;
+      dns = nextDns;
+      old.close();
+    }
     startAccepting.run();
     metrics.reloaded(true);
     configVersion++;
@@ -256,6 +281,12 @@ public final class Tollgate implements AutoCloseable {
         listeners.describe(),
         config.routes().size(),
         config.pools().size());
+  }
+
+  private void closeIfNew(DnsLookups lookups) {
+    if (lookups != dns) {
+      lookups.close();
+    }
   }
 
   private static void logWarnings(Snapshot snapshot) {
@@ -455,8 +486,10 @@ public final class Tollgate implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    snapshot.retire();
     health.close();
     acme.close();
+    dns.close();
     accessLog.close(); // lines still queued reach the output before it is detached
     synchronized (this) {
       accessLogOutput.close();

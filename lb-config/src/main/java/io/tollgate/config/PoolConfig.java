@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param passive passive ejection on connect failures
  * @param proxyProtocol the PROXY protocol header written first on every connection to the servers
  *     (and on health checks), or {@link BackendProxyProtocol#OFF}
+ * @param dns how host names (and {@code srv}) are followed; with {@code srv} the list of servers
+ *     may be empty
  */
 public record PoolConfig(
     String name,
@@ -27,7 +29,30 @@ public record PoolConfig(
     Optional<HealthCheckConfig> healthCheck,
     BalanceConfig balance,
     PassiveEjectionConfig passive,
-    BackendProxyProtocol proxyProtocol) {
+    BackendProxyProtocol proxyProtocol,
+    PoolDnsConfig dns) {
+
+  /** A pool whose host names are looked up every 30 s and that has no SRV name. */
+  public PoolConfig(
+      String name,
+      List<ServerConfig> servers,
+      int connectAttempts,
+      Optional<BackendTlsConfig> tls,
+      Optional<HealthCheckConfig> healthCheck,
+      BalanceConfig balance,
+      PassiveEjectionConfig passive,
+      BackendProxyProtocol proxyProtocol) {
+    this(
+        name,
+        servers,
+        connectAttempts,
+        tls,
+        healthCheck,
+        balance,
+        passive,
+        proxyProtocol,
+        PoolDnsConfig.DEFAULTS);
+  }
 
   public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
     this(name, servers, connectAttempts, Optional.empty());
@@ -52,7 +77,8 @@ public record PoolConfig(
   public PoolConfig {
     Objects.requireNonNull(name, "name");
     servers = List.copyOf(servers);
-    if (servers.isEmpty()) {
+    Objects.requireNonNull(dns, "dns");
+    if (servers.isEmpty() && dns.srv().isEmpty()) {
       throw new IllegalArgumentException("pool " + name + " has no servers");
     }
     if (connectAttempts < 1) {

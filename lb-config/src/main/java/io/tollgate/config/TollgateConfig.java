@@ -21,6 +21,7 @@ import java.util.Optional;
  *     off, ...): {@code check} prints them, {@code run} logs them
  * @param ops the admin endpoint and {@code watch}
  * @param acme the ACME CA for {@code certificate = acme} routes ({@code tollgate.acme}), if set
+ * @param dns the resolver of DNS-aware pools ({@code tollgate.dns})
  */
 public record TollgateConfig(
     List<ListenerConfig> listeners,
@@ -36,9 +37,10 @@ public record TollgateConfig(
     String source,
     List<ConfigError> warnings,
     OpsConfig ops,
-    Optional<AcmeConfig> acme) {
+    Optional<AcmeConfig> acme,
+    DnsConfig dns) {
 
-  /** Without ACME. */
+  /** Without ACME, with pools resolving through the system's name servers. */
   public TollgateConfig(
       List<ListenerConfig> listeners,
       IoConfig io,
@@ -67,7 +69,42 @@ public record TollgateConfig(
         source,
         warnings,
         ops,
-        Optional.empty());
+        Optional.empty(),
+        DnsConfig.SYSTEM);
+  }
+
+  /** With ACME, pools resolving through the system's name servers. */
+  public TollgateConfig(
+      List<ListenerConfig> listeners,
+      IoConfig io,
+      Timeouts timeouts,
+      Limits limits,
+      List<RouteConfig> routes,
+      DefaultRoute defaultRoute,
+      Map<String, PoolConfig> pools,
+      CertificatesConfig certificates,
+      TlsConfig tls,
+      AccessLogConfig accessLog,
+      String source,
+      List<ConfigError> warnings,
+      OpsConfig ops,
+      Optional<AcmeConfig> acme) {
+    this(
+        listeners,
+        io,
+        timeouts,
+        limits,
+        routes,
+        defaultRoute,
+        pools,
+        certificates,
+        tls,
+        accessLog,
+        source,
+        warnings,
+        ops,
+        acme,
+        DnsConfig.SYSTEM);
   }
 
   public TollgateConfig {
@@ -85,6 +122,7 @@ public record TollgateConfig(
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(ops, "ops");
     Objects.requireNonNull(acme, "acme");
+    Objects.requireNonNull(dns, "dns");
   }
 
   /** The pool of that name; it exists for every name a validated route refers to. */

@@ -104,8 +104,12 @@ final class AdminEndpoints {
       default:
         break;
     }
-    // /pools/{pool}/servers/{address}/{drain|enable}
     List<String> seg = segments(path);
+    Optional<AdminResponse> servers = PoolServerEndpoints.route(tollgate, r, path, seg);
+    if (servers.isPresent()) {
+      return servers.get();
+    }
+    // /pools/{pool}/servers/{address}/{drain|enable}
     if (seg.size() == 6
         && seg.get(0).isEmpty()
         && seg.get(1).equals("pools")
@@ -131,10 +135,11 @@ final class AdminEndpoints {
         "no such endpoint: "
             + path
             + " (GET /status, GET /metrics, GET /ready, GET /live, POST /reload, POST /upgrade,"
-            + " POST /pools/{pool}/servers/{address}/drain or /enable)");
+            + " POST /pools/{pool}/servers/{address}/drain or /enable, POST /pools/{pool}/servers,"
+            + " DELETE /pools/{pool}/servers/{address}, PUT /pools/{pool}/servers/{address}/weight)");
   }
 
-  private static AdminResponse notAllowed(AdminRequest r, String allowed) {
+  static AdminResponse notAllowed(AdminRequest r, String allowed) {
     return AdminResponse.error(405, r.method() + " is not allowed here (use " + allowed + ")")
         .withHeader("Allow", allowed);
   }

@@ -7,14 +7,19 @@ import java.net.SocketAddress;
 
 /**
  * A complete request as the admin endpoint needs it, copied off Netty's reference-counted message
- * on the event loop so the work can run on the admin threads holding no buffer. The body is not
- * kept: no endpoint reads one.
+ * on the event loop so the work can run on the admin threads holding no buffer. The body is kept as
+ * UTF-8 text (the aggregator bounds it): the pool-server endpoints read JSON.
  *
  * @param target the request target exactly as sent (path and query, not decoded)
  * @param http10 whether the request said HTTP/1.0 (which may omit {@code Host})
  */
 record AdminRequest(
-    String method, String target, boolean http10, HttpHeaders headers, SocketAddress remote) {
+    String method,
+    String target,
+    boolean http10,
+    HttpHeaders headers,
+    SocketAddress remote,
+    String body) {
 
   static AdminRequest of(FullHttpRequest request, SocketAddress remote) {
     return new AdminRequest(
@@ -22,7 +27,8 @@ record AdminRequest(
         request.uri(),
         request.protocolVersion().equals(HttpVersion.HTTP_1_0),
         request.headers().copy(),
-        remote);
+        remote,
+        request.content().toString(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   boolean isRead() {

@@ -1,5 +1,6 @@
 package io.tollgate.admin;
 
+import io.netty.util.NetUtil;
 import io.tollgate.Tollgate;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.PoolConfig;
@@ -8,6 +9,7 @@ import io.tollgate.config.TollgateConfig;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.snapshot.PoolServers;
 import io.tollgate.snapshot.Snapshot;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -74,23 +76,64 @@ final class Status {
       p.put("balance", label(pc.balance().algorithm()));
       List<Object> servers = new ArrayList<>();
       for (Backend b : pool.servers()) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("address", b.configured().toString());
-        s.put("resolved", hostPort(b.address()));
-        s.put("weight", b.weight());
-        s.put("max_connections", b.maxConnections());
-        s.put("health", b.state().isUp() ? "up" : "down");
-        s.put("health_reason", b.state().reason());
-        s.put("draining", b.state().isDraining());
-        s.put("active_connections", b.state().activeConnections());
-        servers.add(s);
+        servers.add(server(b));
       }
       p.put("servers", servers);
+      PoolServers ps = snapshot.poolServers(pc.name());
+      if (ps != null) {
+        p.put("changed_at_run_time", ps.changedAtRunTime());
+        if (ps.followsDns()) {
+          p.put("dns", dns(pc, ps));
+        }
+      }
       pools.put(pc.name(), p);
     }
     out.put("pools", pools);
     // Issue 12: each certificate = acme route's names, state and next renewal.
     out.put("acme", tollgate.acme().status());
+    return out;
+  }
+
+  /** A DNS-aware pool's lookups: each name's last outcome, and whether it serves old answers. */
+  private static Map<String, Object> dns(PoolConfig pc, PoolServers ps) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("resolve_every", pc.dns().resolveEvery().toString());
+    pc.dns().srv().ifPresent(srv -> d.put("srv", srv));
+    d.put("stale", ps.stale());
+    List<Object> names = new ArrayList<>();
+    for (PoolServers.NameStatus n : ps.dnsStatus()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", n.name());
+      m.put("type", n.type());
+      m.put("ok", n.ok());
+      m.put("addresses", n.addresses().stream().map(a -> NetUtil.toAddressString(a)).toList());
+      m.put("last_error", n.lastError());
+      m.put("last_success", n.lastSuccess() == null ? null : n.lastSuccess().toString());
+      m.put("last_attempt", n.lastAttempt() == null ? null : n.lastAttempt().toString());
+      names.add(m);
+    }
+    d.put("names", names);
+    return d;
+  }
+
+  /** One server as {@code /status} and the server API show it. */
+  static Map<String, Object> server(Backend b) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("address", b.configured().toString());
+    s.put("resolved", hostPort(b.address()));
+    s.put("weight", b.weight());
+    s.put("max_connections", b.maxConnections());
+    s.put("health", b.state().isUp() ? "up" : "down");
+    s.put("health_reason", b.state().reason());
+    s.put("draining", b.state().isDraining());
+    s.put("active_connections", b.state().activeConnections());
+    return s;
+  }
+
+  /** A pool's servers now, as {@link #server} shows each. */
+  static List<Object> servers(PoolServers ps) {
+    List<Object> out = new ArrayList<>();
+    ps.servers().forEach(b -> out.add(server(b)));
     return out;
   }
 

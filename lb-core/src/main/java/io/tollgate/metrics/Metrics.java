@@ -12,6 +12,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.dns.DnsCounters;
 import io.tollgate.snapshot.Snapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -225,6 +226,25 @@ public final class Metrics {
   /** Where other parts register metrics read at scrape time (the ACME manager's). */
   public PrometheusRegistry registry() {
     return registry;
+  }
+
+  /**
+   * Adds {@code tollgate_dns_resolutions_total{pool,outcome}}: lookups of DNS-aware pools' names
+   * (one per host name, SRV name and SRV target asked), counted for the life of the process.
+   */
+  public void dnsSource(DnsCounters counters) {
+    CounterWithCallback.builder()
+        .name("tollgate_dns_resolutions")
+        .help(
+            "DNS lookups of pools' server names by outcome (success; failure: the pool keeps the"
+                + " name's last good addresses)")
+        .labelNames("pool", "outcome")
+        .callback(
+            cb ->
+                counters
+                    .snapshot()
+                    .forEach((pool, m) -> m.forEach((outcome, n) -> cb.call(n, pool, outcome))))
+        .register(registry);
   }
 
   /** The counters of one listener; the listener's initializer holds them. */

@@ -28,9 +28,7 @@ final class SnapshotMetrics {
         .callback(
             cb ->
                 eachServer(
-                    snapshot,
-                    (p, b) ->
-                        cb.call(b.state().isUp() ? 1 : 0, p.name(), b.configured().toString())))
+                    snapshot, (p, b) -> cb.call(b.state().isUp() ? 1 : 0, p.name(), b.label())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_server_draining")
@@ -40,9 +38,7 @@ final class SnapshotMetrics {
             cb ->
                 eachServer(
                     snapshot,
-                    (p, b) ->
-                        cb.call(
-                            b.state().isDraining() ? 1 : 0, p.name(), b.configured().toString())))
+                    (p, b) -> cb.call(b.state().isDraining() ? 1 : 0, p.name(), b.label())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_server_connections_active")
@@ -52,9 +48,27 @@ final class SnapshotMetrics {
             cb ->
                 eachServer(
                     snapshot,
-                    (p, b) ->
-                        cb.call(
-                            b.state().activeConnections(), p.name(), b.configured().toString())))
+                    (p, b) -> cb.call(b.state().activeConnections(), p.name(), b.label())))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_pool_dns_stale")
+        .help(
+            "1 when the last lookup of one of the pool's names failed and the pool keeps that"
+                + " name's last good addresses, else 0 (DNS-aware pools only)")
+        .labelNames("pool")
+        .callback(
+            cb -> {
+              Snapshot s = snapshot.get();
+              if (s != null) {
+                s.poolServers()
+                    .forEach(
+                        (name, ps) -> {
+                          if (ps.followsDns()) {
+                            cb.call(ps.stale() ? 1 : 0, name);
+                          }
+                        });
+              }
+            })
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_certificate_expiry_seconds")
@@ -88,7 +102,7 @@ final class SnapshotMetrics {
       // Two entries for one address would be one label set twice; the first one wins.
       java.util.Set<String> seen = new java.util.HashSet<>();
       for (Backend b : pool.servers()) {
-        if (seen.add(b.configured().toString())) {
+        if (seen.add(b.label())) {
           action.accept(pool, b);
         }
       }

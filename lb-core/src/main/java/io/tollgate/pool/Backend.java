@@ -54,6 +54,28 @@ public final class Backend {
     return configured;
   }
 
+  /**
+   * How logs, metrics and the hash ring name this server: the address as written, and for a server
+   * found through DNS (a name's A/AAAA record, an SRV target) also the address it resolved to,
+   * since one written name can stand for several servers.
+   */
+  public String label() {
+    String ip = address.getAddress().getHostAddress();
+    if (ip.equalsIgnoreCase(configured.host()) || sameIp(configured.host(), address)) {
+      return configured.toString();
+    }
+    return configured
+        + "="
+        + (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip)
+        + ":"
+        + address.getPort();
+  }
+
+  private static boolean sameIp(String host, InetSocketAddress address) {
+    byte[] literal = io.netty.util.NetUtil.createByteArrayFromIpAddressString(host);
+    return literal != null && java.util.Arrays.equals(literal, address.getAddress().getAddress());
+  }
+
   /** Where to connect. */
   public InetSocketAddress address() {
     return address;

@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * Consistent hashing (a ring with virtual nodes per unit of weight) for source-hash and sni-hash. A
- * server's points depend only on its configured address, so adding or removing one of N servers
- * moves only the keys that land on its points, about 1/N of them; a server that is down is skipped
- * by walking on to the next point, which moves only its own keys.
+ * server's points depend only on its label (its configured address), so adding or removing one of N
+ * servers moves only the keys that land on its points, about 1/N of them; a server that is down is
+ * skipped by walking on to the next point, which moves only its own keys.
  */
 final class HashRing {
   /** Bounds the ring to about this many points whatever the weights. */
@@ -21,7 +21,7 @@ final class HashRing {
   private final int[] owners;
 
   HashRing(List<Backend> servers) {
-    long totalWeight = servers.stream().mapToLong(Backend::weight).sum();
+    long totalWeight = Math.max(1, servers.stream().mapToLong(Backend::weight).sum());
     int perWeight = (int) Math.max(4, Math.min(MAX_POINTS_PER_WEIGHT, MAX_POINTS / totalWeight));
     int n = 0;
     for (Backend b : servers) {
@@ -30,7 +30,7 @@ final class HashRing {
     long[][] pairs = new long[n][];
     int k = 0;
     for (int s = 0; s < servers.size(); s++) {
-      String id = servers.get(s).configured().toString();
+      String id = servers.get(s).label();
       for (int v = 0; v < servers.get(s).weight() * perWeight; v++) {
         pairs[k++] = new long[] {hash((id + "#" + v).getBytes(StandardCharsets.UTF_8)), s};
       }

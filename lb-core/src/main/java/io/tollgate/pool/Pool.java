@@ -45,14 +45,15 @@ public final class Pool {
   }
 
   private final String name;
-  private final List<Backend> servers;
+
+  /** Swapped whole by {@link #replaceServers}; read once per {@link #select}. */
+  private volatile ServerSet set;
+
   private final int connectAttempts;
   private final BalanceConfig balance;
   private final PassiveSignals signals;
   private final LongSupplier ticker;
   private final Supplier<Random> random;
-  private final SmoothWeightedRoundRobin roundRobin;
-  private final HashRing ring;
   private final AtomicInteger rotation = new AtomicInteger();
   private final BackendProxyProtocol proxyProtocol;
 
@@ -85,26 +86,32 @@ public final class Pool {
       LongSupplier ticker,
       Supplier<Random> random) {
     this.name = Objects.requireNonNull(name, "name");
-    this.servers = List.copyOf(servers);
-    if (this.servers.isEmpty()) {
-      throw new IllegalArgumentException("pool " + name + " has no servers");
-    }
     this.connectAttempts = connectAttempts;
     this.balance = Objects.requireNonNull(balance, "balance");
     this.proxyProtocol = Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     this.signals = Objects.requireNonNull(signals, "signals");
     this.ticker = ticker;
     this.random = random;
-    this.roundRobin = new SmoothWeightedRoundRobin(this.servers.size());
-    this.ring = balance.algorithm().hashes() ? new HashRing(this.servers) : null;
+    this.set = new ServerSet(servers, balance.algorithm().hashes());
   }
 
   public String name() {
     return name;
   }
 
+  /** The servers now; DNS and the admin API may change them while the pool is in force. */
   public List<Backend> servers() {
-    return servers;
+    return set.servers;
+  }
+
+  /**
+   * Puts a new list of servers in force for the next {@link #select}: DNS records changed, or the
+   * admin API added, removed or re-weighted a server. Connections to a server no longer listed go
+   * on; they hold its {@link Lease}. Round-robin starts over; the hash ring is rebuilt (a server's
+   * points depend only on its label, so only keys of added or removed servers move).
+   */
+  public void replaceServers(List<Backend> servers) {
+    set = new ServerSet(servers, balance.algorithm().hashes());
   }
 
   public BalanceConfig balance() {
@@ -124,7 +131,17 @@ public final class Pool {
    * @param sni the ClientHello's server name (sni-hash), may be null
    */
   public Selection select(SocketAddress client, String sni) {
+    ServerSet set = this.set;
+    List<Backend> servers = set.servers;
     int n = servers.size();
+    if (n == 0) {
+      return refuse(
+          CloseReason.NO_HEALTHY_BACKEND,
+          "pool "
+              + name
+              + " has no servers now (its DNS names did not resolve yet, or every"
+              + " server was removed at run time)");
+    }
     boolean[] eligible = new boolean[n];
     int alive = 0;
     for (int i = 0; i < n; i++) {
@@ -160,13 +177,13 @@ public final class Pool {
     }
     int limit = Math.min(connectAttempts, usable);
     List<Backend> order = new ArrayList<>(limit);
-    if (ring != null) {
-      for (int i : ring.walk(hashKey(client, sni), eligible, limit)) {
+    if (set.ring != null) {
+      for (int i : set.ring.walk(hashKey(client, sni), eligible, limit)) {
         order.add(servers.get(i));
       }
       return new Selection(order, null, null);
     }
-    int first = pick(eligible);
+    int first = pick(set, eligible);
     order.add(servers.get(first));
     for (int i = 1; i < n && order.size() < limit; i++) {
       int next = (first + i) % n;
@@ -181,28 +198,28 @@ public final class Pool {
     return new Selection(List.of(), reason, detail);
   }
 
-  private int pick(boolean[] eligible) {
-    long[] weights = effectiveWeights();
+  private int pick(ServerSet set, boolean[] eligible) {
+    long[] weights = effectiveWeights(set.servers);
     return switch (balance.algorithm()) {
-      case ROUND_ROBIN -> roundRobin.next(eligible, weights);
-      case LEAST_CONN -> leastConn(eligible, weights);
-      case RANDOM_TWO -> randomTwo(eligible, weights);
+      case ROUND_ROBIN -> set.roundRobin.next(eligible, weights);
+      case LEAST_CONN -> leastConn(set.servers, eligible, weights);
+      case RANDOM_TWO -> randomTwo(set.servers, eligible, weights);
       case SOURCE_HASH, SNI_HASH -> throw new IllegalStateException("hashing uses the ring");
     };
   }
 
   /** Fewest active connections per unit of weight; ties take turns so they are shared. */
-  private int leastConn(boolean[] eligible, long[] weights) {
+  private int leastConn(List<Backend> servers, boolean[] eligible, long[] weights) {
     int best = -1;
     int ties = 0;
     for (int i = 0; i < eligible.length; i++) {
       if (!eligible[i]) {
         continue;
       }
-      if (best < 0 || fewer(i, best, weights)) {
+      if (best < 0 || fewer(servers, i, best, weights)) {
         best = i;
         ties = 1;
-      } else if (!fewer(best, i, weights)) {
+      } else if (!fewer(servers, best, i, weights)) {
         ties++;
       }
     }
@@ -211,7 +228,10 @@ public final class Pool {
     }
     int turn = Math.floorMod(rotation.getAndIncrement(), ties);
     for (int i = 0; i < eligible.length; i++) {
-      if (eligible[i] && !fewer(i, best, weights) && !fewer(best, i, weights) && turn-- == 0) {
+      if (eligible[i]
+          && !fewer(servers, i, best, weights)
+          && !fewer(servers, best, i, weights)
+          && turn-- == 0) {
         return i;
       }
     }
@@ -219,14 +239,14 @@ public final class Pool {
   }
 
   /** Two servers drawn by weight; the one with fewer active connections per weight. */
-  private int randomTwo(boolean[] eligible, long[] weights) {
+  private int randomTwo(List<Backend> servers, boolean[] eligible, long[] weights) {
     Random r = random.get();
     int a = drawByWeight(eligible, weights, -1, r);
     int b = drawByWeight(eligible, weights, a, r);
     if (b < 0) {
       return a;
     }
-    return fewer(b, a, weights) ? b : a;
+    return fewer(servers, b, a, weights) ? b : a;
   }
 
   private static int drawByWeight(boolean[] eligible, long[] weights, int exclude, Random r) {
@@ -252,7 +272,7 @@ public final class Pool {
   }
 
   /** Whether server i has fewer active connections per weight than server j. */
-  private boolean fewer(int i, int j, long[] weights) {
+  private static boolean fewer(List<Backend> servers, int i, int j, long[] weights) {
     long ai = servers.get(i).state().activeConnections();
     long aj = servers.get(j).state().activeConnections();
     return ai * weights[j] < aj * weights[i];
@@ -263,6 +283,10 @@ public final class Pool {
    * gets a share growing linearly from almost nothing to its full weight.
    */
   long[] effectiveWeights() {
+    return effectiveWeights(set.servers);
+  }
+
+  private long[] effectiveWeights(List<Backend> servers) {
     long[] w = new long[servers.size()];
     long slow = balance.slowStart().toNanos();
     long now = slow > 0 ? ticker.getAsLong() : 0;
@@ -291,7 +315,7 @@ public final class Pool {
 
   /** The server at {@code address}, if this pool has it. */
   public Optional<Backend> server(InetSocketAddress address) {
-    return servers.stream().filter(b -> b.address().equals(address)).findFirst();
+    return set.servers.stream().filter(b -> b.address().equals(address)).findFirst();
   }
 
   /**
@@ -327,6 +351,6 @@ public final class Pool {
 
   @Override
   public String toString() {
-    return "pool " + name + " " + servers;
+    return "pool " + name + " " + set.servers;
   }
 }

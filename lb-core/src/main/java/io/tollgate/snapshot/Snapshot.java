@@ -10,8 +10,9 @@ import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
-import io.tollgate.config.ServerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.dns.DnsCounters;
+import io.tollgate.dns.DnsLookups;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.health.PassiveSignals;
 import io.tollgate.health.ServerKey;
@@ -24,16 +25,18 @@ import io.tollgate.route.Router;
 import io.tollgate.tls.ManagedCertificates;
 import io.tollgate.tls.SecretFiles;
 import io.tollgate.tls.TlsMaterial;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Everything the data path reads for a new connection, built from one config and never changed:
@@ -57,6 +60,12 @@ public final class Snapshot {
   /** The servers' health as prepared for this snapshot; null without a checker. */
   private final HealthChecker.Plan health;
 
+  /** Each pool's run-time server set (DNS, admin API), by pool name. */
+  private final Map<String, PoolServers> poolServers;
+
+  /** Where pools look their names up again once in force; null: never (check, tests). */
+  private final DnsLookups dns;
+
   private Snapshot(
       TollgateConfig config,
       Map<String, ListenerSettings> listeners,
@@ -66,7 +75,9 @@ public final class Snapshot {
       List<ConfigError> warnings,
       TlsMaterial tls,
       List<HealthChecker.Target> healthTargets,
-      HealthChecker.Plan health) {
+      HealthChecker.Plan health,
+      Map<String, PoolServers> poolServers,
+      DnsLookups dns) {
     this.config = config;
     this.listeners = Collections.unmodifiableMap(listeners);
     this.relay = relay;
@@ -76,14 +87,16 @@ public final class Snapshot {
     this.tls = tls;
     this.healthTargets = List.copyOf(healthTargets);
     this.health = health;
+    this.poolServers = Collections.unmodifiableMap(poolServers);
+    this.dns = dns;
   }
 
   /**
    * Builds the runtime objects, resolving backend host names and reading certificates now (this
    * blocks on DNS and files, so call it off the event loops).
    *
-   * @throws ConfigException naming every server whose host does not resolve and every certificate,
-   *     key or CA file that cannot be used
+   * @throws ConfigException naming every certificate, key or CA file that cannot be used (a host
+   *     name that does not resolve is a warning: the pool has no server for it until it does)
    */
   public static Snapshot build(TollgateConfig config) throws ConfigException {
     return build(config, null);
@@ -110,51 +123,79 @@ public final class Snapshot {
   public static Snapshot build(
       TollgateConfig config, HealthChecker health, Class<? extends SocketChannel> backendChannel)
       throws ConfigException {
-    return build(config, health, backendChannel, ManagedCertificates.NONE);
+    return build(config, health, backendChannel, ManagedCertificates.NONE, null);
   }
 
   /**
    * As {@link #build(TollgateConfig, HealthChecker, Class)}; routes with {@code certificate = acme}
-   * serve what {@code managed} (the ACME manager) holds for them.
+   * serve what {@code managed} (the ACME manager) holds for them, and DNS-aware pools use {@code
+   * dns}: once {@link #commitHealth} put the snapshot in force, they look their names up again
+   * every {@code resolve-every} with it. Without one ({@code null}), names are looked up once, now,
+   * with a resolver of {@code tollgate.dns} closed again before this returns.
    */
   public static Snapshot build(
       TollgateConfig config,
       HealthChecker health,
       Class<? extends SocketChannel> backendChannel,
-      ManagedCertificates managed)
+      ManagedCertificates managed,
+      DnsLookups dns)
       throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
     TlsMaterial tls = TlsMaterial.build(config, errors, warnings, managed);
-    Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
-    List<HealthChecker.Target> targets = new ArrayList<>();
+    // Host names and SRV names: asked all at once, waited for with a bound. A name that does
+    // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
+    Map<String, PoolServers> poolServers = new LinkedHashMap<>();
     for (PoolConfig pc : config.pools().values()) {
-      List<InetSocketAddress> addresses = new ArrayList<>();
-      for (int i = 0; i < pc.servers().size(); i++) {
-        ServerConfig sc = pc.servers().get(i);
-        try {
-          InetAddress ip = InetAddress.getByName(sc.address().host());
-          InetSocketAddress a = new InetSocketAddress(ip, sc.address().port());
-          addresses.add(a);
-          targets.add(
-              new HealthChecker.Target(
-                  new ServerKey(pc.name(), a),
-                  sc.address(),
-                  pc.healthCheck(),
-                  pc.passive(),
-                  pc.tls(),
-                  pc.proxyProtocol().version(),
-                  tls.probeTls(pc.name())));
-        } catch (UnknownHostException e) {
-          errors.add(
-              new ConfigError(
-                  config.source(),
-                  "tollgate.pools." + pc.name() + ".servers[" + i + "]",
-                  "cannot resolve host \"" + sc.address().host() + "\""));
+      poolServers.put(
+          pc.name(),
+          new PoolServers(
+              pc,
+              (configured, address) ->
+                  new HealthChecker.Target(
+                      new ServerKey(pc.name(), address),
+                      configured,
+                      pc.healthCheck(),
+                      pc.passive(),
+                      pc.tls(),
+                      pc.proxyProtocol().version(),
+                      tls.probeTls(pc.name()))));
+    }
+    if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
+      DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
+      try {
+        List<CompletableFuture<Void>> asked = new ArrayList<>();
+        for (PoolServers ps : poolServers.values()) {
+          if (ps.followsDns()) {
+            asked.add(ps.lookUp(lookups));
+          }
+        }
+        awaitLookups(asked, config.dns().timeout().multipliedBy(3).plusSeconds(1));
+      } finally {
+        if (dns == null) {
+          lookups.close();
         }
       }
-      resolved.put(pc.name(), addresses);
+    }
+    Map<String, List<PoolServers.Member>> members = new HashMap<>();
+    List<HealthChecker.Target> targets = new ArrayList<>();
+    for (PoolServers ps : poolServers.values()) {
+      warnings.addAll(ps.loadWarnings(config.source()));
+      List<PoolServers.Member> m = ps.members();
+      members.put(ps.name(), m);
+      PoolConfig pc = ps.config();
+      for (PoolServers.Member s : m) {
+        targets.add(
+            new HealthChecker.Target(
+                new ServerKey(pc.name(), s.address()),
+                s.configured(),
+                pc.healthCheck(),
+                pc.passive(),
+                pc.tls(),
+                pc.proxyProtocol().version(),
+                tls.probeTls(pc.name())));
+      }
     }
     config
         .ops()
@@ -177,19 +218,16 @@ public final class Snapshot {
     Map<String, Pool> pools = new HashMap<>();
     for (PoolConfig pc : config.pools().values()) {
       List<Backend> backends = new ArrayList<>();
-      for (int i = 0; i < pc.servers().size(); i++) {
-        ServerConfig sc = pc.servers().get(i);
-        InetSocketAddress a = resolved.get(pc.name()).get(i);
-        ServerState state = states.get(new ServerKey(pc.name(), a));
+      for (PoolServers.Member m : members.get(pc.name())) {
+        ServerKey key = new ServerKey(pc.name(), m.address());
+        ServerState state = states.get(key);
         if (state == null) {
-          state =
-              new ServerState(
-                  new ServerKey(pc.name(), a), sc.address().toString(), true, System::nanoTime);
+          state = new ServerState(key, m.configured().toString(), true, System::nanoTime);
         }
-        backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
+        backends.add(
+            new Backend(m.configured(), m.address(), m.weight(), m.maxConnections(), state));
       }
-      pools.put(
-          pc.name(),
+      Pool pool =
           new Pool(
               pc.name(),
               backends,
@@ -198,7 +236,9 @@ public final class Snapshot {
               pc.proxyProtocol(),
               signals,
               System::nanoTime,
-              ThreadLocalRandom::current));
+              ThreadLocalRandom::current);
+      poolServers.get(pc.name()).built(pool, members.get(pc.name()));
+      pools.put(pc.name(), pool);
     }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {
@@ -233,7 +273,20 @@ public final class Snapshot {
             config.timeouts().handshake(),
             backendChannel,
             RelaySettings.DEFAULT_WATER_MARK);
-    return new Snapshot(config, listeners, relay, built, pools, warnings, tls, targets, plan);
+    return new Snapshot(
+        config, listeners, relay, built, pools, warnings, tls, targets, plan, poolServers, dns);
+  }
+
+  /** Waits for the lookups, at most {@code bound} in all; those still out count as unanswered. */
+  private static void awaitLookups(List<CompletableFuture<Void>> asked, Duration bound) {
+    try {
+      CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+          .get(bound.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // Each name's outcome is recorded on its own; the warnings say which did not resolve.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */
@@ -249,7 +302,30 @@ public final class Snapshot {
   public void commitHealth() {
     if (health != null) {
       health.commit();
+      for (PoolServers ps : poolServers.values()) {
+        ps.start(health.checker(), health.committedGeneration(), dns);
+      }
+    } else {
+      poolServers.values().forEach(ps -> ps.start(null, 0, dns));
     }
+  }
+
+  /**
+   * A newer snapshot is in force (or Tollgate stops): this one's pools stop following DNS and
+   * refuse admin changes. Connections routed with it go on.
+   */
+  public void retire() {
+    poolServers.values().forEach(PoolServers::stop);
+  }
+
+  /** Every pool's run-time server set, by pool name. */
+  public Map<String, PoolServers> poolServers() {
+    return poolServers;
+  }
+
+  /** The run-time server set of the pool named {@code name}, or null. */
+  public PoolServers poolServers(String name) {
+    return poolServers.get(name);
   }
 
   public TollgateConfig config() {

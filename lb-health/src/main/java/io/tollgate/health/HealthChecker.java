@@ -208,6 +208,71 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     public void commit() {
       commitPlan(this);
     }
+
+    /**
+     * The checker's generation once this plan is committed: what {@link #updatePool} expects while
+     * this plan's config is in force.
+     */
+    public long committedGeneration() {
+      return preparedAt + 1;
+    }
+
+    /** The checker this plan is for. */
+    public HealthChecker checker() {
+      return HealthChecker.this;
+    }
+  }
+
+  /**
+   * Changes one pool's servers while its config stays in force (DNS records changed, the admin API
+   * added or removed a server): servers new to the pool get a state (and a monitor if the pool has
+   * a check), servers no longer in it lose theirs, the others keep theirs. Does nothing when a
+   * reload committed since {@code generation}: the pool asking is no longer the one in force.
+   *
+   * @param generation {@link Plan#committedGeneration()} of the plan the pool was built with
+   * @return the state of every target of the pool, by key; empty when the pool is stale
+   */
+  public synchronized Optional<Map<ServerKey, ServerState>> updatePool(
+      String pool, Collection<Target> targets, long generation) {
+    if (closed || generation != this.generation) {
+      return Optional.empty();
+    }
+    Map<ServerKey, Target> byKey = new LinkedHashMap<>();
+    for (Target t : targets) {
+      if (!t.key().pool().equals(pool)) {
+        throw new IllegalArgumentException(t.key() + " is not in pool " + pool);
+      }
+      byKey.putIfAbsent(t.key(), t);
+    }
+    Map<ServerKey, ServerState> states = new LinkedHashMap<>();
+    for (Target t : byKey.values()) {
+      Entry e = entries.get(t.key());
+      if (e == null) {
+        ServerState state =
+            new ServerState(t.key(), t.configured().toString(), initiallyUp(t), ticker);
+        e = new Entry(state, t);
+        entries.put(t.key(), e);
+        if (t.check().isPresent()) {
+          e.monitor = startMonitor(t, state, !state.isUp());
+        }
+        log.debug("pool {} server {}: added at run time", pool, state.label());
+      }
+      states.put(t.key(), e.state);
+    }
+    for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
+      var en = it.next();
+      if (en.getKey().pool().equals(pool) && !byKey.containsKey(en.getKey())) {
+        if (en.getValue().monitor != null) {
+          en.getValue().monitor.stop();
+        }
+        it.remove();
+        log.debug(
+            "pool {} server {}: removed at run time, not checked any more",
+            pool,
+            en.getValue().state.label());
+      }
+    }
+    return Optional.of(states);
   }
 
   private synchronized void commitPlan(Plan plan) {
@@ -220,6 +285,15 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     generation++;
     for (Target t : plan.targets.values()) {
       Entry e = entries.get(t.key());
+      if (e != null && e.state != plan.states.get(t.key())) {
+        // Added by updatePool after this plan was prepared: the plan's pools hold the plan's
+        // state, so that one is followed.
+        if (e.monitor != null) {
+          e.monitor.stop();
+        }
+        entries.remove(t.key());
+        e = null;
+      }
       if (e == null) {
         ServerState state = plan.states.get(t.key());
         e = new Entry(state, t);

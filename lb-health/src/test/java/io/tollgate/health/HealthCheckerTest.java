@@ -318,6 +318,39 @@ class HealthCheckerTest {
   }
 
   @Test
+  void updatePoolFollowsOnePoolsNewServerSetAndDoesNothingOnceAReloadCommitted() throws Exception {
+    FakeBackend kept = backend();
+    FakeBackend gone = backend();
+    FakeBackend added = backend();
+    FakeBackend otherPool = backend();
+    // HTTP: FakeBackend counts the probes it answers.
+    var check = Optional.of(check(Type.HTTP, 1, 1));
+    var tKept = target("p", kept.address(), check, PassiveEjectionConfig.OFF);
+    var tGone = target("p", gone.address(), check, PassiveEjectionConfig.OFF);
+    var tAdded = target("p", added.address(), check, PassiveEjectionConfig.OFF);
+    var tOther = target("q", otherPool.address(), check, PassiveEjectionConfig.OFF);
+    HealthChecker.Plan plan = checker.prepare(List.of(tKept, tGone, tOther));
+    plan.commit();
+    long generation = plan.committedGeneration();
+    ServerState keptState = plan.states().get(tKept.key());
+
+    Map<ServerKey, ServerState> now =
+        checker.updatePool("p", List.of(tKept, tAdded), generation).orElseThrow();
+    assertThat(now.get(tKept.key())).isSameAs(keptState);
+    assertThat(checker.state(tGone.key())).as("a gone server loses its state").isEmpty();
+    assertThat(checker.state(tOther.key())).as("another pool is untouched").isPresent();
+    // The added server has a monitor of its own: initial = down, up after its first probe.
+    await(now.get(tAdded.key()), true, 2000);
+    int probes = gone.answered.get();
+    awaitAnswers(added, added.answered.get() + 2);
+    assertThat(gone.answered.get()).as("the gone server's monitor stopped").isLessThan(probes + 2);
+
+    checker.prepare(List.of(tKept)).commit(); // a reload
+    assertThat(checker.updatePool("p", List.of(tKept, tAdded), generation)).isEmpty();
+    assertThat(checker.state(tAdded.key())).isEmpty();
+  }
+
+  @Test
   void aPreparedPlanChangesNothingUntilCommittedAndAStalePlanIsRefused() throws Exception {
     FakeBackend kept = backend();
     FakeBackend dropped = backend();

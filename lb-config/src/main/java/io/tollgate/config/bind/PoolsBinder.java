@@ -5,6 +5,7 @@ import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PoolConfig;
+import io.tollgate.config.PoolDnsConfig;
 import io.tollgate.config.ServerConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,9 +61,12 @@ final class PoolsBinder {
         .isEmpty()) {
       return Optional.empty();
     }
+    Optional<PoolDnsConfig> dns = PoolDnsBinder.bind(pool);
     Node serversNode = pool.child(Schema.SERVERS.name());
     Optional<List<ServerConfig>> servers = Optional.empty();
-    if (Readers.required(serversNode, Schema.SERVERS)) {
+    if (!serversNode.exists() && dns.flatMap(PoolDnsConfig::srv).isPresent()) {
+      servers = Optional.of(List.of()); // every server comes from the SRV records
+    } else if (Readers.required(serversNode, Schema.SERVERS)) {
       servers = bindServers(serversNode);
     }
     Node attemptsNode = pool.child(Schema.CONNECT_ATTEMPTS.name());
@@ -80,7 +84,8 @@ final class PoolsBinder {
         || attempts.isEmpty()
         || backendTls.isEmpty()
         || health.isEmpty()
-        || proxy.isEmpty()) {
+        || proxy.isEmpty()
+        || dns.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -92,7 +97,8 @@ final class PoolsBinder {
             health.get().healthCheck(),
             health.get().balance(),
             health.get().passive(),
-            proxy.get()));
+            proxy.get(),
+            dns.get()));
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {

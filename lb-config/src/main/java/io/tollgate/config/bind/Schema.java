@@ -78,6 +78,17 @@ final class Schema {
           "an object such as { address = \"127.0.0.1:9900\"," + " token-file = \"admin.token\" }");
   static final Key WATCH = new Key("watch", "true or false");
   static final Key ACCESS_LOG = new Key("access-log", "an object such as { path = stdout }");
+  static final Key DNS =
+      new Key("dns", "an object such as { servers = [\"127.0.0.1:53\"], timeout = 2s }");
+
+  // tollgate.dns (issue 13)
+  static final Key DNS_SERVERS =
+      new Key(
+          "servers",
+          "a list of name servers such as [\"10.0.0.53:53\"], empty for those of"
+              + " /etc/resolv.conf");
+  static final Key DNS_TIMEOUT = new Key("timeout", "a positive duration such as 2s");
+  static final Shape DNS_SHAPE = new Shape("dns", List.of(DNS_SERVERS, DNS_TIMEOUT));
   static final Key WARMUP = new Key("warmup", "an object such as { handshakes = 1000 }");
   static final Key ACME =
       new Key(
@@ -101,7 +112,8 @@ final class Schema {
               WATCH,
               ACCESS_LOG,
               WARMUP,
-              ACME));
+              ACME,
+              DNS));
 
   // tollgate.acme (issue 12)
   static final Key ACME_DIRECTORY =
@@ -395,11 +407,21 @@ final class Schema {
   static final Key POOL_PROXY_PROTOCOL = new Key("proxy-protocol", "one of off, v1, v2");
   static final Key POOL_PROXY_TLVS =
       new Key("proxy-protocol-tlvs", "an object such as" + " { authority = true, crc32c = false }");
+  // DNS-aware pools (issue 13)
+  static final Key RESOLVE_EVERY = new Key("resolve-every", "a positive duration such as 30s");
+  static final Key SRV = new Key("srv", "an SRV name such as \"_https._tcp.tenant.example\"");
   static final Shape POOL_SHAPE =
       new Shape(
           "pool",
           concat(
-              List.of(SERVERS, CONNECT_ATTEMPTS, POOL_TLS, POOL_PROXY_PROTOCOL, POOL_PROXY_TLVS),
+              List.of(
+                  SERVERS,
+                  CONNECT_ATTEMPTS,
+                  POOL_TLS,
+                  POOL_PROXY_PROTOCOL,
+                  POOL_PROXY_TLVS,
+                  RESOLVE_EVERY,
+                  SRV),
               POOL_HEALTH_KEYS));
 
   // tollgate.pools.NAME.proxy-protocol-tlvs (issue 4); defaults in BackendProxyProtocol.OFF

@@ -5,6 +5,7 @@ import io.tollgate.config.AccessLogConfig;
 import io.tollgate.config.AcmeConfig;
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.DnsConfig;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
@@ -67,6 +68,7 @@ final class TollgateBinder {
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
+    Optional<DnsConfig> dns = PoolDnsBinder.dns(tollgate.child(Schema.DNS.name()));
     if (!problems.isEmpty()
         || ops.isEmpty()
         || listeners.isEmpty()
@@ -79,7 +81,8 @@ final class TollgateBinder {
         || defaultRoute.isEmpty()
         || pools.pools().isEmpty()
         || accessLog.isEmpty()
-        || acme.isEmpty()) {
+        || acme.isEmpty()
+        || dns.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -97,7 +100,8 @@ final class TollgateBinder {
             source,
             problems.warnings(),
             ops.get(),
-            acme.get()));
+            acme.get(),
+            dns.get()));
   }
 
   /**

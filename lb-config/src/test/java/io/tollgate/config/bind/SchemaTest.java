@@ -16,6 +16,7 @@ class SchemaTest {
     for (Schema.Shape shape :
         List.of(
             Schema.TOLLGATE,
+            Schema.DNS_SHAPE,
             Schema.LISTENER,
             Schema.IO_SHAPE,
             Schema.TIMEOUTS_SHAPE,
