@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A socket Tollgate accepts TLS connections on ({@code tollgate.listeners[i]}).
@@ -13,6 +14,8 @@ import java.util.Objects;
  *     the same address, and the kernel spreads new connections among them (epoll only)
  * @param freebind IP_FREEBIND: the address may be bound before it is assigned to an interface, e.g.
  *     a virtual IP that moves between nodes (epoll only)
+ * @param defaultRoute this listener's own default route; empty: {@code tollgate.default-route}
+ * @param access which client addresses may connect, checked before the ClientHello is read
  */
 public record ListenerConfig(
     String name,
@@ -20,7 +23,9 @@ public record ListenerConfig(
     UpstreamProxyProtocol proxyProtocol,
     int maxConnections,
     boolean reusePort,
-    boolean freebind) {
+    boolean freebind,
+    Optional<DefaultRoute> defaultRoute,
+    AccessRules access) {
   public ListenerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(address, "address");
@@ -28,6 +33,27 @@ public record ListenerConfig(
     if (maxConnections < 0) {
       throw new IllegalArgumentException("negative maxConnections");
     }
+    Objects.requireNonNull(defaultRoute, "defaultRoute");
+    Objects.requireNonNull(access, "access");
+  }
+
+  /** Without a default route or access rules of its own. */
+  public ListenerConfig(
+      String name,
+      HostPort address,
+      UpstreamProxyProtocol proxyProtocol,
+      int maxConnections,
+      boolean reusePort,
+      boolean freebind) {
+    this(
+        name,
+        address,
+        proxyProtocol,
+        maxConnections,
+        reusePort,
+        freebind,
+        Optional.empty(),
+        AccessRules.NONE);
   }
 
   /** Without SO_REUSEPORT or IP_FREEBIND. */

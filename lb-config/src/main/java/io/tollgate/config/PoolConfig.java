@@ -1,5 +1,6 @@
 package io.tollgate.config;
 
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param passive passive ejection on connect failures
  * @param proxyProtocol the PROXY protocol header written first on every connection to the servers
  *     (and on health checks), or {@link BackendProxyProtocol#OFF}
+ * @param source the local address backend connections are bound to ({@code source}); empty: the
+ *     kernel picks
  */
 public record PoolConfig(
     String name,
@@ -27,7 +30,30 @@ public record PoolConfig(
     Optional<HealthCheckConfig> healthCheck,
     BalanceConfig balance,
     PassiveEjectionConfig passive,
-    BackendProxyProtocol proxyProtocol) {
+    BackendProxyProtocol proxyProtocol,
+    Optional<InetAddress> source) {
+
+  /** Backend connections from whatever local address the kernel picks. */
+  public PoolConfig(
+      String name,
+      List<ServerConfig> servers,
+      int connectAttempts,
+      Optional<BackendTlsConfig> tls,
+      Optional<HealthCheckConfig> healthCheck,
+      BalanceConfig balance,
+      PassiveEjectionConfig passive,
+      BackendProxyProtocol proxyProtocol) {
+    this(
+        name,
+        servers,
+        connectAttempts,
+        tls,
+        healthCheck,
+        balance,
+        passive,
+        proxyProtocol,
+        Optional.empty());
+  }
 
   public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
     this(name, servers, connectAttempts, Optional.empty());
@@ -63,5 +89,6 @@ public record PoolConfig(
     Objects.requireNonNull(balance, "balance");
     Objects.requireNonNull(passive, "passive");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    Objects.requireNonNull(source, "source");
   }
 }

@@ -15,13 +15,27 @@ import java.util.Optional;
  *     reencrypt)
  * @param maxConnections client connections open at once on this route, so one tenant cannot take
  *     every connection; 0 = no limit of its own
+ * @param listeners names of the listeners the route applies on; empty = every listener
+ * @param access which client addresses may use the route
  */
 public record RouteConfig(
     List<String> hosts,
     RouteMode mode,
     String pool,
     Optional<ServerTlsConfig> tls,
-    int maxConnections) {
+    int maxConnections,
+    List<String> listeners,
+    AccessRules access) {
+
+  /** A route on every listener, open to every client. */
+  public RouteConfig(
+      List<String> hosts,
+      RouteMode mode,
+      String pool,
+      Optional<ServerTlsConfig> tls,
+      int maxConnections) {
+    this(hosts, mode, pool, tls, maxConnections, List.of(), AccessRules.NONE);
+  }
 
   /** A passthrough route. */
   public RouteConfig(List<String> hosts, RouteMode mode, String pool) {
@@ -49,6 +63,13 @@ public record RouteConfig(
     if (maxConnections < 0) {
       throw new IllegalArgumentException("negative maxConnections");
     }
+    listeners = List.copyOf(listeners);
+    Objects.requireNonNull(access, "access");
+  }
+
+  /** Whether the route applies on the listener named {@code listener}. */
+  public boolean appliesOn(String listener) {
+    return listeners.isEmpty() || listeners.contains(listener);
   }
 
   /** A short name for logs and metrics: the first host pattern. */

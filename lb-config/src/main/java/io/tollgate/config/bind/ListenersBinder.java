@@ -1,5 +1,8 @@
 package io.tollgate.config.bind;
 
+import com.typesafe.config.ConfigValueType;
+import io.tollgate.config.AccessRules;
+import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
@@ -7,10 +10,13 @@ import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.UpstreamProxyProtocol;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** Binds {@code tollgate.listeners}: at least one, unique names, unique addresses. */
@@ -23,8 +29,12 @@ final class ListenersBinder {
   /**
    * @param transport {@code io.transport} when it is valid: with {@code nio}, {@code reuse-port}
    *     and {@code freebind} are errors here rather than at start
+   * @param defaultRoutes binds a listener's {@code default-route} (as the top-level one)
    */
-  static Optional<List<ListenerConfig>> bind(Node node, Optional<IoConfig.Transport> transport) {
+  static Optional<List<ListenerConfig>> bind(
+      Node node,
+      Optional<IoConfig.Transport> transport,
+      Function<Node, Optional<DefaultRoute>> defaultRoutes) {
     Optional<List<Node>> elements = Readers.list(node, Schema.LISTENERS);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -41,7 +51,8 @@ final class ListenersBinder {
     Map<String, Listener> byAddress = new HashMap<>();
     boolean ok = true;
     for (Node element : elements.get()) {
-      Optional<ListenerConfig> listener = bindOne(element, byName, byAddress, transport);
+      Optional<ListenerConfig> listener =
+          bindOne(element, byName, byAddress, transport, defaultRoutes);
       ok &= listener.isPresent();
       listener.ifPresent(out::add);
     }
@@ -54,7 +65,8 @@ final class ListenersBinder {
       Node element,
       Map<String, Node> byName,
       Map<String, Listener> byAddress,
-      Optional<IoConfig.Transport> transport) {
+      Optional<IoConfig.Transport> transport,
+      Function<Node, Optional<DefaultRoute>> defaultRoutes) {
     Optional<Node> object =
         Readers.object(
             element,
@@ -110,12 +122,20 @@ final class ListenersBinder {
             : OptionalInt.of(0);
     Optional<Boolean> reusePort = epollOption(element, Schema.LISTENER_REUSE_PORT, transport);
     Optional<Boolean> freebind = epollOption(element, Schema.LISTENER_FREEBIND, transport);
+    Node defaultNode = element.child(Schema.DEFAULT_ROUTE.name());
+    Optional<Optional<DefaultRoute>> defaultRoute =
+        defaultNode.exists()
+            ? defaultRoutes.apply(defaultNode).map(Optional::of)
+            : Optional.of(Optional.empty());
+    Optional<AccessRules> access = AccessBinder.bind(element);
     if (name.isEmpty()
         || address.isEmpty()
         || proxy.isEmpty()
         || max.isEmpty()
         || reusePort.isEmpty()
-        || freebind.isEmpty()) {
+        || freebind.isEmpty()
+        || defaultRoute.isEmpty()
+        || access.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -125,7 +145,25 @@ final class ListenersBinder {
             proxy.get(),
             max.getAsInt(),
             reusePort.get(),
-            freebind.get()));
+            freebind.get(),
+            defaultRoute.get(),
+            access.get()));
+  }
+
+  /** Every listener name written as a string, valid or not, for routes' {@code listeners}. */
+  static Set<String> names(Node node) {
+    Set<String> names = new HashSet<>();
+    if (node.exists() && node.type() == ConfigValueType.LIST) {
+      for (Node element : node.elements()) {
+        if (element.type() == ConfigValueType.OBJECT) {
+          Node name = element.child(Schema.LISTENER_NAME.name());
+          if (name.exists() && name.type() == ConfigValueType.STRING) {
+            names.add((String) name.value().unwrapped());
+          }
+        }
+      }
+    }
+    return names;
   }
 
   /**
