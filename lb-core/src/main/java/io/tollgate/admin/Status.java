@@ -59,6 +59,9 @@ final class Status {
       r.put("hosts", rc.hosts());
       r.put("mode", label(rc.mode()));
       r.put("pool", rc.pool());
+      if (!rc.listeners().isEmpty()) {
+        r.put("listeners", rc.listeners());
+      }
       routes.add(r);
     }
     out.put("routes", routes);
@@ -72,6 +75,7 @@ final class Status {
       Pool pool = snapshot.pools().get(pc.name());
       Map<String, Object> p = new LinkedHashMap<>();
       p.put("balance", label(pc.balance().algorithm()));
+      pc.source().ifPresent(source -> p.put("source", source.getHostAddress()));
       List<Object> servers = new ArrayList<>();
       for (Backend b : pool.servers()) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -79,6 +83,7 @@ final class Status {
         s.put("resolved", hostPort(b.address()));
         s.put("weight", b.weight());
         s.put("max_connections", b.maxConnections());
+        s.put("backup", b.backup());
         s.put("health", b.state().isUp() ? "up" : "down");
         s.put("health_reason", b.state().reason());
         s.put("draining", b.state().isDraining());

@@ -4,6 +4,7 @@ import io.tollgate.config.RouteMode;
 import io.tollgate.pool.Pool;
 import io.tollgate.tls.BackendTls;
 import io.tollgate.tls.ServerTls;
+import java.util.BitSet;
 import java.util.Objects;
 
 /**
@@ -12,13 +13,32 @@ import java.util.Objects;
  * @param name for logs and metrics: the route's first host pattern, or {@code default}
  * @param serverTls the client-facing TLS for offload and reencrypt; null for passthrough
  * @param backendTls the TLS toward the pool for reencrypt; null otherwise
+ * @param listeners the indices (in the config's listener order) of the listeners the route applies
+ *     on; null for every listener
+ * @param access who may use the route; null for everyone
  */
 public record Route(
-    String name, RouteMode mode, Pool pool, ServerTls serverTls, BackendTls backendTls) {
+    String name,
+    RouteMode mode,
+    Pool pool,
+    ServerTls serverTls,
+    BackendTls backendTls,
+    BitSet listeners,
+    SourceFilter access) {
 
   /** A passthrough route. */
   public Route(String name, RouteMode mode, Pool pool) {
     this(name, mode, pool, null, null);
+  }
+
+  /** A route on every listener, for every client. */
+  public Route(String name, RouteMode mode, Pool pool, ServerTls serverTls, BackendTls backendTls) {
+    this(name, mode, pool, serverTls, backendTls, null, null);
+  }
+
+  /** Whether the route applies on the listener with this index. */
+  public boolean appliesOn(int listener) {
+    return listeners == null || listeners.get(listener);
   }
 
   public Route {

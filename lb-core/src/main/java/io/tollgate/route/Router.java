@@ -51,19 +51,43 @@ public final class Router {
    * dot), or null when the client sent none.
    */
   public Match route(String sni) {
+    return route(sni, -1, fallback);
+  }
+
+  /**
+   * Routes {@code sni} on one listener: routes that do not apply there are skipped (a name whose
+   * exact route is another listener's may still match a wildcard here), and what matches nothing
+   * goes to {@code fallback}, the listener's default route.
+   *
+   * @param listener the listener's index; -1 for "every route applies"
+   * @param fallback from {@link #fallback(Route)}, built once per listener
+   */
+  public Match route(String sni, int listener, Match fallback) {
     if (sni != null) {
       Match m = exact.get(sni);
-      if (m != null) {
+      if (m != null && (listener < 0 || m.route().appliesOn(listener))) {
         return m;
       }
       for (int dot = sni.indexOf('.'); dot >= 0; dot = sni.indexOf('.', dot + 1)) {
         m = wildcardBySuffix.get(sni.substring(dot + 1));
-        if (m != null) {
+        if (m != null && (listener < 0 || m.route().appliesOn(listener))) {
           return m;
         }
       }
     }
     return fallback;
+  }
+
+  /** This router's own default (the top-level {@code default-route}), as a match. */
+  public Match fallback() {
+    return fallback;
+  }
+
+  /** A default-route match for {@code route}; null rejects. Build once, not per connection. */
+  public static Match fallback(Route route) {
+    return route == null
+        ? new Match(null, MatchKind.REJECT, null)
+        : new Match(route, MatchKind.DEFAULT, null);
   }
 
   public static Builder builder() {
