@@ -9,6 +9,7 @@ import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.route.Router.MatchKind;
 import java.net.InetSocketAddress;
+import java.util.BitSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -82,5 +83,29 @@ class RouterTest {
   void refusesTheSameHostTwice() {
     assertThatThrownBy(() -> Router.builder().host("a.test", PASS).host("a.test", WILD))
         .hasMessageContaining("a.test");
+  }
+
+  @Test
+  void aRouteBoundToListenersIsSkippedOnTheOthers() {
+    BitSet onlyFirst = new BitSet();
+    onlyFirst.set(0);
+    Route tenant =
+        new Route(
+            "deep.wild.test", RouteMode.PASSTHROUGH, PASS.pool(), null, null, onlyFirst, null);
+    Router r =
+        Router.builder()
+            .host("exact.deep.wild.test", tenant)
+            .host("*.wild.test", WILD)
+            .defaultRoute(FALLBACK)
+            .build();
+    Router.Match vip = Router.fallback(route("vip"));
+    assertThat(r.route("exact.deep.wild.test", 0, r.fallback()).route()).isSameAs(tenant);
+    // On listener 1 the name is not the tenant's: the next wildcard, else that listener's default.
+    assertThat(r.route("exact.deep.wild.test", 1, vip).route()).isSameAs(WILD);
+    Router noWildcard = Router.builder().host("exact.deep.wild.test", tenant).build();
+    assertThat(noWildcard.route("exact.deep.wild.test", 1, vip)).isSameAs(vip);
+    assertThat(noWildcard.route("exact.deep.wild.test", 1, noWildcard.fallback()).kind())
+        .isEqualTo(MatchKind.REJECT);
+    assertThat(r.route(null, 1, vip)).isSameAs(vip);
   }
 }
