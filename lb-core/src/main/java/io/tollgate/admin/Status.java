@@ -83,11 +83,11 @@ final class Status {
         s.put("resolved", hostPort(b.address()));
         s.put("weight", b.weight());
         s.put("max_connections", b.maxConnections());
-        s.put("backup", b.backup());
         s.put("health", b.state().isUp() ? "up" : "down");
         s.put("health_reason", b.state().reason());
         s.put("draining", b.state().isDraining());
         s.put("active_connections", b.state().activeConnections());
+        s.put("backup", b.backup());
         servers.add(s);
       }
       p.put("servers", servers);

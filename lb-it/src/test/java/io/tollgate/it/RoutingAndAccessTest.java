@@ -2,11 +2,14 @@ package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.tollgate.connection.CloseReason;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.proxyprotocol.ProxyHeaderEncoder;
+import io.tollgate.testkit.CommandLineTools;
+import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -15,8 +18,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -37,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RoutingAndAccessTest {
   @TempDir static Path dir;
   private static CertificateAuthority ca;
+  private static Path caPem;
   private static TlsTestServer tenantA;
   private static TlsTestServer tenantAOther;
   private static TlsTestServer tenantB;
@@ -47,6 +54,7 @@ class RoutingAndAccessTest {
   @BeforeAll
   static void start() throws Exception {
     ca = CertificateAuthority.create("Tollgate routing IT CA", KeyType.EC_P256);
+    caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
     ca.issue(KeyType.EC_P256, "vip-b.test").writePem(dir, "vip-b");
     ca.issue(KeyType.EC_P256, "default.test").writePem(dir, "default");
@@ -72,6 +80,7 @@ class RoutingAndAccessTest {
                 allow-from = ["203.0.113.0/24", "2001:db8::/32"] } ]""",
             String.format(
                 """
+                access-log.path = "access.log"
                 routes = [
                   { hosts = ["a.test"], pool = tenant-a, listeners = [main] }
                   { hosts = ["b.test"], mode = offload, pool = shared,
@@ -179,6 +188,28 @@ class RoutingAndAccessTest {
   }
 
   @Test
+  void opensslWithoutServerNameGetsTheDefaultCertificateAndVerifiesIt() {
+    var openssl = CommandLineTools.which("openssl");
+    assumeThat(openssl).as("openssl is not installed").isPresent();
+    // stdin is /dev/null: s_client handshakes, prints, reads EOF and closes.
+    ProcessResult r =
+        CommandLineTools.run(
+            Duration.ofSeconds(30),
+            openssl.get().toString(),
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + tollgate.port(),
+            "-noservername",
+            "-CAfile",
+            caPem.toString(),
+            "-verify_hostname",
+            "default.test",
+            "-verify_return_error");
+    assertThat(r.ok()).as("%s", r).isTrue();
+    assertThat(r.stdout()).as("%s", r).contains("Verify return code: 0 (ok)", "default.test");
+  }
+
+  @Test
   void aListenersAllowAndDenyListsCloseOthersBeforeTheHello() throws Exception {
     long denied = tollgate.metrics().closedCount(CloseReason.DENIED);
     assertThat(ask("127.0.0.5", "guarded", "b.test")).isEqualTo(new Answer("b.test", "shared"));
@@ -202,6 +233,11 @@ class RoutingAndAccessTest {
     assertThatThrownBy(() -> ask("127.0.0.9", "main", "b.test"))
         .hasMessageContaining("access_denied");
     tollgate.awaitClosed(CloseReason.DENIED, denied + 1);
+    Map<String, Object> line = awaitAccessLogLine("127.0.0.9");
+    assertThat(line)
+        .containsEntry("reason", "denied")
+        .containsEntry("route", "b.test")
+        .containsEntry("sni", "b.test");
     assertThat(ask("127.0.0.1", "main", "b.test")).isEqualTo(new Answer("b.test", "shared"));
     assertThat(shared.acceptedConnections()).isEqualTo(sharedBefore + 1);
   }
@@ -233,6 +269,33 @@ class RoutingAndAccessTest {
       assertThat(readOrReset(plain)).isLessThan(0);
     }
     tollgate.awaitClosed(CloseReason.DENIED, denied + 1);
+  }
+
+  /** The access log's line for the first connection from {@code client}, once written. */
+  private static Map<String, Object> awaitAccessLogLine(String client) throws Exception {
+    Path file = dir.resolve("access.log");
+    java.util.concurrent.atomic.AtomicReference<Map<String, Object>> found =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    TollgateFixture.await(
+        () -> {
+          try {
+            if (!Files.exists(file)) {
+              return false;
+            }
+            for (String l : Files.readAllLines(file)) {
+              Map<String, Object> parsed = JsonLine.parse(l);
+              if (client.equals(parsed.get("client"))) {
+                found.set(parsed);
+                return true;
+              }
+            }
+            return false;
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(10));
+    return found.get();
   }
 
   private static byte[] v2(String client) {

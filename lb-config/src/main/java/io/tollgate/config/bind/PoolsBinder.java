@@ -154,6 +154,11 @@ final class PoolsBinder {
       ok &= server.isPresent();
       server.ifPresent(out::add);
     }
+    if (ok && out.stream().allMatch(ServerConfig::backup)) {
+      node.warn(
+          "every server of the pool is a backup, so they are used as ordinary servers (backup ="
+              + " true means: only while every server that is not a backup is down)");
+    }
     return ok ? Optional.of(out) : Optional.empty();
   }
 

@@ -152,6 +152,18 @@ class RoutingAccessConfigTest {
         .contains("true or false");
   }
 
+  @Test
+  void aPoolOfBackupsOnlyIsWarnedAbout() throws Exception {
+    TollgateConfig c =
+        load("tollgate.pools.q.servers = [ { address = \"10.0.0.1:443\", backup = true } ]\n");
+    assertThat(c.warnings())
+        .anySatisfy(
+            w -> {
+              assertThat(w.path()).isEqualTo("tollgate.pools.q.servers");
+              assertThat(w.message()).startsWith("every server of the pool is a backup");
+            });
+  }
+
   private static Cidr cidr(String text) {
     return Cidr.parse(text).orElseThrow();
   }
