@@ -243,9 +243,21 @@ class BackupAndSocketOptionsTest {
 
   @Test
   void keepaliveIsOnForTheClientAndTheBackendSocketWithTheConfiguredIdleTime() throws Exception {
+    keepaliveOnBothSockets("epoll");
+  }
+
+  @Test
+  void keepaliveIsSetPerSocketOnNioToo() throws Exception {
+    keepaliveOnBothSockets("nio");
+  }
+
+  private void keepaliveOnBothSockets(String transport) throws Exception {
     TlsTestServer echo = backend(new InetSocketAddress("127.0.0.1", 0), TlsTestServer.echo());
     start(
         ROUTE
+            + "io.transport = "
+            + transport
+            + "\n"
             + "timeouts.keepalive = 40s\n"
             + String.format("pools.app { servers = [\"127.0.0.1:%d\"] }", echo.port()));
     try (TlsTestClient.Connection c = TlsTestClient.connect(port(), "app.test", ca)) {
