@@ -1,6 +1,7 @@
 package io.tollgate.config;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A socket Tollgate accepts TLS connections on ({@code tollgate.listeners[i]}).
@@ -18,6 +19,8 @@ import java.util.Objects;
  * @param http on an http listener, what a request gets whose route has neither an {@code http-pool}
  *     nor an {@code http} action of its own; {@link HttpAction#REDIRECT_HTTPS} by default (and on
  *     TLS listeners, where it is unused)
+ * @param defaultRoute this listener's own default route; empty: {@code tollgate.default-route}
+ * @param access which client addresses may connect, checked before the ClientHello is read
  */
 public record ListenerConfig(
     String name,
@@ -27,7 +30,9 @@ public record ListenerConfig(
     boolean reusePort,
     boolean freebind,
     ListenerProtocol protocol,
-    HttpAction http) {
+    HttpAction http,
+    Optional<DefaultRoute> defaultRoute,
+    AccessRules access) {
   public ListenerConfig {
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(http, "http");
@@ -37,9 +42,57 @@ public record ListenerConfig(
     if (maxConnections < 0) {
       throw new IllegalArgumentException("negative maxConnections");
     }
+    Objects.requireNonNull(defaultRoute, "defaultRoute");
+    Objects.requireNonNull(access, "access");
   }
 
-  /** A TLS listener. */
+  /** Speaking {@code protocol}, without a default route or access rules of its own. */
+  public ListenerConfig(
+      String name,
+      HostPort address,
+      UpstreamProxyProtocol proxyProtocol,
+      int maxConnections,
+      boolean reusePort,
+      boolean freebind,
+      ListenerProtocol protocol,
+      HttpAction http) {
+    this(
+        name,
+        address,
+        proxyProtocol,
+        maxConnections,
+        reusePort,
+        freebind,
+        protocol,
+        http,
+        Optional.empty(),
+        AccessRules.NONE);
+  }
+
+  /** A TLS listener with its own default route and access rules. */
+  public ListenerConfig(
+      String name,
+      HostPort address,
+      UpstreamProxyProtocol proxyProtocol,
+      int maxConnections,
+      boolean reusePort,
+      boolean freebind,
+      Optional<DefaultRoute> defaultRoute,
+      AccessRules access) {
+    this(
+        name,
+        address,
+        proxyProtocol,
+        maxConnections,
+        reusePort,
+        freebind,
+        ListenerProtocol.TLS,
+        HttpAction.REDIRECT_HTTPS,
+        defaultRoute,
+        access);
+  }
+
+  /** A TLS listener without a default route or access rules of its own. */
   public ListenerConfig(
       String name,
       HostPort address,

@@ -1,5 +1,6 @@
 package io.tollgate.config;
 
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,6 +21,8 @@ import java.util.Optional;
  *     (and on health checks), or {@link BackendProxyProtocol#OFF}
  * @param dns how host names (and {@code srv}) are followed; with {@code srv} the list of servers
  *     may be empty
+ * @param source the local address backend connections are bound to ({@code source}); empty: the
+ *     kernel picks
  */
 public record PoolConfig(
     String name,
@@ -30,9 +33,58 @@ public record PoolConfig(
     BalanceConfig balance,
     PassiveEjectionConfig passive,
     BackendProxyProtocol proxyProtocol,
-    PoolDnsConfig dns) {
+    PoolDnsConfig dns,
+    Optional<InetAddress> source) {
 
-  /** A pool whose host names are looked up every 30 s and that has no SRV name. */
+  /** With these DNS settings; backend connections from whatever local address the kernel picks. */
+  public PoolConfig(
+      String name,
+      List<ServerConfig> servers,
+      int connectAttempts,
+      Optional<BackendTlsConfig> tls,
+      Optional<HealthCheckConfig> healthCheck,
+      BalanceConfig balance,
+      PassiveEjectionConfig passive,
+      BackendProxyProtocol proxyProtocol,
+      PoolDnsConfig dns) {
+    this(
+        name,
+        servers,
+        connectAttempts,
+        tls,
+        healthCheck,
+        balance,
+        passive,
+        proxyProtocol,
+        dns,
+        Optional.empty());
+  }
+
+  /** Bound to {@code source}; host names looked up every 30 s, no SRV name. */
+  public PoolConfig(
+      String name,
+      List<ServerConfig> servers,
+      int connectAttempts,
+      Optional<BackendTlsConfig> tls,
+      Optional<HealthCheckConfig> healthCheck,
+      BalanceConfig balance,
+      PassiveEjectionConfig passive,
+      BackendProxyProtocol proxyProtocol,
+      Optional<InetAddress> source) {
+    this(
+        name,
+        servers,
+        connectAttempts,
+        tls,
+        healthCheck,
+        balance,
+        passive,
+        proxyProtocol,
+        PoolDnsConfig.DEFAULTS,
+        source);
+  }
+
+  /** Host names looked up every 30 s, no SRV name, no source address. */
   public PoolConfig(
       String name,
       List<ServerConfig> servers,
@@ -51,7 +103,8 @@ public record PoolConfig(
         balance,
         passive,
         proxyProtocol,
-        PoolDnsConfig.DEFAULTS);
+        PoolDnsConfig.DEFAULTS,
+        Optional.empty());
   }
 
   public PoolConfig(String name, List<ServerConfig> servers, int connectAttempts) {
@@ -89,5 +142,6 @@ public record PoolConfig(
     Objects.requireNonNull(balance, "balance");
     Objects.requireNonNull(passive, "passive");
     Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    Objects.requireNonNull(source, "source");
   }
 }

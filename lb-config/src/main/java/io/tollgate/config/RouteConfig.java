@@ -22,6 +22,8 @@ import java.util.Optional;
  *     an http listener
  * @param http {@code http}: what an http listener answers requests for these hosts with when there
  *     is no http-pool; empty: the listener's own {@code http}
+ * @param listeners names of the listeners the route applies on; empty = every listener
+ * @param access which client addresses may use the route
  */
 public record RouteConfig(
     List<String> hosts,
@@ -31,9 +33,11 @@ public record RouteConfig(
     int maxConnections,
     List<String> matchAlpn,
     Optional<String> httpPool,
-    Optional<HttpAction> http) {
+    Optional<HttpAction> http,
+    List<String> listeners,
+    AccessRules access) {
 
-  /** A route for any ALPN, without plain-HTTP settings. */
+  /** A route for any ALPN, without plain-HTTP settings, on every listener, open to every client. */
   public RouteConfig(
       List<String> hosts,
       RouteMode mode,
@@ -41,6 +45,51 @@ public record RouteConfig(
       Optional<ServerTlsConfig> tls,
       int maxConnections) {
     this(hosts, mode, pool, tls, maxConnections, List.of(), Optional.empty(), Optional.empty());
+  }
+
+  /** On every listener, open to every client. */
+  public RouteConfig(
+      List<String> hosts,
+      RouteMode mode,
+      String pool,
+      Optional<ServerTlsConfig> tls,
+      int maxConnections,
+      List<String> matchAlpn,
+      Optional<String> httpPool,
+      Optional<HttpAction> http) {
+    this(
+        hosts,
+        mode,
+        pool,
+        tls,
+        maxConnections,
+        matchAlpn,
+        httpPool,
+        http,
+        List.of(),
+        AccessRules.NONE);
+  }
+
+  /** For any ALPN, without plain-HTTP settings. */
+  public RouteConfig(
+      List<String> hosts,
+      RouteMode mode,
+      String pool,
+      Optional<ServerTlsConfig> tls,
+      int maxConnections,
+      List<String> listeners,
+      AccessRules access) {
+    this(
+        hosts,
+        mode,
+        pool,
+        tls,
+        maxConnections,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        listeners,
+        access);
   }
 
   /** A passthrough route. */
@@ -72,6 +121,13 @@ public record RouteConfig(
     matchAlpn = List.copyOf(matchAlpn);
     Objects.requireNonNull(httpPool, "httpPool");
     Objects.requireNonNull(http, "http");
+    listeners = List.copyOf(listeners);
+    Objects.requireNonNull(access, "access");
+  }
+
+  /** Whether the route applies on the listener named {@code listener}. */
+  public boolean appliesOn(String listener) {
+    return listeners.isEmpty() || listeners.contains(listener);
   }
 
   /**

@@ -13,6 +13,10 @@ import java.time.Duration;
  *     are closed
  * @param withdraw on shutdown (SIGTERM), how long Tollgate answers 503 on {@code /ready} and keeps
  *     accepting before it closes the listeners and the drain starts; zero closes them at once
+ * @param keepalive TCP keepalive on client and backend sockets: the first probe after this long
+ *     without traffic; zero turns keepalive off
+ * @param maxLifetime a connection is closed this long after it was accepted, whatever it does; zero
+ *     means no cap
  */
 public record Timeouts(
     Duration clientHello,
@@ -20,7 +24,9 @@ public record Timeouts(
     Duration idle,
     Duration handshake,
     Duration drain,
-    Duration withdraw) {
+    Duration withdraw,
+    Duration keepalive,
+    Duration maxLifetime) {
   public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
   public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
 
@@ -38,6 +44,17 @@ public record Timeouts(
     this(clientHello, connect, idle, handshake, drain, Duration.ZERO);
   }
 
+  /** Without keepalive or a lifetime cap. */
+  public Timeouts(
+      Duration clientHello,
+      Duration connect,
+      Duration idle,
+      Duration handshake,
+      Duration drain,
+      Duration withdraw) {
+    this(clientHello, connect, idle, handshake, drain, withdraw, Duration.ZERO, Duration.ZERO);
+  }
+
   public Timeouts {
     requirePositive(clientHello, "clientHello");
     requirePositive(connect, "connect");
@@ -46,6 +63,12 @@ public record Timeouts(
     requirePositive(drain, "drain");
     if (withdraw == null || withdraw.isNegative()) {
       throw new IllegalArgumentException("withdraw must be zero or a positive duration");
+    }
+    if (keepalive == null || keepalive.isNegative()) {
+      throw new IllegalArgumentException("keepalive must be zero or a positive duration");
+    }
+    if (maxLifetime == null || maxLifetime.isNegative()) {
+      throw new IllegalArgumentException("maxLifetime must be zero or a positive duration");
     }
   }
 

@@ -68,12 +68,11 @@ final class PoolServerEndpoints {
         Map<String, Object> body = body(r, Set.of("address", "weight", "backup"));
         String address = text(body, "address", true);
         int w = weight(body, false);
-        if (Boolean.TRUE.equals(body.get("backup"))) {
-          return Optional.of(
-              AdminResponse.error(
-                  400, "\"backup\": true is not supported by this build (backup servers)"));
+        Object backup = body.getOrDefault("backup", Boolean.FALSE);
+        if (!(backup instanceof Boolean)) {
+          return Optional.of(AdminResponse.error(400, "\"backup\" must be true or false"));
         }
-        ps.add(address, w);
+        ps.add(address, w, (Boolean) backup);
         log.info(
             "admin: pool {}: added server {} (weight {}) until the next reload",
             ps.name(),

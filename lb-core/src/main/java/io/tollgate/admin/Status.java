@@ -61,6 +61,9 @@ final class Status {
       r.put("hosts", rc.hosts());
       r.put("mode", label(rc.mode()));
       r.put("pool", rc.pool());
+      if (!rc.listeners().isEmpty()) {
+        r.put("listeners", rc.listeners());
+      }
       routes.add(r);
     }
     out.put("routes", routes);
@@ -74,6 +77,7 @@ final class Status {
       Pool pool = snapshot.pools().get(pc.name());
       Map<String, Object> p = new LinkedHashMap<>();
       p.put("balance", label(pc.balance().algorithm()));
+      pc.source().ifPresent(source -> p.put("source", source.getHostAddress()));
       List<Object> servers = new ArrayList<>();
       for (Backend b : pool.servers()) {
         servers.add(server(b));
@@ -127,6 +131,7 @@ final class Status {
     s.put("health_reason", b.state().reason());
     s.put("draining", b.state().isDraining());
     s.put("active_connections", b.state().activeConnections());
+    s.put("backup", b.backup());
     return s;
   }
 

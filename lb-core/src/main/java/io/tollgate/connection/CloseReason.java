@@ -27,6 +27,11 @@ public enum CloseReason {
   /** Once routed: the route's max-connections client connections are open already. */
   LIMIT_ROUTE,
   /**
+   * The client address is not allowed by the listener's (at accept, or once a PROXY header named
+   * it) or the route's (once the hello picked it) allow-from / deny-from.
+   */
+  DENIED,
+  /**
    * No whole ClientHello (or PROXY header before it, on listeners that read one) within {@code
    * timeouts.client-hello}.
    */
@@ -95,6 +100,8 @@ public enum CloseReason {
   CLIENT_RESET,
   /** The backend reset the connection or its socket failed; the client side is reset too. */
   BACKEND_RESET,
+  /** Open for {@code timeouts.max-lifetime}; closed by Tollgate whatever it was doing. */
+  MAX_LIFETIME,
   /** Still open when the shutdown drain ({@code timeouts.drain}) ran out; closed by Tollgate. */
   SHUTDOWN,
   /** A bug: an unexpected exception in Tollgate's own code. Logged with a stack trace. */

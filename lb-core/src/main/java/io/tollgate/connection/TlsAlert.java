@@ -14,7 +14,9 @@ public enum TlsAlert {
   /** No route for the requested name (RFC 6066 §3). */
   UNRECOGNIZED_NAME(112),
   /** Tollgate could not reach a backend for a name it does serve. */
-  INTERNAL_ERROR(80);
+  INTERNAL_ERROR(80),
+  /** The route does not serve this client's address (allow-from / deny-from; RFC 8446 §6.2). */
+  ACCESS_DENIED(49);
 
   private final int code;
 

@@ -18,6 +18,7 @@ import io.tollgate.relay.PendingRelay;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.snapshot.ListenerSettings;
 import io.tollgate.snapshot.Snapshot;
 
 /**
@@ -44,7 +45,9 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     conn.helloParsed(hello.sni(), hello.alpn(), hello.alpnOmitted(), System.nanoTime());
     metrics.helloParsed(hello.recordBytes());
     Snapshot snapshot = conn.snapshot();
-    Router.Match match = snapshot.router().route(hello.sni(), hello.alpn());
+    ListenerSettings listener = snapshot.listener(conn.listener());
+    Router.Match match =
+        snapshot.router().route(hello.sni(), hello.alpn(), listener.index(), listener.fallback());
     Route route = match.route();
     if (route == null) {
       String detail = hello.sni() == null ? "no SNI" : "no route for " + hello.sni();
@@ -53,6 +56,16 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     }
     conn.routed(route.name(), route.mode());
     metrics.routed(conn);
+    if (route.access() != null && !route.access().admits(conn.client())) {
+      // Before the route's limit, so a refused client takes no slot. The hello is all that was
+      // exchanged, in every mode, so a plaintext alert tells the client why.
+      refuse(
+          ctx.channel(),
+          CloseReason.DENIED,
+          "client " + conn.client() + " not allowed on route " + route.name(),
+          TlsAlert.ACCESS_DENIED);
+      return;
+    }
     CloseReason limited = limits.admitRoute(ctx.channel(), route.name());
     if (limited != null) {
       refuse(

@@ -14,6 +14,7 @@ import io.tollgate.inspect.HttpRequestInspector;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
+import io.tollgate.route.SourceFilter;
 import io.tollgate.snapshot.ListenerSettings;
 import io.tollgate.snapshot.Snapshot;
 import java.util.HexFormat;
@@ -77,15 +78,36 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     // Behind another balancer the source is only known from its PROXY header: per-source
     // limits wait for it (the reader applies them), the others apply now.
     boolean proxied = settings.proxyProtocol().enabled();
+    SourceFilter access = settings.access();
+    // The listener's allow-from / deny-from before anything is read or counted: a refused client
+    // costs no limit slot. Behind a balancer the client is known only from its header.
+    if (access != null && !proxied && !access.admits(conn.client())) {
+      Refusal.refuse(
+          ch, CloseReason.DENIED, "client not allowed on listener " + listenerName, null);
+      return;
+    }
     if (refused(ch, conn, limits.admit(ch, conn, !proxied))) {
       return;
     }
+    if (settings.keepalive() != null) {
+      settings.keepalive().apply(ch);
+    }
+    if (settings.maxLifetimeMillis() > 0) {
+      MaxLifetime.schedule(ch, conn, settings.maxLifetimeMillis());
+    }
     if (proxied) {
+      ProxyHeaderReader.SourceAdmission admission =
+          access == null
+              ? limits::admitSource
+              : (c, proxiedConn) ->
+                  access.admits(proxiedConn.client())
+                      ? limits.admitSource(c, proxiedConn)
+                      : CloseReason.DENIED;
       ch.pipeline()
           .addLast(
               NettyPipeline.PROXY_HEADER,
               new ProxyHeaderReader(
-                  settings.proxyProtocol(), settings.helloTimeoutMillis(), limits::admitSource));
+                  settings.proxyProtocol(), settings.helloTimeoutMillis(), admission));
     }
     if (settings.protocol() == ListenerProtocol.HTTP) {
       ch.pipeline()

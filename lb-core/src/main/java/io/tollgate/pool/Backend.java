@@ -17,6 +17,7 @@ public final class Backend {
   private final int weight;
   private final int maxConnections;
   private final ServerState state;
+  private final boolean backup;
 
   /** A backend that is always up, with no connection limit (tests, tools). */
   public Backend(HostPort configured, InetSocketAddress address, int weight) {
@@ -39,6 +40,21 @@ public final class Backend {
       int weight,
       int maxConnections,
       ServerState state) {
+    this(configured, address, weight, maxConnections, state, false);
+  }
+
+  /**
+   * @param backup takes connections only while every server of its pool that is not a backup is
+   *     down or draining
+   */
+  public Backend(
+      HostPort configured,
+      InetSocketAddress address,
+      int weight,
+      int maxConnections,
+      ServerState state,
+      boolean backup) {
+    this.backup = backup;
     this.configured = Objects.requireNonNull(configured, "configured");
     this.address = Objects.requireNonNull(address, "address");
     if (address.isUnresolved()) {
@@ -92,6 +108,11 @@ public final class Backend {
 
   public ServerState state() {
     return state;
+  }
+
+  /** A backup server: used only while no other server of the pool is up and not draining. */
+  public boolean backup() {
+    return backup;
   }
 
   /** Whether it may take one more connection now (advisory; {@link Pool#reserve} decides). */

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  * max-connections}; the pool's {@code balance} algorithm picks the first, the next ones (distinct,
  * at most {@code connect-attempts} in all) are where a failed connect goes next. When no server is
  * up the pool refuses ({@code no_healthy_backend}) or, with {@code on-all-down = try-all}, tries
- * them anyway; when every server that is up is full it refuses with {@code pool_full}.
+ * them anyway; when every server that is up is full it refuses with {@code pool_full}. Backup
+ * servers count only while no other server is up and not draining.
  *
  * <p>Each connect attempt holds a {@link Lease} from {@link #reserve}: it counts open connections
  * per server and passes connect failures and successes to passive ejection.
@@ -56,6 +57,9 @@ public final class Pool {
   private final Supplier<Random> random;
   private final AtomicInteger rotation = new AtomicInteger();
   private final BackendProxyProtocol proxyProtocol;
+
+  /** The local address backend connections bind to ({@code source}, port 0), or null. */
+  private final InetSocketAddress source;
 
   /** Smooth weighted round-robin, every server up unless its state says otherwise. */
   public Pool(String name, List<Backend> servers, int connectAttempts) {
@@ -85,6 +89,24 @@ public final class Pool {
       PassiveSignals signals,
       LongSupplier ticker,
       Supplier<Random> random) {
+    this(name, servers, connectAttempts, balance, proxyProtocol, signals, ticker, random, null);
+  }
+
+  /**
+   * As above, with backend connections bound to {@code source} (an address of this host, port 0),
+   * or to whatever the kernel picks when it is null.
+   */
+  public Pool(
+      String name,
+      List<Backend> servers,
+      int connectAttempts,
+      BalanceConfig balance,
+      BackendProxyProtocol proxyProtocol,
+      PassiveSignals signals,
+      LongSupplier ticker,
+      Supplier<Random> random,
+      InetSocketAddress source) {
+    this.source = source;
     this.name = Objects.requireNonNull(name, "name");
     this.connectAttempts = connectAttempts;
     this.balance = Objects.requireNonNull(balance, "balance");
@@ -118,6 +140,11 @@ public final class Pool {
     return balance;
   }
 
+  /** The local address backend connections are bound to, or null for the kernel's choice. */
+  public InetSocketAddress source() {
+    return source;
+  }
+
   /** The PROXY protocol header written first on each connection to this pool's servers. */
   public BackendProxyProtocol proxyProtocol() {
     return proxyProtocol;
@@ -146,8 +173,16 @@ public final class Pool {
     int alive = 0;
     for (int i = 0; i < n; i++) {
       ServerState s = servers.get(i).state();
-      eligible[i] = s.isUp() && !s.isDraining();
+      eligible[i] = !servers.get(i).backup() && s.isUp() && !s.isDraining();
       alive += eligible[i] ? 1 : 0;
+    }
+    if (alive == 0 && set.hasBackups) {
+      // Every primary is down or draining: the backups take over, balanced among themselves.
+      for (int i = 0; i < n; i++) {
+        ServerState s = servers.get(i).state();
+        eligible[i] = servers.get(i).backup() && s.isUp() && !s.isDraining();
+        alive += eligible[i] ? 1 : 0;
+      }
     }
     if (alive == 0) {
       if (balance.onAllDown() == BalanceConfig.OnAllDown.REJECT) {

@@ -15,8 +15,12 @@ final class ServerSet {
   /** Null unless the pool balances by hashing. */
   final HashRing ring;
 
+  /** Whether some server is a backup, used only while no other is up and not draining. */
+  final boolean hasBackups;
+
   ServerSet(List<Backend> servers, boolean hashing) {
     this.servers = List.copyOf(servers);
+    this.hasBackups = this.servers.stream().anyMatch(Backend::backup);
     this.roundRobin = new SmoothWeightedRoundRobin(this.servers.size());
     this.ring = hashing && !this.servers.isEmpty() ? new HashRing(this.servers) : null;
   }

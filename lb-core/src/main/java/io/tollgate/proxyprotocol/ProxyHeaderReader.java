@@ -142,7 +142,11 @@ public final class ProxyHeaderReader extends DeadlineDecoder {
     Connection conn = Connection.of(ctx.channel());
     CloseReason over = conn == null ? null : admission.admit(ctx.channel(), conn);
     if (over != null) {
-      fail(ctx, over, "refused by limits for " + conn.client());
+      fail(
+          ctx,
+          over,
+          (over == CloseReason.DENIED ? "not allowed on this listener: " : "refused by limits for ")
+              + conn.client());
       return;
     }
     finish();

@@ -186,7 +186,7 @@ final class BackendConnector {
       return;
     }
     long started = System.nanoTime();
-    ChannelFuture f =
+    Bootstrap bootstrap =
         new Bootstrap()
             .group(client.eventLoop())
             .channel(settings.channelClass())
@@ -196,8 +196,14 @@ final class BackendConnector {
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, settings.waterMark())
-            .handler(Connecting.INSTANCE)
-            .connect(server.address());
+            .handler(Connecting.INSTANCE);
+    if (settings.keepalive() != null) {
+      settings.keepalive().apply(bootstrap, settings.channelClass());
+    }
+    ChannelFuture f =
+        pool.source() == null
+            ? bootstrap.connect(server.address())
+            : bootstrap.connect(server.address(), pool.source());
     connecting = f.channel();
     f.addListener(
         (ChannelFuture done) -> {

@@ -2,6 +2,7 @@ package io.tollgate.relay;
 
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.tollgate.connection.TcpKeepalive;
 import java.time.Duration;
 
 /**
@@ -19,7 +20,18 @@ public record RelaySettings(
     Duration idleTimeout,
     Duration handshakeTimeout,
     Class<? extends SocketChannel> channelClass,
-    WriteBufferWaterMark waterMark) {
+    WriteBufferWaterMark waterMark,
+    TcpKeepalive keepalive) {
+
+  /** Without TCP keepalive on backend connections. */
+  public RelaySettings(
+      Duration connectTimeout,
+      Duration idleTimeout,
+      Duration handshakeTimeout,
+      Class<? extends SocketChannel> channelClass,
+      WriteBufferWaterMark waterMark) {
+    this(connectTimeout, idleTimeout, handshakeTimeout, channelClass, waterMark, null);
+  }
 
   /** 64 KiB / 128 KiB: enough to keep loopback and LAN links busy, small enough for 100k conns. */
   public static final WriteBufferWaterMark DEFAULT_WATER_MARK =

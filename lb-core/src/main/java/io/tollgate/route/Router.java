@@ -80,7 +80,7 @@ public final class Router {
    * request): routes with {@code match-alpn} never apply.
    */
   public Match route(String sni) {
-    return route(sni, List.of());
+    return route(sni, List.of(), -1, fallback);
   }
 
   /**
@@ -88,13 +88,34 @@ public final class Router {
    * the first of the offered protocols (client preference order) that one lists.
    */
   public Match route(String sni, List<String> alpn) {
+    return route(sni, alpn, -1, fallback);
+  }
+
+  /**
+   * Routes {@code sni} on one listener, as {@link #route(String, List, int, Match)} for any ALPN.
+   */
+  public Match route(String sni, int listener, Match fallback) {
+    return route(sni, List.of(), listener, fallback);
+  }
+
+  /**
+   * Routes {@code sni} offering {@code alpn} on one listener: routes that do not apply there are
+   * skipped (a name whose exact route is another listener's may still match a wildcard here), the
+   * route with {@code match-alpn} for the first offered protocol that one lists wins over the
+   * host's route without, and what matches nothing goes to {@code fallback}, the listener's default
+   * route.
+   *
+   * @param listener the listener's index; -1 for "every route applies"
+   * @param fallback from {@link #fallback(Route)}, built once per listener
+   */
+  public Match route(String sni, List<String> alpn, int listener, Match fallback) {
     if (sni != null) {
-      Match m = lookup(exact, exactByAlpn, sni, alpn);
+      Match m = lookup(exact, exactByAlpn, sni, alpn, listener);
       if (m != null) {
         return m;
       }
       for (int dot = sni.indexOf('.'); dot >= 0; dot = sni.indexOf('.', dot + 1)) {
-        m = lookup(wildcardBySuffix, wildcardByAlpn, sni.substring(dot + 1), alpn);
+        m = lookup(wildcardBySuffix, wildcardByAlpn, sni.substring(dot + 1), alpn, listener);
         if (m != null) {
           return m;
         }
@@ -107,19 +128,37 @@ public final class Router {
       Map<String, Match> plain,
       Map<String, Map<String, Match>> byAlpn,
       String key,
-      List<String> alpn) {
+      List<String> alpn,
+      int listener) {
     if (byAlpn != null && !alpn.isEmpty()) {
       Map<String, Match> protocols = byAlpn.get(key);
       if (protocols != null) {
         for (int i = 0; i < alpn.size(); i++) {
           Match m = protocols.get(alpn.get(i));
-          if (m != null) {
+          if (m != null && appliesOn(m, listener)) {
             return m;
           }
         }
       }
     }
-    return plain.get(key);
+    Match m = plain.get(key);
+    return m != null && appliesOn(m, listener) ? m : null;
+  }
+
+  private static boolean appliesOn(Match m, int listener) {
+    return listener < 0 || m.route().appliesOn(listener);
+  }
+
+  /** This router's own default (the top-level {@code default-route}), as a match. */
+  public Match fallback() {
+    return fallback;
+  }
+
+  /** A default-route match for {@code route}; null rejects. Build once, not per connection. */
+  public static Match fallback(Route route) {
+    return route == null
+        ? new Match(null, MatchKind.REJECT, null)
+        : new Match(route, MatchKind.DEFAULT, null);
   }
 
   public static Builder builder() {

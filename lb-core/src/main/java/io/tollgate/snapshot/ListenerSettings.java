@@ -5,8 +5,11 @@ import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.config.UpstreamProxyProtocol;
+import io.tollgate.connection.TcpKeepalive;
 import io.tollgate.inspect.ClientHelloParser;
 import io.tollgate.inspect.HttpRequestParser;
+import io.tollgate.route.Router;
+import io.tollgate.route.SourceFilter;
 import java.util.Objects;
 
 /**
@@ -22,6 +25,13 @@ import java.util.Objects;
  *     is; null on TLS listeners
  * @param httpAction on http listeners, the answer for routes without an http-pool or an http of
  *     their own
+ * @param index the listener's position in the config: which routes apply here ({@code
+ *     Route.appliesOn})
+ * @param fallback where names without a route here go: the listener's own default route, else the
+ *     top-level one
+ * @param access the listener's allow-from / deny-from, checked before the hello; null for none
+ * @param keepalive TCP keepalive for its client sockets, or null
+ * @param maxLifetimeMillis {@code timeouts.max-lifetime}; 0 for no cap
  */
 public record ListenerSettings(
     String name,
@@ -30,9 +40,17 @@ public record ListenerSettings(
     long helloTimeoutMillis,
     ListenerProtocol protocol,
     HttpRequestParser requestParser,
-    HttpAction httpAction) {
+    HttpAction httpAction,
+    int index,
+    Router.Match fallback,
+    SourceFilter access,
+    TcpKeepalive keepalive,
+    long maxLifetimeMillis) {
 
-  /** A TLS listener's settings. */
+  /**
+   * A TLS listener's settings: every route applies and unmatched names are rejected; no access
+   * rules or socket options.
+   */
   public ListenerSettings(
       String name,
       UpstreamProxyProtocol proxyProtocol,
@@ -45,7 +63,12 @@ public record ListenerSettings(
         helloTimeoutMillis,
         ListenerProtocol.TLS,
         null,
-        HttpAction.REDIRECT_HTTPS);
+        HttpAction.REDIRECT_HTTPS,
+        -1,
+        Router.fallback(null),
+        null,
+        null,
+        0);
   }
 
   public ListenerSettings {
@@ -57,9 +80,11 @@ public record ListenerSettings(
     if ((protocol == ListenerProtocol.HTTP) != (requestParser != null)) {
       throw new IllegalArgumentException(name + ": a request parser goes with http listeners");
     }
+    Objects.requireNonNull(fallback, "fallback");
   }
 
-  static ListenerSettings of(ListenerConfig listener, TollgateConfig config) {
+  static ListenerSettings of(
+      ListenerConfig listener, TollgateConfig config, int index, Router.Match fallback) {
     return new ListenerSettings(
         listener.name(),
         listener.proxyProtocol(),
@@ -69,6 +94,11 @@ public record ListenerSettings(
         listener.protocol() == ListenerProtocol.HTTP
             ? new HttpRequestParser(config.limits().maxClientHello())
             : null,
-        listener.http());
+        listener.http(),
+        index,
+        fallback,
+        SourceFilter.of(listener.access()),
+        TcpKeepalive.of(config.timeouts().keepalive()),
+        config.timeouts().maxLifetime().toMillis());
   }
 }

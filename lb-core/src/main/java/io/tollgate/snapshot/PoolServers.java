@@ -49,7 +49,12 @@ public final class PoolServers {
   private static final Logger log = LoggerFactory.getLogger("io.tollgate.dns");
 
   /** One server as the pool will have it. */
-  record Member(HostPort configured, InetSocketAddress address, int weight, int maxConnections) {}
+  record Member(
+      HostPort configured,
+      InetSocketAddress address,
+      int weight,
+      int maxConnections,
+      boolean backup) {}
 
   /** What the last lookup of one name said. */
   public record NameStatus(
@@ -235,7 +240,12 @@ public final class PoolServers {
       for (InetAddress ip : addressesOf(hp.host())) {
         add(
             out,
-            new Member(hp, new InetSocketAddress(ip, hp.port()), sc.weight(), sc.maxConnections()));
+            new Member(
+                hp,
+                new InetSocketAddress(ip, hp.port()),
+                sc.weight(),
+                sc.maxConnections(),
+                sc.backup()));
       }
     }
     int best = Integer.MAX_VALUE;
@@ -251,7 +261,7 @@ public final class PoolServers {
       HostPort hp = new HostPort(r.target(), r.port());
       int w = Math.min(ServerConfig.MAX_WEIGHT, Math.max(1, r.weight()));
       for (InetAddress ip : addressesOf(r.target())) {
-        add(out, new Member(hp, new InetSocketAddress(ip, r.port()), w, 0));
+        add(out, new Member(hp, new InetSocketAddress(ip, r.port()), w, 0, false));
       }
     }
     for (Member m : added.values()) {
@@ -270,7 +280,7 @@ public final class PoolServers {
     }
     out.putIfAbsent(
         m.address(),
-        w == null ? m : new Member(m.configured(), m.address(), w, m.maxConnections()));
+        w == null ? m : new Member(m.configured(), m.address(), w, m.maxConnections(), m.backup()));
   }
 
   private List<InetAddress> addressesOf(String host) {
@@ -403,7 +413,8 @@ public final class PoolServers {
       if (st == null) {
         st = new ServerState(k, m.configured().toString(), true, System::nanoTime);
       }
-      backends.add(new Backend(m.configured(), m.address(), m.weight(), m.maxConnections(), st));
+      backends.add(
+          new Backend(m.configured(), m.address(), m.weight(), m.maxConnections(), st, m.backup()));
     }
     pool.replaceServers(backends);
     current = next;
@@ -413,7 +424,7 @@ public final class PoolServers {
   // ---- the admin API ----------------------------------------------------------------------
 
   /** Adds a server (an IP address and port) until the next reload. */
-  public synchronized void add(String address, int weight) throws Refused {
+  public synchronized void add(String address, int weight, boolean backup) throws Refused {
     HostPort hp = parse(address);
     if (!isIp(hp.host())) {
       throw new Refused(
@@ -431,7 +442,7 @@ public final class PoolServers {
     }
     removed.remove(identity(a));
     removed.remove(identity(hp));
-    added.put(identity(a), new Member(hp, a, weight, 0));
+    added.put(identity(a), new Member(hp, a, weight, 0, backup));
     if (!rebuild()) {
       throw replacedByReload();
     }
@@ -459,7 +470,8 @@ public final class PoolServers {
     requireMember(address, id);
     Member a = added.get(id);
     if (a != null) {
-      added.put(id, new Member(a.configured(), a.address(), weight, a.maxConnections()));
+      added.put(
+          id, new Member(a.configured(), a.address(), weight, a.maxConnections(), a.backup()));
     } else {
       weights.put(id, weight);
     }

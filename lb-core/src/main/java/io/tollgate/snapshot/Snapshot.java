@@ -11,6 +11,7 @@ import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.connection.TcpKeepalive;
 import io.tollgate.dns.DnsCounters;
 import io.tollgate.dns.DnsLookups;
 import io.tollgate.health.HealthChecker;
@@ -22,11 +23,14 @@ import io.tollgate.pool.Pool;
 import io.tollgate.relay.RelaySettings;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.route.SourceFilter;
 import io.tollgate.tls.ManagedCertificates;
 import io.tollgate.tls.SecretFiles;
 import io.tollgate.tls.TlsMaterial;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -225,7 +229,8 @@ public final class Snapshot {
           state = new ServerState(key, m.configured().toString(), true, System::nanoTime);
         }
         backends.add(
-            new Backend(m.configured(), m.address(), m.weight(), m.maxConnections(), state));
+            new Backend(
+                m.configured(), m.address(), m.weight(), m.maxConnections(), state, m.backup()));
       }
       Pool pool =
           new Pool(
@@ -236,12 +241,24 @@ public final class Snapshot {
               pc.proxyProtocol(),
               signals,
               System::nanoTime,
-              ThreadLocalRandom::current);
+              ThreadLocalRandom::current,
+              pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
       poolServers.get(pc.name()).built(pool, members.get(pc.name()));
       pools.put(pc.name(), pool);
     }
+    Map<String, Integer> listenerIndex = new HashMap<>();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      listenerIndex.put(config.listeners().get(i).name(), i);
+    }
     Router.Builder router = Router.builder();
     for (RouteConfig rc : config.routes()) {
+      BitSet on = null;
+      if (!rc.listeners().isEmpty()) {
+        on = new BitSet(config.listeners().size());
+        for (String listener : rc.listeners()) {
+          on.set(listenerIndex.get(listener));
+        }
+      }
       Route route =
           new Route(
               rc.name(),
@@ -251,20 +268,33 @@ public final class Snapshot {
               rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null,
               rc.matchAlpn(),
               rc.httpPool().map(pools::get).orElse(null),
-              rc.http().orElse(null));
+              rc.http().orElse(null),
+              on,
+              SourceFilter.of(rc.access()));
       for (String host : rc.hosts()) {
         router.host(host, route);
       }
     }
+    Map<String, DefaultRoute> defaults = TlsMaterial.defaultRoutes(config);
     DefaultRoute dr = config.defaultRoute();
     if (!dr.reject()) {
-      router.defaultRoute(new Route("default", dr.mode(), pools.get(dr.pool())));
+      router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
     }
     Router built = router.build();
     warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
     Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
     for (ListenerConfig lc : config.listeners()) {
-      listeners.put(lc.name(), ListenerSettings.of(lc, config));
+      Router.Match fallback = built.fallback();
+      if (lc.defaultRoute().isPresent()) {
+        String name = TlsMaterial.DEFAULT_ROUTE + "@" + lc.name();
+        fallback =
+            Router.fallback(
+                defaults.containsKey(name)
+                    ? defaultRoute(name, defaults.get(name), pools, tls)
+                    : null);
+      }
+      listeners.put(
+          lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
     }
     RelaySettings relay =
         new RelaySettings(
@@ -272,7 +302,8 @@ public final class Snapshot {
             config.timeouts().idle(),
             config.timeouts().handshake(),
             backendChannel,
-            RelaySettings.DEFAULT_WATER_MARK);
+            RelaySettings.DEFAULT_WATER_MARK,
+            TcpKeepalive.of(config.timeouts().keepalive()));
     return new Snapshot(
         config, listeners, relay, built, pools, warnings, tls, targets, plan, poolServers, dns);
   }
@@ -287,6 +318,19 @@ public final class Snapshot {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** A default route (top-level or a listener's) as the router serves it. */
+  private static Route defaultRoute(
+      String name, DefaultRoute dr, Map<String, Pool> pools, TlsMaterial tls) {
+    return new Route(
+        name,
+        dr.mode(),
+        pools.get(dr.pool()),
+        dr.mode().terminatesTls() ? tls.serverTls(TlsMaterial.defaultRouteKey(name)) : null,
+        dr.mode() == RouteMode.REENCRYPT ? tls.backendTls(dr.pool()) : null,
+        null,
+        SourceFilter.of(dr.access()));
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */

@@ -5,6 +5,8 @@ import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.CertificateSource;
 import io.tollgate.config.ConfigError;
+import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
@@ -117,6 +119,47 @@ public final class TlsMaterial {
     return ticketKeys != null && ticketKeys.refresh();
   }
 
+  /**
+   * Every default route that sends somewhere, by its route name: {@code default} for the top-level
+   * one, {@code default@LISTENER} for a listener's own.
+   */
+  public static Map<String, DefaultRoute> defaultRoutes(TollgateConfig config) {
+    Map<String, DefaultRoute> out = new LinkedHashMap<>();
+    if (!config.defaultRoute().reject()) {
+      out.put(DEFAULT_ROUTE, config.defaultRoute());
+    }
+    for (ListenerConfig lc : config.listeners()) {
+      lc.defaultRoute()
+          .filter(dr -> !dr.reject())
+          .ifPresent(dr -> out.put(DEFAULT_ROUTE + "@" + lc.name(), dr));
+    }
+    return out;
+  }
+
+  /** The name of the top-level default route in logs and metrics. */
+  public static final String DEFAULT_ROUTE = "default";
+
+  /**
+   * The key of a default route's TLS in {@link #serverTls}: its route name behind an {@code @},
+   * which no host name has, so it cannot meet a route's.
+   */
+  public static String defaultRouteKey(String routeName) {
+    return "@" + routeName;
+  }
+
+  private static String defaultRoutePath(TollgateConfig config, String routeName) {
+    if (routeName.equals(DEFAULT_ROUTE)) {
+      return "tollgate.default-route";
+    }
+    String listener = routeName.substring(DEFAULT_ROUTE.length() + 1);
+    for (int i = 0; i < config.listeners().size(); i++) {
+      if (config.listeners().get(i).name().equals(listener)) {
+        return "tollgate.listeners[" + i + "].default-route";
+      }
+    }
+    return "tollgate.default-route";
+  }
+
   /** For a route whose mode terminates TLS; keyed by {@code RouteConfig.name()}. */
   public ServerTls serverTls(String routeName) {
     ServerTls tls = serverTls.get(routeName);
@@ -203,7 +246,9 @@ public final class TlsMaterial {
     }
 
     TlsMaterial build() {
-      boolean terminates = config.routes().stream().anyMatch(r -> r.mode().terminatesTls());
+      boolean terminates =
+          config.routes().stream().anyMatch(r -> r.mode().terminatesTls())
+              || defaultRoutes(config).values().stream().anyMatch(d -> d.tls().isPresent());
       List<X509Certificate> extraRoots = List.of();
       if (config.certificates().trustedRoots().isPresent()) {
         List<X509Certificate> roots =
@@ -231,6 +276,20 @@ public final class TlsMaterial {
           ServerTls tls = serverTls(route, route.tls().get(), "tollgate.routes[" + i + "]");
           if (tls != null) {
             servers.put(route.name(), tls);
+          }
+        }
+      }
+
+      // Offload and reencrypt default routes: one certificate whatever the SNI, or none.
+      for (Map.Entry<String, DefaultRoute> entry : defaultRoutes(config).entrySet()) {
+        DefaultRoute dr = entry.getValue();
+        if (dr.tls().isPresent()) {
+          String key = defaultRouteKey(entry.getKey());
+          RouteConfig asRoute = new RouteConfig(List.of(key), dr.mode(), dr.pool(), dr.tls());
+          ServerTls tls =
+              serverTls(asRoute, dr.tls().get(), defaultRoutePath(config, entry.getKey()));
+          if (tls != null) {
+            servers.put(key, tls);
           }
         }
       }
@@ -343,6 +402,13 @@ public final class TlsMaterial {
         if (route.mode() == RouteMode.REENCRYPT) {
           Set<String> alpn = pools.computeIfAbsent(route.pool(), p -> new LinkedHashSet<>());
           route.tls().ifPresent(tls -> alpn.addAll(tls.alpn()));
+        }
+      }
+      for (DefaultRoute dr : defaultRoutes(config).values()) {
+        if (dr.mode() == RouteMode.REENCRYPT) {
+          pools
+              .computeIfAbsent(dr.pool(), p -> new LinkedHashSet<>())
+              .addAll(dr.tls().get().alpn());
         }
       }
       return pools;

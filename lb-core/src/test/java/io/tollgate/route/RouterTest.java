@@ -9,6 +9,7 @@ import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.route.Router.MatchKind;
 import java.net.InetSocketAddress;
+import java.util.BitSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -86,7 +87,8 @@ class RouterTest {
 
   private static Route alpnRoute(String name, String... protocols) {
     Route r = route(name);
-    return new Route(name, r.mode(), r.pool(), null, null, List.of(protocols), null, null);
+    return new Route(
+        name, r.mode(), r.pool(), null, null, List.of(protocols), null, null, null, null);
   }
 
   @Test
@@ -141,5 +143,29 @@ class RouterTest {
     assertThatThrownBy(() -> b.host("pass.test", alpnRoute("b", "h2")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("routed twice for ALPN h2");
+  }
+
+  @Test
+  void aRouteBoundToListenersIsSkippedOnTheOthers() {
+    BitSet onlyFirst = new BitSet();
+    onlyFirst.set(0);
+    Route tenant =
+        new Route(
+            "deep.wild.test", RouteMode.PASSTHROUGH, PASS.pool(), null, null, onlyFirst, null);
+    Router r =
+        Router.builder()
+            .host("exact.deep.wild.test", tenant)
+            .host("*.wild.test", WILD)
+            .defaultRoute(FALLBACK)
+            .build();
+    Router.Match vip = Router.fallback(route("vip"));
+    assertThat(r.route("exact.deep.wild.test", 0, r.fallback()).route()).isSameAs(tenant);
+    // On listener 1 the name is not the tenant's: the next wildcard, else that listener's default.
+    assertThat(r.route("exact.deep.wild.test", 1, vip).route()).isSameAs(WILD);
+    Router noWildcard = Router.builder().host("exact.deep.wild.test", tenant).build();
+    assertThat(noWildcard.route("exact.deep.wild.test", 1, vip)).isSameAs(vip);
+    assertThat(noWildcard.route("exact.deep.wild.test", 1, noWildcard.fallback()).kind())
+        .isEqualTo(MatchKind.REJECT);
+    assertThat(r.route(null, 1, vip)).isSameAs(vip);
   }
 }

@@ -1,5 +1,8 @@
 package io.tollgate.config.bind;
 
+import com.typesafe.config.ConfigValueType;
+import io.tollgate.config.AccessRules;
+import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.HttpAction;
 import io.tollgate.config.IoConfig;
@@ -9,10 +12,13 @@ import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.UpstreamProxyProtocol;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** Binds {@code tollgate.listeners}: at least one, unique names, unique addresses. */
@@ -25,8 +31,12 @@ final class ListenersBinder {
   /**
    * @param transport {@code io.transport} when it is valid: with {@code nio}, {@code reuse-port}
    *     and {@code freebind} are errors here rather than at start
+   * @param defaultRoutes binds a listener's {@code default-route} (as the top-level one)
    */
-  static Optional<List<ListenerConfig>> bind(Node node, Optional<IoConfig.Transport> transport) {
+  static Optional<List<ListenerConfig>> bind(
+      Node node,
+      Optional<IoConfig.Transport> transport,
+      Function<Node, Optional<DefaultRoute>> defaultRoutes) {
     Optional<List<Node>> elements = Readers.list(node, Schema.LISTENERS);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -43,7 +53,8 @@ final class ListenersBinder {
     Map<String, Listener> byAddress = new HashMap<>();
     boolean ok = true;
     for (Node element : elements.get()) {
-      Optional<ListenerConfig> listener = bindOne(element, byName, byAddress, transport);
+      Optional<ListenerConfig> listener =
+          bindOne(element, byName, byAddress, transport, defaultRoutes);
       ok &= listener.isPresent();
       listener.ifPresent(out::add);
     }
@@ -56,7 +67,8 @@ final class ListenersBinder {
       Node element,
       Map<String, Node> byName,
       Map<String, Listener> byAddress,
-      Optional<IoConfig.Transport> transport) {
+      Optional<IoConfig.Transport> transport,
+      Function<Node, Optional<DefaultRoute>> defaultRoutes) {
     Optional<Node> object =
         Readers.object(
             element,
@@ -115,6 +127,12 @@ final class ListenersBinder {
     Optional<Boolean> freebind = epollOption(element, Schema.LISTENER_FREEBIND, transport);
     Optional<ListenerProtocol> protocol = protocol(element);
     Optional<HttpAction> http = protocol.flatMap(p -> httpAction(element, p));
+    Node defaultNode = element.child(Schema.DEFAULT_ROUTE.name());
+    Optional<Optional<DefaultRoute>> defaultRoute =
+        defaultNode.exists()
+            ? defaultRoutes.apply(defaultNode).map(Optional::of)
+            : Optional.of(Optional.empty());
+    Optional<AccessRules> access = AccessBinder.bind(element);
     if (name.isEmpty()
         || address.isEmpty()
         || proxy.isEmpty()
@@ -122,7 +140,9 @@ final class ListenersBinder {
         || reusePort.isEmpty()
         || freebind.isEmpty()
         || protocol.isEmpty()
-        || http.isEmpty()) {
+        || http.isEmpty()
+        || defaultRoute.isEmpty()
+        || access.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -134,7 +154,9 @@ final class ListenersBinder {
             reusePort.get(),
             freebind.get(),
             protocol.get(),
-            http.get()));
+            http.get(),
+            defaultRoute.get(),
+            access.get()));
   }
 
   /** {@code protocol = tls | http}, tls when absent. */
@@ -162,6 +184,22 @@ final class ListenersBinder {
       return Optional.empty();
     }
     return Readers.choice(node, Schema.HTTP_ACTION, HttpAction.class, "http action");
+  }
+
+  /** Every listener name written as a string, valid or not, for routes' {@code listeners}. */
+  static Set<String> names(Node node) {
+    Set<String> names = new HashSet<>();
+    if (node.exists() && node.type() == ConfigValueType.LIST) {
+      for (Node element : node.elements()) {
+        if (element.type() == ConfigValueType.OBJECT) {
+          Node name = element.child(Schema.LISTENER_NAME.name());
+          if (name.exists() && name.type() == ConfigValueType.STRING) {
+            names.add((String) name.value().unwrapped());
+          }
+        }
+      }
+    }
+    return names;
   }
 
   /**

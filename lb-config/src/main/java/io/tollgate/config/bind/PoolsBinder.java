@@ -3,10 +3,12 @@ package io.tollgate.config.bind;
 import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BackendTlsConfig;
+import io.tollgate.config.Cidr;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.PoolDnsConfig;
 import io.tollgate.config.ServerConfig;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -80,7 +82,9 @@ final class PoolsBinder {
     // Health checks, balancing and passive ejection: their own binder.
     Optional<PoolHealthBinder.Result> health = PoolHealthBinder.bind(pool);
     Optional<BackendProxyProtocol> proxy = ProxyProtocolBinder.pool(pool);
-    if (servers.isEmpty()
+    Optional<Optional<InetAddress>> source = source(pool.child(Schema.POOL_SOURCE.name()));
+    if (source.isEmpty()
+        || servers.isEmpty()
         || attempts.isEmpty()
         || backendTls.isEmpty()
         || health.isEmpty()
@@ -98,7 +102,33 @@ final class PoolsBinder {
             health.get().balance(),
             health.get().passive(),
             proxy.get(),
-            dns.get()));
+            dns.get(),
+            source.get()));
+  }
+
+  /**
+   * {@code source}: an IP literal (never a name to resolve) that backend connections bind to; empty
+   * inside when absent. Whether this host has the address shows at the first connect.
+   */
+  private static Optional<Optional<InetAddress>> source(Node node) {
+    if (!node.exists()) {
+      return Optional.of(Optional.empty());
+    }
+    Optional<String> text = Readers.string(node, Schema.POOL_SOURCE);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Cidr> literal = Cidr.parse(text.get()).filter(c -> !text.get().contains("/"));
+    if (literal.isEmpty()) {
+      node.error(
+          node.show() + " is not an IP address (expected " + Schema.POOL_SOURCE.expected() + ")");
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Optional.of(InetAddress.getByAddress(literal.get().network())));
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("an address of 4 or 16 bytes", e);
+    }
   }
 
   private static Optional<List<ServerConfig>> bindServers(Node node) {
@@ -130,6 +160,11 @@ final class PoolsBinder {
       ok &= server.isPresent();
       server.ifPresent(out::add);
     }
+    if (ok && out.stream().allMatch(ServerConfig::backup)) {
+      node.warn(
+          "every server of the pool is a backup, so they are used as ordinary servers (backup ="
+              + " true means: only while every server that is not a backup is down)");
+    }
     return ok ? Optional.of(out) : Optional.empty();
   }
 
@@ -152,11 +187,15 @@ final class PoolsBinder {
                 ? Readers.intInRange(weightNode, Schema.WEIGHT, 1, ServerConfig.MAX_WEIGHT)
                 : OptionalInt.of(Schema.DEFAULT_WEIGHT);
         OptionalInt maxConnections = PoolHealthBinder.maxConnections(node);
-        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty()) {
+        Node backupNode = node.child(Schema.BACKUP.name());
+        Optional<Boolean> backup =
+            backupNode.exists() ? Readers.bool(backupNode, Schema.BACKUP) : Optional.of(false);
+        if (address.isEmpty() || weight.isEmpty() || maxConnections.isEmpty() || backup.isEmpty()) {
           return Optional.empty();
         }
         return Optional.of(
-            new ServerConfig(address.get(), weight.getAsInt(), maxConnections.getAsInt()));
+            new ServerConfig(
+                address.get(), weight.getAsInt(), maxConnections.getAsInt(), backup.get()));
       default:
         node.error(
             Readers.wrongType(

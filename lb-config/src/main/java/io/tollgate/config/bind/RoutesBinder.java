@@ -1,6 +1,8 @@
 package io.tollgate.config.bind;
 
 import com.typesafe.config.ConfigValueType;
+import io.tollgate.config.AccessRules;
+import io.tollgate.config.CertificateSource;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.HttpAction;
 import io.tollgate.config.Limits;
@@ -29,7 +31,12 @@ final class RoutesBinder {
   /** The route that first claimed a host pattern, for "already claimed by" messages. */
   private record Claim(int route, String firstHost) {}
 
-  static Optional<List<RouteConfig>> bind(Node node, PoolsBinder.Result pools, TlsBinder tls) {
+  /**
+   * @param listenerNames every listener name written, valid or not, which {@code listeners} of a
+   *     route may name
+   */
+  static Optional<List<RouteConfig>> bind(
+      Node node, PoolsBinder.Result pools, TlsBinder tls, Set<String> listenerNames) {
     Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -39,7 +46,7 @@ final class RoutesBinder {
     boolean ok = true;
     List<Node> routes = elements.get();
     for (int i = 0; i < routes.size(); i++) {
-      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims);
+      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims, listenerNames);
       ok &= route.isPresent();
       route.ifPresent(out::add);
     }
@@ -47,7 +54,12 @@ final class RoutesBinder {
   }
 
   private static Optional<RouteConfig> bindRoute(
-      int index, Node route, PoolsBinder.Result pools, TlsBinder tls, Map<String, Claim> claims) {
+      int index,
+      Node route,
+      PoolsBinder.Result pools,
+      TlsBinder tls,
+      Map<String, Claim> claims,
+      Set<String> listenerNames) {
     if (Readers.object(
             route, Schema.ROUTE, "a route such as { hosts = [\"example.com\"], pool = web }")
         .isEmpty()) {
@@ -85,6 +97,9 @@ final class RoutesBinder {
     boolean anyAlpn = matchAlpn.map(List::isEmpty).orElse(true);
     Optional<Optional<String>> httpPool = httpPool(route, pools, anyAlpn);
     Optional<Optional<HttpAction>> http = httpAction(route, anyAlpn);
+    Optional<List<String>> listeners =
+        listeners(route.child(Schema.ROUTE_LISTENERS.name()), listenerNames);
+    Optional<AccessRules> access = AccessBinder.bind(route);
     if (hosts.isEmpty()
         || mode.isEmpty()
         || serverTls.isEmpty()
@@ -92,7 +107,9 @@ final class RoutesBinder {
         || max.isEmpty()
         || matchAlpn.isEmpty()
         || httpPool.isEmpty()
-        || http.isEmpty()) {
+        || http.isEmpty()
+        || listeners.isEmpty()
+        || access.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -104,7 +121,53 @@ final class RoutesBinder {
             max.getAsInt(),
             matchAlpn.get(),
             httpPool.get(),
-            http.get()));
+            http.get(),
+            listeners.get(),
+            access.get()));
+  }
+
+  /** {@code listeners}: names of listeners; empty (every listener) when absent. */
+  private static Optional<List<String>> listeners(Node node, Set<String> listenerNames) {
+    if (!node.exists()) {
+      return Optional.of(List.of());
+    }
+    Optional<List<Node>> elements = Readers.list(node, Schema.ROUTE_LISTENERS);
+    if (elements.isEmpty()) {
+      return Optional.empty();
+    }
+    if (elements.get().isEmpty()) {
+      node.error(
+          "listeners is empty (expected "
+              + Schema.ROUTE_LISTENERS.expected()
+              + "; remove the key to route on every listener)");
+      return Optional.empty();
+    }
+    List<String> out = new ArrayList<>();
+    boolean ok = true;
+    for (Node element : elements.get()) {
+      Optional<String> name = Readers.string(element, Schema.ROUTE_LISTENERS);
+      if (name.isPresent() && !listenerNames.contains(name.get())) {
+        String suggestion =
+            DidYouMean.suggest(name.get(), listenerNames)
+                .map(n -> "did you mean \"" + n + "\"? ")
+                .orElse("");
+        element.error(
+            "no listener named \""
+                + name.get()
+                + "\" ("
+                + suggestion
+                + "defined listeners: "
+                + String.join(", ", new TreeSet<>(listenerNames))
+                + ")");
+        name = Optional.empty();
+      } else if (name.isPresent() && out.contains(name.get())) {
+        element.error("listener \"" + name.get() + "\" is listed twice (expected each once)");
+        name = Optional.empty();
+      }
+      ok &= name.isPresent();
+      name.ifPresent(out::add);
+    }
+    return ok ? Optional.of(out) : Optional.empty();
   }
 
   /** {@code match-alpn}: empty when absent (the route takes any hello for its hosts). */
@@ -316,8 +379,13 @@ final class RoutesBinder {
     return "(" + suggestion + "defined pools: " + String.join(", ", new TreeSet<>(poolNames)) + ")";
   }
 
-  /** {@code default-route = reject}, or {@code default-route { pool = NAME, mode = ... }}. */
-  static Optional<DefaultRoute> bindDefault(Node node, Set<String> poolNames) {
+  /**
+   * {@code default-route = reject}, or {@code default-route { pool = NAME, mode = ... }}, at the
+   * top level or on a listener. Offload and reencrypt need an explicit certificate: it is served
+   * whatever name the client asked for, or none.
+   */
+  static Optional<DefaultRoute> bindDefault(Node node, PoolsBinder.Result pools, TlsBinder tls) {
+    Set<String> poolNames = pools.names();
     if (!node.exists()) {
       return Optional.of(DefaultRoute.REJECT);
     }
@@ -348,30 +416,23 @@ final class RoutesBinder {
     }
     Node modeNode = node.child(Schema.MODE.name());
     Optional<RouteMode> mode = mode(modeNode);
-    if (mode.isPresent() && mode.get().terminatesTls()) {
-      modeNode.error(
-          "mode = "
-              + mode.get().configName()
-              + " is not supported on the default"
-              + " route (expected passthrough): terminating TLS needs a certificate for the name,"
-              + " and the default route takes any name and clients that send none; list the hosts"
-              + " to "
-              + mode.get().configName()
-              + " in a route");
-      mode = Optional.empty();
+    Optional<Optional<ServerTlsConfig>> serverTls = serverTls(node, modeNode, mode, tls);
+    if (serverTls.isPresent()
+        && serverTls.get().isPresent()
+        && serverTls.get().get().certificate() instanceof CertificateSource.Auto) {
+      node.child(Schema.CERTIFICATE.name())
+          .error(
+              "certificate = auto is not supported on a default route (expected { chain = ...,"
+                  + " key = ... }): the default route serves clients whose name no route lists,"
+                  + " or that send none, so there is no name to look a certificate up by");
+      serverTls = Optional.empty();
     }
-    boolean noTls =
-        TlsBinder.refuseServerTls(
-            node,
-            "the default route is always passthrough",
-            key ->
-                "to terminate TLS for a name, list it in a route with mode = offload or"
-                    + " reencrypt; or remove "
-                    + key);
     Optional<String> pool = pool(node, poolNames);
-    if (mode.isEmpty() || !noTls || pool.isEmpty()) {
+    Optional<AccessRules> access = AccessBinder.bind(node);
+    if (mode.isEmpty() || serverTls.isEmpty() || pool.isEmpty() || access.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(DefaultRoute.toPool(mode.get(), pool.get()));
+    return Optional.of(
+        new DefaultRoute(false, mode.get(), pool.get(), serverTls.get(), access.get()));
   }
 }

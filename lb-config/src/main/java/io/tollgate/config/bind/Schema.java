@@ -174,18 +174,36 @@ final class Schema {
   /** The plain-HTTP action of an http listener (its default) and of a route (issue 12). */
   static final Key HTTP_ACTION = new Key("http", "redirect-https or reject");
 
+  // issue 13: routing and access. allow-from / deny-from on routes, default routes and listeners.
+  static final Key ALLOW_FROM =
+      new Key(
+          "allow-from",
+          "a list of networks (CIDR, or one IP address) such as [\"10.0.0.0/8\","
+              + " \"2001:db8::/32\"]");
+  static final Key DENY_FROM =
+      new Key(
+          "deny-from",
+          "a list of networks (CIDR, or one IP address) such as [\"192.0.2.0/24\","
+              + " \"::1/128\"]");
+  static final List<Key> ACCESS_KEYS = List.of(ALLOW_FROM, DENY_FROM);
+  static final Key ROUTE_LISTENERS =
+      new Key("listeners", "a non-empty list of listener names such as [edge-a, edge-b]");
+
   static final Shape LISTENER =
       new Shape(
           "listener",
-          List.of(
-              LISTENER_NAME,
-              LISTENER_ADDRESS,
-              LISTENER_PROXY_PROTOCOL,
-              CONNECTION_LIMIT,
-              LISTENER_REUSE_PORT,
-              LISTENER_FREEBIND,
-              LISTENER_PROTOCOL,
-              HTTP_ACTION));
+          concat(
+              List.of(
+                  LISTENER_NAME,
+                  LISTENER_ADDRESS,
+                  LISTENER_PROXY_PROTOCOL,
+                  CONNECTION_LIMIT,
+                  LISTENER_REUSE_PORT,
+                  LISTENER_FREEBIND,
+                  LISTENER_PROTOCOL,
+                  HTTP_ACTION,
+                  DEFAULT_ROUTE),
+              ACCESS_KEYS));
 
   // tollgate.listeners[i].proxy-protocol (issue 4)
   static final Key UPSTREAM_PROXY_MODE = new Key("mode", "one of off, optional, required");
@@ -211,8 +229,15 @@ final class Schema {
   static final Key DRAIN = new Key("drain", "a positive duration such as 30s");
   static final Key WITHDRAW =
       new Key("withdraw", "a duration such as 10s, or 0 to close the listeners at once");
+  // issue 13: socket options
+  static final Key KEEPALIVE =
+      new Key("keepalive", "a duration such as 60s, or 0 to turn TCP keepalive off");
+  static final Key MAX_LIFETIME = new Key("max-lifetime", "a duration such as 1h, or 0 for no cap");
   static final Shape TIMEOUTS_SHAPE =
-      new Shape("timeouts", List.of(CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN, WITHDRAW));
+      new Shape(
+          "timeouts",
+          List.of(
+              CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN, WITHDRAW, KEEPALIVE, MAX_LIFETIME));
 
   // tollgate.limits
   static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");
@@ -306,8 +331,10 @@ final class Schema {
       new Shape(
           "route",
           concat(
-              List.of(HOSTS, MODE, POOL, CONNECTION_LIMIT, MATCH_ALPN, HTTP_POOL, HTTP_ACTION),
-              SERVER_TLS_KEYS));
+              concat(
+                  List.of(HOSTS, MODE, POOL, CONNECTION_LIMIT, MATCH_ALPN, HTTP_POOL, HTTP_ACTION),
+                  SERVER_TLS_KEYS),
+              concat(List.of(ROUTE_LISTENERS), ACCESS_KEYS)));
 
   // tollgate.routes[i].certificate as an object, or an element of the list
   static final Key CHAIN =
@@ -323,9 +350,10 @@ final class Schema {
   static final Shape CLIENT_AUTH_SHAPE =
       new Shape("client-auth", List.of(CLIENT_AUTH_MODE, CLIENT_CA));
 
-  // tollgate.default-route { ... }: always passthrough, so the TLS keys are refused.
+  // tollgate.default-route { ... } and listeners[i].default-route: the TLS keys go with offload and
+  // reencrypt (issue 13), whose certificate is served whatever the SNI.
   static final Shape DEFAULT_ROUTE_SHAPE =
-      new Shape("default-route", List.of(MODE, POOL), SERVER_TLS_KEYS);
+      new Shape("default-route", concat(concat(List.of(MODE, POOL), SERVER_TLS_KEYS), ACCESS_KEYS));
 
   // ---- Health checks, balancing and passive ejection (issue 5) -------------------------------
   // Declared before POOL_SHAPE and SERVER, which include them. Read by PoolHealthBinder.
@@ -410,6 +438,8 @@ final class Schema {
   // DNS-aware pools (issue 13)
   static final Key RESOLVE_EVERY = new Key("resolve-every", "a positive duration such as 30s");
   static final Key SRV = new Key("srv", "an SRV name such as \"_https._tcp.tenant.example\"");
+  static final Key POOL_SOURCE =
+      new Key("source", "an IP address of this host such as \"10.0.0.5\" or \"2001:db8::5\"");
   static final Shape POOL_SHAPE =
       new Shape(
           "pool",
@@ -421,7 +451,8 @@ final class Schema {
                   POOL_PROXY_PROTOCOL,
                   POOL_PROXY_TLVS,
                   RESOLVE_EVERY,
-                  SRV),
+                  SRV,
+                  POOL_SOURCE),
               POOL_HEALTH_KEYS));
 
   // tollgate.pools.NAME.proxy-protocol-tlvs (issue 4); defaults in BackendProxyProtocol.OFF
@@ -456,7 +487,9 @@ final class Schema {
   static final Key SERVER_ADDRESS =
       new Key("address", "an address such as \"10.0.0.1:443\" or" + " \"[2001:db8::1]:443\"");
   static final Key WEIGHT = new Key("weight", "a whole number");
-  static final Shape SERVER = new Shape("server", List.of(SERVER_ADDRESS, WEIGHT, MAX_CONNECTIONS));
+  static final Key BACKUP = new Key("backup", "true or false");
+  static final Shape SERVER =
+      new Shape("server", List.of(SERVER_ADDRESS, WEIGHT, MAX_CONNECTIONS, BACKUP));
 
   /*
    * Defaults for keys inside list elements and named pools. reference.conf cannot hold these

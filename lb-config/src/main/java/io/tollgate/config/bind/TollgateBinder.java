@@ -45,8 +45,6 @@ final class TollgateBinder {
       return Optional.empty();
     }
     Optional<IoConfig> io = io(tollgate.child(Schema.IO.name()));
-    Optional<List<ListenerConfig>> listeners =
-        ListenersBinder.bind(tollgate.child(Schema.LISTENERS.name()), io.map(IoConfig::transport));
     Optional<Timeouts> timeouts = timeouts(tollgate.child(Schema.TIMEOUTS.name()));
     Optional<Limits> limits = limits(tollgate.child(Schema.LIMITS.name()));
     Node certificatesNode = tollgate.child(Schema.CERTIFICATES.name());
@@ -61,10 +59,20 @@ final class TollgateBinder {
         new TlsBinder(
             files, certificatesNode.child(Schema.DIRECTORY.name()).exists(), acmeNode.exists());
     PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
+    Node listenersNode = tollgate.child(Schema.LISTENERS.name());
+    Optional<List<ListenerConfig>> listeners =
+        ListenersBinder.bind(
+            listenersNode,
+            io.map(IoConfig::transport),
+            n -> RoutesBinder.bindDefault(n, pools, tlsBinder));
     Optional<List<RouteConfig>> routes =
-        RoutesBinder.bind(tollgate.child(Schema.ROUTES.name()), pools, tlsBinder);
+        RoutesBinder.bind(
+            tollgate.child(Schema.ROUTES.name()),
+            pools,
+            tlsBinder,
+            ListenersBinder.names(listenersNode));
     Optional<DefaultRoute> defaultRoute =
-        RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools.names());
+        RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools, tlsBinder);
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
@@ -147,17 +155,17 @@ final class TollgateBinder {
     Optional<Duration> idle = duration(node, Schema.IDLE);
     Optional<Duration> handshake = duration(node, Schema.HANDSHAKE);
     Optional<Duration> drain = duration(node, Schema.DRAIN);
-    Node withdrawNode = node.child(Schema.WITHDRAW.name());
-    Optional<Duration> withdraw =
-        Readers.required(withdrawNode, Schema.WITHDRAW)
-            ? Readers.nonNegativeDuration(withdrawNode, Schema.WITHDRAW)
-            : Optional.empty();
+    Optional<Duration> withdraw = nonNegativeDuration(node, Schema.WITHDRAW);
+    Optional<Duration> keepalive = nonNegativeDuration(node, Schema.KEEPALIVE);
+    Optional<Duration> maxLifetime = nonNegativeDuration(node, Schema.MAX_LIFETIME);
     if (clientHello.isEmpty()
         || connect.isEmpty()
         || idle.isEmpty()
         || handshake.isEmpty()
         || drain.isEmpty()
-        || withdraw.isEmpty()) {
+        || withdraw.isEmpty()
+        || keepalive.isEmpty()
+        || maxLifetime.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -167,7 +175,14 @@ final class TollgateBinder {
             idle.get(),
             handshake.get(),
             drain.get(),
-            withdraw.get()));
+            withdraw.get(),
+            keepalive.get(),
+            maxLifetime.get()));
+  }
+
+  private static Optional<Duration> nonNegativeDuration(Node parent, Schema.Key key) {
+    Node node = parent.child(key.name());
+    return Readers.required(node, key) ? Readers.nonNegativeDuration(node, key) : Optional.empty();
   }
 
   private static Optional<Duration> duration(Node parent, Schema.Key key) {

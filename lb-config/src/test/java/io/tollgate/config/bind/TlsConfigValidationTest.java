@@ -319,24 +319,22 @@ class TlsConfigValidationTest {
   }
 
   @Test
-  void defaultRouteIsPassthroughOnly() {
+  void offloadDefaultRouteNeedsItsOwnCertificate() {
     var loaded =
         broken("default-route { pool = web }", "default-route { pool = web, mode = offload }");
 
-    assertThat(loaded.only("default-route", "tollgate.default-route.mode"))
-        .isEqualTo(
-            "mode = offload is not supported on the default route (expected passthrough):"
-                + " terminating TLS needs a certificate for the name, and the default route takes"
-                + " any name and clients that send none; list the hosts to offload in a route");
+    assertThat(loaded.only("default-route", "tollgate.default-route.certificate"))
+        .startsWith("missing required key \"certificate\"");
     assertThat(
-            broken("default-route { pool = web }", "default-route { pool = web, mode = reencrypt }")
-                .only("default-route", "tollgate.default-route.mode"))
-        .contains("mode = reencrypt is not supported")
-        .endsWith("list the hosts to reencrypt in" + " a route");
+            broken(
+                    "default-route { pool = web }",
+                    "default-route { pool = web, mode = reencrypt, certificate = auto }")
+                .only("mode = reencrypt, certificate = auto", "tollgate.default-route.certificate"))
+        .startsWith("certificate = auto is not supported on a default route");
   }
 
   @Test
-  void defaultRouteRefusesTlsKeys() {
+  void passthroughDefaultRouteRefusesTlsKeys() {
     var loaded =
         broken(
             "default-route { pool = web }",
@@ -345,15 +343,14 @@ class TlsConfigValidationTest {
     assertThat(loaded.errors()).hasSize(2);
     assertThat(loaded.errorAt("default-route", "tollgate.default-route.certificate").message())
         .isEqualTo(
-            "only offload and reencrypt routes terminate TLS; the default route is"
-                + " always passthrough, so certificate would do nothing (to terminate TLS for a name,"
-                + " list it in a route with mode = offload or reencrypt; or remove certificate)");
+            "only offload and reencrypt routes terminate TLS; this route is passthrough (the"
+                + " default mode), so certificate would do nothing (set mode = offload or mode ="
+                + " reencrypt, or remove certificate)");
     loaded.errorAt("default-route", "tollgate.default-route.protocols");
-    // Refused keys are not offered as what default-route accepts.
     assertThat(
             broken("default-route { pool = web }", "default-route { pool = web, banana = 1 }")
                 .only("banana", "tollgate.default-route.banana"))
-        .isEqualTo("unknown key \"banana\" in default-route (expected one of: mode, pool)");
+        .startsWith("unknown key \"banana\" in default-route (expected one of: mode, pool,");
   }
 
   // ---- protocols
@@ -704,7 +701,7 @@ class TlsConfigValidationTest {
             "tollgate.routes[1].certificate",
             "tollgate.routes[1].protocols[0]",
             "tollgate.routes[2].certificate",
-            "tollgate.default-route.mode",
+            "tollgate.default-route.certificate",
             "tollgate.pools.api.tls.ca",
             "tollgate.pools.api.tls.server-name");
     assertThat(loaded.errors())
