@@ -79,6 +79,10 @@ final class Schema {
   static final Key WATCH = new Key("watch", "true or false");
   static final Key ACCESS_LOG = new Key("access-log", "an object such as { path = stdout }");
   static final Key WARMUP = new Key("warmup", "an object such as { handshakes = 1000 }");
+  static final Key TENANTS_DIRECTORY =
+      new Key(
+          "tenants-directory",
+          "a directory of tenant files (*.conf, each with routes and pools), e.g. \"tenants/\"");
   static final Shape TOLLGATE =
       new Shape(
           "tollgate",
@@ -95,7 +99,8 @@ final class Schema {
               ADMIN,
               WATCH,
               ACCESS_LOG,
-              WARMUP));
+              WARMUP,
+              TENANTS_DIRECTORY));
 
   // tollgate.warmup (issues 10 and 11)
   static final Key WARMUP_HANDSHAKES =

@@ -63,6 +63,9 @@ final class TollgateBinder {
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
+    // Read by Binding before this (its tenants are already in routes and pools): checked here.
+    files.optionalDirectory(
+        tollgate.child(Schema.TENANTS_DIRECTORY.name()), Schema.TENANTS_DIRECTORY);
     if (!problems.isEmpty()
         || ops.isEmpty()
         || listeners.isEmpty()
