@@ -210,7 +210,7 @@ public final class Tollgate implements AutoCloseable {
     }
     Snapshot next;
     try {
-      next = Snapshot.build(config, health, transport.socketChannel());
+      next = Snapshot.build(config, health, transport.socketChannel(), snapshot);
     } catch (ConfigException | RuntimeException e) {
       metrics.reloaded(false);
       throw e;

@@ -109,10 +109,30 @@ public final class Snapshot {
   public static Snapshot build(
       TollgateConfig config, HealthChecker health, Class<? extends SocketChannel> backendChannel)
       throws ConfigException {
+    return build(config, health, backendChannel, null);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, HealthChecker, Class)} for a reload: what did not change since
+   * {@code previous} is taken over instead of built again. TLS contexts of untouched routes (same
+   * certificate bytes, same settings) keep their session caches ({@link TlsMaterial#build(
+   * TollgateConfig, List, List, TlsMaterial)}), and a pool whose settings and servers (the same
+   * addresses, with the health states the checker kept) are unchanged stays the same object, with
+   * its balancing position. Health monitors of unchanged servers are kept by the checker.
+   *
+   * @param previous the snapshot in force, or null
+   */
+  public static Snapshot build(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      Snapshot previous)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
-    TlsMaterial tls = TlsMaterial.build(config, errors, warnings);
+    TlsMaterial tls =
+        TlsMaterial.build(config, errors, warnings, previous == null ? null : previous.tls);
     Map<String, List<InetSocketAddress>> resolved = new HashMap<>();
     List<HealthChecker.Target> targets = new ArrayList<>();
     for (PoolConfig pc : config.pools().values()) {
@@ -174,6 +194,11 @@ public final class Snapshot {
         }
         backends.add(new Backend(sc.address(), a, sc.weight(), sc.maxConnections(), state));
       }
+      Pool same = previous == null ? null : previous.unchangedPool(pc, backends);
+      if (same != null) {
+        pools.put(pc.name(), same);
+        continue;
+      }
       pools.put(
           pc.name(),
           new Pool(
@@ -217,6 +242,32 @@ public final class Snapshot {
             backendChannel,
             RelaySettings.DEFAULT_WATER_MARK);
     return new Snapshot(config, listeners, relay, built, pools, warnings, tls, targets, plan);
+  }
+
+  /**
+   * This snapshot's pool named as {@code config}, if it was built from an equal config and its
+   * servers are {@code servers} (same addresses, same health states, same weights); else null.
+   */
+  private Pool unchangedPool(PoolConfig config, List<Backend> servers) {
+    Pool pool = pools.get(config.name());
+    if (pool == null || !config.equals(this.config.pools().get(config.name()))) {
+      return null;
+    }
+    List<Backend> mine = pool.servers();
+    if (mine.size() != servers.size()) {
+      return null;
+    }
+    for (int i = 0; i < mine.size(); i++) {
+      Backend a = mine.get(i);
+      Backend b = servers.get(i);
+      if (!a.address().equals(b.address())
+          || a.state() != b.state()
+          || a.weight() != b.weight()
+          || a.maxConnections() != b.maxConnections()) {
+        return null;
+      }
+    }
+    return pool;
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */

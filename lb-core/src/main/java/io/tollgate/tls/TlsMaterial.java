@@ -41,19 +41,24 @@ public final class TlsMaterial {
   /** The ticket keys installed in this material's BoringSSL contexts, or {@code null}. */
   private final InstalledTicketKeys ticketKeys;
 
+  /** The certificates and contexts this material used, for the next reload to take over. */
+  private final TlsReuse reuse;
+
   private TlsMaterial(
       TlsProvider provider,
       Map<String, ServerTls> serverTls,
       Map<String, BackendTls> backendTls,
       CertificateStore store,
       Map<String, ProbeTls> probeTls,
-      InstalledTicketKeys ticketKeys) {
+      InstalledTicketKeys ticketKeys,
+      TlsReuse reuse) {
     this.provider = provider;
     this.serverTls = Map.copyOf(serverTls);
     this.backendTls = Map.copyOf(backendTls);
     this.store = store;
     this.probeTls = Map.copyOf(probeTls);
     this.ticketKeys = ticketKeys;
+    this.reuse = reuse;
   }
 
   /**
@@ -63,7 +68,23 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    return build(config, errors, warnings, ProcessTicketKeys.process());
+    return build(config, errors, warnings, (TlsMaterial) null);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, List, List)} for a reload: certificates whose files hold the
+   * same bytes and contexts built with the same settings for the same route and certificate are
+   * taken over from {@code previous} (see {@link TlsReuse}), so untouched routes keep their
+   * contexts and session caches.
+   *
+   * @param previous the material in force, or null
+   */
+  public static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      TlsMaterial previous) {
+    return build(config, errors, warnings, ProcessTicketKeys.process(), previous);
   }
 
   /** As {@link #build(TollgateConfig, List, List)} with the given process keys (tests). */
@@ -72,16 +93,37 @@ public final class TlsMaterial {
       List<ConfigError> errors,
       List<ConfigError> warnings,
       ProcessTicketKeys processKeys) {
+    return build(config, errors, warnings, processKeys, null);
+  }
+
+  static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      ProcessTicketKeys processKeys,
+      TlsMaterial previous) {
     TlsProvider provider = TlsProvider.select();
+    TlsReuse earlier = previous == null ? TlsReuse.NONE : previous.reusable();
     try {
-      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys).build();
+      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys, earlier)
+          .build();
     } catch (RuntimeException e) {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
       errors.add(
           new ConfigError(
               config.source(), "", "cannot load the TLS material: " + e + " (please report this)"));
-      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null);
+      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null, TlsReuse.NONE);
     }
+  }
+
+  /** What a reload may take over from this material, with the ticket keys its contexts hold now. */
+  private TlsReuse reusable() {
+    return reuse.withInstalledKeys(ticketKeys == null ? null : ticketKeys.installed());
+  }
+
+  /** How many server contexts a reload could take over from this material (tests). */
+  int reusableContexts() {
+    return reuse.contextCount();
   }
 
   /**
@@ -160,6 +202,8 @@ public final class TlsMaterial {
     private final TlsProvider provider;
     private final CaBundles caBundles;
     private final ProcessTicketKeys processKeys;
+    private final TlsReuse previous;
+    private TlsReuse reuse = TlsReuse.NONE;
     private InstalledTicketKeys ticketKeys;
     private CertificateLoader loader;
     private CertificateStore store;
@@ -169,11 +213,13 @@ public final class TlsMaterial {
         TollgateConfig config,
         TlsProblems problems,
         TlsProvider provider,
-        ProcessTicketKeys processKeys) {
+        ProcessTicketKeys processKeys,
+        TlsReuse previous) {
       this.config = config;
       this.problems = problems;
       this.provider = provider;
       this.processKeys = processKeys;
+      this.previous = previous;
       this.caBundles = new CaBundles(problems);
     }
 
@@ -186,8 +232,10 @@ public final class TlsMaterial {
                 config.certificates().trustedRoots().get(), "tollgate.certificates.trusted-roots");
         extraRoots = roots == null ? List.of() : roots;
       }
+      TlsReuse next = TlsReuse.recording(ServerContexts.settings(provider, config.tls()));
       loader =
-          new CertificateLoader(TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems);
+          new CertificateLoader(
+              TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems, previous, next);
       if (config.certificates().directory().isPresent()) {
         store =
             CertificateStore.load(
@@ -197,18 +245,9 @@ public final class TlsMaterial {
                 "tollgate.certificates.directory");
       }
       ticketKeys = ticketKeys(terminates);
-      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys, problems);
-
-      Map<String, ServerTls> servers = new LinkedHashMap<>();
-      for (int i = 0; i < config.routes().size(); i++) {
-        RouteConfig route = config.routes().get(i);
-        if (route.tls().isPresent()) {
-          ServerTls tls = serverTls(route, route.tls().get(), "tollgate.routes[" + i + "]");
-          if (tls != null) {
-            servers.put(route.name(), tls);
-          }
-        }
-      }
+      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys, previous, next);
+      reuse = next;
+      Map<String, ServerTls> servers = serverTls();
 
       Map<String, BackendTls> backends = new LinkedHashMap<>();
       BackendContexts backendContexts = new BackendContexts(provider, loader, caBundles, problems);
@@ -222,7 +261,61 @@ public final class TlsMaterial {
         }
       }
       return new TlsMaterial(
-          provider, servers, backends, store, probeTls(backends, backendContexts), ticketKeys);
+          provider,
+          servers,
+          backends,
+          store,
+          probeTls(backends, backendContexts),
+          ticketKeys,
+          reuse);
+    }
+
+    /**
+     * Every route's server TLS, in route order. Built in parallel (reading, checking and building
+     * contexts for 5,000 certificates is most of a load), each route reporting to its own record,
+     * merged in route order so the report reads the same whatever the threads did. Client CA
+     * bundles are read first, in order: a broken file shared by routes is reported once, by the
+     * first.
+     */
+    private Map<String, ServerTls> serverTls() {
+      List<RouteConfig> routes = config.routes();
+      for (int i = 0; i < routes.size(); i++) {
+        String path = "tollgate.routes[" + i + "].client-auth.ca";
+        routes
+            .get(i)
+            .tls()
+            .flatMap(ServerTlsConfig::clientAuth)
+            .ifPresent(auth -> caBundles.get(auth.ca(), path));
+      }
+      ServerTls[] built = new ServerTls[routes.size()];
+      TlsProblems[] reports = new TlsProblems[routes.size()];
+      java.util.stream.IntStream.range(0, routes.size())
+          .parallel()
+          .forEach(
+              i -> {
+                RouteConfig route = routes.get(i);
+                if (route.tls().isPresent()) {
+                  TlsProblems own = TlsProblems.separate();
+                  reports[i] = own;
+                  built[i] =
+                      serverTls(
+                          route,
+                          route.tls().get(),
+                          "tollgate.routes[" + i + "]",
+                          own,
+                          loader.reportingTo(own));
+                }
+              });
+      Map<String, ServerTls> servers = new LinkedHashMap<>();
+      for (int i = 0; i < routes.size(); i++) {
+        if (reports[i] != null) {
+          problems.addAll(reports[i]);
+        }
+        if (built[i] != null) {
+          servers.put(routes.get(i).name(), built[i]);
+        }
+      }
+      return servers;
     }
 
     /**
@@ -323,7 +416,12 @@ public final class TlsMaterial {
       return pools;
     }
 
-    private ServerTls serverTls(RouteConfig route, ServerTlsConfig tls, String routePath) {
+    private ServerTls serverTls(
+        RouteConfig route,
+        ServerTlsConfig tls,
+        String routePath,
+        TlsProblems problems,
+        CertificateLoader loader) {
       int errorsBefore = problems.errorCount();
       List<String> unsupported = provider.unsupportedCipherSuites(tls.ciphers());
       if (!unsupported.isEmpty()) {
@@ -350,7 +448,8 @@ public final class TlsMaterial {
       SessionScope scope = SessionScope.of(route.hosts(), tls.clientAuth(), clientCas);
       String certificatePath = routePath + ".certificate";
       if (tls.certificate() instanceof CertificateSource.Files files) {
-        CertificateChoice choice = routeCertificates(files.files(), certificatePath);
+        CertificateChoice choice =
+            routeCertificates(files.files(), certificatePath, problems, loader);
         if (choice == null) {
           return null;
         }
@@ -358,7 +457,8 @@ public final class TlsMaterial {
         for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
           if (certified != null) {
             ServerCertificate built =
-                serverContexts.context(policy, scope, clientCas, certified, certificatePath);
+                serverContexts.context(
+                    policy, scope, clientCas, certified, certificatePath, problems);
             if (built == null) {
               return null;
             }
@@ -368,11 +468,12 @@ public final class TlsMaterial {
         return new RouteServerTls(
             route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
       }
-      return autoServerTls(route, policy, scope, clientCas, certificatePath);
+      return autoServerTls(route, policy, scope, clientCas, certificatePath, problems);
     }
 
     /** Loads a route's certificate list: at most one ECDSA and one RSA. */
-    private CertificateChoice routeCertificates(List<CertificateFiles> files, String path) {
+    private CertificateChoice routeCertificates(
+        List<CertificateFiles> files, String path, TlsProblems problems, CertificateLoader loader) {
       CertificateChoice choice = null;
       boolean ok = true;
       for (int j = 0; j < files.size(); j++) {
@@ -408,7 +509,8 @@ public final class TlsMaterial {
         ServerPolicy policy,
         SessionScope scope,
         List<X509Certificate> clientCas,
-        String path) {
+        String path,
+        TlsProblems problems) {
       if (store == null) {
         problems.error(
             config.source(),
@@ -437,7 +539,8 @@ public final class TlsMaterial {
       }
       Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
       for (CertifiedKey bundle : store.relevantTo(route.hosts())) {
-        ServerCertificate built = serverContexts.context(policy, scope, clientCas, bundle, path);
+        ServerCertificate built =
+            serverContexts.context(policy, scope, clientCas, bundle, path, problems);
         if (built == null) {
           return null;
         }

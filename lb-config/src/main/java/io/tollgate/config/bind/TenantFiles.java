@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,18 +90,22 @@ final class TenantFiles {
     if (merged.hasPath(routesPath) && merged.getValue(routesPath) instanceof ConfigList main) {
       routes.addAll(main);
     }
-    ConfigObject pools =
-        merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject main
-            ? main
-            : ConfigFactory.empty().root();
-    for (Path file : list(dir)) {
-      Config tenant;
-      try {
-        tenant = ConfigFactory.parseFile(file.toFile(), options()).resolve();
-      } catch (com.typesafe.config.ConfigException e) {
-        errors.add(TypesafeErrors.toError(e, file.toString()));
+    // One map, made into an object once: ConfigObject.withValue copies, so adding 10,000 pools
+    // one by one was quadratic.
+    Map<String, ConfigValue> pools = new LinkedHashMap<>();
+    if (merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject main) {
+      pools.putAll(main);
+    }
+    List<Path> files = list(dir);
+    // Parsed in parallel (10,000 small files), merged in name order.
+    List<Object> parsed = files.parallelStream().map(TenantFiles::parse).toList();
+    for (int i = 0; i < files.size(); i++) {
+      Path file = files.get(i);
+      if (parsed.get(i) instanceof ConfigError error) {
+        errors.add(error);
         continue;
       }
+      Config tenant = (Config) parsed.get(i);
       for (Map.Entry<String, ConfigValue> e : tenant.root().entrySet()) {
         String where = Origins.of(e.getValue().origin(), file.toString()).toString();
         switch (e.getKey()) {
@@ -129,7 +134,7 @@ final class TenantFiles {
                             + Origins.of(before.origin(), "the main config file")
                             + " (pool names are shared by every tenant file)"));
               } else {
-                pools = pools.withValue(pool.getKey(), pool.getValue());
+                pools.put(pool.getKey(), pool.getValue());
               }
             }
           }
@@ -148,16 +153,26 @@ final class TenantFiles {
       throw new ConfigException(errors);
     }
     ConfigValue routeList = ConfigValueFactory.fromIterable(routes, "tenant routes");
-    Config newMerged = merged.withValue(routesPath, routeList).withValue(poolsPath, pools);
+    ConfigValue poolObject = ConfigValueFactory.fromMap(pools, "tenant pools");
+    Config newMerged = merged.withValue(routesPath, routeList).withValue(poolsPath, poolObject);
     Config newUser;
     try {
-      newUser = user.withValue(routesPath, routeList).withValue(poolsPath, pools);
+      newUser = user.withValue(routesPath, routeList).withValue(poolsPath, poolObject);
     } catch (com.typesafe.config.ConfigException e) {
       // The user's tree cannot be edited before it is resolved (a substitution at tollgate):
       // positions then come from the resolved tree, which still has every value's own origin.
       newUser = newMerged;
     }
     return new Spliced(newUser, newMerged);
+  }
+
+  /** The tenant file's resolved config, or the error that it does not parse. */
+  private static Object parse(Path file) {
+    try {
+      return ConfigFactory.parseFile(file.toFile(), options()).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      return TypesafeErrors.toError(e, file.toString());
+    }
   }
 
   private static ConfigParseOptions options() {
