@@ -22,6 +22,9 @@ LB=38443 ADMIN=38990 TLS_BACKEND=39443 PLAIN_BACKEND=39080 CONNS=200
 SIZES=${*:-10 100 1000 10000}
 [ -f "$JAR" ] || { echo "no $JAR: mvn -B -DskipTests package -pl lb-core -am" >&2; exit 1; }
 mkdir -p "$W"
+# A copy: a rebuild of the jar while a run is under way must not pull classes from under it.
+cp "$JAR" "$W/tollgate.jar"
+JAR="$W/tollgate.jar"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
