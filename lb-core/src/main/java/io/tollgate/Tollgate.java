@@ -241,7 +241,7 @@ public final class Tollgate implements AutoCloseable {
     Snapshot next;
     try {
       acme.prepare(config);
-      next = Snapshot.build(config, health, transport.socketChannel(), acme, nextDns);
+      next = Snapshot.build(config, health, transport.socketChannel(), acme, nextDns, snapshot);
     } catch (ConfigException | RuntimeException e) {
       closeIfNew(nextDns);
       metrics.reloaded(false);

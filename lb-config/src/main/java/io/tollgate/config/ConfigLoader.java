@@ -56,8 +56,9 @@ public final class ConfigLoader {
   }
 
   /**
-   * The files a config file is made of: itself and every file it includes, as far as they parse
-   * (for watching them; errors are left to {@link #load}).
+   * The files a config file is made of: itself, every file it includes and, with {@code
+   * tenants-directory}, that directory and its tenant files, as far as they parse (for watching
+   * them; errors are left to {@link #load}).
    */
   public static java.util.Set<Path> sourceFiles(Path file) {
     java.util.Set<Path> out = new java.util.LinkedHashSet<>();
@@ -65,6 +66,9 @@ public final class ConfigLoader {
     try {
       Config user = ConfigFactory.parseFile(file.toFile(), fileOptions());
       collectOrigins(user.root(), out);
+      // The tenant directory itself (its modification time changes when a file is added or
+      // removed) and its files, listed, not parsed: thousands of them are stat'ed, not read.
+      Binding.tenantFiles(user, file).forEach(out::add);
     } catch (com.typesafe.config.ConfigException e) {
       // Only the file itself, then: load reports the error.
     }

@@ -127,7 +127,7 @@ public final class Snapshot {
   public static Snapshot build(
       TollgateConfig config, HealthChecker health, Class<? extends SocketChannel> backendChannel)
       throws ConfigException {
-    return build(config, health, backendChannel, ManagedCertificates.NONE, null);
+    return build(config, health, backendChannel, ManagedCertificates.NONE, null, null);
   }
 
   /**
@@ -144,10 +144,47 @@ public final class Snapshot {
       ManagedCertificates managed,
       DnsLookups dns)
       throws ConfigException {
+    return build(config, health, backendChannel, managed, dns, null);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, HealthChecker, Class, ManagedCertificates, DnsLookups,
+   * Snapshot)} without ACME routes or a resolver that outlives the build.
+   */
+  public static Snapshot build(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      Snapshot previous)
+      throws ConfigException {
+    return build(config, health, backendChannel, ManagedCertificates.NONE, null, previous);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, HealthChecker, Class, ManagedCertificates, DnsLookups)} for a
+   * reload: what did not change since {@code previous} is taken over instead of built again. TLS
+   * contexts of untouched routes (same certificate bytes, same settings) keep their session caches
+   * ({@link TlsMaterial#build(TollgateConfig, List, List, ManagedCertificates, TlsMaterial)}), and
+   * a pool whose settings and servers (the same addresses, with the health states the checker kept)
+   * are unchanged stays the same object, with its balancing position. Health monitors of unchanged
+   * servers are kept by the checker.
+   *
+   * @param previous the snapshot in force, or null
+   */
+  public static Snapshot build(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      ManagedCertificates managed,
+      DnsLookups dns,
+      Snapshot previous)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
-    TlsMaterial tls = TlsMaterial.build(config, errors, warnings, managed);
+    TlsMaterial tls =
+        TlsMaterial.build(
+            config, errors, warnings, managed, previous == null ? null : previous.tls);
     // Host names and SRV names: asked all at once, waited for with a bound. A name that does
     // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
     Map<String, PoolServers> poolServers = new LinkedHashMap<>();
@@ -232,17 +269,20 @@ public final class Snapshot {
             new Backend(
                 m.configured(), m.address(), m.weight(), m.maxConnections(), state, m.backup()));
       }
+      Pool same = previous == null ? null : previous.unchangedPool(pc, backends);
       Pool pool =
-          new Pool(
-              pc.name(),
-              backends,
-              pc.connectAttempts(),
-              pc.balance(),
-              pc.proxyProtocol(),
-              signals,
-              System::nanoTime,
-              ThreadLocalRandom::current,
-              pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
+          same != null
+              ? same
+              : new Pool(
+                  pc.name(),
+                  backends,
+                  pc.connectAttempts(),
+                  pc.balance(),
+                  pc.proxyProtocol(),
+                  signals,
+                  System::nanoTime,
+                  ThreadLocalRandom::current,
+                  pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
       poolServers.get(pc.name()).built(pool, members.get(pc.name()));
       pools.put(pc.name(), pool);
     }
@@ -331,6 +371,33 @@ public final class Snapshot {
         dr.mode() == RouteMode.REENCRYPT ? tls.backendTls(dr.pool()) : null,
         null,
         SourceFilter.of(dr.access()));
+  }
+
+  /**
+   * This snapshot's pool named as {@code config}, if it was built from an equal config and its
+   * servers are {@code servers} (same addresses, same health states, same weights); else null.
+   */
+  private Pool unchangedPool(PoolConfig config, List<Backend> servers) {
+    Pool pool = pools.get(config.name());
+    if (pool == null || !config.equals(this.config.pools().get(config.name()))) {
+      return null;
+    }
+    List<Backend> mine = pool.servers();
+    if (mine.size() != servers.size()) {
+      return null;
+    }
+    for (int i = 0; i < mine.size(); i++) {
+      Backend a = mine.get(i);
+      Backend b = servers.get(i);
+      if (!a.address().equals(b.address())
+          || a.state() != b.state()
+          || a.weight() != b.weight()
+          || a.maxConnections() != b.maxConnections()
+          || a.backup() != b.backup()) {
+        return null;
+      }
+    }
+    return pool;
   }
 
   /** This snapshot's servers as health-check targets, as {@link #build} gave them the checker. */

@@ -23,7 +23,7 @@ final class CaBundles {
    * The certificates of {@code file}; {@code null} when it is unusable. The problem is reported
    * once, against the {@code configPath} that named the file first.
    */
-  List<X509Certificate> get(Path file, String configPath) {
+  synchronized List<X509Certificate> get(Path file, String configPath) {
     if (read.containsKey(file)) {
       return read.get(file);
     }

@@ -19,11 +19,30 @@ final class CertificateLoader {
   private final TrustAnchors anchors;
   private final Instant now;
   private final TlsProblems problems;
+  private final TlsReuse previous;
+  private final TlsReuse next;
 
   CertificateLoader(TrustAnchors anchors, Instant now, TlsProblems problems) {
+    this(anchors, now, problems, TlsReuse.NONE, TlsReuse.recording(""));
+  }
+
+  /**
+   * @param previous certificates loaded by the material in force, taken over when their files hold
+   *     the same bytes
+   * @param next where the certificates loaded now are recorded for the next reload
+   */
+  CertificateLoader(
+      TrustAnchors anchors, Instant now, TlsProblems problems, TlsReuse previous, TlsReuse next) {
     this.anchors = anchors;
     this.now = now;
     this.problems = problems;
+    this.previous = previous;
+    this.next = next;
+  }
+
+  /** The same loader reporting to {@code other} (one per route when routes load in parallel). */
+  CertificateLoader reportingTo(TlsProblems other) {
+    return new CertificateLoader(anchors, now, other, previous, next);
   }
 
   /** The time certificates are checked against. */
@@ -37,13 +56,13 @@ final class CertificateLoader {
    * @param configPath key that named the files, e.g. {@code tollgate.routes[0].certificate}
    */
   CertifiedKey load(CertificateFiles files, String configPath) {
-    PemFiles.Content chainContent = read(files.chain(), configPath);
-    if (chainContent == null) {
+    byte[] chainBytes = bytes(files.chain(), configPath);
+    if (chainBytes == null) {
       return null;
     }
-    PemFiles.Content keyContent =
-        files.key().equals(files.chain()) ? chainContent : read(files.key(), configPath);
-    if (keyContent == null) {
+    boolean oneFile = files.key().equals(files.chain());
+    byte[] keyBytes = oneFile ? chainBytes : bytes(files.key(), configPath);
+    if (keyBytes == null) {
       return null;
     }
     Path ocspFile = ocspFile(files);
@@ -51,14 +70,58 @@ final class CertificateLoader {
     if (ocspFile != null && ocsp == null) {
       return null;
     }
-    return fromContent(
-        files.chain(),
-        chainContent.certificates(),
-        files.key(),
-        keyContent.keys(),
-        ocsp,
-        ocspFile,
-        configPath);
+    TlsReuse.CertificateKey key =
+        new TlsReuse.CertificateKey(
+            files.chain(), files.key(), ocspFile, TlsReuse.digests(chainBytes, keyBytes, ocsp));
+    CertifiedKey earlier = previous.certificate(key);
+    if (earlier != null) {
+      // Same bytes: parsing and the key match would give the same; the checks that depend on
+      // the time, the trust anchors and the key file's permissions run again.
+      if (!CertificateChecks.check(earlier, anchors, now, configPath, problems, true)) {
+        return null;
+      }
+      next.usedCertificate(key, earlier);
+      return earlier;
+    }
+    PemFiles.Content chainContent = parse(files.chain(), chainBytes, configPath);
+    if (chainContent == null) {
+      return null;
+    }
+    PemFiles.Content keyContent = oneFile ? chainContent : parse(files.key(), keyBytes, configPath);
+    if (keyContent == null) {
+      return null;
+    }
+    CertifiedKey certified =
+        fromContent(
+            files.chain(),
+            chainContent.certificates(),
+            files.key(),
+            keyContent.keys(),
+            ocsp,
+            ocspFile,
+            configPath);
+    if (certified != null) {
+      next.usedCertificate(key, certified);
+    }
+    return certified;
+  }
+
+  private byte[] bytes(Path file, String configPath) {
+    try {
+      return PemFiles.bytes(file);
+    } catch (PemException e) {
+      problems.error(file, configPath, e.getMessage());
+      return null;
+    }
+  }
+
+  private PemFiles.Content parse(Path file, byte[] content, String configPath) {
+    try {
+      return PemFiles.read(file, content);
+    } catch (PemException e) {
+      problems.error(file, configPath, e.getMessage());
+      return null;
+    }
   }
 
   /**

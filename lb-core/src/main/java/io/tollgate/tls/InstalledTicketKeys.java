@@ -33,6 +33,23 @@ final class InstalledTicketKeys {
   }
 
   /**
+   * Takes over {@code sessions}, a context of the previous material that carries {@code had}:
+   * installs this material's keys only if they are other keys (a changed key file, or a rotation),
+   * and keeps it for {@link #refresh}.
+   */
+  synchronized void adopt(OpenSslSessionContext sessions, SessionScope scope, TicketKeys had) {
+    if (had != installed) {
+      sessions.setTicketKeys(installed.forScope(scope).toOpenSsl());
+    }
+    targets.add(new Target(sessions, scope));
+  }
+
+  /** The master keys installed now. */
+  synchronized TicketKeys installed() {
+    return installed;
+  }
+
+  /**
    * Installs the process's current keys where they changed since the last call (a rotation). Off
    * the event loops: installing takes each context's write lock.
    *

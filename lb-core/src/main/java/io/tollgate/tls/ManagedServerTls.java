@@ -90,13 +90,13 @@ final class ManagedServerTls implements ServerTls, ManagedCertificates.Subscribe
       return null;
     }
     List<io.tollgate.config.ConfigError> errors = new ArrayList<>();
-    ServerContexts contexts =
-        new ServerContexts(
-            provider, tlsConfig, ticketKeys, new TlsProblems(errors, new ArrayList<>()));
+    TlsProblems problems = new TlsProblems(errors, new ArrayList<>());
+    ServerContexts contexts = new ServerContexts(provider, tlsConfig, ticketKeys);
     Map<CertifiedKey, ServerCertificate> built = new IdentityHashMap<>();
     CertificateChoice choice = null;
     for (CertifiedKey key : keys) {
-      ServerCertificate certificate = contexts.context(policy, scope, clientCas, key, configPath);
+      ServerCertificate certificate =
+          contexts.context(policy, scope, clientCas, key, configPath, problems);
       if (certificate == null) {
         log.error("route {}: cannot serve the ACME certificate {}: {}", routeName, key, errors);
         continue;

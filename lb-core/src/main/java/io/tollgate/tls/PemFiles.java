@@ -54,11 +54,27 @@ final class PemFiles {
 
   /** Reads every certificate and private key in {@code file}. */
   static Content read(Path file) throws PemException {
+    return read(file, bytes(file));
+  }
+
+  /** The bytes of {@code file}, for {@link #read(Path, byte[])}. */
+  static byte[] bytes(Path file) throws PemException {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new PemException("cannot read PEM: " + describe(e), e);
+    }
+  }
+
+  /** Every certificate and private key in {@code content}, read from {@code file}. */
+  static Content read(Path file, byte[] content) throws PemException {
     List<X509Certificate> certificates = new ArrayList<>();
     List<PrivateKey> keys = new ArrayList<>();
     JcaPEMKeyConverter keyConverter = new JcaPEMKeyConverter();
     JcaX509CertificateConverter certificateConverter = new JcaX509CertificateConverter();
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
+    try (Reader reader =
+            new java.io.InputStreamReader(
+                new java.io.ByteArrayInputStream(content), StandardCharsets.ISO_8859_1);
         PEMParser parser = new PEMParser(reader)) {
       for (Object object; (object = parser.readObject()) != null; ) {
         if (object instanceof X509CertificateHolder holder) {

@@ -43,19 +43,24 @@ public final class TlsMaterial {
   /** The ticket keys installed in this material's BoringSSL contexts, or {@code null}. */
   private final InstalledTicketKeys ticketKeys;
 
+  /** The certificates and contexts this material used, for the next reload to take over. */
+  private final TlsReuse reuse;
+
   private TlsMaterial(
       TlsProvider provider,
       Map<String, ServerTls> serverTls,
       Map<String, BackendTls> backendTls,
       CertificateStore store,
       Map<String, ProbeTls> probeTls,
-      InstalledTicketKeys ticketKeys) {
+      InstalledTicketKeys ticketKeys,
+      TlsReuse reuse) {
     this.provider = provider;
     this.serverTls = Map.copyOf(serverTls);
     this.backendTls = Map.copyOf(backendTls);
     this.store = store;
     this.probeTls = Map.copyOf(probeTls);
     this.ticketKeys = ticketKeys;
+    this.reuse = reuse;
   }
 
   /**
@@ -65,7 +70,7 @@ public final class TlsMaterial {
    */
   public static TlsMaterial build(
       TollgateConfig config, List<ConfigError> errors, List<ConfigError> warnings) {
-    return build(config, errors, warnings, ManagedCertificates.NONE);
+    return build(config, errors, warnings, ManagedCertificates.NONE, null);
   }
 
   /**
@@ -77,7 +82,35 @@ public final class TlsMaterial {
       List<ConfigError> errors,
       List<ConfigError> warnings,
       ManagedCertificates managed) {
-    return build(config, errors, warnings, ProcessTicketKeys.process(), managed);
+    return build(config, errors, warnings, managed, null);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, List, List, ManagedCertificates, TlsMaterial)} without ACME.
+   */
+  public static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      TlsMaterial previous) {
+    return build(config, errors, warnings, ManagedCertificates.NONE, previous);
+  }
+
+  /**
+   * As {@link #build(TollgateConfig, List, List, ManagedCertificates)} for a reload: certificates
+   * whose files hold the same bytes and contexts built with the same settings for the same route
+   * and certificate are taken over from {@code previous} (see {@link TlsReuse}), so untouched
+   * routes keep their contexts and session caches.
+   *
+   * @param previous the material in force, or null
+   */
+  public static TlsMaterial build(
+      TollgateConfig config,
+      List<ConfigError> errors,
+      List<ConfigError> warnings,
+      ManagedCertificates managed,
+      TlsMaterial previous) {
+    return build(config, errors, warnings, ProcessTicketKeys.process(), managed, previous);
   }
 
   /** As {@link #build(TollgateConfig, List, List)} with the given process keys (tests). */
@@ -86,26 +119,39 @@ public final class TlsMaterial {
       List<ConfigError> errors,
       List<ConfigError> warnings,
       ProcessTicketKeys processKeys) {
-    return build(config, errors, warnings, processKeys, ManagedCertificates.NONE);
+    return build(config, errors, warnings, processKeys, ManagedCertificates.NONE, null);
   }
 
-  private static TlsMaterial build(
+  static TlsMaterial build(
       TollgateConfig config,
       List<ConfigError> errors,
       List<ConfigError> warnings,
       ProcessTicketKeys processKeys,
-      ManagedCertificates managed) {
+      ManagedCertificates managed,
+      TlsMaterial previous) {
     TlsProvider provider = TlsProvider.select();
+    TlsReuse earlier = previous == null ? TlsReuse.NONE : previous.reusable();
     try {
-      return new Builder(config, new TlsProblems(errors, warnings), provider, processKeys, managed)
+      return new Builder(
+              config, new TlsProblems(errors, warnings), provider, processKeys, managed, earlier)
           .build();
     } catch (RuntimeException e) {
       // A bug or a broken JDK (no default trust store), not bad input: still an error, not a throw.
       errors.add(
           new ConfigError(
               config.source(), "", "cannot load the TLS material: " + e + " (please report this)"));
-      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null);
+      return new TlsMaterial(provider, Map.of(), Map.of(), null, Map.of(), null, TlsReuse.NONE);
     }
+  }
+
+  /** What a reload may take over from this material, with the ticket keys its contexts hold now. */
+  private TlsReuse reusable() {
+    return reuse.withInstalledKeys(ticketKeys == null ? null : ticketKeys.installed());
+  }
+
+  /** How many server contexts a reload could take over from this material (tests). */
+  int reusableContexts() {
+    return reuse.contextCount();
   }
 
   /**
@@ -226,6 +272,8 @@ public final class TlsMaterial {
     private final CaBundles caBundles;
     private final ProcessTicketKeys processKeys;
     private final ManagedCertificates managed;
+    private final TlsReuse previous;
+    private TlsReuse reuse = TlsReuse.NONE;
     private InstalledTicketKeys ticketKeys;
     private CertificateLoader loader;
     private CertificateStore store;
@@ -236,12 +284,14 @@ public final class TlsMaterial {
         TlsProblems problems,
         TlsProvider provider,
         ProcessTicketKeys processKeys,
-        ManagedCertificates managed) {
+        ManagedCertificates managed,
+        TlsReuse previous) {
       this.config = config;
       this.problems = problems;
       this.provider = provider;
       this.processKeys = processKeys;
       this.managed = managed;
+      this.previous = previous;
       this.caBundles = new CaBundles(problems);
     }
 
@@ -256,8 +306,10 @@ public final class TlsMaterial {
                 config.certificates().trustedRoots().get(), "tollgate.certificates.trusted-roots");
         extraRoots = roots == null ? List.of() : roots;
       }
+      TlsReuse next = TlsReuse.recording(ServerContexts.settings(provider, config.tls()));
       loader =
-          new CertificateLoader(TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems);
+          new CertificateLoader(
+              TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems, previous, next);
       if (config.certificates().directory().isPresent()) {
         store =
             CertificateStore.load(
@@ -267,18 +319,9 @@ public final class TlsMaterial {
                 "tollgate.certificates.directory");
       }
       ticketKeys = ticketKeys(terminates);
-      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys, problems);
-
-      Map<String, ServerTls> servers = new LinkedHashMap<>();
-      for (int i = 0; i < config.routes().size(); i++) {
-        RouteConfig route = config.routes().get(i);
-        if (route.tls().isPresent()) {
-          ServerTls tls = serverTls(route, route.tls().get(), "tollgate.routes[" + i + "]");
-          if (tls != null) {
-            servers.put(route.name(), tls);
-          }
-        }
-      }
+      serverContexts = new ServerContexts(provider, config.tls(), ticketKeys, previous, next);
+      reuse = next;
+      Map<String, ServerTls> servers = serverTls();
 
       // Offload and reencrypt default routes: one certificate whatever the SNI, or none.
       for (Map.Entry<String, DefaultRoute> entry : defaultRoutes(config).entrySet()) {
@@ -287,7 +330,12 @@ public final class TlsMaterial {
           String key = defaultRouteKey(entry.getKey());
           RouteConfig asRoute = new RouteConfig(List.of(key), dr.mode(), dr.pool(), dr.tls());
           ServerTls tls =
-              serverTls(asRoute, dr.tls().get(), defaultRoutePath(config, entry.getKey()));
+              serverTls(
+                  asRoute,
+                  dr.tls().get(),
+                  defaultRoutePath(config, entry.getKey()),
+                  problems,
+                  loader);
           if (tls != null) {
             servers.put(key, tls);
           }
@@ -306,7 +354,61 @@ public final class TlsMaterial {
         }
       }
       return new TlsMaterial(
-          provider, servers, backends, store, probeTls(backends, backendContexts), ticketKeys);
+          provider,
+          servers,
+          backends,
+          store,
+          probeTls(backends, backendContexts),
+          ticketKeys,
+          reuse);
+    }
+
+    /**
+     * Every route's server TLS, in route order. Built in parallel (reading, checking and building
+     * contexts for 5,000 certificates is most of a load), each route reporting to its own record,
+     * merged in route order so the report reads the same whatever the threads did. Client CA
+     * bundles are read first, in order: a broken file shared by routes is reported once, by the
+     * first.
+     */
+    private Map<String, ServerTls> serverTls() {
+      List<RouteConfig> routes = config.routes();
+      for (int i = 0; i < routes.size(); i++) {
+        String path = "tollgate.routes[" + i + "].client-auth.ca";
+        routes
+            .get(i)
+            .tls()
+            .flatMap(ServerTlsConfig::clientAuth)
+            .ifPresent(auth -> caBundles.get(auth.ca(), path));
+      }
+      ServerTls[] built = new ServerTls[routes.size()];
+      TlsProblems[] reports = new TlsProblems[routes.size()];
+      java.util.stream.IntStream.range(0, routes.size())
+          .parallel()
+          .forEach(
+              i -> {
+                RouteConfig route = routes.get(i);
+                if (route.tls().isPresent()) {
+                  TlsProblems own = TlsProblems.separate();
+                  reports[i] = own;
+                  built[i] =
+                      serverTls(
+                          route,
+                          route.tls().get(),
+                          "tollgate.routes[" + i + "]",
+                          own,
+                          loader.reportingTo(own));
+                }
+              });
+      Map<String, ServerTls> servers = new LinkedHashMap<>();
+      for (int i = 0; i < routes.size(); i++) {
+        if (reports[i] != null) {
+          problems.addAll(reports[i]);
+        }
+        if (built[i] != null) {
+          servers.put(routes.get(i).name(), built[i]);
+        }
+      }
+      return servers;
     }
 
     /**
@@ -414,7 +516,12 @@ public final class TlsMaterial {
       return pools;
     }
 
-    private ServerTls serverTls(RouteConfig route, ServerTlsConfig tls, String routePath) {
+    private ServerTls serverTls(
+        RouteConfig route,
+        ServerTlsConfig tls,
+        String routePath,
+        TlsProblems problems,
+        CertificateLoader loader) {
       int errorsBefore = problems.errorCount();
       List<String> unsupported = provider.unsupportedCipherSuites(tls.ciphers());
       if (!unsupported.isEmpty()) {
@@ -441,7 +548,8 @@ public final class TlsMaterial {
       SessionScope scope = SessionScope.of(route.hosts(), tls.clientAuth(), clientCas);
       String certificatePath = routePath + ".certificate";
       if (tls.certificate() instanceof CertificateSource.Files files) {
-        CertificateChoice choice = routeCertificates(files.files(), certificatePath);
+        CertificateChoice choice =
+            routeCertificates(files.files(), certificatePath, problems, loader);
         if (choice == null) {
           return null;
         }
@@ -449,7 +557,8 @@ public final class TlsMaterial {
         for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
           if (certified != null) {
             ServerCertificate built =
-                serverContexts.context(policy, scope, clientCas, certified, certificatePath);
+                serverContexts.context(
+                    policy, scope, clientCas, certified, certificatePath, problems);
             if (built == null) {
               return null;
             }
@@ -462,7 +571,7 @@ public final class TlsMaterial {
       if (tls.certificate() instanceof CertificateSource.Acme) {
         return acmeServerTls(route, policy, scope, clientCas, certificatePath);
       }
-      return autoServerTls(route, policy, scope, clientCas, certificatePath);
+      return autoServerTls(route, policy, scope, clientCas, certificatePath, problems);
     }
 
     /** certificate = acme: whatever the manager holds for the route, now and after renewals. */
@@ -497,7 +606,8 @@ public final class TlsMaterial {
     }
 
     /** Loads a route's certificate list: at most one ECDSA and one RSA. */
-    private CertificateChoice routeCertificates(List<CertificateFiles> files, String path) {
+    private CertificateChoice routeCertificates(
+        List<CertificateFiles> files, String path, TlsProblems problems, CertificateLoader loader) {
       CertificateChoice choice = null;
       boolean ok = true;
       for (int j = 0; j < files.size(); j++) {
@@ -533,7 +643,8 @@ public final class TlsMaterial {
         ServerPolicy policy,
         SessionScope scope,
         List<X509Certificate> clientCas,
-        String path) {
+        String path,
+        TlsProblems problems) {
       if (store == null) {
         problems.error(
             config.source(),
@@ -562,7 +673,8 @@ public final class TlsMaterial {
       }
       Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
       for (CertifiedKey bundle : store.relevantTo(route.hosts())) {
-        ServerCertificate built = serverContexts.context(policy, scope, clientCas, bundle, path);
+        ServerCertificate built =
+            serverContexts.context(policy, scope, clientCas, bundle, path, problems);
         if (built == null) {
           return null;
         }

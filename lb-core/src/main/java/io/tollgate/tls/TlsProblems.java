@@ -35,6 +35,17 @@ final class TlsProblems {
     warnings.add(new ConfigError(origin, configPath, message));
   }
 
+  /** A fresh, empty record (one per route when routes are built in parallel). */
+  static TlsProblems separate() {
+    return new TlsProblems(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+  }
+
+  /** Reports everything {@code other} holds here, in its order. */
+  void addAll(TlsProblems other) {
+    errors.addAll(other.errors);
+    warnings.addAll(other.warnings);
+  }
+
   /** How many errors were reported so far (to tell whether a step added any). */
   int errorCount() {
     return errors.size();

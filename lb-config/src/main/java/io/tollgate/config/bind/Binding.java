@@ -42,6 +42,16 @@ public final class Binding {
     } catch (com.typesafe.config.ConfigException e) {
       throw TypesafeErrors.toException(e, source);
     }
+    Path base =
+        configFile
+            .map(f -> f.toAbsolutePath().normalize().getParent())
+            .orElseGet(() -> Path.of("").toAbsolutePath());
+    Optional<Path> tenants = TenantFiles.directory(merged, base);
+    if (tenants.isPresent()) {
+      TenantFiles.Spliced spliced = TenantFiles.splice(user, merged, tenants.get());
+      user = spliced.user();
+      merged = spliced.merged();
+    }
     FileRefs files = configFile.map(FileRefs::besideFile).orElseGet(FileRefs::workingDirectory);
     Problems problems = new Problems(new Origins(user.root(), source));
     var config = TollgateBinder.bind(problems, merged.root(), source, files);
@@ -50,6 +60,27 @@ public final class Binding {
     }
     // Every path that yields no config records why, so this only fails on a binder bug.
     return config.orElseThrow(() -> new IllegalStateException("config rejected without error"));
+  }
+
+  /**
+   * The tenant directory {@code user} (the unresolved parse of {@code configFile}) names, and its
+   * tenant files; empty without one or when it cannot be read.
+   */
+  public static java.util.List<Path> tenantFiles(Config user, Path configFile) {
+    try {
+      Config merged = user.withFallback(Reference.CONFIG).resolve();
+      Optional<Path> dir =
+          TenantFiles.directory(merged, configFile.toAbsolutePath().normalize().getParent());
+      if (dir.isEmpty()) {
+        return java.util.List.of();
+      }
+      java.util.List<Path> out = new java.util.ArrayList<>();
+      out.add(dir.get());
+      TenantFiles.list(dir.get()).forEach(p -> out.add(p.toAbsolutePath().normalize()));
+      return out;
+    } catch (com.typesafe.config.ConfigException e) {
+      return java.util.List.of();
+    }
   }
 
   /** This module's defaults, parsed once (Config is immutable, so sharing it is safe). */

@@ -95,6 +95,10 @@ final class Schema {
           "acme",
           "an object such as { directory = \"https://acme-v02.api.letsencrypt.org/directory\","
               + " storage = \"/var/lib/tollgate/acme\" }");
+  static final Key TENANTS_DIRECTORY =
+      new Key(
+          "tenants-directory",
+          "a directory of tenant files (*.conf, each with routes and pools), e.g. \"tenants/\"");
   static final Shape TOLLGATE =
       new Shape(
           "tollgate",
@@ -113,7 +117,8 @@ final class Schema {
               ACCESS_LOG,
               WARMUP,
               ACME,
-              DNS));
+              DNS,
+              TENANTS_DIRECTORY));
 
   // tollgate.acme (issue 12)
   static final Key ACME_DIRECTORY =

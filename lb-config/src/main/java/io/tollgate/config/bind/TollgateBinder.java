@@ -77,6 +77,9 @@ final class TollgateBinder {
     Optional<AccessLogConfig> accessLog =
         accessLog(tollgate.child(Schema.ACCESS_LOG.name()), files);
     Optional<DnsConfig> dns = PoolDnsBinder.dns(tollgate.child(Schema.DNS.name()));
+    // Read by Binding before this (its tenants are already in routes and pools): checked here.
+    files.optionalDirectory(
+        tollgate.child(Schema.TENANTS_DIRECTORY.name()), Schema.TENANTS_DIRECTORY);
     if (!problems.isEmpty()
         || ops.isEmpty()
         || listeners.isEmpty()

@@ -1,0 +1,96 @@
+package io.tollgate.tls;
+
+import static io.tollgate.tls.TlsFixtures.ROOT;
+import static io.tollgate.tls.TlsFixtures.config;
+import static io.tollgate.tls.TlsFixtures.files;
+import static io.tollgate.tls.TlsFixtures.offload;
+import static io.tollgate.tls.TlsFixtures.trusting;
+import static io.tollgate.tls.TlsFixtures.write;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.ssl.SslContext;
+import io.tollgate.config.CertificateFiles;
+import io.tollgate.config.ConfigError;
+import io.tollgate.config.RouteConfig;
+import io.tollgate.config.TlsConfig;
+import io.tollgate.config.TollgateConfig;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reload's material takes over the contexts of untouched routes as they are (the same {@code
+ * SslContext}, so the same session cache) and builds new ones for what changed: a certificate file
+ * with other bytes, or another {@code tls} section.
+ */
+class TlsReuseTest {
+  @TempDir Path dir;
+
+  private TlsMaterial build(TollgateConfig config, TlsMaterial previous) {
+    List<ConfigError> errors = new ArrayList<>();
+    TlsMaterial material = TlsMaterial.build(config, errors, new ArrayList<>(), previous);
+    assertThat(errors).isEmpty();
+    return material;
+  }
+
+  private CertificateFiles filesOf(String name) {
+    return new CertificateFiles(dir.resolve(name + ".pem"), dir.resolve(name + ".key"));
+  }
+
+  private static SslContext context(TlsMaterial material, String host) {
+    return ((RouteServerTls) material.serverTls(host)).sslContext(host, true);
+  }
+
+  private TollgateConfig twoRoutes(TlsConfig tls) {
+    List<RouteConfig> routes =
+        List.of(offload(files(filesOf("a")), "a.test"), offload(files(filesOf("b")), "b.test"));
+    return config(trusting(dir), tls, routes);
+  }
+
+  @Test
+  void untouchedRoutesKeepTheirContextsAndAChangedCertificateGetsANewOne() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    TlsMaterial first = build(twoRoutes(TlsConfig.DEFAULTS), null);
+
+    TlsMaterial same = build(twoRoutes(TlsConfig.DEFAULTS), first);
+    assertThat(context(same, "a.test")).isSameAs(context(first, "a.test"));
+    assertThat(context(same, "b.test")).isSameAs(context(first, "b.test"));
+
+    // Same paths, other bytes: b is rebuilt, a is not.
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    TlsMaterial changed = build(twoRoutes(TlsConfig.DEFAULTS), same);
+    assertThat(context(changed, "a.test")).isSameAs(context(first, "a.test"));
+    assertThat(context(changed, "b.test")).isNotSameAs(context(first, "b.test"));
+    assertThat(changed.reusableContexts()).isEqualTo(2);
+
+    // Another tls section: every context is rebuilt.
+    TlsConfig smallerCache = new TlsConfig(true, Optional.empty(), 100, Duration.ofMinutes(5));
+    TlsMaterial retuned = build(twoRoutes(smallerCache), changed);
+    assertThat(context(retuned, "a.test")).isNotSameAs(context(first, "a.test"));
+  }
+
+  @Test
+  void aRouteWithOtherHostsIsANewScopeAndGetsItsOwnContext() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test", "a2.test"), dir, "a");
+    TlsMaterial first =
+        build(
+            config(
+                trusting(dir), TlsConfig.DEFAULTS, List.of(offload(files(filesOf("a")), "a.test"))),
+            null);
+    TlsMaterial second =
+        build(
+            config(
+                trusting(dir),
+                TlsConfig.DEFAULTS,
+                List.of(offload(files(filesOf("a")), "a.test", "a2.test"))),
+            first);
+    // The session scope is the route's hosts: a session of the old route must not resume here.
+    assertThat(context(second, "a.test")).isNotSameAs(context(first, "a.test"));
+  }
+}

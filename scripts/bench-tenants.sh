@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Many tenants (issue 13): for each N, generates N tenant files (tenants-directory; even tenants
+# passthrough, odd ones offload with their own ECDSA P-256 certificate, every 10th with a wildcard
+# host too, one pool each) and measures, on loopback only:
+#   check       `tollgate check` wall and CPU seconds
+#   load        `tollgate run` from exec to the listener accepting: wall s and process CPU s
+#   heap/RSS    heap used (jcmd GC.heap_info) and resident memory after load; RSS per tenant
+#   reload      POST /reload (it answers once the new config is in force): nothing changed, one
+#               tenant's pool changed, one tenant added (with its certificate); wall ms and CPU ms
+#   conn        new-connection cost through Tollgate, 200 sequential TLS connections (JDK client,
+#               full handshake, one byte echoed) to one passthrough and one offload tenant: wall
+#               µs per connection and Tollgate CPU µs per connection
+# usage: scripts/bench-tenants.sh [N ...]   (default: 10 100 1000 10000)
+# Bounded: each Tollgate start waits at most 900 s, every reload 300 s; all processes are stopped
+# on exit. Needs lb-core/target/tollgate.jar (mvn -B -DskipTests package -pl lb-core -am).
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$top/lb-core/target/tollgate.jar"
+HELPER="$top/scripts/lib/BenchTenants.java"
+W=${W:-/tmp/tollgate-tenants}
+LB=38443 ADMIN=38990 TLS_BACKEND=39443 PLAIN_BACKEND=39080 CONNS=200
+SIZES=${*:-10 100 1000 10000}
+[ -f "$JAR" ] || { echo "no $JAR: mvn -B -DskipTests package -pl lb-core -am" >&2; exit 1; }
+mkdir -p "$W"
+# A copy: a rebuild of the jar while a run is under way must not pull classes from under it.
+cp "$JAR" "$W/tollgate.jar"
+JAR="$W/tollgate.jar"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+java -cp "$JAR" "$HELPER" serve $TLS_BACKEND $PLAIN_BACKEND >"$W/backends.log" 2>&1 &
+PIDS+=($!)
+
+reload() { # prints "wall_ms cpu_ms"
+  local pid=$1 t0 c0 out
+  t0=$(now_ms); c0=$(cpu_ticks "$pid")
+  out=$(curl -s -m 300 -X POST -H 'X-Tollgate-Admin: 1' "http://127.0.0.1:$ADMIN/reload")
+  echo "$out" | grep -q '"ok":true' || { echo "reload failed: $out" >&2; }
+  echo "$(( $(now_ms) - t0 )) $(( ( $(cpu_ticks "$pid") - c0 ) * 1000 / hz ))"
+}
+
+conn_cost() { # prints "wall_us cpu_us" for CONNS connections to SNI $2
+  local pid=$1 sni=$2 c0 wall
+  c0=$(cpu_ticks "$pid")
+  wall=$(java -cp "$JAR" "$HELPER" connect 127.0.0.1 $LB "$sni" $CONNS)
+  echo "$wall $(( ( $(cpu_ticks "$pid") - c0 ) * 1000000 / hz / CONNS ))"
+}
+
+echo "| tenants | check s (cpu) | load s (cpu) | heap MB | RSS MB | RSS KB/tenant | reload same ms (cpu) | reload 1 changed ms (cpu) | reload 1 added ms (cpu) | conn pass µs (Tollgate cpu) | conn offload µs (Tollgate cpu) |" >"$W/results.md"
+echo "|---|---|---|---|---|---|---|---|---|---|---|" >>"$W/results.md"
+for n in $SIZES; do
+  d="$W/n$n"
+  rm -rf "$d"
+  java -cp "$JAR" "$HELPER" gen "$d" "$n" $TLS_BACKEND $PLAIN_BACKEND
+  cat >"$d/tollgate.conf" <<EOF
+tollgate {
+  listeners = [ { name = main, address = "127.0.0.1:$LB" } ]
+  admin { address = "127.0.0.1:$ADMIN" }
+  certificates { trusted-roots = "ca.pem" }
+  tenants-directory = tenants
+}
+EOF
+  /usr/bin/time -f "%e %U %S" java -jar "$JAR" check --config "$d/tollgate.conf" >/dev/null 2>"$d/check.err" || true
+  check=$(tail -1 "$d/check.err" | awk '{printf "%.1f (%.1f)", $1, $2 + $3}')
+  t0=$(now_ms)
+  java -jar "$JAR" run --config "$d/tollgate.conf" >"$d/run.log" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  for _ in $(seq 1 4500); do
+    (echo >/dev/tcp/127.0.0.1/$LB) 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || { echo "Tollgate exited, see $d/run.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  load_ms=$(( $(now_ms) - t0 ))
+  load_cpu=$(( $(cpu_ticks $pid) * 1000 / hz ))
+  heap=$(jcmd $pid GC.heap_info 2>/dev/null | awk '/used/ {for (i = 1; i <= NF; i++) if ($i == "used") {v = $(i + 1); sub("K,?", "", v); print int(v / 1024); exit}}')
+  rss=$(awk '/VmRSS/ {print int($2 / 1024)}' /proc/$pid/status)
+  per=$(( rss * 1024 / n ))
+  same=$(reload $pid)
+  sed -i "s/servers = \[\"127.0.0.1:$TLS_BACKEND\"\]/servers = [{ address = \"127.0.0.1:$TLS_BACKEND\", weight = 2 }]/" "$d/tenants/t00000.conf"
+  changed=$(reload $pid)
+  java -cp "$JAR" "$HELPER" tenant "$d" "$(( n + 1 ))" $TLS_BACKEND $PLAIN_BACKEND
+  added=$(reload $pid)
+  pass=$(conn_cost $pid t00000.bench.test)
+  off=$(conn_cost $pid t00001.bench.test)
+  kill $pid
+  wait $pid 2>/dev/null || true
+  fmt() { echo "$1" | awk '{printf "%s (%s)", $1, $2}'; }
+  echo "| $n | $check | $(awk "BEGIN {printf \"%.1f (%.1f)\", $load_ms / 1000, $load_cpu / 1000}") | $heap | $rss | $per | $(fmt "$same") | $(fmt "$changed") | $(fmt "$added") | $(fmt "$pass") | $(fmt "$off") |" | tee -a "$W/results.md"
+done
+echo "uptime at the end: $(uptime)" >>"$W/results.md"
+cat "$W/results.md"
