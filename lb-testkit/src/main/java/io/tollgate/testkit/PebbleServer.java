@@ -22,13 +22,13 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Debian's {@code pebble} (Let's Encrypt's test ACME server) as a child process on loopback: its
- * validator resolves every name to 127.0.0.1 (through a {@link DnsTestServer}) and connects to the
+ * validator resolves every name to 127.0.0.1 (through a {@link TestDnsServer}) and connects to the
  * given tls-alpn-01 and http-01 ports, where the server under test answers. Validations are real
  * ({@code PEBBLE_VA_ALWAYS_VALID} is cleared), without pebble's random sleeps.
  */
 public final class PebbleServer implements AutoCloseable {
   private final Process process;
-  private final DnsTestServer dns;
+  private final TestDnsServer dns;
   private final int port;
   private final int managementPort;
   private final Path httpsCa;
@@ -60,7 +60,7 @@ public final class PebbleServer implements AutoCloseable {
 
   private PebbleServer(
       Process process,
-      DnsTestServer dns,
+      TestDnsServer dns,
       int port,
       int managementPort,
       Path httpsCa,
@@ -128,7 +128,7 @@ public final class PebbleServer implements AutoCloseable {
             + "} }\n";
     Path configFile = dir.resolve("pebble-config.json");
     Files.writeString(configFile, config);
-    DnsTestServer dns = DnsTestServer.start();
+    TestDnsServer dns = TestDnsServer.start().everyOtherName("127.0.0.1");
     ProcessBuilder builder =
         new ProcessBuilder("pebble", "-config", configFile.toString(), "-dnsserver", dns.address())
             .redirectErrorStream(true)

@@ -51,6 +51,9 @@ public final class TestDnsServer implements AutoCloseable {
   private final AtomicInteger queries = new AtomicInteger();
   private volatile boolean failing;
 
+  /** What names without records of their own get; null: NXDOMAIN. */
+  private volatile Records everyOtherName;
+
   private TestDnsServer() throws InterruptedException {
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     channel =
@@ -116,6 +119,15 @@ public final class TestDnsServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Answers every name without records of its own with this IPv4 address (and no other records),
+   * for a program that must reach a loopback server under any test name (pebble's validator).
+   */
+  public TestDnsServer everyOtherName(String ipv4) {
+    everyOtherName = new Records(List.of(ipv4), List.of(), List.of());
+    return this;
+  }
+
   /** Forgets {@code name}: it gets NXDOMAIN from now on. */
   public TestDnsServer remove(String name) {
     zone.remove(key(name));
@@ -153,6 +165,9 @@ public final class TestDnsServer implements AutoCloseable {
       }
       response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(q.name(), q.type()));
       Records r = zone.get(key(q.name()));
+      if (r == null) {
+        r = everyOtherName;
+      }
       if (failing) {
         response.setCode(DnsResponseCode.SERVFAIL);
       } else if (r == null) {
