@@ -203,6 +203,14 @@ class AcmeTlsAlpnTest {
           assertThat(status(t, "refused.test").get("state")).isEqualTo("failed");
           assertThat((String) status(t, "refused.test").get("last_error")).contains("refused.test");
           assertThat(status(t, "shop.test").get("last_error")).isNull();
+          // The route swaps its new contexts in off the event loops, just after "valid".
+          TollgateFixture.await(
+              () ->
+                  !PrometheusText.parse(t.metrics().scrape())
+                      .find("tollgate_certificate_expiry_seconds", "name", "shop.test")
+                      .isEmpty(),
+              BOUND,
+              describe(t));
           PrometheusText metrics = PrometheusText.parse(t.metrics().scrape());
           assertThat(metrics.samples)
               .anyMatch(
