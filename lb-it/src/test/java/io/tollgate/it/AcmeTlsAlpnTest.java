@@ -396,4 +396,150 @@ class AcmeTlsAlpnTest {
           assertThat(t.tollgate().httpChallenges().keyAuthorization("shop.test", "x")).isEmpty();
         });
   }
+
+  /**
+   * A passthrough tenant runs its own ACME client behind Tollgate: here a second Tollgate, the
+   * tenant's, with {@code certificate = acme}. Pebble validates the tenant's name at the edge
+   * Tollgate (its TLS listener for tls-alpn-01, its http listener for http-01), which relays the
+   * validation to the tenant untouched (passthrough; http-pool), and the tenant gets its
+   * certificate. A client then reaches the tenant through the edge with it.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tls-alpn-01", "http-01"})
+  void aPassthroughTenantsOwnAcmeClientIsValidatedThroughTollgate(String challenge)
+      throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(180),
+        () -> {
+          int edgeTls = PebbleServer.freePort();
+          int edgeHttp = PebbleServer.freePort();
+          int tenantTls = PebbleServer.freePort();
+          int tenantHttp = PebbleServer.freePort();
+          PebbleServer pebble =
+              add(
+                  PebbleServer.start(
+                      dir.resolve("pebble"), new PebbleServer.Options(edgeTls, edgeHttp)));
+          Path tenantDir = java.nio.file.Files.createDirectories(dir.resolve("tenant"));
+          TollgateFixture tenantEdge =
+              add(
+                  TollgateFixture.startIn(
+                      tenantDir,
+                      "[ { name = main, address = \"127.0.0.1:"
+                          + tenantTls
+                          + "\" }, { name = web, address = \"127.0.0.1:"
+                          + tenantHttp
+                          + "\", protocol = http } ]",
+                      String.format(
+                          """
+                          acme {
+                            directory = "%s"
+                            storage = "acme"
+                            ca = "%s"
+                            challenge = %s
+                          }
+                          routes = [
+                            { hosts = ["tenant.test"], mode = offload, pool = app,
+                              certificate = acme }
+                          ]
+                          pools { app { servers = ["127.0.0.1:%d"] } }
+                          """,
+                          pebble.directory(), pebble.httpsCa(), challenge, shop.port())));
+          // Tollgate at the edge holds no certificate of the tenant's and no ACME client.
+          TollgateFixture edge =
+              add(
+                  TollgateFixture.startIn(
+                      dir,
+                      "[ { name = main, address = \"127.0.0.1:"
+                          + edgeTls
+                          + "\" }, { name = web, address = \"127.0.0.1:"
+                          + edgeHttp
+                          + "\", protocol = http } ]",
+                      String.format(
+                          """
+                          routes = [
+                            { hosts = ["tenant.test"], mode = passthrough, pool = tenant-tls,
+                              http-pool = tenant-http }
+                          ]
+                          pools {
+                            tenant-tls { servers = ["127.0.0.1:%d"] }
+                            tenant-http { servers = ["127.0.0.1:%d"] }
+                          }
+                          """,
+                          tenantTls, tenantHttp)));
+          TollgateFixture.await(
+              () -> "valid".equals(status(tenantEdge, "tenant.test").get("state")),
+              BOUND,
+              describe(tenantEdge));
+          // The tenant answered its own challenge; the edge only relayed it.
+          CloseReason answered =
+              challenge.equals("http-01")
+                  ? CloseReason.HTTP_CHALLENGE_ANSWERED
+                  : CloseReason.ACME_CHALLENGE;
+          assertThat(tenantEdge.metrics().closedCount(answered)).isGreaterThanOrEqualTo(1);
+          assertThat(edge.metrics().closedCount(answered)).isZero();
+          TollgateFixture.await(
+              () -> {
+                try {
+                  fetch(edgeTls, "tenant.test", pebble.issuedRoots());
+                  return true;
+                } catch (Exception e) {
+                  return false; // the tenant swaps its new contexts in just after "valid"
+                }
+              },
+              BOUND,
+              describe(tenantEdge));
+          X509Certificate served = fetch(edgeTls, "tenant.test", pebble.issuedRoots());
+          assertThat(served.getSubjectAlternativeNames().toString()).contains("tenant.test");
+        });
+  }
+
+  /**
+   * {@code key-type = both}: an ECDSA and an RSA certificate are ordered for the route, and each
+   * client gets the one it can use (TLS 1.2 suites pick the key type).
+   */
+  @Test
+  void keyTypeBothServesEcdsaAndRsaCertificates() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(180),
+        () -> {
+          int port = PebbleServer.freePort();
+          PebbleServer pebble =
+              add(
+                  PebbleServer.start(
+                      dir.resolve("pebble"),
+                      new PebbleServer.Options(port, PebbleServer.freePort())));
+          TollgateFixture t =
+              add(
+                  tollgate(
+                      port,
+                      config(pebble.directory(), pebble.httpsCa().toString(), "", "")
+                          .replace(
+                              "challenge = tls-alpn-01",
+                              "challenge = tls-alpn-01\n" + "key-type = both")));
+          TollgateFixture.await(
+              () ->
+                  keyAlgorithm(port, pebble, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256").equals("EC")
+                      && keyAlgorithm(port, pebble, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+                          .equals("RSA"),
+              BOUND,
+              describe(t));
+          assertThat(status(t, "shop.test").get("state")).isEqualTo("valid");
+        });
+  }
+
+  /** The key algorithm of the certificate a TLS 1.2 client offering only {@code suite} gets. */
+  private static String keyAlgorithm(int port, PebbleServer pebble, String suite) {
+    try {
+      TlsTestClient.Handshake h =
+          TlsTestClient.to(port)
+              .sni("shop.test")
+              .protocols("TLSv1.2")
+              .ciphers(suite)
+              .trust(pebble.issuedRoots())
+              .handshake();
+      return h.success() ? h.peerKeyAlgorithm() : "none: " + h.failure();
+    } catch (Exception e) {
+      return "none: " + e;
+    }
+  }
 }
