@@ -46,52 +46,6 @@ public record ListenerConfig(
     Objects.requireNonNull(access, "access");
   }
 
-  /** Speaking {@code protocol}, without a default route or access rules of its own. */
-  public ListenerConfig(
-      String name,
-      HostPort address,
-      UpstreamProxyProtocol proxyProtocol,
-      int maxConnections,
-      boolean reusePort,
-      boolean freebind,
-      ListenerProtocol protocol,
-      HttpAction http) {
-    this(
-        name,
-        address,
-        proxyProtocol,
-        maxConnections,
-        reusePort,
-        freebind,
-        protocol,
-        http,
-        Optional.empty(),
-        AccessRules.NONE);
-  }
-
-  /** A TLS listener with its own default route and access rules. */
-  public ListenerConfig(
-      String name,
-      HostPort address,
-      UpstreamProxyProtocol proxyProtocol,
-      int maxConnections,
-      boolean reusePort,
-      boolean freebind,
-      Optional<DefaultRoute> defaultRoute,
-      AccessRules access) {
-    this(
-        name,
-        address,
-        proxyProtocol,
-        maxConnections,
-        reusePort,
-        freebind,
-        ListenerProtocol.TLS,
-        HttpAction.REDIRECT_HTTPS,
-        defaultRoute,
-        access);
-  }
-
   /** A TLS listener without a default route or access rules of its own. */
   public ListenerConfig(
       String name,
@@ -108,7 +62,9 @@ public record ListenerConfig(
         reusePort,
         freebind,
         ListenerProtocol.TLS,
-        HttpAction.REDIRECT_HTTPS);
+        HttpAction.REDIRECT_HTTPS,
+        Optional.empty(),
+        AccessRules.NONE);
   }
 
   /** Without SO_REUSEPORT or IP_FREEBIND. */

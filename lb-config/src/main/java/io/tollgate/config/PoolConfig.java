@@ -36,54 +36,6 @@ public record PoolConfig(
     PoolDnsConfig dns,
     Optional<InetAddress> source) {
 
-  /** With these DNS settings; backend connections from whatever local address the kernel picks. */
-  public PoolConfig(
-      String name,
-      List<ServerConfig> servers,
-      int connectAttempts,
-      Optional<BackendTlsConfig> tls,
-      Optional<HealthCheckConfig> healthCheck,
-      BalanceConfig balance,
-      PassiveEjectionConfig passive,
-      BackendProxyProtocol proxyProtocol,
-      PoolDnsConfig dns) {
-    this(
-        name,
-        servers,
-        connectAttempts,
-        tls,
-        healthCheck,
-        balance,
-        passive,
-        proxyProtocol,
-        dns,
-        Optional.empty());
-  }
-
-  /** Bound to {@code source}; host names looked up every 30 s, no SRV name. */
-  public PoolConfig(
-      String name,
-      List<ServerConfig> servers,
-      int connectAttempts,
-      Optional<BackendTlsConfig> tls,
-      Optional<HealthCheckConfig> healthCheck,
-      BalanceConfig balance,
-      PassiveEjectionConfig passive,
-      BackendProxyProtocol proxyProtocol,
-      Optional<InetAddress> source) {
-    this(
-        name,
-        servers,
-        connectAttempts,
-        tls,
-        healthCheck,
-        balance,
-        passive,
-        proxyProtocol,
-        PoolDnsConfig.DEFAULTS,
-        source);
-  }
-
   /** Host names looked up every 30 s, no SRV name, no source address. */
   public PoolConfig(
       String name,

@@ -44,52 +44,17 @@ public record RouteConfig(
       String pool,
       Optional<ServerTlsConfig> tls,
       int maxConnections) {
-    this(hosts, mode, pool, tls, maxConnections, List.of(), Optional.empty(), Optional.empty());
-  }
-
-  /** On every listener, open to every client. */
-  public RouteConfig(
-      List<String> hosts,
-      RouteMode mode,
-      String pool,
-      Optional<ServerTlsConfig> tls,
-      int maxConnections,
-      List<String> matchAlpn,
-      Optional<String> httpPool,
-      Optional<HttpAction> http) {
     this(
         hosts,
         mode,
         pool,
         tls,
         maxConnections,
-        matchAlpn,
-        httpPool,
-        http,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
         List.of(),
         AccessRules.NONE);
-  }
-
-  /** For any ALPN, without plain-HTTP settings. */
-  public RouteConfig(
-      List<String> hosts,
-      RouteMode mode,
-      String pool,
-      Optional<ServerTlsConfig> tls,
-      int maxConnections,
-      List<String> listeners,
-      AccessRules access) {
-    this(
-        hosts,
-        mode,
-        pool,
-        tls,
-        maxConnections,
-        List.of(),
-        Optional.empty(),
-        Optional.empty(),
-        listeners,
-        access);
   }
 
   /** A passthrough route. */

@@ -73,40 +73,6 @@ public record TollgateConfig(
         DnsConfig.SYSTEM);
   }
 
-  /** With ACME, pools resolving through the system's name servers. */
-  public TollgateConfig(
-      List<ListenerConfig> listeners,
-      IoConfig io,
-      Timeouts timeouts,
-      Limits limits,
-      List<RouteConfig> routes,
-      DefaultRoute defaultRoute,
-      Map<String, PoolConfig> pools,
-      CertificatesConfig certificates,
-      TlsConfig tls,
-      AccessLogConfig accessLog,
-      String source,
-      List<ConfigError> warnings,
-      OpsConfig ops,
-      Optional<AcmeConfig> acme) {
-    this(
-        listeners,
-        io,
-        timeouts,
-        limits,
-        routes,
-        defaultRoute,
-        pools,
-        certificates,
-        tls,
-        accessLog,
-        source,
-        warnings,
-        ops,
-        acme,
-        DnsConfig.SYSTEM);
-  }
-
   public TollgateConfig {
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(io, "io");
