@@ -37,6 +37,18 @@ final class RoutesBinder {
    */
   static Optional<List<RouteConfig>> bind(
       Node node, PoolsBinder.Result pools, TlsBinder tls, Set<String> listenerNames) {
+    return bind(node, pools, tls, listenerNames, BindMemo.NONE);
+  }
+
+  /**
+   * As {@link #bind(Node, PoolsBinder.Result, TlsBinder, Set)}, taking routes from {@code memo}.
+   */
+  static Optional<List<RouteConfig>> bind(
+      Node node,
+      PoolsBinder.Result pools,
+      TlsBinder tls,
+      Set<String> listenerNames,
+      BindMemo memo) {
     Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -46,11 +58,46 @@ final class RoutesBinder {
     boolean ok = true;
     List<Node> routes = elements.get();
     for (int i = 0; i < routes.size(); i++) {
-      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims, listenerNames);
+      Node routeNode = routes.get(i);
+      RouteConfig earlier = memo.route(routeNode.value(), tls, pools, listenerNames);
+      if (earlier != null && claimAgain(i, earlier, claims)) {
+        out.add(earlier);
+        memo.boundRoute(routeNode.value(), earlier, tls, pools);
+        continue;
+      }
+      int problemsBefore = node.problemCount();
+      Optional<RouteConfig> route = bindRoute(i, routeNode, pools, tls, claims, listenerNames);
       ok &= route.isPresent();
       route.ifPresent(out::add);
+      if (route.isPresent() && node.problemCount() == problemsBefore) {
+        memo.boundRoute(routeNode.value(), route.get(), tls, pools);
+      }
     }
     return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  /**
+   * Claims the hosts of a route taken over from the last bind, as {@link #bindHosts} would; false,
+   * claiming nothing, when one is already claimed (the route is then bound again, which reports
+   * it).
+   */
+  private static boolean claimAgain(int index, RouteConfig route, Map<String, Claim> claims) {
+    List<String> keys = new ArrayList<>();
+    for (String host : route.hosts()) {
+      if (route.matchAlpn().isEmpty()) {
+        keys.add(host);
+      } else {
+        route.matchAlpn().forEach(protocol -> keys.add(host + " " + protocol));
+      }
+    }
+    for (String key : keys) {
+      if (claims.containsKey(key)) {
+        return false;
+      }
+    }
+    Claim claim = new Claim(index, route.hosts().get(0));
+    keys.forEach(key -> claims.put(key, claim));
+    return true;
   }
 
   private static Optional<RouteConfig> bindRoute(

@@ -97,8 +97,12 @@ final class TenantFiles {
       pools.putAll(main);
     }
     List<Path> files = list(dir);
-    // Parsed in parallel (10,000 small files), merged in name order.
-    List<Object> parsed = files.parallelStream().map(TenantFiles::parse).toList();
+    // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
+    // last load is not parsed again (ParsedTenants).
+    ParsedTenants cache = ParsedTenants.forDirectory(dir);
+    List<Object> parsed =
+        files.parallelStream().map(f -> cache.parse(f, TenantFiles::parse)).toList();
+    cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
       if (parsed.get(i) instanceof ConfigError error) {
@@ -167,7 +171,7 @@ final class TenantFiles {
   }
 
   /** The tenant file's resolved config, or the error that it does not parse. */
-  private static Object parse(Path file) {
+  static Object parse(Path file) {
     try {
       return ConfigFactory.parseFile(file.toFile(), options()).resolve();
     } catch (com.typesafe.config.ConfigException e) {

@@ -33,6 +33,15 @@ final class TollgateBinder {
    */
   static Optional<TollgateConfig> bind(
       Problems problems, ConfigObject root, String source, FileRefs files) {
+    return bind(problems, root, source, files, BindMemo.NONE);
+  }
+
+  /**
+   * As {@link #bind(Problems, ConfigObject, String, FileRefs)}, taking the routes and pools bound
+   * before from {@code memo} (and recording this bind's in it).
+   */
+  static Optional<TollgateConfig> bind(
+      Problems problems, ConfigObject root, String source, FileRefs files, BindMemo memo) {
     checkTopLevelTypos(problems, root);
     Node tollgate = Node.root(problems, root, Schema.ROOT);
     if (!tollgate.exists()) {
@@ -58,7 +67,8 @@ final class TollgateBinder {
     TlsBinder tlsBinder =
         new TlsBinder(
             files, certificatesNode.child(Schema.DIRECTORY.name()).exists(), acmeNode.exists());
-    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
+    PoolsBinder.Result pools =
+        PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder, memo);
     Node listenersNode = tollgate.child(Schema.LISTENERS.name());
     Optional<List<ListenerConfig>> listeners =
         ListenersBinder.bind(
@@ -70,7 +80,8 @@ final class TollgateBinder {
             tollgate.child(Schema.ROUTES.name()),
             pools,
             tlsBinder,
-            ListenersBinder.names(listenersNode));
+            ListenersBinder.names(listenersNode),
+            memo);
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools, tlsBinder);
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
