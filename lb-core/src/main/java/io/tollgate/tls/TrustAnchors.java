@@ -18,10 +18,19 @@ import javax.security.auth.x500.X500Principal;
 final class TrustAnchors {
   private static volatile List<X509Certificate> jdkDefaults;
 
-  private final List<X509Certificate> anchors;
+  /** By subject: 10,000 certificates are each looked up among the JDK's ~140 roots. */
+  private final java.util.Map<X500Principal, List<X509Certificate>> bySubject =
+      new java.util.HashMap<>();
+
+  private final java.util.Set<X509Certificate> anchors;
 
   private TrustAnchors(List<X509Certificate> anchors) {
-    this.anchors = List.copyOf(anchors);
+    this.anchors = java.util.Set.copyOf(anchors);
+    for (X509Certificate anchor : this.anchors) {
+      bySubject
+          .computeIfAbsent(anchor.getSubjectX500Principal(), s -> new ArrayList<>())
+          .add(anchor);
+    }
   }
 
   /** The JDK's default roots plus {@code extra}. */
@@ -33,10 +42,9 @@ final class TrustAnchors {
 
   /** Whether {@code certificate} was signed by one of the anchors. */
   boolean issued(X509Certificate certificate) {
-    X500Principal issuer = certificate.getIssuerX500Principal();
-    for (X509Certificate anchor : anchors) {
-      if (anchor.getSubjectX500Principal().equals(issuer)
-          && CertificateChecks.signedBy(certificate, anchor)) {
+    for (X509Certificate anchor :
+        bySubject.getOrDefault(certificate.getIssuerX500Principal(), List.of())) {
+      if (CertificateChecks.issuedBy(certificate, anchor)) {
         return true;
       }
     }
