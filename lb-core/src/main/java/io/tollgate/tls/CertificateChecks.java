@@ -148,6 +148,11 @@ final class CertificateChecks {
       TlsProblems problems) {
     Instant notBefore = certificate.getNotBefore().toInstant();
     Instant notAfter = certificate.getNotAfter().toInstant();
+    if (!now.isAfter(notAfter)
+        && !now.isBefore(notBefore)
+        && Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) >= 0) {
+      return; // the common case, without formatting names that no message needs
+    }
     String which =
         (index == 0 ? "certificate " : "certificate " + (index + 1) + " of the chain ")
             + "("

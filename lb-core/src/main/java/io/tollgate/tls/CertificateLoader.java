@@ -60,7 +60,7 @@ final class CertificateLoader {
     Path ocspPath = ocspFile(files);
     // Files whose stamps are those of the last load are not even read (10,000 routes' reload).
     long readAt = FileStamp.clock();
-    String stamps = stamps(readAt, files.chain(), files.key(), ocspPath);
+    List<Object> stamps = stamps(readAt, files.chain(), files.key(), ocspPath);
     TlsReuse.CertificateKey byStamp =
         stamps == null
             ? null
@@ -86,23 +86,23 @@ final class CertificateLoader {
   }
 
   /**
-   * The files' stamps as one string ("stamp:" so it never equals a digest list), or null when one
-   * cannot be stat'ed or changed too recently to be trusted ({@link FileStamp#settledBefore}).
+   * The files' stamps, or null when one cannot be stat'ed or changed too recently to be trusted
+   * ({@link FileStamp#settledBefore}); an absent file (no OCSP file) counts as a stamp of its own.
    */
-  private static String stamps(long readAt, Path... files) {
-    StringBuilder out = new StringBuilder("stamp:");
+  private static List<Object> stamps(long readAt, Path... files) {
+    List<Object> out = new java.util.ArrayList<>(files.length);
     for (Path file : files) {
       if (file == null) {
-        out.append("-;");
+        out.add("-");
         continue;
       }
       java.util.Optional<FileStamp> stamp = FileStamp.of(file);
       if (stamp.isEmpty() || !stamp.get().settledBefore(readAt)) {
         return null;
       }
-      out.append(stamp.get()).append(';');
+      out.add(stamp.get());
     }
-    return out.toString();
+    return out;
   }
 
   private CertifiedKey read(CertificateFiles files, String configPath) {

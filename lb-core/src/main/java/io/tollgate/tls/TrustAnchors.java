@@ -24,7 +24,8 @@ final class TrustAnchors {
 
   private final java.util.Set<X509Certificate> anchors;
 
-  private TrustAnchors(List<X509Certificate> anchors) {
+  private TrustAnchors(List<X509Certificate> anchors, List<X509Certificate> extra) {
+    this.extra = List.copyOf(extra);
     this.anchors = java.util.Set.copyOf(anchors);
     for (X509Certificate anchor : this.anchors) {
       bySubject
@@ -33,15 +34,34 @@ final class TrustAnchors {
     }
   }
 
+  /** The last anchors built, with what they answered: a reload with the same roots reuses them. */
+  private static volatile TrustAnchors last;
+
+  /** Answers of {@link #issued}, per certificate: a reload asks again for 10,000 unchanged ones. */
+  private final java.util.Map<X509Certificate, Boolean> issuedAnswers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final List<X509Certificate> extra;
+
   /** The JDK's default roots plus {@code extra}. */
   static TrustAnchors jdkDefaultsPlus(List<X509Certificate> extra) {
+    TrustAnchors reused = last;
+    if (reused != null && reused.extra.equals(extra) && reused.issuedAnswers.size() < 100_000) {
+      return reused;
+    }
     List<X509Certificate> all = new ArrayList<>(jdkDefaults());
     all.addAll(extra);
-    return new TrustAnchors(all);
+    TrustAnchors built = new TrustAnchors(all, extra);
+    last = built;
+    return built;
   }
 
   /** Whether {@code certificate} was signed by one of the anchors. */
   boolean issued(X509Certificate certificate) {
+    return issuedAnswers.computeIfAbsent(certificate, this::issuedByAnchor);
+  }
+
+  private boolean issuedByAnchor(X509Certificate certificate) {
     for (X509Certificate anchor :
         bySubject.getOrDefault(certificate.getIssuerX500Principal(), List.of())) {
       if (CertificateChecks.issuedBy(certificate, anchor)) {
