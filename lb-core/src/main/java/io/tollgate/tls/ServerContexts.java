@@ -134,16 +134,13 @@ final class ServerContexts {
     }
     try {
       SslContextBuilder builder =
-          (provider.isOpenSsl()
-                  ? SslContextBuilder.forServer(PemKeyManager.factory(certified))
-                  // Netty passes key and chain through an in-memory key store with an empty
-                  // password. PKCS12, the default, protects the key with PBKDF2 (10,000
-                  // iterations, twice: store and read back), which was 40% of loading 1,000
-                  // offload routes and protects nothing here; JKS's protection costs
-                  // microseconds.
-                  : SslContextBuilder.forServer(certified.key(), certified.chain())
-                      .keyStoreType("JKS"))
+          SslContextBuilder.forServer(certified.key(), certified.chain())
               .sslProvider(provider.sslProvider())
+              // Netty passes key and chain through an in-memory key store with an empty
+              // password. PKCS12, the default, protects the key with PBKDF2 (10,000 iterations,
+              // twice: store and read back), which was 40% of loading 1,000 offload routes and
+              // protects nothing here; JKS's protection costs microseconds.
+              .keyStoreType("JKS")
               .protocols(policy.protocols())
               .ciphers(CipherSuites.enabled(policy.ciphers()), SupportedCipherSuiteFilter.INSTANCE)
               // 0 means "no cache" in our config but "unlimited" to OpenSSL and the JDK:
