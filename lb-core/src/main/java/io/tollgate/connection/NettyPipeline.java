@@ -22,7 +22,7 @@ package io.tollgate.connection;
  *                                                 leaves when the handshake ends; PENDING
  *                                                 connects once the handshake succeeded
  * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
- *                 IDLE -> RELAY                   WRITE_WATCH where the client speaks TLS
+ *                 RELAY                           WRITE_WATCH where the client speaks TLS
  * </pre>
  *
  * <h2>Backend channel</h2>
@@ -31,7 +31,7 @@ package io.tollgate.connection;
  * connecting:   [TLS ->] CONNECTING               autoRead off; reencrypt: a client SslHandler
  *                                                 handshakes with the server first
  * relaying:     [WRITE_WATCH -> TLS ->]           RELAY replaced CONNECTING; WRITE_WATCH
- *                 IDLE -> RELAY                   in reencrypt
+ *                 RELAY                           in reencrypt
  * </pre>
  *
  * <h2>Listener (server) channel</h2>
@@ -87,9 +87,6 @@ public final class NettyPipeline {
    * socket writes of TLS records to the relay.
    */
   public static final String WRITE_WATCH = "tollgate.write-watch";
-
-  /** Netty's IdleStateHandler bounding a relayed connection's idle time. */
-  public static final String IDLE = "tollgate.idle";
 
   /** {@code io.tollgate.relay.RelayHandler}: copies bytes to the peer channel. */
   public static final String RELAY = "tollgate.relay";
