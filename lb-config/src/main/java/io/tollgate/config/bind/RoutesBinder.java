@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.AccessRules;
 import io.tollgate.config.CertificateSource;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.HttpAction;
 import io.tollgate.config.Limits;
 import io.tollgate.config.RouteConfig;
@@ -34,9 +35,14 @@ final class RoutesBinder {
   /**
    * @param listenerNames every listener name written, valid or not, which {@code listeners} of a
    *     route may name
+   * @param handshakeDefaults {@code limits.per-route}, for the keys a route's limits do not set
    */
   static Optional<List<RouteConfig>> bind(
-      Node node, PoolsBinder.Result pools, TlsBinder tls, Set<String> listenerNames) {
+      Node node,
+      PoolsBinder.Result pools,
+      TlsBinder tls,
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults) {
     Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -46,7 +52,8 @@ final class RoutesBinder {
     boolean ok = true;
     List<Node> routes = elements.get();
     for (int i = 0; i < routes.size(); i++) {
-      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims, listenerNames);
+      Optional<RouteConfig> route =
+          bindRoute(i, routes.get(i), pools, tls, claims, listenerNames, handshakeDefaults);
       ok &= route.isPresent();
       route.ifPresent(out::add);
     }
@@ -59,7 +66,8 @@ final class RoutesBinder {
       PoolsBinder.Result pools,
       TlsBinder tls,
       Map<String, Claim> claims,
-      Set<String> listenerNames) {
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults) {
     if (Readers.object(
             route, Schema.ROUTE, "a route such as { hosts = [\"example.com\"], pool = web }")
         .isEmpty()) {
@@ -100,6 +108,8 @@ final class RoutesBinder {
     Optional<List<String>> listeners =
         listeners(route.child(Schema.ROUTE_LISTENERS.name()), listenerNames);
     Optional<AccessRules> access = AccessBinder.bind(route);
+    Optional<HandshakeLimits> handshakes =
+        HandshakeLimitsBinder.route(route, mode, handshakeDefaults);
     if (hosts.isEmpty()
         || mode.isEmpty()
         || serverTls.isEmpty()
@@ -109,7 +119,8 @@ final class RoutesBinder {
         || httpPool.isEmpty()
         || http.isEmpty()
         || listeners.isEmpty()
-        || access.isEmpty()) {
+        || access.isEmpty()
+        || handshakes.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -123,7 +134,8 @@ final class RoutesBinder {
             httpPool.get(),
             http.get(),
             listeners.get(),
-            access.get()));
+            access.get(),
+            handshakes.get()));
   }
 
   /** {@code listeners}: names of listeners; empty (every listener) when absent. */
