@@ -3,6 +3,8 @@ package io.tollgate.limits;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.TollgateConfig;
@@ -108,6 +110,28 @@ public final class HandshakeAdmission {
   public int inProgress(String route) {
     RouteHandshakes state = routes.get(route);
     return state == null ? 0 : state.inProgress.get();
+  }
+
+  /**
+   * Adds {@code tollgate_route_handshakes_in_progress{route}}: the handshakes holding a slot of
+   * each capped route's {@code concurrent-handshakes}, read at scrape time.
+   */
+  public void registerMetrics(PrometheusRegistry registry) {
+    GaugeWithCallback.builder()
+        .name("tollgate_route_handshakes_in_progress")
+        .help(
+            "Client TLS handshakes in progress that hold a slot of their route's"
+                + " concurrent-handshakes (routes with that cap only)")
+        .labelNames("route")
+        .callback(
+            cb ->
+                routes.forEach(
+                    (name, state) -> {
+                      if (settings.of(name).concurrent() > 0) {
+                        cb.call(state.inProgress.get(), name);
+                      }
+                    }))
+        .register(registry);
   }
 
   /** Routes with admission state (tests). */

@@ -210,6 +210,10 @@ class HandshakeLimitsTest {
     holdHandshake("a.test");
     holdHandshake("a.test");
     assertThat(admission().inProgress("a.test")).isEqualTo(2);
+    assertThat(
+            PrometheusText.parse(tollgate.metrics().scrape())
+                .value("tollgate_route_handshakes_in_progress", "route", "a.test"))
+        .hasValue(2.0);
 
     assertRefused("a.test");
     tollgate.awaitClosed(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED, 1);
