@@ -1,5 +1,7 @@
 package io.tollgate.config;
 
+import java.util.Objects;
+
 /**
  * Resource bounds ({@code tollgate.limits}).
  *
@@ -81,6 +83,6 @@ public record Limits(
     if (perSourceIpv6Prefix < 1 || perSourceIpv6Prefix > 128) {
       throw new IllegalArgumentException("IPv6 prefix out of range: " + perSourceIpv6Prefix);
     }
-    java.util.Objects.requireNonNull(perRoute, "perRoute");
+    Objects.requireNonNull(perRoute, "perRoute");
   }
 }
