@@ -132,6 +132,33 @@ class IncrementalReloadTest {
     assertThat(e.errors()).anySatisfy(err -> assertThat(err.message()).contains("side"));
   }
 
+  @Test
+  void changedPerRouteDefaultsReachTakenOverTenantRoutes() throws Exception {
+    Path main = main();
+    settled(
+        "a.conf",
+        "routes = [ { hosts = [\"a.test\"], mode = offload, pool = a, certificate = auto } ]\n"
+            + "pools { a { servers = [\"127.0.0.1:9002\"] } }\n");
+    String withStore =
+        MAIN.replace(
+            "tenants-directory = tenants",
+            "tenants-directory = tenants\n  certificates { directory = certs }");
+    new ConfigFiles(dir).write("certs/.keep", "");
+    new ConfigFiles(dir).write("tollgate.conf", withStore);
+    TollgateConfig first = ConfigLoader.load(main);
+    assertThat(route(first, "a.test").handshakes().perSecond()).isZero();
+
+    new ConfigFiles(dir)
+        .write(
+            "tollgate.conf",
+            withStore.replace(
+                "tenants-directory = tenants",
+                "tenants-directory = tenants\n  limits { per-route { handshakes-per-second = 50 } }"));
+    TollgateConfig second = ConfigLoader.load(main);
+
+    assertThat(route(second, "a.test").handshakes().perSecond()).isEqualTo(50);
+  }
+
   private static RouteConfig route(TollgateConfig config, String host) {
     return config.routes().stream().filter(r -> r.hosts().contains(host)).findFirst().orElseThrow();
   }

@@ -1,6 +1,7 @@
 package io.tollgate.config.bind;
 
 import com.typesafe.config.ConfigValue;
+import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
 import java.nio.file.Path;
@@ -39,7 +40,8 @@ final class BindMemo {
   /** No previous bind (config text, or a first load); records nothing either. */
   static final BindMemo NONE = new BindMemo(null, Map.of(), Map.of());
 
-  record BoundRoute(RouteConfig route, Object tlsKey, boolean poolHasTls) {}
+  record BoundRoute(
+      RouteConfig route, Object tlsKey, boolean poolHasTls, HandshakeLimits handshakeDefaults) {}
 
   record BoundPool(String name, PoolConfig pool, Object tlsKey) {}
 
@@ -89,9 +91,15 @@ final class BindMemo {
    * holds; else null.
    */
   RouteConfig route(
-      ConfigValue value, TlsBinder tls, PoolsBinder.Result pools, Set<String> listenerNames) {
+      ConfigValue value,
+      TlsBinder tls,
+      PoolsBinder.Result pools,
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults) {
     BoundRoute earlier = value == null ? null : routesBefore.get(value);
-    if (earlier == null || !earlier.tlsKey().equals(tls.memoKey())) {
+    if (earlier == null
+        || !earlier.tlsKey().equals(tls.memoKey())
+        || !earlier.handshakeDefaults().equals(handshakeDefaults)) {
       return null;
     }
     RouteConfig route = earlier.route();
@@ -108,10 +116,17 @@ final class BindMemo {
     return route;
   }
 
-  void boundRoute(ConfigValue value, RouteConfig route, TlsBinder tls, PoolsBinder.Result pools) {
+  void boundRoute(
+      ConfigValue value,
+      RouteConfig route,
+      TlsBinder tls,
+      PoolsBinder.Result pools,
+      HandshakeLimits handshakeDefaults) {
     if (file != null) {
       routesNow.put(
-          value, new BoundRoute(route, tls.memoKey(), pools.withTls().contains(route.pool())));
+          value,
+          new BoundRoute(
+              route, tls.memoKey(), pools.withTls().contains(route.pool()), handshakeDefaults));
     }
   }
 

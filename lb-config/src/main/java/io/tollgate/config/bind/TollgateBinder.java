@@ -6,6 +6,7 @@ import io.tollgate.config.AcmeConfig;
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.DnsConfig;
+import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
@@ -81,6 +82,7 @@ final class TollgateBinder {
             pools,
             tlsBinder,
             ListenersBinder.names(listenersNode),
+            limits.map(Limits::perRoute).orElse(HandshakeLimits.NONE),
             memo);
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools, tlsBinder);
@@ -238,11 +240,14 @@ final class TollgateBinder {
               ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128)
               : OptionalInt.empty();
     }
+    Optional<HandshakeLimits> perRoute =
+        HandshakeLimitsBinder.defaults(node.child(Schema.PER_ROUTE.name()));
     if (bytes.isEmpty()
         || max.isEmpty()
         || sourceMax.isEmpty()
         || sourceRate.isEmpty()
-        || ipv6Prefix.isEmpty()) {
+        || ipv6Prefix.isEmpty()
+        || perRoute.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -251,7 +256,8 @@ final class TollgateBinder {
             max.getAsInt(),
             sourceMax.getAsInt(),
             sourceRate.getAsInt(),
-            ipv6Prefix.getAsInt()));
+            ipv6Prefix.getAsInt(),
+            perRoute.get()));
   }
 
   private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {
