@@ -321,7 +321,6 @@ public final class Snapshot {
       router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
     }
     Router built = router.build();
-    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
     Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
     for (ListenerConfig lc : config.listeners()) {
       Router.Match fallback = built.fallback();
@@ -336,6 +335,7 @@ public final class Snapshot {
       listeners.put(
           lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
     }
+    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls, listeners.values()));
     RelaySettings relay =
         new RelaySettings(
             config.timeouts().connect(),
