@@ -201,7 +201,8 @@ public final class Snapshot {
                       pc.passive(),
                       pc.tls(),
                       pc.proxyProtocol().version(),
-                      tls.probeTls(pc.name()))));
+                      tls.probeTls(pc.name()),
+                      pc.source())));
     }
     if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
       DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
@@ -235,7 +236,8 @@ public final class Snapshot {
                 pc.passive(),
                 pc.tls(),
                 pc.proxyProtocol().version(),
-                tls.probeTls(pc.name())));
+                tls.probeTls(pc.name()),
+                pc.source()));
       }
     }
     config
