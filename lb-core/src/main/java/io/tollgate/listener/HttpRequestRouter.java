@@ -34,6 +34,9 @@ import java.util.Optional;
  * <ol>
  *   <li>No route (the name is unknown here, or there is no Host, and the default route in force is
  *       {@code reject}): 421 Misdirected Request, {@code no_route}.
+ *   <li>The client address (a trusted PROXY header's, else the peer's) is refused by the route's
+ *       {@code allow-from} / {@code deny-from}, the default route's included: 403 Forbidden, {@code
+ *       denied}, as a TLS listener refuses it with {@code access_denied}.
  *   <li>{@code GET /.well-known/acme-challenge/TOKEN} for an offload or reencrypt route, when
  *       Tollgate's ACME client has that challenge pending for the host ({@link HttpChallenges}):
  *       200 with the key authorization, {@code http_challenge_answered}. Never for passthrough
@@ -82,6 +85,20 @@ final class HttpRequestRouter implements HttpRequestInspector.RequestCallback {
       String detail = head.host() == null ? "no Host" : "no route for " + head.host();
       HttpAnswer.send(
           ch, CloseReason.NO_ROUTE, detail, Status.MISDIRECTED_REQUEST, null, null, body, true);
+      return;
+    }
+    if (route.access() != null && !route.access().admits(conn.client())) {
+      // As a ClientHello's route: before anything the route offers (its ACME answers, its
+      // http-pool, its action), so a client outside its rules learns nothing but the refusal.
+      HttpAnswer.send(
+          ch,
+          CloseReason.DENIED,
+          "client " + conn.client() + " not allowed on route " + route.name(),
+          Status.FORBIDDEN,
+          null,
+          null,
+          body,
+          true);
       return;
     }
     Optional<String> keyAuthorization = challengeAnswer(head, route);

@@ -8,12 +8,17 @@ import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * elsewhere its name goes on as an unknown one (the next wildcard route, the listener's own {@code
  * default-route}, else the top-level one), so tenant A's http-pool never sees a request that came
  * in on tenant B's port. Each http-pool sends a PROXY v1 header, whose destination port tells the
- * test which listener a relayed request came in on.
+ * test which listener a relayed request came in on. A route's {@code allow-from} / {@code
+ * deny-from} hold there as on TLS listeners: a client they refuse gets 403, reason {@code denied},
+ * and never reaches the route's http-pool.
  */
 @Timeout(120)
 class HttpListenerRoutesTest {
@@ -41,9 +48,12 @@ class HttpListenerRoutesTest {
   private static TollgateFixture tollgate;
   private static PlainHttpResponder originA;
   private static PlainHttpResponder originB;
+  private static PlainHttpResponder originGuarded;
   private static int webA;
   private static int webB;
   private static int webShared;
+  private static int webGuarded;
+  private static int webProxied;
 
   @BeforeAll
   static void start() throws Exception {
@@ -51,6 +61,8 @@ class HttpListenerRoutesTest {
     originB = new PlainHttpResponder("tenant-b");
     TlsTestServer backendA = resources.add(TlsTestServer.startPlain(originA));
     TlsTestServer backendB = resources.add(TlsTestServer.startPlain(originB));
+    originGuarded = new PlainHttpResponder("tenant-g");
+    TlsTestServer backendGuarded = resources.add(TlsTestServer.startPlain(originGuarded));
     tollgate =
         resources.add(
             TollgateFixture.startIn(
@@ -61,9 +73,15 @@ class HttpListenerRoutesTest {
                   # tenant B's VIP: every name it has no route for is tenant B's
                   { name = web-b, address = "127.0.0.1:0", protocol = http,
                     default-route { pool = tls } }
-                  { name = web-shared, address = "127.0.0.1:0", protocol = http } ]""",
+                  { name = web-shared, address = "127.0.0.1:0", protocol = http }
+                  # a dedicated VIP whose every name is for 127.0.0.2 only
+                  { name = web-guarded, address = "127.0.0.1:0", protocol = http,
+                    default-route { pool = tls, allow-from = ["127.0.0.2/32"] } }
+                  { name = web-proxied, address = "127.0.0.1:0", protocol = http,
+                    proxy-protocol { mode = required, trusted = ["127.0.0.1"] } } ]""",
                 String.format(
                     """
+                    access-log.path = "access.log"
                     default-route = reject
                     routes = [
                       { hosts = ["tenant-a.test"], pool = tls, http-pool = http-a,
@@ -73,17 +91,24 @@ class HttpListenerRoutesTest {
                       { hosts = ["*.shared.test"], pool = tls, http = reject }
                       { hosts = ["www.shared.test"], pool = tls, http-pool = http-a,
                         listeners = [web-a] }
+                      { hosts = ["guarded.test"], pool = tls, http-pool = http-g,
+                        allow-from = ["127.0.0.2/32"] }
+                      { hosts = ["closed.test"], pool = tls, http = redirect-https,
+                        deny-from = ["127.0.0.0/8"] }
                     ]
                     pools {
                       tls { servers = ["127.0.0.1:9"] }
                       http-a { servers = ["127.0.0.1:%d"], proxy-protocol = v1 }
                       http-b { servers = ["127.0.0.1:%d"], proxy-protocol = v1 }
+                      http-g { servers = ["127.0.0.1:%d"], proxy-protocol = v1 }
                     }
                     """,
-                    backendA.port(), backendB.port())));
+                    backendA.port(), backendB.port(), backendGuarded.port())));
     webA = tollgate.address("web-a").getPort();
     webB = tollgate.address("web-b").getPort();
     webShared = tollgate.address("web-shared").getPort();
+    webGuarded = tollgate.address("web-guarded").getPort();
+    webProxied = tollgate.address("web-proxied").getPort();
   }
 
   private static String curl() {
@@ -94,12 +119,19 @@ class HttpListenerRoutesTest {
 
   /** curl to the http listener on {@code port} for {@code host}: headers, body, then the status. */
   private static String get(int port, String host, String path) {
+    return getFrom("127.0.0.1", port, host, path);
+  }
+
+  /** As {@link #get}, from the loopback address {@code from} (curl binds its socket there). */
+  private static String getFrom(String from, int port, String host, String path) {
     ProcessResult r =
         CommandLineTools.run(
             TOOL_TIMEOUT,
             List.of(
                 curl(),
                 "-sS",
+                "--interface",
+                from,
                 "--max-time",
                 "15",
                 "-D",
@@ -206,6 +238,100 @@ class HttpListenerRoutesTest {
     assertThat(originB.heads()).hasSize(beforeB + 3);
     assertThat(listenerPorts(originA)).containsOnly(webA);
     assertThat(listenerPorts(originB)).containsOnly(webB);
+  }
+
+  @Test
+  void aRoutesAllowListRefusesOtherClientsWith403AndNeverRelaysThem() throws Exception {
+    int before = originGuarded.heads().size();
+    long denied = closed(CloseReason.DENIED);
+    // On every http listener the route applies on, and before its http-pool is contacted.
+    for (int port : new int[] {webA, webB, webShared}) {
+      assertThat(get(port, "guarded.test", "/in"))
+          .startsWith("HTTP/1.1 403 Forbidden\r\n")
+          .doesNotContain("tenant-g")
+          .endsWith("status=403\n");
+    }
+    awaitClosed(CloseReason.DENIED, denied + 3);
+    assertThat(originGuarded.heads()).hasSize(before);
+    assertThat(awaitAccessLogLine("web-a", "guarded.test", "denied"))
+        .containsEntry("client", "127.0.0.1")
+        .hasEntrySatisfying(
+            "detail", d -> assertThat(d.toString()).contains("not allowed on route guarded.test"));
+
+    // The client it allows is relayed to the pool, whose PROXY header names that client.
+    assertThat(getFrom("127.0.0.2", webA, "guarded.test", "/in"))
+        .contains("hello from tenant-g over plaintext: PROXY TCP4 127.0.0.2 127.0.0.1 ")
+        .endsWith("status=200\n");
+    assertThat(originGuarded.heads()).hasSize(before + 1);
+  }
+
+  @Test
+  void aRoutesDenyListAppliesBeforeItsHttpAction() throws Exception {
+    long denied = closed(CloseReason.DENIED);
+    long redirected = closed(CloseReason.HTTP_REDIRECTED);
+    assertThat(getFrom("127.0.0.2", webA, "closed.test", "/x"))
+        .startsWith("HTTP/1.1 403 Forbidden\r\n")
+        .doesNotContain("Location:");
+    awaitClosed(CloseReason.DENIED, denied + 1);
+    assertThat(closed(CloseReason.HTTP_REDIRECTED)).isEqualTo(redirected);
+  }
+
+  @Test
+  void aListenersDefaultRouteAllowListHoldsOnItsHttpListener() throws Exception {
+    long denied = closed(CloseReason.DENIED);
+    assertThat(get(webGuarded, "anything.test", "/x")).startsWith("HTTP/1.1 403 Forbidden\r\n");
+    awaitClosed(CloseReason.DENIED, denied + 1);
+    // The client the default route allows gets the listener's http action (redirect-https).
+    assertThat(getFrom("127.0.0.2", webGuarded, "anything.test", "/x"))
+        .startsWith("HTTP/1.1 301 Moved Permanently\r\n")
+        .contains("\r\nLocation: https://anything.test/x\r\n");
+  }
+
+  @Test
+  void aRoutesRulesApplyToTheClientAProxyHeaderNamesOnAnHttpListener() throws Exception {
+    int before = originGuarded.heads().size();
+    long denied = closed(CloseReason.DENIED);
+    // The socket's peer is 127.0.0.1 either way; the header's client decides.
+    String request = "GET /p HTTP/1.1\r\nHost: guarded.test\r\nConnection: close\r\n\r\n";
+    assertThat(exchange(webProxied, "PROXY TCP4 127.0.0.2 127.0.0.1 4000 80\r\n" + request))
+        .contains("hello from tenant-g over plaintext: PROXY TCP4 127.0.0.2 127.0.0.1 4000 ");
+    assertThat(exchange(webProxied, "PROXY TCP4 127.0.0.3 127.0.0.1 4001 80\r\n" + request))
+        .startsWith("HTTP/1.1 403 Forbidden\r\n")
+        .doesNotContain("tenant-g");
+    awaitClosed(CloseReason.DENIED, denied + 1);
+    assertThat(awaitAccessLogLine("web-proxied", "guarded.test", "denied"))
+        .containsEntry("client", "127.0.0.3");
+    assertThat(originGuarded.heads()).hasSize(before + 1);
+  }
+
+  /** The first access log line on {@code listener} for {@code host} closed with {@code reason}. */
+  private static Map<String, Object> awaitAccessLogLine(String listener, String host, String reason)
+      throws InterruptedException {
+    Path file = dir.resolve("access.log");
+    AtomicReference<Map<String, Object>> found = new AtomicReference<>();
+    TollgateFixture.await(
+        () -> {
+          if (!Files.exists(file)) {
+            return false;
+          }
+          try {
+            for (String l : Files.readAllLines(file)) {
+              Map<String, Object> line = JsonLine.parse(l);
+              if (listener.equals(line.get("listener"))
+                  && host.equals(line.get("sni"))
+                  && reason.equals(line.get("reason"))) {
+                found.set(line);
+                return true;
+              }
+            }
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          return false;
+        },
+        Duration.ofSeconds(10),
+        () -> "an access log line on " + listener + " for " + host + " with reason " + reason);
+    return found.get();
   }
 
   /** One request on a new connection, half-closed after it; all Tollgate sent until it closed. */
