@@ -205,7 +205,8 @@ public final class Snapshot {
                       pc.passive(),
                       pc.tls(),
                       pc.proxyProtocol().version(),
-                      tls.probeTls(pc.name()))));
+                      tls.probeTls(pc.name()),
+                      pc.source())));
     }
     if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
       DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
@@ -239,7 +240,8 @@ public final class Snapshot {
                 pc.passive(),
                 pc.tls(),
                 pc.proxyProtocol().version(),
-                tls.probeTls(pc.name())));
+                tls.probeTls(pc.name()),
+                pc.source()));
       }
     }
     config
@@ -325,7 +327,6 @@ public final class Snapshot {
       router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
     }
     Router built = router.build();
-    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
     Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
     for (ListenerConfig lc : config.listeners()) {
       Router.Match fallback = built.fallback();
@@ -340,6 +341,7 @@ public final class Snapshot {
       listeners.put(
           lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
     }
+    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls, listeners.values()));
     RelaySettings relay =
         new RelaySettings(
             config.timeouts().connect(),
