@@ -288,10 +288,17 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
         .pipeline()
         .replace(
             NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
-    // Both sides get an idle timer: after the client has gone, a backend that stops reading
-    // must not hold its channel (and the bytes queued for it) forever.
-    backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
-    client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
+    // io.splice: passthrough only, once the peeked bytes are written; it keeps its own idle timer.
+    SplicedRelay spliced =
+        settings.splice() && !afterHandshake
+            ? SplicedRelay.of(session, metrics, settings.idleTimeout())
+            : null;
+    if (spliced == null) {
+      // Both sides get an idle timer: after the client has gone, a backend that stops reading
+      // must not hold its channel (and the bytes queued for it) forever.
+      backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
+      client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
+    }
     ByteBuf early = pending;
     pending = null;
     client
@@ -301,6 +308,10 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     if (early != null) {
       connection.addFromClient(early.readableBytes());
       backend.writeAndFlush(early, backend.voidPromise());
+    }
+    if (spliced != null) {
+      session.spliced(spliced);
+      spliced.start(clientInputShutdown);
     }
     session.resumeReading(Side.BACKEND);
     if (clientInputShutdown) {

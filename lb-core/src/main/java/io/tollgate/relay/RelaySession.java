@@ -43,6 +43,9 @@ final class RelaySession {
 
   private boolean backendOutputDone;
 
+  /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
+  private SplicedRelay spliced;
+
   RelaySession(Channel client, Channel backend, Connection connection, Lease lease) {
     this.client = client;
     this.backend = backend;
@@ -51,7 +54,7 @@ final class RelaySession {
   }
 
   /** {@code n} bytes came from the backend. */
-  void fromBackend(int n) {
+  void fromBackend(long n) {
     connection.addFromBackend(n);
     if (n > 0) {
       lease.answered();
@@ -62,8 +65,22 @@ final class RelaySession {
     return side == Side.CLIENT ? backend : client;
   }
 
-  private Channel channelOf(Side side) {
+  Channel channelOf(Side side) {
     return side == Side.CLIENT ? client : backend;
+  }
+
+  /** {@code side}'s input ended (FIN, or close_notify). */
+  boolean inputDone(Side side) {
+    return side == Side.CLIENT ? clientInputDone : backendInputDone;
+  }
+
+  void spliced(SplicedRelay spliced) {
+    this.spliced = spliced;
+  }
+
+  /** The spliced relay, or null. */
+  SplicedRelay spliced() {
+    return spliced;
   }
 
   Connection connection() {
@@ -77,6 +94,14 @@ final class RelaySession {
   void inputShutdown(Side side) {
     if (side == Side.CLIENT ? clientInputDone : backendInputDone) {
       return; // TLS sides report both close_notify and the FIN after it
+    }
+    if (spliced != null) {
+      channelOf(side).config().setAutoRead(false); // at EOF a socket stays readable
+      java.io.IOException failure = spliced.drain(side);
+      if (failure != null) {
+        failed(side, failure);
+        return;
+      }
     }
     connection.closeReason(closedReason(side), null);
     if (side == Side.CLIENT) {
@@ -145,7 +170,14 @@ final class RelaySession {
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
     connection.closeReason(closedReason(side), null);
-    flushAndClose(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+    Side other = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
+    if (spliced != null && !inputDone(other)) {
+      // A close that bypassed the pipeline (Netty's own): the peer may still splice into this
+      // side's pipe, now closed (see SplicedRelay.beforeClose).
+      channelOf(other).close();
+      return;
+    }
+    flushAndClose(other);
   }
 
   /**

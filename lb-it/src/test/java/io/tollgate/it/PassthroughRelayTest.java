@@ -28,7 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The relay itself: bulk transfers, backpressure, half-close, resets, idle and fail-over. */
+/**
+ * The relay itself: bulk transfers, backpressure, half-close, resets, idle and fail-over. {@link
+ * SplicedPassthroughRelayTest} runs every case again with {@code io.splice = true}.
+ */
 class PassthroughRelayTest {
   private static final long MIB = 1024 * 1024;
   private static CertificateAuthority ca;
@@ -40,12 +43,24 @@ class PassthroughRelayTest {
     cert = ca.issue(KeyType.EC_P256, "relay.test");
   }
 
-  private static TollgateFixture tollgateFor(String servers, String extra) throws Exception {
+  /** Configuration every case of this class adds (the spliced variant turns io.splice on). */
+  String relayConfig() {
+    return "";
+  }
+
+  /** Whether bytes are expected to move by splice (the spliced variant, on epoll). */
+  boolean splices() {
+    return false;
+  }
+
+  private TollgateFixture tollgateFor(String servers, String extra) throws Exception {
     return TollgateFixture.start(
         "routes = [ { hosts = [\"relay.test\"], mode = passthrough, pool = p } ]\n"
             + "pools { p { servers = ["
             + servers
             + "] } }\n"
+            + relayConfig()
+            + "\n"
             + extra);
   }
 
@@ -56,16 +71,16 @@ class PassthroughRelayTest {
   @Test
   @Timeout(300)
   void transfers256MiBEachWayWithMatchingSha256() throws Exception {
-    transfer("");
+    transfer("", splices());
   }
 
   @Test
   @Timeout(300)
   void transfers256MiBEachWayOverNio() throws Exception {
-    transfer("io { transport = nio }");
+    transfer("io { transport = nio }", false); // io.splice has no effect on NIO
   }
 
-  private void transfer(String extra) throws Exception {
+  private void transfer(String extra, boolean spliced) throws Exception {
     long size = 256 * MIB;
     TlsTestServer.Sha256Exchange exchange = TlsTestServer.sha256Exchange(size);
     try (TlsTestServer backend = TlsTestServer.start(cert, exchange);
@@ -94,6 +109,12 @@ class PassthroughRelayTest {
       // The TLS records add a little on top of the payload; both directions were relayed whole.
       assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(size);
       assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(size);
+      if (spliced) {
+        // All but what Netty read around the splice (the hello, the rest after a FIN).
+        assertThat(tollgate.metrics().splicedBytes()).isGreaterThan(2 * size - 4 * MIB);
+      } else {
+        assertThat(tollgate.metrics().splicedBytes()).isZero();
+      }
     }
   }
 

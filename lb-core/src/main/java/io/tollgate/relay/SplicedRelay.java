@@ -1,0 +1,322 @@
+package io.tollgate.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.socket.ChannelOutputShutdownException;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.NettyPipeline;
+import io.tollgate.metrics.Metrics;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code io.splice}: a passthrough relay whose bytes go socket -> pipe -> socket inside the kernel
+ * (Netty's {@link AbstractEpollStreamChannel#spliceTo}), with the relay's semantics kept where that
+ * primitive alone would change them:
+ *
+ * <ul>
+ *   <li><b>Counting.</b> Spliced bytes never pass a handler; each channel's {@link ReadCounter}
+ *       sees them, and every read-complete moves its growth to the connection's counts (and the
+ *       backend's first byte to its lease).
+ *   <li><b>Half-close.</b> Netty reports the end of a spliced input after one splice of at most a
+ *       read's size, while more may still wait in the socket: forwarding the FIN then would cut the
+ *       stream short, so {@link #drain} first reads that rest the ordinary way and queues it to the
+ *       peer (at most the socket's receive queue, as Netty's own read after a FIN).
+ *   <li><b>Stop reading after the end.</b> A socket at EOF stays readable; Netty's splice turns
+ *       autoRead back on when a splice-out completes, so the relay turns it off again.
+ *   <li><b>Closing.</b> Netty closes a channel's pipe with the channel, but its peer's splice task
+ *       keeps the pipe's descriptor number and would splice into whatever file reuses it. So a
+ *       channel never closes while its peer can still read ({@link #beforeClose}): the peer is
+ *       closed first, at once; a peer whose input ended (everything read) is left to flush.
+ *   <li><b>Idle.</b> IdleStateHandler sees neither spliced reads nor spliced writes; one timer per
+ *       connection restarts with every byte read on either side.
+ * </ul>
+ *
+ * <p>Backpressure is Netty's: a channel stops reading while its last splice into the peer waits for
+ * the peer's socket, so each direction holds at most one pipe (64 KiB).
+ */
+public final class SplicedRelay {
+  private static final Logger log = LoggerFactory.getLogger(SplicedRelay.class);
+
+  /** Read size of {@link #drain}. */
+  private static final int DRAIN_CHUNK = 64 * 1024;
+
+  private final RelaySession session;
+  private final Channel client;
+  private final Channel backend;
+  private final ReadCounter clientCounter;
+  private final ReadCounter backendCounter;
+  private final Metrics metrics;
+  private final long idleNanos;
+
+  /** What each counter had reached when last moved to the connection. */
+  private long clientSeen;
+
+  private long backendSeen;
+
+  /** Bytes that came through channelRead since the last read-complete (not spliced). */
+  private long clientCopied;
+
+  private long backendCopied;
+  private long lastActivity;
+  private ScheduledFuture<?> idleTimer;
+
+  private SplicedRelay(
+      RelaySession session,
+      ReadCounter clientCounter,
+      ReadCounter backendCounter,
+      Metrics metrics,
+      Duration idleTimeout) {
+    this.session = session;
+    this.client = session.peerOf(Side.BACKEND);
+    this.backend = session.peerOf(Side.CLIENT);
+    this.clientCounter = clientCounter;
+    this.backendCounter = backendCounter;
+    this.metrics = metrics;
+    this.idleNanos = idleTimeout.toNanos();
+    this.clientSeen = clientCounter.total();
+    this.backendSeen = backendCounter.total();
+  }
+
+  /** Whether backends of this channel class can be spliced to (epoll). */
+  public static boolean supports(Class<? extends SocketChannel> channelClass) {
+    return AbstractEpollStreamChannel.class.isAssignableFrom(channelClass);
+  }
+
+  /**
+   * A spliced relay for {@code session}'s channels, or null when they cannot splice: not both
+   * epoll, TLS on either, or no {@link ReadCounter} (installed before the first read).
+   */
+  static SplicedRelay of(RelaySession session, Metrics metrics, Duration idleTimeout) {
+    Channel client = session.peerOf(Side.BACKEND);
+    Channel backend = session.peerOf(Side.CLIENT);
+    if (!(client instanceof AbstractEpollStreamChannel)
+        || !(backend instanceof AbstractEpollStreamChannel)
+        || client.eventLoop() != backend.eventLoop()
+        || RelaySession.tlsOf(client) != null
+        || RelaySession.tlsOf(backend) != null) {
+      return null;
+    }
+    ReadCounter clientCounter = ReadCounter.of(client);
+    ReadCounter backendCounter = ReadCounter.of(backend);
+    if (clientCounter == null || backendCounter == null) {
+      return null;
+    }
+    return new SplicedRelay(session, clientCounter, backendCounter, metrics, idleTimeout);
+  }
+
+  /**
+   * Starts splicing both ways (not from a client whose input ended already) and the idle timer.
+   * Called after the relay handlers are in place and the held bytes are written, before reads
+   * resume.
+   */
+  void start(boolean clientInputEnded) {
+    client
+        .pipeline()
+        .addBefore(NettyPipeline.RELAY, NettyPipeline.SPLICE_CLOSE, new CloseGuard(Side.CLIENT));
+    backend
+        .pipeline()
+        .addBefore(NettyPipeline.RELAY, NettyPipeline.SPLICE_CLOSE, new CloseGuard(Side.BACKEND));
+    if (!clientInputEnded) {
+      splice(Side.CLIENT);
+    }
+    splice(Side.BACKEND);
+    lastActivity = System.nanoTime();
+    idleTimer = client.eventLoop().schedule(this::checkIdle, idleNanos, TimeUnit.NANOSECONDS);
+    client.closeFuture().addListener(f -> stopTimerIfClosed());
+    backend.closeFuture().addListener(f -> stopTimerIfClosed());
+  }
+
+  private void splice(Side from) {
+    AbstractEpollStreamChannel source = (AbstractEpollStreamChannel) session.channelOf(from);
+    AbstractEpollStreamChannel target = (AbstractEpollStreamChannel) session.peerOf(from);
+    source
+        .spliceTo(target, Integer.MAX_VALUE)
+        .addListener((ChannelFuture f) -> spliceEnded(from, target, f));
+  }
+
+  /**
+   * A splice task ends only by failing: its source closed (nothing to do), reading failed (the
+   * source's read that follows fails the same way and reaches the relay), or the write into the
+   * target failed, which only the splice's promise hears of with its cause.
+   */
+  private void spliceEnded(Side from, Channel target, ChannelFuture f) {
+    Throwable cause = f.cause();
+    if (cause instanceof ChannelOutputShutdownException
+        && target instanceof DuplexChannel duplex
+        && duplex.isOutputShutdown()) {
+      session.writeFailed(from == Side.CLIENT ? Side.BACKEND : Side.CLIENT, cause);
+    } else if (cause != null && log.isDebugEnabled()) {
+      log.debug(
+          "conn={} splice from the {} side ended: {}",
+          session.connection().id(),
+          from,
+          cause.toString());
+    }
+  }
+
+  /** {@code n} bytes of {@code side} came through channelRead (not spliced); already counted. */
+  void copied(Side side, int n) {
+    if (side == Side.CLIENT) {
+      clientCopied += n;
+    } else {
+      backendCopied += n;
+    }
+  }
+
+  /**
+   * After each read of {@code side}: moves what its counter saw to the connection, and keeps a side
+   * whose input ended from reading (Netty's splice may have turned autoRead back on).
+   */
+  void readComplete(Side side) {
+    long total;
+    long delta;
+    long copied;
+    if (side == Side.CLIENT) {
+      total = clientCounter.total();
+      delta = total - clientSeen;
+      clientSeen = total;
+      copied = clientCopied;
+      clientCopied = 0;
+    } else {
+      total = backendCounter.total();
+      delta = total - backendSeen;
+      backendSeen = total;
+      copied = backendCopied;
+      backendCopied = 0;
+    }
+    if (delta > 0) {
+      count(side, delta);
+      if (delta > copied) {
+        metrics.spliced(delta - copied);
+      }
+    }
+    Channel ch = session.channelOf(side);
+    if (session.inputDone(side) && ch.config().isAutoRead()) {
+      ch.config().setAutoRead(false);
+    }
+  }
+
+  private void count(Side side, long n) {
+    lastActivity = System.nanoTime();
+    if (side == Side.CLIENT) {
+      session.connection().addFromClient(n);
+    } else {
+      session.fromBackend(n);
+    }
+  }
+
+  /**
+   * {@code side} sent FIN: reads what is left in its socket (Netty's splice may have stopped short
+   * of it) and queues it to the peer, so the FIN that follows comes after the last byte.
+   *
+   * @return null, or the failure that ended the read
+   */
+  IOException drain(Side side) {
+    Channel ch = session.channelOf(side);
+    Channel peer = session.peerOf(side);
+    readComplete(side); // what was spliced before is counted first
+    if (!ch.isOpen()) {
+      return null;
+    }
+    FileDescriptor fd = ((AbstractEpollStreamChannel) ch).fd();
+    long drained = 0;
+    try {
+      for (; ; ) {
+        ByteBuf buf = ch.alloc().directBuffer(DRAIN_CHUNK);
+        int n;
+        try {
+          ByteBuffer nio = buf.internalNioBuffer(0, buf.writableBytes());
+          n = fd.read(nio, nio.position(), nio.limit());
+        } catch (IOException | RuntimeException e) {
+          buf.release();
+          throw e;
+        }
+        if (n <= 0) { // -1: end of stream; 0: nothing more now (the input ended, so none will come)
+          buf.release();
+          return null;
+        }
+        buf.writerIndex(n);
+        drained += n;
+        if (peer.isActive()) {
+          peer.write(buf, peer.voidPromise());
+        } else {
+          buf.release();
+        }
+      }
+    } catch (IOException e) {
+      return e;
+    } finally {
+      if (drained > 0) {
+        count(side, drained);
+      }
+    }
+  }
+
+  /**
+   * {@code side}'s channel is about to close. Its peer's splice task targets this channel's pipe,
+   * whose descriptor the close frees: the peer must not read again. A peer whose input ended has
+   * read everything (see {@link #drain}) and may finish writing; any other is closed first.
+   */
+  private void beforeClose(Side side) {
+    Side other = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
+    Channel peer = session.channelOf(other);
+    if (peer.isOpen() && !session.inputDone(other)) {
+      peer.close();
+    }
+  }
+
+  private void checkIdle() {
+    if (!client.isOpen() && !backend.isOpen()) {
+      return;
+    }
+    long idleFor = System.nanoTime() - lastActivity;
+    if (idleFor >= idleNanos) {
+      session.close(CloseReason.IDLE_TIMEOUT);
+    } else {
+      idleTimer =
+          client.eventLoop().schedule(this::checkIdle, idleNanos - idleFor, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void stopTimerIfClosed() {
+    if (!client.isOpen() && !backend.isOpen() && idleTimer != null) {
+      idleTimer.cancel(false);
+    }
+  }
+
+  /**
+   * Runs {@link #beforeClose} ahead of every close of its channel that goes through Netty's
+   * pipeline.
+   */
+  private final class CloseGuard extends ChannelOutboundHandlerAdapter {
+    private final Side side;
+    private boolean closing;
+
+    CloseGuard(Side side) {
+      this.side = side;
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+      if (!closing) {
+        closing = true; // the peer's close comes back here through its own guard
+        beforeClose(side);
+      }
+      ctx.close(promise);
+    }
+  }
+}
