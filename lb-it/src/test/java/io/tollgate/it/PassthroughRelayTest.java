@@ -220,6 +220,64 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aClientsFinQueuedBehindALargeUploadComesAfterItsLastByte() throws Exception {
+    // The client uploads more than one read takes and sends FIN while the backend does not read
+    // yet, so Tollgate learns of the FIN with most of the upload still in its socket. Every byte
+    // must reach the backend before the FIN (a spliced relay once forwarded the FIN after the
+    // first read's worth and lost the rest).
+    long size = 4 * MIB;
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
+    CountDownLatch uploaded = new CountDownLatch(1);
+    try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate =
+            tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  uploaded.await(5, TimeUnit.SECONDS); // let the upload and its FIN queue up
+                  InputStream in = s.getInputStream();
+                  in.readNBytes(hello.length);
+                  StreamHash got = new StreamHash().readToEof(in);
+                  s.getOutputStream()
+                      .write(
+                          (got.bytes() + " " + got.sha256Hex() + "\n")
+                              .getBytes(StandardCharsets.US_ASCII));
+                  s.shutdownOutput();
+                } catch (Exception ignored) {
+                  // the client's assertions fail if this goes wrong
+                }
+              });
+      server.start();
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        client.setSoTimeout(20_000);
+        Thread writer =
+            new Thread(
+                () -> {
+                  try {
+                    client.getOutputStream().write(hello);
+                    DataPattern.writeTo(client.getOutputStream(), DataPattern.CLIENT_SEED, size);
+                    client.shutdownOutput();
+                    uploaded.countDown();
+                  } catch (java.io.IOException ignored) {
+                    // the answer below tells
+                  }
+                });
+        writer.start();
+        String answer =
+            new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(answer)
+            .isEqualTo(size + " " + DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size) + "\n");
+        writer.join(10_000);
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1); // its FIN came first
+      assertThat(tollgate.metrics().bytesFromClients()).isEqualTo(hello.length + size);
+      server.join(10_000);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
     // The backend answers and closes while the client has not read most of the answer yet: Tollgate
     // must pass the FIN on after the queued bytes, not drop them.
