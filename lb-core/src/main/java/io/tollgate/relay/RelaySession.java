@@ -96,8 +96,11 @@ final class RelaySession {
       return; // TLS sides report both close_notify and the FIN after it
     }
     if (spliced != null) {
-      channelOf(side).config().setAutoRead(false); // at EOF a socket stays readable
-      java.io.IOException failure = spliced.drain(side);
+      // A reset the failed splice consumed reads as an end of stream afterwards.
+      Throwable failure = spliced.takeReadFailure(side);
+      if (failure == null) {
+        failure = spliced.drain(side);
+      }
       if (failure != null) {
         failed(side, failure);
         return;
@@ -162,7 +165,9 @@ final class RelaySession {
   void resumeReading(Side side) {
     Channel ch = channelOf(side);
     boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
-    if (!inputDone && ch.isActive()) {
+    if (spliced != null) {
+      spliced.readMore(side);
+    } else if (!inputDone && ch.isActive()) {
       ch.config().setAutoRead(true);
     }
   }

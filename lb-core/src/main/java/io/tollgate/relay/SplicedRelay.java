@@ -1,9 +1,12 @@
 package io.tollgate.relay;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
@@ -73,6 +76,14 @@ public final class SplicedRelay {
   private long backendCopied;
   private long lastActivity;
   private ScheduledFuture<?> idleTimer;
+
+  /** A splice from this side failed reading its socket; the relay has not heard of it yet. */
+  private Throwable clientReadFailure;
+
+  private Throwable backendReadFailure;
+
+  private final Reader clientReader = new Reader(Side.CLIENT);
+  private final Reader backendReader = new Reader(Side.BACKEND);
 
   private SplicedRelay(
       RelaySession session,
@@ -149,23 +160,70 @@ public final class SplicedRelay {
   }
 
   /**
-   * A splice task ends only by failing: its source closed (nothing to do), reading failed (the
-   * source's read that follows fails the same way and reaches the relay), or the write into the
-   * target failed, which only the splice's promise hears of with its cause.
+   * A splice task ends only by failing: its source closed (nothing to do), the write into the
+   * target failed, or reading the source failed. Only the splice's promise hears of the last two
+   * with their cause. A read failure (a reset) is consumed by the failed splice: the ordinary read
+   * Netty goes on with then sees a plain end of stream, which must not pass for a FIN. So it is
+   * kept for {@link RelaySession#inputShutdown}, and reported after this event-loop turn should
+   * nothing else have.
    */
   private void spliceEnded(Side from, Channel target, ChannelFuture f) {
     Throwable cause = f.cause();
+    if (cause == null || cause instanceof java.nio.channels.ClosedChannelException) {
+      return;
+    }
     if (cause instanceof ChannelOutputShutdownException
         && target instanceof DuplexChannel duplex
         && duplex.isOutputShutdown()) {
       session.writeFailed(from == Side.CLIENT ? Side.BACKEND : Side.CLIENT, cause);
-    } else if (cause != null && log.isDebugEnabled()) {
-      log.debug(
-          "conn={} splice from the {} side ended: {}",
-          session.connection().id(),
-          from,
-          cause.toString());
+      return;
     }
+    if (log.isDebugEnabled()) {
+      log.debug(
+          "conn={} splice from the {} side failed: {}", session.connection().id(), from, cause);
+    }
+    if (from == Side.CLIENT) {
+      clientReadFailure = cause;
+    } else {
+      backendReadFailure = cause;
+    }
+    session
+        .channelOf(from)
+        .eventLoop()
+        .execute(
+            () -> {
+              Throwable pending = takeReadFailure(from);
+              if (pending != null && session.channelOf(from).isOpen()) {
+                session.failed(from, pending);
+              }
+            });
+  }
+
+  /** The read failure a splice from {@code side} saw and nobody reported yet, or null. */
+  Throwable takeReadFailure(Side side) {
+    Throwable cause;
+    if (side == Side.CLIENT) {
+      cause = clientReadFailure;
+      clientReadFailure = null;
+    } else {
+      cause = backendReadFailure;
+      backendReadFailure = null;
+    }
+    return cause;
+  }
+
+  /**
+   * Lets {@code side} read (splice) once more when its peer has written everything queued so far.
+   * Spliced channels keep autoRead off and ask for each read: Netty's splice would otherwise turn
+   * autoRead back on by itself once a splice-out completes, also on a side whose input has ended,
+   * where re-arming epoll fails. The pipe bounds what one read takes (64 KiB).
+   */
+  void readMore(Side side) {
+    Channel ch = session.channelOf(side);
+    if (session.inputDone(side) || !ch.isActive()) {
+      return;
+    }
+    (side == Side.CLIENT ? clientReader : backendReader).whenPeerDrained();
   }
 
   /** {@code n} bytes of {@code side} came through channelRead (not spliced); already counted. */
@@ -204,10 +262,7 @@ public final class SplicedRelay {
         metrics.spliced(delta - copied);
       }
     }
-    Channel ch = session.channelOf(side);
-    if (session.inputDone(side) && ch.config().isAutoRead()) {
-      ch.config().setAutoRead(false);
-    }
+    readMore(side);
   }
 
   private void count(Side side, long n) {
@@ -295,6 +350,56 @@ public final class SplicedRelay {
   private void stopTimerIfClosed() {
     if (!client.isOpen() && !backend.isOpen() && idleTimer != null) {
       idleTimer.cancel(false);
+    }
+  }
+
+  /**
+   * Asks one side for its next read once its peer's outbound queue (its splice-outs) is empty. The
+   * read itself runs as a task: inside the read loop Netty clears the read interest of a channel
+   * with autoRead off after the handlers ran.
+   */
+  private final class Reader implements Runnable, ChannelFutureListener {
+    private final Side side;
+    private boolean scheduled;
+    private boolean awaitingDrain;
+
+    Reader(Side side) {
+      this.side = side;
+    }
+
+    void whenPeerDrained() {
+      if (scheduled || awaitingDrain) {
+        return;
+      }
+      Channel peer = session.peerOf(side);
+      ChannelOutboundBuffer out = peer.unsafe().outboundBuffer();
+      if (out == null) {
+        return; // the peer's output ended: nothing to read for
+      }
+      if (out.isEmpty()) {
+        scheduled = true;
+        peer.eventLoop().execute(this);
+      } else {
+        awaitingDrain = true; // completes after the splice-outs queued before it
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
+      }
+    }
+
+    @Override
+    public void run() {
+      scheduled = false;
+      Channel ch = session.channelOf(side);
+      if (!session.inputDone(side) && ch.isActive()) {
+        ch.read();
+      }
+    }
+
+    @Override
+    public void operationComplete(ChannelFuture f) {
+      awaitingDrain = false;
+      if (f.isSuccess()) {
+        readMore(side);
+      }
     }
   }
 
