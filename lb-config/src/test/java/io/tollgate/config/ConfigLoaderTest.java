@@ -237,6 +237,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsIoSpliceOffByDefaultAndOnWhenAsked() throws Exception {
+    assertThat(load(MINIMAL).io().splice()).isFalse();
+    assertThat(load(MINIMAL + "tollgate.io.splice = true\n").io().splice()).isTrue();
+  }
+
+  @Test
+  void reportsAnIoSpliceThatIsNotABooleanAtItsLine() throws Exception {
+    Path file =
+        files()
+            .write(
+                "splice.conf",
+                """
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:8443" } ]
+          io { splice = sometimes }
+        }
+        """);
+
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
+
+    assertThat(e.errors()).hasSize(1);
+    ConfigError error = e.errors().get(0);
+    assertThat(error.origin()).isEqualTo(file + ":3");
+    assertThat(error.path()).isEqualTo("tollgate.io.splice");
+    assertThat(error.message()).contains("true or false");
+  }
+
+  @Test
   void reportsMissingFileByName() {
     Path missing = dir.resolve("absent.conf");
 
