@@ -38,8 +38,12 @@ import org.slf4j.LoggerFactory;
  *       read's size, while more may still wait in the socket: forwarding the FIN then would cut the
  *       stream short, so {@link #drain} first reads that rest the ordinary way and queues it to the
  *       peer (at most the socket's receive queue, as Netty's own read after a FIN).
- *   <li><b>Stop reading after the end.</b> A socket at EOF stays readable; Netty's splice turns
- *       autoRead back on when a splice-out completes, so the relay turns it off again.
+ *   <li><b>Reads on demand.</b> Netty's splice turns autoRead back on for its source when a
+ *       splice-out completes, also after that source's FIN, and epoll fails to re-arm a half-closed
+ *       socket. Spliced channels keep autoRead off; {@link #readMore} asks for the next read once
+ *       the peer's queue is empty, never on a side whose input ended.
+ *   <li><b>Resets.</b> A failed splice consumes the socket's error and tells only its promise; the
+ *       ordinary read after it sees an end of stream. The failure is kept and becomes the reset.
  *   <li><b>Closing.</b> Netty closes a channel's pipe with the channel, but its peer's splice task
  *       keeps the pipe's descriptor number and would splice into whatever file reuses it. So a
  *       channel never closes while its peer can still read ({@link #beforeClose}): the peer is
@@ -48,8 +52,8 @@ import org.slf4j.LoggerFactory;
  *       connection restarts with every byte read on either side.
  * </ul>
  *
- * <p>Backpressure is Netty's: a channel stops reading while its last splice into the peer waits for
- * the peer's socket, so each direction holds at most one pipe (64 KiB).
+ * <p>Backpressure: a side reads again only when its last splice into the peer has been written, so
+ * each direction holds at most one pipe (64 KiB).
  */
 public final class SplicedRelay {
   private static final Logger log = LoggerFactory.getLogger(SplicedRelay.class);
