@@ -415,6 +415,45 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void maxLifetimeEndsABusyConnectionOnBothSidesWithItsBytesCounted() throws Exception {
+    try (TlsTestServer echo = TlsTestServer.start(cert, TlsTestServer.echo());
+        TollgateFixture tollgate = tollgateFor(at(echo), "timeouts.max-lifetime = 1500ms");
+        TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+      c.socket().setSoTimeout(5_000);
+      long echoed = 0;
+      boolean ended = false;
+      // Busy the whole time: a line every 50 ms, each echoed, until Tollgate ends it (bounded).
+      for (int i = 0; i < 400 && !ended; i++) {
+        try {
+          c.socket().getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+          c.socket().getOutputStream().flush();
+          if (c.socket().getInputStream().readNBytes(5).length < 5) {
+            ended = true;
+          } else {
+            echoed++;
+            Thread.sleep(50);
+          }
+        } catch (java.io.IOException e) {
+          ended = true;
+        }
+      }
+      assertThat(ended).as("ended by Tollgate").isTrue();
+      assertThat(echoed).as("echoed before the end").isGreaterThan(3);
+      tollgate.awaitClosed(CloseReason.MAX_LIFETIME, 1);
+      TollgateFixture.await(() -> echo.liveConnections() == 0, Duration.ofSeconds(10));
+      TollgateFixture.await(
+          () -> tollgate.metrics().openBackendConnections() == 0, Duration.ofSeconds(10));
+      // TLS records of every echoed line, both ways, plus the handshake.
+      assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(5 * echoed);
+      assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(5 * echoed);
+      if (splices()) {
+        assertThat(tollgate.metrics().splicedBytes()).isPositive();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aRefusedConnectFailsOverToTheNextServer() throws Exception {
     int dead = deadPort();
     try (TlsTestServer live = TlsTestServer.start(cert, TlsTestServer.greet("live"));
