@@ -6,6 +6,8 @@
 #   env: HARNESS=../shared/bench  DUR=10  RUNS=3  B_C=4  FLOOD_C=64  WORKERS="1 2" (ours only)
 #        FLOODS="tls hello"  FLOOD_NICE=0  OURS_JAVA_OPTS (JVM options)
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
+#        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
+#        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
 #
 # Tenant B: B_C loops of new passthrough connections to pass.test (connect, full TLS handshake
 # with the origin through the proxy, GET /, close), measured alone, then while FLOOD_C loops

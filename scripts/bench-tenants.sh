@@ -18,7 +18,8 @@ top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$top/lb-core/target/tollgate.jar"
 HELPER="$top/scripts/lib/BenchTenants.java"
 W=${W:-/tmp/tollgate-tenants}
-LB=38443 ADMIN=38990 TLS_BACKEND=39443 PLAIN_BACKEND=39080 CONNS=200
+# Below the ephemeral range (32768-60999): a port picked there may be taken by a client socket.
+LB=21443 ADMIN=21990 TLS_BACKEND=21444 PLAIN_BACKEND=21080 CONNS=200
 SIZES=${*:-10 100 1000 10000}
 [ -f "$JAR" ] || { echo "no $JAR: mvn -B -DskipTests package -pl lb-core -am" >&2; exit 1; }
 mkdir -p "$W"

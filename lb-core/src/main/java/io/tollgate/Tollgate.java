@@ -101,6 +101,7 @@ public final class Tollgate implements AutoCloseable {
     this.dns = dns;
     this.dnsCounters = dns.counters();
     this.limits = new ConnectionLimits(snapshot.config());
+    limits.handshakes().registerMetrics(metrics.registry());
     this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
     this.metrics.snapshotSource(() -> this.snapshot);
     this.metrics.dnsSource(dnsCounters);
@@ -239,6 +240,7 @@ public final class Tollgate implements AutoCloseable {
     DnsLookups nextDns =
         config.dns().equals(dns.config()) ? dns : DnsLookups.start(config.dns(), dnsCounters);
     Snapshot next;
+    long started = System.nanoTime();
     try {
       acme.prepare(config);
       next = Snapshot.build(config, health, transport.socketChannel(), acme, nextDns, snapshot);
@@ -247,6 +249,7 @@ public final class Tollgate implements AutoCloseable {
       metrics.reloaded(false);
       throw e;
     }
+    long built = System.nanoTime();
     logWarnings(next);
     Runnable startAccepting;
     try {
@@ -275,12 +278,15 @@ public final class Tollgate implements AutoCloseable {
     configVersion++;
     configLoadedAt = Instant.now();
     log.info(
-        "Reloaded {} (config version {}): {}, {} route(s), {} pool(s)",
+        "Reloaded {} (config version {}): {}, {} route(s), {} pool(s); snapshot built in {} ms,"
+            + " put in force in {} ms",
         config.source(),
         configVersion,
         listeners.describe(),
         config.routes().size(),
-        config.pools().size());
+        config.pools().size(),
+        (built - started) / 1_000_000,
+        (System.nanoTime() - built) / 1_000_000);
   }
 
   private void closeIfNew(DnsLookups lookups) {

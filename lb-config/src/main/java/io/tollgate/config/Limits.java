@@ -1,5 +1,7 @@
 package io.tollgate.config;
 
+import java.util.Objects;
+
 /**
  * Resource bounds ({@code tollgate.limits}).
  *
@@ -12,13 +14,16 @@ package io.tollgate.config;
  *     holding one second's worth, so short bursts up to that many pass); 0 = no limit
  * @param perSourceIpv6Prefix IPv6 clients count as one source per prefix of this many bits (one
  *     host usually holds a whole /64), 1..128; IPv4 clients per address
+ * @param perRoute {@code per-route}: the handshake admission of every route that does not set its
+ *     own ({@code routes[].limits}); each route counts its own handshakes
  */
 public record Limits(
     int maxClientHello,
     int maxConnections,
     int perSourceMaxConnections,
     int perSourceNewPerSecond,
-    int perSourceIpv6Prefix) {
+    int perSourceIpv6Prefix,
+    HandshakeLimits perRoute) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
 
@@ -37,7 +42,7 @@ public record Limits(
   /** A /64 is what one subscriber or host is usually given (RFC 6177, RFC 7421). */
   public static final int DEFAULT_PER_SOURCE_IPV6_PREFIX = 64;
 
-  /** The given limits with IPv6 sources aggregated by the default prefix. */
+  /** The given limits with IPv6 sources aggregated by the default prefix, no handshake limit. */
   public Limits(
       int maxClientHello,
       int maxConnections,
@@ -48,7 +53,8 @@ public record Limits(
         maxConnections,
         perSourceMaxConnections,
         perSourceNewPerSecond,
-        DEFAULT_PER_SOURCE_IPV6_PREFIX);
+        DEFAULT_PER_SOURCE_IPV6_PREFIX,
+        HandshakeLimits.NONE);
   }
 
   /** The default connection limits. */
@@ -58,7 +64,8 @@ public record Limits(
         DEFAULT_MAX_CONNECTIONS,
         DEFAULT_PER_SOURCE_MAX_CONNECTIONS,
         DEFAULT_PER_SOURCE_NEW_PER_SECOND,
-        DEFAULT_PER_SOURCE_IPV6_PREFIX);
+        DEFAULT_PER_SOURCE_IPV6_PREFIX,
+        HandshakeLimits.NONE);
   }
 
   public Limits {
@@ -76,5 +83,6 @@ public record Limits(
     if (perSourceIpv6Prefix < 1 || perSourceIpv6Prefix > 128) {
       throw new IllegalArgumentException("IPv6 prefix out of range: " + perSourceIpv6Prefix);
     }
+    Objects.requireNonNull(perRoute, "perRoute");
   }
 }

@@ -24,6 +24,8 @@ import java.util.Optional;
  *     is no http-pool; empty: the listener's own {@code http}
  * @param listeners names of the listeners the route applies on; empty = every listener
  * @param access which client addresses may use the route
+ * @param handshakes the admission of the route's client-facing TLS handshakes in force: its own
+ *     {@code limits}, else {@code limits.per-route}; {@link HandshakeLimits#NONE} for passthrough
  */
 public record RouteConfig(
     List<String> hosts,
@@ -35,7 +37,8 @@ public record RouteConfig(
     Optional<String> httpPool,
     Optional<HttpAction> http,
     List<String> listeners,
-    AccessRules access) {
+    AccessRules access,
+    HandshakeLimits handshakes) {
 
   /** A route for any ALPN, without plain-HTTP settings, on every listener, open to every client. */
   public RouteConfig(
@@ -54,7 +57,8 @@ public record RouteConfig(
         Optional.empty(),
         Optional.empty(),
         List.of(),
-        AccessRules.NONE);
+        AccessRules.NONE,
+        HandshakeLimits.NONE);
   }
 
   /** A passthrough route. */
@@ -88,6 +92,10 @@ public record RouteConfig(
     Objects.requireNonNull(http, "http");
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(handshakes, "handshakes");
+    if (handshakes.any() && !mode.terminatesTls()) {
+      throw new IllegalArgumentException("handshake limits belong to offload and reencrypt routes");
+    }
   }
 
   /** Whether the route applies on the listener named {@code listener}. */

@@ -1,17 +1,26 @@
 package io.tollgate.cli;
 
+import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.ListenerConfig;
+import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.RouteMode;
+import io.tollgate.config.ServerTlsConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.pool.Backend;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
+import io.tollgate.snapshot.ListenerSettings;
 import io.tollgate.snapshot.Snapshot;
 import io.tollgate.tls.CertifiedKey;
+import io.tollgate.tls.TlsMaterial;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,9 +30,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tollgate explain --config FILE --sni NAME [--alpn h2]}: which route, mode, pool and
- * certificate a connection would get, and why. Uses the same router and TLS material as {@code
- * run}, built from the file (backend names resolved, certificates read).
+ * {@code tollgate explain --config FILE --sni NAME [--alpn h2] [--listener NAME]}: which route,
+ * mode, pool and certificate a connection would get, and why. Uses the same router, listener
+ * default routes and TLS material as {@code run}, built from the file (backend names resolved,
+ * certificates read), and routes on each TLS listener as the data path does there, so routes
+ * restricted to other listeners are passed over.
  */
 @Command(
     name = "explain",
@@ -50,6 +61,15 @@ final class ExplainCommand implements Callable<Integer> {
               + " commas), e.g. --alpn h2,http/1.1.")
   List<String> alpn = new ArrayList<>();
 
+  @Option(
+      names = "--listener",
+      paramLabel = "NAME",
+      description =
+          "Answer for this TLS listener only; default: every TLS listener, one answer per"
+              + " group of listeners that answer alike (routes[].listeners and"
+              + " listeners[].default-route make them differ).")
+  String listener;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -61,6 +81,16 @@ final class ExplainCommand implements Callable<Integer> {
       return 1;
     }
     TollgateConfig cfg = snapshot.config();
+    List<ListenerConfig> tlsListeners =
+        cfg.listeners().stream().filter(l -> l.protocol() == ListenerProtocol.TLS).toList();
+    if (listener != null) {
+      String problem = listenerProblem(cfg, tlsListeners);
+      if (problem != null) {
+        err.println(problem);
+        err.flush();
+        return 2;
+      }
+    }
     String name = normalise(sni);
     out.printf(
         "connection: SNI %s, ALPN %s%n",
@@ -71,8 +101,111 @@ final class ExplainCommand implements Callable<Integer> {
                     : "")
             : name,
         alpn.isEmpty() ? "none" : String.join(", ", alpn));
-    Router.Match match = snapshot.router().route(name, alpn);
+    // Every route, as if none were restricted to listeners: what a listener may pass over.
+    Router.Match everywhere = snapshot.router().route(name, alpn);
+    List<String> names =
+        listener != null
+            ? List.of(listener)
+            : tlsListeners.stream().map(ListenerConfig::name).toList();
+    if (names.isEmpty()) {
+      out.print(answer(cfg, null, everywhere, everywhere, name));
+      out.flush();
+      return 0;
+    }
+    // Listeners whose answer reads the same are shown together.
+    Map<String, List<String>> byAnswer = new LinkedHashMap<>();
+    for (String l : names) {
+      ListenerSettings ls = snapshot.listener(l);
+      Router.Match match = snapshot.router().route(name, alpn, ls.index(), ls.fallback());
+      byAnswer
+          .computeIfAbsent(
+              answer(cfg, listenerConfig(cfg, l), match, everywhere, name), k -> new ArrayList<>())
+          .add(l);
+    }
+    if (byAnswer.size() == 1) {
+      Map.Entry<String, List<String>> only = byAnswer.entrySet().iterator().next();
+      out.printf(
+          only.getValue().size() == 1 ? "listener:   %s%n" : "listeners:  %s (the same on each)%n",
+          String.join(", ", only.getValue()));
+      out.print(only.getKey());
+    } else {
+      out.println("listeners:  the answer differs by listener");
+      byAnswer.forEach(
+          (text, ls) -> {
+            out.println();
+            out.printf("on listener%s %s:%n", ls.size() == 1 ? "" : "s", String.join(", ", ls));
+            out.print(text);
+          });
+    }
+    out.flush();
+    return 0;
+  }
+
+  private static ListenerConfig listenerConfig(TollgateConfig cfg, String name) {
+    return cfg.listeners().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** The routes[].listeners of the route named {@code routeName}. */
+  private static String listenersOf(TollgateConfig cfg, String routeName) {
+    return cfg.routes().stream()
+        .filter(r -> r.name().equals(routeName))
+        .findFirst()
+        .map(r -> String.join(", ", r.listeners()))
+        .orElse("?");
+  }
+
+  /** The listener whose own default route this is ({@code default@LISTENER}), or null. */
+  private static String defaultRouteOwner(String routeName) {
+    String prefix = TlsMaterial.DEFAULT_ROUTE + "@";
+    return routeName.startsWith(prefix) ? routeName.substring(prefix.length()) : null;
+  }
+
+  /** Why {@code --listener} names no TLS listener of the config, or null when it does. */
+  private String listenerProblem(TollgateConfig cfg, List<ListenerConfig> tlsListeners) {
+    String known =
+        tlsListeners.isEmpty()
+            ? "it has none"
+            : "its TLS listeners: "
+                + String.join(", ", tlsListeners.stream().map(ListenerConfig::name).toList());
+    for (ListenerConfig lc : cfg.listeners()) {
+      if (lc.name().equals(listener)) {
+        return lc.protocol() == ListenerProtocol.TLS
+            ? null
+            : "listener "
+                + listener
+                + " is an http listener: it routes a request's Host, not SNI; explain answers"
+                + " for TLS listeners ("
+                + known
+                + ")";
+      }
+    }
+    return "no listener " + listener + " in " + config.file + " (" + known + ")";
+  }
+
+  /** What a connection gets from {@code match}, as the lines explain prints. */
+  private String answer(
+      TollgateConfig cfg,
+      ListenerConfig lc,
+      Router.Match match,
+      Router.Match everywhere,
+      String name) {
+    StringWriter text = new StringWriter();
+    PrintWriter out = new PrintWriter(text);
     Route route = match.route();
+    Route passedOver = everywhere.pattern() != null ? everywhere.route() : null;
+    if (passedOver != null && passedOver != route) {
+      out.printf(
+          "passed over: route %s (\"%s\"), which applies only on listeners %s%n",
+          passedOver.name(), everywhere.pattern(), listenersOf(cfg, passedOver.name()));
+    }
+    String unmatched =
+        name == null
+            ? "the client sends no SNI"
+            : (lc == null || cfg.routes().stream().allMatch(r -> r.listeners().isEmpty())
+                    ? "no route has \""
+                    : "no route on listener " + lc.name() + " has \"")
+                + name
+                + "\" or a wildcard covering it";
     switch (match.kind()) {
       case EXACT ->
           out.printf("route:      %s (exact name \"%s\")%n", route.name(), match.pattern());
@@ -81,23 +214,24 @@ final class ExplainCommand implements Callable<Integer> {
               "route:      %s (wildcard \"%s\": no exact name matches, and it"
                   + " is the longest wildcard that does)%n",
               route.name(), match.pattern());
-      case DEFAULT ->
-          out.printf(
-              "route:      default-route (%s)%n",
-              name == null
-                  ? "the client sends no SNI"
-                  : "no route has \"" + name + "\" or a wildcard covering it");
+      case DEFAULT -> {
+        String owner = defaultRouteOwner(route.name());
+        out.printf(
+            "route:      %s (%s)%n",
+            owner == null ? "default-route" : "default-route of listener " + owner, unmatched);
+      }
       case REJECT -> {
         out.printf(
-            "route:      none: rejected (%s, and default-route = reject)%n",
-            name == null
-                ? "the client sends no SNI"
-                : "no route has \"" + name + "\" or a wildcard covering it");
+            "route:      none: rejected (%s, and %s = reject)%n",
+            unmatched,
+            lc != null && lc.defaultRoute().isPresent()
+                ? "listener " + lc.name() + "'s default-route"
+                : "default-route");
         out.println(
             "outcome:    the client gets a TLS unrecognized_name alert; close reason"
                 + " no_route");
         out.flush();
-        return 0;
+        return text.toString();
       }
       default -> throw new IllegalStateException(match.kind().name());
     }
@@ -112,7 +246,7 @@ final class ExplainCommand implements Callable<Integer> {
       explainTls(out, cfg, route, name);
     }
     out.flush();
-    return 0;
+    return text.toString();
   }
 
   private void explainTls(PrintWriter out, TollgateConfig cfg, Route route, String name) {
@@ -134,9 +268,16 @@ final class ExplainCommand implements Callable<Integer> {
       out.printf("certificate: clients that support ECDSA (nearly all): %s%n", certificate(ecdsa));
       out.printf("             clients that support only RSA: %s%n", certificate(rsa));
     }
-    Optional<RouteConfig> rc =
-        cfg.routes().stream().filter(r -> r.name().equals(route.name())).findFirst();
-    List<String> offered = rc.flatMap(RouteConfig::tls).map(t -> t.alpn()).orElse(List.of());
+    Optional<ServerTlsConfig> routeTls =
+        cfg.routes().stream()
+            .filter(r -> r.name().equals(route.name()))
+            .findFirst()
+            .flatMap(RouteConfig::tls)
+            .or(
+                () ->
+                    Optional.ofNullable(TlsMaterial.defaultRoutes(cfg).get(route.name()))
+                        .flatMap(DefaultRoute::tls));
+    List<String> offered = routeTls.map(ServerTlsConfig::alpn).orElse(List.of());
     if (offered.isEmpty()) {
       out.println("alpn:       the route offers none");
     } else if (alpn.isEmpty()) {

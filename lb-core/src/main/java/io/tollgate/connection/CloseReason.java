@@ -27,6 +27,16 @@ public enum CloseReason {
   /** Once routed: the route's max-connections client connections are open already. */
   LIMIT_ROUTE,
   /**
+   * Once routed to an offload or reencrypt route: the route started its {@code
+   * handshakes-per-second} (and burst) already; refused before any TLS work.
+   */
+  HANDSHAKE_RATE_LIMITED,
+  /**
+   * Once routed to an offload or reencrypt route: {@code concurrent-handshakes} of the route's
+   * handshakes are in progress already; refused before any TLS work.
+   */
+  HANDSHAKE_CONCURRENCY_LIMITED,
+  /**
    * The client address is not allowed by the listener's (at accept, or once a PROXY header named
    * it) or the route's (once the hello picked it) allow-from / deny-from.
    */

@@ -22,8 +22,8 @@ package io.tollgate.connection;
  *                                                 leaves when the handshake ends; PENDING
  *                                                 connects once the handshake succeeded
  * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
- *                 IDLE -> RELAY                   WRITE_WATCH where the client speaks TLS
- * spliced:      SPLICE_CLOSE -> RELAY             io.splice: no IDLE (the relay's own timer)
+ *                 RELAY                           WRITE_WATCH where the client speaks TLS
+ * spliced:      SPLICE_CLOSE -> RELAY             io.splice (passthrough on epoll)
  * </pre>
  *
  * <h2>Backend channel</h2>
@@ -32,7 +32,7 @@ package io.tollgate.connection;
  * connecting:   [TLS ->] CONNECTING               autoRead off; reencrypt: a client SslHandler
  *                                                 handshakes with the server first
  * relaying:     [WRITE_WATCH -> TLS ->]           RELAY replaced CONNECTING; WRITE_WATCH
- *                 IDLE -> RELAY                   in reencrypt
+ *                 RELAY                           in reencrypt
  * spliced:      SPLICE_CLOSE -> RELAY             as on the client channel
  * </pre>
  *
@@ -89,9 +89,6 @@ public final class NettyPipeline {
    * socket writes of TLS records to the relay.
    */
   public static final String WRITE_WATCH = "tollgate.write-watch";
-
-  /** Netty's IdleStateHandler bounding a relayed connection's idle time. */
-  public static final String IDLE = "tollgate.idle";
 
   /**
    * {@code io.tollgate.relay.SplicedRelay}'s close guard: a spliced channel's peer must not read

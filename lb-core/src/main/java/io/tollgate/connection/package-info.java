@@ -21,7 +21,9 @@
  *       limit_global}, {@code limit_listener}, {@code limit_source}, {@code limit_source_rate}; on
  *       a listener that reads PROXY headers the per-source ones apply once the header named the
  *       client ({@code ProxyHeaderReader}). Once routed ({@code HelloRouter}): {@code limit_route},
- *       with an {@code internal_error} alert. Closed at once.
+ *       and for offload/reencrypt routes, before their SslHandler exists, {@code
+ *       handshake_rate_limited} and {@code handshake_concurrency_limited} ({@code
+ *       HandshakeAdmission}), each with an {@code internal_error} alert. Closed at once.
  *   <li><b>PROXY header</b> ({@code ProxyHeaderReader}): {@code proxy_header_missing}, {@code
  *       proxy_untrusted}, {@code bad_proxy_header}; {@code hello_timeout} when the header is not
  *       whole in time; {@code client_closed} on EOF inside the header.

@@ -50,6 +50,7 @@ public final class ConnectionLimits {
   private final Map<String, AtomicInteger> perRoute = new ConcurrentHashMap<>();
   private final Map<InetAddress, AtomicInteger> perSource = new ConcurrentHashMap<>();
   private final Cache<InetAddress, TokenBucket> rates;
+  private final HandshakeAdmission handshakes;
   private volatile Settings settings;
 
   /** Limits as one config sets them; 0 means no limit throughout. */
@@ -75,11 +76,18 @@ public final class ConnectionLimits {
             .executor(
                 Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
             .build();
+    this.handshakes = new HandshakeAdmission(config, nanoTime);
     apply(config);
+  }
+
+  /** The per-route admission of TLS handshakes, applied with these limits at each reload. */
+  public HandshakeAdmission handshakes() {
+    return handshakes;
   }
 
   /** Takes the limits of a new config; open connections stay counted. */
   public void apply(TollgateConfig config) {
+    handshakes.apply(config);
     Map<String, Integer> listeners = new HashMap<>();
     for (ListenerConfig l : config.listeners()) {
       if (l.maxConnections() > 0) {

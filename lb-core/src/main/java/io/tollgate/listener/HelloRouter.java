@@ -13,6 +13,7 @@ import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
 import io.tollgate.limits.ConnectionLimits;
+import io.tollgate.limits.HandshakeAdmission;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.relay.PendingRelay;
 import io.tollgate.relay.RelaySettings;
@@ -102,6 +103,24 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
         && AcmeChallengeAnswer.install(ctx, conn, route, hello.sni(), relaySettings)) {
       return;
     }
+    // Admission before the SslHandler exists: a refused handshake costs no TLS engine, no key
+    // exchange and no signature, so a route's flood is turned away for about what a refused
+    // connection costs, and by its own limits only.
+    HandshakeAdmission.Ticket ticket = limits.handshakes().admit(ctx.channel(), route.name());
+    if (ticket.refused() != null) {
+      metrics.handshakeRefused(conn, ticket.refused());
+      // HAProxy (tcp-request content reject) and nginx (limit_conn) just close here. Tollgate
+      // answers as for the route's max-connections instead: a 7-byte internal_error alert is one
+      // small write and no crypto, and a TLS client then reports that the server refused
+      // ("alert internal error") rather than a connection lost on the way, which clients and
+      // people tend to retry at once.
+      refuse(
+          ctx.channel(),
+          ticket.refused(),
+          limits.handshakes().describe(ticket.refused(), route.name()),
+          TlsAlert.INTERNAL_ERROR);
+      return;
+    }
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());
     if (tls == null) {
       if (route.serverTls().awaitingCertificate()) {
@@ -120,6 +139,7 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       return;
     }
     tls.setHandshakeTimeoutMillis(relaySettings.handshakeTimeout().toMillis());
+    ticket.until(tls.handshakeFuture());
     String before = ctx.name();
     if (GATED) {
       ctx.pipeline()

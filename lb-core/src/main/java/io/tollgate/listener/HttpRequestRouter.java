@@ -26,11 +26,17 @@ import java.util.Optional;
 /**
  * Decides what an http listener ({@code protocol = http}) does with a request once its head is
  * known, by its host name through the routes of the connection's snapshot (the same table as SNI;
- * routes with {@code match-alpn} never apply, a plain request offers no ALPN). In this order:
+ * routes with {@code match-alpn} never apply, a plain request offers no ALPN). As for a
+ * ClientHello, only the routes that apply on the listener count ({@code routes[].listeners}), and
+ * names without one there go to the listener's {@code default-route}, else the top-level one. In
+ * this order:
  *
  * <ol>
- *   <li>No route (the name is unknown, or there is no Host, and {@code default-route = reject}):
- *       421 Misdirected Request, {@code no_route}.
+ *   <li>No route (the name is unknown here, or there is no Host, and the default route in force is
+ *       {@code reject}): 421 Misdirected Request, {@code no_route}.
+ *   <li>The client address (a trusted PROXY header's, else the peer's) is refused by the route's
+ *       {@code allow-from} / {@code deny-from}, the default route's included: 403 Forbidden, {@code
+ *       denied}, as a TLS listener refuses it with {@code access_denied}.
  *   <li>{@code GET /.well-known/acme-challenge/TOKEN} for an offload or reencrypt route, when
  *       Tollgate's ACME client has that challenge pending for the host ({@link HttpChallenges}):
  *       200 with the key authorization, {@code http_challenge_answered}. Never for passthrough
@@ -69,13 +75,30 @@ final class HttpRequestRouter implements HttpRequestInspector.RequestCallback {
     // The Host stands where a TLS connection's SNI does: access log, sni-hash, PROXY authority.
     conn.helloParsed(head.host(), List.of(), System.nanoTime());
     Snapshot snapshot = conn.snapshot();
-    Router.Match match = snapshot.router().route(head.host());
+    ListenerSettings listener = snapshot.listener(conn.listener());
+    // As for a ClientHello: only the routes that apply on this listener, then its default route.
+    Router.Match match =
+        snapshot.router().route(head.host(), listener.index(), listener.fallback());
     Route route = match.route();
     boolean body = !head.isHead();
     if (route == null) {
       String detail = head.host() == null ? "no Host" : "no route for " + head.host();
       HttpAnswer.send(
           ch, CloseReason.NO_ROUTE, detail, Status.MISDIRECTED_REQUEST, null, null, body, true);
+      return;
+    }
+    if (route.access() != null && !route.access().admits(conn.client())) {
+      // As a ClientHello's route: before anything the route offers (its ACME answers, its
+      // http-pool, its action), so a client outside its rules learns nothing but the refusal.
+      HttpAnswer.send(
+          ch,
+          CloseReason.DENIED,
+          "client " + conn.client() + " not allowed on route " + route.name(),
+          Status.FORBIDDEN,
+          null,
+          null,
+          body,
+          true);
       return;
     }
     Optional<String> keyAuthorization = challengeAnswer(head, route);
@@ -95,7 +118,6 @@ final class HttpRequestRouter implements HttpRequestInspector.RequestCallback {
       relay(ctx, conn, route, snapshot);
       return;
     }
-    ListenerSettings listener = snapshot.listener(conn.listener());
     HttpAction action = route.http() != null ? route.http() : listener.httpAction();
     switch (action) {
       case REDIRECT_HTTPS -> redirect(ch, head, route, body);

@@ -49,6 +49,9 @@ public final class Metrics {
   };
   private static final String FROM_CLIENT = "from_client";
   private static final String FROM_BACKEND = "from_backend";
+  private static final String RATE_LIMITED = CloseReason.HANDSHAKE_RATE_LIMITED.label();
+  private static final String CONCURRENCY_LIMITED =
+      CloseReason.HANDSHAKE_CONCURRENCY_LIMITED.label();
 
   private final LongAdder accepted = new LongAdder();
   private final LongAdder active = new LongAdder();
@@ -141,6 +144,27 @@ public final class Metrics {
                     (r) -> {
                       cb.call(r.fromClient.sum(), r.route, r.mode, FROM_CLIENT);
                       cb.call(r.fromBackend.sum(), r.route, r.mode, FROM_BACKEND);
+                    }))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_route_handshakes_refused")
+        .help(
+            "Client TLS handshakes refused by the route's handshake admission before any TLS"
+                + " work, by route, mode and reason (handshake_rate_limited,"
+                + " handshake_concurrency_limited)")
+        .labelNames("route", "mode", "reason")
+        .callback(
+            cb ->
+                eachRoute(
+                    (r) -> {
+                      long rate = r.rateLimited.sum();
+                      long cap = r.concurrencyLimited.sum();
+                      if (rate > 0) {
+                        cb.call(rate, r.route, r.mode, RATE_LIMITED);
+                      }
+                      if (cap > 0) {
+                        cb.call(cap, r.route, r.mode, CONCURRENCY_LIMITED);
+                      }
                     }))
         .register(registry);
     GaugeWithCallback.builder()
@@ -319,6 +343,37 @@ public final class Metrics {
             });
   }
 
+  /**
+   * The routed connection's handshake was refused by its route's handshake admission, for {@code
+   * reason} ({@link CloseReason#HANDSHAKE_RATE_LIMITED} or {@link
+   * CloseReason#HANDSHAKE_CONCURRENCY_LIMITED}); the close counts it by reason as any close.
+   */
+  public void handshakeRefused(Connection conn, CloseReason reason) {
+    RouteMetrics r = route(conn.route(), conn.mode());
+    (reason == CloseReason.HANDSHAKE_RATE_LIMITED ? r.rateLimited : r.concurrencyLimited)
+        .increment();
+  }
+
+  /** Handshakes of {@code route} refused for {@code reason}, over its modes (tests). */
+  public long handshakesRefused(String route, CloseReason reason) {
+    RouteMetrics[] byMode = routes.get(route);
+    long n = 0;
+    if (byMode != null) {
+      synchronized (byMode) {
+        for (RouteMetrics r : byMode) {
+          if (r != null) {
+            n +=
+                (reason == CloseReason.HANDSHAKE_RATE_LIMITED
+                        ? r.rateLimited
+                        : r.concurrencyLimited)
+                    .sum();
+          }
+        }
+      }
+    }
+    return n;
+  }
+
   /** A ClientHello was parsed; {@code recordBytes} is its size on the wire. */
   public void helloParsed(int recordBytes) {
     helloOk.inc();
@@ -479,6 +534,8 @@ public final class Metrics {
     final LongAdder active = new LongAdder();
     final LongAdder fromClient = new LongAdder();
     final LongAdder fromBackend = new LongAdder();
+    final LongAdder rateLimited = new LongAdder();
+    final LongAdder concurrencyLimited = new LongAdder();
 
     RouteMetrics(String route, String mode) {
       this.route = route;

@@ -19,6 +19,9 @@ public final class Backend {
   private final ServerState state;
   private final boolean backup;
 
+  /** {@link #toString()}, built once: every connection records its server by this string. */
+  private final String text;
+
   /** A backend that is always up, with no connection limit (tests, tools). */
   public Backend(HostPort configured, InetSocketAddress address, int weight) {
     this(
@@ -63,6 +66,7 @@ public final class Backend {
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.state = Objects.requireNonNull(state, "state");
+    this.text = configured.toString();
   }
 
   /** The address as written in config, for logs. */
@@ -122,6 +126,6 @@ public final class Backend {
 
   @Override
   public String toString() {
-    return configured.toString();
+    return text;
   }
 }

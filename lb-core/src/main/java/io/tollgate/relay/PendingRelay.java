@@ -9,7 +9,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.config.RouteMode;
 import io.tollgate.connection.CloseReason;
@@ -29,7 +28,6 @@ import io.tollgate.proxyprotocol.BackendProxyHeader;
 import io.tollgate.tls.BackendTls;
 import io.tollgate.tls.SessionTickets;
 import java.net.SocketAddress;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -272,11 +270,15 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     connection.connected(lease.server().toString(), connectNanos);
     metrics.backendConnected(pool.name(), connectNanos);
     metrics.backendOpened();
-    backend.closeFuture().addListener(f -> metrics.backendClosed());
+    // Captures the metrics, not this: the backend's close future outlives the pending relay, which
+    // would otherwise stay referenced (with its connector and context) for the connection's life.
+    Metrics backendMetrics = metrics;
+    backend.closeFuture().addListener(f -> backendMetrics.backendClosed());
     if (backendTls != null) {
       lease.answered(); // reencrypt: the server has spoken already, in its TLS handshake
     }
-    RelaySession session = new RelaySession(client, backend, connection, lease);
+    RelaySession session =
+        new RelaySession(client, backend, connection, lease, settings.idleTimeout().toNanos());
     // The relay closes its channels itself: Netty's own close on a failed write would run the
     // close future's listeners (access log, metrics) before the relay heard why (see
     // RelaySession.writeFailed).
@@ -288,17 +290,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
         .pipeline()
         .replace(
             NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
-    // io.splice: passthrough only, once the peeked bytes are written; it keeps its own idle timer.
+    // One idle timer for both sides, until both are closed: after the client has gone, a
+    // backend that stops reading must not hold its channel (and the bytes queued for it) forever.
+    // Spliced or not: a spliced relay reports the bytes it moves as activity (SplicedRelay.count).
+    session.startIdleTimer();
+    // io.splice: passthrough only, once the peeked bytes are written.
     SplicedRelay spliced =
-        settings.splice() && !afterHandshake
-            ? SplicedRelay.of(session, metrics, settings.idleTimeout())
-            : null;
-    if (spliced == null) {
-      // Both sides get an idle timer: after the client has gone, a backend that stops reading
-      // must not hold its channel (and the bytes queued for it) forever.
-      backend.pipeline().addBefore(NettyPipeline.RELAY, NettyPipeline.IDLE, idleHandler());
-      client.pipeline().addBefore(NettyPipeline.PENDING, NettyPipeline.IDLE, idleHandler());
-    }
+        settings.splice() && !afterHandshake ? SplicedRelay.of(session, metrics) : null;
     ByteBuf early = pending;
     pending = null;
     client
@@ -362,11 +360,6 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       return;
     }
     Refusal.refuse(ctx.channel(), reason, detail, afterHandshake ? null : TlsAlert.INTERNAL_ERROR);
-  }
-
-  private IdleStateHandler idleHandler() {
-    return new IdleStateHandler(
-        true, 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void releasePending() {

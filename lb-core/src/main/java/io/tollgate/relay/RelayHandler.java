@@ -8,9 +8,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.tollgate.connection.CloseReason;
 
 /**
  * Copies what one channel reads to its peer, the same buffers, no copy. Backpressure: when the
@@ -40,6 +38,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
+    session.activity();
     if (!peer.isActive()) {
       buf.release(); // nowhere to go; not counted as relayed
       return;
@@ -93,8 +92,6 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       session.inputShutdown(side);
     } else if (evt instanceof ChannelOutputShutdownEvent) {
       session.outputShutDown(side);
-    } else if (evt instanceof IdleStateEvent) {
-      session.close(CloseReason.IDLE_TIMEOUT);
     } else {
       ctx.fireUserEventTriggered(evt);
     }

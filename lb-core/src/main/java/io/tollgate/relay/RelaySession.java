@@ -35,6 +35,8 @@ final class RelaySession {
   /** The backend attempt's lease: the relay tells it about the server's first byte or reset. */
   private final Lease lease;
 
+  private final RelayIdleTimer idle;
+
   private boolean clientInputDone;
   private boolean backendInputDone;
 
@@ -46,11 +48,27 @@ final class RelaySession {
   /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
   private SplicedRelay spliced;
 
-  RelaySession(Channel client, Channel backend, Connection connection, Lease lease) {
+  /**
+   * @param idleTimeoutNanos how long nothing may move before the session ends ({@link
+   *     #startIdleTimer})
+   */
+  RelaySession(
+      Channel client, Channel backend, Connection connection, Lease lease, long idleTimeoutNanos) {
     this.client = client;
     this.backend = backend;
     this.connection = connection;
     this.lease = lease;
+    this.idle = new RelayIdleTimer(this, client, backend, idleTimeoutNanos);
+  }
+
+  /** Starts the idle timeout; from now on reads on either side count as activity. */
+  void startIdleTimer() {
+    idle.start();
+  }
+
+  /** Bytes were read on one side (for the idle timeout). */
+  void activity() {
+    idle.activity();
   }
 
   /** {@code n} bytes came from the backend. */
@@ -180,9 +198,12 @@ final class RelaySession {
       // A close that bypassed the pipeline (Netty's own): the peer may still splice into this
       // side's pipe, now closed (see SplicedRelay.beforeClose).
       channelOf(other).close();
-      return;
+    } else {
+      flushAndClose(other);
     }
-    flushAndClose(other);
+    if (!client.isActive() && !backend.isActive()) {
+      idle.stop();
+    }
   }
 
   /**

@@ -14,14 +14,10 @@ import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.concurrent.ScheduledFuture;
-import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *       keeps the pipe's descriptor number and would splice into whatever file reuses it. So a
  *       channel never closes while its peer can still read ({@link #beforeClose}): the peer is
  *       closed first, at once; a peer whose input ended (everything read) is left to flush.
- *   <li><b>Idle.</b> IdleStateHandler sees neither spliced reads nor spliced writes; one timer per
- *       connection restarts with every byte read on either side.
+ *   <li><b>Idle.</b> The session's {@link RelayIdleTimer} hears of a read only from the relay
+ *       handlers' channelRead, which spliced bytes bypass, and a splice-out queued toward a slow
+ *       reader shows it no progress; so every counted read (read-complete, {@link #drain}) is
+ *       reported to it as activity. A spliced connection has that one timer, like any other.
  * </ul>
  *
  * <p>Backpressure: a side reads again only when its last splice into the peer has been written, so
@@ -67,7 +65,6 @@ public final class SplicedRelay {
   private final ReadCounter clientCounter;
   private final ReadCounter backendCounter;
   private final Metrics metrics;
-  private final long idleNanos;
 
   /** What each counter had reached when last moved to the connection. */
   private long clientSeen;
@@ -78,8 +75,6 @@ public final class SplicedRelay {
   private long clientCopied;
 
   private long backendCopied;
-  private long lastActivity;
-  private ScheduledFuture<?> idleTimer;
 
   /** A splice from this side failed reading its socket; the relay has not heard of it yet. */
   private Throwable clientReadFailure;
@@ -93,15 +88,13 @@ public final class SplicedRelay {
       RelaySession session,
       ReadCounter clientCounter,
       ReadCounter backendCounter,
-      Metrics metrics,
-      Duration idleTimeout) {
+      Metrics metrics) {
     this.session = session;
     this.client = session.peerOf(Side.BACKEND);
     this.backend = session.peerOf(Side.CLIENT);
     this.clientCounter = clientCounter;
     this.backendCounter = backendCounter;
     this.metrics = metrics;
-    this.idleNanos = idleTimeout.toNanos();
     this.clientSeen = clientCounter.total();
     this.backendSeen = backendCounter.total();
   }
@@ -115,7 +108,7 @@ public final class SplicedRelay {
    * A spliced relay for {@code session}'s channels, or null when they cannot splice: not both
    * epoll, TLS on either, or no {@link ReadCounter} (installed before the first read).
    */
-  static SplicedRelay of(RelaySession session, Metrics metrics, Duration idleTimeout) {
+  static SplicedRelay of(RelaySession session, Metrics metrics) {
     Channel client = session.peerOf(Side.BACKEND);
     Channel backend = session.peerOf(Side.CLIENT);
     if (!(client instanceof AbstractEpollStreamChannel)
@@ -130,13 +123,12 @@ public final class SplicedRelay {
     if (clientCounter == null || backendCounter == null) {
       return null;
     }
-    return new SplicedRelay(session, clientCounter, backendCounter, metrics, idleTimeout);
+    return new SplicedRelay(session, clientCounter, backendCounter, metrics);
   }
 
   /**
-   * Starts splicing both ways (not from a client whose input ended already) and the idle timer.
-   * Called after the relay handlers are in place and the held bytes are written, before reads
-   * resume.
+   * Starts splicing both ways (not from a client whose input ended already). Called after the relay
+   * handlers are in place and the held bytes are written, before reads resume.
    */
   void start(boolean clientInputEnded) {
     client
@@ -149,10 +141,6 @@ public final class SplicedRelay {
       splice(Side.CLIENT);
     }
     splice(Side.BACKEND);
-    lastActivity = System.nanoTime();
-    idleTimer = client.eventLoop().schedule(this::checkIdle, idleNanos, TimeUnit.NANOSECONDS);
-    client.closeFuture().addListener(f -> stopTimerIfClosed());
-    backend.closeFuture().addListener(f -> stopTimerIfClosed());
   }
 
   private void splice(Side from) {
@@ -270,7 +258,7 @@ public final class SplicedRelay {
   }
 
   private void count(Side side, long n) {
-    lastActivity = System.nanoTime();
+    session.activity();
     if (side == Side.CLIENT) {
       session.connection().addFromClient(n);
     } else {
@@ -335,25 +323,6 @@ public final class SplicedRelay {
     Channel peer = session.channelOf(other);
     if (peer.isOpen() && !session.inputDone(other)) {
       peer.close();
-    }
-  }
-
-  private void checkIdle() {
-    if (!client.isOpen() && !backend.isOpen()) {
-      return;
-    }
-    long idleFor = System.nanoTime() - lastActivity;
-    if (idleFor >= idleNanos) {
-      session.close(CloseReason.IDLE_TIMEOUT);
-    } else {
-      idleTimer =
-          client.eventLoop().schedule(this::checkIdle, idleNanos - idleFor, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private void stopTimerIfClosed() {
-    if (!client.isOpen() && !backend.isOpen() && idleTimer != null) {
-      idleTimer.cancel(false);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.tollgate.snapshot;
 
 import io.tollgate.config.ConfigError;
+import io.tollgate.config.ListenerProtocol;
 import io.tollgate.config.RouteConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.route.Route;
@@ -8,6 +9,7 @@ import io.tollgate.route.Router;
 import io.tollgate.tls.CertifiedKey;
 import io.tollgate.tls.TlsMaterial;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,6 +26,11 @@ import java.util.Set;
  * pool. That is harmless when both names go to the same pool with the same client-auth policy;
  * otherwise one tenant's requests land at another tenant's servers, or skip a client-certificate
  * requirement. Each such pair of routes is a load warning naming both.
+ *
+ * <p>Only pairs that meet on a listener count: a connection made on one listener is reused only
+ * there (a browser reuses it for names that resolve to its address), and only the routes that apply
+ * on that listener take names there ({@code routes[].listeners}), so a tenant's route on its own
+ * VIP shares nothing with the same certificate's route on another listener.
  */
 final class ConnectionCoalescing {
   /**
@@ -37,31 +44,62 @@ final class ConnectionCoalescing {
 
   private ConnectionCoalescing() {}
 
-  static List<ConfigError> warnings(TollgateConfig config, Router router, TlsMaterial tls) {
+  /**
+   * @param listeners the config's listeners as built: a connection made for a route is reused only
+   *     on a listener the route applies on, and there only routes that apply there take names
+   */
+  static List<ConfigError> warnings(
+      TollgateConfig config,
+      Router router,
+      TlsMaterial tls,
+      Collection<ListenerSettings> listeners) {
     Map<String, ConfigError> warnings = new LinkedHashMap<>();
     for (int i = 0; i < config.routes().size(); i++) {
       RouteConfig first = config.routes().get(i);
       if (first.tls().isEmpty() || !first.tls().get().alpn().contains("h2")) {
         continue;
       }
+      List<ListenerSettings> on =
+          listeners.stream()
+              .filter(l -> l.protocol() == ListenerProtocol.TLS)
+              .filter(l -> first.listeners().isEmpty() || first.listeners().contains(l.name()))
+              .toList();
       for (CertifiedKey certificate : tls.serverTls(first.name()).certificates()) {
         for (String name : namesReachable(certificate, config)) {
           // As a browser would be routed connecting to that name (routes with match-alpn).
-          Router.Match match = router.route(name, BROWSER_ALPN);
-          if (match.route() == null || match.pattern() == null) {
-            continue; // default route or reject: no second tenant named in the config
+          Router.Match anywhere = router.route(name, BROWSER_ALPN);
+          if (anywhere.pattern() == null) {
+            continue; // default route or reject on every listener: no second tenant named
           }
-          RouteConfig second = routeConfig(config, match.route());
-          if (second == null || second == first || !crosses(first, second)) {
-            continue;
+          for (ListenerSettings listener : on) {
+            // The route every listener would pick wins on each listener it applies on; only
+            // where it does not apply does the listener's own lookup say who takes the name.
+            Router.Match match =
+                anywhere.route().appliesOn(listener.index())
+                    ? anywhere
+                    : router.route(name, BROWSER_ALPN, listener.index(), listener.fallback());
+            if (match.route() == null || match.pattern() == null) {
+              continue;
+            }
+            RouteConfig second = routeConfig(config, match.route());
+            if (second == null || second == first || !crosses(first, second)) {
+              continue;
+            }
+            String key = first.name() + "\n" + second.name();
+            warnings.putIfAbsent(
+                key,
+                new ConfigError(
+                    config.source(),
+                    "tollgate.routes[" + i + "]",
+                    message(
+                        first,
+                        second,
+                        certificate,
+                        name,
+                        first.listeners().isEmpty() && second.listeners().isEmpty()
+                            ? null
+                            : listener.name())));
           }
-          String key = first.name() + "\n" + second.name();
-          warnings.putIfAbsent(
-              key,
-              new ConfigError(
-                  config.source(),
-                  "tollgate.routes[" + i + "]",
-                  message(first, second, certificate, name)));
         }
       }
     }
@@ -111,8 +149,15 @@ final class ConnectionCoalescing {
     return null;
   }
 
+  /**
+   * @param listener where both routes apply, when either is restricted to some listeners; else null
+   */
   private static String message(
-      RouteConfig first, RouteConfig second, CertifiedKey certificate, String name) {
+      RouteConfig first,
+      RouteConfig second,
+      CertifiedKey certificate,
+      String name,
+      String listener) {
     String shown =
         name.startsWith(ANY_LABEL + ".")
             ? "names under " + name.substring(ANY_LABEL.length() + 1)
@@ -145,6 +190,7 @@ final class ConnectionCoalescing {
         + second.name()
         + "\": browsers reuse an HTTP/2 connection for every name its"
         + " certificate covers (RFC 9113 section 9.1.1), so "
+        + (listener == null ? "" : "on listener " + listener + ", where both routes apply, ")
         + consequence
         + ". Give the two"
         + " routes separate certificates, or leave h2 out of one route's alpn, or have pool "

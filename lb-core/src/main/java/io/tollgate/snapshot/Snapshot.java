@@ -53,6 +53,8 @@ import java.util.concurrent.TimeoutException;
  * as its last connection.
  */
 public final class Snapshot {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Snapshot.class);
+
   private final TollgateConfig config;
   private final Map<String, ListenerSettings> listeners;
   private final RelaySettings relay;
@@ -183,9 +185,11 @@ public final class Snapshot {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
+    long started = System.nanoTime();
     TlsMaterial tls =
         TlsMaterial.build(
             config, errors, warnings, managed, previous == null ? null : previous.tls);
+    long tlsBuilt = System.nanoTime();
     // Host names and SRV names: asked all at once, waited for with a bound. A name that does
     // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
     Map<String, PoolServers> poolServers = new LinkedHashMap<>();
@@ -202,7 +206,8 @@ public final class Snapshot {
                       pc.passive(),
                       pc.tls(),
                       pc.proxyProtocol().version(),
-                      tls.probeTls(pc.name()))));
+                      tls.probeTls(pc.name()),
+                      pc.source())));
     }
     if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
       DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
@@ -236,7 +241,8 @@ public final class Snapshot {
                 pc.passive(),
                 pc.tls(),
                 pc.proxyProtocol().version(),
-                tls.probeTls(pc.name())));
+                tls.probeTls(pc.name()),
+                pc.source()));
       }
     }
     config
@@ -322,7 +328,6 @@ public final class Snapshot {
       router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
     }
     Router built = router.build();
-    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls));
     Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
     for (ListenerConfig lc : config.listeners()) {
       Router.Match fallback = built.fallback();
@@ -337,6 +342,7 @@ public final class Snapshot {
       listeners.put(
           lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
     }
+    warnings.addAll(ConnectionCoalescing.warnings(config, built, tls, listeners.values()));
     RelaySettings relay =
         new RelaySettings(
             config.timeouts().connect(),
@@ -346,6 +352,13 @@ public final class Snapshot {
             RelaySettings.DEFAULT_WATER_MARK,
             TcpKeepalive.of(config.timeouts().keepalive()),
             config.io().splice() && SplicedRelay.supports(backendChannel));
+    if (log.isDebugEnabled()) {
+      log.debug(
+          "snapshot of {} route(s): TLS material in {} ms, the rest in {} ms",
+          config.routes().size(),
+          (tlsBuilt - started) / 1_000_000,
+          (System.nanoTime() - tlsBuilt) / 1_000_000);
+    }
     return new Snapshot(
         config, listeners, relay, built, pools, warnings, tls, targets, plan, poolServers, dns);
   }

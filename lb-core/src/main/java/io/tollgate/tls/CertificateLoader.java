@@ -1,6 +1,7 @@
 package io.tollgate.tls;
 
 import io.tollgate.config.CertificateFiles;
+import io.tollgate.config.FileStamp;
 import io.tollgate.tls.PemFiles.PemException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +57,55 @@ final class CertificateLoader {
    * @param configPath key that named the files, e.g. {@code tollgate.routes[0].certificate}
    */
   CertifiedKey load(CertificateFiles files, String configPath) {
+    Path ocspPath = ocspFile(files);
+    // Files whose stamps are those of the last load are not even read (10,000 routes' reload).
+    long readAt = FileStamp.clock();
+    List<Object> stamps = stamps(readAt, files.chain(), files.key(), ocspPath);
+    TlsReuse.CertificateKey byStamp =
+        stamps == null
+            ? null
+            : new TlsReuse.CertificateKey(files.chain(), files.key(), ocspPath, stamps);
+    if (byStamp != null) {
+      CertifiedKey earlier = previous.certificate(byStamp);
+      if (earlier != null) {
+        if (!CertificateChecks.check(earlier, anchors, now, configPath, problems, true)) {
+          return null;
+        }
+        next.usedCertificate(byStamp, earlier);
+        return earlier;
+      }
+    }
+    CertifiedKey loaded = read(files, configPath);
+    // Recorded under the stamps only when they held while the files were read.
+    if (loaded != null
+        && byStamp != null
+        && stamps.equals(stamps(readAt, files.chain(), files.key(), ocspPath))) {
+      next.usedCertificate(byStamp, loaded);
+    }
+    return loaded;
+  }
+
+  /**
+   * The files' stamps, or null when one cannot be stat'ed or changed too recently to be trusted
+   * ({@link FileStamp#settledBefore}); an absent file (no OCSP file) counts as a stamp of its own.
+   */
+  private static List<Object> stamps(long readAt, Path... files) {
+    List<Object> out = new java.util.ArrayList<>(files.length);
+    for (Path file : files) {
+      if (file == null) {
+        out.add("-");
+        continue;
+      }
+      java.util.Optional<FileStamp> stamp = FileStamp.of(file);
+      if (stamp.isEmpty() || !stamp.get().settledBefore(readAt)) {
+        return null;
+      }
+      out.add(stamp.get());
+    }
+    return out;
+  }
+
+  private CertifiedKey read(CertificateFiles files, String configPath) {
     byte[] chainBytes = bytes(files.chain(), configPath);
     if (chainBytes == null) {
       return null;

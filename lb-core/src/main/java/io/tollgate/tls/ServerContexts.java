@@ -164,6 +164,8 @@ final class ServerContexts {
                     ? ClientAuth.REQUIRE
                     : ClientAuth.OPTIONAL)
             .trustManager(clientCas);
+      } else {
+        builder.trustManager(NoClientCertificates.FACTORY);
       }
       SslContext context = builder.build();
       configureSessions(context, scope);

@@ -25,8 +25,11 @@ final class TlsReuse {
   /** Nothing to reuse: a first load, or {@code check}. */
   static final TlsReuse NONE = new TlsReuse("", Map.of(), Map.of(), null);
 
-  /** A certificate's files and their contents' digests. */
-  record CertificateKey(Path chain, Path key, Path ocsp, String digests) {}
+  /**
+   * A certificate's files and what says their contents are the same: their digests (a String), or
+   * their settled stamps (a list of {@code FileStamp}s, which never equals a String).
+   */
+  record CertificateKey(Path chain, Path key, Path ocsp, Object contents) {}
 
   /**
    * A route's context for one certificate: the scope is the route's (hosts, client CAs), the

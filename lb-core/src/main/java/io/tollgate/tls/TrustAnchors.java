@@ -18,25 +18,53 @@ import javax.security.auth.x500.X500Principal;
 final class TrustAnchors {
   private static volatile List<X509Certificate> jdkDefaults;
 
-  private final List<X509Certificate> anchors;
+  /** By subject: 10,000 certificates are each looked up among the JDK's ~140 roots. */
+  private final java.util.Map<X500Principal, List<X509Certificate>> bySubject =
+      new java.util.HashMap<>();
 
-  private TrustAnchors(List<X509Certificate> anchors) {
-    this.anchors = List.copyOf(anchors);
+  private final java.util.Set<X509Certificate> anchors;
+
+  private TrustAnchors(List<X509Certificate> anchors, List<X509Certificate> extra) {
+    this.extra = List.copyOf(extra);
+    this.anchors = java.util.Set.copyOf(anchors);
+    for (X509Certificate anchor : this.anchors) {
+      bySubject
+          .computeIfAbsent(anchor.getSubjectX500Principal(), s -> new ArrayList<>())
+          .add(anchor);
+    }
   }
+
+  /** The last anchors built, with what they answered: a reload with the same roots reuses them. */
+  private static volatile TrustAnchors last;
+
+  /** Answers of {@link #issued}, per certificate: a reload asks again for 10,000 unchanged ones. */
+  private final java.util.Map<X509Certificate, Boolean> issuedAnswers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final List<X509Certificate> extra;
 
   /** The JDK's default roots plus {@code extra}. */
   static TrustAnchors jdkDefaultsPlus(List<X509Certificate> extra) {
+    TrustAnchors reused = last;
+    if (reused != null && reused.extra.equals(extra) && reused.issuedAnswers.size() < 100_000) {
+      return reused;
+    }
     List<X509Certificate> all = new ArrayList<>(jdkDefaults());
     all.addAll(extra);
-    return new TrustAnchors(all);
+    TrustAnchors built = new TrustAnchors(all, extra);
+    last = built;
+    return built;
   }
 
   /** Whether {@code certificate} was signed by one of the anchors. */
   boolean issued(X509Certificate certificate) {
-    X500Principal issuer = certificate.getIssuerX500Principal();
-    for (X509Certificate anchor : anchors) {
-      if (anchor.getSubjectX500Principal().equals(issuer)
-          && CertificateChecks.signedBy(certificate, anchor)) {
+    return issuedAnswers.computeIfAbsent(certificate, this::issuedByAnchor);
+  }
+
+  private boolean issuedByAnchor(X509Certificate certificate) {
+    for (X509Certificate anchor :
+        bySubject.getOrDefault(certificate.getIssuerX500Principal(), List.of())) {
+      if (CertificateChecks.issuedBy(certificate, anchor)) {
         return true;
       }
     }

@@ -39,6 +39,18 @@ class ClientHelloParserTest {
   }
 
   @Test
+  void commonAlpnOffersAreSharedNotCopiedPerConnection() {
+    List<String> offer = List.of("h2", "http/1.1");
+    ClientHello first = done(TestHellos.real(SslProvider.JDK, "a.example.com", offer, "TLSv1.3"));
+    ClientHello second = done(TestHellos.real(SslProvider.JDK, "b.example.com", offer, "TLSv1.3"));
+    ClientHello rare =
+        done(TestHellos.real(SslProvider.JDK, "c.example.com", List.of("h2", "x-1"), "TLSv1.3"));
+
+    assertThat(first.alpn()).containsExactly("h2", "http/1.1").isSameAs(second.alpn());
+    assertThat(rare.alpn()).containsExactly("h2", "x-1");
+  }
+
+  @Test
   void boringSslTls13HelloYieldsSniAlpnAndVersions() {
     assumeTrue(OpenSsl.isAvailable(), "netty-tcnative BoringSSL not available");
     byte[] hello =

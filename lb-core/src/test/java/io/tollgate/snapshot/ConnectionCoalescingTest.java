@@ -37,23 +37,40 @@ class ConnectionCoalescingTest {
   }
 
   private static List<ConfigError> warnings(String routes, String pools) throws Exception {
-    return Snapshot.build(ConfigLoader.load(write(routes, pools))).warnings().stream()
+    return warnings(ONE_LISTENER, routes, pools);
+  }
+
+  private static List<ConfigError> warnings(String listeners, String routes, String pools)
+      throws Exception {
+    return Snapshot.build(ConfigLoader.load(write(listeners, routes, pools))).warnings().stream()
         .filter(w -> w.message().contains("RFC 9113"))
         .toList();
   }
 
+  private static final String ONE_LISTENER = "{ name = main, address = \"127.0.0.1:0\" }";
+
+  /** Two TLS listeners and a port-80 one, which never carries h2. */
+  private static final String TWO_LISTENERS =
+      "{ name = edge-a, address = \"127.0.0.1:0\" }\n"
+          + " { name = edge-b, address = \"127.0.0.1:0\" }\n"
+          + " { name = port80, address = \"127.0.0.1:0\", protocol = http }";
+
   private static Path write(String routes, String pools) throws Exception {
+    return write(ONE_LISTENER, routes, pools);
+  }
+
+  private static Path write(String listeners, String routes, String pools) throws Exception {
     return Files.writeString(
         dir.resolve("tollgate.conf"),
         """
         tollgate {
-          listeners = [ { name = main, address = "127.0.0.1:0" } ]
+          listeners = [ %s ]
           certificates { trusted-roots = "ca.pem", directory = "store" }
           routes = [ %s ]
           pools { %s }
         }
         """
-            .formatted(routes, pools));
+            .formatted(listeners, routes, pools));
   }
 
   private static final String TWO_POOLS =
@@ -190,5 +207,68 @@ class ConnectionCoalescingTest {
         .contains("warning: ")
         .contains("route \"a.test\" offers h2")
         .contains("route \"b.test\"");
+  }
+
+  private static String on(String route, String listeners) {
+    return route.replace(" }\n", ", listeners = " + listeners + " }\n");
+  }
+
+  @Test
+  void routesThatNeverShareAListenerDoNotWarn() throws Exception {
+    assertThat(
+            warnings(
+                TWO_LISTENERS,
+                on(offload("a.test", "pa", files("both"), "[h2]"), "[edge-a]")
+                    + on(offload("b.test", "pb", files("both"), "[h2]"), "[edge-b]"),
+                TWO_POOLS))
+        .isEmpty();
+  }
+
+  @Test
+  void routesThatShareOneListenerWarnNamingIt() throws Exception {
+    List<ConfigError> w =
+        warnings(
+            TWO_LISTENERS,
+            on(offload("a.test", "pa", files("both"), "[h2]"), "[edge-a, edge-b]")
+                + on(offload("b.test", "pb", files("b"), "[h2]"), "[edge-b]"),
+            TWO_POOLS);
+    assertThat(w)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains("route \"a.test\" offers h2")
+                    .contains("on listener edge-b, where both routes apply")
+                    .contains("can reach pool pa"));
+    // A route on every listener meets a restricted one on that one's listener.
+    assertThat(
+            warnings(
+                TWO_LISTENERS,
+                offload("a.test", "pa", files("both"), "[h2]")
+                    + on(offload("b.test", "pb", files("b"), "[h2]"), "[edge-a]"),
+                TWO_POOLS))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("on listener edge-a"));
+  }
+
+  @Test
+  void onAListenerWhereTheNamesOwnRouteDoesNotApplyTheWildcardTakingItIsNamed() throws Exception {
+    String pools = TWO_POOLS + "\n pc { servers = [\"127.0.0.1:9003\"] }";
+    List<ConfigError> w =
+        warnings(
+            TWO_LISTENERS,
+            on(offload("www.w.test", "pa", files("wild"), "[h2]"), "[edge-a]")
+                + "{ hosts = [\"api.w.test\"], pool = pb, listeners = [edge-b] }\n"
+                + "{ hosts = [\"*.w.test\"], pool = pc, listeners = [edge-a] }\n",
+            pools);
+    assertThat(w)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains("route \"*.w.test\"")
+                    .contains("(route \"*.w.test\", pool pc) can reach pool pa")
+                    .doesNotContain("route \"api.w.test\"")
+                    .doesNotContain("pool pb"));
   }
 }

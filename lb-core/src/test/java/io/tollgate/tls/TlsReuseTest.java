@@ -15,8 +15,12 @@ import io.tollgate.config.RouteConfig;
 import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.pki.CertificateAuthority.KeyType;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -92,5 +96,54 @@ class TlsReuseTest {
             first);
     // The session scope is the route's hosts: a session of the old route must not resume here.
     assertThat(context(second, "a.test")).isNotSameAs(context(first, "a.test"));
+  }
+
+  /** Stamps both files of {@code name} a minute ago, as files written before the last load. */
+  private void settle(String name) throws Exception {
+    FileTime past = FileTime.from(Instant.now().minusSeconds(60));
+    Files.setLastModifiedTime(dir.resolve(name + ".pem"), past);
+    Files.setLastModifiedTime(dir.resolve(name + ".key"), past);
+  }
+
+  @Test
+  void settledFilesWithTheSameStampsAreNotReadAgain() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    TlsMaterial first = build(twoRoutes(TlsConfig.DEFAULTS), null);
+
+    // Overwritten in place with bytes of the same length, the stamp put back: only the stamp is
+    // looked at, so the certificate loaded before is taken over without reading the file (the
+    // garbage would not parse).
+    Path chain = dir.resolve("a.pem");
+    FileTime stamped = Files.getLastModifiedTime(chain);
+    Files.write(chain, new byte[(int) Files.size(chain)]);
+    Files.setLastModifiedTime(chain, stamped);
+    TlsMaterial second = build(twoRoutes(TlsConfig.DEFAULTS), first);
+
+    assertThat(context(second, "a.test")).isSameAs(context(first, "a.test"));
+  }
+
+  @Test
+  void aSettledCertificateReplacedByRenameIsLoadedAgain() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    TlsMaterial first = build(twoRoutes(TlsConfig.DEFAULTS), null);
+
+    // As certbot or a deploy tool writes: new files renamed over the old ones, with an old time.
+    Path staging = Files.createDirectories(dir.resolve("staging"));
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), staging, "a");
+    for (String file : List.of("a.pem", "a.key")) {
+      Files.setLastModifiedTime(
+          staging.resolve(file), Files.getLastModifiedTime(dir.resolve(file)));
+      Files.move(staging.resolve(file), dir.resolve(file), StandardCopyOption.ATOMIC_MOVE);
+    }
+    TlsMaterial second = build(twoRoutes(TlsConfig.DEFAULTS), first);
+
+    assertThat(context(second, "a.test")).isNotSameAs(context(first, "a.test"));
+    assertThat(context(second, "b.test")).isSameAs(context(first, "b.test"));
   }
 }

@@ -11,6 +11,7 @@ import io.tollgate.config.BackendTlsConfig;
 import io.tollgate.config.HealthCheckConfig;
 import io.tollgate.config.HostPort;
 import io.tollgate.config.PassiveEjectionConfig;
+import java.net.InetAddress;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,6 +47,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
    * @param tls the pool's backend TLS settings (its {@code server-name} is the probes' default)
    * @param probeTls opens tls/https probes with the pool's trust; null for tcp/http checks (or
    *     none: a tls/https check without it fails, saying so)
+   * @param source the pool's {@code source}: probes bind to it as backend connections do, so a
+   *     backend that admits only that address sees its probes; empty: the kernel's choice
    */
   public record Target(
       ServerKey key,
@@ -54,15 +57,24 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       PassiveEjectionConfig passive,
       Optional<BackendTlsConfig> tls,
       BackendProxyProtocol.Version proxyProtocol,
-      ProbeTls probeTls) {
-    /** A target whose probes send no PROXY header and open no TLS. */
+      ProbeTls probeTls,
+      Optional<InetAddress> source) {
+    /** A target whose probes send no PROXY header, open no TLS and bind to no source. */
     public Target(
         ServerKey key,
         HostPort configured,
         Optional<HealthCheckConfig> check,
         PassiveEjectionConfig passive,
         Optional<BackendTlsConfig> tls) {
-      this(key, configured, check, passive, tls, BackendProxyProtocol.Version.OFF, null);
+      this(
+          key,
+          configured,
+          check,
+          passive,
+          tls,
+          BackendProxyProtocol.Version.OFF,
+          null,
+          Optional.empty());
     }
 
     public Target {
@@ -72,6 +84,7 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       Objects.requireNonNull(passive, "passive");
       Objects.requireNonNull(tls, "tls");
       Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+      Objects.requireNonNull(source, "source");
     }
 
     /**
@@ -83,7 +96,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
       return check.equals(other.check)
           && tls.equals(other.tls)
           && configured.equals(other.configured)
-          && proxyProtocol == other.proxyProtocol;
+          && proxyProtocol == other.proxyProtocol
+          && source.equals(other.source);
     }
   }
 
@@ -412,7 +426,8 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     Probe probe =
         new ServerProbe(
                 check, t.key().address(), t.probeTls(), sslError, sni, hostHeader(t, check, sni))
-            .withProxyHeader(ProbeProxyHeader.of(t.proxyProtocol()));
+            .withProxyHeader(ProbeProxyHeader.of(t.proxyProtocol()))
+            .withSource(t.source().orElse(null));
     Monitor m = new Monitor(state, check, probe, loop, limiter, random, initialPending);
     log.debug(
         "pool {} server {}: {} check every {}",

@@ -16,6 +16,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tollgate.config.HealthCheckConfig;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -42,6 +43,9 @@ final class ServerProbe implements Probe {
 
   /** Written before anything else on the probe's connection, or null. */
   private byte[] proxyHeader;
+
+  /** The local address the probe's connection binds to (port 0), or null for the kernel's. */
+  private InetSocketAddress source;
 
   /**
    * @param ssl the TLS side for tls/https, or null with {@code sslError} saying why there is none
@@ -70,6 +74,16 @@ final class ServerProbe implements Probe {
    */
   ServerProbe withProxyHeader(byte[] header) {
     this.proxyHeader = header;
+    return this;
+  }
+
+  /**
+   * Makes the probe connect from {@code address} (a pool's {@code source}), as the pool's backend
+   * connections do, so a server that admits only that address sees the probes; null: the kernel's
+   * choice.
+   */
+  ServerProbe withSource(InetAddress address) {
+    this.source = address == null ? null : new InetSocketAddress(address, 0);
     return this;
   }
 
@@ -108,7 +122,7 @@ final class ServerProbe implements Probe {
                     ch.pipeline().addLast("probe", new ProbeHandler(promise));
                   }
                 })
-            .connect(address);
+            .connect(address, source);
     ScheduledFuture<?> timer =
         loop.schedule(
             () -> promise.trySuccess(Result.fail(ProbeFailures.timeout(check.timeout()))),

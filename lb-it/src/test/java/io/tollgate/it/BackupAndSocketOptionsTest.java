@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,8 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 13's pool and socket options end to end with real backends: backup servers that take over
  * only while every other server is down (and give the traffic back), {@code pools.*.source} as the
- * address backends see, {@code timeouts.max-lifetime} ending a busy connection, and {@code
- * timeouts.keepalive} as the kernel reports it for Tollgate's client and backend sockets.
+ * address backends see (health probes included), {@code timeouts.max-lifetime} ending a busy
+ * connection, and {@code timeouts.keepalive} as the kernel reports it for Tollgate's client and
+ * backend sockets.
  */
 @Timeout(120)
 class BackupAndSocketOptionsTest {
@@ -202,6 +204,62 @@ class BackupAndSocketOptionsTest {
                 peerTeller.port()));
     assertThat(greeting()).isEqualTo("127.0.0.2");
     assertThat(status()).contains("\"source\":\"127.0.0.2\"");
+  }
+
+  @Test
+  void healthProbesComeFromThePoolsSourceAddressToo() throws Exception {
+    // A backend behind a firewall that admits only the pool's source address: every other peer
+    // is closed unanswered, so only probes (and connections) from 127.0.0.3 can succeed.
+    List<String> peers = new CopyOnWriteArrayList<>();
+    PlainHttpResponder origin = new PlainHttpResponder("firewalled");
+    TlsTestServer firewalled =
+        TlsTestServer.start(
+            new InetSocketAddress("127.0.0.2", 0),
+            null,
+            socket -> {
+              String peer = socket.getInetAddress().getHostAddress();
+              peers.add(peer);
+              if (peer.equals("127.0.0.3")) {
+                origin.handle(socket);
+              }
+            });
+    servers.add(firewalled);
+    cert.writePem(dir, "app");
+    String body =
+        "routes = [ { hosts = [\"app.test\"], mode = offload, pool = app,"
+            + " certificate { chain = \"app.pem\", key = \"app.key\" } } ]\n"
+            + String.format(
+                "pools.app { servers = [\"127.0.0.2:%d\"], source = \"127.0.0.3\","
+                    + " health-check { type = http, interval = 100ms, timeout = 2s, rise = 1,"
+                    + " fall = 1, jitter = 0, initial = down } }",
+                firewalled.port());
+    start(body);
+    ServerState state = state(firewalled.port());
+    awaitUp(state, true); // down until a probe got its 200: it came from 127.0.0.3
+    TollgateFixture.await(
+        () -> peers.size() >= 3, Duration.ofSeconds(10), () -> "probes seen: " + peers);
+    assertThat(peers).containsOnly("127.0.0.3");
+    assertThat(state.isUp()).as(state.reason()).isTrue();
+
+    try (TlsTestClient.Connection c = TlsTestClient.connect(port(), "app.test", ca)) {
+      OutputStream out = c.socket().getOutputStream();
+      out.write(
+          "GET /through HTTP/1.1\r\nHost: app.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String answer =
+          new String(c.socket().getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(answer).contains("hello from firewalled over plaintext: GET /through HTTP/1.1");
+    }
+    assertThat(peers).containsOnly("127.0.0.3");
+
+    // A reload that moves the pool to another source restarts the server's probes from there,
+    // which this firewall refuses.
+    Path file = dir.resolve("tollgate.conf");
+    Files.writeString(
+        file, Files.readString(file).replace("source = \"127.0.0.3\"", "source = \"127.0.0.4\""));
+    tollgate.reload(ConfigLoader.load(file));
+    awaitUp(state(firewalled.port()), false);
+    assertThat(peers).contains("127.0.0.4");
   }
 
   @Test

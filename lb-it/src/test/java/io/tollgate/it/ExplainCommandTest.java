@@ -18,6 +18,7 @@ import picocli.CommandLine;
 class ExplainCommandTest {
   @TempDir static Path dir;
   private static Path config;
+  private static Path perListener;
 
   @BeforeAll
   static void writeConfig() throws Exception {
@@ -45,9 +46,37 @@ class ExplainCommandTest {
           }
         }
         """);
+    perListener =
+        Files.writeString(
+            dir.resolve("listeners.conf"),
+            """
+        tollgate {
+          listeners = [
+            { name = edge, address = "127.0.0.1:0" }
+            { name = vip, address = "127.0.0.1:0", default-route { pool = tenant } }
+            { name = partners, address = "127.0.0.1:0", default-route = reject }
+            { name = port80, address = "127.0.0.1:0", protocol = http }
+          ]
+          default-route { pool = catchall }
+          routes = [
+            { hosts = ["shop.test"], pool = shop, listeners = [edge] }
+            { hosts = ["*.test"], pool = wild, listeners = [edge, partners] }
+          ]
+          pools {
+            shop { servers = ["127.0.0.1:9001"] }
+            wild { servers = ["127.0.0.1:9002"] }
+            tenant { servers = ["127.0.0.1:9003"] }
+            catchall { servers = ["127.0.0.1:9004"] }
+          }
+        }
+        """);
   }
 
   private static String[] explain(String... args) {
+    return explain(config, args);
+  }
+
+  private static String[] explain(Path config, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cmd = TollgateCli.commandLine();
@@ -116,5 +145,91 @@ class ExplainCommandTest {
     assertThat(cmd.execute("explain", "--config", broken.toString(), "--sni", "x.test"))
         .isEqualTo(1);
     assertThat(err.toString()).contains("broken.conf:1: tollgate.routes");
+  }
+
+  @Test
+  void aRouteRestrictedToOneListenerIsPassedOverOnTheOthers() {
+    String[] r = explain(perListener, "--sni", "shop.test");
+    assertThat(r[0]).isEqualTo("0");
+    String[] parts = r[1].split("\n\n");
+    assertThat(parts[0]).contains("listeners:  the answer differs by listener");
+    assertThat(parts)
+        .hasSize(4)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("on listener edge:\n")
+                    .contains("route:      shop.test (exact name \"shop.test\")")
+                    .contains("pool:       shop (")
+                    .doesNotContain("passed over"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("on listener vip:\n")
+                    .contains(
+                        "passed over: route shop.test (\"shop.test\"), which applies only on"
+                            + " listeners edge")
+                    .contains("route:      default-route of listener vip (no route on listener vip")
+                    .contains("pool:       tenant (")
+                    .doesNotContain("pool:       shop"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("on listener partners:\n")
+                    .contains("passed over: route shop.test")
+                    .contains("route:      *.test (wildcard \"*.test\"")
+                    .contains("pool:       wild ("));
+    // The http listener routes by Host, not SNI: not one of explain's answers.
+    assertThat(r[1]).doesNotContain("port80");
+  }
+
+  @Test
+  void listenersThatAnswerAlikeAreShownTogether() {
+    String[] r = explain(perListener, "--sni", "other.test");
+    assertThat(r[1])
+        .contains("on listeners edge, partners:\nroute:      *.test (wildcard")
+        .contains(
+            "on listener vip:\npassed over: route *.test (\"*.test\"), which applies only on"
+                + " listeners edge, partners\nroute:      default-route of listener vip");
+  }
+
+  @Test
+  void eachListenersDefaultRouteAnswersForAnUnknownName() {
+    String[] r = explain(perListener, "--sni", "nobody.example");
+    assertThat(r[1])
+        .contains("on listener edge:\nroute:      default-route (no route on listener edge has")
+        .contains("pool:       catchall (")
+        .contains("on listener vip:\nroute:      default-route of listener vip")
+        .contains(
+            "on listener partners:\nroute:      none: rejected (no route on listener partners"
+                + " has \"nobody.example\" or a wildcard covering it, and listener partners's"
+                + " default-route = reject)");
+  }
+
+  @Test
+  void listenerOptionAnswersForThatListenerOnly() {
+    String[] r = explain(perListener, "--sni", "shop.test", "--listener", "vip");
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1])
+        .contains("listener:   vip\n")
+        .contains("route:      default-route of listener vip")
+        .doesNotContain("edge:")
+        .doesNotContain("pool:       shop");
+    r = explain(perListener, "--sni", "shop.test", "--listener", "edge");
+    assertThat(r[1]).contains("listener:   edge\nroute:      shop.test (exact name");
+    r = explain(perListener, "--sni", "shop.test", "--listener", "nope");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2])
+        .contains("no listener nope")
+        .contains("its TLS listeners: edge, vip, partners");
+    r = explain(perListener, "--sni", "shop.test", "--listener", "port80");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("listener port80 is an http listener");
+  }
+
+  @Test
+  void oneListenerIsNamedWithItsAnswer() {
+    String[] r = explain("--sni", "shop.test");
+    assertThat(r[1]).contains("listener:   main\nroute:      shop.test (exact name");
   }
 }

@@ -360,6 +360,34 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aConnectionThatKeepsTalkingOutlivesTheIdleTimeout() throws Exception {
+    // Spliced bytes never reach a relay handler's channelRead: the idle timer must hear of them
+    // from the spliced relay, or this ends with idle_timeout after the first second.
+    try (TlsTestServer echo = TlsTestServer.start(cert, TlsTestServer.echo());
+        TollgateFixture tollgate = tollgateFor(at(echo), "timeouts { idle = 1s }")) {
+      int lines = 30;
+      try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+        c.socket().setSoTimeout(5_000);
+        // A line every 100 ms, each echoed: three idle timeouts long, never a second quiet.
+        for (int i = 0; i < lines; i++) {
+          c.socket().getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+          c.socket().getOutputStream().flush();
+          assertThat(c.socket().getInputStream().readNBytes(5)).as("echo of line %d", i).hasSize(5);
+          Thread.sleep(100);
+        }
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      assertThat(tollgate.metrics().closedCount(CloseReason.IDLE_TIMEOUT)).isZero();
+      assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(5L * lines);
+      assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(5L * lines);
+      if (splices()) {
+        assertThat(tollgate.metrics().splicedBytes()).isPositive();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aBackendThatStopsReadingIsClosedByItsOwnIdleTimerAfterTheClientLeft() throws Exception {
     // The client uploads more than the backend's buffers take and leaves; the backend answers,
     // sends FIN and never reads again. Tollgate must not keep that backend channel (and the bytes

@@ -54,10 +54,14 @@ public final class Binding {
     }
     FileRefs files = configFile.map(FileRefs::besideFile).orElseGet(FileRefs::workingDirectory);
     Problems problems = new Problems(new Origins(user.root(), source));
-    var config = TollgateBinder.bind(problems, merged.root(), source, files);
+    // Only a file's tenants come back as the same parsed values (ParsedTenants), so only a file
+    // has a memo.
+    BindMemo memo = configFile.map(BindMemo::forFile).orElse(BindMemo.NONE);
+    var config = TollgateBinder.bind(problems, merged.root(), source, files, memo);
     if (!problems.isEmpty()) {
       throw problems.toException();
     }
+    memo.keep();
     // Every path that yields no config records why, so this only fails on a binder bug.
     return config.orElseThrow(() -> new IllegalStateException("config rejected without error"));
   }

@@ -36,6 +36,11 @@ final class FileRefs {
         configFile.toAbsolutePath().normalize().getParent(), "the config file's directory");
   }
 
+  /** The directory relative paths start from. */
+  Path base() {
+    return base;
+  }
+
   /** Relative to the process's working directory, for config text that has no file. */
   static FileRefs workingDirectory() {
     return new FileRefs(Path.of("").toAbsolutePath(), "the working directory");

@@ -32,6 +32,11 @@ final class Node {
     return new Node(problems, root.get(key), List.of(key));
   }
 
+  /** Errors and warnings reported so far, through any node. */
+  int problemCount() {
+    return problems.count();
+  }
+
   /** The value, or {@code null} if the key is absent. */
   ConfigValue value() {
     return value;

@@ -34,6 +34,11 @@ final class PoolsBinder {
   record Result(Set<String> names, Set<String> withTls, Optional<Map<String, PoolConfig>> pools) {}
 
   static Result bind(Node node, TlsBinder tls) {
+    return bind(node, tls, BindMemo.NONE);
+  }
+
+  /** As {@link #bind(Node, TlsBinder)}, taking pools bound before from {@code memo}. */
+  static Result bind(Node node, TlsBinder tls, BindMemo memo) {
     if (!node.exists()) {
       return new Result(Set.of(), Set.of(), Optional.of(Map.of()));
     }
@@ -50,9 +55,19 @@ final class PoolsBinder {
       if (pool.child(Schema.POOL_TLS.name()).exists()) {
         withTls.add(name);
       }
+      PoolConfig earlier = memo.pool(pool.value(), name, tls);
+      if (earlier != null) {
+        pools.put(name, earlier);
+        memo.boundPool(pool.value(), name, earlier, tls);
+        continue;
+      }
+      int problemsBefore = node.problemCount();
       Optional<PoolConfig> config = bindPool(name, pool, tls);
       ok &= config.isPresent();
       config.ifPresent(p -> pools.put(name, p));
+      if (config.isPresent() && node.problemCount() == problemsBefore) {
+        memo.boundPool(pool.value(), name, config.get(), tls);
+      }
     }
     return new Result(
         Set.copyOf(names), Set.copyOf(withTls), ok ? Optional.of(pools) : Optional.empty());

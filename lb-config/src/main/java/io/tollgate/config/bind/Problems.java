@@ -33,6 +33,11 @@ final class Problems {
         new Entry(where, warnings.size(), new ConfigError(where.toString(), path, message)));
   }
 
+  /** Errors and warnings recorded so far: a binder that added none bound its part cleanly. */
+  int count() {
+    return entries.size() + warnings.size();
+  }
+
   /** True when there is no error; warnings do not count. */
   boolean isEmpty() {
     return entries.isEmpty();

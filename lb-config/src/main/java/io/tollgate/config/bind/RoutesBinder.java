@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.AccessRules;
 import io.tollgate.config.CertificateSource;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.HttpAction;
 import io.tollgate.config.Limits;
 import io.tollgate.config.RouteConfig;
@@ -34,9 +35,15 @@ final class RoutesBinder {
   /**
    * @param listenerNames every listener name written, valid or not, which {@code listeners} of a
    *     route may name
+   * @param handshakeDefaults {@code limits.per-route}, for the keys a route's limits do not set
    */
   static Optional<List<RouteConfig>> bind(
-      Node node, PoolsBinder.Result pools, TlsBinder tls, Set<String> listenerNames) {
+      Node node,
+      PoolsBinder.Result pools,
+      TlsBinder tls,
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults,
+      BindMemo memo) {
     Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
     if (elements.isEmpty()) {
       return Optional.empty();
@@ -46,11 +53,48 @@ final class RoutesBinder {
     boolean ok = true;
     List<Node> routes = elements.get();
     for (int i = 0; i < routes.size(); i++) {
-      Optional<RouteConfig> route = bindRoute(i, routes.get(i), pools, tls, claims, listenerNames);
+      Node routeNode = routes.get(i);
+      RouteConfig earlier =
+          memo.route(routeNode.value(), tls, pools, listenerNames, handshakeDefaults);
+      if (earlier != null && claimAgain(i, earlier, claims)) {
+        out.add(earlier);
+        memo.boundRoute(routeNode.value(), earlier, tls, pools, handshakeDefaults);
+        continue;
+      }
+      int problemsBefore = node.problemCount();
+      Optional<RouteConfig> route =
+          bindRoute(i, routeNode, pools, tls, claims, listenerNames, handshakeDefaults);
       ok &= route.isPresent();
       route.ifPresent(out::add);
+      if (route.isPresent() && node.problemCount() == problemsBefore) {
+        memo.boundRoute(routeNode.value(), route.get(), tls, pools, handshakeDefaults);
+      }
     }
     return ok ? Optional.of(out) : Optional.empty();
+  }
+
+  /**
+   * Claims the hosts of a route taken over from the last bind, as {@link #bindHosts} would; false,
+   * claiming nothing, when one is already claimed (the route is then bound again, which reports
+   * it).
+   */
+  private static boolean claimAgain(int index, RouteConfig route, Map<String, Claim> claims) {
+    List<String> keys = new ArrayList<>();
+    for (String host : route.hosts()) {
+      if (route.matchAlpn().isEmpty()) {
+        keys.add(host);
+      } else {
+        route.matchAlpn().forEach(protocol -> keys.add(host + " " + protocol));
+      }
+    }
+    for (String key : keys) {
+      if (claims.containsKey(key)) {
+        return false;
+      }
+    }
+    Claim claim = new Claim(index, route.hosts().get(0));
+    keys.forEach(key -> claims.put(key, claim));
+    return true;
   }
 
   private static Optional<RouteConfig> bindRoute(
@@ -59,7 +103,8 @@ final class RoutesBinder {
       PoolsBinder.Result pools,
       TlsBinder tls,
       Map<String, Claim> claims,
-      Set<String> listenerNames) {
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults) {
     if (Readers.object(
             route, Schema.ROUTE, "a route such as { hosts = [\"example.com\"], pool = web }")
         .isEmpty()) {
@@ -100,6 +145,8 @@ final class RoutesBinder {
     Optional<List<String>> listeners =
         listeners(route.child(Schema.ROUTE_LISTENERS.name()), listenerNames);
     Optional<AccessRules> access = AccessBinder.bind(route);
+    Optional<HandshakeLimits> handshakes =
+        HandshakeLimitsBinder.route(route, mode, handshakeDefaults);
     if (hosts.isEmpty()
         || mode.isEmpty()
         || serverTls.isEmpty()
@@ -109,7 +156,8 @@ final class RoutesBinder {
         || httpPool.isEmpty()
         || http.isEmpty()
         || listeners.isEmpty()
-        || access.isEmpty()) {
+        || access.isEmpty()
+        || handshakes.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -123,7 +171,8 @@ final class RoutesBinder {
             httpPool.get(),
             http.get(),
             listeners.get(),
-            access.get()));
+            access.get(),
+            handshakes.get()));
   }
 
   /** {@code listeners}: names of listeners; empty (every listener) when absent. */

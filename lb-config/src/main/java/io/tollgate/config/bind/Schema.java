@@ -250,8 +250,30 @@ final class Schema {
   static final Key PER_SOURCE =
       new Key(
           "per-source", "an object such as { max-connections =" + " 256, new-per-second = 100 }");
+  static final Key PER_ROUTE =
+      new Key(
+          "per-route",
+          "an object such as { handshakes-per-second = 200, concurrent-handshakes = 64 }");
   static final Shape LIMITS_SHAPE =
-      new Shape("limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE));
+      new Shape("limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE, PER_ROUTE));
+
+  // issue 16: handshake admission, in tollgate.limits.per-route and tollgate.routes[i].limits
+  static final Key HANDSHAKES_PER_SECOND =
+      new Key(
+          "handshakes-per-second",
+          "a whole number of new TLS handshakes per second, 0 for no limit");
+  static final Key HANDSHAKES_BURST =
+      new Key(
+          "handshakes-burst",
+          "a whole number of handshakes, at least 1 (default: handshakes-per-second)");
+  static final Key CONCURRENT_HANDSHAKES =
+      new Key("concurrent-handshakes", "a whole number of handshakes in progress, 0 for no limit");
+  static final List<Key> HANDSHAKE_LIMIT_KEYS =
+      List.of(HANDSHAKES_PER_SECOND, HANDSHAKES_BURST, CONCURRENT_HANDSHAKES);
+  static final Shape PER_ROUTE_SHAPE = new Shape("per-route", HANDSHAKE_LIMIT_KEYS);
+  static final Key ROUTE_LIMITS =
+      new Key("limits", "an object such as { handshakes-per-second = 200 }");
+  static final Shape ROUTE_LIMITS_SHAPE = new Shape("route limits", HANDSHAKE_LIMIT_KEYS);
 
   // tollgate.limits.per-source
   static final Key NEW_PER_SECOND =
@@ -340,7 +362,7 @@ final class Schema {
               concat(
                   List.of(HOSTS, MODE, POOL, CONNECTION_LIMIT, MATCH_ALPN, HTTP_POOL, HTTP_ACTION),
                   SERVER_TLS_KEYS),
-              concat(List.of(ROUTE_LISTENERS), ACCESS_KEYS)));
+              concat(List.of(ROUTE_LISTENERS, ROUTE_LIMITS), ACCESS_KEYS)));
 
   // tollgate.routes[i].certificate as an object, or an element of the list
   static final Key CHAIN =

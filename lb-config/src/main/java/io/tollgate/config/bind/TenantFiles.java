@@ -94,11 +94,15 @@ final class TenantFiles {
     // one by one was quadratic.
     Map<String, ConfigValue> pools = new LinkedHashMap<>();
     if (merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject main) {
-      pools.putAll(main);
+      entries(main).forEach(e -> pools.put(e.getKey(), e.getValue()));
     }
     List<Path> files = list(dir);
-    // Parsed in parallel (10,000 small files), merged in name order.
-    List<Object> parsed = files.parallelStream().map(TenantFiles::parse).toList();
+    // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
+    // last load is not parsed again (ParsedTenants).
+    ParsedTenants cache = ParsedTenants.forDirectory(dir);
+    List<Object> parsed =
+        files.parallelStream().map(f -> cache.parse(f, TenantFiles::parse)).toList();
+    cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
       if (parsed.get(i) instanceof ConfigError error) {
@@ -106,22 +110,25 @@ final class TenantFiles {
         continue;
       }
       Config tenant = (Config) parsed.get(i);
-      for (Map.Entry<String, ConfigValue> e : tenant.root().entrySet()) {
-        String where = Origins.of(e.getValue().origin(), file.toString()).toString();
+      // By key, not entrySet(): typesafe-config's entry set hashes every value deeply.
+      for (Map.Entry<String, ConfigValue> e : entries(tenant.root())) {
+        // Formatted only for an error: 10,000 tenant files are spliced on every reload.
+        java.util.function.Supplier<String> where =
+            () -> Origins.of(e.getValue().origin(), file.toString()).toString();
         switch (e.getKey()) {
           case ROUTES -> {
             if (e.getValue() instanceof ConfigList list) {
               routes.addAll(list);
             } else {
-              errors.add(new ConfigError(where, ROUTES, "expected a list of routes"));
+              errors.add(new ConfigError(where.get(), ROUTES, "expected a list of routes"));
             }
           }
           case POOLS -> {
             if (!(e.getValue() instanceof ConfigObject object)) {
-              errors.add(new ConfigError(where, POOLS, "expected an object of named pools"));
+              errors.add(new ConfigError(where.get(), POOLS, "expected an object of named pools"));
               continue;
             }
-            for (Map.Entry<String, ConfigValue> pool : object.entrySet()) {
+            for (Map.Entry<String, ConfigValue> pool : entries(object)) {
               ConfigValue before = pools.get(pool.getKey());
               if (before != null) {
                 errors.add(
@@ -141,7 +148,7 @@ final class TenantFiles {
           default ->
               errors.add(
                   new ConfigError(
-                      where,
+                      where.get(),
                       e.getKey(),
                       "unknown key \""
                           + e.getKey()
@@ -166,8 +173,16 @@ final class TenantFiles {
     return new Spliced(newUser, newMerged);
   }
 
+  private static List<Map.Entry<String, ConfigValue>> entries(ConfigObject object) {
+    List<Map.Entry<String, ConfigValue>> out = new ArrayList<>(object.size());
+    for (String key : object.keySet()) {
+      out.add(Map.entry(key, object.get(key)));
+    }
+    return out;
+  }
+
   /** The tenant file's resolved config, or the error that it does not parse. */
-  private static Object parse(Path file) {
+  static Object parse(Path file) {
     try {
       return ConfigFactory.parseFile(file.toFile(), options()).resolve();
     } catch (com.typesafe.config.ConfigException e) {

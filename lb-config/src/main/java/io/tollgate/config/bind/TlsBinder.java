@@ -16,6 +16,7 @@ import java.util.Optional;
 final class TlsBinder {
   private final FileRefs files;
   private final CertificateBinder certificates;
+  private final Object memoKey;
 
   /**
    * @param storeConfigured whether {@code tollgate.certificates.directory} is written, which {@code
@@ -31,7 +32,16 @@ final class TlsBinder {
    */
   TlsBinder(FileRefs files, boolean storeConfigured, boolean acmeConfigured) {
     this.files = files;
+    this.memoKey = List.of(files.base(), storeConfigured, acmeConfigured);
     this.certificates = new CertificateBinder(files, storeConfigured, acmeConfigured);
+  }
+
+  /**
+   * Everything besides a node's own value that binding it with this binder depends on: two binders
+   * with equal keys bind the same value alike ({@link BindMemo}).
+   */
+  Object memoKey() {
+    return memoKey;
   }
 
   /**

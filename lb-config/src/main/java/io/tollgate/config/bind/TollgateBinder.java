@@ -6,6 +6,7 @@ import io.tollgate.config.AcmeConfig;
 import io.tollgate.config.CertificatesConfig;
 import io.tollgate.config.DefaultRoute;
 import io.tollgate.config.DnsConfig;
+import io.tollgate.config.HandshakeLimits;
 import io.tollgate.config.IoConfig;
 import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
@@ -33,6 +34,15 @@ final class TollgateBinder {
    */
   static Optional<TollgateConfig> bind(
       Problems problems, ConfigObject root, String source, FileRefs files) {
+    return bind(problems, root, source, files, BindMemo.NONE);
+  }
+
+  /**
+   * As {@link #bind(Problems, ConfigObject, String, FileRefs)}, taking the routes and pools bound
+   * before from {@code memo} (and recording this bind's in it).
+   */
+  static Optional<TollgateConfig> bind(
+      Problems problems, ConfigObject root, String source, FileRefs files, BindMemo memo) {
     checkTopLevelTypos(problems, root);
     Node tollgate = Node.root(problems, root, Schema.ROOT);
     if (!tollgate.exists()) {
@@ -58,7 +68,8 @@ final class TollgateBinder {
     TlsBinder tlsBinder =
         new TlsBinder(
             files, certificatesNode.child(Schema.DIRECTORY.name()).exists(), acmeNode.exists());
-    PoolsBinder.Result pools = PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder);
+    PoolsBinder.Result pools =
+        PoolsBinder.bind(tollgate.child(Schema.POOLS.name()), tlsBinder, memo);
     Node listenersNode = tollgate.child(Schema.LISTENERS.name());
     Optional<List<ListenerConfig>> listeners =
         ListenersBinder.bind(
@@ -70,7 +81,9 @@ final class TollgateBinder {
             tollgate.child(Schema.ROUTES.name()),
             pools,
             tlsBinder,
-            ListenersBinder.names(listenersNode));
+            ListenersBinder.names(listenersNode),
+            limits.map(Limits::perRoute).orElse(HandshakeLimits.NONE),
+            memo);
     Optional<DefaultRoute> defaultRoute =
         RoutesBinder.bindDefault(tollgate.child(Schema.DEFAULT_ROUTE.name()), pools, tlsBinder);
     Optional<OpsConfig> ops = OpsBinder.bind(tollgate, files);
@@ -232,11 +245,14 @@ final class TollgateBinder {
               ? Readers.intInRange(prefix, Schema.IPV6_PREFIX, 1, 128)
               : OptionalInt.empty();
     }
+    Optional<HandshakeLimits> perRoute =
+        HandshakeLimitsBinder.defaults(node.child(Schema.PER_ROUTE.name()));
     if (bytes.isEmpty()
         || max.isEmpty()
         || sourceMax.isEmpty()
         || sourceRate.isEmpty()
-        || ipv6Prefix.isEmpty()) {
+        || ipv6Prefix.isEmpty()
+        || perRoute.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -245,7 +261,8 @@ final class TollgateBinder {
             max.getAsInt(),
             sourceMax.getAsInt(),
             sourceRate.getAsInt(),
-            ipv6Prefix.getAsInt()));
+            ipv6Prefix.getAsInt(),
+            perRoute.get()));
   }
 
   private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {

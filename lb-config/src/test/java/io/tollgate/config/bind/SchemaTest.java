@@ -21,6 +21,8 @@ class SchemaTest {
             Schema.IO_SHAPE,
             Schema.TIMEOUTS_SHAPE,
             Schema.LIMITS_SHAPE,
+            Schema.PER_ROUTE_SHAPE,
+            Schema.ROUTE_LIMITS_SHAPE,
             Schema.CERTIFICATES_SHAPE,
             Schema.TLS_SHAPE,
             Schema.ROUTE,

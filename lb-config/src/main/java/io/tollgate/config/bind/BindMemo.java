@@ -1,0 +1,141 @@
+package io.tollgate.config.bind;
+
+import com.typesafe.config.ConfigValue;
+import io.tollgate.config.HandshakeLimits;
+import io.tollgate.config.PoolConfig;
+import io.tollgate.config.RouteConfig;
+import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The routes and pools the last load of a config file bound, keyed by the identity of the parsed
+ * value they came from. {@link ParsedTenants} hands a reload the same value objects for every
+ * tenant file that did not change, so with 10,000 tenants a reload binds the one that changed and
+ * takes the other 9,999 routes and pools as they were, in microseconds each.
+ *
+ * <p>A value is taken over only when binding it again could not give anything else: it bound
+ * without an error or a warning, under a {@link TlsBinder} with the same {@link TlsBinder#memoKey},
+ * and what it refers to outside itself still holds (its pools exist, with or without a tls block as
+ * before; its listeners exist). Host names claimed by two routes are still found: a taken-over
+ * route claims its hosts like any other, and one that meets a claim is bound again to report it.
+ * What binding does not see again is whether a route's certificate files still exist; loading the
+ * certificates, which reads them, reports that.
+ */
+final class BindMemo {
+  /** Config files whose last bind is kept. */
+  private static final int FILES = 8;
+
+  private static final Map<Path, BindMemo> LAST =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Path, BindMemo> eldest) {
+          return size() > FILES;
+        }
+      };
+
+  /** No previous bind (config text, or a first load); records nothing either. */
+  static final BindMemo NONE = new BindMemo(null, Map.of(), Map.of());
+
+  record BoundRoute(
+      RouteConfig route, Object tlsKey, boolean poolHasTls, HandshakeLimits handshakeDefaults) {}
+
+  record BoundPool(String name, PoolConfig pool, Object tlsKey) {}
+
+  private final Path file;
+  private final Map<ConfigValue, BoundRoute> routesBefore;
+  private final Map<ConfigValue, BoundPool> poolsBefore;
+  private final Map<ConfigValue, BoundRoute> routesNow = new IdentityHashMap<>();
+  private final Map<ConfigValue, BoundPool> poolsNow = new IdentityHashMap<>();
+
+  private BindMemo(
+      Path file, Map<ConfigValue, BoundRoute> routes, Map<ConfigValue, BoundPool> pools) {
+    this.file = file;
+    this.routesBefore = routes;
+    this.poolsBefore = pools;
+  }
+
+  /** What the last bind of {@code configFile} recorded, to be taken from and added to. */
+  static BindMemo forFile(Path configFile) {
+    Path key = configFile.toAbsolutePath().normalize();
+    synchronized (LAST) {
+      BindMemo last = LAST.get(key);
+      return last == null
+          ? new BindMemo(key, Map.of(), Map.of())
+          : new BindMemo(key, last.routesNow, last.poolsNow);
+    }
+  }
+
+  /** The pool bound earlier from this very value under the same name and TLS binder, or null. */
+  PoolConfig pool(ConfigValue value, String name, TlsBinder tls) {
+    BoundPool earlier = value == null ? null : poolsBefore.get(value);
+    if (earlier == null
+        || !earlier.name().equals(name)
+        || !earlier.tlsKey().equals(tls.memoKey())) {
+      return null;
+    }
+    return earlier.pool();
+  }
+
+  void boundPool(ConfigValue value, String name, PoolConfig pool, TlsBinder tls) {
+    if (file != null) {
+      poolsNow.put(value, new BoundPool(name, pool, tls.memoKey()));
+    }
+  }
+
+  /**
+   * The route bound earlier from this very value, if everything outside it that it refers to still
+   * holds; else null.
+   */
+  RouteConfig route(
+      ConfigValue value,
+      TlsBinder tls,
+      PoolsBinder.Result pools,
+      Set<String> listenerNames,
+      HandshakeLimits handshakeDefaults) {
+    BoundRoute earlier = value == null ? null : routesBefore.get(value);
+    if (earlier == null
+        || !earlier.tlsKey().equals(tls.memoKey())
+        || !earlier.handshakeDefaults().equals(handshakeDefaults)) {
+      return null;
+    }
+    RouteConfig route = earlier.route();
+    if (!pools.names().contains(route.pool())
+        || pools.withTls().contains(route.pool()) != earlier.poolHasTls()
+        || !listenerNames.containsAll(route.listeners())) {
+      return null;
+    }
+    Optional<String> httpPool = route.httpPool();
+    if (httpPool.isPresent()
+        && (!pools.names().contains(httpPool.get()) || pools.withTls().contains(httpPool.get()))) {
+      return null;
+    }
+    return route;
+  }
+
+  void boundRoute(
+      ConfigValue value,
+      RouteConfig route,
+      TlsBinder tls,
+      PoolsBinder.Result pools,
+      HandshakeLimits handshakeDefaults) {
+    if (file != null) {
+      routesNow.put(
+          value,
+          new BoundRoute(
+              route, tls.memoKey(), pools.withTls().contains(route.pool()), handshakeDefaults));
+    }
+  }
+
+  /** Keeps what this bind recorded for the next load of the same file. */
+  void keep() {
+    if (file != null) {
+      synchronized (LAST) {
+        LAST.put(file, this);
+      }
+    }
+  }
+}

@@ -1,0 +1,376 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tollgate.connection.CloseReason;
+import io.tollgate.limits.HandshakeAdmission;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.testkit.TlsTestClient;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Per-route handshake admission (issue 16) with real TLS clients over loopback: {@code
+ * handshakes-per-second} and {@code concurrent-handshakes} refuse a route's handshakes beyond them
+ * with an internal_error alert, their own close reason, the per-reason and per-route metrics and an
+ * access log line, and never refuse another route's. Handshakes are held in progress by raw sockets
+ * that send a real ClientHello, read the server's flight and never finish.
+ */
+@Timeout(120)
+class HandshakeLimitsTest {
+  @TempDir Path dir;
+  private CertificateAuthority ca;
+  private TlsTestServer backendA;
+  private TlsTestServer backendB;
+  private TollgateFixture tollgate;
+  private final List<Socket> held = new ArrayList<>();
+
+  @BeforeEach
+  void certificatesAndBackends() throws Exception {
+    ca = CertificateAuthority.create("Handshake Limits CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");
+    ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
+    backendA = TlsTestServer.startPlain(TlsTestServer.greet("tenant a"));
+    backendB = TlsTestServer.startPlain(TlsTestServer.greet("tenant b"));
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    for (Socket s : held) {
+      s.close();
+    }
+    if (tollgate != null) {
+      tollgate.close();
+    }
+    backendA.close();
+    backendB.close();
+  }
+
+  /** Offload routes a.test and b.test on one listener, with these {@code limits} each. */
+  private void start(String aLimits, String bLimits) throws Exception {
+    tollgate =
+        TollgateFixture.startIn(
+            dir,
+            String.format(
+                """
+                certificates { trusted-roots = "ca.pem" }
+                timeouts { handshake = 60s }
+                access-log { path = "access.log" }
+                routes = [
+                  { hosts = ["a.test"], mode = offload, pool = a,
+                    certificate { chain = "a.pem", key = "a.key" }, limits { %s } }
+                  { hosts = ["b.test"], mode = offload, pool = b,
+                    certificate { chain = "b.pem", key = "b.key" }, limits { %s } }
+                ]
+                pools {
+                  a { servers = ["127.0.0.1:%d"] }
+                  b { servers = ["127.0.0.1:%d"] }
+                }
+                """,
+                aLimits, bLimits, backendA.port(), backendB.port()));
+  }
+
+  private HandshakeAdmission admission() {
+    return tollgate.tollgate().limits().handshakes();
+  }
+
+  /** A full handshake with the JDK client and the backend's greeting through it. */
+  private String greeting(String name) throws IOException {
+    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), name, ca)) {
+      return new BufferedReader(
+              new InputStreamReader(c.socket().getInputStream(), StandardCharsets.US_ASCII))
+          .readLine();
+    }
+  }
+
+  /** A handshake refused with the alert a refusal sends (the JDK client's words for it). */
+  private void assertRefused(String name) {
+    assertThatThrownBy(() -> greeting(name))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("internal_error");
+  }
+
+  /**
+   * Starts a handshake for {@code name} that stays in progress: a real ClientHello, then the
+   * server's first flight read, then nothing (the client's Finished never comes).
+   */
+  private Socket holdHandshake(String name) throws Exception {
+    Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
+    held.add(s);
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write(JdkClientHello.forName(name, List.of("http/1.1")));
+    s.getOutputStream().flush();
+    assertThat(s.getInputStream().read()).as("the server's first flight").isEqualTo(22);
+    return s;
+  }
+
+  private List<Map<String, Object>> accessLog() throws IOException {
+    Path file = dir.resolve("access.log");
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    String text = Files.readString(file);
+    int end = text.lastIndexOf('\n');
+    if (end > 0) {
+      for (String line : text.substring(0, end).split("\n")) {
+        out.add(JsonLine.parse(line));
+      }
+    }
+    return out;
+  }
+
+  private long loggedWith(String reason) throws IOException {
+    return accessLog().stream().filter(l -> reason.equals(l.get("reason"))).count();
+  }
+
+  @Test
+  void theRateRefusesHandshakesBeyondItWithItsReasonMetricAndLogLine() throws Exception {
+    start("handshakes-per-second = 1, handshakes-burst = 3", "");
+    // The burst passes, then about one a second: at most 50 attempts find the first refusal
+    // unless they took 47 s.
+    int served = 0;
+    boolean refused = false;
+    for (int i = 0; i < 50 && !refused; i++) {
+      try {
+        assertThat(greeting("a.test")).isEqualTo("tenant a");
+        served++;
+      } catch (UncheckedIOException e) {
+        assertThat(e).hasMessageContaining("internal_error");
+        refused = true;
+      }
+    }
+    assertThat(refused).as("a handshake beyond the rate was refused").isTrue();
+    assertThat(served).as("the burst passed first").isGreaterThanOrEqualTo(3);
+    tollgate.awaitClosed(CloseReason.HANDSHAKE_RATE_LIMITED, 1);
+    assertThat(tollgate.metrics().handshakesRefused("a.test", CloseReason.HANDSHAKE_RATE_LIMITED))
+        .isEqualTo(1);
+    PrometheusText m = PrometheusText.parse(tollgate.metrics().scrape());
+    assertThat(
+            m.value(
+                "tollgate_route_handshakes_refused_total",
+                "route",
+                "a.test",
+                "reason",
+                "handshake_rate_limited"))
+        .hasValue(1.0);
+    assertThat(m.value("tollgate_connections_closed_total", "reason", "handshake_rate_limited"))
+        .hasValue(1.0);
+    TollgateFixture.await(
+        () -> {
+          try {
+            return loggedWith("handshake_rate_limited") == 1;
+          } catch (IOException e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(10));
+    Map<String, Object> line =
+        accessLog().stream()
+            .filter(l -> "handshake_rate_limited".equals(l.get("reason")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(line.get("route")).isEqualTo("a.test");
+    assertThat(line.get("sni")).isEqualTo("a.test");
+    assertThat((String) line.get("detail")).contains("handshakes-per-second = 1");
+    // The other route on the listener has no limit and is not touched by a.test's.
+    for (int i = 0; i < 5; i++) {
+      assertThat(greeting("b.test")).isEqualTo("tenant b");
+    }
+  }
+
+  @Test
+  void theCapRefusesTheNextHandshakeUntilOneInProgressEnds() throws Exception {
+    start("concurrent-handshakes = 2", "");
+    holdHandshake("a.test");
+    holdHandshake("a.test");
+    assertThat(admission().inProgress("a.test")).isEqualTo(2);
+    assertThat(
+            PrometheusText.parse(tollgate.metrics().scrape())
+                .value("tollgate_route_handshakes_in_progress", "route", "a.test"))
+        .hasValue(2.0);
+
+    assertRefused("a.test");
+    tollgate.awaitClosed(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED, 1);
+    assertThat(
+            tollgate
+                .metrics()
+                .handshakesRefused("a.test", CloseReason.HANDSHAKE_CONCURRENCY_LIMITED))
+        .isEqualTo(1);
+    assertThat(greeting("b.test")).as("another route meanwhile").isEqualTo("tenant b");
+
+    // The held clients reset their connections in the middle of their handshakes: each gives
+    // its slot back once, and a.test takes new handshakes again. (A client that only sends FIN
+    // mid-handshake holds its slot until timeouts.handshake: client connections allow
+    // half-closure, see aHandshakeThatTimesOutGivesItsSlotBack.)
+    for (Socket s : held) {
+      s.setSoLinger(true, 0);
+      s.close();
+    }
+    TollgateFixture.await(
+        () -> admission().inProgress("a.test") == 0,
+        Duration.ofSeconds(10),
+        () ->
+            "in progress "
+                + admission().inProgress("a.test")
+                + ", open "
+                + tollgate.metrics().activeCount()
+                + ", closed "
+                + tollgate.metrics().closedByReason());
+    assertThat(greeting("a.test")).isEqualTo("tenant a");
+
+    // A handshake that completed is no longer counted, though its connection stays open.
+    try (TlsTestClient.Connection one = TlsTestClient.connect(tollgate.port(), "a.test", ca);
+        TlsTestClient.Connection two = TlsTestClient.connect(tollgate.port(), "a.test", ca);
+        TlsTestClient.Connection three = TlsTestClient.connect(tollgate.port(), "a.test", ca)) {
+      TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
+    }
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED))
+        .isEqualTo(1);
+    assertThat(admission().inProgress("a.test")).isZero();
+  }
+
+  @Test
+  void aHandshakeThatTimesOutGivesItsSlotBack() throws Exception {
+    tollgate =
+        TollgateFixture.startIn(
+            dir,
+            String.format(
+                """
+                certificates { trusted-roots = "ca.pem" }
+                timeouts { handshake = 1s }
+                routes = [
+                  { hosts = ["a.test"], mode = offload, pool = a,
+                    certificate { chain = "a.pem", key = "a.key" },
+                    limits { concurrent-handshakes = 1 } }
+                ]
+                pools { a { servers = ["127.0.0.1:%d"] } }
+                """,
+                backendA.port()));
+    // A client that goes quiet, then one that half-closes after its hello (it can no longer
+    // finish, but half-closure is allowed, so only the timeout ends it): each holds the one slot
+    // until its handshake times out, then gives it back.
+    Socket quiet = holdHandshake("a.test");
+    tollgate.awaitClosed(CloseReason.HANDSHAKE_TIMEOUT, 1);
+    TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
+    Socket halfClosed = holdHandshake("a.test");
+    halfClosed.shutdownOutput();
+    tollgate.awaitClosed(CloseReason.HANDSHAKE_TIMEOUT, 2);
+    TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
+    assertThat(greeting("a.test")).isEqualTo("tenant a");
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED)).isZero();
+  }
+
+  @Test
+  void aFloodedRouteAtItsLimitsNeverRefusesAnotherRoutesHandshakes() throws Exception {
+    // Both tenants are limited, each by its own state. b.test's handshakes come one at a time,
+    // so its own cap of 1 never refuses them; counted together with a.test's, every one would be.
+    start(
+        "handshakes-per-second = 2, handshakes-burst = 2, concurrent-handshakes = 2",
+        "handshakes-per-second = 1000, concurrent-handshakes = 1");
+    // a.test at its cap for the whole flood: two handshakes held in progress.
+    holdHandshake("a.test");
+    holdHandshake("a.test");
+    int threads = 4;
+    int floodEach = 40;
+    byte[] hello = JdkClientHello.forName("a.test", List.of("http/1.1"));
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    AtomicInteger floodSent = new AtomicInteger();
+    List<Future<?>> flooders = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        flooders.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < floodEach; i++) {
+                    // The cheap flood: a hello, then gone (half with a reset).
+                    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+                      s.getOutputStream().write(hello);
+                      s.getOutputStream().flush();
+                      if (i % 2 == 0) {
+                        s.setSoLinger(true, 0);
+                      }
+                    }
+                    floodSent.incrementAndGet();
+                  }
+                  return null;
+                }));
+      }
+      // Meanwhile tenant b's full handshakes, one after another: every one is served.
+      for (int i = 0; i < 20; i++) {
+        assertThat(greeting("b.test")).as("tenant b, handshake %d", i).isEqualTo("tenant b");
+      }
+      for (Future<?> f : flooders) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(floodSent.get()).isEqualTo(threads * floodEach);
+    // Every flood connection has ended (the two held ones are still open).
+    TollgateFixture.await(
+        () -> tollgate.metrics().activeCount() == 2,
+        Duration.ofSeconds(20),
+        () -> "connections still open: " + tollgate.metrics().activeCount());
+    long refusedA =
+        tollgate.metrics().handshakesRefused("a.test", CloseReason.HANDSHAKE_RATE_LIMITED)
+            + tollgate
+                .metrics()
+                .handshakesRefused("a.test", CloseReason.HANDSHAKE_CONCURRENCY_LIMITED);
+    assertThat(refusedA).as("a.test's flood refused").isPositive();
+    assertThat(
+            tollgate.metrics().closedCount(CloseReason.HANDSHAKE_RATE_LIMITED)
+                + tollgate.metrics().closedCount(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED))
+        .as("every refusal is a.test's")
+        .isEqualTo(refusedA);
+    assertThat(tollgate.metrics().handshakesRefused("b.test", CloseReason.HANDSHAKE_RATE_LIMITED))
+        .isZero();
+    assertThat(
+            tollgate
+                .metrics()
+                .handshakesRefused("b.test", CloseReason.HANDSHAKE_CONCURRENCY_LIMITED))
+        .isZero();
+    assertThat(admission().inProgress("a.test")).as("the two held handshakes").isEqualTo(2);
+    assertThat(admission().inProgress("b.test")).isZero();
+    // Once a.test's held handshakes leave and its bucket has refilled, it is served again.
+    for (Socket s : held) {
+      s.setSoLinger(true, 0);
+      s.close();
+    }
+    TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
+    TollgateFixture.await(
+        () -> {
+          try {
+            return "tenant a".equals(greeting("a.test"));
+          } catch (UncheckedIOException | IOException e) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(10));
+  }
+}
