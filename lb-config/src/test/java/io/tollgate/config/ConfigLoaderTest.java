@@ -40,7 +40,7 @@ class ConfigLoaderTest {
     assertThat(config.source()).isEqualTo(file.toString());
     assertThat(config.listeners())
         .containsExactly(new ListenerConfig("main", new HostPort("127.0.0.1", 8443)));
-    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0, false));
     assertThat(config.timeouts())
         .isEqualTo(
             new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)));
@@ -111,7 +111,7 @@ class ConfigLoaderTest {
   void appliesReferenceDefaultsToEverythingNotWritten() throws Exception {
     TollgateConfig config = load(MINIMAL);
 
-    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0));
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.AUTO, 0, false));
     assertThat(config.timeouts())
         .isEqualTo(
             new Timeouts(
@@ -172,7 +172,7 @@ class ConfigLoaderTest {
         tollgate.limits.max-client-hello = 64k
         """);
 
-    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.EPOLL, 4));
+    assertThat(config.io()).isEqualTo(new IoConfig(IoConfig.Transport.EPOLL, 4, false));
     assertThat(config.limits().maxClientHello()).isEqualTo(Limits.MAX_CLIENT_HELLO);
   }
 
@@ -234,6 +234,34 @@ class ConfigLoaderTest {
 
     assertThat(config.source()).isEqualTo("<string>");
     assertThat(config.routes()).hasSize(2);
+  }
+
+  @Test
+  void readsIoSpliceOffByDefaultAndOnWhenAsked() throws Exception {
+    assertThat(load(MINIMAL).io().splice()).isFalse();
+    assertThat(load(MINIMAL + "tollgate.io.splice = true\n").io().splice()).isTrue();
+  }
+
+  @Test
+  void reportsAnIoSpliceThatIsNotABooleanAtItsLine() throws Exception {
+    Path file =
+        files()
+            .write(
+                "splice.conf",
+                """
+        tollgate {
+          listeners = [ { name = main, address = "127.0.0.1:8443" } ]
+          io { splice = sometimes }
+        }
+        """);
+
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
+
+    assertThat(e.errors()).hasSize(1);
+    ConfigError error = e.errors().get(0);
+    assertThat(error.origin()).isEqualTo(file + ":3");
+    assertThat(error.path()).isEqualTo("tollgate.io.splice");
+    assertThat(error.message()).contains("true or false");
   }
 
   @Test

@@ -23,6 +23,7 @@ package io.tollgate.connection;
  *                                                 connects once the handshake succeeded
  * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
  *                 RELAY                           WRITE_WATCH where the client speaks TLS
+ * spliced:      SPLICE_CLOSE -> RELAY             io.splice (passthrough on epoll)
  * </pre>
  *
  * <h2>Backend channel</h2>
@@ -32,6 +33,7 @@ package io.tollgate.connection;
  *                                                 handshakes with the server first
  * relaying:     [WRITE_WATCH -> TLS ->]           RELAY replaced CONNECTING; WRITE_WATCH
  *                 RELAY                           in reencrypt
+ * spliced:      SPLICE_CLOSE -> RELAY             as on the client channel
  * </pre>
  *
  * <h2>Listener (server) channel</h2>
@@ -87,6 +89,12 @@ public final class NettyPipeline {
    * socket writes of TLS records to the relay.
    */
   public static final String WRITE_WATCH = "tollgate.write-watch";
+
+  /**
+   * {@code io.tollgate.relay.SplicedRelay}'s close guard: a spliced channel's peer must not read
+   * into this channel's pipe once it is closed.
+   */
+  public static final String SPLICE_CLOSE = "tollgate.splice-close";
 
   /** {@code io.tollgate.relay.RelayHandler}: copies bytes to the peer channel. */
   public static final String RELAY = "tollgate.relay";

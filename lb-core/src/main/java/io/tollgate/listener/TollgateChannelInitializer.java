@@ -14,6 +14,7 @@ import io.tollgate.inspect.HttpRequestInspector;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
 import io.tollgate.proxyprotocol.ProxyHeaderReader;
+import io.tollgate.relay.ReadCounter;
 import io.tollgate.route.SourceFilter;
 import io.tollgate.snapshot.ListenerSettings;
 import io.tollgate.snapshot.Snapshot;
@@ -71,6 +72,9 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     Snapshot snapshot = SnapshotPin.take(ch);
     ListenerSettings settings = snapshot.listener(listenerName);
     Connection conn = trackConnection(ch, snapshot);
+    if (snapshot.relay().splice()) {
+      ReadCounter.install(ch); // a spliced relay counts its bytes here; before the first read
+    }
     // Behind another balancer the source is only known from its PROXY header: per-source
     // limits wait for it (the reader applies them), the others apply now.
     boolean proxied = settings.proxyProtocol().enabled();

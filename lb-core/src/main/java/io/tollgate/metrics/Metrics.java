@@ -58,6 +58,7 @@ public final class Metrics {
   private final LongAdder backendsOpen = new LongAdder();
   private final LongAdder bytesFromClients = new LongAdder();
   private final LongAdder bytesFromBackends = new LongAdder();
+  private final LongAdder spliced = new LongAdder();
   private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   private final LongAdder accessLogDropped = new LongAdder();
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
@@ -115,6 +116,11 @@ public final class Metrics {
               cb.call(bytesFromClients.sum(), FROM_CLIENT);
               cb.call(bytesFromBackends.sum(), FROM_BACKEND);
             })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_spliced_bytes")
+        .help("Bytes relayed with splice(2), both directions (io.splice)")
+        .callback(cb -> cb.call(spliced.sum()))
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_route_connections")
@@ -465,6 +471,15 @@ public final class Metrics {
 
   public long bytesFromBackends() {
     return bytesFromBackends.sum();
+  }
+
+  /** {@code n} bytes were relayed by splice (io.splice), counted as they move. */
+  public void spliced(long n) {
+    spliced.add(n);
+  }
+
+  public long splicedBytes() {
+    return spliced.sum();
   }
 
   /** Closed connections by reason, only the non-zero ones; for logs and tests. */

@@ -205,6 +205,9 @@ final class BackendConnector {
             ? bootstrap.connect(server.address())
             : bootstrap.connect(server.address(), pool.source());
     connecting = f.channel();
+    if (settings.splice()) {
+      ReadCounter.install(connecting); // before its first read, see SplicedRelay
+    }
     f.addListener(
         (ChannelFuture done) -> {
           if (connecting != done.channel()) {

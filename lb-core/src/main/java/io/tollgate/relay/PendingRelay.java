@@ -292,7 +292,11 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
             NettyPipeline.CONNECTING, NettyPipeline.RELAY, new RelayHandler(session, Side.BACKEND));
     // One idle timer for both sides, until both are closed: after the client has gone, a
     // backend that stops reading must not hold its channel (and the bytes queued for it) forever.
+    // Spliced or not: a spliced relay reports the bytes it moves as activity (SplicedRelay.count).
     session.startIdleTimer();
+    // io.splice: passthrough only, once the peeked bytes are written.
+    SplicedRelay spliced =
+        settings.splice() && !afterHandshake ? SplicedRelay.of(session, metrics) : null;
     ByteBuf early = pending;
     pending = null;
     client
@@ -302,6 +306,10 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     if (early != null) {
       connection.addFromClient(early.readableBytes());
       backend.writeAndFlush(early, backend.voidPromise());
+    }
+    if (spliced != null) {
+      session.spliced(spliced);
+      spliced.start(clientInputShutdown);
     }
     session.resumeReading(Side.BACKEND);
     if (clientInputShutdown) {

@@ -44,7 +44,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int n = buf.readableBytes();
-    if (side == Side.CLIENT) {
+    SplicedRelay spliced = session.spliced();
+    if (spliced != null) {
+      spliced.copied(side, n); // counted with the spliced bytes, at read complete
+    } else if (side == Side.CLIENT) {
       session.connection().addFromClient(n);
     } else {
       session.fromBackend(n);
@@ -58,6 +61,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     peer.flush();
+    SplicedRelay spliced = session.spliced();
+    if (spliced != null) {
+      spliced.readComplete(side);
+    }
     if (awaitingCloseNotify && peerEndedTls(ctx)) {
       awaitingCloseNotify = false;
       session.inputShutdown(side);

@@ -45,6 +45,9 @@ final class RelaySession {
 
   private boolean backendOutputDone;
 
+  /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
+  private SplicedRelay spliced;
+
   /**
    * @param idleTimeoutNanos how long nothing may move before the session ends ({@link
    *     #startIdleTimer})
@@ -69,7 +72,7 @@ final class RelaySession {
   }
 
   /** {@code n} bytes came from the backend. */
-  void fromBackend(int n) {
+  void fromBackend(long n) {
     connection.addFromBackend(n);
     if (n > 0) {
       lease.answered();
@@ -80,8 +83,22 @@ final class RelaySession {
     return side == Side.CLIENT ? backend : client;
   }
 
-  private Channel channelOf(Side side) {
+  Channel channelOf(Side side) {
     return side == Side.CLIENT ? client : backend;
+  }
+
+  /** {@code side}'s input ended (FIN, or close_notify). */
+  boolean inputDone(Side side) {
+    return side == Side.CLIENT ? clientInputDone : backendInputDone;
+  }
+
+  void spliced(SplicedRelay spliced) {
+    this.spliced = spliced;
+  }
+
+  /** The spliced relay, or null. */
+  SplicedRelay spliced() {
+    return spliced;
   }
 
   Connection connection() {
@@ -95,6 +112,17 @@ final class RelaySession {
   void inputShutdown(Side side) {
     if (side == Side.CLIENT ? clientInputDone : backendInputDone) {
       return; // TLS sides report both close_notify and the FIN after it
+    }
+    if (spliced != null) {
+      // A reset the failed splice consumed reads as an end of stream afterwards.
+      Throwable failure = spliced.takeReadFailure(side);
+      if (failure == null) {
+        failure = spliced.drain(side);
+      }
+      if (failure != null) {
+        failed(side, failure);
+        return;
+      }
     }
     connection.closeReason(closedReason(side), null);
     if (side == Side.CLIENT) {
@@ -155,7 +183,9 @@ final class RelaySession {
   void resumeReading(Side side) {
     Channel ch = channelOf(side);
     boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
-    if (!inputDone && ch.isActive()) {
+    if (spliced != null) {
+      spliced.readMore(side);
+    } else if (!inputDone && ch.isActive()) {
       ch.config().setAutoRead(true);
     }
   }
@@ -163,7 +193,14 @@ final class RelaySession {
   /** {@code side}'s channel closed: close the other once what it still has to send is written. */
   void inactive(Side side) {
     connection.closeReason(closedReason(side), null);
-    flushAndClose(side == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+    Side other = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
+    if (spliced != null && !inputDone(other)) {
+      // A close that bypassed the pipeline (Netty's own): the peer may still splice into this
+      // side's pipe, now closed (see SplicedRelay.beforeClose).
+      channelOf(other).close();
+    } else {
+      flushAndClose(other);
+    }
     if (!client.isActive() && !backend.isActive()) {
       idle.stop();
     }

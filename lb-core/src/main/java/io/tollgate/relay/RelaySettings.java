@@ -14,6 +14,9 @@ import java.time.Duration;
  * reads the socket's remaining receive queue regardless of autoRead, so that direction can hold up
  * to the kernel's receive buffer (net.ipv4.tcp_rmem max) until the slow side drains or the idle
  * timeout closes it.
+ *
+ * <p>{@code splice}: passthrough relays between two epoll channels move bytes with splice(2)
+ * ({@link SplicedRelay}); true only when {@code io.splice} is on and the transport is epoll.
  */
 public record RelaySettings(
     Duration connectTimeout,
@@ -21,16 +24,17 @@ public record RelaySettings(
     Duration handshakeTimeout,
     Class<? extends SocketChannel> channelClass,
     WriteBufferWaterMark waterMark,
-    TcpKeepalive keepalive) {
+    TcpKeepalive keepalive,
+    boolean splice) {
 
-  /** Without TCP keepalive on backend connections. */
+  /** Without TCP keepalive on backend connections, without splice. */
   public RelaySettings(
       Duration connectTimeout,
       Duration idleTimeout,
       Duration handshakeTimeout,
       Class<? extends SocketChannel> channelClass,
       WriteBufferWaterMark waterMark) {
-    this(connectTimeout, idleTimeout, handshakeTimeout, channelClass, waterMark, null);
+    this(connectTimeout, idleTimeout, handshakeTimeout, channelClass, waterMark, null, false);
   }
 
   /** 64 KiB / 128 KiB: enough to keep loopback and LAN links busy, small enough for 100k conns. */

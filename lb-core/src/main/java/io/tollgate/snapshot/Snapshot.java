@@ -21,6 +21,7 @@ import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
 import io.tollgate.relay.RelaySettings;
+import io.tollgate.relay.SplicedRelay;
 import io.tollgate.route.Route;
 import io.tollgate.route.Router;
 import io.tollgate.route.SourceFilter;
@@ -349,7 +350,8 @@ public final class Snapshot {
             config.timeouts().handshake(),
             backendChannel,
             RelaySettings.DEFAULT_WATER_MARK,
-            TcpKeepalive.of(config.timeouts().keepalive()));
+            TcpKeepalive.of(config.timeouts().keepalive()),
+            config.io().splice() && SplicedRelay.supports(backendChannel));
     if (log.isDebugEnabled()) {
       log.debug(
           "snapshot of {} route(s): TLS material in {} ms, the rest in {} ms",

@@ -179,7 +179,7 @@ final class TlsFixtures {
     }
     return new TollgateConfig(
         List.of(new ListenerConfig("main", new HostPort("127.0.0.1", 0))),
-        new IoConfig(IoConfig.Transport.NIO, 1),
+        new IoConfig(IoConfig.Transport.NIO, 1, false),
         new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMinutes(5)),
         new Limits(16 * 1024),
         routes,

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -197,7 +198,7 @@ class CloseMatrixTest {
     }
     // -DcloseMatrix.only=REENCRYPT runs the cases whose name contains that text.
     String only = System.getProperty("closeMatrix.only", "");
-    return cases.stream().filter(c -> c.toString().contains(only));
+    return cases.stream().filter(c -> c.toString().contains(only)).filter(c -> runs(c.mode()));
   }
 
   @TempDir static Path dir;
@@ -208,13 +209,19 @@ class CloseMatrixTest {
   private static ScriptedBackend passBackend;
   private static ScriptedBackend offBackend;
   private static ScriptedBackend reBackend;
-  private static TollgateFixture tollgate;
+  static TollgateFixture tollgate;
+
+  /** {@link SplicedCloseMatrixTest} runs: io.splice on, passthrough cases only. */
+  private static boolean splicedRun;
+
   private static int nginxPort;
   private static Process nginx;
   private UnhandledEvents unhandled;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(TestInfo info) throws Exception {
+    splicedRun =
+        info.getTestClass().map(SplicedCloseMatrixTest.class::isAssignableFrom).orElse(false);
     ca = CertificateAuthority.create("Tollgate Close Matrix CA", KeyType.EC_P256);
     caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.off.test", "*.re.test", "*.nginx.test").writePem(dir, "front");
@@ -225,7 +232,8 @@ class CloseMatrixTest {
     offBackend = resources.add(new ScriptedBackend(null));
     reBackend =
         resources.add(new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.re.test").serverContext()));
-    nginxPort = startNginx();
+    // Splice concerns passthrough only: the spliced run leaves nginx (reencrypt) out.
+    nginxPort = splicedRun ? 1 : startNginx();
     tollgate =
         resources.add(
             TollgateFixture.startIn(
@@ -233,6 +241,7 @@ class CloseMatrixTest {
                 String.format(
                     """
         access-log { path = "access.log" }
+        io { splice = %b }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -253,7 +262,11 @@ class CloseMatrixTest {
                   passive-ejection.failures = 0, tls { ca = "ca.pem" } }
         }
         """,
-                    passBackend.port(), offBackend.port(), reBackend.port(), nginxPort)));
+                    splicedRun,
+                    passBackend.port(),
+                    offBackend.port(),
+                    reBackend.port(),
+                    nginxPort)));
   }
 
   @BeforeEach
@@ -449,6 +462,7 @@ class CloseMatrixTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(Mode.class)
   void clientClosesFirstWhileTheBackendIsStillSending(Mode mode) throws Exception {
+    assumeTrue(runs(mode), "not spliced");
     String sni = sni(mode);
     long limit = 512 * MIB;
     CompletableFuture<Long> sent =
@@ -494,6 +508,7 @@ class CloseMatrixTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(Mode.class)
   void clientResetsWhileItsWritesArePending(Mode mode) throws Exception {
+    assumeTrue(runs(mode), "not spliced");
     String sni = sni(mode);
     long limit = 512 * MIB;
     AtomicLong progress = new AtomicLong(); // nanoTime of the backend's last completed write
@@ -543,6 +558,9 @@ class CloseMatrixTest {
   static Stream<Object[]> curlCases() {
     List<Object[]> cases = new ArrayList<>();
     for (Mode mode : Mode.values()) {
+      if (!runs(mode)) {
+        continue;
+      }
       cases.add(new Object[] {mode, "--http1.0", 1024L});
       cases.add(new Object[] {mode, "--http1.0", LARGE});
       cases.add(new Object[] {mode, "Connection: close", 1L});
@@ -694,6 +712,11 @@ class CloseMatrixTest {
   }
 
   // ------------------------------------------------------------------------------- helpers
+
+  /** Whether this run covers {@code mode} (the spliced run: passthrough only). */
+  private static boolean runs(Mode mode) {
+    return !splicedRun || mode == Mode.PASSTHROUGH;
+  }
 
   private static String sni(Mode mode) {
     return sni(mode.domain);

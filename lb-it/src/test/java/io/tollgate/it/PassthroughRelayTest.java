@@ -28,7 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The relay itself: bulk transfers, backpressure, half-close, resets, idle and fail-over. */
+/**
+ * The relay itself: bulk transfers, backpressure, half-close, resets, idle and fail-over. {@link
+ * SplicedPassthroughRelayTest} runs every case again with {@code io.splice = true}.
+ */
 class PassthroughRelayTest {
   private static final long MIB = 1024 * 1024;
   private static CertificateAuthority ca;
@@ -40,12 +43,24 @@ class PassthroughRelayTest {
     cert = ca.issue(KeyType.EC_P256, "relay.test");
   }
 
-  private static TollgateFixture tollgateFor(String servers, String extra) throws Exception {
+  /** Configuration every case of this class adds (the spliced variant turns io.splice on). */
+  String relayConfig() {
+    return "";
+  }
+
+  /** Whether bytes are expected to move by splice (the spliced variant, on epoll). */
+  boolean splices() {
+    return false;
+  }
+
+  private TollgateFixture tollgateFor(String servers, String extra) throws Exception {
     return TollgateFixture.start(
         "routes = [ { hosts = [\"relay.test\"], mode = passthrough, pool = p } ]\n"
             + "pools { p { servers = ["
             + servers
             + "] } }\n"
+            + relayConfig()
+            + "\n"
             + extra);
   }
 
@@ -56,16 +71,16 @@ class PassthroughRelayTest {
   @Test
   @Timeout(300)
   void transfers256MiBEachWayWithMatchingSha256() throws Exception {
-    transfer("");
+    transfer("", splices());
   }
 
   @Test
   @Timeout(300)
   void transfers256MiBEachWayOverNio() throws Exception {
-    transfer("io { transport = nio }");
+    transfer("io { transport = nio }", false); // io.splice has no effect on NIO
   }
 
-  private void transfer(String extra) throws Exception {
+  private void transfer(String extra, boolean spliced) throws Exception {
     long size = 256 * MIB;
     TlsTestServer.Sha256Exchange exchange = TlsTestServer.sha256Exchange(size);
     try (TlsTestServer backend = TlsTestServer.start(cert, exchange);
@@ -94,6 +109,12 @@ class PassthroughRelayTest {
       // The TLS records add a little on top of the payload; both directions were relayed whole.
       assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(size);
       assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(size);
+      if (spliced) {
+        // All but what Netty read around the splice (the hello, the rest after a FIN).
+        assertThat(tollgate.metrics().splicedBytes()).isGreaterThan(2 * size - 4 * MIB);
+      } else {
+        assertThat(tollgate.metrics().splicedBytes()).isZero();
+      }
     }
   }
 
@@ -199,6 +220,64 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aClientsFinQueuedBehindALargeUploadComesAfterItsLastByte() throws Exception {
+    // The client uploads more than one read takes and sends FIN while the backend does not read
+    // yet, so Tollgate learns of the FIN with most of the upload still in its socket. Every byte
+    // must reach the backend before the FIN (a spliced relay once forwarded the FIN after the
+    // first read's worth and lost the rest).
+    long size = 4 * MIB;
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
+    CountDownLatch uploaded = new CountDownLatch(1);
+    try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate =
+            tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  uploaded.await(5, TimeUnit.SECONDS); // let the upload and its FIN queue up
+                  InputStream in = s.getInputStream();
+                  in.readNBytes(hello.length);
+                  StreamHash got = new StreamHash().readToEof(in);
+                  s.getOutputStream()
+                      .write(
+                          (got.bytes() + " " + got.sha256Hex() + "\n")
+                              .getBytes(StandardCharsets.US_ASCII));
+                  s.shutdownOutput();
+                } catch (Exception ignored) {
+                  // the client's assertions fail if this goes wrong
+                }
+              });
+      server.start();
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        client.setSoTimeout(20_000);
+        Thread writer =
+            new Thread(
+                () -> {
+                  try {
+                    client.getOutputStream().write(hello);
+                    DataPattern.writeTo(client.getOutputStream(), DataPattern.CLIENT_SEED, size);
+                    client.shutdownOutput();
+                    uploaded.countDown();
+                  } catch (java.io.IOException ignored) {
+                    // the answer below tells
+                  }
+                });
+        writer.start();
+        String answer =
+            new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(answer)
+            .isEqualTo(size + " " + DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size) + "\n");
+        writer.join(10_000);
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1); // its FIN came first
+      assertThat(tollgate.metrics().bytesFromClients()).isEqualTo(hello.length + size);
+      server.join(10_000);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
     // The backend answers and closes while the client has not read most of the answer yet: Tollgate
     // must pass the FIN on after the queued bytes, not drop them.
@@ -281,6 +360,34 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aConnectionThatKeepsTalkingOutlivesTheIdleTimeout() throws Exception {
+    // Spliced bytes never reach a relay handler's channelRead: the idle timer must hear of them
+    // from the spliced relay, or this ends with idle_timeout after the first second.
+    try (TlsTestServer echo = TlsTestServer.start(cert, TlsTestServer.echo());
+        TollgateFixture tollgate = tollgateFor(at(echo), "timeouts { idle = 1s }")) {
+      int lines = 30;
+      try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+        c.socket().setSoTimeout(5_000);
+        // A line every 100 ms, each echoed: three idle timeouts long, never a second quiet.
+        for (int i = 0; i < lines; i++) {
+          c.socket().getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+          c.socket().getOutputStream().flush();
+          assertThat(c.socket().getInputStream().readNBytes(5)).as("echo of line %d", i).hasSize(5);
+          Thread.sleep(100);
+        }
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      assertThat(tollgate.metrics().closedCount(CloseReason.IDLE_TIMEOUT)).isZero();
+      assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(5L * lines);
+      assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(5L * lines);
+      if (splices()) {
+        assertThat(tollgate.metrics().splicedBytes()).isPositive();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aBackendThatStopsReadingIsClosedByItsOwnIdleTimerAfterTheClientLeft() throws Exception {
     // The client uploads more than the backend's buffers take and leaves; the backend answers,
     // sends FIN and never reads again. Tollgate must not keep that backend channel (and the bytes
@@ -330,6 +437,45 @@ class PassthroughRelayTest {
             .isZero();
       } finally {
         testOver.countDown();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void maxLifetimeEndsABusyConnectionOnBothSidesWithItsBytesCounted() throws Exception {
+    try (TlsTestServer echo = TlsTestServer.start(cert, TlsTestServer.echo());
+        TollgateFixture tollgate = tollgateFor(at(echo), "timeouts.max-lifetime = 1500ms");
+        TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "relay.test", ca)) {
+      c.socket().setSoTimeout(5_000);
+      long echoed = 0;
+      boolean ended = false;
+      // Busy the whole time: a line every 50 ms, each echoed, until Tollgate ends it (bounded).
+      for (int i = 0; i < 400 && !ended; i++) {
+        try {
+          c.socket().getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+          c.socket().getOutputStream().flush();
+          if (c.socket().getInputStream().readNBytes(5).length < 5) {
+            ended = true;
+          } else {
+            echoed++;
+            Thread.sleep(50);
+          }
+        } catch (java.io.IOException e) {
+          ended = true;
+        }
+      }
+      assertThat(ended).as("ended by Tollgate").isTrue();
+      assertThat(echoed).as("echoed before the end").isGreaterThan(3);
+      tollgate.awaitClosed(CloseReason.MAX_LIFETIME, 1);
+      TollgateFixture.await(() -> echo.liveConnections() == 0, Duration.ofSeconds(10));
+      TollgateFixture.await(
+          () -> tollgate.metrics().openBackendConnections() == 0, Duration.ofSeconds(10));
+      // TLS records of every echoed line, both ways, plus the handshake.
+      assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(5 * echoed);
+      assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(5 * echoed);
+      if (splices()) {
+        assertThat(tollgate.metrics().splicedBytes()).isPositive();
       }
     }
   }

@@ -156,10 +156,15 @@ final class TollgateBinder {
         Readers.required(threadsNode, Schema.WORKER_THREADS)
             ? Readers.intInRange(threadsNode, Schema.WORKER_THREADS, 0, Schema.MAX_WORKER_THREADS)
             : OptionalInt.empty();
-    if (transport.isEmpty() || threads.isEmpty()) {
+    Node spliceNode = node.child(Schema.SPLICE.name());
+    Optional<Boolean> splice =
+        Readers.required(spliceNode, Schema.SPLICE)
+            ? Readers.bool(spliceNode, Schema.SPLICE)
+            : Optional.empty();
+    if (transport.isEmpty() || threads.isEmpty() || splice.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new IoConfig(transport.get(), threads.getAsInt()));
+    return Optional.of(new IoConfig(transport.get(), threads.getAsInt(), splice.get()));
   }
 
   private static Optional<Timeouts> timeouts(Node node) {
