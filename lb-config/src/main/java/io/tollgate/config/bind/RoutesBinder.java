@@ -27,6 +27,9 @@ import java.util.TreeSet;
 final class RoutesBinder {
   private static final String REJECT = "reject";
 
+  /** The default route's name in metrics, limits and logs (lb-core's TlsMaterial.DEFAULT_ROUTE). */
+  static final String DEFAULT_ROUTE_NAME = "default";
+
   private RoutesBinder() {}
 
   /** The route that first claimed a host pattern, for "already claimed by" messages. */
@@ -331,6 +334,17 @@ final class RoutesBinder {
     boolean ok = true;
     for (Node element : elements.get()) {
       Optional<String> host = bindHost(element);
+      if (host.isPresent() && firstHost == null && host.get().equals(DEFAULT_ROUTE_NAME)) {
+        // The first host is the route's name in metrics, limits and the access log; this one
+        // would share the default route's counters, buckets and log lines.
+        element.error(
+            "\""
+                + DEFAULT_ROUTE_NAME
+                + "\" cannot be a route's first host: the first host names the route in metrics,"
+                + " limits and logs, and \"default\" names the default route there (list another"
+                + " host first)");
+        host = Optional.empty();
+      }
       if (host.isPresent()) {
         if (firstHost == null) {
           firstHost = host.get();

@@ -342,6 +342,14 @@ class ConfigValidationTest {
   // ---- routes
 
   @Test
+  void refusesDefaultAsARoutesFirstHostWhichWouldShareTheDefaultRoutesCounters() {
+    var loaded = broken(validWith("[\"*.wild.test\"]", "[\"Default\", \"*.wild.test\"]"));
+
+    assertThat(loaded.onlyErrorAt("Default", "tollgate.routes[1].hosts[0]").message())
+        .startsWith("\"default\" cannot be a route's first host");
+  }
+
+  @Test
   void reportsHostClaimedByAnEarlierRouteNamingThatRoute() {
     var loaded = broken(validWith("[\"*.wild.test\"]", "[\"*.wild.test\", \"WWW.pass.test.\"]"));
 
