@@ -22,12 +22,41 @@ public record FileStamp(long size, long modifiedNanos, Object fileKey) {
   /** How long after its last write a file's stamp is trusted; covers coarse file clocks. */
   private static final long SETTLE_NANOS = 2_000_000_000L;
 
-  /** The file's stamp, or empty when it cannot be stat'ed (missing, unreadable directory). */
+  /**
+   * The file's stamp, or empty when it cannot be stat'ed (missing, unreadable directory) or is not
+   * a regular file (a directory named like one).
+   */
   public static Optional<FileStamp> of(Path file) {
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      if (!a.isRegularFile()) {
+        return Optional.empty();
+      }
       long nanos = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
       return Optional.of(new FileStamp(a.size(), nanos, a.fileKey()));
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * As {@link #of}, with the file's POSIX permissions (where the file system has them) in its key:
+   * a {@code chmod} changes no size or time, and what is checked of a secret file includes who may
+   * read it.
+   */
+  public static Optional<FileStamp> withPermissions(Path file) {
+    if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return of(file);
+    }
+    try {
+      java.nio.file.attribute.PosixFileAttributes a =
+          Files.readAttributes(file, java.nio.file.attribute.PosixFileAttributes.class);
+      if (!a.isRegularFile()) {
+        return Optional.empty();
+      }
+      long nanos = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+      return Optional.of(
+          new FileStamp(a.size(), nanos, java.util.Arrays.asList(a.fileKey(), a.permissions())));
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return Optional.empty();
     }

@@ -271,11 +271,14 @@ public final class PoolServers {
   }
 
   private void add(Map<InetSocketAddress, Member> out, Member m) {
-    if (removed.contains(identity(m.configured())) || removed.contains(identity(m.address()))) {
+    // Without admin changes (the usual case) no identity is formatted: 10,000 pools per reload.
+    if (!removed.isEmpty()
+        && (removed.contains(identity(m.configured()))
+            || removed.contains(identity(m.address())))) {
       return;
     }
-    Integer w = weights.get(identity(m.address()));
-    if (w == null) {
+    Integer w = weights.isEmpty() ? null : weights.get(identity(m.address()));
+    if (w == null && !weights.isEmpty()) {
       w = weights.get(identity(m.configured()));
     }
     out.putIfAbsent(

@@ -139,6 +139,23 @@ final class CertificateChecks {
     return problems.errorCount() == errorsBefore;
   }
 
+  /**
+   * When checks that found nothing for {@code certified} under {@code anchors} will still find
+   * nothing: between its chain's last start of validity and its first expiry less {@link
+   * #EXPIRY_WARNING}.
+   */
+  static TlsReuse.Quiet quiet(CertifiedKey certified, TrustAnchors anchors) {
+    Instant from = Instant.MIN;
+    Instant until = Instant.MAX;
+    for (X509Certificate certificate : certified.chain()) {
+      Instant notBefore = certificate.getNotBefore().toInstant();
+      Instant warnFrom = certificate.getNotAfter().toInstant().minus(EXPIRY_WARNING);
+      from = notBefore.isAfter(from) ? notBefore : from;
+      until = warnFrom.isBefore(until) ? warnFrom : until;
+    }
+    return new TlsReuse.Quiet(anchors, from, until);
+  }
+
   private static void checkValidity(
       X509Certificate certificate,
       int index,

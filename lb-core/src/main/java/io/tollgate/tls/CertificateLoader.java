@@ -68,8 +68,19 @@ final class CertificateLoader {
     if (byStamp != null) {
       CertifiedKey earlier = previous.certificate(byStamp);
       if (earlier != null) {
-        if (!CertificateChecks.check(earlier, anchors, now, configPath, problems, true)) {
-          return null;
+        TlsReuse.Quiet quiet = previous.quiet(earlier);
+        if (quiet == null || !quiet.holds(anchors, now)) {
+          // Not known to pass (or no longer): checked again. When it is, nothing checked could
+          // differ: same bytes, same anchors, within its dates, and the key file's permissions are
+          // part of its stamp.
+          int before = problems.count();
+          if (!CertificateChecks.check(earlier, anchors, now, configPath, problems, true)) {
+            return null;
+          }
+          quiet = problems.count() == before ? CertificateChecks.quiet(earlier, anchors) : null;
+        }
+        if (quiet != null) {
+          next.quiet(earlier, quiet);
         }
         next.usedCertificate(byStamp, earlier);
         return earlier;
@@ -91,12 +102,15 @@ final class CertificateLoader {
    */
   private static List<Object> stamps(long readAt, Path... files) {
     List<Object> out = new java.util.ArrayList<>(files.length);
-    for (Path file : files) {
+    for (int i = 0; i < files.length; i++) {
+      Path file = files[i];
       if (file == null) {
         out.add("-");
         continue;
       }
-      java.util.Optional<FileStamp> stamp = FileStamp.of(file);
+      // The key (second) with its permissions, which the checks warn about.
+      java.util.Optional<FileStamp> stamp =
+          i == 1 ? FileStamp.withPermissions(file) : FileStamp.of(file);
       if (stamp.isEmpty() || !stamp.get().settledBefore(readAt)) {
         return null;
       }

@@ -91,20 +91,14 @@ final class ServerContexts {
       CertifiedKey certified,
       String configPath,
       TlsProblems problems) {
-    TlsReuse.ContextKey key =
-        new TlsReuse.ContextKey(policy, scope, new TlsReuse.Identity(certified));
+    TlsReuse.ContextKey key = key(policy, scope, certified);
     ServerCertificate existing = built.get(key);
     if (existing != null) {
       return existing;
     }
     ServerCertificate earlier = previous.context(settings, key);
     if (earlier != null) {
-      if (ticketKeys != null
-          && earlier.context().sessionContext() instanceof OpenSslServerSessionContext openSsl) {
-        ticketKeys.adopt(openSsl, scope, previous.installedKeys());
-      }
-      built.put(key, earlier);
-      next.usedContext(key, earlier);
+      takeOver(key, earlier);
       return earlier;
     }
     ServerCertificate created = build(policy, scope, clientCas, certified, configPath, problems);
@@ -113,6 +107,29 @@ final class ServerContexts {
       next.usedContext(key, created);
     }
     return created;
+  }
+
+  /** What a context is reused under: the route's policy and scope, the certificate object. */
+  static TlsReuse.ContextKey key(ServerPolicy policy, SessionScope scope, CertifiedKey certified) {
+    return new TlsReuse.ContextKey(policy, scope, new TlsReuse.Identity(certified));
+  }
+
+  /** The settings every context here is built under ({@link #settings(TlsProvider, TlsConfig)}). */
+  String settings() {
+    return settings;
+  }
+
+  /**
+   * Takes over a context the material in force built under the same settings: it gets this build's
+   * ticket keys (when they changed) and is recorded for the next reload.
+   */
+  void takeOver(TlsReuse.ContextKey key, ServerCertificate earlier) {
+    if (ticketKeys != null
+        && earlier.context().sessionContext() instanceof OpenSslServerSessionContext openSsl) {
+      ticketKeys.adopt(openSsl, key.scope(), previous.installedKeys());
+    }
+    built.put(key, earlier);
+    next.usedContext(key, earlier);
   }
 
   private ServerCertificate build(

@@ -522,6 +522,30 @@ public final class TlsMaterial {
         String routePath,
         TlsProblems problems,
         CertificateLoader loader) {
+      // The same route object (its tenant file did not change) under the same settings, around
+      // the same certificate objects (their files did not change): what it had is taken over, and
+      // a reload of 10,000 tenants builds none of the 9,999 others' TLS again.
+      TlsReuse.RouteTls earlier =
+          tls.clientAuth().isEmpty() && tls.certificate() instanceof CertificateSource.Files
+              ? previous.route(serverContexts.settings(), route)
+              : null;
+      CertificateChoice loaded = null;
+      if (earlier != null) {
+        loaded =
+            routeCertificates(
+                ((CertificateSource.Files) tls.certificate()).files(),
+                routePath + ".certificate",
+                problems,
+                loader);
+        if (loaded == null) {
+          return null;
+        }
+        if (loaded.ecdsa() == earlier.choice().ecdsa() && loaded.rsa() == earlier.choice().rsa()) {
+          earlier.contexts().forEach(serverContexts::takeOver);
+          reuse.usedRoute(route, earlier);
+          return earlier.tls();
+        }
+      }
       int errorsBefore = problems.errorCount();
       List<String> unsupported = provider.unsupportedCipherSuites(tls.ciphers());
       if (!unsupported.isEmpty()) {
@@ -549,11 +573,14 @@ public final class TlsMaterial {
       String certificatePath = routePath + ".certificate";
       if (tls.certificate() instanceof CertificateSource.Files files) {
         CertificateChoice choice =
-            routeCertificates(files.files(), certificatePath, problems, loader);
+            loaded != null
+                ? loaded
+                : routeCertificates(files.files(), certificatePath, problems, loader);
         if (choice == null) {
           return null;
         }
         Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
+        Map<TlsReuse.ContextKey, ServerCertificate> byKey = new java.util.HashMap<>();
         for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
           if (certified != null) {
             ServerCertificate built =
@@ -563,10 +590,16 @@ public final class TlsMaterial {
               return null;
             }
             contexts.put(certified, built);
+            byKey.put(ServerContexts.key(policy, scope, certified), built);
           }
         }
-        return new RouteServerTls(
-            route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
+        RouteServerTls built =
+            new RouteServerTls(
+                route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
+        if (tls.clientAuth().isEmpty() && problems.errorCount() == errorsBefore) {
+          reuse.usedRoute(route, new TlsReuse.RouteTls(choice, built, Map.copyOf(byKey)));
+        }
+        return built;
       }
       if (tls.certificate() instanceof CertificateSource.Acme) {
         return acmeServerTls(route, policy, scope, clientCas, certificatePath);

@@ -47,6 +47,11 @@ final class TlsProblems {
   }
 
   /** How many errors were reported so far (to tell whether a step added any). */
+  /** Errors and warnings reported so far. */
+  int count() {
+    return errors.size() + warnings.size();
+  }
+
   int errorCount() {
     return errors.size();
   }

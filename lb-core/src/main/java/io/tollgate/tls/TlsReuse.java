@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class TlsReuse {
   /** Nothing to reuse: a first load, or {@code check}. */
-  static final TlsReuse NONE = new TlsReuse("", Map.of(), Map.of(), null);
+  static final TlsReuse NONE = new TlsReuse("", Map.of(), Map.of(), Map.of(), Map.of(), null);
 
   /**
    * A certificate's files and what says their contents are the same: their digests (a String), or
@@ -56,32 +56,64 @@ final class TlsReuse {
     }
   }
 
+  /**
+   * A route's server TLS as built, with the certificates it was built around and the contexts it
+   * holds: a reload that binds the very same route object (its tenant file did not change) and
+   * loads the very same certificates (their files did not change) takes all of it over.
+   */
+  record RouteTls(
+      CertificateChoice choice, ServerTls tls, Map<ContextKey, ServerCertificate> contexts) {}
+
+  /**
+   * A reused certificate whose checks found nothing under {@code anchors}: until {@code quietUntil}
+   * (its chain's first expiry less the warning period) and from {@code quietFrom} (its chain's last
+   * start of validity), checking it again under the same anchors finds nothing either, except its
+   * key file's permissions, which are not part of its files' stamps.
+   */
+  record Quiet(Object anchors, java.time.Instant quietFrom, java.time.Instant quietUntil) {
+    boolean holds(Object anchors, java.time.Instant now) {
+      return anchors == this.anchors && !now.isBefore(quietFrom) && now.isBefore(quietUntil);
+    }
+  }
+
   private final String settings;
+  private final Map<Identity, Quiet> quiet;
   private final Map<CertificateKey, CertifiedKey> certificates;
   private final Map<ContextKey, ServerCertificate> contexts;
+  private final Map<Identity, RouteTls> routes;
 
   /** The ticket keys installed in {@link #contexts} when this was taken, or null. */
   private final TicketKeys installedKeys;
 
   private TlsReuse(
       String settings,
+      Map<Identity, Quiet> quiet,
       Map<CertificateKey, CertifiedKey> certificates,
       Map<ContextKey, ServerCertificate> contexts,
+      Map<Identity, RouteTls> routes,
       TicketKeys installedKeys) {
     this.settings = settings;
+    this.quiet = quiet;
     this.certificates = certificates;
     this.contexts = contexts;
+    this.routes = routes;
     this.installedKeys = installedKeys;
   }
 
   /** An empty record of what a build uses, under {@code settings}. */
   static TlsReuse recording(String settings) {
-    return new TlsReuse(settings, new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), null);
+    return new TlsReuse(
+        settings,
+        new ConcurrentHashMap<>(),
+        new ConcurrentHashMap<>(),
+        new ConcurrentHashMap<>(),
+        new ConcurrentHashMap<>(),
+        null);
   }
 
   /** This record as the next build's source, with the ticket keys its contexts carry now. */
   TlsReuse withInstalledKeys(TicketKeys keys) {
-    return new TlsReuse(settings, certificates, contexts, keys);
+    return new TlsReuse(settings, quiet, certificates, contexts, routes, keys);
   }
 
   /** The certificate loaded earlier from the same files with the same contents, or null. */
@@ -93,6 +125,15 @@ final class TlsReuse {
     certificates.put(key, certified);
   }
 
+  /** When checking {@code certified} again finds nothing, or null when unknown. */
+  Quiet quiet(CertifiedKey certified) {
+    return quiet.get(new Identity(certified));
+  }
+
+  void quiet(CertifiedKey certified, Quiet when) {
+    quiet.put(new Identity(certified), when);
+  }
+
   /** The context built earlier under the same settings for {@code key}, or null. */
   ServerCertificate context(String settings, ContextKey key) {
     return this.settings.equals(settings) ? contexts.get(key) : null;
@@ -100,6 +141,15 @@ final class TlsReuse {
 
   void usedContext(ContextKey key, ServerCertificate context) {
     contexts.put(key, context);
+  }
+
+  /** The TLS built for this very route object under the same settings, or null. */
+  RouteTls route(String settings, Object route) {
+    return this.settings.equals(settings) ? routes.get(new Identity(route)) : null;
+  }
+
+  void usedRoute(Object route, RouteTls tls) {
+    routes.put(new Identity(route), tls);
   }
 
   /** The ticket keys the reusable contexts carry (null: none installed). */

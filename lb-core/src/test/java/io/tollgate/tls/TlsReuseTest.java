@@ -1,5 +1,6 @@
 package io.tollgate.tls;
 
+import static io.tollgate.tls.TlsFixtures.INTERMEDIATE;
 import static io.tollgate.tls.TlsFixtures.ROOT;
 import static io.tollgate.tls.TlsFixtures.config;
 import static io.tollgate.tls.TlsFixtures.files;
@@ -145,5 +146,111 @@ class TlsReuseTest {
 
     assertThat(context(second, "a.test")).isNotSameAs(context(first, "a.test"));
     assertThat(context(second, "b.test")).isSameAs(context(first, "b.test"));
+  }
+
+  private TlsMaterial build(
+      TollgateConfig config, TlsMaterial previous, List<ConfigError> warnings) {
+    List<ConfigError> errors = new ArrayList<>();
+    TlsMaterial material = TlsMaterial.build(config, errors, warnings, previous);
+    assertThat(errors).isEmpty();
+    return material;
+  }
+
+  @Test
+  void theSameRouteWithUnchangedFilesIsTakenOverWholeAndOnlyByItself() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test", "b.test"), dir, "a");
+    settle("a");
+    // Two tenants serving the same certificate files: each keeps its own server TLS.
+    RouteConfig a = offload(files(filesOf("a")), "a.test");
+    RouteConfig b = offload(files(filesOf("a")), "b.test");
+    TollgateConfig config = config(trusting(dir), TlsConfig.DEFAULTS, List.of(a, b));
+    // The first load reads the shared files once per route, in parallel; the reload after it
+    // settles on one loaded certificate for both.
+    TlsMaterial first = build(config, build(config, null));
+
+    // What a reload binds from unchanged tenant files: the very same route objects.
+    TlsMaterial second = build(config, first);
+    assertThat(second.serverTls("a.test")).isSameAs(first.serverTls("a.test"));
+    assertThat(second.serverTls("b.test")).isSameAs(first.serverTls("b.test"));
+    assertThat(second.serverTls("b.test")).isNotSameAs(second.serverTls("a.test"));
+    assertThat(context(second, "b.test")).isNotSameAs(context(second, "a.test"));
+
+    // A route equal to a but another object (its tenant file was parsed again) is built anew
+    // around the contexts it may share; b, untouched, is still taken over.
+    RouteConfig aAgain = offload(files(filesOf("a")), "a.test");
+    TlsMaterial third =
+        build(config(trusting(dir), TlsConfig.DEFAULTS, List.of(aAgain, b)), second);
+    assertThat(third.serverTls("a.test")).isNotSameAs(second.serverTls("a.test"));
+    assertThat(context(third, "a.test")).isSameAs(context(second, "a.test"));
+    assertThat(third.serverTls("b.test")).isSameAs(first.serverTls("b.test"));
+  }
+
+  @Test
+  void aTakenOverRouteStillLoadsItsChangedCertificate() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    TollgateConfig config = twoRoutes(TlsConfig.DEFAULTS);
+    TlsMaterial first = build(config, null);
+    TlsMaterial second = build(config, first);
+    assertThat(second.serverTls("a.test")).isSameAs(first.serverTls("a.test"));
+
+    // The tenant file did not change (same route object), its certificate did (renewed in place).
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    TlsMaterial renewed = build(config, second);
+    assertThat(renewed.serverTls("a.test")).isNotSameAs(first.serverTls("a.test"));
+    assertThat(context(renewed, "a.test")).isNotSameAs(context(first, "a.test"));
+    assertThat(renewed.serverTls("b.test")).isSameAs(first.serverTls("b.test"));
+  }
+
+  @Test
+  void aCertificateAboutToExpireIsWarnedAboutOnEveryReload() throws Exception {
+    write(
+        INTERMEDIATE.leaf("a.test").notAfter(Instant.now().plus(Duration.ofDays(10))).issue(),
+        dir,
+        "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    TollgateConfig config = twoRoutes(TlsConfig.DEFAULTS);
+    TlsMaterial previous = null;
+    for (int load = 0; load < 3; load++) {
+      List<ConfigError> warnings = new ArrayList<>();
+      TlsMaterial material = build(config, previous, warnings);
+      // Taken over or not, the route's certificate is checked against the time of each load.
+      assertThat(warnings)
+          .as("load %d", load)
+          .anySatisfy(w -> assertThat(w.message()).contains("expires on"));
+      if (previous != null) {
+        assertThat(material.serverTls("a.test")).isSameAs(previous.serverTls("a.test"));
+      }
+      previous = material;
+    }
+  }
+
+  @Test
+  void aKeyFileMadeReadableByOthersIsWarnedAboutAtTheNextReload() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    TollgateConfig config = twoRoutes(TlsConfig.DEFAULTS);
+    List<ConfigError> quiet = new ArrayList<>();
+    TlsMaterial second = build(config, build(config, build(config, null)), quiet);
+    assertThat(quiet).isEmpty();
+
+    // chmod changes neither size nor time; the reload must still see it.
+    Files.setPosixFilePermissions(
+        dir.resolve("a.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    List<ConfigError> warnings = new ArrayList<>();
+    build(config, second, warnings);
+    assertThat(warnings)
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.origin()).isEqualTo(dir.resolve("a.key").toString());
+              assertThat(w.message()).contains("readable by every user");
+            });
   }
 }

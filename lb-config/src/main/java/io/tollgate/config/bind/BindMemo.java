@@ -43,7 +43,7 @@ final class BindMemo {
   record BoundRoute(
       RouteConfig route, Object tlsKey, boolean poolHasTls, HandshakeLimits handshakeDefaults) {}
 
-  record BoundPool(String name, PoolConfig pool, Object tlsKey) {}
+  record BoundPool(String name, PoolConfig pool, Object tlsKey, boolean hasTls) {}
 
   private final Path file;
   private final Map<ConfigValue, BoundRoute> routesBefore;
@@ -80,9 +80,14 @@ final class BindMemo {
     return earlier.pool();
   }
 
-  void boundPool(ConfigValue value, String name, PoolConfig pool, TlsBinder tls) {
+  /** Whether the pool {@link #pool} just answered for {@code value} had a tls block. */
+  boolean poolHadTls(ConfigValue value) {
+    return poolsBefore.get(value).hasTls();
+  }
+
+  void boundPool(ConfigValue value, String name, PoolConfig pool, TlsBinder tls, boolean hasTls) {
     if (file != null) {
-      poolsNow.put(value, new BoundPool(name, pool, tls.memoKey()));
+      poolsNow.put(value, new BoundPool(name, pool, tls.memoKey(), hasTls));
     }
   }
 

@@ -85,6 +85,11 @@ final class Node {
     return out;
   }
 
+  /** The element at {@code index} of this list (which must be one). */
+  Node element(int index) {
+    return new Node(problems, ((ConfigList) value).get(index), append(index));
+  }
+
   /** The key path with list indices, e.g. {@code tollgate.pools.web.servers[1]}. */
   String path() {
     StringBuilder sb = new StringBuilder();

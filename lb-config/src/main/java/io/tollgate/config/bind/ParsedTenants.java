@@ -32,6 +32,9 @@ final class ParsedTenants {
 
   private record Entry(FileStamp stamp, Config config) {}
 
+  /** What {@link #parse} answers for a name that is not a regular file (a directory): skip it. */
+  static final Object NOT_A_FILE = new Object();
+
   private final Path directory;
   private final Map<Path, Entry> before;
   private final Map<Path, Entry> now = new ConcurrentHashMap<>();
@@ -50,11 +53,18 @@ final class ParsedTenants {
 
   /**
    * The file's parsed tree: the last load's when the file's stamp is the same, else {@code
-   * parser}'s answer (a {@code Config}, or an error object that is returned as it is).
+   * parser}'s answer (a {@code Config}, or an error object that is returned as it is); {@link
+   * #NOT_A_FILE} for a directory or other non-file. The one stat of the stamp is all an unchanged
+   * file costs (the directory listing does not stat).
    */
   Object parse(Path file, Function<Path, Object> parser) {
     long readAt = FileStamp.clock();
     Optional<FileStamp> stamp = FileStamp.of(file);
+    if (stamp.isEmpty()
+        && java.nio.file.Files.exists(file)
+        && !java.nio.file.Files.isRegularFile(file)) {
+      return NOT_A_FILE;
+    }
     Entry earlier = before.get(file);
     if (earlier != null && stamp.isPresent() && earlier.stamp().equals(stamp.get())) {
       now.put(file, earlier);
@@ -73,8 +83,9 @@ final class ParsedTenants {
 
   /** Records what this load parsed as the directory's last, dropping files it did not see. */
   void keepOnlyUsed() {
+    // Kept as it is, not copied: nothing is added to it after this load (10,000 entries).
     synchronized (LAST) {
-      LAST.put(directory, Map.copyOf(now));
+      LAST.put(directory, now);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.tollgate.config.bind;
 
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.BackendProxyProtocol;
 import io.tollgate.config.BackendTlsConfig;
@@ -10,6 +12,7 @@ import io.tollgate.config.PoolDnsConfig;
 import io.tollgate.config.ServerConfig;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -50,27 +53,36 @@ final class PoolsBinder {
     Set<String> withTls = new HashSet<>();
     Map<String, PoolConfig> pools = new HashMap<>();
     boolean ok = true;
+    ConfigObject object = (ConfigObject) node.value();
     for (String name : names) {
-      Node pool = node.child(name);
-      if (pool.child(Schema.POOL_TLS.name()).exists()) {
-        withTls.add(name);
-      }
-      PoolConfig earlier = memo.pool(pool.value(), name, tls);
+      // Taken over by the parsed value alone, before any Node is made (10,000 pools a reload).
+      ConfigValue value = object.get(name);
+      PoolConfig earlier = memo.pool(value, name, tls);
       if (earlier != null) {
+        if (memo.poolHadTls(value)) {
+          withTls.add(name);
+        }
         pools.put(name, earlier);
-        memo.boundPool(pool.value(), name, earlier, tls);
+        memo.boundPool(value, name, earlier, tls, memo.poolHadTls(value));
         continue;
+      }
+      Node pool = node.child(name);
+      boolean hasTls = pool.child(Schema.POOL_TLS.name()).exists();
+      if (hasTls) {
+        withTls.add(name);
       }
       int problemsBefore = node.problemCount();
       Optional<PoolConfig> config = bindPool(name, pool, tls);
       ok &= config.isPresent();
       config.ifPresent(p -> pools.put(name, p));
       if (config.isPresent() && node.problemCount() == problemsBefore) {
-        memo.boundPool(pool.value(), name, config.get(), tls);
+        memo.boundPool(pool.value(), name, config.get(), tls, hasTls);
       }
     }
     return new Result(
-        Set.copyOf(names), Set.copyOf(withTls), ok ? Optional.of(pools) : Optional.empty());
+        Collections.unmodifiableSet(names),
+        Collections.unmodifiableSet(withTls),
+        ok ? Optional.of(pools) : Optional.empty());
   }
 
   private static Optional<PoolConfig> bindPool(String name, Node pool, TlsBinder tls) {

@@ -1,5 +1,7 @@
 package io.tollgate.config.bind;
 
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.AccessRules;
 import io.tollgate.config.CertificateSource;
@@ -47,23 +49,27 @@ final class RoutesBinder {
       Set<String> listenerNames,
       HandshakeLimits handshakeDefaults,
       BindMemo memo) {
-    Optional<List<Node>> elements = Readers.list(node, Schema.ROUTES);
-    if (elements.isEmpty()) {
+    if (!node.exists()) {
+      return Optional.empty();
+    }
+    if (node.type() != ConfigValueType.LIST) {
+      node.error(Readers.wrongType(node, Schema.ROUTES.expected()));
       return Optional.empty();
     }
     List<RouteConfig> out = new ArrayList<>();
     Map<String, Claim> claims = new HashMap<>();
     boolean ok = true;
-    List<Node> routes = elements.get();
+    ConfigList routes = (ConfigList) node.value();
     for (int i = 0; i < routes.size(); i++) {
-      Node routeNode = routes.get(i);
-      RouteConfig earlier =
-          memo.route(routeNode.value(), tls, pools, listenerNames, handshakeDefaults);
+      // Taken over by the parsed value alone; a Node is made only for a route bound again.
+      ConfigValue value = routes.get(i);
+      RouteConfig earlier = memo.route(value, tls, pools, listenerNames, handshakeDefaults);
       if (earlier != null && claimAgain(i, earlier, claims)) {
         out.add(earlier);
-        memo.boundRoute(routeNode.value(), earlier, tls, pools, handshakeDefaults);
+        memo.boundRoute(value, earlier, tls, pools, handshakeDefaults);
         continue;
       }
+      Node routeNode = node.element(i);
       int problemsBefore = node.problemCount();
       Optional<RouteConfig> route =
           bindRoute(i, routeNode, pools, tls, claims, listenerNames, handshakeDefaults);

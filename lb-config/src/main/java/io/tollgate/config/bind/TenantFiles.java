@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * {@code tollgate.tenants-directory}: every {@code *.conf} file in that directory (not its
@@ -64,16 +63,29 @@ final class TenantFiles {
     }
   }
 
-  /** The tenant files of {@code dir}, sorted by name. */
+  /**
+   * The {@code *.conf} names of {@code dir}, sorted by name. Not stat'ed here: parsing stats each
+   * one once anyway (its stamp) and skips what is not a regular file; a second stat per file was a
+   * tenth of a reload of 10,000 tenants.
+   */
   static List<Path> list(Path dir) {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .filter(p -> p.getFileName().toString().endsWith(SUFFIX) && Files.isRegularFile(p))
-          .sorted()
-          .toList();
-    } catch (IOException e) {
+    List<String> names = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path file : files) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(SUFFIX)) {
+          names.add(name);
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
       return List.of();
     }
+    names.sort(null);
+    List<Path> out = new ArrayList<>(names.size());
+    for (String name : names) {
+      out.add(dir.resolve(name));
+    }
+    return out;
   }
 
   /**
@@ -105,6 +117,9 @@ final class TenantFiles {
     cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
+      if (parsed.get(i) == ParsedTenants.NOT_A_FILE) {
+        continue;
+      }
       if (parsed.get(i) instanceof ConfigError error) {
         errors.add(error);
         continue;
