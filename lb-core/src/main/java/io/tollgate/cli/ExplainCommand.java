@@ -30,11 +30,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tollgate explain --config FILE --sni NAME [--alpn h2] [--listener NAME]}: which route,
- * mode, pool and certificate a connection would get, and why. Uses the same router, listener
- * default routes and TLS material as {@code run}, built from the file (backend names resolved,
- * certificates read), and routes on each TLS listener as the data path does there, so routes
- * restricted to other listeners are passed over.
+ * {@code tollgate explain --config FILE --sni NAME [--alpn h2] [--listener NAME] [--client IP]}:
+ * which route, mode, pool and certificate a connection would get, and why; with {@code --client},
+ * whether the listener's and route's access rules let that client through. Uses the same router,
+ * listener default routes and TLS material as {@code run}, built from the file (backend names
+ * resolved, certificates read), and routes on each TLS listener as the data path does there, so
+ * routes restricted to other listeners are passed over.
  */
 @Command(
     name = "explain",
@@ -70,6 +71,14 @@ final class ExplainCommand implements Callable<Integer> {
               + " listeners[].default-route make them differ).")
   String listener;
 
+  @Option(
+      names = "--client",
+      paramLabel = "ADDRESS",
+      description =
+          "The client's IP address (as a PROXY header would set it): says whether the"
+              + " listener's and the route's allow-from / deny-from let it through.")
+  String client;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -91,6 +100,24 @@ final class ExplainCommand implements Callable<Integer> {
         return 2;
       }
     }
+    java.net.InetSocketAddress clientAddress = null;
+    if (client != null) {
+      java.util.Optional<io.tollgate.config.Cidr> ip = io.tollgate.config.Cidr.parse(client.trim());
+      if (ip.isEmpty() || ip.get().prefix() != ip.get().network().length * 8) {
+        err.println(
+            "--client " + client + ": expected an IP address, e.g. 192.0.2.7 or 2001:db8::7");
+        err.flush();
+        return 2;
+      }
+      try {
+        clientAddress =
+            new java.net.InetSocketAddress(
+                java.net.InetAddress.getByAddress(ip.get().network()), 0);
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalStateException(e); // a 4- or 16-byte address is always one
+      }
+    }
+    this.clientAddress = clientAddress;
     String name = normalise(sni);
     out.printf(
         "connection: SNI %s, ALPN %s%n",
@@ -140,6 +167,8 @@ final class ExplainCommand implements Callable<Integer> {
     out.flush();
     return 0;
   }
+
+  private java.net.InetSocketAddress clientAddress;
 
   private static ListenerConfig listenerConfig(TollgateConfig cfg, String name) {
     return cfg.listeners().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
@@ -191,6 +220,18 @@ final class ExplainCommand implements Callable<Integer> {
       String name) {
     StringWriter text = new StringWriter();
     PrintWriter out = new PrintWriter(text);
+    if (lc != null && !lc.access().isEmpty()) {
+      out.printf("listener access: %s%n", rules(lc.access()));
+      if (clientAddress != null
+          && !io.tollgate.route.SourceFilter.of(lc.access()).admits(clientAddress)) {
+        out.printf(
+            "outcome:    client %s is refused by listener %s's rules before its hello is read"
+                + " (the connection is closed; close reason denied)%n",
+            clientAddress.getAddress().getHostAddress(), lc.name());
+        out.flush();
+        return text.toString();
+      }
+    }
     Route route = match.route();
     Route passedOver = everywhere.pattern() != null ? everywhere.route() : null;
     if (passedOver != null && passedOver != route) {
@@ -242,11 +283,50 @@ final class ExplainCommand implements Callable<Integer> {
         route.pool().name(),
         route.pool().balance().algorithm().name().toLowerCase(Locale.ROOT).replace('_', '-'),
         String.join(", ", servers));
+    RouteConfig routeConfig =
+        cfg.routes().stream().filter(r -> r.name().equals(route.name())).findFirst().orElse(null);
+    if (routeConfig != null && !routeConfig.access().isEmpty()) {
+      out.printf("access:     %s%n", rules(routeConfig.access()));
+    }
+    if (clientAddress != null && route.access() != null && !route.access().admits(clientAddress)) {
+      out.printf(
+          "outcome:    client %s is refused by the route's rules: a TLS access_denied alert"
+              + " right after its hello, nothing else; close reason denied%n",
+          clientAddress.getAddress().getHostAddress());
+      out.flush();
+      return text.toString();
+    }
+    if (clientAddress != null) {
+      out.printf(
+          "client:     %s may connect (%s)%n",
+          clientAddress.getAddress().getHostAddress(),
+          (lc == null || lc.access().isEmpty()) && route.access() == null
+              ? "no access rules apply"
+              : "admitted by the rules above");
+    }
     if (route.mode().terminatesTls()) {
       explainTls(out, cfg, route, name);
     }
     out.flush();
     return text.toString();
+  }
+
+  /** allow-from / deny-from as the config writes them. */
+  private static String rules(io.tollgate.config.AccessRules rules) {
+    List<String> parts = new ArrayList<>();
+    if (!rules.allowFrom().isEmpty()) {
+      parts.add(
+          "allow-from "
+              + rules.allowFrom().stream().map(io.tollgate.config.Cidr::text).toList()
+              + " (no one else)");
+    }
+    if (!rules.denyFrom().isEmpty()) {
+      parts.add(
+          "deny-from "
+              + rules.denyFrom().stream().map(io.tollgate.config.Cidr::text).toList()
+              + (rules.allowFrom().isEmpty() ? "" : " (deny wins)"));
+    }
+    return String.join("; ", parts);
   }
 
   private void explainTls(PrintWriter out, TollgateConfig cfg, Route route, String name) {

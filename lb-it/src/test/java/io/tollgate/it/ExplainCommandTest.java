@@ -72,6 +72,68 @@ class ExplainCommandTest {
         """);
   }
 
+  private static Path withAccess() throws Exception {
+    return Files.writeString(
+        dir.resolve("access.conf"),
+        """
+        tollgate {
+          listeners = [
+            { name = edge, address = "127.0.0.1:0", deny-from = ["192.0.2.0/24"] }
+            { name = open, address = "127.0.0.1:0" }
+          ]
+          routes = [
+            { hosts = ["a.test"], pool = a, allow-from = ["10.0.0.0/8"], deny-from = ["10.1.0.0/16"] }
+            { hosts = ["b.test"], pool = b }
+          ]
+          pools {
+            a { servers = ["127.0.0.1:9001"] }
+            b { servers = ["127.0.0.1:9002"] }
+          }
+        }
+        """);
+  }
+
+  @Test
+  void clientOptionSaysWhichAccessRuleLetsItThroughOrRefusesIt() throws Exception {
+    Path access = withAccess();
+    String[] r = explain(access, "--sni", "a.test", "--listener", "open", "--client", "10.2.3.4");
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1])
+        .contains("access:     allow-from [10.0.0.0/8] (no one else); deny-from [10.1.0.0/16]")
+        .contains("client:     10.2.3.4 may connect (admitted by the rules above)");
+
+    r = explain(access, "--sni", "a.test", "--listener", "open", "--client", "10.1.2.3");
+    assertThat(r[1])
+        .contains("client 10.1.2.3 is refused by the route's rules")
+        .contains("access_denied")
+        .doesNotContain("may connect");
+    r = explain(access, "--sni", "a.test", "--listener", "open", "--client", "172.16.0.1");
+    assertThat(r[1]).contains("client 172.16.0.1 is refused by the route's rules");
+
+    // Another tenant's rules never apply: b.test has none, whoever a.test refuses.
+    r = explain(access, "--sni", "b.test", "--listener", "open", "--client", "10.1.2.3");
+    assertThat(r[1])
+        .doesNotContain("access:")
+        .contains("client:     10.1.2.3 may connect (no access rules apply)");
+
+    // The listener's rules come first, whatever the route.
+    r = explain(access, "--sni", "b.test", "--listener", "edge", "--client", "192.0.2.9");
+    assertThat(r[1])
+        .contains("listener access: deny-from [192.0.2.0/24]")
+        .contains("client 192.0.2.9 is refused by listener edge's rules before its hello is read")
+        .doesNotContain("route:");
+    // Without --client every listener is answered, the rules shown where they differ.
+    r = explain(access, "--sni", "b.test");
+    assertThat(r[1]).contains("listener access: deny-from [192.0.2.0/24]");
+  }
+
+  @Test
+  void aClientThatIsNotAnAddressIsRefused() throws Exception {
+    String[] r = explain(withAccess(), "--sni", "a.test", "--client", "10.0.0.0/8");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("--client 10.0.0.0/8: expected an IP address");
+  }
+
   private static String[] explain(String... args) {
     return explain(config, args);
   }
