@@ -156,6 +156,15 @@ class TlsReuseTest {
     return material;
   }
 
+  /** Routes a.test and b.test, their certificate files written before the last load. */
+  private TollgateConfig twoSettledRoutes() throws Exception {
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
+    settle("a");
+    settle("b");
+    return twoRoutes(TlsConfig.DEFAULTS);
+  }
+
   @Test
   void theSameRouteWithUnchangedFilesIsTakenOverWholeAndOnlyByItself() throws Exception {
     write(ROOT.issue(KeyType.EC_P256, "a.test", "b.test"), dir, "a");
@@ -187,11 +196,7 @@ class TlsReuseTest {
 
   @Test
   void aTakenOverRouteStillLoadsItsChangedCertificate() throws Exception {
-    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
-    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
-    settle("a");
-    settle("b");
-    TollgateConfig config = twoRoutes(TlsConfig.DEFAULTS);
+    TollgateConfig config = twoSettledRoutes();
     TlsMaterial first = build(config, null);
     TlsMaterial second = build(config, first);
     assertThat(second.serverTls("a.test")).isSameAs(first.serverTls("a.test"));
@@ -231,11 +236,7 @@ class TlsReuseTest {
 
   @Test
   void aKeyFileMadeReadableByOthersIsWarnedAboutAtTheNextReload() throws Exception {
-    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
-    write(ROOT.issue(KeyType.EC_P256, "b.test"), dir, "b");
-    settle("a");
-    settle("b");
-    TollgateConfig config = twoRoutes(TlsConfig.DEFAULTS);
+    TollgateConfig config = twoSettledRoutes();
     List<ConfigError> quiet = new ArrayList<>();
     TlsMaterial second = build(config, build(config, build(config, null)), quiet);
     assertThat(quiet).isEmpty();
