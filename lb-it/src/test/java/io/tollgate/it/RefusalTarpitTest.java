@@ -143,6 +143,8 @@ class RefusalTarpitTest {
     PrometheusText m = PrometheusText.parse(tollgate.metrics().scrape());
     assertThat(m.value("tollgate_tarpit_delayed_total")).hasValue(1.0);
     assertThat(m.value("tollgate_tarpit_full_total")).hasValue(0.0);
+    // A route with nothing held is forgotten: ten thousand tenants keep only the flooded ones.
+    assertThat(m.value("tollgate_tarpit_held", "route", "a.test")).isEmpty();
     assertThat(tarpit().held()).isZero();
     // The tenant's handshakes are served again once its slot is free; b.test all along.
     assertThat(greeting("b.test")).isEqualTo("tenant b");
