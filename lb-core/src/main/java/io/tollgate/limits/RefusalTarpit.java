@@ -89,17 +89,24 @@ public final class RefusalTarpit {
       held.decrementAndGet();
       return false;
     }
-    AtomicInteger n = heldByRoute.computeIfAbsent(route, r -> new AtomicInteger());
-    while (true) {
-      int now = n.get();
-      if (now >= limits.maxHeldPerRoute()) {
-        held.decrementAndGet();
-        return false;
-      }
-      if (n.compareAndSet(now, now + 1)) {
-        return true;
-      }
+    // Under the map's lock for the route, as giveBack's removal at zero: a count taken from an
+    // entry being forgotten by another event loop would be lost.
+    boolean[] taken = {false};
+    heldByRoute.compute(
+        route,
+        (r, n) -> {
+          if (n != null && n.get() >= limits.maxHeldPerRoute()) {
+            return n;
+          }
+          AtomicInteger count = n == null ? new AtomicInteger() : n;
+          count.incrementAndGet();
+          taken[0] = true;
+          return count;
+        });
+    if (!taken[0]) {
+      held.decrementAndGet();
     }
+    return taken[0];
   }
 
   private void giveBack(String route) {
