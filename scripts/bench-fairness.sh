@@ -8,6 +8,8 @@
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
+#        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
+#        held before its alert and close (default 1s; 0 refuses at once)
 #
 # Tenant B: B_C loops of new passthrough connections to pass.test (connect, full TLS handshake
 # with the origin through the proxy, GET /, close), measured alone, then while FLOOD_C loops

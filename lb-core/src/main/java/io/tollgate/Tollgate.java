@@ -102,6 +102,7 @@ public final class Tollgate implements AutoCloseable {
     this.dnsCounters = dns.counters();
     this.limits = new ConnectionLimits(snapshot.config());
     limits.handshakes().registerMetrics(metrics.registry());
+    limits.tarpit().registerMetrics(metrics.registry());
     this.accessLogOutput = AccessLogOutput.start(snapshot.config().accessLog(), accessLog);
     this.metrics.snapshotSource(() -> this.snapshot);
     this.metrics.dnsSource(dnsCounters);

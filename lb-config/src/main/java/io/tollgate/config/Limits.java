@@ -16,6 +16,7 @@ import java.util.Objects;
  *     host usually holds a whole /64), 1..128; IPv4 clients per address
  * @param perRoute {@code per-route}: the handshake admission of every route that does not set its
  *     own ({@code routes[].limits}); each route counts its own handshakes
+ * @param tarpit {@code tarpit}: how handshakes refused by that admission are paced
  */
 public record Limits(
     int maxClientHello,
@@ -23,7 +24,8 @@ public record Limits(
     int perSourceMaxConnections,
     int perSourceNewPerSecond,
     int perSourceIpv6Prefix,
-    HandshakeLimits perRoute) {
+    HandshakeLimits perRoute,
+    TarpitLimits tarpit) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
 
@@ -54,7 +56,8 @@ public record Limits(
         perSourceMaxConnections,
         perSourceNewPerSecond,
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
-        HandshakeLimits.NONE);
+        HandshakeLimits.NONE,
+        TarpitLimits.DEFAULT);
   }
 
   /** The default connection limits. */
@@ -65,7 +68,8 @@ public record Limits(
         DEFAULT_PER_SOURCE_MAX_CONNECTIONS,
         DEFAULT_PER_SOURCE_NEW_PER_SECOND,
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
-        HandshakeLimits.NONE);
+        HandshakeLimits.NONE,
+        TarpitLimits.DEFAULT);
   }
 
   public Limits {
@@ -84,5 +88,6 @@ public record Limits(
       throw new IllegalArgumentException("IPv6 prefix out of range: " + perSourceIpv6Prefix);
     }
     Objects.requireNonNull(perRoute, "perRoute");
+    Objects.requireNonNull(tarpit, "tarpit");
   }
 }

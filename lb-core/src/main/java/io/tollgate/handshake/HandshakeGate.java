@@ -4,6 +4,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.Connection;
+import io.tollgate.net.FailureKind;
 import java.util.ArrayDeque;
 
 /**
@@ -103,6 +106,24 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     } finally {
       flushing = false;
     }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!FailureKind.of(cause).socket()) {
+      ctx.fireExceptionCaught(cause);
+      return;
+    }
+    // The client reset in the middle of its handshake (a hello flood's every connection does):
+    // nothing can be sent to it any more, so close here, in front of the SslHandler, whose own
+    // close would first make a close_notify, try to write it and arm a timer for it. Its
+    // channelInactive still fails the handshake, which gives back what the handshake held.
+    Connection conn = Connection.of(ctx.channel());
+    if (conn != null) {
+      conn.closeReason(CloseReason.CLIENT_RESET, cause.getMessage());
+    }
+    releaseHeld();
+    ctx.close();
   }
 
   @Override

@@ -51,6 +51,7 @@ public final class ConnectionLimits {
   private final Map<InetAddress, AtomicInteger> perSource = new ConcurrentHashMap<>();
   private final Cache<InetAddress, TokenBucket> rates;
   private final HandshakeAdmission handshakes;
+  private final RefusalTarpit tarpit;
   private volatile Settings settings;
 
   /** Limits as one config sets them; 0 means no limit throughout. */
@@ -77,6 +78,7 @@ public final class ConnectionLimits {
                 Runnable::run) // upkeep on the caller's thread: no pool hand-off per connection
             .build();
     this.handshakes = new HandshakeAdmission(config, nanoTime);
+    this.tarpit = new RefusalTarpit(config);
     apply(config);
   }
 
@@ -85,9 +87,15 @@ public final class ConnectionLimits {
     return handshakes;
   }
 
+  /** How refused handshakes are paced, applied with these limits at each reload. */
+  public RefusalTarpit tarpit() {
+    return tarpit;
+  }
+
   /** Takes the limits of a new config; open connections stay counted. */
   public void apply(TollgateConfig config) {
     handshakes.apply(config);
+    tarpit.apply(config);
     Map<String, Integer> listeners = new HashMap<>();
     for (ListenerConfig l : config.listeners()) {
       if (l.maxConnections() > 0) {

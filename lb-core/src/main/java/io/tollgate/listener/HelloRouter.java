@@ -113,12 +113,16 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       // answers as for the route's max-connections instead: a 7-byte internal_error alert is one
       // small write and no crypto, and a TLS client then reports that the server refused
       // ("alert internal error") rather than a connection lost on the way, which clients and
-      // people tend to retry at once.
-      refuse(
-          ctx.channel(),
-          ticket.refused(),
-          limits.handshakes().describe(ticket.refused(), route.name()),
-          TlsAlert.INTERNAL_ERROR);
+      // people tend to retry at once. The tarpit sends it after a delay: a client that retries
+      // at once is paced by its own connections.
+      limits
+          .tarpit()
+          .refuse(
+              ctx,
+              route.name(),
+              ticket.refused(),
+              limits.handshakes().describe(ticket.refused(), route.name()),
+              TlsAlert.INTERNAL_ERROR);
       return;
     }
     SslHandler tls = route.serverTls().newHandler(ctx.alloc(), hello.sni(), hello.ecdsa());

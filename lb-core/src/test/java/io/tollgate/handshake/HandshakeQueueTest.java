@@ -81,6 +81,44 @@ class HandshakeQueueTest {
   }
 
   @Test
+  void aTurnStopsBeforeAStepThatWouldGoOverTheBudgetButCheapStepsShareOne() throws Exception {
+    List<String> order = new ArrayList<>();
+    onLoop(
+        () -> {
+          // Each full handshake takes more than half the budget: one per turn, where stopping
+          // only once over the budget would run two and take 1.2 budgets.
+          HandshakeQueue queue = new HandshakeQueue(loop, TimeUnit.MILLISECONDS.toNanos(200));
+          for (int i = 0; i < 3; i++) {
+            String step = "full" + i;
+            queue.add(
+                "flooded",
+                () -> {
+                  order.add(step);
+                  loop.execute(() -> order.add("cheap work"));
+                  sleep(120);
+                });
+          }
+          // Steps that cost (next to) nothing, such as reading a client's Finished, share a turn.
+          for (int i = 0; i < 3; i++) {
+            String step = "finished" + i;
+            queue.add("other", () -> order.add(step));
+          }
+        });
+    awaitSize(order, 9);
+    assertThat(order)
+        .containsExactly(
+            "full0",
+            "cheap work",
+            "finished0",
+            "full1",
+            "cheap work",
+            "finished1",
+            "full2",
+            "cheap work",
+            "finished2");
+  }
+
+  @Test
   void socketsThatBecameReadableAreServedBetweenTurns() throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     List<String> order = Collections.synchronizedList(new ArrayList<>());

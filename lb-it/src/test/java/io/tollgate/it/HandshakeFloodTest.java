@@ -2,6 +2,7 @@ package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.connection.CloseReason;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
@@ -147,6 +148,40 @@ class HandshakeFloodTest {
       // And the queue still serves: a fresh handshake on the same route and on another.
       assertThat(greeting(tollgate.port(), "flood.test")).isEqualTo("flood");
       assertThat(greeting(tollgate.port(), "calm.test")).isEqualTo("calm");
+    }
+  }
+
+  @Test
+  void aClientThatResetsAfterTheServersFlightEndsAsAClientResetWithAFailedHandshake()
+      throws Exception {
+    // What a hello flood's every connection does (scripts/bench/hellorush.c): hello, the server's
+    // first flight read, then a reset, while the handshake waits for the client's Finished.
+    byte[] hello = JdkClientHello.forName("flood.test", List.of("http/1.1"));
+    try (TlsTestServer flood = TlsTestServer.startPlain(TlsTestServer.greet("flood"));
+        TlsTestServer calm = TlsTestServer.startPlain(TlsTestServer.greet("calm"));
+        TlsTestServer pass =
+            TlsTestServer.start(
+                ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass"));
+        TollgateFixture tollgate =
+            TollgateFixture.startIn(dir, config(flood.port(), calm.port(), pass.port()))) {
+      int resets = 20;
+      for (int i = 0; i < resets; i++) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(hello);
+          s.getOutputStream().flush();
+          assertThat(s.getInputStream().read()).as("the server's first flight").isEqualTo(22);
+          s.setSoLinger(true, 0);
+        }
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_RESET, resets);
+      PrometheusText m = PrometheusText.parse(tollgate.metrics().scrape());
+      assertThat(closed(tollgate)).isEqualTo(resets);
+      assertThat(
+              m.value(
+                  "tollgate_tls_handshake_failures_total", "mode", "offload", "reason", "closed"))
+          .hasValue(resets);
+      assertThat(greeting(tollgate.port(), "flood.test")).isEqualTo("flood");
     }
   }
 

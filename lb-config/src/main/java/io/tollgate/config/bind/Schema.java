@@ -254,8 +254,23 @@ final class Schema {
       new Key(
           "per-route",
           "an object such as { handshakes-per-second = 200, concurrent-handshakes = 64 }");
+  static final Key TARPIT =
+      new Key(
+          "tarpit",
+          "an object such as { delay = 1s, max-held = 10000, max-held-per-route = 1000 }");
   static final Shape LIMITS_SHAPE =
-      new Shape("limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE, PER_ROUTE));
+      new Shape(
+          "limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE, PER_ROUTE, TARPIT));
+
+  // issue 16: tollgate.limits.tarpit, pacing of handshakes refused by admission
+  static final Key TARPIT_DELAY =
+      new Key("delay", "a duration such as 1s (at most 1m), or 0 to refuse at once");
+  static final Key MAX_HELD =
+      new Key("max-held", "a whole number of connections held at once over every route");
+  static final Key MAX_HELD_PER_ROUTE =
+      new Key("max-held-per-route", "a whole number of connections held at once for one route");
+  static final Shape TARPIT_SHAPE =
+      new Shape("tarpit", List.of(TARPIT_DELAY, MAX_HELD, MAX_HELD_PER_ROUTE));
 
   // issue 16: handshake admission, in tollgate.limits.per-route and tollgate.routes[i].limits
   static final Key HANDSHAKES_PER_SECOND =

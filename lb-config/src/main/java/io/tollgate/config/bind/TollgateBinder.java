@@ -12,6 +12,7 @@ import io.tollgate.config.Limits;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.OpsConfig;
 import io.tollgate.config.RouteConfig;
+import io.tollgate.config.TarpitLimits;
 import io.tollgate.config.Timeouts;
 import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
@@ -247,12 +248,14 @@ final class TollgateBinder {
     }
     Optional<HandshakeLimits> perRoute =
         HandshakeLimitsBinder.defaults(node.child(Schema.PER_ROUTE.name()));
+    Optional<TarpitLimits> tarpit = tarpit(node.child(Schema.TARPIT.name()));
     if (bytes.isEmpty()
         || max.isEmpty()
         || sourceMax.isEmpty()
         || sourceRate.isEmpty()
         || ipv6Prefix.isEmpty()
-        || perRoute.isEmpty()) {
+        || perRoute.isEmpty()
+        || tarpit.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -262,7 +265,34 @@ final class TollgateBinder {
             sourceMax.getAsInt(),
             sourceRate.getAsInt(),
             ipv6Prefix.getAsInt(),
-            perRoute.get()));
+            perRoute.get(),
+            tarpit.get()));
+  }
+
+  /**
+   * {@code limits.tarpit { delay, max-held, max-held-per-route }}, all required (reference.conf).
+   */
+  private static Optional<TarpitLimits> tarpit(Node node) {
+    if (!Readers.required(node, Schema.TARPIT)
+        || Readers.object(node, Schema.TARPIT_SHAPE, Schema.TARPIT.expected()).isEmpty()) {
+      return Optional.empty();
+    }
+    Node delayNode = node.child(Schema.TARPIT_DELAY.name());
+    Optional<Duration> delay =
+        Readers.required(delayNode, Schema.TARPIT_DELAY)
+            ? Readers.nonNegativeDuration(delayNode, Schema.TARPIT_DELAY)
+            : Optional.empty();
+    if (delay.isPresent() && delay.get().compareTo(TarpitLimits.MAX_DELAY) > 0) {
+      delayNode.error(
+          delayNode.show() + " is too long (expected " + Schema.TARPIT_DELAY.expected() + ")");
+      delay = Optional.empty();
+    }
+    OptionalInt maxHeld = requiredInt(node, Schema.MAX_HELD, Limits.MAX_MAX_CONNECTIONS);
+    OptionalInt perRoute = requiredInt(node, Schema.MAX_HELD_PER_ROUTE, Limits.MAX_MAX_CONNECTIONS);
+    if (delay.isEmpty() || maxHeld.isEmpty() || perRoute.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new TarpitLimits(delay.get(), maxHeld.getAsInt(), perRoute.getAsInt()));
   }
 
   private static OptionalInt requiredInt(Node parent, Schema.Key key, int max) {
