@@ -233,6 +233,9 @@ final class RelaySession {
    * any other comes from a failed write (auto-close off), which normally was reported already.
    */
   void outputShutDown(Side side) {
+    if (!channelOf(side).isOpen() || outputDone(side)) {
+      return; // ours, or reported already: every relayed connection's FIN gets here, no exception
+    }
     writeFailed(side, new ChannelOutputShutdownException("output shut down after a failed write"));
   }
 
@@ -307,7 +310,11 @@ final class RelaySession {
 
   private void flushAndClose(Side side) {
     Channel ch = channelOf(side);
-    if (ch.isActive()) {
+    if (ch.isActive() && outputDone(side)) {
+      // Its output ended (our FIN, or a failed write): Netty dropped its outbound buffer then, so
+      // there is nothing left to flush, and a write would only fail with ClosedChannelException.
+      ch.close();
+    } else if (ch.isActive()) {
       ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
           .addListener(
               f -> {
