@@ -70,26 +70,27 @@ final class HostNames {
     }
   }
 
-  /** Four decimal labels of 0..255, e.g. {@code 192.0.2.1}. */
+  /** Four decimal labels of 0..255, e.g. {@code 192.0.2.1}. Scans in place: runs per hello. */
   static boolean isDottedQuad(String name) {
-    String[] parts = name.split("\\.", -1);
-    if (parts.length != 4) {
-      return false;
-    }
-    for (String part : parts) {
-      if (part.isEmpty() || part.length() > 3) {
-        return false;
-      }
-      for (int i = 0; i < part.length(); i++) {
-        if (part.charAt(i) < '0' || part.charAt(i) > '9') {
+    int labels = 0;
+    int value = 0;
+    int digits = 0;
+    for (int i = 0; i <= name.length(); i++) {
+      char c = i == name.length() ? '.' : name.charAt(i);
+      if (c == '.') {
+        if (digits == 0 || value > 255 || ++labels > 4) {
           return false;
         }
-      }
-      if (Integer.parseInt(part) > 255) {
+        value = 0;
+        digits = 0;
+      } else if (c >= '0' && c <= '9' && digits < 3) {
+        value = value * 10 + (c - '0');
+        digits++;
+      } else {
         return false;
       }
     }
-    return true;
+    return labels == 4;
   }
 
   private static MalformedHelloException bad(String why, byte[] raw) {

@@ -118,8 +118,9 @@ public final class Listeners {
                     ch.pipeline().addLast(new AcceptBackoff(lc.name(), metrics), pin);
                   }
                 })
+            // No TCP_NODELAY: Netty's socket channels start with it on (everywhere but Android),
+            // and setting it again costs a setsockopt per accepted connection.
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelaySettings.DEFAULT_WATER_MARK)
             .childHandler(
                 new TollgateChannelInitializer(

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.NettyPipeline;
@@ -186,20 +185,7 @@ final class BackendConnector {
       return;
     }
     long started = System.nanoTime();
-    Bootstrap bootstrap =
-        new Bootstrap()
-            .group(client.eventLoop())
-            .channel(settings.channelClass())
-            .option(
-                ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, settings.waterMark())
-            .handler(Connecting.INSTANCE);
-    if (settings.keepalive() != null) {
-      settings.keepalive().apply(bootstrap, settings.channelClass());
-    }
+    Bootstrap bootstrap = BackendBootstraps.of(client.eventLoop(), settings, Connecting.INSTANCE);
     ChannelFuture f =
         pool.source() == null
             ? bootstrap.connect(server.address())

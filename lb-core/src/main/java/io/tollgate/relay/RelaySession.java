@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
@@ -160,6 +161,7 @@ final class RelaySession {
             // Before the call: it fires ChannelOutputShutdownEvent, which must not read as a
             // failed write (see outputShutDown).
             setOutputDone(side);
+            endsWithItsInput(side);
             duplex.shutdownOutput();
           } else {
             socketWriteFailed(side, f.cause());
@@ -173,6 +175,24 @@ final class RelaySession {
       tls.closeOutbound().addListener(thenFin);
     } else {
       ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(thenFin);
+    }
+  }
+
+  /**
+   * Once a side's output has ended, its FIN ends a passthrough connection: nothing is left to
+   * half-close. Without half-closure Netty closes the channel on that FIN ({@link #inactive} then
+   * closes the peer as {@link #inputShutdown} would have), instead of shutting down the input of a
+   * socket the kernel has already closed (ENOTCONN, an exception with a stack trace per
+   * connection). Only where neither side speaks TLS with Tollgate (those end with close_notify) and
+   * nothing is spliced (a spliced side drains its pipe first).
+   */
+  private void endsWithItsInput(Side side) {
+    Channel ch = channelOf(side);
+    if (spliced == null
+        && tlsOf(ch) == null
+        && tlsOf(peerOf(side)) == null
+        && ch.config() instanceof SocketChannelConfig c) {
+      c.setAllowHalfClosure(false);
     }
   }
 
@@ -233,6 +253,9 @@ final class RelaySession {
    * any other comes from a failed write (auto-close off), which normally was reported already.
    */
   void outputShutDown(Side side) {
+    if (!channelOf(side).isOpen() || outputDone(side)) {
+      return; // ours, or reported already: every relayed connection's FIN gets here, no exception
+    }
     writeFailed(side, new ChannelOutputShutdownException("output shut down after a failed write"));
   }
 
@@ -307,7 +330,11 @@ final class RelaySession {
 
   private void flushAndClose(Side side) {
     Channel ch = channelOf(side);
-    if (ch.isActive()) {
+    if (ch.isActive() && outputDone(side)) {
+      // Its output ended (our FIN, or a failed write): Netty dropped its outbound buffer then, so
+      // there is nothing left to flush, and a write would only fail with ClosedChannelException.
+      ch.close();
+    } else if (ch.isActive()) {
       ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
           .addListener(
               f -> {
