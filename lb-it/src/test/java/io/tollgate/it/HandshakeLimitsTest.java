@@ -5,17 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
 import io.tollgate.limits.HandshakeAdmission;
-import io.tollgate.pki.CertificateAuthority;
-import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.TlsTestClient;
-import io.tollgate.testkit.TlsTestServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,32 +37,20 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class HandshakeLimitsTest {
   @TempDir Path dir;
-  private CertificateAuthority ca;
-  private TlsTestServer backendA;
-  private TlsTestServer backendB;
+  private TwoOffloadTenants tenants;
   private TollgateFixture tollgate;
-  private final List<Socket> held = new ArrayList<>();
 
   @BeforeEach
   void certificatesAndBackends() throws Exception {
-    ca = CertificateAuthority.create("Handshake Limits CA", KeyType.EC_P256);
-    ca.writeCertificatePem(dir.resolve("ca.pem"));
-    ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");
-    ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
-    backendA = TlsTestServer.startPlain(TlsTestServer.greet("tenant a"));
-    backendB = TlsTestServer.startPlain(TlsTestServer.greet("tenant b"));
+    tenants = new TwoOffloadTenants(dir, "Handshake Limits CA");
   }
 
   @AfterEach
   void stop() throws IOException {
-    for (Socket s : held) {
-      s.close();
-    }
     if (tollgate != null) {
       tollgate.close();
     }
-    backendA.close();
-    backendB.close();
+    tenants.close();
   }
 
   /** Offload routes a.test and b.test on one listener, with these {@code limits} each. */
@@ -76,23 +58,12 @@ class HandshakeLimitsTest {
     tollgate =
         TollgateFixture.startIn(
             dir,
-            String.format(
-                """
-                certificates { trusted-roots = "ca.pem" }
-                timeouts { handshake = 60s }
-                access-log { path = "access.log" }
-                routes = [
-                  { hosts = ["a.test"], mode = offload, pool = a,
-                    certificate { chain = "a.pem", key = "a.key" }, limits { %s } }
-                  { hosts = ["b.test"], mode = offload, pool = b,
-                    certificate { chain = "b.pem", key = "b.key" }, limits { %s } }
-                ]
-                pools {
-                  a { servers = ["127.0.0.1:%d"] }
-                  b { servers = ["127.0.0.1:%d"] }
-                }
-                """,
-                aLimits, bLimits, backendA.port(), backendB.port()));
+            """
+            certificates { trusted-roots = "ca.pem" }
+            timeouts { handshake = 60s }
+            access-log { path = "access.log" }
+            """
+                + tenants.routes(aLimits, bLimits));
   }
 
   private HandshakeAdmission admission() {
@@ -101,11 +72,7 @@ class HandshakeLimitsTest {
 
   /** A full handshake with the JDK client and the backend's greeting through it. */
   private String greeting(String name) throws IOException {
-    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), name, ca)) {
-      return new BufferedReader(
-              new InputStreamReader(c.socket().getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-    }
+    return tenants.greeting(tollgate.port(), name);
   }
 
   /** A handshake refused with the alert a refusal sends (the JDK client's words for it). */
@@ -115,18 +82,9 @@ class HandshakeLimitsTest {
         .hasMessageContaining("internal_error");
   }
 
-  /**
-   * Starts a handshake for {@code name} that stays in progress: a real ClientHello, then the
-   * server's first flight read, then nothing (the client's Finished never comes).
-   */
+  /** A handshake for {@code name} that stays in progress (see {@link TwoOffloadTenants}). */
   private Socket holdHandshake(String name) throws Exception {
-    Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
-    held.add(s);
-    s.setSoTimeout(10_000);
-    s.getOutputStream().write(JdkClientHello.forName(name, List.of("http/1.1")));
-    s.getOutputStream().flush();
-    assertThat(s.getInputStream().read()).as("the server's first flight").isEqualTo(22);
-    return s;
+    return tenants.holdHandshake(tollgate.port(), name);
   }
 
   private List<Map<String, Object>> accessLog() throws IOException {
@@ -228,7 +186,7 @@ class HandshakeLimitsTest {
     // its slot back once, and a.test takes new handshakes again. (A client that only sends FIN
     // mid-handshake holds its slot until timeouts.handshake: client connections allow
     // half-closure, see aHandshakeThatTimesOutGivesItsSlotBack.)
-    for (Socket s : held) {
+    for (Socket s : tenants.sockets) {
       s.setSoLinger(true, 0);
       s.close();
     }
@@ -245,9 +203,12 @@ class HandshakeLimitsTest {
     assertThat(greeting("a.test")).isEqualTo("tenant a");
 
     // A handshake that completed is no longer counted, though its connection stays open.
-    try (TlsTestClient.Connection one = TlsTestClient.connect(tollgate.port(), "a.test", ca);
-        TlsTestClient.Connection two = TlsTestClient.connect(tollgate.port(), "a.test", ca);
-        TlsTestClient.Connection three = TlsTestClient.connect(tollgate.port(), "a.test", ca)) {
+    try (TlsTestClient.Connection one =
+            TlsTestClient.connect(tollgate.port(), "a.test", tenants.ca);
+        TlsTestClient.Connection two =
+            TlsTestClient.connect(tollgate.port(), "a.test", tenants.ca);
+        TlsTestClient.Connection three =
+            TlsTestClient.connect(tollgate.port(), "a.test", tenants.ca)) {
       TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
     }
     assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED))
@@ -271,7 +232,7 @@ class HandshakeLimitsTest {
                 ]
                 pools { a { servers = ["127.0.0.1:%d"] } }
                 """,
-                backendA.port()));
+                tenants.backendA.port()));
     // A client that goes quiet, then one that half-closes after its hello (it can no longer
     // finish, but half-closure is allowed, so only the timeout ends it): each holds the one slot
     // until its handshake times out, then gives it back.
@@ -358,7 +319,7 @@ class HandshakeLimitsTest {
     assertThat(admission().inProgress("a.test")).as("the two held handshakes").isEqualTo(2);
     assertThat(admission().inProgress("b.test")).isZero();
     // Once a.test's held handshakes leave and its bucket has refilled, it is served again.
-    for (Socket s : held) {
+    for (Socket s : tenants.sockets) {
       s.setSoLinger(true, 0);
       s.close();
     }

@@ -5,21 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.connection.CloseReason;
 import io.tollgate.limits.RefusalTarpit;
-import io.tollgate.pki.CertificateAuthority;
-import io.tollgate.pki.CertificateAuthority.KeyType;
-import io.tollgate.testkit.TlsTestClient;
-import io.tollgate.testkit.TlsTestServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,32 +27,20 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class RefusalTarpitTest {
   @TempDir Path dir;
-  private CertificateAuthority ca;
-  private TlsTestServer backendA;
-  private TlsTestServer backendB;
+  private TwoOffloadTenants tenants;
   private TollgateFixture tollgate;
-  private final List<Socket> sockets = new ArrayList<>();
 
   @BeforeEach
   void certificatesAndBackends() throws Exception {
-    ca = CertificateAuthority.create("Tarpit CA", KeyType.EC_P256);
-    ca.writeCertificatePem(dir.resolve("ca.pem"));
-    ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");
-    ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
-    backendA = TlsTestServer.startPlain(TlsTestServer.greet("tenant a"));
-    backendB = TlsTestServer.startPlain(TlsTestServer.greet("tenant b"));
+    tenants = new TwoOffloadTenants(dir, "Tarpit CA");
   }
 
   @AfterEach
   void stop() throws IOException {
-    for (Socket s : sockets) {
-      s.close();
-    }
     if (tollgate != null) {
       tollgate.close();
     }
-    backendA.close();
-    backendB.close();
+    tenants.close();
   }
 
   /** Offload routes a.test and b.test, each with concurrent-handshakes = 1, and this tarpit. */
@@ -70,25 +48,13 @@ class RefusalTarpitTest {
     tollgate =
         TollgateFixture.startIn(
             dir,
-            String.format(
-                """
-                certificates { trusted-roots = "ca.pem" }
-                timeouts { handshake = 60s }
-                limits.tarpit { %s }
-                routes = [
-                  { hosts = ["a.test"], mode = offload, pool = a,
-                    certificate { chain = "a.pem", key = "a.key" },
-                    limits { concurrent-handshakes = 1 } }
-                  { hosts = ["b.test"], mode = offload, pool = b,
-                    certificate { chain = "b.pem", key = "b.key" },
-                    limits { concurrent-handshakes = 1 } }
-                ]
-                pools {
-                  a { servers = ["127.0.0.1:%d"] }
-                  b { servers = ["127.0.0.1:%d"] }
-                }
-                """,
-                tarpit, backendA.port(), backendB.port()));
+            """
+            certificates { trusted-roots = "ca.pem" }
+            timeouts { handshake = 60s }
+            limits.tarpit { %s }
+            """
+                    .formatted(tarpit)
+                + tenants.routes("concurrent-handshakes = 1", "concurrent-handshakes = 1"));
   }
 
   private RefusalTarpit tarpit() {
@@ -97,27 +63,17 @@ class RefusalTarpitTest {
 
   /** A full handshake with the JDK client and the backend's greeting through it. */
   private String greeting(String name) throws IOException {
-    try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), name, ca)) {
-      return new BufferedReader(
-              new InputStreamReader(c.socket().getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-    }
+    return tenants.greeting(tollgate.port(), name);
   }
 
   /** A raw connection that sends a real ClientHello for {@code name} and reads nothing yet. */
   private Socket hello(String name) throws Exception {
-    Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
-    sockets.add(s);
-    s.setSoTimeout(20_000);
-    s.getOutputStream().write(JdkClientHello.forName(name, List.of("http/1.1")));
-    s.getOutputStream().flush();
-    return s;
+    return tenants.hello(tollgate.port(), name);
   }
 
   /** Takes {@code name}'s one handshake slot: a hello whose server flight is read, then quiet. */
   private void holdHandshake(String name) throws Exception {
-    Socket s = hello(name);
-    assertThat(s.getInputStream().read()).as("the server's first flight").isEqualTo(22);
+    tenants.holdHandshake(tollgate.port(), name);
   }
 
   private void awaitHeld(String route, int n) throws InterruptedException {
@@ -219,8 +175,8 @@ class RefusalTarpitTest {
     assertThat(bRefused.getInputStream().read()).as("an alert record").isEqualTo(21);
     assertThat(tarpit().held("b.test")).isZero();
     // ... but b.test's admission is its own: once its slot is free, its handshakes are served.
-    sockets.get(2).setSoLinger(true, 0);
-    sockets.get(2).close();
+    tenants.sockets.get(2).setSoLinger(true, 0);
+    tenants.sockets.get(2).close();
     TollgateFixture.await(
         () -> tollgate.tollgate().limits().handshakes().inProgress("b.test") == 0,
         Duration.ofSeconds(10));
