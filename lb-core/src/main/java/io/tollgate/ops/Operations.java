@@ -113,6 +113,15 @@ public final class Operations implements AutoCloseable {
     Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
     if (upgrader != null) {
       Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
+      if (Signals.usr2SuspendsThreads(System.getenv())) {
+        // Still taken: without a handler a JVM whose suspend signal it is dies of a stray one.
+        log.warn(
+            "SIGUSR2 is also this JVM's thread-suspend signal ({} is not set): profiling this"
+                + " process with JFR would start a live upgrade on every sample. Start Tollgate with"
+                + " {}=39 in its environment, as scripts/tollgate and the systemd unit do",
+            Signals.SUSPEND_SIGNAL_VARIABLE,
+            Signals.SUSPEND_SIGNAL_VARIABLE);
+      }
     }
     if (pidFile != null) {
       try {

@@ -88,8 +88,16 @@ class ProcessLifecycleTest {
 
   /** Starts {@code tollgate run} and returns the port it listens on. */
   private int run(Path config) throws Exception {
+    return run(config, "39");
+  }
+
+  /**
+   * As {@link #run(Path)}, with {@code _JAVA_SR_SIGNUM} set to {@code suspendSignal} (as
+   * scripts/tollgate does), or unset when null.
+   */
+  private int run(Path config, String suspendSignal) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    process =
+    ProcessBuilder builder =
         new ProcessBuilder(
                 java,
                 "-jar",
@@ -99,8 +107,13 @@ class ProcessLifecycleTest {
                 config.toString(),
                 "--pid-file",
                 dir.resolve("tollgate.pid").toString())
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    if (suspendSignal == null) {
+      builder.environment().remove("_JAVA_SR_SIGNUM");
+    } else {
+      builder.environment().put("_JAVA_SR_SIGNUM", suspendSignal);
+    }
+    process = builder.start();
     ProcessLog.follow(process, log);
     String started = awaitLog("Tollgate started", Duration.ofSeconds(30));
     Matcher m = STARTED.matcher(started);
@@ -153,6 +166,21 @@ class ProcessLifecycleTest {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
+  }
+
+  @Test
+  void startedWithoutTheSuspendSignalVariableItWarnsThatProfilingWouldUpgradeIt() throws Exception {
+    int port = run(writeConfig("a", ""), null);
+    awaitLog("SIGUSR2 is also this JVM's thread-suspend signal", Duration.ofSeconds(10));
+    // SIGUSR2 stays Tollgate's (a JVM without a handler for it dies of a stray one): it upgrades.
+    assertThat(greeting(port)).isEqualTo("a");
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+    log.clear();
+    Files.deleteIfExists(dir.resolve("tollgate.pid"));
+
+    run(writeConfig("a", ""), "39");
+    assertThat(log).noneMatch(line -> line.contains("thread-suspend signal"));
   }
 
   @Test
