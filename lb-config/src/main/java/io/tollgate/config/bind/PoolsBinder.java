@@ -59,11 +59,12 @@ final class PoolsBinder {
       ConfigValue value = object.get(name);
       PoolConfig earlier = memo.pool(value, name, tls);
       if (earlier != null) {
-        if (memo.poolHadTls(value)) {
+        boolean hadTls = memo.poolHadTls(value);
+        if (hadTls) {
           withTls.add(name);
         }
         pools.put(name, earlier);
-        memo.boundPool(value, name, earlier, tls, memo.poolHadTls(value));
+        memo.boundPool(value, name, earlier, tls, hadTls);
         continue;
       }
       Node pool = node.child(name);
