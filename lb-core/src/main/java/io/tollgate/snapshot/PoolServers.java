@@ -8,6 +8,7 @@ import io.tollgate.config.ServerConfig;
 import io.tollgate.dns.DnsLookups;
 import io.tollgate.dns.SrvRecord;
 import io.tollgate.health.HealthChecker;
+import io.tollgate.health.ProbeTls;
 import io.tollgate.health.ServerKey;
 import io.tollgate.health.ServerState;
 import io.tollgate.net.Causes;
@@ -98,6 +99,15 @@ public final class PoolServers {
   private final Map<String, Integer> weights = new HashMap<>();
 
   private List<Member> current = List.of();
+
+  /** The health targets of the members the pool was built with (see {@link #successor}). */
+  private List<HealthChecker.Target> builtTargets = List.of();
+
+  /** The admin API or DNS changed the pool's servers since it was built. */
+  private boolean changedAtRunTime;
+
+  private final boolean takenOver;
+
   private HealthChecker health;
   private long generation;
   private DnsLookups lookups;
@@ -108,6 +118,7 @@ public final class PoolServers {
       PoolConfig config, BiFunction<HostPort, InetSocketAddress, HealthChecker.Target> targets) {
     this.config = config;
     this.targets = targets;
+    this.takenOver = false;
     Set<String> h = new LinkedHashSet<>();
     for (ServerConfig sc : config.servers()) {
       if (!isIp(sc.address().host())) {
@@ -115,6 +126,55 @@ public final class PoolServers {
       }
     }
     this.hosts = List.copyOf(h);
+  }
+
+  private PoolServers(PoolServers earlier) {
+    this.config = earlier.config;
+    this.targets = earlier.targets;
+    this.hosts = earlier.hosts;
+    this.pool = earlier.pool;
+    this.current = earlier.current;
+    this.builtTargets = earlier.builtTargets;
+    this.takenOver = true;
+  }
+
+  /**
+   * Whether a reload may take this pool over whole for {@code next}: the very config object (its
+   * tenant file did not change, so the binder handed back what it bound last time), servers written
+   * as addresses (nothing for DNS to change), servers as built (neither the admin API nor a lookup
+   * changed them) and health probes with the same TLS. Its members, health targets and {@code Pool}
+   * then stay what they are: the targets are the objects the health checker follows, so their
+   * states are the ones the pool's servers hold.
+   */
+  synchronized boolean canBeTakenOverBy(PoolConfig next, ProbeTls probeTls) {
+    return next == config
+        && pool != null
+        && !changedAtRunTime
+        && !followsDns()
+        && (builtTargets.isEmpty() || builtTargets.get(0).probeTls() == probeTls);
+  }
+
+  /**
+   * This pool for the next snapshot (see {@link #canBeTakenOverBy}): the same members, targets and
+   * {@code Pool}, with a run-time life of its own (this one stops when its snapshot retires).
+   */
+  synchronized PoolServers successor() {
+    return new PoolServers(this);
+  }
+
+  /** Whether this pool was taken over from the snapshot before (see {@link #successor}). */
+  boolean takenOver() {
+    return takenOver;
+  }
+
+  /** The pool this snapshot routes to (set by {@link #built}, or taken over). */
+  synchronized Pool pool() {
+    return pool;
+  }
+
+  /** The health targets of the members the pool was built with. */
+  synchronized List<HealthChecker.Target> builtTargets() {
+    return builtTargets;
   }
 
   public String name() {
@@ -333,9 +393,10 @@ public final class PoolServers {
   }
 
   /** The pool these members feed, once built (the snapshot builds it from {@link #members}). */
-  synchronized void built(Pool pool, List<Member> members) {
+  synchronized void built(Pool pool, List<Member> members, List<HealthChecker.Target> targets) {
     this.pool = pool;
     this.current = members;
+    this.builtTargets = targets;
   }
 
   /**
@@ -421,6 +482,7 @@ public final class PoolServers {
     }
     pool.replaceServers(backends);
     current = next;
+    changedAtRunTime = true;
     return true;
   }
 

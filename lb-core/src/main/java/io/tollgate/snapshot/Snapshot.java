@@ -16,6 +16,7 @@ import io.tollgate.dns.DnsCounters;
 import io.tollgate.dns.DnsLookups;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.health.PassiveSignals;
+import io.tollgate.health.ProbeTls;
 import io.tollgate.health.ServerKey;
 import io.tollgate.health.ServerState;
 import io.tollgate.pool.Backend;
@@ -89,10 +90,11 @@ public final class Snapshot {
     this.listeners = Collections.unmodifiableMap(listeners);
     this.relay = relay;
     this.router = router;
-    this.pools = Map.copyOf(pools);
+    // Wrapped, not copied: build made them for this snapshot alone (10,000 pools a reload).
+    this.pools = Collections.unmodifiableMap(pools);
     this.warnings = List.copyOf(warnings);
     this.tls = tls;
-    this.healthTargets = List.copyOf(healthTargets);
+    this.healthTargets = Collections.unmodifiableList(healthTargets);
     this.health = health;
     this.poolServers = Collections.unmodifiableMap(poolServers);
     this.dns = dns;
@@ -194,20 +196,27 @@ public final class Snapshot {
     // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
     Map<String, PoolServers> poolServers = new LinkedHashMap<>();
     for (PoolConfig pc : config.pools().values()) {
+      ProbeTls probe = tls.probeTls(pc.name());
+      PoolServers earlier = previous == null ? null : previous.poolServers.get(pc.name());
+      // A pool of an untouched tenant is taken over whole (members, health targets, Pool): a
+      // reload of 10,000 tenants builds only the changed ones' again.
       poolServers.put(
           pc.name(),
-          new PoolServers(
-              pc,
-              (configured, address) ->
-                  new HealthChecker.Target(
-                      new ServerKey(pc.name(), address),
-                      configured,
-                      pc.healthCheck(),
-                      pc.passive(),
-                      pc.tls(),
-                      pc.proxyProtocol().version(),
-                      tls.probeTls(pc.name()),
-                      pc.source())));
+          earlier != null && earlier.canBeTakenOverBy(pc, probe)
+              ? earlier.successor()
+              : new PoolServers(
+                  pc,
+                  // Captures the probe, not the material: a pool taken over keeps this function.
+                  (configured, address) ->
+                      new HealthChecker.Target(
+                          new ServerKey(pc.name(), address),
+                          configured,
+                          pc.healthCheck(),
+                          pc.passive(),
+                          pc.tls(),
+                          pc.proxyProtocol().version(),
+                          probe,
+                          pc.source())));
     }
     if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
       DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
@@ -227,13 +236,20 @@ public final class Snapshot {
     }
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
     List<HealthChecker.Target> targets = new ArrayList<>();
+    Map<String, List<HealthChecker.Target>> poolTargets = new HashMap<>();
     for (PoolServers ps : poolServers.values()) {
+      if (ps.takenOver()) {
+        targets.addAll(ps.builtTargets()); // addresses only: no names, no warnings
+        continue;
+      }
       warnings.addAll(ps.loadWarnings(config.source()));
       List<PoolServers.Member> m = ps.members();
       members.put(ps.name(), m);
       PoolConfig pc = ps.config();
+      List<HealthChecker.Target> own = new ArrayList<>(m.size());
+      poolTargets.put(ps.name(), own);
       for (PoolServers.Member s : m) {
-        targets.add(
+        own.add(
             new HealthChecker.Target(
                 new ServerKey(pc.name(), s.address()),
                 s.configured(),
@@ -244,6 +260,7 @@ public final class Snapshot {
                 tls.probeTls(pc.name()),
                 pc.source()));
       }
+      targets.addAll(own);
     }
     config
         .ops()
@@ -265,6 +282,11 @@ public final class Snapshot {
     PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
     Map<String, Pool> pools = new HashMap<>();
     for (PoolConfig pc : config.pools().values()) {
+      PoolServers ps = poolServers.get(pc.name());
+      if (ps.takenOver()) {
+        pools.put(pc.name(), ps.pool());
+        continue;
+      }
       List<Backend> backends = new ArrayList<>();
       for (PoolServers.Member m : members.get(pc.name())) {
         ServerKey key = new ServerKey(pc.name(), m.address());
@@ -290,7 +312,7 @@ public final class Snapshot {
                   System::nanoTime,
                   ThreadLocalRandom::current,
                   pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
-      poolServers.get(pc.name()).built(pool, members.get(pc.name()));
+      ps.built(pool, members.get(pc.name()), poolTargets.get(pc.name()));
       pools.put(pc.name(), pool);
     }
     Map<String, Integer> listenerIndex = new HashMap<>();

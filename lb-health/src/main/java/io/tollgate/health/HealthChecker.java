@@ -309,6 +309,9 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
         entries.remove(t.key());
         e = null;
       }
+      if (e != null && e.target == t) {
+        continue; // the very target the checker follows: a pool a reload took over whole
+      }
       if (e == null) {
         ServerState state = plan.states.get(t.key());
         e = new Entry(state, t);
