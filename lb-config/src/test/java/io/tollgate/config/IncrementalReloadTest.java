@@ -84,6 +84,24 @@ class IncrementalReloadTest {
   }
 
   @Test
+  void aTenantWrittenJustBeforeEachReloadIsReadByItWhileTheOtherIsTakenOver() throws Exception {
+    // The file watch answers for untouched files: the one written right before a reload must
+    // still be seen by that reload, each time (same size, only the port and the time differ).
+    Path main = main();
+    settled("a.conf", tenant("a.test", "a", 9002));
+    settled("b.conf", tenant("b.test", "b", 9100));
+    TollgateConfig first = ConfigLoader.load(main);
+    for (int i = 1; i <= 20; i++) {
+      settled("b.conf", tenant("b.test", "b", 9100 + i));
+      TollgateConfig next = ConfigLoader.load(main);
+      assertThat(next.pool("b").servers().get(0).address().port())
+          .as("reload %d", i)
+          .isEqualTo(9100 + i);
+      assertThat(next.pool("a")).isSameAs(first.pool("a"));
+    }
+  }
+
+  @Test
   void aTakenOverRouteWhosePoolWasRemovedIsReportedAtItsOwnLine() throws Exception {
     Path main = main();
     Path a = settled("a.conf", "routes = [ { hosts = [\"a.test\"], pool = shared } ]\n");

@@ -1,6 +1,7 @@
 package io.tollgate.ops;
 
 import io.tollgate.Tollgate;
+import io.tollgate.config.FileWatch;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.upgrade.LaunchCommand;
 import io.tollgate.upgrade.Upgrader;
@@ -111,6 +112,7 @@ public final class Operations implements AutoCloseable {
     // Handlers before the pid file: whoever reads the pid file may signal at once, and a SIGHUP
     // or SIGUSR2 that finds no handler ends the JVM.
     Signals.handle("HUP", () -> reloader.reload("SIGHUP"));
+    log.info("Reloads: {}", FileWatch.shared().describe());
     if (upgrader != null) {
       Signals.handle("USR2", () -> upgrader.upgrade("SIGUSR2", r -> writeOutcome(pidFile, r)));
       if (Signals.usr2SuspendsThreads(System.getenv())) {

@@ -2,6 +2,7 @@ package io.tollgate.tls;
 
 import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.FileStamp;
+import io.tollgate.config.FileWatch;
 import io.tollgate.tls.PemFiles.PemException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,28 +23,37 @@ final class CertificateLoader {
   private final TlsProblems problems;
   private final TlsReuse previous;
   private final TlsReuse next;
+  private final FileWatch.Scan files;
 
   CertificateLoader(TrustAnchors anchors, Instant now, TlsProblems problems) {
-    this(anchors, now, problems, TlsReuse.NONE, TlsReuse.recording(""));
+    this(anchors, now, problems, TlsReuse.NONE, TlsReuse.recording(""), FileWatch.off().scan());
   }
 
   /**
    * @param previous certificates loaded by the material in force, taken over when their files hold
    *     the same bytes
    * @param next where the certificates loaded now are recorded for the next reload
+   * @param files where the stamps that decide whether a file changed come from: a scan begun before
+   *     any file is looked at, so nothing changed before it goes unseen
    */
   CertificateLoader(
-      TrustAnchors anchors, Instant now, TlsProblems problems, TlsReuse previous, TlsReuse next) {
+      TrustAnchors anchors,
+      Instant now,
+      TlsProblems problems,
+      TlsReuse previous,
+      TlsReuse next,
+      FileWatch.Scan files) {
     this.anchors = anchors;
     this.now = now;
     this.problems = problems;
     this.previous = previous;
     this.next = next;
+    this.files = files;
   }
 
   /** The same loader reporting to {@code other} (one per route when routes load in parallel). */
   CertificateLoader reportingTo(TlsProblems other) {
-    return new CertificateLoader(anchors, now, other, previous, next);
+    return new CertificateLoader(anchors, now, other, previous, next, files);
   }
 
   /** The time certificates are checked against. */
@@ -57,10 +67,11 @@ final class CertificateLoader {
    * @param configPath key that named the files, e.g. {@code tollgate.routes[0].certificate}
    */
   CertifiedKey load(CertificateFiles files, String configPath) {
-    Path ocspPath = ocspFile(files);
-    // Files whose stamps are those of the last load are not even read (10,000 routes' reload).
+    Path ocspPath = files.ocsp().orElseGet(() -> besideChain(files.chain(), this.files));
+    // Files whose stamps are those of the last load are not even read (10,000 routes' reload),
+    // nor stat'ed when the file watch saw nothing happen to them.
     long readAt = FileStamp.clock();
-    List<Object> stamps = stamps(readAt, files.chain(), files.key(), ocspPath);
+    List<Object> stamps = stamps(this.files, readAt, files.chain(), files.key(), ocspPath);
     TlsReuse.CertificateKey byStamp =
         stamps == null
             ? null
@@ -90,7 +101,8 @@ final class CertificateLoader {
     // Recorded under the stamps only when they held while the files were read.
     if (loaded != null
         && byStamp != null
-        && stamps.equals(stamps(readAt, files.chain(), files.key(), ocspPath))) {
+        && stamps.equals(
+            stamps(FileWatch.off().scan(), readAt, files.chain(), files.key(), ocspPath))) {
       next.usedCertificate(byStamp, loaded);
     }
     return loaded;
@@ -100,7 +112,7 @@ final class CertificateLoader {
    * The files' stamps, or null when one cannot be stat'ed or changed too recently to be trusted
    * ({@link FileStamp#settledBefore}); an absent file (no OCSP file) counts as a stamp of its own.
    */
-  private static List<Object> stamps(long readAt, Path... files) {
+  private static List<Object> stamps(FileWatch.Scan scan, long readAt, Path... files) {
     List<Object> out = new java.util.ArrayList<>(files.length);
     for (int i = 0; i < files.length; i++) {
       Path file = files[i];
@@ -110,7 +122,7 @@ final class CertificateLoader {
       }
       // The key (second) with its permissions, which the checks warn about.
       java.util.Optional<FileStamp> stamp =
-          i == 1 ? FileStamp.withPermissions(file) : FileStamp.of(file);
+          i == 1 ? scan.stampWithPermissions(file) : scan.stamp(file);
       if (stamp.isEmpty() || !stamp.get().settledBefore(readAt)) {
         return null;
       }
@@ -262,8 +274,13 @@ final class CertificateLoader {
 
   /** {@code <chain>.ocsp} when that file exists, else {@code null}. */
   static Path besideChain(Path chainFile) {
+    return besideChain(chainFile, FileWatch.off().scan());
+  }
+
+  /** As {@link #besideChain(Path)}, asking {@code files} whether it exists. */
+  static Path besideChain(Path chainFile, FileWatch.Scan files) {
     Path beside = chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
-    return Files.isRegularFile(beside) ? beside : null;
+    return files.isRegularFile(beside) ? beside : null;
   }
 
   /** Reads and parses a DER OCSP response; {@code null} (reported) when unusable. */

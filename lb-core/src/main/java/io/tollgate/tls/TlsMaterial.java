@@ -6,6 +6,7 @@ import io.tollgate.config.CertificateFiles;
 import io.tollgate.config.CertificateSource;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.DefaultRoute;
+import io.tollgate.config.FileWatch;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.PoolConfig;
 import io.tollgate.config.RouteConfig;
@@ -309,7 +310,12 @@ public final class TlsMaterial {
       TlsReuse next = TlsReuse.recording(ServerContexts.settings(provider, config.tls()));
       loader =
           new CertificateLoader(
-              TrustAnchors.jdkDefaultsPlus(extraRoots), Instant.now(), problems, previous, next);
+              TrustAnchors.jdkDefaultsPlus(extraRoots),
+              Instant.now(),
+              problems,
+              previous,
+              next,
+              FileWatch.shared().scan());
       if (config.certificates().directory().isPresent()) {
         store =
             CertificateStore.load(

@@ -1,9 +1,12 @@
 package io.tollgate.config.bind;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
 import io.tollgate.config.FileStamp;
+import io.tollgate.config.FileWatch;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +33,20 @@ final class ParsedTenants {
         }
       };
 
-  private record Entry(FileStamp stamp, Config config) {}
+  /** A file's parse and, once the splice took them, its routes and pools. */
+  private static final class Entry {
+    final FileStamp stamp;
+    final Config config;
+    volatile Parts parts;
+
+    Entry(FileStamp stamp, Config config) {
+      this.stamp = stamp;
+      this.config = config;
+    }
+  }
+
+  /** A tenant file's routes and its pools (name, value), in the file's order. */
+  record Parts(List<ConfigValue> routes, List<Map.Entry<String, ConfigValue>> pools) {}
 
   /** What {@link #parse} answers for a name that is not a regular file (a directory): skip it. */
   static final Object NOT_A_FILE = new Object();
@@ -38,16 +54,19 @@ final class ParsedTenants {
   private final Path directory;
   private final Map<Path, Entry> before;
   private final Map<Path, Entry> now = new ConcurrentHashMap<>();
+  private final FileWatch.Scan files;
 
-  private ParsedTenants(Path directory, Map<Path, Entry> before) {
+  private ParsedTenants(Path directory, Map<Path, Entry> before, FileWatch.Scan files) {
     this.directory = directory;
     this.before = before;
+    this.files = files;
   }
 
-  static ParsedTenants forDirectory(Path directory) {
+  /** What the last load parsed in {@code directory}; stamps are taken through {@code files}. */
+  static ParsedTenants forDirectory(Path directory, FileWatch.Scan files) {
     Path dir = directory.toAbsolutePath().normalize();
     synchronized (LAST) {
-      return new ParsedTenants(dir, LAST.getOrDefault(dir, Map.of()));
+      return new ParsedTenants(dir, LAST.getOrDefault(dir, Map.of()), files);
     }
   }
 
@@ -55,20 +74,22 @@ final class ParsedTenants {
    * The file's parsed tree: the last load's when the file's stamp is the same, else {@code
    * parser}'s answer (a {@code Config}, or an error object that is returned as it is); {@link
    * #NOT_A_FILE} for a directory or other non-file. The one stat of the stamp is all an unchanged
-   * file costs (the directory listing does not stat).
+   * file costs (the directory listing does not stat), and not even that when the file watch saw
+   * nothing happen to it ({@link FileWatch}). The stamp that proves a file did not change while it
+   * was parsed is a stat of its own.
    */
   Object parse(Path file, Function<Path, Object> parser) {
     long readAt = FileStamp.clock();
-    Optional<FileStamp> stamp = FileStamp.of(file);
+    Optional<FileStamp> stamp = files.stamp(file);
     if (stamp.isEmpty()
         && java.nio.file.Files.exists(file)
         && !java.nio.file.Files.isRegularFile(file)) {
       return NOT_A_FILE;
     }
     Entry earlier = before.get(file);
-    if (earlier != null && stamp.isPresent() && earlier.stamp().equals(stamp.get())) {
+    if (earlier != null && stamp.isPresent() && earlier.stamp.equals(stamp.get())) {
       now.put(file, earlier);
-      return earlier.config();
+      return earlier.config;
     }
     Object parsed = parser.apply(file);
     // Kept only when the file did not change while it was read and its stamp has settled.
@@ -79,6 +100,20 @@ final class ParsedTenants {
       now.put(file, new Entry(stamp.get(), config));
     }
     return parsed;
+  }
+
+  /** The parts {@link #keepParts} remembered for this very tree of {@code file}, or null. */
+  Parts parts(Path file, Config tree) {
+    Entry e = now.get(file);
+    return e != null && e.config == tree ? e.parts : null;
+  }
+
+  /** Remembers a tree's parts (a file without errors), for the loads that reuse the tree. */
+  void keepParts(Path file, Config tree, Parts parts) {
+    Entry e = now.get(file);
+    if (e != null && e.config == tree) {
+      e.parts = parts;
+    }
   }
 
   /** Records what this load parsed as the directory's last, dropping files it did not see. */

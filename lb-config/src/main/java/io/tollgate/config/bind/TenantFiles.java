@@ -11,6 +11,7 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
+import io.tollgate.config.FileWatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,10 +109,13 @@ final class TenantFiles {
     if (merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject main) {
       entries(main).forEach(e -> pools.put(e.getKey(), e.getValue()));
     }
-    List<Path> files = list(dir);
+    // As of now: every change made before this load is seen, and files the watch saw untouched
+    // are neither listed nor stat'ed again.
+    FileWatch.Scan scan = FileWatch.shared().scan();
+    List<Path> files = scan.listing(dir, TenantFiles::list);
     // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
     // last load is not parsed again (ParsedTenants).
-    ParsedTenants cache = ParsedTenants.forDirectory(dir);
+    ParsedTenants cache = ParsedTenants.forDirectory(dir, scan);
     List<Object> parsed =
         files.parallelStream().map(f -> cache.parse(f, TenantFiles::parse)).toList();
     cache.keepOnlyUsed();
@@ -125,49 +129,28 @@ final class TenantFiles {
         continue;
       }
       Config tenant = (Config) parsed.get(i);
-      // By key, not entrySet(): typesafe-config's entry set hashes every value deeply.
-      for (Map.Entry<String, ConfigValue> e : entries(tenant.root())) {
-        // Formatted only for an error: 10,000 tenant files are spliced on every reload.
-        java.util.function.Supplier<String> where =
-            () -> Origins.of(e.getValue().origin(), file.toString()).toString();
-        switch (e.getKey()) {
-          case ROUTES -> {
-            if (e.getValue() instanceof ConfigList list) {
-              routes.addAll(list);
-            } else {
-              errors.add(new ConfigError(where.get(), ROUTES, "expected a list of routes"));
-            }
-          }
-          case POOLS -> {
-            if (!(e.getValue() instanceof ConfigObject object)) {
-              errors.add(new ConfigError(where.get(), POOLS, "expected an object of named pools"));
-              continue;
-            }
-            for (Map.Entry<String, ConfigValue> pool : entries(object)) {
-              ConfigValue before = pools.get(pool.getKey());
-              if (before != null) {
-                errors.add(
-                    new ConfigError(
-                        Origins.of(pool.getValue().origin(), file.toString()).toString(),
-                        poolsPath + "." + pool.getKey(),
-                        "pool \""
-                            + pool.getKey()
-                            + "\" is already defined at "
-                            + Origins.of(before.origin(), "the main config file")
-                            + " (pool names are shared by every tenant file)"));
-              } else {
-                pools.put(pool.getKey(), pool.getValue());
-              }
-            }
-          }
-          default ->
-              errors.add(
-                  new ConfigError(
-                      where.get(),
-                      e.getKey(),
-                      "unknown key \""
-                          + e.getKey()
-                          + "\" in a tenant file (a tenant file holds only routes and pools)"));
+      // An unchanged file's tree is the same object as last time, and so are its parts.
+      ParsedTenants.Parts parts = cache.parts(file, tenant);
+      if (parts == null) {
+        int before = errors.size();
+        parts = parts(tenant, file, errors);
+        if (errors.size() == before) {
+          cache.keepParts(file, tenant, parts);
+        }
+      }
+      routes.addAll(parts.routes());
+      for (Map.Entry<String, ConfigValue> pool : parts.pools()) {
+        ConfigValue before = pools.putIfAbsent(pool.getKey(), pool.getValue());
+        if (before != null) {
+          errors.add(
+              new ConfigError(
+                  Origins.of(pool.getValue().origin(), file.toString()).toString(),
+                  poolsPath + "." + pool.getKey(),
+                  "pool \""
+                      + pool.getKey()
+                      + "\" is already defined at "
+                      + Origins.of(before.origin(), "the main config file")
+                      + " (pool names are shared by every tenant file)"));
         }
       }
     }
@@ -186,6 +169,46 @@ final class TenantFiles {
       newUser = newMerged;
     }
     return new Spliced(newUser, newMerged);
+  }
+
+  /**
+   * A tenant file's routes and pools, adding to {@code errors} what else it holds (other keys,
+   * values of the wrong type).
+   */
+  private static ParsedTenants.Parts parts(Config tenant, Path file, List<ConfigError> errors) {
+    List<ConfigValue> routes = new ArrayList<>();
+    List<Map.Entry<String, ConfigValue>> pools = new ArrayList<>();
+    // By key, not entrySet(): typesafe-config's entry set hashes every value deeply.
+    for (Map.Entry<String, ConfigValue> e : entries(tenant.root())) {
+      // Formatted only for an error.
+      java.util.function.Supplier<String> where =
+          () -> Origins.of(e.getValue().origin(), file.toString()).toString();
+      switch (e.getKey()) {
+        case ROUTES -> {
+          if (e.getValue() instanceof ConfigList list) {
+            routes.addAll(list);
+          } else {
+            errors.add(new ConfigError(where.get(), ROUTES, "expected a list of routes"));
+          }
+        }
+        case POOLS -> {
+          if (e.getValue() instanceof ConfigObject object) {
+            pools.addAll(entries(object));
+          } else {
+            errors.add(new ConfigError(where.get(), POOLS, "expected an object of named pools"));
+          }
+        }
+        default ->
+            errors.add(
+                new ConfigError(
+                    where.get(),
+                    e.getKey(),
+                    "unknown key \""
+                        + e.getKey()
+                        + "\" in a tenant file (a tenant file holds only routes and pools)"));
+      }
+    }
+    return new ParsedTenants.Parts(List.copyOf(routes), List.copyOf(pools));
   }
 
   private static List<Map.Entry<String, ConfigValue>> entries(ConfigObject object) {
