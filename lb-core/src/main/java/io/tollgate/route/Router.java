@@ -23,8 +23,8 @@ import java.util.Map;
  */
 public final class Router {
   // Matches are built once here, so a lookup allocates no Match and no "*." pattern string.
-  private final Map<String, Match> exact = new HashMap<>();
-  private final Map<String, Match> wildcardBySuffix = new HashMap<>();
+  private final Map<String, Match> exact;
+  private final Map<String, Match> wildcardBySuffix;
 
   /** Per host (or wildcard suffix), per protocol; null when no route has match-alpn. */
   private final Map<String, Map<String, Match>> exactByAlpn;
@@ -33,6 +33,8 @@ public final class Router {
   private final Match fallback;
 
   private Router(Builder b) {
+    exact = new HashMap<>(b.exact.size() * 4 / 3 + 1);
+    wildcardBySuffix = new HashMap<>(b.wildcard.size() * 4 / 3 + 1);
     b.exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
     b.wildcard.forEach(
         (suffix, r) ->

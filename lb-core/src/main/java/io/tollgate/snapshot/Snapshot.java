@@ -194,7 +194,9 @@ public final class Snapshot {
     long tlsBuilt = System.nanoTime();
     // Host names and SRV names: asked all at once, waited for with a bound. A name that does
     // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
-    Map<String, PoolServers> poolServers = new LinkedHashMap<>();
+    // Maps sized once: 10,000 pools a reload otherwise rehash them a dozen times each.
+    int poolCount = config.pools().size() * 4 / 3 + 1;
+    Map<String, PoolServers> poolServers = new LinkedHashMap<>(poolCount);
     for (PoolConfig pc : config.pools().values()) {
       ProbeTls probe = tls.probeTls(pc.name());
       PoolServers earlier = previous == null ? null : previous.poolServers.get(pc.name());
@@ -235,7 +237,7 @@ public final class Snapshot {
       }
     }
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
-    List<HealthChecker.Target> targets = new ArrayList<>();
+    List<HealthChecker.Target> targets = new ArrayList<>(config.pools().size());
     Map<String, List<HealthChecker.Target>> poolTargets = new HashMap<>();
     for (PoolServers ps : poolServers.values()) {
       if (ps.takenOver()) {
@@ -280,7 +282,7 @@ public final class Snapshot {
     HealthChecker.Plan plan = health != null ? health.prepare(targets) : null;
     Map<ServerKey, ServerState> states = plan != null ? plan.states() : Map.of();
     PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
-    Map<String, Pool> pools = new HashMap<>();
+    Map<String, Pool> pools = new HashMap<>(poolCount);
     for (PoolConfig pc : config.pools().values()) {
       PoolServers ps = poolServers.get(pc.name());
       if (ps.takenOver()) {

@@ -179,8 +179,10 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     if (closed) {
       throw new IllegalStateException("health checker is closed");
     }
-    Map<ServerKey, ServerState> states = new LinkedHashMap<>();
-    Map<ServerKey, Target> byKey = new LinkedHashMap<>();
+    // Sized once: 10,000 servers a reload otherwise rehash each map a dozen times.
+    int capacity = targets.size() * 4 / 3 + 1;
+    Map<ServerKey, ServerState> states = new LinkedHashMap<>(capacity);
+    Map<ServerKey, Target> byKey = new LinkedHashMap<>(capacity);
     for (Target t : targets) {
       if (byKey.putIfAbsent(t.key(), t) != null) {
         continue; // same address twice: one state
@@ -300,6 +302,11 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
     generation++;
     for (Target t : plan.targets.values()) {
       Entry e = entries.get(t.key());
+      if (e != null && e.target == t) {
+        // The very target the checker follows (a pool a reload took over whole): updatePool
+        // replaces an entry with targets of its own, so this entry is the one prepared.
+        continue;
+      }
       if (e != null && e.state != plan.states.get(t.key())) {
         // Added by updatePool after this plan was prepared: the plan's pools hold the plan's
         // state, so that one is followed.
@@ -308,9 +315,6 @@ public final class HealthChecker implements PassiveSignals, AutoCloseable {
         }
         entries.remove(t.key());
         e = null;
-      }
-      if (e != null && e.target == t) {
-        continue; // the very target the checker follows: a pool a reload took over whole
       }
       if (e == null) {
         ServerState state = plan.states.get(t.key());

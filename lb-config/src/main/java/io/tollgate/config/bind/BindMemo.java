@@ -48,14 +48,17 @@ final class BindMemo {
   private final Path file;
   private final Map<ConfigValue, BoundRoute> routesBefore;
   private final Map<ConfigValue, BoundPool> poolsBefore;
-  private final Map<ConfigValue, BoundRoute> routesNow = new IdentityHashMap<>();
-  private final Map<ConfigValue, BoundPool> poolsNow = new IdentityHashMap<>();
+  // Sized as the last bind's: 10,000 entries otherwise rehash a dozen times each.
+  private final Map<ConfigValue, BoundRoute> routesNow;
+  private final Map<ConfigValue, BoundPool> poolsNow;
 
   private BindMemo(
       Path file, Map<ConfigValue, BoundRoute> routes, Map<ConfigValue, BoundPool> pools) {
     this.file = file;
     this.routesBefore = routes;
     this.poolsBefore = pools;
+    this.routesNow = new IdentityHashMap<>(Math.max(32, routes.size()));
+    this.poolsNow = new IdentityHashMap<>(Math.max(32, pools.size()));
   }
 
   /** What the last bind of {@code configFile} recorded, to be taken from and added to. */

@@ -51,7 +51,7 @@ final class PoolsBinder {
     }
     Set<String> names = new LinkedHashSet<>(node.keys());
     Set<String> withTls = new HashSet<>();
-    Map<String, PoolConfig> pools = new HashMap<>();
+    Map<String, PoolConfig> pools = new HashMap<>(names.size() * 4 / 3 + 1);
     boolean ok = true;
     ConfigObject object = (ConfigObject) node.value();
     for (String name : names) {

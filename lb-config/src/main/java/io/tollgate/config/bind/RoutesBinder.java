@@ -56,10 +56,11 @@ final class RoutesBinder {
       node.error(Readers.wrongType(node, Schema.ROUTES.expected()));
       return Optional.empty();
     }
-    List<RouteConfig> out = new ArrayList<>();
-    Map<String, Claim> claims = new HashMap<>();
-    boolean ok = true;
     ConfigList routes = (ConfigList) node.value();
+    List<RouteConfig> out = new ArrayList<>(routes.size());
+    // A host or two per route: sized once rather than rehashed a dozen times at 10,000 routes.
+    Map<String, Claim> claims = new HashMap<>(routes.size() * 2);
+    boolean ok = true;
     for (int i = 0; i < routes.size(); i++) {
       // Taken over by the parsed value alone; a Node is made only for a route bound again.
       ConfigValue value = routes.get(i);

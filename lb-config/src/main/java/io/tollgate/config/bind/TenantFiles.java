@@ -97,7 +97,7 @@ final class TenantFiles {
    */
   static Spliced splice(Config user, Config merged, Path dir) throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
-    List<ConfigValue> routes = new ArrayList<>();
+    List<ConfigValue> routes = new ArrayList<>(1024);
     String routesPath = Schema.ROOT + "." + ROUTES;
     String poolsPath = Schema.ROOT + "." + POOLS;
     if (merged.hasPath(routesPath) && merged.getValue(routesPath) instanceof ConfigList main) {
