@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
  * Tells a reload which files may have changed since the last one, from the kernel's notifications
@@ -55,6 +54,9 @@ public final class FileWatch {
   static final int MAX_DIRECTORIES = 1024;
 
   private static final long BARRIER_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** Names reported in a directory up to which its listing is patched rather than read again. */
+  private static final int MAX_PATCHED_NAMES = 64;
 
   private static final String UNIX_ATTRIBUTES =
       "unix:isRegularFile,nlink,size,lastModifiedTime,fileKey,permissions";
@@ -253,8 +255,8 @@ public final class FileWatch {
         Path file = d.path.resolve(name);
         files.remove(file);
         d.names.remove(file);
-        if (e.kind() != StandardWatchEventKinds.ENTRY_MODIFY) {
-          d.listing = null;
+        if (e.kind() != StandardWatchEventKinds.ENTRY_MODIFY && d.listing != null) {
+          d.touched.add(name.toString());
         }
       }
     }
@@ -280,6 +282,7 @@ public final class FileWatch {
     }
     d.names.clear();
     d.listing = null;
+    d.touched.clear();
   }
 
   private void drop(Dir d) {
@@ -332,6 +335,27 @@ public final class FileWatch {
     }
   }
 
+  /** {@code dir}'s names passing {@code filter}, sorted; null when it cannot be read. */
+  private static Listing list(Path dir, java.util.function.Predicate<String> filter) {
+    List<String> names = new java.util.ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (filter.test(name)) {
+          names.add(name);
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+      return null;
+    }
+    names.sort(null);
+    List<Path> paths = new java.util.ArrayList<>(names.size());
+    for (String name : names) {
+      paths.add(dir.resolve(name));
+    }
+    return new Listing(filter, List.copyOf(names), List.copyOf(paths));
+  }
+
   private static Object directoryKey(Path dir) {
     try {
       BasicFileAttributes a = Files.readAttributes(dir, BasicFileAttributes.class);
@@ -350,7 +374,10 @@ public final class FileWatch {
     /** Its files remembered in {@link FileWatch#files}. */
     final java.util.Set<Path> names = ConcurrentHashMap.newKeySet();
 
-    volatile List<Path> listing;
+    /** The last listing (sorted by name), and the names added or removed since. */
+    Listing listing;
+
+    final java.util.Set<String> touched = new java.util.HashSet<>();
 
     /** Counts forgettings: a stat taken before one is not remembered after it. */
     long epoch;
@@ -361,6 +388,10 @@ public final class FileWatch {
       this.fileKey = fileKey;
     }
   }
+
+  /** A directory's names that pass a filter, sorted, and their paths. */
+  private record Listing(
+      java.util.function.Predicate<String> filter, List<String> names, List<Path> paths) {}
 
   /** What one stat (not following links) said of a regular file, or that there was none. */
   private record Attrs(FileStamp plain, FileStamp withPermissions) {
@@ -410,29 +441,57 @@ public final class FileWatch {
     }
 
     /**
-     * {@code lister}'s answer for {@code dir}, remembered while nothing is created, removed or
-     * renamed in it.
+     * The entries of {@code dir} whose names pass {@code filter} (not stat'ed: a directory named
+     * like one is listed), sorted by name; empty when it cannot be read. Remembered while nothing
+     * is created, removed or renamed in it, and then brought up to date from the names reported
+     * (each looked at again) rather than listed anew.
      */
-    public List<Path> listing(Path dir, Function<Path, List<Path>> lister) {
+    public List<Path> listing(Path dir, java.util.function.Predicate<String> filter) {
       Dir d = remembers ? dir(dir) : null;
       if (d == null) {
-        return lister.apply(dir);
+        Listing fresh = list(dir, filter);
+        return fresh == null ? List.of() : fresh.paths();
       }
-      List<Path> known = d.listing;
-      if (known != null) {
-        return known;
-      }
-      long epoch;
       synchronized (d) {
-        epoch = d.epoch;
+        Listing known = d.listing;
+        if (known != null && known.filter() == filter) {
+          if (d.touched.isEmpty()) {
+            return known.paths();
+          }
+          if (d.touched.size() <= MAX_PATCHED_NAMES) {
+            d.listing = patch(d.path, known, d.touched);
+            d.touched.clear();
+            return d.listing.paths();
+          }
+        }
+        // Everything reported from here on is news to this listing; the barrier was before it.
+        d.touched.clear();
+        Listing fresh = list(dir, filter);
+        d.listing = fresh;
+        return fresh == null ? List.of() : fresh.paths();
       }
-      List<Path> listed = List.copyOf(lister.apply(dir));
-      synchronized (d) {
-        if (d.epoch == epoch) {
-          d.listing = listed;
+    }
+
+    private Listing patch(Path dir, Listing known, java.util.Set<String> touched) {
+      List<String> names = new java.util.ArrayList<>(known.names());
+      List<Path> paths = new java.util.ArrayList<>(known.paths());
+      for (String name : touched) {
+        if (!known.filter().test(name)) {
+          continue;
+        }
+        int at = java.util.Collections.binarySearch(names, name);
+        Path path = dir.resolve(name);
+        stats.incrementAndGet();
+        boolean there = Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+        if (there && at < 0) {
+          names.add(-at - 1, name);
+          paths.add(-at - 1, path);
+        } else if (!there && at >= 0) {
+          names.remove(at);
+          paths.remove(at);
         }
       }
-      return listed;
+      return new Listing(known.filter(), List.copyOf(names), List.copyOf(paths));
     }
 
     /** Stats this scan took (tests). */

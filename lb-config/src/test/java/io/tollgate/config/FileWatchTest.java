@@ -98,21 +98,56 @@ class FileWatchTest {
     assertThat(watch.scan().isRegularFile(ocsp)).isTrue();
   }
 
+  private static final java.util.function.Predicate<String> CONF = n -> n.endsWith(".conf");
+
+  private List<String> names(FileWatch.Scan scan) {
+    return scan.listing(dir, CONF).stream().map(p -> p.getFileName().toString()).toList();
+  }
+
   @Test
-  void aListingIsKeptUntilANameIsAddedOrRemoved() throws Exception {
+  void aListingIsKeptUntilANameIsAddedOrRemovedThenBroughtUpToDate() throws Exception {
     Files.writeString(dir.resolve("a.conf"), "a");
-    List<Path> first = watch.scan().listing(dir, FileWatchTest::list);
+    List<Path> first = watch.scan().listing(dir, CONF);
     Files.writeString(dir.resolve("a.conf"), "a changed"); // content only: same names
-    assertThat(watch.scan().listing(dir, d -> List.of())).isSameAs(first);
+    FileWatch.Scan same = watch.scan();
+    assertThat(same.listing(dir, CONF)).isSameAs(first);
+    assertThat(same.stats()).isZero();
 
     Files.writeString(dir.resolve("b.conf"), "b");
-    assertThat(watch.scan().listing(dir, FileWatchTest::list))
-        .extracting(p -> p.getFileName().toString())
-        .containsExactly("a.conf", "b.conf");
+    Files.writeString(dir.resolve("notes.txt"), "not a tenant");
+    assertThat(names(watch.scan())).containsExactly("a.conf", "b.conf");
     Files.delete(dir.resolve("a.conf"));
-    assertThat(watch.scan().listing(dir, FileWatchTest::list))
-        .extracting(p -> p.getFileName().toString())
-        .containsExactly("b.conf");
+    assertThat(names(watch.scan())).containsExactly("b.conf");
+  }
+
+  @Test
+  void aPatchedListingIsWhatAFreshListingSays() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      Files.writeString(dir.resolve("t" + (100 + i) + ".conf"), "x");
+    }
+    watch.scan().listing(dir, CONF);
+    // As sed -i and most tooling write: a temporary name, renamed over the file. Then an add, a
+    // remove, a rename away and a rename in, in one go; then more names than are patched.
+    for (int round = 0; round < 5; round++) {
+      Path tmp = Files.writeString(dir.resolve("sedX" + round), "y" + round);
+      Files.move(tmp, dir.resolve("t105.conf"), StandardCopyOption.REPLACE_EXISTING);
+      Files.writeString(dir.resolve("n" + round + ".conf"), "new");
+      Files.delete(dir.resolve("t" + (110 + round) + ".conf"));
+      Files.move(
+          dir.resolve("t" + (120 + round) + ".conf"), dir.resolve("t" + (120 + round) + ".off"));
+      Files.move(dir.resolve("t" + (125 + round) + ".conf"), dir.resolve("a" + round + ".conf"));
+      assertThat(names(watch.scan())).as("round %d", round).isEqualTo(fresh());
+    }
+    for (int i = 0; i < 100; i++) {
+      Files.writeString(dir.resolve("m" + i + ".conf"), "x");
+    }
+    assertThat(names(watch.scan())).isEqualTo(fresh());
+  }
+
+  private List<String> fresh() {
+    return FileWatch.off().scan().listing(dir, CONF).stream()
+        .map(p -> p.getFileName().toString())
+        .toList();
   }
 
   @Test
@@ -183,13 +218,5 @@ class FileWatchTest {
     scan.stamp(file);
     scan.stamp(file);
     assertThat(scan.stats()).isEqualTo(2);
-  }
-
-  private static List<Path> list(Path d) {
-    try (var s = Files.list(d)) {
-      return s.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }

@@ -12,7 +12,6 @@ import com.typesafe.config.ConfigValueType;
 import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.FileWatch;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,24 +69,12 @@ final class TenantFiles {
    * tenth of a reload of 10,000 tenants.
    */
   static List<Path> list(Path dir) {
-    List<String> names = new ArrayList<>();
-    try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path file : files) {
-        String name = file.getFileName().toString();
-        if (name.endsWith(SUFFIX)) {
-          names.add(name);
-        }
-      }
-    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-      return List.of();
-    }
-    names.sort(null);
-    List<Path> out = new ArrayList<>(names.size());
-    for (String name : names) {
-      out.add(dir.resolve(name));
-    }
-    return out;
+    return FileWatch.off().scan().listing(dir, TENANT_FILE);
   }
+
+  /** Which names of the directory are tenant files (one object: a listing is kept per filter). */
+  private static final java.util.function.Predicate<String> TENANT_FILE =
+      name -> name.endsWith(SUFFIX);
 
   /**
    * Adds the tenants of {@code dir} to the config.
@@ -112,7 +99,7 @@ final class TenantFiles {
     // As of now: every change made before this load is seen, and files the watch saw untouched
     // are neither listed nor stat'ed again.
     FileWatch.Scan scan = FileWatch.shared().scan();
-    List<Path> files = scan.listing(dir, TenantFiles::list);
+    List<Path> files = scan.listing(dir, TENANT_FILE);
     // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
     // last load is not parsed again (ParsedTenants).
     ParsedTenants cache = ParsedTenants.forDirectory(dir, scan);
