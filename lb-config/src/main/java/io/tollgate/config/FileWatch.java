@@ -379,8 +379,11 @@ public final class FileWatch {
 
     final java.util.Set<String> touched = new java.util.HashSet<>();
 
-    /** Counts forgettings: a stat taken before one is not remembered after it. */
-    long epoch;
+    /**
+     * Counts forgettings (written holding the directory's lock, read without it): a stat taken
+     * before one is not remembered after it.
+     */
+    volatile long epoch;
 
     Dir(Path path, WatchKey key, Object fileKey) {
       this.path = path;
@@ -513,20 +516,19 @@ public final class FileWatch {
       if (d == null) {
         return null;
       }
-      long epoch;
-      synchronized (d) {
-        epoch = d.epoch;
-      }
+      long epoch = d.epoch;
       stats.incrementAndGet();
       Attrs now = statNoFollow(file);
       if (now == null) {
         return null; // could not tell: nothing remembered
       }
-      synchronized (d) {
-        if (d.epoch == epoch) {
-          files.put(file, now);
-          d.names.add(file);
-        }
+      // Without the lock (10,000 files from two threads at the first load): the name first, so a
+      // forgetting that starts after the epoch read below finds the entry and removes it; one
+      // that started before it changed the epoch, and the entry is taken back here.
+      d.names.add(file);
+      files.put(file, now);
+      if (d.epoch != epoch) {
+        files.remove(file, now);
       }
       return now == Attrs.ASK_EACH_TIME ? null : now;
     }

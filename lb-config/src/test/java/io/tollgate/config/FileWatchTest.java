@@ -50,6 +50,32 @@ class FileWatchTest {
   }
 
   @Test
+  void aStatRacingAForgettingIsNeverRememberedStale() throws Exception {
+    // Two loads at once (a reload and a check): one keeps stamping while the other's scans forget
+    // what each write touched. After every write and a scan, the answer must be the file's.
+    Path file = Files.writeString(dir.resolve("t.conf"), "x");
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread stamper =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                watch.scan().stamp(file);
+              }
+            });
+    stamper.start();
+    try {
+      for (int i = 2; i < 302; i++) {
+        Files.writeString(file, "x".repeat(i));
+        assertThat(size(watch.scan(), file)).as("write %d", i).isEqualTo(i);
+      }
+    } finally {
+      stop.set(true);
+      stamper.join(10_000);
+    }
+  }
+
+  @Test
   void untouchedFilesAreNotStatedAgainAndATouchedOneIs() throws Exception {
     List<Path> files = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
