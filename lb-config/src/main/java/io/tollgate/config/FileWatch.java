@@ -415,22 +415,24 @@ public final class FileWatch {
 
     /** As {@link FileStamp#of}. */
     public Optional<FileStamp> stamp(Path file) {
-      Attrs a = attrs(file);
-      if (a == null) {
-        stats.incrementAndGet();
-        return FileStamp.of(file);
-      }
-      return Optional.ofNullable(a.plain());
+      return stamp(file, Attrs::plain, FileStamp::of);
     }
 
     /** As {@link FileStamp#withPermissions}. */
     public Optional<FileStamp> stampWithPermissions(Path file) {
+      return stamp(file, Attrs::withPermissions, FileStamp::withPermissions);
+    }
+
+    private Optional<FileStamp> stamp(
+        Path file,
+        java.util.function.Function<Attrs, FileStamp> remembered,
+        java.util.function.Function<Path, Optional<FileStamp>> stat) {
       Attrs a = attrs(file);
       if (a == null) {
         stats.incrementAndGet();
-        return FileStamp.withPermissions(file);
+        return stat.apply(file);
       }
-      return Optional.ofNullable(a.withPermissions());
+      return Optional.ofNullable(remembered.apply(a));
     }
 
     /** As {@link Files#isRegularFile}. */
