@@ -61,6 +61,11 @@ public final class ConfigLoader {
    * them; errors are left to {@link #load}).
    */
   public static java.util.Set<Path> sourceFiles(Path file) {
+    return sourceFiles(file, FileWatch.off().scan());
+  }
+
+  /** As {@link #sourceFiles(Path)}, listing the tenant directory through {@code scan}. */
+  public static java.util.Set<Path> sourceFiles(Path file, FileWatch.Scan scan) {
     java.util.Set<Path> out = new java.util.LinkedHashSet<>();
     out.add(file.toAbsolutePath().normalize());
     try {
@@ -68,7 +73,7 @@ public final class ConfigLoader {
       collectOrigins(user.root(), out);
       // The tenant directory itself (its modification time changes when a file is added or
       // removed) and its files, listed, not parsed: thousands of them are stat'ed, not read.
-      Binding.tenantFiles(user, file).forEach(out::add);
+      Binding.tenantFiles(user, file, scan).forEach(out::add);
     } catch (com.typesafe.config.ConfigException e) {
       // Only the file itself, then: load reports the error.
     }

@@ -435,6 +435,16 @@ public final class FileWatch {
       return Optional.ofNullable(remembered.apply(a));
     }
 
+    /** As {@link Files#exists} (following links). */
+    public boolean exists(Path file) {
+      Attrs a = attrs(file);
+      if (a == null) {
+        stats.incrementAndGet();
+        return Files.exists(file);
+      }
+      return a != Attrs.ABSENT;
+    }
+
     /** As {@link Files#isRegularFile}. */
     public boolean isRegularFile(Path file) {
       Attrs a = attrs(file);

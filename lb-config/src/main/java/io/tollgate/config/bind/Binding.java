@@ -70,7 +70,8 @@ public final class Binding {
    * The tenant directory {@code user} (the unresolved parse of {@code configFile}) names, and its
    * tenant files; empty without one or when it cannot be read.
    */
-  public static java.util.List<Path> tenantFiles(Config user, Path configFile) {
+  public static java.util.List<Path> tenantFiles(
+      Config user, Path configFile, io.tollgate.config.FileWatch.Scan scan) {
     try {
       Config merged = user.withFallback(Reference.CONFIG).resolve();
       Optional<Path> dir =
@@ -80,7 +81,7 @@ public final class Binding {
       }
       java.util.List<Path> out = new java.util.ArrayList<>();
       out.add(dir.get());
-      TenantFiles.list(dir.get()).forEach(p -> out.add(p.toAbsolutePath().normalize()));
+      TenantFiles.list(dir.get(), scan).forEach(p -> out.add(p.toAbsolutePath().normalize()));
       return out;
     } catch (com.typesafe.config.ConfigException e) {
       return java.util.List.of();

@@ -69,7 +69,12 @@ final class TenantFiles {
    * tenth of a reload of 10,000 tenants.
    */
   static List<Path> list(Path dir) {
-    return FileWatch.off().scan().listing(dir, TENANT_FILE);
+    return list(dir, FileWatch.off().scan());
+  }
+
+  /** As {@link #list(Path)}, through {@code scan} (a listing the file watch keeps). */
+  static List<Path> list(Path dir, FileWatch.Scan scan) {
+    return scan.listing(dir, TENANT_FILE);
   }
 
   /** Which names of the directory are tenant files (one object: a listing is kept per filter). */
