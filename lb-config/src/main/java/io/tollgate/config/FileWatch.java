@@ -46,8 +46,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       stat, as before.
  * </ul>
  *
- * <p>What a file system does not report (NFS and other network mounts see only local writes) it
- * cannot know: turn it off there.
+ * <p>What a file system does not report it cannot know: NFS and other network mounts see only local
+ * writes (turn the watch off there), a file written through a hard link made after it was
+ * remembered, a same-device bind mount of a single file. Files on another device than their
+ * directory (a bind-mounted file, as {@code docker -v file:file} makes) are stat'ed every time.
  */
 public final class FileWatch {
   /** Directories watched at most; one per tenant would exhaust the user's inotify watches. */
@@ -59,7 +61,7 @@ public final class FileWatch {
   private static final int MAX_PATCHED_NAMES = 64;
 
   private static final String UNIX_ATTRIBUTES =
-      "unix:isRegularFile,nlink,size,lastModifiedTime,fileKey,permissions";
+      "unix:isRegularFile,nlink,dev,size,lastModifiedTime,fileKey,permissions";
 
   private static volatile FileWatch shared;
 
@@ -80,6 +82,7 @@ public final class FileWatch {
 
   private final Object registering = new Object();
   private long barriers;
+  private boolean barrierOverflowed;
   private final boolean posix =
       FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
 
@@ -209,7 +212,11 @@ public final class FileWatch {
       while ((key = service.poll()) != null) {
         handle(key, null);
       }
-      return true;
+      // An overflow is signalled to every key in turn, the barrier's first: the others may not
+      // have theirs yet, so this scan trusts nothing remembered.
+      boolean lost = barrierOverflowed;
+      barrierOverflowed = false;
+      return !lost;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
@@ -230,8 +237,10 @@ public final class FileWatch {
     List<WatchEvent<?>> events = key.pollEvents();
     if (key == barrierKey) {
       for (WatchEvent<?> e : events) {
-        if (e.kind() == StandardWatchEventKinds.OVERFLOW
-            || (barrier != null && barrier.equals(String.valueOf(e.context())))) {
+        if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
+          barrierOverflowed = true;
+          seen = true;
+        } else if (barrier != null && barrier.equals(String.valueOf(e.context()))) {
           seen = true;
         }
       }
@@ -286,13 +295,18 @@ public final class FileWatch {
   }
 
   private void drop(Dir d) {
-    synchronized (d) {
-      d.epoch++;
-      forget(d);
+    // Under the registration lock: a registration of the same path meanwhile would get this very
+    // key back from the JDK, which the cancel below would then silence.
+    synchronized (registering) {
+      d.dropped = true;
+      synchronized (d) {
+        d.epoch++;
+        forget(d);
+      }
+      dirs.remove(d.path, d);
+      byKey.remove(d.key, d);
+      d.key.cancel();
     }
-    dirs.remove(d.path, d);
-    byKey.remove(d.key, d);
-    d.key.cancel();
   }
 
   /** The directory's watch, registered now if need be; null when it cannot be watched. */
@@ -317,7 +331,7 @@ public final class FileWatch {
                 StandardWatchEventKinds.ENTRY_CREATE,
                 StandardWatchEventKinds.ENTRY_DELETE,
                 StandardWatchEventKinds.ENTRY_MODIFY);
-        if (byKey.containsKey(key)) {
+        if (byKey.containsKey(key) || !key.isValid()) {
           return null; // the same directory under another path: one watch, one owner
         }
         // What the path leads to after registering: if it moved meanwhile, do not trust it.
@@ -325,7 +339,7 @@ public final class FileWatch {
           key.cancel();
           return null;
         }
-        d = new Dir(dir, key, fileKey);
+        d = new Dir(dir, key, fileKey, device(dir));
         byKey.put(key, d);
         dirs.put(dir, d);
         return d;
@@ -356,6 +370,15 @@ public final class FileWatch {
     return new Listing(filter, List.copyOf(names), List.copyOf(paths));
   }
 
+  /** The device of {@code dir} (following links), or null where the unix view is missing. */
+  private Object device(Path dir) {
+    try {
+      return posix ? Files.getAttribute(dir, "unix:dev") : null;
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   private static Object directoryKey(Path dir) {
     try {
       BasicFileAttributes a = Files.readAttributes(dir, BasicFileAttributes.class);
@@ -371,6 +394,12 @@ public final class FileWatch {
     final WatchKey key;
     final Object fileKey;
 
+    /** The directory's device: a file on another one is a mount (a bind-mounted file). */
+    final Object dev;
+
+    /** Dropped: what a query remembers through it is taken back. */
+    volatile boolean dropped;
+
     /** Its files remembered in {@link FileWatch#files}. */
     final java.util.Set<Path> names = ConcurrentHashMap.newKeySet();
 
@@ -385,10 +414,11 @@ public final class FileWatch {
      */
     volatile long epoch;
 
-    Dir(Path path, WatchKey key, Object fileKey) {
+    Dir(Path path, WatchKey key, Object fileKey, Object dev) {
       this.path = path;
       this.key = key;
       this.fileKey = fileKey;
+      this.dev = dev;
     }
   }
 
@@ -530,7 +560,7 @@ public final class FileWatch {
       }
       long epoch = d.epoch;
       stats.incrementAndGet();
-      Attrs now = statNoFollow(file);
+      Attrs now = statNoFollow(file, d.dev);
       if (now == null) {
         return null; // could not tell: nothing remembered
       }
@@ -539,13 +569,13 @@ public final class FileWatch {
       // that started before it changed the epoch, and the entry is taken back here.
       d.names.add(file);
       files.put(file, now);
-      if (d.epoch != epoch) {
+      if (d.epoch != epoch || d.dropped) {
         files.remove(file, now);
       }
       return now == Attrs.ASK_EACH_TIME ? null : now;
     }
 
-    private Attrs statNoFollow(Path file) {
+    private Attrs statNoFollow(Path file, Object dev) {
       try {
         if (!posix) {
           BasicFileAttributes a =
@@ -562,9 +592,12 @@ public final class FileWatch {
         Map<String, Object> a =
             Files.readAttributes(file, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
         if (!Boolean.TRUE.equals(a.get("isRegularFile"))
-            || !Integer.valueOf(1).equals(a.get("nlink"))) {
-          // A link may point into a directory nobody watches; a directory named like a file is
-          // the caller's to report. Replacing either is an event of this directory.
+            || !Integer.valueOf(1).equals(a.get("nlink"))
+            || dev == null
+            || !dev.equals(a.get("dev"))) {
+          // A link may point into a directory nobody watches; a file on another device than its
+          // directory is mounted there (docker -v file:file), and written where nobody watches;
+          // a directory named like a file is the caller's to report.
           return Attrs.ASK_EACH_TIME;
         }
         long size = (Long) a.get("size");
