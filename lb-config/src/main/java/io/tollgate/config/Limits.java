@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param perRoute {@code per-route}: the handshake admission of every route that does not set its
  *     own ({@code routes[].limits}); each route counts its own handshakes
  * @param tarpit {@code tarpit}: how handshakes refused by that admission are paced
+ * @param handshakeSharePercent {@code handshake-share-percent}: while a worker also routes other
+ *     tenants' connections, the most of its time queued TLS handshakes take, in percent (10..100;
+ *     100 = no pacing)
  */
 public record Limits(
     int maxClientHello,
@@ -25,7 +28,8 @@ public record Limits(
     int perSourceNewPerSecond,
     int perSourceIpv6Prefix,
     HandshakeLimits perRoute,
-    TarpitLimits tarpit) {
+    TarpitLimits tarpit,
+    int handshakeSharePercent) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
 
@@ -40,6 +44,9 @@ public record Limits(
   public static final int MAX_MAX_CONNECTIONS = 10_000_000;
 
   public static final int MAX_NEW_PER_SECOND = 1_000_000;
+
+  /** Half of a worker for queued handshakes while other tenants are being served (issue 16). */
+  public static final int DEFAULT_HANDSHAKE_SHARE_PERCENT = 50;
 
   /** A /64 is what one subscriber or host is usually given (RFC 6177, RFC 7421). */
   public static final int DEFAULT_PER_SOURCE_IPV6_PREFIX = 64;
@@ -57,7 +64,8 @@ public record Limits(
         perSourceNewPerSecond,
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
         HandshakeLimits.NONE,
-        TarpitLimits.DEFAULT);
+        TarpitLimits.DEFAULT,
+        DEFAULT_HANDSHAKE_SHARE_PERCENT);
   }
 
   /** The default connection limits. */
@@ -69,7 +77,8 @@ public record Limits(
         DEFAULT_PER_SOURCE_NEW_PER_SECOND,
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
         HandshakeLimits.NONE,
-        TarpitLimits.DEFAULT);
+        TarpitLimits.DEFAULT,
+        DEFAULT_HANDSHAKE_SHARE_PERCENT);
   }
 
   public Limits {
@@ -89,5 +98,8 @@ public record Limits(
     }
     Objects.requireNonNull(perRoute, "perRoute");
     Objects.requireNonNull(tarpit, "tarpit");
+    if (handshakeSharePercent < 10 || handshakeSharePercent > 100) {
+      throw new IllegalArgumentException("handshake share out of range: " + handshakeSharePercent);
+    }
   }
 }

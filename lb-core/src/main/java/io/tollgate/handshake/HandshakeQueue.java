@@ -19,6 +19,13 @@ import java.util.concurrent.TimeUnit;
  * waits for at most one budget of handshakes, not for every queued one. With nothing else to do the
  * loop comes straight back, so an idle node gives a flood all of its CPU.
  *
+ * <p>While the loop also routes other work (a passthrough connection in the last {@link
+ * #OTHERS_NANOS}), handshake turns are paced to {@code limits.handshake-share-percent} of its time:
+ * the next turn waits in proportion to what the last one took, and whatever arrives meanwhile is
+ * served at once instead of behind a handshake. A handshake step cannot be split (BoringSSL does a
+ * ClientHello's key exchange and signature in one call), so pacing the steps is how the other
+ * tenants' connections get their share of the loop; alone, the handshakes get all of it.
+ *
  * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks.
  */
 public final class HandshakeQueue {
@@ -38,8 +45,14 @@ public final class HandshakeQueue {
   private final Map<String, RouteQueue> byRoute = new HashMap<>();
   private final ArrayDeque<RouteQueue> ring = new ArrayDeque<>();
   private final Runnable turn = this::runTurn;
+
+  /** How long other work routed on the loop keeps handshake turns paced. */
+  static final long OTHERS_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
   private EventLoop loop;
   private boolean scheduled;
+  private long othersAt = Long.MIN_VALUE / 2;
+  private int sharePercent = 100;
 
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
@@ -56,6 +69,21 @@ public final class HandshakeQueue {
     HandshakeQueue queue = PER_LOOP.get();
     queue.loop = loop;
     return queue;
+  }
+
+  /**
+   * Other work (a passthrough connection) was routed on {@code loop}, the calling thread's: queued
+   * handshakes take at most {@code sharePercent} of its time for the next {@link #OTHERS_NANOS}.
+   */
+  public static void otherWorkRouted(EventLoop loop, int sharePercent) {
+    if (sharePercent < 100) {
+      of(loop).otherWork(sharePercent);
+    }
+  }
+
+  void otherWork(int sharePercent) {
+    this.sharePercent = sharePercent;
+    this.othersAt = System.nanoTime();
   }
 
   /** Steps waiting, over every route (for tests and metrics). */
@@ -113,7 +141,12 @@ public final class HandshakeQueue {
     }
     if (!ring.isEmpty() && !scheduled) {
       scheduled = true;
-      loop.schedule(turn, 0, TimeUnit.NANOSECONDS);
+      long end = System.nanoTime();
+      long pause =
+          sharePercent < 100 && end - othersAt < OTHERS_NANOS
+              ? (end - start) * (100 - sharePercent) / sharePercent
+              : 0;
+      loop.schedule(turn, pause, TimeUnit.NANOSECONDS);
     }
   }
 

@@ -9,6 +9,7 @@ import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.handshake.HandshakeGate;
+import io.tollgate.handshake.HandshakeQueue;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
@@ -77,12 +78,16 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
       return;
     }
     switch (route.mode()) {
-      case PASSTHROUGH ->
-          ctx.pipeline()
-              .addAfter(
-                  ctx.name(),
-                  NettyPipeline.PENDING,
-                  PendingRelay.passthrough(conn, route.pool(), snapshot.relay(), metrics));
+      case PASSTHROUGH -> {
+        // Cheap work another tenant waits for: queued handshakes on this loop are paced.
+        HandshakeQueue.otherWorkRouted(
+            ctx.channel().eventLoop(), snapshot.config().limits().handshakeSharePercent());
+        ctx.pipeline()
+            .addAfter(
+                ctx.name(),
+                NettyPipeline.PENDING,
+                PendingRelay.passthrough(conn, route.pool(), snapshot.relay(), metrics));
+      }
       case OFFLOAD, REENCRYPT -> terminate(ctx, conn, route, hello, snapshot.relay());
     }
   }

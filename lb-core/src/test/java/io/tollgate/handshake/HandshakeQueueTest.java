@@ -80,6 +80,61 @@ class HandshakeQueueTest {
     assertThat(order).containsExactly("h0", "cheap", "h1", "h2", "h3");
   }
 
+  /**
+   * Three 50 ms handshake steps; during the first, work is scheduled for 75 ms after it began (an
+   * I/O event of another tenant). Returns the order things ran in and when each step began.
+   */
+  private List<String> threeStepsAndOtherWork(int share, List<Long> started) throws Exception {
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    onLoop(
+        () -> {
+          HandshakeQueue queue = new HandshakeQueue(loop, 0);
+          if (share > 0) {
+            queue.otherWork(share);
+          }
+          for (int i = 0; i < 3; i++) {
+            String step = "h" + i;
+            queue.add(
+                "flooded",
+                () -> {
+                  started.add(System.nanoTime());
+                  order.add(step);
+                  if (step.equals("h0")) {
+                    loop.schedule(() -> order.add("other"), 75, TimeUnit.MILLISECONDS);
+                  }
+                  sleep(50);
+                  if (share > 0) {
+                    queue.otherWork(share); // the other tenant keeps coming
+                  }
+                });
+          }
+        });
+    awaitSize(order, 4);
+    return order;
+  }
+
+  @Test
+  void whileOtherWorkIsRoutedTurnsArePacedToTheirShareOfTheLoop() throws Exception {
+    // At a 25% share each next turn waits three times what the last one took (a lower bound: a
+    // scheduled task never runs early), and the other tenant's work runs in that pause.
+    List<Long> started = Collections.synchronizedList(new ArrayList<>());
+    assertThat(threeStepsAndOtherWork(25, started)).containsExactly("h0", "other", "h1", "h2");
+    for (int i = 1; i < 3; i++) {
+      assertThat(started.get(i) - started.get(i - 1))
+          .as("from step %d to %d", i - 1, i)
+          .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50 + 150));
+    }
+  }
+
+  @Test
+  void withNobodyElseRoutedOrAFullShareTurnsAreNotPaced() throws Exception {
+    // Back to back: the second step runs at 50 ms, before the other work due at 75 ms.
+    assertThat(threeStepsAndOtherWork(0, new ArrayList<>()))
+        .containsExactly("h0", "h1", "other", "h2");
+    assertThat(threeStepsAndOtherWork(100, new ArrayList<>()))
+        .containsExactly("h0", "h1", "other", "h2");
+  }
+
   @Test
   void aTurnStopsBeforeAStepThatWouldGoOverTheBudgetButCheapStepsShareOne() throws Exception {
     List<String> order = new ArrayList<>();

@@ -258,9 +258,21 @@ final class Schema {
       new Key(
           "tarpit",
           "an object such as { delay = 1s, max-held = 10000, max-held-per-route = 1000 }");
+  static final Key HANDSHAKE_SHARE_PERCENT =
+      new Key(
+          "handshake-share-percent",
+          "a whole number of percent, 10..100: the most of a worker's time queued TLS handshakes"
+              + " take while it also serves other tenants (100 = no pacing)");
   static final Shape LIMITS_SHAPE =
       new Shape(
-          "limits", List.of(MAX_CLIENT_HELLO, CONNECTION_LIMIT, PER_SOURCE, PER_ROUTE, TARPIT));
+          "limits",
+          List.of(
+              MAX_CLIENT_HELLO,
+              CONNECTION_LIMIT,
+              PER_SOURCE,
+              PER_ROUTE,
+              TARPIT,
+              HANDSHAKE_SHARE_PERCENT));
 
   // issue 16: tollgate.limits.tarpit, pacing of handshakes refused by admission
   static final Key TARPIT_DELAY =

@@ -249,7 +249,13 @@ final class TollgateBinder {
     Optional<HandshakeLimits> perRoute =
         HandshakeLimitsBinder.defaults(node.child(Schema.PER_ROUTE.name()));
     Optional<TarpitLimits> tarpit = tarpit(node.child(Schema.TARPIT.name()));
-    if (bytes.isEmpty()
+    Node shareNode = node.child(Schema.HANDSHAKE_SHARE_PERCENT.name());
+    OptionalInt share =
+        Readers.required(shareNode, Schema.HANDSHAKE_SHARE_PERCENT)
+            ? Readers.intInRange(shareNode, Schema.HANDSHAKE_SHARE_PERCENT, 10, 100)
+            : OptionalInt.empty();
+    if (share.isEmpty()
+        || bytes.isEmpty()
         || max.isEmpty()
         || sourceMax.isEmpty()
         || sourceRate.isEmpty()
@@ -266,7 +272,8 @@ final class TollgateBinder {
             sourceRate.getAsInt(),
             ipv6Prefix.getAsInt(),
             perRoute.get(),
-            tarpit.get()));
+            tarpit.get(),
+            share.getAsInt()));
   }
 
   /**

@@ -53,6 +53,18 @@ class TarpitConfigTest {
   }
 
   @Test
+  void handshakesTakeHalfAWorkerNextToOtherTenantsByDefaultAndTheShareIsSet() throws Exception {
+    assertThat(load("").limits().handshakeSharePercent()).isEqualTo(50);
+    assertThat(load("tollgate.limits.handshake-share-percent = 100\n").limits())
+        .extracting(l -> l.handshakeSharePercent())
+        .isEqualTo(100);
+    assertThat(
+            broken("tollgate.limits.handshake-share-percent = 5\n")
+                .only("handshake-share-percent", "tollgate.limits.handshake-share-percent"))
+        .isEqualTo("5 is out of range (expected 10..100)");
+  }
+
+  @Test
   void mistakesAreErrorsAtTheirLine() {
     assertThat(
             broken("tollgate.limits.tarpit.delay = 2m\n")
