@@ -8,6 +8,7 @@
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
+#        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 50, 100 = off)
 #        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
 #        held before its alert and close (default 1s; 0 refuses at once)
 #
