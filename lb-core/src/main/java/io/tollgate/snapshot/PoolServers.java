@@ -162,6 +162,11 @@ public final class PoolServers {
     return new PoolServers(this);
   }
 
+  /** The health target of one member, as the snapshot and a run-time change make it. */
+  HealthChecker.Target target(Member m) {
+    return targets.apply(m.configured(), m.address());
+  }
+
   /** Whether this pool was taken over from the snapshot before (see {@link #successor}). */
   boolean takenOver() {
     return takenOver;
@@ -458,7 +463,7 @@ public final class PoolServers {
     if (health != null) {
       List<HealthChecker.Target> t = new ArrayList<>();
       for (Member m : next) {
-        t.add(targets.apply(m.configured(), m.address()));
+        t.add(target(m));
       }
       Optional<Map<ServerKey, ServerState>> s = health.updatePool(config.name(), t, generation);
       if (s.isEmpty()) {

@@ -247,20 +247,10 @@ public final class Snapshot {
       warnings.addAll(ps.loadWarnings(config.source()));
       List<PoolServers.Member> m = ps.members();
       members.put(ps.name(), m);
-      PoolConfig pc = ps.config();
       List<HealthChecker.Target> own = new ArrayList<>(m.size());
       poolTargets.put(ps.name(), own);
       for (PoolServers.Member s : m) {
-        own.add(
-            new HealthChecker.Target(
-                new ServerKey(pc.name(), s.address()),
-                s.configured(),
-                pc.healthCheck(),
-                pc.passive(),
-                pc.tls(),
-                pc.proxyProtocol().version(),
-                tls.probeTls(pc.name()),
-                pc.source()));
+        own.add(ps.target(s));
       }
       targets.addAll(own);
     }
