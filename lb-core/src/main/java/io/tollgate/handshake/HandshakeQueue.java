@@ -20,11 +20,13 @@ import java.util.concurrent.TimeUnit;
  * loop comes straight back, so an idle node gives a flood all of its CPU.
  *
  * <p>While the loop also routes other work (a passthrough connection in the last {@link
- * #OTHERS_NANOS}), handshake turns are paced to {@code limits.handshake-share-percent} of its time:
- * the next turn waits in proportion to what the last one took, and whatever arrives meanwhile is
- * served at once instead of behind a handshake. A handshake step cannot be split (BoringSSL does a
- * ClientHello's key exchange and signature in one call), so pacing the steps is how the other
- * tenants' connections get their share of the loop; alone, the handshakes get all of it.
+ * HandshakePacer#OTHERS_NANOS}), handshake turns are paced to {@code
+ * limits.handshake-share-percent} of its time: the next turn waits in proportion to what the last
+ * one took, and whatever arrives meanwhile is served at once instead of behind a handshake. A
+ * handshake step cannot be split (BoringSSL does a ClientHello's key exchange and signature in one
+ * call), so pacing the steps is how the other tenants' connections get their share of the loop;
+ * alone, the handshakes get all of it. The loops of one group keep that time in one {@link
+ * HandshakePacer}, so loops sharing a core share one budget.
  *
  * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks.
  */
@@ -46,34 +48,46 @@ public final class HandshakeQueue {
   private final ArrayDeque<RouteQueue> ring = new ArrayDeque<>();
   private final Runnable turn = this::runTurn;
 
-  /** How long other work routed on the loop keeps handshake turns paced. */
-  static final long OTHERS_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-
   private EventLoop loop;
+  private HandshakePacer pacer;
   private boolean scheduled;
   private long othersAt = Long.MIN_VALUE / 2;
-  private int sharePercent = 100;
 
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
   }
 
-  /** A queue for {@code loop} with its own budget (tests); production code uses {@link #of}. */
+  /**
+   * A queue for {@code loop} with its own budget and a pacer of its own (tests); production code
+   * uses {@link #of}.
+   */
   HandshakeQueue(EventLoop loop, long turnNanos) {
+    this(loop, turnNanos, new HandshakePacer(1, 1));
+  }
+
+  /**
+   * As {@link #HandshakeQueue(EventLoop, long)}, sharing {@code pacer} with other loops (tests).
+   */
+  HandshakeQueue(EventLoop loop, long turnNanos, HandshakePacer pacer) {
     this(turnNanos);
     this.loop = loop;
+    this.pacer = pacer;
   }
 
   /** The queue of the calling event loop's thread. */
   static HandshakeQueue of(EventLoop loop) {
     HandshakeQueue queue = PER_LOOP.get();
+    if (queue.pacer == null) {
+      queue.pacer = HandshakePacer.of(loop);
+    }
     queue.loop = loop;
     return queue;
   }
 
   /**
    * Other work (a passthrough connection) was routed on {@code loop}, the calling thread's: queued
-   * handshakes take at most {@code sharePercent} of its time for the next {@link #OTHERS_NANOS}.
+   * handshakes take at most {@code sharePercent} of its time for the next {@link
+   * HandshakePacer#OTHERS_NANOS}.
    */
   public static void otherWorkRouted(EventLoop loop, int sharePercent) {
     if (sharePercent < 100) {
@@ -82,8 +96,15 @@ public final class HandshakeQueue {
   }
 
   void otherWork(int sharePercent) {
-    this.sharePercent = sharePercent;
-    this.othersAt = System.nanoTime();
+    long now = System.nanoTime();
+    othersAt = now;
+    pacer.otherWork(sharePercent, now);
+  }
+
+  /** Whether a turn at {@code now} is paced: other work routed lately here (or on a core mate). */
+  private boolean paced(long now) {
+    return pacer.sharePercent() < 100
+        && (now - othersAt < HandshakePacer.OTHERS_NANOS || pacer.othersOnSharedCores(now));
   }
 
   /** Steps waiting, over every route (for tests and metrics). */
@@ -118,6 +139,15 @@ public final class HandshakeQueue {
   private void runTurn() {
     scheduled = false;
     long start = System.nanoTime();
+    if (paced(start)) {
+      // Also a turn scheduled at once (a step queued meanwhile): the group's budget decides.
+      long wait = pacer.waitBefore(start);
+      if (wait > 0) {
+        scheduled = true;
+        loop.schedule(turn, wait, TimeUnit.NANOSECONDS);
+        return;
+      }
+    }
     long stepStart = start;
     while (!ring.isEmpty()) {
       RouteQueue q = ring.pollFirst();
@@ -139,14 +169,12 @@ public final class HandshakeQueue {
       }
       stepStart = now;
     }
+    long end = System.nanoTime();
+    boolean paced = paced(end);
+    pacer.spent(start, end, paced);
     if (!ring.isEmpty() && !scheduled) {
       scheduled = true;
-      long end = System.nanoTime();
-      long pause =
-          sharePercent < 100 && end - othersAt < OTHERS_NANOS
-              ? (end - start) * (100 - sharePercent) / sharePercent
-              : 0;
-      loop.schedule(turn, pause, TimeUnit.NANOSECONDS);
+      loop.schedule(turn, paced ? pacer.waitBefore(end) : 0, TimeUnit.NANOSECONDS);
     }
   }
 
