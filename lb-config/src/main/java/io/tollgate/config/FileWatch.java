@@ -262,7 +262,7 @@ public final class FileWatch {
           continue;
         }
         Path file = d.path.resolve(name);
-        files.remove(file);
+        Attrs.forget(files.remove(file));
         d.names.remove(file);
         if (e.kind() != StandardWatchEventKinds.ENTRY_MODIFY && d.listing != null) {
           d.touched.add(name.toString());
@@ -287,7 +287,7 @@ public final class FileWatch {
   /** Forgets what is remembered of {@code d}'s files; called holding {@code d}'s lock. */
   private void forget(Dir d) {
     for (Path file : d.names) {
-      files.remove(file);
+      Attrs.forget(files.remove(file));
     }
     d.names.clear();
     d.listing = null;
@@ -426,12 +426,62 @@ public final class FileWatch {
   private record Listing(
       java.util.function.Predicate<String> filter, List<String> names, List<Path> paths) {}
 
-  /** What one stat (not following links) said of a regular file, or that there was none. */
-  private record Attrs(FileStamp plain, FileStamp withPermissions) {
-    static final Attrs ABSENT = new Attrs(null, null);
+  /**
+   * What a scan said of a file, for as long as the watch has seen nothing happen to it: {@link
+   * #current} turns false for good once a notification names the file (or its directory's watch is
+   * dropped, or the watch lost events). Checked after a later {@link #scan}, it answers as of that
+   * scan, as the scan's own stamps would, without looking the path up: what a reload of ten
+   * thousand certificates asks of each.
+   */
+  public interface Token {
+    boolean current();
+  }
 
+  /**
+   * What one stat (not following links) said of a regular file, or that there was none; one object
+   * per path and stat, so that it can be the path's {@link Token}.
+   */
+  private static final class Attrs implements Token {
     /** A link or another non-file: remembered only as such, and stat'ed (following) each time. */
     static final Attrs ASK_EACH_TIME = new Attrs(null, null);
+
+    final FileStamp plain;
+    final FileStamp withPermissions;
+    private volatile boolean forgotten;
+
+    Attrs(FileStamp plain, FileStamp withPermissions) {
+      this.plain = plain;
+      this.withPermissions = withPermissions;
+    }
+
+    /** No file at the path (each absent path its own object: its creation forgets it). */
+    static Attrs absent() {
+      return new Attrs(null, null);
+    }
+
+    boolean isAbsent() {
+      return plain == null && this != ASK_EACH_TIME;
+    }
+
+    FileStamp plain() {
+      return plain;
+    }
+
+    FileStamp withPermissions() {
+      return withPermissions;
+    }
+
+    /** No longer what the watch remembers of its path. */
+    static void forget(Attrs a) {
+      if (a != null && a != ASK_EACH_TIME) {
+        a.forgotten = true;
+      }
+    }
+
+    @Override
+    public boolean current() {
+      return !forgotten;
+    }
   }
 
   /** Answers about files as of the moment it began; see {@link FileWatch}. */
@@ -465,6 +515,15 @@ public final class FileWatch {
       return Optional.ofNullable(remembered.apply(a));
     }
 
+    /**
+     * What this scan knows of {@code file} as a {@link Token}: current until the watch sees the
+     * file change; null when the file is not remembered (links, other devices, no watch), which a
+     * caller must then stat every time.
+     */
+    public Token token(Path file) {
+      return attrs(file);
+    }
+
     /** As {@link Files#exists} (following links). */
     public boolean exists(Path file) {
       Attrs a = attrs(file);
@@ -472,7 +531,7 @@ public final class FileWatch {
         stats.incrementAndGet();
         return Files.exists(file);
       }
-      return a != Attrs.ABSENT;
+      return !a.isAbsent();
     }
 
     /** As {@link Files#isRegularFile}. */
@@ -568,9 +627,14 @@ public final class FileWatch {
       // forgetting that starts after the epoch read below finds the entry and removes it; one
       // that started before it changed the epoch, and the entry is taken back here.
       d.names.add(file);
-      files.put(file, now);
-      if (d.epoch != epoch || d.dropped) {
+      // If (another thread's stat of) this path got there first, this one is not remembered: a
+      // token that nothing can forget any more must never be handed out.
+      Attrs first = files.putIfAbsent(file, now);
+      if (first != null) {
+        Attrs.forget(now);
+      } else if (d.epoch != epoch || d.dropped) {
         files.remove(file, now);
+        Attrs.forget(now);
       }
       return now == Attrs.ASK_EACH_TIME ? null : now;
     }
@@ -608,7 +672,7 @@ public final class FileWatch {
             new FileStamp(size, nanos, fileKey),
             new FileStamp(size, nanos, java.util.Arrays.asList(fileKey, a.get("permissions"))));
       } catch (NoSuchFileException e) {
-        return Attrs.ABSENT;
+        return Attrs.absent();
       } catch (IOException
           | UnsupportedOperationException
           | IllegalArgumentException

@@ -124,6 +124,57 @@ class FileWatchTest {
     assertThat(watch.scan().isRegularFile(ocsp)).isTrue();
   }
 
+  @Test
+  void aTokenStaysCurrentUntilItsFileIsTouchedCreatedOrTheWatchLosesTrack() throws Exception {
+    Path file = Files.writeString(dir.resolve("cert.pem"), "one");
+    Path other = Files.writeString(dir.resolve("other.pem"), "other");
+    Path absent = dir.resolve("cert.pem.ocsp");
+    FileWatch.Scan first = watch.scan();
+    FileWatch.Token token = first.token(file);
+    FileWatch.Token otherToken = first.token(other);
+    FileWatch.Token absentToken = first.token(absent);
+    assertThat(List.of(token, otherToken, absentToken)).allMatch(FileWatch.Token::current);
+
+    // Rewritten with the same length: only the notification tells.
+    Files.writeString(file, "two");
+    watch.scan();
+    assertThat(token.current()).isFalse();
+    assertThat(otherToken.current()).isTrue();
+    assertThat(absentToken.current()).isTrue();
+
+    // A file that was absent appears.
+    Files.write(absent, new byte[] {1});
+    watch.scan();
+    assertThat(absentToken.current()).isFalse();
+
+    // A new token after the change is current again; deleting the file ends it.
+    FileWatch.Token again = watch.scan().token(file);
+    assertThat(again).isNotSameAs(token);
+    assertThat(again.current()).isTrue();
+    Files.delete(file);
+    watch.scan();
+    assertThat(again.current()).isFalse();
+    assertThat(otherToken.current()).isTrue();
+  }
+
+  @Test
+  void aLinkHasNoTokenAndNeitherHasAnythingWithoutAWatch() throws Exception {
+    Path target = Files.writeString(dir.resolve("target.pem"), "x");
+    Path link = Files.createSymbolicLink(dir.resolve("link.pem"), target.getFileName());
+    assertThat(watch.scan().token(link)).isNull();
+    assertThat(FileWatch.off().scan().token(target)).isNull();
+  }
+
+  @Test
+  void closingTheWatchEndsEveryToken() throws Exception {
+    // A scan whose barrier cannot be seen trusts nothing remembered, tokens included.
+    Path file = Files.writeString(dir.resolve("cert.pem"), "one");
+    FileWatch.Token token = watch.scan().token(file);
+    watch.close();
+    watch.scan();
+    assertThat(token.current()).isFalse();
+  }
+
   private static final java.util.function.Predicate<String> CONF = n -> n.endsWith(".conf");
 
   private List<String> names(FileWatch.Scan scan) {

@@ -56,6 +56,11 @@ final class CertificateLoader {
     return new CertificateLoader(anchors, now, other, previous, next, files);
   }
 
+  /** The trust anchors certificates are checked against (a {@link TlsReuse.Quiet} holds for). */
+  TrustAnchors anchors() {
+    return anchors;
+  }
+
   /** The time certificates are checked against. */
   Instant now() {
     return now;
@@ -92,6 +97,11 @@ final class CertificateLoader {
         }
         if (quiet != null) {
           next.quiet(earlier, quiet);
+          List<FileWatch.Token> tokens = tokens(files);
+          if (tokens != null) {
+            // The next reload may take it over by these alone while the watch sees no change.
+            next.unchanged(new TlsReuse.Unchanged(byStamp, earlier, quiet, tokens));
+          }
         }
         next.usedCertificate(byStamp, earlier);
         return earlier;
@@ -106,6 +116,30 @@ final class CertificateLoader {
       next.usedCertificate(byStamp, loaded);
     }
     return loaded;
+  }
+
+  /**
+   * The file watch's tokens of the chain, the key and the OCSP file (or the path beside the chain
+   * where one would be looked for, also when there is none); null when one is not remembered.
+   */
+  private List<FileWatch.Token> tokens(CertificateFiles certificate) {
+    Path ocsp =
+        certificate
+            .ocsp()
+            .orElseGet(
+                () ->
+                    certificate
+                        .chain()
+                        .resolveSibling(certificate.chain().getFileName() + ".ocsp"));
+    List<FileWatch.Token> out = new java.util.ArrayList<>(3);
+    for (Path file : new Path[] {certificate.chain(), certificate.key(), ocsp}) {
+      FileWatch.Token token = this.files.token(file);
+      if (token == null) {
+        return null;
+      }
+      out.add(token);
+    }
+    return List.copyOf(out);
   }
 
   /**

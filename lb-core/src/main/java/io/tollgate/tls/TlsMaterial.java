@@ -56,7 +56,8 @@ public final class TlsMaterial {
       InstalledTicketKeys ticketKeys,
       TlsReuse reuse) {
     this.provider = provider;
-    this.serverTls = Map.copyOf(serverTls);
+    // Not copied: the builder made it for this material alone (10,000 routes a reload).
+    this.serverTls = java.util.Collections.unmodifiableMap(serverTls);
     this.backendTls = Map.copyOf(backendTls);
     this.store = store;
     this.probeTls = Map.copyOf(probeTls);
@@ -339,7 +340,7 @@ public final class TlsMaterial {
               serverTls(
                   asRoute,
                   dr.tls().get(),
-                  defaultRoutePath(config, entry.getKey()),
+                  () -> defaultRoutePath(config, entry.getKey()),
                   problems,
                   loader);
           if (tls != null) {
@@ -386,7 +387,11 @@ public final class TlsMaterial {
             .flatMap(ServerTlsConfig::clientAuth)
             .ifPresent(auth -> caBundles.get(auth.ca(), path));
       }
-      ServerTls[] built = new ServerTls[routes.size()];
+      // A concurrent map filled by the parallel part: a serial pass over 10,000 routes' names
+      // was as long as taking their TLS over. Only reports with something in them are kept for
+      // the merge in route order.
+      Map<String, ServerTls> servers =
+          new java.util.concurrent.ConcurrentHashMap<>(routes.size() * 4 / 3 + 16);
       TlsProblems[] reports = new TlsProblems[routes.size()];
       java.util.stream.IntStream.range(0, routes.size())
           .parallel()
@@ -395,23 +400,24 @@ public final class TlsMaterial {
                 RouteConfig route = routes.get(i);
                 if (route.tls().isPresent()) {
                   TlsProblems own = TlsProblems.separate();
-                  reports[i] = own;
-                  built[i] =
+                  ServerTls built =
                       serverTls(
                           route,
                           route.tls().get(),
-                          "tollgate.routes[" + i + "]",
+                          () -> "tollgate.routes[" + i + "]",
                           own,
                           loader.reportingTo(own));
+                  if (own.count() > 0) {
+                    reports[i] = own;
+                  }
+                  if (built != null) {
+                    servers.put(route.name(), built);
+                  }
                 }
               });
-      Map<String, ServerTls> servers = new LinkedHashMap<>();
-      for (int i = 0; i < routes.size(); i++) {
-        if (reports[i] != null) {
-          problems.addAll(reports[i]);
-        }
-        if (built[i] != null) {
-          servers.put(routes.get(i).name(), built[i]);
+      for (TlsProblems report : reports) {
+        if (report != null) {
+          problems.addAll(report);
         }
       }
       return servers;
@@ -525,7 +531,7 @@ public final class TlsMaterial {
     private ServerTls serverTls(
         RouteConfig route,
         ServerTlsConfig tls,
-        String routePath,
+        java.util.function.Supplier<String> pathOfRoute,
         TlsProblems problems,
         CertificateLoader loader) {
       // The same route object (its tenant file did not change) under the same settings, around
@@ -535,6 +541,16 @@ public final class TlsMaterial {
           tls.clientAuth().isEmpty() && tls.certificate() instanceof CertificateSource.Files
               ? previous.route(serverContexts.settings(), route)
               : null;
+      if (earlier != null && earlier.stillHolds(loader.anchors(), loader.now())) {
+        // Nothing the watch saw touched its files and the clock is within every check's quiet
+        // window: what loading them would take over, taken over without a lookup per file.
+        earlier.contexts().forEach(serverContexts::takeOver);
+        reuse.usedUnchanged(earlier.unchanged());
+        reuse.usedRoute(route, earlier);
+        return earlier.tls();
+      }
+      // Formatted only past the route taken over whole (10,000 strings a reload otherwise).
+      String routePath = pathOfRoute.get();
       CertificateChoice loaded = null;
       if (earlier != null) {
         loaded =
@@ -548,7 +564,7 @@ public final class TlsMaterial {
         }
         if (loaded.ecdsa() == earlier.choice().ecdsa() && loaded.rsa() == earlier.choice().rsa()) {
           earlier.contexts().forEach(serverContexts::takeOver);
-          reuse.usedRoute(route, earlier);
+          reuse.usedRoute(route, earlier.with(reuse.unchanged(loaded)));
           return earlier.tls();
         }
       }
@@ -603,7 +619,9 @@ public final class TlsMaterial {
             new RouteServerTls(
                 route.name(), sni -> choice, contexts, policy.protocols().contains("TLSv1.3"));
         if (tls.clientAuth().isEmpty() && problems.errorCount() == errorsBefore) {
-          reuse.usedRoute(route, new TlsReuse.RouteTls(choice, built, Map.copyOf(byKey)));
+          reuse.usedRoute(
+              route,
+              new TlsReuse.RouteTls(choice, built, Map.copyOf(byKey), reuse.unchanged(choice)));
         }
         return built;
       }

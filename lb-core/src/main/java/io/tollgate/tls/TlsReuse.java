@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,19 +24,84 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class TlsReuse {
   /** Nothing to reuse: a first load, or {@code check}. */
-  static final TlsReuse NONE = new TlsReuse("", Map.of(), Map.of(), Map.of(), Map.of(), null);
+  static final TlsReuse NONE =
+      new TlsReuse("", Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), null);
 
   /**
    * A certificate's files and what says their contents are the same: their digests (a String), or
    * their settled stamps (a list of {@code FileStamp}s, which never equals a String).
    */
-  record CertificateKey(Path chain, Path key, Path ocsp, Object contents) {}
+  static final class CertificateKey {
+    private final Path chain;
+    private final Path key;
+    private final Path ocsp;
+    private final Object contents;
+
+    // Computed once: every certificate taken over is put in the next record by this key.
+    private final int hash;
+
+    CertificateKey(Path chain, Path key, Path ocsp, Object contents) {
+      this.chain = chain;
+      this.key = key;
+      this.ocsp = ocsp;
+      this.contents = contents;
+      this.hash = java.util.Objects.hash(chain, key, ocsp, contents);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof CertificateKey other
+          && other.hash == hash
+          && other.chain.equals(chain)
+          && other.key.equals(key)
+          && java.util.Objects.equals(other.ocsp, ocsp)
+          && other.contents.equals(contents);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   /**
    * A route's context for one certificate: the scope is the route's (hosts, client CAs), the
    * certificate is compared by identity (a reused certificate is the same object).
    */
-  record ContextKey(ServerPolicy policy, SessionScope scope, Identity certified) {}
+  static final class ContextKey {
+    private final ServerPolicy policy;
+    private final SessionScope scope;
+    private final Identity certified;
+
+    // Computed once: a reload of 10,000 routes puts every taken-over context in two maps, and the
+    // policy's own hash walks its lists each time.
+    private final int hash;
+
+    ContextKey(ServerPolicy policy, SessionScope scope, Identity certified) {
+      this.policy = policy;
+      this.scope = scope;
+      this.certified = certified;
+      this.hash = java.util.Objects.hash(policy, scope, certified);
+    }
+
+    SessionScope scope() {
+      return scope;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ContextKey other
+          && other.hash == hash
+          && other.certified.equals(certified)
+          && other.scope.equals(scope)
+          && other.policy.equals(policy);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   /** Identity equality for a record whose own equals would compare byte arrays by reference. */
   static final class Identity {
@@ -62,7 +128,53 @@ final class TlsReuse {
    * loads the very same certificates (their files did not change) takes all of it over.
    */
   record RouteTls(
-      CertificateChoice choice, ServerTls tls, Map<ContextKey, ServerCertificate> contexts) {}
+      CertificateChoice choice,
+      ServerTls tls,
+      Map<ContextKey, ServerCertificate> contexts,
+      List<Unchanged> unchanged) {
+
+    /**
+     * Whether each of its certificates is still what it was when recorded, as far as the file watch
+     * and the clock can tell without a look at a file: then the route's certificates are the ones
+     * {@link CertificateLoader#load} would take over, and nothing it checks can differ.
+     */
+    boolean stillHolds(Object anchors, java.time.Instant now) {
+      if (unchanged == null) {
+        return false;
+      }
+      for (Unchanged u : unchanged) {
+        if (!u.holds(anchors, now)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** This route as built, with what now says its certificates are unchanged. */
+    RouteTls with(List<Unchanged> now) {
+      return new RouteTls(choice, tls, contexts, now);
+    }
+  }
+
+  /**
+   * A certificate taken over by its settled stamps ({@code key}) without a problem found ({@code
+   * quiet}), and the file watch's tokens of its chain, key and OCSP path (the latter also when no
+   * OCSP file exists: creating one makes it not current).
+   */
+  record Unchanged(
+      CertificateKey key,
+      CertifiedKey certified,
+      Quiet quiet,
+      List<io.tollgate.config.FileWatch.Token> files) {
+    boolean holds(Object anchors, java.time.Instant now) {
+      for (io.tollgate.config.FileWatch.Token t : files) {
+        if (!t.current()) {
+          return false;
+        }
+      }
+      return quiet.holds(anchors, now);
+    }
+  }
 
   /**
    * A reused certificate whose checks found nothing under {@code anchors}: until {@code quietUntil}
@@ -81,6 +193,7 @@ final class TlsReuse {
   private final Map<CertificateKey, CertifiedKey> certificates;
   private final Map<ContextKey, ServerCertificate> contexts;
   private final Map<Identity, RouteTls> routes;
+  private final Map<Identity, Unchanged> unchanged;
 
   /** The ticket keys installed in {@link #contexts} when this was taken, or null. */
   private final TicketKeys installedKeys;
@@ -91,12 +204,14 @@ final class TlsReuse {
       Map<CertificateKey, CertifiedKey> certificates,
       Map<ContextKey, ServerCertificate> contexts,
       Map<Identity, RouteTls> routes,
+      Map<Identity, Unchanged> unchanged,
       TicketKeys installedKeys) {
     this.settings = settings;
     this.quiet = quiet;
     this.certificates = certificates;
     this.contexts = contexts;
     this.routes = routes;
+    this.unchanged = unchanged;
     this.installedKeys = installedKeys;
   }
 
@@ -108,12 +223,13 @@ final class TlsReuse {
         new ConcurrentHashMap<>(),
         new ConcurrentHashMap<>(),
         new ConcurrentHashMap<>(),
+        new ConcurrentHashMap<>(),
         null);
   }
 
   /** This record as the next build's source, with the ticket keys its contexts carry now. */
   TlsReuse withInstalledKeys(TicketKeys keys) {
-    return new TlsReuse(settings, quiet, certificates, contexts, routes, keys);
+    return new TlsReuse(settings, quiet, certificates, contexts, routes, unchanged, keys);
   }
 
   /** The certificate loaded earlier from the same files with the same contents, or null. */
@@ -132,6 +248,38 @@ final class TlsReuse {
 
   void quiet(CertifiedKey certified, Quiet when) {
     quiet.put(new Identity(certified), when);
+  }
+
+  /** Records that {@code u}'s certificate was taken over by its stamps, quiet. */
+  void unchanged(Unchanged u) {
+    unchanged.put(new Identity(u.certified()), u);
+  }
+
+  /**
+   * What this build recorded of each certificate of {@code choice} being taken over unchanged, in
+   * order; null when one of them was not (read anew, or with a problem found).
+   */
+  List<Unchanged> unchanged(CertificateChoice choice) {
+    List<Unchanged> out = new java.util.ArrayList<>(2);
+    for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
+      if (certified != null) {
+        Unchanged u = unchanged.get(new Identity(certified));
+        if (u == null) {
+          return null;
+        }
+        out.add(u);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Records a route's certificates taken over as they were recorded ({@link Unchanged}). */
+  void usedUnchanged(List<Unchanged> certificates) {
+    for (Unchanged u : certificates) {
+      usedCertificate(u.key(), u.certified());
+      quiet(u.certified(), u.quiet());
+      unchanged(u);
+    }
   }
 
   /** The context built earlier under the same settings for {@code key}, or null. */

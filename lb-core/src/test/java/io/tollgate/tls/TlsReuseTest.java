@@ -210,6 +210,40 @@ class TlsReuseTest {
   }
 
   @Test
+  void aRouteTakenOverWithoutLookingAtItsFilesStillSeesEachKindOfChange() throws Exception {
+    // From the third load on, a. and b.'s certificates are known unchanged by the file watch
+    // alone; each change below must still reach the next load, and only the route it touches.
+    TollgateConfig config = twoSettledRoutes();
+    TlsMaterial third = build(config, build(config, build(config, null)));
+
+    // An OCSP response appears beside a.pem: it must be read (this one is garbage: an error).
+    Files.write(dir.resolve("a.pem.ocsp"), new byte[] {1, 2, 3});
+    List<ConfigError> errors = new ArrayList<>();
+    TlsMaterial.build(config, errors, new ArrayList<>(), third);
+    assertThat(errors)
+        .singleElement()
+        .satisfies(e -> assertThat(e.origin()).contains("a.pem.ocsp"));
+    Files.delete(dir.resolve("a.pem.ocsp"));
+    TlsMaterial fourth = build(config, build(config, third));
+    assertThat(fourth.serverTls("a.test")).isSameAs(third.serverTls("a.test"));
+
+    // The key rewritten with its own bytes, by a tool that keeps the time: read again, same key.
+    Path key = dir.resolve("b.key");
+    FileTime stamped = Files.getLastModifiedTime(key);
+    Files.write(key, Files.readAllBytes(key));
+    Files.setLastModifiedTime(key, stamped);
+    TlsMaterial fifth = build(config, fourth);
+    assertThat(context(fifth, "b.test")).isSameAs(context(fourth, "b.test"));
+
+    // The chain renewed in place: a new context for a, b untouched.
+    write(ROOT.issue(KeyType.EC_P256, "a.test"), dir, "a");
+    settle("a");
+    TlsMaterial renewed = build(config, build(config, fifth));
+    assertThat(context(renewed, "a.test")).isNotSameAs(context(fifth, "a.test"));
+    assertThat(context(renewed, "b.test")).isSameAs(context(fifth, "b.test"));
+  }
+
+  @Test
   void aCertificateAboutToExpireIsWarnedAboutOnEveryReload() throws Exception {
     write(
         INTERMEDIATE.leaf("a.test").notAfter(Instant.now().plus(Duration.ofDays(10))).issue(),
