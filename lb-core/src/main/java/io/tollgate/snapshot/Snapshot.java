@@ -192,170 +192,30 @@ public final class Snapshot {
         TlsMaterial.build(
             config, errors, warnings, managed, previous == null ? null : previous.tls);
     long tlsBuilt = System.nanoTime();
-    // Host names and SRV names: asked all at once, waited for with a bound. A name that does
-    // not resolve is a warning: one tenant's DNS must not fail everyone's reload.
-    // Maps sized once: 10,000 pools a reload otherwise rehash them a dozen times each.
-    int poolCount = config.pools().size() * 4 / 3 + 1;
-    Map<String, PoolServers> poolServers = new LinkedHashMap<>(poolCount);
-    for (PoolConfig pc : config.pools().values()) {
-      ProbeTls probe = tls.probeTls(pc.name());
-      PoolServers earlier = previous == null ? null : previous.poolServers.get(pc.name());
-      // A pool of an untouched tenant is taken over whole (members, health targets, Pool): a
-      // reload of 10,000 tenants builds only the changed ones' again.
-      poolServers.put(
-          pc.name(),
-          earlier != null && earlier.canBeTakenOverBy(pc, probe)
-              ? earlier.successor()
-              : new PoolServers(
-                  pc,
-                  // Captures the probe, not the material: a pool taken over keeps this function.
-                  (configured, address) ->
-                      new HealthChecker.Target(
-                          new ServerKey(pc.name(), address),
-                          configured,
-                          pc.healthCheck(),
-                          pc.passive(),
-                          pc.tls(),
-                          pc.proxyProtocol().version(),
-                          probe,
-                          pc.source())));
-    }
-    if (poolServers.values().stream().anyMatch(PoolServers::followsDns)) {
-      DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
-      try {
-        List<CompletableFuture<Void>> asked = new ArrayList<>();
-        for (PoolServers ps : poolServers.values()) {
-          if (ps.followsDns()) {
-            asked.add(ps.lookUp(lookups));
-          }
-        }
-        awaitLookups(asked, config.dns().timeout().multipliedBy(3).plusSeconds(1));
-      } finally {
-        if (dns == null) {
-          lookups.close();
-        }
-      }
-    }
+    // Each stage its own method: a reload runs each loop once over 10,000 items, and the JIT
+    // compiles small methods early and cheaply, where one large method was compiled again for
+    // each loop (on-stack replacement), at hundreds of milliseconds of compiler time each.
+    Map<String, PoolServers> poolServers = poolServers(config, tls, previous);
+    lookUp(poolServers, config, dns);
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
-    List<HealthChecker.Target> targets = new ArrayList<>(config.pools().size());
     Map<String, List<HealthChecker.Target>> poolTargets = new HashMap<>();
-    for (PoolServers ps : poolServers.values()) {
-      if (ps.takenOver()) {
-        targets.addAll(ps.builtTargets()); // addresses only: no names, no warnings
-        continue;
-      }
-      warnings.addAll(ps.loadWarnings(config.source()));
-      List<PoolServers.Member> m = ps.members();
-      members.put(ps.name(), m);
-      List<HealthChecker.Target> own = new ArrayList<>(m.size());
-      poolTargets.put(ps.name(), own);
-      for (PoolServers.Member s : m) {
-        own.add(ps.target(s));
-      }
-      targets.addAll(own);
-    }
-    config
-        .ops()
-        .admin()
-        .flatMap(AdminConfig::tokenFile)
-        .ifPresent(
-            token ->
-                SecretFiles.exposure(token, "the admin token file")
-                    .ifPresent(
-                        warning ->
-                            warnings.add(
-                                new ConfigError(
-                                    token.toString(), "tollgate.admin.token-file", warning))));
+    List<HealthChecker.Target> targets =
+        targets(poolServers, config, warnings, members, poolTargets);
+    adminTokenWarning(config, warnings);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
     HealthChecker.Plan plan = health != null ? health.prepare(targets) : null;
     Map<ServerKey, ServerState> states = plan != null ? plan.states() : Map.of();
     PassiveSignals signals = health != null ? health : PassiveSignals.NONE;
-    Map<String, Pool> pools = new HashMap<>(poolCount);
-    for (PoolConfig pc : config.pools().values()) {
-      PoolServers ps = poolServers.get(pc.name());
-      if (ps.takenOver()) {
-        pools.put(pc.name(), ps.pool());
-        continue;
-      }
-      List<Backend> backends = new ArrayList<>();
-      for (PoolServers.Member m : members.get(pc.name())) {
-        ServerKey key = new ServerKey(pc.name(), m.address());
-        ServerState state = states.get(key);
-        if (state == null) {
-          state = new ServerState(key, m.configured().toString(), true, System::nanoTime);
-        }
-        backends.add(
-            new Backend(
-                m.configured(), m.address(), m.weight(), m.maxConnections(), state, m.backup()));
-      }
-      Pool same = previous == null ? null : previous.unchangedPool(pc, backends);
-      Pool pool =
-          same != null
-              ? same
-              : new Pool(
-                  pc.name(),
-                  backends,
-                  pc.connectAttempts(),
-                  pc.balance(),
-                  pc.proxyProtocol(),
-                  signals,
-                  System::nanoTime,
-                  ThreadLocalRandom::current,
-                  pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
-      ps.built(pool, members.get(pc.name()), poolTargets.get(pc.name()));
-      pools.put(pc.name(), pool);
-    }
+    Map<String, Pool> pools =
+        pools(config, poolServers, members, poolTargets, states, signals, previous);
     Map<String, Integer> listenerIndex = new HashMap<>();
     for (int i = 0; i < config.listeners().size(); i++) {
       listenerIndex.put(config.listeners().get(i).name(), i);
     }
-    Router.Builder router = Router.builder();
-    for (RouteConfig rc : config.routes()) {
-      BitSet on = null;
-      if (!rc.listeners().isEmpty()) {
-        on = new BitSet(config.listeners().size());
-        for (String listener : rc.listeners()) {
-          on.set(listenerIndex.get(listener));
-        }
-      }
-      Route route =
-          new Route(
-              rc.name(),
-              rc.mode(),
-              pools.get(rc.pool()),
-              rc.mode().terminatesTls() ? tls.serverTls(rc.name()) : null,
-              rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null,
-              rc.matchAlpn(),
-              rc.httpPool().map(pools::get).orElse(null),
-              rc.http().orElse(null),
-              on,
-              SourceFilter.of(rc.access()));
-      for (String host : rc.hosts()) {
-        router.host(host, route);
-      }
-    }
-    Map<String, DefaultRoute> defaults = TlsMaterial.defaultRoutes(config);
-    DefaultRoute dr = config.defaultRoute();
-    if (!dr.reject()) {
-      router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
-    }
-    Router built = router.build();
-    Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
-    for (ListenerConfig lc : config.listeners()) {
-      Router.Match fallback = built.fallback();
-      if (lc.defaultRoute().isPresent()) {
-        String name = TlsMaterial.DEFAULT_ROUTE + "@" + lc.name();
-        fallback =
-            Router.fallback(
-                defaults.containsKey(name)
-                    ? defaultRoute(name, defaults.get(name), pools, tls)
-                    : null);
-      }
-      listeners.put(
-          lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
-    }
+    Router built = router(config, pools, tls, listenerIndex);
+    Map<String, ListenerSettings> listeners = listeners(config, built, pools, tls, listenerIndex);
     warnings.addAll(ConnectionCoalescing.warnings(config, built, tls, listeners.values()));
     RelaySettings relay =
         new RelaySettings(
@@ -375,6 +235,233 @@ public final class Snapshot {
     }
     return new Snapshot(
         config, listeners, relay, built, pools, warnings, tls, targets, plan, poolServers, dns);
+  }
+
+  /**
+   * Each pool's run-time server set: a pool of an untouched tenant is taken over whole (members,
+   * health targets, Pool), so a reload of 10,000 tenants builds only the changed ones' again.
+   */
+  private static Map<String, PoolServers> poolServers(
+      TollgateConfig config, TlsMaterial tls, Snapshot previous) {
+    // Maps sized once: 10,000 pools a reload otherwise rehash them a dozen times each.
+    Map<String, PoolServers> poolServers = new LinkedHashMap<>(config.pools().size() * 4 / 3 + 1);
+    for (PoolConfig pc : config.pools().values()) {
+      PoolServers earlier = previous == null ? null : previous.poolServers.get(pc.name());
+      poolServers.put(pc.name(), poolServers(pc, tls.probeTls(pc.name()), earlier));
+    }
+    return poolServers;
+  }
+
+  private static PoolServers poolServers(PoolConfig pc, ProbeTls probe, PoolServers earlier) {
+    if (earlier != null && earlier.canBeTakenOverBy(pc, probe)) {
+      return earlier.successor();
+    }
+    return new PoolServers(
+        pc,
+        // Captures the probe, not the material: a pool taken over keeps this function.
+        (configured, address) ->
+            new HealthChecker.Target(
+                new ServerKey(pc.name(), address),
+                configured,
+                pc.healthCheck(),
+                pc.passive(),
+                pc.tls(),
+                pc.proxyProtocol().version(),
+                probe,
+                pc.source()));
+  }
+
+  /**
+   * Host names and SRV names: asked all at once, waited for with a bound. A name that does not
+   * resolve is a warning: one tenant's DNS must not fail everyone's reload.
+   */
+  private static void lookUp(
+      Map<String, PoolServers> poolServers, TollgateConfig config, DnsLookups dns) {
+    if (poolServers.values().stream().noneMatch(PoolServers::followsDns)) {
+      return;
+    }
+    DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
+    try {
+      List<CompletableFuture<Void>> asked = new ArrayList<>();
+      for (PoolServers ps : poolServers.values()) {
+        if (ps.followsDns()) {
+          asked.add(ps.lookUp(lookups));
+        }
+      }
+      awaitLookups(asked, config.dns().timeout().multipliedBy(3).plusSeconds(1));
+    } finally {
+      if (dns == null) {
+        lookups.close();
+      }
+    }
+  }
+
+  /**
+   * Every server as a health-check target; fills in the members and own targets of each pool built
+   * anew (a pool taken over brings its own).
+   */
+  private static List<HealthChecker.Target> targets(
+      Map<String, PoolServers> poolServers,
+      TollgateConfig config,
+      List<ConfigError> warnings,
+      Map<String, List<PoolServers.Member>> members,
+      Map<String, List<HealthChecker.Target>> poolTargets) {
+    List<HealthChecker.Target> targets = new ArrayList<>(config.pools().size());
+    for (PoolServers ps : poolServers.values()) {
+      if (ps.takenOver()) {
+        targets.addAll(ps.builtTargets()); // addresses only: no names, no warnings
+        continue;
+      }
+      warnings.addAll(ps.loadWarnings(config.source()));
+      List<PoolServers.Member> m = ps.members();
+      members.put(ps.name(), m);
+      List<HealthChecker.Target> own = new ArrayList<>(m.size());
+      poolTargets.put(ps.name(), own);
+      for (PoolServers.Member s : m) {
+        own.add(ps.target(s));
+      }
+      targets.addAll(own);
+    }
+    return targets;
+  }
+
+  private static void adminTokenWarning(TollgateConfig config, List<ConfigError> warnings) {
+    config
+        .ops()
+        .admin()
+        .flatMap(AdminConfig::tokenFile)
+        .ifPresent(
+            token ->
+                SecretFiles.exposure(token, "the admin token file")
+                    .ifPresent(
+                        warning ->
+                            warnings.add(
+                                new ConfigError(
+                                    token.toString(), "tollgate.admin.token-file", warning))));
+  }
+
+  /** Each pool as the data path uses it: taken over, unchanged, or built from its servers. */
+  private static Map<String, Pool> pools(
+      TollgateConfig config,
+      Map<String, PoolServers> poolServers,
+      Map<String, List<PoolServers.Member>> members,
+      Map<String, List<HealthChecker.Target>> poolTargets,
+      Map<ServerKey, ServerState> states,
+      PassiveSignals signals,
+      Snapshot previous) {
+    Map<String, Pool> pools = new HashMap<>(config.pools().size() * 4 / 3 + 1);
+    for (PoolConfig pc : config.pools().values()) {
+      PoolServers ps = poolServers.get(pc.name());
+      if (ps.takenOver()) {
+        pools.put(pc.name(), ps.pool());
+        continue;
+      }
+      Pool pool = pool(pc, members.get(pc.name()), states, signals, previous);
+      ps.built(pool, members.get(pc.name()), poolTargets.get(pc.name()));
+      pools.put(pc.name(), pool);
+    }
+    return pools;
+  }
+
+  private static Pool pool(
+      PoolConfig pc,
+      List<PoolServers.Member> members,
+      Map<ServerKey, ServerState> states,
+      PassiveSignals signals,
+      Snapshot previous) {
+    List<Backend> backends = new ArrayList<>();
+    for (PoolServers.Member m : members) {
+      ServerKey key = new ServerKey(pc.name(), m.address());
+      ServerState state = states.get(key);
+      if (state == null) {
+        state = new ServerState(key, m.configured().toString(), true, System::nanoTime);
+      }
+      backends.add(
+          new Backend(
+              m.configured(), m.address(), m.weight(), m.maxConnections(), state, m.backup()));
+    }
+    Pool same = previous == null ? null : previous.unchangedPool(pc, backends);
+    return same != null
+        ? same
+        : new Pool(
+            pc.name(),
+            backends,
+            pc.connectAttempts(),
+            pc.balance(),
+            pc.proxyProtocol(),
+            signals,
+            System::nanoTime,
+            ThreadLocalRandom::current,
+            pc.source().map(ip -> new InetSocketAddress(ip, 0)).orElse(null));
+  }
+
+  private static Router router(
+      TollgateConfig config,
+      Map<String, Pool> pools,
+      TlsMaterial tls,
+      Map<String, Integer> listenerIndex) {
+    Router.Builder router = Router.builder();
+    for (RouteConfig rc : config.routes()) {
+      Route route = route(rc, config, pools, tls, listenerIndex);
+      for (String host : rc.hosts()) {
+        router.host(host, route);
+      }
+    }
+    DefaultRoute dr = config.defaultRoute();
+    if (!dr.reject()) {
+      router.defaultRoute(defaultRoute(TlsMaterial.DEFAULT_ROUTE, dr, pools, tls));
+    }
+    return router.build();
+  }
+
+  private static Route route(
+      RouteConfig rc,
+      TollgateConfig config,
+      Map<String, Pool> pools,
+      TlsMaterial tls,
+      Map<String, Integer> listenerIndex) {
+    BitSet on = null;
+    if (!rc.listeners().isEmpty()) {
+      on = new BitSet(config.listeners().size());
+      for (String listener : rc.listeners()) {
+        on.set(listenerIndex.get(listener));
+      }
+    }
+    return new Route(
+        rc.name(),
+        rc.mode(),
+        pools.get(rc.pool()),
+        rc.mode().terminatesTls() ? tls.serverTls(rc.name()) : null,
+        rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null,
+        rc.matchAlpn(),
+        rc.httpPool().map(pools::get).orElse(null),
+        rc.http().orElse(null),
+        on,
+        SourceFilter.of(rc.access()));
+  }
+
+  private static Map<String, ListenerSettings> listeners(
+      TollgateConfig config,
+      Router built,
+      Map<String, Pool> pools,
+      TlsMaterial tls,
+      Map<String, Integer> listenerIndex) {
+    Map<String, DefaultRoute> defaults = TlsMaterial.defaultRoutes(config);
+    Map<String, ListenerSettings> listeners = new LinkedHashMap<>();
+    for (ListenerConfig lc : config.listeners()) {
+      Router.Match fallback = built.fallback();
+      if (lc.defaultRoute().isPresent()) {
+        String name = TlsMaterial.DEFAULT_ROUTE + "@" + lc.name();
+        fallback =
+            Router.fallback(
+                defaults.containsKey(name)
+                    ? defaultRoute(name, defaults.get(name), pools, tls)
+                    : null);
+      }
+      listeners.put(
+          lc.name(), ListenerSettings.of(lc, config, listenerIndex.get(lc.name()), fallback));
+    }
+    return listeners;
   }
 
   /** Waits for the lookups, at most {@code bound} in all; those still out count as unanswered. */
