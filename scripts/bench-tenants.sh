@@ -46,7 +46,8 @@ reload() { # prints "wall_ms cpu_ms"
   c0=$(cpu_ticks "$pid")
   out=$(curl -s -m 300 -w ' %{time_total}' -X POST -H 'X-Tollgate-Admin: 1' \
     "http://127.0.0.1:$ADMIN/reload")
-  echo "$out" | grep -q '"ok":true' || { echo "reload failed: $out" >&2; }
+  # Not `echo | grep -q`: under pipefail, grep leaving at its first match can fail the echo.
+  [[ "$out" == *'"ok":true'* ]] || { echo "reload failed: $out" >&2; }
   echo "$(awk -v t="${out##* }" 'BEGIN {printf "%d", t * 1000}') $(( ( $(cpu_ticks "$pid") - c0 ) * 1000 / hz ))"
 }
 
