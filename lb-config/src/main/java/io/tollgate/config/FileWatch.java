@@ -623,18 +623,21 @@ public final class FileWatch {
       if (now == null) {
         return null; // could not tell: nothing remembered
       }
-      // Without the lock (10,000 files from two threads at the first load): the name first, so a
-      // forgetting that starts after the epoch read below finds the entry and removes it; one
-      // that started before it changed the epoch, and the entry is taken back here.
-      d.names.add(file);
-      // If (another thread's stat of) this path got there first, this one is not remembered: a
-      // token that nothing can forget any more must never be handed out.
-      Attrs first = files.putIfAbsent(file, now);
-      if (first != null) {
-        Attrs.forget(now);
-      } else if (d.epoch != epoch || d.dropped) {
-        files.remove(file, now);
-        Attrs.forget(now);
+      // The stat without the lock (10,000 files from two threads at the first load), recording
+      // it under the lock, which every forgetting holds after moving the epoch on: one that came
+      // after the epoch read above shows in it, and this stat is not remembered; one that comes
+      // later finds the name and the entry. (Recorded without the lock, a name added while a
+      // forgetting walked the names could be cleared with its entry left behind, and that entry
+      // would then outlive every later overflow.) A stat another thread remembered first wins:
+      // a token nothing can forget must never be handed out.
+      synchronized (d) {
+        if (d.epoch != epoch || d.dropped) {
+          Attrs.forget(now);
+        } else if (files.putIfAbsent(file, now) != null) {
+          Attrs.forget(now);
+        } else {
+          d.names.add(file);
+        }
       }
       return now == Attrs.ASK_EACH_TIME ? null : now;
     }

@@ -72,6 +72,11 @@ final class CertificateLoader {
    * @param configPath key that named the files, e.g. {@code tollgate.routes[0].certificate}
    */
   CertifiedKey load(CertificateFiles files, String configPath) {
+    // The tokens before the stamps: a scan of another thread (the config watcher's poll) may
+    // forget a file in between, and the token asked after it would be the new file's, current,
+    // next to the old stamp and certificate. Asked first, a token is the stat the stamp came from
+    // or one already forgotten (a token is never current again).
+    List<FileWatch.Token> tokens = tokens(files);
     Path ocspPath = files.ocsp().orElseGet(() -> besideChain(files.chain(), this.files));
     // Files whose stamps are those of the last load are not even read (10,000 routes' reload),
     // nor stat'ed when the file watch saw nothing happen to them.
@@ -97,7 +102,6 @@ final class CertificateLoader {
         }
         if (quiet != null) {
           next.quiet(earlier, quiet);
-          List<FileWatch.Token> tokens = tokens(files);
           if (tokens != null) {
             // The next reload may take it over by these alone while the watch sees no change.
             next.unchanged(new TlsReuse.Unchanged(byStamp, earlier, quiet, tokens));
