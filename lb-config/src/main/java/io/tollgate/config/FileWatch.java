@@ -445,8 +445,8 @@ public final class FileWatch {
     /** A link or another non-file: remembered only as such, and stat'ed (following) each time. */
     static final Attrs ASK_EACH_TIME = new Attrs(null, null);
 
-    final FileStamp plain;
-    final FileStamp withPermissions;
+    private final FileStamp plain;
+    private final FileStamp withPermissions;
     private volatile boolean forgotten;
 
     Attrs(FileStamp plain, FileStamp withPermissions) {

@@ -21,6 +21,13 @@ record CertificateChoice(CertifiedKey ecdsa, CertifiedKey rsa) {
     return rsa != null ? rsa : ecdsa;
   }
 
+  /** The certificates there are: ECDSA first, then RSA. */
+  java.util.List<CertifiedKey> present() {
+    return ecdsa == null
+        ? java.util.List.of(rsa)
+        : rsa == null ? java.util.List.of(ecdsa) : java.util.List.of(ecdsa, rsa);
+  }
+
   CertifiedKey get(KeyKind kind) {
     return kind == KeyKind.ECDSA ? ecdsa : rsa;
   }

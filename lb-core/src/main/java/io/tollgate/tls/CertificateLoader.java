@@ -127,14 +127,7 @@ final class CertificateLoader {
    * where one would be looked for, also when there is none); null when one is not remembered.
    */
   private List<FileWatch.Token> tokens(CertificateFiles certificate) {
-    Path ocsp =
-        certificate
-            .ocsp()
-            .orElseGet(
-                () ->
-                    certificate
-                        .chain()
-                        .resolveSibling(certificate.chain().getFileName() + ".ocsp"));
+    Path ocsp = certificate.ocsp().orElseGet(() -> ocspBeside(certificate.chain()));
     List<FileWatch.Token> out = new java.util.ArrayList<>(3);
     for (Path file : new Path[] {certificate.chain(), certificate.key(), ocsp}) {
       FileWatch.Token token = this.files.token(file);
@@ -317,8 +310,13 @@ final class CertificateLoader {
 
   /** As {@link #besideChain(Path)}, asking {@code files} whether it exists. */
   static Path besideChain(Path chainFile, FileWatch.Scan files) {
-    Path beside = chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
+    Path beside = ocspBeside(chainFile);
     return files.isRegularFile(beside) ? beside : null;
+  }
+
+  /** Where an OCSP response for {@code chainFile} is looked for when none is named. */
+  private static Path ocspBeside(Path chainFile) {
+    return chainFile.resolveSibling(chainFile.getFileName() + ".ocsp");
   }
 
   /** Reads and parses a DER OCSP response; {@code null} (reported) when unusable. */

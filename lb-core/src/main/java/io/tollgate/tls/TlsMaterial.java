@@ -603,17 +603,15 @@ public final class TlsMaterial {
         }
         Map<CertifiedKey, ServerCertificate> contexts = new IdentityHashMap<>();
         Map<TlsReuse.ContextKey, ServerCertificate> byKey = new java.util.HashMap<>();
-        for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
-          if (certified != null) {
-            ServerCertificate built =
-                serverContexts.context(
-                    policy, scope, clientCas, certified, certificatePath, problems);
-            if (built == null) {
-              return null;
-            }
-            contexts.put(certified, built);
-            byKey.put(ServerContexts.key(policy, scope, certified), built);
+        for (CertifiedKey certified : choice.present()) {
+          ServerCertificate built =
+              serverContexts.context(
+                  policy, scope, clientCas, certified, certificatePath, problems);
+          if (built == null) {
+            return null;
           }
+          contexts.put(certified, built);
+          byKey.put(ServerContexts.key(policy, scope, certified), built);
         }
         RouteServerTls built =
             new RouteServerTls(

@@ -261,14 +261,12 @@ final class TlsReuse {
    */
   List<Unchanged> unchanged(CertificateChoice choice) {
     List<Unchanged> out = new java.util.ArrayList<>(2);
-    for (CertifiedKey certified : new CertifiedKey[] {choice.ecdsa(), choice.rsa()}) {
-      if (certified != null) {
-        Unchanged u = unchanged.get(new Identity(certified));
-        if (u == null) {
-          return null;
-        }
-        out.add(u);
+    for (CertifiedKey certified : choice.present()) {
+      Unchanged u = unchanged.get(new Identity(certified));
+      if (u == null) {
+        return null;
       }
+      out.add(u);
     }
     return List.copyOf(out);
   }
