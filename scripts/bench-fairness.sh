@@ -6,15 +6,17 @@
 #   env: HARNESS=../shared/bench  DUR=10  RUNS=3  B_C=4  FLOOD_C=64  WORKERS="1 2" (ours only)
 #        FLOODS="tls hello"  FLOOD_NICE=0  OURS_JAVA_OPTS (JVM options)
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
+#        PROBES=1 (0: off)  PROBE_RPS=200: the keep-alive and admin probes (below)
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
-#        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 50, 100 = off)
+#        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 35, 100 = off)
 #        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
 #        held before its alert and close (default 1s; 0 refuses at once)
 #
 # Tenant B: B_C loops of new passthrough connections to pass.test (connect, full TLS handshake
 # with the origin through the proxy, GET /, close), measured alone, then while FLOOD_C loops
-# flood off.test (offload: every handshake costs the proxy a key exchange and a signature).
+# flood off.test, then alone again (B's rate alone is the mean of the runs before and after
+# each flood). off.test is offload: every handshake costs the proxy a key exchange and a signature.
 # Two floods:
 #   tls    full TLS handshakes, then GET / (the harness's tlsconn). On a 2-core box the
 #          generator core saturates before the proxy's does: read the "CPU busy" column.
@@ -34,6 +36,7 @@ HARNESS=${HARNESS:-$ROOT/../shared/bench}
 cd "$ROOT"
 source "$HARNESS/lib.sh"
 DUR=${DUR:-10} RUNS=${RUNS:-3} B_C=${B_C:-4} FLOOD_C=${FLOOD_C:-64} WARM=${WARM:-5}
+PROBES=${PROBES:-1} PROBE_RPS=${PROBE_RPS:-200} ADMIN_PORT=9909
 WORKERS=${WORKERS:-1 2} FLOOD_NICE=${FLOOD_NICE:-0} FLOODS=${FLOODS:-tls hello}
 [ $# -gt 0 ] || set -- ours
 
@@ -66,6 +69,44 @@ flood() { # kind sni concurrency seconds nice -> prints "rate errors p50_us"
     "$RUSH" -n "$2" -p $LB_PORT -c "$3" -d "$4" || true; } |
     awk '/^conns=/{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
          print v["rate"], v["errors"], v["p50_us"]}'
+}
+
+# Cheap work beside B's new connections, measured at the same time (PROBES=0: off): one
+# established keep-alive connection through pass.test (relayed bytes: h2load, PROBE_RPS small
+# requests a second) and, for ours, the admin endpoint's /ready (a new connection per request).
+ka_probe() { # seconds -> writes $RUN/ka.log (h2load's per-request log)
+  rm -f "$RUN/ka.log"
+  $(pin $LOAD_CPU) timeout -k 5 $(($1 + 20)) h2load --h1 -c1 --rps "$PROBE_RPS" -D "$1" \
+    --log-file="$RUN/ka.log" --connect-to="127.0.0.1:$LB_PORT" "https://pass.test:$LB_PORT/" \
+    >/dev/null 2>&1 || true
+}
+admin_probe() { # seconds -> writes $RUN/admin.out (one total time in s per request)
+  $(pin $LOAD_CPU) timeout -k 5 $(($1 + 20)) curl -s --rate "$((PROBE_RPS / 10))/s" \
+    -w '%{http_code} %{time_total}\n' \
+    $(for ((i = 0; i < $1 * PROBE_RPS / 10; i++)); do echo "-o /dev/null http://127.0.0.1:$ADMIN_PORT/ready"; done) \
+    >"$RUN/admin.out" 2>/dev/null || true
+}
+pct() { # p file status_column value_column [scale] -> the p-th percentile of the values
+  # (a request whose status was not 200 counts as failed, above every value)
+  awk -v s="$3" -v c="$4" -v k="${5:-1}" '{ print ($s == 200) ? $c * k : 1e9 }' "$2" 2>/dev/null |
+    sort -n | awk -v p="$1" '{ d[NR] = $1 } END { if (NR == 0) print "-";
+      else { x = d[int(NR * p / 100) + 1]; print (x >= 1e9 ? "failed" : int(x)) } }'
+}
+b_run() { # name -> "rate errors p50_us ka_p50 ka_p99 admin_p50 admin_p99" (latencies in µs)
+  local ka=- admin=-
+  if [ "$PROBES" = 1 ]; then
+    ka_probe "$DUR" & ka=$!
+    [ "$1" = ours ] && { admin_probe "$DUR" & admin=$!; }
+  fi
+  read -r rate errs p50 <<<"$(tlsconn pass.test "$B_C" "$DUR")"
+  [ "$ka" = - ] || wait "$ka"
+  [ "$admin" = - ] || wait "$admin"
+  if [ "$PROBES" = 1 ]; then
+    echo "$rate $errs $p50 $(pct 50 "$RUN/ka.log" 2 3) $(pct 99 "$RUN/ka.log" 2 3)" \
+      "$( [ "$1" = ours ] && echo "$(pct 50 "$RUN/admin.out" 1 2 1e6) $(pct 99 "$RUN/admin.out" 1 2 1e6)" || echo "- -")"
+  else
+    echo "$rate $errs $p50 - - - -"
+  fi
 }
 
 cpu_ticks() { # -> "busy0 total0 busy1 total1" from /proc/stat (jiffies)
@@ -107,25 +148,32 @@ for name in "$@"; do
     flood_pid=$!
     tlsconn pass.test "$B_C" "$WARM" >/dev/null
     wait "$flood_pid"
+    # Each flood run sits between two runs of B alone, and B's rate alone is their mean: on a
+    # shared machine B's rate alone drifts by 20-30% from minute to minute, more than the flood
+    # takes, so one "alone" run before the flood made "kept" mostly a measure of that drift.
+    read -r before before_err before_p50 ka0 ka0_99 adm0 adm0_99 <<<"$(b_run "$name")"
     for ((r = 1; r <= RUNS; r++)); do
-      read -r alone alone_err alone_p50 <<<"$(tlsconn pass.test "$B_C" "$DUR")"
       flood "$kind" off.test "$FLOOD_C" $((DUR + 2)) "$FLOOD_NICE" >"$RUN/flood.out" &
       flood_pid=$!
       sleep 1
       t0=$(cpu_ticks)
-      read -r during during_err during_p50 <<<"$(tlsconn pass.test "$B_C" "$DUR")"
+      read -r during during_err during_p50 ka1 ka1_99 adm1 adm1_99 <<<"$(b_run "$name")"
       read -r busy0 busy1 <<<"$(busy_pct "$t0" "$(cpu_ticks)")"
       wait "$flood_pid"   # not a bare wait: the origins and the proxy are children too
       read -r flood flood_err flood_p50 <"$RUN/flood.out"
-      kept=$(awk -v a="$alone" -v d="$during" 'BEGIN {printf "%.2f", (a > 0 ? d / a : 0)}')
-      rows+=("| $name | $w | $kind | $r | $alone | $during | **${kept}x** | $flood | $alone_p50 / $during_p50 | $busy0 / $busy1 | $((alone_err + during_err)) / $flood_err |")
+      read -r after after_err after_p50 ka2 ka2_99 adm2 adm2_99 <<<"$(b_run "$name")"
+      read -r alone kept <<<"$(awk -v b="$before" -v a="$after" -v d="$during" 'BEGIN {
+        m = (b + a) / 2; printf "%.1f %.2f", m, (m > 0 ? d / m : 0) }')"
+      rows+=("| $name | $w | $kind | $r | $before / $after | $during | **${kept}x** | $flood | $before_p50 / $during_p50 | $busy0 / $busy1 | $ka0 / $ka0_99 → $ka1 / $ka1_99 | $adm0 / $adm0_99 → $adm1 / $adm1_99 | $((before_err + during_err + after_err)) / $flood_err |")
       echo "${rows[-1]}"
+      before=$after before_err=0 before_p50=$after_p50
+      ka0=$ka2 ka0_99=$ka2_99 adm0=$adm2 adm0_99=$adm2_99
     done
     stop_contestant
    done
   done
 done
 echo
-echo "| proxy | worker threads | flood | run | tenant B alone (conn/s) | B during A's flood | kept | A's flood (handshakes/s) | B's median latency alone / during (µs) | CPU 0 / CPU 1 busy during | errors B / A |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| proxy | worker threads | flood | run | tenant B alone before / after (conn/s) | B during A's flood | kept | A's flood (handshakes/s) | B's median latency alone / during (µs) | CPU 0 / CPU 1 busy during | keep-alive request p50 / p99 alone → during (µs) | admin /ready p50 / p99 alone → during (µs) | errors B / A |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -54,7 +54,7 @@ class TarpitConfigTest {
 
   @Test
   void handshakesTakeHalfAWorkerNextToOtherTenantsByDefaultAndTheShareIsSet() throws Exception {
-    assertThat(load("").limits().handshakeSharePercent()).isEqualTo(50);
+    assertThat(load("").limits().handshakeSharePercent()).isEqualTo(35);
     assertThat(load("tollgate.limits.handshake-share-percent = 100\n").limits())
         .extracting(l -> l.handshakeSharePercent())
         .isEqualTo(100);
