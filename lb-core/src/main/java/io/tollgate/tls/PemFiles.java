@@ -28,7 +28,8 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * blocks (as {@code openssl ecparam -genkey} writes them) are skipped.
  *
  * <p>BouncyCastle only parses; keys and certificates are built by the JDK's own providers, so they
- * work with every TLS provider.
+ * work with every TLS provider. Files of certificates and unencrypted PKCS#8 EC or RSA keys, the
+ * common case, are read by {@link PlainPem} without BouncyCastle; it hands anything else back.
  */
 final class PemFiles {
   private PemFiles() {}
@@ -68,6 +69,12 @@ final class PemFiles {
 
   /** Every certificate and private key in {@code content}, read from {@code file}. */
   static Content read(Path file, byte[] content) throws PemException {
+    Content plain = PlainPem.read(content);
+    return plain != null ? plain : parse(file, content);
+  }
+
+  /** As {@link #read(Path, byte[])}, always through BouncyCastle's parser. */
+  static Content parse(Path file, byte[] content) throws PemException {
     List<X509Certificate> certificates = new ArrayList<>();
     List<PrivateKey> keys = new ArrayList<>();
     JcaPEMKeyConverter keyConverter = new JcaPEMKeyConverter();
