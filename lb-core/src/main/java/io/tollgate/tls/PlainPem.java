@@ -71,8 +71,11 @@ final class PlainPem {
             if (x509 == null) {
               x509 = CertificateFactory.getInstance("X.509");
             }
-            certificates.add(
-                (X509Certificate) x509.generateCertificate(new ByteArrayInputStream(der)));
+            ByteArrayInputStream in = new ByteArrayInputStream(der);
+            certificates.add((X509Certificate) x509.generateCertificate(in));
+            if (in.available() > 0) {
+              return null; // bytes after the certificate: the parser refuses those
+            }
           }
           case "PRIVATE KEY" -> {
             String algorithm = keyAlgorithm(der);
