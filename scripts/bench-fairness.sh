@@ -36,7 +36,8 @@ HARNESS=${HARNESS:-$ROOT/../shared/bench}
 cd "$ROOT"
 source "$HARNESS/lib.sh"
 DUR=${DUR:-10} RUNS=${RUNS:-3} B_C=${B_C:-4} FLOOD_C=${FLOOD_C:-64} WARM=${WARM:-5}
-PROBES=${PROBES:-1} PROBE_RPS=${PROBE_RPS:-200} ADMIN_PORT=9909
+PROBES=${PROBES:-1} PROBE_RPS=${PROBE_RPS:-200}
+ADMIN_PORT=9909   # scripts/bench/ours-mix.conf's admin address
 WORKERS=${WORKERS:-1 2} FLOOD_NICE=${FLOOD_NICE:-0} FLOODS=${FLOODS:-tls hello}
 [ $# -gt 0 ] || set -- ours
 
@@ -162,8 +163,8 @@ for name in "$@"; do
       wait "$flood_pid"   # not a bare wait: the origins and the proxy are children too
       read -r flood flood_err flood_p50 <"$RUN/flood.out"
       read -r after after_err after_p50 ka2 ka2_99 adm2 adm2_99 <<<"$(b_run "$name")"
-      read -r alone kept <<<"$(awk -v b="$before" -v a="$after" -v d="$during" 'BEGIN {
-        m = (b + a) / 2; printf "%.1f %.2f", m, (m > 0 ? d / m : 0) }')"
+      kept=$(awk -v b="$before" -v a="$after" -v d="$during" 'BEGIN {
+        m = (b + a) / 2; printf "%.2f", (m > 0 ? d / m : 0) }')
       rows+=("| $name | $w | $kind | $r | $before / $after | $during | **${kept}x** | $flood | $before_p50 / $during_p50 | $busy0 / $busy1 | $ka0 / $ka0_99 → $ka1 / $ka1_99 | $adm0 / $adm0_99 → $adm1 / $adm1_99 | $((before_err + during_err + after_err)) / $flood_err |")
       echo "${rows[-1]}"
       before=$after before_err=0 before_p50=$after_p50
