@@ -5,10 +5,13 @@ import io.netty.handler.ssl.ApplicationProtocolConfig.Protocol;
 import io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior;
 import io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
+import io.netty.util.internal.SystemPropertyUtil;
 import io.tollgate.config.TlsConfig;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
@@ -151,13 +154,8 @@ final class ServerContexts {
     }
     try {
       SslContextBuilder builder =
-          SslContextBuilder.forServer(certified.key(), certified.chain())
+          keyMaterial(certified)
               .sslProvider(provider.sslProvider())
-              // Netty passes key and chain through an in-memory key store with an empty
-              // password. PKCS12, the default, protects the key with PBKDF2 (10,000 iterations,
-              // twice: store and read back), which was 40% of loading 1,000 offload routes and
-              // protects nothing here; JKS's protection costs microseconds.
-              .keyStoreType("JKS")
               .protocols(policy.protocols())
               .ciphers(CipherSuites.enabled(policy.ciphers()), SupportedCipherSuiteFilter.INSTANCE)
               // 0 means "no cache" in our config but "unlimited" to OpenSSL and the JDK:
@@ -195,6 +193,27 @@ final class ServerContexts {
           "cannot build the TLS context with " + provider.describe() + ": " + e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * A builder with the certificate's key and chain: through {@link ServerKeyManager} (no key store,
+   * BoringSSL's copy made on the first handshake), or, with an OpenSSL that cannot take a key
+   * manager (or Netty told not to use one), through Netty's in-memory key store. That store's
+   * password is empty; PKCS12, its default type, protects the key with PBKDF2 (10,000 iterations,
+   * twice: store and read back), which was 40% of loading 1,000 offload routes and protects nothing
+   * here, so it is JKS.
+   */
+  private SslContextBuilder keyMaterial(CertifiedKey certified) {
+    X509Certificate[] chain = certified.chain().toArray(new X509Certificate[0]);
+    if (provider.isOpenSsl()
+        && !(OpenSsl.supportsKeyManagerFactory()
+            && SystemPropertyUtil.getBoolean(
+                "io.netty.handler.ssl.openssl.useKeyManagerFactory", true))) {
+      return SslContextBuilder.forServer(certified.key(), chain).keyStoreType("JKS");
+    }
+    return SslContextBuilder.forServer(
+        new KeyManagerFactoryWrapper(
+            new ServerKeyManager(certified.key(), chain, certified.kind())));
   }
 
   /**
