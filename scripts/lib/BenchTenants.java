@@ -77,7 +77,8 @@ public class BenchTenants {
     } else {
       IssuedCertificate cert =
           wildcard ? ca.issue(KeyType.EC_P256, host, "*." + host) : ca.issue(KeyType.EC_P256, host);
-      cert.writePem(dir.resolve("certs"), t);
+      // The key as OpenSSL, certbot and ACME clients write it (with its public key).
+      cert.writeOpenSslKey(cert.writePem(dir.resolve("certs"), t).privateKey());
       conf.append("routes = [ { hosts = [").append(hosts).append("], mode = offload, pool = ");
       conf.append(t).append(", certificate { chain = \"certs/").append(t);
       conf.append(".pem\", key = \"certs/").append(t).append(".key\" } } ]\n");

@@ -13,6 +13,7 @@ import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
 
@@ -270,6 +271,10 @@ final class CertificateChecks {
           || !ec.getParams().getGenerator().equals(pub.getParams().getGenerator())) {
         return false;
       }
+      byte[] claimed = EcPublicPoints.claimedBy(key);
+      if (claimed != null && Arrays.equals(claimed, EcPublicPoints.ofPublic(pub))) {
+        return true; // the key file names this certificate's point (EcPublicPoints says why)
+      }
       org.bouncycastle.math.ec.ECPoint derived =
           new org.bouncycastle.math.ec.FixedPointCombMultiplier()
               .multiply(generator(ec.getParams()), ec.getS())
@@ -311,7 +316,7 @@ final class CertificateChecks {
     byte[] authority = KeyIdentifiers.authorityKeyId(child);
     byte[] subject = KeyIdentifiers.subjectKeyId(parent);
     if (authority != null && subject != null) {
-      return java.util.Arrays.equals(authority, subject);
+      return Arrays.equals(authority, subject);
     }
     return signedBy(child, parent);
   }

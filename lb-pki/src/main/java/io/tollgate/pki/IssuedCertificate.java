@@ -76,6 +76,15 @@ public final class IssuedCertificate {
   }
 
   /**
+   * The private key as unencrypted PKCS#8, as OpenSSL (and certbot, and Go's crypto/x509) write it:
+   * an EC key's nested structure names its public key (RFC 5915), which the JDK's own encoding
+   * ({@link #keyPem()}) leaves out. RSA keys are the same in both.
+   */
+  public String openSslKeyPem() {
+    return Pem.pkcs8AsOpenSsl(key, certificate().getPublicKey());
+  }
+
+  /**
    * Writes {@code dir/baseName.pem} (the chain) and {@code dir/baseName.key} (PKCS#8 key,
    * owner-only permissions where the file system is POSIX), creating {@code dir} if needed and
    * replacing existing files.
@@ -98,12 +107,24 @@ public final class IssuedCertificate {
    * owner-only where POSIX, and returns {@code file}.
    */
   public Path writeTraditionalKey(Path file) {
+    return writeKey(file, traditionalKeyPem());
+  }
+
+  /**
+   * Writes the key as OpenSSL's PKCS#8 (see {@link #openSslKeyPem()}) to {@code file}, owner-only
+   * where POSIX, and returns {@code file}.
+   */
+  public Path writeOpenSslKey(Path file) {
+    return writeKey(file, openSslKeyPem());
+  }
+
+  private static Path writeKey(Path file, String pem) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      writeSecret(file, traditionalKeyPem());
+      writeSecret(file, pem);
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);

@@ -41,6 +41,30 @@ final class Pem {
   }
 
   /**
+   * An unencrypted PKCS#8 {@code PRIVATE KEY} block as OpenSSL writes it: for an EC key, the nested
+   * {@code ECPrivateKey} carries the public key, which the JDK's encoding omits.
+   */
+  static String pkcs8AsOpenSsl(PrivateKey key, PublicKey publicKey) {
+    if (!(key instanceof ECPrivateKey ec)) {
+      return pkcs8(key);
+    }
+    try {
+      PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+      org.bouncycastle.asn1.sec.ECPrivateKey withPublic =
+          new org.bouncycastle.asn1.sec.ECPrivateKey(
+              ec.getParams().getOrder().bitLength(),
+              ec.getS(),
+              SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()).getPublicKeyData(),
+              null);
+      return block(
+          "PRIVATE KEY",
+          new PrivateKeyInfo(info.getPrivateKeyAlgorithm(), withPublic).getEncoded());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode private key", e);
+    }
+  }
+
+  /**
    * The pre-PKCS#8 ("traditional", OpenSSL) encoding: PKCS#1 {@code RSA PRIVATE KEY} or SEC 1
    * {@code EC PRIVATE KEY}. The EC form is rebuilt with the curve and public key included, because
    * the structure nested in the JDK's PKCS#8 encoding omits them and OpenSSL needs the curve.
