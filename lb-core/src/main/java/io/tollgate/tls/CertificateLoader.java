@@ -111,13 +111,27 @@ final class CertificateLoader {
         return earlier;
       }
     }
+    int before = problems.count();
     CertifiedKey loaded = read(files, configPath);
     // Recorded under the stamps only when they held while the files were read.
     if (loaded != null
         && byStamp != null
         && stamps.equals(
             stamps(FileWatch.off().scan(), readAt, files.chain(), files.key(), ocspPath))) {
-      next.usedCertificate(byStamp, loaded);
+      if (problems.count() == before) {
+        // Checked just now without a word, recorded as a reload that takes it over records it:
+        // the first reload after a load takes it over by the tokens, without checking 10,000
+        // certificates again and stat'ing their files. Before it is shared just below, so the
+        // routes given it find its record.
+        TlsReuse.Quiet quiet = CertificateChecks.quiet(loaded, anchors);
+        next.quiet(loaded, quiet);
+        if (tokens != null) {
+          next.unchanged(new TlsReuse.Unchanged(byStamp, loaded, quiet, tokens));
+        }
+      }
+      // Routes of this build naming the same files get the first one read, as a reload taking
+      // them over would give them: one object, and the contexts keyed by it, from the start.
+      return next.usedCertificateOnce(byStamp, loaded);
     }
     return loaded;
   }

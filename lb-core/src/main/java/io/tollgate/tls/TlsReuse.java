@@ -241,6 +241,15 @@ final class TlsReuse {
     certificates.put(key, certified);
   }
 
+  /**
+   * Records {@code certified} under {@code key} unless this build recorded a certificate there
+   * already, and answers the one recorded.
+   */
+  CertifiedKey usedCertificateOnce(CertificateKey key, CertifiedKey certified) {
+    CertifiedKey first = certificates.putIfAbsent(key, certified);
+    return first != null ? first : certified;
+  }
+
   /** When checking {@code certified} again finds nothing, or null when unknown. */
   Quiet quiet(CertifiedKey certified) {
     return quiet.get(new Identity(certified));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ConfigLoader;
+import io.tollgate.ops.Reloader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
@@ -16,6 +17,10 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,6 +83,56 @@ class CertificateReloadTest {
         try (TlsTestClient.Connection after =
             TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
           assertThat(after.peerCertificate()).isEqualTo(second.certificate());
+        }
+      }
+    }
+  }
+
+  /**
+   * A tenant file and certificate files older than the load are recorded by it as known unchanged
+   * (the file watch's tokens), so the first reload after it takes the tenant's route over whole
+   * without looking at its files unless the watch saw one change: a certificate renewed in place
+   * before that first reload must still be served after it.
+   */
+  @Test
+  void aCertificateRenewedInPlaceBeforeTheFirstReloadIsServedAfterIt() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.create("Renew CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    IssuedCertificate first = ca.issue(KeyType.EC_P256, "shop.test");
+    IssuedCertificate renewed = ca.issue(KeyType.EC_P256, "shop.test");
+    IssuedCertificate.PemFiles files = first.writePem(dir, "shop");
+    try (TlsTestServer backend = TlsTestServer.startPlain(TlsTestServer.greet("shop"))) {
+      Path tenant =
+          Files.writeString(
+              Files.createDirectories(dir.resolve("tenants")).resolve("shop.conf"),
+              String.format(
+                  """
+                  routes = [ { hosts = ["shop.test"], mode = offload, pool = shop,
+                               certificate { chain = "shop.pem", key = "shop.key" } } ]
+                  pools { shop { servers = ["127.0.0.1:%d"] } }
+                  """,
+                  backend.port()));
+      FileTime hourAgo = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+      for (Path p : List.of(files.certificateChain(), files.privateKey(), tenant)) {
+        Files.setLastModifiedTime(p, hourAgo);
+      }
+      try (TollgateFixture tollgate =
+          TollgateFixture.startIn(
+              dir,
+              """
+              certificates { trusted-roots = "ca.pem" }
+              tenants-directory = "tenants"
+              """)) {
+        try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
+          assertThat(c.peerCertificate()).isEqualTo(first.certificate());
+        }
+        // Rewritten in place: same inode, new time.
+        renewed.writePem(dir, "shop");
+        Reloader.Result result =
+            new Reloader(dir.resolve("tollgate.conf"), tollgate.tollgate()).reload("test");
+        assertThat(result.ok()).as("%s", result.errors()).isTrue();
+        try (TlsTestClient.Connection c = TlsTestClient.connect(tollgate.port(), "shop.test", ca)) {
+          assertThat(c.peerCertificate()).isEqualTo(renewed.certificate());
         }
       }
     }
