@@ -157,9 +157,9 @@ final class TlsReuse {
   }
 
   /**
-   * A certificate taken over by its settled stamps ({@code key}) without a problem found ({@code
-   * quiet}), and the file watch's tokens of its chain, key and OCSP path (the latter also when no
-   * OCSP file exists: creating one makes it not current).
+   * A certificate taken over by its settled stamps ({@code key}), or read while they held, without
+   * a problem found ({@code quiet}), and the file watch's tokens of its chain, key and OCSP path
+   * (the latter also when no OCSP file exists: creating one makes it not current).
    */
   record Unchanged(
       CertificateKey key,
@@ -259,7 +259,7 @@ final class TlsReuse {
     quiet.put(new Identity(certified), when);
   }
 
-  /** Records that {@code u}'s certificate was taken over by its stamps, quiet. */
+  /** Records that {@code u}'s certificate was taken over (or read) by its stamps, quiet. */
   void unchanged(Unchanged u) {
     unchanged.put(new Identity(u.certified()), u);
   }
