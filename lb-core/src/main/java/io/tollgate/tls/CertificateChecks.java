@@ -22,8 +22,7 @@ import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
  * unusable) or a warning, naming the file:
  *
  * <ul>
- *   <li>the key matches the leaf certificate (a signature made with the key verifies with the
- *       certificate's public key): error;
+ *   <li>the key matches the leaf certificate ({@link #keyMatches}): error;
  *   <li>every certificate of the chain is valid now: warning with its dates when it has expired or
  *       is not valid yet, and when it expires within {@link #EXPIRY_WARNING};
  *   <li>each certificate is issued by the next one in the file: error (wrong order, or an unrelated
@@ -258,7 +257,11 @@ final class CertificateChecks {
   private static final java.util.List<Generator> GENERATORS =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  /** Whether a signature made with {@code key} verifies with {@code publicKey}. */
+  /**
+   * Whether {@code key} is the private half of {@code publicKey}: by the public point an EC key's
+   * file names ({@link EcPublicPoints}), by deriving the public key, or, for a key that says too
+   * little for either, by a signature made with it that verifies with {@code publicKey}.
+   */
   static boolean keyMatches(PrivateKey key, PublicKey publicKey, KeyKind kind) {
     if (KeyKind.of(key.getAlgorithm()) != kind || KeyKind.of(publicKey) != kind) {
       return false;
