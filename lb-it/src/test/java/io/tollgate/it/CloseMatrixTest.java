@@ -654,7 +654,10 @@ class CloseMatrixTest {
       Map<String, Object> line = accessLine(sni);
       assertThat(r.ok()).as("%s\n%s", r, line).isTrue();
       assertThat(r.stdout()).isEqualTo("hello from nginx\n");
-      assertThat(line.get("reason")).as("%s", line).isEqualTo("backend_closed");
+      // The body has a Content-Length, so curl may close as soon as it has it: nginx writes its
+      // response, its close_notify and its FIN apart, and curl's close can reach Tollgate first
+      // (seen once in a CI run). Whichever side it saw close first, curl got the whole answer.
+      assertThat(line.get("reason")).as("%s", line).isIn("backend_closed", "client_closed");
     }
     assertThat(unhandled.all()).isEmpty();
   }
