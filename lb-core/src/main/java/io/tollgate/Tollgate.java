@@ -290,6 +290,25 @@ public final class Tollgate implements AutoCloseable {
         (System.nanoTime() - built) / 1_000_000);
   }
 
+  /**
+   * Builds the snapshot {@link #reload} would build for {@code config}, against the one in force,
+   * and drops it: nothing is put in force, no listener, limit, health check or ACME order changes.
+   * What it is for: the JIT learns the reload path before the first real reload ({@code
+   * warmup.reloads}). Building and dropping is what a reload refused after its snapshot was built
+   * already does.
+   *
+   * @return false when there is nothing to rehearse with (shutting down, or {@code tollgate.dns}
+   *     differs from the resolver in force, which a real reload would replace)
+   * @throws ConfigException as {@link #reload}
+   */
+  public synchronized boolean rehearseReload(TollgateConfig config) throws ConfigException {
+    if (shuttingDown || !config.dns().equals(dns.config())) {
+      return false;
+    }
+    Snapshot.build(config, health, transport.socketChannel(), acme, dns, snapshot);
+    return true;
+  }
+
   private void closeIfNew(DnsLookups lookups) {
     if (lookups != dns) {
       lookups.close();

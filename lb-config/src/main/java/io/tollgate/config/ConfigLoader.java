@@ -41,6 +41,24 @@ public final class ConfigLoader {
   }
 
   /**
+   * As {@link #load}, with the tenant file at {@code tenantIndex} (modulo their number, in name
+   * order) of a {@code tenants-directory} read and bound again as if it had changed: what a reload
+   * rehearsal loads, so that the paths a real one-tenant change takes are the ones the JIT learns.
+   * The result is the same config {@link #load} gives.
+   *
+   * @throws ConfigException as {@link #load}
+   */
+  public static TollgateConfig loadRereadingTenant(Path file, int tenantIndex)
+      throws ConfigException {
+    Objects.requireNonNull(file, "file");
+    return Binding.bind(
+        file.toString(),
+        Optional.of(file),
+        () -> ConfigFactory.parseFile(file.toFile(), fileOptions()),
+        tenantIndex);
+  }
+
+  /**
    * Loads and validates HOCON text; {@code originName} names it in errors ({@code name:line}).
    * Relative paths of the files it names are resolved against the working directory.
    *

@@ -57,6 +57,31 @@ class TenantsDirectoryTest {
   }
 
   @Test
+  void aRehearsalLoadReadsOneTenantFileAgainAndGivesTheSameConfigAsALoad() throws Exception {
+    Path main = files().write("tollgate.conf", MAIN);
+    files().write("tenants/a.conf", tenant("a.test", "a", 9002));
+    files().write("tenants/b.conf", tenant("b.test", "b", 9003));
+    // Written well before the loads: the last load's parse of a settled file is kept.
+    for (String f : List.of("tollgate.conf", "tenants/a.conf", "tenants/b.conf")) {
+      java.nio.file.Files.setLastModifiedTime(
+          dir.resolve(f),
+          java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
+    }
+    TollgateConfig first = ConfigLoader.load(main);
+    TollgateConfig second = ConfigLoader.load(main);
+    assertThat(second.routes().get(2)).as("b taken over").isSameAs(first.routes().get(2));
+
+    // Index 1 of the tenant files in name order: b.conf.
+    TollgateConfig rehearsed = ConfigLoader.loadRereadingTenant(main, 1);
+
+    assertThat(rehearsed).isEqualTo(second);
+    assertThat(rehearsed.routes().get(2)).as("b bound again").isNotSameAs(second.routes().get(2));
+    assertThat(rehearsed.pool("b")).isNotSameAs(second.pool("b"));
+    assertThat(rehearsed.routes().get(1)).as("a taken over").isSameAs(second.routes().get(1));
+    assertThat(rehearsed.pool("a")).isSameAs(second.pool("a"));
+  }
+
+  @Test
   void anErrorInATenantFileNamesThatFileItsLineAndTheKey() throws Exception {
     Path main = files().write("tollgate.conf", MAIN);
     files().write("tenants/a.conf", tenant("a.test", "a", 9002));

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code tollgate.warmup { handshakes = N }}: off by default, read, and refused when invalid. */
+/**
+ * {@code tollgate.warmup { handshakes = N, reloads = auto | N }}: the defaults, read, and refused
+ * when invalid.
+ */
 class WarmupConfigTest {
   @TempDir Path dir;
 
@@ -38,5 +41,42 @@ class WarmupConfigTest {
     assertThatThrownBy(() -> load("tollgate.warmup { handshake = 10 }"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("did you mean \"handshakes\"");
+  }
+
+  @Test
+  void reloadsAreRehearsedByTheConfigsSizeByDefault() throws Exception {
+    OpsConfig ops = load("").ops();
+    assertThat(ops.warmupReloads()).isEqualTo(OpsConfig.RELOADS_AUTO);
+    assertThat(ops.reloadRehearsals(10)).isZero();
+    assertThat(ops.reloadRehearsals(OpsConfig.AUTO_RELOADS_FROM_ROUTES - 1)).isZero();
+    assertThat(ops.reloadRehearsals(OpsConfig.AUTO_RELOADS_FROM_ROUTES))
+        .isEqualTo(OpsConfig.AUTO_RELOADS);
+    assertThat(load("tollgate.warmup.reloads = AUTO").ops().warmupReloads())
+        .isEqualTo(OpsConfig.RELOADS_AUTO);
+  }
+
+  @Test
+  void aNumberOfReloadsIsTakenWhateverTheConfigsSize() throws Exception {
+    OpsConfig off = load("tollgate.warmup { reloads = 0 }").ops();
+    assertThat(off.reloadRehearsals(10_000)).isZero();
+    OpsConfig some = load("tollgate.warmup { reloads = 7 }").ops();
+    assertThat(some.reloadRehearsals(3)).isEqualTo(7);
+    assertThat(some.warmupHandshakes()).as("handshakes keeps its default").isZero();
+  }
+
+  @Test
+  void refusesReloadsThatAreNeitherAutoNorANumberInRangeNamingFileLineAndKey() {
+    assertThatThrownBy(() -> load("tollgate.warmup {\n  reloads = sometimes\n}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tollgate.conf:3")
+        .hasMessageContaining("tollgate.warmup.reloads")
+        .hasMessageContaining("neither auto nor a number");
+    assertThatThrownBy(() -> load("tollgate.warmup {\n  reloads = 101\n}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tollgate.conf:3")
+        .hasMessageContaining("0..100");
+    assertThatThrownBy(() -> load("tollgate.warmup { reloads = -1 }"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("0..100");
   }
 }

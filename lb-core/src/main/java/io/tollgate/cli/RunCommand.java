@@ -175,6 +175,9 @@ final class RunCommand implements Callable<Integer> {
     // (and, for a restart, the socket it held meanwhile is served again).
     SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     systemd.ready("serving " + describe(tollgate));
+    if (ops != null) {
+      ops.rehearseReloads(cfg);
+    }
     List<AutoCloseable> stopOrder = new ArrayList<>();
     // First in the stop order: systemd hears of the stop before the drain begins.
     stopOrder.add(() -> systemd.stopping("draining open connections"));

@@ -31,6 +31,7 @@ public final class Operations implements AutoCloseable {
   private final ConfigWatcher watcher;
   private final Path pidFile;
   private final Upgrader upgrader;
+  private volatile ReloadRehearsal rehearsal;
 
   private Operations(
       Reloader reloader,
@@ -176,8 +177,23 @@ public final class Operations implements AutoCloseable {
     return admin;
   }
 
+  /**
+   * Starts the rehearsal of {@code warmup.reloads} (README, "Reload rehearsal") in the background,
+   * when the config asks for one; call it once the listeners accept.
+   */
+  public void rehearseReloads(TollgateConfig config) {
+    int rounds = config.ops().reloadRehearsals(config.routes().size());
+    if (rounds > 0 && rehearsal == null) {
+      rehearsal = ReloadRehearsal.start(reloader, rounds);
+    }
+  }
+
   @Override
   public void close() {
+    ReloadRehearsal r = rehearsal;
+    if (r != null) {
+      r.close();
+    }
     if (watcher != null) {
       watcher.close();
     }

@@ -40,6 +40,9 @@ public final class Reloader {
   private final AtomicLong failed = new AtomicLong();
   private volatile List<String> lastErrors = List.of();
 
+  /** Set when a real reload is asked for: a rehearsal still running stops at its next round. */
+  private volatile boolean asked;
+
   public Reloader(Path configFile, Tollgate tollgate) {
     this.configFile = Objects.requireNonNull(configFile, "configFile");
     this.tollgate = Objects.requireNonNull(tollgate, "tollgate");
@@ -50,7 +53,12 @@ public final class Reloader {
    *
    * @param trigger who asked, for the log ("SIGHUP", "POST /reload", "watch")
    */
-  public synchronized Result reload(String trigger) {
+  public Result reload(String trigger) {
+    asked = true; // before the lock: a rehearsal round holding it is the last one
+    return reloadInTurn(trigger);
+  }
+
+  private synchronized Result reloadInTurn(String trigger) {
     log.info("Reloading {} ({})", configFile, trigger);
     List<String> errors;
     try {
@@ -89,6 +97,31 @@ public final class Reloader {
         errors.size(),
         String.join("\n  ", errors));
     return new Result(false, tollgate.configVersion(), errors);
+  }
+
+  /**
+   * One round of a reload rehearsal ({@link ReloadRehearsal}): even rounds load the files as they
+   * are with one tenant file read again, odd rounds change one pool's weights in what was loaded;
+   * either way the snapshot is built and dropped. Under the reload lock, so it never overlaps a
+   * real reload.
+   *
+   * @return false when the rehearsal should stop: a real reload was asked for, the files do not
+   *     load (the next real reload says why), or there is nothing to rehearse with
+   */
+  synchronized boolean rehearse(int round) {
+    if (asked) {
+      return false;
+    }
+    try {
+      TollgateConfig config =
+          round % 2 == 0
+              ? ConfigLoader.loadRereadingTenant(configFile, round / 2)
+              : ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 2);
+      return tollgate.rehearseReload(config);
+    } catch (ConfigException | RuntimeException e) {
+      log.debug("Reload rehearsal stopped: {}", e.toString());
+      return false;
+    }
   }
 
   public long succeeded() {

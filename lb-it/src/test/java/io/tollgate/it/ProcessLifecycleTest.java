@@ -184,6 +184,21 @@ class ProcessLifecycleTest {
   }
 
   @Test
+  void warmupReloadsRehearsesOnceServingPutsNothingInForceAndAReloadStillApplies()
+      throws Exception {
+    int port = run(writeConfig("a", "warmup.reloads = 3"));
+    assertThat(greeting(port)).isEqualTo("a");
+    awaitLog("Reload rehearsal: 3 of 3 reload(s) built and dropped", Duration.ofSeconds(30));
+    assertThat(greeting(port)).as("nothing rehearsed is in force").isEqualTo("a");
+    assertThat(log).noneMatch(line -> line.contains("config version 2"));
+
+    writeConfig("b", "warmup.reloads = 3");
+    kill("HUP");
+    awaitLog("config version 2", Duration.ofSeconds(20));
+    assertThat(greeting(port)).isEqualTo("b");
+  }
+
+  @Test
   void sighupAndTheReloadCommandReloadAndABrokenFileKeepsTheOldConfig() throws Exception {
     int port = run(writeConfig("a", ""));
     assertThat(greeting(port)).isEqualTo("a");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.ops.ConfigWatcher;
+import io.tollgate.ops.ReloadRehearsal;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
@@ -183,6 +184,66 @@ class TenantFilesReloadTest {
     assertThat(aAfter.greeting()).isEqualTo("from a");
     assertThat(aAfter.sessionId()).isEqualTo(a.sessionId());
     assertThat(visit("c.test").serial()).isEqualTo(serials.get("c"));
+  }
+
+  @Test
+  void aReloadRehearsalPutsNothingInForceAndEveryTenantKeepsItsRouteAndSessions() throws Exception {
+    Visit a = visit("a.test");
+    Visit b = visit("b.test");
+    io.tollgate.snapshot.Snapshot inForce = tollgate.tollgate().snapshot();
+    long version = tollgate.tollgate().configVersion();
+
+    // Rounds read each tenant file again in turn and change one pool's weights: all dropped.
+    assertThat(ReloadRehearsal.runHere(reloader, 6)).isEqualTo(6);
+
+    assertThat(tollgate.tollgate().snapshot()).isSameAs(inForce);
+    assertThat(tollgate.tollgate().configVersion()).isEqualTo(version);
+    Visit aAfter = visit("a.test");
+    Visit bAfter = visit("b.test");
+    assertThat(aAfter.greeting()).isEqualTo("from a");
+    assertThat(bAfter.greeting()).isEqualTo("from b");
+    assertThat(aAfter.sessionId())
+        .as("a.test resumed after the rehearsal")
+        .isEqualTo(a.sessionId());
+    assertThat(bAfter.sessionId())
+        .as("b.test resumed after the rehearsal")
+        .isEqualTo(b.sessionId());
+    assertThat(aAfter.serial()).isEqualTo(serials.get("a"));
+    assertThat(bAfter.serial()).isEqualTo(serials.get("b"));
+  }
+
+  @Test
+  void aReloadRehearsalReadsTheChangedFilesButOnlyAReloadPutsThemInForce() throws Exception {
+    Visit a = visit("a.test");
+    tenant("b", "b.test", "b2", "b-new");
+
+    assertThat(ReloadRehearsal.runHere(reloader, 4)).isEqualTo(4);
+    Visit b = visit("b.test");
+    assertThat(b.greeting()).as("the file changed, no reload yet").isEqualTo("from b");
+    assertThat(b.serial()).isEqualTo(serials.get("b"));
+
+    reload();
+    Visit bAfter = visit("b.test");
+    assertThat(bAfter.greeting()).isEqualTo("from b-new");
+    assertThat(bAfter.serial()).isEqualTo(serials.get("b2"));
+    assertThat(visit("a.test").sessionId()).isEqualTo(a.sessionId());
+  }
+
+  @Test
+  void aReloadAskedForOrAFileThatDoesNotLoadEndsTheRehearsal() throws Exception {
+    Path broken = dir.resolve("tenants/c.conf");
+    Files.writeString(broken, "routes = [ { hosts = [\"c.test\"], pool = nowhere } ]\n");
+    assertThat(ReloadRehearsal.runHere(reloader, 4)).as("the files do not load").isZero();
+    assertThat(visit("a.test").greeting()).isEqualTo("from a");
+    // The real reload still reports the file, naming it.
+    assertThat(reloader.reload("test").errors())
+        .anySatisfy(e -> assertThat(e).startsWith(broken + ":1: "));
+
+    Files.delete(broken);
+    reload();
+    assertThat(ReloadRehearsal.runHere(reloader, 4))
+        .as("real reloads train the JIT from the first one on")
+        .isZero();
   }
 
   @Test

@@ -34,6 +34,17 @@ public final class Binding {
    */
   public static TollgateConfig bind(
       String source, Optional<Path> configFile, Supplier<Config> parse) throws ConfigException {
+    return bind(source, configFile, parse, -1);
+  }
+
+  /**
+   * As {@link #bind(String, Optional, Supplier)}; with {@code rereadTenant >= 0}, the tenant file
+   * at that index (modulo their number) is parsed and bound again rather than taken from the last
+   * load (a reload rehearsal).
+   */
+  public static TollgateConfig bind(
+      String source, Optional<Path> configFile, Supplier<Config> parse, int rereadTenant)
+      throws ConfigException {
     Config user;
     Config merged;
     try {
@@ -48,7 +59,7 @@ public final class Binding {
             .orElseGet(() -> Path.of("").toAbsolutePath());
     Optional<Path> tenants = TenantFiles.directory(merged, base);
     if (tenants.isPresent()) {
-      TenantFiles.Spliced spliced = TenantFiles.splice(user, merged, tenants.get());
+      TenantFiles.Spliced spliced = TenantFiles.splice(user, merged, tenants.get(), rereadTenant);
       user = spliced.user();
       merged = spliced.merged();
     }

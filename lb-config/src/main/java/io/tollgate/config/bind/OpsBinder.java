@@ -23,23 +23,46 @@ final class OpsBinder {
             ? Readers.bool(watchNode, Schema.WATCH)
             : Optional.empty();
     Optional<Optional<AdminConfig>> admin = admin(tollgate.child(Schema.ADMIN.name()), files);
-    OptionalInt warmup = warmup(tollgate.child(Schema.WARMUP.name()));
-    if (watch.isEmpty() || admin.isEmpty() || warmup.isEmpty()) {
+    Node warmupNode = tollgate.child(Schema.WARMUP.name());
+    boolean warmupShaped =
+        Readers.required(warmupNode, Schema.WARMUP)
+            && Readers.object(warmupNode, Schema.WARMUP_SHAPE, Schema.WARMUP.expected())
+                .isPresent();
+    OptionalInt handshakes = warmupShaped ? handshakes(warmupNode) : OptionalInt.empty();
+    OptionalInt reloads = warmupShaped ? reloads(warmupNode) : OptionalInt.empty();
+    if (watch.isEmpty() || admin.isEmpty() || handshakes.isEmpty() || reloads.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new OpsConfig(admin.get(), watch.get(), warmup.getAsInt()));
+    return Optional.of(
+        new OpsConfig(admin.get(), watch.get(), handshakes.getAsInt(), reloads.getAsInt()));
   }
 
-  /** {@code warmup { handshakes = N }}: empty on error. */
-  private static OptionalInt warmup(Node node) {
-    if (!Readers.required(node, Schema.WARMUP)
-        || Readers.object(node, Schema.WARMUP_SHAPE, Schema.WARMUP.expected()).isEmpty()) {
-      return OptionalInt.empty();
-    }
-    Node handshakes = node.child(Schema.WARMUP_HANDSHAKES.name());
+  /** {@code warmup.handshakes = N}: empty on error. */
+  private static OptionalInt handshakes(Node warmup) {
+    Node handshakes = warmup.child(Schema.WARMUP_HANDSHAKES.name());
     return Readers.required(handshakes, Schema.WARMUP_HANDSHAKES)
         ? Readers.intInRange(handshakes, Schema.WARMUP_HANDSHAKES, 0, Schema.MAX_WARMUP_HANDSHAKES)
         : OptionalInt.empty();
+  }
+
+  /** {@code warmup.reloads = auto | N}: {@link OpsConfig#RELOADS_AUTO} for auto; empty on error. */
+  private static OptionalInt reloads(Node warmup) {
+    Node reloads = warmup.child(Schema.WARMUP_RELOADS.name());
+    if (!Readers.required(reloads, Schema.WARMUP_RELOADS)) {
+      return OptionalInt.empty();
+    }
+    if (reloads.value().unwrapped() instanceof String s && !s.trim().matches("-?[0-9]+")) {
+      if (s.trim().toLowerCase(java.util.Locale.ROOT).equals(Schema.AUTO)) {
+        return OptionalInt.of(OpsConfig.RELOADS_AUTO);
+      }
+      reloads.error(
+          reloads.show()
+              + " is neither auto nor a number (expected "
+              + Schema.WARMUP_RELOADS.expected()
+              + ")");
+      return OptionalInt.empty();
+    }
+    return Readers.intInRange(reloads, Schema.WARMUP_RELOADS, 0, Schema.MAX_WARMUP_RELOADS);
   }
 
   /** Empty on error; holds an empty Optional when the endpoint is off. */

@@ -147,7 +147,10 @@ final class Schema {
   static final Key WARMUP_HANDSHAKES =
       new Key("handshakes", "a number of loopback connections, 0 (off) to 100000");
   static final int MAX_WARMUP_HANDSHAKES = 100_000;
-  static final Shape WARMUP_SHAPE = new Shape("warmup", List.of(WARMUP_HANDSHAKES));
+  static final Key WARMUP_RELOADS =
+      new Key("reloads", "auto, or a number of rehearsed reloads, 0 (off) to 100");
+  static final int MAX_WARMUP_RELOADS = 100;
+  static final Shape WARMUP_SHAPE = new Shape("warmup", List.of(WARMUP_HANDSHAKES, WARMUP_RELOADS));
 
   // tollgate.admin (issue 6)
   static final Key ADMIN_ADDRESS = new Key("address", "an address such as \"127.0.0.1:9900\"");

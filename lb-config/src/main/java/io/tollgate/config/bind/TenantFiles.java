@@ -88,6 +88,15 @@ final class TenantFiles {
    *     pool, each named with its line
    */
   static Spliced splice(Config user, Config merged, Path dir) throws ConfigException {
+    return splice(user, merged, dir, -1);
+  }
+
+  /**
+   * As {@link #splice(Config, Config, Path)}; with {@code reread >= 0}, the file at that index
+   * (modulo their number) is parsed again, not taken from the last load: its values are new
+   * objects, so binding takes nothing of it over either, as after a change.
+   */
+  static Spliced splice(Config user, Config merged, Path dir, int reread) throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigValue> routes = new ArrayList<>(1024);
     String routesPath = Schema.ROOT + "." + ROUTES;
@@ -108,8 +117,11 @@ final class TenantFiles {
     // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
     // last load is not parsed again (ParsedTenants).
     ParsedTenants cache = ParsedTenants.forDirectory(dir, scan);
+    Path again = reread < 0 || files.isEmpty() ? null : files.get(reread % files.size());
     List<Object> parsed =
-        files.parallelStream().map(f -> cache.parse(f, TenantFiles::parse)).toList();
+        files.parallelStream()
+            .map(f -> f.equals(again) ? parse(f) : cache.parse(f, TenantFiles::parse))
+            .toList();
     cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
