@@ -297,15 +297,16 @@ public final class Tollgate implements AutoCloseable {
    * warmup.reloads}). Building and dropping is what a reload refused after its snapshot was built
    * already does.
    *
-   * @return false when there is nothing to rehearse with (shutting down, or {@code tollgate.dns}
-   *     differs from the resolver in force, which a real reload would replace)
+   * <p>No name server is asked anything ({@link Snapshot#rehearse}).
+   *
+   * @return false when shutting down
    * @throws ConfigException as {@link #reload}
    */
   public synchronized boolean rehearseReload(TollgateConfig config) throws ConfigException {
-    if (shuttingDown || !config.dns().equals(dns.config())) {
+    if (shuttingDown) {
       return false;
     }
-    Snapshot.build(config, health, transport.socketChannel(), acme, dns, snapshot);
+    Snapshot.rehearse(config, health, transport.socketChannel(), acme, snapshot);
     return true;
   }
 

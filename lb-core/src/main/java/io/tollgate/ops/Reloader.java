@@ -118,8 +118,12 @@ public final class Reloader {
               ? ConfigLoader.loadRereadingTenant(configFile, round / 2)
               : ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 2);
       return tollgate.rehearseReload(config);
-    } catch (ConfigException | RuntimeException e) {
+    } catch (ConfigException e) {
       log.debug("Reload rehearsal stopped: {}", e.toString());
+      return false;
+    } catch (RuntimeException e) {
+      // Not the files: a bug or the environment, which a real reload would meet too.
+      log.warn("Reload rehearsal stopped", e);
       return false;
     }
   }

@@ -184,6 +184,35 @@ public final class Snapshot {
       DnsLookups dns,
       Snapshot previous)
       throws ConfigException {
+    return build(config, health, backendChannel, managed, dns, previous, true);
+  }
+
+  /**
+   * What a reload rehearsal builds ({@code warmup.reloads}, dropped once built): as a reload's
+   * build against {@code previous}, but no name is looked up, so DNS-following pools have no
+   * servers in it. Why: nothing is cached between lookups, so each of the rounds would ask the
+   * tenants' name servers for every such pool's names again, a burst of queries in the seconds
+   * after a start, and a slow name server would hold each round for its timeout.
+   */
+  public static Snapshot rehearse(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      ManagedCertificates managed,
+      Snapshot previous)
+      throws ConfigException {
+    return build(config, health, backendChannel, managed, null, previous, false);
+  }
+
+  private static Snapshot build(
+      TollgateConfig config,
+      HealthChecker health,
+      Class<? extends SocketChannel> backendChannel,
+      ManagedCertificates managed,
+      DnsLookups dns,
+      Snapshot previous,
+      boolean lookUpNames)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigError> warnings = new ArrayList<>(config.warnings());
     // First: health checks of TLS pools probe with these contexts.
@@ -196,7 +225,9 @@ public final class Snapshot {
     // compiles small methods early and cheaply, where one large method was compiled again for
     // each loop (on-stack replacement), at hundreds of milliseconds of compiler time each.
     Map<String, PoolServers> poolServers = poolServers(config, tls, previous);
-    lookUp(poolServers, config, dns);
+    if (lookUpNames) {
+      lookUp(poolServers, config, dns);
+    }
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
     Map<String, List<HealthChecker.Target>> poolTargets = new HashMap<>();
     List<HealthChecker.Target> targets =

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.connection.CloseReason;
+import io.tollgate.ops.ReloadRehearsal;
+import io.tollgate.ops.Reloader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
@@ -18,6 +20,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DNS-aware pools end to end: a {@link TestDnsServer} on loopback is Tollgate's only name server
@@ -169,6 +173,36 @@ class DnsPoolTest {
       assertThat(in.readLine()).isEqualTo("still here");
     }
     assertThat(dnsCount("app", "success")).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aReloadRehearsalAsksTheNameServersNothingAndTheAddressesInForceStay(@TempDir Path dir)
+      throws Exception {
+    TlsTestServer one = backend("127.0.0.1", 0, "one");
+    dns.a("app.tenant.test", "127.0.0.1");
+    tollgate =
+        TollgateFixture.startIn(
+            dir,
+            dnsBlock()
+                + "routes = [ { hosts = [\"app.test\"], pool = app } ]\n"
+                + "pools.app { servers = [\"app.tenant.test:"
+                + one.port()
+                + "\"], resolve-every = 1h }");
+    awaitGreeting("app.test", "one");
+    int asked = dns.queries();
+
+    // A round is dropped: asking every DNS-following pool's names in each of 60 rounds would be a
+    // burst at the tenants' name servers (nothing is cached), and a slow one would stall it.
+    assertThat(
+            ReloadRehearsal.runHere(
+                new Reloader(dir.resolve("tollgate.conf"), tollgate.tollgate()), 4))
+        .isEqualTo(4);
+
+    assertThat(dns.queries()).as("queries during the rehearsal").isEqualTo(asked);
+    assertThat(greeting("app.test")).isEqualTo("one");
+    assertThat(tollgate.tollgate().snapshot().pools().get("app").servers())
+        .extracting(b -> b.address().getAddress().getHostAddress())
+        .containsExactly("127.0.0.1");
   }
 
   @Test
