@@ -22,6 +22,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final RelaySession session;
   private final Side side;
   private final Channel peer;
+  private final Side peerSide;
 
   /** TLS side: SslHandler reported a close that was ours; the peer's is still to come. */
   private boolean awaitingCloseNotify;
@@ -30,6 +31,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     this.session = session;
     this.side = side;
     this.peer = session.peerOf(side);
+    this.peerSide = side == Side.CLIENT ? Side.BACKEND : Side.CLIENT;
   }
 
   @Override
@@ -41,6 +43,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     session.activity();
     if (!peer.isActive()) {
       buf.release(); // nowhere to go; not counted as relayed
+      return;
+    }
+    if (session.tlsEnded(peerSide)) {
+      buf.release(); // the peer's close_notify ended TLS both ways; not counted as relayed
+      session.undeliverable(side);
       return;
     }
     int n = buf.readableBytes();

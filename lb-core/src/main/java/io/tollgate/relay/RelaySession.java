@@ -46,6 +46,20 @@ final class RelaySession {
 
   private boolean backendOutputDone;
 
+  /**
+   * The TLS peer on this side sent close_notify and our engine closed both ways: Netty's OpenSSL
+   * engine answers a close_notify with its own and takes no more writes (no TLS half-close), so
+   * what the other side still sends has nowhere to go. Without this mark those bytes went into the
+   * SslHandler, which drops a void-promise write into a closed engine without a word: the relay
+   * went on reading the other side at full speed for nothing, for as long as it sent.
+   */
+  private boolean clientTlsEnded;
+
+  private boolean backendTlsEnded;
+
+  /** A side that sent undeliverable bytes before its FIN was written ({@link #undeliverable}). */
+  private Side undeliverableFrom;
+
   /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
   private SplicedRelay spliced;
 
@@ -131,6 +145,13 @@ final class RelaySession {
     } else {
       backendInputDone = true;
     }
+    if (tlsClosedByPeer(side)) {
+      if (side == Side.CLIENT) {
+        clientTlsEnded = true;
+      } else {
+        backendTlsEnded = true;
+      }
+    }
     if (clientInputDone && backendInputDone) {
       flushAndClose(Side.CLIENT);
       flushAndClose(Side.BACKEND);
@@ -163,6 +184,9 @@ final class RelaySession {
             setOutputDone(side);
             endsWithItsInput(side);
             duplex.shutdownOutput();
+            if (undeliverableFrom == side) {
+              undeliverable(side);
+            }
           } else {
             socketWriteFailed(side, f.cause());
             ch.close();
@@ -196,6 +220,33 @@ final class RelaySession {
     }
   }
 
+  /** Nothing more can be written to {@code side}: its TLS peer closed the session both ways. */
+  boolean tlsEnded(Side side) {
+    return side == Side.CLIENT ? clientTlsEnded : backendTlsEnded;
+  }
+
+  /**
+   * {@code from} sent bytes after its peer's close_notify closed TLS both ways: they cannot be
+   * delivered, and reading on would cost a read and a drop per buffer for as long as {@code from}
+   * sends (a backend streaming a large body to a client that left; a client uploading after the
+   * backend ended). So {@code from} stops being read and is reset, which is how it learns that its
+   * bytes did not arrive, once what the closed side sent before its close_notify has been handed to
+   * {@code from}'s socket with the FIN after it ({@link #endOutput}); until then TCP flow control
+   * holds it. (The reset drops what the kernel has not sent yet, which it holds back only while
+   * {@code from} does not read its own socket.) The close reason stays the closed side's ({@code
+   * client_closed}, {@code backend_closed}).
+   */
+  void undeliverable(Side from) {
+    Channel ch = channelOf(from);
+    ch.config().setAutoRead(false);
+    if (outputDone(from) || !ch.isActive()) {
+      reset(ch);
+      flushAndClose(from == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
+    } else {
+      undeliverableFrom = from; // endOutput's listener resets it once the FIN is out
+    }
+  }
+
   /**
    * Lets {@code side} read again after its peer drained. Never for a side whose input has ended:
    * there is nothing left to read, and epoll fails to re-arm a half-closed socket.
@@ -205,7 +256,7 @@ final class RelaySession {
     boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
     if (spliced != null) {
       spliced.readMore(side);
-    } else if (!inputDone && ch.isActive()) {
+    } else if (!inputDone && undeliverableFrom != side && ch.isActive()) {
       ch.config().setAutoRead(true);
     }
   }

@@ -486,6 +486,10 @@ class CloseMatrixTest {
     try (ClosePeer client = connect(sni)) {
       Received first = client.read(MIB);
       assertThat(first.sha256()).isEqualTo(DataPattern.sha256Hex(SEED, MIB));
+      // Unread bytes in the kernel make the close a reset. Without them (a loaded machine can
+      // keep Tollgate from writing more before the client closes) this would be the clean close
+      // of clientClosesCleanlyWhileTheBackendIsStillSending, with its own reason.
+      awaitUnreadBytes(client);
     }
     assertThat(sent.get(60, TimeUnit.SECONDS))
         .as("bytes the backend sent before it learned")
@@ -496,6 +500,115 @@ class CloseMatrixTest {
     // often, from its next write to the client; either way the log says so.
     assertThat(line.get("reason")).as("%s", line).isEqualTo("client_reset");
     assertThat(unhandled.all()).isEmpty();
+  }
+
+  /**
+   * The client reads what the backend sent so far, leaves nothing unread and closes cleanly (TLS:
+   * close_notify and FIN; passthrough: FIN), then the backend streams on. The backend must learn
+   * soon that nobody reads: where Tollgate terminates TLS, the client's close_notify closed the
+   * session both ways (Netty's OpenSSL engine has no TLS half-close), so the bytes have nowhere to
+   * go and the backend is reset at its first ones; before, the relay read and dropped all 512 MiB,
+   * because a write into the closed engine fails without a word. In passthrough the client's kernel
+   * resets the relayed bytes, and Tollgate's write to the client fails.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Mode.class)
+  void clientClosesCleanlyWhileTheBackendIsStillSending(Mode mode) throws Exception {
+    assumeTrue(runs(mode), "not spliced");
+    String sni = sni(mode);
+    long limit = 512 * MIB;
+    CountDownLatch clientGone = new CountDownLatch(1);
+    CompletableFuture<Long> sent =
+        backendOf(mode)
+            .next(
+                peer -> {
+                  long n = 0;
+                  DataPattern pattern = new DataPattern(SEED);
+                  byte[] chunk = new byte[DataPattern.CHUNK];
+                  try {
+                    while (n < limit) {
+                      if (n == MIB) {
+                        assertThat(clientGone.await(30, TimeUnit.SECONDS)).isTrue();
+                      }
+                      pattern.nextBytes(chunk, 0, chunk.length);
+                      peer.write(chunk);
+                      n += chunk.length;
+                    }
+                  } catch (IOException e) {
+                    return n; // reset: the end of the client reached the backend
+                  }
+                  return n;
+                });
+    try (ClosePeer client = connect(sni)) {
+      Received first = client.read(MIB);
+      assertThat(first.sha256()).isEqualTo(DataPattern.sha256Hex(SEED, MIB));
+      assertThat(client.socket().getInputStream().available()).as("bytes unread").isZero();
+    }
+    clientGone.countDown();
+    assertThat(sent.get(60, TimeUnit.SECONDS))
+        .as("bytes the backend sent before it learned")
+        .isLessThan(limit);
+    Map<String, Object> line = accessLine(sni);
+    // Passthrough learns from its write that the client's kernel refused; where Tollgate ends
+    // TLS, the client's close_notify was its last word, and nothing failed on that side.
+    assertThat(line.get("reason"))
+        .as("%s", line)
+        .isEqualTo(mode == Mode.PASSTHROUGH ? "client_reset" : "client_closed");
+    assertThat(unhandled.all()).isEmpty();
+  }
+
+  /**
+   * The backend ends its TLS session (close_notify, its TCP left open) while the client uploads.
+   * Tollgate's engine toward the backend closed both ways, so the client's further bytes cannot
+   * arrive: the client is reset at its first ones instead of uploading into a drop for as long as
+   * it likes (which also kept the connection from ever being idle).
+   */
+  @Test
+  void clientUploadsAfterTheBackendEndedTls() throws Exception {
+    assumeTrue(runs(Mode.REENCRYPT), "not spliced");
+    String sni = sni(Mode.REENCRYPT);
+    long limit = 512 * MIB;
+    CompletableFuture<Received> atBackend =
+        backendOf(Mode.REENCRYPT)
+            .next(
+                peer -> {
+                  Received first = peer.read(MIB);
+                  peer.writeAndEnd(pattern(SEED, 1024), false);
+                  Received rest = peer.readToEnd(); // until Tollgate closes
+                  peer.close();
+                  return new Received(first.bytes() + rest.bytes(), first.sha256(), rest.end());
+                });
+    long n = 0;
+    try (ClosePeer client = connect(sni)) {
+      DataPattern pattern = new DataPattern(REPLY_SEED);
+      byte[] chunk = new byte[DataPattern.CHUNK];
+      try {
+        while (n < limit) {
+          pattern.nextBytes(chunk, 0, chunk.length);
+          client.write(chunk);
+          n += chunk.length;
+        }
+      } catch (IOException e) {
+        // reset by Tollgate: the backend's end reached the client
+      }
+    }
+    assertThat(n).as("bytes the client sent before it learned").isLessThan(limit);
+    Received backendSaw = atBackend.get(60, TimeUnit.SECONDS);
+    assertThat(backendSaw.sha256())
+        .as("the first MiB reached the backend")
+        .isEqualTo(DataPattern.sha256Hex(REPLY_SEED, MIB));
+    Map<String, Object> line = accessLine(sni);
+    assertThat(line.get("reason")).as("%s", line).isEqualTo("backend_closed");
+    assertThat(unhandled.all()).isEmpty();
+  }
+
+  /** Waits until the kernel holds bytes the client has not read (bounded). */
+  private static void awaitUnreadBytes(ClosePeer client) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (client.socket().getInputStream().available() == 0) {
+      assertThat(System.nanoTime()).as("bytes unread by the client").isLessThan(deadline);
+      Thread.sleep(1);
+    }
   }
 
   /**
