@@ -16,23 +16,25 @@ package io.tollgate.connection;
  *                                                 drops the client's bytes until it closes
  * passthrough:  INSPECTOR -> PENDING              while the backend connects; the inspector
  *                                                 leaves and hands its buffered hello on
- * offload,      INSPECTOR -> HANDSHAKE_GATE       the inspector hands the hello to the server
- * reencrypt:      -> TLS -> PENDING               SslHandler through the gate, which passes
+ * offload,      INSPECTOR -> TLS_INPUT ->         the inspector hands the hello to the server
+ * reencrypt:      HANDSHAKE_GATE -> TLS ->        SslHandler through the gate, which passes
+ *                 PENDING                         (TLS_INPUT: see below)
  *                                                 each read when the route's turn comes and
  *                                                 leaves when the handshake ends; PENDING
  *                                                 connects once the handshake succeeded
- * relaying:     [WRITE_WATCH -> TLS ->]           PENDING replaced itself with RELAY;
- *                 RELAY                           WRITE_WATCH where the client speaks TLS
+ * relaying:     [TLS_INPUT -> WRITE_WATCH ->      PENDING replaced itself with RELAY;
+ *                 TLS ->] RELAY                   WRITE_WATCH where the client speaks TLS;
+ *                                                 TLS_INPUT stays in front of every TLS
  * spliced:      SPLICE_CLOSE -> RELAY             io.splice (passthrough on epoll)
  * </pre>
  *
  * <h2>Backend channel</h2>
  *
  * <pre>
- * connecting:   [TLS ->] CONNECTING               autoRead off; reencrypt: a client SslHandler
- *                                                 handshakes with the server first
- * relaying:     [WRITE_WATCH -> TLS ->]           RELAY replaced CONNECTING; WRITE_WATCH
- *                 RELAY                           in reencrypt
+ * connecting:   [TLS_INPUT -> TLS ->]             autoRead off; reencrypt: a client SslHandler
+ *                 CONNECTING                      handshakes with the server first
+ * relaying:     [TLS_INPUT -> WRITE_WATCH ->      RELAY replaced CONNECTING; WRITE_WATCH
+ *                 TLS ->] RELAY                   in reencrypt
  * spliced:      SPLICE_CLOSE -> RELAY             as on the client channel
  * </pre>
  *
@@ -83,6 +85,12 @@ public final class NettyPipeline {
 
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
+
+  /**
+   * {@code io.tollgate.connection.ClosedTlsInput}: right in front of TLS, from the SslHandler's
+   * creation on; drops what a peer sends after its close_notify and asks for no more reads.
+   */
+  public static final String TLS_INPUT = "tollgate.tls-input";
 
   /**
    * {@code io.tollgate.relay.TlsWriteWatch}: under a relayed channel's SslHandler, reports failed

@@ -5,6 +5,7 @@ import static io.tollgate.connection.Refusal.refuse;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.CloseReason;
+import io.tollgate.connection.ClosedTlsInput;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.TlsAlert;
@@ -149,7 +150,8 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     }
     tls.setHandshakeTimeoutMillis(relaySettings.handshakeTimeout().toMillis());
     ticket.until(tls.handshakeFuture());
-    String before = ctx.name();
+    ctx.pipeline().addAfter(ctx.name(), NettyPipeline.TLS_INPUT, new ClosedTlsInput(tls));
+    String before = NettyPipeline.TLS_INPUT;
     if (GATED) {
       ctx.pipeline()
           .addAfter(before, NettyPipeline.HANDSHAKE_GATE, new HandshakeGate(route.name(), tls));

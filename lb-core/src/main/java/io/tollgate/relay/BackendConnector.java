@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
+import io.tollgate.connection.ClosedTlsInput;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
@@ -256,6 +257,7 @@ final class BackendConnector {
     ssl.setHandshakeTimeoutMillis(tls.handshakeTimeout().toMillis());
     // Before CONNECTING, so the relay that replaces it reads plaintext.
     backend.pipeline().addFirst(NettyPipeline.TLS, ssl);
+    backend.pipeline().addFirst(NettyPipeline.TLS_INPUT, new ClosedTlsInput(ssl));
     ssl.handshakeFuture()
         .addListener(
             hs -> {

@@ -40,16 +40,21 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    session.activity();
+    // Bytes that go nowhere are neither relayed nor activity: counting them kept the idle timer
+    // of a connection whose other side had closed from ever firing while this side sent on.
     if (!peer.isActive()) {
-      buf.release(); // nowhere to go; not counted as relayed
+      buf.release();
+      // The peer closed: this side closes once what it is owed is flushed (RelaySession.inactive),
+      // or at the idle timeout if it never reads that; reading it meanwhile buys nothing.
+      ctx.channel().config().setAutoRead(false);
       return;
     }
     if (session.tlsEnded(peerSide)) {
-      buf.release(); // the peer's close_notify ended TLS both ways; not counted as relayed
+      buf.release(); // the peer's close_notify ended TLS both ways
       session.undeliverable(side);
       return;
     }
+    session.activity();
     int n = buf.readableBytes();
     SplicedRelay spliced = session.spliced();
     if (spliced != null) {

@@ -4,16 +4,19 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.net.Causes;
 import io.tollgate.net.FailureKind;
 import io.tollgate.pool.Lease;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +60,10 @@ final class RelaySession {
 
   private boolean backendTlsEnded;
 
-  /** A side that sent undeliverable bytes before its FIN was written ({@link #undeliverable}). */
-  private Side undeliverableFrom;
+  /** The side whose bytes have nowhere to go ({@link #undeliverable}), or null. */
+  private Side lingering;
+
+  private ScheduledFuture<?> lingerTimer;
 
   /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
   private SplicedRelay spliced;
@@ -184,8 +189,8 @@ final class RelaySession {
             setOutputDone(side);
             endsWithItsInput(side);
             duplex.shutdownOutput();
-            if (undeliverableFrom == side) {
-              undeliverable(side);
+            if (lingering == side) {
+              startLinger(side);
             }
           } else {
             socketWriteFailed(side, f.cause());
@@ -227,25 +232,57 @@ final class RelaySession {
 
   /**
    * {@code from} sent bytes after its peer's close_notify closed TLS both ways: they cannot be
-   * delivered, and reading on would cost a read and a drop per buffer for as long as {@code from}
-   * sends (a backend streaming a large body to a client that left; a client uploading after the
-   * backend ended). So {@code from} stops being read and is reset, which is how it learns that its
-   * bytes did not arrive, once what the closed side sent before its close_notify has been handed to
-   * {@code from}'s socket with the FIN after it ({@link #endOutput}); until then TCP flow control
-   * holds it. (The reset drops what the kernel has not sent yet, which it holds back only while
-   * {@code from} does not read its own socket.) The close reason stays the closed side's ({@code
-   * client_closed}, {@code backend_closed}).
+   * delivered. The caller drops them (not counted as activity); this decides when {@code from} is
+   * let go. Not at once: {@code from} may still be owed the end of what the closed side sent (a
+   * backend that answered and ended while the client was still uploading), and resetting now drops
+   * what its socket has not sent yet; closing is no better, since unread input makes the kernel
+   * answer with a reset too. So, as nginx's lingering close does, {@code from} is read and dropped
+   * until our FIN to it has been acknowledged (everything before it arrived: reset then), until its
+   * own FIN (a normal end), or for at most {@link #LINGER_MILLIS} after our FIN was written. A
+   * backend that streams on to a client that left is so reset as soon as it acknowledges the
+   * client's last bytes, instead of being read for nothing for as long as it sends.
    */
   void undeliverable(Side from) {
     Channel ch = channelOf(from);
-    ch.config().setAutoRead(false);
-    if (outputDone(from) || !ch.isActive()) {
+    if (outputDone(from) && acknowledgedOurEnd(ch)) {
       reset(ch);
-      flushAndClose(from == Side.CLIENT ? Side.BACKEND : Side.CLIENT);
-    } else {
-      undeliverableFrom = from; // endOutput's listener resets it once the FIN is out
+      return;
+    }
+    if (lingering != from) {
+      lingering = from;
+      if (outputDone(from)) {
+        startLinger(from);
+      } // else endOutput's listener starts it once our FIN is out
     }
   }
+
+  /** How long a side whose bytes go nowhere may take to read what it is owed, after our FIN. */
+  static final long LINGER_MILLIS = 5_000;
+
+  private void startLinger(Side side) {
+    if (lingerTimer == null) {
+      Channel ch = channelOf(side);
+      lingerTimer = ch.eventLoop().schedule(() -> reset(ch), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * The peer behind {@code ch} acknowledged our FIN, so every byte before it too (TCP state
+   * FIN_WAIT2). Only epoll can tell (TCP_INFO); elsewhere the linger's time bound decides.
+   */
+  private static boolean acknowledgedOurEnd(Channel ch) {
+    if (ch instanceof EpollSocketChannel epoll && ch.isActive()) {
+      try {
+        return epoll.tcpInfo().state() == TCP_FIN_WAIT2;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Linux's TCP_FIN_WAIT2 (include/net/tcp_states.h). */
+  private static final int TCP_FIN_WAIT2 = 5;
 
   /**
    * Lets {@code side} read again after its peer drained. Never for a side whose input has ended:
@@ -256,7 +293,7 @@ final class RelaySession {
     boolean inputDone = side == Side.CLIENT ? clientInputDone : backendInputDone;
     if (spliced != null) {
       spliced.readMore(side);
-    } else if (!inputDone && undeliverableFrom != side && ch.isActive()) {
+    } else if (!inputDone && ch.isActive()) {
       ch.config().setAutoRead(true);
     }
   }
@@ -274,6 +311,9 @@ final class RelaySession {
     }
     if (!client.isActive() && !backend.isActive()) {
       idle.stop();
+      if (lingerTimer != null) {
+        lingerTimer.cancel(false);
+      }
     }
   }
 
