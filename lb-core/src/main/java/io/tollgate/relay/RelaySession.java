@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannelConfig;
@@ -64,6 +65,11 @@ final class RelaySession {
   private Side lingering;
 
   private ScheduledFuture<?> lingerTimer;
+
+  private long lingerUntil;
+
+  /** When the lingering side last sent bytes that went nowhere. */
+  private long lastDropNanos;
 
   /** io.splice: the kernel moves the bytes; null for a relay through handlers only. */
   private SplicedRelay spliced;
@@ -233,18 +239,24 @@ final class RelaySession {
   /**
    * {@code from} sent bytes after its peer's close_notify closed TLS both ways: they cannot be
    * delivered. The caller drops them (not counted as activity); this decides when {@code from} is
-   * let go. Not at once: {@code from} may still be owed the end of what the closed side sent (a
-   * backend that answered and ended while the client was still uploading), and resetting now drops
-   * what its socket has not sent yet; closing is no better, since unread input makes the kernel
-   * answer with a reset too. So, as nginx's lingering close does, {@code from} is read and dropped
-   * until our FIN to it has been acknowledged (everything before it arrived: reset then), until its
-   * own FIN (a normal end), or for at most {@link #LINGER_MILLIS} after our FIN was written. A
-   * backend that streams on to a client that left is so reset as soon as it acknowledges the
-   * client's last bytes, instead of being read for nothing for as long as it sends.
+   * let go.
+   *
+   * <p>A backend is reset once its kernel has acknowledged our FIN (TCP_INFO: FIN_WAIT2), so every
+   * byte the client sent before its close_notify: it is streaming on to a client that left, and
+   * reading it for nothing would last as long as it sends. Linux keeps what arrived readable after
+   * a reset, so it loses nothing it was sent.
+   *
+   * <p>A client (still uploading when a reencrypt backend answered and ended) gets nginx's
+   * lingering close instead: a reset now would drop what our socket has not sent yet, and a close
+   * is no better, since unread input makes the kernel answer with a reset too; and some client
+   * stacks drop unread bytes on a reset. It is read and dropped until its own FIN (a normal end),
+   * checked every {@link #LINGER_MILLIS} by {@link #lingerCheck} once our FIN is written, for at
+   * most {@link #LINGER_MAX_MILLIS}.
    */
   void undeliverable(Side from) {
+    lastDropNanos = System.nanoTime();
     Channel ch = channelOf(from);
-    if (outputDone(from) && acknowledgedOurEnd(ch)) {
+    if (from == Side.BACKEND && outputDone(from) && acknowledgedOurEnd(ch)) {
       reset(ch);
       return;
     }
@@ -256,14 +268,66 @@ final class RelaySession {
     }
   }
 
-  /** How long a side whose bytes go nowhere may take to read what it is owed, after our FIN. */
+  /** The period of a lingering side's checks ({@link #lingerCheck}). */
   static final long LINGER_MILLIS = 5_000;
+
+  /** The most a lingering side is read for nothing after our FIN (nginx's lingering_time). */
+  static final long LINGER_MAX_MILLIS = 30_000;
 
   private void startLinger(Side side) {
     if (lingerTimer == null) {
-      Channel ch = channelOf(side);
-      lingerTimer = ch.eventLoop().schedule(() -> reset(ch), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      lingerUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MAX_MILLIS);
+      scheduleLingerCheck(side);
     }
+  }
+
+  private void scheduleLingerCheck(Side side) {
+    lingerTimer =
+        channelOf(side)
+            .eventLoop()
+            .schedule(() -> lingerCheck(side), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Ends a lingering side that is done taking what it is owed, or cannot. Once its kernel has
+   * acknowledged our FIN (everything arrived): a close if it sent nothing for a period (nothing
+   * unread, so a clean end, not a reset), else a reset. Before that: a reset when it stopped
+   * reading (TCP_INFO: nothing in flight and zero-window probes unanswered), past {@link
+   * #LINGER_MAX_MILLIS}, or where TCP_INFO is not available (NIO: one period after our FIN);
+   * otherwise it looks again a period later, so a slow reader that keeps reading gets it all.
+   */
+  private void lingerCheck(Side side) {
+    Channel ch = channelOf(side);
+    if (!ch.isActive()) {
+      return;
+    }
+    if (System.nanoTime() - lingerUntil >= 0 || !(ch instanceof EpollSocketChannel epoll)) {
+      reset(ch);
+      return;
+    }
+    EpollTcpInfo info;
+    try {
+      info = epoll.tcpInfo();
+    } catch (RuntimeException e) {
+      reset(ch);
+      return;
+    }
+    boolean quiet =
+        System.nanoTime() - lastDropNanos >= TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+    if (info.state() == TCP_FIN_WAIT2) {
+      // Everything arrived: quiet, it is reading and will close (a close now sends no reset);
+      // still sending after a whole period with everything in hand, it is not going to stop.
+      if (quiet) {
+        ch.close();
+      } else {
+        reset(ch);
+      }
+      return;
+    } else if (info.unacked() == 0 && info.probes() > 0) {
+      reset(ch); // a zero window that stays shut: it stopped reading
+      return;
+    }
+    scheduleLingerCheck(side);
   }
 
   /**
