@@ -112,7 +112,8 @@ public final class Tollgate implements AutoCloseable {
         new Listeners(
             transport,
             inherited,
-            acceptors,
+            // io.accept: a listener's server channel on a worker loop by default (see IoConfig).
+            snapshot.config().io().accept() == IoConfig.Accept.WORKER ? workers : acceptors,
             workers,
             () -> this.snapshot,
             metrics,

@@ -7,12 +7,28 @@ package io.tollgate.config;
  * @param workerThreads event-loop threads for connections; 0 means one per available core
  * @param splice relay passthrough bytes with splice(2), socket to pipe to socket, once both sides
  *     are plain TCP on epoll (no effect on NIO)
+ * @param accept which thread accepts connections ({@code io.accept})
  */
-public record IoConfig(Transport transport, int workerThreads, boolean splice) {
+public record IoConfig(Transport transport, int workerThreads, boolean splice, Accept accept) {
   public IoConfig {
     if (workerThreads < 0) {
       throw new IllegalArgumentException("workerThreads must be >= 0");
     }
+    java.util.Objects.requireNonNull(accept, "accept");
+  }
+
+  /** Accepting on a worker loop, the default. */
+  public IoConfig(Transport transport, int workerThreads, boolean splice) {
+    this(transport, workerThreads, splice, Accept.WORKER);
+  }
+
+  /**
+   * Where a listener's accept runs: on one of the worker loops, which keeps the connections it
+   * hands itself with no thread switch (all of them with one worker), or on a thread of its own.
+   */
+  public enum Accept {
+    WORKER,
+    THREAD
   }
 
   /** Socket implementation; {@code auto} picks epoll on Linux when it loads, NIO otherwise. */

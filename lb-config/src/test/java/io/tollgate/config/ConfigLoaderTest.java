@@ -177,6 +177,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsWhereConnectionsAreAcceptedAndRejectsAnythingElseAtItsLine() throws Exception {
+    assertThat(load(MINIMAL).io().accept()).isEqualTo(IoConfig.Accept.WORKER);
+    assertThat(load(MINIMAL + "tollgate.io.accept = thread\n").io().accept())
+        .isEqualTo(IoConfig.Accept.THREAD);
+
+    assertThatThrownBy(
+            () -> ConfigLoader.parse(MINIMAL + "tollgate.io.accept = boss\n", "accept.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("accept.conf")
+        .hasMessageContaining("tollgate.io.accept")
+        .hasMessageContaining("worker, thread");
+  }
+
+  @Test
   void keepsValueWhenOptionalEnvSubstitutionIsUnset() throws Exception {
     TollgateConfig config =
         load(

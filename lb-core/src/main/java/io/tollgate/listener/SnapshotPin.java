@@ -13,9 +13,10 @@ import java.util.function.Supplier;
  * moment, which {@link TollgateChannelInitializer} then pins on the connection's record.
  *
  * <p>Why at accept and not when the child is set up: the child's setup runs later, on its own event
- * loop. Accepting and closing a listener both happen on the acceptor loop, and a reload swaps the
- * snapshot only after the listeners it removes are closed, so every connection a listener accepted
- * gets a snapshot that has this listener, even when its setup runs after the swap.
+ * loop. Accepting and closing a listener both happen on the listener's loop (a worker loop, or the
+ * acceptor thread with {@code io.accept = thread}), and a reload swaps the snapshot only after the
+ * listeners it removes are closed, so every connection a listener accepted gets a snapshot that has
+ * this listener, even when its setup runs after the swap.
  */
 @ChannelHandler.Sharable
 final class SnapshotPin extends ChannelInboundHandlerAdapter {

@@ -228,7 +228,8 @@ final class Schema {
   static final Key WORKER_THREADS =
       new Key("worker-threads", "a whole number of threads, 0 for" + " one per core");
   static final Key SPLICE = new Key("splice", "true or false");
-  static final Shape IO_SHAPE = new Shape("io", List.of(TRANSPORT, WORKER_THREADS, SPLICE));
+  static final Key ACCEPT = new Key("accept", "one of worker, thread");
+  static final Shape IO_SHAPE = new Shape("io", List.of(TRANSPORT, WORKER_THREADS, SPLICE, ACCEPT));
 
   // tollgate.timeouts
   static final Key CLIENT_HELLO = new Key("client-hello", "a positive duration such as 5s");

@@ -162,10 +162,16 @@ final class TollgateBinder {
         Readers.required(spliceNode, Schema.SPLICE)
             ? Readers.bool(spliceNode, Schema.SPLICE)
             : Optional.empty();
-    if (transport.isEmpty() || threads.isEmpty() || splice.isEmpty()) {
+    Node acceptNode = node.child(Schema.ACCEPT.name());
+    Optional<IoConfig.Accept> accept =
+        Readers.required(acceptNode, Schema.ACCEPT)
+            ? Readers.choice(acceptNode, Schema.ACCEPT, IoConfig.Accept.class, "accept")
+            : Optional.empty();
+    if (transport.isEmpty() || threads.isEmpty() || splice.isEmpty() || accept.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new IoConfig(transport.get(), threads.getAsInt(), splice.get()));
+    return Optional.of(
+        new IoConfig(transport.get(), threads.getAsInt(), splice.get(), accept.get()));
   }
 
   private static Optional<Timeouts> timeouts(Node node) {
