@@ -289,45 +289,53 @@ final class RelaySession {
   }
 
   /**
-   * Ends a lingering side that is done taking what it is owed, or cannot. Once its kernel has
-   * acknowledged our FIN (everything arrived): a close if it sent nothing for a period (nothing
-   * unread, so a clean end, not a reset), else a reset. Before that: a reset when it stopped
-   * reading (TCP_INFO: nothing in flight and zero-window probes unanswered), past {@link
-   * #LINGER_MAX_MILLIS}, or where TCP_INFO is not available (NIO: one period after our FIN);
-   * otherwise it looks again a period later, so a slow reader that keeps reading gets it all.
+   * Ends a lingering side once it is done taking what it is owed, or cannot take more, or at {@link
+   * #LINGER_MAX_MILLIS}; otherwise looks again a period later, so a slow reader that keeps reading
+   * gets everything. Its kernel acknowledged our FIN (TCP_INFO: FIN_WAIT2, everything arrived) and
+   * it went quiet: done. Still sending then: read on, as nginx does until its lingering_time (a
+   * client sending the rest of a body before it reads an early answer). Nothing in flight and no
+   * data sent for a period: it stopped reading. Where TCP_INFO is not available (NIO), one period
+   * after our FIN. A side that went quiet (it sent nothing for a period, so nothing is unread) is
+   * closed, a FIN, after which the kernel still delivers what it holds; one that still sends is
+   * reset.
    */
   private void lingerCheck(Side side) {
     Channel ch = channelOf(side);
     if (!ch.isActive()) {
       return;
     }
-    if (System.nanoTime() - lingerUntil >= 0 || !(ch instanceof EpollSocketChannel epoll)) {
-      reset(ch);
-      return;
+    long now = System.nanoTime();
+    boolean quiet = now - lastDropNanos >= TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+    EpollTcpInfo info = tcpInfo(ch);
+    boolean done;
+    if (info == null) {
+      done = true;
+    } else if (info.state() == TCP_FIN_WAIT2) {
+      done = quiet;
+    } else {
+      done = info.unacked() == 0 && info.lastDataSent() >= LINGER_MILLIS; // stopped reading
     }
-    EpollTcpInfo info;
-    try {
-      info = epoll.tcpInfo();
-    } catch (RuntimeException e) {
-      reset(ch);
-      return;
-    }
-    boolean quiet =
-        System.nanoTime() - lastDropNanos >= TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
-    if (info.state() == TCP_FIN_WAIT2) {
-      // Everything arrived: quiet, it is reading and will close (a close now sends no reset);
-      // still sending after a whole period with everything in hand, it is not going to stop.
+    if (done || now - lingerUntil >= 0) {
       if (quiet) {
         ch.close();
       } else {
         reset(ch);
       }
-      return;
-    } else if (info.unacked() == 0 && info.probes() > 0) {
-      reset(ch); // a zero window that stays shut: it stopped reading
-      return;
+    } else {
+      scheduleLingerCheck(side);
     }
-    scheduleLingerCheck(side);
+  }
+
+  /** TCP_INFO of {@code ch}, or null where it cannot be had (NIO, a socket already closed). */
+  private static EpollTcpInfo tcpInfo(Channel ch) {
+    if (ch instanceof EpollSocketChannel epoll && ch.isActive()) {
+      try {
+        return epoll.tcpInfo();
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return null;
   }
 
   /**
@@ -335,14 +343,8 @@ final class RelaySession {
    * FIN_WAIT2). Only epoll can tell (TCP_INFO); elsewhere the linger's time bound decides.
    */
   private static boolean acknowledgedOurEnd(Channel ch) {
-    if (ch instanceof EpollSocketChannel epoll && ch.isActive()) {
-      try {
-        return epoll.tcpInfo().state() == TCP_FIN_WAIT2;
-      } catch (RuntimeException e) {
-        return false;
-      }
-    }
-    return false;
+    EpollTcpInfo info = tcpInfo(ch);
+    return info != null && info.state() == TCP_FIN_WAIT2;
   }
 
   /** Linux's TCP_FIN_WAIT2 (include/net/tcp_states.h). */

@@ -14,7 +14,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -310,20 +309,6 @@ class AfterCloseNotifyTest {
   }
 
   static Map<String, Object> accessLine(String sni) throws Exception {
-    Path file = dir.resolve("access.log");
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (true) {
-      if (Files.exists(file)) {
-        for (String text : Files.readAllLines(file)) {
-          if (text.contains("\"" + sni + "\"")) {
-            return JsonLine.parse(text);
-          }
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no access log line for " + sni);
-      }
-      Thread.sleep(50);
-    }
+    return AccessLogFile.lineFor(dir.resolve("access.log"), sni, Duration.ofSeconds(90));
   }
 }
