@@ -17,6 +17,9 @@ import java.time.Duration;
  *     without traffic; zero turns keepalive off
  * @param maxLifetime a connection is closed this long after it was accepted, whatever it does; zero
  *     means no cap
+ * @param lingeringClose the most a side whose bytes have nowhere to go (its peer ended TLS both
+ *     ways) is read and dropped after Tollgate's FIN to it while it still sends (nginx's {@code
+ *     lingering_time})
  */
 public record Timeouts(
     Duration clientHello,
@@ -26,8 +29,10 @@ public record Timeouts(
     Duration drain,
     Duration withdraw,
     Duration keepalive,
-    Duration maxLifetime) {
+    Duration maxLifetime,
+    Duration lingeringClose) {
   public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_LINGERING_CLOSE = Duration.ofSeconds(30);
   public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
 
   public Timeouts(Duration clientHello, Duration connect, Duration idle) {
@@ -55,12 +60,35 @@ public record Timeouts(
     this(clientHello, connect, idle, handshake, drain, withdraw, Duration.ZERO, Duration.ZERO);
   }
 
+  /** With the default lingering close. */
+  public Timeouts(
+      Duration clientHello,
+      Duration connect,
+      Duration idle,
+      Duration handshake,
+      Duration drain,
+      Duration withdraw,
+      Duration keepalive,
+      Duration maxLifetime) {
+    this(
+        clientHello,
+        connect,
+        idle,
+        handshake,
+        drain,
+        withdraw,
+        keepalive,
+        maxLifetime,
+        DEFAULT_LINGERING_CLOSE);
+  }
+
   public Timeouts {
     requirePositive(clientHello, "clientHello");
     requirePositive(connect, "connect");
     requirePositive(idle, "idle");
     requirePositive(handshake, "handshake");
     requirePositive(drain, "drain");
+    requirePositive(lingeringClose, "lingeringClose");
     if (withdraw == null || withdraw.isNegative()) {
       throw new IllegalArgumentException("withdraw must be zero or a positive duration");
     }

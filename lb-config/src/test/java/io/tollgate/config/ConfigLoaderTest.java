@@ -191,6 +191,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsTheLingeringCloseBoundAndRejectsZero() throws Exception {
+    assertThat(load(MINIMAL).timeouts().lingeringClose()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(
+            load(MINIMAL + "tollgate.timeouts.lingering-close = 2s\n").timeouts().lingeringClose())
+        .isEqualTo(Duration.ofSeconds(2));
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    MINIMAL + "tollgate.timeouts.lingering-close = 0s\n", "linger.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("linger.conf")
+        .hasMessageContaining("tollgate.timeouts.lingering-close");
+  }
+
+  @Test
   void keepsValueWhenOptionalEnvSubstitutionIsUnset() throws Exception {
     TollgateConfig config =
         load(

@@ -278,7 +278,13 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       lease.answered(); // reencrypt: the server has spoken already, in its TLS handshake
     }
     RelaySession session =
-        new RelaySession(client, backend, connection, lease, settings.idleTimeout().toNanos());
+        new RelaySession(
+            client,
+            backend,
+            connection,
+            lease,
+            settings.idleTimeout().toNanos(),
+            settings.lingeringClose().toNanos());
     // The relay closes its channels itself: Netty's own close on a failed write would run the
     // close future's listeners (access log, metrics) before the relay heard why (see
     // RelaySession.writeFailed).

@@ -77,9 +77,16 @@ final class RelaySession {
   /**
    * @param idleTimeoutNanos how long nothing may move before the session ends ({@link
    *     #startIdleTimer})
+   * @param lingerMaxNanos {@code timeouts.lingering-close} ({@link #undeliverable})
    */
   RelaySession(
-      Channel client, Channel backend, Connection connection, Lease lease, long idleTimeoutNanos) {
+      Channel client,
+      Channel backend,
+      Connection connection,
+      Lease lease,
+      long idleTimeoutNanos,
+      long lingerMaxNanos) {
+    this.lingerMaxNanos = lingerMaxNanos;
     this.client = client;
     this.backend = backend;
     this.connection = connection;
@@ -251,7 +258,7 @@ final class RelaySession {
    * is no better, since unread input makes the kernel answer with a reset too; and some client
    * stacks drop unread bytes on a reset. It is read and dropped until its own FIN (a normal end),
    * checked every {@link #LINGER_MILLIS} by {@link #lingerCheck} once our FIN is written, for at
-   * most {@link #LINGER_MAX_MILLIS}.
+   * most {@link #lingerMaxNanos}.
    */
   void undeliverable(Side from) {
     lastDropNanos = System.nanoTime();
@@ -271,26 +278,33 @@ final class RelaySession {
   /** The period of a lingering side's checks ({@link #lingerCheck}). */
   static final long LINGER_MILLIS = 5_000;
 
-  /** The most a lingering side is read for nothing after our FIN (nginx's lingering_time). */
-  static final long LINGER_MAX_MILLIS = 30_000;
+  /**
+   * The most a lingering side is read for nothing after our FIN ({@code timeouts.lingering-close},
+   * nginx's lingering_time).
+   */
+  private final long lingerMaxNanos;
 
   private void startLinger(Side side) {
     if (lingerTimer == null) {
-      lingerUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MAX_MILLIS);
+      lingerUntil = System.nanoTime() + lingerMaxNanos;
       scheduleLingerCheck(side);
     }
   }
 
   private void scheduleLingerCheck(Side side) {
+    // Every period, and once more at the cap when that comes sooner.
+    long delay =
+        Math.max(
+            0,
+            Math.min(
+                TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS), lingerUntil - System.nanoTime()));
     lingerTimer =
-        channelOf(side)
-            .eventLoop()
-            .schedule(() -> lingerCheck(side), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channelOf(side).eventLoop().schedule(() -> lingerCheck(side), delay, TimeUnit.NANOSECONDS);
   }
 
   /**
    * Ends a lingering side once it is done taking what it is owed, or cannot take more, or at {@link
-   * #LINGER_MAX_MILLIS}; otherwise looks again a period later, so a slow reader that keeps reading
+   * #lingerMaxNanos}; otherwise looks again a period later, so a slow reader that keeps reading
    * gets everything. Its kernel acknowledged our FIN (TCP_INFO: FIN_WAIT2, everything arrived) and
    * it went quiet: done. Still sending then: read on, as nginx does until its lingering_time (a
    * client sending the rest of a body before it reads an early answer). Nothing in flight and no

@@ -25,7 +25,28 @@ public record RelaySettings(
     Class<? extends SocketChannel> channelClass,
     WriteBufferWaterMark waterMark,
     TcpKeepalive keepalive,
-    boolean splice) {
+    boolean splice,
+    Duration lingeringClose) {
+
+  /** With the default lingering close ({@code timeouts.lingering-close}). */
+  public RelaySettings(
+      Duration connectTimeout,
+      Duration idleTimeout,
+      Duration handshakeTimeout,
+      Class<? extends SocketChannel> channelClass,
+      WriteBufferWaterMark waterMark,
+      TcpKeepalive keepalive,
+      boolean splice) {
+    this(
+        connectTimeout,
+        idleTimeout,
+        handshakeTimeout,
+        channelClass,
+        waterMark,
+        keepalive,
+        splice,
+        io.tollgate.config.Timeouts.DEFAULT_LINGERING_CLOSE);
+  }
 
   /** Without TCP keepalive on backend connections, without splice. */
   public RelaySettings(

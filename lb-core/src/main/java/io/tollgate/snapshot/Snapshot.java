@@ -256,7 +256,8 @@ public final class Snapshot {
             backendChannel,
             RelaySettings.DEFAULT_WATER_MARK,
             TcpKeepalive.of(config.timeouts().keepalive()),
-            config.io().splice() && SplicedRelay.supports(backendChannel));
+            config.io().splice() && SplicedRelay.supports(backendChannel),
+            config.timeouts().lingeringClose());
     if (log.isDebugEnabled()) {
       log.debug(
           "snapshot of {} route(s): TLS material in {} ms, the rest in {} ms",

@@ -243,11 +243,20 @@ final class Schema {
   static final Key KEEPALIVE =
       new Key("keepalive", "a duration such as 60s, or 0 to turn TCP keepalive off");
   static final Key MAX_LIFETIME = new Key("max-lifetime", "a duration such as 1h, or 0 for no cap");
+  static final Key LINGERING_CLOSE = new Key("lingering-close", "a positive duration such as 30s");
   static final Shape TIMEOUTS_SHAPE =
       new Shape(
           "timeouts",
           List.of(
-              CLIENT_HELLO, CONNECT, IDLE, HANDSHAKE, DRAIN, WITHDRAW, KEEPALIVE, MAX_LIFETIME));
+              CLIENT_HELLO,
+              CONNECT,
+              IDLE,
+              HANDSHAKE,
+              DRAIN,
+              WITHDRAW,
+              KEEPALIVE,
+              MAX_LIFETIME,
+              LINGERING_CLOSE));
 
   // tollgate.limits
   static final Key MAX_CLIENT_HELLO = new Key("max-client-hello", "a size in bytes such as 16k");

@@ -186,6 +186,7 @@ final class TollgateBinder {
     Optional<Duration> withdraw = nonNegativeDuration(node, Schema.WITHDRAW);
     Optional<Duration> keepalive = nonNegativeDuration(node, Schema.KEEPALIVE);
     Optional<Duration> maxLifetime = nonNegativeDuration(node, Schema.MAX_LIFETIME);
+    Optional<Duration> lingeringClose = duration(node, Schema.LINGERING_CLOSE);
     if (clientHello.isEmpty()
         || connect.isEmpty()
         || idle.isEmpty()
@@ -193,7 +194,8 @@ final class TollgateBinder {
         || drain.isEmpty()
         || withdraw.isEmpty()
         || keepalive.isEmpty()
-        || maxLifetime.isEmpty()) {
+        || maxLifetime.isEmpty()
+        || lingeringClose.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -205,7 +207,8 @@ final class TollgateBinder {
             drain.get(),
             withdraw.get(),
             keepalive.get(),
-            maxLifetime.get()));
+            maxLifetime.get(),
+            lingeringClose.get()));
   }
 
   private static Optional<Duration> nonNegativeDuration(Node parent, Schema.Key key) {
