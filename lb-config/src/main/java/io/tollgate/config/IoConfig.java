@@ -1,5 +1,7 @@
 package io.tollgate.config;
 
+import java.util.Objects;
+
 /**
  * Event-loop settings ({@code tollgate.io}).
  *
@@ -14,7 +16,7 @@ public record IoConfig(Transport transport, int workerThreads, boolean splice, A
     if (workerThreads < 0) {
       throw new IllegalArgumentException("workerThreads must be >= 0");
     }
-    java.util.Objects.requireNonNull(accept, "accept");
+    Objects.requireNonNull(accept, "accept");
   }
 
   /** Accepting on a worker loop, the default. */

@@ -61,6 +61,12 @@ final class RelaySession {
 
   private boolean backendTlsEnded;
 
+  /**
+   * The most a lingering side is read for nothing after our FIN ({@code timeouts.lingering-close},
+   * nginx's lingering_time).
+   */
+  private final long lingerMaxNanos;
+
   /** The side whose bytes have nowhere to go ({@link #undeliverable}), or null. */
   private Side lingering;
 
@@ -277,12 +283,6 @@ final class RelaySession {
 
   /** The period of a lingering side's checks ({@link #lingerCheck}). */
   static final long LINGER_MILLIS = 5_000;
-
-  /**
-   * The most a lingering side is read for nothing after our FIN ({@code timeouts.lingering-close},
-   * nginx's lingering_time).
-   */
-  private final long lingerMaxNanos;
 
   private void startLinger(Side side) {
     if (lingerTimer == null) {
