@@ -33,12 +33,10 @@ public final class Router {
   private final Match fallback;
 
   private Router(Builder b) {
-    exact = new HashMap<>(b.exact.size() * 4 / 3 + 1);
-    wildcardBySuffix = new HashMap<>(b.wildcard.size() * 4 / 3 + 1);
-    b.exact.forEach((host, r) -> this.exact.put(host, new Match(r, MatchKind.EXACT, host)));
-    b.wildcard.forEach(
-        (suffix, r) ->
-            this.wildcardBySuffix.put(suffix, new Match(r, MatchKind.WILDCARD, "*." + suffix)));
+    // The builder's maps, made for this router alone: a reload of 10,000 routes copied them once
+    // more into maps of matches.
+    exact = b.exact;
+    wildcardBySuffix = b.wildcard;
     boolean anyAlpn = !b.exactAlpn.isEmpty() || !b.wildcardAlpn.isEmpty();
     this.exactByAlpn = anyAlpn ? matches(b.exactAlpn, MatchKind.EXACT, "") : null;
     this.wildcardByAlpn = anyAlpn ? matches(b.wildcardAlpn, MatchKind.WILDCARD, "*.") : null;
@@ -164,16 +162,26 @@ public final class Router {
   }
 
   public static Builder builder() {
-    return new Builder();
+    return new Builder(16);
+  }
+
+  /** A builder for about {@code hosts} host patterns (its maps are sized once). */
+  public static Builder builder(int hosts) {
+    return new Builder(hosts);
   }
 
   /** Collects host patterns; config validation has already rejected duplicates. */
   public static final class Builder {
-    private final Map<String, Route> exact = new HashMap<>();
-    private final Map<String, Route> wildcard = new HashMap<>();
+    private final Map<String, Match> exact;
+    private final Map<String, Match> wildcard = new HashMap<>();
     private final Map<String, Map<String, Route>> exactAlpn = new HashMap<>();
     private final Map<String, Map<String, Route>> wildcardAlpn = new HashMap<>();
     private Route defaultRoute;
+    private boolean built;
+
+    private Builder(int hosts) {
+      exact = new HashMap<>(Math.max(16, hosts * 4 / 3 + 1));
+    }
 
     /**
      * Adds {@code pass.test} or {@code *.wild.test} (normalised) for this route: for every hello,
@@ -183,7 +191,8 @@ public final class Router {
       boolean wild = pattern.startsWith("*.");
       String key = wild ? pattern.substring(2) : pattern;
       if (route.matchAlpn().isEmpty()) {
-        if ((wild ? wildcard : exact).putIfAbsent(key, route) != null) {
+        Match m = new Match(route, wild ? MatchKind.WILDCARD : MatchKind.EXACT, pattern);
+        if ((wild ? wildcard : exact).putIfAbsent(key, m) != null) {
           throw new IllegalArgumentException("host " + pattern + " is routed twice");
         }
         return this;
@@ -205,7 +214,12 @@ public final class Router {
       return this;
     }
 
+    /** The router; once: it takes this builder's maps over. */
     public Router build() {
+      if (built) {
+        throw new IllegalStateException("a router builder builds one router");
+      }
+      built = true;
       return new Router(this);
     }
   }

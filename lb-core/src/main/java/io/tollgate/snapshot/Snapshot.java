@@ -432,7 +432,7 @@ public final class Snapshot {
       Map<String, Pool> pools,
       TlsMaterial tls,
       Map<String, Integer> listenerIndex) {
-    Router.Builder router = Router.builder();
+    Router.Builder router = Router.builder(config.routes().size() + config.routes().size() / 4);
     for (RouteConfig rc : config.routes()) {
       Route route = route(rc, config, pools, tls, listenerIndex);
       for (String host : rc.hosts()) {

@@ -44,7 +44,7 @@ final class ServerContexts {
   private final TlsReuse previous;
   private final TlsReuse next;
   private final String settings;
-  private final Map<TlsReuse.ContextKey, ServerCertificate> built = new ConcurrentHashMap<>();
+  private final Map<TlsReuse.ContextKey, ServerCertificate> built;
   private final Set<CertifiedKey> ocspWarned =
       Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
@@ -69,6 +69,10 @@ final class ServerContexts {
     this.previous = previous;
     this.next = next;
     this.settings = settings(provider, tls);
+    // Sized as the build before's: grown from 16 by the take-over threads, it was resized a
+    // dozen times a reload.
+    int expected = previous.contextCount();
+    this.built = new ConcurrentHashMap<>(Math.max(16, expected + expected / 8));
   }
 
   /**

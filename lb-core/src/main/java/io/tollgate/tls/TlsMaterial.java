@@ -308,7 +308,7 @@ public final class TlsMaterial {
                 config.certificates().trustedRoots().get(), "tollgate.certificates.trusted-roots");
         extraRoots = roots == null ? List.of() : roots;
       }
-      TlsReuse next = TlsReuse.recording(ServerContexts.settings(provider, config.tls()));
+      TlsReuse next = TlsReuse.recording(ServerContexts.settings(provider, config.tls()), previous);
       loader =
           new CertificateLoader(
               TrustAnchors.jdkDefaultsPlus(extraRoots),

@@ -104,16 +104,23 @@ final class TenantFiles {
     if (merged.hasPath(routesPath) && merged.getValue(routesPath) instanceof ConfigList main) {
       routes.addAll(main);
     }
-    // One map, made into an object once: ConfigObject.withValue copies, so adding 10,000 pools
-    // one by one was quadratic.
-    Map<String, ConfigValue> pools = new LinkedHashMap<>();
-    if (merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject main) {
-      entries(main).forEach(e -> pools.put(e.getKey(), e.getValue()));
-    }
     // As of now: every change made before this load is seen, and files the watch saw untouched
     // are neither listed nor stat'ed again.
     FileWatch.Scan scan = FileWatch.shared().scan();
     List<Path> files = scan.listing(dir, TENANT_FILE);
+    // One map, made into an object once: ConfigObject.withValue copies, so adding 10,000 pools
+    // one by one was quadratic. Sized for a pool or so per file: grown from 16 it rehashed a
+    // dozen times a load.
+    ConfigObject mainPools =
+        merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject o
+            ? o
+            : null;
+    Map<String, ConfigValue> pools =
+        new LinkedHashMap<>(
+            (files.size() + (mainPools == null ? 0 : mainPools.size())) * 4 / 3 + 16);
+    if (mainPools != null) {
+      entries(mainPools).forEach(e -> pools.put(e.getKey(), e.getValue()));
+    }
     // Parsed in parallel (10,000 small files), merged in name order; a file unchanged since the
     // last load is not parsed again (ParsedTenants).
     ParsedTenants cache = ParsedTenants.forDirectory(dir, scan);
