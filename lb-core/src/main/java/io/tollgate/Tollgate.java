@@ -1,6 +1,7 @@
 package io.tollgate;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.accesslog.AccessLogOutput;
 import io.tollgate.acme.AcmeManager;
@@ -47,6 +48,10 @@ public final class Tollgate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Tollgate.class);
 
   private final Transport transport;
+
+  /** The io settings this process started with: transport, threads and accept are fixed. */
+  private final IoConfig startedWith;
+
   private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
@@ -94,6 +99,7 @@ public final class Tollgate implements AutoCloseable {
       AcmeManager acme,
       DnsLookups dns) {
     this.transport = transport;
+    this.startedWith = snapshot.config().io();
     this.snapshot = snapshot;
     this.health = health;
     this.acme = acme;
@@ -162,6 +168,12 @@ public final class Tollgate implements AutoCloseable {
   public static Tollgate start(
       TollgateConfig config, IoConfig.Transport transport, InheritedSockets inherited)
       throws ConfigException, InterruptedException {
+    if (inherited.remaining() > 0
+        && (transport == IoConfig.Transport.NIO || transport == IoConfig.Transport.IO_URING)) {
+      // Said before the transport is looked for: the sockets are the reason, whatever is here.
+      throw new IllegalStateException(
+          "inherited listening sockets need the epoll transport, not " + transport.configName());
+    }
     Transport selected = Transport.select(transport);
     if (inherited.remaining() > 0 && !selected.name().equals("epoll")) {
       throw new IllegalStateException(
@@ -256,6 +268,7 @@ public final class Tollgate implements AutoCloseable {
     Runnable startAccepting;
     try {
       startAccepting = listeners.reload(config);
+      warnOfStartOnlyChanges(config.io());
     } catch (ConfigException e) {
       // The new snapshot's health plan is never committed: the checker still follows the
       // servers of the config in force, exactly as before.
@@ -319,6 +332,43 @@ public final class Tollgate implements AutoCloseable {
 
   private static void logWarnings(Snapshot snapshot) {
     snapshot.warnings().forEach(w -> log.warn("config warning: {}", w));
+  }
+
+  /**
+   * A reload cannot move connections to other event loops: io.transport, worker-threads and accept
+   * keep what the process started with. Said at every reload that asks otherwise, rather than
+   * ignored silently (the rest of the reload applies).
+   */
+  private void warnOfStartOnlyChanges(IoConfig next) {
+    String restart = " (read at start only: takes effect at the next start or upgrade)";
+    // Against what runs: auto is epoll here, and `run --nio` overrides the file.
+    boolean sameTransport =
+        next.transport() == startedWith.transport()
+            || (next.transport() == IoConfig.Transport.AUTO
+                ? transport.name().equals(Epoll.isAvailable() ? "epoll" : "nio")
+                : next.transport().configName().equals(transport.name()));
+    if (!sameTransport) {
+      // Not "or upgrade": an upgrade hands epoll sockets to an epoll process only.
+      log.warn(
+          "config warning: tollgate.io.transport: {} stays in force, not {} (read at start"
+              + " only: takes effect at the next start)",
+          transport.name(),
+          next.transport().configName());
+    }
+    if (next.workerThreads() != startedWith.workerThreads()) {
+      log.warn(
+          "config warning: tollgate.io.worker-threads: {} stays in force, not {}{}",
+          startedWith.workerThreads(),
+          next.workerThreads(),
+          restart);
+    }
+    if (next.accept() != startedWith.accept()) {
+      log.warn(
+          "config warning: tollgate.io.accept: {} stays in force, not {}{}",
+          startedWith.accept().name().toLowerCase(java.util.Locale.ROOT),
+          next.accept().name().toLowerCase(java.util.Locale.ROOT),
+          restart);
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import java.util.Objects;
  * @param transport which socket implementation to use
  * @param workerThreads event-loop threads for connections; 0 means one per available core
  * @param splice relay passthrough bytes with splice(2), socket to pipe to socket, once both sides
- *     are plain TCP on epoll (no effect on NIO)
+ *     are plain TCP on epoll (no effect on NIO or io_uring)
  * @param accept which thread accepts connections ({@code io.accept})
  */
 public record IoConfig(Transport transport, int workerThreads, boolean splice, Accept accept) {
@@ -33,10 +33,25 @@ public record IoConfig(Transport transport, int workerThreads, boolean splice, A
     THREAD
   }
 
-  /** Socket implementation; {@code auto} picks epoll on Linux when it loads, NIO otherwise. */
-  public enum Transport {
-    AUTO,
-    EPOLL,
-    NIO
+  /**
+   * Socket implementation; {@code auto} picks epoll on Linux when it loads, NIO otherwise. {@code
+   * io_uring} is asked for by name only.
+   */
+  public enum Transport implements NamedInConfig {
+    AUTO("auto"),
+    EPOLL("epoll"),
+    IO_URING("io_uring"),
+    NIO("nio");
+
+    private final String configName;
+
+    Transport(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
   }
 }

@@ -11,9 +11,9 @@ import java.util.Optional;
  * @param maxConnections client connections open at once on this listener; 0 = only the global limit
  *     applies
  * @param reusePort SO_REUSEPORT on the listening socket: other processes that set it too may bind
- *     the same address, and the kernel spreads new connections among them (epoll only)
+ *     the same address, and the kernel spreads new connections among them (epoll or io_uring)
  * @param freebind IP_FREEBIND: the address may be bound before it is assigned to an interface, e.g.
- *     a virtual IP that moves between nodes (epoll only)
+ *     a virtual IP that moves between nodes (epoll or io_uring)
  * @param protocol what connections speak first: a TLS ClientHello (the default) or a plain HTTP
  *     request ({@code protocol = http}, the port-80 companion)
  * @param http on an http listener, what a request gets whose route has neither an {@code http-pool}

@@ -177,6 +177,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsIoUringWrittenWithAnUnderscoreOrADashInAnyCase() throws Exception {
+    for (String written : List.of("io_uring", "io-uring", "IO_URING")) {
+      TollgateConfig config = load(MINIMAL + "tollgate.io.transport = " + written + "\n");
+
+      assertThat(config.io().transport()).as(written).isEqualTo(IoConfig.Transport.IO_URING);
+    }
+  }
+
+  @Test
   void readsWhereConnectionsAreAcceptedAndRejectsAnythingElseAtItsLine() throws Exception {
     assertThat(load(MINIMAL).io().accept()).isEqualTo(IoConfig.Accept.WORKER);
     assertThat(load(MINIMAL + "tollgate.io.accept = thread\n").io().accept())
@@ -254,7 +263,8 @@ class ConfigLoaderTest {
             new ConfigError(
                 "inline:2",
                 "tollgate.io.transport",
-                "\"fast\" is not a valid transport (expected one of: auto, epoll, nio)"));
+                "\"fast\" is not a valid transport (expected one of: auto, epoll, io_uring,"
+                    + " nio)"));
   }
 
   @Test

@@ -17,7 +17,7 @@ import io.netty.util.ReferenceCountUtil;
  * kept the event loop reading for it. Bytes after close_notify are a TLS protocol violation with
  * nowhere to go; dropping them here, and not asking for more, leaves the socket's receive buffer to
  * hold the peer back. The end of the peer's stream still arrives (epoll reports the FIN or the
- * reset, and Netty reads up to it), so the connection ends as it would have.
+ * reset, as io_uring does, and Netty reads up to it), so the connection ends as it would have.
  */
 public final class ClosedTlsInput extends ChannelDuplexHandler {
   private final SslHandler tls;

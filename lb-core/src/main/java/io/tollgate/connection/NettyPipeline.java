@@ -26,6 +26,7 @@ package io.tollgate.connection;
  *                 TLS ->] RELAY                   WRITE_WATCH where the client speaks TLS;
  *                                                 TLS_INPUT stays in front of every TLS
  * spliced:      SPLICE_CLOSE -> RELAY             io.splice (passthrough on epoll)
+ * io_uring:     EMPTY_WRITES first, always       in every state above
  * </pre>
  *
  * <h2>Backend channel</h2>
@@ -36,6 +37,7 @@ package io.tollgate.connection;
  * relaying:     [TLS_INPUT -> WRITE_WATCH ->      RELAY replaced CONNECTING; WRITE_WATCH
  *                 TLS ->] RELAY                   in reencrypt
  * spliced:      SPLICE_CLOSE -> RELAY             as on the client channel
+ * io_uring:     EMPTY_WRITES first, always       as on the client channel
  * </pre>
  *
  * <h2>Listener (server) channel</h2>
@@ -85,6 +87,12 @@ public final class NettyPipeline {
 
   /** Netty's SslHandler: server side on the client channel, client side on a backend channel. */
   public static final String TLS = "tollgate.tls";
+
+  /**
+   * {@code io.tollgate.connection.EmptyWrites}: first on io_uring client and backend channels,
+   * completes writes of no bytes with nothing queued as epoll does (absent on epoll and NIO).
+   */
+  public static final String EMPTY_WRITES = "tollgate.empty-writes";
 
   /**
    * {@code io.tollgate.connection.ClosedTlsInput}: right in front of TLS, from the SslHandler's

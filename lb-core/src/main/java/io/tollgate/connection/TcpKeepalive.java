@@ -8,6 +8,8 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringSocketChannel;
 import java.time.Duration;
 import jdk.net.ExtendedSocketOptions;
 
@@ -40,6 +42,10 @@ public record TcpKeepalive(int idleSeconds, int intervalSeconds, int count) {
       c.setOption(EpollChannelOption.TCP_KEEPIDLE, idleSeconds);
       c.setOption(EpollChannelOption.TCP_KEEPINTVL, intervalSeconds);
       c.setOption(EpollChannelOption.TCP_KEEPCNT, count);
+    } else if (ch instanceof IoUringSocketChannel) {
+      c.setOption(IoUringChannelOption.TCP_KEEPIDLE, idleSeconds);
+      c.setOption(IoUringChannelOption.TCP_KEEPINTVL, intervalSeconds);
+      c.setOption(IoUringChannelOption.TCP_KEEPCNT, count);
     } else if (ch instanceof NioSocketChannel) {
       c.setOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idleSeconds);
       c.setOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), intervalSeconds);
@@ -54,6 +60,10 @@ public record TcpKeepalive(int idleSeconds, int intervalSeconds, int count) {
       b.option(EpollChannelOption.TCP_KEEPIDLE, idleSeconds);
       b.option(EpollChannelOption.TCP_KEEPINTVL, intervalSeconds);
       b.option(EpollChannelOption.TCP_KEEPCNT, count);
+    } else if (IoUringSocketChannel.class.isAssignableFrom(channelClass)) {
+      b.option(IoUringChannelOption.TCP_KEEPIDLE, idleSeconds);
+      b.option(IoUringChannelOption.TCP_KEEPINTVL, intervalSeconds);
+      b.option(IoUringChannelOption.TCP_KEEPCNT, count);
     } else if (NioSocketChannel.class.isAssignableFrom(channelClass)) {
       b.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idleSeconds);
       b.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), intervalSeconds);

@@ -2,6 +2,7 @@ package io.tollgate.listener;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.tollgate.config.ListenerConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,13 +32,22 @@ final class SocketOptions {
     if (wanted.isEmpty()) {
       return;
     }
+    if (transport.isIoUring()) {
+      if (lc.reusePort()) {
+        b.option(IoUringChannelOption.SO_REUSEPORT, true);
+      }
+      if (lc.freebind()) {
+        b.option(IoUringChannelOption.IP_FREEBIND, true);
+      }
+      return;
+    }
     if (!transport.isEpoll()) {
       throw new IllegalStateException(
           "listener "
               + lc.name()
               + ": "
               + String.join(" and ", wanted)
-              + " need the epoll transport, but this process uses "
+              + " need a native transport (epoll or io_uring), but this process uses "
               + transport.name()
               + " (--nio, io.transport = nio, or epoll did not load); remove them or run with"
               + " epoll");

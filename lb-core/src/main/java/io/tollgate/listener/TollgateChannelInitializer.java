@@ -7,6 +7,7 @@ import io.tollgate.accesslog.AccessLog;
 import io.tollgate.config.ListenerProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.EmptyWrites;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.ClientHelloInspector;
@@ -68,6 +69,7 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
 
   @Override
   protected void initChannel(SocketChannel ch) {
+    EmptyWrites.install(ch);
     connections.add(ch);
     Snapshot snapshot = SnapshotPin.take(ch);
     ListenerSettings settings = snapshot.listener(listenerName);

@@ -12,14 +12,18 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tollgate.config.IoConfig;
 import java.util.function.Supplier;
 
 /**
- * The socket implementation: epoll on Linux when its native library loads, the JDK's NIO otherwise.
- * Backend channels use the same class as client channels so both can live on one event loop (and,
- * with epoll, splice between each other).
+ * The socket implementation: epoll on Linux when its native library loads, the JDK's NIO otherwise,
+ * or io_uring when asked for by name. Backend channels use the same class as client channels so
+ * both can live on one event loop (and, with epoll, splice between each other).
  */
 public final class Transport {
   private final String name;
@@ -54,6 +58,16 @@ public final class Transport {
                   + " (use io.transport = auto or nio)");
         }
         return epoll();
+      case IO_URING:
+        if (!IoUring.isAvailable()) {
+          throw new IllegalStateException(
+              "io.transport = io_uring, but io_uring is not available here: "
+                  + IoUring.unavailabilityCause()
+                  + " (Netty's io_uring needs Linux 5.9 or later on x86_64, with io_uring not"
+                  + " turned off by kernel.io_uring_disabled or a seccomp profile; use"
+                  + " io.transport = auto)");
+        }
+        return ioUring();
       case AUTO:
       default:
         return Epoll.isAvailable() ? epoll() : nio();
@@ -68,6 +82,14 @@ public final class Transport {
         EpollSocketChannel.class);
   }
 
+  private static Transport ioUring() {
+    return new Transport(
+        "io_uring",
+        IoUringIoHandler::newFactory,
+        IoUringServerSocketChannel.class,
+        IoUringSocketChannel.class);
+  }
+
   private static Transport nio() {
     return new Transport(
         "nio", NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
@@ -77,9 +99,14 @@ public final class Transport {
     return name;
   }
 
-  /** Whether this is the native epoll transport, which alone sets the listeners' socket options. */
+  /** Whether this is the native epoll transport (splice, inherited sockets, upgrade). */
   public boolean isEpoll() {
     return serverChannel == EpollServerSocketChannel.class;
+  }
+
+  /** Whether this is the native io_uring transport. */
+  public boolean isIoUring() {
+    return serverChannel == IoUringServerSocketChannel.class;
   }
 
   public Class<? extends ServerChannel> serverChannel() {

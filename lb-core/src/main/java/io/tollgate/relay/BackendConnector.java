@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.ClosedTlsInput;
+import io.tollgate.connection.EmptyWrites;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
@@ -102,6 +103,7 @@ final class BackendConnector {
 
     @Override
     protected void initChannel(Channel ch) {
+      EmptyWrites.install(ch);
       ch.pipeline().addLast(NettyPipeline.CONNECTING, Placeholder.INSTANCE);
     }
   }
@@ -258,6 +260,7 @@ final class BackendConnector {
     // Before CONNECTING, so the relay that replaces it reads plaintext.
     backend.pipeline().addFirst(NettyPipeline.TLS, ssl);
     backend.pipeline().addFirst(NettyPipeline.TLS_INPUT, new ClosedTlsInput(ssl));
+    EmptyWrites.keepFirst(backend.pipeline());
     ssl.handshakeFuture()
         .addListener(
             hs -> {

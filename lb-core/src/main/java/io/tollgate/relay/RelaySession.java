@@ -9,6 +9,8 @@ import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannelConfig;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.uring.IoUringTcpInfo;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tollgate.connection.CloseReason;
@@ -320,7 +322,7 @@ final class RelaySession {
     }
     long now = System.nanoTime();
     boolean quiet = now - lastDropNanos >= TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
-    EpollTcpInfo info = tcpInfo(ch);
+    TcpState info = tcpInfo(ch);
     boolean done;
     if (info == null) {
       done = true;
@@ -340,24 +342,39 @@ final class RelaySession {
     }
   }
 
-  /** TCP_INFO of {@code ch}, or null where it cannot be had (NIO, a socket already closed). */
-  private static EpollTcpInfo tcpInfo(Channel ch) {
-    if (ch instanceof EpollSocketChannel epoll && ch.isActive()) {
-      try {
-        return epoll.tcpInfo();
-      } catch (RuntimeException e) {
-        return null;
+  /** What the lingering close reads of TCP_INFO. */
+  private record TcpState(int state, long unacked, long lastDataSent) {}
+
+  /**
+   * TCP_INFO of {@code ch}, or null where it cannot be had (NIO, a socket already closed). Both
+   * native transports read the same kernel structure.
+   */
+  private static TcpState tcpInfo(Channel ch) {
+    if (!ch.isActive()) {
+      return null;
+    }
+    try {
+      if (ch instanceof EpollSocketChannel epoll) {
+        EpollTcpInfo i = epoll.tcpInfo();
+        return new TcpState(i.state(), i.unacked(), i.lastDataSent());
       }
+      if (ch instanceof IoUringSocketChannel uring) {
+        IoUringTcpInfo i = uring.tcpInfo();
+        return new TcpState(i.state(), i.unacked(), i.lastDataSent());
+      }
+    } catch (RuntimeException e) {
+      return null;
     }
     return null;
   }
 
   /**
    * The peer behind {@code ch} acknowledged our FIN, so every byte before it too (TCP state
-   * FIN_WAIT2). Only epoll can tell (TCP_INFO); elsewhere the linger's time bound decides.
+   * FIN_WAIT2). Only the native transports can tell (TCP_INFO); on NIO the linger's time bound
+   * decides.
    */
   private static boolean acknowledgedOurEnd(Channel ch) {
-    EpollTcpInfo info = tcpInfo(ch);
+    TcpState info = tcpInfo(ch);
     return info != null && info.state() == TCP_FIN_WAIT2;
   }
 
@@ -366,7 +383,8 @@ final class RelaySession {
 
   /**
    * Lets {@code side} read again after its peer drained. Never for a side whose input has ended:
-   * there is nothing left to read, and epoll fails to re-arm a half-closed socket.
+   * there is nothing left to read, and epoll fails to re-arm a half-closed socket (io_uring ignores
+   * the request).
    */
   void resumeReading(Side side) {
     Channel ch = channelOf(side);

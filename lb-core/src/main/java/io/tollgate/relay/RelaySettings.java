@@ -10,7 +10,7 @@ import java.time.Duration;
  * write-buffer water marks that bound memory per connection.
  *
  * <p>Per direction a relay holds at most the high water mark plus one read (64 KiB) before it stops
- * reading from the sender. One exception: once the sender has sent FIN, Netty's epoll transport
+ * reading from the sender. One exception: once the sender has sent FIN, Netty's native transports
  * reads the socket's remaining receive queue regardless of autoRead, so that direction can hold up
  * to the kernel's receive buffer (net.ipv4.tcp_rmem max) until the slow side drains or the idle
  * timeout closes it.

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.config.ConfigLoader;
 import io.tollgate.config.HostPort;
@@ -92,6 +95,25 @@ class ListenerSocketOptionsTest {
   }
 
   @Test
+  void onIoUringFreebindAndReusePortAreSetOnTheListeningSocketOnlyWhenAskedFor() throws Exception {
+    assumeTrue(IoUring.isAvailable(), "io_uring only");
+    TollgateConfig config =
+        config("{ name = both, address = \"127.0.0.1:0\", reuse-port = true, freebind = true }");
+    Listeners l = listeners(IoConfig.Transport.IO_URING, config);
+    l.bind(
+        List.of(
+            config.listeners().get(0), new ListenerConfig("plain", new HostPort("127.0.0.1", 0))));
+
+    assertThat(l.channel("both")).isInstanceOf(IoUringServerSocketChannel.class);
+    var both = l.channel("both").config();
+    assertThat(both.getOption(IoUringChannelOption.IP_FREEBIND)).isTrue();
+    assertThat(both.getOption(IoUringChannelOption.SO_REUSEPORT)).isTrue();
+    var plain = l.channel("plain").config();
+    assertThat(plain.getOption(IoUringChannelOption.IP_FREEBIND)).isFalse();
+    assertThat(plain.getOption(IoUringChannelOption.SO_REUSEPORT)).isFalse();
+  }
+
+  @Test
   void withNioAListenerAskingForThemIsNotBoundAndTheErrorSaysWhy() throws Exception {
     TollgateConfig config =
         config("{ name = edge, address = \"127.0.0.1:0\", reuse-port = true, freebind = true }");
@@ -100,9 +122,9 @@ class ListenerSocketOptionsTest {
     assertThatThrownBy(() -> l.bind(config.listeners()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
-            "listener edge: reuse-port and freebind need the epoll transport, but this process"
-                + " uses nio (--nio, io.transport = nio, or epoll did not load); remove them or"
-                + " run with epoll");
+            "listener edge: reuse-port and freebind need a native transport (epoll or io_uring),"
+                + " but this process uses nio (--nio, io.transport = nio, or epoll did not load);"
+                + " remove them or run with epoll");
     assertThat(l.addresses()).isEmpty();
   }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +56,7 @@ class AfterCloseNotifyTest {
   static TollgateFixture tollgate;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(TestInfo info) throws Exception {
     ca = CertificateAuthority.create("After close_notify CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.off.test", "*.stall.test", "*.re.test").writePem(dir, "front");
@@ -87,6 +88,7 @@ class AfterCloseNotifyTest {
                 String.format(
                     """
         access-log { path = "access.log" }
+        io { transport = %s }
         timeouts { connect = 2s, idle = 60s, handshake = 30s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -105,7 +107,10 @@ class AfterCloseNotifyTest {
                   passive-ejection.failures = 0, tls { ca = "ca.pem" } }
         }
         """,
-                    offBackend.port(), reBackend.port(), silent.getLocalPort())));
+                    TransportUnderTest.of(info),
+                    offBackend.port(),
+                    reBackend.port(),
+                    silent.getLocalPort())));
   }
 
   @AfterAll

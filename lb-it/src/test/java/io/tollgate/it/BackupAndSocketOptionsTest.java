@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -307,6 +308,12 @@ class BackupAndSocketOptionsTest {
   @Test
   void keepaliveIsSetPerSocketOnNioToo() throws Exception {
     keepaliveOnBothSockets("nio");
+  }
+
+  @Test
+  @EnabledIf("io.netty.channel.uring.IoUring#isAvailable")
+  void keepaliveIsSetPerSocketOnIoUringToo() throws Exception {
+    keepaliveOnBothSockets("io_uring");
   }
 
   private void keepaliveOnBothSockets(String transport) throws Exception {

@@ -241,7 +241,7 @@ class CloseMatrixTest {
                 String.format(
                     """
         access-log { path = "access.log" }
-        io { splice = %b }
+        io { splice = %b, transport = %s }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -263,6 +263,7 @@ class CloseMatrixTest {
         }
         """,
                     splicedRun,
+                    TransportUnderTest.of(info),
                     passBackend.port(),
                     offBackend.port(),
                     reBackend.port(),

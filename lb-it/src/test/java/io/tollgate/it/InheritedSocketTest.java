@@ -25,6 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Listening sockets handed to Tollgate (systemd socket activation, an upgrade) are adopted, not
@@ -149,8 +151,11 @@ class InheritedSocketTest {
         .isInstanceOf(ConnectException.class);
   }
 
-  @Test
-  void inheritedSocketsNeedEpoll() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = IoConfig.Transport.class,
+      names = {"NIO", "IO_URING"})
+  void inheritedSocketsNeedEpoll(IoConfig.Transport transport) throws Exception {
     listen();
     InheritedSockets sockets =
         InheritedSockets.of(List.of(new InheritedSockets.Socket("main", listening.intValue())));
@@ -158,9 +163,9 @@ class InheritedSocketTest {
             () ->
                 Tollgate.start(
                     ConfigLoader.parse(config("main", "127.0.0.1:0"), "it.conf"),
-                    IoConfig.Transport.NIO,
+                    transport,
                     sockets))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("epoll");
+        .hasMessageContaining("need the epoll transport");
   }
 }

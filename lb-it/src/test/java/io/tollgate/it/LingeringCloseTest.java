@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class LingeringCloseTest {
   static TollgateFixture tollgate;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(TestInfo info) throws Exception {
     ca = CertificateAuthority.create("Lingering close CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.re.test").writePem(dir, "front");
@@ -51,6 +52,7 @@ class LingeringCloseTest {
                 String.format(
                     """
         access-log { path = "access.log" }
+        io { transport = %s }
         timeouts { connect = 2s, idle = 60s, lingering-close = 2s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -62,7 +64,7 @@ class LingeringCloseTest {
                tls { ca = "ca.pem" } }
         }
         """,
-                    backend.port())));
+                    TransportUnderTest.of(info), backend.port())));
   }
 
   @Test

@@ -3,6 +3,9 @@ package io.tollgate.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.ops.Reloader;
 import io.tollgate.pki.CertificateAuthority;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reloading the config file while connections flow: nothing fails, new connections follow the new
@@ -266,6 +270,51 @@ class ReloadTest {
                   .readLine())
           .as("routed with generation 0")
           .isEqualTo("pass-a");
+    }
+  }
+
+  @Test
+  void ioSettingsReadAtStartOnlyAreKeptAndAReloadAskingOtherwiseSaysSo() throws Exception {
+    String startedOn = tollgate.tollgate().transportName();
+    String other = startedOn.equals("nio") ? "epoll" : "nio";
+    Logger logger = (Logger) LoggerFactory.getLogger(io.tollgate.Tollgate.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      writeConfig(
+          "[ { name = main, address = \"127.0.0.1:0\" } ]",
+          body(1, "io { transport = " + other + ", worker-threads = 3, accept = thread }"));
+      assertThat(reloader.reload("test").ok()).isTrue();
+      List<String> warnings =
+          logged.list.stream()
+              .map(ILoggingEvent::getFormattedMessage)
+              .filter(m -> m.startsWith("config warning: tollgate.io."))
+              .toList();
+      assertThat(warnings)
+          .containsExactly(
+              "config warning: tollgate.io.transport: "
+                  + startedOn
+                  + " stays in force, not "
+                  + other
+                  + " (read at start only: takes effect at the next start)",
+              "config warning: tollgate.io.worker-threads: 0 stays in force, not 3 (read at start"
+                  + " only: takes effect at the next start or upgrade)",
+              "config warning: tollgate.io.accept: worker stays in force, not thread (read at"
+                  + " start only: takes effect at the next start or upgrade)");
+      // The rest of the reload applied; the transport did not change under the connections.
+      assertThat(greeting(tollgate.port(), "pass.test", ca)).isEqualTo("pass-b");
+      assertThat(tollgate.tollgate().transportName()).isEqualTo(startedOn);
+
+      // Back to what the process started with: nothing to say.
+      logged.list.clear();
+      writeGeneration(2);
+      assertThat(reloader.reload("test").ok()).isTrue();
+      assertThat(logged.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .noneMatch(m -> m.startsWith("config warning: tollgate.io."));
+    } finally {
+      logger.detachAppender(logged);
     }
   }
 

@@ -203,9 +203,9 @@ final class ListenersBinder {
   }
 
   /**
-   * A socket option only the epoll transport sets (false when absent). With {@code io.transport =
-   * nio} in the same file, {@code true} is an error at its own line; with {@code auto} it is
-   * checked when the listener is bound, since only then is the transport known.
+   * A socket option only the native transports (epoll, io_uring) set (false when absent). With
+   * {@code io.transport = nio} in the same file, {@code true} is an error at its own line; with
+   * {@code auto} it is checked when the listener is bound, since only then is the transport known.
    */
   private static Optional<Boolean> epollOption(
       Node element, Schema.Key key, Optional<IoConfig.Transport> transport) {
@@ -217,8 +217,8 @@ final class ListenersBinder {
     if (on.orElse(false) && transport.equals(Optional.of(IoConfig.Transport.NIO))) {
       node.error(
           key.name()
-              + " = true needs the epoll transport, but io.transport = nio (expected"
-              + " io.transport = auto or epoll on Linux, or no "
+              + " = true needs a native transport, but io.transport = nio (expected"
+              + " io.transport = auto, epoll or io_uring on Linux, or no "
               + key.name()
               + ")");
       return Optional.empty();

@@ -204,8 +204,9 @@ final class Readers {
   }
 
   /**
-   * One constant of {@code type}, spelled as its config name (lower case, '-' for '_'), any case.
-   * {@code what} names the setting in the message: {@code "x" is not a valid transport}.
+   * One constant of {@code type}, spelled as its config name (lower case, '-' for '_', or the
+   * constant's own {@link io.tollgate.config.NamedInConfig} name, where io-uring is io_uring too),
+   * any case. {@code what} names the setting in the message: {@code "x" is not a valid transport}.
    */
   static <E extends Enum<E>> Optional<E> choice(
       Node node, Schema.Key key, Class<E> type, String what) {
@@ -215,7 +216,7 @@ final class Readers {
     }
     String wanted = text.get().trim().toLowerCase(Locale.ROOT);
     for (E constant : type.getEnumConstants()) {
-      if (configName(constant).equals(wanted)) {
+      if (configName(constant).equals(wanted) || sameWithADash(constant, wanted)) {
         return Optional.of(constant);
       }
     }
@@ -234,7 +235,16 @@ final class Readers {
     return Optional.empty();
   }
 
+  /** io-uring for io_uring: dashes are every other key's spelling. */
+  private static boolean sameWithADash(Enum<?> constant, String wanted) {
+    return constant instanceof io.tollgate.config.NamedInConfig named
+        && named.configName().replace('_', '-').equals(wanted);
+  }
+
   static String configName(Enum<?> constant) {
+    if (constant instanceof io.tollgate.config.NamedInConfig named) {
+      return named.configName();
+    }
     return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 

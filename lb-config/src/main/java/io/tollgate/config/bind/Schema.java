@@ -172,7 +172,7 @@ final class Schema {
   static final Key CONNECTION_LIMIT =
       new Key("max-connections", "a whole number of" + " connections, 0 for no limit");
 
-  // issue 11: socket options, epoll only
+  // issue 11: socket options, native transports (epoll, io_uring) only
   static final Key LISTENER_REUSE_PORT = new Key("reuse-port", "true or false");
   static final Key LISTENER_FREEBIND = new Key("freebind", "true or false");
 
@@ -224,7 +224,7 @@ final class Schema {
       new Shape("listener proxy-protocol", List.of(UPSTREAM_PROXY_MODE, UPSTREAM_PROXY_TRUSTED));
 
   // tollgate.io
-  static final Key TRANSPORT = new Key("transport", "one of auto, epoll, nio");
+  static final Key TRANSPORT = new Key("transport", "one of auto, epoll, io_uring, nio");
   static final Key WORKER_THREADS =
       new Key("worker-threads", "a whole number of threads, 0 for" + " one per core");
   static final Key SPLICE = new Key("splice", "true or false");

@@ -201,10 +201,12 @@ class ConfigValidationTest {
 
   @Test
   void reportsUnknownTransportListingValidOnes() {
-    var loaded = broken(validWith("transport = auto", "transport = io_uring"));
+    var loaded = broken(validWith("transport = auto", "transport = iouring"));
 
-    assertThat(loaded.onlyErrorAt("io_uring", "tollgate.io.transport").message())
-        .isEqualTo("\"io_uring\" is not a valid transport (expected one of: auto, epoll, nio)");
+    assertThat(loaded.onlyErrorAt("iouring", "tollgate.io.transport").message())
+        .isEqualTo(
+            "\"iouring\" is not a valid transport (expected one of: auto, epoll, io_uring, nio)"
+                + " (did you mean \"io_uring\"?)");
   }
 
   @Test

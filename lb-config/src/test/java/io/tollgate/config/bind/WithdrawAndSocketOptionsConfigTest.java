@@ -119,10 +119,10 @@ class WithdrawAndSocketOptionsConfigTest {
             """);
     assertThat(loaded.errorAt("reuse-port = true", "tollgate.listeners[0].reuse-port").message())
         .isEqualTo(
-            "reuse-port = true needs the epoll transport, but io.transport = nio (expected"
-                + " io.transport = auto or epoll on Linux, or no reuse-port)");
+            "reuse-port = true needs a native transport, but io.transport = nio (expected"
+                + " io.transport = auto, epoll or io_uring on Linux, or no reuse-port)");
     assertThat(loaded.errorAt("freebind = true", "tollgate.listeners[0].freebind").message())
-        .startsWith("freebind = true needs the epoll transport");
+        .startsWith("freebind = true needs a native transport");
     assertThat(loaded.errors()).hasSize(2);
 
     // Off is fine with NIO; auto is checked when the listener is bound.
