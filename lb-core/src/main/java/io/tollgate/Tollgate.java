@@ -49,6 +49,9 @@ public final class Tollgate implements AutoCloseable {
 
   private final Transport transport;
 
+  /** The worker loops running (io.worker-threads, 0 resolved to the cores). */
+  private final int workerThreads;
+
   /** The io settings this process started with: transport, threads and accept are fixed. */
   private final IoConfig startedWith;
 
@@ -114,6 +117,7 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
     this.workers = transport.newGroup(workerThreads, "worker");
+    this.workerThreads = workerThreads;
     this.listeners =
         new Listeners(
             transport,
@@ -355,11 +359,16 @@ public final class Tollgate implements AutoCloseable {
           transport.name(),
           next.transport().configName());
     }
-    if (next.workerThreads() != startedWith.workerThreads()) {
+    // Against the loops that run: 0 is one per core.
+    int wanted =
+        next.workerThreads() > 0
+            ? next.workerThreads()
+            : Runtime.getRuntime().availableProcessors();
+    if (wanted != workerThreads) {
       log.warn(
           "config warning: tollgate.io.worker-threads: {} stays in force, not {}{}",
-          startedWith.workerThreads(),
-          next.workerThreads(),
+          workerThreads,
+          next.workerThreads() > 0 ? wanted : "0 (" + wanted + ", one per core)",
           restart);
     }
     if (next.accept() != startedWith.accept()) {

@@ -177,6 +177,28 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void spliceOnATransportThatCannotSpliceIsAWarningAtItsKey() throws Exception {
+    for (String transport : List.of("nio", "io_uring")) {
+      TollgateConfig config =
+          load(MINIMAL + "tollgate.io { transport = " + transport + ", splice = true }\n");
+
+      assertThat(config.warnings())
+          .as(transport)
+          .filteredOn(w -> w.path().equals("tollgate.io.splice"))
+          .singleElement()
+          .satisfies(
+              w ->
+                  assertThat(w.message())
+                      .isEqualTo(
+                          "not used: splice needs the epoll transport, and io.transport = "
+                              + transport
+                              + " (passthrough bytes are relayed through Tollgate's memory)"));
+    }
+    assertThat(load(MINIMAL + "tollgate.io { transport = epoll, splice = true }\n").warnings())
+        .noneMatch(w -> w.path().equals("tollgate.io.splice"));
+  }
+
+  @Test
   void readsIoUringWrittenWithAnUnderscoreOrADashInAnyCase() throws Exception {
     for (String written : List.of("io_uring", "io-uring", "IO_URING")) {
       TollgateConfig config = load(MINIMAL + "tollgate.io.transport = " + written + "\n");

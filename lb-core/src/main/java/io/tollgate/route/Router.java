@@ -188,6 +188,7 @@ public final class Router {
      * or, when the route has {@code match-alpn}, for hellos offering one of its protocols.
      */
     public Builder host(String pattern, Route route) {
+      notBuilt();
       boolean wild = pattern.startsWith("*.");
       String key = wild ? pattern.substring(2) : pattern;
       if (route.matchAlpn().isEmpty()) {
@@ -210,17 +211,23 @@ public final class Router {
 
     /** The route for unmatched names and hello without SNI; null (the default) rejects them. */
     public Builder defaultRoute(Route route) {
+      notBuilt();
       this.defaultRoute = route;
       return this;
     }
 
     /** The router; once: it takes this builder's maps over. */
     public Router build() {
+      notBuilt();
+      built = true;
+      return new Router(this);
+    }
+
+    /** The router reads this builder's maps: nothing may change them once it is built. */
+    private void notBuilt() {
       if (built) {
         throw new IllegalStateException("a router builder builds one router");
       }
-      built = true;
-      return new Router(this);
     }
   }
 }

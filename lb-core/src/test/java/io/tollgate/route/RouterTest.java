@@ -138,6 +138,18 @@ class RouterTest {
   }
 
   @Test
+  void aBuilderBuildsOneRouterAndCannotChangeItAfterwards() {
+    Router.Builder b = Router.builder(1).host("a.test", PASS);
+    Router r = b.build();
+    // The router serves the builder's own maps: a later host would change a built router.
+    assertThatThrownBy(() -> b.host("b.test", WILD)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> b.defaultRoute(FALLBACK)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class);
+    assertThat(r.route("a.test").route()).isSameAs(PASS);
+    assertThat(r.route("b.test").kind()).isEqualTo(Router.MatchKind.REJECT);
+  }
+
+  @Test
   void aProtocolRoutedTwiceForAHostIsRefused() {
     Router.Builder b = Router.builder().host("pass.test", alpnRoute("a", "h2", "x"));
     assertThatThrownBy(() -> b.host("pass.test", alpnRoute("b", "h2")))

@@ -277,6 +277,7 @@ class ReloadTest {
   void ioSettingsReadAtStartOnlyAreKeptAndAReloadAskingOtherwiseSaysSo() throws Exception {
     String startedOn = tollgate.tollgate().transportName();
     String other = startedOn.equals("nio") ? "epoll" : "nio";
+    int cores = Runtime.getRuntime().availableProcessors(); // worker-threads = 0 at start
     Logger logger = (Logger) LoggerFactory.getLogger(io.tollgate.Tollgate.class);
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     logged.start();
@@ -284,7 +285,13 @@ class ReloadTest {
     try {
       writeConfig(
           "[ { name = main, address = \"127.0.0.1:0\" } ]",
-          body(1, "io { transport = " + other + ", worker-threads = 3, accept = thread }"));
+          body(
+              1,
+              "io { transport = "
+                  + other
+                  + ", worker-threads = "
+                  + (cores + 1)
+                  + ", accept = thread }"));
       assertThat(reloader.reload("test").ok()).isTrue();
       List<String> warnings =
           logged.list.stream()
@@ -298,8 +305,11 @@ class ReloadTest {
                   + " stays in force, not "
                   + other
                   + " (read at start only: takes effect at the next start)",
-              "config warning: tollgate.io.worker-threads: 0 stays in force, not 3 (read at start"
-                  + " only: takes effect at the next start or upgrade)",
+              "config warning: tollgate.io.worker-threads: "
+                  + cores
+                  + " stays in force, not "
+                  + (cores + 1)
+                  + " (read at start only: takes effect at the next start or upgrade)",
               "config warning: tollgate.io.accept: worker stays in force, not thread (read at"
                   + " start only: takes effect at the next start or upgrade)");
       // The rest of the reload applied; the transport did not change under the connections.

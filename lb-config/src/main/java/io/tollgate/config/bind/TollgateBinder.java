@@ -170,6 +170,14 @@ final class TollgateBinder {
     if (transport.isEmpty() || threads.isEmpty() || splice.isEmpty() || accept.isEmpty()) {
       return Optional.empty();
     }
+    if (splice.get()
+        && (transport.get() == IoConfig.Transport.NIO
+            || transport.get() == IoConfig.Transport.IO_URING)) {
+      spliceNode.warn(
+          "not used: splice needs the epoll transport, and io.transport = "
+              + transport.get().configName()
+              + " (passthrough bytes are relayed through Tollgate's memory)");
+    }
     return Optional.of(
         new IoConfig(transport.get(), threads.getAsInt(), splice.get(), accept.get()));
   }
