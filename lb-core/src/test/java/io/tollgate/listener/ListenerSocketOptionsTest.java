@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.config.ConfigLoader;
@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code listeners[].reuse-port} and {@code freebind} end up on the listening socket, read back
@@ -75,42 +77,35 @@ class ListenerSocketOptionsTest {
     }
   }
 
-  @Test
-  void freebindAndReusePortAreSetOnTheListeningSocketOnlyWhenAskedFor() throws Exception {
-    assumeTrue(Epoll.isAvailable(), "epoll only");
+  @ParameterizedTest
+  @EnumSource(
+      value = IoConfig.Transport.class,
+      names = {"EPOLL", "IO_URING"})
+  void freebindAndReusePortAreSetOnTheListeningSocketOnlyWhenAskedFor(IoConfig.Transport transport)
+      throws Exception {
+    assumeTrue(
+        transport == IoConfig.Transport.EPOLL ? Epoll.isAvailable() : IoUring.isAvailable(),
+        transport + " not available here");
     TollgateConfig config =
         config("{ name = both, address = \"127.0.0.1:0\", reuse-port = true, freebind = true }");
-    Listeners l = listeners(IoConfig.Transport.EPOLL, config);
+    Listeners l = listeners(transport, config);
     // Built here: a config may not hold two listeners on 127.0.0.1:0.
     l.bind(
         List.of(
             config.listeners().get(0), new ListenerConfig("plain", new HostPort("127.0.0.1", 0))));
 
+    assertThat(l.channel("both"))
+        .isInstanceOf(
+            transport == IoConfig.Transport.EPOLL
+                ? EpollServerSocketChannel.class
+                : IoUringServerSocketChannel.class);
+    // Read back from the kernel (getsockopt); the two transports' options are the same objects.
     var both = l.channel("both").config();
     assertThat(both.getOption(EpollChannelOption.IP_FREEBIND)).isTrue();
     assertThat(both.getOption(EpollChannelOption.SO_REUSEPORT)).isTrue();
     var plain = l.channel("plain").config();
     assertThat(plain.getOption(EpollChannelOption.IP_FREEBIND)).isFalse();
     assertThat(plain.getOption(EpollChannelOption.SO_REUSEPORT)).isFalse();
-  }
-
-  @Test
-  void onIoUringFreebindAndReusePortAreSetOnTheListeningSocketOnlyWhenAskedFor() throws Exception {
-    assumeTrue(IoUring.isAvailable(), "io_uring only");
-    TollgateConfig config =
-        config("{ name = both, address = \"127.0.0.1:0\", reuse-port = true, freebind = true }");
-    Listeners l = listeners(IoConfig.Transport.IO_URING, config);
-    l.bind(
-        List.of(
-            config.listeners().get(0), new ListenerConfig("plain", new HostPort("127.0.0.1", 0))));
-
-    assertThat(l.channel("both")).isInstanceOf(IoUringServerSocketChannel.class);
-    var both = l.channel("both").config();
-    assertThat(both.getOption(IoUringChannelOption.IP_FREEBIND)).isTrue();
-    assertThat(both.getOption(IoUringChannelOption.SO_REUSEPORT)).isTrue();
-    var plain = l.channel("plain").config();
-    assertThat(plain.getOption(IoUringChannelOption.IP_FREEBIND)).isFalse();
-    assertThat(plain.getOption(IoUringChannelOption.SO_REUSEPORT)).isFalse();
   }
 
   @Test
