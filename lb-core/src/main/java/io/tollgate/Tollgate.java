@@ -26,6 +26,7 @@ import io.tollgate.warmup.SelfWarmup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -272,7 +273,6 @@ public final class Tollgate implements AutoCloseable {
     Runnable startAccepting;
     try {
       startAccepting = listeners.reload(config);
-      warnOfStartOnlyChanges(config.io());
     } catch (ConfigException e) {
       // The new snapshot's health plan is never committed: the checker still follows the
       // servers of the config in force, exactly as before.
@@ -283,6 +283,11 @@ public final class Tollgate implements AutoCloseable {
     limits.apply(config);
     accessLogOutput = accessLogOutput.reconfigure(config.accessLog(), accessLog);
     Snapshot previous = snapshot;
+    List<ConfigError> startOnly = startOnlyChanges(config);
+    if (!startOnly.isEmpty()) {
+      startOnly.forEach(w -> log.warn("config warning: {}", w));
+      next = next.withWarnings(startOnly);
+    }
     previous.retire(); // its DNS and admin changes stop before the new servers are committed
     next.commitHealth();
     snapshot = next;
@@ -340,10 +345,12 @@ public final class Tollgate implements AutoCloseable {
 
   /**
    * A reload cannot move connections to other event loops: io.transport, worker-threads and accept
-   * keep what the process started with. Said at every reload that asks otherwise, rather than
-   * ignored silently (the rest of the reload applies).
+   * keep what the process started with. Said at every reload that asks otherwise, as warnings of
+   * the config in force (log, {@code /status}), rather than ignored silently; the rest applies.
    */
-  private void warnOfStartOnlyChanges(IoConfig next) {
+  private List<ConfigError> startOnlyChanges(TollgateConfig config) {
+    IoConfig next = config.io();
+    List<ConfigError> out = new ArrayList<>();
     String restart = " (read at start only: takes effect at the next start or upgrade)";
     // Against what runs: auto is epoll here, and `run --nio` overrides the file.
     boolean sameTransport =
@@ -353,11 +360,14 @@ public final class Tollgate implements AutoCloseable {
                 : next.transport().configName().equals(transport.name()));
     if (!sameTransport) {
       // Not "or upgrade": an upgrade hands epoll sockets to an epoll process only.
-      log.warn(
-          "config warning: tollgate.io.transport: {} stays in force, not {} (read at start"
-              + " only: takes effect at the next start)",
-          transport.name(),
-          next.transport().configName());
+      out.add(
+          new ConfigError(
+              config.source(),
+              "tollgate.io.transport",
+              transport.name()
+                  + " stays in force, not "
+                  + next.transport().configName()
+                  + " (read at start only: takes effect at the next start)"));
     }
     // Against the loops that run: 0 is one per core.
     int wanted =
@@ -365,19 +375,26 @@ public final class Tollgate implements AutoCloseable {
             ? next.workerThreads()
             : Runtime.getRuntime().availableProcessors();
     if (wanted != workerThreads) {
-      log.warn(
-          "config warning: tollgate.io.worker-threads: {} stays in force, not {}{}",
-          workerThreads,
-          next.workerThreads() > 0 ? wanted : "0 (" + wanted + ", one per core)",
-          restart);
+      out.add(
+          new ConfigError(
+              config.source(),
+              "tollgate.io.worker-threads",
+              workerThreads
+                  + " stays in force, not "
+                  + (next.workerThreads() > 0 ? wanted : "0 (" + wanted + ", one per core)")
+                  + restart));
     }
     if (next.accept() != startedWith.accept()) {
-      log.warn(
-          "config warning: tollgate.io.accept: {} stays in force, not {}{}",
-          startedWith.accept().name().toLowerCase(java.util.Locale.ROOT),
-          next.accept().name().toLowerCase(java.util.Locale.ROOT),
-          restart);
+      out.add(
+          new ConfigError(
+              config.source(),
+              "tollgate.io.accept",
+              startedWith.accept().name().toLowerCase(java.util.Locale.ROOT)
+                  + " stays in force, not "
+                  + next.accept().name().toLowerCase(java.util.Locale.ROOT)
+                  + restart));
     }
+    return out;
   }
 
   /**

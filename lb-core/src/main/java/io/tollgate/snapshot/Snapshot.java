@@ -620,4 +620,15 @@ public final class Snapshot {
   public List<ConfigError> warnings() {
     return warnings;
   }
+
+  /**
+   * This snapshot with {@code more} warnings: what only the process in force can tell (settings it
+   * read at start and keeps). Call before it is put in force; the two share everything else.
+   */
+  public Snapshot withWarnings(List<ConfigError> more) {
+    List<ConfigError> all = new ArrayList<>(warnings);
+    all.addAll(more);
+    return new Snapshot(
+        config, listeners, relay, router, pools, all, tls, healthTargets, health, poolServers, dns);
+  }
 }

@@ -293,25 +293,28 @@ class ReloadTest {
                   + (cores + 1)
                   + ", accept = thread }"));
       assertThat(reloader.reload("test").ok()).isTrue();
-      List<String> warnings =
-          logged.list.stream()
-              .map(ILoggingEvent::getFormattedMessage)
-              .filter(m -> m.startsWith("config warning: tollgate.io."))
-              .toList();
-      assertThat(warnings)
-          .containsExactly(
-              "config warning: tollgate.io.transport: "
+      List<String> expected =
+          List.of(
+              "tollgate.io.transport: "
                   + startedOn
                   + " stays in force, not "
                   + other
                   + " (read at start only: takes effect at the next start)",
-              "config warning: tollgate.io.worker-threads: "
+              "tollgate.io.worker-threads: "
                   + cores
                   + " stays in force, not "
                   + (cores + 1)
                   + " (read at start only: takes effect at the next start or upgrade)",
-              "config warning: tollgate.io.accept: worker stays in force, not thread (read at"
-                  + " start only: takes effect at the next start or upgrade)");
+              "tollgate.io.accept: worker stays in force, not thread (read at start only: takes"
+                  + " effect at the next start or upgrade)");
+      // Warnings of the config in force (what /status lists), and logged.
+      assertThat(ioWarnings()).containsExactlyElementsOf(expected);
+      String source = tollgate.tollgate().snapshot().config().source();
+      assertThat(logged.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .filteredOn(m -> m.contains(": tollgate.io."))
+          .containsExactlyElementsOf(
+              expected.stream().map(w -> "config warning: " + source + ": " + w).toList());
       // The rest of the reload applied; the transport did not change under the connections.
       assertThat(greeting(tollgate.port(), "pass.test", ca)).isEqualTo("pass-b");
       assertThat(tollgate.tollgate().transportName()).isEqualTo(startedOn);
@@ -320,12 +323,20 @@ class ReloadTest {
       logged.list.clear();
       writeGeneration(2);
       assertThat(reloader.reload("test").ok()).isTrue();
+      assertThat(ioWarnings()).isEmpty();
       assertThat(logged.list)
           .extracting(ILoggingEvent::getFormattedMessage)
-          .noneMatch(m -> m.startsWith("config warning: tollgate.io."));
+          .noneMatch(m -> m.contains(": tollgate.io."));
     } finally {
       logger.detachAppender(logged);
     }
+  }
+
+  private List<String> ioWarnings() {
+    return tollgate.tollgate().snapshot().warnings().stream()
+        .filter(w -> w.path().startsWith("tollgate.io."))
+        .map(w -> w.path() + ": " + w.message())
+        .toList();
   }
 
   @Test
