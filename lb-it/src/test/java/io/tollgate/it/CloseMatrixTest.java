@@ -214,6 +214,9 @@ class CloseMatrixTest {
   /** {@link SplicedCloseMatrixTest} runs: io.splice on, passthrough cases only. */
   private static boolean splicedRun;
 
+  /** {@link IoUringCloseMatrixTest} runs: every case on io.transport = io_uring. */
+  private static boolean ioUringRun;
+
   private static int nginxPort;
   private static Process nginx;
   private UnhandledEvents unhandled;
@@ -222,6 +225,7 @@ class CloseMatrixTest {
   static void start(TestInfo info) throws Exception {
     splicedRun =
         info.getTestClass().map(SplicedCloseMatrixTest.class::isAssignableFrom).orElse(false);
+    ioUringRun = TransportUnderTest.of(info).equals("io_uring");
     ca = CertificateAuthority.create("Tollgate Close Matrix CA", KeyType.EC_P256);
     caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.off.test", "*.re.test", "*.nginx.test").writePem(dir, "front");
@@ -498,8 +502,14 @@ class CloseMatrixTest {
     Map<String, Object> line = accessLine(sni);
     // The client closed with bytes unread, which its kernel answers with a reset (after its
     // close_notify: a FIN reason gives way to the reset). Tollgate learns it from a read or, as
-    // often, from its next write to the client; either way the log says so.
-    assertThat(line.get("reason")).as("%s", line).isEqualTo("client_reset");
+    // often, from its next write to the client; either way the log says so. On io_uring the read
+    // of the close_notify can complete, and Tollgate end the connection on it, before the reset
+    // behind it is reported (where Tollgate ends TLS; 1 run in 4): the client's end either way.
+    if (ioUringRun && mode != Mode.PASSTHROUGH) {
+      assertThat(line.get("reason")).as("%s", line).isIn("client_reset", "client_closed");
+    } else {
+      assertThat(line.get("reason")).as("%s", line).isEqualTo("client_reset");
+    }
     assertThat(unhandled.all()).isEmpty();
   }
 
