@@ -10,6 +10,8 @@
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
 #        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 35, 100 = off)
+#        BENCH_HANDSHAKE_THREADS, BENCH_HANDSHAKE_PRIORITY (ours only): io.handshake-threads
+#        (default 0) and io.handshake-priority (nice | idle)
 #        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
 #        held before its alert and close (default 1s; 0 refuses at once)
 #

@@ -13,6 +13,8 @@ import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.dns.DnsCounters;
 import io.tollgate.dns.DnsLookups;
+import io.tollgate.handshake.HandshakeThreads;
+import io.tollgate.handshake.ThreadPriority;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.InheritedSockets;
@@ -60,6 +62,7 @@ public final class Tollgate implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Metrics metrics = new Metrics();
   private final Listeners listeners;
+  private final HandshakeThreads handshakeThreads;
 
   /** Outlives snapshots: server health is keyed by pool and address and survives reloads. */
   private final HealthChecker health;
@@ -117,7 +120,25 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.snapshotSource(() -> this.snapshot);
     this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
-    this.workers = transport.newGroup(workerThreads, "worker");
+    IoConfig io = snapshot.config().io();
+    // io.handshake-threads: their loops take tasks from a queue that never waits for a producer
+    // (WorkerLoopGroup), since these threads hand steps back at a lower priority.
+    this.workers = transport.newGroup(workerThreads, "worker", io.handshakeThreads() > 0);
+    this.handshakeThreads =
+        io.handshakeThreads() == 0
+            ? null
+            : new HandshakeThreads(
+                io.handshakeThreads(),
+                io.handshakePriority() == IoConfig.HandshakePriority.IDLE
+                    ? ThreadPriority.Level.IDLE
+                    : ThreadPriority.Level.NICE);
+    if (handshakeThreads != null) {
+      handshakeThreads.registerMetrics(metrics.registry());
+      log.info(
+          "ClientHello steps on {} handshake thread(s) at {} priority (io.handshake-threads)",
+          handshakeThreads.size(),
+          handshakeThreads.level().name().toLowerCase(java.util.Locale.ROOT));
+    }
     this.workerThreads = workerThreads;
     this.listeners =
         new Listeners(
@@ -129,7 +150,8 @@ public final class Tollgate implements AutoCloseable {
             () -> this.snapshot,
             metrics,
             limits,
-            accessLog);
+            accessLog,
+            handshakeThreads);
     // http listeners answer the ACME client's pending http-01 challenges.
     listeners.httpChallenges(acme);
     // Process ticket keys rotate every 12 h (no key file); look once a minute. On the acceptor
@@ -394,6 +416,23 @@ public final class Tollgate implements AutoCloseable {
                   + next.accept().name().toLowerCase(java.util.Locale.ROOT)
                   + restart));
     }
+    if (next.handshakeThreads() != startedWith.handshakeThreads()
+        || (next.handshakeThreads() > 0
+            && next.handshakePriority() != startedWith.handshakePriority())) {
+      out.add(
+          new ConfigError(
+              config.source(),
+              "tollgate.io.handshake-threads",
+              startedWith.handshakeThreads()
+                  + " ("
+                  + startedWith.handshakePriority().name().toLowerCase(java.util.Locale.ROOT)
+                  + ") stays in force, not "
+                  + next.handshakeThreads()
+                  + " ("
+                  + next.handshakePriority().name().toLowerCase(java.util.Locale.ROOT)
+                  + ")"
+                  + restart));
+    }
     return out;
   }
 
@@ -403,6 +442,14 @@ public final class Tollgate implements AutoCloseable {
    */
   public void httpChallenges(HttpChallenges challenges) {
     listeners.httpChallenges(challenges);
+  }
+
+  /**
+   * ClientHello steps run on {@code io.handshake-threads} so far (0 without them). Also in the
+   * metrics as {@code tollgate_handshake_thread_steps_total}.
+   */
+  public long handshakeThreadSteps() {
+    return handshakeThreads == null ? 0 : handshakeThreads.stepsRun();
   }
 
   /** The address a listener is bound to; with port 0 in config, the port the OS chose. */
@@ -590,6 +637,9 @@ public final class Tollgate implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     acceptors.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
     workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    if (handshakeThreads != null) {
+      handshakeThreads.close();
+    }
     snapshot.retire();
     health.close();
     acme.close();

@@ -222,6 +222,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsHandshakeThreadsAndTheirPriorityAndRejectsOutOfRangeAtTheKey() throws Exception {
+    IoConfig defaults = load(MINIMAL).io();
+    assertThat(defaults.handshakeThreads()).isZero();
+    assertThat(defaults.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.NICE);
+    IoConfig set =
+        load(MINIMAL + "tollgate.io { handshake-threads = 2, handshake-priority = IDLE }\n").io();
+    assertThat(set.handshakeThreads()).isEqualTo(2);
+    assertThat(set.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.IDLE);
+
+    assertThatThrownBy(
+            () -> ConfigLoader.parse(MINIMAL + "tollgate.io.handshake-threads = 65\n", "hs.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("hs.conf")
+        .hasMessageContaining("tollgate.io.handshake-threads");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    MINIMAL + "tollgate.io.handshake-priority = realtime\n", "hs.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tollgate.io.handshake-priority")
+        .hasMessageContaining("nice, idle");
+  }
+
+  @Test
   void readsTheLingeringCloseBoundAndRejectsZero() throws Exception {
     assertThat(load(MINIMAL).timeouts().lingeringClose()).isEqualTo(Duration.ofSeconds(30));
     assertThat(

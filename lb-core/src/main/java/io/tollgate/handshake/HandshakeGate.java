@@ -1,13 +1,17 @@
 package io.tollgate.handshake;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.net.FailureKind;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLEngine;
 
 /**
  * Stands in front of a terminated connection's server {@link SslHandler} until its handshake ends,
@@ -20,17 +24,30 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     implements HandshakeQueue.Step {
   private final String route;
   private final SslHandler tls;
+  private final HandshakeThreads threads;
   private ChannelHandlerContext ctx;
   private ArrayDeque<Object> held;
   private boolean queued;
+  private boolean helloSeen;
+  private ByteBuf[] offLoop;
+  private boolean inactivePending;
   private boolean readCompletePending;
   private boolean flushing;
   private boolean handshakeFailed;
 
   /** A gate for a connection of {@code route} whose server handshake {@code tls} runs. */
   public HandshakeGate(String route, SslHandler tls) {
+    this(route, tls, null);
+  }
+
+  /**
+   * As {@link #HandshakeGate(String, SslHandler)}; the ClientHello step runs on {@code threads}
+   * (when not {@code null}) instead of the loop, later steps in the loop's queue.
+   */
+  public HandshakeGate(String route, SslHandler tls, HandshakeThreads threads) {
     this.route = route;
     this.tls = tls;
+    this.threads = threads;
   }
 
   @Override
@@ -55,15 +72,128 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
       held = new ArrayDeque<>(2);
     }
     held.addLast(msg);
+    boolean first = !helloSeen;
+    helloSeen = true;
     if (!queued) {
       queued = true;
+      if (first && threads != null && leaveLoop()) {
+        return;
+      }
       HandshakeQueue.of(ctx.channel().eventLoop()).add(route, this);
+    }
+  }
+
+  /**
+   * Sends the ClientHello step to a handshake thread; the connection waits for it as it would in
+   * the loop's queue (reads off, bytes held).
+   */
+  private boolean leaveLoop() {
+    for (Object m : held) {
+      if (!(m instanceof ByteBuf)) {
+        return false;
+      }
+    }
+    ByteBuf[] taken = held.toArray(new ByteBuf[0]);
+    held.clear();
+    offLoop = taken;
+    SSLEngine engine = tls.engine();
+    // The SslHandler releases its engine when the pipeline goes; the step keeps it until back.
+    ReferenceCountUtil.retain(engine);
+    EventLoop loop = ctx.channel().eventLoop();
+    boolean submitted =
+        threads.submit(
+            route,
+            () -> {
+              Throwable failure = null;
+              int consumed = 0;
+              try {
+                consumed = ClientHelloStep.run(engine, taken);
+              } catch (Throwable t) {
+                failure = t;
+              }
+              int c = consumed;
+              Throwable f = failure;
+              try {
+                loop.execute(() -> backOnLoop(engine, taken, c, f));
+              } catch (RejectedExecutionException e) {
+                release(taken);
+                ReferenceCountUtil.release(engine);
+              }
+            });
+    if (!submitted) {
+      ReferenceCountUtil.release(engine);
+      offLoop = null;
+      for (int i = taken.length - 1; i >= 0; i--) {
+        held.addFirst(taken[i]);
+      }
+    }
+    return submitted;
+  }
+
+  /** The ClientHello step is done: the SslHandler sends what the engine made, then goes on. */
+  private void backOnLoop(SSLEngine engine, ByteBuf[] taken, int consumed, Throwable failure) {
+    offLoop = null;
+    queued = false;
+    ReferenceCountUtil.release(engine);
+    // What the engine did not take goes back in front of anything read meanwhile.
+    int skip = consumed;
+    for (ByteBuf b : taken) {
+      int n = Math.min(skip, b.readableBytes());
+      b.skipBytes(n);
+      skip -= n;
+    }
+    if (held == null) {
+      held = new ArrayDeque<>(2);
+    }
+    for (int i = taken.length - 1; i >= 0; i--) {
+      if (taken[i].isReadable()) {
+        held.addFirst(taken[i]);
+      } else {
+        taken[i].release();
+      }
+    }
+    if (ctx.isRemoved() || !ctx.channel().isActive()) {
+      releaseHeld();
+      if (inactivePending && !ctx.isRemoved()) {
+        inactivePending = false;
+        ctx.fireChannelInactive();
+      }
+      return;
+    }
+    flushing = true;
+    try {
+      // The server's first flight, or an alert and the handshake's failure (BoringSSL keeps the
+      // failure until its alert is out; a JDK engine throws, and its alert goes out here too).
+      ctx.channel().flush();
+    } finally {
+      flushing = false;
+    }
+    if (failure != null && !handshakeFailed) {
+      // Failed with nothing left to send: the PendingRelay logs why, as for a failed unwrap.
+      releaseHeld();
+      ctx.fireExceptionCaught(failure);
+      ctx.close();
+      return;
+    }
+    if (!handshakeFailed && held != null && !held.isEmpty() && !tls.handshakeFuture().isDone()) {
+      // Bytes that came with the hello (a second hello after a retry request, say) are handshake
+      // work too: they wait for the route's turn like any later step.
+      queued = true;
+      HandshakeQueue.of(ctx.channel().eventLoop()).add(route, this);
+      return;
+    }
+    flushHeld();
+  }
+
+  private static void release(ByteBuf[] bufs) {
+    for (ByteBuf b : bufs) {
+      ReferenceCountUtil.release(b);
     }
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (queued) {
+    if (queued || offLoop != null) {
       // The SslHandler would ask for more; it does when it gets these bytes.
       readCompletePending = true;
     } else {
@@ -129,6 +259,17 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releaseHeld();
+    if (offLoop != null) {
+      // The SslHandler's reaction takes the engine's lock, which the step on a handshake thread
+      // of lower priority holds: passed on once the step is back, so this loop never waits for
+      // that thread. (If the pipeline goes first, nobody behind needs it.)
+      Connection conn = Connection.of(ctx.channel());
+      if (conn != null) {
+        conn.closeReason(CloseReason.CLIENT_CLOSED, "closed during the TLS handshake");
+      }
+      inactivePending = true;
+      return;
+    }
     ctx.fireChannelInactive();
   }
 

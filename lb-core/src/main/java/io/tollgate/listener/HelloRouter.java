@@ -11,6 +11,7 @@ import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.TlsAlert;
 import io.tollgate.handshake.HandshakeGate;
 import io.tollgate.handshake.HandshakeQueue;
+import io.tollgate.handshake.HandshakeThreads;
 import io.tollgate.inspect.ClientHello;
 import io.tollgate.inspect.ClientHelloInspector;
 import io.tollgate.inspect.HelloFailure;
@@ -36,10 +37,12 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
 
   private final Metrics metrics;
   private final ConnectionLimits limits;
+  private final HandshakeThreads handshakeThreads;
 
-  HelloRouter(Metrics metrics, ConnectionLimits limits) {
+  HelloRouter(Metrics metrics, ConnectionLimits limits, HandshakeThreads handshakeThreads) {
     this.metrics = metrics;
     this.limits = limits;
+    this.handshakeThreads = handshakeThreads;
   }
 
   @Override
@@ -154,7 +157,10 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     String before = NettyPipeline.TLS_INPUT;
     if (GATED) {
       ctx.pipeline()
-          .addAfter(before, NettyPipeline.HANDSHAKE_GATE, new HandshakeGate(route.name(), tls));
+          .addAfter(
+              before,
+              NettyPipeline.HANDSHAKE_GATE,
+              new HandshakeGate(route.name(), tls, handshakeThreads));
       before = NettyPipeline.HANDSHAKE_GATE;
     }
     ctx.pipeline()

@@ -12,6 +12,7 @@ import io.tollgate.config.ConfigError;
 import io.tollgate.config.ConfigException;
 import io.tollgate.config.ListenerConfig;
 import io.tollgate.config.TollgateConfig;
+import io.tollgate.handshake.HandshakeThreads;
 import io.tollgate.limits.AcceptBackoff;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.metrics.Metrics;
@@ -66,6 +67,23 @@ public final class Listeners {
       Metrics metrics,
       ConnectionLimits limits,
       AccessLog accessLog) {
+    this(transport, inherited, acceptors, workers, snapshot, metrics, limits, accessLog, null);
+  }
+
+  /**
+   * As above; terminated connections' ClientHello steps may run on {@code handshakeThreads} (may be
+   * {@code null}: always on the loops).
+   */
+  public Listeners(
+      Transport transport,
+      InheritedSockets inherited,
+      EventLoopGroup acceptors,
+      EventLoopGroup workers,
+      Supplier<Snapshot> snapshot,
+      Metrics metrics,
+      ConnectionLimits limits,
+      AccessLog accessLog,
+      HandshakeThreads handshakeThreads) {
     this.transport = transport;
     this.inherited = inherited;
     this.acceptors = acceptors;
@@ -74,7 +92,7 @@ public final class Listeners {
     this.limits = limits;
     this.accessLog = accessLog;
     this.pin = new SnapshotPin(snapshot);
-    this.router = new HelloRouter(metrics, limits);
+    this.router = new HelloRouter(metrics, limits, handshakeThreads);
     this.httpRouter = new HttpRequestRouter(metrics, limits);
   }
 

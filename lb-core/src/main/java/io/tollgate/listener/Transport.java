@@ -119,7 +119,17 @@ public final class Transport {
 
   /** A group of event loops with threads named {@code tollgate-<role>-N}. */
   public EventLoopGroup newGroup(int threads, String role) {
-    return new MultiThreadIoEventLoopGroup(
-        threads, new DefaultThreadFactory("tollgate-" + role, true), ioHandlers.get());
+    return newGroup(threads, role, false);
+  }
+
+  /**
+   * As {@link #newGroup(int, String)}; with {@code spinFreeTasks} the loops take their tasks from a
+   * linked queue ({@link WorkerLoopGroup}: for tasks handed over by threads of lower priority).
+   */
+  public EventLoopGroup newGroup(int threads, String role, boolean spinFreeTasks) {
+    DefaultThreadFactory names = new DefaultThreadFactory("tollgate-" + role, true);
+    return spinFreeTasks
+        ? new WorkerLoopGroup(threads, names, ioHandlers.get())
+        : new MultiThreadIoEventLoopGroup(threads, names, ioHandlers.get());
   }
 }

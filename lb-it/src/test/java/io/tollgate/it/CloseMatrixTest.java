@@ -214,6 +214,9 @@ class CloseMatrixTest {
   /** {@link SplicedCloseMatrixTest} runs: io.splice on, passthrough cases only. */
   private static boolean splicedRun;
 
+  /** {@link HandshakeThreadsCloseMatrixTest} runs: ClientHello steps on io.handshake-threads. */
+  private static boolean handshakeThreadsRun;
+
   /** {@link IoUringCloseMatrixTest} runs: every case on io.transport = io_uring. */
   private static boolean ioUringRun;
 
@@ -226,6 +229,10 @@ class CloseMatrixTest {
     splicedRun =
         info.getTestClass().map(SplicedCloseMatrixTest.class::isAssignableFrom).orElse(false);
     ioUringRun = TransportUnderTest.of(info).equals("io_uring");
+    handshakeThreadsRun =
+        info.getTestClass()
+            .map(HandshakeThreadsCloseMatrixTest.class::isAssignableFrom)
+            .orElse(false);
     ca = CertificateAuthority.create("Tollgate Close Matrix CA", KeyType.EC_P256);
     caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "*.off.test", "*.re.test", "*.nginx.test").writePem(dir, "front");
@@ -245,7 +252,7 @@ class CloseMatrixTest {
                 String.format(
                     """
         access-log { path = "access.log" }
-        io { splice = %b, transport = %s }
+        io { splice = %b, transport = %s, handshake-threads = %d }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -268,6 +275,7 @@ class CloseMatrixTest {
         """,
                     splicedRun,
                     TransportUnderTest.of(info),
+                    handshakeThreadsRun ? 1 : 0,
                     passBackend.port(),
                     offBackend.port(),
                     reBackend.port(),

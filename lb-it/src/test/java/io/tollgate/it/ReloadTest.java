@@ -291,7 +291,7 @@ class ReloadTest {
                   + other
                   + ", worker-threads = "
                   + (cores + 1)
-                  + ", accept = thread }"));
+                  + ", accept = thread, handshake-threads = 2, handshake-priority = idle }"));
       assertThat(reloader.reload("test").ok()).isTrue();
       List<String> expected =
           List.of(
@@ -306,7 +306,9 @@ class ReloadTest {
                   + (cores + 1)
                   + " (read at start only: takes effect at the next start or upgrade)",
               "tollgate.io.accept: worker stays in force, not thread (read at start only: takes"
-                  + " effect at the next start or upgrade)");
+                  + " effect at the next start or upgrade)",
+              "tollgate.io.handshake-threads: 0 (nice) stays in force, not 2 (idle) (read at start"
+                  + " only: takes effect at the next start or upgrade)");
       // Warnings of the config in force (what /status lists), and logged.
       assertThat(ioWarnings()).containsExactlyElementsOf(expected);
       String source = tollgate.tollgate().snapshot().config().source();

@@ -80,6 +80,13 @@ class SessionIsolationTest {
   /** A subclass that implements this runs every test with the JDK provider. */
   interface WithJdkProvider {}
 
+  /** A subclass that implements this runs the ClientHello steps on io.handshake-threads. */
+  interface WithHandshakeThreads {}
+
+  static TollgateFixture tollgate() {
+    return tollgate;
+  }
+
   @BeforeAll
   static void start(TestInfo info) throws Exception {
     if (info.getTestClass().filter(WithJdkProvider.class::isAssignableFrom).isPresent()) {
@@ -118,11 +125,16 @@ class SessionIsolationTest {
     // A backend that never says a word (it echoes, and s_client sends nothing).
     TlsTestServer silent = resources.add(TlsTestServer.startPlain(TlsTestServer.echo()));
     pool = "pools { p { servers = [\"127.0.0.1:" + backend.port() + "\"] } }";
+    String io =
+        info.getTestClass().filter(WithHandshakeThreads.class::isAssignableFrom).isPresent()
+            ? "io.handshake-threads = 1\n"
+            : "";
     tollgate =
         resources.add(
             TollgateFixture.startIn(
                 dir,
-                """
+                io
+                    + """
         certificates { directory = "certs" }
         routes = [
           { hosts = ["off.test"], mode = offload, pool = p,

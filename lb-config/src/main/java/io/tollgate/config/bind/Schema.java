@@ -229,7 +229,14 @@ final class Schema {
       new Key("worker-threads", "a whole number of threads, 0 for" + " one per core");
   static final Key SPLICE = new Key("splice", "true or false");
   static final Key ACCEPT = new Key("accept", "one of worker, thread");
-  static final Shape IO_SHAPE = new Shape("io", List.of(TRANSPORT, WORKER_THREADS, SPLICE, ACCEPT));
+  static final Key HANDSHAKE_THREADS =
+      new Key("handshake-threads", "a whole number of threads, 0 for none (the event loops)");
+  static final Key HANDSHAKE_PRIORITY = new Key("handshake-priority", "one of nice, idle");
+  static final Shape IO_SHAPE =
+      new Shape(
+          "io",
+          List.of(
+              TRANSPORT, WORKER_THREADS, SPLICE, ACCEPT, HANDSHAKE_THREADS, HANDSHAKE_PRIORITY));
 
   // tollgate.timeouts
   static final Key CLIENT_HELLO = new Key("client-hello", "a positive duration such as 5s");

@@ -167,7 +167,27 @@ final class TollgateBinder {
         Readers.required(acceptNode, Schema.ACCEPT)
             ? Readers.choice(acceptNode, Schema.ACCEPT, IoConfig.Accept.class, "accept")
             : Optional.empty();
-    if (transport.isEmpty() || threads.isEmpty() || splice.isEmpty() || accept.isEmpty()) {
+    Node hsThreadsNode = node.child(Schema.HANDSHAKE_THREADS.name());
+    OptionalInt hsThreads =
+        Readers.required(hsThreadsNode, Schema.HANDSHAKE_THREADS)
+            ? Readers.intInRange(
+                hsThreadsNode, Schema.HANDSHAKE_THREADS, 0, IoConfig.MAX_HANDSHAKE_THREADS)
+            : OptionalInt.empty();
+    Node hsPriorityNode = node.child(Schema.HANDSHAKE_PRIORITY.name());
+    Optional<IoConfig.HandshakePriority> hsPriority =
+        Readers.required(hsPriorityNode, Schema.HANDSHAKE_PRIORITY)
+            ? Readers.choice(
+                hsPriorityNode,
+                Schema.HANDSHAKE_PRIORITY,
+                IoConfig.HandshakePriority.class,
+                "handshake priority")
+            : Optional.empty();
+    if (transport.isEmpty()
+        || threads.isEmpty()
+        || splice.isEmpty()
+        || accept.isEmpty()
+        || hsThreads.isEmpty()
+        || hsPriority.isEmpty()) {
       return Optional.empty();
     }
     if (splice.get()
@@ -179,7 +199,13 @@ final class TollgateBinder {
               + " (passthrough bytes are relayed through Tollgate's memory)");
     }
     return Optional.of(
-        new IoConfig(transport.get(), threads.getAsInt(), splice.get(), accept.get()));
+        new IoConfig(
+            transport.get(),
+            threads.getAsInt(),
+            splice.get(),
+            accept.get(),
+            hsThreads.getAsInt(),
+            hsPriority.get()));
   }
 
   private static Optional<Timeouts> timeouts(Node node) {

@@ -1,0 +1,110 @@
+package io.tollgate.handshake;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+
+/**
+ * A server engine's first step, run on a {@link HandshakeThreads} thread: hands the engine the
+ * client's first bytes (the ClientHello, in one or more records) until it has its first flight to
+ * send. The engine writes that flight, or an alert, into its own buffer; the connection's
+ * SslHandler sends it once back on the event loop, as after a read it had unwrapped itself.
+ *
+ * <p>Safe beside the event loop because every engine method is synchronized and the SslHandler has
+ * not been given any of these bytes: the loop touches the engine only if the connection ends
+ * meanwhile, and then waits for this step to finish.
+ */
+final class ClientHelloStep {
+  /** Room for one record's plaintext; none is expected before the client's Finished. */
+  private static final int DST_BYTES = 18 * 1024;
+
+  private static final FastThreadLocal<ByteBuffer[]> DST =
+      new FastThreadLocal<>() {
+        @Override
+        protected ByteBuffer[] initialValue() {
+          return new ByteBuffer[] {ByteBuffer.allocateDirect(DST_BYTES)};
+        }
+      };
+
+  private ClientHelloStep() {}
+
+  /**
+   * Unwraps {@code in} (left as it is: the caller skips what was consumed) until the engine wants
+   * to write, wants more bytes than there are, or is done.
+   *
+   * @return bytes consumed
+   * @throws SSLException the engine failed without an alert to send
+   */
+  static int run(SSLEngine engine, ByteBuf[] in) throws SSLException {
+    ByteBuffer[] srcs = views(engine, in);
+    ByteBuffer[] dst = DST.get();
+    int consumed = 0;
+    for (; ; ) {
+      dst[0].clear();
+      SSLEngineResult r =
+          srcs.length == 1
+              ? engine.unwrap(srcs[0], dst)
+              : ((ReferenceCountedOpenSslEngine) engine).unwrap(srcs, dst);
+      consumed += r.bytesConsumed();
+      if (r.bytesProduced() > 0) {
+        // A server's handshake cannot end on the client's first flight; bytes here would be lost.
+        throw new SSLException("plaintext before the handshake ended");
+      }
+      SSLEngineResult.HandshakeStatus hs = r.getHandshakeStatus();
+      if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+          task.run();
+        }
+        continue;
+      }
+      if (r.getStatus() != SSLEngineResult.Status.OK
+          || hs != SSLEngineResult.HandshakeStatus.NEED_UNWRAP
+          || r.bytesConsumed() == 0
+          || !anyRemaining(srcs)) {
+        return consumed;
+      }
+    }
+  }
+
+  private static ByteBuffer[] views(SSLEngine engine, ByteBuf[] in) {
+    List<ByteBuffer> views = new ArrayList<>(in.length + 1);
+    for (ByteBuf b : in) {
+      if (b.isReadable()) {
+        for (ByteBuffer v : b.nioBuffers()) {
+          views.add(v);
+        }
+      }
+    }
+    if (views.size() == 1 || engine instanceof ReferenceCountedOpenSslEngine) {
+      return views.isEmpty()
+          ? new ByteBuffer[] {ByteBuffer.allocate(0)}
+          : views.toArray(new ByteBuffer[0]);
+    }
+    // Another provider's engine takes one source buffer: one copy (a hello in several reads).
+    int n = 0;
+    for (ByteBuffer v : views) {
+      n += v.remaining();
+    }
+    ByteBuffer one = ByteBuffer.allocate(n);
+    for (ByteBuffer v : views) {
+      one.put(v.duplicate());
+    }
+    return new ByteBuffer[] {one.flip()};
+  }
+
+  private static boolean anyRemaining(ByteBuffer[] srcs) {
+    for (ByteBuffer b : srcs) {
+      if (b.hasRemaining()) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,208 @@
+package io.tollgate.handshake;
+
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Threads that run ClientHello steps (the key exchange and the signature, one BoringSSL call) away
+ * from the event loops, at the lowest CPU priority the kernel gives an unprivileged thread ({@link
+ * ThreadPriority}): the kernel preempts such a step whenever a loop has work, so another tenant's
+ * connection never waits behind one, and the steps take every cycle the loops leave.
+ *
+ * <p>Why threads and not pacing alone: a step cannot be interrupted once started, so a loop that
+ * runs it itself can only keep other work from waiting by not starting one, and leaves its core
+ * idle meanwhile. A thread the kernel preempts needs neither.
+ *
+ * <p>Only with {@code io.handshake-threads} set: a step handed across threads costs context
+ * switches, which on the machine this was measured on (a 2-core VM) cost the loops more than the
+ * step they moved (see the README).
+ *
+ * <p>Work waits in one FIFO per route, served round-robin (one step per route in turn), so a
+ * flooded route's steps do not delay another route's more than one step each.
+ */
+public final class HandshakeThreads implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HandshakeThreads.class);
+  private static final AtomicInteger POOLS = new AtomicInteger();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition ready = lock.newCondition();
+  private final Map<String, RouteWork> byRoute = new HashMap<>();
+  private final ArrayDeque<RouteWork> ring = new ArrayDeque<>();
+  private final Thread[] threads;
+  private final ThreadPriority.Level level;
+  private final AtomicInteger lowered = new AtomicInteger();
+  private final LongAdder stepsRun = new LongAdder();
+  private volatile boolean closed;
+
+  /**
+   * Starts {@code count} threads, each lowering its own priority to {@code level} first.
+   *
+   * @param count threads, at least 1
+   */
+  public HandshakeThreads(int count, ThreadPriority.Level level) {
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be >= 1");
+    }
+    this.level = level;
+    this.threads = new Thread[count];
+    int pool = POOLS.incrementAndGet();
+    for (int i = 0; i < count; i++) {
+      Thread t = new Thread(this::serve, "tollgate-handshake-" + pool + "-" + i);
+      t.setDaemon(true);
+      threads[i] = t;
+      t.start();
+    }
+  }
+
+  /** Threads in the pool. */
+  public int size() {
+    return threads.length;
+  }
+
+  /** The priority the threads asked for. */
+  public ThreadPriority.Level level() {
+    return level;
+  }
+
+  /** Threads whose priority is lowered so far (the others run at the loops' priority). */
+  public int lowered() {
+    return lowered.get();
+  }
+
+  /** Steps run so far, and the steps waiting, for Prometheus. */
+  public void registerMetrics(PrometheusRegistry registry) {
+    CounterWithCallback.builder()
+        .name("tollgate_handshake_thread_steps_total")
+        .help("ClientHello steps run on io.handshake-threads instead of an event loop")
+        .callback(cb -> cb.call(stepsRun.sum()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_handshake_thread_steps_waiting")
+        .help("ClientHello steps queued for io.handshake-threads")
+        .callback(cb -> cb.call(waiting()))
+        .register(registry);
+  }
+
+  /** Steps run so far. */
+  public long stepsRun() {
+    return stepsRun.sum();
+  }
+
+  /** Queues {@code step} behind {@code route}'s earlier ones; refused once closed. */
+  public boolean submit(String route, Runnable step) {
+    lock.lock();
+    try {
+      if (closed) {
+        return false;
+      }
+      RouteWork q = byRoute.get(route);
+      if (q == null) {
+        q = new RouteWork(route);
+        byRoute.put(route, q);
+        ring.addLast(q);
+      }
+      q.addLast(step);
+      ready.signal();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Steps waiting, over every route (tests). */
+  int waiting() {
+    lock.lock();
+    try {
+      int n = 0;
+      for (RouteWork q : ring) {
+        n += q.size();
+      }
+      return n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Runnable take() throws InterruptedException {
+    lock.lock();
+    try {
+      while (ring.isEmpty()) {
+        if (closed) {
+          return null;
+        }
+        ready.await();
+      }
+      RouteWork q = ring.pollFirst();
+      Runnable step = q.pollFirst();
+      if (q.isEmpty()) {
+        // Forget idle routes: ten thousand tenants keep only the busy ones here.
+        byRoute.remove(q.route);
+      } else {
+        ring.addLast(q);
+      }
+      return step;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void serve() {
+    if (ThreadPriority.lowerCurrentThread(level)) {
+      lowered.incrementAndGet();
+    }
+    for (; ; ) {
+      Runnable step;
+      try {
+        step = take();
+      } catch (InterruptedException e) {
+        if (closed) {
+          return;
+        }
+        continue;
+      }
+      if (step == null) {
+        return;
+      }
+      try {
+        step.run();
+      } catch (Throwable t) {
+        log.warn("handshake step failed outside its connection", t);
+      }
+      stepsRun.increment();
+    }
+  }
+
+  /**
+   * Stops taking steps; the ones queued still run (each gives its connection back to its loop,
+   * which releases what it holds), then the threads end.
+   */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      ready.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static final class RouteWork extends ArrayDeque<Runnable> {
+    final String route;
+
+    RouteWork(String route) {
+      super(4);
+      this.route = route;
+    }
+  }
+}

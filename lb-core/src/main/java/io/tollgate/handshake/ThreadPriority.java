@@ -1,0 +1,114 @@
+package io.tollgate.handshake;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lowers the calling thread's CPU priority on Linux, where scheduling policy and nice value are per
+ * thread. Java has no call for it (thread priorities are ignored on Linux unless the JVM runs as
+ * root with {@code -XX:ThreadPriorityPolicy=1}), so the thread finds its own id in {@code
+ * /proc/thread-self} and runs util-linux's {@code chrt} or {@code renice} on it, once, then reads
+ * {@code /proc/thread-self/stat} back to confirm. Lowering one's own priority needs no privilege.
+ */
+public final class ThreadPriority {
+  private static final Logger log = LoggerFactory.getLogger(ThreadPriority.class);
+  private static final int SCHED_IDLE = 5;
+  private static final long WAIT_MILLIS = 5_000;
+
+  private ThreadPriority() {}
+
+  /** How far down. */
+  public enum Level {
+    /**
+     * {@code SCHED_IDLE}: runs only when nothing of normal priority wants the core (the kernel
+     * still gives it a sliver under full load, so it never starves outright).
+     */
+    IDLE,
+    /** {@code nice 19}: about 1.5% of a core against one busy thread of normal priority. */
+    NICE
+  }
+
+  /**
+   * Lowers the calling thread to {@code level}.
+   *
+   * @return whether the thread now runs at that level (false off Linux, without the tool, or when
+   *     the kernel refused; the thread then keeps its priority and the reason is logged)
+   */
+  public static boolean lowerCurrentThread(Level level) {
+    String tid = currentTid();
+    if (tid == null) {
+      log.warn(
+          "cannot lower {}'s priority: no /proc/thread-self", Thread.currentThread().getName());
+      return false;
+    }
+    List<String> command =
+        level == Level.IDLE
+            ? List.of("chrt", "--idle", "--pid", "0", tid)
+            : List.of("renice", "-n", "19", "-p", tid);
+    try {
+      // Output discarded: reading it would wait for the tool without the bound below.
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        log.warn("cannot lower thread priority: {} did not end", String.join(" ", command));
+        return false;
+      }
+      if (p.exitValue() != 0) {
+        log.warn(
+            "cannot lower thread priority: {} exited with {}",
+            String.join(" ", command),
+            p.exitValue());
+        return false;
+      }
+    } catch (IOException e) {
+      log.warn("cannot lower thread priority: {} ({})", String.join(" ", command), e.toString());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return isLowered(level);
+  }
+
+  /** Whether the calling thread runs at {@code level} now, read from {@code /proc}. */
+  static boolean isLowered(Level level) {
+    long[] policyNice = currentPolicyAndNice();
+    if (policyNice == null) {
+      return false;
+    }
+    return level == Level.IDLE ? policyNice[0] == SCHED_IDLE : policyNice[1] >= 19;
+  }
+
+  /** The calling thread's scheduling policy and nice value, or {@code null} off Linux. */
+  static long[] currentPolicyAndNice() {
+    try {
+      String stat = Files.readString(Path.of("/proc/thread-self/stat"), StandardCharsets.UTF_8);
+      // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+      // proc(5): field 19 is nice and field 41 policy; f[0] is field 3.
+      return new long[] {Long.parseLong(f[41 - 3]), Long.parseLong(f[19 - 3])};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String currentTid() {
+    try {
+      // "<pid>/task/<tid>"
+      Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+      return self.getFileName().toString();
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.tollgate.handshake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+class HandshakeThreadsTest {
+  @Test
+  void aFloodedRouteDelaysAnotherRoutesStepByOneStepNotByItsWholeQueue() throws Exception {
+    try (HandshakeThreads threads = new HandshakeThreads(1, ThreadPriority.Level.NICE)) {
+      CountDownLatch blocked = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      List<String> order = new CopyOnWriteArrayList<>();
+      threads.submit(
+          "warm-up",
+          () -> {
+            blocked.countDown();
+            await(release);
+          });
+      assertThat(blocked.await(10, TimeUnit.SECONDS)).isTrue();
+      for (int i = 1; i <= 5; i++) {
+        String name = "flooded-" + i;
+        threads.submit("flooded", () -> order.add(name));
+      }
+      CountDownLatch done = new CountDownLatch(1);
+      threads.submit(
+          "other",
+          () -> {
+            order.add("other-1");
+            done.countDown();
+          });
+      assertThat(threads.waiting()).isEqualTo(6);
+      release.countDown();
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+      waitFor(() -> order.size() == 6);
+      assertThat(order).startsWith("flooded-1", "other-1");
+      assertThat(order)
+          .containsSubsequence("flooded-1", "flooded-2", "flooded-3", "flooded-4", "flooded-5");
+      waitFor(() -> threads.stepsRun() == 7);
+      assertThat(threads.waiting()).isZero();
+    }
+  }
+
+  @Test
+  void aClosedPoolRefusesNewStepsSoTheLoopRunsThemItself() {
+    HandshakeThreads threads = new HandshakeThreads(1, ThreadPriority.Level.NICE);
+    threads.close();
+    assertThat(threads.submit("r", () -> {})).isFalse();
+  }
+
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void niceThreadsRunAtNice19() throws Exception {
+    assumeTrue(onPath("renice"), "util-linux's renice");
+    long[] seen = policyAndNiceSeenBy(ThreadPriority.Level.NICE);
+    assertThat(seen).isNotNull();
+    assertThat(seen[1]).as("nice").isEqualTo(19);
+  }
+
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void idleThreadsRunUnderSchedIdle() throws Exception {
+    assumeTrue(onPath("chrt"), "util-linux's chrt");
+    long[] seen = policyAndNiceSeenBy(ThreadPriority.Level.IDLE);
+    assertThat(seen).isNotNull();
+    assertThat(seen[0]).as("policy (SCHED_IDLE = 5)").isEqualTo(5);
+  }
+
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void theCallersOwnPriorityIsLeftAlone() throws Exception {
+    assumeTrue(onPath("renice"), "util-linux's renice");
+    long[] before = ThreadPriority.currentPolicyAndNice();
+    policyAndNiceSeenBy(ThreadPriority.Level.NICE);
+    assertThat(ThreadPriority.currentPolicyAndNice()).isEqualTo(before);
+  }
+
+  private static long[] policyAndNiceSeenBy(ThreadPriority.Level level) throws Exception {
+    try (HandshakeThreads threads = new HandshakeThreads(1, level)) {
+      CompletableFuture<long[]> seen = new CompletableFuture<>();
+      threads.submit("r", () -> seen.complete(ThreadPriority.currentPolicyAndNice()));
+      long[] result = seen.get(20, TimeUnit.SECONDS);
+      assertThat(threads.lowered()).isEqualTo(1);
+      return result;
+    }
+  }
+
+  private static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean() && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(condition.getAsBoolean()).isTrue();
+  }
+}

@@ -1,0 +1,137 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.tollgate.connection.CloseReason;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.testkit.CommandLineTools;
+import io.tollgate.testkit.CommandLineTools.ProcessResult;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code io.handshake-threads}: a terminated connection's ClientHello step runs on a handshake
+ * thread, and what can go wrong in that step ends the connection as it does on the loop: a
+ * handshake BoringSSL refuses gets its alert and the reason {@code handshake_failed}; a client that
+ * resets right behind its hello costs nothing more and leaks nothing (the leak detector is
+ * paranoid); the next connection is served.
+ */
+@Timeout(120)
+class OffLoopHandshakeTest {
+  @TempDir static Path dir;
+  @RegisterExtension static final ClassResources resources = new ClassResources();
+  private static CertificateAuthority ca;
+  private static Path caPem;
+  private static TollgateFixture tollgate;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = CertificateAuthority.create("Tollgate Off-Loop Handshake CA", KeyType.EC_P256);
+    caPem = ca.writeCertificatePem(dir.resolve("ca.pem"));
+    ca.issue(KeyType.EC_P256, "a.test", "b.test", "reset.test", "nogroup.test")
+        .writePem(dir, "front");
+    TlsTestServer backend = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("plain")));
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                """
+        access-log { path = "access.log" }
+        io { worker-threads = 1, handshake-threads = 1 }
+        routes = [
+          { hosts = ["a.test", "b.test", "reset.test", "nogroup.test"], mode = offload, pool = p,
+            certificate { chain = "front.pem", key = "front.key" } }
+        ]
+        pools { p { servers = ["127.0.0.1:%d"] } }
+        """
+                    .formatted(backend.port())));
+  }
+
+  @Test
+  void aHandshakeRunsItsClientHelloOnTheHandshakeThreadAndTheBackendAnswers() throws Exception {
+    long before = tollgate.tollgate().handshakeThreadSteps();
+    assertThat(greeting("a.test")).isEqualTo("plain");
+    assertThat(greeting("b.test")).isEqualTo("plain");
+    assertThat(tollgate.tollgate().handshakeThreadSteps() - before).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aHandshakeBoringSslRefusesInItsFirstStepGetsItsAlertAndTheReason() throws Exception {
+    var openssl = CommandLineTools.which("openssl");
+    assumeThat(openssl).as("openssl is not installed").isPresent();
+    // TLS 1.3 with a group Tollgate does not offer: the first step fails with an alert to send.
+    ProcessResult r =
+        CommandLineTools.run(
+            Duration.ofSeconds(20),
+            List.of(
+                openssl.get().toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + tollgate.port(),
+                "-servername",
+                "nogroup.test",
+                "-CAfile",
+                caPem.toString(),
+                "-tls1_3",
+                "-groups",
+                "ffdhe2048"));
+    assertThat(r.timedOut()).isFalse();
+    assertThat(r.exitCode()).as("%s", r).isNotZero();
+    assertThat(r.stdout() + r.stderr()).as("%s", r).containsIgnoringCase("alert handshake failure");
+    Map<String, Object> line =
+        AccessLogFile.lineFor(dir.resolve("access.log"), "nogroup.test", Duration.ofSeconds(10));
+    assertThat(line.get("reason")).isEqualTo(CloseReason.HANDSHAKE_FAILED.label());
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  @Test
+  void aClientThatResetsRightBehindItsHelloEndsAsAResetAndTheNextOneIsServed() throws Exception {
+    byte[] hello = JdkClientHello.forName("reset.test", List.of());
+    for (int i = 0; i < 20; i++) {
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        s.setSoLinger(true, 0);
+        OutputStream out = s.getOutputStream();
+        out.write(hello);
+        out.flush();
+      } // reset while the step may still be queued or running
+    }
+    Map<String, Object> line =
+        AccessLogFile.lineFor(dir.resolve("access.log"), "reset.test", Duration.ofSeconds(10));
+    assertThat(line.get("reason"))
+        .isIn(CloseReason.CLIENT_RESET.label(), CloseReason.CLIENT_CLOSED.label());
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  private static String greeting(String name) throws Exception {
+    SSLContext tls = ca.clientContext();
+    try (SSLSocket s =
+        (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", tollgate.port())) {
+      var params = s.getSSLParameters();
+      params.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
+      s.setSSLParameters(params);
+      s.setSoTimeout(10_000);
+      s.startHandshake();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[64];
+      int n = in.read(buf);
+      return new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim();
+    }
+  }
+}
