@@ -2,9 +2,6 @@ package io.tollgate.handshake;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,8 +41,7 @@ public final class HandshakeQueue {
       };
 
   private final long turnNanos;
-  private final Map<String, RouteQueue> byRoute = new HashMap<>();
-  private final ArrayDeque<RouteQueue> ring = new ArrayDeque<>();
+  private final RoundRobinByRoute<Step> waiting = new RoundRobinByRoute<>();
   private final Runnable turn = this::runTurn;
 
   private EventLoop loop;
@@ -109,27 +105,17 @@ public final class HandshakeQueue {
 
   /** Steps waiting, over every route (for tests and metrics). */
   int waiting() {
-    int n = 0;
-    for (RouteQueue q : ring) {
-      n += q.size();
-    }
-    return n;
+    return waiting.size();
   }
 
   /** Routes with steps waiting (for tests). */
   int routes() {
-    return byRoute.size();
+    return waiting.routes();
   }
 
   /** Queues a connection's next handshake step behind its route's earlier ones. */
   void add(String route, Step step) {
-    RouteQueue q = byRoute.get(route);
-    if (q == null) {
-      q = new RouteQueue(route);
-      byRoute.put(route, q);
-      ring.addLast(q);
-    }
-    q.addLast(step);
+    waiting.add(route, step);
     if (!scheduled) {
       scheduled = true;
       loop.schedule(turn, 0, TimeUnit.NANOSECONDS);
@@ -149,15 +135,8 @@ public final class HandshakeQueue {
       }
     }
     long stepStart = start;
-    while (!ring.isEmpty()) {
-      RouteQueue q = ring.pollFirst();
-      Step step = q.pollFirst();
-      if (q.isEmpty()) {
-        // Forget idle routes: a node with ten thousand tenants keeps only the busy ones here.
-        byRoute.remove(q.route);
-      } else {
-        ring.addLast(q);
-      }
+    Step step;
+    while ((step = waiting.poll()) != null) {
       step.proceed();
       long now = System.nanoTime();
       // Stop before a step that would go over the budget if it cost what the last one did: a
@@ -172,7 +151,7 @@ public final class HandshakeQueue {
     long end = System.nanoTime();
     boolean paced = paced(end);
     pacer.spent(start, end, paced);
-    if (!ring.isEmpty() && !scheduled) {
+    if (!waiting.isEmpty() && !scheduled) {
       scheduled = true;
       loop.schedule(turn, paced ? pacer.waitBefore(end) : 0, TimeUnit.NANOSECONDS);
     }
@@ -182,14 +161,5 @@ public final class HandshakeQueue {
   interface Step {
     /** Runs the work now, on the queue's event loop. */
     void proceed();
-  }
-
-  private static final class RouteQueue extends ArrayDeque<Step> {
-    final String route;
-
-    RouteQueue(String route) {
-      super(4);
-      this.route = route;
-    }
   }
 }

@@ -3,9 +3,6 @@ package io.tollgate.handshake;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -36,8 +33,7 @@ public final class HandshakeThreads implements AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
-  private final Map<String, RouteWork> byRoute = new HashMap<>();
-  private final ArrayDeque<RouteWork> ring = new ArrayDeque<>();
+  private final RoundRobinByRoute<Runnable> queue = new RoundRobinByRoute<>();
   private final Thread[] threads;
   private final ThreadPriority.Level level;
   private final AtomicInteger lowered = new AtomicInteger();
@@ -105,13 +101,7 @@ public final class HandshakeThreads implements AutoCloseable {
       if (closed) {
         return false;
       }
-      RouteWork q = byRoute.get(route);
-      if (q == null) {
-        q = new RouteWork(route);
-        byRoute.put(route, q);
-        ring.addLast(q);
-      }
-      q.addLast(step);
+      queue.add(route, step);
       ready.signal();
       return true;
     } finally {
@@ -123,11 +113,7 @@ public final class HandshakeThreads implements AutoCloseable {
   int waiting() {
     lock.lock();
     try {
-      int n = 0;
-      for (RouteWork q : ring) {
-        n += q.size();
-      }
-      return n;
+      return queue.size();
     } finally {
       lock.unlock();
     }
@@ -136,21 +122,13 @@ public final class HandshakeThreads implements AutoCloseable {
   private Runnable take() throws InterruptedException {
     lock.lock();
     try {
-      while (ring.isEmpty()) {
+      while (queue.isEmpty()) {
         if (closed) {
           return null;
         }
         ready.await();
       }
-      RouteWork q = ring.pollFirst();
-      Runnable step = q.pollFirst();
-      if (q.isEmpty()) {
-        // Forget idle routes: ten thousand tenants keep only the busy ones here.
-        byRoute.remove(q.route);
-      } else {
-        ring.addLast(q);
-      }
-      return step;
+      return queue.poll();
     } finally {
       lock.unlock();
     }
@@ -194,15 +172,6 @@ public final class HandshakeThreads implements AutoCloseable {
       ready.signalAll();
     } finally {
       lock.unlock();
-    }
-  }
-
-  private static final class RouteWork extends ArrayDeque<Runnable> {
-    final String route;
-
-    RouteWork(String route) {
-      super(4);
-      this.route = route;
     }
   }
 }

@@ -57,22 +57,8 @@ public final class Listeners {
   /**
    * @param snapshot the snapshot in force; read once per accepted connection
    * @param inherited listening sockets to adopt instead of binding (epoll only)
-   */
-  public Listeners(
-      Transport transport,
-      InheritedSockets inherited,
-      EventLoopGroup acceptors,
-      EventLoopGroup workers,
-      Supplier<Snapshot> snapshot,
-      Metrics metrics,
-      ConnectionLimits limits,
-      AccessLog accessLog) {
-    this(transport, inherited, acceptors, workers, snapshot, metrics, limits, accessLog, null);
-  }
-
-  /**
-   * As above; terminated connections' ClientHello steps may run on {@code handshakeThreads} (may be
-   * {@code null}: always on the loops).
+   * @param handshakeThreads where terminated connections' ClientHello steps run ({@code
+   *     io.handshake-threads}); {@code null}: on the loops
    */
   public Listeners(
       Transport transport,

@@ -125,7 +125,8 @@ public final class SelfWarmup {
               () -> snapshot,
               new Metrics(),
               new ConnectionLimits(config),
-              AccessLog.discarding());
+              AccessLog.discarding(),
+              null);
       listeners.bind(config.listeners());
       SslContext clientTls =
           SslContextBuilder.forClient()

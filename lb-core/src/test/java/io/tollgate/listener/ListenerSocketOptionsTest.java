@@ -53,7 +53,8 @@ class ListenerSocketOptionsTest {
             () -> null, // nothing connects: no snapshot is read
             new Metrics(),
             new ConnectionLimits(config),
-            accessLog);
+            accessLog,
+            null);
     return listeners;
   }
 

@@ -217,9 +217,6 @@ class CloseMatrixTest {
   /** {@link HandshakeThreadsCloseMatrixTest} runs: ClientHello steps on io.handshake-threads. */
   private static boolean handshakeThreadsRun;
 
-  /** {@link IoUringCloseMatrixTest} runs: every case on io.transport = io_uring. */
-  private static boolean ioUringRun;
-
   private static int nginxPort;
   private static Process nginx;
   private UnhandledEvents unhandled;
@@ -228,7 +225,6 @@ class CloseMatrixTest {
   static void start(TestInfo info) throws Exception {
     splicedRun =
         info.getTestClass().map(SplicedCloseMatrixTest.class::isAssignableFrom).orElse(false);
-    ioUringRun = TransportUnderTest.of(info).equals("io_uring");
     handshakeThreadsRun =
         info.getTestClass()
             .map(HandshakeThreadsCloseMatrixTest.class::isAssignableFrom)
@@ -302,6 +298,8 @@ class CloseMatrixTest {
       if (!nginx.waitFor(5, TimeUnit.SECONDS)) {
         nginx.destroyForcibly();
       }
+      // Static, shared by the subclasses: the spliced run (no nginx) must not see the last one.
+      nginx = null;
     }
   }
 
@@ -510,10 +508,12 @@ class CloseMatrixTest {
     Map<String, Object> line = accessLine(sni);
     // The client closed with bytes unread, which its kernel answers with a reset (after its
     // close_notify: a FIN reason gives way to the reset). Tollgate learns it from a read or, as
-    // often, from its next write to the client; either way the log says so. On io_uring the read
-    // of the close_notify can complete, and Tollgate end the connection on it, before the reset
-    // behind it is reported (where Tollgate ends TLS; 1 run in 4): the client's end either way.
-    if (ioUringRun && mode != Mode.PASSTHROUGH) {
+    // often, from its next write to the client; either way the log says so. Where Tollgate ends
+    // TLS, the read of the close_notify can complete, and Tollgate end the connection on it,
+    // before the reset behind it is reported: on io_uring 1 run in 4, on epoll when the machine
+    // is loaded (1 run in 4 with a core hogged, with and without handshake threads). The
+    // client's end either way; the bytes the backend sent above are what bounds the cost.
+    if (mode != Mode.PASSTHROUGH) {
       assertThat(line.get("reason")).as("%s", line).isIn("client_reset", "client_closed");
     } else {
       assertThat(line.get("reason")).as("%s", line).isEqualTo("client_reset");
