@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Threads that run ClientHello steps (the key exchange and the signature, one BoringSSL call) away
- * from the event loops, at the lowest CPU priority the kernel gives an unprivileged thread ({@link
+ * from the event loops, at a lowered CPU priority (nice 19 or {@code SCHED_IDLE}, {@link
  * ThreadPriority}): the kernel preempts such a step whenever a loop has work, so another tenant's
- * connection never waits behind one, and the steps take every cycle the loops leave.
+ * connection does not wait behind one, and the steps take every cycle the loops leave.
  *
  * <p>Why threads and not pacing alone: a step cannot be interrupted once started, so a loop that
  * runs it itself can only keep other work from waiting by not starting one, and leaves its core
