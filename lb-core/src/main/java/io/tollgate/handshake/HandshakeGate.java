@@ -29,7 +29,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   private ArrayDeque<Object> held;
   private boolean queued;
   private boolean helloSeen;
-  private ByteBuf[] offLoop;
+  private boolean offLoop;
   private boolean inactivePending;
   private boolean readCompletePending;
   private boolean flushing;
@@ -95,7 +95,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     }
     ByteBuf[] taken = held.toArray(new ByteBuf[0]);
     held.clear();
-    offLoop = taken;
+    offLoop = true;
     SSLEngine engine = tls.engine();
     // The SslHandler releases its engine when the pipeline goes; the step keeps it until back.
     ReferenceCountUtil.retain(engine);
@@ -122,7 +122,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
             });
     if (!submitted) {
       ReferenceCountUtil.release(engine);
-      offLoop = null;
+      offLoop = false;
       for (int i = taken.length - 1; i >= 0; i--) {
         held.addFirst(taken[i]);
       }
@@ -132,7 +132,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
 
   /** The ClientHello step is done: the SslHandler sends what the engine made, then goes on. */
   private void backOnLoop(SSLEngine engine, ByteBuf[] taken, int consumed, Throwable failure) {
-    offLoop = null;
+    offLoop = false;
     queued = false;
     ReferenceCountUtil.release(engine);
     // What the engine did not take goes back in front of anything read meanwhile.
@@ -193,7 +193,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (queued || offLoop != null) {
+    if (queued) {
       // The SslHandler would ask for more; it does when it gets these bytes.
       readCompletePending = true;
     } else {
@@ -259,7 +259,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releaseHeld();
-    if (offLoop != null) {
+    if (offLoop) {
       // The SslHandler's reaction takes the engine's lock, which the step on a handshake thread
       // of lower priority holds: passed on once the step is back, so this loop never waits for
       // that thread. (If the pipeline goes first, nobody behind needs it.)
