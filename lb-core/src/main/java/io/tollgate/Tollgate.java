@@ -14,7 +14,6 @@ import io.tollgate.connection.CloseReason;
 import io.tollgate.dns.DnsCounters;
 import io.tollgate.dns.DnsLookups;
 import io.tollgate.handshake.HandshakeThreads;
-import io.tollgate.handshake.ThreadPriority;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.InheritedSockets;
@@ -127,11 +126,7 @@ public final class Tollgate implements AutoCloseable {
     this.handshakeThreads =
         io.handshakeThreads() == 0
             ? null
-            : new HandshakeThreads(
-                io.handshakeThreads(),
-                io.handshakePriority() == IoConfig.HandshakePriority.IDLE
-                    ? ThreadPriority.Level.IDLE
-                    : ThreadPriority.Level.NICE);
+            : new HandshakeThreads(io.handshakeThreads(), io.handshakePriority());
     if (handshakeThreads != null) {
       handshakeThreads.registerMetrics(metrics.registry());
       log.info(

@@ -3,6 +3,7 @@ package io.tollgate.handshake;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.config.IoConfig.HandshakePriority;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -35,7 +36,7 @@ public final class HandshakeThreads implements AutoCloseable {
   private final Condition ready = lock.newCondition();
   private final RoundRobinByRoute<Runnable> queue = new RoundRobinByRoute<>();
   private final Thread[] threads;
-  private final ThreadPriority.Level level;
+  private final HandshakePriority level;
   private final AtomicInteger lowered = new AtomicInteger();
   private final LongAdder stepsRun = new LongAdder();
   private volatile boolean closed;
@@ -45,7 +46,7 @@ public final class HandshakeThreads implements AutoCloseable {
    *
    * @param count threads, at least 1
    */
-  public HandshakeThreads(int count, ThreadPriority.Level level) {
+  public HandshakeThreads(int count, HandshakePriority level) {
     if (count < 1) {
       throw new IllegalArgumentException("count must be >= 1");
     }
@@ -66,7 +67,7 @@ public final class HandshakeThreads implements AutoCloseable {
   }
 
   /** The priority the threads asked for. */
-  public ThreadPriority.Level level() {
+  public HandshakePriority level() {
     return level;
   }
 

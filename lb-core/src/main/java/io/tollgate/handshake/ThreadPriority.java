@@ -1,5 +1,6 @@
 package io.tollgate.handshake;
 
+import io.tollgate.config.IoConfig.HandshakePriority;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
  * root with {@code -XX:ThreadPriorityPolicy=1}), so the thread finds its own id in {@code
  * /proc/thread-self} and runs util-linux's {@code chrt} or {@code renice} on it, once, then reads
  * {@code /proc/thread-self/stat} back to confirm. Lowering one's own priority needs no privilege.
+ * The levels are {@code io.handshake-priority}'s: nice 19 (about 1.5% of a core against one busy
+ * thread of normal priority) or {@code SCHED_IDLE} (runs only when nothing of normal priority wants
+ * the core, bar a sliver so it never starves outright).
  */
 public final class ThreadPriority {
   private static final Logger log = LoggerFactory.getLogger(ThreadPriority.class);
@@ -23,24 +27,13 @@ public final class ThreadPriority {
 
   private ThreadPriority() {}
 
-  /** How far down. */
-  public enum Level {
-    /**
-     * {@code SCHED_IDLE}: runs only when nothing of normal priority wants the core (the kernel
-     * still gives it a sliver under full load, so it never starves outright).
-     */
-    IDLE,
-    /** {@code nice 19}: about 1.5% of a core against one busy thread of normal priority. */
-    NICE
-  }
-
   /**
    * Lowers the calling thread to {@code level}.
    *
    * @return whether the thread now runs at that level (false off Linux, without the tool, or when
    *     the kernel refused; the thread then keeps its priority and the reason is logged)
    */
-  public static boolean lowerCurrentThread(Level level) {
+  public static boolean lowerCurrentThread(HandshakePriority level) {
     String tid = currentTid();
     if (tid == null) {
       log.warn(
@@ -48,7 +41,7 @@ public final class ThreadPriority {
       return false;
     }
     List<String> command =
-        level == Level.IDLE
+        level == HandshakePriority.IDLE
             ? List.of("chrt", "--idle", "--pid", "0", tid)
             : List.of("renice", "-n", "19", "-p", tid);
     try {
@@ -81,12 +74,12 @@ public final class ThreadPriority {
   }
 
   /** Whether the calling thread runs at {@code level} now, read from {@code /proc}. */
-  static boolean isLowered(Level level) {
+  static boolean isLowered(HandshakePriority level) {
     long[] policyNice = currentPolicyAndNice();
     if (policyNice == null) {
       return false;
     }
-    return level == Level.IDLE ? policyNice[0] == SCHED_IDLE : policyNice[1] >= 19;
+    return level == HandshakePriority.IDLE ? policyNice[0] == SCHED_IDLE : policyNice[1] >= 19;
   }
 
   /** The calling thread's scheduling policy and nice value, or {@code null} off Linux. */

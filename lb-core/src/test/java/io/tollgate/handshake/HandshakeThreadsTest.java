@@ -3,6 +3,7 @@ package io.tollgate.handshake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tollgate.config.IoConfig.HandshakePriority;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.condition.OS;
 class HandshakeThreadsTest {
   @Test
   void aFloodedRouteDelaysAnotherRoutesStepByOneStepNotByItsWholeQueue() throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, ThreadPriority.Level.NICE)) {
+    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE)) {
       CountDownLatch blocked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       List<String> order = new CopyOnWriteArrayList<>();
@@ -53,7 +54,7 @@ class HandshakeThreadsTest {
 
   @Test
   void aClosedPoolRefusesNewStepsSoTheLoopRunsThemItself() {
-    HandshakeThreads threads = new HandshakeThreads(1, ThreadPriority.Level.NICE);
+    HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE);
     threads.close();
     assertThat(threads.submit("r", () -> {})).isFalse();
   }
@@ -62,7 +63,7 @@ class HandshakeThreadsTest {
   @EnabledOnOs(OS.LINUX)
   void niceThreadsRunAtNice19() throws Exception {
     assumeTrue(onPath("renice"), "util-linux's renice");
-    long[] seen = policyAndNiceSeenBy(ThreadPriority.Level.NICE);
+    long[] seen = policyAndNiceSeenBy(HandshakePriority.NICE);
     assertThat(seen).isNotNull();
     assertThat(seen[1]).as("nice").isEqualTo(19);
   }
@@ -71,7 +72,7 @@ class HandshakeThreadsTest {
   @EnabledOnOs(OS.LINUX)
   void idleThreadsRunUnderSchedIdle() throws Exception {
     assumeTrue(onPath("chrt"), "util-linux's chrt");
-    long[] seen = policyAndNiceSeenBy(ThreadPriority.Level.IDLE);
+    long[] seen = policyAndNiceSeenBy(HandshakePriority.IDLE);
     assertThat(seen).isNotNull();
     assertThat(seen[0]).as("policy (SCHED_IDLE = 5)").isEqualTo(5);
   }
@@ -81,11 +82,11 @@ class HandshakeThreadsTest {
   void theCallersOwnPriorityIsLeftAlone() throws Exception {
     assumeTrue(onPath("renice"), "util-linux's renice");
     long[] before = ThreadPriority.currentPolicyAndNice();
-    policyAndNiceSeenBy(ThreadPriority.Level.NICE);
+    policyAndNiceSeenBy(HandshakePriority.NICE);
     assertThat(ThreadPriority.currentPolicyAndNice()).isEqualTo(before);
   }
 
-  private static long[] policyAndNiceSeenBy(ThreadPriority.Level level) throws Exception {
+  private static long[] policyAndNiceSeenBy(HandshakePriority level) throws Exception {
     try (HandshakeThreads threads = new HandshakeThreads(1, level)) {
       CompletableFuture<long[]> seen = new CompletableFuture<>();
       threads.submit("r", () -> seen.complete(ThreadPriority.currentPolicyAndNice()));
