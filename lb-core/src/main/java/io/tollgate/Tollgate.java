@@ -120,19 +120,24 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
     IoConfig io = snapshot.config().io();
+    int handshakeThreadCount = handshakeThreads(io, workerThreads);
     // io.handshake-threads: their loops take tasks from a queue that never waits for a producer
     // (WorkerLoopGroup), since these threads hand steps back at a lower priority.
-    this.workers = transport.newGroup(workerThreads, "worker", io.handshakeThreads() > 0);
+    this.workers = transport.newGroup(workerThreads, "worker", handshakeThreadCount > 0);
     this.handshakeThreads =
-        io.handshakeThreads() == 0
+        handshakeThreadCount == 0
             ? null
-            : new HandshakeThreads(io.handshakeThreads(), io.handshakePriority());
+            : new HandshakeThreads(
+                handshakeThreadCount,
+                io.handshakePriority(),
+                io.handshakeThreadsWhen() == IoConfig.HandshakeThreadsWhen.ALWAYS);
     if (handshakeThreads != null) {
       handshakeThreads.registerMetrics(metrics.registry());
       log.info(
-          "ClientHello steps on {} handshake thread(s) at {} priority (io.handshake-threads)",
+          "ClientHello steps on {} handshake thread(s) at {} priority when {} (io.handshake-threads)",
           handshakeThreads.size(),
-          handshakeThreads.level().name().toLowerCase(java.util.Locale.ROOT));
+          handshakeThreads.level().name().toLowerCase(java.util.Locale.ROOT),
+          io.handshakeThreadsWhen().name().toLowerCase(java.util.Locale.ROOT));
     }
     this.workerThreads = workerThreads;
     this.listeners =
@@ -412,23 +417,29 @@ public final class Tollgate implements AutoCloseable {
                   + restart));
     }
     if (next.handshakeThreads() != startedWith.handshakeThreads()
-        || (next.handshakeThreads() > 0
-            && next.handshakePriority() != startedWith.handshakePriority())) {
+        || next.handshakePriority() != startedWith.handshakePriority()
+        || next.handshakeThreadsWhen() != startedWith.handshakeThreadsWhen()) {
       out.add(
           new ConfigError(
               config.source(),
               "tollgate.io.handshake-threads",
-              startedWith.handshakeThreads()
-                  + " ("
-                  + startedWith.handshakePriority().name().toLowerCase(java.util.Locale.ROOT)
-                  + ") stays in force, not "
-                  + next.handshakeThreads()
-                  + " ("
-                  + next.handshakePriority().name().toLowerCase(java.util.Locale.ROOT)
-                  + ")"
+              describeHandshakeThreads(startedWith)
+                  + " stays in force, not "
+                  + describeHandshakeThreads(next)
                   + restart));
     }
     return out;
+  }
+
+  private static String describeHandshakeThreads(IoConfig io) {
+    return (io.handshakeThreads() == IoConfig.HANDSHAKE_THREADS_AUTO
+            ? "auto"
+            : Integer.toString(io.handshakeThreads()))
+        + " ("
+        + io.handshakePriority().name().toLowerCase(java.util.Locale.ROOT)
+        + ", "
+        + io.handshakeThreadsWhen().name().toLowerCase(java.util.Locale.ROOT)
+        + ")";
   }
 
   /**
@@ -437,6 +448,24 @@ public final class Tollgate implements AutoCloseable {
    */
   public void httpChallenges(HttpChallenges challenges) {
     listeners.httpChallenges(challenges);
+  }
+
+  /**
+   * {@code io.handshake-threads} resolved: {@code auto} is one thread per worker loop where a
+   * thread's priority can be lowered (Linux: {@code /proc/thread-self}), none elsewhere.
+   */
+  static int handshakeThreads(IoConfig io, int workerLoops) {
+    if (io.handshakeThreads() != IoConfig.HANDSHAKE_THREADS_AUTO) {
+      return io.handshakeThreads();
+    }
+    return java.nio.file.Files.exists(java.nio.file.Path.of("/proc/thread-self"))
+        ? Math.min(workerLoops, IoConfig.MAX_HANDSHAKE_THREADS)
+        : 0;
+  }
+
+  /** The handshake threads ({@code io.handshake-threads}), or null with none. */
+  public HandshakeThreads handshakeThreads() {
+    return handshakeThreads;
   }
 
   /**

@@ -11,8 +11,10 @@ import java.util.Objects;
  *     are plain TCP on epoll (no effect on NIO or io_uring)
  * @param accept which thread accepts connections ({@code io.accept})
  * @param handshakeThreads threads of lowered CPU priority that run terminated connections'
- *     ClientHello steps ({@code io.handshake-threads}); 0: the loops run them
+ *     ClientHello steps ({@code io.handshake-threads}); 0: the loops run them; {@link
+ *     #HANDSHAKE_THREADS_AUTO}: one per worker loop where the priority can be lowered (Linux)
  * @param handshakePriority how far those threads' CPU priority is lowered
+ * @param handshakeThreadsWhen which ClientHello steps go to those threads
  */
 public record IoConfig(
     Transport transport,
@@ -20,24 +22,49 @@ public record IoConfig(
     boolean splice,
     Accept accept,
     int handshakeThreads,
-    HandshakePriority handshakePriority) {
+    HandshakePriority handshakePriority,
+    HandshakeThreadsWhen handshakeThreadsWhen) {
   /** Most handshake threads {@code io.handshake-threads} accepts. */
   public static final int MAX_HANDSHAKE_THREADS = 64;
+
+  /** {@code io.handshake-threads = auto}: one per worker loop, resolved at start. */
+  public static final int HANDSHAKE_THREADS_AUTO = -1;
 
   public IoConfig {
     if (workerThreads < 0) {
       throw new IllegalArgumentException("workerThreads must be >= 0");
     }
-    if (handshakeThreads < 0 || handshakeThreads > MAX_HANDSHAKE_THREADS) {
-      throw new IllegalArgumentException("handshakeThreads must be 0.." + MAX_HANDSHAKE_THREADS);
+    if (handshakeThreads != HANDSHAKE_THREADS_AUTO
+        && (handshakeThreads < 0 || handshakeThreads > MAX_HANDSHAKE_THREADS)) {
+      throw new IllegalArgumentException(
+          "handshakeThreads must be auto or 0.." + MAX_HANDSHAKE_THREADS);
     }
     Objects.requireNonNull(accept, "accept");
     Objects.requireNonNull(handshakePriority, "handshakePriority");
+    Objects.requireNonNull(handshakeThreadsWhen, "handshakeThreadsWhen");
   }
 
-  /** No handshake threads (the default). */
+  /** Handshake threads sent steps only under contention (the default). */
+  public IoConfig(
+      Transport transport,
+      int workerThreads,
+      boolean splice,
+      Accept accept,
+      int handshakeThreads,
+      HandshakePriority handshakePriority) {
+    this(
+        transport,
+        workerThreads,
+        splice,
+        accept,
+        handshakeThreads,
+        handshakePriority,
+        HandshakeThreadsWhen.CONTENDED);
+  }
+
+  /** Handshake threads as by default ({@code auto}, {@code idle}, {@code contended}). */
   public IoConfig(Transport transport, int workerThreads, boolean splice, Accept accept) {
-    this(transport, workerThreads, splice, accept, 0, HandshakePriority.NICE);
+    this(transport, workerThreads, splice, accept, HANDSHAKE_THREADS_AUTO, HandshakePriority.IDLE);
   }
 
   /** Accepting on a worker loop, the default. */
@@ -51,6 +78,20 @@ public record IoConfig(
     NICE,
     /** {@code SCHED_IDLE}. */
     IDLE
+  }
+
+  /**
+   * Which ClientHello steps {@code io.handshake-threads} run ({@code io.handshake-threads-when}).
+   */
+  public enum HandshakeThreadsWhen {
+    /**
+     * Only while the loop is contended: another route's connection was routed on it lately and
+     * ClientHello steps are already waiting. Otherwise the loop runs the step itself, which spares
+     * the two thread switches a hand-off costs.
+     */
+    CONTENDED,
+    /** Every ClientHello step. */
+    ALWAYS
   }
 
   /**

@@ -224,12 +224,34 @@ class ConfigLoaderTest {
   @Test
   void readsHandshakeThreadsAndTheirPriorityAndRejectsOutOfRangeAtTheKey() throws Exception {
     IoConfig defaults = load(MINIMAL).io();
-    assertThat(defaults.handshakeThreads()).isZero();
-    assertThat(defaults.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.NICE);
+    assertThat(defaults.handshakeThreads()).isEqualTo(IoConfig.HANDSHAKE_THREADS_AUTO);
+    assertThat(defaults.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.IDLE);
+    assertThat(defaults.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.CONTENDED);
     IoConfig set =
-        load(MINIMAL + "tollgate.io { handshake-threads = 2, handshake-priority = IDLE }\n").io();
+        load(MINIMAL
+                + "tollgate.io { handshake-threads = 2, handshake-priority = NICE,"
+                + " handshake-threads-when = always }\n")
+            .io();
     assertThat(set.handshakeThreads()).isEqualTo(2);
-    assertThat(set.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.IDLE);
+    assertThat(set.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.NICE);
+    assertThat(set.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.ALWAYS);
+    assertThat(load(MINIMAL + "tollgate.io.handshake-threads = 0\n").io().handshakeThreads())
+        .isZero();
+    assertThat(load(MINIMAL + "tollgate.io.handshake-threads = AUTO\n").io().handshakeThreads())
+        .isEqualTo(IoConfig.HANDSHAKE_THREADS_AUTO);
+    assertThatThrownBy(
+            () -> ConfigLoader.parse(MINIMAL + "tollgate.io.handshake-threads = some\n", "hs.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("hs.conf")
+        .hasMessageContaining("tollgate.io.handshake-threads")
+        .hasMessageContaining("neither auto nor a number");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.parse(
+                    MINIMAL + "tollgate.io.handshake-threads-when = sometimes\n", "hs.conf"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tollgate.io.handshake-threads-when")
+        .hasMessageContaining("contended, always");
 
     assertThatThrownBy(
             () -> ConfigLoader.parse(MINIMAL + "tollgate.io.handshake-threads = 65\n", "hs.conf"))

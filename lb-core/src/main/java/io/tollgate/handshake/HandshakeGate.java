@@ -11,6 +11,9 @@ import io.tollgate.connection.Connection;
 import io.tollgate.net.FailureKind;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import javax.net.ssl.SSLEngine;
 
 /**
@@ -21,7 +24,16 @@ import javax.net.ssl.SSLEngine;
  * only after it has seen this one), so a waiting client costs what it sent, no more.
  */
 public final class HandshakeGate extends ChannelInboundHandlerAdapter
-    implements HandshakeQueue.Step {
+    implements HandshakeQueue.Step, HandshakeThreads.Step {
+  // The ClientHello step sent to a handshake thread: waiting for it, running there, or taken back
+  // by the loop (it waited too long, or the client left). The thread and the loop claim a waiting
+  // step by one compare-and-set, so exactly one of them goes on with it.
+  private static final int WAITING = 1;
+  private static final int RUNNING = 2;
+  private static final int RECLAIMED = 3;
+  private static final AtomicIntegerFieldUpdater<HandshakeGate> STATE =
+      AtomicIntegerFieldUpdater.newUpdater(HandshakeGate.class, "stepState");
+
   private final String route;
   private final SslHandler tls;
   private final HandshakeThreads threads;
@@ -34,6 +46,12 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   private boolean readCompletePending;
   private boolean flushing;
   private boolean handshakeFailed;
+  private volatile int stepState;
+  // While a step is away: what it works on, and the timer that takes it back.
+  private SSLEngine stepEngine;
+  private ByteBuf[] stepInput;
+  private EventLoop stepLoop;
+  private ScheduledFuture<?> reclaim;
 
   /** A gate for a connection of {@code route} whose server handshake {@code tls} runs. */
   public HandshakeGate(String route, SslHandler tls) {
@@ -76,7 +94,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     helloSeen = true;
     if (!queued) {
       queued = true;
-      if (first && threads != null && leaveLoop()) {
+      if (first && threads != null && threads.takes(ctx.channel().eventLoop()) && leaveLoop()) {
         return;
       }
       HandshakeQueue.of(ctx.channel().eventLoop()).add(route, this);
@@ -93,49 +111,81 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
         return false;
       }
     }
-    ByteBuf[] taken = held.toArray(new ByteBuf[0]);
+    stepInput = held.toArray(new ByteBuf[0]);
     held.clear();
     offLoop = true;
-    SSLEngine engine = tls.engine();
+    stepEngine = tls.engine();
+    stepLoop = ctx.channel().eventLoop();
     // The SslHandler releases its engine when the pipeline goes; the step keeps it until back.
-    ReferenceCountUtil.retain(engine);
-    EventLoop loop = ctx.channel().eventLoop();
-    boolean submitted =
-        threads.submit(
-            route,
-            () -> {
-              Throwable failure = null;
-              int consumed = 0;
-              try {
-                consumed = ClientHelloStep.run(engine, taken);
-              } catch (Throwable t) {
-                failure = t;
-              }
-              int c = consumed;
-              Throwable f = failure;
-              try {
-                loop.execute(() -> backOnLoop(engine, taken, c, f));
-              } catch (RejectedExecutionException e) {
-                release(taken);
-                ReferenceCountUtil.release(engine);
-              }
-            });
-    if (!submitted) {
-      ReferenceCountUtil.release(engine);
-      offLoop = false;
-      for (int i = taken.length - 1; i >= 0; i--) {
-        held.addFirst(taken[i]);
-      }
+    ReferenceCountUtil.retain(stepEngine);
+    stepState = WAITING;
+    if (!threads.submit(route, this)) {
+      stepState = 0;
+      restoreStepInput(0);
+      return false;
     }
-    return submitted;
+    reclaim =
+        stepLoop.schedule(this::reclaim, HandshakeThreads.RECLAIM_MILLIS, TimeUnit.MILLISECONDS);
+    return true;
   }
 
-  /** The ClientHello step is done: the SslHandler sends what the engine made, then goes on. */
-  private void backOnLoop(SSLEngine engine, ByteBuf[] taken, int consumed, Throwable failure) {
+  /** On a handshake thread: the ClientHello step, unless the loop took it back meanwhile. */
+  @Override
+  public boolean run() {
+    if (!STATE.compareAndSet(this, WAITING, RUNNING)) {
+      return false;
+    }
+    Throwable failure = null;
+    int consumed = 0;
+    try {
+      consumed = ClientHelloStep.run(stepEngine, stepInput);
+    } catch (Throwable t) {
+      failure = t;
+    }
+    int c = consumed;
+    Throwable f = failure;
+    try {
+      stepLoop.execute(() -> backOnLoop(c, f));
+    } catch (RejectedExecutionException e) {
+      // The loop is gone (shutdown): nobody else will give these back.
+      release(stepInput);
+      ReferenceCountUtil.release(stepEngine);
+    }
+    return true;
+  }
+
+  /**
+   * The step waited {@link HandshakeThreads#RECLAIM_MILLIS} for a thread (the loops keep every core
+   * busy, so a lowered thread gets no time): the loop's paced queue runs it instead.
+   */
+  private void reclaim() {
+    reclaim = null;
+    if (!STATE.compareAndSet(this, WAITING, RECLAIMED)) {
+      return; // a thread runs it; it comes back by itself
+    }
+    threads.reclaimed();
+    restoreStepInput(0);
+    if (endedMeanwhile()) {
+      return;
+    }
+    // queued stays set: the connection waits for its turn as any other step.
+    HandshakeQueue.of(ctx.channel().eventLoop()).add(route, this);
+  }
+
+  /**
+   * Ends the step's time away: gives the engine back and puts what it did not consume in front of
+   * anything read meanwhile.
+   */
+  private void restoreStepInput(int consumed) {
     offLoop = false;
-    queued = false;
-    ReferenceCountUtil.release(engine);
-    // What the engine did not take goes back in front of anything read meanwhile.
+    if (reclaim != null) {
+      reclaim.cancel(false);
+      reclaim = null;
+    }
+    ReferenceCountUtil.release(stepEngine);
+    stepEngine = null;
+    ByteBuf[] taken = stepInput;
+    stepInput = null;
     int skip = consumed;
     for (ByteBuf b : taken) {
       int n = Math.min(skip, b.readableBytes());
@@ -152,12 +202,29 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
         taken[i].release();
       }
     }
-    if (ctx.isRemoved() || !ctx.channel().isActive()) {
-      releaseHeld();
-      if (inactivePending && !ctx.isRemoved()) {
-        inactivePending = false;
-        ctx.fireChannelInactive();
-      }
+  }
+
+  /**
+   * Whether the connection ended while its step was away: then what it holds goes, and the end held
+   * back meanwhile is passed on.
+   */
+  private boolean endedMeanwhile() {
+    if (!ctx.isRemoved() && ctx.channel().isActive()) {
+      return false;
+    }
+    releaseHeld();
+    if (inactivePending && !ctx.isRemoved()) {
+      inactivePending = false;
+      ctx.fireChannelInactive();
+    }
+    return true;
+  }
+
+  /** The ClientHello step is done: the SslHandler sends what the engine made, then goes on. */
+  private void backOnLoop(int consumed, Throwable failure) {
+    queued = false;
+    restoreStepInput(consumed);
+    if (endedMeanwhile()) {
       return;
     }
     flushing = true;
@@ -259,6 +326,11 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releaseHeld();
+    if (offLoop && STATE.compareAndSet(this, WAITING, RECLAIMED)) {
+      // Left before a thread took the step: nothing runs it now.
+      restoreStepInput(0);
+      releaseHeld();
+    }
     if (offLoop) {
       // The SslHandler's reaction takes the engine's lock, which the step on a handshake thread
       // of lower priority holds: passed on once the step is back, so this loop never waits for

@@ -49,6 +49,11 @@ public final class HandshakeQueue {
   private boolean scheduled;
   private long othersAt = Long.MIN_VALUE / 2;
 
+  /** The route of the last connection routed here, and when the route last changed. */
+  private String lastRoute;
+
+  private long otherRouteAt = Long.MIN_VALUE / 2;
+
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
   }
@@ -95,6 +100,35 @@ public final class HandshakeQueue {
     long now = System.nanoTime();
     othersAt = now;
     pacer.otherWork(sharePercent, now);
+  }
+
+  /**
+   * A connection of {@code route} was routed on {@code loop}, the calling thread's (only called
+   * with handshake threads): remembers when the loop last saw two routes in a row, for {@link
+   * #contended}.
+   */
+  public static void routeSeen(EventLoop loop, String route) {
+    HandshakeQueue queue = of(loop);
+    // Route names are the config's own strings: identity first, equals for a reloaded config.
+    if (route != queue.lastRoute && !route.equals(queue.lastRoute)) {
+      queue.lastRoute = route;
+      queue.otherRouteAt = System.nanoTime();
+    }
+  }
+
+  /**
+   * Whether a new ClientHello step here competes with other work: another route's connection was
+   * routed on this loop within {@link HandshakePacer#OTHERS_NANOS} (or, with loops sharing a core,
+   * a passthrough connection on any of them), and steps already wait, here or for a handshake
+   * thread ({@code threadBacklog}). One tenant alone, or a quiet node, gets its steps run by the
+   * loop with no hand-off.
+   */
+  boolean contended(int threadBacklog) {
+    if (threadBacklog <= 0 && waiting.isEmpty()) {
+      return false;
+    }
+    long now = System.nanoTime();
+    return now - otherRouteAt < HandshakePacer.OTHERS_NANOS || pacer.othersOnSharedCores(now);
   }
 
   /** Whether a turn at {@code now} is paced: other work routed lately here (or on a core mate). */

@@ -1,5 +1,6 @@
 package io.tollgate.handshake;
 
+import io.netty.channel.EventLoop;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -21,9 +22,15 @@ import org.slf4j.LoggerFactory;
  * runs it itself can only keep other work from waiting by not starting one, and leaves its core
  * idle meanwhile. A thread the kernel preempts needs neither.
  *
- * <p>Only with {@code io.handshake-threads} set: a step handed across threads costs context
- * switches, which on the machine this was measured on (a 2-core VM) cost the loops more than the
- * step they moved (see the README).
+ * <p>A step handed across threads costs two thread switches each way (~100 µs more CPU per
+ * handshake on the 2-core VM this was measured on), so by default ({@code io.handshake-threads-when
+ * = contended}) only steps that would compete with other work leave the loop ({@link
+ * HandshakeQueue#contended}); one tenant alone keeps the loop's cheaper path.
+ *
+ * <p>Threads whose priority could not be lowered are not used: at the loops' own priority a step
+ * would take time slices from them, which is worse than the loop's paced queue. A step that waits
+ * longer than {@link #RECLAIM_MILLIS} (the loops keep every core busy, so a lowered thread never
+ * runs) is taken back by its loop ({@link HandshakeGate}), into the paced queue.
  *
  * <p>Work waits in one FIFO per route, served round-robin (one step per route in turn), so a
  * flooded route's steps do not delay another route's more than one step each.
@@ -32,25 +39,34 @@ public final class HandshakeThreads implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HandshakeThreads.class);
   private static final AtomicInteger POOLS = new AtomicInteger();
 
+  /** How long a step may wait for a thread before its loop takes it back. */
+  public static final long RECLAIM_MILLIS = 100;
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
-  private final RoundRobinByRoute<Runnable> queue = new RoundRobinByRoute<>();
+  private final RoundRobinByRoute<Step> queue = new RoundRobinByRoute<>();
   private final Thread[] threads;
   private final HandshakePriority level;
+  private final boolean always;
   private final AtomicInteger lowered = new AtomicInteger();
+  private final AtomicInteger backlog = new AtomicInteger();
   private final LongAdder stepsRun = new LongAdder();
+  private final LongAdder stepsReclaimed = new LongAdder();
+  private volatile boolean usable;
   private volatile boolean closed;
 
   /**
    * Starts {@code count} threads, each lowering its own priority to {@code level} first.
    *
    * @param count threads, at least 1
+   * @param always every ClientHello step goes to the threads, not only contended ones
    */
-  public HandshakeThreads(int count, HandshakePriority level) {
+  public HandshakeThreads(int count, HandshakePriority level, boolean always) {
     if (count < 1) {
       throw new IllegalArgumentException("count must be >= 1");
     }
     this.level = level;
+    this.always = always;
     this.threads = new Thread[count];
     int pool = POOLS.incrementAndGet();
     for (int i = 0; i < count; i++) {
@@ -76,6 +92,19 @@ public final class HandshakeThreads implements AutoCloseable {
     return lowered.get();
   }
 
+  /** Whether every thread runs at the lowered priority; until then no step is sent. */
+  public boolean usable() {
+    return usable;
+  }
+
+  /**
+   * Whether the ClientHello step of a connection on {@code loop}, the calling thread's, should run
+   * here rather than on the loop.
+   */
+  boolean takes(EventLoop loop) {
+    return usable && (always || HandshakeQueue.of(loop).contended(backlog.get()));
+  }
+
   /** Steps run so far, and the steps waiting, for Prometheus. */
   public void registerMetrics(PrometheusRegistry registry) {
     CounterWithCallback.builder()
@@ -88,6 +117,13 @@ public final class HandshakeThreads implements AutoCloseable {
         .help("ClientHello steps queued for io.handshake-threads")
         .callback(cb -> cb.call(waiting()))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_handshake_thread_steps_reclaimed_total")
+        .help(
+            "ClientHello steps that waited over 100 ms for io.handshake-threads and went back to"
+                + " their event loop's paced queue")
+        .callback(cb -> cb.call(stepsReclaimed.sum()))
+        .register(registry);
   }
 
   /** Steps run so far. */
@@ -95,14 +131,24 @@ public final class HandshakeThreads implements AutoCloseable {
     return stepsRun.sum();
   }
 
+  /** Steps their loops took back after waiting {@link #RECLAIM_MILLIS} so far. */
+  public long stepsReclaimed() {
+    return stepsReclaimed.sum();
+  }
+
+  void reclaimed() {
+    stepsReclaimed.increment();
+  }
+
   /** Queues {@code step} behind {@code route}'s earlier ones; refused once closed. */
-  public boolean submit(String route, Runnable step) {
+  public boolean submit(String route, Step step) {
     lock.lock();
     try {
       if (closed) {
         return false;
       }
       queue.add(route, step);
+      backlog.incrementAndGet();
       ready.signal();
       return true;
     } finally {
@@ -110,8 +156,8 @@ public final class HandshakeThreads implements AutoCloseable {
     }
   }
 
-  /** Steps waiting, over every route (tests). */
-  int waiting() {
+  /** Steps waiting, over every route. */
+  public int waiting() {
     lock.lock();
     try {
       return queue.size();
@@ -120,7 +166,7 @@ public final class HandshakeThreads implements AutoCloseable {
     }
   }
 
-  private Runnable take() throws InterruptedException {
+  private Step take() throws InterruptedException {
     lock.lock();
     try {
       while (queue.isEmpty()) {
@@ -129,6 +175,7 @@ public final class HandshakeThreads implements AutoCloseable {
         }
         ready.await();
       }
+      backlog.decrementAndGet();
       return queue.poll();
     } finally {
       lock.unlock();
@@ -136,11 +183,11 @@ public final class HandshakeThreads implements AutoCloseable {
   }
 
   private void serve() {
-    if (ThreadPriority.lowerCurrentThread(level)) {
-      lowered.incrementAndGet();
+    if (ThreadPriority.lowerCurrentThread(level) && lowered.incrementAndGet() == threads.length) {
+      usable = true;
     }
     for (; ; ) {
-      Runnable step;
+      Step step;
       try {
         step = take();
       } catch (InterruptedException e) {
@@ -153,12 +200,23 @@ public final class HandshakeThreads implements AutoCloseable {
         return;
       }
       try {
-        step.run();
+        if (step.run()) {
+          stepsRun.increment();
+        }
       } catch (Throwable t) {
         log.warn("handshake step failed outside its connection", t);
       }
-      stepsRun.increment();
     }
+  }
+
+  /** Work for a handshake thread. */
+  public interface Step {
+    /**
+     * Runs on a handshake thread.
+     *
+     * @return whether it did its work (false: its loop had taken it back meanwhile)
+     */
+    boolean run();
   }
 
   /**

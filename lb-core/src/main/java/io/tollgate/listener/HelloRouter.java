@@ -62,6 +62,10 @@ final class HelloRouter implements ClientHelloInspector.HelloCallback {
     }
     conn.routed(route.name(), route.mode());
     metrics.routed(conn);
+    if (handshakeThreads != null) {
+      // Two routes in a row on this loop: its ClientHello steps compete with another tenant's.
+      HandshakeQueue.routeSeen(ctx.channel().eventLoop(), route.name());
+    }
     if (route.access() != null && !route.access().admits(conn.client())) {
       // Before the route's limit, so a refused client takes no slot. The hello is all that was
       // exchanged, in every mode, so a plaintext alert tells the client why.

@@ -18,28 +18,30 @@ import org.junit.jupiter.api.condition.OS;
 class HandshakeThreadsTest {
   @Test
   void aFloodedRouteDelaysAnotherRoutesStepByOneStepNotByItsWholeQueue() throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE)) {
+    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true)) {
       CountDownLatch blocked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       List<String> order = new CopyOnWriteArrayList<>();
       threads.submit(
           "warm-up",
-          () -> {
-            blocked.countDown();
-            await(release);
-          });
+          step(
+              () -> {
+                blocked.countDown();
+                await(release);
+              }));
       assertThat(blocked.await(10, TimeUnit.SECONDS)).isTrue();
       for (int i = 1; i <= 5; i++) {
         String name = "flooded-" + i;
-        threads.submit("flooded", () -> order.add(name));
+        threads.submit("flooded", step(() -> order.add(name)));
       }
       CountDownLatch done = new CountDownLatch(1);
       threads.submit(
           "other",
-          () -> {
-            order.add("other-1");
-            done.countDown();
-          });
+          step(
+              () -> {
+                order.add("other-1");
+                done.countDown();
+              }));
       assertThat(threads.waiting()).isEqualTo(6);
       release.countDown();
       assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
@@ -54,9 +56,39 @@ class HandshakeThreadsTest {
 
   @Test
   void aClosedPoolRefusesNewStepsSoTheLoopRunsThemItself() {
-    HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE);
+    HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true);
     threads.close();
-    assertThat(threads.submit("r", () -> {})).isFalse();
+    assertThat(threads.submit("r", step(() -> {}))).isFalse();
+  }
+
+  @Test
+  void aStepItsLoopTookBackIsNotCountedAsRun() throws Exception {
+    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true)) {
+      CountDownLatch next = new CountDownLatch(1);
+      long[] countedBefore = new long[1];
+      threads.submit("r", () -> false);
+      threads.submit(
+          "r",
+          step(
+              () -> {
+                // One thread: the step before this one has been counted, or not, by now.
+                countedBefore[0] = threads.stepsRun();
+                next.countDown();
+              }));
+      assertThat(next.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(countedBefore[0]).isZero();
+      waitFor(() -> threads.stepsRun() == 1);
+    }
+  }
+
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void threadsAreUsedOnlyOnceEveryOneRunsLowered() throws Exception {
+    assumeTrue(onPath("chrt"), "util-linux's chrt");
+    try (HandshakeThreads threads = new HandshakeThreads(2, HandshakePriority.IDLE, true)) {
+      waitFor(threads::usable);
+      assertThat(threads.lowered()).isEqualTo(2);
+    }
   }
 
   @Test
@@ -87,13 +119,20 @@ class HandshakeThreadsTest {
   }
 
   private static long[] policyAndNiceSeenBy(HandshakePriority level) throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, level)) {
+    try (HandshakeThreads threads = new HandshakeThreads(1, level, true)) {
       CompletableFuture<long[]> seen = new CompletableFuture<>();
-      threads.submit("r", () -> seen.complete(ThreadPriority.currentPolicyAndNice()));
+      threads.submit("r", step(() -> seen.complete(ThreadPriority.currentPolicyAndNice())));
       long[] result = seen.get(20, TimeUnit.SECONDS);
       assertThat(threads.lowered()).isEqualTo(1);
       return result;
     }
+  }
+
+  private static HandshakeThreads.Step step(Runnable work) {
+    return () -> {
+      work.run();
+      return true;
+    };
   }
 
   private static boolean onPath(String tool) {

@@ -248,7 +248,7 @@ class CloseMatrixTest {
                 String.format(
                     """
         access-log { path = "access.log" }
-        io { splice = %b, transport = %s, handshake-threads = %d }
+        io { splice = %b, transport = %s, handshake-threads = %d, handshake-threads-when = always }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
         routes = [

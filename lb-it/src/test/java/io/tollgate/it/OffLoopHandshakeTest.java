@@ -54,7 +54,7 @@ class OffLoopHandshakeTest {
                 dir,
                 """
         access-log { path = "access.log" }
-        io { worker-threads = 1, handshake-threads = 1 }
+        io { worker-threads = 1, handshake-threads = 1, handshake-threads-when = always }
         routes = [
           { hosts = ["a.test", "b.test", "reset.test", "nogroup.test"], mode = offload, pool = p,
             certificate { chain = "front.pem", key = "front.key" } }

@@ -127,7 +127,7 @@ class SessionIsolationTest {
     pool = "pools { p { servers = [\"127.0.0.1:" + backend.port() + "\"] } }";
     String io =
         info.getTestClass().filter(WithHandshakeThreads.class::isAssignableFrom).isPresent()
-            ? "io.handshake-threads = 1\n"
+            ? "io { handshake-threads = 1, handshake-threads-when = always }\n"
             : "";
     tollgate =
         resources.add(

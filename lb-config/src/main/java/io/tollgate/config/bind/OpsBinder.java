@@ -51,18 +51,8 @@ final class OpsBinder {
     if (!Readers.required(reloads, Schema.WARMUP_RELOADS)) {
       return OptionalInt.empty();
     }
-    if (reloads.value().unwrapped() instanceof String s && !s.trim().matches("-?[0-9]+")) {
-      if (s.trim().toLowerCase(java.util.Locale.ROOT).equals(Schema.AUTO)) {
-        return OptionalInt.of(OpsConfig.RELOADS_AUTO);
-      }
-      reloads.error(
-          reloads.show()
-              + " is neither auto nor a number (expected "
-              + Schema.WARMUP_RELOADS.expected()
-              + ")");
-      return OptionalInt.empty();
-    }
-    return Readers.intInRange(reloads, Schema.WARMUP_RELOADS, 0, Schema.MAX_WARMUP_RELOADS);
+    return Readers.autoOrIntInRange(
+        reloads, Schema.WARMUP_RELOADS, 0, Schema.MAX_WARMUP_RELOADS, OpsConfig.RELOADS_AUTO);
   }
 
   /** Empty on error; holds an empty Optional when the endpoint is off. */

@@ -123,6 +123,23 @@ final class Readers {
     return OptionalInt.of(n.intValue());
   }
 
+  /**
+   * {@code auto} (any case) or a whole number in {@code min..max}: {@code auto} reads as {@code
+   * autoValue}.
+   */
+  static OptionalInt autoOrIntInRange(Node node, Schema.Key key, int min, int max, int autoValue) {
+    if (node.exists()
+        && node.value().unwrapped() instanceof String s
+        && !s.trim().matches("-?[0-9]+")) {
+      if (s.trim().toLowerCase(java.util.Locale.ROOT).equals(Schema.AUTO)) {
+        return OptionalInt.of(autoValue);
+      }
+      node.error(node.show() + " is neither auto nor a number (expected " + key.expected() + ")");
+      return OptionalInt.empty();
+    }
+    return intInRange(node, key, min, max);
+  }
+
   /** The value as a long if it is an integral number (or a string holding one), else null. */
   private static Long wholeNumber(Node node) {
     Object raw = node.value().unwrapped();

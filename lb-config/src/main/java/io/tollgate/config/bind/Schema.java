@@ -230,13 +230,23 @@ final class Schema {
   static final Key SPLICE = new Key("splice", "true or false");
   static final Key ACCEPT = new Key("accept", "one of worker, thread");
   static final Key HANDSHAKE_THREADS =
-      new Key("handshake-threads", "a whole number of threads, 0 for none (the event loops)");
+      new Key(
+          "handshake-threads",
+          "auto (one per worker loop) or a whole number of threads, 0 for none (the event loops)");
   static final Key HANDSHAKE_PRIORITY = new Key("handshake-priority", "one of nice, idle");
+  static final Key HANDSHAKE_THREADS_WHEN =
+      new Key("handshake-threads-when", "one of contended, always");
   static final Shape IO_SHAPE =
       new Shape(
           "io",
           List.of(
-              TRANSPORT, WORKER_THREADS, SPLICE, ACCEPT, HANDSHAKE_THREADS, HANDSHAKE_PRIORITY));
+              TRANSPORT,
+              WORKER_THREADS,
+              SPLICE,
+              ACCEPT,
+              HANDSHAKE_THREADS,
+              HANDSHAKE_PRIORITY,
+              HANDSHAKE_THREADS_WHEN));
 
   // tollgate.timeouts
   static final Key CLIENT_HELLO = new Key("client-hello", "a positive duration such as 5s");

@@ -170,8 +170,12 @@ final class TollgateBinder {
     Node hsThreadsNode = node.child(Schema.HANDSHAKE_THREADS.name());
     OptionalInt hsThreads =
         Readers.required(hsThreadsNode, Schema.HANDSHAKE_THREADS)
-            ? Readers.intInRange(
-                hsThreadsNode, Schema.HANDSHAKE_THREADS, 0, IoConfig.MAX_HANDSHAKE_THREADS)
+            ? Readers.autoOrIntInRange(
+                hsThreadsNode,
+                Schema.HANDSHAKE_THREADS,
+                0,
+                IoConfig.MAX_HANDSHAKE_THREADS,
+                IoConfig.HANDSHAKE_THREADS_AUTO)
             : OptionalInt.empty();
     Node hsPriorityNode = node.child(Schema.HANDSHAKE_PRIORITY.name());
     Optional<IoConfig.HandshakePriority> hsPriority =
@@ -182,12 +186,22 @@ final class TollgateBinder {
                 IoConfig.HandshakePriority.class,
                 "handshake priority")
             : Optional.empty();
+    Node hsWhenNode = node.child(Schema.HANDSHAKE_THREADS_WHEN.name());
+    Optional<IoConfig.HandshakeThreadsWhen> hsWhen =
+        Readers.required(hsWhenNode, Schema.HANDSHAKE_THREADS_WHEN)
+            ? Readers.choice(
+                hsWhenNode,
+                Schema.HANDSHAKE_THREADS_WHEN,
+                IoConfig.HandshakeThreadsWhen.class,
+                "handshake-threads-when")
+            : Optional.empty();
     if (transport.isEmpty()
         || threads.isEmpty()
         || splice.isEmpty()
         || accept.isEmpty()
         || hsThreads.isEmpty()
-        || hsPriority.isEmpty()) {
+        || hsPriority.isEmpty()
+        || hsWhen.isEmpty()) {
       return Optional.empty();
     }
     if (splice.get()
@@ -205,7 +219,8 @@ final class TollgateBinder {
             splice.get(),
             accept.get(),
             hsThreads.getAsInt(),
-            hsPriority.get()));
+            hsPriority.get(),
+            hsWhen.get()));
   }
 
   private static Optional<Timeouts> timeouts(Node node) {

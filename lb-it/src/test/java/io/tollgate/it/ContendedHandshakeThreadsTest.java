@@ -1,0 +1,301 @@
+package io.tollgate.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.tollgate.connection.CloseReason;
+import io.tollgate.handshake.HandshakeThreads;
+import io.tollgate.pki.CertificateAuthority;
+import io.tollgate.pki.CertificateAuthority.KeyType;
+import io.tollgate.testkit.CommandLineTools;
+import io.tollgate.testkit.TlsTestServer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The default {@code io.handshake-threads = auto} with {@code handshake-threads-when = contended}:
+ * a ClientHello step leaves its loop only when it competes with other work (another route routed on
+ * the loop lately, and steps already waiting), and a step that waits too long for a thread the
+ * loops starve (here: the only thread is held by the test) is taken back by its loop and runs
+ * there, for the right tenant, with that tenant's certificate.
+ */
+@Timeout(120)
+class ContendedHandshakeThreadsTest {
+  @TempDir static Path dir;
+  @RegisterExtension static final ClassResources resources = new ClassResources();
+  private static CertificateAuthority ca;
+  private static TollgateFixture tollgate;
+  private static TlsTestServer passBackend;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeThat(CommandLineTools.which("chrt"))
+        .as("util-linux's chrt (handshake threads at SCHED_IDLE)")
+        .isPresent();
+    ca = CertificateAuthority.create("Tollgate Contended Handshake CA", KeyType.EC_P256);
+    ca.writeCertificatePem(dir.resolve("ca.pem"));
+    ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");
+    ca.issue(KeyType.EC_P256, "b.test").writePem(dir, "b");
+    ca.issue(KeyType.EC_P256, "leaves.test", "closes.test").writePem(dir, "leaves");
+    TlsTestServer backend = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("plain")));
+    passBackend =
+        resources.add(
+            TlsTestServer.start(
+                ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass")));
+    // One worker loop, so every connection below is routed on the loop the steps compete on.
+    tollgate =
+        resources.add(
+            TollgateFixture.startIn(
+                dir,
+                """
+        access-log { path = "access.log" }
+        io { worker-threads = 1 }
+        routes = [
+          { hosts = ["pass.test"], pool = pass }
+          { hosts = ["a.test"], mode = offload, pool = p,
+            certificate { chain = "a.pem", key = "a.key" } }
+          { hosts = ["leaves.test", "closes.test"], mode = offload, pool = p,
+            certificate { chain = "leaves.pem", key = "leaves.key" } }
+          { hosts = ["b.test"], mode = offload, pool = p,
+            certificate { chain = "b.pem", key = "b.key" } }
+        ]
+        pools {
+          p { servers = ["127.0.0.1:%d"] }
+          pass { servers = ["127.0.0.1:%d"] }
+        }
+        """
+                    .formatted(backend.port(), passBackend.port())));
+    HandshakeThreads threads = threads();
+    assertThat(threads).as("auto: one handshake thread per worker loop on Linux").isNotNull();
+    assertThat(threads.size()).isEqualTo(1);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!threads.usable() && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    assertThat(threads.usable()).as("the thread runs at SCHED_IDLE").isTrue();
+  }
+
+  private static HandshakeThreads threads() {
+    return tollgate.tollgate().handshakeThreads();
+  }
+
+  @Test
+  void withNothingWaitingStepsStayOnTheLoopEvenWithTwoTenantsTakingTurns() throws Exception {
+    drain();
+    long ran = threads().stepsRun();
+    for (int i = 0; i < 3; i++) {
+      assertThat(greeting("pass.test")).isEqualTo("pass");
+      assertThat(greeting("a.test")).isEqualTo("plain");
+      assertThat(greeting("b.test")).isEqualTo("plain");
+    }
+    assertThat(threads().stepsRun() - ran).as("steps run on the handshake thread").isZero();
+  }
+
+  @Test
+  void contendedStepsGoToTheThreadAndTheLoopTakesThemBackWhenTheThreadNeverRuns() throws Exception {
+    drain();
+    long reclaimedBefore = threads().stepsReclaimed();
+    long ranBefore = threads().stepsRun();
+    try (HeldThread held = HeldThread.hold(threads())) {
+      ExecutorService clients = Executors.newFixedThreadPool(2);
+      try {
+        // Another tenant's connection on the loop, then two tenants' handshakes while a step
+        // already waits for the (held) thread: both are sent there, and both come back.
+        assertThat(greeting("pass.test")).isEqualTo("pass");
+        Future<String> a = clients.submit(() -> servedName("a.test"));
+        Future<String> b = clients.submit(() -> servedName("b.test"));
+        assertThat(a.get(30, TimeUnit.SECONDS)).as("a.test's certificate").isEqualTo("a.test");
+        assertThat(b.get(30, TimeUnit.SECONDS)).as("b.test's certificate").isEqualTo("b.test");
+      } finally {
+        clients.shutdownNow();
+      }
+      assertThat(threads().stepsReclaimed() - reclaimedBefore)
+          .as("steps the loop took back")
+          .isEqualTo(2);
+    }
+    // The steps the loop took back stay in the thread's queue until it runs again: they must
+    // not run a second time (counted as run, or touching a finished connection).
+    drain();
+    assertThat(threads().stepsRun() - ranBefore)
+        .as("the test's two held steps and the drain's barrier, not the steps taken back")
+        .isEqualTo(3);
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  @Test
+  void aClientResettingWhileItsStepWaitsForTheThreadEndsAtOnce() throws Exception {
+    drain();
+    long reclaimedBefore = threads().stepsReclaimed();
+    try (HeldThread held = HeldThread.hold(threads())) {
+      assertThat(greeting("pass.test")).isEqualTo("pass");
+      sendHelloAndLeave("leaves.test", true);
+      Map<String, Object> line =
+          AccessLogFile.lineFor(dir.resolve("access.log"), "leaves.test", Duration.ofSeconds(10));
+      // Reads are off while the step waits: epoll reports the reset as the socket's end.
+      assertThat(line.get("reason"))
+          .isIn(CloseReason.CLIENT_RESET.label(), CloseReason.CLIENT_CLOSED.label());
+      // Ended by the reset, while the step still waited: not taken back by the timer.
+      assertThat(threads().stepsReclaimed()).isEqualTo(reclaimedBefore);
+    }
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  @Test
+  void aClientClosingWhileItsStepWaitsForTheThreadEndsAsClosed() throws Exception {
+    drain();
+    try (HeldThread held = HeldThread.hold(threads())) {
+      assertThat(greeting("pass.test")).isEqualTo("pass");
+      // Reads are off while a step waits, so the FIN is read once the loop has taken the step
+      // back and sent the server's flight.
+      sendHelloAndLeave("closes.test", false);
+      Map<String, Object> line =
+          AccessLogFile.lineFor(dir.resolve("access.log"), "closes.test", Duration.ofSeconds(10));
+      assertThat(line.get("reason"))
+          .isIn(CloseReason.CLIENT_CLOSED.label(), CloseReason.CLIENT_RESET.label());
+    }
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  private static void sendHelloAndLeave(String name, boolean reset) throws Exception {
+    byte[] hello = JdkClientHello.forName(name, List.of());
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+      if (reset) {
+        s.setSoLinger(true, 0);
+      }
+      OutputStream out = s.getOutputStream();
+      out.write(hello);
+      out.flush();
+      Thread.sleep(20);
+    }
+  }
+
+  /**
+   * Waits until the handshake thread ran everything queued before now, and counted it: once the
+   * queue is empty, a barrier step runs after the last step taken (one thread).
+   */
+  private static void drain() throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (threads().waiting() > 0 && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(threads().waiting()).as("steps waiting for the thread").isZero();
+    CountDownLatch done = new CountDownLatch(1);
+    long[] countedBefore = new long[1];
+    threads()
+        .submit(
+            "test-barrier",
+            () -> {
+              countedBefore[0] = threads().stepsRun();
+              done.countDown();
+              return true;
+            });
+    assertThat(done.await(30, TimeUnit.SECONDS)).as("the barrier ran").isTrue();
+    while (threads().stepsRun() <= countedBefore[0] && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+  }
+
+  private static String greeting(String name) throws Exception {
+    try (SSLSocket s = connect(name)) {
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[64];
+      int n = in.read(buf);
+      return new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim();
+    }
+  }
+
+  /** The DNS name of the certificate Tollgate presented for {@code name}. */
+  private static String servedName(String name) throws Exception {
+    try (SSLSocket s = connect(name)) {
+      X509Certificate leaf = (X509Certificate) s.getSession().getPeerCertificates()[0];
+      List<String> names = new ArrayList<>();
+      for (List<?> san : leaf.getSubjectAlternativeNames()) {
+        if (Integer.valueOf(2).equals(san.get(0))) {
+          names.add((String) san.get(1));
+        }
+      }
+      assertThat(greetingOn(s)).isEqualTo("plain");
+      return String.join(",", names);
+    }
+  }
+
+  private static String greetingOn(SSLSocket s) throws Exception {
+    byte[] buf = new byte[64];
+    int n = s.getInputStream().read(buf);
+    return new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim();
+  }
+
+  private static SSLSocket connect(String name) throws Exception {
+    SSLSocket s =
+        (SSLSocket)
+            ca.clientContext().getSocketFactory().createSocket("127.0.0.1", tollgate.port());
+    var params = s.getSSLParameters();
+    params.setServerNames(List.of(new SNIHostName(name)));
+    s.setSSLParameters(params);
+    s.setSoTimeout(10_000);
+    s.startHandshake();
+    return s;
+  }
+
+  /**
+   * Keeps the handshake thread busy (as loops that never leave it a cycle would) with one step of
+   * the test's, and one more waiting behind it, so the thread's backlog is not empty.
+   */
+  private static final class HeldThread implements AutoCloseable {
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    static HeldThread hold(HandshakeThreads threads) throws InterruptedException {
+      HeldThread held = new HeldThread();
+      CountDownLatch running = new CountDownLatch(1);
+      threads.submit(
+          "test-hold",
+          () -> {
+            running.countDown();
+            held.await();
+            return true;
+          });
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      threads.submit(
+          "test-hold",
+          () -> {
+            held.await();
+            return true;
+          });
+      return held;
+    }
+
+    private void await() {
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void close() {
+      release.countDown();
+    }
+  }
+}
