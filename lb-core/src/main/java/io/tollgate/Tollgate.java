@@ -14,6 +14,7 @@ import io.tollgate.connection.CloseReason;
 import io.tollgate.dns.DnsCounters;
 import io.tollgate.dns.DnsLookups;
 import io.tollgate.handshake.HandshakeThreads;
+import io.tollgate.handshake.ThreadPriority;
 import io.tollgate.health.HealthChecker;
 import io.tollgate.limits.ConnectionLimits;
 import io.tollgate.listener.InheritedSockets;
@@ -452,15 +453,19 @@ public final class Tollgate implements AutoCloseable {
 
   /**
    * {@code io.handshake-threads} resolved: {@code auto} is one thread per worker loop where a
-   * thread's priority can be lowered (Linux: {@code /proc/thread-self}), none elsewhere.
+   * thread's priority can be lowered (Linux with util-linux), none elsewhere.
    */
   static int handshakeThreads(IoConfig io, int workerLoops) {
     if (io.handshakeThreads() != IoConfig.HANDSHAKE_THREADS_AUTO) {
       return io.handshakeThreads();
     }
-    return java.nio.file.Files.exists(java.nio.file.Path.of("/proc/thread-self"))
-        ? Math.min(workerLoops, IoConfig.MAX_HANDSHAKE_THREADS)
-        : 0;
+    if (!ThreadPriority.available(io.handshakePriority())) {
+      log.info(
+          "io.handshake-threads = auto: none (no /proc/thread-self or util-linux's chrt/renice"
+              + " to lower their priority); the loops run every ClientHello step, paced");
+      return 0;
+    }
+    return Math.min(workerLoops, IoConfig.MAX_HANDSHAKE_THREADS);
   }
 
   /** The handshake threads ({@code io.handshake-threads}), or null with none. */

@@ -17,8 +17,9 @@ import javax.net.ssl.SSLException;
  * SslHandler sends it once back on the event loop, as after a read it had unwrapped itself.
  *
  * <p>Safe beside the event loop because every engine method is synchronized and the SslHandler has
- * not been given any of these bytes. The loop leaves the engine alone meanwhile: the gate passes a
- * client's end on only once the step is back, and the step holds a reference to the engine, so a
+ * not been given any of these bytes. The loop leaves the engine alone while a step runs: the gate
+ * passes a client's end on only once the step is back (a step still waiting for a thread is taken
+ * back at once instead, {@link HandshakeGate}), and the step holds a reference to the engine, so a
  * pipeline torn down meanwhile does not free it under the step. Only a close from behind the
  * SslHandler (the handshake timeout, a shutdown) takes the engine's lock meanwhile, and waits.
  */

@@ -49,10 +49,16 @@ public final class HandshakeQueue {
   private boolean scheduled;
   private long othersAt = Long.MIN_VALUE / 2;
 
-  /** The route of the last connection routed here, and when the route last changed. */
+  /** The route of the last connection routed here, and when. */
   private String lastRoute;
 
+  private long lastRouteAt = Long.MIN_VALUE / 2;
+
+  /** When two routes' connections were last routed here within {@link #OTHERS_NANOS}. */
   private long otherRouteAt = Long.MIN_VALUE / 2;
+
+  /** When this loop last took a step back from the handshake threads (they were starved). */
+  private long reclaimedAt = Long.MIN_VALUE / 2;
 
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
@@ -104,31 +110,45 @@ public final class HandshakeQueue {
 
   /**
    * A connection of {@code route} was routed on {@code loop}, the calling thread's (only called
-   * with handshake threads): remembers when the loop last saw two routes in a row, for {@link
-   * #contended}.
+   * with handshake threads): remembers when the loop last routed two routes' connections within
+   * {@link HandshakePacer#OTHERS_NANOS} of each other, for {@link #contended}.
    */
   public static void routeSeen(EventLoop loop, String route) {
     HandshakeQueue queue = of(loop);
+    long now = System.nanoTime();
     // Route names are the config's own strings: identity first, equals for a reloaded config.
     if (route != queue.lastRoute && !route.equals(queue.lastRoute)) {
+      if (queue.lastRoute != null && now - queue.lastRouteAt < HandshakePacer.OTHERS_NANOS) {
+        queue.otherRouteAt = now;
+      }
       queue.lastRoute = route;
-      queue.otherRouteAt = System.nanoTime();
     }
+    queue.lastRouteAt = now;
   }
 
   /**
-   * Whether a new ClientHello step here competes with other work: another route's connection was
-   * routed on this loop within {@link HandshakePacer#OTHERS_NANOS} (or, with loops sharing a core,
-   * a passthrough connection on any of them), and steps already wait, here or for a handshake
-   * thread ({@code threadBacklog}). One tenant alone, or a quiet node, gets its steps run by the
-   * loop with no hand-off.
+   * Whether a new ClientHello step here competes with other work: two routes' connections were
+   * routed on this loop within {@link HandshakePacer#OTHERS_NANOS} of each other, lately (or, with
+   * loops sharing a core, a passthrough connection on any of them), and steps already wait, here or
+   * for a handshake thread ({@code threadBacklog}). One tenant alone, or a quiet node, gets its
+   * steps run by the loop with no hand-off. Not within {@code backoffNanos} of a step taken back
+   * from starved threads: while the loops keep every core busy, steps stay in the loop's paced
+   * queue instead of each waiting out the reclaim delay first.
    */
-  boolean contended(int threadBacklog) {
+  boolean contended(int threadBacklog, long backoffNanos) {
     if (threadBacklog <= 0 && waiting.isEmpty()) {
       return false;
     }
     long now = System.nanoTime();
+    if (now - reclaimedAt < backoffNanos) {
+      return false;
+    }
     return now - otherRouteAt < HandshakePacer.OTHERS_NANOS || pacer.othersOnSharedCores(now);
+  }
+
+  /** A step of this loop waited too long for the handshake threads and was taken back. */
+  void stepReclaimed() {
+    reclaimedAt = System.nanoTime();
   }
 
   /** Whether a turn at {@code now} is paced: other work routed lately here (or on a core mate). */

@@ -5,6 +5,7 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.config.IoConfig.HandshakePriority;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -39,8 +40,18 @@ public final class HandshakeThreads implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HandshakeThreads.class);
   private static final AtomicInteger POOLS = new AtomicInteger();
 
-  /** How long a step may wait for a thread before its loop takes it back. */
+  /**
+   * How long a step may wait for a thread before its loop takes it back (tests raise it with the
+   * {@code tollgate.handshake.reclaimMillis} property, read when a pool starts).
+   */
   public static final long RECLAIM_MILLIS = 100;
+
+  /**
+   * After a loop took a step back, how long it keeps its new steps in its own paced queue (the
+   * threads were starved: sending more would make each wait out the delay first). Tests change it
+   * with {@code tollgate.handshake.reclaimBackoffMillis}.
+   */
+  public static final long RECLAIM_BACKOFF_MILLIS = 1000;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
@@ -49,7 +60,21 @@ public final class HandshakeThreads implements AutoCloseable {
   private final HandshakePriority level;
   private final boolean always;
   private final AtomicInteger lowered = new AtomicInteger();
+
+  /** Steps sent and not yet claimed back by their loop or finished by a thread. */
   private final AtomicInteger backlog = new AtomicInteger();
+
+  private final long reclaimMillis =
+      Math.max(1, Long.getLong("tollgate.handshake.reclaimMillis", RECLAIM_MILLIS));
+
+  /**
+   * After a loop took a step back, how long its steps stay on it ({@link #RECLAIM_BACKOFF_MILLIS}).
+   */
+  private final long backoffNanos =
+      TimeUnit.MILLISECONDS.toNanos(
+          Math.max(
+              0, Long.getLong("tollgate.handshake.reclaimBackoffMillis", RECLAIM_BACKOFF_MILLIS)));
+
   private final LongAdder stepsRun = new LongAdder();
   private final LongAdder stepsReclaimed = new LongAdder();
   private volatile boolean usable;
@@ -102,7 +127,7 @@ public final class HandshakeThreads implements AutoCloseable {
    * here rather than on the loop.
    */
   boolean takes(EventLoop loop) {
-    return usable && (always || HandshakeQueue.of(loop).contended(backlog.get()));
+    return usable && (always || HandshakeQueue.of(loop).contended(backlog.get(), backoffNanos));
   }
 
   /** Steps run so far, and the steps waiting, for Prometheus. */
@@ -136,13 +161,32 @@ public final class HandshakeThreads implements AutoCloseable {
     return stepsReclaimed.sum();
   }
 
-  void reclaimed() {
-    stepsReclaimed.increment();
+  /** How long a step may wait for a thread before its loop takes it back. */
+  long reclaimMillis() {
+    return reclaimMillis;
   }
 
-  /** Queues {@code step} behind {@code route}'s earlier ones; refused once closed. */
+  /**
+   * A loop took a waiting step back: {@code timedOut} after {@link #reclaimMillis} (counted), or
+   * because its connection ended.
+   */
+  void claimedByLoop(boolean timedOut) {
+    backlog.decrementAndGet();
+    if (timedOut) {
+      stepsReclaimed.increment();
+    }
+  }
+
+  /**
+   * Queues {@code step} behind {@code route}'s earlier ones; refused once closed, and when a thread
+   * holds the queue's lock at that moment (the caller, a loop, then runs the step itself: a thread
+   * of lowered priority preempted inside that short section would otherwise make the loop wait
+   * until the kernel runs it again).
+   */
   public boolean submit(String route, Step step) {
-    lock.lock();
+    if (!lock.tryLock()) {
+      return false;
+    }
     try {
       if (closed) {
         return false;
@@ -156,7 +200,12 @@ public final class HandshakeThreads implements AutoCloseable {
     }
   }
 
-  /** Steps waiting, over every route. */
+  /** Steps sent and not yet finished or taken back (running ones too); reads no lock. */
+  public int backlog() {
+    return backlog.get();
+  }
+
+  /** Entries in the queue, over every route (taken-back steps too, until a thread drops them). */
   public int waiting() {
     lock.lock();
     try {
@@ -175,7 +224,6 @@ public final class HandshakeThreads implements AutoCloseable {
         }
         ready.await();
       }
-      backlog.decrementAndGet();
       return queue.poll();
     } finally {
       lock.unlock();
@@ -199,12 +247,16 @@ public final class HandshakeThreads implements AutoCloseable {
       if (step == null) {
         return;
       }
+      boolean ran = true;
       try {
-        if (step.run()) {
-          stepsRun.increment();
-        }
+        ran = step.run();
       } catch (Throwable t) {
         log.warn("handshake step failed outside its connection", t);
+      }
+      if (ran) {
+        // A step its loop took back was taken off the backlog then.
+        backlog.decrementAndGet();
+        stepsRun.increment();
       }
     }
   }

@@ -33,6 +33,26 @@ public final class ThreadPriority {
    * @return whether the thread now runs at that level (false off Linux, without the tool, or when
    *     the kernel refused; the thread then keeps its priority and the reason is logged)
    */
+  /**
+   * Whether this system can lower a thread to {@code level}: Linux's {@code /proc/thread-self} and
+   * util-linux's tool for it on the PATH.
+   */
+  public static boolean available(HandshakePriority level) {
+    if (!Files.exists(Path.of("/proc/thread-self"))) {
+      return false;
+    }
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool(level)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String tool(HandshakePriority level) {
+    return level == HandshakePriority.IDLE ? "chrt" : "renice";
+  }
+
   public static boolean lowerCurrentThread(HandshakePriority level) {
     String tid = currentTid();
     if (tid == null) {
@@ -42,8 +62,8 @@ public final class ThreadPriority {
     }
     List<String> command =
         level == HandshakePriority.IDLE
-            ? List.of("chrt", "--idle", "--pid", "0", tid)
-            : List.of("renice", "-n", "19", "-p", tid);
+            ? List.of(tool(level), "--idle", "--pid", "0", tid)
+            : List.of(tool(level), "-n", "19", "-p", tid);
     try {
       // Output discarded: reading it would wait for the tool without the bound below.
       Process p =

@@ -282,6 +282,41 @@ class HandshakeQueueTest {
     assertThat(waiting.get(5, TimeUnit.SECONDS)).isZero();
   }
 
+  @Test
+  void aStepIsContendedOnlyWithTwoRoutesCloseTogetherAndStepsAlreadyWaiting() throws Exception {
+    long backoff = TimeUnit.SECONDS.toNanos(30);
+    List<Boolean> seen = new ArrayList<>();
+    onLoop(
+        () -> {
+          HandshakeQueue.routeSeen(loop, "a");
+          HandshakeQueue.routeSeen(loop, "a");
+          HandshakeQueue queue = HandshakeQueue.of(loop);
+          seen.add(queue.contended(1, backoff)); // one tenant alone: its steps stay here
+          HandshakeQueue.routeSeen(loop, "b");
+          seen.add(queue.contended(1, backoff)); // two tenants, a step waiting
+          seen.add(queue.contended(0, backoff)); // two tenants, nothing waiting
+          queue.stepReclaimed();
+          seen.add(queue.contended(1, backoff)); // the threads were starved just now
+          seen.add(queue.contended(1, 0));
+        });
+    assertThat(seen).containsExactly(false, true, false, false, true);
+  }
+
+  @Test
+  void twoRoutesFarApartDoNotMakeALoopContended() throws Exception {
+    List<Boolean> seen = new ArrayList<>();
+    onLoop(() -> HandshakeQueue.routeSeen(loop, "a"));
+    Thread.sleep(TimeUnit.NANOSECONDS.toMillis(HandshakePacer.OTHERS_NANOS) + 20);
+    onLoop(
+        () -> {
+          HandshakeQueue.routeSeen(loop, "b");
+          seen.add(HandshakeQueue.of(loop).contended(1, 0));
+          HandshakeQueue.routeSeen(loop, "a");
+          seen.add(HandshakeQueue.of(loop).contended(1, 0));
+        });
+    assertThat(seen).containsExactly(false, true);
+  }
+
   private void onLoop(Runnable r) throws Exception {
     loop.submit(r).get(5, TimeUnit.SECONDS);
   }

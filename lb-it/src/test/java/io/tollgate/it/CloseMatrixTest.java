@@ -241,14 +241,15 @@ class CloseMatrixTest {
         resources.add(new ScriptedBackend(ca.issue(KeyType.EC_P256, "*.re.test").serverContext()));
     // Splice concerns passthrough only: the spliced run leaves nginx (reencrypt) out.
     nginxPort = splicedRun ? 1 : startNginx();
-    tollgate =
-        resources.add(
+    java.util.concurrent.Callable<TollgateFixture> startTollgate =
+        () ->
             TollgateFixture.startIn(
                 dir,
                 String.format(
                     """
         access-log { path = "access.log" }
-        io { splice = %b, transport = %s, handshake-threads = %d, handshake-threads-when = always }
+        io { splice = %b, transport = %s, handshake-threads = %d, handshake-threads-when = always,
+             handshake-priority = nice }
         timeouts { connect = 2s, idle = 60s }
         certificates { trusted-roots = "ca.pem" }
         routes = [
@@ -275,7 +276,14 @@ class CloseMatrixTest {
                     passBackend.port(),
                     offBackend.port(),
                     reBackend.port(),
-                    nginxPort)));
+                    nginxPort));
+    // The handshake-threads run: every step on the thread, at nice 19 (it always gets some CPU
+    // on a busy test box), never taken back by the loop.
+    tollgate =
+        resources.add(
+            handshakeThreadsRun
+                ? HandshakeThreadsUnderTest.start(60_000, 0, startTollgate)
+                : startTollgate.call());
   }
 
   @BeforeEach

@@ -48,20 +48,27 @@ class OffLoopHandshakeTest {
     ca.issue(KeyType.EC_P256, "a.test", "b.test", "reset.test", "nogroup.test")
         .writePem(dir, "front");
     TlsTestServer backend = resources.add(TlsTestServer.startPlain(TlsTestServer.greet("plain")));
+    // Every step on the handshake thread, at nice 19 (it always gets some CPU on a busy test
+    // box), never taken back by the loop.
     tollgate =
         resources.add(
-            TollgateFixture.startIn(
-                dir,
-                """
+            HandshakeThreadsUnderTest.start(
+                60_000,
+                0,
+                () ->
+                    TollgateFixture.startIn(
+                        dir,
+                        """
         access-log { path = "access.log" }
-        io { worker-threads = 1, handshake-threads = 1, handshake-threads-when = always }
+        io { worker-threads = 1, handshake-threads = 1, handshake-threads-when = always,
+             handshake-priority = nice }
         routes = [
           { hosts = ["a.test", "b.test", "reset.test", "nogroup.test"], mode = offload, pool = p,
             certificate { chain = "front.pem", key = "front.key" } }
         ]
         pools { p { servers = ["127.0.0.1:%d"] } }
         """
-                    .formatted(backend.port())));
+                            .formatted(backend.port()))));
   }
 
   @Test

@@ -125,12 +125,17 @@ class SessionIsolationTest {
     // A backend that never says a word (it echoes, and s_client sends nothing).
     TlsTestServer silent = resources.add(TlsTestServer.startPlain(TlsTestServer.echo()));
     pool = "pools { p { servers = [\"127.0.0.1:" + backend.port() + "\"] } }";
+    boolean threads =
+        info.getTestClass().filter(WithHandshakeThreads.class::isAssignableFrom).isPresent();
+    // Every step on the handshake thread, at nice 19 (it always gets some CPU on a busy test
+    // box), never taken back by the loop.
     String io =
-        info.getTestClass().filter(WithHandshakeThreads.class::isAssignableFrom).isPresent()
-            ? "io { handshake-threads = 1, handshake-threads-when = always }\n"
+        threads
+            ? "io { handshake-threads = 1, handshake-threads-when = always,"
+                + " handshake-priority = nice }\n"
             : "";
-    tollgate =
-        resources.add(
+    java.util.concurrent.Callable<TollgateFixture> start =
+        () ->
             TollgateFixture.startIn(
                 dir,
                 io
@@ -155,7 +160,9 @@ class SessionIsolationTest {
                 s { servers = ["127.0.0.1:%d"] } }
         """
                         .formatted(privateBackend.port(), cayBackend.port(), silent.port())
-                    + pool));
+                    + pool);
+    tollgate =
+        resources.add(threads ? HandshakeThreadsUnderTest.start(60_000, 0, start) : start.call());
     reloadingDir = Files.createDirectories(dir.resolve("reloading"));
     for (String file : List.of("shared.pem", "shared.key", "ca-x.pem", "ca-y.pem")) {
       Files.copy(dir.resolve(file), reloadingDir.resolve(file));
