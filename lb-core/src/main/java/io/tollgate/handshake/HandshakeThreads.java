@@ -139,8 +139,9 @@ public final class HandshakeThreads implements AutoCloseable {
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_handshake_thread_steps_waiting")
-        .help("ClientHello steps queued for io.handshake-threads")
-        .callback(cb -> cb.call(waiting()))
+        .help("ClientHello steps sent to io.handshake-threads, waiting or running")
+        // The backlog, not the queue's size: reading that takes the lock a loop only tries for.
+        .callback(cb -> cb.call(backlog()))
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_handshake_thread_steps_reclaimed_total")

@@ -15,16 +15,35 @@ final class AccessLogFile {
    */
   static Map<String, Object> lineFor(Path file, String sni, Duration within) throws Exception {
     long deadline = System.nanoTime() + within.toNanos();
+    RuntimeException unparsed = null;
     while (true) {
       if (Files.exists(file)) {
         for (String text : Files.readAllLines(file)) {
           if (text.contains("\"" + sni + "\"")) {
-            return JsonLine.parse(text);
+            try {
+              return JsonLine.parse(text);
+            } catch (IllegalArgumentException e) {
+              // Seen once in CI: the line read began in its middle (a read racing the append, or
+              // a torn write). Read again; a line that stays broken fails below, with the file.
+              unparsed = e;
+            }
           }
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no access log line for " + sni + " in " + file);
+        AssertionError e =
+            new AssertionError(
+                (unparsed == null
+                        ? "no access log line for "
+                        : "no well-formed access log line for ")
+                    + sni
+                    + " in "
+                    + file
+                    + (Files.exists(file) ? ":\n" + Files.readString(file) : ""));
+        if (unparsed != null) {
+          e.initCause(unparsed);
+        }
+        throw e;
       }
       Thread.sleep(20);
     }
