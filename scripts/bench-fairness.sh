@@ -11,7 +11,8 @@
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
 #        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 35, 100 = off)
 #        BENCH_HANDSHAKE_THREADS, BENCH_HANDSHAKE_PRIORITY (ours only): io.handshake-threads
-#        (default auto; 0 = steps on the loops, paced) and io.handshake-priority (idle | nice)
+#        (default 0: steps on the loops, paced; auto: one per worker loop) and
+#        io.handshake-priority (idle | nice)
 #        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
 #        held before its alert and close (default 1s; 0 refuses at once)
 #

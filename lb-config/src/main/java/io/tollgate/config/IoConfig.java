@@ -62,9 +62,9 @@ public record IoConfig(
         HandshakeThreadsWhen.CONTENDED);
   }
 
-  /** Handshake threads as by default ({@code auto}, {@code idle}, {@code contended}). */
+  /** No handshake threads (the default). */
   public IoConfig(Transport transport, int workerThreads, boolean splice, Accept accept) {
-    this(transport, workerThreads, splice, accept, HANDSHAKE_THREADS_AUTO, HandshakePriority.IDLE);
+    this(transport, workerThreads, splice, accept, 0, HandshakePriority.IDLE);
   }
 
   /** Accepting on a worker loop, the default. */

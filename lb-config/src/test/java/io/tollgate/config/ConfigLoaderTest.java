@@ -224,7 +224,7 @@ class ConfigLoaderTest {
   @Test
   void readsHandshakeThreadsAndTheirPriorityAndRejectsOutOfRangeAtTheKey() throws Exception {
     IoConfig defaults = load(MINIMAL).io();
-    assertThat(defaults.handshakeThreads()).isEqualTo(IoConfig.HANDSHAKE_THREADS_AUTO);
+    assertThat(defaults.handshakeThreads()).isZero();
     assertThat(defaults.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.IDLE);
     assertThat(defaults.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.CONTENDED);
     IoConfig set =

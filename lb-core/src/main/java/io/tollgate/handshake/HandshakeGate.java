@@ -150,8 +150,9 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
         // More steps wait (a flood): the loop takes this one when it next wakes, for an event or
         // for the last step of the run, which wakes it. A thread that ran only while the loop
         // slept would otherwise wake it for every step: two thread switches each, measured at
-        // ~80 µs more of the loop's CPU per flood connection on a 2-core VM. Bounded: a step
-        // still waiting is taken back by the loop's timer, which wakes it too.
+        // ~80 µs more of the loop's CPU per flood connection on a 2-core VM. Bounded: this
+        // step's own reclaim timer stays armed until the loop takes the step back, and wakes the
+        // loop at the latest (with several loops, the last step of a run may be another's).
         lazy.lazyExecute(back);
       } else {
         stepLoop.execute(back);
