@@ -121,7 +121,7 @@ public final class Tollgate implements AutoCloseable {
     this.metrics.dnsSource(dnsCounters);
     this.acceptors = transport.newGroup(1, "accept");
     IoConfig io = snapshot.config().io();
-    int handshakeThreadCount = handshakeThreads(io, workerThreads);
+    int handshakeThreadCount = resolveHandshakeThreads(io, workerThreads);
     // io.handshake-threads: their loops take tasks from a queue that never waits for a producer
     // (WorkerLoopGroup), since these threads hand steps back at a lower priority.
     this.workers = transport.newGroup(workerThreads, "worker", handshakeThreadCount > 0);
@@ -455,7 +455,7 @@ public final class Tollgate implements AutoCloseable {
    * {@code io.handshake-threads} resolved: {@code auto} is one thread per worker loop where a
    * thread's priority can be lowered (Linux with util-linux), none elsewhere.
    */
-  static int handshakeThreads(IoConfig io, int workerLoops) {
+  static int resolveHandshakeThreads(IoConfig io, int workerLoops) {
     if (io.handshakeThreads() != IoConfig.HANDSHAKE_THREADS_AUTO) {
       return io.handshakeThreads();
     }

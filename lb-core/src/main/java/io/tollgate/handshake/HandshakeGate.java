@@ -29,6 +29,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   // The ClientHello step sent to a handshake thread: waiting for it, running there, or taken back
   // by the loop (it waited too long, or the client left). The thread and the loop claim a waiting
   // step by one compare-and-set, so exactly one of them goes on with it.
+  private static final int HOME = 0;
   private static final int WAITING = 1;
   private static final int RUNNING = 2;
   private static final int RECLAIMED = 3;
@@ -51,7 +52,6 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   // While a step is away: what it works on, and the timer that takes it back.
   private SSLEngine stepEngine;
   private ByteBuf[] stepInput;
-  private EventLoop stepLoop;
   private ScheduledFuture<?> reclaim;
 
   /** A gate for a connection of {@code route} whose server handshake {@code tls} runs. */
@@ -116,16 +116,18 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     held.clear();
     offLoop = true;
     stepEngine = tls.engine();
-    stepLoop = ctx.channel().eventLoop();
     // The SslHandler releases its engine when the pipeline goes; the step keeps it until back.
     ReferenceCountUtil.retain(stepEngine);
     stepState = WAITING;
     if (!threads.submit(route, this)) {
-      stepState = 0;
+      stepState = HOME;
       restoreStepInput(0);
       return false;
     }
-    reclaim = stepLoop.schedule(this::reclaim, threads.reclaimMillis(), TimeUnit.MILLISECONDS);
+    reclaim =
+        ctx.channel()
+            .eventLoop()
+            .schedule(this::reclaim, threads.reclaimMillis(), TimeUnit.MILLISECONDS);
     return true;
   }
 
@@ -145,8 +147,9 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     int c = consumed;
     Throwable f = failure;
     Runnable back = () -> backOnLoop(c, f);
+    EventLoop loop = ctx.channel().eventLoop();
     try {
-      if (threads.backlog() > 1 && stepLoop instanceof AbstractEventExecutor lazy) {
+      if (threads.backlog() > 1 && loop instanceof AbstractEventExecutor lazy) {
         // More steps wait (a flood): the loop takes this one when it next wakes, for an event or
         // for the last step of the run, which wakes it. A thread that ran only while the loop
         // slept would otherwise wake it for every step: two thread switches each, measured at
@@ -155,7 +158,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
         // loop at the latest (with several loops, the last step of a run may be another's).
         lazy.lazyExecute(back);
       } else {
-        stepLoop.execute(back);
+        loop.execute(back);
       }
     } catch (RejectedExecutionException e) {
       // The loop is gone (shutdown): nobody else will give these back.
@@ -353,11 +356,9 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    // Left before a thread took its step: nothing runs it now, its input goes with the rest.
+    abandonWaitingStep();
     releaseHeld();
-    if (abandonWaitingStep()) {
-      // Left before a thread took the step: nothing runs it now.
-      releaseHeld();
-    }
     if (offLoop) {
       // The SslHandler's reaction takes the engine's lock, which the step on a handshake thread
       // of lower priority holds: passed on once the step is back, so this loop never waits for

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tollgate.config.IoConfig.HandshakePriority;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -84,7 +82,7 @@ class HandshakeThreadsTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void threadsAreUsedOnlyOnceEveryOneRunsLowered() throws Exception {
-    assumeTrue(onPath("chrt"), "util-linux's chrt");
+    assumeTrue(ThreadPriority.available(HandshakePriority.IDLE), "util-linux's chrt");
     try (HandshakeThreads threads = new HandshakeThreads(2, HandshakePriority.IDLE, true)) {
       waitFor(threads::usable);
       assertThat(threads.lowered()).isEqualTo(2);
@@ -94,7 +92,7 @@ class HandshakeThreadsTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void niceThreadsRunAtNice19() throws Exception {
-    assumeTrue(onPath("renice"), "util-linux's renice");
+    assumeTrue(ThreadPriority.available(HandshakePriority.NICE), "util-linux's renice");
     long[] seen = policyAndNiceSeenBy(HandshakePriority.NICE);
     assertThat(seen).isNotNull();
     assertThat(seen[1]).as("nice").isEqualTo(19);
@@ -103,7 +101,7 @@ class HandshakeThreadsTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void idleThreadsRunUnderSchedIdle() throws Exception {
-    assumeTrue(onPath("chrt"), "util-linux's chrt");
+    assumeTrue(ThreadPriority.available(HandshakePriority.IDLE), "util-linux's chrt");
     long[] seen = policyAndNiceSeenBy(HandshakePriority.IDLE);
     assertThat(seen).isNotNull();
     assertThat(seen[0]).as("policy (SCHED_IDLE = 5)").isEqualTo(5);
@@ -112,7 +110,7 @@ class HandshakeThreadsTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void theCallersOwnPriorityIsLeftAlone() throws Exception {
-    assumeTrue(onPath("renice"), "util-linux's renice");
+    assumeTrue(ThreadPriority.available(HandshakePriority.NICE), "util-linux's renice");
     long[] before = ThreadPriority.currentPolicyAndNice();
     policyAndNiceSeenBy(HandshakePriority.NICE);
     assertThat(ThreadPriority.currentPolicyAndNice()).isEqualTo(before);
@@ -133,15 +131,6 @@ class HandshakeThreadsTest {
       work.run();
       return true;
     };
-  }
-
-  private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static void await(CountDownLatch latch) {
