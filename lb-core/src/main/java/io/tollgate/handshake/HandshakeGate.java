@@ -169,11 +169,21 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   }
 
   /**
-   * The step waited its reclaim delay (100 ms) for a thread (the loops keep every core busy, so a
-   * lowered thread gets no time): the loop's paced queue runs it instead.
+   * The step waited its reclaim delay (100 ms) for a thread: if no thread finished a step meanwhile
+   * (the loops keep every core busy, so a lowered thread gets no time), the loop's paced queue runs
+   * it instead.
    */
   private void reclaim() {
     reclaim = null;
+    if (stepState == WAITING && !threads.stalled()) {
+      // Queued behind other steps the threads are working through: wait on (the connection's
+      // handshake timeout still bounds it).
+      reclaim =
+          ctx.channel()
+              .eventLoop()
+              .schedule(this::reclaim, threads.reclaimMillis(), TimeUnit.MILLISECONDS);
+      return;
+    }
     if (!STATE.compareAndSet(this, WAITING, RECLAIMED)) {
       return; // a thread runs it; it comes back by itself
     }

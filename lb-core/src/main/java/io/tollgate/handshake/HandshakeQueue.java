@@ -32,6 +32,12 @@ public final class HandshakeQueue {
   static final long TURN_NANOS =
       TimeUnit.MICROSECONDS.toNanos(Long.getLong("tollgate.handshake.turnMicros", 250));
 
+  /**
+   * How long a step that went to the threads keeps the next ones going there with nothing waiting:
+   * a flood's steps come well within it, a quiet node's handshakes do not.
+   */
+  static final long STAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private static final FastThreadLocal<HandshakeQueue> PER_LOOP =
       new FastThreadLocal<>() {
         @Override
@@ -59,6 +65,9 @@ public final class HandshakeQueue {
 
   /** When this loop last took a step back from the handshake threads (they were starved). */
   private long reclaimedAt = Long.MIN_VALUE / 2;
+
+  /** When {@link #contended} last answered yes here. */
+  private long contendedAt = Long.MIN_VALUE / 2;
 
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
@@ -130,20 +139,26 @@ public final class HandshakeQueue {
    * Whether a new ClientHello step here competes with other work: two routes' connections were
    * routed on this loop within {@link HandshakePacer#OTHERS_NANOS} of each other, lately (or, with
    * loops sharing a core, a passthrough connection on any of them), and steps already wait, here or
-   * for a handshake thread ({@code threadBacklog}). One tenant alone, or a quiet node, gets its
-   * steps run by the loop with no hand-off. Not within {@code backoffNanos} of a step taken back
-   * from starved threads: while the loops keep every core busy, steps stay in the loop's paced
-   * queue instead of each waiting out the reclaim delay first.
+   * for a handshake thread ({@code threadBacklog}), or one went to the threads in the last {@link
+   * #STAY_NANOS} (a flood's 64 clients all waiting for their flights at one moment must not send
+   * the next step to the loop, in front of the other tenant's work). One tenant alone, or a quiet
+   * node, gets its steps run by the loop with no hand-off. Not within {@code backoffNanos} of a
+   * step taken back from starved threads: while the loops keep every core busy, steps stay in the
+   * loop's paced queue instead of each waiting out the reclaim delay first.
    */
   boolean contended(int threadBacklog, long backoffNanos) {
-    if (threadBacklog <= 0 && waiting.isEmpty()) {
+    long now = System.nanoTime();
+    if (threadBacklog <= 0 && waiting.isEmpty() && now - contendedAt >= STAY_NANOS) {
       return false;
     }
-    long now = System.nanoTime();
     if (now - reclaimedAt < backoffNanos) {
       return false;
     }
-    return now - otherRouteAt < HandshakePacer.OTHERS_NANOS || pacer.othersOnSharedCores(now);
+    if (now - otherRouteAt < HandshakePacer.OTHERS_NANOS || pacer.othersOnSharedCores(now)) {
+      contendedAt = now;
+      return true;
+    }
+    return false;
   }
 
   /** A step of this loop waited too long for the handshake threads and was taken back. */

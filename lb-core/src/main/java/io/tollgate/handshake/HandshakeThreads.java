@@ -29,9 +29,13 @@ import org.slf4j.LoggerFactory;
  * HandshakeQueue#contended}); one tenant alone keeps the loop's cheaper path.
  *
  * <p>Threads whose priority could not be lowered are not used: at the loops' own priority a step
- * would take time slices from them, which is worse than the loop's paced queue. A step that waits
- * longer than {@link #RECLAIM_MILLIS} (the loops keep every core busy, so a lowered thread never
- * runs) is taken back by its loop ({@link HandshakeGate}), into the paced queue.
+ * would take time slices from them, which is worse than the loop's paced queue. A step that waited
+ * {@link #RECLAIM_MILLIS} while no thread finished a step (the loops keep every core busy, so a
+ * lowered thread never runs) is taken back by its loop ({@link HandshakeGate}), into the paced
+ * queue. A step that waits behind others while the threads work through them is only queued: the
+ * flood it belongs to is served at the speed the idle cores allow, and taking its steps back to the
+ * loops would hand the flood the loops' priority again (measured: with a reclaim after any 100 ms
+ * wait, two thirds of a flood's steps ran on the loop, in bursts a second long).
  *
  * <p>Work waits in one FIFO per route, served round-robin (one step per route in turn), so a
  * flooded route's steps do not delay another route's more than one step each.
@@ -41,8 +45,9 @@ public final class HandshakeThreads implements AutoCloseable {
   private static final AtomicInteger POOLS = new AtomicInteger();
 
   /**
-   * How long a step may wait for a thread before its loop takes it back (tests raise it with the
-   * {@code tollgate.handshake.reclaimMillis} property, read when a pool starts).
+   * How long a step may wait for a thread, while no thread finishes one, before its loop takes it
+   * back (tests change it with the {@code tollgate.handshake.reclaimMillis} property, read when a
+   * pool starts).
    */
   public static final long RECLAIM_MILLIS = 100;
 
@@ -79,6 +84,9 @@ public final class HandshakeThreads implements AutoCloseable {
   private final LongAdder stepsReclaimed = new LongAdder();
   private volatile boolean usable;
   private volatile boolean closed;
+
+  /** When a thread last finished a step (or the pool started). */
+  private volatile long progressAt = System.nanoTime();
 
   /**
    * Starts {@code count} threads, each lowering its own priority to {@code level} first.
@@ -146,8 +154,8 @@ public final class HandshakeThreads implements AutoCloseable {
     CounterWithCallback.builder()
         .name("tollgate_handshake_thread_steps_reclaimed_total")
         .help(
-            "ClientHello steps that waited over 100 ms for io.handshake-threads and went back to"
-                + " their event loop's paced queue")
+            "ClientHello steps that waited 100 ms for io.handshake-threads while none finished a"
+                + " step, and went back to their event loop's paced queue")
         .callback(cb -> cb.call(stepsReclaimed.sum()))
         .register(registry);
   }
@@ -165,6 +173,14 @@ public final class HandshakeThreads implements AutoCloseable {
   /** How long a step may wait for a thread before its loop takes it back. */
   long reclaimMillis() {
     return reclaimMillis;
+  }
+
+  /**
+   * Whether no thread finished a step in the last {@link #reclaimMillis}: they are starved (or one
+   * step runs that long), not merely working through a backlog.
+   */
+  boolean stalled() {
+    return System.nanoTime() - progressAt >= TimeUnit.MILLISECONDS.toNanos(reclaimMillis);
   }
 
   /**
@@ -258,6 +274,7 @@ public final class HandshakeThreads implements AutoCloseable {
         // A step its loop took back was taken off the backlog then.
         backlog.decrementAndGet();
         stepsRun.increment();
+        progressAt = System.nanoTime();
       }
     }
   }

@@ -180,6 +180,46 @@ class ContendedHandshakeThreadsTest {
   }
 
   @Test
+  void aStepQueuedBehindStepsTheThreadIsWorkingThroughWaitsItsTurnInsteadOfGoingBack()
+      throws Exception {
+    drain();
+    long reclaimedBefore = threads().stepsReclaimed();
+    long ranBefore = threads().stepsRun();
+    // Four steps of other routes ahead of a.test's (one per route: the queue serves routes in
+    // turn), each 0.9 s: a.test's step waits ~3.6 s, past the 3 s reclaim delay, while the thread
+    // finishes a step every 0.9 s. That is a backlog being served, not a starved thread.
+    for (int i = 1; i <= 4; i++) {
+      threads()
+          .submit(
+              "test-slow-" + i,
+              () -> {
+                try {
+                  Thread.sleep(900);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                return true;
+              });
+    }
+    ExecutorService clients = Executors.newSingleThreadExecutor();
+    try (OtherTenant other = OtherTenant.start()) {
+      long start = System.nanoTime();
+      Future<String> a = clients.submit(() -> servedName("a.test"));
+      assertThat(a.get(30, TimeUnit.SECONDS)).as("a.test's certificate").isEqualTo("a.test");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("served after the slow steps, so it waited past the reclaim delay")
+          .isGreaterThan(Duration.ofMillis(3_000));
+    } finally {
+      clients.shutdownNow();
+    }
+    assertThat(threads().stepsReclaimed()).as("steps taken back").isEqualTo(reclaimedBefore);
+    drain();
+    assertThat(threads().stepsRun() - ranBefore)
+        .as("four slow steps, a.test's step, the last barrier")
+        .isEqualTo(6);
+  }
+
+  @Test
   void aClientResettingWhileItsStepWaitsForTheThreadEndsAtOnce() throws Exception {
     drain();
     long reclaimedBefore = threads().stepsReclaimed();
