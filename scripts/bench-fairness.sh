@@ -5,6 +5,10 @@
 #   contestants: ours, haproxy, nginx (their "-mix" configs from the shared harness)
 #   env: HARNESS=../shared/bench  DUR=10  RUNS=3  B_C=4  FLOOD_C=64  WORKERS="1 2" (ours only)
 #        FLOODS="tls hello"  FLOOD_NICE=19  OURS_JAVA_OPTS (JVM options)
+#        FLOOD_RATE (hello flood only): cap the flood at this many connections a second in all
+#        (default: none, FLOOD_C closed loops as fast as the proxy answers). B's loss grows with
+#        how much of the flood a proxy serves (its generator shares B's core), so proxies that
+#        serve the flood at different rates compare best at one FLOOD_RATE both can serve.
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
 #        PROBES=1 (0: off)  PROBE_RPS=200: the keep-alive and admin probes (below)
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
@@ -72,7 +76,7 @@ flood() { # kind sni concurrency seconds nice -> prints "rate errors p50_us"
     return
   fi
   { $(pin $LOAD_CPU) nice -n "$5" timeout -k 5 $(($4 + 30)) \
-    "$RUSH" -n "$2" -p $LB_PORT -c "$3" -d "$4" || true; } |
+    "$RUSH" -n "$2" -p $LB_PORT -c "$3" -d "$4" ${FLOOD_RATE:+-r "$FLOOD_RATE"} || true; } |
     awk '/^conns=/{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
          print v["rate"], v["errors"], v["p50_us"]}'
 }

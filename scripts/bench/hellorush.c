@@ -6,8 +6,11 @@
  * per connection, so one generator core can keep a proxy core busy with handshakes, which a
  * closed loop of real handshakes (tlsconn) cannot on a 2-core box.
  *
- * usage: hellorush -n SNI -p PORT [-c CONCURRENCY] [-d SECONDS]   (connects to 127.0.0.1)
+ * usage: hellorush -n SNI -p PORT [-c CONCURRENCY] [-d SECONDS] [-r RATE]   (to 127.0.0.1)
  * prints: conns=N errors=E secs=S rate=R p50_us=0   (rate = server first flights per second)
+ * -r RATE caps the flood at RATE connections a second in all (each process starts one every
+ * CONCURRENCY/RATE seconds, never catching up more than a second it fell behind), so proxies can
+ * be compared at the same flood rate, not only at whatever rate each serves a closed loop.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -70,17 +73,19 @@ static int one(const struct sockaddr_in *sa, const unsigned char *hello, int len
 int main(int argc, char **argv) {
     const char *sni = NULL;
     int port = 0, conc = 1, secs = 10, c;
-    while ((c = getopt(argc, argv, "n:p:c:d:")) != -1) {
+    double rate = 0;
+    while ((c = getopt(argc, argv, "n:p:c:d:r:")) != -1) {
         switch (c) {
         case 'n': sni = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'c': conc = atoi(optarg); break;
         case 'd': secs = atoi(optarg); break;
+        case 'r': rate = atof(optarg); break;
         default: return 2;
         }
     }
-    if (!sni || port <= 0 || conc < 1 || secs < 1) {
-        fprintf(stderr, "usage: hellorush -n SNI -p PORT [-c CONCURRENCY] [-d SECONDS]\n");
+    if (!sni || port <= 0 || conc < 1 || secs < 1 || rate < 0) {
+        fprintf(stderr, "usage: hellorush -n SNI -p PORT [-c CONCURRENCY] [-d SECONDS] [-r RATE]\n");
         return 2;
     }
     unsigned char hello[4096];
@@ -93,7 +98,19 @@ int main(int argc, char **argv) {
     double start = now(), end = start + secs;
     for (int i = 0; i < conc; i++) {
         if (fork() != 0) continue;
+        double interval = rate > 0 ? conc / rate : 0, next = start + interval * i / conc;
         while (now() < end) {
+            if (interval > 0) {
+                double t = now();
+                if (next > t) {
+                    struct timespec d = {(time_t)(next - t), (long)((next - t - (time_t)(next - t)) * 1e9)};
+                    nanosleep(&d, NULL);
+                } else if (t - next > 1) {
+                    next = t; /* fell behind by over a second: no burst to catch up */
+                }
+                next += interval;
+                if (now() >= end) break;
+            }
             if (one(&sa, hello, len)) __atomic_add_fetch(&sh->conns, 1, __ATOMIC_RELAXED);
             else __atomic_add_fetch(&sh->errors, 1, __ATOMIC_RELAXED);
         }
