@@ -54,6 +54,9 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   private ByteBuf[] stepInput;
   private ScheduledFuture<?> reclaim;
 
+  /** When the step was sent to the threads. */
+  private long stepSentAt;
+
   /** A gate for a connection of {@code route} whose server handshake {@code tls} runs. */
   public HandshakeGate(String route, SslHandler tls) {
     this(route, tls, null);
@@ -119,16 +122,21 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     // The SslHandler releases its engine when the pipeline goes; the step keeps it until back.
     ReferenceCountUtil.retain(stepEngine);
     stepState = WAITING;
+    stepSentAt = System.nanoTime();
     if (!threads.submit(route, this)) {
       stepState = HOME;
       restoreStepInput(0);
       return false;
     }
+    armReclaim();
+    return true;
+  }
+
+  private void armReclaim() {
     reclaim =
         ctx.channel()
             .eventLoop()
             .schedule(this::reclaim, threads.reclaimMillis(), TimeUnit.MILLISECONDS);
-    return true;
   }
 
   /** On a handshake thread: the ClientHello step, unless the loop took it back meanwhile. */
@@ -170,22 +178,28 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
 
   /**
    * The step waited its reclaim delay (100 ms) for a thread: if no thread finished a step meanwhile
-   * (the loops keep every core busy, so a lowered thread gets no time), the loop's paced queue runs
-   * it instead.
+   * (the loops keep every core busy, so a lowered thread gets no time), or it has waited {@link
+   * HandshakeThreads#maxWaitNanos} in all, the loop's paced queue runs it instead.
    */
   private void reclaim() {
     reclaim = null;
-    if (stepState == WAITING && !threads.stalled()) {
-      // Queued behind other steps the threads are working through: wait on (the connection's
-      // handshake timeout still bounds it).
-      reclaim =
-          ctx.channel()
-              .eventLoop()
-              .schedule(this::reclaim, threads.reclaimMillis(), TimeUnit.MILLISECONDS);
+    int state = stepState;
+    if (state == RUNNING
+        || (state == WAITING
+            && !threads.stalled()
+            && System.nanoTime() - stepSentAt < threads.maxWaitNanos())) {
+      // Running, or done and handed back lazily: the timer keeps waking the loop until the step
+      // is back (backOnLoop cancels it). Waiting behind steps the threads are working through:
+      // wait on, up to maxWaitNanos (threads that get a trickle of CPU still finish a step now
+      // and then, and the handshake timeout is too late a bound).
+      armReclaim();
       return;
     }
     if (!STATE.compareAndSet(this, WAITING, RECLAIMED)) {
-      return; // a thread runs it; it comes back by itself
+      if (stepState == RUNNING) {
+        armReclaim(); // a thread took it just now: it comes back by itself, maybe lazily
+      }
+      return;
     }
     restoreStepInput(0);
     boolean ended = endedMeanwhile();

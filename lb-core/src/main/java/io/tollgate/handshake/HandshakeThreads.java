@@ -155,7 +155,7 @@ public final class HandshakeThreads implements AutoCloseable {
         .name("tollgate_handshake_thread_steps_reclaimed_total")
         .help(
             "ClientHello steps that waited 100 ms for io.handshake-threads while none finished a"
-                + " step, and went back to their event loop's paced queue")
+                + " step, or 1 s in all, and went back to their event loop's paced queue")
         .callback(cb -> cb.call(stepsReclaimed.sum()))
         .register(registry);
   }
@@ -181,6 +181,15 @@ public final class HandshakeThreads implements AutoCloseable {
    */
   boolean stalled() {
     return System.nanoTime() - progressAt >= TimeUnit.MILLISECONDS.toNanos(reclaimMillis);
+  }
+
+  /**
+   * The longest a step waits for a thread even while they make progress: ten reclaim delays (1 s),
+   * well inside any handshake timeout, so threads that get only a trickle of CPU cannot make a
+   * flood's steps wait until their connections time out.
+   */
+  long maxWaitNanos() {
+    return TimeUnit.MILLISECONDS.toNanos(reclaimMillis * 10);
   }
 
   /**

@@ -60,6 +60,39 @@ class HandshakeThreadsTest {
   }
 
   @Test
+  void thePoolIsStalledOnlyWhenNoStepFinishedWithinTheReclaimDelay() throws Exception {
+    String key = "tollgate.handshake.reclaimMillis";
+    String before = System.getProperty(key);
+    System.setProperty(key, "1000");
+    long started = System.nanoTime();
+    HandshakeThreads threads;
+    try {
+      threads = new HandshakeThreads(1, HandshakePriority.NICE, true);
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
+    try (threads) {
+      boolean fresh = threads.stalled();
+      if (System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(500)) {
+        assertThat(fresh).as("just started").isFalse();
+      }
+      Thread.sleep(1_100);
+      assertThat(threads.stalled()).as("no step for over the delay").isTrue();
+      CountDownLatch ran = new CountDownLatch(1);
+      threads.submit("r", step(ran::countDown));
+      assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+      waitFor(() -> !threads.stalled());
+      assertThat(threads.maxWaitNanos())
+          .as("ten reclaim delays")
+          .isEqualTo(TimeUnit.SECONDS.toNanos(10));
+    }
+  }
+
+  @Test
   void aStepItsLoopTookBackIsNotCountedAsRun() throws Exception {
     try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true)) {
       CountDownLatch next = new CountDownLatch(1);

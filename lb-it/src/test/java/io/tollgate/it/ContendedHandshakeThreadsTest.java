@@ -186,15 +186,16 @@ class ContendedHandshakeThreadsTest {
     long reclaimedBefore = threads().stepsReclaimed();
     long ranBefore = threads().stepsRun();
     // Four steps of other routes ahead of a.test's (one per route: the queue serves routes in
-    // turn), each 0.9 s: a.test's step waits ~3.6 s, past the 3 s reclaim delay, while the thread
-    // finishes a step every 0.9 s. That is a backlog being served, not a starved thread.
+    // turn), each 1.5 s: a.test's step waits ~6 s, past the 3 s reclaim delay (taken back at
+    // about 3 s after it was queued before this rule, even with a slow client), while the thread
+    // finishes a step every 1.5 s. That is a backlog being served, not a starved thread.
     for (int i = 1; i <= 4; i++) {
       threads()
           .submit(
               "test-slow-" + i,
               () -> {
                 try {
-                  Thread.sleep(900);
+                  Thread.sleep(1_500);
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
                 }
