@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -314,19 +313,7 @@ class AccessLogTest {
 
   /** Every complete line of the file, parsed; each must be one JSON object. */
   private static List<Map<String, Object>> lines(Path file) throws IOException {
-    List<Map<String, Object>> out = new ArrayList<>();
-    if (!Files.exists(file)) {
-      return out;
-    }
-    String text = Files.readString(file);
-    int end = text.lastIndexOf('\n');
-    if (end < 0) {
-      return out;
-    }
-    for (String line : text.substring(0, end).split("\n")) {
-      out.add(JsonLine.parse(line));
-    }
-    return out;
+    return AccessLogFile.lines(file);
   }
 
   private static void sendAndExpectClose(byte[] bytes) throws Exception {

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,19 +87,7 @@ class HandshakeLimitsTest {
   }
 
   private List<Map<String, Object>> accessLog() throws IOException {
-    Path file = dir.resolve("access.log");
-    List<Map<String, Object>> out = new ArrayList<>();
-    if (!Files.exists(file)) {
-      return out;
-    }
-    String text = Files.readString(file);
-    int end = text.lastIndexOf('\n');
-    if (end > 0) {
-      for (String line : text.substring(0, end).split("\n")) {
-        out.add(JsonLine.parse(line));
-      }
-    }
-    return out;
+    return AccessLogFile.lines(dir.resolve("access.log"));
   }
 
   private long loggedWith(String reason) throws IOException {

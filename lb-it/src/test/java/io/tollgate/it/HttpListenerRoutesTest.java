@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -311,12 +310,8 @@ class HttpListenerRoutesTest {
     AtomicReference<Map<String, Object>> found = new AtomicReference<>();
     TollgateFixture.await(
         () -> {
-          if (!Files.exists(file)) {
-            return false;
-          }
           try {
-            for (String l : Files.readAllLines(file)) {
-              Map<String, Object> line = JsonLine.parse(l);
+            for (Map<String, Object> line : AccessLogFile.lines(file)) {
               if (listener.equals(line.get("listener"))
                   && host.equals(line.get("sni"))
                   && reason.equals(line.get("reason"))) {

@@ -21,6 +21,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -376,7 +377,21 @@ class PassthroughRelayTest {
           Thread.sleep(100);
         }
       }
-      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      // The client's close sends close_notify then FIN; the echo backend answers the close_notify
+      // and closes too, and whose FIN Tollgate reads first is a race (seen under strace: the
+      // backend's). Either is a clean end; an idle timeout is what this test is about.
+      TollgateFixture.await(
+          () ->
+              tollgate.metrics().closedCount(CloseReason.CLIENT_CLOSED)
+                      + tollgate.metrics().closedCount(CloseReason.BACKEND_CLOSED)
+                  >= 1,
+          Duration.ofSeconds(10),
+          () -> "a clean close (all closes: " + tollgate.metrics().closedByReason() + ")");
+      assertThat(tollgate.metrics().closedByReason())
+          .as("the one connection's close")
+          .containsAnyOf(
+              Map.entry(CloseReason.CLIENT_CLOSED, 1L), Map.entry(CloseReason.BACKEND_CLOSED, 1L))
+          .hasSize(1);
       assertThat(tollgate.metrics().closedCount(CloseReason.IDLE_TIMEOUT)).isZero();
       assertThat(tollgate.metrics().bytesFromClients()).isGreaterThan(5L * lines);
       assertThat(tollgate.metrics().bytesFromBackends()).isGreaterThan(5L * lines);

@@ -18,7 +18,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -279,11 +278,7 @@ class RoutingAndAccessTest {
     TollgateFixture.await(
         () -> {
           try {
-            if (!Files.exists(file)) {
-              return false;
-            }
-            for (String l : Files.readAllLines(file)) {
-              Map<String, Object> parsed = JsonLine.parse(l);
+            for (Map<String, Object> parsed : AccessLogFile.lines(file)) {
               if (client.equals(parsed.get("client"))) {
                 found.set(parsed);
                 return true;
