@@ -36,7 +36,8 @@ public final class HandshakeQueue {
    * How long a step that went to the threads keeps the next ones going there with nothing waiting:
    * a flood's steps come well within it, a quiet node's handshakes do not.
    */
-  static final long STAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  static final long STAY_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(Long.getLong("tollgate.handshake.stayMillis", 10));
 
   private static final FastThreadLocal<HandshakeQueue> PER_LOOP =
       new FastThreadLocal<>() {
