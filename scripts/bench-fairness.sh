@@ -6,9 +6,9 @@
 #   env: HARNESS=../shared/bench  DUR=10  RUNS=3  B_C=4  FLOOD_C=64  WORKERS="1 2" (ours only)
 #        FLOODS="tls hello"  FLOOD_NICE=19  OURS_JAVA_OPTS (JVM options)
 #        FLOOD_RATE (hello flood only): cap the flood at this many connections a second in all
-#        (default: none, FLOOD_C closed loops as fast as the proxy answers). B's loss grows with
-#        how much of the flood a proxy serves (its generator shares B's core), so proxies that
-#        serve the flood at different rates compare best at one FLOOD_RATE both can serve.
+#        (default: none, FLOOD_C closed loops as fast as the proxy answers), so proxies (or
+#        settings) that serve a closed-loop flood at different rates can be compared on one flood
+#        (B's loss depends on how much of the flood is served, in the proxy and on CPU 0).
 #        WARM=5 (s of both loads before measuring, JIT warm-up)
 #        PROBES=1 (0: off)  PROBE_RPS=200: the keep-alive and admin probes (below)
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's

@@ -28,12 +28,6 @@ public final class ThreadPriority {
   private ThreadPriority() {}
 
   /**
-   * Lowers the calling thread to {@code level}.
-   *
-   * @return whether the thread now runs at that level (false off Linux, without the tool, or when
-   *     the kernel refused; the thread then keeps its priority and the reason is logged)
-   */
-  /**
    * Whether this system can lower a thread to {@code level}: Linux's {@code /proc/thread-self} and
    * util-linux's tool for it on the PATH.
    */
@@ -53,6 +47,12 @@ public final class ThreadPriority {
     return level == HandshakePriority.IDLE ? "chrt" : "renice";
   }
 
+  /**
+   * Lowers the calling thread to {@code level}.
+   *
+   * @return whether the thread now runs at that level (false off Linux, without the tool, or when
+   *     the kernel refused; the thread then keeps its priority and the reason is logged)
+   */
   public static boolean lowerCurrentThread(HandshakePriority level) {
     String tid = currentTid();
     if (tid == null) {

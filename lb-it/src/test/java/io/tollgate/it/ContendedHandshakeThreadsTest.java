@@ -172,11 +172,8 @@ class ContendedHandshakeThreadsTest {
     } finally {
       clients.shutdownNow();
     }
-    assertThat(threads().stepsReclaimed()).as("steps taken back").isEqualTo(reclaimedBefore);
-    drain();
-    assertThat(threads().stepsRun() - ranBefore)
-        .as("two held steps, three handshakes, the last barrier")
-        .isEqualTo(6);
+    allRanOnTheThread(
+        reclaimedBefore, ranBefore, 6, "two held steps, three handshakes, the last barrier");
   }
 
   @Test
@@ -213,11 +210,8 @@ class ContendedHandshakeThreadsTest {
     } finally {
       clients.shutdownNow();
     }
-    assertThat(threads().stepsReclaimed()).as("steps taken back").isEqualTo(reclaimedBefore);
-    drain();
-    assertThat(threads().stepsRun() - ranBefore)
-        .as("four slow steps, a.test's step, the last barrier")
-        .isEqualTo(6);
+    allRanOnTheThread(
+        reclaimedBefore, ranBefore, 6, "four slow steps, a.test's step, the last barrier");
   }
 
   @Test
@@ -252,6 +246,17 @@ class ContendedHandshakeThreadsTest {
           .isIn(CloseReason.CLIENT_CLOSED.label(), CloseReason.CLIENT_RESET.label());
     }
     assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  /**
+   * No step was taken back since {@code reclaimedBefore}, and once the thread has run everything
+   * queued (plus {@link #drain}'s barrier), it ran {@code ran} steps since {@code ranBefore}.
+   */
+  private static void allRanOnTheThread(long reclaimedBefore, long ranBefore, int ran, String which)
+      throws InterruptedException {
+    assertThat(threads().stepsReclaimed()).as("steps taken back").isEqualTo(reclaimedBefore);
+    drain();
+    assertThat(threads().stepsRun() - ranBefore).as(which).isEqualTo(ran);
   }
 
   /** Sends a hello, waits until its step is queued for the held thread, then leaves. */
