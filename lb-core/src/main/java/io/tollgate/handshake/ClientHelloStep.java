@@ -1,6 +1,7 @@
 package io.tollgate.handshake;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.ByteBuffer;
@@ -74,6 +75,61 @@ final class ClientHelloStep {
         return consumed;
       }
     }
+  }
+
+  /**
+   * What {@link #drain} took out of an engine: bytes for the client (or {@code null}), and the
+   * handshake's failure when the engine reported one after them (an alert, then the exception).
+   */
+  record Flight(ByteBuf bytes, SSLException failure) {
+    static final Flight NONE = new Flight(null, null);
+  }
+
+  /**
+   * Takes out of a BoringSSL engine what its step made for the client (the server's first flight,
+   * or an alert), still on the handshake thread: the loop then only writes these bytes, where the
+   * connection's SslHandler would first call the engine again to fetch them (a wrap, which also
+   * re-enters the handshake: ~10% of the loop's time under a hello flood, measured with perf). The
+   * engine stays where a wrap would leave it, waiting for the client's next flight.
+   *
+   * @return the bytes ({@code null} when there are none, or the engine is not BoringSSL's: the
+   *     SslHandler fetches them then) and the failure the engine reported while giving them
+   */
+  static Flight drain(SSLEngine engine, ByteBufAllocator alloc) {
+    if (!(engine instanceof ReferenceCountedOpenSslEngine)
+        || engine.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+      return Flight.NONE;
+    }
+    ByteBuf out = alloc.directBuffer(engine.getSession().getPacketBufferSize());
+    ByteBuffer[] nothing = {ByteBuffer.allocate(0)};
+    SSLException failure = null;
+    try {
+      for (; ; ) {
+        ByteBuffer dst = out.nioBuffer(out.writerIndex(), out.writableBytes());
+        SSLEngineResult r = engine.wrap(nothing, dst);
+        out.writerIndex(out.writerIndex() + r.bytesProduced());
+        if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+          out.ensureWritable(engine.getSession().getPacketBufferSize());
+          continue;
+        }
+        if (r.getStatus() != SSLEngineResult.Status.OK
+            || r.bytesProduced() == 0
+            || r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+          break;
+        }
+      }
+    } catch (SSLException e) {
+      // BoringSSL hands out its alert first and reports the failure on the next wrap.
+      failure = e;
+    } catch (RuntimeException | Error e) {
+      out.release();
+      throw e;
+    }
+    if (!out.isReadable()) {
+      out.release();
+      return failure == null ? Flight.NONE : new Flight(null, failure);
+    }
+    return new Flight(out, failure);
   }
 
   private static ByteBuffer[] views(SSLEngine engine, ByteBuf[] in) {

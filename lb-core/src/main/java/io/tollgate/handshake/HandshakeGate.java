@@ -3,15 +3,12 @@ package io.tollgate.handshake;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.AbstractEventExecutor;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.net.FailureKind;
 import java.util.ArrayDeque;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -53,6 +50,9 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   private SSLEngine stepEngine;
   private ByteBuf[] stepInput;
   private ScheduledFuture<?> reclaim;
+
+  /** The loop's queue the step comes back through (set on the loop when it leaves). */
+  private HandshakeQueue home;
 
   /** When the step was sent to the threads. */
   private long stepSentAt;
@@ -123,6 +123,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     ReferenceCountUtil.retain(stepEngine);
     stepState = WAITING;
     stepSentAt = System.nanoTime();
+    home = HandshakeQueue.of(ctx.channel().eventLoop());
     if (!threads.submit(route, this)) {
       stepState = HOME;
       restoreStepInput(0);
@@ -147,33 +148,48 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     }
     Throwable failure = null;
     int consumed = 0;
+    ByteBuf flight = null;
     try {
       consumed = ClientHelloStep.run(stepEngine, stepInput);
+      ClientHelloStep.Flight made = ClientHelloStep.drain(stepEngine, ctx.alloc());
+      flight = made.bytes();
+      failure = made.failure();
     } catch (Throwable t) {
       failure = t;
     }
-    int c = consumed;
-    Throwable f = failure;
-    Runnable back = () -> backOnLoop(c, f);
-    EventLoop loop = ctx.channel().eventLoop();
-    try {
-      if (threads.backlog() > 1 && loop instanceof AbstractEventExecutor lazy) {
-        // More steps wait (a flood): the loop takes this one when it next wakes, for an event or
-        // for the last step of the run, which wakes it. A thread that ran only while the loop
-        // slept would otherwise wake it for every step: two thread switches each, measured at
-        // ~80 µs more of the loop's CPU per flood connection on a 2-core VM. Bounded: this
-        // step's own reclaim timer stays armed until the loop takes the step back, and wakes the
-        // loop at the latest (with several loops, the last step of a run may be another's).
-        lazy.lazyExecute(back);
-      } else {
-        loop.execute(back);
-      }
-    } catch (RejectedExecutionException e) {
-      // The loop is gone (shutdown): nobody else will give these back.
+    // More steps wait (a flood): the loop takes this one when it next wakes, for an event or for
+    // the last step of the run, which wakes it. A thread that ran only while the loop slept would
+    // otherwise wake it for every step: two thread switches each, measured at ~80 µs more of the
+    // loop's CPU per flood connection on a 2-core VM. Bounded: this step's own reclaim timer stays
+    // armed until the loop takes the step back, and wakes the loop at the latest (with several
+    // loops, the last step of a run may be another's).
+    home.handBack(new Done(consumed, failure, flight), threads.backlog() > 1);
+    return true;
+  }
+
+  /** A finished ClientHello step on its way back to the loop. */
+  private final class Done implements HandshakeQueue.Returned {
+    private final int consumed;
+    private final Throwable failure;
+    private final ByteBuf flight;
+
+    Done(int consumed, Throwable failure, ByteBuf flight) {
+      this.consumed = consumed;
+      this.failure = failure;
+      this.flight = flight;
+    }
+
+    @Override
+    public void backOnLoop() {
+      HandshakeGate.this.backOnLoop(consumed, failure, flight);
+    }
+
+    @Override
+    public void discard() {
       release(stepInput);
       ReferenceCountUtil.release(stepEngine);
+      ReferenceCountUtil.release(flight);
     }
-    return true;
   }
 
   /**
@@ -275,18 +291,30 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     return true;
   }
 
-  /** The ClientHello step is done: the SslHandler sends what the engine made, then goes on. */
-  private void backOnLoop(int consumed, Throwable failure) {
+  /**
+   * The ClientHello step is done: what the engine made goes to the client ({@code flight}, taken
+   * out on the thread, or through the SslHandler), then the connection goes on.
+   */
+  private void backOnLoop(int consumed, Throwable failure, ByteBuf flight) {
     queued = false;
     restoreStepInput(consumed);
     if (endedMeanwhile()) {
+      ReferenceCountUtil.release(flight);
       return;
     }
     flushing = true;
     try {
-      // The server's first flight, or an alert and the handshake's failure (BoringSSL keeps the
-      // failure until its alert is out; a JDK engine throws, and its alert goes out here too).
-      ctx.channel().flush();
+      if (flight != null) {
+        // Written from in front of the SslHandler, so around it: the engine has handed these
+        // bytes out already, and the SslHandler has nothing of its own to send before the
+        // client's next flight (or, after an alert, the failure below ends the connection). A
+        // failed write comes back as this gate's exceptionCaught.
+        ctx.writeAndFlush(flight, ctx.voidPromise());
+      } else {
+        // The server's first flight, or an alert and the handshake's failure (BoringSSL keeps
+        // the failure until its alert is out; a JDK engine throws, and its alert goes out here).
+        ctx.channel().flush();
+      }
     } finally {
       flushing = false;
     }

@@ -1,8 +1,13 @@
 package io.tollgate.handshake;
 
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.AbstractEventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One event loop's queue of handshake steps waiting for CPU: a FIFO per route, served round-robin
@@ -69,6 +74,20 @@ public final class HandshakeQueue {
 
   /** When {@link #contended} last answered yes here. */
   private long contendedAt = Long.MIN_VALUE / 2;
+
+  /**
+   * Steps the handshake threads finished, waiting for this loop to send what they made: filled by
+   * those threads, emptied here, a budget per turn.
+   */
+  private final Queue<Returned> returned = PlatformDependent.newMpscQueue();
+
+  /** Whether a turn that empties {@link #returned} is on its way (set by whoever scheduled it). */
+  private final AtomicBoolean returnTurnPending = new AtomicBoolean();
+
+  private final Runnable returnTurn = this::runReturnTurn;
+
+  /** Wakes a loop for the tasks queued without waking it. */
+  private static final Runnable WAKE_UP = () -> {};
 
   HandshakeQueue(long turnNanos) {
     this.turnNanos = turnNanos;
@@ -225,6 +244,65 @@ public final class HandshakeQueue {
       scheduled = true;
       loop.schedule(turn, paced ? pacer.waitBefore(end) : 0, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * On a handshake thread: hands a finished step back to this queue's loop. Steps come back in
+   * turns of at most {@link #turnNanos} each, after which the loop looks at its sockets again, as
+   * for the steps it runs itself: a flood's finished steps (each a flight to write) otherwise ran
+   * as one task each, all of them before the loop's next I/O pass, and another tenant's event
+   * waited behind every one.
+   *
+   * @param lazy whether the loop may take it when it next wakes for something else (more steps are
+   *     on their way; the step's reclaim timer wakes it at the latest)
+   */
+  void handBack(Returned step, boolean lazy) {
+    returned.offer(step);
+    try {
+      if (returnTurnPending.compareAndSet(false, true)) {
+        if (lazy && loop instanceof AbstractEventExecutor l) {
+          l.lazyExecute(returnTurn);
+        } else {
+          loop.execute(returnTurn);
+        }
+      } else if (!lazy) {
+        // A turn is on its way and takes this one too, but maybe lazily: the last step of a run
+        // wakes the loop for it, or the run waits for the loop's next event.
+        loop.execute(WAKE_UP);
+      }
+    } catch (RejectedExecutionException e) {
+      // The loop is gone (shutdown): nobody will take these back, so what they hold goes here.
+      Returned r;
+      while ((r = returned.poll()) != null) {
+        r.discard();
+      }
+    }
+  }
+
+  private void runReturnTurn() {
+    // Cleared first: a step handed back from here on schedules a turn of its own.
+    returnTurnPending.set(false);
+    long start = System.nanoTime();
+    Returned r;
+    while ((r = returned.poll()) != null) {
+      r.backOnLoop();
+      if (System.nanoTime() - start > turnNanos) {
+        break;
+      }
+    }
+    if (!returned.isEmpty() && returnTurnPending.compareAndSet(false, true)) {
+      // After the loop's next I/O pass, as the steps' own turns.
+      loop.schedule(returnTurn, 0, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** A step a handshake thread finished, to be taken back by its loop. */
+  interface Returned {
+    /** On the loop: sends what the step made and goes on with the connection. */
+    void backOnLoop();
+
+    /** The loop is gone: releases what the step holds. */
+    void discard();
   }
 
   /** One connection's next piece of handshake work. */

@@ -334,6 +334,88 @@ class HandshakeQueueTest {
     assertThat(seen).containsExactly(false, true);
   }
 
+  @Test
+  void stepsHandedBackByAThreadComeBackInTurnsWithTheLoopsOtherWorkBetween() throws Exception {
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    // A budget of zero: one step back per turn.
+    HandshakeQueue queue = new HandshakeQueue(loop, 0);
+    // Handed back from this thread (a handshake thread's place), all before the loop takes any.
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    loop.execute(gate::join);
+    for (int i = 0; i < 4; i++) {
+      String step = "back" + i;
+      queue.handBack(
+          returned(
+              () -> {
+                order.add(step);
+                if (step.equals("back0")) {
+                  // Work that became ready meanwhile (an I/O event, another tenant's relay).
+                  loop.execute(() -> order.add("cheap"));
+                }
+              },
+              () -> order.add("discarded")),
+          false);
+    }
+    gate.complete(null);
+    awaitSize(order, 5);
+    assertThat(order).containsExactly("back0", "cheap", "back1", "back2", "back3");
+  }
+
+  @Test
+  void theLastOfARunOfLazilyHandedBackStepsWakesTheLoopForAllOfThem() throws Exception {
+    // An I/O loop sleeps in its selector until woken: a lazily handed-back step alone would wait
+    // for the loop's next event (a flood's steps do, while more are on their way), but the last
+    // of the run, handed back eagerly, must wake it for every one, even with a turn already due.
+    EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      EventLoop ioLoop = io.next();
+      HandshakeQueue queue = new HandshakeQueue(ioLoop, TimeUnit.SECONDS.toNanos(10));
+      // The loop asleep in its selector, with nothing scheduled.
+      ioLoop.submit(() -> {}).get(5, TimeUnit.SECONDS);
+      Thread.sleep(100);
+      List<String> order = Collections.synchronizedList(new ArrayList<>());
+      CompletableFuture<Void> both = new CompletableFuture<>();
+      queue.handBack(returned(() -> order.add("lazy"), () -> {}), true);
+      queue.handBack(
+          returned(
+              () -> {
+                order.add("eager");
+                both.complete(null);
+              },
+              () -> {}),
+          false);
+      // Unwoken, the loop would sleep until Netty's own timer (a second) or the steps' reclaim
+      // timers (100 ms each, and none here); woken, it takes them at once.
+      both.get(500, TimeUnit.MILLISECONDS);
+      assertThat(order).containsExactly("lazy", "eager");
+    } finally {
+      io.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  @Test
+  void stepsHandedBackToALoopThatIsGoneAreDiscardedNotLost() throws Exception {
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    HandshakeQueue queue = new HandshakeQueue(loop, TimeUnit.SECONDS.toNanos(10));
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    queue.handBack(returned(() -> order.add("back"), () -> order.add("discarded")), false);
+    assertThat(order).containsExactly("discarded");
+  }
+
+  private static HandshakeQueue.Returned returned(Runnable back, Runnable discard) {
+    return new HandshakeQueue.Returned() {
+      @Override
+      public void backOnLoop() {
+        back.run();
+      }
+
+      @Override
+      public void discard() {
+        discard.run();
+      }
+    };
+  }
+
   private void onLoop(Runnable r) throws Exception {
     loop.submit(r).get(5, TimeUnit.SECONDS);
   }

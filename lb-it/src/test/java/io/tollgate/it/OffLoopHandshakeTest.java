@@ -109,6 +109,49 @@ class OffLoopHandshakeTest {
   }
 
   @Test
+  void aTls12ClientGetsTheFlightTheThreadMadeAndFinishesItsHandshakeOnTheLoop() throws Exception {
+    // TLS 1.2's first flight (hello, certificate, signed key exchange, hello done) is taken out of
+    // the engine on the thread and written around the SslHandler; the client's answer (key
+    // exchange, Finished) then goes through the SslHandler as usual.
+    long before = tollgate.tollgate().handshakeThreadSteps();
+    assertThat(greeting("a.test", "TLSv1.2")).isEqualTo("plain");
+    assertThat(tollgate.tollgate().handshakeThreadSteps() - before).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void aHelloRetryRequestFromTheThreadIsAnsweredAndTheSecondHelloIsServed() throws Exception {
+    var openssl = CommandLineTools.which("openssl");
+    assumeThat(openssl).as("openssl is not installed").isPresent();
+    // A key share only for a group BoringSSL does not take (ffdhe2048), X25519 offered beside it:
+    // the thread's step answers with a HelloRetryRequest, the client's second hello goes through
+    // the SslHandler on the loop, and the handshake ends with X25519.
+    long before = tollgate.tollgate().handshakeThreadSteps();
+    ProcessResult r =
+        CommandLineTools.run(
+            Duration.ofSeconds(20),
+            List.of(
+                openssl.get().toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + tollgate.port(),
+                "-servername",
+                "b.test",
+                "-CAfile",
+                caPem.toString(),
+                "-tls1_3",
+                "-groups",
+                "ffdhe2048:X25519",
+                "-msg"));
+    String out = r.stdout() + r.stderr();
+    assertThat(r.timedOut()).isFalse();
+    assertThat(r.exitCode()).as("%s", r).isZero();
+    assertThat(out.split(", ClientHello", -1)).as("two ClientHellos: %s", out).hasSize(3);
+    assertThat(out).contains("Verification: OK").contains("X25519");
+    assertThat(tollgate.tollgate().handshakeThreadSteps() - before).isGreaterThanOrEqualTo(1);
+    assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  @Test
   void aClientThatResetsRightBehindItsHelloEndsAsAResetAndTheNextOneIsServed() throws Exception {
     byte[] hello = JdkClientHello.forName("reset.test", List.of());
     for (int i = 0; i < 20; i++) {
@@ -127,11 +170,16 @@ class OffLoopHandshakeTest {
   }
 
   private static String greeting(String name) throws Exception {
+    return greeting(name, "TLSv1.3");
+  }
+
+  private static String greeting(String name, String protocol) throws Exception {
     SSLContext tls = ca.clientContext();
     try (SSLSocket s =
         (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", tollgate.port())) {
       var params = s.getSSLParameters();
       params.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
+      params.setProtocols(new String[] {protocol});
       s.setSSLParameters(params);
       s.setSoTimeout(10_000);
       s.startHandshake();
