@@ -5,7 +5,6 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -77,7 +76,7 @@ public final class Transport {
   private static Transport epoll() {
     return new Transport(
         "epoll",
-        EpollIoHandler::newFactory,
+        RearmingEpollIoHandler::newFactory,
         EpollServerSocketChannel.class,
         EpollSocketChannel.class);
   }

@@ -238,7 +238,9 @@ final class BackendConnector {
    * Whether a failed connect says nothing about the server: the epoll transport could not update
    * its registration of the new socket ({@code epoll_ctl} ENOENT). Seen about once in 30,000
    * connections under connection churn (scripts/soak.sh), together with the spurious ENOTCONN reads
-   * the placeholder ignores; the kernel never saw a problem with the server.
+   * the placeholder ignores; the kernel never saw a problem with the server. (Netty 4.2 deletes an
+   * fd it has no interest in and then modifies it: RearmingEpollIoHandler adds it back, so this
+   * should no longer happen; kept as a guard.)
    */
   private static boolean isLocalFailure(Throwable cause) {
     // It arrives as the cause of the ClosedChannelException the connect future fails with.

@@ -383,8 +383,8 @@ final class RelaySession {
 
   /**
    * Lets {@code side} read again after its peer drained. Never for a side whose input has ended:
-   * there is nothing left to read, and epoll fails to re-arm a half-closed socket (io_uring ignores
-   * the request).
+   * there is nothing left to read (io_uring ignores the request; on epoll it once failed, see
+   * RearmingEpollIoHandler).
    */
   void resumeReading(Side side) {
     Channel ch = channelOf(side);

@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  *       stream short, so {@link #drain} first reads that rest the ordinary way and queues it to the
  *       peer (at most the socket's receive queue, as Netty's own read after a FIN).
  *   <li><b>Reads on demand.</b> Netty's splice turns autoRead back on for its source when a
- *       splice-out completes, also after that source's FIN, and epoll fails to re-arm a half-closed
- *       socket. Spliced channels keep autoRead off; {@link #readMore} asks for the next read once
- *       the peer's queue is empty, never on a side whose input ended.
+ *       splice-out completes, also after that source's FIN, when there is nothing left to read in a
+ *       half-closed socket. Spliced channels keep autoRead off; {@link #readMore} asks for the next
+ *       read once the peer's queue is empty, never on a side whose input ended.
  *   <li><b>Resets.</b> A failed splice consumes the socket's error and tells only its promise; the
  *       ordinary read after it sees an end of stream. The failure is kept and becomes the reset.
  *   <li><b>Closing.</b> Netty closes a channel's pipe with the channel, but its peer's splice task
@@ -208,7 +208,7 @@ public final class SplicedRelay {
    * Lets {@code side} read (splice) once more when its peer has written everything queued so far.
    * Spliced channels keep autoRead off and ask for each read: Netty's splice would otherwise turn
    * autoRead back on by itself once a splice-out completes, also on a side whose input has ended,
-   * where re-arming epoll fails. The pipe bounds what one read takes (64 KiB).
+   * where there is nothing left to read. The pipe bounds what one read takes (64 KiB).
    */
   void readMore(Side side) {
     Channel ch = session.channelOf(side);

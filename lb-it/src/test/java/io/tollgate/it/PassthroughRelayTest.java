@@ -221,6 +221,66 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aClientThatHalfClosedStillGetsALargeAnswerItReadsLate() throws Exception {
+    // The client half-closes right behind its hello, then reads the answer only once it has
+    // filled every buffer on the way: Tollgate must wait to write to a socket whose input has
+    // ended. (Netty 4.2 takes a socket out of epoll once it waits for nothing, which after the
+    // input's end and with nothing to write is the case, and then failed to watch it for
+    // writability again: the answer was cut off.)
+    long size = 32 * MIB;
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
+    CountDownLatch writing = new CountDownLatch(1);
+    AtomicLong written = new AtomicLong();
+    try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate =
+            tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  s.getInputStream().readAllBytes(); // the hello, then the client's FIN
+                  writing.countDown();
+                  OutputStream counted =
+                      new java.io.FilterOutputStream(s.getOutputStream()) {
+                        @Override
+                        public void write(byte[] b, int off, int len) throws java.io.IOException {
+                          out.write(b, off, len);
+                          written.addAndGet(len);
+                        }
+                      };
+                  DataPattern.writeTo(counted, DataPattern.SERVER_SEED, size);
+                  s.shutdownOutput();
+                  s.getInputStream().read();
+                } catch (java.io.IOException ignored) {
+                  // the client's assertions fail if this goes wrong
+                }
+              });
+      server.start();
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        client.setSoTimeout(20_000);
+        client.getOutputStream().write(hello);
+        client.shutdownOutput();
+        assertThat(writing.await(10, TimeUnit.SECONDS)).as("the backend saw the FIN").isTrue();
+        // Not reading yet: the answer fills the client's socket, then Tollgate's, then Tollgate
+        // stops reading the backend and waits until the client's socket takes more; the backend
+        // is blocked once its count stands still.
+        long before = -1;
+        for (int i = 0; i < 100 && written.get() != before; i++) {
+          before = written.get();
+          Thread.sleep(200);
+        }
+        assertThat(written.get()).as("the backend was held back").isLessThan(size);
+        StreamHash got = new StreamHash().readToEof(client.getInputStream());
+        assertThat(got.bytes()).isEqualTo(size);
+        assertThat(got.sha256Hex()).isEqualTo(DataPattern.sha256Hex(DataPattern.SERVER_SEED, size));
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      server.join(10_000);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aClientsFinQueuedBehindALargeUploadComesAfterItsLastByte() throws Exception {
     // The client uploads more than one read takes and sends FIN while the backend does not read
     // yet, so Tollgate learns of the FIN with most of the upload still in its socket. Every byte
