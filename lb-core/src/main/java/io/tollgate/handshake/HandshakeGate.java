@@ -341,6 +341,26 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     }
   }
 
+  /**
+   * The client's end of stream (and any other event) waits behind the bytes held here, so the
+   * handlers behind see it after the handshake records it followed: a client whose Finished is
+   * still waiting for its turn has not ended its handshake early.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (queued || offLoop || (held != null && !held.isEmpty())) {
+      if (held == null) {
+        held = new ArrayDeque<>(2);
+      }
+      held.addLast(new HeldEvent(evt));
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /** An event held in order with the bytes (not a read). */
+  private record HeldEvent(Object evt) {}
+
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (queued) {
@@ -373,6 +393,8 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
         if (handshakeFailed || !ctx.channel().isActive()) {
           // The SslHandler has failed the handshake and closes the channel: nobody reads this.
           ReferenceCountUtil.release(msg);
+        } else if (msg instanceof HeldEvent e) {
+          ctx.fireUserEventTriggered(e.evt());
         } else {
           ctx.fireChannelRead(msg);
         }

@@ -70,6 +70,9 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   /** The client ended its input (FIN, or close_notify) before the backend was connected. */
   private boolean clientInputShutdown;
 
+  /** Offload and reencrypt: the client's handshake ended (either way). */
+  private boolean handshakeEnded;
+
   private PendingRelay(
       Connection connection,
       Pool pool,
@@ -197,12 +200,21 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       handshakeDone(ctx, done);
     } else if (evt instanceof ChannelInputShutdownEvent || evt instanceof SslCloseCompletionEvent) {
       clientInputShutdown = true;
+      if (afterHandshake && !handshakeEnded) {
+        // The client ended its stream before finishing its handshake (every byte it sent before
+        // the end has been through the SslHandler: the HandshakeGate passes the end on in
+        // order), so it can never send its Finished: end it now, not at the handshake timeout.
+        // The SslHandler then fails the handshake as closed, which handshakeDone counts.
+        connection.closeReason(CloseReason.CLIENT_CLOSED, "closed during the TLS handshake");
+        ctx.close();
+      }
     } else {
       ctx.fireUserEventTriggered(evt);
     }
   }
 
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
+    handshakeEnded = true;
     connection.handshakeEnded(System.nanoTime());
     RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
     if (!done.isSuccess()) {

@@ -261,6 +261,31 @@ class OffloadTest {
     assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT)).isEqualTo(before + 1);
   }
 
+  @Test
+  void aClientThatEndsItsStreamRightBehindItsHelloIsEndedAsClosedNotTimedOut() throws Exception {
+    // It can never send its Finished: ended when its FIN is read, as closed by the client.
+    long closedBefore = tollgate.metrics().closedCount(CloseReason.CLIENT_CLOSED);
+    long timedOutBefore = tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT);
+    try (java.net.Socket raw =
+        new java.net.Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+      raw.setSoTimeout(10_000);
+      raw.getOutputStream().write(JdkClientHello.forName("shop.test", List.of()));
+      raw.shutdownOutput();
+      java.io.InputStream in = raw.getInputStream();
+      byte[] buffer = new byte[8192];
+      long got = 0;
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        got += n;
+      }
+      assertThat(got).as("Tollgate's flight came before its close").isPositive();
+    }
+    TollgateFixture.await(
+        () -> tollgate.metrics().closedCount(CloseReason.CLIENT_CLOSED) > closedBefore,
+        Duration.ofSeconds(10));
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT))
+        .isEqualTo(timedOutBefore);
+  }
+
   private static SSLSocket mtlsSocket(IssuedCertificate clientCert) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(

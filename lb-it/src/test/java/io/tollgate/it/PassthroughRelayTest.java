@@ -281,6 +281,76 @@ class PassthroughRelayTest {
 
   @Test
   @Timeout(60)
+  void aBackendThatHalfClosedStillGetsALargeUploadItReadsLate() throws Exception {
+    // The mirror of the test above: the backend half-closes first, the client then uploads more
+    // than every buffer on the way holds, and the backend reads it only once the client is held
+    // back. Tollgate must wait to write to the backend's socket, whose input has ended.
+    long size = 32 * MIB;
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
+    AtomicLong uploaded = new AtomicLong();
+    CountDownLatch held = new CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<String> received =
+        new java.util.concurrent.CompletableFuture<>();
+    try (ServerSocket backend = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        TollgateFixture tollgate =
+            tollgateFor("\"127.0.0.1:" + backend.getLocalPort() + "\"", "")) {
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  InputStream in = s.getInputStream();
+                  in.readNBytes(hello.length);
+                  s.shutdownOutput();
+                  held.await(20, TimeUnit.SECONDS);
+                  StreamHash got = new StreamHash().readToEof(in);
+                  received.complete(got.bytes() + " " + got.sha256Hex());
+                } catch (Exception e) {
+                  received.completeExceptionally(e);
+                }
+              });
+      server.start();
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+        client.setSoTimeout(20_000);
+        client.getOutputStream().write(hello);
+        assertThat(client.getInputStream().read()).as("the backend's FIN").isEqualTo(-1);
+        OutputStream counted =
+            new java.io.FilterOutputStream(client.getOutputStream()) {
+              @Override
+              public void write(byte[] b, int off, int len) throws java.io.IOException {
+                out.write(b, off, len);
+                uploaded.addAndGet(len);
+              }
+            };
+        Thread writer =
+            new Thread(
+                () -> {
+                  try {
+                    DataPattern.writeTo(counted, DataPattern.CLIENT_SEED, size);
+                    client.shutdownOutput();
+                  } catch (java.io.IOException ignored) {
+                    // the backend's count tells
+                  }
+                });
+        writer.start();
+        // The upload fills the backend's socket, then Tollgate's, then Tollgate stops reading
+        // the client; the client is held back once its count stands still.
+        long before = -1;
+        for (int i = 0; i < 100 && uploaded.get() != before; i++) {
+          before = uploaded.get();
+          Thread.sleep(200);
+        }
+        assertThat(uploaded.get()).as("the client was held back").isLessThan(size);
+        held.countDown();
+        assertThat(received.get(30, TimeUnit.SECONDS))
+            .isEqualTo(size + " " + DataPattern.sha256Hex(DataPattern.CLIENT_SEED, size));
+        writer.join(10_000);
+      }
+      server.join(10_000);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void aClientsFinQueuedBehindALargeUploadComesAfterItsLastByte() throws Exception {
     // The client uploads more than one read takes and sends FIN while the backend does not read
     // yet, so Tollgate learns of the FIN with most of the upload still in its socket. Every byte
