@@ -361,6 +361,10 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   /** An event held in order with the bytes (not a read). */
   private record HeldEvent(Object evt) {}
 
+  private static void release(Object held) {
+    ReferenceCountUtil.release(held instanceof HeldEvent e ? e.evt() : held);
+  }
+
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (queued) {
@@ -392,7 +396,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
       while ((msg = held.pollFirst()) != null) {
         if (handshakeFailed || !ctx.channel().isActive()) {
           // The SslHandler has failed the handshake and closes the channel: nobody reads this.
-          ReferenceCountUtil.release(msg);
+          release(msg);
         } else if (msg instanceof HeldEvent e) {
           ctx.fireUserEventTriggered(e.evt());
         } else {
@@ -468,7 +472,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
     if (held != null) {
       Object msg;
       while ((msg = held.pollFirst()) != null) {
-        ReferenceCountUtil.release(msg);
+        release(msg);
       }
     }
     readCompletePending = false;

@@ -3,11 +3,13 @@ package io.tollgate.handshake;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.AbstractEventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
-import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One event loop's queue of handshake steps waiting for CPU: a FIFO per route, served round-robin
@@ -33,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks.
  */
 public final class HandshakeQueue {
+  private static final Logger log = LoggerFactory.getLogger(HandshakeQueue.class);
+
   /** Handshake work one loop turn may run before the loop looks at its sockets again. */
   static final long TURN_NANOS =
       TimeUnit.MICROSECONDS.toNanos(Long.getLong("tollgate.handshake.turnMicros", 250));
@@ -77,9 +81,12 @@ public final class HandshakeQueue {
 
   /**
    * Steps the handshake threads finished, waiting for this loop to send what they made: filled by
-   * those threads, emptied here, a budget per turn.
+   * those threads, emptied here, a budget per turn. A linked queue, not Netty's MPSC array queue:
+   * that one's poll spins while a producer has claimed a slot but not yet filled it, and the
+   * producers here run at a lowered priority, so a preempted one would keep the loop spinning (as
+   * WorkerLoopGroup's task queue explains).
    */
-  private final Queue<Returned> returned = PlatformDependent.newMpscQueue();
+  private final Queue<Returned> returned = new ConcurrentLinkedQueue<>();
 
   /** Whether a turn that empties {@link #returned} is on its way (set by whoever scheduled it). */
   private final AtomicBoolean returnTurnPending = new AtomicBoolean();
@@ -271,7 +278,9 @@ public final class HandshakeQueue {
         loop.execute(WAKE_UP);
       }
     } catch (RejectedExecutionException e) {
-      // The loop is gone (shutdown): nobody will take these back, so what they hold goes here.
+      // The loop is gone (shutdown): nobody will take these back, so what they hold goes here
+      // (and a later step, finding no turn pending, comes here too).
+      returnTurnPending.set(false);
       Returned r;
       while ((r = returned.poll()) != null) {
         r.discard();
@@ -285,8 +294,13 @@ public final class HandshakeQueue {
     long start = System.nanoTime();
     Returned r;
     while ((r = returned.poll()) != null) {
-      r.backOnLoop();
-      if (System.nanoTime() - start > turnNanos) {
+      try {
+        r.backOnLoop();
+      } catch (Throwable t) {
+        log.warn("a handshake step could not be taken back", t);
+      }
+      // A loop shutting down takes them all: it may cancel the turn scheduled for the rest.
+      if (System.nanoTime() - start > turnNanos && !loop.isShuttingDown()) {
         break;
       }
     }

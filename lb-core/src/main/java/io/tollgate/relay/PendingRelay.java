@@ -73,6 +73,12 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   /** Offload and reencrypt: the client's handshake ended (either way). */
   private boolean handshakeEnded;
 
+  /**
+   * Its failure was counted when reported as an exception (a handshake thread's step: the
+   * SslHandler then only sees the channel close).
+   */
+  private boolean failureCounted;
+
   private PendingRelay(
       Connection connection,
       Pool pool,
@@ -214,6 +220,9 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   }
 
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
+    if (failureCounted) {
+      return; // counted, and closed, in exceptionCaught
+    }
     handshakeEnded = true;
     connection.handshakeEnded(System.nanoTime());
     RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
@@ -259,6 +268,15 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     FailureKind kind = FailureKind.of(cause);
+    if (kind.tls() && afterHandshake && !handshakeEnded) {
+      // A handshake failure reported only as an exception (a ClientHello step that failed on a
+      // handshake thread, its alert sent by the gate): counted here, as handshakeDone would.
+      handshakeEnded = true;
+      failureCounted = true;
+      connection.handshakeEnded(System.nanoTime());
+      metrics.handshakeFailed(
+          backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT, kind.label());
+    }
     if (kind.tls()) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
       connection.closeReason(

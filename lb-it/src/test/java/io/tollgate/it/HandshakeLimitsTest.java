@@ -170,9 +170,8 @@ class HandshakeLimitsTest {
     assertThat(greeting("b.test")).as("another route meanwhile").isEqualTo("tenant b");
 
     // The held clients reset their connections in the middle of their handshakes: each gives
-    // its slot back once, and a.test takes new handshakes again. (A client that only sends FIN
-    // mid-handshake holds its slot until timeouts.handshake: client connections allow
-    // half-closure, see aHandshakeThatTimesOutGivesItsSlotBack.)
+    // its slot back once, and a.test takes new handshakes again. (One that only sends FIN gives
+    // it back too, see aHandshakeThatTimesOutGivesItsSlotBack.)
     for (Socket s : tenants.sockets) {
       s.setSoLinger(true, 0);
       s.close();
@@ -220,16 +219,17 @@ class HandshakeLimitsTest {
                 pools { a { servers = ["127.0.0.1:%d"] } }
                 """,
                 tenants.backendA.port()));
-    // A client that goes quiet, then one that half-closes after its hello (it can no longer
-    // finish, but half-closure is allowed, so only the timeout ends it): each holds the one slot
-    // until its handshake times out, then gives it back.
+    // A client that goes quiet holds the one slot until its handshake times out, then gives it
+    // back; one that half-closes after its hello can no longer finish, and gives it back as soon
+    // as its FIN is read (ended as closed by the client, not at the timeout).
     Socket quiet = holdHandshake("a.test");
     tollgate.awaitClosed(CloseReason.HANDSHAKE_TIMEOUT, 1);
     TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
     Socket halfClosed = holdHandshake("a.test");
     halfClosed.shutdownOutput();
-    tollgate.awaitClosed(CloseReason.HANDSHAKE_TIMEOUT, 2);
+    tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
     TollgateFixture.await(() -> admission().inProgress("a.test") == 0, Duration.ofSeconds(10));
+    assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_TIMEOUT)).isEqualTo(1);
     assertThat(greeting("a.test")).isEqualTo("tenant a");
     assertThat(tollgate.metrics().closedCount(CloseReason.HANDSHAKE_CONCURRENCY_LIMITED)).isZero();
   }

@@ -84,6 +84,8 @@ class OffLoopHandshakeTest {
     var openssl = CommandLineTools.which("openssl");
     assumeThat(openssl).as("openssl is not installed").isPresent();
     // TLS 1.3 with a group Tollgate does not offer: the first step fails with an alert to send.
+    double handshakeBefore = handshakeFailures("handshake");
+    double closedBefore = handshakeFailures("closed");
     ProcessResult r =
         CommandLineTools.run(
             Duration.ofSeconds(20),
@@ -105,6 +107,9 @@ class OffLoopHandshakeTest {
     Map<String, Object> line =
         AccessLogFile.lineFor(dir.resolve("access.log"), "nogroup.test", Duration.ofSeconds(10));
     assertThat(line.get("reason")).isEqualTo(CloseReason.HANDSHAKE_FAILED.label());
+    // Counted as the handshake failure it was, not as the close that followed it.
+    assertThat(handshakeFailures("handshake") - handshakeBefore).isEqualTo(1.0);
+    assertThat(handshakeFailures("closed") - closedBefore).isZero();
     assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
   }
 
@@ -167,6 +172,12 @@ class OffLoopHandshakeTest {
     assertThat(line.get("reason"))
         .isIn(CloseReason.CLIENT_RESET.label(), CloseReason.CLIENT_CLOSED.label());
     assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  private static double handshakeFailures(String reason) {
+    return PrometheusText.parse(tollgate.metrics().scrape())
+        .value("tollgate_tls_handshake_failures_total", "mode", "offload", "reason", reason)
+        .orElse(0);
   }
 
   private static String greeting(String name) throws Exception {
