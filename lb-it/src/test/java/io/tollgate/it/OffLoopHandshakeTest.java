@@ -87,20 +87,7 @@ class OffLoopHandshakeTest {
     double handshakeBefore = handshakeFailures("handshake");
     double closedBefore = handshakeFailures("closed");
     ProcessResult r =
-        CommandLineTools.run(
-            Duration.ofSeconds(20),
-            List.of(
-                openssl.get().toString(),
-                "s_client",
-                "-connect",
-                "127.0.0.1:" + tollgate.port(),
-                "-servername",
-                "nogroup.test",
-                "-CAfile",
-                caPem.toString(),
-                "-tls1_3",
-                "-groups",
-                "ffdhe2048"));
+        sClient(openssl.get().toString(), "nogroup.test", "-tls1_3", "-groups", "ffdhe2048");
     assertThat(r.timedOut()).isFalse();
     assertThat(r.exitCode()).as("%s", r).isNotZero();
     assertThat(r.stdout() + r.stderr()).as("%s", r).containsIgnoringCase("alert handshake failure");
@@ -132,21 +119,8 @@ class OffLoopHandshakeTest {
     // the SslHandler on the loop, and the handshake ends with X25519.
     long before = tollgate.tollgate().handshakeThreadSteps();
     ProcessResult r =
-        CommandLineTools.run(
-            Duration.ofSeconds(20),
-            List.of(
-                openssl.get().toString(),
-                "s_client",
-                "-connect",
-                "127.0.0.1:" + tollgate.port(),
-                "-servername",
-                "b.test",
-                "-CAfile",
-                caPem.toString(),
-                "-tls1_3",
-                "-groups",
-                "ffdhe2048:X25519",
-                "-msg"));
+        sClient(
+            openssl.get().toString(), "b.test", "-tls1_3", "-groups", "ffdhe2048:X25519", "-msg");
     String out = r.stdout() + r.stderr();
     assertThat(r.timedOut()).isFalse();
     assertThat(r.exitCode()).as("%s", r).isZero();
@@ -172,6 +146,26 @@ class OffLoopHandshakeTest {
     assertThat(line.get("reason"))
         .isIn(CloseReason.CLIENT_RESET.label(), CloseReason.CLIENT_CLOSED.label());
     assertThat(greeting("a.test")).as("the next connection").isEqualTo("plain");
+  }
+
+  /**
+   * {@code openssl s_client} to Tollgate for {@code name}, trusting the test CA, with {@code
+   * extra}.
+   */
+  private static ProcessResult sClient(String openssl, String name, String... extra) {
+    List<String> command = new java.util.ArrayList<>();
+    command.addAll(
+        List.of(
+            openssl,
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + tollgate.port(),
+            "-servername",
+            name,
+            "-CAfile",
+            caPem.toString()));
+    command.addAll(List.of(extra));
+    return CommandLineTools.run(Duration.ofSeconds(20), command);
   }
 
   private static double handshakeFailures(String reason) {

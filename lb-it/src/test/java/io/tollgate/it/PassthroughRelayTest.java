@@ -240,15 +240,8 @@ class PassthroughRelayTest {
                 try (Socket s = backend.accept()) {
                   s.getInputStream().readAllBytes(); // the hello, then the client's FIN
                   writing.countDown();
-                  OutputStream counted =
-                      new java.io.FilterOutputStream(s.getOutputStream()) {
-                        @Override
-                        public void write(byte[] b, int off, int len) throws java.io.IOException {
-                          out.write(b, off, len);
-                          written.addAndGet(len);
-                        }
-                      };
-                  DataPattern.writeTo(counted, DataPattern.SERVER_SEED, size);
+                  DataPattern.writeTo(
+                      counting(s.getOutputStream(), written), DataPattern.SERVER_SEED, size);
                   s.shutdownOutput();
                   s.getInputStream().read();
                 } catch (java.io.IOException ignored) {
@@ -264,11 +257,7 @@ class PassthroughRelayTest {
         // Not reading yet: the answer fills the client's socket, then Tollgate's, then Tollgate
         // stops reading the backend and waits until the client's socket takes more; the backend
         // is blocked once its count stands still.
-        long before = -1;
-        for (int i = 0; i < 100 && written.get() != before; i++) {
-          before = written.get();
-          Thread.sleep(200);
-        }
+        awaitStandingStill(written);
         assertThat(written.get()).as("the backend was held back").isLessThan(size);
         StreamHash got = new StreamHash().readToEof(client.getInputStream());
         assertThat(got.bytes()).isEqualTo(size);
@@ -313,14 +302,7 @@ class PassthroughRelayTest {
         client.setSoTimeout(20_000);
         client.getOutputStream().write(hello);
         assertThat(client.getInputStream().read()).as("the backend's FIN").isEqualTo(-1);
-        OutputStream counted =
-            new java.io.FilterOutputStream(client.getOutputStream()) {
-              @Override
-              public void write(byte[] b, int off, int len) throws java.io.IOException {
-                out.write(b, off, len);
-                uploaded.addAndGet(len);
-              }
-            };
+        OutputStream counted = counting(client.getOutputStream(), uploaded);
         Thread writer =
             new Thread(
                 () -> {
@@ -334,11 +316,7 @@ class PassthroughRelayTest {
         writer.start();
         // The upload fills the backend's socket, then Tollgate's, then Tollgate stops reading
         // the client; the client is held back once its count stands still.
-        long before = -1;
-        for (int i = 0; i < 100 && uploaded.get() != before; i++) {
-          before = uploaded.get();
-          Thread.sleep(200);
-        }
+        awaitStandingStill(uploaded);
         assertThat(uploaded.get()).as("the client was held back").isLessThan(size);
         held.countDown();
         assertThat(received.get(30, TimeUnit.SECONDS))
@@ -346,6 +324,26 @@ class PassthroughRelayTest {
         writer.join(10_000);
       }
       server.join(10_000);
+    }
+  }
+
+  /** {@code out}, adding every byte written through it to {@code count}. */
+  private static OutputStream counting(OutputStream out, AtomicLong count) {
+    return new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        this.out.write(b, off, len);
+        count.addAndGet(len);
+      }
+    };
+  }
+
+  /** Waits (20 s at most) until {@code count} stood still for 200 ms: its writer is held back. */
+  private static void awaitStandingStill(AtomicLong count) throws InterruptedException {
+    long before = -1;
+    for (int i = 0; i < 100 && count.get() != before; i++) {
+      before = count.get();
+      Thread.sleep(200);
     }
   }
 
