@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * alone, the handshakes get all of it. The loops of one group keep that time in one {@link
  * HandshakePacer}, so loops sharing a core share one budget.
  *
- * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks.
+ * <p>Loop-confined: created, filled and drained on its event loop's thread only, so no locks; the
+ * one exception is {@link #handBack}, which the handshake threads call (a concurrent queue and a
+ * flag, drained on the loop).
  */
 public final class HandshakeQueue {
   private static final Logger log = LoggerFactory.getLogger(HandshakeQueue.class);

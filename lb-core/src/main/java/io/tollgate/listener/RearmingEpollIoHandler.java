@@ -24,10 +24,10 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * after an event for an old socket with the same number had cleared the new one's interest failed
  * the same way.
  *
- * <p>How: each registration remembers that it asked for nothing; the next request for an event
- * cancels the stale registration and registers the channel's handle again, which adds the fd anew.
- * Nothing else changes: the channel keeps its registration object (this one), and events reach it
- * as before.
+ * <p>How: each registration remembers that Netty added its fd and then, at a request for no event,
+ * took it out; the next request for an event cancels that registration and registers the channel's
+ * handle again, which adds the fd anew. Nothing else changes: the channel keeps its registration
+ * object (this one), and events reach it as before.
  */
 final class RearmingEpollIoHandler implements IoHandler {
   private final IoHandler epoll;

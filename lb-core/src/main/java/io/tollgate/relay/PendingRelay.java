@@ -219,13 +219,18 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
     }
   }
 
+  /** Offload or reencrypt (what a terminated connection is). */
+  private RouteMode mode() {
+    return backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
+  }
+
   private void handshakeDone(ChannelHandlerContext ctx, SslHandshakeCompletionEvent done) {
     if (failureCounted) {
       return; // counted, and closed, in exceptionCaught
     }
     handshakeEnded = true;
     connection.handshakeEnded(System.nanoTime());
-    RouteMode mode = backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT;
+    RouteMode mode = mode();
     if (!done.isSuccess()) {
       FailureKind kind = FailureKind.of(done.cause());
       metrics.handshakeFailed(mode, (kind.tls() ? kind : FailureKind.OTHER).label());
@@ -274,8 +279,7 @@ public final class PendingRelay extends ChannelInboundHandlerAdapter
       handshakeEnded = true;
       failureCounted = true;
       connection.handshakeEnded(System.nanoTime());
-      metrics.handshakeFailed(
-          backendTls == null ? RouteMode.OFFLOAD : RouteMode.REENCRYPT, kind.label());
+      metrics.handshakeFailed(mode(), kind.label());
     }
     if (kind.tls()) {
       // The server SslHandler failed (its completion event, sent first, usually has the reason).
