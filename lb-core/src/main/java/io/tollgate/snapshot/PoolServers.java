@@ -88,15 +88,18 @@ public final class PoolServers {
   /** The host names the file's servers are written with. */
   private final List<String> hosts;
 
+  // The four below are empty and immutable until the first change: a snapshot of 10,000 pools
+  // makes 10,000 of these a reload, and almost none ever changes.
+
   /** Host name to its last lookup and good addresses (the file's names and SRV targets). */
-  private final Map<String, NameStatus> names = new LinkedHashMap<>();
+  private Map<String, NameStatus> names = Map.of();
 
   private NameStatus srvStatus;
   private List<SrvRecord> srvRecords = List.of();
 
-  private final Map<String, Member> added = new LinkedHashMap<>();
-  private final Set<String> removed = new LinkedHashSet<>();
-  private final Map<String, Integer> weights = new HashMap<>();
+  private Map<String, Member> added = Map.of();
+  private Set<String> removed = Set.of();
+  private Map<String, Integer> weights = Map.of();
 
   private List<Member> current = List.of();
 
@@ -239,16 +242,17 @@ public final class PoolServers {
     dns.counters().record(config.name(), ok);
     List<InetAddress> keep = was != null ? was.addresses() : List.of();
     if (ok) {
-      names.put(host, new NameStatus(host, "A/AAAA", List.copyOf(answer), true, null, now, now));
+      names().put(host, new NameStatus(host, "A/AAAA", List.copyOf(answer), true, null, now, now));
       if (!answer.equals(keep)) {
         log.info("pool {}: {} resolves to {} (was {})", config.name(), host, answer, keep);
       }
     } else {
       String why = e == null ? "no addresses" : Causes.message(e);
-      names.put(
-          host,
-          new NameStatus(
-              host, "A/AAAA", keep, false, why, was != null ? was.lastSuccess() : null, now));
+      names()
+          .put(
+              host,
+              new NameStatus(
+                  host, "A/AAAA", keep, false, why, was != null ? was.lastSuccess() : null, now));
       if (was == null || was.ok()) {
         log.warn(
             "pool {}: cannot resolve {}: {}; {}",
@@ -272,7 +276,9 @@ public final class PoolServers {
       }
       srvRecords = List.copyOf(answer);
       // Targets no longer listed: forget them, so their addresses cannot come back.
-      names.keySet().removeIf(n -> !hosts.contains(n) && !distinctTargets(srvRecords).contains(n));
+      names()
+          .keySet()
+          .removeIf(n -> !hosts.contains(n) && !distinctTargets(srvRecords).contains(n));
       srvStatus = new NameStatus(srv, "SRV", List.of(), true, null, now, now);
     } else {
       String why = e == null ? "no records" : Causes.message(e);
@@ -510,9 +516,9 @@ public final class PoolServers {
     if (members().stream().anyMatch(m -> m.address().equals(a))) {
       throw new Refused(409, "pool \"" + config.name() + "\" already has server " + address);
     }
-    removed.remove(identity(a));
-    removed.remove(identity(hp));
-    added.put(identity(a), new Member(hp, a, weight, 0, backup));
+    removed().remove(identity(a));
+    removed().remove(identity(hp));
+    added().put(identity(a), new Member(hp, a, weight, 0, backup));
     if (!rebuild()) {
       throw replacedByReload();
     }
@@ -525,8 +531,8 @@ public final class PoolServers {
   public synchronized void remove(String address) throws Refused {
     String id = identity(parse(address));
     requireMember(address, id);
-    if (added.remove(id) == null) {
-      removed.add(id);
+    if (added().remove(id) == null) {
+      removed().add(id);
     }
     if (!rebuild()) {
       throw replacedByReload();
@@ -540,14 +546,42 @@ public final class PoolServers {
     requireMember(address, id);
     Member a = added.get(id);
     if (a != null) {
-      added.put(
-          id, new Member(a.configured(), a.address(), weight, a.maxConnections(), a.backup()));
+      added()
+          .put(id, new Member(a.configured(), a.address(), weight, a.maxConnections(), a.backup()));
     } else {
-      weights.put(id, weight);
+      weights().put(id, weight);
     }
     if (!rebuild()) {
       throw replacedByReload();
     }
+  }
+
+  private Map<String, NameStatus> names() {
+    if (names.isEmpty()) {
+      names = new LinkedHashMap<>();
+    }
+    return names;
+  }
+
+  private Map<String, Member> added() {
+    if (added.isEmpty()) {
+      added = new LinkedHashMap<>();
+    }
+    return added;
+  }
+
+  private Set<String> removed() {
+    if (removed.isEmpty()) {
+      removed = new LinkedHashSet<>();
+    }
+    return removed;
+  }
+
+  private Map<String, Integer> weights() {
+    if (weights.isEmpty()) {
+      weights = new HashMap<>();
+    }
+    return weights;
   }
 
   private void requireMember(String address, String id) throws Refused {

@@ -466,7 +466,7 @@ public final class Snapshot {
         rc.mode().terminatesTls() ? tls.serverTls(rc.name()) : null,
         rc.mode() == RouteMode.REENCRYPT ? tls.backendTls(rc.pool()) : null,
         rc.matchAlpn(),
-        rc.httpPool().map(pools::get).orElse(null),
+        rc.httpPool().isPresent() ? pools.get(rc.httpPool().get()) : null,
         rc.http().orElse(null),
         on,
         SourceFilter.of(rc.access()));

@@ -72,20 +72,25 @@ final class BindMemo {
     }
   }
 
-  /** The pool bound earlier from this very value under the same name and TLS binder, or null. */
-  PoolConfig pool(ConfigValue value, String name, TlsBinder tls) {
+  /**
+   * What was bound earlier from this very value under the same name and TLS binder, or null. Hand
+   * it to {@link #keep(ConfigValue, BoundPool)} when taking it over: the record is kept as it is.
+   */
+  BoundPool pool(ConfigValue value, String name, TlsBinder tls) {
     BoundPool earlier = value == null ? null : poolsBefore.get(value);
     if (earlier == null
         || !earlier.name().equals(name)
-        || !earlier.tlsKey().equals(tls.memoKey())) {
+        || !sameKey(earlier.tlsKey(), tls.memoKey())) {
       return null;
     }
-    return earlier.pool();
+    return earlier;
   }
 
-  /** Whether the pool {@link #pool} just answered for {@code value} had a tls block. */
-  boolean poolHadTls(ConfigValue value) {
-    return poolsBefore.get(value).hasTls();
+  /** Records a pool taken over from the last bind ({@link #pool}) for the next one. */
+  void keep(ConfigValue value, BoundPool earlier) {
+    if (file != null) {
+      poolsNow.put(value, earlier);
+    }
   }
 
   void boundPool(ConfigValue value, String name, PoolConfig pool, TlsBinder tls, boolean hasTls) {
@@ -96,9 +101,9 @@ final class BindMemo {
 
   /**
    * The route bound earlier from this very value, if everything outside it that it refers to still
-   * holds; else null.
+   * holds; else null. Hand it to {@link #keep(ConfigValue, BoundRoute)} when taking it over.
    */
-  RouteConfig route(
+  BoundRoute route(
       ConfigValue value,
       TlsBinder tls,
       PoolsBinder.Result pools,
@@ -106,14 +111,14 @@ final class BindMemo {
       HandshakeLimits handshakeDefaults) {
     BoundRoute earlier = value == null ? null : routesBefore.get(value);
     if (earlier == null
-        || !earlier.tlsKey().equals(tls.memoKey())
+        || !sameKey(earlier.tlsKey(), tls.memoKey())
         || !earlier.handshakeDefaults().equals(handshakeDefaults)) {
       return null;
     }
     RouteConfig route = earlier.route();
     if (!pools.names().contains(route.pool())
         || pools.withTls().contains(route.pool()) != earlier.poolHasTls()
-        || !listenerNames.containsAll(route.listeners())) {
+        || (!route.listeners().isEmpty() && !listenerNames.containsAll(route.listeners()))) {
       return null;
     }
     Optional<String> httpPool = route.httpPool();
@@ -121,7 +126,22 @@ final class BindMemo {
         && (!pools.names().contains(httpPool.get()) || pools.withTls().contains(httpPool.get()))) {
       return null;
     }
-    return route;
+    return earlier;
+  }
+
+  /**
+   * Records a route taken over from the last bind ({@link #route}) for the next one: what it was
+   * checked against holds, so the record is kept as it is.
+   */
+  void keep(ConfigValue value, BoundRoute earlier) {
+    if (file != null) {
+      routesNow.put(value, earlier);
+    }
+  }
+
+  /** Keys are made equal objects the same object ({@link TlsBinder}): most answers are here. */
+  private static boolean sameKey(Object earlier, Object now) {
+    return earlier == now || earlier.equals(now);
   }
 
   void boundRoute(

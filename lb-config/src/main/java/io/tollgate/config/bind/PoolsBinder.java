@@ -57,14 +57,13 @@ final class PoolsBinder {
     for (String name : names) {
       // Taken over by the parsed value alone, before any Node is made (10,000 pools a reload).
       ConfigValue value = object.get(name);
-      PoolConfig earlier = memo.pool(value, name, tls);
+      BindMemo.BoundPool earlier = memo.pool(value, name, tls);
       if (earlier != null) {
-        boolean hadTls = memo.poolHadTls(value);
-        if (hadTls) {
+        if (earlier.hasTls()) {
           withTls.add(name);
         }
-        pools.put(name, earlier);
-        memo.boundPool(value, name, earlier, tls, hadTls);
+        pools.put(name, earlier.pool());
+        memo.keep(value, earlier);
         continue;
       }
       Node pool = node.child(name);

@@ -64,10 +64,10 @@ final class RoutesBinder {
     for (int i = 0; i < routes.size(); i++) {
       // Taken over by the parsed value alone; a Node is made only for a route bound again.
       ConfigValue value = routes.get(i);
-      RouteConfig earlier = memo.route(value, tls, pools, listenerNames, handshakeDefaults);
-      if (earlier != null && claimAgain(i, earlier, claims)) {
-        out.add(earlier);
-        memo.boundRoute(value, earlier, tls, pools, handshakeDefaults);
+      BindMemo.BoundRoute earlier = memo.route(value, tls, pools, listenerNames, handshakeDefaults);
+      if (earlier != null && claimAgain(i, earlier.route(), claims)) {
+        out.add(earlier.route());
+        memo.keep(value, earlier);
         continue;
       }
       Node routeNode = node.element(i);
@@ -89,21 +89,27 @@ final class RoutesBinder {
    * it).
    */
   private static boolean claimAgain(int index, RouteConfig route, Map<String, Claim> claims) {
-    List<String> keys = new ArrayList<>();
-    for (String host : route.hosts()) {
-      if (route.matchAlpn().isEmpty()) {
-        keys.add(host);
-      } else {
-        route.matchAlpn().forEach(protocol -> keys.add(host + " " + protocol));
+    // The hosts themselves unless the route matches ALPN: no list made for most of 10,000 routes.
+    List<String> keys = route.hosts();
+    if (!route.matchAlpn().isEmpty()) {
+      List<String> withAlpn = new ArrayList<>();
+      for (String host : route.hosts()) {
+        route.matchAlpn().forEach(protocol -> withAlpn.add(host + " " + protocol));
       }
+      keys = withAlpn;
     }
-    for (String key : keys) {
-      if (claims.containsKey(key)) {
+    Claim claim = new Claim(index, route.hosts().get(0));
+    if (keys.size() == 1) {
+      return claims.putIfAbsent(keys.get(0), claim) == null;
+    }
+    for (int k = 0; k < keys.size(); k++) {
+      if (claims.containsKey(keys.get(k))) {
         return false;
       }
     }
-    Claim claim = new Claim(index, route.hosts().get(0));
-    keys.forEach(key -> claims.put(key, claim));
+    for (int k = 0; k < keys.size(); k++) {
+      claims.put(keys.get(k), claim);
+    }
     return true;
   }
 

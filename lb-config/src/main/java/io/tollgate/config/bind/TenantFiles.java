@@ -15,7 +15,7 @@ import io.tollgate.config.FileWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,9 +115,9 @@ final class TenantFiles {
         merged.hasPath(poolsPath) && merged.getValue(poolsPath) instanceof ConfigObject o
             ? o
             : null;
+    // A HashMap: the object made of it keeps no order either (typesafe-config copies it into one).
     Map<String, ConfigValue> pools =
-        new LinkedHashMap<>(
-            (files.size() + (mainPools == null ? 0 : mainPools.size())) * 4 / 3 + 16);
+        new HashMap<>((files.size() + (mainPools == null ? 0 : mainPools.size())) * 4 / 3 + 16);
     if (mainPools != null) {
       entries(mainPools).forEach(e -> pools.put(e.getKey(), e.getValue()));
     }
@@ -149,7 +149,11 @@ final class TenantFiles {
           cache.keepParts(file, tenant, parts);
         }
       }
-      routes.addAll(parts.routes());
+      // One by one: addAll copies each file's list into an array first (10,000 a reload).
+      List<ConfigValue> own = parts.routes();
+      for (int r = 0; r < own.size(); r++) {
+        routes.add(own.get(r));
+      }
       for (Map.Entry<String, ConfigValue> pool : parts.pools()) {
         ConfigValue before = pools.putIfAbsent(pool.getKey(), pool.getValue());
         if (before != null) {

@@ -8,6 +8,7 @@ import io.tollgate.config.ServerTlsConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Binds the TLS settings on routes (the client-facing side of offload and reencrypt) and in pools
@@ -32,8 +33,24 @@ final class TlsBinder {
    */
   TlsBinder(FileRefs files, boolean storeConfigured, boolean acmeConfigured) {
     this.files = files;
-    this.memoKey = List.of(files.base(), storeConfigured, acmeConfigured);
+    this.memoKey = interned(List.of(files.base(), storeConfigured, acmeConfigured));
     this.certificates = new CertificateBinder(files, storeConfigured, acmeConfigured);
+  }
+
+  /** The last memo key made: see {@link #interned}. */
+  private static final AtomicReference<Object> LAST_KEY = new AtomicReference<>();
+
+  /**
+   * The last key made when it equals {@code key}: a reload's binder then has the very key its
+   * memo's 10,000 routes and pools were recorded with, and comparing them is a reference check.
+   */
+  private static Object interned(Object key) {
+    Object last = LAST_KEY.get();
+    if (key.equals(last)) {
+      return last;
+    }
+    LAST_KEY.set(key);
+    return key;
   }
 
   /**
