@@ -120,6 +120,54 @@ class IncrementalReloadTest {
   }
 
   @Test
+  void aTakenOverRouteWhosePoolWasRenamedInAnotherFileIsRefusedThoughThePoolCountIsTheSame()
+      throws Exception {
+    // The reload skips a taken-over route's pool checks only when the pools are the last
+    // bind's: here their number is too, and only the changed file's new name tells.
+    Path main = main();
+    Path a = settled("a.conf", "routes = [ { hosts = [\"a.test\"], pool = shared } ]\n");
+    settled("z.conf", "pools { shared { servers = [\"127.0.0.1:9002\"] } }\n");
+    ConfigLoader.load(main);
+
+    settled("z.conf", "pools { other { servers = [\"127.0.0.1:9002\"] } }\n");
+    ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(main), ConfigException.class);
+
+    assertThat(e.errors())
+        .anySatisfy(
+            err -> {
+              assertThat(err.origin()).isEqualTo(a.toString() + ":1");
+              assertThat(err.message()).contains("no pool named \"shared\"");
+            });
+  }
+
+  @Test
+  void aTakenOverRouteWhosePoolGainedATlsBlockInAnotherFileIsBoundAgain() throws Exception {
+    Path main = main();
+    settled(
+        "a.conf",
+        "routes = [ { hosts = [\"a.test\"], mode = offload, pool = shared, certificate = auto } ]\n");
+    settled("z.conf", "pools { shared { servers = [\"127.0.0.1:9002\"] } }\n");
+    new ConfigFiles(dir).write("certs/.keep", "");
+    new ConfigFiles(dir)
+        .write(
+            "tollgate.conf",
+            MAIN.replace(
+                "tenants-directory = tenants",
+                "tenants-directory = tenants\n  certificates { directory = certs }"));
+    TollgateConfig first = ConfigLoader.load(main);
+    assertThat(first.warnings()).isEmpty();
+
+    settled(
+        "z.conf", "pools { shared { servers = [\"127.0.0.1:9002\"], tls { verify = false } } }\n");
+    TollgateConfig second = ConfigLoader.load(main);
+
+    // Bound again, so the offload route says that it ignores the pool's new tls block.
+    assertThat(route(second, "a.test")).isNotSameAs(route(first, "a.test"));
+    assertThat(second.warnings())
+        .anySatisfy(w -> assertThat(w.message()).contains("ignores its tls block"));
+  }
+
+  @Test
   void aNewTenantClaimingATakenOverTenantsHostIsRefused() throws Exception {
     Path main = main();
     settled("b.conf", tenant("shop.test", "b", 9003));

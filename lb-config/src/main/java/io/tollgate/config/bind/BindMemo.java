@@ -7,6 +7,7 @@ import io.tollgate.config.RouteConfig;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,7 +39,7 @@ final class BindMemo {
       };
 
   /** No previous bind (config text, or a first load); records nothing either. */
-  static final BindMemo NONE = new BindMemo(null, Map.of(), Map.of());
+  static final BindMemo NONE = new BindMemo(null, Map.of(), Map.of(), null, null);
 
   record BoundRoute(
       RouteConfig route, Object tlsKey, boolean poolHasTls, HandshakeLimits handshakeDefaults) {}
@@ -52,11 +53,27 @@ final class BindMemo {
   private final Map<ConfigValue, BoundRoute> routesNow;
   private final Map<ConfigValue, BoundPool> poolsNow;
 
+  /** The pool names, and those with a tls block, of the last bind; null when there was none. */
+  private final Set<String> poolNamesBefore;
+
+  private final Set<String> poolsWithTlsBefore;
+  private Set<String> poolNamesNow;
+  private Set<String> poolsWithTlsNow;
+
+  /** Every pool of the last bind is here under its name, with or without tls as it was. */
+  private boolean poolsAsBefore;
+
   private BindMemo(
-      Path file, Map<ConfigValue, BoundRoute> routes, Map<ConfigValue, BoundPool> pools) {
+      Path file,
+      Map<ConfigValue, BoundRoute> routes,
+      Map<ConfigValue, BoundPool> pools,
+      Set<String> poolNames,
+      Set<String> poolsWithTls) {
     this.file = file;
     this.routesBefore = routes;
     this.poolsBefore = pools;
+    this.poolNamesBefore = poolNames;
+    this.poolsWithTlsBefore = poolsWithTls;
     this.routesNow = new IdentityHashMap<>(Math.max(32, routes.size()));
     this.poolsNow = new IdentityHashMap<>(Math.max(32, pools.size()));
   }
@@ -67,8 +84,9 @@ final class BindMemo {
     synchronized (LAST) {
       BindMemo last = LAST.get(key);
       return last == null
-          ? new BindMemo(key, Map.of(), Map.of())
-          : new BindMemo(key, last.routesNow, last.poolsNow);
+          ? new BindMemo(key, Map.of(), Map.of(), null, null)
+          : new BindMemo(
+              key, last.routesNow, last.poolsNow, last.poolNamesNow, last.poolsWithTlsNow);
     }
   }
 
@@ -100,6 +118,30 @@ final class BindMemo {
   }
 
   /**
+   * Records this bind's pool names and those with a tls block ({@code names}, {@code withTls}), and
+   * finds out whether the pools a route may refer to are the last bind's: the same number of names,
+   * and each pool not taken over ({@code boundAgain}, the few of a changed file) was there with or
+   * without tls as now. A taken-over pool was there by construction, so with the same count the
+   * names are the same set, and the pool checks of {@link #route} hold for every route the last
+   * bind checked: 10,000 of them skip two lookups each.
+   */
+  void poolsBound(Set<String> names, Set<String> withTls, List<String> boundAgain) {
+    if (file == null) {
+      return; // NONE, shared: records nothing
+    }
+    poolNamesNow = names;
+    poolsWithTlsNow = withTls;
+    boolean same = poolNamesBefore != null && names.size() == poolNamesBefore.size();
+    for (int i = 0; same && i < boundAgain.size(); i++) {
+      String name = boundAgain.get(i);
+      same =
+          poolNamesBefore.contains(name)
+              && poolsWithTlsBefore.contains(name) == withTls.contains(name);
+    }
+    poolsAsBefore = same;
+  }
+
+  /**
    * The route bound earlier from this very value, if everything outside it that it refers to still
    * holds; else null. Hand it to {@link #keep(ConfigValue, BoundRoute)} when taking it over.
    */
@@ -116,9 +158,14 @@ final class BindMemo {
       return null;
     }
     RouteConfig route = earlier.route();
+    if (!route.listeners().isEmpty() && !listenerNames.containsAll(route.listeners())) {
+      return null;
+    }
+    if (poolsAsBefore) {
+      return earlier; // the pool checks below held at the last bind, and nothing they read moved
+    }
     if (!pools.names().contains(route.pool())
-        || pools.withTls().contains(route.pool()) != earlier.poolHasTls()
-        || (!route.listeners().isEmpty() && !listenerNames.containsAll(route.listeners()))) {
+        || pools.withTls().contains(route.pool()) != earlier.poolHasTls()) {
       return null;
     }
     Optional<String> httpPool = route.httpPool();

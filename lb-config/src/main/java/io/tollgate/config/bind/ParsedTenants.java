@@ -33,8 +33,11 @@ final class ParsedTenants {
         }
       };
 
-  /** A file's parse and, once the splice took them, its routes and pools. */
-  private static final class Entry {
+  /**
+   * A file's parse and, once the splice took them, its routes and pools. {@link #parse} hands it
+   * back as it is, so the splice finds the parts without looking the file up again.
+   */
+  static final class Entry {
     final FileStamp stamp;
     final Config config;
     volatile Parts parts;
@@ -73,12 +76,13 @@ final class ParsedTenants {
   }
 
   /**
-   * The file's parsed tree: the last load's when the file's stamp is the same, else {@code
-   * parser}'s answer (a {@code Config}, or an error object that is returned as it is); {@link
-   * #NOT_A_FILE} for a directory or other non-file. The one stat of the stamp is all an unchanged
-   * file costs (the directory listing does not stat), and not even that when the file watch saw
-   * nothing happen to it ({@link FileWatch}). The stamp that proves a file did not change while it
-   * was parsed is a stat of its own.
+   * The file's parsed tree as an {@link Entry}: the last load's when the file's stamp is the same,
+   * else a new one holding {@code parser}'s {@code Config}; the {@code Config} itself when the file
+   * changed while it was read (it is not kept), an error object from {@code parser} as it is;
+   * {@link #NOT_A_FILE} for a directory or other non-file. The one stat of the stamp is all an
+   * unchanged file costs (the directory listing does not stat), and not even that when the file
+   * watch saw nothing happen to it ({@link FileWatch}). The stamp that proves a file did not change
+   * while it was parsed is a stat of its own.
    */
   Object parse(Path file, Function<Path, Object> parser) {
     long readAt = FileStamp.clock();
@@ -91,7 +95,7 @@ final class ParsedTenants {
     Entry earlier = before.get(file);
     if (earlier != null && stamp.isPresent() && earlier.stamp.equals(stamp.get())) {
       now.put(file, earlier);
-      return earlier.config;
+      return earlier;
     }
     Object parsed = parser.apply(file);
     // Kept only when the file did not change while it was read and its stamp has settled.
@@ -99,23 +103,11 @@ final class ParsedTenants {
         && stamp.isPresent()
         && stamp.get().settledBefore(readAt)
         && stamp.equals(FileStamp.of(file))) {
-      now.put(file, new Entry(stamp.get(), config));
+      Entry kept = new Entry(stamp.get(), config);
+      now.put(file, kept);
+      return kept;
     }
     return parsed;
-  }
-
-  /** The parts {@link #keepParts} remembered for this very tree of {@code file}, or null. */
-  Parts parts(Path file, Config tree) {
-    Entry e = now.get(file);
-    return e != null && e.config == tree ? e.parts : null;
-  }
-
-  /** Remembers a tree's parts (a file without errors), for the loads that reuse the tree. */
-  void keepParts(Path file, Config tree, Parts parts) {
-    Entry e = now.get(file);
-    if (e != null && e.config == tree) {
-      e.parts = parts;
-    }
   }
 
   /** Records what this load parsed as the directory's last, dropping files it did not see. */

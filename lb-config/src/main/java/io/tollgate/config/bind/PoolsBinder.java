@@ -53,6 +53,7 @@ final class PoolsBinder {
     Set<String> withTls = new HashSet<>();
     Map<String, PoolConfig> pools = new HashMap<>(names.size() * 4 / 3 + 1);
     boolean ok = true;
+    List<String> boundAgain = new ArrayList<>();
     ConfigObject object = (ConfigObject) node.value();
     for (String name : names) {
       // Taken over by the parsed value alone, before any Node is made (10,000 pools a reload).
@@ -66,6 +67,7 @@ final class PoolsBinder {
         memo.keep(value, earlier);
         continue;
       }
+      boundAgain.add(name);
       Node pool = node.child(name);
       boolean hasTls = pool.child(Schema.POOL_TLS.name()).exists();
       if (hasTls) {
@@ -79,10 +81,13 @@ final class PoolsBinder {
         memo.boundPool(pool.value(), name, config.get(), tls, hasTls);
       }
     }
-    return new Result(
-        Collections.unmodifiableSet(names),
-        Collections.unmodifiableSet(withTls),
-        ok ? Optional.of(pools) : Optional.empty());
+    Result result =
+        new Result(
+            Collections.unmodifiableSet(names),
+            Collections.unmodifiableSet(withTls),
+            ok ? Optional.of(pools) : Optional.empty());
+    memo.poolsBound(result.names(), result.withTls(), boundAgain);
+    return result;
   }
 
   private static Optional<PoolConfig> bindPool(String name, Node pool, TlsBinder tls) {

@@ -139,14 +139,15 @@ final class TenantFiles {
         errors.add(error);
         continue;
       }
-      Config tenant = (Config) parsed.get(i);
-      // An unchanged file's tree is the same object as last time, and so are its parts.
-      ParsedTenants.Parts parts = cache.parts(file, tenant);
+      // An unchanged file's entry is the one of last time, and so are its parts.
+      ParsedTenants.Entry entry = parsed.get(i) instanceof ParsedTenants.Entry e ? e : null;
+      Config tenant = entry != null ? entry.config : (Config) parsed.get(i);
+      ParsedTenants.Parts parts = entry != null ? entry.parts : null;
       if (parts == null) {
         int before = errors.size();
         parts = parts(tenant, file, errors);
-        if (errors.size() == before) {
-          cache.keepParts(file, tenant, parts);
+        if (errors.size() == before && entry != null) {
+          entry.parts = parts;
         }
       }
       // One by one: addAll copies each file's list into an array first (10,000 a reload).
