@@ -450,9 +450,12 @@ final class RoutesBinder {
     if (poolNames.isEmpty()) {
       return "(no pools are defined; expected a pool under tollgate.pools)";
     }
+    // Sorted: the names come in the parsed object's hash order, and the suggestion takes the
+    // first of equally close names.
+    Set<String> sorted = new TreeSet<>(poolNames);
     String suggestion =
-        DidYouMean.suggest(wanted, poolNames).map(s -> "did you mean \"" + s + "\"? ").orElse("");
-    return "(" + suggestion + "defined pools: " + String.join(", ", new TreeSet<>(poolNames)) + ")";
+        DidYouMean.suggest(wanted, sorted).map(s -> "did you mean \"" + s + "\"? ").orElse("");
+    return "(" + suggestion + "defined pools: " + String.join(", ", sorted) + ")";
   }
 
   /**
