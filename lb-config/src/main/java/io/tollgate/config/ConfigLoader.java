@@ -59,6 +59,27 @@ public final class ConfigLoader {
   }
 
   /**
+   * As {@link #load}, with the tenant file at {@code tenantIndex} (modulo their number, in name
+   * order) of a {@code tenants-directory} left out as if it had been removed: what a reload
+   * rehearsal loads so that the paths of a tenant removed or added (a pool and a route fewer than
+   * the last load) are ones the JIT has seen. Nothing is read from the left-out file that a load
+   * would not read.
+   *
+   * @throws ConfigException as {@link #load}, and when another file refers to a pool of the one
+   *     left out
+   */
+  public static TollgateConfig loadLeavingOutTenant(Path file, int tenantIndex)
+      throws ConfigException {
+    Objects.requireNonNull(file, "file");
+    return Binding.bind(
+        file.toString(),
+        Optional.of(file),
+        () -> ConfigFactory.parseFile(file.toFile(), fileOptions()),
+        -1,
+        tenantIndex);
+  }
+
+  /**
    * Loads and validates HOCON text; {@code originName} names it in errors ({@code name:line}).
    * Relative paths of the files it names are resolved against the working directory.
    *

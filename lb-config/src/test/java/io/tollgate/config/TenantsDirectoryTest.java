@@ -82,6 +82,31 @@ class TenantsDirectoryTest {
   }
 
   @Test
+  void aRehearsalLoadCanLeaveOneTenantFileOutAndTheNextLoadHasItAgain() throws Exception {
+    Path main = files().write("tollgate.conf", MAIN);
+    files().write("tenants/a.conf", tenant("a.test", "a", 9002));
+    files().write("tenants/b.conf", tenant("b.test", "b", 9003));
+    for (String f : List.of("tollgate.conf", "tenants/a.conf", "tenants/b.conf")) {
+      java.nio.file.Files.setLastModifiedTime(
+          dir.resolve(f),
+          java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
+    }
+    TollgateConfig full = ConfigLoader.load(main);
+
+    // Index 1 of the tenant files in name order: b.conf, as if it had been removed.
+    TollgateConfig without = ConfigLoader.loadLeavingOutTenant(main, 1);
+
+    assertThat(without.routes())
+        .extracting(RouteConfig::name)
+        .containsExactly("main.test", "a.test");
+    assertThat(without.pools()).containsOnlyKeys("main", "a");
+    assertThat(without.pool("a")).as("a taken over").isSameAs(full.pool("a"));
+    TollgateConfig again = ConfigLoader.load(main);
+    assertThat(again).isEqualTo(full);
+    assertThat(again.pools()).containsOnlyKeys("main", "a", "b");
+  }
+
+  @Test
   void anErrorInATenantFileNamesThatFileItsLineAndTheKey() throws Exception {
     Path main = files().write("tollgate.conf", MAIN);
     files().write("tenants/a.conf", tenant("a.test", "a", 9002));

@@ -43,6 +43,9 @@ public final class Reloader {
   /** Set when a real reload is asked for: a rehearsal still running stops at its next round. */
   private volatile boolean asked;
 
+  /** Whether the rehearsal still tries rounds with a tenant left out (see {@link #rehearse}). */
+  private boolean rehearseLeavingOut = true;
+
   public Reloader(Path configFile, Tollgate tollgate) {
     this.configFile = Objects.requireNonNull(configFile, "configFile");
     this.tollgate = Objects.requireNonNull(tollgate, "tollgate");
@@ -100,10 +103,11 @@ public final class Reloader {
   }
 
   /**
-   * One round of a reload rehearsal ({@link ReloadRehearsal}): even rounds load the files as they
-   * are with one tenant file read again, odd rounds change one pool's weights in what was loaded;
-   * either way the snapshot is built and dropped. Under the reload lock, so it never overlaps a
-   * real reload.
+   * One round of a reload rehearsal ({@link ReloadRehearsal}), in turn: the files as they are with
+   * one tenant file read again, one pool's weights changed in what was loaded, one tenant file left
+   * out as if removed (skipped from then on when that does not load: another file refers to its
+   * pool); either way the snapshot is built and dropped. Under the reload lock, so it never
+   * overlaps a real reload.
    *
    * @return false when the rehearsal should stop: a real reload was asked for, the files do not
    *     load (the next real reload says why), or there is nothing to rehearse with
@@ -112,13 +116,25 @@ public final class Reloader {
     if (asked) {
       return false;
     }
+    int kind = round % 3;
+    if (kind == 2 && !rehearseLeavingOut) {
+      kind = round % 2;
+    }
     try {
       TollgateConfig config =
-          round % 2 == 0
-              ? ConfigLoader.loadRereadingTenant(configFile, round / 2)
-              : ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 2);
+          switch (kind) {
+            case 0 -> ConfigLoader.loadRereadingTenant(configFile, round / 3);
+            case 1 ->
+                ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 3);
+            default -> ConfigLoader.loadLeavingOutTenant(configFile, round / 3);
+          };
       return tollgate.rehearseReload(config);
     } catch (ConfigException e) {
+      if (kind == 2) {
+        rehearseLeavingOut = false;
+        log.debug("Reload rehearsal: a tenant left out does not load; not rehearsed: {}", e);
+        return true;
+      }
       log.debug("Reload rehearsal stopped: {}", e.toString());
       return false;
     } catch (RuntimeException e) {

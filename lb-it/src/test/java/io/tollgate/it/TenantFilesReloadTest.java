@@ -230,6 +230,27 @@ class TenantFilesReloadTest {
   }
 
   @Test
+  void aRehearsalGoesOnWithoutLeavingATenantOutWhenAnotherFileUsesItsPool() throws Exception {
+    // d.c.test routes to a's pool: leaving a.conf out (the first file) does not load; the rounds
+    // that read a file again and reweight a pool still run, and nothing is put in force (d.conf
+    // included: only a reload would).
+    Files.writeString(
+        dir.resolve("tenants/d.conf"),
+        "routes = [ { hosts = [\"d.c.test\"], mode = offload, pool = a,\n"
+            + "  certificate { chain = \"certs/c.pem\", key = \"certs/c.key\" } } ]\n");
+    Visit a = visit("a.test");
+    io.tollgate.snapshot.Snapshot inForce = tollgate.tollgate().snapshot();
+
+    assertThat(ReloadRehearsal.runHere(reloader, 6)).isEqualTo(6);
+
+    assertThat(tollgate.tollgate().snapshot()).isSameAs(inForce);
+    assertThatThrownBy(() -> visit("d.c.test")).as("not in force before a reload");
+    assertThat(visit("a.test").sessionId()).isEqualTo(a.sessionId());
+    reload();
+    assertThat(visit("d.c.test").greeting()).isEqualTo("from a");
+  }
+
+  @Test
   void aReloadAskedForOrAFileThatDoesNotLoadEndsTheRehearsal() throws Exception {
     Path broken = dir.resolve("tenants/c.conf");
     Files.writeString(broken, "routes = [ { hosts = [\"c.test\"], pool = nowhere } ]\n");

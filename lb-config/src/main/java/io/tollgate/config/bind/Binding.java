@@ -45,6 +45,21 @@ public final class Binding {
   public static TollgateConfig bind(
       String source, Optional<Path> configFile, Supplier<Config> parse, int rereadTenant)
       throws ConfigException {
+    return bind(source, configFile, parse, rereadTenant, -1);
+  }
+
+  /**
+   * As {@link #bind(String, Optional, Supplier, int)}; with {@code leaveOutTenant >= 0}, the tenant
+   * file at that index (modulo their number) is left out as if it had been removed (a reload
+   * rehearsal: the paths a removed or added tenant takes).
+   */
+  public static TollgateConfig bind(
+      String source,
+      Optional<Path> configFile,
+      Supplier<Config> parse,
+      int rereadTenant,
+      int leaveOutTenant)
+      throws ConfigException {
     Config user;
     Config merged;
     try {
@@ -59,7 +74,8 @@ public final class Binding {
             .orElseGet(() -> Path.of("").toAbsolutePath());
     Optional<Path> tenants = TenantFiles.directory(merged, base);
     if (tenants.isPresent()) {
-      TenantFiles.Spliced spliced = TenantFiles.splice(user, merged, tenants.get(), rereadTenant);
+      TenantFiles.Spliced spliced =
+          TenantFiles.splice(user, merged, tenants.get(), rereadTenant, leaveOutTenant);
       user = spliced.user();
       merged = spliced.merged();
     }

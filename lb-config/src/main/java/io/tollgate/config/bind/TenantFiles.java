@@ -88,15 +88,18 @@ final class TenantFiles {
    *     pool, each named with its line
    */
   static Spliced splice(Config user, Config merged, Path dir) throws ConfigException {
-    return splice(user, merged, dir, -1);
+    return splice(user, merged, dir, -1, -1);
   }
 
   /**
    * As {@link #splice(Config, Config, Path)}; with {@code reread >= 0}, the file at that index
    * (modulo their number) is parsed again, not taken from the last load: its values are new
-   * objects, so binding takes nothing of it over either, as after a change.
+   * objects, so binding takes nothing of it over either, as after a change. With {@code leaveOut >=
+   * 0}, the file at that index is parsed (or taken from the last load) as usual but its routes and
+   * pools are left out, as if it had been removed.
    */
-  static Spliced splice(Config user, Config merged, Path dir, int reread) throws ConfigException {
+  static Spliced splice(Config user, Config merged, Path dir, int reread, int leaveOut)
+      throws ConfigException {
     List<ConfigError> errors = new ArrayList<>();
     List<ConfigValue> routes = new ArrayList<>(1024);
     String routesPath = Schema.ROOT + "." + ROUTES;
@@ -125,6 +128,7 @@ final class TenantFiles {
     // last load is not parsed again (ParsedTenants).
     ParsedTenants cache = ParsedTenants.forDirectory(dir, scan);
     Path again = reread < 0 || files.isEmpty() ? null : files.get(reread % files.size());
+    int left = leaveOut < 0 || files.isEmpty() ? -1 : leaveOut % files.size();
     List<Object> parsed =
         files.parallelStream()
             .map(f -> f.equals(again) ? parse(f) : cache.parse(f, TenantFiles::parse))
@@ -132,7 +136,7 @@ final class TenantFiles {
     cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
       Path file = files.get(i);
-      if (parsed.get(i) == ParsedTenants.NOT_A_FILE) {
+      if (parsed.get(i) == ParsedTenants.NOT_A_FILE || i == left) {
         continue;
       }
       if (parsed.get(i) instanceof ConfigError error) {
