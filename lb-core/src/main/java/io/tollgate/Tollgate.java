@@ -352,7 +352,10 @@ public final class Tollgate implements AutoCloseable {
     if (shuttingDown) {
       return false;
     }
-    Snapshot.rehearse(config, health, transport.socketChannel(), acme, snapshot);
+    // Retired as a replaced snapshot is: its own pool server sets (never started) stop, and the
+    // 10,000-pool loop a real reload runs there is compiled before the first one.
+    Snapshot.rehearse(config, health, transport.socketChannel(), acme, snapshot).retire();
+    limits.rehearse(config);
     return true;
   }
 

@@ -96,6 +96,20 @@ public final class ConnectionLimits {
   public void apply(TollgateConfig config) {
     handshakes.apply(config);
     tarpit.apply(config);
+    settings = settingsOf(config);
+  }
+
+  /**
+   * Computes what {@link #apply} would put in force and drops it: a reload rehearsal runs this, so
+   * the loops over every route that only a reload runs (10,000 at a time) are compiled before the
+   * first real one instead of interpreted in it.
+   */
+  public void rehearse(TollgateConfig config) {
+    HandshakeAdmission.settingsOf(config);
+    settingsOf(config);
+  }
+
+  private static Settings settingsOf(TollgateConfig config) {
     Map<String, Integer> listeners = new HashMap<>();
     for (ListenerConfig l : config.listeners()) {
       if (l.maxConnections() > 0) {
@@ -108,14 +122,13 @@ public final class ConnectionLimits {
         routes.put(r.name(), r.maxConnections());
       }
     }
-    settings =
-        new Settings(
-            config.limits().maxConnections(),
-            config.limits().perSourceMaxConnections(),
-            config.limits().perSourceNewPerSecond(),
-            config.limits().perSourceIpv6Prefix(),
-            Map.copyOf(listeners),
-            Map.copyOf(routes));
+    return new Settings(
+        config.limits().maxConnections(),
+        config.limits().perSourceMaxConnections(),
+        config.limits().perSourceNewPerSecond(),
+        config.limits().perSourceIpv6Prefix(),
+        Map.copyOf(listeners),
+        Map.copyOf(routes));
   }
 
   /**

@@ -56,6 +56,16 @@ public final class HandshakeAdmission {
 
   /** Takes the limits of a new config; handshakes in progress keep their slots. */
   void apply(TollgateConfig config) {
+    Settings s = settingsOf(config);
+    settings = s;
+    // Forget routes that no longer have a limit (or no longer exist): a node with ten thousand
+    // tenants keeps state only for the limited ones. Handshakes in progress give their slot back
+    // to the state they took it from, wherever it is.
+    routes.keySet().removeIf(name -> !s.of(name).any());
+  }
+
+  /** The limits {@link #apply} puts in force for {@code config}; computes, changes nothing. */
+  static Settings settingsOf(TollgateConfig config) {
     HandshakeLimits defaults = config.limits().perRoute();
     Map<String, HandshakeLimits> byRoute = new HashMap<>();
     for (RouteConfig r : config.routes()) {
@@ -63,12 +73,7 @@ public final class HandshakeAdmission {
         byRoute.put(r.name(), r.handshakes());
       }
     }
-    Settings s = new Settings(defaults, Map.copyOf(byRoute));
-    settings = s;
-    // Forget routes that no longer have a limit (or no longer exist): a node with ten thousand
-    // tenants keeps state only for the limited ones. Handshakes in progress give their slot back
-    // to the state they took it from, wherever it is.
-    routes.keySet().removeIf(name -> !s.of(name).any());
+    return new Settings(defaults, Map.copyOf(byRoute));
   }
 
   /**

@@ -43,6 +43,9 @@ public final class Reloader {
   /** Set when a real reload is asked for: a rehearsal still running stops at its next round. */
   private volatile boolean asked;
 
+  private static final int REREAD = 0;
+  private static final int LEAVE_OUT = 1;
+
   /** Whether the rehearsal still tries rounds with a tenant left out (see {@link #rehearse}). */
   private boolean rehearseLeavingOut = true;
 
@@ -104,10 +107,10 @@ public final class Reloader {
 
   /**
    * One round of a reload rehearsal ({@link ReloadRehearsal}), in turn: the files as they are with
-   * one tenant file read again, one pool's weights changed in what was loaded, one tenant file left
-   * out as if removed (skipped from then on when that does not load: another file refers to its
-   * pool); either way the snapshot is built and dropped. Under the reload lock, so it never
-   * overlaps a real reload.
+   * one tenant file read again; one tenant file left out as if removed (not tried again once that
+   * does not load: another file routes to its pool); one pool's weights changed in what was loaded.
+   * Either way the snapshot is built and dropped. Under the reload lock, so it never overlaps a
+   * real reload.
    *
    * @return false when the rehearsal should stop: a real reload was asked for, the files do not
    *     load (the next real reload says why), or there is nothing to rehearse with
@@ -116,21 +119,23 @@ public final class Reloader {
     if (asked) {
       return false;
     }
+    // The left-out round in the middle: the default 60 rounds end with a plain load, whose memo
+    // the first real reload then takes over whole.
     int kind = round % 3;
-    if (kind == 2 && !rehearseLeavingOut) {
-      kind = round % 2;
+    if (kind == LEAVE_OUT && !rehearseLeavingOut) {
+      kind = REREAD;
     }
     try {
       TollgateConfig config =
           switch (kind) {
-            case 0 -> ConfigLoader.loadRereadingTenant(configFile, round / 3);
-            case 1 ->
+            case REREAD -> ConfigLoader.loadRereadingTenant(configFile, round / 3);
+            case LEAVE_OUT -> ConfigLoader.loadLeavingOutTenant(configFile, round / 3);
+            default ->
                 ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 3);
-            default -> ConfigLoader.loadLeavingOutTenant(configFile, round / 3);
           };
       return tollgate.rehearseReload(config);
     } catch (ConfigException e) {
-      if (kind == 2) {
+      if (kind == LEAVE_OUT) {
         rehearseLeavingOut = false;
         log.debug("Reload rehearsal: a tenant left out does not load; not rehearsed: {}", e);
         return true;

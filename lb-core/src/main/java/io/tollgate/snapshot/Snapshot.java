@@ -225,7 +225,9 @@ public final class Snapshot {
     // compiles small methods early and cheaply, where one large method was compiled again for
     // each loop (on-stack replacement), at hundreds of milliseconds of compiler time each.
     Map<String, PoolServers> poolServers = poolServers(config, tls, previous);
-    if (lookUpNames) {
+    // Looked for in a rehearsal too: a 10,000-pool loop that only real reloads ran was
+    // interpreted at the first one after a start.
+    if (anyFollowsDns(poolServers) && lookUpNames) {
       lookUp(poolServers, config, dns);
     }
     Map<String, List<PoolServers.Member>> members = new HashMap<>();
@@ -307,11 +309,17 @@ public final class Snapshot {
    * Host names and SRV names: asked all at once, waited for with a bound. A name that does not
    * resolve is a warning: one tenant's DNS must not fail everyone's reload.
    */
+  private static boolean anyFollowsDns(Map<String, PoolServers> poolServers) {
+    for (PoolServers ps : poolServers.values()) {
+      if (ps.followsDns()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static void lookUp(
       Map<String, PoolServers> poolServers, TollgateConfig config, DnsLookups dns) {
-    if (poolServers.values().stream().noneMatch(PoolServers::followsDns)) {
-      return;
-    }
     DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
     try {
       List<CompletableFuture<Void>> asked = new ArrayList<>();

@@ -131,7 +131,7 @@ final class TenantFiles {
     int left = leaveOut < 0 || files.isEmpty() ? -1 : leaveOut % files.size();
     List<Object> parsed =
         files.parallelStream()
-            .map(f -> f.equals(again) ? parse(f) : cache.parse(f, TenantFiles::parse))
+            .map(f -> cache.parse(f, TenantFiles::parse, f.equals(again) ? reread : -1))
             .toList();
     cache.keepOnlyUsed();
     for (int i = 0; i < files.size(); i++) {
