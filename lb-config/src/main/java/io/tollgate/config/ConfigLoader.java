@@ -50,12 +50,7 @@ public final class ConfigLoader {
    */
   public static TollgateConfig loadRereadingTenant(Path file, int tenantIndex)
       throws ConfigException {
-    Objects.requireNonNull(file, "file");
-    return Binding.bind(
-        file.toString(),
-        Optional.of(file),
-        () -> ConfigFactory.parseFile(file.toFile(), fileOptions()),
-        tenantIndex);
+    return rehearsalLoad(file, tenantIndex, -1);
   }
 
   /**
@@ -70,13 +65,18 @@ public final class ConfigLoader {
    */
   public static TollgateConfig loadLeavingOutTenant(Path file, int tenantIndex)
       throws ConfigException {
+    return rehearsalLoad(file, -1, tenantIndex);
+  }
+
+  private static TollgateConfig rehearsalLoad(Path file, int reread, int leftOut)
+      throws ConfigException {
     Objects.requireNonNull(file, "file");
     return Binding.bind(
         file.toString(),
         Optional.of(file),
         () -> ConfigFactory.parseFile(file.toFile(), fileOptions()),
-        -1,
-        tenantIndex);
+        reread,
+        leftOut);
   }
 
   /**

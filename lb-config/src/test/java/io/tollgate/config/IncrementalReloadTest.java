@@ -109,14 +109,7 @@ class IncrementalReloadTest {
     ConfigLoader.load(main);
 
     Files.delete(dir.resolve("tenants/z.conf"));
-    ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(main), ConfigException.class);
-
-    assertThat(e.errors())
-        .anySatisfy(
-            err -> {
-              assertThat(err.origin()).isEqualTo(a.toString() + ":1");
-              assertThat(err.message()).contains("no pool named \"shared\"");
-            });
+    assertRefusedAt(main, a, "no pool named \"shared\"");
   }
 
   @Test
@@ -130,14 +123,7 @@ class IncrementalReloadTest {
     ConfigLoader.load(main);
 
     settled("z.conf", "pools { other { servers = [\"127.0.0.1:9002\"] } }\n");
-    ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(main), ConfigException.class);
-
-    assertThat(e.errors())
-        .anySatisfy(
-            err -> {
-              assertThat(err.origin()).isEqualTo(a.toString() + ":1");
-              assertThat(err.message()).contains("no pool named \"shared\"");
-            });
+    assertRefusedAt(main, a, "no pool named \"shared\"");
   }
 
   @Test
@@ -223,6 +209,19 @@ class IncrementalReloadTest {
     TollgateConfig second = ConfigLoader.load(main);
 
     assertThat(route(second, "a.test").handshakes().perSecond()).isEqualTo(50);
+  }
+
+  /**
+   * Loading {@code main} is refused with an error at line 1 of {@code file} saying {@code what}.
+   */
+  private static void assertRefusedAt(Path main, Path file, String what) {
+    ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(main), ConfigException.class);
+    assertThat(e.errors())
+        .anySatisfy(
+            err -> {
+              assertThat(err.origin()).isEqualTo(file.toString() + ":1");
+              assertThat(err.message()).contains(what);
+            });
   }
 
   private static RouteConfig route(TollgateConfig config, String host) {

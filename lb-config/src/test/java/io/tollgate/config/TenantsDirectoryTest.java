@@ -56,17 +56,22 @@ class TenantsDirectoryTest {
         .isEqualTo(new HostPort("127.0.0.1", 9003));
   }
 
-  @Test
-  void aRehearsalLoadReadsOneTenantFileAgainAndGivesTheSameConfigAsALoad() throws Exception {
+  /** The main file and tenants a and b, written well before the loads (settled: kept parses). */
+  private Path settledMainWithTenantsAAndB() throws Exception {
     Path main = files().write("tollgate.conf", MAIN);
     files().write("tenants/a.conf", tenant("a.test", "a", 9002));
     files().write("tenants/b.conf", tenant("b.test", "b", 9003));
-    // Written well before the loads: the last load's parse of a settled file is kept.
     for (String f : List.of("tollgate.conf", "tenants/a.conf", "tenants/b.conf")) {
       java.nio.file.Files.setLastModifiedTime(
           dir.resolve(f),
           java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
     }
+    return main;
+  }
+
+  @Test
+  void aRehearsalLoadReadsOneTenantFileAgainAndGivesTheSameConfigAsALoad() throws Exception {
+    Path main = settledMainWithTenantsAAndB();
     TollgateConfig first = ConfigLoader.load(main);
     TollgateConfig second = ConfigLoader.load(main);
     assertThat(second.routes().get(2)).as("b taken over").isSameAs(first.routes().get(2));
@@ -83,14 +88,7 @@ class TenantsDirectoryTest {
 
   @Test
   void aRehearsalLoadCanLeaveOneTenantFileOutAndTheNextLoadHasItAgain() throws Exception {
-    Path main = files().write("tollgate.conf", MAIN);
-    files().write("tenants/a.conf", tenant("a.test", "a", 9002));
-    files().write("tenants/b.conf", tenant("b.test", "b", 9003));
-    for (String f : List.of("tollgate.conf", "tenants/a.conf", "tenants/b.conf")) {
-      java.nio.file.Files.setLastModifiedTime(
-          dir.resolve(f),
-          java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
-    }
+    Path main = settledMainWithTenantsAAndB();
     TollgateConfig full = ConfigLoader.load(main);
 
     // Index 1 of the tenant files in name order: b.conf, as if it had been removed.
