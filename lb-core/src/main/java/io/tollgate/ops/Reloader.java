@@ -119,16 +119,23 @@ public final class Reloader {
     if (asked) {
       return false;
     }
-    // The left-out round in the middle: the default 60 rounds end with a plain load, whose memo
-    // the first real reload then takes over whole.
+    // The left-out round in the middle: a number of rounds that is a multiple of three (the
+    // default 60) ends with a plain load, whose memo the first real reload then takes over whole
+    // (after a left-out round it binds that tenant again and checks every route's pool: slower,
+    // not wrong).
     int kind = round % 3;
+    // A reread in place of a left-out round takes the next file, not the one just read again.
+    int index = round / 3;
     if (kind == LEAVE_OUT && !rehearseLeavingOut) {
       kind = REREAD;
+      index = 2 * index + 1;
+    } else if (kind == REREAD && !rehearseLeavingOut) {
+      index = 2 * index;
     }
     try {
       TollgateConfig config =
           switch (kind) {
-            case REREAD -> ConfigLoader.loadRereadingTenant(configFile, round / 3);
+            case REREAD -> ConfigLoader.loadRereadingTenant(configFile, index);
             case LEAVE_OUT -> ConfigLoader.loadLeavingOutTenant(configFile, round / 3);
             default ->
                 ReloadRehearsal.withOnePoolReweighted(ConfigLoader.load(configFile), round / 3);
@@ -137,7 +144,8 @@ public final class Reloader {
     } catch (ConfigException e) {
       if (kind == LEAVE_OUT) {
         rehearseLeavingOut = false;
-        log.debug("Reload rehearsal: a tenant left out does not load; not rehearsed: {}", e);
+        log.debug(
+            "Reload rehearsal: a tenant left out does not load; not rehearsed: {}", e.toString());
         return true;
       }
       log.debug("Reload rehearsal stopped: {}", e.toString());

@@ -305,10 +305,6 @@ public final class Snapshot {
                 pc.source()));
   }
 
-  /**
-   * Host names and SRV names: asked all at once, waited for with a bound. A name that does not
-   * resolve is a warning: one tenant's DNS must not fail everyone's reload.
-   */
   private static boolean anyFollowsDns(Map<String, PoolServers> poolServers) {
     for (PoolServers ps : poolServers.values()) {
       if (ps.followsDns()) {
@@ -318,6 +314,10 @@ public final class Snapshot {
     return false;
   }
 
+  /**
+   * Host names and SRV names: asked all at once, waited for with a bound. A name that does not
+   * resolve is a warning: one tenant's DNS must not fail everyone's reload.
+   */
   private static void lookUp(
       Map<String, PoolServers> poolServers, TollgateConfig config, DnsLookups dns) {
     DnsLookups lookups = dns != null ? dns : DnsLookups.start(config.dns(), new DnsCounters());
