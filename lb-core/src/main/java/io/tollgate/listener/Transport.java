@@ -127,8 +127,9 @@ public final class Transport {
    */
   public EventLoopGroup newGroup(int threads, String role, boolean spinFreeTasks) {
     DefaultThreadFactory names = new DefaultThreadFactory("tollgate-" + role, true);
-    return spinFreeTasks
-        ? new WorkerLoopGroup(threads, names, ioHandlers.get())
-        : new MultiThreadIoEventLoopGroup(threads, names, ioHandlers.get());
+    return LullGuard.install(
+        spinFreeTasks
+            ? new WorkerLoopGroup(threads, names, ioHandlers.get())
+            : new MultiThreadIoEventLoopGroup(threads, names, ioHandlers.get()));
   }
 }
