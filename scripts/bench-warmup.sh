@@ -7,7 +7,8 @@
 #
 # usage: scripts/bench-warmup.sh [--runs N] [--options "jdk17 cds17 ..."] [--jar PATH] [-h]
 # Options (each a way to start the same jar; all on loopback, bounded in time):
-#   jdk17    plain `java -jar` on the default JDK 17 (today's launcher)
+#   jdk17    plain `java -jar` on the default JDK 17, no start-up warm-up (warmup.handshakes = 0; the
+#            config default, auto, warms up 1000 under `tollgate run`, i.e. selfwarm1000)
 #   cds17    JDK 17 dynamic AppCDS: a training run writes -XX:ArchiveClassesAtExit, runs use it
 #   c1fast   JDK 17 with -XX:Tier3InvocationThreshold=100 -XX:Tier4InvocationThreshold=2000 (compile sooner);
 #            a -c2 suffix adds the same flags to selfwarmN (selfwarm1000-c2)
@@ -96,6 +97,7 @@ cat >"$W/tollgate.conf" <<EOF
 tollgate {
   listeners = [ { name = main, address = "127.0.0.1:$LB" } ]
   io { worker-threads = 1 }
+  warmup { handshakes = 0 }
   timeouts { connect = 2s, idle = 30s, drain = 1s }
   certificates { trusted-roots = "$CERTS/ca.crt" }
   tls { session-tickets = false, session-cache-size = 0 }
@@ -131,7 +133,7 @@ java_cmd() { # option [train]
       n=${1#selfwarm}
       n=${n%-c2}
       conf=$W/tollgate-selfwarm${n:=$WARMUP_N}.conf
-      sed "s/^tollgate {/tollgate {\n  warmup { handshakes = $n }/" "$W/tollgate.conf" >"$conf" ;;
+      sed "s/^  warmup { handshakes = 0 }/  warmup { handshakes = $n }/" "$W/tollgate.conf" >"$conf" ;;
   esac
   echo "$j ${BENCH_JAVA_OPTS:-} -jar $JAR run --config $conf $pidf"
 }

@@ -196,6 +196,20 @@ public final class Tollgate implements AutoCloseable {
   public static Tollgate start(
       TollgateConfig config, IoConfig.Transport transport, InheritedSockets inherited)
       throws ConfigException, InterruptedException {
+    return start(config, transport, inherited, false);
+  }
+
+  /**
+   * As {@link #start(TollgateConfig, IoConfig.Transport, InheritedSockets)}; {@code server} says
+   * this process runs as a server ({@code tollgate run}), which is what {@code warmup.handshakes =
+   * auto} decides by ({@link io.tollgate.config.OpsConfig#handshakeWarmup}).
+   */
+  public static Tollgate start(
+      TollgateConfig config,
+      IoConfig.Transport transport,
+      InheritedSockets inherited,
+      boolean server)
+      throws ConfigException, InterruptedException {
     if (inherited.remaining() > 0
         && (transport == IoConfig.Transport.NIO || transport == IoConfig.Transport.IO_URING)) {
       // Said before the transport is looked for: the sockets are the reason, whatever is here.
@@ -228,7 +242,7 @@ public final class Tollgate implements AutoCloseable {
             : Runtime.getRuntime().availableProcessors();
     Tollgate tollgate = new Tollgate(selected, inherited, threads, snapshot, health, acme, dns);
     try {
-      tollgate.warmUp(config.ops().warmupHandshakes());
+      tollgate.warmUp(config.ops().handshakeWarmup(server));
       tollgate.listeners.bind(config.listeners());
       inherited.closeUnclaimed();
       acme.commit(config);

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code tollgate.warmup { handshakes = N, reloads = auto | N }}: the defaults, read, and refused
- * when invalid.
+ * {@code tollgate.warmup { handshakes = auto | N, reloads = auto | N }}: the defaults, read, and
+ * refused when invalid.
  */
 class WarmupConfigTest {
   @TempDir Path dir;
@@ -22,8 +22,22 @@ class WarmupConfigTest {
   }
 
   @Test
-  void offByDefault() throws Exception {
-    assertThat(load("").ops().warmupHandshakes()).isZero();
+  void handshakesAreAutoByDefaultOnForAServerOffEmbedded() throws Exception {
+    OpsConfig ops = load("").ops();
+    assertThat(ops.warmupHandshakes()).isEqualTo(OpsConfig.HANDSHAKES_AUTO);
+    assertThat(ops.handshakeWarmup(true)).isEqualTo(OpsConfig.AUTO_HANDSHAKES);
+    assertThat(ops.handshakeWarmup(false)).isZero();
+    assertThat(load("tollgate.warmup.handshakes = Auto").ops().handshakeWarmup(true))
+        .isEqualTo(OpsConfig.AUTO_HANDSHAKES);
+  }
+
+  @Test
+  void aNumberOfHandshakesIsTakenHoweverTollgateRuns() throws Exception {
+    OpsConfig off = load("tollgate.warmup { handshakes = 0 }").ops();
+    assertThat(off.handshakeWarmup(true)).isZero();
+    OpsConfig some = load("tollgate.warmup { handshakes = 30 }").ops();
+    assertThat(some.handshakeWarmup(true)).isEqualTo(30);
+    assertThat(some.handshakeWarmup(false)).isEqualTo(30);
   }
 
   @Test
@@ -38,6 +52,11 @@ class WarmupConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("tollgate.conf:3")
         .hasMessageContaining("tollgate.warmup.handshakes");
+    assertThatThrownBy(() -> load("tollgate.warmup {\n  handshakes = often\n}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("tollgate.conf:3")
+        .hasMessageContaining("tollgate.warmup.handshakes")
+        .hasMessageContaining("neither auto nor a number");
     assertThatThrownBy(() -> load("tollgate.warmup { handshake = 10 }"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("did you mean \"handshakes\"");
@@ -61,7 +80,9 @@ class WarmupConfigTest {
     assertThat(off.reloadRehearsals(10_000)).isZero();
     OpsConfig some = load("tollgate.warmup { reloads = 7 }").ops();
     assertThat(some.reloadRehearsals(3)).isEqualTo(7);
-    assertThat(some.warmupHandshakes()).as("handshakes keeps its default").isZero();
+    assertThat(some.warmupHandshakes())
+        .as("handshakes keeps its default")
+        .isEqualTo(OpsConfig.HANDSHAKES_AUTO);
   }
 
   @Test

@@ -112,7 +112,8 @@ final class RunCommand implements Callable<Integer> {
                 nio ? IoConfig.Transport.NIO : cfg.io().transport(),
                 takeover == null
                     ? InheritedSockets.of(SocketActivation.fromEnvironment())
-                    : takeover.sockets());
+                    : takeover.sockets(),
+                true);
       } catch (ConfigException e) {
         config.report(report, e);
         failed = 1;

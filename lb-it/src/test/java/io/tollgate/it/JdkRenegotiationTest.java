@@ -132,6 +132,7 @@ class JdkRenegotiationTest {
           routes = [ { hosts = ["web.test"], mode = offload, pool = web,
                        certificate { chain = "web.pem", key = "web.key" } } ]
           pools { web { servers = ["127.0.0.1:%d"] } }
+          warmup.handshakes = 0
         }
         """,
                 backend.port()));

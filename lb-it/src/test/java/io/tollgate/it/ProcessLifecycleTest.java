@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tollgate.cli.TollgateCli;
+import io.tollgate.config.OpsConfig;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -71,7 +72,12 @@ class ProcessLifecycleTest {
     servers.forEach(TlsTestServer::close);
   }
 
+  /** A config that starts at once: no start-up warm-up (see the test of the default below). */
   private Path writeConfig(String pool, String extra) throws IOException {
+    return writeConfigAsIs(pool, "warmup.handshakes = 0\n" + extra);
+  }
+
+  private Path writeConfigAsIs(String pool, String extra) throws IOException {
     return Files.writeString(
         dir.resolve("tollgate.conf"),
         String.format(
@@ -96,6 +102,11 @@ class ProcessLifecycleTest {
    * scripts/tollgate does), or unset when null.
    */
   private int run(Path config, String suspendSignal) throws Exception {
+    return run(config, suspendSignal, Duration.ofSeconds(30));
+  }
+
+  /** As {@link #run(Path, String)}, waiting up to {@code limit} for the start. */
+  private int run(Path config, String suspendSignal, Duration limit) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder =
         new ProcessBuilder(
@@ -115,7 +126,7 @@ class ProcessLifecycleTest {
     }
     process = builder.start();
     ProcessLog.follow(process, log);
-    String started = awaitLog("Tollgate started", Duration.ofSeconds(30));
+    String started = awaitLog("Tollgate started", limit);
     Matcher m = STARTED.matcher(started);
     assertThat(m.find()).as(started).isTrue();
     // Written just after that line.
@@ -181,6 +192,27 @@ class ProcessLifecycleTest {
 
     run(writeConfig("a", ""), "39");
     assertThat(log).noneMatch(line -> line.contains("thread-suspend signal"));
+  }
+
+  @Test
+  void runWarmsUpByDefaultBeforeItAcceptsAndTheFirstClientIsServed() throws Exception {
+    int port = run(writeConfigAsIs("a", ""), "39", Duration.ofSeconds(60));
+    // Logged before "Tollgate started", which run() waited for: the listeners bind after it.
+    String line = awaitLog("warm-up: ", Duration.ofSeconds(5));
+    assertThat(line)
+        .contains("warm-up: " + OpsConfig.AUTO_HANDSHAKES + " loopback connection(s)")
+        .contains("(0 failed)");
+    assertThat(log.indexOf(line)).isLessThan(indexOfLine("Tollgate started"));
+    assertThat(greeting(port)).isEqualTo("a");
+  }
+
+  private int indexOfLine(String text) {
+    for (int i = 0; i < log.size(); i++) {
+      if (log.get(i).contains(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   @Test

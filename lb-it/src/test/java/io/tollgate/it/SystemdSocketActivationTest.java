@@ -108,6 +108,7 @@ class SystemdSocketActivationTest {
               routes = [ { hosts = ["pass.test"], mode = passthrough, pool = pass } ]
               pools { pass { servers = ["127.0.0.1:%d"] } }
               timeouts { drain = 3s }
+              warmup.handshakes = 0
             }
             """,
             listener, address, backend.port()));

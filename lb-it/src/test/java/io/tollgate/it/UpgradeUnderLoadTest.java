@@ -275,6 +275,7 @@ class UpgradeUnderLoadTest {
             tollgate {
               listeners = [ { name = main, address = "127.0.0.1:0" } ]
               timeouts { drain = 30s }
+              warmup.handshakes = 0
               routes = [
                 { hosts = ["pass.test"], mode = passthrough, pool = pass }
                 { hosts = ["bulk-pass.test"], mode = passthrough, pool = passbulk }

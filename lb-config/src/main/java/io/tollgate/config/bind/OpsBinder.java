@@ -37,12 +37,21 @@ final class OpsBinder {
         new OpsConfig(admin.get(), watch.get(), handshakes.getAsInt(), reloads.getAsInt()));
   }
 
-  /** {@code warmup.handshakes = N}: empty on error. */
+  /**
+   * {@code warmup.handshakes = auto | N}: {@link OpsConfig#HANDSHAKES_AUTO} for auto; empty on
+   * error.
+   */
   private static OptionalInt handshakes(Node warmup) {
     Node handshakes = warmup.child(Schema.WARMUP_HANDSHAKES.name());
-    return Readers.required(handshakes, Schema.WARMUP_HANDSHAKES)
-        ? Readers.intInRange(handshakes, Schema.WARMUP_HANDSHAKES, 0, Schema.MAX_WARMUP_HANDSHAKES)
-        : OptionalInt.empty();
+    if (!Readers.required(handshakes, Schema.WARMUP_HANDSHAKES)) {
+      return OptionalInt.empty();
+    }
+    return Readers.autoOrIntInRange(
+        handshakes,
+        Schema.WARMUP_HANDSHAKES,
+        0,
+        Schema.MAX_WARMUP_HANDSHAKES,
+        OpsConfig.HANDSHAKES_AUTO);
   }
 
   /** {@code warmup.reloads = auto | N}: {@link OpsConfig#RELOADS_AUTO} for auto; empty on error. */

@@ -145,7 +145,7 @@ final class Schema {
 
   // tollgate.warmup (issues 10 and 11)
   static final Key WARMUP_HANDSHAKES =
-      new Key("handshakes", "a number of loopback connections, 0 (off) to 100000");
+      new Key("handshakes", "auto, or a number of loopback connections, 0 (off) to 100000");
   static final int MAX_WARMUP_HANDSHAKES = 100_000;
   static final Key WARMUP_RELOADS =
       new Key("reloads", "auto, or a number of rehearsed reloads, 0 (off) to 100");
