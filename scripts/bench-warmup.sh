@@ -60,7 +60,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --options) OPTIONS=$2; shift 2 ;;
     --jar) JAR=$2; shift 2 ;;
-    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (-h for help)" >&2; exit 2 ;;
   esac
 done

@@ -271,7 +271,10 @@ public final class Tollgate implements AutoCloseable {
     }
   }
 
-  /** What the start-up warm-up did; empty when {@code warmup.handshakes} is 0. */
+  /**
+   * What the start-up warm-up did; empty when there was none ({@code warmup.handshakes} 0, or
+   * {@code auto} in a process not started as a server).
+   */
   public Optional<SelfWarmup.Result> warmup() {
     return Optional.ofNullable(warmup);
   }

@@ -49,7 +49,8 @@ public record OpsConfig(
   public OpsConfig {
     Objects.requireNonNull(admin, "admin");
     if (warmupHandshakes < HANDSHAKES_AUTO) {
-      throw new IllegalArgumentException("warmupHandshakes < 0: " + warmupHandshakes);
+      throw new IllegalArgumentException(
+          "warmupHandshakes neither HANDSHAKES_AUTO nor >= 0: " + warmupHandshakes);
     }
     if (warmupReloads < RELOADS_AUTO) {
       throw new IllegalArgumentException("warmupReloads < 0: " + warmupReloads);

@@ -70,8 +70,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = LaunchCommand.INHERIT_OPTION, hidden = true, paramLabel = "SOCKET")
   Path inheritFrom;
 
-  /** How long a successor may take to start, for {@code tollgate upgrade}. */
-  static final Duration UPGRADE_READY_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * How long a successor may take to start, for {@code tollgate upgrade}: the JVM, the config's
+   * load (8-13 s at 10,000 tenants on a 2-core machine) and the start-up warm-up ({@code
+   * warmup.handshakes}, on by default, bounded by 30 s).
+   */
+  static final Duration UPGRADE_READY_TIMEOUT = Duration.ofSeconds(90);
 
   /** The JVM property that names Netty's leak detection level; set, it wins over our default. */
   static final String LEAK_DETECTION_PROPERTY = "io.netty.leakDetection.level";

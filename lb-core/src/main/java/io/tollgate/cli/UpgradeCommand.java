@@ -40,7 +40,9 @@ final class UpgradeCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
-      defaultValue = "90",
+      // Above the successor's own bound (90 s: RunCommand.UPGRADE_READY_TIMEOUT), so the outcome
+      // that bound gives still reaches the operator.
+      defaultValue = "120",
       description = "How long to wait for the outcome (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 

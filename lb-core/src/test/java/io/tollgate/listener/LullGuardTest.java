@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @Timeout(60)
 class LullGuardTest {
-  /** The loop's earliest queued timer, due or not (null when none): Netty keeps it protected. */
+  /** The loop's earliest queued timer, due or not (null when none): not public in Netty. */
   private static final Method PEEK_SCHEDULED_TASK;
 
   static {
