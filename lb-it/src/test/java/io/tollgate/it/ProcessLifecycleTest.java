@@ -204,17 +204,9 @@ class ProcessLifecycleTest {
     Matcher made = Pattern.compile("warm-up: (\\d+) loopback connection").matcher(line);
     assertThat(made.find()).as(line).isTrue();
     assertThat(Integer.parseInt(made.group(1))).isBetween(1, OpsConfig.AUTO_HANDSHAKES);
-    assertThat(log.indexOf(line)).isLessThan(indexOfLine("Tollgate started"));
+    String started = awaitLog("Tollgate started", Duration.ofSeconds(5));
+    assertThat(log.indexOf(line)).isLessThan(log.indexOf(started));
     assertThat(greeting(port)).isEqualTo("a");
-  }
-
-  private int indexOfLine(String text) {
-    for (int i = 0; i < log.size(); i++) {
-      if (log.get(i).contains(text)) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   @Test
