@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -244,6 +245,56 @@ class UpgradeUnderLoadTest {
     }
   }
 
+  /**
+   * {@code tollgate run} warms up by default (1000 loopback handshakes): in an upgrade the new
+   * process does so before it takes the sockets over, while the old one goes on serving. Nothing is
+   * refused or reset across the switch, and the clients' connections are served throughout, also
+   * while the successor warms up.
+   */
+  @Test
+  void withTheDefaultWarmUpTheOldProcessServesWhileTheNewOneWarmsUp() throws Exception {
+    int port = start(writeConfig("", "", ""));
+    long before = currentPid();
+    try (ConnectionChurn pass = churn(port, "pass.test", "pass");
+        ConnectionChurn off = churn(port, "off.test", "off")) {
+      TollgateFixture.await(() -> pass.served() > 5 && off.served() > 5, Duration.ofSeconds(30));
+      int servedAtUpgrade = pass.served() + off.served();
+      CompletableFuture<String> upgraded = CompletableFuture.supplyAsync(() -> upgradeCommand(0));
+      // The first warm-up line is the first process's, before it started; the second is the
+      // successor's, written before it answers the hand-off with "started".
+      String warmedUp = awaitLog("warm-up: ", 2);
+      int servedAtWarmUp = pass.served() + off.served();
+      Matcher made = Pattern.compile("warm-up: (\\d+) loopback connection").matcher(warmedUp);
+      assertThat(made.find()).as(warmedUp).isTrue();
+      assertThat(Integer.parseInt(made.group(1))).isPositive();
+      assertThat(upgraded.get(120, TimeUnit.SECONDS)).contains("upgraded: process");
+      // One pipe carries both processes' log, written as it happens: the old process hands over
+      // only after the successor's warm-up.
+      assertThat(log.indexOf(warmedUp))
+          .as("the successor warms up before the old process hands over")
+          .isLessThan(log.indexOf(awaitLog("accepts now; this process")));
+      long after = currentPid();
+      assertThat(after).isNotEqualTo(before);
+      pids.add(after);
+      int served = pass.served() + off.served();
+      TollgateFixture.await(
+          () -> pass.served() + off.served() > served + 20,
+          Duration.ofSeconds(30),
+          () -> "the new process serves");
+      pass.close();
+      off.close();
+      assertThat(servedAtWarmUp)
+          .as("served by the old process while the successor warmed up")
+          .isGreaterThan(servedAtUpgrade);
+      assertThat(pass.refused() + off.refused()).as("refused").isZero();
+      assertThat(pass.reset() + off.reset()).as("reset").isZero();
+      assertThat(pass.other()).as("other failures (pass)").isEmpty();
+      assertThat(off.other()).as("other failures (offload)").isEmpty();
+    }
+    assertThat(process.waitFor(40, TimeUnit.SECONDS)).as("the old process drains, exits").isTrue();
+    assertThat(process.exitValue()).isZero();
+  }
+
   @Test
   void onNioTheUpgradeIsRefusedAsUnsupported() throws Exception {
     int port = start(writeConfig("", "io { transport = nio }"));
@@ -266,6 +317,11 @@ class UpgradeUnderLoadTest {
    * the first process got stays.
    */
   private Path writeConfig(String extraRoute, String extra) throws IOException {
+    return writeConfig(extraRoute, extra, "warmup.handshakes = 0");
+  }
+
+  /** As above; {@code warmup} is the config's warm-up line ("" for the default). */
+  private Path writeConfig(String extraRoute, String extra, String warmup) throws IOException {
     config = dir.resolve("tollgate.conf");
     String off = dir.resolve("off").toString();
     return Files.writeString(
@@ -275,7 +331,7 @@ class UpgradeUnderLoadTest {
             tollgate {
               listeners = [ { name = main, address = "127.0.0.1:0" } ]
               timeouts { drain = 30s }
-              warmup.handshakes = 0
+              %s
               routes = [
                 { hosts = ["pass.test"], mode = passthrough, pool = pass }
                 { hosts = ["bulk-pass.test"], mode = passthrough, pool = passbulk }
@@ -294,6 +350,7 @@ class UpgradeUnderLoadTest {
               %s
             }
             """,
+            warmup,
             off,
             off,
             off,
@@ -338,16 +395,23 @@ class UpgradeUnderLoadTest {
   }
 
   private String awaitLog(String text) throws InterruptedException {
+    return awaitLog(text, 1);
+  }
+
+  /** The {@code nth} log line that contains {@code text}, waited for up to 60 s. */
+  private String awaitLog(String text, int nth) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
+      int seen = 0;
       for (String line : log) {
-        if (line.contains(text)) {
+        if (line.contains(text) && ++seen == nth) {
           return line;
         }
       }
       Thread.sleep(20);
     }
-    throw new AssertionError("no log line with \"" + text + "\" in:\n" + String.join("\n", log));
+    throw new AssertionError(
+        "no log line " + nth + " with \"" + text + "\" in:\n" + String.join("\n", log));
   }
 
   private long currentPid() throws IOException {
