@@ -12,7 +12,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -84,7 +83,7 @@ public final class Transport {
   private static Transport ioUring() {
     return new Transport(
         "io_uring",
-        IoUringIoHandler::newFactory,
+        PollOutAfterFinIoUringHandler::newFactory,
         IoUringServerSocketChannel.class,
         IoUringSocketChannel.class);
   }

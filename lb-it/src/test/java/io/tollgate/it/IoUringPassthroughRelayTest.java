@@ -20,12 +20,4 @@ class IoUringPassthroughRelayTest extends PassthroughRelayTest {
   @Test
   @Disabled("the NIO transfer: PassthroughRelayTest runs it")
   void transfers256MiBEachWayOverNio() {}
-
-  @Override
-  @Test
-  @Disabled(
-      "known on io_uring: the upload toward a backend that half-closed first stalls in about one"
-          + " run of four (the backend never gets all of it); epoll, the default, passes; see the"
-          + " README's io_uring section")
-  void aBackendThatHalfClosedStillGetsALargeUploadItReadsLate() {}
 }
