@@ -82,6 +82,10 @@ public final class Tollgate implements AutoCloseable {
   private volatile long configVersion = 1;
   private volatile Instant configLoadedAt = Instant.now();
   private volatile boolean shuttingDown;
+
+  /** An upgrade is handing the listening sockets over (guarded by this). */
+  private boolean upgrading;
+
   private final Readiness readiness = new Readiness();
   private volatile SelfWarmup.Result warmup;
 
@@ -295,6 +299,16 @@ public final class Tollgate implements AutoCloseable {
           List.of(
               new ConfigError(
                   config.source(), "tollgate", "Tollgate is shutting down; not reloading")));
+    }
+    if (upgrading) {
+      throw new ConfigException(
+          List.of(
+              new ConfigError(
+                  config.source(),
+                  "tollgate",
+                  "an upgrade is in progress; not reloading (the new process loads the config"
+                      + " file as it starts: reload it after the upgrade if the file changed"
+                      + " since)")));
     }
     DnsLookups nextDns =
         config.dns().equals(dns.config()) ? dns : DnsLookups.start(config.dns(), dnsCounters);
@@ -526,6 +540,16 @@ public final class Tollgate implements AutoCloseable {
    */
   public Map<String, Integer> listeningSockets() {
     return listeners.sockets();
+  }
+
+  /**
+   * Marks an upgrade running ({@code true}) or failed ({@code false}). It hands this process's
+   * listening sockets to the new process by their numbers, read when it began: a reload meanwhile
+   * could close a listener and let its number name another socket by the time it is sent, so
+   * reloads are refused while it runs.
+   */
+  public synchronized void upgrading(boolean running) {
+    upgrading = running;
   }
 
   /**

@@ -118,6 +118,8 @@ public final class Upgrader {
       return busy;
     }
     try {
+      // No reload may move a listening socket while their numbers are being handed over.
+      tollgate.upgrading(true);
       log.info("Upgrade ({}): starting a new Tollgate process", trigger);
       // A balancer polling /ready stops sending here while the change is under way; the new
       // process answers ready once it runs, and this one gets readiness back if the change fails.
@@ -140,6 +142,7 @@ public final class Upgrader {
         report.accept(r);
         hooks.stop();
       } else {
+        tollgate.upgrading(false);
         tollgate.readiness().restore();
         report.accept(r);
         log.error(

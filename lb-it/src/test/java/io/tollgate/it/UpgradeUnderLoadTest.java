@@ -229,11 +229,12 @@ class UpgradeUnderLoadTest {
       assertThat(currentPid()).isEqualTo(pid);
       assertThat(process.isAlive()).isTrue();
       assertThat(greeting(port)).isEqualTo("pass");
-      // Withdrawn while the upgrade ran, ready again once it failed.
+      // Withdrawn while the upgrade ran, ready again once it failed; reloads are taken again.
       assertThat(getReady(adminPort)).isEqualTo(200);
-
-      // Fixed, the same process upgrades.
+      // Fixed, the same process reloads and upgrades.
       writeConfig("", admin);
+      HttpResponse<String> reload = postReload(adminPort);
+      assertThat(reload.statusCode()).as(reload.body()).isEqualTo(200);
       upgradeCommand(0);
       assertThat(currentPid()).isNotEqualTo(pid);
       pids.add(currentPid());
@@ -253,13 +254,21 @@ class UpgradeUnderLoadTest {
    */
   @Test
   void withTheDefaultWarmUpTheOldProcessServesWhileTheNewOneWarmsUp() throws Exception {
-    int port = start(writeConfig("", "", ""));
+    int adminPort = freePort();
+    int port = start(writeConfig("", "admin { address = \"127.0.0.1:" + adminPort + "\" }", ""));
     long before = currentPid();
     try (ConnectionChurn pass = churn(port, "pass.test", "pass");
         ConnectionChurn off = churn(port, "off.test", "off")) {
       TollgateFixture.await(() -> pass.served() > 5 && off.served() > 5, Duration.ofSeconds(30));
       int servedAtUpgrade = pass.served() + off.served();
       CompletableFuture<String> upgraded = CompletableFuture.supplyAsync(() -> upgradeCommand(0));
+      // A reload while the sockets are being handed over is refused: one that closed or bound a
+      // listener could make a socket number name another socket by the time it is sent. (The new
+      // process starts a JVM and warms up first: the upgrade is still running here.)
+      awaitLog("starting a new Tollgate process");
+      HttpResponse<String> reload = postReload(adminPort);
+      assertThat(reload.statusCode()).as(reload.body()).isEqualTo(422);
+      assertThat(reload.body()).contains("an upgrade is in progress; not reloading");
       // The first warm-up line is the first process's, before it started; the second is the
       // successor's, written before it answers the hand-off with "started".
       String warmedUp = awaitLog("warm-up: ", 2);
@@ -456,6 +465,17 @@ class UpgradeUnderLoadTest {
                 .build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
+  }
+
+  private static HttpResponse<String> postReload(int adminPort) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/reload"))
+                .timeout(Duration.ofSeconds(30))
+                .header("X-Tollgate-Admin", "1")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   private static HttpResponse<String> postUpgrade(int adminPort) throws Exception {
