@@ -3,7 +3,6 @@ package io.tollgate.listener;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
-import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
@@ -11,7 +10,6 @@ import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoOps;
-import io.netty.util.concurrent.ThreadAwareExecutor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * its remaining completions are kept from the channel. Nothing changes for a socket whose peer has
  * not closed.
  */
-final class PollOutAfterFinIoUringHandler implements IoHandler {
+final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   private static final Logger log = LoggerFactory.getLogger(PollOutAfterFinIoUringHandler.class);
 
   // io_uring.h and poll.h: stable kernel ABI.
@@ -55,10 +53,8 @@ final class PollOutAfterFinIoUringHandler implements IoHandler {
   /** What ends a wait for POLLOUT: the socket can be written, or it failed. */
   private static final int WRITABLE_OR_FAILED = POLLOUT | POLLERR | POLLHUP | POLLNVAL;
 
-  private final IoHandler uring;
-
   private PollOutAfterFinIoUringHandler(IoHandler uring) {
-    this.uring = uring;
+    super(uring);
   }
 
   /**
@@ -74,57 +70,17 @@ final class PollOutAfterFinIoUringHandler implements IoHandler {
           Ops.failure.toString());
       return netty;
     }
-    return new IoHandlerFactory() {
-      @Override
-      public IoHandler newHandler(ThreadAwareExecutor executor) {
-        return new PollOutAfterFinIoUringHandler(netty.newHandler(executor));
-      }
-
-      @Override
-      public boolean isChangingThreadSupported() {
-        return netty.isChangingThreadSupported();
-      }
-    };
-  }
-
-  @Override
-  public void initialize() {
-    uring.initialize();
-  }
-
-  @Override
-  public int run(IoHandlerContext context) {
-    return uring.run(context);
-  }
-
-  @Override
-  public void prepareToDestroy() {
-    uring.prepareToDestroy();
-  }
-
-  @Override
-  public void destroy() {
-    uring.destroy();
+    return wrapping(netty, PollOutAfterFinIoUringHandler::new);
   }
 
   @Override
   public IoRegistration register(IoHandle handle) throws Exception {
     if (!(handle instanceof IoUringIoHandle channel)) {
-      return uring.register(handle); // refused there, with Netty's own message
+      return netty.register(handle); // refused there, with Netty's own message
     }
     Registration registration = new Registration(channel);
-    registration.ring = uring.register(registration);
+    registration.ring = netty.register(registration);
     return registration;
-  }
-
-  @Override
-  public void wakeup() {
-    uring.wakeup();
-  }
-
-  @Override
-  public boolean isCompatible(Class<? extends IoHandle> handleType) {
-    return uring.isCompatible(handleType);
   }
 
   /**

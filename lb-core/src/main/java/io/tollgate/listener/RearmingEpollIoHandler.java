@@ -2,13 +2,11 @@ package io.tollgate.listener;
 
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
-import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
-import io.netty.util.concurrent.ThreadAwareExecutor;
 
 /**
  * Netty's epoll {@link IoHandler}, mended so that a socket it took out of epoll can be watched
@@ -29,62 +27,19 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * handle again, which adds the fd anew. Nothing else changes: the channel keeps its registration
  * object (this one), and events reach it as before.
  */
-final class RearmingEpollIoHandler implements IoHandler {
-  private final IoHandler epoll;
-
+final class RearmingEpollIoHandler extends DelegatingIoHandler {
   private RearmingEpollIoHandler(IoHandler epoll) {
-    this.epoll = epoll;
+    super(epoll);
   }
 
   /** Epoll's own factory, each handler it makes wrapped. */
   static IoHandlerFactory newFactory() {
-    IoHandlerFactory netty = EpollIoHandler.newFactory();
-    return new IoHandlerFactory() {
-      @Override
-      public IoHandler newHandler(ThreadAwareExecutor executor) {
-        return new RearmingEpollIoHandler(netty.newHandler(executor));
-      }
-
-      @Override
-      public boolean isChangingThreadSupported() {
-        return netty.isChangingThreadSupported();
-      }
-    };
-  }
-
-  @Override
-  public void initialize() {
-    epoll.initialize();
-  }
-
-  @Override
-  public int run(IoHandlerContext context) {
-    return epoll.run(context);
-  }
-
-  @Override
-  public void prepareToDestroy() {
-    epoll.prepareToDestroy();
-  }
-
-  @Override
-  public void destroy() {
-    epoll.destroy();
+    return wrapping(EpollIoHandler.newFactory(), RearmingEpollIoHandler::new);
   }
 
   @Override
   public IoRegistration register(IoHandle handle) throws Exception {
-    return new Registration(handle, epoll.register(handle));
-  }
-
-  @Override
-  public void wakeup() {
-    epoll.wakeup();
-  }
-
-  @Override
-  public boolean isCompatible(Class<? extends IoHandle> handleType) {
-    return epoll.isCompatible(handleType);
+    return new Registration(handle, netty.register(handle));
   }
 
   /** Used on the loop's thread only, as Netty's own (submit is called from the channel's loop). */
@@ -122,7 +77,7 @@ final class RearmingEpollIoHandler implements IoHandler {
           // delete of the already deleted fd fails quietly).
           current.cancel();
           try {
-            current = epoll.register(handle);
+            current = netty.register(handle);
           } catch (Exception e) {
             throw new IllegalStateException("cannot register a socket with epoll again", e);
           }

@@ -468,21 +468,19 @@ class UpgradeUnderLoadTest {
   }
 
   private static HttpResponse<String> postReload(int adminPort) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/reload"))
-                .timeout(Duration.ofSeconds(30))
-                .header("X-Tollgate-Admin", "1")
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return post(adminPort, "/reload", Duration.ofSeconds(30));
   }
 
   private static HttpResponse<String> postUpgrade(int adminPort) throws Exception {
+    return post(adminPort, "/upgrade", Duration.ofSeconds(90));
+  }
+
+  private static HttpResponse<String> post(int adminPort, String path, Duration timeout)
+      throws Exception {
     return HttpClient.newHttpClient()
         .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/upgrade"))
-                .timeout(Duration.ofSeconds(90))
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .timeout(timeout)
                 .header("X-Tollgate-Admin", "1")
                 .POST(HttpRequest.BodyPublishers.noBody())
                 .build(),
