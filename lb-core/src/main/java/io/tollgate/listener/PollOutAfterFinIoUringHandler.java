@@ -6,6 +6,7 @@ import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -28,13 +29,16 @@ import org.slf4j.LoggerFactory;
  * half-closed and then read a large upload slowly stopped receiving it for good, with the rest held
  * in Tollgate until the idle timeout (reproduced in 7 runs of 8 on one machine).
  *
- * <p>How: a completion of the channel's POLLOUT poll that says neither POLLOUT nor an error or
- * hang-up is kept from the channel, and the wait goes on as a multishot poll for POLLOUT with the
- * same user data (so that Netty's own cancel of its poll still reaches it): such a poll reports
- * POLLRDHUP once on arming, stays armed, and reports again when the socket's send buffer has room.
- * That report goes to the channel as the end of its poll; the multishot poll is then cancelled, and
- * its remaining completions are kept from the channel. Nothing changes for a socket whose peer has
- * not closed.
+ * <p>How: the channel's POLLOUT poll is submitted with a user data of ours (never a 16-bit op id of
+ * Netty's, which wrap, so none of the channel's other polls can be taken for it). A completion of
+ * it that says neither POLLOUT nor an error or hang-up is kept from the channel, and the wait goes
+ * on as a multishot poll for POLLOUT: such a poll reports POLLRDHUP once on arming, stays armed,
+ * and reports again when the socket's send buffer has room. That report goes to the channel, with
+ * the channel's own user data, as the end of its poll; the multishot poll is then cancelled and
+ * what else it and the cancel complete is dropped. The channel's cancel of its poll (as it closes)
+ * is sent to the multishot poll when that is what waits, and nothing is continued after it, after
+ * the channel's close or after its registration is cancelled (a pending poll holds the socket
+ * open). Nothing changes for a socket whose peer has not closed, bar the user data.
  */
 final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   private static final Logger log = LoggerFactory.getLogger(PollOutAfterFinIoUringHandler.class);
@@ -49,6 +53,9 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   private static final int POLLERR = 0x8;
   private static final int POLLHUP = 0x10;
   private static final int POLLNVAL = 0x20;
+
+  /** Multishot polls: Linux 5.13 and later; without them the channel's completion goes as is. */
+  private static final boolean MULTISHOT = IoUring.isPollAddMultishotEnabled();
 
   /** What ends a wait for POLLOUT: the socket can be written, or it failed. */
   private static final int WRITABLE_OR_FAILED = POLLOUT | POLLERR | POLLHUP | POLLNVAL;
@@ -88,30 +95,33 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
    * the channel through it. Used on the loop's thread only, as Netty's own.
    */
   private static final class Registration implements IoRegistration, IoUringIoHandle {
+    /**
+     * Where our user data starts: Netty's are short op ids (and, for zero-copy writes with every
+     * short id taken, a count from 32768), so never this high; the ring tracks such data by token.
+     */
+    private static final long FIRST_TAG = 1L << 62;
+
     private final IoUringIoHandle channel;
     private IoRegistration ring;
+    private long nextTag = FIRST_TAG;
 
-    /** The channel waits for its POLLOUT poll, submitted with this user data, on this fd. */
+    /** The channel waits for its POLLOUT poll: submitted with the channel's data, on this fd. */
     private boolean pollOutPending;
 
-    private long pollOutData;
+    private long channelData;
     private int pollOutFd;
 
-    /** The wait goes on as a multishot poll, of this id (the channel's poll's id as well). */
+    /** The user data we gave that wait's polls (the channel's own, then ours that continue it). */
+    private long pollOutTag;
+
+    /** The id the channel got for its poll, which its cancel names. */
+    private long pollOutId;
+
+    /** Our multishot poll that continues the wait, or 0. */
     private long multishotId;
 
-    /**
-     * A multishot poll of ours, with this user data, was cancelled: its last completion is ours.
-     */
-    private boolean cancelled;
-
-    private long cancelledData;
-
-    /** Our cancel's own completion is still to come (dropped: the channel did not ask for it). */
-    private boolean cancelCompletionPending;
-
-    /** The channel is closing: no new poll of ours may hold its socket open. */
-    private boolean closing;
+    /** The channel cancelled its wait or is closing: the wait is not continued any more. */
+    private boolean stopped;
 
     Registration(IoUringIoHandle channel) {
       this.channel = channel;
@@ -122,12 +132,25 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
       IoUringIoOps op = (IoUringIoOps) ops;
       byte opcode = Ops.opcode(op);
       if (opcode == OP_POLL_ADD && (Ops.events(op) & POLLOUT) != 0) {
+        // Resubmitted with a user data of our own, so that its completions cannot be taken for
+        // those of the channel's other polls (Netty's 16-bit op ids wrap).
         pollOutPending = true;
-        pollOutData = Ops.userData(op);
+        stopped = false;
+        channelData = Ops.userData(op);
         pollOutFd = Ops.fd(op);
+        pollOutTag = nextTag++;
         multishotId = 0;
+        pollOutId = ring.submit(pollAdd(pollOutFd, Ops.len(op), Ops.events(op), pollOutTag));
+        return pollOutId;
+      }
+      if (opcode == OP_ASYNC_CANCEL && pollOutPending && Ops.cancelTarget(op) == pollOutId) {
+        // The channel ends its wait (it closes): ours is what is armed, if anything.
+        stopped = true;
+        if (multishotId != 0) {
+          return ring.submit(cancel(multishotId, Ops.userData(op)));
+        }
       } else if (opcode == OP_CLOSE) {
-        closing = true;
+        stopped = true;
       }
       return ring.submit(ops);
     }
@@ -135,90 +158,78 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
       IoUringIoEvent completion = (IoUringIoEvent) event;
-      byte opcode = completion.opcode();
       long data = completion.userData();
-      if (opcode == OP_POLL_ADD) {
-        boolean more = (completion.flags() & CQE_F_MORE) != 0;
-        if (cancelled && data == cancelledData) {
-          cancelled = more;
-          return;
+      if (data >= FIRST_TAG) { // ours: Netty submits short data only
+        if (data == pollOutTag && pollOutPending && completion.opcode() == OP_POLL_ADD) {
+          pollOutCompleted(completion);
         }
-        if (pollOutPending && data == pollOutData) {
-          pollOutEnded(completion, data, more);
-          return;
-        }
-      } else if (opcode == OP_ASYNC_CANCEL && cancelCompletionPending && data == cancelledData) {
-        cancelCompletionPending = false;
-        return;
+        return; // anything else of ours (a cancelled poll, our cancel) the channel did not ask for
       }
       channel.handle(this, event);
     }
 
-    /** A completion of the channel's wait for POLLOUT, or of ours that continues it. */
-    private void pollOutEnded(IoUringIoEvent completion, long data, boolean more) {
+    /** A completion of the channel's wait for POLLOUT, or of our poll that continues it. */
+    private void pollOutCompleted(IoUringIoEvent completion) {
       int res = completion.res();
+      boolean more = (completion.flags() & CQE_F_MORE) != 0;
       if (res >= 0 && (res & WRITABLE_OR_FAILED) == 0) {
-        // POLLRDHUP alone: the peer's FIN, not room to write. Wait on, unless the channel is
-        // closing (a poll keeps its socket open) or a multishot poll of ours still waits.
-        if (!more && !closing && ring.isValid()) {
-          multishotId =
-              ring.submit(
-                  new IoUringIoOps(
-                      OP_POLL_ADD,
-                      (byte) 0,
-                      (short) 0,
-                      pollOutFd,
-                      0L,
-                      0L,
-                      POLL_ADD_MULTI,
-                      POLLOUT,
-                      data,
-                      (short) 0,
-                      (short) 0,
-                      0,
-                      0L));
+        // POLLRDHUP alone: the peer's FIN, not room to write.
+        if (more) {
+          return; // our multishot poll waits on
+        }
+        if (!stopped && MULTISHOT && ring.isValid()) {
+          multishotId = ring.submit(pollAdd(pollOutFd, POLL_ADD_MULTI, POLLOUT, pollOutTag));
           if (multishotId != 0) {
             return;
           }
-        } else if (more) {
-          return;
         }
-        // Could not wait on: the channel gets its completion as Netty made it.
-        pollOutPending = false;
-        channel.handle(this, completion);
-        return;
+        // Not continued (the channel is closing, or it could not be): its completion as made.
       }
       pollOutPending = false;
-      if (!more) {
-        channel.handle(this, completion);
-        return;
+      if (more && ring.isValid()) {
+        // Our multishot poll saw room (or a failure): it ends here.
+        ring.submit(cancel(multishotId, nextTag++));
       }
-      // Our multishot poll saw the socket writable (or failed): the channel's poll ends here,
-      // and ours is cancelled, its later completions dropped.
-      cancelled = true;
-      cancelledData = data;
-      if (ring.isValid()) {
-        cancelCompletionPending =
-            ring.submit(
-                    new IoUringIoOps(
-                        OP_ASYNC_CANCEL,
-                        (byte) 0,
-                        (short) 0,
-                        -1,
-                        0L,
-                        multishotId,
-                        0,
-                        0,
-                        data,
-                        (short) 0,
-                        (short) 0,
-                        0,
-                        0L))
-                != 0;
-      }
+      multishotId = 0;
       channel.handle(
           this,
-          new IoUringIoEvent(res, completion.flags() & ~CQE_F_MORE, completion.opcode(), data));
+          new IoUringIoEvent(res, completion.flags() & ~CQE_F_MORE, OP_POLL_ADD, channelData));
+    }
+
+    private static IoUringIoOps pollAdd(int fd, int len, int events, long data) {
+      // As Netty's IoUringIoOps.newPollAdd, with a long user data.
+      return new IoUringIoOps(
+          OP_POLL_ADD,
+          (byte) 0,
+          (short) 0,
+          fd,
+          0L,
+          0L,
+          len,
+          events,
+          data,
+          (short) 0,
+          (short) 0,
+          0,
+          0L);
+    }
+
+    private static IoUringIoOps cancel(long target, long data) {
+      // As Netty's IoUringIoOps.newAsyncCancel: the target's user data in addr (union2).
+      return new IoUringIoOps(
+          OP_ASYNC_CANCEL,
+          (byte) 0,
+          (short) 0,
+          -1,
+          0L,
+          target,
+          0,
+          0,
+          data,
+          (short) 0,
+          (short) 0,
+          0,
+          0L);
     }
 
     @Override
@@ -248,7 +259,11 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
 
     @Override
     public boolean cancel() {
-      closing = true;
+      stopped = true;
+      if (multishotId != 0 && ring.isValid()) {
+        ring.submit(cancel(multishotId, nextTag++));
+        multishotId = 0;
+      }
       return ring.cancel();
     }
   }
@@ -256,39 +271,67 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   /** Netty keeps {@link IoUringIoOps}' fields package-private: read through method handles. */
   private static final class Ops {
     private static final MethodHandle OPCODE;
+    private static final MethodHandle FD;
+    private static final MethodHandle ADDR;
+    private static final MethodHandle LEN;
     private static final MethodHandle EVENTS;
     private static final MethodHandle USER_DATA;
-    private static final MethodHandle FD;
     static final Throwable failure;
 
     static {
-      MethodHandle opcode = null;
-      MethodHandle events = null;
-      MethodHandle userData = null;
-      MethodHandle fd = null;
+      MethodHandle[] found = new MethodHandle[6];
       Throwable failed = null;
       try {
         MethodHandles.Lookup in =
             MethodHandles.privateLookupIn(IoUringIoOps.class, MethodHandles.lookup());
-        opcode = in.findVirtual(IoUringIoOps.class, "opcode", MethodType.methodType(byte.class));
-        // The poll events of a POLL_ADD (poll32_events, in the sqe's union at offset 28).
-        events = in.findVirtual(IoUringIoOps.class, "union3", MethodType.methodType(int.class));
-        userData =
+        found[0] = in.findVirtual(IoUringIoOps.class, "opcode", MethodType.methodType(byte.class));
+        found[1] = in.findVirtual(IoUringIoOps.class, "fd", MethodType.methodType(int.class));
+        // addr: for ASYNC_CANCEL the user data of the operation to cancel.
+        found[2] = in.findVirtual(IoUringIoOps.class, "union2", MethodType.methodType(long.class));
+        found[3] = in.findVirtual(IoUringIoOps.class, "len", MethodType.methodType(int.class));
+        // poll32_events: for POLL_ADD the events polled for.
+        found[4] = in.findVirtual(IoUringIoOps.class, "union3", MethodType.methodType(int.class));
+        found[5] =
             in.findVirtual(IoUringIoOps.class, "userData", MethodType.methodType(long.class));
-        fd = in.findVirtual(IoUringIoOps.class, "fd", MethodType.methodType(int.class));
       } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
         failed = e;
       }
-      OPCODE = opcode;
-      EVENTS = events;
-      USER_DATA = userData;
-      FD = fd;
+      OPCODE = found[0];
+      FD = found[1];
+      ADDR = found[2];
+      LEN = found[3];
+      EVENTS = found[4];
+      USER_DATA = found[5];
       failure = failed;
     }
 
     static byte opcode(IoUringIoOps op) {
       try {
         return (byte) OPCODE.invokeExact(op);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static int fd(IoUringIoOps op) {
+      try {
+        return (int) FD.invokeExact(op);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static long cancelTarget(IoUringIoOps op) {
+      try {
+        return (long) ADDR.invokeExact(op);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static int len(IoUringIoOps op) {
+      try {
+        return (int) LEN.invokeExact(op);
       } catch (Throwable e) {
         throw new IllegalStateException(e);
       }
@@ -305,14 +348,6 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     static long userData(IoUringIoOps op) {
       try {
         return (long) USER_DATA.invokeExact(op);
-      } catch (Throwable e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    static int fd(IoUringIoOps op) {
-      try {
-        return (int) FD.invokeExact(op);
       } catch (Throwable e) {
         throw new IllegalStateException(e);
       }
