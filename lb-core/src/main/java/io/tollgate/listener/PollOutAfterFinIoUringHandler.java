@@ -131,15 +131,17 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     public long submit(IoOps ops) {
       IoUringIoOps op = (IoUringIoOps) ops;
       byte opcode = Ops.opcode(op);
-      if (opcode == OP_POLL_ADD && (Ops.events(op) & POLLOUT) != 0) {
+      if (opcode == OP_POLL_ADD
+          && (Ops.events(op) & POLLOUT) != 0
+          && (Ops.len(op) & POLL_ADD_MULTI) == 0) {
         // Resubmitted with a user data of our own, so that its completions cannot be taken for
         // those of the channel's other polls (Netty's 16-bit op ids wrap).
+        cancelMultishot(); // left armed only if Netty ended the last wait on its own
         pollOutPending = true;
         stopped = false;
         channelData = Ops.userData(op);
         pollOutFd = Ops.fd(op);
         pollOutTag = nextTag++;
-        multishotId = 0;
         pollOutId = ring.submit(pollAdd(pollOutFd, Ops.len(op), Ops.events(op), pollOutTag));
         return pollOutId;
       }
@@ -147,10 +149,13 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
         // The channel ends its wait (it closes): ours is what is armed, if anything.
         stopped = true;
         if (multishotId != 0) {
-          return ring.submit(cancel(multishotId, Ops.userData(op)));
+          long id = ring.submit(cancel(multishotId, Ops.userData(op)));
+          multishotId = 0; // its last completion, -ECANCELED, ends the channel's wait
+          return id;
         }
       } else if (opcode == OP_CLOSE) {
         stopped = true;
+        cancelMultishot();
       }
       return ring.submit(ops);
     }
@@ -186,9 +191,8 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
         // Not continued (the channel is closing, or it could not be): its completion as made.
       }
       pollOutPending = false;
-      if (more && ring.isValid()) {
-        // Our multishot poll saw room (or a failure): it ends here.
-        ring.submit(cancel(multishotId, nextTag++));
+      if (more) {
+        cancelMultishot(); // it saw room (or a failure): it ends here
       }
       multishotId = 0;
       channel.handle(
@@ -260,11 +264,16 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     @Override
     public boolean cancel() {
       stopped = true;
+      cancelMultishot();
+      return ring.cancel();
+    }
+
+    /** Cancels our multishot poll, if one is armed; what it and the cancel complete is dropped. */
+    private void cancelMultishot() {
       if (multishotId != 0 && ring.isValid()) {
         ring.submit(cancel(multishotId, nextTag++));
-        multishotId = 0;
       }
-      return ring.cancel();
+      multishotId = 0;
     }
   }
 
