@@ -131,9 +131,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     public long submit(IoOps ops) {
       IoUringIoOps op = (IoUringIoOps) ops;
       byte opcode = Ops.opcode(op);
-      if (opcode == OP_POLL_ADD
-          && (Ops.events(op) & POLLOUT) != 0
-          && (Ops.len(op) & POLL_ADD_MULTI) == 0) {
+      if (opcode == OP_POLL_ADD && isOneShotPollOut(op)) {
         // Resubmitted with a user data of our own, so that its completions cannot be taken for
         // those of the channel's other polls (Netty's 16-bit op ids wrap).
         cancelMultishot(); // left armed only if Netty ended the last wait on its own
@@ -142,7 +140,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
         channelData = Ops.userData(op);
         pollOutFd = Ops.fd(op);
         pollOutTag = nextTag++;
-        pollOutId = ring.submit(pollAdd(pollOutFd, Ops.len(op), Ops.events(op), pollOutTag));
+        pollOutId = ring.submit(pollAdd(pollOutFd, 0, POLLOUT, pollOutTag));
         return pollOutId;
       }
       if (opcode == OP_ASYNC_CANCEL && pollOutPending && Ops.cancelTarget(op) == pollOutId) {
@@ -158,6 +156,11 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
         cancelMultishot();
       }
       return ring.submit(ops);
+    }
+
+    /** Netty's wait for room to write: a one-shot POLL_ADD for POLLOUT alone. */
+    private static boolean isOneShotPollOut(IoUringIoOps op) {
+      return Ops.events(op) == POLLOUT && (Ops.len(op) & POLL_ADD_MULTI) == 0;
     }
 
     @Override
