@@ -26,10 +26,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -145,12 +147,7 @@ class UpgradeUnderLoadTest {
         passTransfers.add(p);
         offTransfers.add(o);
       }
-      int served = pass.served() + off.served();
-      TollgateFixture.await(
-          () -> pass.served() + off.served() > served + 20,
-          Duration.ofSeconds(30),
-          () -> "the last process serves new connections");
-      servedAfterLast = pass.served() + off.served() - served;
+      servedAfterLast = awaitMoreServed("the last process serves new connections", pass, off);
       pass.close();
       off.close();
       List<HeldTransfer> all = new ArrayList<>(passTransfers);
@@ -193,10 +190,7 @@ class UpgradeUnderLoadTest {
       if (report != null) {
         Files.writeString(Path.of(report), summary + "\n");
       }
-      assertThat(pass.refused() + off.refused()).as("refused: " + summary).isZero();
-      assertThat(pass.reset() + off.reset()).as("reset: " + summary).isZero();
-      assertThat(pass.other()).as("other failures (pass)").isEmpty();
-      assertThat(off.other()).as("other failures (offload)").isEmpty();
+      assertNothingFailed(summary, pass, off);
       assertThat(pass.served()).isPositive();
       assertThat(off.served()).isPositive();
     }
@@ -240,9 +234,7 @@ class UpgradeUnderLoadTest {
       pids.add(currentPid());
       assertThat(greeting(port)).isEqualTo("pass");
       pass.close();
-      assertThat(pass.refused()).isZero();
-      assertThat(pass.reset()).isZero();
-      assertThat(pass.other()).isEmpty();
+      assertNothingFailed("", pass);
     }
   }
 
@@ -285,20 +277,13 @@ class UpgradeUnderLoadTest {
       long after = currentPid();
       assertThat(after).isNotEqualTo(before);
       pids.add(after);
-      int served = pass.served() + off.served();
-      TollgateFixture.await(
-          () -> pass.served() + off.served() > served + 20,
-          Duration.ofSeconds(30),
-          () -> "the new process serves");
+      awaitMoreServed("the new process serves", pass, off);
       pass.close();
       off.close();
       assertThat(servedAtWarmUp)
           .as("served by the old process while the successor warmed up")
           .isGreaterThan(servedAtUpgrade);
-      assertThat(pass.refused() + off.refused()).as("refused").isZero();
-      assertThat(pass.reset() + off.reset()).as("reset").isZero();
-      assertThat(pass.other()).as("other failures (pass)").isEmpty();
-      assertThat(off.other()).as("other failures (offload)").isEmpty();
+      assertNothingFailed("", pass, off);
     }
     assertThat(process.waitFor(40, TimeUnit.SECONDS)).as("the old process drains, exits").isTrue();
     assertThat(process.exitValue()).isZero();
@@ -314,6 +299,29 @@ class UpgradeUnderLoadTest {
     assertThat(err.toString()).contains("upgrade needs the epoll transport").contains("nio");
     assertThat(currentPid()).isEqualTo(pid);
     assertThat(greeting(port)).isEqualTo("pass");
+  }
+
+  /**
+   * Waits until the churns have served 20 connections more than now; returns how many more.
+   *
+   * @param what what that shows, for the failure message
+   */
+  private static int awaitMoreServed(String what, ConnectionChurn... churns)
+      throws InterruptedException {
+    IntSupplier served = () -> Arrays.stream(churns).mapToInt(ConnectionChurn::served).sum();
+    int before = served.getAsInt();
+    TollgateFixture.await(
+        () -> served.getAsInt() > before + 20, Duration.ofSeconds(30), () -> what);
+    return served.getAsInt() - before;
+  }
+
+  /** No connection of the churns was refused, reset or failed otherwise. */
+  private static void assertNothingFailed(String context, ConnectionChurn... churns) {
+    for (ConnectionChurn churn : churns) {
+      assertThat(churn.refused()).as("refused %s", context).isZero();
+      assertThat(churn.reset()).as("reset %s", context).isZero();
+      assertThat(churn.other()).as("other failures %s", context).isEmpty();
+    }
   }
 
   private static ConnectionChurn churn(int port, String name, String greeting) {
