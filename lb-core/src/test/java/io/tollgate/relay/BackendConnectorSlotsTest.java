@@ -19,6 +19,7 @@ import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
 import io.tollgate.pool.Pool;
 import io.tollgate.pool.PoolFullException;
+import io.tollgate.testkit.FreePorts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -136,10 +137,7 @@ class BackendConnectorSlotsTest {
   @Test
   void refusedServerReleasesItsSlotReportsTheFailureAndTheNextOneHoldsASlotUntilClosed()
       throws Exception {
-    int deadPort;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      deadPort = s.getLocalPort();
-    }
+    int deadPort = FreePorts.next();
     Backend dead = backend(deadPort, 0);
     Backend live = backend(open.getLocalPort(), 0);
     Pool pool = pool(List.of(dead, live));

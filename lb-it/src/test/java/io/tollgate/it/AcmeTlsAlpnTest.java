@@ -8,6 +8,7 @@ import io.tollgate.connection.CloseReason;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
+import io.tollgate.testkit.FreePorts;
 import io.tollgate.testkit.PebbleServer;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
@@ -147,13 +148,12 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int port = PebbleServer.freePort();
+          int port = FreePorts.next();
           PebbleServer pebble =
               add(
                   PebbleServer.start(
                       dir.resolve("pebble"),
-                      new PebbleServer.Options(port, PebbleServer.freePort())
-                          .blocked("refused.test")));
+                      new PebbleServer.Options(port, FreePorts.next()).blocked("refused.test")));
           String body =
               config(
                   pebble.directory(),
@@ -263,8 +263,8 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int port = PebbleServer.freePort();
-          int acmePort = PebbleServer.freePort();
+          int port = FreePorts.next();
+          int acmePort = FreePorts.next();
           Path pebbleDir = dir.resolve("pebble");
           Path caPem = PebbleServer.httpsCa(pebbleDir);
           TollgateFixture t =
@@ -295,7 +295,7 @@ class AcmeTlsAlpnTest {
               add(
                   PebbleServer.start(
                       pebbleDir,
-                      new PebbleServer.Options(port, PebbleServer.freePort()).acmePort(acmePort)));
+                      new PebbleServer.Options(port, FreePorts.next()).acmePort(acmePort)));
           TollgateFixture.await(
               () -> "valid".equals(status(t, "shop.test").get("state")), BOUND, describe(t));
           fetch(port, "shop.test", pebble.issuedRoots());
@@ -308,12 +308,12 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int port = PebbleServer.freePort();
+          int port = FreePorts.next();
           PebbleServer pebble =
               add(
                   PebbleServer.start(
                       dir.resolve("pebble"),
-                      new PebbleServer.Options(port, PebbleServer.freePort())
+                      new PebbleServer.Options(port, FreePorts.next())
                           .validity(Duration.ofSeconds(60))));
           TollgateFixture t =
               add(
@@ -363,13 +363,12 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int port = PebbleServer.freePort();
-          int httpPort = PebbleServer.freePort();
+          int port = FreePorts.next();
+          int httpPort = FreePorts.next();
           PebbleServer pebble =
               add(
                   PebbleServer.start(
-                      dir.resolve("pebble"),
-                      new PebbleServer.Options(PebbleServer.freePort(), httpPort)));
+                      dir.resolve("pebble"), new PebbleServer.Options(FreePorts.next(), httpPort)));
           // Pebble's http-01 validation goes to Tollgate's port-80 companion listener.
           TollgateFixture t =
               add(
@@ -408,10 +407,10 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int edgeTls = PebbleServer.freePort();
-          int edgeHttp = PebbleServer.freePort();
-          int tenantTls = PebbleServer.freePort();
-          int tenantHttp = PebbleServer.freePort();
+          int edgeTls = FreePorts.next();
+          int edgeHttp = FreePorts.next();
+          int tenantTls = FreePorts.next();
+          int tenantHttp = FreePorts.next();
           PebbleServer pebble =
               add(
                   PebbleServer.start(
@@ -499,12 +498,11 @@ class AcmeTlsAlpnTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(180),
         () -> {
-          int port = PebbleServer.freePort();
+          int port = FreePorts.next();
           PebbleServer pebble =
               add(
                   PebbleServer.start(
-                      dir.resolve("pebble"),
-                      new PebbleServer.Options(port, PebbleServer.freePort())));
+                      dir.resolve("pebble"), new PebbleServer.Options(port, FreePorts.next())));
           TollgateFixture t =
               add(
                   tollgate(

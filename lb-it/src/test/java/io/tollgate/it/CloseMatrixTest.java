@@ -10,12 +10,12 @@ import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.CommandLineTools.ProcessResult;
 import io.tollgate.testkit.DataPattern;
+import io.tollgate.testkit.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -938,10 +938,7 @@ class CloseMatrixTest {
 
   /** Debian's nginx with TLS on a free port; returns the port (an unused one without nginx). */
   private static int startNginx() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.next();
     Optional<Path> bin =
         CommandLineTools.which("nginx")
             .or(() -> Optional.of(Path.of("/usr/sbin/nginx")).filter(Files::isExecutable));

@@ -12,6 +12,7 @@ import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Pool;
+import io.tollgate.testkit.FreePorts;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -105,12 +106,6 @@ class HealthAndBalancingTest {
     return (System.nanoTime() - start) / 1_000_000;
   }
 
-  private static int deadPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   private String routes() {
     return "routes = [ { hosts = [\"app.test\"], pool = app } ]\n";
   }
@@ -146,7 +141,7 @@ class HealthAndBalancingTest {
   @Test
   void connectRefusedEjectsTheServerPassivelyWithoutAnyProbe() throws Exception {
     TlsTestServer live = backend("live");
-    int dead = deadPort();
+    int dead = FreePorts.next();
     tollgate =
         TollgateFixture.start(
             routes()
@@ -258,7 +253,7 @@ class HealthAndBalancingTest {
   void healthAndDrainSurviveAReload() throws Exception {
     TlsTestServer a = backend("a");
     TlsTestServer b = backend("b");
-    int dead = deadPort();
+    int dead = FreePorts.next();
     String pool =
         "pools.app { servers = [\"127.0.0.1:%d\", \"127.0.0.1:%d\", \"127.0.0.1:%d\"]," + " %s }";
     tollgate =

@@ -10,6 +10,7 @@ import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.DataPattern;
+import io.tollgate.testkit.FreePorts;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.InputStream;
@@ -626,7 +627,7 @@ class PassthroughRelayTest {
   @Test
   @Timeout(60)
   void aRefusedConnectFailsOverToTheNextServer() throws Exception {
-    int dead = deadPort();
+    int dead = FreePorts.next();
     try (TlsTestServer live = TlsTestServer.start(cert, TlsTestServer.greet("live"));
         TollgateFixture tollgate = tollgateFor("\"127.0.0.1:" + dead + "\", " + at(live), "")) {
       for (int i = 0; i < 4; i++) {
@@ -645,18 +646,12 @@ class PassthroughRelayTest {
   @Timeout(60)
   void whenEveryServerRefusesTheClientGetsAnAlertAndTheCloseIsCounted() throws Exception {
     try (TollgateFixture tollgate =
-        tollgateFor("\"127.0.0.1:" + deadPort() + "\", \"127.0.0.1:" + deadPort() + "\"", "")) {
+        tollgateFor(
+            "\"127.0.0.1:" + FreePorts.next() + "\", \"127.0.0.1:" + FreePorts.next() + "\"", "")) {
       assertThatThrownBy(() -> TlsTestClient.connect(tollgate.port(), "relay.test", ca))
           .isInstanceOf(UncheckedIOException.class)
           .hasMessageContaining("internal_error");
       tollgate.awaitClosed(CloseReason.CONNECT_FAILED, 1);
-    }
-  }
-
-  /** A loopback port with nothing listening: bound, read back, released. */
-  private static int deadPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

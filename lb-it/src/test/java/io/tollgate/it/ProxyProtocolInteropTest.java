@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
+import io.tollgate.testkit.FreePorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,12 +65,6 @@ class ProxyProtocolInteropTest {
   }
 
   /** A port free a moment ago: nginx and HAProxy cannot report one they picked themselves. */
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   private static void awaitListening(int port, Process p, Path log) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (System.nanoTime() < deadline) {
@@ -126,7 +120,7 @@ class ProxyProtocolInteropTest {
     Optional<Path> bin = tool("nginx");
     assumeTrue(bin.isPresent(), "nginx is not installed");
     Path nd = Files.createDirectories(dir.resolve("nginx"));
-    int port = freePort();
+    int port = FreePorts.next();
     Files.writeString(
         nd.resolve("nginx.conf"),
         String.format(
@@ -225,7 +219,7 @@ class ProxyProtocolInteropTest {
         pools { p { servers = ["127.0.0.1:%d"], proxy-protocol = v2 } }
         """,
                 origin.port()));
-    int port = freePort();
+    int port = FreePorts.next();
     Files.writeString(
         hd.resolve("haproxy.cfg"),
         String.format(

@@ -8,6 +8,7 @@ import io.tollgate.cli.TollgateCli;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.DataPattern;
+import io.tollgate.testkit.FreePorts;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.BufferedReader;
@@ -15,8 +16,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -111,7 +110,7 @@ class UpgradeUnderLoadTest {
   @Test
   void upgradesUnderLoadRefuseNothingResetNothingAndDrainLongTransfers() throws Exception {
     int upgrades = Integer.getInteger("tollgate.it.upgrades", DEFAULT_UPGRADES);
-    int adminPort = freePort();
+    int adminPort = FreePorts.next();
     int port = start(writeConfig("", "admin { address = \"127.0.0.1:" + adminPort + "\" }"));
     List<HeldTransfer> passTransfers = new ArrayList<>();
     List<HeldTransfer> offTransfers = new ArrayList<>();
@@ -207,7 +206,7 @@ class UpgradeUnderLoadTest {
 
   @Test
   void aFailedUpgradeLeavesTheOldProcessServingAndTheCommandSaysWhy() throws Exception {
-    int adminPort = freePort();
+    int adminPort = FreePorts.next();
     String admin = "admin { address = \"127.0.0.1:" + adminPort + "\" }";
     int port = start(writeConfig("", admin));
     long pid = currentPid();
@@ -246,7 +245,7 @@ class UpgradeUnderLoadTest {
    */
   @Test
   void withTheDefaultWarmUpTheOldProcessServesWhileTheNewOneWarmsUp() throws Exception {
-    int adminPort = freePort();
+    int adminPort = FreePorts.next();
     int port = start(writeConfig("", "admin { address = \"127.0.0.1:" + adminPort + "\" }", ""));
     long before = currentPid();
     try (ConnectionChurn pass = churn(port, "pass.test", "pass");
@@ -500,12 +499,6 @@ class UpgradeUnderLoadTest {
       return new BufferedReader(
               new InputStreamReader(c.socket().getInputStream(), StandardCharsets.UTF_8))
           .readLine();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

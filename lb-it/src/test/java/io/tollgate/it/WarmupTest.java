@@ -7,6 +7,7 @@ import io.tollgate.config.ConfigLoader;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.Await;
+import io.tollgate.testkit.FreePorts;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import io.tollgate.warmup.SelfWarmup;
@@ -15,7 +16,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,10 +49,7 @@ class WarmupTest {
         resources.add(
             TlsTestServer.start(
                 ca.issue(KeyType.EC_P256, "pass.test"), TlsTestServer.greet("pass")));
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.next();
     Path file = dir.resolve("tollgate.conf");
     Files.writeString(
         file,

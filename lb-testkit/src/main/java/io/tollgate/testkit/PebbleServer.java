@@ -3,7 +3,6 @@ package io.tollgate.testkit;
 import io.tollgate.pki.CertificateAuthority;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,13 +77,6 @@ public final class PebbleServer implements AutoCloseable {
     return CommandLineTools.which("pebble").isPresent();
   }
 
-  /** A port free now on 127.0.0.1 (for a server the test starts next). */
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   /**
    * Starts pebble with its files in {@code dir} and waits (at most 20 s) until its directory
    * answers.
@@ -93,8 +85,8 @@ public final class PebbleServer implements AutoCloseable {
     Path caPem = httpsCa(dir);
     Path chain = dir.resolve("pebble-https.pem");
     Path key = dir.resolve("pebble-https.key");
-    int port = options.acmePort() > 0 ? options.acmePort() : freePort();
-    int management = freePort();
+    int port = options.acmePort() > 0 ? options.acmePort() : FreePorts.next();
+    int management = FreePorts.next();
     String blocked =
         options.blocked().stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(", "));
     String config =
