@@ -24,6 +24,8 @@
 # For each option and run: Tollgate starts twice (once per mode: passthrough pass.test, offload
 # off.test with an ECDSA P-256 certificate); from the moment its port accepts, tlsconn -c 8 drives new
 # connections for 5 s (measured: "first 5 s"), then 20 s unmeasured, then 5 s measured ("warm").
+# THREADS=1 also splits each cold start's CPU by thread (worker loops, C2 and C1 compilers, GC,
+# the rest; /proc/PID/task/*/stat) and prints a second table: where the first 5 s's extra goes.
 # "ready" = seconds from exec to the port accepting. Each run is a line of /tmp/tollgate-warmup/results.tsv; the
 # table shows medians and spread = (max - min) / median over the runs.
 #
@@ -183,6 +185,25 @@ one_upgrade() { # option mode
   echo "$up $(per_conn $((p1 - p0)) "$a") $(per_conn $((p3 - p2)) "$c") $a $c $((e0 + ea + eb + ec))"
 }
 
+# CPU ticks of a JVM's threads by kind: "worker C2 C1 GC other"
+thread_ticks() { # pid
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s\t%s\n' "$(cat "$t/comm" 2>/dev/null)" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  done | awk -F'\t' '$2 != "" {
+    k = "other"
+    if ($1 ~ /^tollgate-/) k = "worker"; else if ($1 ~ /^C2 /) k = "C2"; else if ($1 ~ /^C1 /) k = "C1"
+    else if ($1 ~ /^(GC |G1 )/) k = "GC"
+    n[k] += $2 } END { printf "%d %d %d %d %d\n", n["worker"], n["C2"], n["C1"], n["GC"], n["other"] }'
+}
+
+# per-connection µs of each kind between two thread_ticks lines, appended to threads.tsv
+threads_row() { # option mode window conns "before" "after"
+  awk -v o="$1" -v m="$2" -v w="$3" -v c="$4" -v a="$5" -v b="$6" -v hz="$HZ" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); printf "%s\t%s\t%s", o, m, w
+    for (i = 1; i <= 5; i++) printf "\t%.0f", (c > 0 ? (y[i] - x[i]) / hz * 1e6 / c : 0); print "" }' >>"$W/threads.tsv"
+}
+
 # one start: prints "ready_s first_us warm_us first_conns warm_conns errors"
 one() { # option mode [train]
   local opt=$1 sni=pass.test t0 ready p0 p1 p2 p3 a b c pid
@@ -197,10 +218,19 @@ one() { # option mode [train]
   fi
   ready=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
   pin_tree "$pid" $PROXY_CPU
+  local t0= t1= t2= t3=
+  [ "${THREADS:-0}" = 1 ] && t0=$(thread_ticks "$pid")
   p0=$(tree_ticks "$pid"); read -r a ea <<<"$(gen $sni $FIRST)"; p1=$(tree_ticks "$pid")
+  [ "${THREADS:-0}" = 1 ] && t1=$(thread_ticks "$pid")
   read -r b eb <<<"$(gen $sni $GAP)"
+  [ "${THREADS:-0}" = 1 ] && t2=$(thread_ticks "$pid")
   p2=$(tree_ticks "$pid"); read -r c ec <<<"$(gen $sni $WARMS)"; p3=$(tree_ticks "$pid")
+  [ "${THREADS:-0}" = 1 ] && t3=$(thread_ticks "$pid")
   stop_pid "$pid"
+  if [ "${THREADS:-0}" = 1 ] && [ -z "${3:-}" ]; then
+    threads_row "$opt" "$2" first "$a" "$t0" "$t1"
+    threads_row "$opt" "$2" warm "$c" "$t2" "$t3"
+  fi
   echo "$ready $(per_conn $((p1 - p0)) "$a") $(per_conn $((p3 - p2)) "$c") $a $c $((ea + eb + ec))"
 }
 
@@ -221,6 +251,7 @@ done
 
 R=$W/results.tsv
 : >"$R"
+: >"$W/threads.tsv"
 for ((r = 1; r <= RUNS; r++)); do
   for opt in $OPTIONS; do # round-robin, so drift on the shared machine falls on every option
     for mode in pt off; do
@@ -254,4 +285,20 @@ for opt in sys.argv[2].split():
         cell[mode] = "%.0f (±%.0f%%) | %.0f (±%.0f%%) | %.2f (%.2f-%.2f)" % (
             med(f), spread(f), med(w), spread(w), med(q), min(q or [0]), max(q or [0]))
     print("| %s | %s | %s | %.2f | %d |" % (opt, cell["pt"], cell["off"], med(ready), errs))
+EOF
+
+# THREADS=1: where each window's CPU per connection went, medians over runs
+if [ "${THREADS:-0}" = 1 ]; then python3 - "$W/threads.tsv" "$OPTIONS"; fi <<'EOF'
+import sys, statistics as st
+rows = [l.split('\t') for l in open(sys.argv[1]).read().splitlines() if l]
+print()
+print("| option | mode | window | worker µs/conn | C2 | C1 | GC | other |")
+print("|---|---|---|---|---|---|---|---|")
+for opt in sys.argv[2].split():
+    for mode in ("pt", "off"):
+        for window in ("first", "warm"):
+            rs = [r for r in rows if r[:3] == [opt, mode, window]]
+            if rs:
+                cols = [st.median(float(r[i]) for r in rs) for i in range(3, 8)]
+                print("| %s | %s | %s | %s |" % (opt, mode, window, " | ".join("%.0f" % v for v in cols)))
 EOF
