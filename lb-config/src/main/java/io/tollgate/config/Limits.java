@@ -20,6 +20,10 @@ import java.util.Objects;
  * @param handshakeSharePercent {@code handshake-share-percent}: while a worker also routes other
  *     tenants' connections, the most of its time queued TLS handshakes take, in percent (10..100;
  *     100 = no pacing)
+ * @param receiveBuffer {@code receive-buffer}: SO_RCVBUF of every client and backend socket, in
+ *     bytes; 0 leaves the kernel's autotuning. After a peer's FIN the transport reads what is left
+ *     in that socket's receive queue whatever the other side can take, so this is also the most a
+ *     peer that ends its side can make Tollgate hold for that direction
  */
 public record Limits(
     int maxClientHello,
@@ -29,7 +33,8 @@ public record Limits(
     int perSourceIpv6Prefix,
     HandshakeLimits perRoute,
     TarpitLimits tarpit,
-    int handshakeSharePercent) {
+    int handshakeSharePercent,
+    int receiveBuffer) {
   /** Below this even a minimal TLS 1.3 hello with a post-quantum key share would not fit. */
   public static final int MIN_CLIENT_HELLO = 1024;
 
@@ -51,6 +56,12 @@ public record Limits(
    */
   public static final int DEFAULT_HANDSHAKE_SHARE_PERCENT = 35;
 
+  /** Largest {@code receive-buffer}: the kernel caps SO_RCVBUF at net.core.rmem_max anyway. */
+  public static final int MAX_RECEIVE_BUFFER = 64 * 1024 * 1024;
+
+  /** Smallest non-zero {@code receive-buffer}: below this TCP cannot keep a segment in flight. */
+  public static final int MIN_RECEIVE_BUFFER = 4 * 1024;
+
   /** A /64 is what one subscriber or host is usually given (RFC 6177, RFC 7421). */
   public static final int DEFAULT_PER_SOURCE_IPV6_PREFIX = 64;
 
@@ -68,7 +79,8 @@ public record Limits(
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
         HandshakeLimits.NONE,
         TarpitLimits.DEFAULT,
-        DEFAULT_HANDSHAKE_SHARE_PERCENT);
+        DEFAULT_HANDSHAKE_SHARE_PERCENT,
+        0);
   }
 
   /** The default connection limits. */
@@ -81,7 +93,8 @@ public record Limits(
         DEFAULT_PER_SOURCE_IPV6_PREFIX,
         HandshakeLimits.NONE,
         TarpitLimits.DEFAULT,
-        DEFAULT_HANDSHAKE_SHARE_PERCENT);
+        DEFAULT_HANDSHAKE_SHARE_PERCENT,
+        0);
   }
 
   public Limits {
@@ -103,6 +116,10 @@ public record Limits(
     Objects.requireNonNull(tarpit, "tarpit");
     if (handshakeSharePercent < 10 || handshakeSharePercent > 100) {
       throw new IllegalArgumentException("handshake share out of range: " + handshakeSharePercent);
+    }
+    if (receiveBuffer != 0
+        && (receiveBuffer < MIN_RECEIVE_BUFFER || receiveBuffer > MAX_RECEIVE_BUFFER)) {
+      throw new IllegalArgumentException("receive buffer out of range: " + receiveBuffer);
     }
   }
 }

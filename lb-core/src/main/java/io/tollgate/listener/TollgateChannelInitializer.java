@@ -2,6 +2,7 @@ package io.tollgate.listener;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import io.tollgate.accesslog.AccessLog;
 import io.tollgate.config.ListenerProtocol;
@@ -93,6 +94,12 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
     }
     if (settings.keepalive() != null) {
       settings.keepalive().apply(ch);
+    }
+    if (settings.receiveBuffer() > 0) {
+      // After accept, one setsockopt per connection, so that a reload applies to new ones: the
+      // handshake's window scale already allows the kernel's largest buffer, so this changes
+      // only how much the kernel queues for this socket (limits.receive-buffer).
+      ch.config().setOption(ChannelOption.SO_RCVBUF, settings.receiveBuffer());
     }
     if (settings.maxLifetimeMillis() > 0) {
       MaxLifetime.schedule(ch, conn, settings.maxLifetimeMillis());

@@ -56,6 +56,10 @@ final class BackendBootstraps {
     if (settings.keepalive() != null) {
       settings.keepalive().apply(b, settings.channelClass());
     }
+    if (settings.receiveBuffer() > 0) {
+      // Before connect, so the window scale in the SYN fits it (limits.receive-buffer).
+      b.option(ChannelOption.SO_RCVBUF, settings.receiveBuffer());
+    }
     return b;
   }
 }

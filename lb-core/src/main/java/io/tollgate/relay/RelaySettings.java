@@ -12,8 +12,8 @@ import java.time.Duration;
  * <p>Per direction a relay holds at most the high water mark plus one read (64 KiB) before it stops
  * reading from the sender. One exception: once the sender has sent FIN, Netty's native transports
  * reads the socket's remaining receive queue regardless of autoRead, so that direction can hold up
- * to the kernel's receive buffer (net.ipv4.tcp_rmem max) until the slow side drains or the idle
- * timeout closes it.
+ * to the kernel's receive buffer (net.ipv4.tcp_rmem max, or {@code receiveBuffer} when set) until
+ * the slow side drains or the idle timeout closes it.
  *
  * <p>{@code splice}: passthrough relays between two epoll channels move bytes with splice(2)
  * ({@link SplicedRelay}); true only when {@code io.splice} is on and the transport is epoll.
@@ -26,7 +26,8 @@ public record RelaySettings(
     WriteBufferWaterMark waterMark,
     TcpKeepalive keepalive,
     boolean splice,
-    Duration lingeringClose) {
+    Duration lingeringClose,
+    int receiveBuffer) {
 
   /** With the default lingering close ({@code timeouts.lingering-close}). */
   public RelaySettings(
@@ -45,7 +46,8 @@ public record RelaySettings(
         waterMark,
         keepalive,
         splice,
-        io.tollgate.config.Timeouts.DEFAULT_LINGERING_CLOSE);
+        io.tollgate.config.Timeouts.DEFAULT_LINGERING_CLOSE,
+        0);
   }
 
   /** Without TCP keepalive on backend connections, without splice. */

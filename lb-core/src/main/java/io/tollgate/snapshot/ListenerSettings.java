@@ -32,6 +32,8 @@ import java.util.Objects;
  * @param access the listener's allow-from / deny-from, checked before the hello; null for none
  * @param keepalive TCP keepalive for its client sockets, or null
  * @param maxLifetimeMillis {@code timeouts.max-lifetime}; 0 for no cap
+ * @param receiveBuffer {@code limits.receive-buffer}: SO_RCVBUF of its client sockets; 0 leaves the
+ *     kernel's autotuning
  */
 public record ListenerSettings(
     String name,
@@ -45,7 +47,8 @@ public record ListenerSettings(
     Router.Match fallback,
     SourceFilter access,
     TcpKeepalive keepalive,
-    long maxLifetimeMillis) {
+    long maxLifetimeMillis,
+    int receiveBuffer) {
 
   /**
    * A TLS listener's settings: every route applies and unmatched names are rejected; no access
@@ -68,6 +71,7 @@ public record ListenerSettings(
         Router.fallback(null),
         null,
         null,
+        0,
         0);
   }
 
@@ -99,6 +103,7 @@ public record ListenerSettings(
         fallback,
         SourceFilter.of(listener.access()),
         TcpKeepalive.of(config.timeouts().keepalive()),
-        config.timeouts().maxLifetime().toMillis());
+        config.timeouts().maxLifetime().toMillis(),
+        config.limits().receiveBuffer());
   }
 }

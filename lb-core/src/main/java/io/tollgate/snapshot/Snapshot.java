@@ -259,7 +259,8 @@ public final class Snapshot {
             RelaySettings.DEFAULT_WATER_MARK,
             TcpKeepalive.of(config.timeouts().keepalive()),
             config.io().splice() && SplicedRelay.supports(backendChannel),
-            config.timeouts().lingeringClose());
+            config.timeouts().lingeringClose(),
+            config.limits().receiveBuffer());
     if (log.isDebugEnabled()) {
       log.debug(
           "snapshot of {} route(s): TLS material in {} ms, the rest in {} ms",

@@ -344,6 +344,100 @@ class BackupAndSocketOptionsTest {
     }
   }
 
+  @Test
+  void receiveBufferIsSetOnTheClientAndTheBackendSocketAndAReloadAppliesItToNewOnes()
+      throws Exception {
+    receiveBufferOnBothSockets("epoll");
+  }
+
+  @Test
+  void receiveBufferIsSetOnNioToo() throws Exception {
+    receiveBufferOnBothSockets("nio");
+  }
+
+  @Test
+  @EnabledIf("io.netty.channel.uring.IoUring#isAvailable")
+  void receiveBufferIsSetOnIoUringToo() throws Exception {
+    receiveBufferOnBothSockets("io_uring");
+  }
+
+  /**
+   * limits.receive-buffer as the kernel reports it ({@code ss -m}: rb, which is twice SO_RCVBUF,
+   * the kernel's bookkeeping share included) for Tollgate's accepted socket and its backend socket;
+   * then changed by a reload, which new connections follow.
+   */
+  private void receiveBufferOnBothSockets(String transport) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        io.tollgate.testkit.CommandLineTools.which("ss").isPresent(), "needs ss (iproute2)");
+    TlsTestServer echo = backend(new InetSocketAddress("127.0.0.1", 0), TlsTestServer.echo());
+    String rest =
+        ROUTE
+            + "io.transport = "
+            + transport
+            + "\n"
+            + String.format("pools.app { servers = [\"127.0.0.1:%d\"] }", echo.port());
+    start(rest + "\nlimits.receive-buffer = 32k");
+    try (TlsTestClient.Connection c = TlsTestClient.connect(port(), "app.test", ca)) {
+      int clientPort = c.socket().getLocalPort();
+      assertThat(SsMemory.receiveBuffer(port(), clientPort)).isEqualTo(2 * 32 * 1024);
+      assertThat(SsMemory.receiveBuffer(-1, echo.port())).isEqualTo(2 * 32 * 1024);
+      // Our own client socket keeps the kernel's default: the contrast that shows the reading.
+      assertThat(SsMemory.receiveBuffer(clientPort, port())).isNotEqualTo(2 * 32 * 1024);
+    }
+    TollgateFixture.await(() -> echo.liveConnections() == 0, Duration.ofSeconds(10));
+
+    Path file = dir.resolve("tollgate.conf");
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace("limits.receive-buffer = 32k", "limits.receive-buffer = 48k"));
+    tollgate.reload(ConfigLoader.load(file));
+    try (TlsTestClient.Connection c = TlsTestClient.connect(port(), "app.test", ca)) {
+      int clientPort = c.socket().getLocalPort();
+      assertThat(SsMemory.receiveBuffer(port(), clientPort)).isEqualTo(2 * 48 * 1024);
+      assertThat(SsMemory.receiveBuffer(-1, echo.port())).isEqualTo(2 * 48 * 1024);
+    }
+  }
+
+  /** Established TCP sockets' memory as {@code ss -tmn} lists it. */
+  private static final class SsMemory {
+    private static final java.util.regex.Pattern RB =
+        java.util.regex.Pattern.compile("skmem:\\(\\S*?\\brb(\\d+)");
+
+    /** The rb figure of the one established socket with this local port (-1: any) and peer port. */
+    static long receiveBuffer(int localPort, int remotePort) {
+      var result =
+          io.tollgate.testkit.CommandLineTools.run(
+              Duration.ofSeconds(10), "ss", "-tmnH", "state", "established");
+      assertThat(result.ok()).as("ss: %s", result.stderr()).isTrue();
+      List<Long> found = new ArrayList<>();
+      String[] lines = result.stdout().split("\n");
+      for (int i = 0; i < lines.length; i++) {
+        String[] f = lines[i].trim().split("\\s+");
+        if (lines[i].isBlank() || Character.isWhitespace(lines[i].charAt(0)) || f.length < 4) {
+          continue;
+        }
+        int local = port(f[2]);
+        int remote = port(f[3]);
+        if ((localPort < 0 || local == localPort) && remote == remotePort) {
+          // skmem is on the same line or, when ss wraps, on the next (indented) one.
+          String memory = lines[i] + (i + 1 < lines.length ? lines[i + 1] : "");
+          var m = RB.matcher(memory);
+          assertThat(m.find()).as("no skmem in: %s", memory).isTrue();
+          found.add(Long.parseLong(m.group(1)));
+        }
+      }
+      assertThat(found)
+          .as("established sockets %d -> %d in:%n%s", localPort, remotePort, result.stdout())
+          .hasSize(1);
+      return found.get(0);
+    }
+
+    private static int port(String address) {
+      return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+  }
+
   private static void awaitKeepalive(int localPort, int remotePort, int seconds)
       throws InterruptedException {
     TollgateFixture.await(

@@ -293,6 +293,8 @@ final class Schema {
           "handshake-share-percent",
           "a whole number of percent, 10..100: the most of a worker's time queued TLS handshakes"
               + " take while it also serves other tenants (100 = no pacing)");
+  static final Key RECEIVE_BUFFER =
+      new Key("receive-buffer", "a size in bytes such as 256k, or 0 for the kernel's autotuning");
   static final Shape LIMITS_SHAPE =
       new Shape(
           "limits",
@@ -302,7 +304,8 @@ final class Schema {
               PER_SOURCE,
               PER_ROUTE,
               TARPIT,
-              HANDSHAKE_SHARE_PERCENT));
+              HANDSHAKE_SHARE_PERCENT,
+              RECEIVE_BUFFER));
 
   // issue 16: tollgate.limits.tarpit, pacing of handshakes refused by admission
   static final Key TARPIT_DELAY =

@@ -16,6 +16,9 @@ import io.tollgate.config.TarpitLimits;
 import io.tollgate.config.Timeouts;
 import io.tollgate.config.TlsConfig;
 import io.tollgate.config.TollgateConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -312,7 +315,9 @@ final class TollgateBinder {
         Readers.required(shareNode, Schema.HANDSHAKE_SHARE_PERCENT)
             ? Readers.intInRange(shareNode, Schema.HANDSHAKE_SHARE_PERCENT, 10, 100)
             : OptionalInt.empty();
+    OptionalLong receiveBuffer = receiveBuffer(node.child(Schema.RECEIVE_BUFFER.name()));
     if (share.isEmpty()
+        || receiveBuffer.isEmpty()
         || bytes.isEmpty()
         || max.isEmpty()
         || sourceMax.isEmpty()
@@ -331,7 +336,56 @@ final class TollgateBinder {
             ipv6Prefix.getAsInt(),
             perRoute.get(),
             tarpit.get(),
-            share.getAsInt()));
+            share.getAsInt(),
+            (int) receiveBuffer.getAsLong()));
+  }
+
+  /** {@code limits.receive-buffer}: 0, or {@link Limits#MIN_RECEIVE_BUFFER}..max bytes. */
+  private static OptionalLong receiveBuffer(Node node) {
+    if (!Readers.required(node, Schema.RECEIVE_BUFFER)) {
+      return OptionalLong.empty();
+    }
+    OptionalLong bytes =
+        Readers.bytesInRange(
+            node,
+            Schema.RECEIVE_BUFFER,
+            0,
+            Limits.MAX_RECEIVE_BUFFER,
+            "0 or 4k..64m, i.e. 0 or "
+                + Limits.MIN_RECEIVE_BUFFER
+                + ".."
+                + Limits.MAX_RECEIVE_BUFFER
+                + " bytes");
+    if (bytes.isPresent()
+        && bytes.getAsLong() != 0
+        && bytes.getAsLong() < Limits.MIN_RECEIVE_BUFFER) {
+      node.error(
+          "receive-buffer of "
+              + bytes.getAsLong()
+              + " bytes is too small for TCP: 0 (the kernel's autotuning) or at least 4k");
+      return OptionalLong.empty();
+    }
+    long cap = rmemMax();
+    if (bytes.isPresent() && cap > 0 && bytes.getAsLong() > cap) {
+      node.warn(
+          "the kernel caps receive-buffer at net.core.rmem_max, "
+              + cap
+              + " bytes on this machine, not "
+              + bytes.getAsLong()
+              + ": raise that sysctl for a larger buffer");
+    }
+    return bytes;
+  }
+
+  /** net.core.rmem_max, the most SO_RCVBUF the kernel accepts; 0 when it cannot be read. */
+  private static long rmemMax() {
+    Path file = Path.of("/proc/sys/net/core/rmem_max");
+    try {
+      // Not readString: it trusts the size procfs reports (0) and read one byte.
+      return Files.isReadable(file) ? Long.parseLong(Files.readAllLines(file).get(0).trim()) : 0;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /**

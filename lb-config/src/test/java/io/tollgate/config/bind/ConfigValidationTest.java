@@ -46,7 +46,7 @@ class ConfigValidationTest {
     assertThat(loaded.onlyErrorAt("banana", "tollgate.limits.banana").message())
         .isEqualTo(
             "unknown key \"banana\" in limits (expected one of: max-client-hello, max-connections, per-source, per-route, tarpit,"
-                + " handshake-share-percent)");
+                + " handshake-share-percent, receive-buffer)");
   }
 
   @Test

@@ -105,6 +105,45 @@ class OperationsConfigTest {
   }
 
   @Test
+  void receiveBufferDefaultsToTheKernelsAutotuningAndIsReadAsASize() throws Exception {
+    assertThat(load("").limits().receiveBuffer()).isZero();
+    assertThat(load("tollgate.limits.receive-buffer = 256k").limits().receiveBuffer())
+        .isEqualTo(256 * 1024);
+    assertThat(load("tollgate.limits.receive-buffer = 4k").limits().receiveBuffer())
+        .isEqualTo(4096);
+  }
+
+  @Test
+  void receiveBufferAboveTheKernelsCapIsAWarningThatNamesTheCap() throws Exception {
+    Path rmemMax = Path.of("/proc/sys/net/core/rmem_max");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(rmemMax));
+    long cap = Long.parseLong(java.nio.file.Files.readAllLines(rmemMax).get(0).trim());
+    org.junit.jupiter.api.Assumptions.assumeTrue(cap < Limits.MAX_RECEIVE_BUFFER);
+
+    TollgateConfig c = load("tollgate.limits.receive-buffer = 64m");
+    assertThat(c.limits().receiveBuffer()).isEqualTo(Limits.MAX_RECEIVE_BUFFER);
+    assertThat(c.warnings())
+        .filteredOn(w -> w.path().equals("tollgate.limits.receive-buffer"))
+        .singleElement()
+        .satisfies(w -> assertThat(w.message()).contains("net.core.rmem_max, " + cap + " bytes"));
+    assertThat(load("tollgate.limits.receive-buffer = 4k").warnings())
+        .noneMatch(w -> w.path().equals("tollgate.limits.receive-buffer"));
+  }
+
+  @Test
+  void receiveBufferTooSmallOrTooLargeIsAnErrorAtItsLine() {
+    var small = broken("tollgate.limits.receive-buffer = 1k\n");
+    assertThat(small.errorAt("receive-buffer = 1k", "tollgate.limits.receive-buffer").message())
+        .contains("too small for TCP");
+    var big = broken("tollgate.limits { receive-buffer = 128m }\n");
+    assertThat(big.errorAt("receive-buffer = 128m", "tollgate.limits.receive-buffer").message())
+        .contains("0 or 4k..64m");
+    var text = broken("tollgate.limits.receive-buffer = lots\n");
+    assertThat(text.errorAt("receive-buffer = lots", "tollgate.limits.receive-buffer").message())
+        .contains("\"lots\" is not a size");
+  }
+
+  @Test
   void negativeOrHugeLimitsAndUnknownKeysAreErrors() {
     var loaded =
         broken(
