@@ -11,6 +11,7 @@ import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.pki.IssuedCertificate;
 import io.tollgate.testkit.DataPattern;
 import io.tollgate.testkit.FreePorts;
+import io.tollgate.testkit.Sysctl;
 import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.InputStream;
@@ -659,14 +660,8 @@ class PassthroughRelayTest {
   }
 
   /** The most a TCP receive queue can grow to here (tcp_rmem's third field), at most 32 MiB. */
-  private static long maxReceiveQueue() throws java.io.IOException {
-    java.nio.file.Path file = java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_rmem");
-    long max = 6 * MIB; // Linux's default
-    if (java.nio.file.Files.isReadable(file)) {
-      // readAllLines, not readString: the latter trusts procfs's size and reads one byte.
-      String[] fields = java.nio.file.Files.readAllLines(file).get(0).trim().split("\\s+");
-      max = Long.parseLong(fields[2]);
-    }
+  private static long maxReceiveQueue() {
+    long max = Sysctl.numbers("net.ipv4.tcp_rmem").map(f -> f[2]).orElse(6 * MIB); // or Linux's
     return Math.min(max, 32 * MIB);
   }
 }

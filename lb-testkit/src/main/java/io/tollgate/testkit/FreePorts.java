@@ -1,12 +1,9 @@
 package io.tollgate.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,19 +53,10 @@ public final class FreePorts {
 
   /** [low, high): below the ephemeral range when there is room, else above it. */
   private static int[] range() {
-    int low = 32768;
-    int high = 60999;
-    Path file = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-    if (Files.isReadable(file)) {
-      try {
-        // Not Files.readString: it trusts the size procfs reports and returned one byte here.
-        String[] parts = Files.readAllLines(file).get(0).trim().split("\\s+");
-        low = Integer.parseInt(parts[0]);
-        high = Integer.parseInt(parts[1]);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
+    long[] ephemeral =
+        Sysctl.numbers("net.ipv4.ip_local_port_range").orElse(new long[] {32768, 60999});
+    int low = (int) ephemeral[0];
+    int high = (int) ephemeral[1];
     if (low - 10_000 >= 5_000) {
       return new int[] {10_000, low};
     }

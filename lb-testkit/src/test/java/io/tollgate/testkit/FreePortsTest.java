@@ -6,8 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -39,11 +37,10 @@ class FreePortsTest {
   /** The point of the class: an outgoing connection's local port can never be one of these. */
   @Test
   void portsLieOutsideTheKernelsEphemeralRange() throws Exception {
-    Path file = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(file), "Linux only");
-    String[] range = Files.readAllLines(file).get(0).trim().split("\\s+");
-    int low = Integer.parseInt(range[0]);
-    int high = Integer.parseInt(range[1]);
+    var range = Sysctl.numbers("net.ipv4.ip_local_port_range");
+    org.junit.jupiter.api.Assumptions.assumeTrue(range.isPresent(), "Linux only");
+    int low = (int) range.get()[0];
+    int high = (int) range.get()[1];
     try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
       // Sanity check of the reading: the kernel picked this client's port from that range.
