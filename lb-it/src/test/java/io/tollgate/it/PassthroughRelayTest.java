@@ -279,7 +279,10 @@ class PassthroughRelayTest {
     // The mirror of the test above: the backend half-closes first, the client then uploads more
     // than every buffer on the way holds, and the backend reads it only once the client is held
     // back. Tollgate must wait to write to the backend's socket, whose input has ended.
-    long size = 32 * MIB;
+    // "Every buffer": the client's send buffer, Tollgate's two sockets and the backend's receive
+    // buffer, each as large as autotuning lets it grow here (32 MiB alone failed in CI on a
+    // machine whose tcp_rmem allows 32 MiB per socket: the whole upload fit in the buffers).
+    long size = Math.max(32 * MIB, 2 * (maxReceiveQueue() + maxSendQueue()) + 16 * MIB);
     byte[] hello = JdkClientHello.forName("relay.test", List.of());
     AtomicLong uploaded = new AtomicLong();
     CountDownLatch held = new CountDownLatch(1);
@@ -657,6 +660,12 @@ class PassthroughRelayTest {
           .hasMessageContaining("internal_error");
       tollgate.awaitClosed(CloseReason.CONNECT_FAILED, 1);
     }
+  }
+
+  /** The most a TCP send queue can grow to here (tcp_wmem's third field), at most 32 MiB. */
+  private static long maxSendQueue() {
+    long max = Sysctl.numbers("net.ipv4.tcp_wmem").map(f -> f[2]).orElse(4 * MIB); // or Linux's
+    return Math.min(max, 32 * MIB);
   }
 
   /** The most a TCP receive queue can grow to here (tcp_rmem's third field), at most 32 MiB. */
