@@ -231,8 +231,9 @@ class PassthroughRelayTest {
     // filled every buffer on the way: Tollgate must wait to write to a socket whose input has
     // ended. (Netty 4.2 takes a socket out of epoll once it waits for nothing, which after the
     // input's end and with nothing to write is the case, and then failed to watch it for
-    // writability again: the answer was cut off.)
-    long size = 32 * MIB;
+    // writability again: the answer was cut off.) As large as the mirror test below makes its
+    // upload, for the same reason: every buffer on the way may hold tcp_rmem's maximum.
+    long size = Math.max(32 * MIB, 2 * (maxReceiveQueue() + maxSendQueue()) + 16 * MIB);
     byte[] hello = JdkClientHello.forName("relay.test", List.of());
     CountDownLatch writing = new CountDownLatch(1);
     AtomicLong written = new AtomicLong();
