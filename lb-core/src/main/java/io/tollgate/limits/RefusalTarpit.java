@@ -12,6 +12,7 @@ import io.tollgate.config.TarpitLimits;
 import io.tollgate.config.TollgateConfig;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
+import io.tollgate.connection.InputAfterFin;
 import io.tollgate.connection.Refusal;
 import io.tollgate.connection.TlsAlert;
 import java.util.Map;
@@ -75,6 +76,9 @@ public final class RefusalTarpit {
     }
     ch.closeFuture().addListener(f -> giveBack(route));
     ch.config().setAutoRead(false);
+    // A held client that leaves must free its place at once: its FIN is read to the end, as Netty
+    // does (Hold drops what comes with it), not left for when reads resume (they do not here).
+    InputAfterFin.toEnd(ch);
     // The hello the inspector buffered goes to whatever is behind it once it leaves: here.
     ctx.pipeline().addAfter(ctx.name(), HOLD, new Hold());
     ch.eventLoop()

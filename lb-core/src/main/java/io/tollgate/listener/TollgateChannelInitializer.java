@@ -9,6 +9,7 @@ import io.tollgate.config.ListenerProtocol;
 import io.tollgate.connection.CloseReason;
 import io.tollgate.connection.Connection;
 import io.tollgate.connection.EmptyWrites;
+import io.tollgate.connection.InputAfterFin;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.connection.Refusal;
 import io.tollgate.inspect.ClientHelloInspector;
@@ -70,6 +71,9 @@ final class TollgateChannelInitializer extends ChannelInitializer<SocketChannel>
 
   @Override
   protected void initChannel(SocketChannel ch) {
+    // Whatever the client sends before its FIN waits in its socket while Tollgate does not read,
+    // in every phase (the hello, a backend connect, a queued handshake, a relay held back).
+    InputAfterFin.backpressured(ch);
     EmptyWrites.install(ch);
     connections.add(ch);
     Snapshot snapshot = SnapshotPin.take(ch);

@@ -12,6 +12,7 @@ import io.netty.channel.unix.Errors;
 import io.netty.handler.ssl.SslHandler;
 import io.tollgate.connection.ClosedTlsInput;
 import io.tollgate.connection.EmptyWrites;
+import io.tollgate.connection.InputAfterFin;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.pool.Backend;
 import io.tollgate.pool.Lease;
@@ -103,6 +104,7 @@ final class BackendConnector {
 
     @Override
     protected void initChannel(Channel ch) {
+      InputAfterFin.backpressured(ch); // as the client's (TollgateChannelInitializer)
       EmptyWrites.install(ch);
       ch.pipeline().addLast(NettyPipeline.CONNECTING, Placeholder.INSTANCE);
     }

@@ -14,6 +14,7 @@ import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.FileDescriptor;
+import io.tollgate.connection.InputAfterFin;
 import io.tollgate.connection.NettyPipeline;
 import io.tollgate.metrics.Metrics;
 import java.io.IOException;
@@ -131,6 +132,10 @@ public final class SplicedRelay {
    * handlers are in place and the held bytes are written, before reads resume.
    */
   void start(boolean clientInputEnded) {
+    // A splice learns of a stream's end only from epoll's hang-up event (InputAfterFin); it holds
+    // nothing in Tollgate's memory either way, the pipe between the sockets is its only buffer.
+    InputAfterFin.toEnd(client);
+    InputAfterFin.toEnd(backend);
     client
         .pipeline()
         .addBefore(NettyPipeline.RELAY, NettyPipeline.SPLICE_CLOSE, new CloseGuard(Side.CLIENT));

@@ -399,42 +399,14 @@ class BackupAndSocketOptionsTest {
     }
   }
 
-  /** Established TCP sockets' memory as {@code ss -tmn} lists it. */
+  /** Established TCP sockets' receive buffers as {@code ss -tmn} lists them. */
   private static final class SsMemory {
-    private static final java.util.regex.Pattern RB =
-        java.util.regex.Pattern.compile("skmem:\\(\\S*?\\brb(\\d+)");
-
     /** The rb figure of the one established socket with this local port (-1: any) and peer port. */
     static long receiveBuffer(int localPort, int remotePort) {
-      var result =
-          io.tollgate.testkit.CommandLineTools.run(
-              Duration.ofSeconds(10), "ss", "-tmnH", "state", "established");
-      assertThat(result.ok()).as("ss: %s", result.stderr()).isTrue();
-      List<Long> found = new ArrayList<>();
-      String[] lines = result.stdout().split("\n");
-      for (int i = 0; i < lines.length; i++) {
-        String[] f = lines[i].trim().split("\\s+");
-        if (lines[i].isBlank() || Character.isWhitespace(lines[i].charAt(0)) || f.length < 4) {
-          continue;
-        }
-        int local = port(f[2]);
-        int remote = port(f[3]);
-        if ((localPort < 0 || local == localPort) && remote == remotePort) {
-          // skmem is on the same line or, when ss wraps, on the next (indented) one.
-          String memory = lines[i] + (i + 1 < lines.length ? lines[i + 1] : "");
-          var m = RB.matcher(memory);
-          assertThat(m.find()).as("no skmem in: %s", memory).isTrue();
-          found.add(Long.parseLong(m.group(1)));
-        }
-      }
-      assertThat(found)
-          .as("established sockets %d -> %d in:%n%s", localPort, remotePort, result.stdout())
-          .hasSize(1);
-      return found.get(0);
-    }
-
-    private static int port(String address) {
-      return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+      SsSockets.Socket s = SsSockets.one(localPort, remotePort);
+      assertThat(s.state()).isEqualTo("ESTAB");
+      assertThat(s.receiveBuffer()).as("no skmem for %s", s).isPositive();
+      return s.receiveBuffer();
     }
   }
 

@@ -415,6 +415,152 @@ class PassthroughRelayTest {
   }
 
   @Test
+  @Timeout(120)
+  void aClientsFinDoesNotPullItsQueuedUploadIntoTollgateWhenReadingResumes() throws Exception {
+    // Hostile input: a client uploads while the backend does not read, until Tollgate stops
+    // reading it and its bytes wait in Tollgate's socket, and sends its FIN. Once the backend takes
+    // a little and Tollgate reads again, Netty's epoll transport used to read a socket whose peer
+    // had sent its FIN to its end at once, reading paused or not: the whole queue (up to
+    // tcp_rmem's maximum per connection with autotuning, 32 MiB here) went into Tollgate's memory.
+    // It must stay in the socket until the backend takes it; then all of it must arrive, and the
+    // FIN after it. Tollgate's receive buffer is set (as large as net.core.rmem_max lets it), so
+    // the queue's size does not depend on autotuning's mood.
+    long receiveBuffer =
+        Math.min(4 * MIB, Sysctl.numbers("net.core.rmem_max").map(f -> f[0]).orElse(212992L));
+    byte[] hello = JdkClientHello.forName("relay.test", List.of());
+    AtomicLong nibble = new AtomicLong();
+    CountDownLatch drain = new CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<String> received =
+        new java.util.concurrent.CompletableFuture<>();
+    try (ServerSocket backend = new ServerSocket();
+        TollgateFixture tollgate =
+            tollgateFor(listen(backend), "limits.receive-buffer = " + receiveBuffer)) {
+      Thread server =
+          new Thread(
+              () -> {
+                try (Socket s = backend.accept()) {
+                  InputStream in = s.getInputStream();
+                  StreamHash got = new StreamHash();
+                  while (drain.getCount() > 0) {
+                    long n = nibble.get();
+                    if (n > 0) {
+                      got.readUntil(in, got.bytes() + n);
+                    }
+                    Thread.sleep(10);
+                  }
+                  got.readToEof(in);
+                  received.complete(got.bytes() + " " + got.sha256Hex());
+                } catch (Exception e) {
+                  received.completeExceptionally(e);
+                }
+              });
+      server.start();
+      try (java.nio.channels.SocketChannel client =
+          java.nio.channels.SocketChannel.open(
+              new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()))) {
+        client.write(java.nio.ByteBuffer.wrap(hello));
+        client.configureBlocking(false);
+        long sent = uploadUntilHeldBack(client);
+        int clientPort = ((java.net.InetSocketAddress) client.getLocalAddress()).getPort();
+        long queued = SsSockets.one(tollgate.port(), clientPort).receiveQueue();
+        assertThat(queued)
+            .as("bytes waiting in Tollgate's client socket once it stopped reading")
+            .isGreaterThanOrEqualTo(receiveBuffer / 2);
+        client.shutdownOutput();
+        // The backend takes a little at a time until Tollgate has read a quarter of the queue.
+        nibble.set(Math.max(16 * 1024, queued / 16));
+        long left = queued;
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            left > queued * 3 / 4 && System.nanoTime() < end; ) {
+          Thread.sleep(2);
+          left = SsSockets.one(tollgate.port(), clientPort).receiveQueue();
+        }
+        nibble.set(0);
+        assertThat(left).as("Tollgate read again once the backend took some").isLessThan(queued);
+        Thread.sleep(500);
+        if (!splices()) {
+          // A splice moves the rest into the backend's socket (the kernel's buffers, bounded by
+          // its send buffer), never into Tollgate's memory, so it may take the whole queue.
+          assertThat(SsSockets.one(tollgate.port(), clientPort).receiveQueue())
+              .as(
+                  "of %d bytes queued before the client's FIN, still in the socket after Tollgate"
+                      + " read again, not read into its memory",
+                  queued)
+              .isGreaterThanOrEqualTo(queued / 4);
+        }
+        drain.countDown();
+        assertThat(received.get(60, TimeUnit.SECONDS))
+            .isEqualTo(
+                (hello.length + sent) + " " + sha256Hex(hello, DataPattern.CLIENT_SEED, sent));
+      }
+      tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
+      server.join(10_000);
+    }
+  }
+
+  /** SHA-256 of {@code first} followed by {@code length} bytes of {@code seed}'s pattern. */
+  private static String sha256Hex(byte[] first, long seed, long length) throws Exception {
+    java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+    digest.update(first);
+    DataPattern pattern = new DataPattern(seed);
+    byte[] chunk = new byte[DataPattern.CHUNK];
+    for (long left = length; left > 0; ) {
+      int n = (int) Math.min(chunk.length, left);
+      pattern.nextBytes(chunk, 0, n);
+      digest.update(chunk, 0, n);
+      left -= n;
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
+  }
+
+  /**
+   * Binds {@code backend} on loopback with a fixed 128 KiB receive buffer (no autotuning): what the
+   * backend's side can take once it stops reading stays small next to what queues in Tollgate's
+   * client socket, whose buffer grows while the backend reads fast.
+   *
+   * @return the address for the pool
+   */
+  private static String listen(ServerSocket backend) throws java.io.IOException {
+    backend.setReceiveBufferSize(128 * 1024);
+    backend.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    return "\"127.0.0.1:" + backend.getLocalPort() + "\"";
+  }
+
+  /**
+   * Writes {@link DataPattern}'s client bytes to a non-blocking {@code client} until it takes none
+   * for a second (everything on the way is full).
+   *
+   * @return bytes written
+   */
+  private static long uploadUntilHeldBack(java.nio.channels.SocketChannel client) throws Exception {
+    DataPattern pattern = new DataPattern(DataPattern.CLIENT_SEED);
+    byte[] chunk = new byte[DataPattern.CHUNK];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(chunk).limit(0);
+    long sent = 0;
+    long stalledSince = 0;
+    for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        System.nanoTime() < deadline; ) {
+      if (!buf.hasRemaining()) {
+        pattern.nextBytes(chunk, 0, chunk.length);
+        buf.clear();
+      }
+      int n = client.write(buf);
+      sent += n;
+      if (n > 0) {
+        stalledSince = 0;
+      } else if (stalledSince == 0) {
+        stalledSince = System.nanoTime();
+      } else if (System.nanoTime() - stalledSince > TimeUnit.SECONDS.toNanos(1)) {
+        // A partly written chunk: the pattern's next chunk starts where this one's writes end.
+        return sent;
+      } else {
+        Thread.sleep(10);
+      }
+    }
+    throw new IllegalStateException("the upload was never held back");
+  }
+
+  @Test
   @Timeout(60)
   void everyQueuedByteReachesALateReaderAfterTheBackendFinished() throws Exception {
     // The backend answers and closes while the client has not read most of the answer yet: Tollgate
