@@ -18,8 +18,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -90,7 +93,7 @@ class PassthroughRelayTest {
         TollgateFixture tollgate = tollgateFor(at(backend), extra);
         TlsTestClient.Connection c =
             TlsTestClient.connect(
-                new java.net.InetSocketAddress("127.0.0.1", tollgate.port()),
+                new InetSocketAddress("127.0.0.1", tollgate.port()),
                 "relay.test",
                 "relay.test",
                 ca.clientContext(),
@@ -146,7 +149,7 @@ class PassthroughRelayTest {
         TollgateFixture tollgate = tollgateFor(at(backend), "timeouts { idle = 2m }");
         TlsTestClient.Connection c =
             TlsTestClient.connect(
-                new java.net.InetSocketAddress("127.0.0.1", tollgate.port()),
+                new InetSocketAddress("127.0.0.1", tollgate.port()),
                 "relay.test",
                 "relay.test",
                 ca.clientContext(),
@@ -440,6 +443,7 @@ class PassthroughRelayTest {
               () -> {
                 try (Socket s = backend.accept()) {
                   InputStream in = s.getInputStream();
+                  in.readNBytes(hello.length);
                   StreamHash got = new StreamHash();
                   while (drain.getCount() > 0) {
                     long n = nibble.get();
@@ -455,13 +459,13 @@ class PassthroughRelayTest {
                 }
               });
       server.start();
-      try (java.nio.channels.SocketChannel client =
-          java.nio.channels.SocketChannel.open(
-              new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()))) {
-        client.write(java.nio.ByteBuffer.wrap(hello));
+      try (SocketChannel client =
+          SocketChannel.open(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), tollgate.port()))) {
+        client.write(ByteBuffer.wrap(hello));
         client.configureBlocking(false);
         long sent = uploadUntilHeldBack(client);
-        int clientPort = ((java.net.InetSocketAddress) client.getLocalAddress()).getPort();
+        int clientPort = ((InetSocketAddress) client.getLocalAddress()).getPort();
         long queued = SsSockets.one(tollgate.port(), clientPort).receiveQueue();
         assertThat(queued)
             .as("bytes waiting in Tollgate's client socket once it stopped reading")
@@ -490,39 +494,23 @@ class PassthroughRelayTest {
         }
         drain.countDown();
         assertThat(received.get(60, TimeUnit.SECONDS))
-            .isEqualTo(
-                (hello.length + sent) + " " + sha256Hex(hello, DataPattern.CLIENT_SEED, sent));
+            .isEqualTo(sent + " " + DataPattern.sha256Hex(DataPattern.CLIENT_SEED, sent));
       }
       tollgate.awaitClosed(CloseReason.CLIENT_CLOSED, 1);
       server.join(10_000);
     }
   }
 
-  /** SHA-256 of {@code first} followed by {@code length} bytes of {@code seed}'s pattern. */
-  private static String sha256Hex(byte[] first, long seed, long length) throws Exception {
-    java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-    digest.update(first);
-    DataPattern pattern = new DataPattern(seed);
-    byte[] chunk = new byte[DataPattern.CHUNK];
-    for (long left = length; left > 0; ) {
-      int n = (int) Math.min(chunk.length, left);
-      pattern.nextBytes(chunk, 0, n);
-      digest.update(chunk, 0, n);
-      left -= n;
-    }
-    return java.util.HexFormat.of().formatHex(digest.digest());
-  }
-
   /**
    * Binds {@code backend} on loopback with a fixed 128 KiB receive buffer (no autotuning): what the
    * backend's side can take once it stops reading stays small next to what queues in Tollgate's
-   * client socket, whose buffer grows while the backend reads fast.
+   * client socket.
    *
    * @return the address for the pool
    */
   private static String listen(ServerSocket backend) throws java.io.IOException {
     backend.setReceiveBufferSize(128 * 1024);
-    backend.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    backend.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
     return "\"127.0.0.1:" + backend.getLocalPort() + "\"";
   }
 
@@ -532,10 +520,10 @@ class PassthroughRelayTest {
    *
    * @return bytes written
    */
-  private static long uploadUntilHeldBack(java.nio.channels.SocketChannel client) throws Exception {
+  private static long uploadUntilHeldBack(SocketChannel client) throws Exception {
     DataPattern pattern = new DataPattern(DataPattern.CLIENT_SEED);
     byte[] chunk = new byte[DataPattern.CHUNK];
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(chunk).limit(0);
+    ByteBuffer buf = ByteBuffer.wrap(chunk).limit(0);
     long sent = 0;
     long stalledSince = 0;
     for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -693,7 +681,7 @@ class PassthroughRelayTest {
     CountDownLatch testOver = new CountDownLatch(1);
     try (ServerSocket backend = new ServerSocket()) {
       backend.setReceiveBufferSize(4096);
-      backend.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      backend.bind(new InetSocketAddress("127.0.0.1", 0));
       try (TollgateFixture tollgate =
           tollgateFor(
               "\"127.0.0.1:" + backend.getLocalPort() + "\"", "timeouts { idle = 300ms }")) {
