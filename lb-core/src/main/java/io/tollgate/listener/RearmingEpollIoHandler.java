@@ -3,13 +3,17 @@ package io.tollgate.listener;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.tollgate.connection.InputAfterFin;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +44,9 @@ import java.util.Map;
  * {@code EPOLLET} alone: it stays watched, an error (a reset) is reported once and Netty's read
  * finds it, and a hang-up after both FINs is reported once and ignored, where a level-triggered one
  * would be reported at every wait.
+ *
+ * <p>And a third job, for cost: changes of interest wait for the loop's next wait and only the last
+ * one per socket reaches the kernel (see {@link #pending}).
  */
 final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputAfterFin.Reads {
   private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
@@ -50,7 +57,23 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
    */
   private final Map<IoHandle, Registration> byHandle = new IdentityHashMap<>();
 
+  /**
+   * Registrations whose interest changed since the loop last waited, in the order they changed.
+   * Why: a connection changes its interest several times between two waits (Netty adds a socket
+   * with its hang-up interest, the mark takes it out, the first read puts reading in; a relay stops
+   * and resumes reading within one pass), and each change was an {@code epoll_ctl}. The kernel only
+   * needs the last one before the wait: 12 calls per passthrough connection became 7.
+   * Level-triggered epoll loses nothing by it: what is ready when the kernel gets the new interest
+   * is reported at the next wait, and events the current pass already took are handled as Netty
+   * always did, whatever the interest.
+   */
+  private final List<Registration> pending = new ArrayList<>();
+
+  /** Sentinel of {@link Registration#inKernel}: nothing given to the kernel yet. */
+  private static final int NOTHING_YET = -1;
+
   private Thread loopThread;
+  private long kernelUpdates;
 
   private RearmingEpollIoHandler(IoHandler epoll) {
     super(epoll);
@@ -88,6 +111,34 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
     return r;
   }
 
+  @Override
+  public int run(IoHandlerContext context) {
+    applyPending();
+    return netty.run(context);
+  }
+
+  /** Hands the kernel, before the loop waits, what the channels asked for since it last waited. */
+  private void applyPending() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    // Indexed: a channel closed by a failed change may add nothing, but stay safe if one does.
+    for (int i = 0; i < pending.size(); i++) {
+      pending.get(i).apply();
+    }
+    pending.clear();
+  }
+
+  /** Registrations with a change waiting for the loop's next wait (tests). */
+  int pendingChanges() {
+    return pending.size();
+  }
+
+  /** Changes of interest given to the kernel (through Netty's registrations) so far (tests). */
+  long kernelUpdates() {
+    return kernelUpdates;
+  }
+
   /** Used on the loop's thread only, as Netty's own (submit is called from the channel's loop). */
   private final class Registration implements IoRegistration {
     private final IoHandle handle;
@@ -98,6 +149,12 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
 
     /** What the channel last asked for (null: nothing yet). */
     private EpollIoOps asked;
+
+    /** Waiting in {@link #pending} for the loop's next wait. */
+    private boolean queued;
+
+    /** What the kernel was last given for this registration ({@link #NOTHING_YET}: nothing). */
+    private int inKernel = NOTHING_YET;
 
     /** Netty added the fd to epoll for this registration (it does so at the first request). */
     private boolean added;
@@ -113,8 +170,8 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
     void backpressuredAfterFin(boolean backpressured) {
       if (backpressured != backpressuredAfterFin) {
         backpressuredAfterFin = backpressured;
-        if (asked != null && current.isValid()) {
-          toKernel(asked); // the hang-up interest follows the mark at once
+        if (asked != null) {
+          queue(); // the hang-up interest follows the mark before the next wait
         }
       }
     }
@@ -127,39 +184,76 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
     @Override
     public long submit(IoOps ops) {
       asked = (EpollIoOps) ops;
-      return toKernel(asked);
+      queue();
+      return asked.value(); // Netty's channels ignore the result; Netty's own returns the ops
     }
 
-    private long toKernel(EpollIoOps wanted) {
-      EpollIoOps ops = wanted;
+    private void queue() {
+      if (!queued) {
+        queued = true;
+        pending.add(this);
+      }
+    }
+
+    /** Gives the kernel what was asked last, if it differs from what it has. */
+    void apply() {
+      queued = false;
+      // A channel closed since it asked: its fd may already carry another socket.
+      if (!current.isValid() || !((EpollIoHandle) handle).fd().isOpen()) {
+        return;
+      }
+      EpollIoOps ops = kernelOps(asked);
+      if (ops.value() == inKernel) {
+        return;
+      }
+      try {
+        toKernel(ops);
+      } catch (RuntimeException e) {
+        // Netty fails the channel's own call when epoll refuses a change; here that call has
+        // returned, so the channel is closed instead, as it would have been.
+        inKernel = NOTHING_YET;
+        try {
+          handle.close();
+        } catch (Exception closing) {
+          e.addSuppressed(closing); // the channel is gone either way
+        }
+      }
+    }
+
+    private EpollIoOps kernelOps(EpollIoOps wanted) {
       if (backpressuredAfterFin && (wanted.value() & RDHUP) != 0) {
         int left = wanted.value() & ~RDHUP;
         // Nothing left: an edge-triggered nothing keeps the fd watched for a reset (reported
         // once) instead of asking Netty to delete it and add it again at the next read.
-        ops = left == 0 ? EpollIoOps.EPOLLET : EpollIoOps.valueOf(left);
+        return left == 0 ? EpollIoOps.EPOLLET : EpollIoOps.valueOf(left);
       }
+      return wanted;
+    }
+
+    private void toKernel(EpollIoOps ops) {
+      kernelUpdates++;
       if (ops.value() == 0) {
         removed |= added;
-        return current.submit(ops);
+        current.submit(ops);
+        inKernel = 0;
+        return;
       }
       if (removed) {
         removed = false;
-        if (current.isValid()) {
-          // Netty's registration would MOD an fd it deleted: a fresh one adds it. Cancelled
-          // first, on this thread, so the handler's table and count end as they were (its
-          // delete of the already deleted fd fails quietly).
-          current.cancel();
-          try {
-            current = netty.register(handle);
-          } catch (Exception e) {
-            throw new IllegalStateException("cannot register a socket with epoll again", e);
-          }
-          added = false;
+        // Netty's registration would MOD an fd it deleted: a fresh one adds it. Cancelled
+        // first, on this thread, so the handler's table and count end as they were (its
+        // delete of the already deleted fd fails quietly).
+        current.cancel();
+        try {
+          current = netty.register(handle);
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot register a socket with epoll again", e);
         }
+        added = false;
       }
       long result = current.submit(ops);
       added |= result >= 0;
-      return result;
+      inKernel = ops.value();
     }
 
     @Override
@@ -170,7 +264,8 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
     @Override
     public boolean cancel() {
       // A channel cancels its registration on its loop as it deregisters; the guard only keeps
-      // the map loop-confined should anything else ever call this.
+      // the map loop-confined should anything else ever call this. A change still queued is
+      // dropped when its turn comes (the registration is no longer valid).
       if (Thread.currentThread() == loopThread) {
         byHandle.remove(handle, this);
       }
