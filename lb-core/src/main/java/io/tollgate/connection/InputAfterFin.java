@@ -17,8 +17,9 @@ import io.netty.util.concurrent.FastThreadLocal;
  * event, and for a socket that must hear of its peer leaving while it is not read (the refusal
  * tarpit).
  *
- * <p>A mark is taken on the socket's own event loop; where the loop's I/O handler has no such
- * choice (NIO, io_uring) it is ignored.
+ * <p>Netty's io_uring channels do the same when their POLLRDHUP poll completes, and are marked the
+ * same way. A mark is taken on the socket's own event loop; where the loop's I/O handler has no
+ * such choice (NIO, which reads only what is asked for anyway) it is ignored.
  */
 public final class InputAfterFin {
   /** A loop's I/O handler that can keep a socket's reads paused after its peer's FIN. */

@@ -1,8 +1,10 @@
 package io.tollgate.listener;
 
+import io.netty.channel.Channel;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
@@ -11,9 +13,14 @@ import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoOps;
+import io.tollgate.connection.InputAfterFin;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +46,18 @@ import org.slf4j.LoggerFactory;
  * is sent to the multishot poll when that is what waits, and nothing is continued after it, after
  * the channel's close or after its registration is cancelled (a pending poll holds the socket
  * open). Nothing changes for a socket whose peer has not closed, bar the user data.
+ *
+ * <p>And, as {@link RearmingEpollIoHandler} does for epoll, a socket whose peer sent its FIN is
+ * read under backpressure ({@link InputAfterFin}). Why: when the channel's POLLRDHUP poll
+ * completes, Netty starts a read at once and keeps reading to the end of the stream, whether
+ * reading is on or not. How: for a marked socket, that completion (the FIN alone; an error or a
+ * reset goes through) is kept from the channel, which then reads only while reading is on and finds
+ * the end as a read of 0. The kept completion is handed over at the loop's next turn when the mark
+ * is lifted (Netty's way from there on), or, when the channel closes and cancels that poll, as the
+ * cancelled poll's end it waits for.
  */
-final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
+final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
+    implements InputAfterFin.Reads {
   private static final Logger log = LoggerFactory.getLogger(PollOutAfterFinIoUringHandler.class);
 
   // io_uring.h and poll.h: stable kernel ABI.
@@ -53,6 +70,10 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   private static final int POLLERR = 0x8;
   private static final int POLLHUP = 0x10;
   private static final int POLLNVAL = 0x20;
+  private static final int POLLRDHUP = 0x2000;
+
+  /** -ECANCELED: what the kernel answers a cancelled poll with (Linux x86, ARM, RISC-V). */
+  private static final int CANCELLED = -125;
 
   /** Multishot polls: Linux 5.13 and later; without them the channel's completion goes as is. */
   private static final boolean MULTISHOT = IoUring.isPollAddMultishotEnabled();
@@ -60,8 +81,50 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
   /** What ends a wait for POLLOUT: the socket can be written, or it failed. */
   private static final int WRITABLE_OR_FAILED = POLLOUT | POLLERR | POLLHUP | POLLNVAL;
 
+  /**
+   * This loop's registrations by the channel's own handle ({@code channel.unsafe()}), for {@link
+   * #backpressuredAfterFin}. Changed on the loop's thread only.
+   */
+  private final Map<IoHandle, Registration> byHandle = new IdentityHashMap<>();
+
+  /** Hang-up completions to hand their channels at the start of the loop's next turn. */
+  private final List<Registration> due = new ArrayList<>();
+
+  private Thread loopThread;
+
   private PollOutAfterFinIoUringHandler(IoHandler uring) {
     super(uring);
+  }
+
+  @Override
+  public void initialize() {
+    super.initialize();
+    loopThread = Thread.currentThread();
+    InputAfterFin.install(this);
+  }
+
+  @Override
+  public void backpressuredAfterFin(Channel channel, boolean backpressured) {
+    Registration r = byHandle.get(channel.unsafe());
+    if (r != null) {
+      r.backpressuredAfterFin(backpressured);
+    }
+  }
+
+  @Override
+  public int run(IoHandlerContext context) {
+    // Outside of any channel's own call (a close cancels its polls one after the other, and a
+    // hang-up handed over in between would be taken for the end of the others).
+    for (int i = 0; i < due.size(); i++) {
+      due.get(i).handOverHangUp();
+    }
+    due.clear();
+    return netty.run(context);
+  }
+
+  /** Registrations this loop knows by their channel (tests; on the loop). */
+  int registrations() {
+    return byHandle.size();
   }
 
   /**
@@ -87,6 +150,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     }
     Registration registration = new Registration(channel);
     registration.ring = netty.register(registration);
+    byHandle.put(handle, registration); // on the loop: Netty registers there
     return registration;
   }
 
@@ -94,7 +158,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
    * One channel's registration: the channel submits through it, and the ring's completions reach
    * the channel through it. Used on the loop's thread only, as Netty's own.
    */
-  private static final class Registration implements IoRegistration, IoUringIoHandle {
+  private final class Registration implements IoRegistration, IoUringIoHandle {
     /**
      * Where our user data starts: Netty's are short op ids (and, for zero-copy writes with every
      * short id taken, a count from 32768), so never this high; the ring tracks such data by token.
@@ -123,14 +187,73 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     /** The channel cancelled its wait or is closing: the wait is not continued any more. */
     private boolean stopped;
 
+    /** See {@link InputAfterFin}: the peer's FIN is kept from the channel. */
+    private boolean backpressuredAfterFin;
+
+    /** The ring's id for the channel's POLLRDHUP poll (what its cancel names), or 0. */
+    private long hangUpId;
+
+    /** The channel's user data for that poll (its completion carries it). */
+    private long hangUpData = Long.MIN_VALUE;
+
+    /** That poll's completion, kept from the channel while the socket is marked. */
+    private IoUringIoEvent heldHangUp;
+
+    /** Waiting in {@link #due} to hand {@link #heldHangUp} over, as made or as cancelled. */
+    private boolean handOverQueued;
+
+    private boolean handOverCancelled;
+
     Registration(IoUringIoHandle channel) {
       this.channel = channel;
+    }
+
+    void backpressuredAfterFin(boolean backpressured) {
+      backpressuredAfterFin = backpressured;
+      if (!backpressured && heldHangUp != null) {
+        queueHandOver(false); // Netty's way from here: it hears of the FIN and reads to the end
+      }
+    }
+
+    private void queueHandOver(boolean cancelled) {
+      handOverCancelled = cancelled;
+      if (!handOverQueued) {
+        handOverQueued = true;
+        due.add(this);
+      }
+    }
+
+    /** Gives the channel the hang-up completion kept from it. */
+    void handOverHangUp() {
+      handOverQueued = false;
+      IoUringIoEvent held = heldHangUp;
+      heldHangUp = null;
+      if (held == null || !ring.isValid()) {
+        return;
+      }
+      channel.handle(
+          this,
+          handOverCancelled
+              ? new IoUringIoEvent(CANCELLED, 0, OP_POLL_ADD, held.userData())
+              : held);
     }
 
     @Override
     public long submit(IoOps ops) {
       IoUringIoOps op = (IoUringIoOps) ops;
       byte opcode = Ops.opcode(op);
+      if (opcode == OP_POLL_ADD && Ops.events(op) == POLLRDHUP) {
+        hangUpData = Ops.userData(op);
+        hangUpId = ring.submit(ops);
+        return hangUpId;
+      }
+      if (opcode == OP_ASYNC_CANCEL && heldHangUp != null && Ops.cancelTarget(op) == hangUpId) {
+        // The channel closes and cancels its hang-up poll, which has ended already (we hold its
+        // completion): the kernel would find nothing to cancel, and the channel waits for the
+        // poll's end. It gets it as a cancelled poll's, at the loop's next turn.
+        queueHandOver(true);
+        return nextTag++; // never seen by the ring; the channel only checks it is not 0
+      }
       if (opcode == OP_POLL_ADD && isOneShotPollOut(op)) {
         // Resubmitted with a user data of our own, so that its completions cannot be taken for
         // those of the channel's other polls (Netty's 16-bit op ids wrap).
@@ -172,6 +295,27 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
           pollOutCompleted(completion);
         }
         return; // anything else of ours (a cancelled poll, our cancel) the channel did not ask for
+      }
+      int res = completion.res();
+      if (backpressuredAfterFin
+          && completion.opcode() == OP_POLL_ADD
+          && res > 0
+          && (res & POLLRDHUP) != 0
+          && (res & (POLLERR | POLLHUP)) == 0) {
+        // The peer's FIN (an error or a reset goes through as made), which Netty answers by
+        // reading the socket to its end: kept from the channel, which finds the end as a read of
+        // 0 when it reads again. The hang-up poll's own completion (POLLRDHUP alone: it polls for
+        // nothing else) is held for its close; the kernel adds the bit to the read side's polls
+        // too (with POLLIN: the end is readable), and there it is only taken out.
+        if (res == POLLRDHUP && data == hangUpData && heldHangUp == null) {
+          heldHangUp = new IoUringIoEvent(res, completion.flags(), OP_POLL_ADD, data);
+          return;
+        }
+        if (res != POLLRDHUP) {
+          channel.handle(
+              this, new IoUringIoEvent(res & ~POLLRDHUP, completion.flags(), OP_POLL_ADD, data));
+          return;
+        }
       }
       channel.handle(this, event);
     }
@@ -268,6 +412,9 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler {
     public boolean cancel() {
       stopped = true;
       cancelMultishot();
+      if (Thread.currentThread() == loopThread) {
+        byHandle.remove(channel, this);
+      }
       return ring.cancel();
     }
 

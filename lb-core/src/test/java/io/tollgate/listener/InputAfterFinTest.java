@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@link InputAfterFin} on the epoll loops {@link Transport} makes: a socket whose peer sent data
- * and its FIN is read under backpressure when marked, and to its end at once (Netty's way) when
- * not; the marks of closed channels are forgotten.
+ * {@link InputAfterFin} on the epoll loops {@link Transport} makes (and on io_uring's, {@link
+ * IoUringInputAfterFinTest}): a socket whose peer sent data and its FIN is read under backpressure
+ * when marked, and to its end at once (Netty's way) when not; the marks of closed channels are
+ * forgotten.
  */
 @Timeout(60)
 class InputAfterFinTest {
@@ -41,10 +42,17 @@ class InputAfterFinTest {
   private EventLoopGroup group;
   private ServerSocket peerListener;
 
+  /** The transport under test (a subclass runs the same on io_uring). */
+  IoConfig.Transport transport() {
+    return IoConfig.Transport.EPOLL;
+  }
+
   @BeforeEach
   void start() throws Exception {
-    assumeTrue(Epoll.isAvailable(), "epoll is not available here");
-    group = Transport.select(IoConfig.Transport.EPOLL).newGroup(1, "fin-test");
+    assumeTrue(
+        transport() != IoConfig.Transport.EPOLL || Epoll.isAvailable(),
+        "epoll is not available here");
+    group = Transport.select(transport()).newGroup(1, "fin-test");
     peerListener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
   }
 
@@ -86,6 +94,17 @@ class InputAfterFinTest {
   }
 
   @Test
+  void liftingTheMarkAfterTheFinGivesNettysWayBack() throws Exception {
+    // The refusal tarpit's case: a socket that must hear of its peer leaving, though not read.
+    Reader reader = connectAndQueueDataAndFin(true, 200);
+    assertThat(reader.bytes.get()).as("read before any was asked for").isZero();
+    reader.channel.eventLoop().submit(() -> InputAfterFin.toEnd(reader.channel)).sync();
+    awaitEnded(reader);
+    assertThat(reader.bytes.get()).isEqualTo(SENT);
+    reader.channel.close().sync();
+  }
+
+  @Test
   void theLoopForgetsTheChannelsItClosed() throws Exception {
     Channel loopChannel = null;
     List<Channel> channels = new ArrayList<>();
@@ -110,7 +129,11 @@ class InputAfterFinTest {
   private static int registrations(Channel onLoop) throws Exception {
     return onLoop
         .eventLoop()
-        .submit(() -> ((RearmingEpollIoHandler) InputAfterFin.onThisLoop()).registrations())
+        .submit(
+            () ->
+                InputAfterFin.onThisLoop() instanceof RearmingEpollIoHandler epoll
+                    ? epoll.registrations()
+                    : ((PollOutAfterFinIoUringHandler) InputAfterFin.onThisLoop()).registrations())
         .get();
   }
 
@@ -123,7 +146,7 @@ class InputAfterFinTest {
     Channel ch =
         new Bootstrap()
             .group(group)
-            .channel(Transport.select(IoConfig.Transport.EPOLL).socketChannel())
+            .channel(Transport.select(transport()).socketChannel())
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .handler(reader)

@@ -20,11 +20,4 @@ class IoUringPassthroughRelayTest extends PassthroughRelayTest {
   @Test
   @Disabled("the NIO transfer: PassthroughRelayTest runs it")
   void transfers256MiBEachWayOverNio() {}
-
-  @Override
-  @Test
-  @Disabled(
-      "Netty's io_uring channels read a socket whose peer sent its FIN to its end once reading"
-          + " resumes; Tollgate bounds that on epoll only (README, Limits)")
-  void aClientsFinDoesNotPullItsQueuedUploadIntoTollgateWhenReadingResumes() {}
 }

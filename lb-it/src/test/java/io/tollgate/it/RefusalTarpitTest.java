@@ -43,6 +43,11 @@ class RefusalTarpitTest {
     tenants.close();
   }
 
+  /** Config lines a subclass adds (another transport). */
+  String extraConfig() {
+    return "";
+  }
+
   /** Offload routes a.test and b.test, each with concurrent-handshakes = 1, and this tarpit. */
   private void start(String tarpit) throws Exception {
     tollgate =
@@ -54,6 +59,8 @@ class RefusalTarpitTest {
             limits.tarpit { %s }
             """
                     .formatted(tarpit)
+                + extraConfig()
+                + "\n"
                 + tenants.routes("concurrent-handshakes = 1", "concurrent-handshakes = 1"));
   }
 
