@@ -1,6 +1,5 @@
 package io.tollgate.listener;
 
-import io.netty.channel.Channel;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
@@ -18,9 +17,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * is lifted (Netty's way from there on), or, when the channel closes and cancels that poll, as the
  * cancelled poll's end it waits for.
  */
-final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
-    implements InputAfterFin.Reads {
+final class PollOutAfterFinIoUringHandler
+    extends MarkingIoHandler<PollOutAfterFinIoUringHandler.Registration> {
   private static final Logger log = LoggerFactory.getLogger(PollOutAfterFinIoUringHandler.class);
 
   // io_uring.h and poll.h: stable kernel ABI.
@@ -81,34 +78,11 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
   /** What ends a wait for POLLOUT: the socket can be written, or it failed. */
   private static final int WRITABLE_OR_FAILED = POLLOUT | POLLERR | POLLHUP | POLLNVAL;
 
-  /**
-   * This loop's registrations by the channel's own handle ({@code channel.unsafe()}), for {@link
-   * #backpressuredAfterFin}. Changed on the loop's thread only.
-   */
-  private final Map<IoHandle, Registration> byHandle = new IdentityHashMap<>();
-
   /** Hang-up completions to hand their channels at the start of the loop's next turn. */
   private final List<Registration> due = new ArrayList<>();
 
-  private Thread loopThread;
-
   private PollOutAfterFinIoUringHandler(IoHandler uring) {
     super(uring);
-  }
-
-  @Override
-  public void initialize() {
-    super.initialize();
-    loopThread = Thread.currentThread();
-    InputAfterFin.install(this);
-  }
-
-  @Override
-  public void backpressuredAfterFin(Channel channel, boolean backpressured) {
-    Registration r = byHandle.get(channel.unsafe());
-    if (r != null) {
-      r.backpressuredAfterFin(backpressured);
-    }
   }
 
   @Override
@@ -120,11 +94,6 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
     }
     due.clear();
     return netty.run(context);
-  }
-
-  /** Registrations this loop knows by their channel (tests; on the loop). */
-  int registrations() {
-    return byHandle.size();
   }
 
   /**
@@ -150,7 +119,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
     }
     Registration registration = new Registration(channel);
     registration.ring = netty.register(registration);
-    byHandle.put(handle, registration); // on the loop: Netty registers there
+    track(handle, registration);
     return registration;
   }
 
@@ -158,7 +127,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
    * One channel's registration: the channel submits through it, and the ring's completions reach
    * the channel through it. Used on the loop's thread only, as Netty's own.
    */
-  private final class Registration implements IoRegistration, IoUringIoHandle {
+  final class Registration implements IoRegistration, IoUringIoHandle, MarkingIoHandler.Marked {
     /**
      * Where our user data starts: Netty's are short op ids (and, for zero-copy writes with every
      * short id taken, a count from 32768), so never this high; the ring tracks such data by token.
@@ -208,7 +177,8 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
       this.channel = channel;
     }
 
-    void backpressuredAfterFin(boolean backpressured) {
+    @Override
+    public void backpressuredAfterFin(boolean backpressured) {
       backpressuredAfterFin = backpressured;
       if (!backpressured && heldHangUp != null) {
         queueHandOver(false); // Netty's way from here: it hears of the FIN and reads to the end
@@ -412,9 +382,7 @@ final class PollOutAfterFinIoUringHandler extends DelegatingIoHandler
     public boolean cancel() {
       stopped = true;
       cancelMultishot();
-      if (Thread.currentThread() == loopThread) {
-        byHandle.remove(channel, this);
-      }
+      forget(channel, this);
       return ring.cancel();
     }
 

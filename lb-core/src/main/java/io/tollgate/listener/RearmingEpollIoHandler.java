@@ -1,6 +1,5 @@
 package io.tollgate.listener;
 
-import io.netty.channel.Channel;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
@@ -12,9 +11,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.tollgate.connection.InputAfterFin;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Netty's epoll {@link IoHandler}, mended so that a socket it took out of epoll can be watched
@@ -48,14 +45,8 @@ import java.util.Map;
  * <p>And a third job, for cost: changes of interest wait for the loop's next wait and only the last
  * one per socket reaches the kernel (see {@link #pending}).
  */
-final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputAfterFin.Reads {
+final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandler.Registration> {
   private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
-
-  /**
-   * This loop's registrations by the channel's own handle ({@code channel.unsafe()}), for {@link
-   * #backpressuredAfterFin}. Changed on the loop's thread only.
-   */
-  private final Map<IoHandle, Registration> byHandle = new IdentityHashMap<>();
 
   /**
    * Registrations whose interest changed since the loop last waited, in the order they changed.
@@ -72,31 +63,10 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
   /** Sentinel of {@link Registration#inKernel}: nothing given to the kernel yet. */
   private static final int NOTHING_YET = -1;
 
-  private Thread loopThread;
   private long kernelUpdates;
 
   private RearmingEpollIoHandler(IoHandler epoll) {
     super(epoll);
-  }
-
-  @Override
-  public void initialize() {
-    super.initialize();
-    loopThread = Thread.currentThread();
-    InputAfterFin.install(this);
-  }
-
-  @Override
-  public void backpressuredAfterFin(Channel channel, boolean backpressured) {
-    Registration r = byHandle.get(channel.unsafe());
-    if (r != null) {
-      r.backpressuredAfterFin(backpressured);
-    }
-  }
-
-  /** Registrations this loop knows by their channel (tests; on the loop). */
-  int registrations() {
-    return byHandle.size();
   }
 
   /** Epoll's own factory, each handler it makes wrapped. */
@@ -107,7 +77,7 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
   @Override
   public IoRegistration register(IoHandle handle) throws Exception {
     Registration r = new Registration(handle, netty.register(handle));
-    byHandle.put(handle, r); // on the loop: Netty registers there
+    track(handle, r);
     return r;
   }
 
@@ -140,7 +110,7 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
   }
 
   /** Used on the loop's thread only, as Netty's own (submit is called from the channel's loop). */
-  private final class Registration implements IoRegistration {
+  final class Registration implements IoRegistration, MarkingIoHandler.Marked {
     private final IoHandle handle;
     private IoRegistration current;
 
@@ -167,7 +137,8 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
       this.current = current;
     }
 
-    void backpressuredAfterFin(boolean backpressured) {
+    @Override
+    public void backpressuredAfterFin(boolean backpressured) {
       if (backpressured != backpressuredAfterFin) {
         backpressuredAfterFin = backpressured;
         if (asked != null) {
@@ -263,12 +234,9 @@ final class RearmingEpollIoHandler extends DelegatingIoHandler implements InputA
 
     @Override
     public boolean cancel() {
-      // A channel cancels its registration on its loop as it deregisters; the guard only keeps
-      // the map loop-confined should anything else ever call this. A change still queued is
-      // dropped when its turn comes (the registration is no longer valid).
-      if (Thread.currentThread() == loopThread) {
-        byHandle.remove(handle, this);
-      }
+      // A change still queued is dropped when its turn comes (the registration is no longer
+      // valid).
+      forget(handle, this);
       return current.cancel();
     }
   }
