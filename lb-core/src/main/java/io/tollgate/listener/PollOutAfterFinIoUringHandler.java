@@ -3,7 +3,6 @@ package io.tollgate.listener;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
-import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
@@ -16,8 +15,6 @@ import io.tollgate.connection.InputAfterFin;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,22 +75,8 @@ final class PollOutAfterFinIoUringHandler
   /** What ends a wait for POLLOUT: the socket can be written, or it failed. */
   private static final int WRITABLE_OR_FAILED = POLLOUT | POLLERR | POLLHUP | POLLNVAL;
 
-  /** Hang-up completions to hand their channels at the start of the loop's next turn. */
-  private final List<Registration> due = new ArrayList<>();
-
   private PollOutAfterFinIoUringHandler(IoHandler uring) {
     super(uring);
-  }
-
-  @Override
-  public int run(IoHandlerContext context) {
-    // Outside of any channel's own call (a close cancels its polls one after the other, and a
-    // hang-up handed over in between would be taken for the end of the others).
-    for (int i = 0; i < due.size(); i++) {
-      due.get(i).handOverHangUp();
-    }
-    due.clear();
-    return netty.run(context);
   }
 
   /**
@@ -127,7 +110,8 @@ final class PollOutAfterFinIoUringHandler
    * One channel's registration: the channel submits through it, and the ring's completions reach
    * the channel through it. Used on the loop's thread only, as Netty's own.
    */
-  final class Registration implements IoRegistration, IoUringIoHandle, MarkingIoHandler.Marked {
+  final class Registration extends MarkingIoHandler.Marked
+      implements IoRegistration, IoUringIoHandle {
     /**
      * Where our user data starts: Netty's are short op ids (and, for zero-copy writes with every
      * short id taken, a count from 32768), so never this high; the ring tracks such data by token.
@@ -168,9 +152,7 @@ final class PollOutAfterFinIoUringHandler
     /** That poll's completion, kept from the channel while the socket is marked. */
     private IoUringIoEvent heldHangUp;
 
-    /** Waiting in {@link #due} to hand {@link #heldHangUp} over, as made or as cancelled. */
-    private boolean handOverQueued;
-
+    /** {@link #heldHangUp} goes over at the next turn as a cancelled poll's end. */
     private boolean handOverCancelled;
 
     Registration(IoUringIoHandle channel) {
@@ -178,24 +160,26 @@ final class PollOutAfterFinIoUringHandler
     }
 
     @Override
-    public void backpressuredAfterFin(boolean backpressured) {
+    void backpressuredAfterFin(boolean backpressured) {
       backpressuredAfterFin = backpressured;
       if (!backpressured && heldHangUp != null) {
         queueHandOver(false); // Netty's way from here: it hears of the FIN and reads to the end
       }
     }
 
+    /**
+     * Hands the kept hang-up over at the loop's next turn: outside of any channel's own call (a
+     * close cancels its polls one after the other, and a hang-up handed over in between would be
+     * taken for the end of the others).
+     */
     private void queueHandOver(boolean cancelled) {
       handOverCancelled = cancelled;
-      if (!handOverQueued) {
-        handOverQueued = true;
-        due.add(this);
-      }
+      atNextTurn(this);
     }
 
     /** Gives the channel the hang-up completion kept from it. */
-    void handOverHangUp() {
-      handOverQueued = false;
+    @Override
+    void onNextTurn() {
       IoUringIoEvent held = heldHangUp;
       heldHangUp = null;
       if (held == null || !ring.isValid()) {

@@ -2,7 +2,6 @@ package io.tollgate.listener;
 
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
-import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoOps;
 import io.netty.channel.IoRegistration;
@@ -10,8 +9,6 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.tollgate.connection.InputAfterFin;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Netty's epoll {@link IoHandler}, mended so that a socket it took out of epoll can be watched
@@ -42,23 +39,17 @@ import java.util.List;
  * finds it, and a hang-up after both FINs is reported once and ignored, where a level-triggered one
  * would be reported at every wait.
  *
- * <p>And a third job, for cost: changes of interest wait for the loop's next wait and only the last
- * one per socket reaches the kernel (see {@link #pending}).
+ * <p>And a third job, for cost: changes of interest wait for the loop's next turn and only the last
+ * one per socket reaches the kernel. Why: a connection changes its interest several times between
+ * two waits (Netty adds a socket with its hang-up interest, the mark takes it out, the first read
+ * puts reading in; a relay stops and resumes reading within one pass), and each change was an
+ * {@code epoll_ctl}; the kernel only needs the last one before the wait: 11.7 calls per passthrough
+ * connection became 7. Level-triggered epoll loses nothing by it: the change reaches the kernel
+ * before the wait that could report the socket, and events the current pass already took are
+ * handled as Netty always did, whatever the interest.
  */
 final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandler.Registration> {
   private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
-
-  /**
-   * Registrations whose interest changed since the loop last waited, in the order they changed.
-   * Why: a connection changes its interest several times between two waits (Netty adds a socket
-   * with its hang-up interest, the mark takes it out, the first read puts reading in; a relay stops
-   * and resumes reading within one pass), and each change was an {@code epoll_ctl}. The kernel only
-   * needs the last one before the wait: 12 calls per passthrough connection became 7.
-   * Level-triggered epoll loses nothing by it: what is ready when the kernel gets the new interest
-   * is reported at the next wait, and events the current pass already took are handled as Netty
-   * always did, whatever the interest.
-   */
-  private final List<Registration> pending = new ArrayList<>();
 
   /** Sentinel of {@link Registration#inKernel}: nothing given to the kernel yet. */
   private static final int NOTHING_YET = -1;
@@ -81,36 +72,13 @@ final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandl
     return r;
   }
 
-  @Override
-  public int run(IoHandlerContext context) {
-    applyPending();
-    return netty.run(context);
-  }
-
-  /** Hands the kernel, before the loop waits, what the channels asked for since it last waited. */
-  private void applyPending() {
-    if (pending.isEmpty()) {
-      return;
-    }
-    // Indexed: a channel closed by a failed change may add nothing, but stay safe if one does.
-    for (int i = 0; i < pending.size(); i++) {
-      pending.get(i).apply();
-    }
-    pending.clear();
-  }
-
-  /** Registrations with a change waiting for the loop's next wait (tests). */
-  int pendingChanges() {
-    return pending.size();
-  }
-
   /** Changes of interest given to the kernel (through Netty's registrations) so far (tests). */
   long kernelUpdates() {
     return kernelUpdates;
   }
 
   /** Used on the loop's thread only, as Netty's own (submit is called from the channel's loop). */
-  final class Registration implements IoRegistration, MarkingIoHandler.Marked {
+  final class Registration extends MarkingIoHandler.Marked implements IoRegistration {
     private final IoHandle handle;
     private IoRegistration current;
 
@@ -120,17 +88,11 @@ final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandl
     /** What the channel last asked for (null: nothing yet). */
     private EpollIoOps asked;
 
-    /** Waiting in {@link #pending} for the loop's next wait. */
-    private boolean queued;
-
     /** What the kernel was last given for this registration ({@link #NOTHING_YET}: nothing). */
     private int inKernel = NOTHING_YET;
 
     /** Netty added the fd to epoll for this registration (it does so at the first request). */
     private boolean added;
-
-    /** Netty has taken the fd out of epoll again (a request for no event after it was added). */
-    private boolean removed;
 
     Registration(IoHandle handle, IoRegistration current) {
       this.handle = handle;
@@ -138,11 +100,11 @@ final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandl
     }
 
     @Override
-    public void backpressuredAfterFin(boolean backpressured) {
+    void backpressuredAfterFin(boolean backpressured) {
       if (backpressured != backpressuredAfterFin) {
         backpressuredAfterFin = backpressured;
         if (asked != null) {
-          queue(); // the hang-up interest follows the mark before the next wait
+          atNextTurn(this); // the hang-up interest follows the mark before the next wait
         }
       }
     }
@@ -155,20 +117,13 @@ final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandl
     @Override
     public long submit(IoOps ops) {
       asked = (EpollIoOps) ops;
-      queue();
+      atNextTurn(this);
       return asked.value(); // Netty's channels ignore the result; Netty's own returns the ops
     }
 
-    private void queue() {
-      if (!queued) {
-        queued = true;
-        pending.add(this);
-      }
-    }
-
     /** Gives the kernel what was asked last, if it differs from what it has. */
-    void apply() {
-      queued = false;
+    @Override
+    void onNextTurn() {
       // A channel closed since it asked: its fd may already carry another socket.
       if (!current.isValid() || !((EpollIoHandle) handle).fd().isOpen()) {
         return;
@@ -204,13 +159,12 @@ final class RearmingEpollIoHandler extends MarkingIoHandler<RearmingEpollIoHandl
     private void toKernel(EpollIoOps ops) {
       kernelUpdates++;
       if (ops.value() == 0) {
-        removed |= added;
         current.submit(ops);
         inKernel = 0;
         return;
       }
-      if (removed) {
-        removed = false;
+      if (added && inKernel == 0) {
+        // Netty has taken the fd out of epoll (a request for no event after it was added), and
         // Netty's registration would MOD an fd it deleted: a fresh one adds it. Cancelled
         // first, on this thread, so the handler's table and count end as they were (its
         // delete of the already deleted fd fails quietly).

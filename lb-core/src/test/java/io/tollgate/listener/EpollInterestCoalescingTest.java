@@ -174,7 +174,7 @@ class EpollInterestCoalescingTest {
               .submit(
                   () -> {
                     RearmingEpollIoHandler h = (RearmingEpollIoHandler) InputAfterFin.onThisLoop();
-                    return new long[] {h.pendingChanges(), h.kernelUpdates()};
+                    return new long[] {h.waitingForNextTurn(), h.kernelUpdates()};
                   })
               .get();
       if (seen[0] == 0 || System.nanoTime() > deadline) {
