@@ -13,6 +13,7 @@ import io.tollgate.testkit.TlsTestClient;
 import io.tollgate.testkit.TlsTestServer;
 import io.tollgate.tls.TlsProvider;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -363,10 +364,10 @@ class SessionIsolationTest {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectErrorStream(true)
             .start();
+    Path saved = dir.resolve("silent.saved.session");
     try {
-      TollgateFixture.await(
-          () -> Files.exists(session) && session.toFile().length() > 0, Duration.ofSeconds(10));
-      assertThat(session).as("session (with ticket) saved while the backend is silent").exists();
+      TollgateFixture.await(() -> wholeSessionCopied(session, saved), Duration.ofSeconds(10));
+      assertThat(saved).as("session (with ticket) saved while the backend is silent").exists();
     } finally {
       process.destroyForcibly();
       process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
@@ -377,7 +378,7 @@ class SessionIsolationTest {
             openssl.get().toString(),
             "sess_id",
             "-in",
-            session.toString(),
+            saved.toString(),
             "-noout",
             "-text");
     assertThat(text.stdout())
@@ -398,9 +399,27 @@ class SessionIsolationTest {
             "-verify_return_error",
             "-tls1_3",
             "-sess_in",
-            session.toString());
+            saved.toString());
     ProcessResult r = CommandLineTools.run(TOOL_TIMEOUT, resume);
     assertThat(r.stdout()).as("%s", r).contains("Reused, TLSv1.3");
+  }
+
+  /**
+   * Copies {@code session} to {@code copy} once it holds a whole PEM block. Why a copy: s_client
+   * rewrites the file for every ticket it gets, so a later read may meet it truncated or half
+   * written (a clean-clone CI run read it empty after the first ticket's copy had been seen).
+   */
+  private static boolean wholeSessionCopied(Path session, Path copy) {
+    try {
+      String pem = Files.readString(session, StandardCharsets.US_ASCII);
+      if (!pem.contains("-----END SSL SESSION PARAMETERS-----")) {
+        return false;
+      }
+      Files.writeString(copy, pem, StandardCharsets.US_ASCII);
+      return true;
+    } catch (IOException e) {
+      return false; // not written yet
+    }
   }
 
   // ---- the JDK client
