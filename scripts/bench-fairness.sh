@@ -45,7 +45,7 @@ HARNESS=${HARNESS:-$ROOT/../shared/bench}
 cd "$ROOT"
 source "$HARNESS/lib.sh"
 DUR=${DUR:-10} RUNS=${RUNS:-3} B_C=${B_C:-4} FLOOD_C=${FLOOD_C:-64} WARM=${WARM:-5}
-PROBES=${PROBES:-1} PROBE_RPS=${PROBE_RPS:-200}
+PROBES=${PROBES:-1} PROBE_RPS=${PROBE_RPS:-200} CONTROL=${CONTROL:-1} SINK_FLIGHT=${SINK_FLIGHT:-730}
 ADMIN_PORT=9909   # scripts/bench/ours-mix.conf's admin address
 WORKERS=${WORKERS:-1 2} FLOOD_NICE=${FLOOD_NICE:-19} FLOODS=${FLOODS:-tls hello}
 [ $# -gt 0 ] || set -- ours
@@ -55,6 +55,10 @@ build_tools
 RUSH=$RUN/bin/hellorush
 if [ ! -x "$RUSH" ] || [ "$RUSH" -ot "$ROOT/scripts/bench/hellorush.c" ]; then
   cc -O2 -Wall -o "$RUSH" "$ROOT/scripts/bench/hellorush.c" -lssl -lcrypto
+fi
+SINK=$RUN/bin/flightsink SINK_PORT=8449
+if [ ! -x "$SINK" ] || [ "$SINK" -ot "$ROOT/scripts/bench/flightsink.c" ]; then
+  cc -O2 -Wall -o "$SINK" "$ROOT/scripts/bench/flightsink.c"
 fi
 start_origins
 if [[ " $* " == *" ours "* && ! -f lb-core/target/tollgate.jar ]]; then
@@ -76,7 +80,7 @@ flood() { # kind sni concurrency seconds nice -> prints "rate errors p50_us"
     return
   fi
   { $(pin $LOAD_CPU) nice -n "$5" timeout -k 5 $(($4 + 30)) \
-    "$RUSH" -n "$2" -p $LB_PORT -c "$3" -d "$4" ${FLOOD_RATE:+-r "$FLOOD_RATE"} || true; } |
+    "$RUSH" -n "$2" -p "${6:-$LB_PORT}" -c "$3" -d "$4" ${FLOOD_RATE:+-r "$FLOOD_RATE"} || true; } |
     awk '/^conns=/{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
          print v["rate"], v["errors"], v["p50_us"]}'
 }
@@ -124,6 +128,20 @@ cpu_ticks() { # -> "busy0 total0 busy1 total1" from /proc/stat (jiffies)
        printf "%d %d ", t - $5 - $6, t } END { print "" }' /proc/stat
 }
 
+gen_ticks() { # -> "flood_process_ticks cpu0_softirq cpu0_total" (USER_HZ ticks): what the flood's
+  # generator took of CPU 0, its process (user + system) and the softirqs there (not charged to it)
+  local pid t=0
+  for pid in $(pgrep -x hellorush; pgrep -f "tlsconn -n off.test"); do
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$t" '$1 == "cpu0" { s = 0; for (i = 2; i <= NF; i++) s += $i; print t, $8, s }' /proc/stat
+}
+
+gen_pct() { # before after -> "flood process % of CPU 0, CPU 0 softirq %"
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[3] - x[3] + 1e-9
+       printf "%.0f%% %.0f%%", 100 * (y[1] - x[1]) / d, 100 * (y[2] - x[2]) / d }'
+}
+
 busy_pct() { # before after -> "cpu0% cpu1%"
   awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
        printf "%.0f%% %.0f%%", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9),
@@ -161,22 +179,50 @@ for name in "$@"; do
     # Each flood run sits between two runs of B alone, and B's rate alone is their mean: on a
     # shared machine B's rate alone drifts by 20-30% from minute to minute, more than the flood
     # takes, so one "alone" run before the flood made "kept" mostly a measure of that drift.
+    t0=$(cpu_ticks)
     read -r before before_err before_p50 ka0 ka0_99 adm0 adm0_99 <<<"$(b_run "$name")"
+    read -r alone0 alone1 <<<"$(busy_pct "$t0" "$(cpu_ticks)")"
     for ((r = 1; r <= RUNS; r++)); do
       flood "$kind" off.test "$FLOOD_C" $((DUR + 2)) "$FLOOD_NICE" >"$RUN/flood.out" &
       flood_pid=$!
       sleep 1
-      t0=$(cpu_ticks)
+      t0=$(cpu_ticks) g0=$(gen_ticks)
       read -r during during_err during_p50 ka1 ka1_99 adm1 adm1_99 <<<"$(b_run "$name")"
       read -r busy0 busy1 <<<"$(busy_pct "$t0" "$(cpu_ticks)")"
+      read -r gen0 sirq0 <<<"$(gen_pct "$g0" "$(gen_ticks)")"
       wait "$flood_pid"   # not a bare wait: the origins and the proxy are children too
       read -r flood flood_err flood_p50 <"$RUN/flood.out"
+      ctl=- ctl_rate=- proxy_kept=-
+      if [ "$CONTROL" = 1 ] && [ "$kind" = hello ]; then
+        # The generator-only control: the same flood, at the rate this proxy served, against
+        # flightsink (no TLS; SCHED_IDLE on the proxy core, so it never delays the proxy), while B
+        # goes through the proxy as before. What B loses here is the flood generator's doing.
+        port_free $SINK_PORT || { echo "port $SINK_PORT busy" >&2; exit 1; }
+        $(pin $PROXY_CPU) chrt -i 0 "$SINK" -p $SINK_PORT -r "${flood%.*}" -b "$SINK_FLIGHT" \
+          -w "$FLOOD_C" -d $((DUR + 4)) >"$RUN/sink.out" 2>&1 &
+        sink_pid=$!
+        wait_port $SINK_PORT 5
+        flood "$kind" off.test "$FLOOD_C" $((DUR + 2)) "$FLOOD_NICE" $SINK_PORT >"$RUN/flood-ctl.out" &
+        flood_pid=$!
+        sleep 1
+        read -r ctl _ ctl_p50 ctl_ka _ <<<"$(b_run "$name")"
+        wait "$flood_pid"
+        wait "$sink_pid" || true
+        read -r ctl_rate _ <"$RUN/flood-ctl.out"
+      fi
+      t0=$(cpu_ticks)
       read -r after after_err after_p50 ka2 ka2_99 adm2 adm2_99 <<<"$(b_run "$name")"
+      read -r after0 after1 <<<"$(busy_pct "$t0" "$(cpu_ticks)")"
       kept=$(awk -v b="$before" -v a="$after" -v d="$during" 'BEGIN {
         m = (b + a) / 2; printf "%.2f", (m > 0 ? d / m : 0) }')
-      rows+=("| $name | $w | $kind | $r | $before / $after | $during | **${kept}x** | $flood | $before_p50 / $during_p50 | $busy0 / $busy1 | $ka0 / $ka0_99 → $ka1 / $ka1_99 | $adm0 / $adm0_99 → $adm1 / $adm1_99 | $((before_err + during_err + after_err)) / $flood_err |")
+      if [ "$ctl" != - ]; then
+        read -r ctl_kept proxy_kept <<<"$(awk -v b="$before" -v a="$after" -v d="$during" -v c="$ctl" 'BEGIN {
+          m = (b + a) / 2; k = (m > 0 ? c / m : 0); printf "%.2f %.2f", k, (k > 0 ? d / c : 0) }')"
+        ctl="$ctl (${ctl_kept}x) at $ctl_rate/s; B's p50 $ctl_p50, keep-alive p50 $ctl_ka"
+      fi
+      rows+=("| $name | $w | $kind | $r | $before / $after | $during | **${kept}x** | $flood | $before_p50 / $during_p50 | $alone0 / $alone1 | $busy0 / $busy1 | $gen0 / $sirq0 | $ctl | **${proxy_kept}x** | $ka0 / $ka0_99 → $ka1 / $ka1_99 | $adm0 / $adm0_99 → $adm1 / $adm1_99 | $((before_err + during_err + after_err)) / $flood_err |")
       echo "${rows[-1]}"
-      before=$after before_err=0 before_p50=$after_p50
+      before=$after before_err=0 before_p50=$after_p50 alone0=$after0 alone1=$after1
       ka0=$ka2 ka0_99=$ka2_99 adm0=$adm2 adm0_99=$adm2_99
     done
     stop_contestant
@@ -184,6 +230,6 @@ for name in "$@"; do
   done
 done
 echo
-echo "| proxy | worker threads | flood | run | tenant B alone before / after (conn/s) | B during A's flood | kept | A's flood (handshakes/s) | B's median latency alone / during (µs) | CPU 0 / CPU 1 busy during | keep-alive request p50 / p99 alone → during (µs) | admin /ready p50 / p99 alone → during (µs) | errors B / A |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| proxy | worker threads | flood | run | tenant B alone before / after (conn/s) | B during A's flood | kept | A's flood (handshakes/s) | B's median latency alone / during (µs) | CPU 0 / CPU 1 busy, B alone before | CPU 0 / CPU 1 busy during | flood generator / softirq on CPU 0 during | B during the generator-only control (kept) at its flood rate; B's median latency and keep-alive request p50 then (µs) | kept on the proxy's account (during / control) | keep-alive request p50 / p99 alone → during (µs) | admin /ready p50 / p99 alone → during (µs) | errors B / A |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
