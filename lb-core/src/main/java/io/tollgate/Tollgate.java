@@ -133,9 +133,7 @@ public final class Tollgate implements AutoCloseable {
         handshakeThreadCount == 0
             ? null
             : new HandshakeThreads(
-                handshakeThreadCount,
-                io.handshakePriority(),
-                io.handshakeThreadsWhen() == IoConfig.HandshakeThreadsWhen.ALWAYS);
+                handshakeThreadCount, io.handshakePriority(), io.handshakeThreadsWhen());
     if (handshakeThreads != null) {
       handshakeThreads.registerMetrics(metrics.registry());
       log.info(

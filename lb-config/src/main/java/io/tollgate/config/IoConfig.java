@@ -44,7 +44,7 @@ public record IoConfig(
     Objects.requireNonNull(handshakeThreadsWhen, "handshakeThreadsWhen");
   }
 
-  /** Handshake threads sent steps only under contention (the default). */
+  /** Handshake threads taking steps in the paced queue's pauses ({@code gaps}, the default). */
   public IoConfig(
       Transport transport,
       int workerThreads,
@@ -59,12 +59,12 @@ public record IoConfig(
         accept,
         handshakeThreads,
         handshakePriority,
-        HandshakeThreadsWhen.CONTENDED);
+        HandshakeThreadsWhen.GAPS);
   }
 
-  /** No handshake threads (the default). */
+  /** Handshake threads as by default: {@code auto}, {@code idle}, {@code gaps}. */
   public IoConfig(Transport transport, int workerThreads, boolean splice, Accept accept) {
-    this(transport, workerThreads, splice, accept, 0, HandshakePriority.IDLE);
+    this(transport, workerThreads, splice, accept, HANDSHAKE_THREADS_AUTO, HandshakePriority.IDLE);
   }
 
   /** Accepting on a worker loop, the default. */
@@ -85,13 +85,21 @@ public record IoConfig(
    */
   public enum HandshakeThreadsWhen {
     /**
-     * Only while the loop is contended: another route's connection was routed on it lately and
-     * ClientHello steps are already waiting. Otherwise the loop runs the step itself, which spares
-     * the two thread switches a hand-off costs.
+     * Every step that arrives while the loop is contended: another route's connection was routed on
+     * it lately and ClientHello steps are already waiting. Otherwise the loop runs the step itself,
+     * which spares the two thread switches a hand-off costs.
      */
     CONTENDED,
     /** Every ClientHello step. */
-    ALWAYS
+    ALWAYS,
+    /**
+     * Only in the pauses of the loop's paced handshake queue ({@code
+     * limits.handshake-share-percent}), the default: the queue still gives the loop's share to its
+     * steps, and while it pauses for the other tenants' work, an idle thread takes the next waiting
+     * step and runs it in whatever time the loops leave. Steps that do not wait never leave the
+     * loop.
+     */
+    GAPS
   }
 
   /**

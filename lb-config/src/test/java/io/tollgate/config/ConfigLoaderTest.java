@@ -224,9 +224,9 @@ class ConfigLoaderTest {
   @Test
   void readsHandshakeThreadsAndTheirPriorityAndRejectsOutOfRangeAtTheKey() throws Exception {
     IoConfig defaults = load(MINIMAL).io();
-    assertThat(defaults.handshakeThreads()).isZero();
+    assertThat(defaults.handshakeThreads()).isEqualTo(IoConfig.HANDSHAKE_THREADS_AUTO);
     assertThat(defaults.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.IDLE);
-    assertThat(defaults.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.CONTENDED);
+    assertThat(defaults.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.GAPS);
     IoConfig set =
         load(MINIMAL
                 + "tollgate.io { handshake-threads = 2, handshake-priority = NICE,"
@@ -235,6 +235,11 @@ class ConfigLoaderTest {
     assertThat(set.handshakeThreads()).isEqualTo(2);
     assertThat(set.handshakePriority()).isEqualTo(IoConfig.HandshakePriority.NICE);
     assertThat(set.handshakeThreadsWhen()).isEqualTo(IoConfig.HandshakeThreadsWhen.ALWAYS);
+    assertThat(
+            load(MINIMAL + "tollgate.io.handshake-threads-when = gaps\n")
+                .io()
+                .handshakeThreadsWhen())
+        .isEqualTo(IoConfig.HandshakeThreadsWhen.GAPS);
     assertThat(load(MINIMAL + "tollgate.io.handshake-threads = 0\n").io().handshakeThreads())
         .isZero();
     assertThat(load(MINIMAL + "tollgate.io.handshake-threads = AUTO\n").io().handshakeThreads())
@@ -251,7 +256,7 @@ class ConfigLoaderTest {
                     MINIMAL + "tollgate.io.handshake-threads-when = sometimes\n", "hs.conf"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("tollgate.io.handshake-threads-when")
-        .hasMessageContaining("contended, always");
+        .hasMessageContaining("contended, always, gaps");
 
     assertThatThrownBy(
             () -> ConfigLoader.parse(MINIMAL + "tollgate.io.handshake-threads = 65\n", "hs.conf"))

@@ -40,6 +40,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   private ArrayDeque<Object> held;
   private boolean queued;
   private boolean helloSeen;
+  private boolean firstStepTaken;
   private boolean offLoop;
   private boolean inactivePending;
   private boolean readCompletePending;
@@ -103,6 +104,24 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
       }
       HandshakeQueue.of(ctx.channel().eventLoop()).add(route, this);
     }
+  }
+
+  /**
+   * In a pause of the loop's paced queue: the ClientHello step goes to an idle handshake thread
+   * ({@code handshake-threads-when = gaps}), as {@link #channelRead} sends it in the other modes.
+   * Later steps (a client's Finished) cost little and stay in the queue.
+   */
+  @Override
+  public boolean leaveForGap() {
+    if (firstStepTaken
+        || threads == null
+        || !threads.takesInGap()
+        || ctx.isRemoved()
+        || !ctx.channel().isActive()) {
+      return false;
+    }
+    firstStepTaken = true;
+    return leaveLoop();
   }
 
   /**
@@ -379,6 +398,7 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter
   @Override
   public void proceed() {
     queued = false;
+    firstStepTaken = true;
     if (ctx.isRemoved() || !ctx.channel().isActive()) {
       releaseHeld();
       return;

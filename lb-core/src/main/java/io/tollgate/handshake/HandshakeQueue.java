@@ -229,6 +229,7 @@ public final class HandshakeQueue {
       if (wait > 0) {
         scheduled = true;
         loop.schedule(turn, wait, TimeUnit.NANOSECONDS);
+        fillGap();
         return;
       }
     }
@@ -251,7 +252,24 @@ public final class HandshakeQueue {
     pacer.spent(start, end, paced);
     if (!waiting.isEmpty() && !scheduled) {
       scheduled = true;
-      loop.schedule(turn, paced ? pacer.waitBefore(end) : 0, TimeUnit.NANOSECONDS);
+      long wait = paced ? pacer.waitBefore(end) : 0;
+      loop.schedule(turn, wait, TimeUnit.NANOSECONDS);
+      if (wait > 0) {
+        fillGap();
+      }
+    }
+  }
+
+  /**
+   * The loop pauses its paced turns with steps waiting: steps that can go to a handshake thread
+   * ({@code handshake-threads-when = gaps}) go there now, in route order, while the threads take
+   * them. Such a thread runs only in time no loop wants (its priority is {@code SCHED_IDLE} or nice
+   * 19), so the pause stays free for the other tenants' work and what they leave of it serves the
+   * waiting handshakes: the flood gets the rest of the core, not the share alone.
+   */
+  private void fillGap() {
+    while (waiting.pollIf(Step::leaveForGap)) {
+      // each step taken is on its way to a thread
     }
   }
 
@@ -309,6 +327,9 @@ public final class HandshakeQueue {
     if (!returned.isEmpty() && returnTurnPending.compareAndSet(false, true)) {
       // After the loop's next I/O pass, as the steps' own turns.
       loop.schedule(returnTurn, 0, TimeUnit.NANOSECONDS);
+    } else if (scheduled && !waiting.isEmpty() && paced(System.nanoTime())) {
+      // A step came back from a thread while the loop's turns pause: the thread can take more.
+      fillGap();
     }
   }
 
@@ -325,5 +346,14 @@ public final class HandshakeQueue {
   interface Step {
     /** Runs the work now, on the queue's event loop. */
     void proceed();
+
+    /**
+     * Sends the work to a handshake thread that is idle now, if it can go there.
+     *
+     * @return whether it went (then the queue forgets it)
+     */
+    default boolean leaveForGap() {
+      return false;
+    }
   }
 }

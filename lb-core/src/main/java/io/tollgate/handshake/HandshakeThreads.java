@@ -5,6 +5,7 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.config.IoConfig.HandshakePriority;
+import io.tollgate.config.IoConfig.HandshakeThreadsWhen;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,8 +26,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A step handed across threads costs two thread switches each way (~100 µs more CPU per
  * handshake on the 2-core VM this was measured on), so by default ({@code io.handshake-threads-when
- * = contended}) only steps that would compete with other work leave the loop ({@link
- * HandshakeQueue#contended}); one tenant alone keeps the loop's cheaper path.
+ * = gaps}) a step leaves its loop only while it waits in the loop's paced queue and the queue
+ * pauses for other tenants' work ({@link HandshakeQueue}): the loop still runs its share of the
+ * steps, paced, and the threads run more in whatever time the loops leave. One tenant alone, or a
+ * quiet node, keeps the loop's cheaper path. {@code contended} sends every step that competes with
+ * other work ({@link HandshakeQueue#contended}); {@code always} every step.
  *
  * <p>Threads whose priority could not be lowered are not used: at the loops' own priority a step
  * would take time slices from them, which is worse than the loop's paced queue. A step that waited
@@ -58,12 +62,20 @@ public final class HandshakeThreads implements AutoCloseable {
    */
   public static final long RECLAIM_BACKOFF_MILLIS = 1000;
 
+  /**
+   * With {@code handshake-threads-when = gaps}: steps a thread may hold at once, running or next.
+   * Two, so a thread that finishes one in the loop's pause goes on with the next without waiting
+   * for the loop to hand it over; no more, so steps stay in the loop's queue, served by its turns,
+   * rather than waiting for a thread the loops may not leave any time to.
+   */
+  static final int GAP_DEPTH = 2;
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
   private final RoundRobinByRoute<Step> queue = new RoundRobinByRoute<>();
   private final Thread[] threads;
   private final HandshakePriority level;
-  private final boolean always;
+  private final HandshakeThreadsWhen when;
   private final AtomicInteger lowered = new AtomicInteger();
 
   /** Steps sent and not yet claimed back by their loop or finished by a thread. */
@@ -95,11 +107,21 @@ public final class HandshakeThreads implements AutoCloseable {
    * @param always every ClientHello step goes to the threads, not only contended ones
    */
   public HandshakeThreads(int count, HandshakePriority level, boolean always) {
+    this(count, level, always ? HandshakeThreadsWhen.ALWAYS : HandshakeThreadsWhen.CONTENDED);
+  }
+
+  /**
+   * Starts {@code count} threads, each lowering its own priority to {@code level} first.
+   *
+   * @param count threads, at least 1
+   * @param when which ClientHello steps go to the threads
+   */
+  public HandshakeThreads(int count, HandshakePriority level, HandshakeThreadsWhen when) {
     if (count < 1) {
       throw new IllegalArgumentException("count must be >= 1");
     }
     this.level = level;
-    this.always = always;
+    this.when = when;
     this.threads = new Thread[count];
     int pool = POOLS.incrementAndGet();
     for (int i = 0; i < count; i++) {
@@ -135,7 +157,28 @@ public final class HandshakeThreads implements AutoCloseable {
    * here rather than on the loop.
    */
   boolean takes(EventLoop loop) {
-    return usable && (always || HandshakeQueue.of(loop).contended(backlog.get(), backoffNanos));
+    return usable
+        && switch (when) {
+          case ALWAYS -> true;
+          case CONTENDED -> HandshakeQueue.of(loop).contended(backlog.get(), backoffNanos);
+          case GAPS -> false;
+        };
+  }
+
+  /**
+   * Whether a step waiting in a loop's paced queue during its pause should come here ({@code
+   * handshake-threads-when = gaps}): while the threads hold fewer than {@link #GAP_DEPTH} steps
+   * each.
+   */
+  boolean takesInGap() {
+    return usable
+        && when == HandshakeThreadsWhen.GAPS
+        && backlog.get() < threads.length * GAP_DEPTH;
+  }
+
+  /** Which ClientHello steps come here. */
+  public HandshakeThreadsWhen when() {
+    return when;
   }
 
   /** Steps run so far, and the steps waiting, for Prometheus. */

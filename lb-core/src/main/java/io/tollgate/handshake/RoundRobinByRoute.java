@@ -3,6 +3,7 @@ package io.tollgate.handshake;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Work waiting per route: a FIFO per route, taken one item per route in turn, so a flooded route's
@@ -38,6 +39,25 @@ final class RoundRobinByRoute<T> {
       ring.addLast(q);
     }
     return item;
+  }
+
+  /**
+   * Offers the next route's oldest item to {@code taker}; takes it out (and moves on to the next
+   * route) only if the taker accepted it.
+   */
+  boolean pollIf(Predicate<T> taker) {
+    RouteQueue<T> q = ring.peekFirst();
+    if (q == null || !taker.test(q.peekFirst())) {
+      return false;
+    }
+    ring.pollFirst();
+    q.pollFirst();
+    if (q.isEmpty()) {
+      byRoute.remove(q.route);
+    } else {
+      ring.addLast(q);
+    }
+    return true;
   }
 
   boolean isEmpty() {

@@ -135,6 +135,77 @@ class HandshakeQueueTest {
         .containsExactly("h0", "h1", "other", "h2");
   }
 
+  /**
+   * A step for {@link #inAPausedQueue}: runs on the loop as a 20 ms handshake, or leaves for a
+   * handshake thread when asked in a pause while {@code free} threads remain.
+   */
+  private static HandshakeQueue.Step gapStep(
+      String name,
+      List<String> order,
+      int[] free,
+      HandshakeQueue[] queue,
+      boolean canLeave,
+      int share) {
+    return new HandshakeQueue.Step() {
+      @Override
+      public void proceed() {
+        order.add(name);
+        sleep(20);
+        if (share > 0) {
+          queue[0].otherWork(share); // the other tenant keeps coming
+        }
+      }
+
+      @Override
+      public boolean leaveForGap() {
+        if (!canLeave || free[0] == 0) {
+          return false;
+        }
+        free[0]--;
+        order.add("thread:" + name);
+        return true;
+      }
+    };
+  }
+
+  /** Four steps on a queue paced at 25%, with {@code threads} idle handshake threads. */
+  private List<String> inAPausedQueue(int threads, boolean canLeave, int share) throws Exception {
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    int[] free = {threads};
+    HandshakeQueue[] queue = new HandshakeQueue[1];
+    onLoop(
+        () -> {
+          queue[0] = new HandshakeQueue(loop, 0);
+          if (share > 0) {
+            queue[0].otherWork(share);
+          }
+          for (int i = 0; i < 4; i++) {
+            queue[0].add("flooded", gapStep("h" + i, order, free, queue, canLeave, share));
+          }
+        });
+    awaitSize(order, 4);
+    Thread.sleep(300); // four 20 ms steps at 25%: well within, with the pauses
+    loop.submit(() -> {}).get(5, TimeUnit.SECONDS);
+    return order;
+  }
+
+  @Test
+  void inAPausedTurnWaitingStepsGoToIdleHandshakeThreadsInRouteOrder() throws Exception {
+    // handshake-threads-when = gaps: the first step runs on the loop; the pause after it sends
+    // the next ones to the threads while one is idle (two here); the rest waits for the next turn.
+    assertThat(inAPausedQueue(2, true, 25)).containsExactly("h0", "thread:h1", "thread:h2", "h3");
+  }
+
+  @Test
+  void withoutPacingOrWithoutAThreadThatTakesThemStepsStayOnTheLoop() throws Exception {
+    // Not paced (nobody else routed): no pause, so no step leaves.
+    assertThat(inAPausedQueue(2, true, 0)).containsExactly("h0", "h1", "h2", "h3");
+    // Paced, but the steps cannot leave (no threads, or not in gaps mode): they stay in order.
+    assertThat(inAPausedQueue(2, false, 25)).containsExactly("h0", "h1", "h2", "h3");
+    // Paced, every thread busy.
+    assertThat(inAPausedQueue(0, true, 25)).containsExactly("h0", "h1", "h2", "h3");
+  }
+
   @Test
   void aTurnStopsBeforeAStepThatWouldGoOverTheBudgetButCheapStepsShareOne() throws Exception {
     List<String> order = new ArrayList<>();

@@ -9,13 +9,10 @@ import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
 import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.TlsTestServer;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -117,7 +112,7 @@ class ContendedHandshakeThreadsTest {
     long reclaimedBefore = threads().stepsReclaimed();
     long ranBefore = threads().stepsRun();
     try (HeldThread held = HeldThread.hold(threads());
-        OtherTenant other = OtherTenant.start()) {
+        OtherTenant other = otherTenant()) {
       ExecutorService clients = Executors.newFixedThreadPool(2);
       try {
         // Another tenant's connections on the loop, and two tenants' handshakes while a step
@@ -153,7 +148,7 @@ class ContendedHandshakeThreadsTest {
       try (HeldThread held = HeldThread.hold(threads())) {
         // The backlog, not the queue's size: reading that takes the lock a loop only tries for.
         int queued = threads().backlog();
-        try (OtherTenant other = OtherTenant.start()) {
+        try (OtherTenant other = otherTenant()) {
           for (String name : List.of("a.test", "b.test", "a.test")) {
             served.add(clients.submit(() -> servedName(name)));
           }
@@ -200,7 +195,7 @@ class ContendedHandshakeThreadsTest {
               });
     }
     ExecutorService clients = Executors.newSingleThreadExecutor();
-    try (OtherTenant other = OtherTenant.start()) {
+    try (OtherTenant other = otherTenant()) {
       long start = System.nanoTime();
       Future<String> a = clients.submit(() -> servedName("a.test"));
       assertThat(a.get(30, TimeUnit.SECONDS)).as("a.test's certificate").isEqualTo("a.test");
@@ -219,7 +214,7 @@ class ContendedHandshakeThreadsTest {
     drain();
     long reclaimedBefore = threads().stepsReclaimed();
     try (HeldThread held = HeldThread.hold(threads());
-        OtherTenant other = OtherTenant.start()) {
+        OtherTenant other = otherTenant()) {
       sendHelloAndLeave("leaves.test", true, threads().backlog() + 1);
       Map<String, Object> line =
           AccessLogFile.lineFor(dir.resolve("access.log"), "leaves.test", Duration.ofSeconds(10));
@@ -236,7 +231,7 @@ class ContendedHandshakeThreadsTest {
   void aClientClosingWhileItsStepWaitsForTheThreadEndsAsClosed() throws Exception {
     drain();
     try (HeldThread held = HeldThread.hold(threads());
-        OtherTenant other = OtherTenant.start()) {
+        OtherTenant other = otherTenant()) {
       // Reads are off while a step waits, so the FIN is read once the loop has taken the step
       // back and sent the server's flight.
       sendHelloAndLeave("closes.test", false, threads().backlog() + 1);
@@ -307,89 +302,17 @@ class ContendedHandshakeThreadsTest {
   }
 
   private static String greeting(String name) throws Exception {
-    try (SSLSocket s = connect(name)) {
-      InputStream in = s.getInputStream();
-      byte[] buf = new byte[64];
-      int n = in.read(buf);
-      return new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim();
-    }
+    return new CertificateProbe(ca, tollgate.port()).greeting(name);
   }
 
   /** The DNS name of the certificate Tollgate presented for {@code name}. */
   private static String servedName(String name) throws Exception {
-    try (SSLSocket s = connect(name)) {
-      X509Certificate leaf = (X509Certificate) s.getSession().getPeerCertificates()[0];
-      List<String> names = new ArrayList<>();
-      for (List<?> san : leaf.getSubjectAlternativeNames()) {
-        if (Integer.valueOf(2).equals(san.get(0))) {
-          names.add((String) san.get(1));
-        }
-      }
-      assertThat(greetingOn(s)).isEqualTo("plain");
-      return String.join(",", names);
-    }
+    return new CertificateProbe(ca, tollgate.port()).servedName(name, "plain");
   }
 
-  private static String greetingOn(SSLSocket s) throws Exception {
-    byte[] buf = new byte[64];
-    int n = s.getInputStream().read(buf);
-    return new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim();
-  }
-
-  private static SSLSocket connect(String name) throws Exception {
-    SSLSocket s =
-        (SSLSocket)
-            ca.clientContext().getSocketFactory().createSocket("127.0.0.1", tollgate.port());
-    var params = s.getSSLParameters();
-    params.setServerNames(List.of(new SNIHostName(name)));
-    s.setSSLParameters(params);
-    s.setSoTimeout(10_000);
-    s.startHandshake();
-    return s;
-  }
-
-  /**
-   * Another tenant's connections routed on the loop every few milliseconds (a passthrough hello,
-   * then a reset), so the loop counts as contended whenever a step is routed.
-   */
-  private static final class OtherTenant implements AutoCloseable {
-    private final Thread thread;
-    private volatile boolean stop;
-
-    private OtherTenant() {
-      thread = new Thread(this::run, "other-tenant");
-      thread.setDaemon(true);
-    }
-
-    static OtherTenant start() throws InterruptedException {
-      OtherTenant other = new OtherTenant();
-      other.thread.start();
-      Thread.sleep(50);
-      return other;
-    }
-
-    private void run() {
-      try {
-        byte[] hello = JdkClientHello.forName("pass.test", List.of());
-        // Bounded: a test's 120 s timeout ends it anyway.
-        for (int i = 0; i < 20_000 && !stop; i++) {
-          try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
-            s.setSoLinger(true, 0);
-            s.getOutputStream().write(hello);
-            s.getOutputStream().flush();
-            Thread.sleep(5);
-          }
-        }
-      } catch (Exception e) {
-        // the test ends; nothing to report
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      stop = true;
-      thread.join(10_000);
-    }
+  /** Passthrough hellos every 5 ms: the loop counts as contended whenever a step is routed. */
+  private static OtherTenant otherTenant() throws InterruptedException {
+    return OtherTenant.start(tollgate.port(), "pass.test", 5, 20_000);
   }
 
   /**

@@ -307,8 +307,8 @@ class ReloadTest {
                   + " (read at start only: takes effect at the next start or upgrade)",
               "tollgate.io.accept: worker stays in force, not thread (read at start only: takes"
                   + " effect at the next start or upgrade)",
-              "tollgate.io.handshake-threads: 0 (idle, contended) stays in force, not 2 (idle,"
-                  + " contended) (read at start only: takes effect at the next start or upgrade)");
+              "tollgate.io.handshake-threads: auto (idle, gaps) stays in force, not 2 (idle,"
+                  + " gaps) (read at start only: takes effect at the next start or upgrade)");
       // Warnings of the config in force (what /status lists), and logged.
       assertThat(ioWarnings()).containsExactlyElementsOf(expected);
       String source = tollgate.tollgate().snapshot().config().source();

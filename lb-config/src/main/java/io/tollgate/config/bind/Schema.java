@@ -235,7 +235,7 @@ final class Schema {
           "auto (one per worker loop) or a whole number of threads, 0 for none (the event loops)");
   static final Key HANDSHAKE_PRIORITY = new Key("handshake-priority", "one of nice, idle");
   static final Key HANDSHAKE_THREADS_WHEN =
-      new Key("handshake-threads-when", "one of contended, always");
+      new Key("handshake-threads-when", "one of contended, always, gaps");
   static final Shape IO_SHAPE =
       new Shape(
           "io",
