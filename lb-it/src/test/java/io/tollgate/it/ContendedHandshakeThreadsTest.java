@@ -29,11 +29,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code io.handshake-threads = auto} with {@code handshake-threads-when = contended} (its
- * default): a ClientHello step leaves its loop only when it competes with other work (another route
- * routed on the loop lately, and steps already waiting), and a step that waits too long for a
- * thread the loops starve (here: the only thread is held by the test) is taken back by its loop and
- * runs there, for the right tenant, with that tenant's certificate.
+ * {@code io.handshake-threads = auto} with {@code handshake-threads-when = contended}: a
+ * ClientHello step leaves its loop only when it competes with other work (another route routed on
+ * the loop lately, and steps already waiting), and a step that waits too long for a thread the
+ * loops starve (here: the only thread is held by the test) is taken back by its loop and runs
+ * there, for the right tenant, with that tenant's certificate.
  */
 @Timeout(120)
 class ContendedHandshakeThreadsTest {
@@ -71,7 +71,7 @@ class ContendedHandshakeThreadsTest {
                         dir,
                         """
         access-log { path = "access.log" }
-        io { worker-threads = 1, handshake-threads = auto }
+        io { worker-threads = 1, handshake-threads = auto, handshake-threads-when = contended }
         routes = [
           { hosts = ["pass.test"], pool = pass }
           { hosts = ["a.test"], mode = offload, pool = p,
