@@ -14,9 +14,15 @@
 #        BENCH_A_HANDSHAKES_PER_SECOND, BENCH_A_CONCURRENT_HANDSHAKES (ours only): off.test's
 #        routes[].limits, i.e. per-route handshake admission on the flooded tenant (default off)
 #        BENCH_HANDSHAKE_SHARE (ours only): limits.handshake-share-percent (default 35, 100 = off)
-#        BENCH_HANDSHAKE_THREADS, BENCH_HANDSHAKE_PRIORITY (ours only): io.handshake-threads
-#        (default 0: steps on the loops, paced; auto: one per worker loop) and
-#        io.handshake-priority (idle | nice)
+#        BENCH_HANDSHAKE_THREADS, BENCH_HANDSHAKE_PRIORITY, BENCH_HANDSHAKE_THREADS_WHEN (ours
+#        only): io.handshake-threads (Tollgate's default auto: one per worker loop; 0: steps on
+#        the loops, paced only), io.handshake-priority (idle | nice) and
+#        io.handshake-threads-when (gaps | contended | always)
+#        CONTROL=1 (0: off), SINK_FLIGHT=730: after each hello-flood run, the generator-only
+#        control: the same flood at the rate the proxy served, against scripts/bench/flightsink.c
+#        (no TLS, SCHED_IDLE on the proxy core), with B through the proxy as before; B during the
+#        flood over B during the control is "kept on the proxy's account" (B alone keeps CPU 0
+#        busy, so the flood's generator there takes its share from B behind any proxy)
 #        BENCH_TARPIT_DELAY (ours only): limits.tarpit.delay, how long a refused handshake is
 #        held before its alert and close (default 1s; 0 refuses at once)
 #
@@ -31,8 +37,10 @@
 #          then a reset (scripts/bench/hellorush.c): the proxy still signs and does the key
 #          exchange, the generator does no crypto, so the PROXY core is the one that saturates.
 #          This is the flood that tests the proxy's fairness; it is also what an attacker sends.
-# Prints B's rate alone and during the flood, what B kept, A's rate, B's median latency, and how
-# busy each core was during the flood (CPU 0: generators and origins, CPU 1: the proxy).
+# Prints B's rate alone and during the flood, what B kept, A's rate, B's median latency, how busy
+# each core was with B alone and during the flood (CPU 0: generators and origins, CPU 1: the
+# proxy), the flood generator's own share of CPU 0 (its processes, the core's softirqs), and the
+# control's figures.
 # The shared harness's rules apply: proxy pinned to CPU 1, generators and origins on CPU 0,
 # loopback only, every load bounded by DUR (and `timeout`). FLOOD_NICE (default 19) runs the
 # flood's processes at that nice level on CPU 0, to give B's loops the generator core first: the
