@@ -104,16 +104,6 @@ public final class HandshakeThreads implements AutoCloseable {
    * Starts {@code count} threads, each lowering its own priority to {@code level} first.
    *
    * @param count threads, at least 1
-   * @param always every ClientHello step goes to the threads, not only contended ones
-   */
-  public HandshakeThreads(int count, HandshakePriority level, boolean always) {
-    this(count, level, always ? HandshakeThreadsWhen.ALWAYS : HandshakeThreadsWhen.CONTENDED);
-  }
-
-  /**
-   * Starts {@code count} threads, each lowering its own priority to {@code level} first.
-   *
-   * @param count threads, at least 1
    * @param when which ClientHello steps go to the threads
    */
   public HandshakeThreads(int count, HandshakePriority level, HandshakeThreadsWhen when) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tollgate.config.IoConfig.HandshakePriority;
+import io.tollgate.config.IoConfig.HandshakeThreadsWhen;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.condition.OS;
 class HandshakeThreadsTest {
   @Test
   void aFloodedRouteDelaysAnotherRoutesStepByOneStepNotByItsWholeQueue() throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true)) {
+    try (HandshakeThreads threads =
+        new HandshakeThreads(1, HandshakePriority.NICE, HandshakeThreadsWhen.ALWAYS)) {
       CountDownLatch blocked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       List<String> order = new CopyOnWriteArrayList<>();
@@ -54,7 +56,8 @@ class HandshakeThreadsTest {
 
   @Test
   void aClosedPoolRefusesNewStepsSoTheLoopRunsThemItself() {
-    HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true);
+    HandshakeThreads threads =
+        new HandshakeThreads(1, HandshakePriority.NICE, HandshakeThreadsWhen.ALWAYS);
     threads.close();
     assertThat(threads.submit("r", step(() -> {}))).isFalse();
   }
@@ -67,7 +70,7 @@ class HandshakeThreadsTest {
     long started = System.nanoTime();
     HandshakeThreads threads;
     try {
-      threads = new HandshakeThreads(1, HandshakePriority.NICE, true);
+      threads = new HandshakeThreads(1, HandshakePriority.NICE, HandshakeThreadsWhen.ALWAYS);
     } finally {
       if (before == null) {
         System.clearProperty(key);
@@ -94,7 +97,8 @@ class HandshakeThreadsTest {
 
   @Test
   void aStepItsLoopTookBackIsNotCountedAsRun() throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, HandshakePriority.NICE, true)) {
+    try (HandshakeThreads threads =
+        new HandshakeThreads(1, HandshakePriority.NICE, HandshakeThreadsWhen.ALWAYS)) {
       CountDownLatch next = new CountDownLatch(1);
       long[] countedBefore = new long[1];
       threads.submit("r", () -> false);
@@ -116,7 +120,8 @@ class HandshakeThreadsTest {
   @EnabledOnOs(OS.LINUX)
   void threadsAreUsedOnlyOnceEveryOneRunsLowered() throws Exception {
     assumeTrue(ThreadPriority.available(HandshakePriority.IDLE), "util-linux's chrt");
-    try (HandshakeThreads threads = new HandshakeThreads(2, HandshakePriority.IDLE, true)) {
+    try (HandshakeThreads threads =
+        new HandshakeThreads(2, HandshakePriority.IDLE, HandshakeThreadsWhen.ALWAYS)) {
       waitFor(threads::usable);
       assertThat(threads.lowered()).isEqualTo(2);
     }
@@ -150,7 +155,7 @@ class HandshakeThreadsTest {
   }
 
   private static long[] policyAndNiceSeenBy(HandshakePriority level) throws Exception {
-    try (HandshakeThreads threads = new HandshakeThreads(1, level, true)) {
+    try (HandshakeThreads threads = new HandshakeThreads(1, level, HandshakeThreadsWhen.ALWAYS)) {
       CompletableFuture<long[]> seen = new CompletableFuture<>();
       threads.submit("r", step(() -> seen.complete(ThreadPriority.currentPolicyAndNice())));
       long[] result = seen.get(20, TimeUnit.SECONDS);

@@ -1,13 +1,11 @@
 package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.tollgate.config.IoConfig.HandshakeThreadsWhen;
 import io.tollgate.handshake.HandshakeThreads;
 import io.tollgate.pki.CertificateAuthority;
 import io.tollgate.pki.CertificateAuthority.KeyType;
-import io.tollgate.testkit.CommandLineTools;
 import io.tollgate.testkit.TlsTestServer;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -42,9 +40,7 @@ class GapHandshakeThreadsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeThat(CommandLineTools.which("chrt"))
-        .as("util-linux's chrt (handshake threads at SCHED_IDLE)")
-        .isPresent();
+    HandshakeThreadsUnderTest.assumeChrt();
     ca = CertificateAuthority.create("Tollgate Gap Handshake CA", KeyType.EC_P256);
     ca.writeCertificatePem(dir.resolve("ca.pem"));
     ca.issue(KeyType.EC_P256, "a.test").writePem(dir, "a");

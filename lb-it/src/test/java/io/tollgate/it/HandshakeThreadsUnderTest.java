@@ -1,8 +1,10 @@
 package io.tollgate.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.tollgate.handshake.HandshakeThreads;
+import io.tollgate.testkit.CommandLineTools;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -15,6 +17,13 @@ final class HandshakeThreadsUnderTest {
   private static final String BACKOFF = "tollgate.handshake.reclaimBackoffMillis";
 
   private HandshakeThreadsUnderTest() {}
+
+  /** Skips the calling test class where its threads could not lower their priority to idle. */
+  static void assumeChrt() {
+    assumeThat(CommandLineTools.which("chrt"))
+        .as("util-linux's chrt (handshake threads at SCHED_IDLE)")
+        .isPresent();
+  }
 
   /**
    * Runs {@code start} with the reclaim delay and back-off set, then waits until the started
